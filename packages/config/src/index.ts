@@ -1,0 +1,3 @@
+export * from './env.js';
+export * from './config.js';
+export * from './logger.js';

@@ -1,0 +1,226 @@
+/**
+ * JSON Schemas of the admin API's request bodies. They validate requests and
+ * feed the OpenAPI document, so the two cannot disagree.
+ */
+
+const name = { type: 'string', minLength: 1, maxLength: 200, pattern: '\\S' } as const;
+const httpUrl = { type: 'string', maxLength: 2048, format: 'uri', pattern: '^https?://' } as const;
+const uuid = { type: 'string', format: 'uuid' } as const;
+const shortString = { type: 'string', maxLength: 200 } as const;
+
+export const FILTER_OPS = ['eq', 'ne', 'in', 'not_in', 'gt', 'gte', 'lt', 'lte', 'exists', 'regex'] as const;
+export type FilterOp = (typeof FILTER_OPS)[number];
+
+const scalar = { type: ['string', 'number', 'boolean'], maxLength: 1000 } as const;
+
+export const filtersSchema = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'All given parts must match.',
+  properties: {
+    sourceIds: { type: 'array', maxItems: 1000, items: uuid, description: 'the posting source (affiliate) ids' },
+    geo: { type: 'array', maxItems: 300, items: { type: 'string', pattern: '^[A-Z]{2}$' } },
+    source: { type: 'array', maxItems: 1000, items: shortString, description: 'the lead’s own `source` field' },
+    fields: {
+      type: 'array',
+      maxItems: 50,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['field', 'op'],
+        properties: {
+          field: { type: 'string', minLength: 1, maxLength: 100, pattern: '^(name|phone|email|geo|source|fields\\.[^.]+)$' },
+          op: { enum: FILTER_OPS },
+          value: { anyOf: [scalar, { type: 'array', maxItems: 1000, items: scalar }] },
+        },
+      },
+    },
+  },
+} as const;
+
+export const sourceCreateSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  properties: {
+    name,
+    postbackUrl: { anyOf: [httpUrl, { type: 'null' }] },
+    rateLimitPerMinute: { anyOf: [{ type: 'integer', minimum: 1, maximum: 1000000 }, { type: 'null' }] },
+    duplicateWindowHours: { type: 'integer', minimum: 0, maximum: 8760 },
+    active: { type: 'boolean' },
+  },
+} as const;
+
+export const sourceUpdateSchema = { ...sourceCreateSchema, required: [], minProperties: 1 } as const;
+
+const timeWindow = { type: 'string', pattern: '^([01]\\d|2[0-3]):[0-5]\\d-([01]\\d|2[0-4]):[0-5]\\d$' } as const;
+const dayWindows = { type: 'array', maxItems: 24, items: timeWindow } as const;
+
+export const partnerCreateSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'url'],
+  properties: {
+    name,
+    url: httpUrl,
+    method: { enum: ['POST', 'PUT', 'PATCH'] },
+    headers: {
+      type: 'object',
+      maxProperties: 50,
+      propertyNames: { type: 'string', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$' },
+      additionalProperties: { type: 'string', maxLength: 4096 },
+    },
+    secret: { anyOf: [{ type: 'string', minLength: 16, maxLength: 200 }, { type: 'null' }] },
+    fieldMap: {
+      anyOf: [
+        {
+          type: 'object',
+          maxProperties: 100,
+          propertyNames: { type: 'string', minLength: 1, maxLength: 100 },
+          additionalProperties: { type: 'string', pattern: '^(id|name|phone|email|geo|source|fields\\.[^.]+)$' },
+        },
+        { type: 'null' },
+      ],
+    },
+    acceptWhen: {
+      anyOf: [
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['path', 'equals'],
+          properties: { path: { type: 'string', minLength: 1, maxLength: 200 }, equals: scalar },
+        },
+        { type: 'null' },
+      ],
+    },
+    timeoutMs: { type: 'integer', minimum: 100, maximum: 120000 },
+    maxAttempts: { type: 'integer', minimum: 1, maximum: 50 },
+    backoff: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        delayMs: { type: 'integer', minimum: 1, maximum: 86400000 },
+        maxDelayMs: { type: 'integer', minimum: 1, maximum: 86400000 },
+      },
+    },
+    caps: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        hourly: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'null' }] },
+        daily: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'null' }] },
+      },
+    },
+    schedule: {
+      anyOf: [
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['timezone', 'days'],
+          properties: {
+            timezone: { type: 'string', minLength: 1, maxLength: 64 },
+            days: {
+              type: 'object',
+              additionalProperties: false,
+              properties: { mon: dayWindows, tue: dayWindows, wed: dayWindows, thu: dayWindows, fri: dayWindows, sat: dayWindows, sun: dayWindows },
+            },
+          },
+        },
+        { type: 'null' },
+      ],
+    },
+    filters: { anyOf: [filtersSchema, { type: 'null' }] },
+    concurrency: { anyOf: [{ type: 'integer', minimum: 1, maximum: 1000 }, { type: 'null' }] },
+    price: { anyOf: [{ type: 'number', minimum: 0, maximum: 1000000 }, { type: 'null' }] },
+    pauseAfterFailures: { type: 'integer', minimum: 1, maximum: 100000 },
+    active: { type: 'boolean' },
+  },
+} as const;
+
+export const partnerUpdateSchema = { ...partnerCreateSchema, required: [], minProperties: 1 } as const;
+
+export const ROUTE_STRATEGIES = ['priority', 'round_robin', 'weighted'] as const;
+export type RouteStrategy = (typeof ROUTE_STRATEGIES)[number];
+
+export const routeCreateSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'partners'],
+  properties: {
+    name,
+    priority: { type: 'integer', minimum: -1000000, maximum: 1000000 },
+    filters: { anyOf: [filtersSchema, { type: 'null' }] },
+    partners: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 200,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['partnerId'],
+        properties: { partnerId: uuid, weight: { type: 'integer', minimum: 1, maximum: 1000000 } },
+      },
+    },
+    strategy: { enum: ROUTE_STRATEGIES },
+    maxDeliveries: { type: 'integer', minimum: 1, maximum: 100 },
+    active: { type: 'boolean' },
+  },
+} as const;
+
+export const routeUpdateSchema = { ...routeCreateSchema, required: [], minProperties: 1 } as const;
+
+export interface FieldCondition {
+  field: string;
+  op: FilterOp;
+  value?: string | number | boolean | (string | number | boolean)[];
+}
+
+export interface Filters {
+  sourceIds?: string[];
+  geo?: string[];
+  source?: string[];
+  fields?: FieldCondition[];
+}
+
+export interface SourceInput {
+  name: string;
+  postbackUrl?: string | null;
+  rateLimitPerMinute?: number | null;
+  duplicateWindowHours?: number;
+  active?: boolean;
+}
+
+export interface Schedule {
+  timezone: string;
+  days: Partial<Record<'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun', string[]>>;
+}
+
+export interface PartnerInput {
+  name: string;
+  url: string;
+  method?: 'POST' | 'PUT' | 'PATCH';
+  headers?: Record<string, string>;
+  secret?: string | null;
+  fieldMap?: Record<string, string> | null;
+  acceptWhen?: { path: string; equals: string | number | boolean } | null;
+  timeoutMs?: number;
+  maxAttempts?: number;
+  backoff?: { delayMs?: number; maxDelayMs?: number };
+  caps?: { hourly?: number | null; daily?: number | null };
+  schedule?: Schedule | null;
+  filters?: Filters | null;
+  concurrency?: number | null;
+  price?: number | null;
+  pauseAfterFailures?: number;
+  active?: boolean;
+}
+
+export interface RouteInput {
+  name: string;
+  priority?: number;
+  filters?: Filters | null;
+  partners: { partnerId: string; weight?: number }[];
+  strategy?: RouteStrategy;
+  maxDeliveries?: number;
+  active?: boolean;
+}

@@ -1,0 +1,20 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+/** Source API keys: high-entropy random tokens, stored only as SHA-256 (no salt needed at 192 bits). */
+export function generateApiKey(): string {
+  return `lr_${randomBytes(24).toString('base64url')}`;
+}
+
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/** Enough of a key to recognise it in a list. */
+export function apiKeyPrefix(key: string): string {
+  return key.slice(0, 8);
+}
+
+/** Signing secrets in the Standard Webhooks form: `whsec_` + base64 of 32 random bytes. */
+export function generateSigningSecret(): string {
+  return `whsec_${randomBytes(32).toString('base64')}`;
+}

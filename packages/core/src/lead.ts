@@ -1,0 +1,117 @@
+import { parsePhoneNumberFromString, isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
+import type { FieldError } from './errors.js';
+import { compile, toFieldErrors } from './validation.js';
+
+/** A lead as posted by a source (SPEC "POST /v1/leads"). */
+export interface LeadInput {
+  name: string;
+  phone: string;
+  email?: string;
+  geo?: string;
+  source?: string;
+  fields?: Record<string, string | number | boolean>;
+  consent?: { tcpa?: boolean; certificateUrl?: string };
+}
+
+/** A lead after validation: phone in E.164, email lower-cased. */
+export interface NormalisedLead {
+  name: string;
+  phone: string;
+  email: string | null;
+  geo: string | null;
+  source: string | null;
+  fields: Record<string, string | number | boolean>;
+  consent: { tcpa?: boolean; certificateUrl?: string } | null;
+}
+
+export const LEAD_STATUSES = ['queued', 'routing', 'delivered', 'unsold', 'unmatched', 'dead_lettered'] as const;
+export type LeadStatus = (typeof LEAD_STATUSES)[number];
+export const TERMINAL_STATUSES: readonly LeadStatus[] = ['delivered', 'unsold', 'unmatched', 'dead_lettered'];
+
+export const leadSchema = {
+  $id: 'https://leadrouter.dev/schemas/lead.json',
+  title: 'Lead',
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'phone'],
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 200, description: 'the person’s name' },
+    phone: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 40,
+      description: 'any common format; stored as E.164, with `geo` as the default region',
+    },
+    email: { type: 'string', maxLength: 254, format: 'email' },
+    geo: { type: 'string', pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2 country, upper case' },
+    source: { type: 'string', maxLength: 100, description: 'sub-source / traffic channel, free text' },
+    fields: {
+      type: 'object',
+      maxProperties: 50,
+      propertyNames: { type: 'string', minLength: 1, maxLength: 64 },
+      additionalProperties: { type: ['string', 'number', 'boolean'], maxLength: 1000 },
+      description: 'flat custom fields: string, number or boolean values',
+    },
+    consent: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        tcpa: { type: 'boolean' },
+        certificateUrl: { type: 'string', maxLength: 2048, format: 'uri', pattern: '^https?://' },
+      },
+    },
+  },
+} as const;
+
+const validateShape = compile<LeadInput>(leadSchema);
+
+export type LeadValidation = { ok: true; lead: NormalisedLead } | { ok: false; errors: FieldError[] };
+
+/** Validates a posted lead and normalises it; lists every problem, not just the first. */
+export function validateLead(input: unknown): LeadValidation {
+  const errors: FieldError[] = [];
+  if (!validateShape(input)) {
+    errors.push(...toFieldErrors(validateShape.errors));
+  }
+  const body = (typeof input === 'object' && input !== null ? input : {}) as Partial<LeadInput>;
+
+  let geo: string | null = null;
+  if (typeof body.geo === 'string' && /^[A-Z]{2}$/.test(body.geo)) {
+    if (isSupportedCountry(body.geo)) geo = body.geo;
+    else errors.push({ field: '/geo', message: 'is not a known ISO 3166-1 alpha-2 country code' });
+  }
+
+  let phone: string | null = null;
+  if (typeof body.phone === 'string' && body.phone.length > 0 && body.phone.length <= 40) {
+    phone = normalisePhone(body.phone, geo);
+    if (!phone) {
+      errors.push({
+        field: '/phone',
+        message: geo
+          ? `is not a valid phone number for ${geo}`
+          : 'is not a valid phone number (use international format, e.g. +14155550100, or set geo)',
+      });
+    }
+  }
+
+  if (errors.length > 0 || !phone) return { ok: false, errors };
+  const lead = input as LeadInput;
+  return {
+    ok: true,
+    lead: {
+      name: lead.name,
+      phone,
+      email: lead.email ? lead.email.toLowerCase() : null,
+      geo,
+      source: lead.source ?? null,
+      fields: lead.fields ?? {},
+      consent: lead.consent ?? null,
+    },
+  };
+}
+
+/** E.164, or null when the number is not valid (with `region` as the default country). */
+export function normalisePhone(raw: string, region: string | null): string | null {
+  const parsed = parsePhoneNumberFromString(raw, region ? { defaultCountry: region as CountryCode } : undefined);
+  return parsed && parsed.isValid() ? parsed.number : null;
+}

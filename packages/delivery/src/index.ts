@@ -1,0 +1,4 @@
+export * from './payload.js';
+export * from './classify.js';
+export * from './send.js';
+export * from './request.js';

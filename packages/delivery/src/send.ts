@@ -1,0 +1,77 @@
+import got from 'got';
+import type { Agent as HttpAgent } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
+import type { AttemptResult } from './classify.js';
+
+export interface OutgoingRequest {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body: string;
+  timeoutMs: number;
+  agents?: { http?: HttpAgent; https?: HttpsAgent };
+}
+
+/** What is kept of a response body (SPEC: the first 2 KiB). */
+export const EXCERPT_BYTES = 2048;
+/** What is read at most (enough for acceptWhen on any sane answer); the rest is dropped unread. */
+export const READ_LIMIT_BYTES = 64 * 1024;
+
+/**
+ * One HTTP attempt, never throwing: no redirects, no retries (the caller
+ * schedules those), a hard timeout over the whole exchange, and a bounded read
+ * so an endless body cannot hold a worker.
+ */
+export function send(req: OutgoingRequest): Promise<AttemptResult> {
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (r: AttemptResult) => {
+      if (settled) return;
+      settled = true;
+      resolve(r);
+    };
+    const stream = got.stream(req.url, {
+      method: req.method as 'POST',
+      headers: req.headers,
+      body: req.body,
+      followRedirect: false,
+      throwHttpErrors: false,
+      retry: { limit: 0 },
+      timeout: { request: req.timeoutMs },
+      decompress: true,
+      ...(req.agents ? { agent: req.agents } : {}),
+    });
+    let status = 0;
+    let headers: Record<string, string | string[] | undefined> = {};
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => finish({ kind: 'response', status, headers, body: Buffer.concat(chunks).toString('utf8'), durationMs: elapsed() });
+    stream.on('response', (res: { statusCode: number; headers: Record<string, string | string[] | undefined> }) => {
+      status = res.statusCode;
+      headers = res.headers;
+    });
+    stream.on('data', (chunk: Buffer) => {
+      if (size >= READ_LIMIT_BYTES) return;
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= READ_LIMIT_BYTES) {
+        done();
+        stream.destroy();
+      }
+    });
+    stream.on('end', done);
+    stream.on('error', (err: Error & { code?: string }) => {
+      if (status !== 0 && settled === false && err.code !== 'ETIMEDOUT') return done();
+      finish({ kind: 'error', code: err.code ?? 'ERROR', message: err.message.slice(0, 500), durationMs: elapsed() });
+    });
+  });
+}
+
+/** The first 2 KiB of a body, cut on a character boundary. */
+export function excerpt(body: string): string {
+  const buf = Buffer.from(body, 'utf8');
+  if (buf.length <= EXCERPT_BYTES) return body;
+  return buf.subarray(0, EXCERPT_BYTES).toString('utf8').replace(/\uFFFD$/, '');
+}

@@ -1,0 +1,66 @@
+import type { JobsOptions } from 'bullmq';
+
+/**
+ * The job catalog, shared by producers (ingest, sweeper, admin) and consumers
+ * (worker): queue name -> payload -> options, in one place.
+ *
+ * Queue and job names are part of the data in Redis: renaming one strands the
+ * jobs already waiting under the old name. Change them only with a plan that
+ * drains the old queue first.
+ *
+ * Jobs carry ids, never people: the lead and its personal data stay in PostgreSQL.
+ */
+export const QUEUES = {
+  /** Route a lead: pick partners and create its deliveries. */
+  route: 'route',
+  /** One attempt of one delivery (lead x partner). */
+  deliver: 'deliver',
+} as const;
+
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+export interface RouteJob {
+  leadId: string;
+}
+
+export interface DeliverJob {
+  deliveryId: string;
+  /** The attempt this job makes (1-based); a job for a stale attempt does nothing. */
+  attempt: number;
+}
+
+export interface JobPayloads {
+  route: RouteJob;
+  deliver: DeliverJob;
+}
+
+/** Job ids make enqueueing idempotent: adding a job whose id exists is a no-op. */
+export const jobIds = {
+  route: (leadId: string): string => leadId,
+  deliver: (deliveryId: string, attempt: number): string => `${deliveryId}-a${attempt}`,
+};
+
+const keepFailed = { age: 7 * 24 * 3600, count: 5000 };
+
+/**
+ * Completed jobs are removed at once: PostgreSQL holds the history, and a
+ * re-added job id must be able to run again (the sweeper relies on it).
+ * Failed jobs are kept a week for the dashboard.
+ */
+export const jobOptions: Record<QueueName, JobsOptions> = {
+  route: {
+    attempts: 10,
+    backoff: { type: 'exponential', delay: 1000 },
+    removeOnComplete: true,
+    removeOnFail: keepFailed,
+  },
+  deliver: {
+    // Delivery retries are scheduled by the processor as new delayed jobs with
+    // the partner's own backoff; BullMQ's attempts only cover infrastructure
+    // errors (database down) inside the processor.
+    attempts: 5,
+    backoff: { type: 'exponential', delay: 2000 },
+    removeOnComplete: true,
+    removeOnFail: keepFailed,
+  },
+};

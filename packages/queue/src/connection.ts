@@ -1,0 +1,71 @@
+import { Queue, type QueueOptions } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+import { jobIds, jobOptions, QUEUES, type DeliverJob, type RouteJob } from './catalog.js';
+
+export interface RedisConnectionOptions {
+  url: string;
+  /**
+   * Producers inside request handlers must fail fast when Redis is away
+   * (`enableOfflineQueue: false`); workers must wait and reconnect
+   * (`maxRetriesPerRequest: null`, which BullMQ's Worker requires).
+   */
+  role: 'producer' | 'worker';
+}
+
+export function createRedis({ url, role }: RedisConnectionOptions, extra: RedisOptions = {}): Redis {
+  const common: RedisOptions = {
+    lazyConnect: false,
+    // Reconnect forever, backing off to 2 s: Redis coming back must be noticed by itself.
+    retryStrategy: (times) => Math.min(times * 100, 2000),
+    ...extra,
+  };
+  return role === 'producer'
+    ? new Redis(url, { ...common, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 })
+    : new Redis(url, { ...common, maxRetriesPerRequest: null, enableReadyCheck: false });
+}
+
+/** The producer side of the catalog: typed `enqueue*` helpers over BullMQ queues. */
+export class Queues {
+  readonly route: Queue<RouteJob>;
+  readonly deliver: Queue<DeliverJob>;
+
+  constructor(
+    private readonly connection: Redis,
+    prefix: string,
+  ) {
+    const opts = (name: keyof typeof jobOptions): QueueOptions => ({
+      connection,
+      prefix,
+      defaultJobOptions: jobOptions[name],
+    });
+    this.route = new Queue<RouteJob>(QUEUES.route, opts('route'));
+    this.deliver = new Queue<DeliverJob>(QUEUES.deliver, opts('deliver'));
+    // A Queue re-emits connection errors; they are handled where add() is awaited.
+    for (const q of this.all()) q.on('error', () => undefined);
+  }
+
+  all(): Queue[] {
+    return [this.route, this.deliver] as Queue[];
+  }
+
+  async enqueueRoute(leadIds: string[]): Promise<void> {
+    if (leadIds.length === 0) return;
+    await this.route.addBulk(leadIds.map((leadId) => ({ name: QUEUES.route, data: { leadId }, opts: { jobId: jobIds.route(leadId) } })));
+  }
+
+  async enqueueDelivery(job: DeliverJob, delayMs = 0): Promise<void> {
+    await this.deliver.add(QUEUES.deliver, job, {
+      jobId: jobIds.deliver(job.deliveryId, job.attempt),
+      delay: Math.max(0, Math.round(delayMs)),
+    });
+  }
+
+  /** Resolves when Redis answers; rejects when it does not (readiness checks). */
+  async ping(): Promise<void> {
+    await this.connection.ping();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.all().map((q) => q.close()));
+  }
+}

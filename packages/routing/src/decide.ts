@@ -1,0 +1,138 @@
+import type { Filters, RouteStrategy } from '@leadrouter/core';
+import { matchFilters, type RoutingLead } from './filters.js';
+
+export interface RoutingRoute {
+  id: string;
+  name: string;
+  priority: number;
+  active: boolean;
+  filters: Filters | null;
+  strategy: RouteStrategy;
+  maxDeliveries: number;
+  /** In list order. */
+  partners: { partnerId: string; weight: number }[];
+}
+
+export interface RoutingPartner {
+  id: string;
+  name: string;
+  active: boolean;
+  paused: boolean;
+  filters: Filters | null;
+}
+
+export type SkipReason = 'inactive' | 'paused' | 'filter' | 'missing';
+
+export interface Skipped {
+  partnerId: string;
+  reason: SkipReason;
+  detail?: string;
+}
+
+export type RouteDecision =
+  | {
+      outcome: 'matched';
+      routeId: string;
+      routeName: string;
+      maxDeliveries: number;
+      /** Eligible partners, in the order to offer the lead. */
+      candidates: string[];
+      skipped: Skipped[];
+    }
+  | { outcome: 'unmatched'; reason: string; routeId?: string; routeName?: string; skipped: Skipped[] };
+
+export interface DecideInput {
+  lead: RoutingLead;
+  routes: RoutingRoute[];
+  partners: ReadonlyMap<string, RoutingPartner>;
+  /** round_robin: this lead's position in the selected route's rotation (shared across workers). */
+  rotation?: number;
+  /** weighted: a source of randomness in [0, 1). */
+  random?: () => number;
+}
+
+/**
+ * The active route with the highest priority whose filters match decides the
+ * candidates (ties: the route created first, i.e. the order given). Candidates
+ * that are inactive, paused or whose own filters fail are skipped, with the
+ * reason kept for the lead's history; the strategy orders the rest.
+ */
+export function decideRoute({ lead, routes, partners, rotation = 0, random = Math.random }: DecideInput): RouteDecision {
+  const route = selectRoute(lead, routes);
+  if (!route) return { outcome: 'unmatched', reason: 'no active route matches the lead', skipped: [] };
+
+  const skipped: Skipped[] = [];
+  const eligible: { partnerId: string; weight: number }[] = [];
+  for (const entry of route.partners) {
+    const partner = partners.get(entry.partnerId);
+    if (!partner) {
+      skipped.push({ partnerId: entry.partnerId, reason: 'missing' });
+    } else if (!partner.active) {
+      skipped.push({ partnerId: partner.id, reason: 'inactive' });
+    } else if (partner.paused) {
+      skipped.push({ partnerId: partner.id, reason: 'paused' });
+    } else {
+      const f = matchFilters(lead, partner.filters);
+      if (f.match) eligible.push(entry);
+      else skipped.push({ partnerId: partner.id, reason: 'filter', detail: f.reason });
+    }
+  }
+
+  const base = { routeId: route.id, routeName: route.name, skipped };
+  if (eligible.length === 0) return { outcome: 'unmatched', reason: 'no eligible partner on the route', ...base };
+
+  return {
+    outcome: 'matched',
+    ...base,
+    maxDeliveries: route.maxDeliveries,
+    candidates: order(route.strategy, eligible, rotation, random),
+  };
+}
+
+/**
+ * The route that decides: the active one with the highest priority whose
+ * filters match (ties: the first in the order given, i.e. created first).
+ */
+export function selectRoute(lead: RoutingLead, routes: RoutingRoute[]): RoutingRoute | undefined {
+  return routes
+    .filter((r) => r.active)
+    .sort((a, b) => b.priority - a.priority)
+    .find((r) => matchFilters(lead, r.filters).match);
+}
+
+function order(
+  strategy: RouteStrategy,
+  eligible: { partnerId: string; weight: number }[],
+  rotation: number,
+  random: () => number,
+): string[] {
+  const ids = eligible.map((e) => e.partnerId);
+  switch (strategy) {
+    case 'priority':
+      return ids;
+    case 'round_robin': {
+      const start = ((rotation % ids.length) + ids.length) % ids.length;
+      return [...ids.slice(start), ...ids.slice(0, start)];
+    }
+    case 'weighted':
+      return weightedOrder(eligible, random);
+  }
+}
+
+/** Random order where each next pick is proportional to weight (the first pick carries the configured share). */
+export function weightedOrder(eligible: { partnerId: string; weight: number }[], random: () => number): string[] {
+  const pool = [...eligible];
+  const out: string[] = [];
+  while (pool.length > 0) {
+    const total = pool.reduce((s, e) => s + e.weight, 0);
+    let x = random() * total;
+    let i = 0;
+    for (; i < pool.length - 1; i++) {
+      x -= pool[i]!.weight;
+      if (x < 0) break;
+    }
+    out.push(pool[i]!.partnerId);
+    pool.splice(i, 1);
+  }
+  return out;
+}

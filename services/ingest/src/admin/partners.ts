@@ -1,0 +1,111 @@
+import { Router } from 'express';
+import { partnerCreateSchema, partnerUpdateSchema, type PartnerInput } from '@leadrouter/core';
+import { Prisma, type Partner } from '@leadrouter/db';
+import type { IngestDeps } from '../deps.js';
+import { bodyValidator, jsonBody } from '../http/body.js';
+import { idParam, mapDbError, pageOf, pageParams, pageQuery } from './common.js';
+
+const validateCreate = bodyValidator<PartnerInput>(partnerCreateSchema);
+const validateUpdate = bodyValidator<Partial<PartnerInput>>(partnerUpdateSchema);
+
+const json = (v: unknown) => (v === null ? Prisma.DbNull : (v as Prisma.InputJsonValue));
+
+/** The SPEC's partner shape as database columns; only what the input names. */
+function toData(input: Partial<PartnerInput>): Prisma.PartnerUpdateInput {
+  const d: Prisma.PartnerUpdateInput = {};
+  if (input.name !== undefined) d.name = input.name;
+  if (input.url !== undefined) d.url = input.url;
+  if (input.method !== undefined) d.method = input.method;
+  if (input.headers !== undefined) d.headers = input.headers;
+  if (input.secret !== undefined) d.secret = input.secret;
+  if (input.fieldMap !== undefined) d.fieldMap = json(input.fieldMap);
+  if (input.acceptWhen !== undefined) d.acceptWhen = json(input.acceptWhen);
+  if (input.timeoutMs !== undefined) d.timeoutMs = input.timeoutMs;
+  if (input.maxAttempts !== undefined) d.maxAttempts = input.maxAttempts;
+  if (input.backoff?.delayMs !== undefined) d.backoffDelayMs = input.backoff.delayMs;
+  if (input.backoff?.maxDelayMs !== undefined) d.backoffMaxDelayMs = input.backoff.maxDelayMs;
+  if (input.caps?.hourly !== undefined) d.capHourly = input.caps.hourly;
+  if (input.caps?.daily !== undefined) d.capDaily = input.caps.daily;
+  if (input.schedule !== undefined) d.schedule = json(input.schedule);
+  if (input.filters !== undefined) d.filters = json(input.filters);
+  if (input.concurrency !== undefined) d.concurrency = input.concurrency;
+  if (input.price !== undefined) d.price = input.price;
+  if (input.pauseAfterFailures !== undefined) d.pauseAfterFailures = input.pauseAfterFailures;
+  if (input.active !== undefined) d.active = input.active;
+  return d;
+}
+
+/** A partner as the admin API shows it. Its signing secret is never shown again. */
+export function partnerView(p: Partner) {
+  return {
+    id: p.id,
+    name: p.name,
+    url: p.url,
+    method: p.method,
+    headers: p.headers,
+    hasSecret: p.secret !== null,
+    fieldMap: p.fieldMap,
+    acceptWhen: p.acceptWhen,
+    timeoutMs: p.timeoutMs,
+    maxAttempts: p.maxAttempts,
+    backoff: { delayMs: p.backoffDelayMs, maxDelayMs: p.backoffMaxDelayMs },
+    caps: { hourly: p.capHourly, daily: p.capDaily },
+    schedule: p.schedule,
+    filters: p.filters,
+    concurrency: p.concurrency,
+    price: p.price === null ? null : Number(p.price),
+    pauseAfterFailures: p.pauseAfterFailures,
+    active: p.active,
+    status: !p.active ? 'inactive' : p.pausedAt ? 'paused' : 'active',
+    pausedAt: p.pausedAt?.toISOString() ?? null,
+    pauseReason: p.pauseReason,
+    createdAt: p.createdAt.toISOString(),
+    updatedAt: p.updatedAt.toISOString(),
+  };
+}
+
+export function partnersRouter({ db }: IngestDeps): Router {
+  const router = Router();
+
+  router.post('/', jsonBody, async (req, res) => {
+    const input = validateCreate(req.body);
+    const partner = await db.partner
+      .create({ data: toData(input) as Prisma.PartnerCreateInput })
+      .catch((err: unknown) => mapDbError(err, 'partner'));
+    res.status(201).json(partnerView(partner));
+  });
+
+  router.get('/', async (req, res) => {
+    const page = pageParams(req);
+    res.json(pageOf(await db.partner.findMany(pageQuery(page)), page, partnerView));
+  });
+
+  router.get('/:id', async (req, res) => {
+    const partner = await db.partner.findUniqueOrThrow({ where: { id: idParam(req, 'partner') } }).catch((err: unknown) => mapDbError(err, 'partner'));
+    res.json(partnerView(partner));
+  });
+
+  router.patch('/:id', jsonBody, async (req, res) => {
+    const id = idParam(req, 'partner');
+    const partner = await db.partner.update({ where: { id }, data: toData(validateUpdate(req.body)) }).catch((err: unknown) => mapDbError(err, 'partner'));
+    res.json(partnerView(partner));
+  });
+
+  router.delete('/:id', async (req, res) => {
+    const id = idParam(req, 'partner');
+    // A partner with deliveries keeps their history: it is deactivated rather than removed.
+    const deliveries = await db.delivery.count({ where: { partnerId: id }, take: 1 });
+    if (deliveries > 0) await db.partner.update({ where: { id }, data: { active: false } }).catch((err: unknown) => mapDbError(err, 'partner'));
+    else await db.partner.delete({ where: { id } }).catch((err: unknown) => mapDbError(err, 'partner'));
+    res.status(204).end();
+  });
+
+  router.post('/:id/resume', async (req, res) => {
+    const partner = await db.partner
+      .update({ where: { id: idParam(req, 'partner') }, data: { pausedAt: null, pauseReason: null, consecutiveFailures: 0 } })
+      .catch((err: unknown) => mapDbError(err, 'partner'));
+    res.json(partnerView(partner));
+  });
+
+  return router;
+}

@@ -1,0 +1,65 @@
+import express, { type Express } from 'express';
+import { pinoHttp } from 'pino-http';
+import { randomUUID } from 'node:crypto';
+import { AppError } from '@leadrouter/core';
+import type { IngestDeps } from './deps.js';
+import { adminAuth } from './http/auth.js';
+import { errorHandler, sendError } from './http/errors.js';
+import { leadsRouter } from './leads/router.js';
+import { partnersRouter } from './admin/partners.js';
+import { routesRouter } from './admin/routes.js';
+import { sourcesRouter } from './admin/sources.js';
+
+/** The ingest HTTP app: source-facing lead API, admin API, health. */
+export function createApp(deps: IngestDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.set('query parser', 'simple');
+
+  app.use(
+    pinoHttp({
+      logger: deps.log,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+      // Bodies and credentials are never logged (see REDACT_PATHS too).
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  );
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const timeout = <T>(p: Promise<T>) =>
+      Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 1000).unref())]);
+    const [redis, postgres] = await Promise.all([
+      timeout(deps.queues.ping()).then(() => true, () => false),
+      timeout(deps.db.$queryRaw`SELECT 1`).then(() => true, () => false),
+    ]);
+    res.status(redis && postgres ? 200 : 503).json({ status: redis && postgres ? 'ok' : 'unavailable', checks: { redis, postgres } });
+  });
+
+  app.use(leadsRouter(deps));
+
+  const admin = express.Router();
+  admin.use(adminAuth(deps.config.ADMIN_TOKEN));
+  admin.use('/sources', sourcesRouter(deps));
+  admin.use('/partners', partnersRouter(deps));
+  admin.use('/routes', routesRouter(deps));
+  app.use('/v1/admin', admin);
+
+  app.use((req, res) => {
+    sendError(res, new AppError('not_found', `no such endpoint: ${req.method} ${req.path}`, 404));
+  });
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,54 @@
+import type { Server } from 'node:http';
+import { ConfigError, createLogger, DEV_ADMIN_TOKEN, loadIngestConfig, type IngestConfig } from '@leadrouter/config';
+import { createDb } from '@leadrouter/db';
+import { createRedis, Queues } from '@leadrouter/queue';
+import { createApp } from './app.js';
+
+const SHUTDOWN_DEADLINE_MS = 25_000;
+
+async function main(): Promise<void> {
+  let config: IngestConfig;
+  try {
+    config = loadIngestConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`leadrouter ingest: ${err.message}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const log = createLogger({ name: 'ingest', level: config.LOG_LEVEL, pretty: config.NODE_ENV === 'development' });
+  if (config.ADMIN_TOKEN === DEV_ADMIN_TOKEN) {
+    log.warn(`ADMIN_TOKEN is not set; using the development token "${DEV_ADMIN_TOKEN}" (never in production)`);
+  }
+  const db = createDb({ databaseUrl: config.DATABASE_URL });
+  const redis = createRedis({ url: config.REDIS_URL, role: 'producer' });
+  redis.on('error', () => undefined);
+  const queues = new Queues(redis, config.QUEUE_PREFIX);
+  const app = createApp({ config, db, queues, log });
+
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(config.PORT, () => resolve(s));
+  });
+  log.info({ port: config.PORT }, 'ingest listening');
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'ingest stopping: finishing in-flight requests');
+    const deadline = setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
+    server.closeIdleConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await queues.close();
+    redis.disconnect();
+    await db.$disconnect();
+    log.info('ingest stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+void main();

@@ -1,0 +1,16 @@
+import type { Logger, WorkerConfig } from '@leadrouter/config';
+import type { Db } from '@leadrouter/db';
+import type { Queues } from '@leadrouter/queue';
+import type { Redis } from 'ioredis';
+
+/** Everything the worker's processors need, built once in main.ts (or by a test). */
+export interface WorkerDeps {
+  config: WorkerConfig;
+  db: Db;
+  /** Commands (counters, locks); BullMQ workers get their own connections. */
+  redis: Redis;
+  queues: Queues;
+  log: Logger;
+  now: () => Date;
+  random: () => number;
+}

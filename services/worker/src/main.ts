@@ -1,0 +1,64 @@
+import { ConfigError, createLogger, loadWorkerConfig, type WorkerConfig } from '@leadrouter/config';
+import { createDb } from '@leadrouter/db';
+import { createRedis, Queues } from '@leadrouter/queue';
+import type { WorkerDeps } from './deps.js';
+import { startHealthServer } from './health.js';
+import { startWorker } from './worker.js';
+
+const SHUTDOWN_DEADLINE_MS = 25_000;
+
+async function main(): Promise<void> {
+  let config: WorkerConfig;
+  try {
+    config = loadWorkerConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`leadrouter worker: ${err.message}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const log = createLogger({ name: 'worker', level: config.LOG_LEVEL, pretty: config.NODE_ENV === 'development' });
+  const db = createDb({ databaseUrl: config.DATABASE_URL });
+  const redis = createRedis({ url: config.REDIS_URL, role: 'worker' });
+  redis.on('error', () => undefined);
+  const producer = createRedis({ url: config.REDIS_URL, role: 'worker' });
+  producer.on('error', () => undefined);
+  const deps: WorkerDeps = {
+    config,
+    db,
+    redis,
+    queues: new Queues(producer, config.QUEUE_PREFIX),
+    log,
+    now: () => new Date(),
+    random: Math.random,
+  };
+
+  const worker = startWorker(deps);
+  const health = await startHealthServer(deps, config.WORKER_PORT);
+  log.info({ port: health.port, concurrency: config.WORKER_CONCURRENCY }, 'worker started');
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'worker stopping: finishing in-flight jobs');
+    const deadline = setTimeout(() => {
+      log.error('worker did not stop in time; exiting (unfinished jobs are retried by another worker)');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
+    await worker.stop();
+    await health.close();
+    await deps.queues.close();
+    redis.disconnect();
+    producer.disconnect();
+    await db.$disconnect();
+    log.info('worker stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+void main();

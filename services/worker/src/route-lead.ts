@@ -1,0 +1,85 @@
+import { decideRoute, selectRoute, type RouteDecision } from '@leadrouter/routing';
+import type { DeliverJob } from '@leadrouter/queue';
+import type { WorkerDeps } from './deps.js';
+import { advanceLocked, lockLead, setStatus, type RoutingRecord } from './lead-flow.js';
+import { toRoutingLead, toRoutingPartner, toRoutingRoute } from './mappers.js';
+
+/**
+ * The `route` job: decide the lead's route and candidates once, then start
+ * delivering. A repeat (sweeper, stalled job) of a lead already routing only
+ * advances it, which is idempotent.
+ */
+export async function routeLead(deps: WorkerDeps, leadId: string): Promise<void> {
+  const { db } = deps;
+  const lead = await db.lead.findUnique({ where: { id: leadId } });
+  if (!lead) return;
+  if (lead.status !== 'queued') return advanceLead(deps, leadId);
+
+  // Rules are read for every lead, so a change through the admin API applies to the next one.
+  const [routes, partners] = await Promise.all([
+    db.route.findMany({ where: { active: true }, include: { partners: true }, orderBy: { createdAt: 'asc' } }),
+    db.partner.findMany(),
+  ]);
+  const routingLead = toRoutingLead(lead);
+  const routingRoutes = routes.map(toRoutingRoute);
+  const selected = selectRoute(routingLead, routingRoutes);
+  const rotation = selected?.strategy === 'round_robin' ? await nextRotation(deps, selected.id) : 0;
+  const decision = decideRoute({
+    lead: routingLead,
+    routes: routingRoutes,
+    partners: new Map(partners.map((p) => [p.id, toRoutingPartner(p)])),
+    rotation,
+    random: deps.random,
+  });
+  const record = toRecord(decision);
+
+  const jobs = await db.$transaction(async (tx): Promise<DeliverJob[]> => {
+    const locked = await lockLead(tx, leadId);
+    if (!locked || locked.status !== 'queued') return [];
+    await tx.lead.update({ where: { id: leadId }, data: { routing: record as object } });
+    await setStatus(tx, leadId, 'routing', undefined, { route: record.routeName ?? null });
+    return advanceLocked(tx, leadId, record, deps.now());
+  });
+  deps.log.info({ leadId, outcome: decision.outcome, route: record.routeName, deliveries: jobs.length }, 'lead routed');
+  await enqueueDeliveries(deps, jobs);
+}
+
+/** Re-runs the advance step for a lead already routing (after a crash or a lost job). */
+export async function advanceLead(deps: WorkerDeps, leadId: string): Promise<void> {
+  const jobs = await deps.db.$transaction(async (tx): Promise<DeliverJob[]> => {
+    const locked = await lockLead(tx, leadId);
+    if (!locked || locked.status !== 'routing' || !locked.routing) return [];
+    return advanceLocked(tx, leadId, locked.routing, deps.now());
+  });
+  await enqueueDeliveries(deps, jobs);
+}
+
+export async function enqueueDeliveries(deps: WorkerDeps, jobs: DeliverJob[], delayMs = 0): Promise<void> {
+  // If Redis fails here the deliveries stay pending in PostgreSQL and the sweeper enqueues them.
+  for (const job of jobs) await deps.queues.enqueueDelivery(job, delayMs);
+}
+
+/** Round-robin position per route, shared by every worker through one Redis counter. */
+async function nextRotation(deps: WorkerDeps, routeId: string): Promise<number> {
+  const n = await deps.redis.incr(`${deps.config.QUEUE_PREFIX}:rr:${routeId}`);
+  return n - 1;
+}
+
+function toRecord(decision: RouteDecision): RoutingRecord {
+  if (decision.outcome === 'unmatched') {
+    return {
+      ...(decision.routeId ? { routeId: decision.routeId, routeName: decision.routeName } : {}),
+      maxDeliveries: 0,
+      candidates: [],
+      skipped: decision.skipped,
+      reason: decision.reason,
+    };
+  }
+  return {
+    routeId: decision.routeId,
+    routeName: decision.routeName,
+    maxDeliveries: decision.maxDeliveries,
+    candidates: decision.candidates,
+    skipped: decision.skipped,
+  };
+}

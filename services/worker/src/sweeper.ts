@@ -1,0 +1,110 @@
+import type { Queue } from 'bullmq';
+import type { WorkerDeps } from './deps.js';
+import { jobIds, QUEUES } from '@leadrouter/queue';
+
+/** A lead still `queued` this long after it was recorded has probably lost its job (Redis was away). */
+export const QUEUED_GRACE_MS = 5_000;
+/** A pending delivery this long past its due time has probably lost its job. */
+export const PENDING_GRACE_MS = 30_000;
+/** A routing lead with nothing pending for this long missed its advance step (crash between commit and enqueue). */
+export const ROUTING_GRACE_MS = 60_000;
+const BATCH = 500;
+
+export interface SweepResult {
+  leads: number;
+  deliveries: number;
+  advanced: number;
+}
+
+/**
+ * Puts back on the queue what PostgreSQL says should be there: the 202
+ * promise ("routed even if Redis was down") rests on this. Job ids make it
+ * safe to run on every worker at once; a Redis lock keeps it to one at a time.
+ */
+export async function sweep(deps: WorkerDeps): Promise<SweepResult> {
+  const { db, queues } = deps;
+  const now = deps.now().getTime();
+  const result: SweepResult = { leads: 0, deliveries: 0, advanced: 0 };
+
+  const queued = await db.lead.findMany({
+    where: { status: 'queued', createdAt: { lt: new Date(now - QUEUED_GRACE_MS) } },
+    select: { id: true },
+    orderBy: { createdAt: 'asc' },
+    take: BATCH,
+  });
+  for (const { id } of queued) {
+    if (await ensureJob(queues.route, QUEUES.route, { leadId: id }, jobIds.route(id))) result.leads++;
+  }
+
+  const pending = await db.delivery.findMany({
+    where: { status: 'pending', nextAttemptAt: { lt: new Date(now - PENDING_GRACE_MS) } },
+    select: { id: true, attempts: true },
+    orderBy: { nextAttemptAt: 'asc' },
+    take: BATCH,
+  });
+  for (const d of pending) {
+    const job = { deliveryId: d.id, attempt: d.attempts + 1 };
+    if (await ensureJob(queues.deliver, QUEUES.deliver, job, jobIds.deliver(d.id, job.attempt))) result.deliveries++;
+  }
+
+  const stuck = await db.lead.findMany({
+    where: {
+      status: 'routing',
+      updatedAt: { lt: new Date(now - ROUTING_GRACE_MS) },
+      deliveries: { none: { status: 'pending' } },
+    },
+    select: { id: true },
+    take: BATCH,
+  });
+  for (const { id } of stuck) {
+    if (await ensureJob(queues.route, QUEUES.route, { leadId: id }, jobIds.route(id))) result.advanced++;
+  }
+  return result;
+}
+
+/** Adds the job unless it exists; a job that failed for good is retried. Returns whether anything was (re)queued. */
+async function ensureJob<T>(queue: Queue<T>, name: string, data: T, jobId: string): Promise<boolean> {
+  const existing = await queue.getJob(jobId);
+  if (!existing) {
+    await (queue as Queue).add(name, data, { jobId });
+    return true;
+  }
+  if (await existing.isFailed()) {
+    await existing.retry('failed');
+    return true;
+  }
+  return false;
+}
+
+/**
+ * Runs `sweep` every interval on whichever worker holds the lock; the others
+ * skip that round. The lock expires by itself if its holder dies.
+ */
+export function startSweeper(deps: WorkerDeps, intervalMs: number): { stop(): Promise<void> } {
+  const lockKey = `${deps.config.QUEUE_PREFIX}:sweeper-lock`;
+  let running: Promise<void> | null = null;
+  const tick = () => {
+    if (running) return;
+    running = (async () => {
+      try {
+        const got = await deps.redis.set(lockKey, '1', 'PX', Math.max(intervalMs - 50, 100), 'NX');
+        if (got !== 'OK') return;
+        const r = await sweep(deps);
+        if (r.leads + r.deliveries + r.advanced > 0) deps.log.info(r, 'sweeper requeued work');
+      } catch (err) {
+        deps.log.warn({ err }, 'sweep failed; will try again');
+      } finally {
+        running = null;
+      }
+    })();
+  };
+  const timer = setInterval(tick, intervalMs);
+  timer.unref();
+  tick();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

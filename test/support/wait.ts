@@ -1,0 +1,25 @@
+/**
+ * Polls `probe` until it returns something truthy, or fails after `timeoutMs`
+ * with the last value seen: tests wait for a condition, never sleep and hope.
+ */
+export async function waitFor<T>(
+  probe: () => Promise<T> | T,
+  { timeoutMs = 15_000, intervalMs = 50, what = 'condition' }: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      last = await probe();
+      if (last) return last as NonNullable<T>;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      const seen = lastError ? `error ${String(lastError)}` : JSON.stringify(last);
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${seen}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
