@@ -22,7 +22,8 @@ export function buildRequest(partner: PartnerTarget, lead: PublicLead, deliveryI
     body,
     timeoutMs: partner.timeoutMs,
     headers: {
-      ...partner.headers,
+      // Lower-cased so the partner's headers cannot shadow ours under another spelling.
+      ...Object.fromEntries(Object.entries(partner.headers).map(([k, v]) => [k.toLowerCase(), v])),
       'content-type': 'application/json',
       'user-agent': 'leadrouter',
       'x-lead-id': lead.id,
