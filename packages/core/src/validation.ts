@@ -12,6 +12,7 @@ addFormats(ajv, ['email', 'uri', 'date-time', 'uuid', 'regex']);
 
 /** Ajv errors as `{field, message}` with JSON pointers a client can act on. */
 export function toFieldErrors(errors: ErrorObject[] | null | undefined): FieldError[] {
+  const seen = new Set<string>();
   return (errors ?? []).map((e) => {
     let field = e.instancePath || '';
     let message = e.message ?? 'is invalid';
@@ -25,6 +26,11 @@ export function toFieldErrors(errors: ErrorObject[] | null | undefined): FieldEr
       message = `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     }
     return { field: field || '/', message };
+  }).filter((e) => {
+    const key = `${e.field}\0${e.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
   });
 }
 

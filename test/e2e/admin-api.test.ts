@@ -1,0 +1,180 @@
+import { ADMIN_TOKEN, sampleLead, TestStack } from '../support/stack';
+
+describe('admin API', () => {
+  const stack = new TestStack({ worker: false });
+  beforeAll(() => stack.start());
+  afterAll(() => stack.stop());
+
+  it('requires the admin token', async () => {
+    expect((await stack.request('GET', '/v1/admin/sources')).status).toBe(401);
+    expect((await stack.request('GET', '/v1/admin/sources', { key: 'wrong-token' })).status).toBe(401);
+    const source = await stack.createSource();
+    // A source key is not an admin token.
+    expect((await stack.request('GET', '/v1/admin/sources', { key: source.apiKey })).status).toBe(401);
+  });
+
+  describe('sources', () => {
+    it('creates a source, showing apiKey and postbackSecret once', async () => {
+      const res = await stack.admin('POST', '/sources', { name: 'Acme Affiliates', postbackUrl: 'https://acme.example/postback', rateLimitPerMinute: 600, duplicateWindowHours: 24 });
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({
+        id: expect.any(String),
+        name: 'Acme Affiliates',
+        postbackUrl: 'https://acme.example/postback',
+        rateLimitPerMinute: 600,
+        duplicateWindowHours: 24,
+        active: true,
+        apiKey: expect.stringMatching(/^lr_/),
+        postbackSecret: expect.stringMatching(/^whsec_/),
+      });
+      const stored = await stack.db.source.findUniqueOrThrow({ where: { id: res.body.id } });
+      expect(stored.apiKeyHash).not.toContain(res.body.apiKey);
+      expect(JSON.stringify(stored)).not.toContain(res.body.apiKey);
+
+      const read = await stack.admin('GET', `/sources/${res.body.id}`);
+      expect(read.status).toBe(200);
+      expect(read.body.apiKey).toBeUndefined();
+      expect(read.body.postbackSecret).toBeUndefined();
+      expect(read.body.apiKeyPrefix).toBe(res.body.apiKey.slice(0, 8));
+    });
+
+    it('refuses a second source with the same name (409) and invalid input (422, all errors)', async () => {
+      await stack.createSource({ name: 'unique-name' });
+      const dup = await stack.admin('POST', '/sources', { name: 'unique-name' });
+      expect(dup.status).toBe(409);
+      const bad = await stack.admin('POST', '/sources', { postbackUrl: 'ftp://x', rateLimitPerMinute: -1, extra: true });
+      expect(bad.status).toBe(422);
+      expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['/extra', '/name', '/postbackUrl', '/rateLimitPerMinute']);
+    });
+
+    it('updates, rotates the key (old key stops working at once) and deletes', async () => {
+      const source = await stack.createSource();
+      const patched = await stack.admin('PATCH', `/sources/${source.id}`, { duplicateWindowHours: 12 });
+      expect(patched.status).toBe(200);
+      expect(patched.body.duplicateWindowHours).toBe(12);
+
+      const rotated = await stack.admin('POST', `/sources/${source.id}/rotate-key`);
+      expect(rotated.status).toBe(200);
+      expect(rotated.body.apiKey).not.toBe(source.apiKey);
+      expect((await stack.request('POST', '/v1/leads', { key: source.apiKey, body: sampleLead() })).status).toBe(401);
+      expect((await stack.request('POST', '/v1/leads', { key: rotated.body.apiKey, body: sampleLead() })).status).toBe(202);
+
+      expect((await stack.admin('DELETE', `/sources/${source.id}`)).status).toBe(204);
+      expect((await stack.request('POST', '/v1/leads', { key: rotated.body.apiKey, body: sampleLead() })).status).toBe(401);
+
+      const empty = await stack.createSource();
+      expect((await stack.admin('DELETE', `/sources/${empty.id}`)).status).toBe(204);
+      expect((await stack.admin('GET', `/sources/${empty.id}`)).status).toBe(404);
+    });
+
+    it('lists with cursor pagination', async () => {
+      for (let i = 0; i < 3; i++) await stack.createSource();
+      const seen = new Set<string>();
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const res = await stack.admin('GET', `/sources?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+        expect(res.status).toBe(200);
+        expect(res.body.items.length).toBeLessThanOrEqual(2);
+        for (const s of res.body.items) seen.add(s.id);
+        cursor = res.body.nextCursor;
+        pages++;
+      } while (cursor);
+      expect(seen.size).toBe(await stack.db.source.count());
+      expect(pages).toBeGreaterThan(1);
+      expect((await stack.admin('GET', '/sources?limit=0')).status).toBe(422);
+    });
+  });
+
+  describe('partners', () => {
+    it('creates a partner with the SPEC defaults and never shows its secret', async () => {
+      const res = await stack.admin('POST', '/partners', { name: 'acme', url: 'https://acme.example/leads', secret: 'whsec_abcdefghijklmnopqrstuvwxyz', caps: { daily: 100 } });
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({
+        name: 'acme',
+        method: 'POST',
+        headers: {},
+        hasSecret: true,
+        timeoutMs: 10000,
+        maxAttempts: 8,
+        backoff: { delayMs: 1000, maxDelayMs: 3600000 },
+        caps: { hourly: null, daily: 100 },
+        pauseAfterFailures: 20,
+        active: true,
+        status: 'active',
+      });
+      expect(JSON.stringify(res.body)).not.toContain('whsec_abc');
+      const read = await stack.admin('GET', `/partners/${res.body.id}`);
+      expect(JSON.stringify(read.body)).not.toContain('whsec_abc');
+      expect((await stack.admin('POST', '/partners', { name: 'acme', url: 'https://x.example' })).status).toBe(409);
+    });
+
+    it('validates every part and lists every error', async () => {
+      const res = await stack.admin('POST', '/partners', {
+        name: 'bad',
+        url: 'not a url',
+        method: 'GET',
+        timeoutMs: 5,
+        schedule: { timezone: 'UTC', days: { mon: ['9-5'] } },
+        filters: { fields: [{ field: 'fields.age', op: 'between' }] },
+      });
+      expect(res.status).toBe(422);
+      const fields = new Set(res.body.errors.map((e: { field: string }) => e.field));
+      for (const f of ['/url', '/method', '/timeoutMs', '/schedule/days/mon/0', '/filters/fields/0/op']) expect(fields).toContain(f);
+    });
+
+    it('updates, pauses/resumes and deletes', async () => {
+      const p = await stack.createPartner({ url: 'https://p.example/leads' });
+      const patched = await stack.admin('PATCH', `/partners/${p.id}`, { timeoutMs: 2000, active: false });
+      expect(patched.body).toMatchObject({ timeoutMs: 2000, active: false, status: 'inactive' });
+      await stack.db.partner.update({ where: { id: p.id }, data: { active: true, pausedAt: new Date(), pauseReason: 'test' } });
+      expect((await stack.admin('GET', `/partners/${p.id}`)).body.status).toBe('paused');
+      expect((await stack.admin('POST', `/partners/${p.id}/resume`)).body.status).toBe('active');
+      expect((await stack.admin('DELETE', `/partners/${p.id}`)).status).toBe(204);
+      expect((await stack.admin('GET', `/partners/${p.id}`)).status).toBe(404);
+      expect((await stack.admin('GET', '/partners/not-an-id')).status).toBe(404);
+    });
+  });
+
+  describe('routes', () => {
+    it('creates a route over existing partners, in list order', async () => {
+      const a = await stack.createPartner({ url: 'https://a.example' });
+      const b = await stack.createPartner({ url: 'https://b.example' });
+      const res = await stack.admin('POST', '/routes', {
+        name: 'US traffic',
+        priority: 5,
+        filters: { geo: ['US'] },
+        partners: [{ partnerId: b.id, weight: 3 }, { partnerId: a.id }],
+        strategy: 'weighted',
+      });
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({
+        name: 'US traffic',
+        priority: 5,
+        strategy: 'weighted',
+        maxDeliveries: 1,
+        active: true,
+        partners: [{ partnerId: b.id, weight: 3 }, { partnerId: a.id, weight: 1 }],
+      });
+      const patched = await stack.admin('PATCH', `/routes/${res.body.id}`, { partners: [{ partnerId: a.id }] });
+      expect(patched.body.partners).toEqual([{ partnerId: a.id, weight: 1 }]);
+      expect((await stack.admin('DELETE', `/routes/${res.body.id}`)).status).toBe(204);
+      expect((await stack.admin('GET', `/routes/${res.body.id}`)).status).toBe(404);
+    });
+
+    it('refuses unknown partners and bad strategies', async () => {
+      const res = await stack.admin('POST', '/routes', { name: 'r', partners: [{ partnerId: '00000000-0000-4000-8000-000000000000' }] });
+      expect(res.status).toBe(422);
+      expect(res.body.errors).toEqual([{ field: '/partners/0/partnerId', message: 'is not a known partner id' }]);
+      const bad = await stack.admin('POST', '/routes', { name: 'r', partners: [], strategy: 'random' });
+      expect(bad.status).toBe(422);
+      expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['/partners', '/strategy']);
+    });
+  });
+
+  it('answers unknown endpoints with a JSON 404', async () => {
+    const res = await stack.request('GET', '/v1/nope', { key: ADMIN_TOKEN });
+    expect(res.status).toBe(404);
+    expect(res.body.status).toBe('rejected');
+  });
+});
