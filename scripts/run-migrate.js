@@ -28,7 +28,9 @@ function loadRunner() {
       console.error('db:migrate: packages/db/dist is older than its source and tsx is not installed; using the build');
       return require(built);
     }
-    throw new Error(`packages/db is not built and tsx is not installed: run npm install, or npm run build (${error.message})`);
+    throw new Error(
+      `packages/db is not built and tsx is not installed: run npm install, or npm run build (${error.message})`,
+    );
   }
   // tsx's scoped require compiles this module graph only; nothing is registered globally.
   return tsx.require(source, __filename);

@@ -43,7 +43,9 @@ export default async function globalSetup(): Promise<void> {
  */
 async function buildTemplate(runId: string): Promise<void> {
   const building = `${TEMPLATE_DATABASE}_build_${runId}`;
-  await withAdminClient((client) => client.query(`CREATE DATABASE ${pg.escapeIdentifier(building)} TEMPLATE template0`));
+  await withAdminClient((client) =>
+    client.query(`CREATE DATABASE ${pg.escapeIdentifier(building)} TEMPLATE template0`),
+  );
   try {
     await applyMigrations({ databaseUrl: serverUrl(building) });
     await withAdminClient(async (client) => {

@@ -63,7 +63,10 @@ export async function createTestDatabase(opts: { empty?: boolean } = {}): Promis
         const code = (error as { code?: string }).code;
         if ((code !== '55006' && code !== '3D000') || attempt >= 50) {
           if (code === '3D000') {
-            throw new Error(`test database template ${template} is missing: is jest's globalSetup (test/global-setup.ts) configured?`, { cause: error });
+            throw new Error(
+              `test database template ${template} is missing: is jest's globalSetup (test/global-setup.ts) configured?`,
+              { cause: error },
+            );
           }
           throw error;
         }

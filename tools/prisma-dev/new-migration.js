@@ -39,7 +39,10 @@ function utcTimestamp(date) {
 
 function main() {
   const rawName = process.argv[2];
-  const name = (rawName || '').replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 200);
+  const name = (rawName || '')
+    .replace(/[^A-Za-z0-9_]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, 200);
   if (!name) fail('usage: npm run db:new-migration -- <name>   (e.g. add_partner_timezone)');
 
   fs.mkdirSync(MIGRATIONS, { recursive: true });
@@ -67,7 +70,8 @@ function main() {
   }
 
   const stamp = utcTimestamp(new Date());
-  if (existing.some((dir) => dir.startsWith(`${stamp}_`))) fail(`a migration stamped ${stamp} exists; retry in a second`);
+  if (existing.some((dir) => dir.startsWith(`${stamp}_`)))
+    fail(`a migration stamped ${stamp} exists; retry in a second`);
   const latest = [...existing].sort((a, b) => a.localeCompare(b)).pop();
   const dirName = `${stamp}_${name}`;
   if (latest && dirName.localeCompare(latest) < 0) {

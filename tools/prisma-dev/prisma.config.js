@@ -8,7 +8,8 @@ const { defineConfig } = require('prisma/config');
 const { PrismaPg } = require('@prisma/adapter-pg');
 
 const connectionString = process.env.PRISMA_DEV_DATABASE_URL;
-if (!connectionString) throw new Error('tools/prisma-dev/prisma.config.js is run by schema-diff.js, which sets PRISMA_DEV_DATABASE_URL');
+if (!connectionString)
+  throw new Error('tools/prisma-dev/prisma.config.js is run by schema-diff.js, which sets PRISMA_DEV_DATABASE_URL');
 
 module.exports = defineConfig({
   experimental: { adapter: true },

@@ -93,7 +93,9 @@ function schemaDiff({ from, to, databaseUrl = process.env.DATABASE_URL || DEFAUL
     // --exit-code: 0 empty, 2 changes, anything else an error.
     if (result.status !== 0 && result.status !== 2) {
       const why = (result.stderr || '').replace(/^Loaded Prisma config from .*$/m, '').trim();
-      throw new Error(`prisma migrate diff failed (${result.error ? result.error.message : `exit ${result.status}`}): ${why}`);
+      throw new Error(
+        `prisma migrate diff failed (${result.error ? result.error.message : `exit ${result.status}`}): ${why}`,
+      );
     }
     return { sql: result.stdout, empty: result.status === 0 };
   } finally {
@@ -112,7 +114,9 @@ if (require.main === module) {
   const to = value('--to');
   const from = argv.includes('--from-empty') ? null : value('--from');
   if (!to || from === undefined) {
-    console.error('usage: node tools/prisma-dev/schema-diff.js (--from <schema.prisma> | --from-empty) --to <schema.prisma>');
+    console.error(
+      'usage: node tools/prisma-dev/schema-diff.js (--from <schema.prisma> | --from-empty) --to <schema.prisma>',
+    );
     process.exit(64);
   }
   try {

@@ -346,9 +346,9 @@ function checksumMatches(migration: LocalMigration, checksum: string): boolean {
 
 /** `<repo>/prisma/migrations`, found upwards from this file (src/ under tests and tsx, dist/ when built). */
 function defaultMigrationsDir(): string {
-  for (let dir = __dirname; ; ) {
+  for (let dir = __dirname; ;) {
     const candidate = path.join(dir, 'prisma', 'migrations');
-    if (existsSync(path.join(dir, 'prisma', 'schema.prisma')) && existsSync(candidate)) return candidate;
+    if (existsSync(candidate)) return candidate;
     const parent = path.dirname(dir);
     if (parent === dir) break;
     dir = parent;

@@ -98,7 +98,10 @@ describe('applyMigrations', () => {
     );
     expect(rows).toEqual([
       prismaRow('20240101000000_accounts', 'CREATE TABLE accounts (id int PRIMARY KEY);\n'),
-      prismaRow('20240102000000_users', 'CREATE TABLE users (id int PRIMARY KEY, account_id int REFERENCES accounts);\n'),
+      prismaRow(
+        '20240102000000_users',
+        'CREATE TABLE users (id int PRIMARY KEY, account_id int REFERENCES accounts);\n',
+      ),
     ]);
     for (const row of rows) expect((row.finished_at as Date) >= (row.started_at as Date)).toBe(true);
 
@@ -142,7 +145,10 @@ describe('applyMigrations', () => {
 
     // Resolve as `prisma migrate resolve --rolled-back` does, after fixing the file.
     addMigration(dir, '20240102000000_broken', 'CREATE TABLE half (id int);');
-    await query(db.url, "UPDATE _prisma_migrations SET rolled_back_at = now() WHERE migration_name = '20240102000000_broken'");
+    await query(
+      db.url,
+      "UPDATE _prisma_migrations SET rolled_back_at = now() WHERE migration_name = '20240102000000_broken'",
+    );
     expect((await applyMigrations({ databaseUrl: db.url, migrationsDir: dir })).applied).toEqual([
       '20240102000000_broken',
       '20240103000000_later',
