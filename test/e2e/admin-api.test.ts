@@ -15,7 +15,12 @@ describe('admin API', () => {
 
   describe('sources', () => {
     it('creates a source, showing apiKey and postbackSecret once', async () => {
-      const res = await stack.admin('POST', '/sources', { name: 'Acme Affiliates', postbackUrl: 'https://acme.example/postback', rateLimitPerMinute: 600, duplicateWindowHours: 24 });
+      const res = await stack.admin('POST', '/sources', {
+        name: 'Acme Affiliates',
+        postbackUrl: 'https://acme.example/postback',
+        rateLimitPerMinute: 600,
+        duplicateWindowHours: 24,
+      });
       expect(res.status).toBe(201);
       expect(res.body).toMatchObject({
         id: expect.any(String),
@@ -42,9 +47,18 @@ describe('admin API', () => {
       await stack.createSource({ name: 'unique-name' });
       const dup = await stack.admin('POST', '/sources', { name: 'unique-name' });
       expect(dup.status).toBe(409);
-      const bad = await stack.admin('POST', '/sources', { postbackUrl: 'ftp://x', rateLimitPerMinute: -1, extra: true });
+      const bad = await stack.admin('POST', '/sources', {
+        postbackUrl: 'ftp://x',
+        rateLimitPerMinute: -1,
+        extra: true,
+      });
       expect(bad.status).toBe(422);
-      expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['/extra', '/name', '/postbackUrl', '/rateLimitPerMinute']);
+      expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual([
+        '/extra',
+        '/name',
+        '/postbackUrl',
+        '/rateLimitPerMinute',
+      ]);
     });
 
     it('updates, rotates the key (old key stops working at once) and deletes', async () => {
@@ -57,10 +71,14 @@ describe('admin API', () => {
       expect(rotated.status).toBe(200);
       expect(rotated.body.apiKey).not.toBe(source.apiKey);
       expect((await stack.request('POST', '/v1/leads', { key: source.apiKey, body: sampleLead() })).status).toBe(401);
-      expect((await stack.request('POST', '/v1/leads', { key: rotated.body.apiKey, body: sampleLead() })).status).toBe(202);
+      expect((await stack.request('POST', '/v1/leads', { key: rotated.body.apiKey, body: sampleLead() })).status).toBe(
+        202,
+      );
 
       expect((await stack.admin('DELETE', `/sources/${source.id}`)).status).toBe(204);
-      expect((await stack.request('POST', '/v1/leads', { key: rotated.body.apiKey, body: sampleLead() })).status).toBe(401);
+      expect((await stack.request('POST', '/v1/leads', { key: rotated.body.apiKey, body: sampleLead() })).status).toBe(
+        401,
+      );
 
       const empty = await stack.createSource();
       expect((await stack.admin('DELETE', `/sources/${empty.id}`)).status).toBe(204);
@@ -88,7 +106,12 @@ describe('admin API', () => {
 
   describe('partners', () => {
     it('creates a partner with the SPEC defaults and never shows its secret', async () => {
-      const res = await stack.admin('POST', '/partners', { name: 'acme', url: 'https://acme.example/leads', secret: 'whsec_abcdefghijklmnopqrstuvwxyz', caps: { daily: 100 } });
+      const res = await stack.admin('POST', '/partners', {
+        name: 'acme',
+        url: 'https://acme.example/leads',
+        secret: 'whsec_abcdefghijklmnopqrstuvwxyz',
+        caps: { daily: 100 },
+      });
       expect(res.status).toBe(201);
       expect(res.body).toMatchObject({
         name: 'acme',
@@ -120,14 +143,18 @@ describe('admin API', () => {
       });
       expect(res.status).toBe(422);
       const fields = new Set(res.body.errors.map((e: { field: string }) => e.field));
-      for (const f of ['/url', '/method', '/timeoutMs', '/schedule/days/mon/0', '/filters/fields/0/op']) expect(fields).toContain(f);
+      for (const f of ['/url', '/method', '/timeoutMs', '/schedule/days/mon/0', '/filters/fields/0/op'])
+        expect(fields).toContain(f);
     });
 
     it('updates, pauses/resumes and deletes', async () => {
       const p = await stack.createPartner({ url: 'https://p.example/leads' });
       const patched = await stack.admin('PATCH', `/partners/${p.id}`, { timeoutMs: 2000, active: false });
       expect(patched.body).toMatchObject({ timeoutMs: 2000, active: false, status: 'inactive' });
-      await stack.db.partner.update({ where: { id: p.id }, data: { active: true, pausedAt: new Date(), pauseReason: 'test' } });
+      await stack.db.partner.update({
+        where: { id: p.id },
+        data: { active: true, pausedAt: new Date(), pauseReason: 'test' },
+      });
       expect((await stack.admin('GET', `/partners/${p.id}`)).body.status).toBe('paused');
       expect((await stack.admin('POST', `/partners/${p.id}/resume`)).body.status).toBe('active');
       expect((await stack.admin('DELETE', `/partners/${p.id}`)).status).toBe(204);
@@ -154,7 +181,10 @@ describe('admin API', () => {
         strategy: 'weighted',
         maxDeliveries: 1,
         active: true,
-        partners: [{ partnerId: b.id, weight: 3 }, { partnerId: a.id, weight: 1 }],
+        partners: [
+          { partnerId: b.id, weight: 3 },
+          { partnerId: a.id, weight: 1 },
+        ],
       });
       const patched = await stack.admin('PATCH', `/routes/${res.body.id}`, { partners: [{ partnerId: a.id }] });
       expect(patched.body.partners).toEqual([{ partnerId: a.id, weight: 1 }]);
@@ -163,7 +193,10 @@ describe('admin API', () => {
     });
 
     it('refuses unknown partners and bad strategies', async () => {
-      const res = await stack.admin('POST', '/routes', { name: 'r', partners: [{ partnerId: '00000000-0000-4000-8000-000000000000' }] });
+      const res = await stack.admin('POST', '/routes', {
+        name: 'r',
+        partners: [{ partnerId: '00000000-0000-4000-8000-000000000000' }],
+      });
       expect(res.status).toBe(422);
       expect(res.body.errors).toEqual([{ field: '/partners/0/partnerId', message: 'is not a known partner id' }]);
       const bad = await stack.admin('POST', '/routes', { name: 'r', partners: [], strategy: 'random' });

@@ -26,15 +26,21 @@ describe('a lead from POST /v1/leads to a partner', () => {
   }
 
   async function finalStatus(id: string) {
-    return waitFor(async () => {
-      const s = await stack.leadStatus(id);
-      return s && !['queued', 'routing'].includes(s) ? s : undefined;
-    }, { what: `lead ${id} to settle` });
+    return waitFor(
+      async () => {
+        const s = await stack.leadStatus(id);
+        return s && !['queued', 'routing'].includes(s) ? s : undefined;
+      },
+      { what: `lead ${id} to settle` },
+    );
   }
 
   it('is accepted, delivered with its headers, and its history is complete', async () => {
     partner = await new FakePartner().start();
-    const p = await routeTo(partner, { fieldMap: { first_name: 'name', phone_number: 'phone', zip: 'fields.zip' }, headers: { 'x-partner-key': 'abc' } });
+    const p = await routeTo(partner, {
+      fieldMap: { first_name: 'name', phone_number: 'phone', zip: 'fields.zip' },
+      headers: { 'x-partner-key': 'abc' },
+    });
 
     const res = await stack.request('POST', '/v1/leads', { key: source.apiKey, body: sampleLead() });
     expect(res.status).toBe(202);
@@ -62,7 +68,13 @@ describe('a lead from POST /v1/leads to a partner', () => {
     expect(view.body.events.map((e: { status: string }) => e.status)).toEqual(['queued', 'routing', 'delivered']);
     expect(view.body.events[2].partner).toBe(p.name);
     expect(view.body.deliveries).toEqual([
-      expect.objectContaining({ partner: p.name, attempt: 1, outcome: 'accepted', httpStatus: 200, durationMs: expect.any(Number) }),
+      expect.objectContaining({
+        partner: p.name,
+        attempt: 1,
+        outcome: 'accepted',
+        httpStatus: 200,
+        durationMs: expect.any(Number),
+      }),
     ]);
 
     const asAdmin = await stack.request('GET', `/v1/leads/${id}`, { key: stack.ingestConfig.ADMIN_TOKEN });
@@ -74,7 +86,10 @@ describe('a lead from POST /v1/leads to a partner', () => {
     await partner.start();
     await routeTo(partner);
 
-    const res = await stack.request('POST', '/v1/leads', { key: source.apiKey, body: sampleLead({ phone: '+1 415 555 0101' }) });
+    const res = await stack.request('POST', '/v1/leads', {
+      key: source.apiKey,
+      body: sampleLead({ phone: '+1 415 555 0101' }),
+    });
     expect(res.status).toBe(202);
     expect(await finalStatus(res.body.id)).toBe('delivered');
 
@@ -82,7 +97,13 @@ describe('a lead from POST /v1/leads to a partner', () => {
     const keys = new Set(partner.requests.map((r) => r.headers['idempotency-key']));
     expect(keys.size).toBe(1);
     const view = await stack.request('GET', `/v1/leads/${res.body.id}`, { key: source.apiKey });
-    expect(view.body.deliveries.map((d: { attempt: number; outcome: string; httpStatus: number }) => [d.attempt, d.outcome, d.httpStatus])).toEqual([
+    expect(
+      view.body.deliveries.map((d: { attempt: number; outcome: string; httpStatus: number }) => [
+        d.attempt,
+        d.outcome,
+        d.httpStatus,
+      ]),
+    ).toEqual([
       [1, 'retry', 500],
       [2, 'retry', 503],
       [3, 'accepted', 200],
@@ -94,7 +115,10 @@ describe('a lead from POST /v1/leads to a partner', () => {
     await partner.start();
     await routeTo(partner, { maxAttempts: 2 });
 
-    const res = await stack.request('POST', '/v1/leads', { key: source.apiKey, body: sampleLead({ phone: '+1 415 555 0102' }) });
+    const res = await stack.request('POST', '/v1/leads', {
+      key: source.apiKey,
+      body: sampleLead({ phone: '+1 415 555 0102' }),
+    });
     expect(await finalStatus(res.body.id)).toBe('dead_lettered');
     expect(partner.requests).toHaveLength(2);
   });
@@ -104,7 +128,10 @@ describe('a lead from POST /v1/leads to a partner', () => {
     await routeTo(partner);
     await stack.db.route.updateMany({ data: { filters: { geo: ['CA'] } } });
 
-    const res = await stack.request('POST', '/v1/leads', { key: source.apiKey, body: sampleLead({ phone: '+1 415 555 0103' }) });
+    const res = await stack.request('POST', '/v1/leads', {
+      key: source.apiKey,
+      body: sampleLead({ phone: '+1 415 555 0103' }),
+    });
     expect(res.status).toBe(202);
     expect(await finalStatus(res.body.id)).toBe('unmatched');
     expect(partner.requests).toHaveLength(0);
@@ -121,7 +148,13 @@ describe('a lead from POST /v1/leads to a partner', () => {
     const fields = res.body.errors.map((e: { field: string }) => e.field).sort();
     expect(fields).toEqual(['/colour', '/email', '/geo', '/name', '/phone']);
     expect(await stack.db.lead.count()).toBe(before);
-    const counts = await stack.workerDeps!.queues.route.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
+    const counts = await stack.workerDeps!.queues.route.getJobCounts(
+      'waiting',
+      'active',
+      'delayed',
+      'completed',
+      'failed',
+    );
     expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(0);
   });
 
@@ -131,7 +164,10 @@ describe('a lead from POST /v1/leads to a partner', () => {
     expect(none.body.status).toBe('rejected');
     const wrong = await stack.request('POST', '/v1/leads', { key: 'lr_nope', body: sampleLead() });
     expect(wrong.status).toBe(401);
-    const viaHeader = await stack.request('POST', '/v1/leads', { headers: { 'x-api-key': source.apiKey }, body: sampleLead({ phone: '+1 415 555 0104' }) });
+    const viaHeader = await stack.request('POST', '/v1/leads', {
+      headers: { 'x-api-key': source.apiKey },
+      body: sampleLead({ phone: '+1 415 555 0104' }),
+    });
     expect(viaHeader.status).toBe(202);
   });
 });
@@ -163,7 +199,10 @@ describe('a lead accepted while Redis is unreachable', () => {
     expect(await stack.leadStatus(res.body.id)).toBe('queued');
 
     await redis.start();
-    await waitFor(async () => (await stack.leadStatus(res.body.id)) === 'delivered', { timeoutMs: 30_000, what: 'delivery after Redis returned' });
+    await waitFor(async () => (await stack.leadStatus(res.body.id)) === 'delivered', {
+      timeoutMs: 30_000,
+      what: 'delivery after Redis returned',
+    });
     expect(partner.requests).toHaveLength(1);
     expect(partner.requests[0]!.headers['x-lead-id']).toBe(res.body.id);
   });

@@ -52,7 +52,14 @@ export class FakePartner {
         } catch {
           json = undefined;
         }
-        const received: ReceivedRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, json, at: Date.now() };
+        const received: ReceivedRequest = {
+          method: req.method ?? '',
+          path: req.url ?? '',
+          headers: req.headers,
+          body,
+          json,
+          at: Date.now(),
+        };
         const index = this.requests.push(received) - 1;
         void Promise.resolve(this.responder(received, index)).then((reply) => {
           const send = () => {

@@ -62,7 +62,10 @@ export class TestStack {
     const producer = createRedis({ url: env.REDIS_URL!, role: 'producer' });
     producer.on('error', () => undefined);
     const queues = new Queues(producer, this.prefix);
-    this.closers.push(() => producer.disconnect(), () => queues.close());
+    this.closers.push(
+      () => producer.disconnect(),
+      () => queues.close(),
+    );
 
     const app = createApp({ config: this.ingestConfig, db: this.db, queues, log });
     this.server = await new Promise<Server>((resolve) => {

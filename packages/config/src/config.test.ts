@@ -23,7 +23,9 @@ describe('config', () => {
     expect(() => loadIngestConfig({ PORT: 'eighty' })).toThrow(ConfigError);
     expect(() => loadIngestConfig({ PORT: 'eighty' })).toThrow(/^PORT="eighty" is invalid/);
     expect(() => loadWorkerConfig({ REDIS_URL: 'localhost:6379' })).toThrow(/^REDIS_URL=/);
-    expect(() => loadWorkerConfig({ LOG_LEVEL: 'loud' })).toThrow(/^LOG_LEVEL=.*must be one of|^LOG_LEVEL=.*equal to one of/);
+    expect(() => loadWorkerConfig({ LOG_LEVEL: 'loud' })).toThrow(
+      /^LOG_LEVEL=.*must be one of|^LOG_LEVEL=.*equal to one of/,
+    );
   });
 
   it('never prints a database password', () => {

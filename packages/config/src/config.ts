@@ -43,7 +43,8 @@ export const ingestEnv = {
   PORT: { schema: port, default: '3000', description: 'ingest HTTP port' },
   ADMIN_TOKEN: {
     schema: { type: 'string', minLength: 16, maxLength: 500 },
-    description: 'bearer token for /v1/admin/* and the dashboard (a dev default is used when NODE_ENV is not production)',
+    description:
+      'bearer token for /v1/admin/* and the dashboard (a dev default is used when NODE_ENV is not production)',
   },
 } satisfies EnvSpec;
 

@@ -33,7 +33,9 @@ export function parseEnv<T>(spec: EnvSpec, env: NodeJS.ProcessEnv): T {
     });
     if (!validate(holder)) {
       const why = validate.errors?.[0]?.message ?? 'is invalid';
-      throw new ConfigError(`${name}=${JSON.stringify(redactUrl(String(raw)))} is invalid: it ${why} (${v.description})`);
+      throw new ConfigError(
+        `${name}=${JSON.stringify(redactUrl(String(raw)))} is invalid: it ${why} (${v.description})`,
+      );
     }
     out[name] = holder.value;
   }

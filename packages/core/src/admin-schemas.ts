@@ -4,85 +4,72 @@
  */
 
 const name = {
-  type: "string",
+  type: 'string',
   minLength: 1,
   maxLength: 200,
-  pattern: "\\S",
+  pattern: '\\S',
 } as const;
 const httpUrl = {
-  type: "string",
+  type: 'string',
   maxLength: 2048,
-  format: "uri",
-  pattern: "^https?://",
+  format: 'uri',
+  pattern: '^https?://',
 } as const;
-const uuid = { type: "string", format: "uuid" } as const;
-const shortString = { type: "string", maxLength: 200 } as const;
+const uuid = { type: 'string', format: 'uuid' } as const;
+const shortString = { type: 'string', maxLength: 200 } as const;
 
-export const FILTER_OPS = [
-  "eq",
-  "ne",
-  "in",
-  "not_in",
-  "gt",
-  "gte",
-  "lt",
-  "lte",
-  "exists",
-  "regex",
-] as const;
+export const FILTER_OPS = ['eq', 'ne', 'in', 'not_in', 'gt', 'gte', 'lt', 'lte', 'exists', 'regex'] as const;
 export type FilterOp = (typeof FILTER_OPS)[number];
 
 /** The schema, also accepting null (as an OpenAPI 3.1 type union, which gives one error per field, unlike anyOf). */
-function nullable<S extends { type: string }>(
-  schema: S,
-): Omit<S, "type"> & { type: [S["type"], "null"] } {
-  return { ...schema, type: [schema.type, "null"] };
+function nullable<S extends { type: string }>(schema: S): Omit<S, 'type'> & { type: [S['type'], 'null'] } {
+  return { ...schema, type: [schema.type, 'null'] };
 }
 
 const scalar = {
-  type: ["string", "number", "boolean"],
+  type: ['string', 'number', 'boolean'],
   maxLength: 1000,
 } as const;
 
 export const filtersSchema = {
-  type: "object",
+  type: 'object',
   additionalProperties: false,
-  description: "All given parts must match.",
+  description: 'All given parts must match.',
   properties: {
     sourceIds: {
-      type: "array",
+      type: 'array',
       maxItems: 1000,
       items: uuid,
-      description: "the posting source (affiliate) ids",
+      description: 'the posting source (affiliate) ids',
     },
     geo: {
-      type: "array",
+      type: 'array',
       maxItems: 300,
-      items: { type: "string", pattern: "^[A-Z]{2}$" },
+      items: { type: 'string', pattern: '^[A-Z]{2}$' },
     },
     source: {
-      type: "array",
+      type: 'array',
       maxItems: 1000,
       items: shortString,
-      description: "the lead’s own `source` field",
+      description: 'the lead’s own `source` field',
     },
     fields: {
-      type: "array",
+      type: 'array',
       maxItems: 50,
       items: {
-        type: "object",
+        type: 'object',
         additionalProperties: false,
-        required: ["field", "op"],
+        required: ['field', 'op'],
         properties: {
           field: {
-            type: "string",
+            type: 'string',
             minLength: 1,
             maxLength: 100,
-            pattern: "^(name|phone|email|geo|source|fields\\.[^.]+)$",
+            pattern: '^(name|phone|email|geo|source|fields\\.[^.]+)$',
           },
           op: { enum: FILTER_OPS },
           value: {
-            anyOf: [scalar, { type: "array", maxItems: 1000, items: scalar }],
+            anyOf: [scalar, { type: 'array', maxItems: 1000, items: scalar }],
           },
         },
       },
@@ -91,19 +78,19 @@ export const filtersSchema = {
 } as const;
 
 export const sourceCreateSchema = {
-  type: "object",
+  type: 'object',
   additionalProperties: false,
-  required: ["name"],
+  required: ['name'],
   properties: {
     name,
     postbackUrl: nullable(httpUrl),
     rateLimitPerMinute: nullable({
-      type: "integer",
+      type: 'integer',
       minimum: 1,
       maximum: 1000000,
     }),
-    duplicateWindowHours: { type: "integer", minimum: 0, maximum: 8760 },
-    active: { type: "boolean" },
+    duplicateWindowHours: { type: 'integer', minimum: 0, maximum: 8760 },
+    active: { type: 'boolean' },
   },
 } as const;
 
@@ -114,75 +101,75 @@ export const sourceUpdateSchema = {
 } as const;
 
 const timeWindow = {
-  type: "string",
-  pattern: "^([01]\\d|2[0-3]):[0-5]\\d-([01]\\d|2[0-4]):[0-5]\\d$",
+  type: 'string',
+  pattern: '^([01]\\d|2[0-3]):[0-5]\\d-([01]\\d|2[0-4]):[0-5]\\d$',
 } as const;
-const dayWindows = { type: "array", maxItems: 24, items: timeWindow } as const;
+const dayWindows = { type: 'array', maxItems: 24, items: timeWindow } as const;
 
 export const partnerCreateSchema = {
-  type: "object",
+  type: 'object',
   additionalProperties: false,
-  required: ["name", "url"],
+  required: ['name', 'url'],
   properties: {
     name,
     url: httpUrl,
-    method: { enum: ["POST", "PUT", "PATCH"] },
+    method: { enum: ['POST', 'PUT', 'PATCH'] },
     headers: {
-      type: "object",
+      type: 'object',
       maxProperties: 50,
       propertyNames: {
-        type: "string",
+        type: 'string',
         minLength: 1,
         maxLength: 100,
         pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",
       },
-      additionalProperties: { type: "string", maxLength: 4096 },
+      additionalProperties: { type: 'string', maxLength: 4096 },
     },
-    secret: nullable({ type: "string", minLength: 16, maxLength: 200 }),
+    secret: nullable({ type: 'string', minLength: 16, maxLength: 200 }),
     fieldMap: nullable({
-      type: "object",
+      type: 'object',
       maxProperties: 100,
-      propertyNames: { type: "string", minLength: 1, maxLength: 100 },
+      propertyNames: { type: 'string', minLength: 1, maxLength: 100 },
       additionalProperties: {
-        type: "string",
-        pattern: "^(id|name|phone|email|geo|source|fields\\.[^.]+)$",
+        type: 'string',
+        pattern: '^(id|name|phone|email|geo|source|fields\\.[^.]+)$',
       },
     }),
     acceptWhen: nullable({
-      type: "object",
+      type: 'object',
       additionalProperties: false,
-      required: ["path", "equals"],
+      required: ['path', 'equals'],
       properties: {
-        path: { type: "string", minLength: 1, maxLength: 200 },
+        path: { type: 'string', minLength: 1, maxLength: 200 },
         equals: scalar,
       },
     }),
-    timeoutMs: { type: "integer", minimum: 100, maximum: 120000 },
-    maxAttempts: { type: "integer", minimum: 1, maximum: 50 },
+    timeoutMs: { type: 'integer', minimum: 100, maximum: 120000 },
+    maxAttempts: { type: 'integer', minimum: 1, maximum: 50 },
     backoff: {
-      type: "object",
+      type: 'object',
       additionalProperties: false,
       properties: {
-        delayMs: { type: "integer", minimum: 1, maximum: 86400000 },
-        maxDelayMs: { type: "integer", minimum: 1, maximum: 86400000 },
+        delayMs: { type: 'integer', minimum: 1, maximum: 86400000 },
+        maxDelayMs: { type: 'integer', minimum: 1, maximum: 86400000 },
       },
     },
     caps: {
-      type: "object",
+      type: 'object',
       additionalProperties: false,
       properties: {
-        hourly: nullable({ type: "integer", minimum: 0, maximum: 100000000 }),
-        daily: nullable({ type: "integer", minimum: 0, maximum: 100000000 }),
+        hourly: nullable({ type: 'integer', minimum: 0, maximum: 100000000 }),
+        daily: nullable({ type: 'integer', minimum: 0, maximum: 100000000 }),
       },
     },
     schedule: nullable({
-      type: "object",
+      type: 'object',
       additionalProperties: false,
-      required: ["timezone", "days"],
+      required: ['timezone', 'days'],
       properties: {
-        timezone: { type: "string", minLength: 1, maxLength: 64 },
+        timezone: { type: 'string', minLength: 1, maxLength: 64 },
         days: {
-          type: "object",
+          type: 'object',
           additionalProperties: false,
           properties: {
             mon: dayWindows,
@@ -197,10 +184,10 @@ export const partnerCreateSchema = {
       },
     }),
     filters: nullable(filtersSchema),
-    concurrency: nullable({ type: "integer", minimum: 1, maximum: 1000 }),
-    price: nullable({ type: "number", minimum: 0, maximum: 1000000 }),
-    pauseAfterFailures: { type: "integer", minimum: 1, maximum: 100000 },
-    active: { type: "boolean" },
+    concurrency: nullable({ type: 'integer', minimum: 1, maximum: 1000 }),
+    price: nullable({ type: 'number', minimum: 0, maximum: 1000000 }),
+    pauseAfterFailures: { type: 'integer', minimum: 1, maximum: 100000 },
+    active: { type: 'boolean' },
   },
 } as const;
 
@@ -210,38 +197,34 @@ export const partnerUpdateSchema = {
   minProperties: 1,
 } as const;
 
-export const ROUTE_STRATEGIES = [
-  "priority",
-  "round_robin",
-  "weighted",
-] as const;
+export const ROUTE_STRATEGIES = ['priority', 'round_robin', 'weighted'] as const;
 export type RouteStrategy = (typeof ROUTE_STRATEGIES)[number];
 
 export const routeCreateSchema = {
-  type: "object",
+  type: 'object',
   additionalProperties: false,
-  required: ["name", "partners"],
+  required: ['name', 'partners'],
   properties: {
     name,
-    priority: { type: "integer", minimum: -1000000, maximum: 1000000 },
+    priority: { type: 'integer', minimum: -1000000, maximum: 1000000 },
     filters: nullable(filtersSchema),
     partners: {
-      type: "array",
+      type: 'array',
       minItems: 1,
       maxItems: 200,
       items: {
-        type: "object",
+        type: 'object',
         additionalProperties: false,
-        required: ["partnerId"],
+        required: ['partnerId'],
         properties: {
           partnerId: uuid,
-          weight: { type: "integer", minimum: 1, maximum: 1000000 },
+          weight: { type: 'integer', minimum: 1, maximum: 1000000 },
         },
       },
     },
     strategy: { enum: ROUTE_STRATEGIES },
-    maxDeliveries: { type: "integer", minimum: 1, maximum: 100 },
-    active: { type: "boolean" },
+    maxDeliveries: { type: 'integer', minimum: 1, maximum: 100 },
+    active: { type: 'boolean' },
   },
 } as const;
 
@@ -274,15 +257,13 @@ export interface SourceInput {
 
 export interface Schedule {
   timezone: string;
-  days: Partial<
-    Record<"mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun", string[]>
-  >;
+  days: Partial<Record<'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun', string[]>>;
 }
 
 export interface PartnerInput {
   name: string;
   url: string;
-  method?: "POST" | "PUT" | "PATCH";
+  method?: 'POST' | 'PUT' | 'PATCH';
   headers?: Record<string, string>;
   secret?: string | null;
   fieldMap?: Record<string, string> | null;

@@ -3,19 +3,40 @@ import { normalisePhone, validateLead } from './lead';
 import { maskEmail, maskPhone } from './mask';
 
 describe('validateLead', () => {
-  const valid = { name: 'John', phone: '+1 415 555 0100', email: 'John@Example.com', geo: 'US', source: 'Facebook', fields: { zip: '94107', age: 42, vip: true } };
+  const valid = {
+    name: 'John',
+    phone: '+1 415 555 0100',
+    email: 'John@Example.com',
+    geo: 'US',
+    source: 'Facebook',
+    fields: { zip: '94107', age: 42, vip: true },
+  };
 
   it('normalises phone to E.164 and lower-cases email', () => {
     const r = validateLead(valid);
     expect(r).toEqual({
       ok: true,
-      lead: { name: 'John', phone: '+14155550100', email: 'john@example.com', geo: 'US', source: 'Facebook', fields: { zip: '94107', age: 42, vip: true }, consent: null },
+      lead: {
+        name: 'John',
+        phone: '+14155550100',
+        email: 'john@example.com',
+        geo: 'US',
+        source: 'Facebook',
+        fields: { zip: '94107', age: 42, vip: true },
+        consent: null,
+      },
     });
   });
 
   it('uses geo as the default region for national numbers', () => {
-    expect(validateLead({ name: 'Jo', phone: '020 7946 0958', geo: 'GB' })).toMatchObject({ ok: true, lead: { phone: '+442079460958' } });
-    expect(validateLead({ name: 'Jo', phone: '(415) 555-0100', geo: 'US' })).toMatchObject({ ok: true, lead: { phone: '+14155550100' } });
+    expect(validateLead({ name: 'Jo', phone: '020 7946 0958', geo: 'GB' })).toMatchObject({
+      ok: true,
+      lead: { phone: '+442079460958' },
+    });
+    expect(validateLead({ name: 'Jo', phone: '(415) 555-0100', geo: 'US' })).toMatchObject({
+      ok: true,
+      lead: { phone: '+14155550100' },
+    });
   });
 
   it('rejects a national number without geo, saying how to fix it', () => {
@@ -25,7 +46,15 @@ describe('validateLead', () => {
   });
 
   it('lists every problem with its JSON pointer', () => {
-    const r = validateLead({ name: '', phone: 'x', email: 'nope', geo: 'us', source: 'a'.repeat(101), fields: { nested: { a: 1 } }, extra: 1 });
+    const r = validateLead({
+      name: '',
+      phone: 'x',
+      email: 'nope',
+      geo: 'us',
+      source: 'a'.repeat(101),
+      fields: { nested: { a: 1 } },
+      extra: 1,
+    });
     expect(r.ok).toBe(false);
     const fields = !r.ok ? r.errors.map((e) => e.field).sort() : [];
     expect(fields).toEqual(['/email', '/extra', '/fields/nested', '/geo', '/name', '/phone', '/source']);
@@ -44,7 +73,10 @@ describe('validateLead', () => {
 
   it('accepts consent with an https certificate URL', () => {
     const r = validateLead({ ...valid, consent: { tcpa: true, certificateUrl: 'https://cert.example.com/abc' } });
-    expect(r).toMatchObject({ ok: true, lead: { consent: { tcpa: true, certificateUrl: 'https://cert.example.com/abc' } } });
+    expect(r).toMatchObject({
+      ok: true,
+      lead: { consent: { tcpa: true, certificateUrl: 'https://cert.example.com/abc' } },
+    });
   });
 
   it('never throws, whatever it is given', () => {

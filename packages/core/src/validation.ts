@@ -13,25 +13,27 @@ addFormats(ajv, ['email', 'uri', 'date-time', 'uuid', 'regex']);
 /** Ajv errors as `{field, message}` with JSON pointers a client can act on. */
 export function toFieldErrors(errors: ErrorObject[] | null | undefined): FieldError[] {
   const seen = new Set<string>();
-  return (errors ?? []).map((e) => {
-    let field = e.instancePath || '';
-    let message = e.message ?? 'is invalid';
-    if (e.keyword === 'required') {
-      field = `${field}/${String(e.params.missingProperty)}`;
-      message = 'is required';
-    } else if (e.keyword === 'additionalProperties') {
-      field = `${field}/${String(e.params.additionalProperty)}`;
-      message = 'is not an allowed property';
-    } else if (e.keyword === 'enum') {
-      message = `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
-    }
-    return { field: field || '/', message };
-  }).filter((e) => {
-    const key = `${e.field}\0${e.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  return (errors ?? [])
+    .map((e) => {
+      let field = e.instancePath || '';
+      let message = e.message ?? 'is invalid';
+      if (e.keyword === 'required') {
+        field = `${field}/${String(e.params.missingProperty)}`;
+        message = 'is required';
+      } else if (e.keyword === 'additionalProperties') {
+        field = `${field}/${String(e.params.additionalProperty)}`;
+        message = 'is not an allowed property';
+      } else if (e.keyword === 'enum') {
+        message = `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+      }
+      return { field: field || '/', message };
+    })
+    .filter((e) => {
+      const key = `${e.field}\0${e.message}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
 }
 
 export function compile<T>(schema: object): ValidateFunction<T> {

@@ -1,6 +1,12 @@
 /** What came back from one HTTP attempt (or why nothing did). */
 export type AttemptResult =
-  | { kind: 'response'; status: number; headers: Record<string, string | string[] | undefined>; body: string; durationMs: number }
+  | {
+      kind: 'response';
+      status: number;
+      headers: Record<string, string | string[] | undefined>;
+      body: string;
+      durationMs: number;
+    }
   | { kind: 'error'; code: string; message: string; durationMs: number };
 
 export interface AcceptWhen {
@@ -19,7 +25,11 @@ export type Classification =
  * (with Retry-After), 5xx, timeouts and connection errors retried; 3xx is a
  * failure to retry, since redirects are not followed.
  */
-export function classify(result: AttemptResult, acceptWhen?: AcceptWhen | null, now: Date = new Date()): Classification {
+export function classify(
+  result: AttemptResult,
+  acceptWhen?: AcceptWhen | null,
+  now: Date = new Date(),
+): Classification {
   if (result.kind === 'error') return { outcome: 'retry', reason: `${result.code}: ${result.message}` };
   const { status } = result;
   if (status >= 200 && status < 300) {
@@ -27,7 +37,10 @@ export function classify(result: AttemptResult, acceptWhen?: AcceptWhen | null, 
     const actual = readJsonPath(result.body, acceptWhen.path);
     return actual === acceptWhen.equals
       ? { outcome: 'accepted' }
-      : { outcome: 'rejected', reason: `${acceptWhen.path} is ${JSON.stringify(actual)}, not ${JSON.stringify(acceptWhen.equals)}` };
+      : {
+          outcome: 'rejected',
+          reason: `${acceptWhen.path} is ${JSON.stringify(actual)}, not ${JSON.stringify(acceptWhen.equals)}`,
+        };
   }
   if (status === 408 || status === 429) {
     const retryAfterMs = parseRetryAfter(result.headers['retry-after'], now);
@@ -68,7 +81,12 @@ export function readJsonPath(body: string, path: string): unknown {
  * `maxDelayMs`, then "equal jitter" (half fixed, half random) so retries of
  * many leads to one recovering partner spread out.
  */
-export function backoffDelay(attempt: number, delayMs: number, maxDelayMs: number, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  delayMs: number,
+  maxDelayMs: number,
+  random: () => number = Math.random,
+): number {
   const exp = Math.min(maxDelayMs, delayMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(exp / 2 + (random() * exp) / 2);
 }

@@ -3,7 +3,13 @@ import { buildPayload, type PublicLead } from './payload';
 import { buildRequest } from './request';
 import { excerpt } from './send';
 
-const response = (status: number, body = '', headers: Record<string, string> = {}): AttemptResult => ({ kind: 'response', status, body, headers, durationMs: 5 });
+const response = (status: number, body = '', headers: Record<string, string> = {}): AttemptResult => ({
+  kind: 'response',
+  status,
+  body,
+  headers,
+  durationMs: 5,
+});
 
 describe('classify', () => {
   it.each([
@@ -26,25 +32,40 @@ describe('classify', () => {
   });
 
   it('pauses the partner on 410 Gone', () => {
-    expect(classify(response(410))).toEqual({ outcome: 'rejected', reason: expect.stringContaining('410'), pausePartner: true });
+    expect(classify(response(410))).toEqual({
+      outcome: 'rejected',
+      reason: expect.stringContaining('410'),
+      pausePartner: true,
+    });
   });
 
   it('retries timeouts and connection errors', () => {
-    expect(classify({ kind: 'error', code: 'ETIMEDOUT', message: 'Timeout', durationMs: 1000 })).toMatchObject({ outcome: 'retry', reason: expect.stringContaining('ETIMEDOUT') });
+    expect(classify({ kind: 'error', code: 'ETIMEDOUT', message: 'Timeout', durationMs: 1000 })).toMatchObject({
+      outcome: 'retry',
+      reason: expect.stringContaining('ETIMEDOUT'),
+    });
     expect(classify({ kind: 'error', code: 'ECONNREFUSED', message: 'refused', durationMs: 1 }).outcome).toBe('retry');
   });
 
   it('honours Retry-After on 429 and 408, in seconds or as a date', () => {
     const now = new Date('2026-01-01T00:00:00Z');
-    expect(classify(response(429, '', { 'retry-after': '120' }), null, now)).toMatchObject({ outcome: 'retry', retryAfterMs: 120000 });
-    expect(classify(response(408, '', { 'retry-after': 'Thu, 01 Jan 2026 00:00:30 GMT' }), null, now)).toMatchObject({ retryAfterMs: 30000 });
+    expect(classify(response(429, '', { 'retry-after': '120' }), null, now)).toMatchObject({
+      outcome: 'retry',
+      retryAfterMs: 120000,
+    });
+    expect(classify(response(408, '', { 'retry-after': 'Thu, 01 Jan 2026 00:00:30 GMT' }), null, now)).toMatchObject({
+      retryAfterMs: 30000,
+    });
     expect(parseRetryAfter('soon', now)).toBeUndefined();
   });
 
   it('applies acceptWhen to a 2xx JSON answer', () => {
     const when = { path: 'result.status', equals: 'sold' };
     expect(classify(response(200, '{"result":{"status":"sold"}}'), when).outcome).toBe('accepted');
-    expect(classify(response(200, '{"result":{"status":"dup"}}'), when)).toEqual({ outcome: 'rejected', reason: expect.stringContaining('"dup"') });
+    expect(classify(response(200, '{"result":{"status":"dup"}}'), when)).toEqual({
+      outcome: 'rejected',
+      reason: expect.stringContaining('"dup"'),
+    });
     expect(classify(response(200, 'not json'), when).outcome).toBe('rejected');
   });
 });
@@ -72,23 +93,54 @@ describe('backoffDelay', () => {
 });
 
 describe('payload and request', () => {
-  const lead: PublicLead = { id: 'L1', name: 'John', phone: '+14155550100', email: null, geo: 'US', source: 'FB', fields: { zip: '94107' } };
+  const lead: PublicLead = {
+    id: 'L1',
+    name: 'John',
+    phone: '+14155550100',
+    email: null,
+    geo: 'US',
+    source: 'FB',
+    fields: { zip: '94107' },
+  };
 
   it('maps fields by fieldMap, leaving out missing values', () => {
-    expect(buildPayload(lead, { first_name: 'name', tel: 'phone', zip: 'fields.zip', mail: 'email', x: 'fields.nope' })).toEqual({ first_name: 'John', tel: '+14155550100', zip: '94107' });
+    expect(
+      buildPayload(lead, { first_name: 'name', tel: 'phone', zip: 'fields.zip', mail: 'email', x: 'fields.nope' }),
+    ).toEqual({ first_name: 'John', tel: '+14155550100', zip: '94107' });
   });
 
   it('sends the public fields without a fieldMap', () => {
-    expect(buildPayload(lead, null)).toEqual({ id: 'L1', name: 'John', phone: '+14155550100', email: null, geo: 'US', source: 'FB', fields: { zip: '94107' } });
+    expect(buildPayload(lead, null)).toEqual({
+      id: 'L1',
+      name: 'John',
+      phone: '+14155550100',
+      email: null,
+      geo: 'US',
+      source: 'FB',
+      fields: { zip: '94107' },
+    });
   });
 
   it('carries X-Lead-Id and an Idempotency-Key stable per delivery; partner headers cannot override them', () => {
     const req = buildRequest(
-      { id: 'P', url: 'https://p.example/leads', method: 'POST', headers: { 'X-Key': 'k', 'Idempotency-Key': 'spoof', 'X-Lead-Id': 'spoof' }, fieldMap: null, timeoutMs: 1000 },
+      {
+        id: 'P',
+        url: 'https://p.example/leads',
+        method: 'POST',
+        headers: { 'X-Key': 'k', 'Idempotency-Key': 'spoof', 'X-Lead-Id': 'spoof' },
+        fieldMap: null,
+        timeoutMs: 1000,
+      },
       lead,
       'D1',
     );
-    expect(req.headers).toEqual({ 'x-key': 'k', 'user-agent': 'leadrouter', 'content-type': 'application/json', 'x-lead-id': 'L1', 'idempotency-key': 'D1' });
+    expect(req.headers).toEqual({
+      'x-key': 'k',
+      'user-agent': 'leadrouter',
+      'content-type': 'application/json',
+      'x-lead-id': 'L1',
+      'idempotency-key': 'D1',
+    });
     expect(JSON.parse(req.body)).toMatchObject({ id: 'L1' });
   });
 

@@ -30,7 +30,10 @@ export function readLeadPath(lead: PublicLead, path: string): unknown {
  * path) just the mapped fields (missing values are left out); without one
  * the lead's public fields.
  */
-export function buildPayload(lead: PublicLead, fieldMap: Record<string, string> | null | undefined): Record<string, unknown> {
+export function buildPayload(
+  lead: PublicLead,
+  fieldMap: Record<string, string> | null | undefined,
+): Record<string, unknown> {
   if (!fieldMap) {
     const { id, name, phone, email, geo, source, fields } = lead;
     return { id, name, phone, email, geo, source, fields };

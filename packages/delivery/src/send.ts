@@ -47,7 +47,14 @@ export function send(req: OutgoingRequest): Promise<AttemptResult> {
     let headers: Record<string, string | string[] | undefined> = {};
     const chunks: Buffer[] = [];
     let size = 0;
-    const done = () => finish({ kind: 'response', status, headers, body: Buffer.concat(chunks).toString('utf8'), durationMs: elapsed() });
+    const done = () =>
+      finish({
+        kind: 'response',
+        status,
+        headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+        durationMs: elapsed(),
+      });
     stream.on('response', (res: { statusCode: number; headers: Record<string, string | string[] | undefined> }) => {
       status = res.statusCode;
       headers = res.headers;
@@ -73,5 +80,8 @@ export function send(req: OutgoingRequest): Promise<AttemptResult> {
 export function excerpt(body: string): string {
   const buf = Buffer.from(body, 'utf8');
   if (buf.length <= EXCERPT_BYTES) return body;
-  return buf.subarray(0, EXCERPT_BYTES).toString('utf8').replace(/\uFFFD$/, '');
+  return buf
+    .subarray(0, EXCERPT_BYTES)
+    .toString('utf8')
+    .replace(/\uFFFD$/, '');
 }

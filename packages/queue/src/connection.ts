@@ -50,7 +50,9 @@ export class Queues {
 
   async enqueueRoute(leadIds: string[]): Promise<void> {
     if (leadIds.length === 0) return;
-    await this.route.addBulk(leadIds.map((leadId) => ({ name: QUEUES.route, data: { leadId }, opts: { jobId: jobIds.route(leadId) } })));
+    await this.route.addBulk(
+      leadIds.map((leadId) => ({ name: QUEUES.route, data: { leadId }, opts: { jobId: jobIds.route(leadId) } })),
+    );
   }
 
   async enqueueDelivery(job: DeliverJob, delayMs = 0): Promise<void> {

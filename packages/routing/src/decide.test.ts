@@ -12,7 +12,14 @@ const lead: RoutingLead = {
   fields: { zip: '94107', age: 42, vip: true },
 };
 
-const partner = (id: string, extra: Partial<RoutingPartner> = {}): RoutingPartner => ({ id, name: id, active: true, paused: false, filters: null, ...extra });
+const partner = (id: string, extra: Partial<RoutingPartner> = {}): RoutingPartner => ({
+  id,
+  name: id,
+  active: true,
+  paused: false,
+  filters: null,
+  ...extra,
+});
 const route = (id: string, extra: Partial<RoutingRoute> = {}): RoutingRoute => ({
   id,
   name: id,
@@ -21,7 +28,11 @@ const route = (id: string, extra: Partial<RoutingRoute> = {}): RoutingRoute => (
   filters: null,
   strategy: 'priority',
   maxDeliveries: 1,
-  partners: [{ partnerId: 'a', weight: 1 }, { partnerId: 'b', weight: 1 }, { partnerId: 'c', weight: 1 }],
+  partners: [
+    { partnerId: 'a', weight: 1 },
+    { partnerId: 'b', weight: 1 },
+    { partnerId: 'c', weight: 1 },
+  ],
   ...extra,
 });
 const partners = new Map(['a', 'b', 'c'].map((id) => [id, partner(id)]));
@@ -58,10 +69,19 @@ describe('filter conditions', () => {
 
 describe('matchFilters', () => {
   it('needs every given part to match, and says which did not', () => {
-    expect(matchFilters(lead, { geo: ['US', 'CA'], source: ['Facebook'], sourceIds: [lead.sourceId] })).toEqual({ match: true });
+    expect(matchFilters(lead, { geo: ['US', 'CA'], source: ['Facebook'], sourceIds: [lead.sourceId] })).toEqual({
+      match: true,
+    });
     expect(matchFilters(lead, { geo: ['CA'] })).toEqual({ match: false, reason: expect.stringContaining('geo US') });
     expect(matchFilters(lead, { sourceIds: ['22222222-2222-4222-8222-222222222222'] })).toMatchObject({ match: false });
-    expect(matchFilters(lead, { fields: [{ field: 'fields.age', op: 'gte', value: 18 }, { field: 'geo', op: 'eq', value: 'CA' }] })).toMatchObject({
+    expect(
+      matchFilters(lead, {
+        fields: [
+          { field: 'fields.age', op: 'gte', value: 18 },
+          { field: 'geo', op: 'eq', value: 'CA' },
+        ],
+      }),
+    ).toMatchObject({
       match: false,
       reason: expect.stringContaining('geo eq'),
     });
@@ -81,11 +101,17 @@ describe('decideRoute', () => {
       route('high', { priority: 50, partners: [{ partnerId: 'c', weight: 1 }] }),
       route('inactive', { priority: 1000, active: false }),
     ];
-    expect(decideRoute({ lead, routes, partners })).toMatchObject({ outcome: 'matched', routeId: 'high', candidates: ['c'] });
+    expect(decideRoute({ lead, routes, partners })).toMatchObject({
+      outcome: 'matched',
+      routeId: 'high',
+      candidates: ['c'],
+    });
   });
 
   it('is unmatched when no route matches', () => {
-    expect(decideRoute({ lead, routes: [route('r', { filters: { geo: ['CA'] } })], partners })).toMatchObject({ outcome: 'unmatched' });
+    expect(decideRoute({ lead, routes: [route('r', { filters: { geo: ['CA'] } })], partners })).toMatchObject({
+      outcome: 'unmatched',
+    });
     expect(decideRoute({ lead, routes: [], partners })).toMatchObject({ outcome: 'unmatched' });
   });
 
@@ -112,7 +138,9 @@ describe('decideRoute', () => {
     expect(decideRoute({ lead, routes: [rr], partners, rotation: 1 })).toMatchObject({ candidates: ['b', 'c', 'a'] });
     expect(decideRoute({ lead, routes: [rr], partners, rotation: 5 })).toMatchObject({ candidates: ['c', 'a', 'b'] });
     const w = route('r', { strategy: 'weighted' });
-    expect(decideRoute({ lead, routes: [w], partners, random: () => 0.99 })).toMatchObject({ candidates: ['c', 'b', 'a'] });
+    expect(decideRoute({ lead, routes: [w], partners, random: () => 0.99 })).toMatchObject({
+      candidates: ['c', 'b', 'a'],
+    });
   });
 
   it('round_robin spreads consecutive leads evenly', () => {
@@ -129,18 +157,25 @@ describe('decideRoute', () => {
 describe('weightedOrder', () => {
   it('always returns every candidate exactly once', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 1, max: 100 }), { minLength: 1, maxLength: 10 }), fc.double({ min: 0, max: 0.9999999, noNaN: true }), (weights, r) => {
-        const eligible = weights.map((weight, i) => ({ partnerId: `p${i}`, weight }));
-        const out = weightedOrder(eligible, () => r);
-        expect([...out].sort()).toEqual(eligible.map((e) => e.partnerId).sort());
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 100 }), { minLength: 1, maxLength: 10 }),
+        fc.double({ min: 0, max: 0.9999999, noNaN: true }),
+        (weights, r) => {
+          const eligible = weights.map((weight, i) => ({ partnerId: `p${i}`, weight }));
+          const out = weightedOrder(eligible, () => r);
+          expect([...out].sort()).toEqual(eligible.map((e) => e.partnerId).sort());
+        },
+      ),
     );
   });
 
   it('picks first in proportion to weight', () => {
     let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    const eligible = [{ partnerId: 'a', weight: 3 }, { partnerId: 'b', weight: 1 }];
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const eligible = [
+      { partnerId: 'a', weight: 3 },
+      { partnerId: 'b', weight: 1 },
+    ];
     const n = 4000;
     const a = Array.from({ length: n }, () => weightedOrder(eligible, random)[0]).filter((x) => x === 'a').length;
     expect(a / n).toBeGreaterThan(0.72);

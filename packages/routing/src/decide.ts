@@ -57,7 +57,13 @@ export interface DecideInput {
  * that are inactive, paused or whose own filters fail are skipped, with the
  * reason kept for the lead's history; the strategy orders the rest.
  */
-export function decideRoute({ lead, routes, partners, rotation = 0, random = Math.random }: DecideInput): RouteDecision {
+export function decideRoute({
+  lead,
+  routes,
+  partners,
+  rotation = 0,
+  random = Math.random,
+}: DecideInput): RouteDecision {
   const route = selectRoute(lead, routes);
   if (!route) return { outcome: 'unmatched', reason: 'no active route matches the lead', skipped: [] };
 

@@ -54,7 +54,9 @@ export function matchCondition(lead: RoutingLead, c: FieldCondition): boolean {
     case 'lte':
       return present && compare(actual, c.value, c.op);
     case 'regex':
-      return present && typeof c.value === 'string' && safeRegex(c.value).test(String(actual).slice(0, REGEX_INPUT_LIMIT));
+      return (
+        present && typeof c.value === 'string' && safeRegex(c.value).test(String(actual).slice(0, REGEX_INPUT_LIMIT))
+      );
   }
 }
 
@@ -111,7 +113,10 @@ export function matchFilters(lead: RoutingLead, filters: Filters | null | undefi
   }
   for (const c of filters.fields ?? []) {
     if (!matchCondition(lead, c)) {
-      return { match: false, reason: `${c.field} ${c.op}${c.value === undefined ? '' : ' ' + JSON.stringify(c.value)} failed` };
+      return {
+        match: false,
+        reason: `${c.field} ${c.op}${c.value === undefined ? '' : ' ' + JSON.stringify(c.value)} failed`,
+      };
     }
   }
   return MATCH;

@@ -40,12 +40,23 @@ export function createApp(deps: IngestDeps): Express {
   });
   app.get('/readyz', async (_req, res) => {
     const timeout = <T>(p: Promise<T>) =>
-      Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 1000).unref())]);
+      Promise.race([
+        p,
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 1000).unref()),
+      ]);
     const [redis, postgres] = await Promise.all([
-      timeout(deps.queues.ping()).then(() => true, () => false),
-      timeout(deps.db.$queryRaw`SELECT 1`).then(() => true, () => false),
+      timeout(deps.queues.ping()).then(
+        () => true,
+        () => false,
+      ),
+      timeout(deps.db.$queryRaw`SELECT 1`).then(
+        () => true,
+        () => false,
+      ),
     ]);
-    res.status(redis && postgres ? 200 : 503).json({ status: redis && postgres ? 'ok' : 'unavailable', checks: { redis, postgres } });
+    res
+      .status(redis && postgres ? 200 : 503)
+      .json({ status: redis && postgres ? 'ok' : 'unavailable', checks: { redis, postgres } });
   });
 
   app.use(leadsRouter(deps));

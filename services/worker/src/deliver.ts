@@ -15,7 +15,10 @@ export type DeliveryStepResult = 'stale' | 'accepted' | 'rejected' | 'retry' | '
  */
 export async function deliverAttempt(deps: WorkerDeps, job: DeliverJob): Promise<DeliveryStepResult> {
   const { db, log } = deps;
-  const delivery = await db.delivery.findUnique({ where: { id: job.deliveryId }, include: { partner: true, lead: true } });
+  const delivery = await db.delivery.findUnique({
+    where: { id: job.deliveryId },
+    include: { partner: true, lead: true },
+  });
   if (!delivery || delivery.status !== 'pending' || delivery.attempts !== job.attempt - 1) return 'stale';
   const { partner, lead } = delivery;
 
@@ -35,12 +38,14 @@ export async function deliverAttempt(deps: WorkerDeps, job: DeliverJob): Promise
   const now = deps.now();
   const verdict = classify(result, partner.acceptWhen as AcceptWhen | null, now);
   const exhausted = verdict.outcome === 'retry' && job.attempt >= partner.maxAttempts;
-  const step: DeliveryStepResult = verdict.outcome === 'retry' ? (exhausted ? 'dead_lettered' : 'retry') : verdict.outcome;
+  const step: DeliveryStepResult =
+    verdict.outcome === 'retry' ? (exhausted ? 'dead_lettered' : 'retry') : verdict.outcome;
   const retryInMs =
     verdict.outcome === 'retry' && !exhausted
       ? Math.min(
           partner.backoffMaxDelayMs,
-          verdict.retryAfterMs ?? backoffDelay(job.attempt, partner.backoffDelayMs, partner.backoffMaxDelayMs, deps.random),
+          verdict.retryAfterMs ??
+            backoffDelay(job.attempt, partner.backoffDelayMs, partner.backoffMaxDelayMs, deps.random),
         )
       : 0;
   const error = verdict.outcome === 'accepted' ? null : verdict.reason.slice(0, 1000);
@@ -76,7 +81,15 @@ export async function deliverAttempt(deps: WorkerDeps, job: DeliverJob): Promise
 
   if (!next) return 'stale';
   log.info(
-    { leadId: lead.id, deliveryId: delivery.id, partner: partner.name, attempt: job.attempt, outcome: step, httpStatus: result.kind === 'response' ? result.status : undefined, retryInMs: step === 'retry' ? retryInMs : undefined },
+    {
+      leadId: lead.id,
+      deliveryId: delivery.id,
+      partner: partner.name,
+      attempt: job.attempt,
+      outcome: step,
+      httpStatus: result.kind === 'response' ? result.status : undefined,
+      retryInMs: step === 'retry' ? retryInMs : undefined,
+    },
     'delivery attempt',
   );
   await enqueueDeliveries(deps, next.jobs, next.delayMs);

@@ -3,14 +3,22 @@ import type { AddressInfo } from 'node:net';
 import type { WorkerDeps } from './deps.js';
 
 /** /healthz (alive) and /readyz (Redis and PostgreSQL reachable) on WORKER_PORT. */
-export async function startHealthServer(deps: WorkerDeps, port: number): Promise<{ port: number; close(): Promise<void> }> {
+export async function startHealthServer(
+  deps: WorkerDeps,
+  port: number,
+): Promise<{ port: number; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     const reply = (status: number, body: object) => {
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
     if (req.url === '/healthz') return reply(200, { status: 'ok' });
     if (req.url === '/readyz') {
-      void checkReady(deps).then((checks) => reply(checks.redis && checks.postgres ? 200 : 503, { status: checks.redis && checks.postgres ? 'ok' : 'unavailable', checks }));
+      void checkReady(deps).then((checks) =>
+        reply(checks.redis && checks.postgres ? 200 : 503, {
+          status: checks.redis && checks.postgres ? 'ok' : 'unavailable',
+          checks,
+        }),
+      );
       return;
     }
     reply(404, { status: 'not_found' });
@@ -23,10 +31,17 @@ export async function startHealthServer(deps: WorkerDeps, port: number): Promise
 }
 
 async function checkReady(deps: WorkerDeps): Promise<{ redis: boolean; postgres: boolean }> {
-  const timeout = <T>(p: Promise<T>) => Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 1000).unref())]);
+  const timeout = <T>(p: Promise<T>) =>
+    Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 1000).unref())]);
   const [redis, postgres] = await Promise.all([
-    timeout(deps.redis.ping()).then(() => true, () => false),
-    timeout(deps.db.$queryRaw`SELECT 1`).then(() => true, () => false),
+    timeout(deps.redis.ping()).then(
+      () => true,
+      () => false,
+    ),
+    timeout(deps.db.$queryRaw`SELECT 1`).then(
+      () => true,
+      () => false,
+    ),
   ]);
   return { redis, postgres };
 }

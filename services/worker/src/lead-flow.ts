@@ -16,13 +16,22 @@ export interface RoutingRecord {
 }
 
 /** Takes the lead's row lock: every change to a lead's deliveries happens under it. */
-export async function lockLead(tx: Tx, leadId: string): Promise<{ status: LeadStatus; routing: RoutingRecord | null } | null> {
+export async function lockLead(
+  tx: Tx,
+  leadId: string,
+): Promise<{ status: LeadStatus; routing: RoutingRecord | null } | null> {
   const rows = await tx.$queryRaw<{ status: LeadStatus; routing: RoutingRecord | null }[]>`
     SELECT status, routing FROM leads WHERE id = ${leadId}::uuid FOR UPDATE`;
   return rows[0] ?? null;
 }
 
-export async function setStatus(tx: Tx, leadId: string, status: LeadStatus, partnerId?: string, detail?: Prisma.InputJsonValue): Promise<void> {
+export async function setStatus(
+  tx: Tx,
+  leadId: string,
+  status: LeadStatus,
+  partnerId?: string,
+  detail?: Prisma.InputJsonValue,
+): Promise<void> {
   await tx.lead.update({ where: { id: leadId }, data: { status } });
   await tx.leadEvent.create({ data: { leadId, status, partnerId: partnerId ?? null, ...(detail ? { detail } : {}) } });
 }
@@ -47,7 +56,10 @@ export async function advanceLocked(tx: Tx, leadId: string, routing: RoutingReco
     if (tried.has(partnerId)) continue;
     const partner = await tx.partner.findUnique({ where: { id: partnerId }, select: { active: true, pausedAt: true } });
     if (!partner || !partner.active || partner.pausedAt) continue;
-    const delivery = await tx.delivery.create({ data: { leadId, partnerId, nextAttemptAt: now }, select: { id: true } });
+    const delivery = await tx.delivery.create({
+      data: { leadId, partnerId, nextAttemptAt: now },
+      select: { id: true },
+    });
     jobs.push({ deliveryId: delivery.id, attempt: 1 });
     need--;
   }

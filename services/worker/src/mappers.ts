@@ -20,7 +20,13 @@ export function toRoutingLead(lead: Lead): RoutingLead {
 }
 
 export function toRoutingPartner(p: Partner): RoutingPartner {
-  return { id: p.id, name: p.name, active: p.active, paused: p.pausedAt !== null, filters: p.filters as Filters | null };
+  return {
+    id: p.id,
+    name: p.name,
+    active: p.active,
+    paused: p.pausedAt !== null,
+    filters: p.filters as Filters | null,
+  };
 }
 
 export function toRoutingRoute(r: Route & { partners: RoutePartner[] }): RoutingRoute {
@@ -32,6 +38,8 @@ export function toRoutingRoute(r: Route & { partners: RoutePartner[] }): Routing
     filters: r.filters as Filters | null,
     strategy: r.strategy as RouteStrategy,
     maxDeliveries: r.maxDeliveries,
-    partners: [...r.partners].sort((a, b) => a.position - b.position).map((p) => ({ partnerId: p.partnerId, weight: p.weight })),
+    partners: [...r.partners]
+      .sort((a, b) => a.position - b.position)
+      .map((p) => ({ partnerId: p.partnerId, weight: p.weight })),
   };
 }

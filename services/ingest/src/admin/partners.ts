@@ -81,13 +81,17 @@ export function partnersRouter({ db }: IngestDeps): Router {
   });
 
   router.get('/:id', async (req, res) => {
-    const partner = await db.partner.findUniqueOrThrow({ where: { id: idParam(req, 'partner') } }).catch((err: unknown) => mapDbError(err, 'partner'));
+    const partner = await db.partner
+      .findUniqueOrThrow({ where: { id: idParam(req, 'partner') } })
+      .catch((err: unknown) => mapDbError(err, 'partner'));
     res.json(partnerView(partner));
   });
 
   router.patch('/:id', jsonBody, async (req, res) => {
     const id = idParam(req, 'partner');
-    const partner = await db.partner.update({ where: { id }, data: toData(validateUpdate(req.body)) }).catch((err: unknown) => mapDbError(err, 'partner'));
+    const partner = await db.partner
+      .update({ where: { id }, data: toData(validateUpdate(req.body)) })
+      .catch((err: unknown) => mapDbError(err, 'partner'));
     res.json(partnerView(partner));
   });
 
@@ -95,14 +99,20 @@ export function partnersRouter({ db }: IngestDeps): Router {
     const id = idParam(req, 'partner');
     // A partner with deliveries keeps their history: it is deactivated rather than removed.
     const deliveries = await db.delivery.count({ where: { partnerId: id }, take: 1 });
-    if (deliveries > 0) await db.partner.update({ where: { id }, data: { active: false } }).catch((err: unknown) => mapDbError(err, 'partner'));
+    if (deliveries > 0)
+      await db.partner
+        .update({ where: { id }, data: { active: false } })
+        .catch((err: unknown) => mapDbError(err, 'partner'));
     else await db.partner.delete({ where: { id } }).catch((err: unknown) => mapDbError(err, 'partner'));
     res.status(204).end();
   });
 
   router.post('/:id/resume', async (req, res) => {
     const partner = await db.partner
-      .update({ where: { id: idParam(req, 'partner') }, data: { pausedAt: null, pauseReason: null, consecutiveFailures: 0 } })
+      .update({
+        where: { id: idParam(req, 'partner') },
+        data: { pausedAt: null, pauseReason: null, consecutiveFailures: 0 },
+      })
       .catch((err: unknown) => mapDbError(err, 'partner'));
     res.json(partnerView(partner));
   });

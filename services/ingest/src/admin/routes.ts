@@ -16,7 +16,9 @@ export function routeView(r: RouteRow) {
     name: r.name,
     priority: r.priority,
     filters: r.filters,
-    partners: [...r.partners].sort((a, b) => a.position - b.position).map((p) => ({ partnerId: p.partnerId, weight: p.weight })),
+    partners: [...r.partners]
+      .sort((a, b) => a.position - b.position)
+      .map((p) => ({ partnerId: p.partnerId, weight: p.weight })),
     strategy: r.strategy as string,
     maxDeliveries: r.maxDeliveries,
     active: r.active,
@@ -33,9 +35,12 @@ async function checkPartners(db: Db, partners: RouteInput['partners']): Promise<
     if (seen.has(p.partnerId)) errors.push({ field: `/partners/${i}/partnerId`, message: 'is listed twice' });
     seen.add(p.partnerId);
   });
-  const found = new Set((await db.partner.findMany({ where: { id: { in: [...seen] } }, select: { id: true } })).map((p) => p.id));
+  const found = new Set(
+    (await db.partner.findMany({ where: { id: { in: [...seen] } }, select: { id: true } })).map((p) => p.id),
+  );
   partners.forEach((p, i) => {
-    if (!found.has(p.partnerId)) errors.push({ field: `/partners/${i}/partnerId`, message: 'is not a known partner id' });
+    if (!found.has(p.partnerId))
+      errors.push({ field: `/partners/${i}/partnerId`, message: 'is not a known partner id' });
   });
   if (errors.length) throw invalid(errors);
 }
@@ -75,7 +80,9 @@ export function routesRouter({ db }: IngestDeps): Router {
   });
 
   router.get('/:id', async (req, res) => {
-    const route = await db.route.findUniqueOrThrow({ where: { id: idParam(req, 'route') }, include }).catch((err: unknown) => mapDbError(err, 'route'));
+    const route = await db.route
+      .findUniqueOrThrow({ where: { id: idParam(req, 'route') }, include })
+      .catch((err: unknown) => mapDbError(err, 'route'));
     res.json(routeView(route));
   });
 

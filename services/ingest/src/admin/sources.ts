@@ -62,7 +62,9 @@ export function sourcesRouter({ db }: IngestDeps): Router {
   });
 
   router.get('/:id', async (req, res) => {
-    const source = await db.source.findUniqueOrThrow({ where: { id: idParam(req, 'source') } }).catch((err: unknown) => mapDbError(err, 'source'));
+    const source = await db.source
+      .findUniqueOrThrow({ where: { id: idParam(req, 'source') } })
+      .catch((err: unknown) => mapDbError(err, 'source'));
     res.json(sourceView(source));
   });
 
@@ -88,7 +90,10 @@ export function sourcesRouter({ db }: IngestDeps): Router {
     const id = idParam(req, 'source');
     // A source with leads keeps its history: it is deactivated (its key stops working) rather than removed.
     const leads = await db.lead.count({ where: { sourceId: id }, take: 1 });
-    if (leads > 0) await db.source.update({ where: { id }, data: { active: false } }).catch((err: unknown) => mapDbError(err, 'source'));
+    if (leads > 0)
+      await db.source
+        .update({ where: { id }, data: { active: false } })
+        .catch((err: unknown) => mapDbError(err, 'source'));
     else await db.source.delete({ where: { id } }).catch((err: unknown) => mapDbError(err, 'source'));
     res.status(204).end();
   });
@@ -96,7 +101,10 @@ export function sourcesRouter({ db }: IngestDeps): Router {
   router.post('/:id/rotate-key', async (req, res) => {
     const apiKey = generateApiKey();
     const source = await db.source
-      .update({ where: { id: idParam(req, 'source') }, data: { apiKeyHash: hashApiKey(apiKey), apiKeyPrefix: apiKeyPrefix(apiKey) } })
+      .update({
+        where: { id: idParam(req, 'source') },
+        data: { apiKeyHash: hashApiKey(apiKey), apiKeyPrefix: apiKeyPrefix(apiKey) },
+      })
       .catch((err: unknown) => mapDbError(err, 'source'));
     res.json({ ...sourceView(source), apiKey });
   });

@@ -48,7 +48,8 @@ export function sourceAuth(db: Db, adminToken: string, opts: { allowAdmin?: bool
 
 export function adminAuth(adminToken: string) {
   return (req: Request, _res: Response, next: NextFunction): void => {
-    if (!isAdminToken(presentedKey(req), adminToken)) throw unauthorized('admin token required: Authorization: Bearer $ADMIN_TOKEN');
+    if (!isAdminToken(presentedKey(req), adminToken))
+      throw unauthorized('admin token required: Authorization: Bearer $ADMIN_TOKEN');
     req.isAdmin = true;
     next();
   };

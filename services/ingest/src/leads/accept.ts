@@ -11,7 +11,12 @@ const MAX_IDEMPOTENCY_KEY = 200;
  * PostgreSQL commit: if Redis is away the lead stays `queued` and the
  * worker's sweeper enqueues it when Redis returns.
  */
-export async function acceptLead(deps: IngestDeps, source: Source, body: unknown, idempotencyKey?: string): Promise<AcceptResult> {
+export async function acceptLead(
+  deps: IngestDeps,
+  source: Source,
+  body: unknown,
+  idempotencyKey?: string,
+): Promise<AcceptResult> {
   const errors: FieldError[] = [];
   if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY)) {
     errors.push({ field: 'Idempotency-Key', message: `header must be 1–${MAX_IDEMPOTENCY_KEY} characters` });
@@ -55,7 +60,10 @@ export async function acceptLead(deps: IngestDeps, source: Source, body: unknown
   try {
     await deps.queues.enqueueRoute([id]);
   } catch (err) {
-    deps.log.warn({ leadId: id, err: { message: (err as Error).message } }, 'enqueue failed; the sweeper will enqueue the lead');
+    deps.log.warn(
+      { leadId: id, err: { message: (err as Error).message } },
+      'enqueue failed; the sweeper will enqueue the lead',
+    );
   }
   return { status: 'accepted', id, replay: false };
 }
