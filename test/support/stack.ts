@@ -6,6 +6,7 @@ import { loadIngestConfig, loadWorkerConfig, type IngestConfig, type WorkerConfi
 import { createDb, type Db } from '@leadrouter/db';
 import { createRedis, Queues } from '@leadrouter/queue';
 import { createApp } from '../../services/ingest/src/app';
+import { SourceRateLimits } from '../../services/ingest/src/http/rate-limit';
 import { startWorker, type RunningWorker } from '../../services/worker/src/worker';
 import type { WorkerDeps } from '../../services/worker/src/deps';
 import { createTestDatabase, type TestDatabase } from './database';
@@ -67,7 +68,13 @@ export class TestStack {
       () => queues.close(),
     );
 
-    const app = createApp({ config: this.ingestConfig, db: this.db, queues, log });
+    const app = createApp({
+      config: this.ingestConfig,
+      db: this.db,
+      queues,
+      log,
+      rateLimits: new SourceRateLimits(producer, this.prefix),
+    });
     this.server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });

@@ -1,6 +1,7 @@
 import { parsePhoneNumberFromString, isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
+import { ISO_COUNTRIES } from './countries.js';
 import type { FieldError } from './errors.js';
-import { compile, toFieldErrors } from './validation.js';
+import { compile, toFieldErrors, unstorableStrings } from './validation.js';
 
 /** A lead as posted by a source (SPEC "POST /v1/leads"). */
 export interface LeadInput {
@@ -48,7 +49,7 @@ export const leadSchema = {
     fields: {
       type: 'object',
       maxProperties: 50,
-      propertyNames: { type: 'string', minLength: 1, maxLength: 64 },
+      propertyNames: { type: 'string', minLength: 1, maxLength: 64, not: { const: '__proto__' } },
       additionalProperties: { type: ['string', 'number', 'boolean'], maxLength: 1000 },
       description: 'flat custom fields: string, number or boolean values',
     },
@@ -69,7 +70,7 @@ export type LeadValidation = { ok: true; lead: NormalisedLead } | { ok: false; e
 
 /** Validates a posted lead and normalises it; lists every problem, not just the first. */
 export function validateLead(input: unknown): LeadValidation {
-  const errors: FieldError[] = [];
+  const errors: FieldError[] = unstorableStrings(input);
   if (!validateShape(input)) {
     errors.push(...toFieldErrors(validateShape.errors));
   }
@@ -77,7 +78,7 @@ export function validateLead(input: unknown): LeadValidation {
 
   let geo: string | null = null;
   if (typeof body.geo === 'string' && /^[A-Z]{2}$/.test(body.geo)) {
-    if (isSupportedCountry(body.geo)) geo = body.geo;
+    if (ISO_COUNTRIES.has(body.geo)) geo = body.geo;
     else errors.push({ field: '/geo', message: 'is not a known ISO 3166-1 alpha-2 country code' });
   }
 
@@ -112,6 +113,7 @@ export function validateLead(input: unknown): LeadValidation {
 
 /** E.164, or null when the number is not valid (with `region` as the default country). */
 export function normalisePhone(raw: string, region: string | null): string | null {
-  const parsed = parsePhoneNumberFromString(raw, region ? { defaultCountry: region as CountryCode } : undefined);
+  const defaultCountry = region && isSupportedCountry(region) ? (region as CountryCode) : undefined;
+  const parsed = parsePhoneNumberFromString(raw, defaultCountry ? { defaultCountry } : undefined);
   return parsed && parsed.isValid() ? parsed.number : null;
 }

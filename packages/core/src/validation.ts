@@ -18,10 +18,10 @@ export function toFieldErrors(errors: ErrorObject[] | null | undefined): FieldEr
       let field = e.instancePath || '';
       let message = e.message ?? 'is invalid';
       if (e.keyword === 'required') {
-        field = `${field}/${String(e.params.missingProperty)}`;
+        field = `${field}/${escapePointer(String(e.params.missingProperty))}`;
         message = 'is required';
       } else if (e.keyword === 'additionalProperties') {
-        field = `${field}/${String(e.params.additionalProperty)}`;
+        field = `${field}/${escapePointer(String(e.params.additionalProperty))}`;
         message = 'is not an allowed property';
       } else if (e.keyword === 'enum') {
         message = `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
@@ -36,6 +36,36 @@ export function toFieldErrors(errors: ErrorObject[] | null | undefined): FieldEr
     });
 }
 
+const escapePointer = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
+
 export function compile<T>(schema: object): ValidateFunction<T> {
   return ajv.compile<T>(schema);
+}
+
+// NUL, and UTF-16 surrogates without their pair: PostgreSQL cannot store them (text or JSONB).
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const MAX_DEPTH = 32;
+
+/**
+ * Strings (values and keys) that PostgreSQL cannot store, with their JSON
+ * pointers, so they are a 422 rather than a failed insert. Nesting deeper
+ * than any valid request is reported too (and not walked).
+ */
+export function unstorableStrings(value: unknown, pointer = '', depth = 0, out: FieldError[] = []): FieldError[] {
+  if (out.length >= 20) return out;
+  if (typeof value === 'string') {
+    if (UNSTORABLE.test(value))
+      out.push({ field: pointer || '/', message: 'contains a NUL character or invalid Unicode' });
+  } else if (typeof value === 'object' && value !== null) {
+    if (depth >= MAX_DEPTH) {
+      out.push({ field: pointer || '/', message: `is nested more than ${MAX_DEPTH} levels deep` });
+      return out;
+    }
+    for (const [k, v] of Object.entries(value)) {
+      const child = `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+      if (UNSTORABLE.test(k)) out.push({ field: child, message: 'has a name with a NUL character or invalid Unicode' });
+      unstorableStrings(v, child, depth + 1, out);
+    }
+  }
+  return out;
 }

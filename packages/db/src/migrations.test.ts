@@ -281,11 +281,28 @@ async function dumpSchema(url: string): Promise<string> {
     '--exclude-table=_prisma_migrations',
     `--dbname=${url}`,
   ]);
-  return stdout
+  const lines = stdout
     .split('\n')
     .filter((line) => line.trim() !== '')
-    .filter((line) => !/^(--|SET |SELECT pg_catalog\.set_config|\\restrict |\\unrestrict )/.test(line))
-    .join('\n');
+    .filter((line) => !/^(--|SET |SELECT pg_catalog\.set_config|\\restrict |\\unrestrict )/.test(line));
+  return sortColumns(lines).join('\n');
+}
+
+/**
+ * Column order is not part of the schema that matters: a migration's
+ * `ADD COLUMN` appends where schema.prisma may declare it in the middle. So
+ * each CREATE TABLE's column lines are compared as a sorted set.
+ */
+function sortColumns(lines: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    out.push(lines[i]!);
+    if (!/^CREATE TABLE .*\($/.test(lines[i]!)) continue;
+    const columns: string[] = [];
+    while (i + 1 < lines.length && lines[i + 1] !== ');') columns.push(lines[++i]!.replace(/,$/, ''));
+    out.push(...columns.sort());
+  }
+  return out;
 }
 
 /** Lines only in `a` (-) and only in `b` (+), in order; '' when equal. */

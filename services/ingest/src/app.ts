@@ -9,6 +9,7 @@ import { leadsRouter } from './leads/router.js';
 import { partnersRouter } from './admin/partners.js';
 import { routesRouter } from './admin/routes.js';
 import { sourcesRouter } from './admin/sources.js';
+import { statsRouter } from './admin/stats.js';
 
 /** The ingest HTTP app: source-facing lead API, admin API, health. */
 export function createApp(deps: IngestDeps): Express {
@@ -66,6 +67,7 @@ export function createApp(deps: IngestDeps): Express {
   admin.use('/sources', sourcesRouter(deps));
   admin.use('/partners', partnersRouter(deps));
   admin.use('/routes', routesRouter(deps));
+  admin.use('/stats', statsRouter(deps));
   app.use('/v1/admin', admin);
 
   app.use((req, res) => {

@@ -1,6 +1,7 @@
 import type { IngestConfig, Logger } from '@leadrouter/config';
 import type { Db } from '@leadrouter/db';
 import type { Queues } from '@leadrouter/queue';
+import type { SourceRateLimits } from './http/rate-limit.js';
 
 /** What the ingest app needs, built once in main.ts (or by a test). */
 export interface IngestDeps {
@@ -8,4 +9,5 @@ export interface IngestDeps {
   db: Db;
   queues: Queues;
   log: Logger;
+  rateLimits: SourceRateLimits;
 }

@@ -3,6 +3,7 @@ import { ConfigError, createLogger, DEV_ADMIN_TOKEN, loadIngestConfig, type Inge
 import { createDb } from '@leadrouter/db';
 import { createRedis, Queues } from '@leadrouter/queue';
 import { createApp } from './app.js';
+import { SourceRateLimits } from './http/rate-limit.js';
 
 const SHUTDOWN_DEADLINE_MS = 25_000;
 
@@ -21,11 +22,12 @@ async function main(): Promise<void> {
   if (config.ADMIN_TOKEN === DEV_ADMIN_TOKEN) {
     log.warn(`ADMIN_TOKEN is not set; using the development token "${DEV_ADMIN_TOKEN}" (never in production)`);
   }
-  const db = createDb({ databaseUrl: config.DATABASE_URL });
+  const db = createDb({ databaseUrl: config.DATABASE_URL, connectionTimeoutMs: 2000, queryTimeoutMs: 10000 });
   const redis = createRedis({ url: config.REDIS_URL, role: 'producer' });
   redis.on('error', () => undefined);
   const queues = new Queues(redis, config.QUEUE_PREFIX);
-  const app = createApp({ config, db, queues, log });
+  const rateLimits = new SourceRateLimits(redis, config.QUEUE_PREFIX);
+  const app = createApp({ config, db, queues, log, rateLimits });
 
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(config.PORT, () => resolve(s));

@@ -67,7 +67,7 @@ export function partnerView(p: Partner) {
 export function partnersRouter({ db }: IngestDeps): Router {
   const router = Router();
 
-  router.post('/', jsonBody, async (req, res) => {
+  router.post('/', jsonBody(), async (req, res) => {
     const input = validateCreate(req.body);
     const partner = await db.partner
       .create({ data: toData(input) as Prisma.PartnerCreateInput })
@@ -87,7 +87,7 @@ export function partnersRouter({ db }: IngestDeps): Router {
     res.json(partnerView(partner));
   });
 
-  router.patch('/:id', jsonBody, async (req, res) => {
+  router.patch('/:id', jsonBody(), async (req, res) => {
     const id = idParam(req, 'partner');
     const partner = await db.partner
       .update({ where: { id }, data: toData(validateUpdate(req.body)) })

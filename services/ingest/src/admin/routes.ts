@@ -54,7 +54,7 @@ export function routesRouter({ db }: IngestDeps): Router {
   const router = Router();
   const include = { partners: true } as const;
 
-  router.post('/', jsonBody, async (req, res) => {
+  router.post('/', jsonBody(), async (req, res) => {
     const input = validateCreate(req.body);
     await checkPartners(db, input.partners);
     const route = await db.route
@@ -86,7 +86,7 @@ export function routesRouter({ db }: IngestDeps): Router {
     res.json(routeView(route));
   });
 
-  router.patch('/:id', jsonBody, async (req, res) => {
+  router.patch('/:id', jsonBody(), async (req, res) => {
     const id = idParam(req, 'route');
     const input = validateUpdate(req.body);
     if (input.partners) await checkPartners(db, input.partners);

@@ -35,7 +35,7 @@ export function sourceView(s: Source) {
 export function sourcesRouter({ db }: IngestDeps): Router {
   const router = Router();
 
-  router.post('/', jsonBody, async (req, res) => {
+  router.post('/', jsonBody(), async (req, res) => {
     const input = validateCreate(req.body);
     const apiKey = generateApiKey();
     const postbackSecret = generateSigningSecret();
@@ -68,7 +68,7 @@ export function sourcesRouter({ db }: IngestDeps): Router {
     res.json(sourceView(source));
   });
 
-  router.patch('/:id', jsonBody, async (req, res) => {
+  router.patch('/:id', jsonBody(), async (req, res) => {
     const id = idParam(req, 'source');
     const input = validateUpdate(req.body);
     const source = await db.source

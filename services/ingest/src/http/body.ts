@@ -1,16 +1,28 @@
-import express, { type NextFunction, type Request, type Response } from 'express';
-import { AppError, compile, invalid, toFieldErrors } from '@leadrouter/core';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { AppError, compile, invalid, toFieldErrors, unstorableStrings } from '@leadrouter/core';
+import { fromBodyParser } from './errors.js';
 
+/** SPEC: a lead body is at most 64 KiB. */
 export const BODY_LIMIT = '64kb';
 
-const json = express.json({ limit: BODY_LIMIT, strict: true, type: () => true });
-
-/** Requires a JSON content type (415 otherwise), then parses at most 64 KiB (413 beyond). */
-export function jsonBody(req: Request, res: Response, next: NextFunction): void {
-  if (!req.is('application/json') && !req.is('application/*+json')) {
-    throw new AppError('unsupported_media_type', 'send the body as JSON with Content-Type: application/json', 415);
-  }
-  json(req, res, next);
+/**
+ * Requires a JSON content type (415 otherwise), parses at most `limit` (413
+ * beyond), and refuses strings PostgreSQL cannot store or absurd nesting
+ * (422) before any handler sees the body.
+ */
+export function jsonBody(opts: { limit?: string } = {}): RequestHandler {
+  const parse = express.json({ limit: opts.limit ?? BODY_LIMIT, strict: true, type: () => true });
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (!req.is('application/json') && !req.is('application/*+json')) {
+      throw new AppError('unsupported_media_type', 'send the body as JSON with Content-Type: application/json', 415);
+    }
+    parse(req, res, (err?: unknown) => {
+      if (err) return next(fromBodyParser(err as Parameters<typeof fromBodyParser>[0]) ?? err);
+      const problems = unstorableStrings(req.body);
+      if (problems.length > 0) return next(invalid(problems));
+      next();
+    });
+  };
 }
 
 /** A validator for a request body schema that throws a 422 listing every problem. */

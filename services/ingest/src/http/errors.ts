@@ -1,4 +1,5 @@
 import { AppError } from '@leadrouter/core';
+import { isDatabaseUnavailable } from '@leadrouter/db';
 import type { ErrorRequestHandler, Request, Response } from 'express';
 
 /** The body every error answer has: a `status`, a message, and each problem in `errors`. */
@@ -24,7 +25,7 @@ interface BodyParserError {
 }
 
 /** express.json()'s own errors, as the SPEC's answers. */
-function fromBodyParser(err: BodyParserError): AppError | null {
+export function fromBodyParser(err: BodyParserError): AppError | null {
   switch (err.type) {
     case 'entity.parse.failed':
       return new AppError('malformed', `malformed JSON: ${err.message}`, 400);
@@ -51,6 +52,15 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req: Request, re
         ? fromBodyParser(err as BodyParserError)
         : null;
   if (known) return sendError(res, known);
+  if (isDatabaseUnavailable(err)) {
+    req.log?.warn({ err: { message: (err as Error).message } }, 'database unavailable');
+    return sendError(
+      res,
+      new AppError('unavailable', 'the service cannot reach its database right now; retry shortly', 503, {
+        retryAfterSeconds: 5,
+      }),
+    );
+  }
   req.log?.error({ err }, 'unhandled error');
   sendError(res, new AppError('internal', 'internal error; it has been logged', 500));
 };

@@ -1,0 +1,40 @@
+import type { AppError } from '@leadrouter/core';
+import type { IngestDeps } from '../deps.js';
+
+export interface Rejection {
+  sourceId: string | null;
+  httpStatus: number;
+  reason: string;
+  errors?: { field?: string; message: string }[];
+  leadId?: string;
+}
+
+/**
+ * Records an answer that did not accept a lead — never with personal data:
+ * field pointers and messages only, no values. Never delays or fails the
+ * answer: a failure to record is logged and dropped.
+ */
+export function recordRejection(deps: IngestDeps, r: Rejection): void {
+  deps.db.ingestRejection
+    .create({
+      data: {
+        sourceId: r.sourceId,
+        httpStatus: r.httpStatus,
+        reason: r.reason.slice(0, 50),
+        errors: r.errors ? r.errors.slice(0, 50) : undefined,
+        leadId: r.leadId ?? null,
+      },
+    })
+    .catch((err: unknown) => {
+      deps.log.warn({ err: { message: (err as Error).message }, rejection: r.reason }, 'could not record a rejection');
+    });
+}
+
+export function rejectionOf(err: AppError, sourceId: string | null): Rejection {
+  return {
+    sourceId,
+    httpStatus: err.httpStatus,
+    reason: err.code,
+    ...(err.details.errors ? { errors: err.details.errors } : {}),
+  };
+}
