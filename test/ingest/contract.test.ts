@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import net from 'node:net';
 import pino from 'pino';
 import { loadIngestConfig } from '@leadrouter/config';
@@ -71,7 +72,7 @@ describe('POST /v1/leads: the source-facing contract', () => {
         { authorization: 'Bearer lr_unknown' },
         { 'x-api-key': 'lr_unknown' },
         { authorization: 'Basic abc' },
-      ]) {
+      ] as Record<string, string>[]) {
         const res = await stack.request('POST', '/v1/leads', { body: sampleLead(), headers });
         expect(res.status).toBe(401);
         expect(res.body.status).toBe('rejected');
@@ -358,7 +359,7 @@ describe('when PostgreSQL cannot be reached', () => {
       log: pino({ level: 'silent' }),
       rateLimits: new SourceRateLimits(redis, 'test-pgdown'),
     });
-    const server = await new Promise<import('node:http').Server>((resolve) => {
+    const server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
     const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;

@@ -4,7 +4,13 @@ import path from 'node:path';
 import { waitFor } from './wait';
 
 const ROOT = path.resolve(__dirname, '../..');
-const TSX_CLI = require.resolve('tsx/cli', { paths: [ROOT] });
+
+/**
+ * Node flags that run a service's TypeScript sources in one process (tsx as a
+ * loader, not its CLI, which would put a second process in between that a
+ * signal or kill would not reach).
+ */
+export const TS_NODE_ARGS = ['--import', 'tsx', '--conditions=@leadrouter/source'];
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -39,15 +45,11 @@ export class ServiceProcess {
   async start(): Promise<this> {
     this.port = await freePort();
     const portVar = this.service === 'ingest' ? 'PORT' : 'WORKER_PORT';
-    this.proc = spawn(
-      process.execPath,
-      [TSX_CLI, '--conditions=@leadrouter/source', path.join(ROOT, `services/${this.service}/src/main.ts`)],
-      {
-        cwd: ROOT,
-        env: { ...process.env, ...this.env, [portVar]: String(this.port) },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    this.proc = spawn(process.execPath, [...TS_NODE_ARGS, path.join(ROOT, `services/${this.service}/src/main.ts`)], {
+      cwd: ROOT,
+      env: { ...process.env, ...this.env, [portVar]: String(this.port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.proc.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
     this.proc.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
     await waitFor(

@@ -35,7 +35,7 @@ export class TestStack {
   worker?: RunningWorker;
   workerDeps?: WorkerDeps;
   private server?: Server;
-  private closers: (() => Promise<unknown> | unknown)[] = [];
+  private closers: (() => unknown)[] = [];
 
   constructor(private readonly opts: StackOptions = {}) {}
 

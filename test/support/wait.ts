@@ -1,3 +1,5 @@
+import { inspect } from 'node:util';
+
 /**
  * Polls `probe` until it returns something truthy, or fails after `timeoutMs`
  * with the last value seen: tests wait for a condition, never sleep and hope.
@@ -16,12 +18,14 @@ export async function waitFor<T>(
   for (;;) {
     try {
       last = await probe();
-      if (last) return last as NonNullable<T>;
+      if (last) return last;
     } catch (err) {
       lastError = err;
     }
     if (Date.now() > deadline) {
-      const seen = lastError ? `error ${String(lastError)}` : JSON.stringify(last);
+      const seen = lastError
+        ? `error ${lastError instanceof Error ? String(lastError) : inspect(lastError)}`
+        : JSON.stringify(last);
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${seen}`);
     }
     await new Promise((r) => setTimeout(r, intervalMs));

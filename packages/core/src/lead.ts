@@ -1,4 +1,4 @@
-import { parsePhoneNumberFromString, isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
+import { parsePhoneNumberFromString, isSupportedCountry } from 'libphonenumber-js/max';
 import { ISO_COUNTRIES } from './countries.js';
 import type { FieldError } from './errors.js';
 import { compile, toFieldErrors, unstorableStrings } from './validation.js';
@@ -113,7 +113,7 @@ export function validateLead(input: unknown): LeadValidation {
 
 /** E.164, or null when the number is not valid (with `region` as the default country). */
 export function normalisePhone(raw: string, region: string | null): string | null {
-  const defaultCountry = region && isSupportedCountry(region) ? (region as CountryCode) : undefined;
+  const defaultCountry = region && isSupportedCountry(region) ? region : undefined;
   const parsed = parsePhoneNumberFromString(raw, defaultCountry ? { defaultCountry } : undefined);
   return parsed && parsed.isValid() ? parsed.number : null;
 }

@@ -1,4 +1,4 @@
-import type { Filters, RouteStrategy } from '@leadrouter/core';
+import type { Filters } from '@leadrouter/core';
 import type { Lead, Partner, Route, RoutePartner } from '@leadrouter/db';
 import type { PublicLead } from '@leadrouter/delivery';
 import type { RoutingLead, RoutingPartner, RoutingRoute } from '@leadrouter/routing';
@@ -36,7 +36,7 @@ export function toRoutingRoute(r: Route & { partners: RoutePartner[] }): Routing
     priority: r.priority,
     active: r.active,
     filters: r.filters as Filters | null,
-    strategy: r.strategy as RouteStrategy,
+    strategy: r.strategy,
     maxDeliveries: r.maxDeliveries,
     partners: [...r.partners]
       .sort((a, b) => a.position - b.position)

@@ -36,6 +36,7 @@ export async function routeLead(deps: WorkerDeps, leadId: string): Promise<void>
   const jobs = await db.$transaction(async (tx): Promise<DeliverJob[]> => {
     const locked = await lockLead(tx, leadId);
     if (!locked || locked.status !== 'queued') return [];
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- tsc needs it: Prisma's JSON input wants an index signature
     await tx.lead.update({ where: { id: leadId }, data: { routing: record as object } });
     await setStatus(tx, leadId, 'routing', undefined, { route: record.routeName ?? null });
     return advanceLocked(tx, leadId, record, deps.now());

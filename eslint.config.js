@@ -1,0 +1,284 @@
+// ESLint: typed rules for the TypeScript sources and tests, and the import
+// boundaries between workspaces (docs/decisions/0004-lint-and-boundaries.md).
+// Cycles are checked by madge in `npm run lint`.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const { defineConfig, globalIgnores } = require('eslint/config');
+const tseslint = require('typescript-eslint');
+
+const ROOT = __dirname;
+
+/** Every workspace under packages/ and services/: its directory, package name and @leadrouter dependencies. */
+const workspaces = ['packages', 'services'].flatMap((group) =>
+  fs
+    .readdirSync(path.join(ROOT, group), { withFileTypes: true })
+    .filter((d) => d.isDirectory() && fs.existsSync(path.join(ROOT, group, d.name, 'package.json')))
+    .map((d) => {
+      const dir = `${group}/${d.name}`;
+      const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, dir, 'package.json'), 'utf8'));
+      const deps = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies, ...pkg.peerDependencies });
+      return { dir, group, name: pkg.name, deps: deps.filter((n) => n.startsWith('@leadrouter/')) };
+    }),
+);
+
+// Imports between workspaces must be declared dependencies (no-restricted-imports
+// below), so an acyclic dependency graph means no import cycle between
+// workspaces. madge, which does not follow package imports, checks the files.
+(function assertNoWorkspaceCycle() {
+  const byName = new Map(workspaces.map((ws) => [ws.name, ws]));
+  const done = new Set();
+  const visit = (name, trail) => {
+    if (trail.includes(name)) {
+      throw new Error(`eslint.config.js: workspace dependency cycle: ${[...trail, name].join(' -> ')}`);
+    }
+    if (done.has(name) || !byName.has(name)) return;
+    for (const dep of byName.get(name).deps) visit(dep, [...trail, name]);
+    done.add(name);
+  };
+  for (const ws of workspaces) visit(ws.name, []);
+})();
+
+/** Libraries that do I/O: the pure packages (core, routing) must not import them. */
+const IO_MODULES = [
+  ...['express', 'bullmq', 'ioredis', 'pg', 'got', '@prisma'].flatMap((m) => [m, `${m}/**`]),
+  ...['http', 'https', 'http2', 'net', 'tls', 'dgram', 'dns', 'fs', 'child_process'].flatMap((m) => [
+    m,
+    `${m}/*`,
+    `node:${m}`,
+    `node:${m}/*`,
+  ]),
+];
+const PURE_PACKAGES = ['packages/core', 'packages/routing'];
+
+const DEEP_IMPORTS = {
+  group: ['@leadrouter/*/src', '@leadrouter/*/src/**', '@leadrouter/*/dist', '@leadrouter/*/dist/**'],
+  message: "Import the package's entry point ('@leadrouter/name'); add an export there if something is missing.",
+};
+
+/** no-restricted-imports for one workspace: deep imports, undeclared workspace packages, and I/O if it is pure. */
+function restrictedImports(ws, { io }) {
+  const paths = workspaces
+    .filter((other) => other.name !== ws.name && !ws.deps.includes(other.name))
+    .map((other) => ({
+      name: other.name,
+      message:
+        other.group === 'services'
+          ? ws.group === 'services'
+            ? 'Services must not import each other: move shared code into a package.'
+            : 'Packages must not depend on services.'
+          : `${ws.dir} does not declare ${other.name} as a dependency in its package.json.`,
+    }));
+  const patterns = [DEEP_IMPORTS];
+  if (io) {
+    patterns.push({
+      group: IO_MODULES,
+      message: `${ws.dir} is pure (no I/O): take data as arguments and leave I/O to services and the I/O packages.`,
+    });
+  }
+  return ['error', { paths, patterns }];
+}
+
+/** The workspace a path (relative to the repository root, with /) belongs to: "packages/x", "services/x", "test" or "". */
+function workspaceOf(rel) {
+  const m = /^(packages|services)\/[^/]+(?=\/|$)/.exec(rel) ?? /^test(?=\/|$)/.exec(rel);
+  return m ? m[0] : '';
+}
+
+const isTestFile = (file) => /\.test\.ts$/.test(file);
+
+/**
+ * Relative imports stay inside their workspace: another package is imported by
+ * its name. Exceptions: tests (test/ and *.test.ts) may import test/support;
+ * test/ may import services' sources (tests stand the apps up in-process); the
+ * files listed in `allowFrom` may import any workspace's sources.
+ */
+const noCrossWorkspaceRelative = {
+  meta: {
+    type: 'problem',
+    docs: { description: 'Forbid relative imports that reach into another workspace' },
+    schema: [
+      {
+        type: 'object',
+        properties: { allowFrom: { type: 'array', items: { type: 'string' } } },
+        additionalProperties: false,
+      },
+    ],
+    messages: {
+      otherWorkspace: "'{{source}}' reaches into {{target}}: import it by its package name ({{name}}) instead.",
+      service: "'{{source}}' reaches into {{target}}: {{from}} must not import a service.",
+      testSupport: "'{{source}}' imports test code from production code.",
+      outside: "'{{source}}' reaches outside {{from}}.",
+    },
+  },
+  create(context) {
+    const file = path.relative(ROOT, context.filename).split(path.sep).join('/');
+    const from = workspaceOf(file);
+    const { allowFrom = [] } = context.options[0] ?? {};
+    if (!from || allowFrom.includes(file)) return {};
+    function check(node) {
+      if (!node || node.type !== 'Literal' || typeof node.value !== 'string' || !node.value.startsWith('.')) return;
+      const target = path
+        .relative(ROOT, path.resolve(path.dirname(context.filename), node.value))
+        .split(path.sep)
+        .join('/');
+      const to = workspaceOf(target);
+      if (to === from) return;
+      const data = { source: node.value, target: to || target, from };
+      if (to === 'test') {
+        if (!isTestFile(file)) context.report({ node, messageId: 'testSupport', data });
+      } else if (from === 'test' && to.startsWith('services/')) {
+        // allowed: tests start the services in-process
+      } else if (to.startsWith('services/') && from !== 'test') {
+        context.report({ node, messageId: 'service', data });
+      } else if (to) {
+        const ws = workspaces.find((w) => w.dir === to);
+        context.report({ node, messageId: 'otherWorkspace', data: { ...data, name: ws ? ws.name : to } });
+      } else {
+        context.report({ node, messageId: 'outside', data });
+      }
+    }
+    return {
+      ImportDeclaration: (node) => check(node.source),
+      ExportNamedDeclaration: (node) => check(node.source),
+      ExportAllDeclaration: (node) => check(node.source),
+      ImportExpression: (node) => check(node.source),
+      TSImportEqualsDeclaration: (node) =>
+        node.moduleReference.type === 'TSExternalModuleReference' && check(node.moduleReference.expression),
+      CallExpression: (node) =>
+        node.callee.type === 'Identifier' && node.callee.name === 'require' && check(node.arguments[0]),
+    };
+  },
+};
+
+const TS_SOURCES = ['packages/*/src/**/*.ts', 'services/*/src/**/*.ts', 'test/**/*.ts'];
+const TESTS = ['**/*.test.ts', 'test/**/*.ts'];
+
+module.exports = defineConfig(
+  globalIgnores([
+    '**/node_modules/',
+    '**/dist/',
+    'packages/db/src/generated/',
+    'coverage/',
+    '.leadrouter/',
+    'prisma/migrations/',
+  ]),
+
+  // Everything: a few core rules that need no type information.
+  {
+    files: ['**/*.{js,cjs,mjs,ts}'],
+    linterOptions: { reportUnusedDisableDirectives: 'error' },
+    rules: {
+      eqeqeq: ['error', 'always', { null: 'ignore' }],
+      'no-var': 'error',
+      'prefer-const': 'error',
+      'no-fallthrough': 'error',
+      'no-self-compare': 'error',
+      'no-unreachable': 'error',
+      'no-template-curly-in-string': 'error',
+    },
+  },
+
+  // Plain JavaScript (scripts, configs): CommonJS, no type information.
+  {
+    files: ['**/*.{js,cjs}'],
+    languageOptions: { sourceType: 'commonjs', ecmaVersion: 2023 },
+    rules: { 'no-unused-vars': ['error', { argsIgnorePattern: '^_', caughtErrors: 'none' }] },
+  },
+
+  // TypeScript outside the workspaces' sources (prisma.config.ts): syntax-level rules only.
+  {
+    files: ['**/*.ts'],
+    ignores: TS_SOURCES,
+    extends: [tseslint.configs.recommended],
+  },
+
+  // TypeScript sources and tests: typed rules. tsconfig.test.json holds all of
+  // them in one program, with workspace imports resolved to src/ (no build needed).
+  {
+    files: TS_SOURCES,
+    extends: [tseslint.configs.recommendedTypeChecked],
+    languageOptions: {
+      parserOptions: { project: ['./tsconfig.test.json'], tsconfigRootDir: ROOT },
+    },
+    plugins: { leadrouter: { rules: { 'no-cross-workspace-relative': noCrossWorkspaceRelative } } },
+    rules: {
+      // Jest runs globalSetup/globalTeardown with plain Node resolution (no
+      // `@leadrouter/source` condition, no moduleNameMapper), so they import
+      // packages' sources by path rather than needing a build.
+      'leadrouter/no-cross-workspace-relative': [
+        'error',
+        { allowFrom: ['test/global-setup.ts', 'test/global-teardown.ts'] },
+      ],
+      'no-restricted-imports': ['error', { patterns: [DEEP_IMPORTS] }],
+
+      '@typescript-eslint/no-floating-promises': 'error',
+      // Express 5 forwards a handler's rejected promise to the error middleware,
+      // and its types declare handlers as returning `unknown`, so async handlers
+      // pass as they are. Everything else that ignores a returned promise
+      // (event listeners, timers, callbacks typed `=> void`) is still reported.
+      '@typescript-eslint/no-misused-promises': [
+        'error',
+        {
+          checksConditionals: true,
+          checksSpreads: true,
+          checksVoidReturn: {
+            arguments: true,
+            inheritedMethods: true,
+            properties: true,
+            returns: true,
+            variables: true,
+            attributes: false, // JSX only
+          },
+        },
+      ],
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { prefer: 'type-imports', fixStyle: 'inline-type-imports', disallowTypeAnnotations: true },
+      ],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true },
+      ],
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true, requireDefaultForNonUnion: false },
+      ],
+    },
+  },
+
+  // Per workspace: undeclared workspace packages, services importing each
+  // other, and I/O in the pure packages (their tests may use fs and friends).
+  ...workspaces.flatMap((ws) => [
+    {
+      files: [`${ws.dir}/src/**/*.ts`],
+      rules: { 'no-restricted-imports': restrictedImports(ws, { io: false }) },
+    },
+    ...(PURE_PACKAGES.includes(ws.dir)
+      ? [
+          {
+            files: [`${ws.dir}/src/**/*.ts`],
+            ignores: ['**/*.test.ts'],
+            rules: { 'no-restricted-imports': restrictedImports(ws, { io: true }) },
+          },
+        ]
+      : []),
+  ]),
+
+  // Tests: response bodies are JSON (`any`) and are checked by assertions, not
+  // by types; jest's matchers and mocks are loosely typed.
+  {
+    files: TESTS,
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+      '@typescript-eslint/unbound-method': 'off',
+      // async helpers keep a promise-returning signature even when they do not await yet
+      '@typescript-eslint/require-await': 'off',
+    },
+  },
+);
