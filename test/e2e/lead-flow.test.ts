@@ -1,5 +1,4 @@
 import { FakePartner } from '../support/partner';
-import { OwnRedis } from '../support/redis-server';
 import { sampleLead, TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
@@ -169,41 +168,5 @@ describe('a lead from POST /v1/leads to a partner', () => {
       body: sampleLead({ phone: '+1 415 555 0104' }),
     });
     expect(viaHeader.status).toBe(202);
-  });
-});
-
-describe('a lead accepted while Redis is unreachable', () => {
-  const redis = new OwnRedis();
-  let stack: TestStack;
-  let partner: FakePartner;
-
-  beforeAll(async () => {
-    await redis.start();
-    stack = await new TestStack({ redisUrl: redis.url }).start();
-    partner = await new FakePartner().start();
-  });
-  afterAll(async () => {
-    await partner.stop();
-    await stack.stop();
-    await redis.destroy();
-  });
-
-  it('is recorded (202) and delivered once Redis is back', async () => {
-    const source = await stack.createSource();
-    const p = await stack.createPartner({ url: partner.url });
-    await stack.createRoute({ partners: [{ partnerId: p.id }] });
-
-    await redis.stop();
-    const res = await stack.request('POST', '/v1/leads', { key: source.apiKey, body: sampleLead() });
-    expect(res.status).toBe(202);
-    expect(await stack.leadStatus(res.body.id)).toBe('queued');
-
-    await redis.start();
-    await waitFor(async () => (await stack.leadStatus(res.body.id)) === 'delivered', {
-      timeoutMs: 30_000,
-      what: 'delivery after Redis returned',
-    });
-    expect(partner.requests).toHaveLength(1);
-    expect(partner.requests[0]!.headers['x-lead-id']).toBe(res.body.id);
   });
 });

@@ -7,9 +7,9 @@ export type { Logger };
  * these make sure a lead that slips into a log line is still masked.
  */
 export const REDACT_PATHS = [
+  // Not a top-level `name`: that is pino's own logger name.
   'phone',
   'email',
-  'name',
   '*.phone',
   '*.email',
   '*.name',

@@ -29,8 +29,11 @@ async function main(): Promise<void> {
   const rateLimits = new SourceRateLimits(redis, config.QUEUE_PREFIX);
   const app = createApp({ config, db, queues, log, rateLimits });
 
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(config.PORT, () => resolve(s));
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.PORT, (err?: Error) => (err ? reject(err) : resolve(s)));
+  }).catch((err: Error) => {
+    console.error(`leadrouter ingest: cannot listen on port ${config.PORT}: ${err.message}`);
+    process.exit(1);
   });
   log.info({ port: config.PORT }, 'ingest listening');
 

@@ -35,7 +35,10 @@ async function main(): Promise<void> {
   };
 
   const worker = startWorker(deps);
-  const health = await startHealthServer(deps, config.WORKER_PORT);
+  const health = await startHealthServer(deps, config.WORKER_PORT).catch((err: Error) => {
+    console.error(`leadrouter worker: cannot listen on port ${config.WORKER_PORT}: ${err.message}`);
+    process.exit(1);
+  });
   log.info({ port: health.port, concurrency: config.WORKER_CONCURRENCY }, 'worker started');
 
   let stopping = false;

@@ -1,0 +1,102 @@
+import { FakePartner } from '../support/partner';
+import { OwnRedis } from '../support/redis-server';
+import { sampleLead, TestStack } from '../support/stack';
+import { waitFor } from '../support/wait';
+
+/** Redis stopped and started under a running stack: a redis-server of the test's own. */
+describe('when Redis goes away', () => {
+  describe('leads accepted meanwhile', () => {
+    const redis = new OwnRedis();
+    let stack: TestStack;
+    let partner: FakePartner;
+    let partnerId: string;
+
+    beforeAll(async () => {
+      await redis.start();
+      stack = await new TestStack({ redisUrl: redis.url }).start();
+      partner = await new FakePartner().start();
+      partnerId = (await stack.createPartner({ url: partner.url })).id;
+      await stack.createRoute({ partners: [{ partnerId }] });
+    });
+    afterAll(async () => {
+      await partner.stop();
+      await stack.stop();
+      await redis.destroy();
+    });
+
+    it('are recorded (202) and delivered once Redis is back', async () => {
+      const source = await stack.createSource();
+      await redis.stop();
+      const res = await stack.request('POST', '/v1/leads', { key: source.apiKey, body: sampleLead() });
+      expect(res.status).toBe(202);
+      expect(await stack.leadStatus(res.body.id)).toBe('queued');
+      expect((await stack.request('GET', '/readyz')).status).toBe(503);
+
+      await redis.start();
+      await waitFor(async () => (await stack.leadStatus(res.body.id)) === 'delivered', {
+        timeoutMs: 30_000,
+        what: 'delivery after Redis returned',
+      });
+      expect(partner.requests.map((r) => r.headers['x-lead-id'])).toEqual([res.body.id]);
+    });
+
+    it('are still rate limited, per process, while Redis is away', async () => {
+      const source = await stack.createSource({ rateLimitPerMinute: 2 });
+      await redis.stop();
+      try {
+        const statuses = [];
+        for (let i = 0; i < 3; i++) {
+          const lead = sampleLead({ phone: `+1 415 555 07${10 + i}`, email: `outage${i}@example.com` });
+          statuses.push((await stack.request('POST', '/v1/leads', { key: source.apiKey, body: lead })).status);
+        }
+        expect(statuses).toEqual([202, 202, 429]);
+      } finally {
+        await redis.start();
+      }
+    });
+  });
+
+  describe('a running worker', () => {
+    const redis = new OwnRedis();
+    let stack: TestStack;
+    let partner: FakePartner;
+
+    beforeAll(async () => {
+      await redis.start();
+      // No sweeper help: after its first round it waits ten minutes, so what
+      // gets delivered below went through the queue and the resumed worker.
+      stack = await new TestStack({ redisUrl: redis.url, env: { SWEEP_INTERVAL_MS: '600000' } }).start();
+      partner = await new FakePartner().start();
+      const p = await stack.createPartner({ url: partner.url });
+      await stack.createRoute({ partners: [{ partnerId: p.id }] });
+    });
+    afterAll(async () => {
+      await partner.stop();
+      await stack.stop();
+      await redis.destroy();
+    });
+
+    it('resumes by itself after Redis restarts', async () => {
+      const source = await stack.createSource();
+      const before = await stack.request('POST', '/v1/leads', { key: source.apiKey, body: sampleLead() });
+      await waitFor(async () => (await stack.leadStatus(before.body.id)) === 'delivered', { what: 'first delivery' });
+
+      await redis.stop();
+      await redis.start(); // empty: this Redis keeps nothing on disk
+      await waitFor(async () => (await stack.request('GET', '/readyz')).status === 200, {
+        what: 'readiness after restart',
+      });
+
+      const after = await stack.request('POST', '/v1/leads', {
+        key: source.apiKey,
+        body: sampleLead({ phone: '+1 415 555 0777', email: 'after@example.com' }),
+      });
+      expect(after.status).toBe(202);
+      await waitFor(async () => (await stack.leadStatus(after.body.id)) === 'delivered', {
+        timeoutMs: 20_000,
+        what: 'delivery by the resumed worker',
+      });
+      expect(partner.requests.map((r) => r.headers['x-lead-id'])).toEqual([before.body.id, after.body.id]);
+    });
+  });
+});
