@@ -1,8 +1,15 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import pino from 'pino';
-import { loadIngestConfig, loadWorkerConfig, type IngestConfig, type WorkerConfig } from '@leadrouter/config';
+import { Writable } from 'node:stream';
+import {
+  createLogger,
+  loadIngestConfig,
+  loadWorkerConfig,
+  type IngestConfig,
+  type Logger,
+  type WorkerConfig,
+} from '@leadrouter/config';
 import { createDb, type Db } from '@leadrouter/db';
 import { createRedis, Queues } from '@leadrouter/queue';
 import { createApp } from '../../services/ingest/src/app';
@@ -18,6 +25,8 @@ export interface StackOptions {
   /** Start the worker too (default true). */
   worker?: boolean;
   env?: Record<string, string>;
+  /** Keep every log line (at debug level) in `logLines`, to check what the services log. */
+  captureLogs?: boolean;
 }
 
 /**
@@ -37,7 +46,22 @@ export class TestStack {
   private server?: Server;
   private closers: (() => unknown)[] = [];
 
+  /** Log lines of both services, when `captureLogs` is set. */
+  readonly logLines: string[] = [];
+
   constructor(private readonly opts: StackOptions = {}) {}
+
+  /** The services' own logger (with its redaction), writing to `logLines` or nowhere. */
+  private logger(name: string): Logger {
+    if (!this.opts.captureLogs) return createLogger({ name, level: this.env().LOG_LEVEL!, pretty: false });
+    const sink = new Writable({
+      write: (chunk: Buffer, _enc, done) => {
+        this.logLines.push(chunk.toString());
+        done();
+      },
+    });
+    return createLogger({ name, level: 'debug', pretty: false }, sink);
+  }
 
   env(): Record<string, string> {
     return {
@@ -58,7 +82,7 @@ export class TestStack {
     const env = this.env();
     this.ingestConfig = loadIngestConfig(env);
     this.workerConfig = loadWorkerConfig(env);
-    const log = pino({ level: env.LOG_LEVEL });
+    const log = this.logger('ingest');
     this.db = createDb({ databaseUrl: this.database.url, connectionTimeoutMs: 2000 });
     const producer = createRedis({ url: env.REDIS_URL!, role: 'producer' });
     producer.on('error', () => undefined);
@@ -94,7 +118,7 @@ export class TestStack {
       db: this.db,
       redis,
       queues: workerQueues,
-      log: pino({ level: env.LOG_LEVEL }),
+      log: this.logger('worker'),
       now: () => new Date(),
       random: Math.random,
     };
