@@ -232,6 +232,30 @@ describe('POST /v1/leads: the source-facing contract', () => {
       expect(await stack.db.lead.count({ where: { id: { in: [r[0].id, r[2].id] } } })).toBe(2);
     });
 
+    it('accepts the first of leads sharing a phone or email, whatever the concurrency', async () => {
+      const dupSource = await stack.createSource({ duplicateWindowHours: 1 });
+      const [p1, p2] = [nextPhone(), nextPhone()];
+      const leads = [
+        fresh({ phone: p1 }),
+        fresh({ phone: p2 }),
+        fresh({ phone: p1 }),
+        fresh({ email: 'shared-in-batch@example.com' }),
+        fresh({ phone: p2 }),
+        fresh({ email: 'shared-in-batch@example.com' }),
+      ];
+      const res = await stack.request('POST', '/v1/leads/batch', { key: dupSource.apiKey, body: { leads } });
+      const r = res.body.results as { status: string; id: string }[];
+      expect(r.map((x) => x.status)).toEqual([
+        'accepted',
+        'accepted',
+        'duplicate',
+        'accepted',
+        'duplicate',
+        'duplicate',
+      ]);
+      expect([r[2]!.id, r[4]!.id, r[5]!.id]).toEqual([r[0]!.id, r[1]!.id, r[3]!.id]);
+    });
+
     it('replays a retried batch with the same Idempotency-Key', async () => {
       const body = { leads: [fresh(), fresh()] };
       const a = await stack.request('POST', '/v1/leads/batch', {

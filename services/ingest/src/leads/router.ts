@@ -3,15 +3,13 @@ import { AppError, compile, invalid, toFieldErrors, unauthorized } from '@leadro
 import type { IngestDeps } from '../deps.js';
 import { sourceAuth } from '../http/auth.js';
 import { jsonBody } from '../http/body.js';
-import { acceptLead, checkLead, MAX_IDEMPOTENCY_KEY, type AcceptOutcome } from './accept.js';
+import { acceptLead, checkLead, MAX_IDEMPOTENCY_KEY } from './accept.js';
 import { recordRejection, rejectionOf } from './rejections.js';
 import { showLead } from './show.js';
-import { mapConcurrent } from './concurrency.js';
+import { acceptBatch } from './batch.js';
 
 export const MAX_BATCH = 500;
 const BATCH_BODY_LIMIT = '8mb';
-/** Leads of one batch recorded at once: enough to overlap round trips, few enough to leave connections for others. */
-const BATCH_CONCURRENCY = 4;
 
 const validateBatch = compile<{ leads: unknown[] }>({
   type: 'object',
@@ -19,11 +17,6 @@ const validateBatch = compile<{ leads: unknown[] }>({
   required: ['leads'],
   properties: { leads: { type: 'array', minItems: 1, maxItems: MAX_BATCH } },
 });
-
-type BatchResult =
-  | AcceptOutcome
-  | { status: 'rejected'; errors: { field?: string; message: string }[] }
-  | { status: 'error'; errors: { message: string }[] };
 
 /** The source-facing lead API (SPEC "Ingest API"). */
 export function leadsRouter(deps: IngestDeps): Router {
@@ -60,24 +53,7 @@ export function leadsRouter(deps: IngestDeps): Router {
     const leads = req.body.leads;
     await deps.rateLimits.consume(source.id, source.rateLimitPerMinute, leads.length);
 
-    const results = await mapConcurrent(leads, BATCH_CONCURRENCY, async (body, i): Promise<BatchResult> => {
-      // One key per lead of the batch, so a retried batch replays each lead's answer.
-      const leadKey = key === undefined ? undefined : `${key}#${i}`;
-      try {
-        return await acceptLead(deps, source, checkLead(body, leadKey), leadKey);
-      } catch (err) {
-        if (!(err instanceof AppError)) throw err;
-        const rejection = rejectionOf(err, source.id);
-        recordRejection(deps, rejection);
-        return err.httpStatus >= 500
-          ? { status: 'error', errors: [{ message: err.message }] }
-          : { status: 'rejected', errors: err.details.errors ?? [{ message: err.message }] };
-      }
-    });
-    for (const r of results) {
-      if (r.status === 'duplicate')
-        recordRejection(deps, { sourceId: source.id, httpStatus: 409, reason: 'duplicate', leadId: r.id });
-    }
+    const results = await acceptBatch(deps, source, leads, key);
     res.status(207).json({ results });
   });
 

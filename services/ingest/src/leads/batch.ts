@@ -1,0 +1,86 @@
+import { AppError, type NormalisedLead } from '@leadrouter/core';
+import type { Source } from '@leadrouter/db';
+import type { IngestDeps } from '../deps.js';
+import { acceptLead, checkLead, type AcceptOutcome } from './accept.js';
+import { mapConcurrent } from './concurrency.js';
+import { recordRejection, rejectionOf } from './rejections.js';
+
+export type BatchResult =
+  | AcceptOutcome
+  | { status: 'rejected'; errors: { field?: string; message: string }[] }
+  | { status: 'error'; errors: { message: string }[] };
+
+/** Groups of one batch recorded at once: enough to overlap round trips, few enough to leave connections for others. */
+const BATCH_CONCURRENCY = 4;
+
+/**
+ * Accepts each lead of a batch exactly as a single post, answering in
+ * request order. Leads that share a phone or email are recorded one after
+ * the other in request order (so the first of them is the one accepted and
+ * the later ones its duplicates); unrelated leads go four at a time.
+ */
+export async function acceptBatch(
+  deps: IngestDeps,
+  source: Source,
+  bodies: unknown[],
+  idempotencyKey: string | undefined,
+): Promise<BatchResult[]> {
+  const results = new Array<BatchResult>(bodies.length);
+  const valid: { index: number; lead: NormalisedLead; key?: string }[] = [];
+  bodies.forEach((body, index) => {
+    // One key per lead of the batch, so a retried batch replays each lead's answer.
+    const key = idempotencyKey === undefined ? undefined : `${idempotencyKey}#${index}`;
+    try {
+      valid.push({ index, lead: checkLead(body, key), ...(key ? { key } : {}) });
+    } catch (err) {
+      results[index] = failed(deps, source, err);
+    }
+  });
+
+  await mapConcurrent(groupByContact(valid), BATCH_CONCURRENCY, async (group) => {
+    for (const { index, lead, key } of group) {
+      try {
+        results[index] = await acceptLead(deps, source, lead, key);
+      } catch (err) {
+        results[index] = failed(deps, source, err);
+      }
+    }
+  });
+  for (const r of results) {
+    if (r.status === 'duplicate') {
+      recordRejection(deps, { sourceId: source.id, httpStatus: 409, reason: 'duplicate', leadId: r.id });
+    }
+  }
+  return results;
+}
+
+function failed(deps: IngestDeps, source: Source, err: unknown): BatchResult {
+  if (!(err instanceof AppError)) throw err;
+  recordRejection(deps, rejectionOf(err, source.id));
+  return err.httpStatus >= 500
+    ? { status: 'error', errors: [{ message: err.message }] }
+    : { status: 'rejected', errors: err.details.errors ?? [{ message: err.message }] };
+}
+
+/** Leads connected by a shared phone or email, each group in request order. */
+export function groupByContact<T extends { index: number; lead: Pick<NormalisedLead, 'phone' | 'email'> }>(
+  items: T[],
+): T[][] {
+  const parent = items.map((_, i) => i);
+  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
+  const owner = new Map<string, number>();
+  items.forEach((item, i) => {
+    for (const contact of [`p:${item.lead.phone}`, item.lead.email ? `e:${item.lead.email}` : null]) {
+      if (!contact) continue;
+      const first = owner.get(contact);
+      if (first === undefined) owner.set(contact, i);
+      else parent[find(i)] = find(first);
+    }
+  });
+  const groups = new Map<number, T[]>();
+  items.forEach((item, i) => {
+    const root = find(i);
+    groups.set(root, [...(groups.get(root) ?? []), item]);
+  });
+  return [...groups.values()];
+}
