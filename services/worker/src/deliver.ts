@@ -37,7 +37,9 @@ export async function deliverAttempt(deps: WorkerDeps, job: DeliverJob): Promise
   const result = await send(request);
   const now = deps.now();
   const verdict = classify(result, partner.acceptWhen as AcceptWhen | null, now);
-  const exhausted = verdict.outcome === 'retry' && job.attempt >= partner.maxAttempts;
+  // Each operator retry from the dead letters gives the delivery a fresh `maxAttempts`.
+  const attemptInRound = job.attempt - delivery.attemptsBase;
+  const exhausted = verdict.outcome === 'retry' && attemptInRound >= partner.maxAttempts;
   const step: DeliveryStepResult =
     verdict.outcome === 'retry' ? (exhausted ? 'dead_lettered' : 'retry') : verdict.outcome;
   const retryInMs =
@@ -45,7 +47,7 @@ export async function deliverAttempt(deps: WorkerDeps, job: DeliverJob): Promise
       ? Math.min(
           partner.backoffMaxDelayMs,
           verdict.retryAfterMs ??
-            backoffDelay(job.attempt, partner.backoffDelayMs, partner.backoffMaxDelayMs, deps.random),
+            backoffDelay(attemptInRound, partner.backoffDelayMs, partner.backoffMaxDelayMs, deps.random),
         )
       : 0;
   const error = verdict.outcome === 'accepted' ? null : verdict.reason.slice(0, 1000);
@@ -59,6 +61,7 @@ export async function deliverAttempt(deps: WorkerDeps, job: DeliverJob): Promise
         status: step === 'retry' ? 'pending' : step,
         nextAttemptAt: step === 'retry' ? new Date(now.getTime() + retryInMs) : null,
         lastError: error,
+        ...(step === 'dead_lettered' ? { deadLetteredAt: now } : {}),
         ...(step === 'accepted' && partner.price !== null ? { price: partner.price } : {}),
       },
     });
