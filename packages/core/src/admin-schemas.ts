@@ -144,6 +144,16 @@ export const partnerCreateSchema = {
         equals: scalar,
       },
     }),
+    responseMap: nullable({
+      type: 'object',
+      additionalProperties: false,
+      description: 'JSON paths in the partner’s answer: the price it paid, its rejection reason, its reference',
+      properties: {
+        price: { type: 'string', minLength: 1, maxLength: 200 },
+        reason: { type: 'string', minLength: 1, maxLength: 200 },
+        reference: { type: 'string', minLength: 1, maxLength: 200 },
+      },
+    }),
     timeoutMs: { type: 'integer', minimum: 100, maximum: 120000 },
     maxAttempts: { type: 'integer', minimum: 1, maximum: 50 },
     backoff: {
@@ -268,6 +278,7 @@ export interface PartnerInput {
   secret?: string | null;
   fieldMap?: Record<string, string> | null;
   acceptWhen?: { path: string; equals: string | number | boolean } | null;
+  responseMap?: { price?: string; reason?: string; reference?: string } | null;
   timeoutMs?: number;
   maxAttempts?: number;
   backoff?: { delayMs?: number; maxDelayMs?: number };
@@ -288,4 +299,14 @@ export interface RouteInput {
   strategy?: RouteStrategy;
   maxDeliveries?: number;
   active?: boolean;
+}
+
+/** An IANA timezone name this runtime knows (`America/New_York`, `UTC`). */
+export function isValidTimezone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,2 +1,3 @@
 export * from './filters.js';
 export * from './decide.js';
+export * from './schedule.js';

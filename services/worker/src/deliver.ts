@@ -1,4 +1,13 @@
-import { backoffDelay, buildRequest, classify, excerpt, send, type AcceptWhen } from '@leadrouter/delivery';
+import {
+  backoffDelay,
+  buildRequest,
+  classify,
+  excerpt,
+  readPartnerAnswer,
+  send,
+  type AcceptWhen,
+  type ResponseMap,
+} from '@leadrouter/delivery';
 import type { DeliverJob } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
 import { advanceLocked, lockLead } from './lead-flow.js';
@@ -50,7 +59,11 @@ export async function deliverAttempt(deps: WorkerDeps, job: DeliverJob): Promise
             backoffDelay(attemptInRound, partner.backoffDelayMs, partner.backoffMaxDelayMs, deps.random),
         )
       : 0;
-  const error = verdict.outcome === 'accepted' ? null : verdict.reason.slice(0, 1000);
+  const answer =
+    result.kind === 'response' ? readPartnerAnswer(result.body, partner.responseMap as ResponseMap | null) : {};
+  const reason = verdict.outcome === 'rejected' && answer.reason ? `${verdict.reason}: ${answer.reason}` : undefined;
+  const error = verdict.outcome === 'accepted' ? null : (reason ?? verdict.reason).slice(0, 1000);
+  const price = answer.price ?? (partner.price === null ? null : Number(partner.price));
 
   const next = await db.$transaction(async (tx): Promise<{ jobs: DeliverJob[]; delayMs: number } | null> => {
     const locked = await lockLead(tx, lead.id);
@@ -62,7 +75,8 @@ export async function deliverAttempt(deps: WorkerDeps, job: DeliverJob): Promise
         nextAttemptAt: step === 'retry' ? new Date(now.getTime() + retryInMs) : null,
         lastError: error,
         ...(step === 'dead_lettered' ? { deadLetteredAt: now } : {}),
-        ...(step === 'accepted' && partner.price !== null ? { price: partner.price } : {}),
+        ...(step === 'accepted' ? { price, reference: answer.reference ?? null } : {}),
+        ...(answer.reason ? { reason: answer.reason } : {}),
       },
     });
     if (moved.count === 0) return null; // another worker recorded this attempt first
@@ -79,7 +93,13 @@ export async function deliverAttempt(deps: WorkerDeps, job: DeliverJob): Promise
     });
     if (step === 'retry') return { jobs: [{ deliveryId: delivery.id, attempt: job.attempt + 1 }], delayMs: retryInMs };
     if (!locked?.routing || locked.status !== 'routing') return { jobs: [], delayMs: 0 };
-    return { jobs: await advanceLocked(tx, lead.id, locked.routing, now), delayMs: 0 };
+    const outcome = {
+      partnerId: partner.id,
+      decision: step,
+      ...(error ? { reason: error } : {}),
+      at: now.toISOString(),
+    } as const;
+    return { jobs: await advanceLocked(tx, lead.id, locked.routing, now, outcome), delayMs: 0 };
   });
 
   if (!next) return 'stale';

@@ -1,18 +1,48 @@
-import type { LeadStatus } from '@leadrouter/core';
+import { createHash } from 'node:crypto';
+import type { LeadStatus, Schedule } from '@leadrouter/core';
 import type { Prisma } from '@leadrouter/db';
 import type { DeliverJob } from '@leadrouter/queue';
-import type { Skipped } from '@leadrouter/routing';
+import { capPeriods, checkCaps, describeLocalTime, isWithinSchedule, type Skipped } from '@leadrouter/routing';
 
 type Tx = Prisma.TransactionClient;
 
-/** What the lead's routing decision left in `leads.routing`. */
+/** What happened to one candidate partner, for the lead's history (explainable routing). */
+export type PartnerDecision = 'skipped' | 'offered' | 'accepted' | 'rejected' | 'dead_lettered';
+
+export interface DecisionEntry {
+  partnerId: string;
+  decision: PartnerDecision;
+  reason?: string;
+  at: string;
+}
+
+/** What the lead's routing left in `leads.routing`: the decision, and each candidate's fate. */
 export interface RoutingRecord {
   routeId?: string;
   routeName?: string;
+  strategy?: string;
   maxDeliveries: number;
+  /** Eligible partners at decision time, in the order to offer the lead. */
   candidates: string[];
-  skipped: Skipped[];
+  /** Why no partner could be offered, when none could. */
   reason?: string;
+  decisions: DecisionEntry[];
+}
+
+const SKIP_TEXT: Record<Skipped['reason'], string> = {
+  inactive: 'partner is inactive',
+  paused: 'partner is paused',
+  filter: 'partner filters do not match',
+  missing: 'partner no longer exists',
+};
+
+export function skippedEntries(skipped: Skipped[], now: Date): DecisionEntry[] {
+  return skipped.map((s) => ({
+    partnerId: s.partnerId,
+    decision: 'skipped',
+    reason: s.detail ? `${SKIP_TEXT[s.reason]}: ${s.detail}` : SKIP_TEXT[s.reason],
+    at: now.toISOString(),
+  }));
 }
 
 /** Takes the lead's row lock: every change to a lead's deliveries happens under it. */
@@ -39,31 +69,47 @@ export async function setStatus(
 /**
  * Moves a routing lead forward, under its row lock: offers it to the next
  * candidates until `maxDeliveries` accept (waterfall on rejection or dead
- * letter), and settles its final status once nothing is pending and nothing
- * is left to try. Idempotent: running it twice changes nothing the second time.
- * Returns the delivery jobs to enqueue after commit.
+ * letter), skipping — and saying why — partners that became inactive, paused,
+ * are outside their schedule or at a cap; then settles the final status once
+ * nothing is pending and nothing is left to try. `outcome` records what a
+ * delivery that just finished decided. Idempotent: running it again changes
+ * nothing. Returns the delivery jobs to enqueue after commit.
  */
-export async function advanceLocked(tx: Tx, leadId: string, routing: RoutingRecord, now: Date): Promise<DeliverJob[]> {
+export async function advanceLocked(
+  tx: Tx,
+  leadId: string,
+  record: RoutingRecord,
+  now: Date,
+  outcome?: DecisionEntry,
+): Promise<DeliverJob[]> {
+  const routing: RoutingRecord = { ...record, decisions: [...(record.decisions ?? [])] };
+  if (outcome) setDecision(routing, outcome);
+
   const deliveries = await tx.delivery.findMany({ where: { leadId }, select: { partnerId: true, status: true } });
   const accepted = deliveries.filter((d) => d.status === 'accepted');
   const pending = deliveries.filter((d) => d.status === 'pending').length;
-  const tried = new Set(deliveries.map((d) => d.partnerId));
+  const tried = new Set([...deliveries.map((d) => d.partnerId), ...routing.decisions.map((d) => d.partnerId)]);
 
   const jobs: DeliverJob[] = [];
   let need = routing.maxDeliveries - accepted.length - pending;
   for (const partnerId of routing.candidates) {
     if (need <= 0) break;
     if (tried.has(partnerId)) continue;
-    const partner = await tx.partner.findUnique({ where: { id: partnerId }, select: { active: true, pausedAt: true } });
-    if (!partner || !partner.active || partner.pausedAt) continue;
+    const skip = await eligibility(tx, partnerId, now);
+    if (skip) {
+      setDecision(routing, { partnerId, decision: 'skipped', reason: skip, at: now.toISOString() });
+      continue;
+    }
     const delivery = await tx.delivery.create({
-      data: { leadId, partnerId, nextAttemptAt: now },
+      data: { leadId, partnerId, nextAttemptAt: now, createdAt: now },
       select: { id: true },
     });
+    setDecision(routing, { partnerId, decision: 'offered', at: now.toISOString() });
     jobs.push({ deliveryId: delivery.id, attempt: 1 });
     need--;
   }
 
+  await tx.lead.update({ where: { id: leadId }, data: { routing: routing as unknown as Prisma.InputJsonValue } });
   if (pending + jobs.length === 0) {
     const final: LeadStatus =
       accepted.length > 0
@@ -76,4 +122,47 @@ export async function advanceLocked(tx: Tx, leadId: string, routing: RoutingReco
     await setStatus(tx, leadId, final, final === 'delivered' ? accepted[0]?.partnerId : undefined);
   }
   return jobs;
+}
+
+function setDecision(routing: RoutingRecord, entry: DecisionEntry): void {
+  const i = routing.decisions.findIndex((d) => d.partnerId === entry.partnerId);
+  if (i >= 0) routing.decisions[i] = entry;
+  else routing.decisions.push(entry);
+}
+
+/**
+ * Why a candidate cannot take the lead right now, or null when it can. Caps
+ * are counted in PostgreSQL — deliveries pending or accepted in the
+ * partner's current hour and day — under an advisory lock per partner, so
+ * workers creating deliveries at the same time cannot both take the last
+ * slot. A rejected or dead-lettered delivery stops counting: its slot is
+ * given back.
+ */
+async function eligibility(tx: Tx, partnerId: string, now: Date): Promise<string | null> {
+  const partner = await tx.partner.findUnique({
+    where: { id: partnerId },
+    select: { active: true, pausedAt: true, pauseReason: true, schedule: true, capHourly: true, capDaily: true },
+  });
+  if (!partner) return 'partner no longer exists';
+  if (!partner.active) return 'partner is inactive';
+  if (partner.pausedAt) return `partner is paused${partner.pauseReason ? ` (${partner.pauseReason})` : ''}`;
+  const schedule = partner.schedule as Schedule | null;
+  if (!isWithinSchedule(schedule, now)) return `outside its schedule (${describeLocalTime(now, schedule?.timezone)})`;
+  if (partner.capHourly === null && partner.capDaily === null) return null;
+
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${capLockKey(partnerId)}::bigint)`;
+  const { hourStart, dayStart } = capPeriods(now, schedule?.timezone);
+  const [used] = await tx.$queryRaw<{ hour: bigint; day: bigint }[]>`
+    SELECT count(*) FILTER (WHERE created_at >= ${hourStart}) AS hour, count(*) AS day
+    FROM deliveries
+    WHERE partner_id = ${partnerId}::uuid AND status IN ('pending', 'accepted') AND created_at >= ${dayStart}`;
+  const check = checkCaps(
+    { hourly: partner.capHourly, daily: partner.capDaily },
+    { hour: Number(used?.hour ?? 0), day: Number(used?.day ?? 0) },
+  );
+  return check.ok ? null : check.reason;
+}
+
+function capLockKey(partnerId: string): bigint {
+  return createHash('sha256').update(`cap:${partnerId}`).digest().readBigInt64BE(0);
 }

@@ -1,7 +1,7 @@
 import { decideRoute, selectRoute, type RouteDecision } from '@leadrouter/routing';
 import type { DeliverJob } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
-import { advanceLocked, lockLead, setStatus, type RoutingRecord } from './lead-flow.js';
+import { advanceLocked, lockLead, setStatus, skippedEntries, type RoutingRecord } from './lead-flow.js';
 import { toRoutingLead, toRoutingPartner, toRoutingRoute } from './mappers.js';
 
 /**
@@ -31,15 +31,14 @@ export async function routeLead(deps: WorkerDeps, leadId: string): Promise<void>
     rotation,
     random: deps.random,
   });
-  const record = toRecord(decision);
+  const now = deps.now();
+  const record = toRecord(decision, selected?.strategy, now);
 
   const jobs = await db.$transaction(async (tx): Promise<DeliverJob[]> => {
     const locked = await lockLead(tx, leadId);
     if (!locked || locked.status !== 'queued') return [];
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- tsc needs it: Prisma's JSON input wants an index signature
-    await tx.lead.update({ where: { id: leadId }, data: { routing: record as object } });
     await setStatus(tx, leadId, 'routing', undefined, { route: record.routeName ?? null });
-    return advanceLocked(tx, leadId, record, deps.now());
+    return advanceLocked(tx, leadId, record, now);
   });
   deps.log.info({ leadId, outcome: decision.outcome, route: record.routeName, deliveries: jobs.length }, 'lead routed');
   await enqueueDeliveries(deps, jobs);
@@ -66,21 +65,23 @@ async function nextRotation(deps: WorkerDeps, routeId: string): Promise<number> 
   return n - 1;
 }
 
-function toRecord(decision: RouteDecision): RoutingRecord {
+function toRecord(decision: RouteDecision, strategy: string | undefined, now: Date): RoutingRecord {
+  const decisions = skippedEntries(decision.skipped, now);
   if (decision.outcome === 'unmatched') {
     return {
-      ...(decision.routeId ? { routeId: decision.routeId, routeName: decision.routeName } : {}),
+      ...(decision.routeId ? { routeId: decision.routeId, routeName: decision.routeName, strategy } : {}),
       maxDeliveries: 0,
       candidates: [],
-      skipped: decision.skipped,
       reason: decision.reason,
+      decisions,
     };
   }
   return {
     routeId: decision.routeId,
     routeName: decision.routeName,
+    strategy,
     maxDeliveries: decision.maxDeliveries,
     candidates: decision.candidates,
-    skipped: decision.skipped,
+    decisions,
   };
 }

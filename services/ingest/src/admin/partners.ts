@@ -1,12 +1,30 @@
 import { Router } from 'express';
-import { partnerCreateSchema, partnerUpdateSchema, type PartnerInput } from '@leadrouter/core';
+import {
+  invalid,
+  isValidTimezone,
+  partnerCreateSchema,
+  partnerUpdateSchema,
+  type PartnerInput,
+} from '@leadrouter/core';
 import { Prisma, type Partner } from '@leadrouter/db';
 import type { IngestDeps } from '../deps.js';
 import { bodyValidator, jsonBody } from '../http/body.js';
 import { idParam, mapDbError, pageOf, pageParams, pageQuery } from './common.js';
 
-const validateCreate = bodyValidator<PartnerInput>(partnerCreateSchema);
-const validateUpdate = bodyValidator<Partial<PartnerInput>>(partnerUpdateSchema);
+const checkCreate = bodyValidator<PartnerInput>(partnerCreateSchema);
+const checkUpdate = bodyValidator<Partial<PartnerInput>>(partnerUpdateSchema);
+
+/** What JSON Schema cannot say: the schedule's timezone must be a real IANA zone. */
+function checkTimezone<T extends Partial<PartnerInput>>(input: T): T {
+  if (input.schedule && !isValidTimezone(input.schedule.timezone)) {
+    throw invalid([
+      { field: '/schedule/timezone', message: 'is not an IANA timezone (e.g. America/New_York, Europe/Paris, UTC)' },
+    ]);
+  }
+  return input;
+}
+const validateCreate = (body: unknown) => checkTimezone(checkCreate(body));
+const validateUpdate = (body: unknown) => checkTimezone(checkUpdate(body));
 
 const json = (v: unknown) => (v === null ? Prisma.DbNull : (v as Prisma.InputJsonValue));
 
@@ -20,6 +38,7 @@ function toData(input: Partial<PartnerInput>): Prisma.PartnerUpdateInput {
   if (input.secret !== undefined) d.secret = input.secret;
   if (input.fieldMap !== undefined) d.fieldMap = json(input.fieldMap);
   if (input.acceptWhen !== undefined) d.acceptWhen = json(input.acceptWhen);
+  if (input.responseMap !== undefined) d.responseMap = json(input.responseMap);
   if (input.timeoutMs !== undefined) d.timeoutMs = input.timeoutMs;
   if (input.maxAttempts !== undefined) d.maxAttempts = input.maxAttempts;
   if (input.backoff?.delayMs !== undefined) d.backoffDelayMs = input.backoff.delayMs;
@@ -46,6 +65,7 @@ export function partnerView(p: Partner) {
     hasSecret: p.secret !== null,
     fieldMap: p.fieldMap,
     acceptWhen: p.acceptWhen,
+    responseMap: p.responseMap,
     timeoutMs: p.timeoutMs,
     maxAttempts: p.maxAttempts,
     backoff: { delayMs: p.backoffDelayMs, maxDelayMs: p.backoffMaxDelayMs },

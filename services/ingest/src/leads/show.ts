@@ -15,6 +15,13 @@ export interface LeadView {
     fields: unknown;
   };
   events: { at: string; status: string; partner?: string }[];
+  /** Explainable routing: every partner the route named, and what became of it. */
+  routing: {
+    route: string | null;
+    strategy: string | null;
+    partners: { partner: string; decision: string; reason?: string; at?: string }[];
+    reason?: string;
+  } | null;
   deliveries: {
     partner: string;
     attempt: number;
@@ -40,7 +47,15 @@ export async function showLead(db: Db, id: string, viewer: { sourceId?: string; 
     },
   });
   if (!lead || (!viewer.admin && lead.sourceId !== viewer.sourceId)) throw notFound('lead');
-  const partnerNames = new Map(lead.deliveries.map((d) => [d.partnerId, d.partner.name]));
+  const record = lead.routing as RoutingRecord | null;
+  const mentioned = [...new Set([...(record?.decisions ?? []).map((d) => d.partnerId), ...(record?.candidates ?? [])])];
+  const partnerNames = new Map(
+    (await db.partner.findMany({ where: { id: { in: mentioned } }, select: { id: true, name: true } })).map((p) => [
+      p.id,
+      p.name,
+    ]),
+  );
+  for (const d of lead.deliveries) partnerNames.set(d.partnerId, d.partner.name);
   const mask = !viewer.admin;
   return {
     id: lead.id,
@@ -60,6 +75,7 @@ export async function showLead(db: Db, id: string, viewer: { sourceId?: string; 
       status: e.status,
       ...(e.partnerId ? { partner: partnerNames.get(e.partnerId) ?? e.partnerId } : {}),
     })),
+    routing: record ? routingView(record, (id) => partnerNames.get(id) ?? id) : null,
     deliveries: lead.deliveries
       .flatMap((d) =>
         d.attemptLog.map((a) => ({
@@ -73,5 +89,39 @@ export async function showLead(db: Db, id: string, viewer: { sourceId?: string; 
         })),
       )
       .sort((a, b) => a.at.localeCompare(b.at)),
+  };
+}
+
+/** The subset of the worker's `leads.routing` record that the view reads. */
+interface RoutingRecord {
+  routeName?: string;
+  strategy?: string;
+  candidates?: string[];
+  reason?: string;
+  decisions?: { partnerId: string; decision: string; reason?: string; at: string }[];
+}
+
+/**
+ * Each partner's fate, in the order it was considered: decisions as they
+ * were made, then candidates never offered the lead because it was already
+ * placed.
+ */
+function routingView(record: RoutingRecord, name: (id: string) => string): NonNullable<LeadView['routing']> {
+  const decided = new Set((record.decisions ?? []).map((d) => d.partnerId));
+  return {
+    route: record.routeName ?? null,
+    strategy: record.strategy ?? null,
+    ...(record.reason ? { reason: record.reason } : {}),
+    partners: [
+      ...(record.decisions ?? []).map((d) => ({
+        partner: name(d.partnerId),
+        decision: d.decision,
+        ...(d.reason ? { reason: d.reason } : {}),
+        at: d.at,
+      })),
+      ...(record.candidates ?? [])
+        .filter((id) => !decided.has(id))
+        .map((id) => ({ partner: name(id), decision: 'not_offered', reason: 'the lead was placed before its turn' })),
+    ],
   };
 }
