@@ -218,4 +218,40 @@ describe('routing through real partners', () => {
     expect(Number(delivery.price)).toBe(12.5);
     expect(delivery.reference).toBe('ACME-77');
   });
+
+  it('tests a partner on demand without recording anything', async () => {
+    const p = await partner(new FakePartner(() => ({ status: 200, body: { status: 'sold', bid: 7 } })), {
+      fieldMap: { first: 'name', tel: 'phone' },
+      headers: { 'x-api-key': 'partner-secret-key' },
+      acceptWhen: { path: 'status', equals: 'sold' },
+      responseMap: { price: 'bid' },
+    });
+    const leadsBefore = await stack.db.lead.count();
+    const res = await stack.admin('POST', `/partners/${p.id}/test`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      outcome: 'accepted',
+      httpStatus: 200,
+      answer: { price: 7 },
+      request: { method: 'POST', url: p.fake.url, body: { first: 'Test Lead', tel: '+12025550143' } },
+    });
+    expect(res.body.request.headers['x-api-key']).toBe('[hidden]');
+    expect(p.fake.requests).toHaveLength(1);
+    expect(p.fake.requests[0]!.headers['x-leadrouter-test']).toBe('true');
+    expect(p.fake.requests[0]!.headers['x-api-key']).toBe('partner-secret-key');
+    expect(await stack.db.lead.count()).toBe(leadsBefore);
+    expect(await stack.db.delivery.count({ where: { partnerId: p.id } })).toBe(0);
+
+    const custom = await stack.admin('POST', `/partners/${p.id}/test`, {
+      lead: { name: 'Ann', phone: '+44 20 7946 0958' },
+    });
+    expect(custom.body.request.body).toEqual({ first: 'Ann', tel: '+442079460958' });
+    const bad = await stack.admin('POST', `/partners/${p.id}/test`, { lead: { name: 'Ann' } });
+    expect(bad.status).toBe(422);
+    expect(bad.body.errors[0].field).toBe('/lead/phone');
+
+    const down = await partner(new FakePartner(() => ({ status: 503 })));
+    const failing = await stack.admin('POST', `/partners/${down.id}/test`);
+    expect(failing.body).toMatchObject({ outcome: 'retry', httpStatus: 503, note: expect.stringContaining('retried') });
+  });
 });

@@ -8,8 +8,9 @@ import {
 } from '@leadrouter/core';
 import { Prisma, type Partner } from '@leadrouter/db';
 import type { IngestDeps } from '../deps.js';
-import { bodyValidator, jsonBody } from '../http/body.js';
+import { bodyValidator, jsonBody, optionalJsonBody } from '../http/body.js';
 import { idParam, mapDbError, pageOf, pageParams, pageQuery } from './common.js';
+import { testPartner } from './partner-test.js';
 
 const checkCreate = bodyValidator<PartnerInput>(partnerCreateSchema);
 const checkUpdate = bodyValidator<Partial<PartnerInput>>(partnerUpdateSchema);
@@ -125,6 +126,15 @@ export function partnersRouter({ db }: IngestDeps): Router {
         .catch((err: unknown) => mapDbError(err, 'partner'));
     else await db.partner.delete({ where: { id } }).catch((err: unknown) => mapDbError(err, 'partner'));
     res.status(204).end();
+  });
+
+  router.post('/:id/test', optionalJsonBody(), async (req, res) => {
+    const partner = await db.partner
+      .findUniqueOrThrow({ where: { id: idParam(req, 'partner') } })
+      .catch((err: unknown) => mapDbError(err, 'partner'));
+    if (req.is('application/json'))
+      await new Promise<void>((resolve, reject) => jsonBody()(req, res, (e?: unknown) => (e ? reject(e) : resolve())));
+    res.json(await testPartner(partner, req.body));
   });
 
   router.post('/:id/resume', async (req, res) => {

@@ -25,6 +25,17 @@ export function jsonBody(opts: { limit?: string } = {}): RequestHandler {
   };
 }
 
+/** Like jsonBody, for endpoints whose body is optional: a request without one passes through. */
+export function optionalJsonBody(): RequestHandler {
+  const parse = jsonBody();
+  return (req, res, next) =>
+    req.headers['content-length'] === '0' || !req.readable || !hasBody(req) ? next() : parse(req, res, next);
+}
+
+function hasBody(req: Request): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+}
+
 /** A validator for a request body schema that throws a 422 listing every problem. */
 export function bodyValidator<T>(schema: object): (body: unknown) => T {
   const validate = compile<T>(schema);
