@@ -30,7 +30,7 @@ const SECRET_HEADER = /authorization|api[-_]?key|token|secret|password/i;
  * recorded: no lead, no delivery, no cap slot.
  */
 export async function testPartner(partner: Partner, body: unknown) {
-  const given = body && typeof body === 'object' && 'lead' in body ? (body as { lead: unknown }).lead : TEST_LEAD;
+  const given = body && typeof body === 'object' && 'lead' in body ? body.lead : TEST_LEAD;
   const v = validateLead(given);
   if (!v.ok) throw invalid(v.errors.map((e) => ({ ...e, field: `/lead${e.field ?? ''}` })));
   const leadId = `test-${randomUUID()}`;

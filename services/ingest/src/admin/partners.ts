@@ -132,8 +132,6 @@ export function partnersRouter({ db }: IngestDeps): Router {
     const partner = await db.partner
       .findUniqueOrThrow({ where: { id: idParam(req, 'partner') } })
       .catch((err: unknown) => mapDbError(err, 'partner'));
-    if (req.is('application/json'))
-      await new Promise<void>((resolve, reject) => jsonBody()(req, res, (e?: unknown) => (e ? reject(e) : resolve())));
     res.json(await testPartner(partner, req.body));
   });
 
