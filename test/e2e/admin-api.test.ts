@@ -195,13 +195,19 @@ describe('admin API', () => {
     it('refuses unknown partners and bad strategies', async () => {
       const res = await stack.admin('POST', '/routes', {
         name: 'r',
+        priority: 1,
+        strategy: 'priority',
         partners: [{ partnerId: '00000000-0000-4000-8000-000000000000' }],
       });
       expect(res.status).toBe(422);
       expect(res.body.errors).toEqual([{ field: '/partners/0/partnerId', message: 'is not a known partner id' }]);
       const bad = await stack.admin('POST', '/routes', { name: 'r', partners: [], strategy: 'random' });
       expect(bad.status).toBe(422);
-      expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['/partners', '/strategy']);
+      expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual([
+        '/partners',
+        '/priority',
+        '/strategy',
+      ]);
     });
   });
 

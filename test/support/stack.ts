@@ -11,6 +11,7 @@ import {
   type WorkerConfig,
 } from '@leadrouter/config';
 import { createDb, type Db } from '@leadrouter/db';
+import { createAgents, destroyAgents } from '@leadrouter/delivery';
 import { createRedis, Queues } from '@leadrouter/queue';
 import { createApp } from '../../services/ingest/src/app';
 import { SourceRateLimits } from '../../services/ingest/src/http/rate-limit';
@@ -92,12 +93,15 @@ export class TestStack {
       () => queues.close(),
     );
 
+    const agents = createAgents({ allowPrivate: this.ingestConfig.ALLOW_PRIVATE_DESTINATIONS });
+    this.closers.push(() => destroyAgents(agents));
     const app = createApp({
       config: this.ingestConfig,
       db: this.db,
       queues,
       log,
       rateLimits: new SourceRateLimits(producer, this.prefix),
+      agents,
     });
     this.server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -113,6 +117,7 @@ export class TestStack {
     const redis = createRedis({ url: env.REDIS_URL!, role: 'worker' });
     redis.on('error', () => undefined);
     const workerQueues = new Queues(redis, this.prefix);
+    const agents = createAgents({ allowPrivate: this.workerConfig.ALLOW_PRIVATE_DESTINATIONS });
     this.workerDeps = {
       config: this.workerConfig,
       db: this.db,
@@ -121,6 +126,7 @@ export class TestStack {
       log: this.logger('worker'),
       now: () => new Date(),
       random: Math.random,
+      agents,
     };
     const worker = startWorker(this.workerDeps);
     this.worker = worker;
@@ -128,6 +134,7 @@ export class TestStack {
       await worker.stop();
       await workerQueues.close();
       redis.disconnect();
+      destroyAgents(agents);
     });
     return worker;
   }
@@ -184,7 +191,12 @@ export class TestStack {
   }
 
   async createRoute(input: Record<string, unknown>): Promise<{ id: string }> {
-    const res = await this.admin('POST', '/routes', { name: `route-${randomBytes(4).toString('hex')}`, ...input });
+    const res = await this.admin('POST', '/routes', {
+      name: `route-${randomBytes(4).toString('hex')}`,
+      priority: 0,
+      strategy: 'priority',
+      ...input,
+    });
     if (res.status !== 201) throw new Error(`createRoute: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body;
   }

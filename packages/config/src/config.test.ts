@@ -1,5 +1,5 @@
 import { ConfigError } from './env';
-import { DEV_ADMIN_TOKEN, loadIngestConfig, loadWorkerConfig } from './config';
+import { DEV_ADMIN_TOKEN, loadCliConfig, loadIngestConfig, loadWorkerConfig } from './config';
 
 describe('config', () => {
   it('applies the documented defaults', () => {
@@ -41,5 +41,16 @@ describe('config', () => {
   it('requires ADMIN_TOKEN in production and uses a dev default otherwise', () => {
     expect(() => loadIngestConfig({ NODE_ENV: 'production' })).toThrow(/^ADMIN_TOKEN is required/);
     expect(loadIngestConfig({}).ADMIN_TOKEN).toBe(DEV_ADMIN_TOKEN);
+  });
+  it('gives the CLI the database and queues the services use, validated the same way', () => {
+    expect(loadCliConfig({})).toEqual({
+      DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/leadrouter',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      QUEUE_PREFIX: 'leadrouter',
+    });
+    expect(loadCliConfig({ QUEUE_PREFIX: '{lr}', ADMIN_TOKEN: 'ignored' })).toEqual(
+      expect.objectContaining({ QUEUE_PREFIX: '{lr}' }),
+    );
+    expect(() => loadCliConfig({ QUEUE_PREFIX: 'a:b' })).toThrow(/^QUEUE_PREFIX=/);
   });
 });

@@ -63,6 +63,13 @@ export const workerEnv = {
   },
 } satisfies EnvSpec;
 
+/** The `leadrouter` CLI: the same database and queues as the services, read the same way. */
+export const cliEnv = {
+  DATABASE_URL: commonEnv.DATABASE_URL,
+  REDIS_URL: commonEnv.REDIS_URL,
+  QUEUE_PREFIX: commonEnv.QUEUE_PREFIX,
+} satisfies EnvSpec;
+
 export interface CommonConfig {
   NODE_ENV: 'development' | 'production' | 'test';
   LOG_LEVEL: string;
@@ -90,6 +97,12 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
   const production = env.NODE_ENV === 'production';
   const withDefault = production || env.ADMIN_TOKEN ? env : { ...env, ADMIN_TOKEN: DEV_ADMIN_TOKEN };
   return parseEnv<IngestConfig>(ingestEnv, withDefault);
+}
+
+export type CliConfig = Pick<CommonConfig, 'DATABASE_URL' | 'REDIS_URL' | 'QUEUE_PREFIX'>;
+
+export function loadCliConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
+  return parseEnv<CliConfig>(cliEnv, env);
 }
 
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {

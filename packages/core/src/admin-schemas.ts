@@ -213,7 +213,7 @@ export type RouteStrategy = (typeof ROUTE_STRATEGIES)[number];
 export const routeCreateSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['name', 'partners'],
+  required: ['name', 'priority', 'partners', 'strategy'],
   properties: {
     name,
     priority: { type: 'integer', minimum: -1000000, maximum: 1000000 },
@@ -293,10 +293,10 @@ export interface PartnerInput {
 
 export interface RouteInput {
   name: string;
-  priority?: number;
+  priority: number;
   filters?: Filters | null;
   partners: { partnerId: string; weight?: number }[];
-  strategy?: RouteStrategy;
+  strategy: RouteStrategy;
   maxDeliveries?: number;
   active?: boolean;
 }

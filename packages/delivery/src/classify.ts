@@ -1,3 +1,5 @@
+import { DESTINATION_REFUSED } from './destination.js';
+
 /** What came back from one HTTP attempt (or why nothing did). */
 export type AttemptResult =
   | {
@@ -23,14 +25,20 @@ export type Classification =
  * SPEC "Delivery", outcome: 2xx accepted (unless acceptWhen says otherwise);
  * 4xx other than 408/429 rejected; 410 also pauses the partner; 408, 429
  * (with Retry-After), 5xx, timeouts and connection errors retried; 3xx is a
- * failure to retry, since redirects are not followed.
+ * failure to retry, since redirects are not followed. A destination the
+ * SSRF policy refuses is rejected at once, with the refusal as its reason.
  */
 export function classify(
   result: AttemptResult,
   acceptWhen?: AcceptWhen | null,
   now: Date = new Date(),
 ): Classification {
-  if (result.kind === 'error') return { outcome: 'retry', reason: `${result.code}: ${result.message}` };
+  if (result.kind === 'error') {
+    // The destination policy will refuse the same address on every attempt:
+    // retrying it would only delay the lead's next candidate.
+    if (result.code === DESTINATION_REFUSED) return { outcome: 'rejected', reason: result.message };
+    return { outcome: 'retry', reason: `${result.code}: ${result.message}` };
+  }
   const { status } = result;
   if (status >= 200 && status < 300) {
     if (!acceptWhen) return { outcome: 'accepted' };

@@ -1,5 +1,6 @@
 import { buildPayload, type PublicLead } from './payload.js';
 import type { OutgoingRequest } from './send.js';
+import { signatureHeaders } from './signing.js';
 
 export interface PartnerTarget {
   id: string;
@@ -8,13 +9,23 @@ export interface PartnerTarget {
   headers: Record<string, string>;
   fieldMap: Record<string, string> | null;
   timeoutMs: number;
+  /** Signing secret: with one, the request carries Standard Webhooks headers (signing.ts). */
+  secret?: string | null;
 }
 
 /**
  * The request for one delivery. `Idempotency-Key` is stable per lead x
- * partner, the same on every retry, so a partner can drop a repeat.
+ * partner, the same on every retry, so a partner can drop a repeat. With a
+ * secret, `webhook-id` is that same delivery id (Standard Webhooks: the same
+ * message keeps its id across retries) and `webhook-timestamp` is `now`, the
+ * attempt's time.
  */
-export function buildRequest(partner: PartnerTarget, lead: PublicLead, deliveryId: string): OutgoingRequest {
+export function buildRequest(
+  partner: PartnerTarget,
+  lead: PublicLead,
+  deliveryId: string,
+  now: Date = new Date(),
+): OutgoingRequest {
   const body = JSON.stringify(buildPayload(lead, partner.fieldMap));
   return {
     url: partner.url,
@@ -28,6 +39,7 @@ export function buildRequest(partner: PartnerTarget, lead: PublicLead, deliveryI
       'user-agent': 'leadrouter',
       'x-lead-id': lead.id,
       'idempotency-key': deliveryId,
+      ...(partner.secret ? signatureHeaders(partner.secret, deliveryId, now, body) : {}),
     },
   };
 }

@@ -1,6 +1,5 @@
 import got from 'got';
-import type { Agent as HttpAgent } from 'node:http';
-import type { Agent as HttpsAgent } from 'node:https';
+import { createAgents, type DeliveryAgents } from './agents.js';
 import type { AttemptResult } from './classify.js';
 
 export interface OutgoingRequest {
@@ -9,7 +8,6 @@ export interface OutgoingRequest {
   headers: Record<string, string>;
   body: string;
   timeoutMs: number;
-  agents?: { http?: HttpAgent; https?: HttpsAgent };
 }
 
 /** What is kept of a response body (SPEC: the first 2 KiB). */
@@ -17,12 +15,20 @@ export const EXCERPT_BYTES = 2048;
 /** What is read at most (enough for acceptWhen on any sane answer); the rest is dropped unread. */
 export const READ_LIMIT_BYTES = 64 * 1024;
 
+let strictAgents: DeliveryAgents | undefined;
+
 /**
  * One HTTP attempt, never throwing: no redirects, no retries (the caller
  * schedules those), a hard timeout over the whole exchange, and a bounded read
  * so an endless body cannot hold a worker.
+ *
+ * `agents` (built once per process with `createAgents`) decide which
+ * addresses may be connected to; without them the strict policy applies
+ * (no private destinations), so a caller that forgets them fails closed. A
+ * refused destination comes back as an error with code `ERR_DESTINATION_REFUSED`.
  */
-export function send(req: OutgoingRequest): Promise<AttemptResult> {
+export function send(req: OutgoingRequest, agents?: DeliveryAgents): Promise<AttemptResult> {
+  const agent = agents ?? (strictAgents ??= createAgents({ allowPrivate: false }));
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   return new Promise((resolve) => {
@@ -41,7 +47,7 @@ export function send(req: OutgoingRequest): Promise<AttemptResult> {
       retry: { limit: 0 },
       timeout: { request: req.timeoutMs },
       decompress: true,
-      ...(req.agents ? { agent: req.agents } : {}),
+      agent: { http: agent.http, https: agent.https },
     });
     let status = 0;
     let headers: Record<string, string | string[] | undefined> = {};
@@ -61,8 +67,9 @@ export function send(req: OutgoingRequest): Promise<AttemptResult> {
     });
     stream.on('data', (chunk: Buffer) => {
       if (size >= READ_LIMIT_BYTES) return;
-      chunks.push(chunk);
-      size += chunk.length;
+      const kept = chunk.subarray(0, READ_LIMIT_BYTES - size);
+      chunks.push(kept);
+      size += kept.length;
       if (size >= READ_LIMIT_BYTES) {
         done();
         stream.destroy();

@@ -15,6 +15,8 @@ export const QUEUES = {
   route: 'route',
   /** One attempt of one delivery (lead x partner). */
   deliver: 'deliver',
+  /** One attempt of one postback (a lead's final status, to its source). */
+  postback: 'postback',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
@@ -29,15 +31,23 @@ export interface DeliverJob {
   attempt: number;
 }
 
+export interface PostbackJob {
+  postbackId: string;
+  /** The attempt this job makes (1-based); a job for a stale attempt does nothing. */
+  attempt: number;
+}
+
 export interface JobPayloads {
   route: RouteJob;
   deliver: DeliverJob;
+  postback: PostbackJob;
 }
 
 /** Job ids make enqueueing idempotent: adding a job whose id exists is a no-op. */
 export const jobIds = {
   route: (leadId: string): string => leadId,
   deliver: (deliveryId: string, attempt: number): string => `${deliveryId}-a${attempt}`,
+  postback: (postbackId: string, attempt: number): string => `${postbackId}-p${attempt}`,
 };
 
 const keepFailed = { age: 7 * 24 * 3600, count: 5000 };
@@ -58,6 +68,13 @@ export const jobOptions: Record<QueueName, JobsOptions> = {
     // Delivery retries are scheduled by the processor as new delayed jobs with
     // the partner's own backoff; BullMQ's attempts only cover infrastructure
     // errors (database down) inside the processor.
+    attempts: 5,
+    backoff: { type: 'exponential', delay: 2000 },
+    removeOnComplete: true,
+    removeOnFail: keepFailed,
+  },
+  postback: {
+    // Like deliveries: retries are the processor's own delayed jobs.
     attempts: 5,
     backoff: { type: 'exponential', delay: 2000 },
     removeOnComplete: true,

@@ -1,6 +1,6 @@
 import { Queue, type QueueOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
-import { jobIds, jobOptions, QUEUES, type DeliverJob, type RouteJob } from './catalog.js';
+import { jobIds, jobOptions, QUEUES, type DeliverJob, type PostbackJob, type RouteJob } from './catalog.js';
 
 export interface RedisConnectionOptions {
   url: string;
@@ -28,6 +28,7 @@ export function createRedis({ url, role }: RedisConnectionOptions, extra: RedisO
 export class Queues {
   readonly route: Queue<RouteJob>;
   readonly deliver: Queue<DeliverJob>;
+  readonly postback: Queue<PostbackJob>;
 
   constructor(
     private readonly connection: Redis,
@@ -40,12 +41,13 @@ export class Queues {
     });
     this.route = new Queue<RouteJob>(QUEUES.route, opts('route'));
     this.deliver = new Queue<DeliverJob>(QUEUES.deliver, opts('deliver'));
+    this.postback = new Queue<PostbackJob>(QUEUES.postback, opts('postback'));
     // A Queue re-emits connection errors; they are handled where add() is awaited.
     for (const q of this.all()) q.on('error', () => undefined);
   }
 
   all(): Queue[] {
-    return [this.route, this.deliver] as Queue[];
+    return [this.route, this.deliver, this.postback] as Queue[];
   }
 
   async enqueueRoute(leadIds: string[]): Promise<void> {
@@ -58,6 +60,13 @@ export class Queues {
   async enqueueDelivery(job: DeliverJob, delayMs = 0): Promise<void> {
     await this.deliver.add(QUEUES.deliver, job, {
       jobId: jobIds.deliver(job.deliveryId, job.attempt),
+      delay: Math.max(0, Math.round(delayMs)),
+    });
+  }
+
+  async enqueuePostback(job: PostbackJob, delayMs = 0): Promise<void> {
+    await this.postback.add(QUEUES.postback, job, {
+      jobId: jobIds.postback(job.postbackId, job.attempt),
       delay: Math.max(0, Math.round(delayMs)),
     });
   }

@@ -6,10 +6,14 @@ import type { IngestDeps } from './deps.js';
 import { adminAuth } from './http/auth.js';
 import { errorHandler, sendError } from './http/errors.js';
 import { leadsRouter } from './leads/router.js';
+import { openapiRouter } from './openapi/router.js';
 import { partnersRouter } from './admin/partners.js';
 import { routesRouter } from './admin/routes.js';
 import { sourcesRouter } from './admin/sources.js';
 import { statsRouter } from './admin/stats.js';
+import { deadLettersRouter } from './admin/dead-letters.js';
+import { leadSearchRouter } from './admin/leads.js';
+import { BOARD_PATH, queuesBoard } from './admin/board.js';
 
 /** The ingest HTTP app: source-facing lead API, admin API, health. */
 export function createApp(deps: IngestDeps): Express {
@@ -62,6 +66,7 @@ export function createApp(deps: IngestDeps): Express {
       .json({ status: redis && postgres ? 'ok' : 'unavailable', checks: { redis, postgres } });
   });
 
+  app.use(openapiRouter());
   app.use(leadsRouter(deps));
 
   const admin = express.Router();
@@ -70,7 +75,10 @@ export function createApp(deps: IngestDeps): Express {
   admin.use('/partners', partnersRouter(deps));
   admin.use('/routes', routesRouter(deps));
   admin.use('/stats', statsRouter(deps));
+  admin.use('/dead-letters', deadLettersRouter(deps));
+  admin.use('/leads', leadSearchRouter(deps));
   app.use('/v1/admin', admin);
+  app.use(BOARD_PATH, queuesBoard(deps));
 
   app.use((req, res) => {
     sendError(res, new AppError('not_found', `no such endpoint: ${req.method} ${req.path}`, 404));

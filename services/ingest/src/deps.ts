@@ -1,5 +1,6 @@
 import type { IngestConfig, Logger } from '@leadrouter/config';
 import type { Db } from '@leadrouter/db';
+import type { DeliveryAgents } from '@leadrouter/delivery';
 import type { Queues } from '@leadrouter/queue';
 import type { SourceRateLimits } from './http/rate-limit.js';
 
@@ -10,4 +11,6 @@ export interface IngestDeps {
   queues: Queues;
   log: Logger;
   rateLimits: SourceRateLimits;
+  /** Outbound agents with the destination policy (`createAgents`), for partner tests; without them private destinations are refused. */
+  agents?: DeliveryAgents;
 }

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { ConfigError, createLogger, DEV_ADMIN_TOKEN, loadIngestConfig, type IngestConfig } from '@leadrouter/config';
 import { createDb } from '@leadrouter/db';
+import { createAgents } from '@leadrouter/delivery';
 import { createRedis, Queues } from '@leadrouter/queue';
 import { createApp } from './app.js';
 import { SourceRateLimits } from './http/rate-limit.js';
@@ -27,7 +28,8 @@ async function main(): Promise<void> {
   redis.on('error', () => undefined);
   const queues = new Queues(redis, config.QUEUE_PREFIX);
   const rateLimits = new SourceRateLimits(redis, config.QUEUE_PREFIX);
-  const app = createApp({ config, db, queues, log, rateLimits });
+  const agents = createAgents({ allowPrivate: config.ALLOW_PRIVATE_DESTINATIONS });
+  const app = createApp({ config, db, queues, log, rateLimits, agents });
 
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.PORT, (err?: Error) => (err ? reject(err) : resolve(s)));

@@ -6,15 +6,19 @@ import {
   readPartnerAnswer,
   send,
   type AcceptWhen,
+  type Classification,
   type ResponseMap,
 } from '@leadrouter/delivery';
+import type { Prisma } from '@leadrouter/db';
 import type { DeliverJob } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
 import { advanceLocked, lockLead } from './lead-flow.js';
 import { toPublicLead } from './mappers.js';
-import { enqueueDeliveries } from './route-lead.js';
+import { PartnerSlots } from './partner-slots.js';
+import { enqueueDeliveries, enqueueFollowups } from './route-lead.js';
+import type { Followups } from './lead-flow.js';
 
-export type DeliveryStepResult = 'stale' | 'accepted' | 'rejected' | 'retry' | 'dead_lettered';
+export type DeliveryStepResult = 'stale' | 'accepted' | 'rejected' | 'retry' | 'dead_lettered' | 'paused' | 'busy';
 
 /**
  * The `deliver` job: one attempt of one delivery. The attempt is recorded and
@@ -24,11 +28,42 @@ export type DeliveryStepResult = 'stale' | 'accepted' | 'rejected' | 'retry' | '
  */
 export async function deliverAttempt(deps: WorkerDeps, job: DeliverJob): Promise<DeliveryStepResult> {
   const { db, log } = deps;
-  const delivery = await db.delivery.findUnique({
-    where: { id: job.deliveryId },
-    include: { partner: true, lead: true },
-  });
+  const delivery = await loadDelivery(deps, job.deliveryId);
   if (!delivery || delivery.status !== 'pending' || delivery.attempts !== job.attempt - 1) return 'stale';
+  const { partner, lead } = delivery;
+
+  if (partner.pausedAt) {
+    // A paused partner's retries wait in PostgreSQL (no due time) until an operator resumes it.
+    await db.delivery.updateMany({
+      where: { id: delivery.id, status: 'pending', attempts: job.attempt - 1 },
+      data: { nextAttemptAt: null },
+    });
+    log.info({ leadId: lead.id, deliveryId: delivery.id, partner: partner.name }, 'partner paused; delivery parked');
+    return 'paused';
+  }
+  const release = await new PartnerSlots(deps.redis, deps.config.QUEUE_PREFIX).tryAcquire(
+    partner.id,
+    partner.concurrency,
+    partner.timeoutMs,
+  );
+  if (!release) return 'busy';
+  try {
+    return await attempt(deps, job, delivery);
+  } finally {
+    await release().catch((err: unknown) =>
+      log.warn({ err, partner: partner.name }, 'could not release a partner slot'),
+    );
+  }
+}
+
+type LoadedDelivery = NonNullable<Awaited<ReturnType<typeof loadDelivery>>>;
+
+function loadDelivery(deps: WorkerDeps, deliveryId: string) {
+  return deps.db.delivery.findUnique({ where: { id: deliveryId }, include: { partner: true, lead: true } });
+}
+
+async function attempt(deps: WorkerDeps, job: DeliverJob, delivery: LoadedDelivery): Promise<DeliveryStepResult> {
+  const { db, log } = deps;
   const { partner, lead } = delivery;
 
   const request = buildRequest(
@@ -39,11 +74,13 @@ export async function deliverAttempt(deps: WorkerDeps, job: DeliverJob): Promise
       headers: partner.headers as Record<string, string>,
       fieldMap: partner.fieldMap as Record<string, string> | null,
       timeoutMs: partner.timeoutMs,
+      secret: partner.secret,
     },
     toPublicLead(lead),
     delivery.id,
+    deps.now(),
   );
-  const result = await send(request);
+  const result = await send(request, deps.agents);
   const now = deps.now();
   const verdict = classify(result, partner.acceptWhen as AcceptWhen | null, now);
   // Each operator retry from the dead letters gives the delivery a fresh `maxAttempts`.
@@ -65,7 +102,7 @@ export async function deliverAttempt(deps: WorkerDeps, job: DeliverJob): Promise
   const error = verdict.outcome === 'accepted' ? null : (reason ?? verdict.reason).slice(0, 1000);
   const price = answer.price ?? (partner.price === null ? null : Number(partner.price));
 
-  const next = await db.$transaction(async (tx): Promise<{ jobs: DeliverJob[]; delayMs: number } | null> => {
+  const next = await db.$transaction(async (tx): Promise<{ followups: Followups; delayMs: number } | null> => {
     const locked = await lockLead(tx, lead.id);
     const moved = await tx.delivery.updateMany({
       where: { id: delivery.id, status: 'pending', attempts: job.attempt - 1 },
@@ -91,15 +128,22 @@ export async function deliverAttempt(deps: WorkerDeps, job: DeliverJob): Promise
         responseExcerpt: result.kind === 'response' ? excerpt(result.body) : null,
       },
     });
-    if (step === 'retry') return { jobs: [{ deliveryId: delivery.id, attempt: job.attempt + 1 }], delayMs: retryInMs };
-    if (!locked?.routing || locked.status !== 'routing') return { jobs: [], delayMs: 0 };
+    await trackPartnerHealth(tx, partner.id, step, verdict, error, now, log);
+    if (step === 'retry') {
+      return {
+        followups: { deliveries: [{ deliveryId: delivery.id, attempt: job.attempt + 1 }], postbacks: [] },
+        delayMs: retryInMs,
+      };
+    }
+    if (!locked?.routing || locked.status !== 'routing')
+      return { followups: { deliveries: [], postbacks: [] }, delayMs: 0 };
     const outcome = {
       partnerId: partner.id,
       decision: step,
       ...(error ? { reason: error } : {}),
       at: now.toISOString(),
     } as const;
-    return { jobs: await advanceLocked(tx, lead.id, locked.routing, now, outcome), delayMs: 0 };
+    return { followups: await advanceLocked(tx, lead.id, locked.routing, now, outcome), delayMs: 0 };
   });
 
   if (!next) return 'stale';
@@ -115,6 +159,49 @@ export async function deliverAttempt(deps: WorkerDeps, job: DeliverJob): Promise
     },
     'delivery attempt',
   );
-  await enqueueDeliveries(deps, next.jobs, next.delayMs);
+  if (next.delayMs > 0) await enqueueDeliveries(deps, next.followups.deliveries, next.delayMs);
+  else await enqueueFollowups(deps, next.followups);
   return step;
+}
+
+/**
+ * The circuit breaker: a failed attempt (5xx, timeout, connection error,
+ * redirect) counts against the partner, a real answer (accepted or rejected)
+ * clears the count. `pauseAfterFailures` failures in a row, or a 410 Gone,
+ * pause the partner: new leads skip it and its retries wait until an
+ * operator resumes it.
+ */
+async function trackPartnerHealth(
+  tx: Prisma.TransactionClient,
+  partnerId: string,
+  step: DeliveryStepResult,
+  verdict: Classification,
+  error: string | null,
+  now: Date,
+  log: WorkerDeps['log'],
+): Promise<void> {
+  if (verdict.outcome === 'rejected' && verdict.pausePartner) {
+    const paused = await tx.partner.updateMany({
+      where: { id: partnerId, pausedAt: null },
+      data: { pausedAt: now, pauseReason: verdict.reason.slice(0, 500) },
+    });
+    if (paused.count > 0) log.warn({ partnerId, reason: verdict.reason }, 'partner paused');
+    return;
+  }
+  if (step !== 'retry' && step !== 'dead_lettered') {
+    await tx.partner.updateMany({
+      where: { id: partnerId, consecutiveFailures: { gt: 0 } },
+      data: { consecutiveFailures: 0 },
+    });
+    return;
+  }
+  const [row] = await tx.$queryRaw<{ failures: number; threshold: number; paused: boolean }[]>`
+    UPDATE partners SET consecutive_failures = consecutive_failures + 1
+    WHERE id = ${partnerId}::uuid
+    RETURNING consecutive_failures AS failures, pause_after_failures AS threshold, paused_at IS NOT NULL AS paused`;
+  if (row && !row.paused && row.failures >= row.threshold) {
+    const reason = `${row.failures} failed attempts in a row (last: ${error ?? 'unknown'})`.slice(0, 500);
+    await tx.partner.update({ where: { id: partnerId }, data: { pausedAt: now, pauseReason: reason } });
+    log.warn({ partnerId, failures: row.failures }, 'partner paused by the circuit breaker');
+  }
 }

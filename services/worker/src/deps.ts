@@ -1,5 +1,6 @@
 import type { Logger, WorkerConfig } from '@leadrouter/config';
 import type { Db } from '@leadrouter/db';
+import type { DeliveryAgents } from '@leadrouter/delivery';
 import type { Queues } from '@leadrouter/queue';
 import type { Redis } from 'ioredis';
 
@@ -13,4 +14,6 @@ export interface WorkerDeps {
   log: Logger;
   now: () => Date;
   random: () => number;
+  /** Outbound agents with the destination policy (`createAgents`); without them `send()` refuses private destinations. */
+  agents?: DeliveryAgents;
 }

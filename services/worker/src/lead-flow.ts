@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { LeadStatus, Schedule } from '@leadrouter/core';
 import type { Prisma } from '@leadrouter/db';
-import type { DeliverJob } from '@leadrouter/queue';
+import type { DeliverJob, PostbackJob } from '@leadrouter/queue';
 import { capPeriods, checkCaps, describeLocalTime, isWithinSchedule, type Skipped } from '@leadrouter/routing';
 
 type Tx = Prisma.TransactionClient;
@@ -66,6 +66,12 @@ export async function setStatus(
   await tx.leadEvent.create({ data: { leadId, status, partnerId: partnerId ?? null, ...(detail ? { detail } : {}) } });
 }
 
+/** What to enqueue once the transaction that decided it has committed. */
+export interface Followups {
+  deliveries: DeliverJob[];
+  postbacks: PostbackJob[];
+}
+
 /**
  * Moves a routing lead forward, under its row lock: offers it to the next
  * candidates until `maxDeliveries` accept (waterfall on rejection or dead
@@ -73,7 +79,7 @@ export async function setStatus(
  * are outside their schedule or at a cap; then settles the final status once
  * nothing is pending and nothing is left to try. `outcome` records what a
  * delivery that just finished decided. Idempotent: running it again changes
- * nothing. Returns the delivery jobs to enqueue after commit.
+ * nothing. Returns the delivery (and postback) jobs to enqueue after commit.
  */
 export async function advanceLocked(
   tx: Tx,
@@ -81,7 +87,7 @@ export async function advanceLocked(
   record: RoutingRecord,
   now: Date,
   outcome?: DecisionEntry,
-): Promise<DeliverJob[]> {
+): Promise<Followups> {
   const routing: RoutingRecord = { ...record, decisions: [...(record.decisions ?? [])] };
   if (outcome) setDecision(routing, outcome);
 
@@ -120,8 +126,25 @@ export async function advanceLocked(
             ? 'unsold'
             : 'unmatched';
     await setStatus(tx, leadId, final, final === 'delivered' ? accepted[0]?.partnerId : undefined);
+    return { deliveries: jobs, postbacks: await createPostback(tx, leadId, final) };
   }
-  return jobs;
+  return { deliveries: jobs, postbacks: [] };
+}
+
+/**
+ * A postback for the lead's final status, when its source has a postback URL
+ * (one per lead and status: a dead letter retried to `delivered` reports
+ * again, a repeat of the same status does not).
+ */
+async function createPostback(tx: Tx, leadId: string, status: LeadStatus): Promise<PostbackJob[]> {
+  const rows = await tx.$queryRaw<{ id: string }[]>`
+    INSERT INTO postbacks (id, lead_id, source_id, lead_status, next_attempt_at, updated_at)
+    SELECT gen_random_uuid(), l.id, l.source_id, ${status}::"LeadStatus", now(), now()
+    FROM leads l JOIN sources s ON s.id = l.source_id
+    WHERE l.id = ${leadId}::uuid AND s.postback_url IS NOT NULL
+    ON CONFLICT (lead_id, lead_status) DO NOTHING
+    RETURNING id`;
+  return rows.map((r) => ({ postbackId: r.id, attempt: 1 }));
 }
 
 function setDecision(routing: RoutingRecord, entry: DecisionEntry): void {

@@ -1,5 +1,6 @@
 import { ConfigError, createLogger, loadWorkerConfig, type WorkerConfig } from '@leadrouter/config';
 import { createDb } from '@leadrouter/db';
+import { createAgents } from '@leadrouter/delivery';
 import { createRedis, Queues } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
 import { startHealthServer } from './health.js';
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
     log,
     now: () => new Date(),
     random: Math.random,
+    agents: createAgents({ allowPrivate: config.ALLOW_PRIVATE_DESTINATIONS }),
   };
 
   const worker = startWorker(deps);

@@ -1,7 +1,7 @@
 import { decideRoute, selectRoute, type RouteDecision } from '@leadrouter/routing';
 import type { DeliverJob } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
-import { advanceLocked, lockLead, setStatus, skippedEntries, type RoutingRecord } from './lead-flow.js';
+import { advanceLocked, lockLead, setStatus, skippedEntries, type Followups, type RoutingRecord } from './lead-flow.js';
 import { toRoutingLead, toRoutingPartner, toRoutingRoute } from './mappers.js';
 
 /**
@@ -34,24 +34,39 @@ export async function routeLead(deps: WorkerDeps, leadId: string): Promise<void>
   const now = deps.now();
   const record = toRecord(decision, selected?.strategy, now);
 
-  const jobs = await db.$transaction(async (tx): Promise<DeliverJob[]> => {
+  const next = await db.$transaction(async (tx): Promise<Followups> => {
     const locked = await lockLead(tx, leadId);
-    if (!locked || locked.status !== 'queued') return [];
+    if (!locked || locked.status !== 'queued') return NOTHING;
     await setStatus(tx, leadId, 'routing', undefined, { route: record.routeName ?? null });
     return advanceLocked(tx, leadId, record, now);
   });
-  deps.log.info({ leadId, outcome: decision.outcome, route: record.routeName, deliveries: jobs.length }, 'lead routed');
-  await enqueueDeliveries(deps, jobs);
+  deps.log.info(
+    { leadId, outcome: decision.outcome, route: record.routeName, deliveries: next.deliveries.length },
+    'lead routed',
+  );
+  await enqueueFollowups(deps, next);
 }
 
 /** Re-runs the advance step for a lead already routing (after a crash or a lost job). */
 export async function advanceLead(deps: WorkerDeps, leadId: string): Promise<void> {
-  const jobs = await deps.db.$transaction(async (tx): Promise<DeliverJob[]> => {
+  const next = await deps.db.$transaction(async (tx): Promise<Followups> => {
     const locked = await lockLead(tx, leadId);
-    if (!locked || locked.status !== 'routing' || !locked.routing) return [];
+    if (!locked || locked.status !== 'routing' || !locked.routing) return NOTHING;
     return advanceLocked(tx, leadId, locked.routing, deps.now());
   });
-  await enqueueDeliveries(deps, jobs);
+  await enqueueFollowups(deps, next);
+}
+
+const NOTHING: Followups = { deliveries: [], postbacks: [] };
+
+/**
+ * Enqueues what a committed transaction decided. If Redis fails here the
+ * deliveries and postbacks stay pending in PostgreSQL and the sweeper
+ * enqueues them.
+ */
+export async function enqueueFollowups(deps: WorkerDeps, next: Followups): Promise<void> {
+  await enqueueDeliveries(deps, next.deliveries);
+  for (const job of next.postbacks) await deps.queues.enqueuePostback(job);
 }
 
 export async function enqueueDeliveries(deps: WorkerDeps, jobs: DeliverJob[], delayMs = 0): Promise<void> {

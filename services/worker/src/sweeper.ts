@@ -14,6 +14,7 @@ export interface SweepResult {
   leads: number;
   deliveries: number;
   advanced: number;
+  postbacks: number;
 }
 
 /**
@@ -24,7 +25,7 @@ export interface SweepResult {
 export async function sweep(deps: WorkerDeps): Promise<SweepResult> {
   const { db, queues } = deps;
   const now = deps.now().getTime();
-  const result: SweepResult = { leads: 0, deliveries: 0, advanced: 0 };
+  const result: SweepResult = { leads: 0, deliveries: 0, advanced: 0, postbacks: 0 };
 
   const queued = await db.lead.findMany({
     where: { status: 'queued', createdAt: { lt: new Date(now - QUEUED_GRACE_MS) } },
@@ -47,6 +48,22 @@ export async function sweep(deps: WorkerDeps): Promise<SweepResult> {
     if (await ensureJob(queues.deliver, QUEUES.deliver, job, jobIds.deliver(d.id, job.attempt))) result.deliveries++;
   }
 
+  // Deliveries parked while their partner was paused, if the partner was resumed in between.
+  const parked = await db.delivery.findMany({
+    where: {
+      status: 'pending',
+      nextAttemptAt: null,
+      partner: { pausedAt: null },
+      updatedAt: { lt: new Date(now - PENDING_GRACE_MS) },
+    },
+    select: { id: true, attempts: true },
+    take: BATCH,
+  });
+  for (const d of parked) {
+    const job = { deliveryId: d.id, attempt: d.attempts + 1 };
+    if (await ensureJob(queues.deliver, QUEUES.deliver, job, jobIds.deliver(d.id, job.attempt))) result.deliveries++;
+  }
+
   const stuck = await db.lead.findMany({
     where: {
       status: 'routing',
@@ -58,6 +75,16 @@ export async function sweep(deps: WorkerDeps): Promise<SweepResult> {
   });
   for (const { id } of stuck) {
     if (await ensureJob(queues.route, QUEUES.route, { leadId: id }, jobIds.route(id))) result.advanced++;
+  }
+  const postbacks = await db.postback.findMany({
+    where: { status: 'pending', nextAttemptAt: { lt: new Date(now - PENDING_GRACE_MS) } },
+    select: { id: true, attempts: true },
+    orderBy: { nextAttemptAt: 'asc' },
+    take: BATCH,
+  });
+  for (const p of postbacks) {
+    const job = { postbackId: p.id, attempt: p.attempts + 1 };
+    if (await ensureJob(queues.postback, QUEUES.postback, job, jobIds.postback(p.id, job.attempt))) result.postbacks++;
   }
   return result;
 }
@@ -90,7 +117,7 @@ export function startSweeper(deps: WorkerDeps, intervalMs: number): { stop(): Pr
         const got = await deps.redis.set(lockKey, '1', 'PX', Math.max(intervalMs - 50, 100), 'NX');
         if (got !== 'OK') return;
         const r = await sweep(deps);
-        if (r.leads + r.deliveries + r.advanced > 0) deps.log.info(r, 'sweeper requeued work');
+        if (r.leads + r.deliveries + r.advanced + r.postbacks > 0) deps.log.info(r, 'sweeper requeued work');
       } catch (err) {
         deps.log.warn({ err }, 'sweep failed; will try again');
       } finally {

@@ -1,7 +1,8 @@
-import { Worker, type Job } from 'bullmq';
-import { createRedis, QUEUES, type DeliverJob, type RouteJob } from '@leadrouter/queue';
+import { DelayedError, Worker, type Job } from 'bullmq';
+import { createRedis, QUEUES, type DeliverJob, type PostbackJob, type RouteJob } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
 import { deliverAttempt } from './deliver.js';
+import { sendPostback } from './postback.js';
 import { routeLead } from './route-lead.js';
 import { startSweeper } from './sweeper.js';
 
@@ -17,6 +18,9 @@ export interface RunningWorker {
  * the partner answered, so a taken-over job re-sends with the same
  * Idempotency-Key (at-least-once).
  */
+/** How long a delivery waits when its partner has no free slot (plus up to as much again, at random). */
+const BUSY_DELAY_MS = 500;
+
 const LOCK = { lockDuration: 15_000, stalledInterval: 15_000, maxStalledCount: 5 };
 
 export function startWorker(deps: WorkerDeps): RunningWorker {
@@ -31,10 +35,22 @@ export function startWorker(deps: WorkerDeps): RunningWorker {
   );
   const deliverWorker = new Worker<DeliverJob>(
     QUEUES.deliver,
-    async (job: Job<DeliverJob>) => deliverAttempt(deps, job.data),
+    async (job: Job<DeliverJob>, token?: string) => {
+      const step = await deliverAttempt(deps, job.data);
+      if (step !== 'busy') return step;
+      // The partner is at its concurrency limit: give the slot back to other
+      // partners' deliveries and try this one again shortly.
+      await job.moveToDelayed(Date.now() + BUSY_DELAY_MS + Math.round(deps.random() * BUSY_DELAY_MS), token);
+      throw new DelayedError();
+    },
     { ...common, concurrency: config.WORKER_CONCURRENCY },
   );
-  for (const w of [routeWorker, deliverWorker]) {
+  const postbackWorker = new Worker<PostbackJob>(
+    QUEUES.postback,
+    async (job: Job<PostbackJob>) => sendPostback(deps, job.data),
+    { ...common, concurrency: Math.max(4, Math.ceil(config.WORKER_CONCURRENCY / 4)) },
+  );
+  for (const w of [routeWorker, deliverWorker, postbackWorker]) {
     w.on('failed', (job, err) => log.error({ err, jobId: job?.id, queue: w.name }, 'job failed'));
     w.on('error', (err) => log.warn({ err: { message: err.message }, queue: w.name }, 'worker connection error'));
   }
@@ -43,7 +59,7 @@ export function startWorker(deps: WorkerDeps): RunningWorker {
   return {
     async stop() {
       await sweeper.stop();
-      await Promise.all([routeWorker.close(), deliverWorker.close()]);
+      await Promise.all([routeWorker.close(), deliverWorker.close(), postbackWorker.close()]);
       connection.disconnect();
     },
   };

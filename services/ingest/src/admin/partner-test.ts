@@ -8,6 +8,7 @@ import {
   readPartnerAnswer,
   send,
   type AcceptWhen,
+  type DeliveryAgents,
   type ResponseMap,
 } from '@leadrouter/delivery';
 
@@ -29,7 +30,7 @@ const SECRET_HEADER = /authorization|api[-_]?key|token|secret|password/i;
  * plus `X-Leadrouter-Test: true`, and reports what happened. Nothing is
  * recorded: no lead, no delivery, no cap slot.
  */
-export async function testPartner(partner: Partner, body: unknown) {
+export async function testPartner(partner: Partner, body: unknown, agents?: DeliveryAgents) {
   const given = body && typeof body === 'object' && 'lead' in body ? body.lead : TEST_LEAD;
   const v = validateLead(given);
   if (!v.ok) throw invalid(v.errors.map((e) => ({ ...e, field: `/lead${e.field ?? ''}` })));
@@ -42,11 +43,12 @@ export async function testPartner(partner: Partner, body: unknown) {
       headers: { ...(partner.headers as Record<string, string>), 'x-leadrouter-test': 'true' },
       fieldMap: partner.fieldMap as Record<string, string> | null,
       timeoutMs: partner.timeoutMs,
+      secret: partner.secret,
     },
     { id: leadId, ...v.lead },
     leadId,
   );
-  const result = await send(request);
+  const result = await send(request, agents);
   const verdict = classify(result, partner.acceptWhen as AcceptWhen | null);
   const answer =
     result.kind === 'response' ? readPartnerAnswer(result.body, partner.responseMap as ResponseMap | null) : {};

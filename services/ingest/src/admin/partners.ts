@@ -85,7 +85,7 @@ export function partnerView(p: Partner) {
   };
 }
 
-export function partnersRouter({ db }: IngestDeps): Router {
+export function partnersRouter({ db, agents, queues }: IngestDeps): Router {
   const router = Router();
 
   router.post('/', jsonBody(), async (req, res) => {
@@ -132,7 +132,7 @@ export function partnersRouter({ db }: IngestDeps): Router {
     const partner = await db.partner
       .findUniqueOrThrow({ where: { id: idParam(req, 'partner') } })
       .catch((err: unknown) => mapDbError(err, 'partner'));
-    res.json(await testPartner(partner, req.body));
+    res.json(await testPartner(partner, req.body, agents));
   });
 
   router.post('/:id/resume', async (req, res) => {
@@ -142,7 +142,24 @@ export function partnersRouter({ db }: IngestDeps): Router {
         data: { pausedAt: null, pauseReason: null, consecutiveFailures: 0 },
       })
       .catch((err: unknown) => mapDbError(err, 'partner'));
-    res.json(partnerView(partner));
+    // The retries that waited while it was paused are due now.
+    const parked = await db.$queryRaw<{ id: string; attempts: number }[]>`
+      UPDATE deliveries SET next_attempt_at = now(), updated_at = now()
+      WHERE partner_id = ${partner.id}::uuid AND status = 'pending' AND next_attempt_at IS NULL
+      RETURNING id, attempts`;
+    let requeued = 0;
+    try {
+      for (const d of parked) {
+        await queues.enqueueDelivery({ deliveryId: d.id, attempt: d.attempts + 1 });
+        requeued++;
+      }
+    } catch (err) {
+      req.log.warn(
+        { err: { message: (err as Error).message } },
+        'could not requeue every parked delivery; the sweeper will',
+      );
+    }
+    res.json({ ...partnerView(partner), requeued });
   });
 
   return router;

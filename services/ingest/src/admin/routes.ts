@@ -61,9 +61,9 @@ export function routesRouter({ db }: IngestDeps): Router {
       .create({
         data: {
           name: input.name,
-          priority: input.priority ?? 0,
+          priority: input.priority,
           filters: json(input.filters ?? null),
-          strategy: input.strategy ?? 'priority',
+          strategy: input.strategy,
           maxDeliveries: input.maxDeliveries ?? 1,
           active: input.active ?? true,
           partners: { create: partnerRows(input.partners) },

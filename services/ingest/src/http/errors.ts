@@ -21,6 +21,7 @@ export function sendError(res: Response, err: AppError): void {
 interface BodyParserError {
   type?: string;
   status?: number;
+  limit?: number;
   message: string;
 }
 
@@ -30,7 +31,11 @@ export function fromBodyParser(err: BodyParserError): AppError | null {
     case 'entity.parse.failed':
       return new AppError('malformed', `malformed JSON: ${err.message}`, 400);
     case 'entity.too.large':
-      return new AppError('too_large', 'the body is larger than 64 KiB', 413);
+      return new AppError(
+        'too_large',
+        `the body is larger than ${err.limit ? `${Math.round(err.limit / 1024)} KiB` : 'allowed'}; send fewer or smaller leads`,
+        413,
+      );
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return new AppError('unsupported', err.message, 415);

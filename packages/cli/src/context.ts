@@ -1,0 +1,70 @@
+import { loadCliConfig, type CliConfig } from '@leadrouter/config';
+import { createDb, type Db } from '@leadrouter/db';
+import type { OperationsDeps } from '@leadrouter/operations';
+import { createRedis, Queues } from '@leadrouter/queue';
+import type { Redis } from 'ioredis';
+
+/** How long the CLI waits for Redis before leaving the enqueueing to the worker's sweeper. */
+const REDIS_READY_MS = 3000;
+
+/**
+ * The connections a command needs, opened on first use (`dlq list` never
+ * touches Redis) and all closed by `close()`, so the process can exit by
+ * itself once its output is written.
+ */
+export class CliContext {
+  private cfg?: CliConfig;
+  private database?: Db;
+  private redis?: Redis;
+  private producer?: Queues;
+
+  constructor(private readonly env: NodeJS.ProcessEnv) {}
+
+  config(): CliConfig {
+    this.cfg ??= loadCliConfig(this.env);
+    return this.cfg;
+  }
+
+  db(): Db {
+    this.database ??= createDb({ databaseUrl: this.config().DATABASE_URL, poolMax: 4, connectionTimeoutMs: 5000 });
+    return this.database;
+  }
+
+  /**
+   * The producer side of the job catalog, once Redis answers. When it does not
+   * (within a few seconds), enqueueing fails fast and the operations report
+   * those deliveries as `deferred`: the worker's sweeper enqueues them.
+   */
+  async queues(): Promise<Queues> {
+    if (this.producer) return this.producer;
+    const config = this.config();
+    const redis = createRedis({ url: config.REDIS_URL, role: 'producer' });
+    this.redis = redis;
+    redis.on('error', () => undefined);
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(done, REDIS_READY_MS);
+      redis.once('ready', done);
+    });
+    this.producer = new Queues(redis, config.QUEUE_PREFIX);
+    return this.producer;
+  }
+
+  /** What @leadrouter/operations needs for commands that enqueue. */
+  async operations(): Promise<OperationsDeps> {
+    return { db: this.db(), queues: await this.queues() };
+  }
+
+  get redisReady(): boolean {
+    return this.redis?.status === 'ready';
+  }
+
+  async close(): Promise<void> {
+    await this.producer?.close().catch(() => undefined);
+    this.redis?.disconnect();
+    await this.database?.$disconnect().catch(() => undefined);
+  }
+}

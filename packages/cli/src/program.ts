@@ -1,0 +1,362 @@
+import { Command, CommanderError } from 'commander';
+import { Presets, SingleBar } from 'cli-progress';
+import { ConfigError } from '@leadrouter/config';
+import { AppError } from '@leadrouter/core';
+import { isDatabaseUnavailable } from '@leadrouter/db';
+import {
+  discardDeadLetter,
+  leadDetail,
+  listDeadLetters,
+  parseDeadLetterQuery,
+  parseLeadSearch,
+  parseRetrySelection,
+  retryDeadLetter,
+  retryDeadLetters,
+  searchLeads,
+  SKIP_REASONS,
+  type BulkRetryResult,
+  type LeadDetail,
+  type RetryProgress,
+  type SkipReason,
+} from '@leadrouter/operations';
+import { CliContext } from './context.js';
+import { fields, json, plural, table, truncate } from './output.js';
+
+export interface Io {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+}
+
+/** Exit codes: 0 done; 1 the operation failed or was refused; 2 the command line is wrong. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+/** A command line that cannot mean anything (as opposed to a request the operations refuse). */
+class UsageError extends Error {}
+
+const ENVIRONMENT_HELP = `
+Environment (read as the services read it):
+  DATABASE_URL   PostgreSQL (default postgresql://postgres@127.0.0.1:5432/leadrouter)
+  REDIS_URL      Redis, for requeueing (default redis://127.0.0.1:6379)
+  QUEUE_PREFIX   BullMQ key prefix (default leadrouter)
+
+Exit codes: 0 done, 1 failed or refused (one line on stderr says why), 2 bad command line.
+`;
+
+/** Runs one command line; resolves with the exit code once every connection is closed. */
+export async function run(argv: string[], io: Io): Promise<number> {
+  const ctx = new CliContext(io.env);
+  const program = buildProgram(ctx, io);
+  try {
+    await program.parseAsync(argv);
+    return EXIT.ok;
+  } catch (err) {
+    return report(err, ctx, io);
+  } finally {
+    await ctx.close();
+  }
+}
+
+function buildProgram(ctx: CliContext, io: Io): Command {
+  const program = new Command('leadrouter')
+    .description('leadrouter operations: dead letters and leads, straight from PostgreSQL and Redis')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      // Commander's own errors (unknown command or option, missing argument), as one line.
+      outputError: (s, write) =>
+        write(
+          `leadrouter: ${s
+            .replace(/^error: /, '')
+            .trim()
+            .replace(/\s*\n\s*/g, ' ')} (see --help)\n`,
+        ),
+    })
+    .addHelpText('after', ENVIRONMENT_HELP);
+
+  const dlq = program
+    .command('dlq')
+    .description('dead-lettered deliveries: list, retry, discard')
+    .addHelpText('after', ENVIRONMENT_HELP);
+
+  dlq
+    .command('list')
+    .description('list dead letters, oldest first')
+    .option('--partner <partner>', 'only this partner’s (id or name)')
+    .option('--limit <n>', 'at most this many (1–500)', '50')
+    .option('--cursor <cursor>', 'continue after a previous page')
+    .option('--json', 'print {items, nextCursor} as JSON')
+    .action(async (opts: { partner?: string; limit: string; cursor?: string; json?: boolean }) => {
+      const db = ctx.db();
+      const page = await listDeadLetters(
+        db,
+        await parseDeadLetterQuery(db, defined({ partner: opts.partner, limit: opts.limit, cursor: opts.cursor })),
+      );
+      if (opts.json) return void io.stdout.write(json(page));
+      if (page.items.length === 0) return void io.stdout.write('no dead letters\n');
+      io.stdout.write(
+        table(
+          ['ID', 'LEAD', 'PARTNER', 'ATTEMPTS', 'RETRIES', 'DEAD-LETTERED AT', 'LAST ERROR'],
+          page.items.map((d) => [d.id, d.leadId, d.partner, d.attempts, d.retries, d.at, truncate(d.lastError, 60)]),
+        ),
+      );
+      if (page.nextCursor) io.stdout.write(`\nmore: leadrouter dlq list --cursor ${page.nextCursor}\n`);
+    });
+
+  dlq
+    .command('retry')
+    .description('requeue one dead letter, a partner’s, or all of them, with fresh attempts')
+    .argument('[id]', 'the dead letter (delivery) id')
+    .option('--partner <partner>', 'every dead letter of this partner (id or name)')
+    .option('--all', 'every dead letter')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      `
+A retried delivery gets a fresh round of the partner's maxAttempts. A dead letter
+is refused (skipped in bulk) when its lead has since been sold to maxDeliveries
+partners, is being delivered elsewhere right now, or its partner is paused or
+inactive. Bulk retries work in batches of 500; after an interruption, run the
+same command again to retry what is left.
+`,
+    )
+    .action(async (id: string | undefined, opts: { partner?: string; all?: boolean; json?: boolean }) => {
+      const given = [id !== undefined, opts.partner !== undefined, opts.all === true].filter(Boolean).length;
+      if (given !== 1) throw new UsageError('give one dead letter id, or --partner <id|name>, or --all');
+      const ops = await ctx.operations();
+      if (id !== undefined) {
+        const result = await retryDeadLetter(ops, id);
+        if (opts.json) return void io.stdout.write(json(result));
+        io.stdout.write(`requeued dead letter ${id}\n`);
+        return deferredNote(result.deferred ?? 0, io);
+      }
+      const selection = await parseRetrySelection(ops.db, opts.all ? { all: true } : { partner: opts.partner });
+      const progress = progressReporter(io, !opts.json);
+      let result: BulkRetryResult;
+      try {
+        result = await retryDeadLetters(ops, selection, { onProgress: progress.update });
+      } finally {
+        progress.stop();
+      }
+      if (opts.json) return void io.stdout.write(json(result));
+      const looked = result.requeued + Object.values(result.skipped).reduce((a, b) => a + b, 0);
+      io.stdout.write(`requeued ${result.requeued} of ${plural(looked, 'dead letter')}\n`);
+      for (const [reason, n] of Object.entries(result.skipped) as [SkipReason, number][]) {
+        if (n > 0) io.stdout.write(`skipped ${n} (${reason}): ${SKIP_REASONS[reason]}\n`);
+      }
+      deferredNote(result.deferred ?? 0, io);
+    });
+
+  dlq
+    .command('discard')
+    .description('give up on a dead letter: it stays in the lead’s history as rejected ("discarded by operator")')
+    .argument('<id>', 'the dead letter (delivery) id')
+    .option('--json', 'print the result as JSON')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const ops = await ctx.operations();
+      const result = await discardDeadLetter(ops, id);
+      if (opts.json) return void io.stdout.write(json({ discarded: 1, ...result }));
+      io.stdout.write(
+        result.leadStatus === 'routing'
+          ? `discarded dead letter ${id}; lead ${result.leadId} is being settled again by the worker\n`
+          : `discarded dead letter ${id}; lead ${result.leadId} stays ${result.leadStatus}\n`,
+      );
+    });
+
+  const leads = program.command('leads').description('leads: show one, search').addHelpText('after', ENVIRONMENT_HELP);
+
+  leads
+    .command('show')
+    .description('a lead with its personal data, routing, events and every delivery attempt')
+    .argument('<id>', 'the lead id')
+    .option('--json', 'print the lead as JSON')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const lead = await leadDetail(ctx.db(), id);
+      io.stdout.write(opts.json ? json(lead) : showLead(lead));
+    });
+
+  leads
+    .command('search')
+    .description('leads, newest first (no personal data; use `leads show` for one)')
+    .option('--status <statuses>', 'one or more statuses, comma-separated')
+    .option('--source <source>', 'posted by this source (id or name)')
+    .option('--partner <partner>', 'offered to this partner (id or name)')
+    .option('--since <time>', 'created at or after (ISO 8601, e.g. 2026-01-31T00:00:00Z)')
+    .option('--until <time>', 'created before (ISO 8601)')
+    .option('--limit <n>', 'at most this many (1–500)', '50')
+    .option('--cursor <cursor>', 'continue after a previous page')
+    .option('--json', 'print {items, nextCursor} as JSON')
+    .action(async (opts: Record<string, string | boolean | undefined>) => {
+      const db = ctx.db();
+      const { json: asJson, ...filters } = opts;
+      const page = await searchLeads(db, await parseLeadSearch(db, defined(filters)));
+      if (asJson) return void io.stdout.write(json(page));
+      if (page.items.length === 0) return void io.stdout.write('no leads\n');
+      io.stdout.write(
+        table(
+          ['ID', 'STATUS', 'SOURCE', 'GEO', 'CREATED AT'],
+          page.items.map((l) => [l.id, l.status, l.sourceName ?? l.sourceId, l.geo, l.createdAt]),
+        ),
+      );
+      if (page.nextCursor) io.stdout.write(`\nmore: add --cursor ${page.nextCursor}\n`);
+    });
+
+  return program;
+}
+
+function showLead(lead: LeadDetail): string {
+  const routing = (lead.routing ?? {}) as { routeName?: string; maxDeliveries?: number; reason?: string };
+  let out = fields([
+    ['lead', lead.id],
+    ['status', lead.status],
+    ['created', lead.createdAt],
+    ['source', `${lead.source.name} (${lead.source.id})`],
+    ['name', lead.lead.name],
+    ['phone', lead.lead.phone],
+    ['email', lead.lead.email],
+    ['geo', lead.lead.geo],
+    ['channel', lead.lead.source],
+    [
+      'route',
+      routing.routeName
+        ? `${routing.routeName} (maxDeliveries ${routing.maxDeliveries ?? '?'})`
+        : (routing.reason ?? 'none'),
+    ],
+  ]);
+  out += '\nEVENTS\n';
+  out += table(
+    ['AT', 'STATUS', 'PARTNER', 'NOTE'],
+    lead.events.map((e) => [e.at, e.status, e.partner, noteOf(e.detail)]),
+  );
+  out += '\nDELIVERIES\n';
+  out += lead.deliveries.length
+    ? table(
+        ['ID', 'PARTNER', 'STATUS', 'ATTEMPTS', 'RETRIES', 'LAST ERROR'],
+        lead.deliveries.map((d) => [
+          d.id,
+          d.partner,
+          d.reason && d.status === 'rejected' ? `${d.status} (${d.reason})` : d.status,
+          d.attempts,
+          d.retries,
+          truncate(d.lastError, 50),
+        ]),
+      )
+    : 'none\n';
+  const attempts = lead.deliveries.flatMap((d) => d.attemptLog.map((a) => ({ partner: d.partner, ...a })));
+  if (attempts.length > 0) {
+    out += '\nATTEMPTS\n';
+    out += table(
+      ['AT', 'PARTNER', '#', 'OUTCOME', 'HTTP', 'MS', 'ERROR'],
+      attempts
+        .sort((a, b) => a.at.localeCompare(b.at))
+        .map((a) => [a.at, a.partner, a.attempt, a.outcome, a.httpStatus, a.durationMs, truncate(a.error, 50)]),
+    );
+  }
+  return out;
+}
+
+function noteOf(detail: unknown): string | null {
+  if (typeof detail !== 'object' || detail === null) return null;
+  const d = detail as Record<string, unknown>;
+  if (typeof d.reason === 'string') return d.reason;
+  if (typeof d.route === 'string') return `route ${d.route}`;
+  return null;
+}
+
+/** A progress bar on a terminal; one line per batch otherwise (logs of cron jobs); nothing for --json. */
+function progressReporter(io: Io, enabled: boolean): { update: (p: RetryProgress) => void; stop: () => void } {
+  if (!enabled) return { update: () => undefined, stop: () => undefined };
+  if (!io.stderr.isTTY) {
+    return {
+      update: (p) => {
+        if (p.done > 0) io.stderr.write(`… ${p.done}/${p.total} dead letters looked at, ${p.requeued} requeued\n`);
+      },
+      stop: () => undefined,
+    };
+  }
+  const bar = new SingleBar(
+    {
+      stream: io.stderr,
+      format: 'retrying |{bar}| {value}/{total} dead letters, {requeued} requeued',
+      hideCursor: true,
+    },
+    Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update: (p) => {
+      if (!started) {
+        bar.start(p.total, p.done, { requeued: p.requeued });
+        started = true;
+      } else {
+        bar.setTotal(p.total);
+        bar.update(p.done, { requeued: p.requeued });
+      }
+    },
+    stop: () => {
+      if (started) bar.stop();
+    },
+  };
+}
+
+function deferredNote(deferred: number, io: Io): void {
+  if (deferred > 0)
+    io.stderr.write(
+      `leadrouter: Redis did not take ${plural(deferred, 'job')}; the worker's sweeper enqueues ${deferred === 1 ? 'it' : 'them'} within about 30 s\n`,
+    );
+}
+
+/** One line on stderr, and the exit code. */
+function report(err: unknown, ctx: CliContext, io: Io): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage; // commander printed it
+  const line = (s: string) => io.stderr.write(`leadrouter: ${s.replace(/\s*\n\s*/g, ' ')}\n`);
+  if (err instanceof UsageError) {
+    line(err.message);
+    return EXIT.usage;
+  }
+  if (err instanceof AppError) {
+    const problems = err.details.errors ?? [];
+    line(
+      err.code === 'invalid' && problems.length > 0
+        ? problems.map((p) => `${optionName(p.field)}${p.message}`).join('; ')
+        : err.message,
+    );
+    return EXIT.failed;
+  }
+  if (err instanceof ConfigError) {
+    line(err.message);
+    return EXIT.failed;
+  }
+  if (isDatabaseUnavailable(err)) {
+    // Prisma's message quotes the call site first; its last line is the reason.
+    const reason = String((err as Error).message)
+      .trim()
+      .split('\n')
+      .pop();
+    line(`cannot reach PostgreSQL at ${where(ctx)}: ${reason}`);
+    return EXIT.failed;
+  }
+  line(`failed: ${err instanceof Error ? err.message : String(err)}`);
+  return EXIT.failed;
+}
+
+/** `limit` → "--limit: ", `/partner` → "--partner: ", `/` → "". */
+function optionName(field: string | undefined): string {
+  const name = (field ?? '').replace(/^\//, '');
+  return name ? `--${name}: ` : '';
+}
+
+/** The database's host, port and name, never its password. */
+function where(ctx: CliContext): string {
+  try {
+    const url = new URL(ctx.config().DATABASE_URL);
+    return `${url.host}${url.pathname}`;
+  } catch {
+    return 'DATABASE_URL';
+  }
+}
+
+function defined(values: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
+}

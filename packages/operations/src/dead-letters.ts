@@ -1,0 +1,449 @@
+import { conflict, invalid, notFound, type FieldError } from '@leadrouter/core';
+import type { Db, Prisma } from '@leadrouter/db';
+import type { DeliverJob, Queues } from '@leadrouter/queue';
+import { encodeCursor, UUID_RE, type Cursor, type Page } from './cursor.js';
+import { ParamReader, type RawParams } from './params.js';
+import { findPartner, type Named } from './refs.js';
+import { inTransaction, type LeadStatus } from './transaction.js';
+
+/** What the operations need: the database, and the queue to put retried deliveries back on. */
+export interface OperationsDeps {
+  db: Db;
+  queues: Pick<Queues, 'enqueueDelivery' | 'enqueueRoute'>;
+  now?: () => Date;
+}
+
+/** Dead letters are requeued in batches of this many, one transaction each. */
+export const RETRY_BATCH = 500;
+
+/** The delivery status an operator's discard leaves, and the reason recorded with it. */
+export const DISCARD_REASON = 'discarded by operator';
+
+/** Why a dead letter was not requeued. */
+export type SkipReason = 'not_dead_lettered' | 'sold' | 'busy' | 'partner_paused' | 'partner_inactive';
+
+export const SKIP_REASONS: Record<SkipReason, string> = {
+  not_dead_lettered: 'the delivery is not dead-lettered any more (already retried, or discarded)',
+  sold: 'the lead has since been sold to as many partners as its route allows (maxDeliveries); retrying could sell it twice',
+  busy: 'the lead is being delivered to other partners right now, up to its route’s maxDeliveries; retry once that settles',
+  partner_paused: 'the partner is paused; resume it first (POST /v1/admin/partners/:id/resume)',
+  partner_inactive: 'the partner is inactive; reactivate it first',
+};
+
+// ---------------------------------------------------------------------------
+// Listing
+
+export interface DeadLetterQuery {
+  partner?: Named;
+  limit: number;
+  cursor?: Cursor;
+}
+
+export interface DeadLetterView {
+  id: string;
+  leadId: string;
+  /** The partner's name; `partnerId` is its id. */
+  partner: string;
+  partnerId: string;
+  attempts: number;
+  /** How many times an operator has retried this delivery before. */
+  retries: number;
+  lastError: string | null;
+  /** When the delivery was dead-lettered. */
+  at: string | null;
+}
+
+/** `partner` (id or name), `limit`, `cursor`: every problem in one 422; an unknown partner is one of them. */
+export async function parseDeadLetterQuery(db: Db, raw: RawParams): Promise<DeadLetterQuery> {
+  const r = new ParamReader(raw, ['partner', 'limit', 'cursor']);
+  const partnerRef = r.string('partner');
+  const limit = r.limit();
+  const cursor = r.cursor();
+  const partner = partnerRef === undefined ? undefined : await findPartner(db, partnerRef);
+  if (partnerRef !== undefined && !partner)
+    r.errors.push({ field: 'partner', message: 'no partner has this id or name' });
+  r.check();
+  return { limit, ...(partner ? { partner } : {}), ...(cursor ? { cursor } : {}) };
+}
+
+/**
+ * Dead-lettered deliveries, oldest first: ordered by when they were
+ * dead-lettered, then id, with a keyset cursor, so a page boundary holds while
+ * new dead letters arrive (they sort after every page already read).
+ */
+export async function listDeadLetters(db: Db, q: DeadLetterQuery): Promise<Page<DeadLetterView>> {
+  const rows = await db.delivery.findMany({
+    where: {
+      status: 'dead_lettered',
+      ...(q.partner ? { partnerId: q.partner.id } : {}),
+      ...(q.cursor ? afterCursor(q.cursor) : {}),
+    },
+    orderBy: [{ deadLetteredAt: 'asc' }, { id: 'asc' }],
+    take: q.limit + 1,
+    select: {
+      id: true,
+      leadId: true,
+      partnerId: true,
+      attempts: true,
+      retries: true,
+      lastError: true,
+      deadLetteredAt: true,
+      partner: { select: { name: true } },
+    },
+  });
+  const more = rows.length > q.limit;
+  const items = more ? rows.slice(0, q.limit) : rows;
+  const last = items[items.length - 1];
+  return {
+    items: items.map((d) => ({
+      id: d.id,
+      leadId: d.leadId,
+      partner: d.partner.name,
+      partnerId: d.partnerId,
+      attempts: d.attempts,
+      retries: d.retries,
+      lastError: d.lastError,
+      at: d.deadLetteredAt?.toISOString() ?? null,
+    })),
+    nextCursor: more && last?.deadLetteredAt ? encodeCursor({ at: last.deadLetteredAt, id: last.id }) : null,
+  };
+}
+
+/** Rows after `(at, id)` in (deadLetteredAt, id) order; the `gte` bound lets the index start at the cursor. */
+function afterCursor(c: Cursor): Prisma.DeliveryWhereInput {
+  return { AND: [{ deadLetteredAt: { gte: c.at } }, { OR: [{ deadLetteredAt: { gt: c.at } }, { id: { gt: c.id } }] }] };
+}
+
+// ---------------------------------------------------------------------------
+// Retrying
+
+export interface RetryResult {
+  requeued: number;
+  /**
+   * Requeued in PostgreSQL, but Redis could not take the job right now: the
+   * sweeper enqueues them within about 30 s. Present only when not zero.
+   */
+  deferred?: number;
+}
+
+export interface BulkRetryResult extends RetryResult {
+  /** Dead letters left as they were, by reason. */
+  skipped: Record<SkipReason, number>;
+}
+
+export interface RetrySelection {
+  /** Only this partner's dead letters; every dead letter when absent. */
+  partner?: Named;
+}
+
+export interface RetryProgress {
+  /** Dead letters looked at so far, out of `total` (those present when the retry started). */
+  done: number;
+  total: number;
+  requeued: number;
+}
+
+/**
+ * Requeues one dead letter with a fresh `maxAttempts`. 404 when there is no
+ * such delivery; 409 (with `reason`, one of SkipReason) when it is not a dead
+ * letter any more — e.g. a second, simultaneous retry of the same one — or
+ * when retrying could oversell its lead.
+ */
+export async function retryDeadLetter(deps: OperationsDeps, id: string): Promise<RetryResult> {
+  if (!UUID_RE.test(id)) throw notFound('dead letter');
+  const outcome = (await requeue(deps.db, [id.toLowerCase()], now(deps))).get(id.toLowerCase());
+  if (!outcome || outcome.kind === 'not_found') throw notFound('dead letter');
+  if (outcome.kind === 'skipped') {
+    throw conflict(`not retried: ${SKIP_REASONS[outcome.reason]}`, {
+      reason: outcome.reason,
+      ...(outcome.deliveryStatus ? { deliveryStatus: outcome.deliveryStatus } : {}),
+    });
+  }
+  const deferred = await enqueue(deps, [outcome.job]);
+  return { requeued: 1, ...(deferred ? { deferred } : {}) };
+}
+
+/** The body of `POST /v1/admin/dead-letters/retry`: `{partner}` or `{all: true}`, exactly one. */
+export async function parseRetrySelection(db: Db, body: unknown): Promise<RetrySelection> {
+  const errors: FieldError[] = [];
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw invalid([{ field: '/', message: 'must be an object: {"partner": "<id or name>"} or {"all": true}' }]);
+  }
+  const b = body as Record<string, unknown>;
+  for (const key of Object.keys(b)) {
+    if (key !== 'partner' && key !== 'all') errors.push({ field: `/${key}`, message: 'is not an allowed property' });
+  }
+  if (b.all !== undefined && b.all !== true) errors.push({ field: '/all', message: 'must be true when given' });
+  let partner: Named | null = null;
+  if (b.partner !== undefined) {
+    if (typeof b.partner !== 'string' || b.partner.length === 0 || b.partner.length > 200) {
+      errors.push({ field: '/partner', message: 'must be a partner id or name (1 to 200 characters)' });
+    } else {
+      partner = await findPartner(db, b.partner);
+      if (!partner) errors.push({ field: '/partner', message: 'no partner has this id or name' });
+    }
+  }
+  if (b.partner === undefined && b.all === undefined)
+    errors.push({ field: '/', message: 'give "partner" (an id or name), or "all": true to retry every dead letter' });
+  if (b.partner !== undefined && b.all !== undefined)
+    errors.push({ field: '/', message: 'give either "partner" or "all", not both' });
+  if (errors.length > 0) throw invalid(errors);
+  return partner ? { partner } : {};
+}
+
+/**
+ * Requeues every dead letter (of one partner, or all) that existed when the
+ * call started, oldest first, in batches of RETRY_BATCH: one transaction and
+ * one round of enqueueing per batch. Bounded (a delivery dead-lettered again
+ * during the run is not picked up a second time), and resumable: each batch
+ * commits on its own, so after an interruption running it again retries what
+ * is left, and a batch committed but not yet enqueued is enqueued by the
+ * sweeper.
+ */
+export async function retryDeadLetters(
+  deps: OperationsDeps,
+  selection: RetrySelection,
+  opts: { batchSize?: number; onProgress?: (p: RetryProgress) => void } = {},
+): Promise<BulkRetryResult> {
+  const { db } = deps;
+  const batchSize = opts.batchSize ?? RETRY_BATCH;
+  const startedAt = now(deps);
+  const scope: Prisma.DeliveryWhereInput = {
+    status: 'dead_lettered',
+    deadLetteredAt: { lte: startedAt },
+    ...(selection.partner ? { partnerId: selection.partner.id } : {}),
+  };
+  const total = await db.delivery.count({ where: scope });
+  const result: BulkRetryResult = { requeued: 0, skipped: emptySkips() };
+  let deferred = 0;
+  let done = 0;
+  let cursor: Cursor | undefined;
+  opts.onProgress?.({ done, total, requeued: 0 });
+  for (;;) {
+    const page = await db.delivery.findMany({
+      where: cursor ? { AND: [scope, afterCursor(cursor)] } : scope,
+      orderBy: [{ deadLetteredAt: 'asc' }, { id: 'asc' }],
+      take: batchSize,
+      select: { id: true, deadLetteredAt: true },
+    });
+    if (page.length === 0) break;
+    const outcomes = await requeue(
+      db,
+      page.map((d) => d.id),
+      now(deps),
+    );
+    const jobs: DeliverJob[] = [];
+    for (const outcome of outcomes.values()) {
+      if (outcome.kind === 'requeued') jobs.push(outcome.job);
+      else if (outcome.kind === 'skipped') result.skipped[outcome.reason]++;
+      else result.skipped.not_dead_lettered++; // gone meanwhile (its lead was deleted)
+    }
+    result.requeued += jobs.length;
+    deferred += await enqueue(deps, jobs);
+    done += page.length;
+    opts.onProgress?.({ done, total: Math.max(total, done), requeued: result.requeued });
+    const last = page[page.length - 1]!;
+    cursor = { at: last.deadLetteredAt!, id: last.id };
+    if (page.length < batchSize) break;
+  }
+  return deferred > 0 ? { ...result, deferred } : result;
+}
+
+type Outcome =
+  | { kind: 'requeued'; job: DeliverJob }
+  | { kind: 'skipped'; reason: SkipReason; deliveryStatus?: string }
+  | { kind: 'not_found' };
+
+interface LockedLead {
+  id: string;
+  status: LeadStatus;
+  routing: { maxDeliveries?: unknown } | null;
+}
+
+interface LockedDelivery {
+  id: string;
+  lead_id: string;
+  partner_id: string;
+  status: string;
+  attempts: number;
+  partner_active: boolean;
+  partner_paused: boolean;
+}
+
+/** Lead statuses that are final but not sold: a requeued delivery reopens them, so the worker settles them again. */
+const REOPEN: readonly LeadStatus[] = ['dead_lettered', 'unsold', 'unmatched'];
+
+/**
+ * The one place that decides and records retries, in one transaction, under
+ * the same locks and in the same order as the worker: the leads' rows first
+ * (`FOR UPDATE`, by id), then the deliveries'. A second retry of the same
+ * delivery waits for the first and then finds it `pending`.
+ *
+ * Exclusivity holds: a delivery is requeued only while its lead has fewer
+ * accepted plus in-flight deliveries than its route's `maxDeliveries` —
+ * counting those requeued earlier in the same batch.
+ */
+async function requeue(db: Db, ids: string[], at: Date): Promise<Map<string, Outcome>> {
+  return inTransaction(db, async (tx) => {
+    const outcomes = new Map<string, Outcome>(ids.map((id) => [id, { kind: 'not_found' }]));
+    const targets = await tx.$queryRaw<{ lead_id: string }[]>`
+      SELECT DISTINCT lead_id::text FROM deliveries WHERE id = ANY(${ids}::uuid[])`;
+    if (targets.length === 0) return outcomes;
+    const leadIds = targets.map((t) => t.lead_id).sort();
+
+    const leads = await tx.$queryRaw<LockedLead[]>`
+      SELECT id::text, status::text AS status, routing FROM leads
+      WHERE id = ANY(${leadIds}::uuid[]) ORDER BY id FOR UPDATE`;
+    const deliveries = await tx.$queryRaw<LockedDelivery[]>`
+      SELECT d.id::text, d.lead_id::text, d.partner_id::text, d.status::text AS status, d.attempts,
+             p.active AS partner_active, p.paused_at IS NOT NULL AS partner_paused
+      FROM deliveries d JOIN partners p ON p.id = d.partner_id
+      WHERE d.id = ANY(${ids}::uuid[]) ORDER BY d.id FOR UPDATE OF d`;
+    const counts = await tx.$queryRaw<{ lead_id: string; accepted: number; pending: number }[]>`
+      SELECT lead_id::text,
+             count(*) FILTER (WHERE status = 'accepted')::int AS accepted,
+             count(*) FILTER (WHERE status = 'pending')::int AS pending
+      FROM deliveries
+      WHERE lead_id = ANY(${leadIds}::uuid[]) AND status IN ('accepted', 'pending')
+      GROUP BY lead_id`;
+
+    const leadById = new Map(leads.map((l) => [l.id, l]));
+    const deliveryById = new Map(deliveries.map((d) => [d.id, d]));
+    const accepted = new Map(counts.map((c) => [c.lead_id, c.accepted]));
+    const pending = new Map(counts.map((c) => [c.lead_id, c.pending]));
+
+    const requeued: LockedDelivery[] = [];
+    for (const id of ids) {
+      const d = deliveryById.get(id);
+      if (!d) continue;
+      const lead = leadById.get(d.lead_id);
+      const skip = (reason: SkipReason, deliveryStatus?: string) =>
+        outcomes.set(id, { kind: 'skipped', reason, ...(deliveryStatus ? { deliveryStatus } : {}) });
+      if (d.status !== 'dead_lettered') skip('not_dead_lettered', d.status);
+      else if (!d.partner_active) skip('partner_inactive');
+      else if (d.partner_paused) skip('partner_paused');
+      else if ((accepted.get(d.lead_id) ?? 0) >= maxDeliveries(lead)) skip('sold');
+      else if ((accepted.get(d.lead_id) ?? 0) + (pending.get(d.lead_id) ?? 0) >= maxDeliveries(lead)) skip('busy');
+      else {
+        pending.set(d.lead_id, (pending.get(d.lead_id) ?? 0) + 1);
+        requeued.push(d);
+        outcomes.set(id, { kind: 'requeued', job: { deliveryId: d.id, attempt: d.attempts + 1 } });
+      }
+    }
+    if (requeued.length === 0) return outcomes;
+
+    // A fresh round of maxAttempts: the worker counts attempts from attempts_base.
+    await tx.$executeRaw`
+      UPDATE deliveries
+      SET status = 'pending', attempts_base = attempts, retries = retries + 1,
+          next_attempt_at = ${at}, dead_lettered_at = NULL, updated_at = ${at}
+      WHERE id = ANY(${requeued.map((d) => d.id)}::uuid[])`;
+
+    const reopened = new Map<string, LockedDelivery>();
+    for (const d of requeued) {
+      const lead = leadById.get(d.lead_id);
+      if (lead && REOPEN.includes(lead.status) && !reopened.has(lead.id)) reopened.set(lead.id, d);
+    }
+    if (reopened.size > 0) {
+      await tx.$executeRaw`
+        UPDATE leads SET status = 'routing', updated_at = ${at} WHERE id = ANY(${[...reopened.keys()]}::uuid[])`;
+      await tx.leadEvent.createMany({
+        data: [...reopened].map(([leadId, d]) => ({
+          leadId,
+          status: 'routing' as const,
+          partnerId: d.partner_id,
+          detail: { reason: 'operator retried a dead letter', deliveryId: d.id },
+          at,
+        })),
+      });
+    }
+    return outcomes;
+  });
+}
+
+/** The route's `maxDeliveries` as the routing decision recorded it (1, exclusive, when unknown). */
+function maxDeliveries(lead: LockedLead | undefined): number {
+  const n = lead?.routing?.maxDeliveries;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 1 ? n : 1;
+}
+
+/** Adds the jobs (their ids make this idempotent); returns how many Redis did not take. */
+async function enqueue(deps: OperationsDeps, jobs: DeliverJob[]): Promise<number> {
+  let failed = 0;
+  for (let i = 0; i < jobs.length; i += 100) {
+    const results = await Promise.allSettled(jobs.slice(i, i + 100).map((job) => deps.queues.enqueueDelivery(job)));
+    failed += results.filter((r) => r.status === 'rejected').length;
+  }
+  return failed;
+}
+
+// ---------------------------------------------------------------------------
+// Discarding
+
+export interface DiscardResult {
+  leadId: string;
+  /** The lead's status after the discard: `routing` while the worker settles it again. */
+  leadStatus: LeadStatus;
+}
+
+/**
+ * Gives up on a dead letter: the delivery stays in the lead's history, as
+ * `rejected` with the reason "discarded by operator" (its attempts, last error
+ * and dead-letter time are kept), and leaves the dead-letter list.
+ *
+ * A lead that was `dead_lettered` because of this delivery alone is handed
+ * back to the worker (status `routing`, a `route` job), which settles it the
+ * way it settles every lead — `unsold` now, since no partner took it — and
+ * sends the source its postback. A lead with other dead letters stays
+ * `dead_lettered`; a lead still routing or delivered is left as it is.
+ */
+export async function discardDeadLetter(deps: OperationsDeps, id: string): Promise<DiscardResult> {
+  if (!UUID_RE.test(id)) throw notFound('dead letter');
+  const at = now(deps);
+  const result = await inTransaction(deps.db, async (tx) => {
+    const target = await tx.delivery.findUnique({ where: { id: id.toLowerCase() }, select: { leadId: true } });
+    if (!target) throw notFound('dead letter');
+    const [lead] = await tx.$queryRaw<{ status: LeadStatus }[]>`
+      SELECT status::text AS status FROM leads WHERE id = ${target.leadId}::uuid FOR UPDATE`;
+    const [delivery] = await tx.$queryRaw<{ id: string; status: string; partner_id: string }[]>`
+      SELECT id::text, status::text AS status, partner_id::text FROM deliveries
+      WHERE id = ${id.toLowerCase()}::uuid FOR UPDATE`;
+    if (!lead || !delivery) throw notFound('dead letter');
+    if (delivery.status !== 'dead_lettered') {
+      throw conflict(`not discarded: ${SKIP_REASONS.not_dead_lettered}`, {
+        reason: 'not_dead_lettered',
+        deliveryStatus: delivery.status,
+      });
+    }
+    await tx.delivery.update({
+      where: { id: delivery.id },
+      data: { status: 'rejected', reason: DISCARD_REASON, nextAttemptAt: null },
+    });
+    const others = await tx.delivery.count({ where: { leadId: target.leadId, status: 'dead_lettered' } });
+    if (lead.status !== 'dead_lettered' || others > 0) return { leadId: target.leadId, leadStatus: lead.status };
+    await tx.lead.update({ where: { id: target.leadId }, data: { status: 'routing' } });
+    await tx.leadEvent.create({
+      data: {
+        leadId: target.leadId,
+        status: 'routing',
+        partnerId: delivery.partner_id,
+        detail: { reason: 'operator discarded a dead letter', deliveryId: delivery.id },
+        at,
+      },
+    });
+    return { leadId: target.leadId, leadStatus: 'routing' as const, settle: true };
+  });
+  if ('settle' in result) {
+    // If Redis cannot take it now, the sweeper finds the routing lead with nothing pending (60 s).
+    await deps.queues.enqueueRoute([result.leadId]).catch(() => undefined);
+  }
+  return { leadId: result.leadId, leadStatus: result.leadStatus };
+}
+
+function emptySkips(): Record<SkipReason, number> {
+  return { not_dead_lettered: 0, sold: 0, busy: 0, partner_paused: 0, partner_inactive: 0 };
+}
+
+function now(deps: { now?: () => Date }): Date {
+  return deps.now ? deps.now() : new Date();
+}

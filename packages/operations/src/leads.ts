@@ -1,0 +1,245 @@
+import { notFound } from '@leadrouter/core';
+import { Prisma, type Db } from '@leadrouter/db';
+import { encodeCursor, UUID_RE, type Cursor, type Page } from './cursor.js';
+import { ParamReader, type RawParams } from './params.js';
+import { findPartner, findSource, type Named } from './refs.js';
+import type { LeadStatus } from './transaction.js';
+
+export const LEAD_STATUSES: readonly LeadStatus[] = [
+  'queued',
+  'routing',
+  'delivered',
+  'unsold',
+  'unmatched',
+  'dead_lettered',
+];
+
+export interface LeadSearch {
+  statuses?: LeadStatus[];
+  /** The posting source (affiliate). */
+  source?: Named;
+  /** Leads offered to this partner (a delivery of any outcome). */
+  partner?: Named;
+  /** createdAt >= since */
+  since?: Date;
+  /** createdAt < until */
+  until?: Date;
+  limit: number;
+  cursor?: Cursor;
+}
+
+/**
+ * One line of a lead search: enough to pick a lead out, no personal data
+ * (the lead itself is one `GET /v1/leads/:id` or `leadrouter leads show` away).
+ */
+export interface LeadListItem {
+  id: string;
+  status: LeadStatus;
+  sourceId: string;
+  sourceName: string | null;
+  geo: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** `status` (comma-separated), `source`, `partner` (id or name), `since`, `until`, `limit`, `cursor`: every problem in one 422. */
+export async function parseLeadSearch(db: Db, raw: RawParams): Promise<LeadSearch> {
+  const r = new ParamReader(raw, ['status', 'source', 'partner', 'since', 'until', 'limit', 'cursor']);
+  const statuses = r.enumList('status', LEAD_STATUSES);
+  const sourceRef = r.string('source');
+  const partnerRef = r.string('partner');
+  const since = r.dateTime('since');
+  const until = r.dateTime('until');
+  const limit = r.limit();
+  const cursor = r.cursor();
+  if (since && until && since >= until) r.errors.push({ field: 'until', message: 'must be later than since' });
+  const [source, partner] = await Promise.all([
+    sourceRef === undefined ? undefined : findSource(db, sourceRef),
+    partnerRef === undefined ? undefined : findPartner(db, partnerRef),
+  ]);
+  if (sourceRef !== undefined && !source) r.errors.push({ field: 'source', message: 'no source has this id or name' });
+  if (partnerRef !== undefined && !partner)
+    r.errors.push({ field: 'partner', message: 'no partner has this id or name' });
+  r.check();
+  return {
+    limit,
+    ...(statuses ? { statuses } : {}),
+    ...(source ? { source } : {}),
+    ...(partner ? { partner } : {}),
+    ...(since ? { since } : {}),
+    ...(until ? { until } : {}),
+    ...(cursor ? { cursor } : {}),
+  };
+}
+
+/**
+ * The search as one SQL statement, newest first by (created_at, id), written
+ * so each filter can use its index: leads(status, created_at),
+ * leads(source_id, created_at), leads(created_at) and, for a partner,
+ * deliveries(partner_id, created_at) — a delivery is never older than its
+ * lead, so `since` bounds the deliveries scanned too.
+ */
+export function leadSearchSql(q: LeadSearch): Prisma.Sql {
+  const where: Prisma.Sql[] = [];
+  const statuses = q.statuses ?? [];
+  if (statuses.length === 1) where.push(Prisma.sql`l.status = ${statuses[0]}::"LeadStatus"`);
+  else if (statuses.length > 1) where.push(Prisma.sql`l.status = ANY(${statuses}::"LeadStatus"[])`);
+  if (q.source) where.push(Prisma.sql`l.source_id = ${q.source.id}::uuid`);
+  if (q.since) where.push(Prisma.sql`l.created_at >= ${q.since}::timestamptz`);
+  if (q.until) where.push(Prisma.sql`l.created_at < ${q.until}::timestamptz`);
+  if (q.partner) {
+    where.push(
+      Prisma.sql`l.id IN (SELECT d.lead_id FROM deliveries d WHERE d.partner_id = ${q.partner.id}::uuid${
+        q.since ? Prisma.sql` AND d.created_at >= ${q.since}::timestamptz` : Prisma.empty
+      })`,
+    );
+  }
+  if (q.cursor) {
+    // The `<=` bound lets an index scan start at the cursor; the OR breaks ties on id.
+    where.push(
+      Prisma.sql`l.created_at <= ${q.cursor.at}::timestamptz AND (l.created_at < ${q.cursor.at}::timestamptz OR l.id < ${q.cursor.id}::uuid)`,
+    );
+  }
+  return Prisma.sql`
+    SELECT l.id::text, l.status::text AS status, l.source_id::text, l.geo, l.created_at, l.updated_at
+    FROM leads l
+    ${where.length > 0 ? Prisma.sql`WHERE ${Prisma.join(where, ' AND ')}` : Prisma.empty}
+    ORDER BY l.created_at DESC, l.id DESC
+    LIMIT ${q.limit + 1}`;
+}
+
+export async function searchLeads(db: Db, q: LeadSearch): Promise<Page<LeadListItem>> {
+  const rows = await db.$queryRaw<
+    {
+      id: string;
+      status: LeadStatus;
+      source_id: string;
+      geo: string | null;
+      created_at: Date;
+      updated_at: Date;
+    }[]
+  >(leadSearchSql(q));
+  const more = rows.length > q.limit;
+  const items = more ? rows.slice(0, q.limit) : rows;
+  const sourceIds = [...new Set(items.map((r) => r.source_id))];
+  const sources = await db.source.findMany({ where: { id: { in: sourceIds } }, select: { id: true, name: true } });
+  const names = new Map(sources.map((s) => [s.id, s.name]));
+  const last = items[items.length - 1];
+  return {
+    items: items.map((r) => ({
+      id: r.id,
+      status: r.status,
+      sourceId: r.source_id,
+      sourceName: names.get(r.source_id) ?? null,
+      geo: r.geo,
+      createdAt: r.created_at.toISOString(),
+      updatedAt: r.updated_at.toISOString(),
+    })),
+    nextCursor: more && last ? encodeCursor({ at: last.created_at, id: last.id }) : null,
+  };
+}
+
+/** A lead as an operator sees it: everything, including its personal data and every delivery attempt. */
+export interface LeadDetail {
+  id: string;
+  status: LeadStatus;
+  createdAt: string;
+  updatedAt: string;
+  source: Named;
+  lead: {
+    name: string;
+    phone: string;
+    email: string | null;
+    geo: string | null;
+    source: string | null;
+    fields: unknown;
+    consent: unknown;
+  };
+  /** The routing decision (route, maxDeliveries, candidates, skipped partners), as the worker recorded it. */
+  routing: unknown;
+  events: { at: string; status: LeadStatus; partner?: string; detail?: unknown }[];
+  deliveries: {
+    id: string;
+    partner: string;
+    partnerId: string;
+    status: string;
+    attempts: number;
+    retries: number;
+    lastError: string | null;
+    reason: string | null;
+    price: number | null;
+    deadLetteredAt: string | null;
+    createdAt: string;
+    attemptLog: {
+      attempt: number;
+      outcome: string;
+      httpStatus: number | null;
+      durationMs: number;
+      error: string | null;
+      at: string;
+    }[];
+  }[];
+}
+
+export async function leadDetail(db: Db, id: string): Promise<LeadDetail> {
+  if (!UUID_RE.test(id)) throw notFound('lead');
+  const lead = await db.lead.findUnique({
+    where: { id: id.toLowerCase() },
+    include: {
+      source: { select: { id: true, name: true } },
+      events: { orderBy: { id: 'asc' } },
+      deliveries: {
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        include: { partner: { select: { name: true } }, attemptLog: { orderBy: { attempt: 'asc' } } },
+      },
+    },
+  });
+  if (!lead) throw notFound('lead');
+  const partnerIds = [...new Set(lead.events.flatMap((e) => (e.partnerId ? [e.partnerId] : [])))];
+  const partners = await db.partner.findMany({ where: { id: { in: partnerIds } }, select: { id: true, name: true } });
+  const partnerNames = new Map(partners.map((p) => [p.id, p.name]));
+  return {
+    id: lead.id,
+    status: lead.status,
+    createdAt: lead.createdAt.toISOString(),
+    updatedAt: lead.updatedAt.toISOString(),
+    source: lead.source,
+    lead: {
+      name: lead.name,
+      phone: lead.phone,
+      email: lead.email,
+      geo: lead.geo,
+      source: lead.subSource,
+      fields: lead.fields,
+      consent: lead.consent,
+    },
+    routing: lead.routing,
+    events: lead.events.map((e) => ({
+      at: e.at.toISOString(),
+      status: e.status,
+      ...(e.partnerId ? { partner: partnerNames.get(e.partnerId) ?? e.partnerId } : {}),
+      ...(e.detail !== null ? { detail: e.detail } : {}),
+    })),
+    deliveries: lead.deliveries.map((d) => ({
+      id: d.id,
+      partner: d.partner.name,
+      partnerId: d.partnerId,
+      status: d.status,
+      attempts: d.attempts,
+      retries: d.retries,
+      lastError: d.lastError,
+      reason: d.reason,
+      price: d.price === null ? null : Number(d.price),
+      deadLetteredAt: d.deadLetteredAt?.toISOString() ?? null,
+      createdAt: d.createdAt.toISOString(),
+      attemptLog: d.attemptLog.map((a) => ({
+        attempt: a.attempt,
+        outcome: a.outcome,
+        httpStatus: a.httpStatus,
+        durationMs: a.durationMs,
+        error: a.error,
+        at: a.at.toISOString(),
+      })),
+    })),
+  };
+}

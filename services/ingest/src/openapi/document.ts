@@ -1,0 +1,900 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { IDEMPOTENCY_WINDOW_HOURS, MAX_IDEMPOTENCY_KEY } from '../leads/accept.js';
+import { MAX_BATCH } from '../leads/router.js';
+import { componentSchemas, ref, type JsonSchema } from './schemas.js';
+import { DOCS_ASSETS } from './assets.js';
+
+/**
+ * The OpenAPI 3.1 document of the ingest service, built in code from the
+ * JSON Schemas that validate its requests (./schemas.ts). It describes every
+ * route the app serves; test/e2e/openapi.test.ts checks that against the
+ * Express router, lints the document with Redocly and validates real answers
+ * against it.
+ */
+export type OpenApiDocument = JsonSchema & { openapi: '3.1.0'; paths: Record<string, PathItem> };
+export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+export type PathItem = { parameters?: JsonSchema[] } & { [M in (typeof HTTP_METHODS)[number]]?: Operation };
+export type Operation = JsonSchema & { responses: Record<string, JsonSchema> };
+
+const json = (schema: JsonSchema, extra: JsonSchema = {}) => ({
+  content: { 'application/json': { schema, ...extra } },
+});
+const responseRef = (name: string): JsonSchema => ({ $ref: `#/components/responses/${name}` });
+const param = (name: string): JsonSchema => ({ $ref: `#/components/parameters/${name}` });
+const retryAfter = { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } };
+
+const SOURCE_KEY = [{ sourceBearer: [] }, { sourceApiKey: [] }];
+const ADMIN = [{ adminBearer: [] }];
+const PUBLIC: never[] = [];
+const uuidSchema = { type: 'string', format: 'uuid' } as const;
+
+/** The SPEC's example lead. */
+export const EXAMPLE_LEAD = {
+  name: 'John',
+  phone: '+1 415 555 0100',
+  email: 'john@example.com',
+  geo: 'US',
+  source: 'Facebook',
+  fields: { zip: '94107', age: 42 },
+};
+const EXAMPLE_ID = '3f1c2a9e-5b7d-4c1e-9a8f-2d6b4e0c7a11';
+const EXAMPLE_PARTNER_ID = '9b2e4f7a-1c3d-4e5f-8a9b-0c1d2e3f4a5b';
+const EXAMPLE_SOURCE_ID = '5d6e7f80-91a2-4b3c-8d4e-5f60718293a4';
+const AT = '2026-01-31T12:00:00.000Z';
+
+/** Answers every operation can give: the database is away (503), or a bug (500). */
+const SERVER_ERRORS = { '500': responseRef('InternalError'), '503': responseRef('Unavailable') };
+/** Answers of every operation that reads a JSON body (http/body.ts). */
+const BODY_ERRORS = {
+  '400': responseRef('Malformed'),
+  '413': responseRef('TooLarge'),
+  '415': responseRef('UnsupportedMediaType'),
+  '422': responseRef('Invalid'),
+};
+
+/** An admin operation: admin token, 401, and the server errors. */
+function adminOp(op: Operation): Operation {
+  return {
+    security: ADMIN,
+    ...op,
+    responses: { ...op.responses, '401': responseRef('Unauthorized'), ...SERVER_ERRORS },
+  };
+}
+
+/** The admin CRUD of one resource (sources, partners, routes). */
+function crud(opts: {
+  tag: string;
+  one: string;
+  many: string;
+  schema: string;
+  createSchema: string;
+  updateSchema: string;
+  createExample: JsonSchema;
+  createDescription: string;
+  deleteDescription: string;
+  /** Deleting one with history deactivates it instead (a race with new history is a 409). */
+  keepsHistory?: boolean;
+  created?: string;
+}): Record<string, PathItem> {
+  const { tag, one, many, schema } = opts;
+  const Name = one[0]!.toUpperCase() + one.slice(1);
+  const Names = many[0]!.toUpperCase() + many.slice(1);
+  const id = { parameters: [param(`${Name}Id`)] };
+  return {
+    [`/v1/admin/${many}`]: {
+      get: adminOp({
+        tags: [tag],
+        operationId: `list${Names}`,
+        summary: `List ${many}`,
+        description: `Pages of ${many} in id order: pass the answer's \`nextCursor\` as \`cursor\` for the next page.`,
+        parameters: [param('Limit'), param('Cursor')],
+        responses: {
+          '200': { description: `A page of ${many}.`, ...json(ref(`${Name}Page`)) },
+          '422': responseRef('Invalid'),
+        },
+      }),
+      post: adminOp({
+        tags: [tag],
+        operationId: `create${Name}`,
+        summary: `Create a ${one}`,
+        description: opts.createDescription,
+        requestBody: { required: true, ...json(ref(opts.createSchema), { example: opts.createExample }) },
+        responses: {
+          '201': { description: `The new ${one}.`, ...json(ref(opts.created ?? schema)) },
+          ...BODY_ERRORS,
+          '409': responseRef('NameTaken'),
+        },
+      }),
+    },
+    [`/v1/admin/${many}/{id}`]: {
+      ...id,
+      get: adminOp({
+        tags: [tag],
+        operationId: `get${Name}`,
+        summary: `Get a ${one}`,
+        responses: {
+          '200': { description: `The ${one}.`, ...json(ref(schema)) },
+          '404': responseRef('NotFound'),
+        },
+      }),
+      patch: adminOp({
+        tags: [tag],
+        operationId: `update${Name}`,
+        summary: `Update a ${one}`,
+        description: `Changes the properties given (at least one); the others keep their values. Takes effect for the next lead.`,
+        requestBody: { required: true, ...json(ref(opts.updateSchema)) },
+        responses: {
+          '200': { description: `The updated ${one}.`, ...json(ref(schema)) },
+          ...BODY_ERRORS,
+          '404': responseRef('NotFound'),
+          '409': responseRef('NameTaken'),
+        },
+      }),
+      delete: adminOp({
+        tags: [tag],
+        operationId: `delete${Name}`,
+        summary: `Delete a ${one}`,
+        description: opts.deleteDescription,
+        responses: {
+          '204': { description: opts.keepsHistory ? 'Deleted, or deactivated (see above).' : 'Deleted.' },
+          '404': responseRef('NotFound'),
+          ...(opts.keepsHistory
+            ? {
+                '409': {
+                  description: `The ${one} gained history while being deleted; deactivate it instead.`,
+                  ...json(ref('Error')),
+                },
+              }
+            : {}),
+        },
+      }),
+    },
+  };
+}
+
+function leadPaths(): Record<string, PathItem> {
+  return {
+    '/v1/leads': {
+      post: {
+        tags: ['Leads'],
+        operationId: 'createLead',
+        summary: 'Post a lead',
+        description: [
+          'Validates the lead and records it durably in PostgreSQL before answering `202`: an accepted lead is routed even if Redis, the worker or a partner is down at that moment.',
+          '',
+          'Unknown top-level properties are rejected. The phone is stored in E.164, with `geo` as the default region.',
+          'A `422` lists every problem, not only the first.',
+          '',
+          `Send an \`Idempotency-Key\` to retry safely: the same key from the same source within ${IDEMPOTENCY_WINDOW_HOURS} h answers the first lead's \`202\` again, with no second lead; the same key with a different lead is a \`422\`.`,
+        ].join('\n'),
+        security: SOURCE_KEY,
+        parameters: [param('IdempotencyKey')],
+        requestBody: { required: true, ...json(ref('Lead'), { example: EXAMPLE_LEAD }) },
+        responses: {
+          '202': {
+            description: 'Accepted: stored, and queued for routing.',
+            ...json(ref('LeadAccepted'), { example: { status: 'accepted', id: EXAMPLE_ID } }),
+          },
+          '400': responseRef('Malformed'),
+          '401': responseRef('Unauthorized'),
+          '409': {
+            description:
+              'A duplicate: the same phone or email reached leadrouter (from any source) within this source’s `duplicateWindowHours` (0, the default, turns the check off). Nothing was stored.',
+            ...json(ref('LeadDuplicate'), { example: { status: 'duplicate', id: EXAMPLE_ID } }),
+          },
+          '413': responseRef('TooLarge'),
+          '415': responseRef('UnsupportedMediaType'),
+          '422': {
+            description: 'The lead (or its `Idempotency-Key`) is invalid; `errors` lists every problem.',
+            ...json(ref('Error'), {
+              example: {
+                status: 'rejected',
+                message: 'the request is invalid',
+                errors: [
+                  { field: '/phone', message: 'is not a valid phone number for US' },
+                  { field: '/email', message: 'must match format "email"' },
+                ],
+              },
+            }),
+          },
+          '429': responseRef('RateLimited'),
+          '500': responseRef('InternalError'),
+          '503': {
+            description:
+              'The lead could not be recorded durably right now (PostgreSQL is unreachable); it was not accepted. Retry after `Retry-After` seconds, with the same `Idempotency-Key`.',
+            headers: retryAfter,
+            ...json(ref('Error')),
+          },
+        },
+      },
+    },
+    '/v1/leads/batch': {
+      post: {
+        tags: ['Leads'],
+        operationId: 'createLeadBatch',
+        summary: 'Post up to 500 leads at once',
+        description: [
+          `Up to ${MAX_BATCH} leads (body at most 8 MB). Each lead is validated and recorded on its own, exactly as by \`POST /v1/leads\`, and gets a result in \`results\`, in request order: \`accepted\`, \`duplicate\`, \`rejected\` (with its \`errors\`) or \`error\` (could not be recorded right now: send that lead again).`,
+          '',
+          `An \`Idempotency-Key\` (at most ${MAX_IDEMPOTENCY_KEY - 4} characters here) applies to each lead as \`<key>#<index>\` (\`#0\` for the first), so a retried batch replays each lead's answer.`,
+          '',
+          'The whole batch counts against the source’s rate limit (one per lead) before any lead is recorded.',
+        ].join('\n'),
+        security: SOURCE_KEY,
+        parameters: [param('BatchIdempotencyKey')],
+        requestBody: {
+          required: true,
+          ...json(ref('LeadBatch'), { example: { leads: [EXAMPLE_LEAD, { name: 'Jane', phone: 'not a number' }] } }),
+        },
+        responses: {
+          '207': {
+            description: 'One result per lead, in request order.',
+            ...json(ref('BatchResults'), {
+              example: {
+                results: [
+                  { status: 'accepted', id: EXAMPLE_ID },
+                  {
+                    status: 'rejected',
+                    errors: [
+                      {
+                        field: '/phone',
+                        message:
+                          'is not a valid phone number (use international format, e.g. +14155550100, or set geo)',
+                      },
+                    ],
+                  },
+                ],
+              },
+            }),
+          },
+          '400': responseRef('Malformed'),
+          '401': responseRef('Unauthorized'),
+          '413': responseRef('TooLarge'),
+          '415': responseRef('UnsupportedMediaType'),
+          '422': {
+            description: `The body is not \`{"leads": [...]}\` with 1–${MAX_BATCH} leads, or the \`Idempotency-Key\` is too long. Nothing was recorded.`,
+            ...json(ref('Error')),
+          },
+          '429': responseRef('RateLimited'),
+          ...SERVER_ERRORS,
+        },
+      },
+    },
+    '/v1/leads/{id}': {
+      get: {
+        tags: ['Leads'],
+        operationId: 'getLead',
+        summary: 'Get a lead, its status and history',
+        description:
+          'With the owning source’s key (phone and email partly masked) or the admin token (unmasked). Another source’s lead is a `404`, as is an id that is not a UUID.',
+        security: [...SOURCE_KEY, ...ADMIN],
+        parameters: [
+          {
+            name: 'id',
+            in: 'path',
+            required: true,
+            description: 'the lead id from the `202`',
+            schema: { ...uuidSchema },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The lead.',
+            ...json(ref('LeadView'), {
+              example: {
+                id: EXAMPLE_ID,
+                status: 'delivered',
+                createdAt: AT,
+                sourceId: EXAMPLE_SOURCE_ID,
+                lead: {
+                  name: 'John',
+                  phone: '+1415*****00',
+                  email: 'j***@example.com',
+                  geo: 'US',
+                  source: 'Facebook',
+                  fields: { zip: '94107', age: 42 },
+                },
+                events: [
+                  { at: AT, status: 'queued' },
+                  { at: '2026-01-31T12:00:00.120Z', status: 'routing' },
+                  { at: '2026-01-31T12:00:00.170Z', status: 'delivered', partner: 'acme' },
+                ],
+                routing: {
+                  route: 'US leads',
+                  strategy: 'priority',
+                  partners: [{ partner: 'acme', decision: 'accepted', at: '2026-01-31T12:00:00.170Z' }],
+                },
+                deliveries: [
+                  {
+                    partner: 'acme',
+                    attempt: 1,
+                    outcome: 'accepted',
+                    httpStatus: 200,
+                    durationMs: 41,
+                    error: null,
+                    at: '2026-01-31T12:00:00.165Z',
+                  },
+                ],
+              },
+            }),
+          },
+          '401': responseRef('Unauthorized'),
+          '404': responseRef('NotFound'),
+          ...SERVER_ERRORS,
+        },
+      },
+    },
+  };
+}
+
+function adminPaths(): Record<string, PathItem> {
+  const sources = crud({
+    tag: 'Sources',
+    one: 'source',
+    many: 'sources',
+    schema: 'Source',
+    createSchema: 'SourceCreate',
+    updateSchema: 'SourceUpdate',
+    created: 'SourceCreated',
+    keepsHistory: true,
+    createExample: {
+      name: 'Acme Affiliates',
+      postbackUrl: 'https://acme.example/postback',
+      rateLimitPerMinute: 600,
+      duplicateWindowHours: 24,
+    },
+    createDescription:
+      'An affiliate that posts leads. The answer carries its `apiKey` and `postbackSecret`: they are shown only this once (the key is stored as a hash).',
+    deleteDescription:
+      'A source without leads is removed; a source with leads is deactivated instead (its key stops working, its leads keep their history).',
+  });
+  const partners = crud({
+    tag: 'Partners',
+    one: 'partner',
+    many: 'partners',
+    schema: 'Partner',
+    createSchema: 'PartnerCreate',
+    updateSchema: 'PartnerUpdate',
+    keepsHistory: true,
+    createExample: {
+      name: 'acme',
+      url: 'https://buyer.example/leads',
+      fieldMap: { first_name: 'name', phone_number: 'phone', zip: 'fields.zip' },
+      caps: { daily: 500 },
+      schedule: { timezone: 'America/New_York', days: { mon: ['09:00-17:00'], tue: ['09:00-17:00'] } },
+      filters: { geo: ['US'] },
+      price: 12.5,
+    },
+    createDescription:
+      'A buyer: an HTTP API that receives leads. Its `secret`, when given, signs deliveries (Standard Webhooks) and is never shown again.',
+    deleteDescription:
+      'A partner without deliveries is removed (and leaves the routes that named it); a partner with deliveries is deactivated instead, keeping its history.',
+  });
+  const routes = crud({
+    tag: 'Routes',
+    one: 'route',
+    many: 'routes',
+    schema: 'Route',
+    createSchema: 'RouteCreate',
+    updateSchema: 'RouteUpdate',
+    createExample: {
+      name: 'US leads',
+      priority: 10,
+      filters: { geo: ['US'], fields: [{ field: 'fields.age', op: 'gte', value: 18 }] },
+      partners: [{ partnerId: EXAMPLE_PARTNER_ID }],
+      strategy: 'priority',
+      maxDeliveries: 1,
+    },
+    createDescription:
+      'A routing rule. The active route with the highest `priority` whose filters match a lead decides its candidate partners; `strategy` orders them and `maxDeliveries` says how many may buy it. Every `partnerId` must exist (`422` otherwise). Defaults: `priority` 0, `strategy` `priority`, `maxDeliveries` 1.',
+    deleteDescription: 'Removes the route; leads already routed keep their history.',
+  });
+  return {
+    ...sources,
+    '/v1/admin/sources/{id}/rotate-key': {
+      parameters: [param('SourceId')],
+      post: adminOp({
+        tags: ['Sources'],
+        operationId: 'rotateSourceKey',
+        summary: 'Issue a new API key',
+        description: 'The previous key stops working at once. The new key is shown only in this answer.',
+        responses: {
+          '200': { description: 'The source, with its new key.', ...json(ref('SourceKeyRotated')) },
+          '404': responseRef('NotFound'),
+        },
+      }),
+    },
+    ...partners,
+    '/v1/admin/partners/{id}/resume': {
+      parameters: [param('PartnerId')],
+      post: adminOp({
+        tags: ['Partners'],
+        operationId: 'resumePartner',
+        summary: 'Resume a paused partner',
+        description:
+          'Clears a pause (by the circuit breaker after `pauseAfterFailures` consecutive failed attempts, or by a 410 Gone) and its failure count; new leads go to the partner again and the retries that waited while it was paused are requeued at once.',
+        responses: {
+          '200': { description: 'The partner, with `requeued`.', ...json(ref('PartnerResumed')) },
+          '404': responseRef('NotFound'),
+        },
+      }),
+    },
+    '/v1/admin/partners/{id}/test': {
+      parameters: [param('PartnerId')],
+      post: adminOp({
+        tags: ['Partners'],
+        operationId: 'testPartner',
+        summary: 'Send a test lead to a partner',
+        description:
+          'Sends one lead to the partner exactly as a delivery would be sent (field map, headers, signing, timeout), plus `X-Leadrouter-Test: true`, and reports what happened. Nothing is recorded: no lead, no delivery, no cap slot. Without a body (or without `lead`), a built-in test lead is sent. Header values that look like credentials are hidden in the report.',
+        requestBody: {
+          required: false,
+          ...json(ref('PartnerTestRequest'), { example: { lead: EXAMPLE_LEAD } }),
+        },
+        responses: {
+          '200': {
+            description: 'What the partner answered, and what a delivery would make of it.',
+            ...json(ref('PartnerTestReport')),
+          },
+          ...BODY_ERRORS,
+          '404': responseRef('NotFound'),
+        },
+      }),
+    },
+    ...routes,
+    '/v1/admin/stats': {
+      get: adminOp({
+        tags: ['Operations'],
+        operationId: 'getStats',
+        summary: 'Counts of leads and rejections',
+        description:
+          'Leads received since a time, by current status and by source, and the answers that did not accept a lead, by reason and by source — to see why a source’s leads fail.',
+        parameters: [
+          {
+            name: 'since',
+            in: 'query',
+            description: 'ISO 8601 date-time; default: 24 hours ago',
+            schema: { type: 'string', format: 'date-time' },
+            example: AT,
+          },
+        ],
+        responses: {
+          '200': { description: 'The counts.', ...json(ref('Stats')) },
+          '422': responseRef('Invalid'),
+        },
+      }),
+    },
+  };
+}
+
+const deadLetterId = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  description: 'the dead letter’s (delivery’s) id; anything that is not a UUID is a `404`',
+  schema: { ...uuidSchema },
+};
+const deadLetterConflict = (what: string): JsonSchema => ({
+  description: `Not ${what}: \`reason\` says why (it is no dead letter any more, or retrying could sell its lead twice, or its partner is paused or inactive).`,
+  ...json(ref('DeadLetterConflict')),
+});
+const partnerRef = (description: string): JsonSchema => ({
+  name: 'partner',
+  in: 'query',
+  description,
+  schema: { type: 'string', minLength: 1, maxLength: 200 },
+});
+
+/** Dead letters and the lead search (SPEC "Operations"; the logic is @leadrouter/operations, shared with the CLI). */
+function deadLetterAndSearchPaths(): Record<string, PathItem> {
+  const unknownParams = 'Unknown query parameters are a `422` too (a misspelt filter would silently widen the list).';
+  return {
+    '/v1/admin/dead-letters': {
+      get: adminOp({
+        tags: ['Dead letters'],
+        operationId: 'listDeadLetters',
+        summary: 'List dead letters',
+        description: `Deliveries that exhausted their attempts, oldest first (by when they were dead-lettered). ${unknownParams}`,
+        parameters: [partnerRef('only this partner’s (an id or a name)'), param('Limit'), param('PageCursor')],
+        responses: {
+          '200': { description: 'A page of dead letters.', ...json(ref('DeadLetterPage')) },
+          '422': responseRef('Invalid'),
+        },
+      }),
+    },
+    '/v1/admin/dead-letters/retry': {
+      post: adminOp({
+        tags: ['Dead letters'],
+        operationId: 'retryDeadLetters',
+        summary: 'Retry many dead letters',
+        description:
+          'Requeues every dead letter of one partner (`{"partner": "<id or name>"}`), or every dead letter (`{"all": true}`), that existed when the call started, each with a fresh `maxAttempts`. A dead letter is left as it is (and counted in `skipped`) when retrying could sell its lead twice, or its partner is paused or inactive.',
+        requestBody: { required: true, ...json(ref('DeadLetterSelection'), { example: { partner: 'acme' } }) },
+        responses: {
+          '200': {
+            description: 'How many were requeued, and how many skipped and why.',
+            ...json(ref('BulkRetryResult')),
+          },
+          ...BODY_ERRORS,
+        },
+      }),
+    },
+    '/v1/admin/dead-letters/{id}/retry': {
+      parameters: [deadLetterId],
+      post: adminOp({
+        tags: ['Dead letters'],
+        operationId: 'retryDeadLetter',
+        summary: 'Retry a dead letter',
+        description:
+          'Requeues the delivery with a fresh `maxAttempts`; a lead that had settled goes back to `routing`. Refused (`409`) when the lead has since been sold to as many partners as its route allows.',
+        responses: {
+          '200': { description: 'Requeued.', ...json(ref('RetryResult')) },
+          '404': responseRef('NotFound'),
+          '409': deadLetterConflict('retried'),
+        },
+      }),
+    },
+    '/v1/admin/dead-letters/{id}': {
+      parameters: [deadLetterId],
+      delete: adminOp({
+        tags: ['Dead letters'],
+        operationId: 'discardDeadLetter',
+        summary: 'Discard a dead letter',
+        description:
+          'Gives up on the delivery: it stays in the lead’s history as `rejected` ("discarded by operator") and leaves the dead letters. A lead that was `dead_lettered` only because of it becomes `unsold` (or `delivered`, if another partner bought it).',
+        responses: {
+          '204': { description: 'Discarded.' },
+          '404': responseRef('NotFound'),
+          '409': deadLetterConflict('discarded'),
+        },
+      }),
+    },
+    '/v1/admin/leads': {
+      get: adminOp({
+        tags: ['Operations'],
+        operationId: 'searchLeads',
+        summary: 'Search leads',
+        description: `Leads, newest first, without personal data (get one by its id for the rest). All given filters must match. ${unknownParams}`,
+        parameters: [
+          {
+            name: 'status',
+            in: 'query',
+            description: 'one or more lead statuses, comma-separated',
+            schema: { type: 'string', maxLength: 500 },
+            example: 'unsold,dead_lettered',
+          },
+          {
+            name: 'source',
+            in: 'query',
+            description: 'the posting source: an id or a name',
+            schema: { type: 'string', minLength: 1, maxLength: 200 },
+          },
+          partnerRef('leads offered to this partner (an id or a name), whatever the outcome'),
+          {
+            name: 'since',
+            in: 'query',
+            description: 'created at or after: ISO 8601 date-time with a zone',
+            schema: { type: 'string', format: 'date-time' },
+            example: AT,
+          },
+          {
+            name: 'until',
+            in: 'query',
+            description: 'created before: ISO 8601 date-time with a zone, later than `since`',
+            schema: { type: 'string', format: 'date-time' },
+          },
+          param('Limit'),
+          param('PageCursor'),
+        ],
+        responses: {
+          '200': { description: 'A page of leads.', ...json(ref('LeadSearchPage')) },
+          '422': responseRef('Invalid'),
+        },
+      }),
+    },
+  };
+}
+
+function operationsPaths(): Record<string, PathItem> {
+  return {
+    '/healthz': {
+      get: {
+        tags: ['Operations'],
+        operationId: 'getHealth',
+        summary: 'Liveness',
+        description: 'The process is alive. Checks nothing else.',
+        security: PUBLIC,
+        responses: { '200': { description: 'Alive.', ...json(ref('Health')) } },
+      },
+    },
+    '/readyz': {
+      get: {
+        tags: ['Operations'],
+        operationId: 'getReadiness',
+        summary: 'Readiness',
+        description: 'Redis and PostgreSQL both answer (each within 1 s).',
+        security: PUBLIC,
+        responses: {
+          '200': { description: 'Ready.', ...json(ref('Readiness')) },
+          '503': {
+            description: 'Redis or PostgreSQL does not answer; `checks` says which.',
+            ...json(ref('Readiness')),
+          },
+        },
+      },
+    },
+    '/admin/queues': {
+      get: {
+        tags: ['Operations'],
+        operationId: 'getQueuesBoard',
+        summary: 'Queues dashboard (Bull Board)',
+        description:
+          'Bull Board over every queue, for a browser: answered `401` with `WWW-Authenticate: Basic`, a browser asks for credentials — any user name, the admin token as the password. Read-only except for retrying failed jobs. The board’s own pages and API below this path are its internals, not part of this API.',
+        security: [...ADMIN, { adminBasic: [] }],
+        responses: {
+          '200': { description: 'The dashboard.', content: { 'text/html': { schema: { type: 'string' } } } },
+          '401': {
+            description: 'No admin token.',
+            headers: {
+              'WWW-Authenticate': {
+                description: 'asks a browser for credentials',
+                required: true,
+                schema: { type: 'string' },
+              },
+            },
+            ...json(ref('Error')),
+          },
+          ...SERVER_ERRORS,
+        },
+      },
+    },
+    '/openapi.json': {
+      get: {
+        tags: ['Documentation'],
+        operationId: 'getOpenApiDocument',
+        summary: 'This OpenAPI document',
+        security: PUBLIC,
+        responses: {
+          '200': {
+            description: 'The OpenAPI 3.1 document.',
+            ...json({
+              type: 'object',
+              required: ['openapi', 'info', 'paths'],
+              properties: { openapi: { const: '3.1.0' }, info: { type: 'object' }, paths: { type: 'object' } },
+            }),
+          },
+        },
+      },
+    },
+    '/docs': {
+      get: {
+        tags: ['Documentation'],
+        operationId: 'getApiReference',
+        summary: 'The API reference page',
+        description:
+          'This document rendered by Swagger UI, served entirely by this service (no third-party scripts or fonts).',
+        security: PUBLIC,
+        responses: {
+          '200': { description: 'An HTML page.', content: { 'text/html': { schema: { type: 'string' } } } },
+        },
+      },
+    },
+    '/docs/assets/{file}': {
+      get: {
+        tags: ['Documentation'],
+        operationId: 'getApiReferenceAsset',
+        summary: 'A script, style sheet or icon of the reference page',
+        security: PUBLIC,
+        parameters: [{ name: 'file', in: 'path', required: true, schema: { enum: Object.keys(DOCS_ASSETS) } }],
+        responses: {
+          '200': {
+            description: 'The file.',
+            content: Object.fromEntries(
+              [...new Set(Object.values(DOCS_ASSETS).map((a) => a.type))].map((type) => [
+                type,
+                { schema: { type: 'string', ...(type.startsWith('image/') ? { contentMediaType: type } : {}) } },
+              ]),
+            ),
+          },
+          '404': responseRef('NotFound'),
+        },
+      },
+    },
+  };
+}
+
+const errorExample = (status: 'rejected' | 'error', message: string, errors?: JsonSchema[]) => ({
+  example: { status, message, errors: errors ?? [{ message }] },
+});
+
+function components(): JsonSchema {
+  return {
+    securitySchemes: {
+      sourceBearer: {
+        type: 'http',
+        scheme: 'bearer',
+        description: 'A source’s API key (`lr_…`), issued by `POST /v1/admin/sources`: `Authorization: Bearer <key>`.',
+      },
+      sourceApiKey: {
+        type: 'apiKey',
+        in: 'header',
+        name: 'X-API-Key',
+        description: 'The same source API key, in the `X-API-Key` header instead.',
+      },
+      adminBasic: {
+        type: 'http',
+        scheme: 'basic',
+        description: 'The operator token as the password of HTTP Basic (any user name), for a browser.',
+      },
+      adminBearer: {
+        type: 'http',
+        scheme: 'bearer',
+        description: 'The operator token (`ADMIN_TOKEN`): `Authorization: Bearer $ADMIN_TOKEN`.',
+      },
+    },
+    parameters: {
+      IdempotencyKey: {
+        name: 'Idempotency-Key',
+        in: 'header',
+        description: `Makes a retry safe: the same key from the same source within ${IDEMPOTENCY_WINDOW_HOURS} h answers the first lead's \`202\` again, with no second lead. Reusing a key for a different lead is a \`422\`.`,
+        schema: { type: 'string', minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY },
+        example: 'order-7f3a-2026-01-31',
+      },
+      BatchIdempotencyKey: {
+        name: 'Idempotency-Key',
+        in: 'header',
+        description: `Applied to each lead as \`<key>#<index>\` (index from 0), with the same ${IDEMPOTENCY_WINDOW_HOURS} h replay as a single lead.`,
+        schema: { type: 'string', minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY - 4 },
+        example: 'batch-2026-01-31-001',
+      },
+      Limit: {
+        name: 'limit',
+        in: 'query',
+        description: 'items per page',
+        schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+      },
+      Cursor: {
+        name: 'cursor',
+        in: 'query',
+        description: 'the `nextCursor` of the previous page',
+        schema: { ...uuidSchema },
+      },
+      PageCursor: {
+        name: 'cursor',
+        in: 'query',
+        description: 'the `nextCursor` of the previous page (opaque)',
+        schema: { type: 'string', maxLength: 100 },
+      },
+      SourceId: {
+        name: 'id',
+        in: 'path',
+        required: true,
+        description: 'source id (anything that is not a UUID is a `404`)',
+        schema: { ...uuidSchema },
+      },
+      PartnerId: {
+        name: 'id',
+        in: 'path',
+        required: true,
+        description: 'partner id (anything that is not a UUID is a `404`)',
+        schema: { ...uuidSchema },
+      },
+      RouteId: {
+        name: 'id',
+        in: 'path',
+        required: true,
+        description: 'route id (anything that is not a UUID is a `404`)',
+        schema: { ...uuidSchema },
+      },
+    },
+    headers: {
+      RetryAfter: {
+        description: 'Seconds to wait before trying again.',
+        required: true,
+        schema: { type: 'integer', minimum: 1 },
+      },
+    },
+    responses: {
+      Malformed: {
+        description: 'The body is not well-formed JSON.',
+        ...json(ref('Error'), errorExample('rejected', 'malformed JSON: Unexpected end of JSON input')),
+      },
+      Unauthorized: {
+        description: 'The key or token is missing, unknown or revoked.',
+        ...json(ref('Error'), errorExample('rejected', 'unknown or revoked API key')),
+      },
+      NotFound: {
+        description: 'No such resource (or not yours to see).',
+        ...json(ref('Error'), errorExample('rejected', 'lead not found')),
+      },
+      NameTaken: {
+        description: 'Another resource of this kind has that `name`; names are unique.',
+        ...json(ref('Error'), errorExample('rejected', 'a source with that name already exists; names are unique')),
+      },
+      TooLarge: {
+        description: 'The body is larger than allowed (64 KiB for one lead and the admin API, 8 MB for a batch).',
+        ...json(ref('Error'), errorExample('rejected', 'the body is larger than 64 KiB')),
+      },
+      UnsupportedMediaType: {
+        description: 'The body is not sent as `Content-Type: application/json`.',
+        ...json(ref('Error'), errorExample('rejected', 'send the body as JSON with Content-Type: application/json')),
+      },
+      Invalid: {
+        description: 'The request is invalid; `errors` lists every problem, each with its `field`.',
+        ...json(
+          ref('Error'),
+          errorExample('rejected', 'the request is invalid', [
+            { field: '/name', message: 'is required' },
+            { field: '/extra', message: 'is not an allowed property' },
+          ]),
+        ),
+      },
+      RateLimited: {
+        description: 'The source is over its `rateLimitPerMinute`. Retry after `Retry-After` seconds.',
+        headers: retryAfter,
+        ...json(ref('Error'), errorExample('rejected', 'over the limit of 600 leads per minute; retry in 12 s')),
+      },
+      Unavailable: {
+        description: 'PostgreSQL cannot be reached right now. Retry after `Retry-After` seconds.',
+        headers: retryAfter,
+        ...json(ref('Error'), errorExample('error', 'the service cannot reach its database right now; retry shortly')),
+      },
+      InternalError: {
+        description: 'An unexpected error; it has been logged (find it by the `X-Request-Id` answer header).',
+        ...json(ref('Error'), errorExample('error', 'internal error; it has been logged')),
+      },
+    },
+    schemas: componentSchemas(),
+  };
+}
+
+/** The root package.json's version: the product's version, found from src/ and from dist/ alike. */
+export function productVersion(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+        version?: string;
+        workspaces?: unknown;
+      };
+      if (pkg.workspaces && pkg.version) return pkg.version;
+    } catch {
+      /* no package.json here: look further up */
+    }
+    if (path.dirname(dir) === dir) throw new Error('openapi: cannot find the root package.json (for info.version)');
+  }
+}
+
+export function buildOpenApiDocument(): OpenApiDocument {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'leadrouter ingest API',
+      version: productVersion(),
+      summary: 'Post leads, follow them, and set up their routing.',
+      description: [
+        'Affiliates (sources) post leads; leadrouter validates them, stores them durably, routes each to the partners (buyers) your routing rules allow, delivers them with retries, and records every step.',
+        '',
+        '**Authentication.** Lead endpoints take a source’s API key, as `Authorization: Bearer <key>` or `X-API-Key: <key>`. The admin API (`/v1/admin/*`) takes the operator token, `Authorization: Bearer $ADMIN_TOKEN`.',
+        '',
+        '**Answers** are JSON. Every error has `status` (`rejected`, or `error` for 5xx), a `message` and `errors` — every problem, each with the `field` it concerns where there is one. Every answer carries an `X-Request-Id` header (yours, if you sent a valid one). Clients should ignore properties they do not know: new ones may be added.',
+      ].join('\n'),
+      license: { name: 'MIT', identifier: 'MIT' },
+    },
+    servers: [{ url: 'http://localhost:3000', description: 'a local ingest (`npm start`; `PORT`, default 3000)' }],
+    tags: [
+      { name: 'Leads', description: 'For sources: post leads and follow them.' },
+      { name: 'Sources', description: 'Affiliates that post leads, each with its own API key.' },
+      { name: 'Partners', description: 'Buyers: HTTP APIs that receive leads.' },
+      { name: 'Routes', description: 'Routing rules: which partners may buy which leads, in what order.' },
+      {
+        name: 'Dead letters',
+        description: 'Deliveries that exhausted their attempts: list, retry, discard.',
+      },
+      { name: 'Operations', description: 'Lead search, statistics, the queues dashboard, liveness and readiness.' },
+      { name: 'Documentation', description: 'This document and its rendered reference page.' },
+    ],
+    paths: { ...leadPaths(), ...adminPaths(), ...deadLetterAndSearchPaths(), ...operationsPaths() },
+    components: components(),
+  };
+}

@@ -1,0 +1,487 @@
+import { isDeepStrictEqual } from 'node:util';
+import {
+  filtersSchema,
+  LEAD_STATUSES,
+  leadSchema,
+  partnerCreateSchema,
+  partnerUpdateSchema,
+  ROUTE_STRATEGIES,
+  routeCreateSchema,
+  routeUpdateSchema,
+  sourceCreateSchema,
+  sourceUpdateSchema,
+} from '@leadrouter/core';
+import type { DeliveryAttempt } from '@leadrouter/db';
+import { SKIP_REASONS, type DeadLetterView, type LeadListItem } from '@leadrouter/operations';
+import type { testPartner } from '../admin/partner-test.js';
+import type { partnerView } from '../admin/partners.js';
+import type { routeView } from '../admin/routes.js';
+import type { sourceView } from '../admin/sources.js';
+import type { LeadView } from '../leads/show.js';
+import { MAX_BATCH } from '../leads/router.js';
+
+/**
+ * The JSON Schemas of the OpenAPI document (its `components.schemas`).
+ *
+ * Request bodies are the very schemas that validate requests (from
+ * @leadrouter/core), copied. Responses are described here, next to nothing
+ * else: they are closed (`additionalProperties: false`, every property the
+ * view always writes is required), and test/e2e/openapi.test.ts validates real
+ * answers against them, so a field added to a view without being documented
+ * fails a test. The `satisfies` clauses below do the same for the views' keys
+ * at compile time.
+ */
+
+export type JsonSchema = { [keyword: string]: unknown };
+
+export const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
+const orNull = (schema: JsonSchema): JsonSchema => ({ anyOf: [schema, { type: 'null' }] });
+const dateTime = { type: 'string', format: 'date-time' } as const;
+const uuid = { type: 'string', format: 'uuid' } as const;
+const nullableString = { type: ['string', 'null'] } as const;
+const nullableInteger = { type: ['integer', 'null'] } as const;
+const counts = (description: string): JsonSchema => ({
+  type: 'object',
+  description,
+  additionalProperties: { type: 'integer', minimum: 0 },
+});
+
+/** What core's `nullable(filtersSchema)` is; in the document it refers to the one `Filters` schema instead. */
+const NULLABLE_FILTERS = { ...filtersSchema, type: ['object', 'null'] };
+
+/**
+ * A request schema of @leadrouter/core as the document shows it: a deep copy
+ * (the validators' objects are never shared or changed), without Ajv's
+ * `$id`, and with every embedded copy of the filters schema replaced by a
+ * reference to `Filters` (the same schema, written once).
+ */
+export function fromCore(schema: object): JsonSchema {
+  const walk = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(walk);
+    if (typeof node !== 'object' || node === null) return node;
+    if (isDeepStrictEqual(node, NULLABLE_FILTERS)) return orNull(ref('Filters'));
+    const out: JsonSchema = {};
+    for (const [k, v] of Object.entries(node)) if (k !== '$id') out[k] = walk(v);
+    return out;
+  };
+  return walk(structuredClone(schema)) as JsonSchema;
+}
+
+/** A closed object schema: no other properties, and all of `properties` required unless listed as optional. */
+function closed(
+  properties: Record<string, unknown>,
+  opts: { optional?: string[]; description?: string; title?: string } = {},
+): JsonSchema {
+  return {
+    type: 'object',
+    ...(opts.title ? { title: opts.title } : {}),
+    ...(opts.description ? { description: opts.description } : {}),
+    additionalProperties: false,
+    required: Object.keys(properties).filter((k) => !opts.optional?.includes(k)),
+    properties,
+  };
+}
+
+/** Every outcome a delivery attempt can record (checked against the database's enum at compile time). */
+export const ATTEMPT_OUTCOMES = [
+  'accepted',
+  'rejected',
+  'retry',
+  'failed',
+] as const satisfies readonly DeliveryAttempt['outcome'][];
+const _allOutcomes: [Exclude<DeliveryAttempt['outcome'], (typeof ATTEMPT_OUTCOMES)[number]>] extends [never]
+  ? true
+  : false = true;
+void _allOutcomes;
+
+const partnerInput = partnerCreateSchema.properties;
+
+const sourceProperties = {
+  id: uuid,
+  name: { type: 'string' },
+  apiKeyPrefix: { type: 'string', description: 'the first characters of the API key, to recognise it' },
+  postbackUrl: { ...nullableString, format: 'uri' },
+  hasPostbackSecret: { type: 'boolean' },
+  rateLimitPerMinute: { ...nullableInteger, description: 'leads per minute; null: no limit' },
+  duplicateWindowHours: { type: 'integer', description: '0: duplicate checks are off' },
+  active: { type: 'boolean', description: 'false: the key no longer works' },
+  createdAt: dateTime,
+  updatedAt: dateTime,
+} satisfies Record<keyof ReturnType<typeof sourceView>, unknown>;
+
+const apiKey = {
+  type: 'string',
+  pattern: '^lr_',
+  description: 'the source’s API key — shown only in this answer; store it now',
+};
+
+const partnerProperties = {
+  id: uuid,
+  name: { type: 'string' },
+  url: { type: 'string', format: 'uri' },
+  method: { enum: ['POST', 'PUT', 'PATCH'] },
+  headers: { type: 'object', additionalProperties: { type: 'string' } },
+  hasSecret: { type: 'boolean', description: 'whether deliveries are signed (the secret itself is never shown)' },
+  fieldMap: fromCore(partnerInput.fieldMap),
+  acceptWhen: fromCore(partnerInput.acceptWhen),
+  responseMap: fromCore(partnerInput.responseMap),
+  timeoutMs: { type: 'integer' },
+  maxAttempts: { type: 'integer' },
+  backoff: closed({ delayMs: { type: 'integer' }, maxDelayMs: { type: 'integer' } }),
+  caps: closed({ hourly: nullableInteger, daily: nullableInteger }),
+  schedule: fromCore(partnerInput.schedule),
+  filters: orNull(ref('Filters')),
+  concurrency: nullableInteger,
+  price: { type: ['number', 'null'] },
+  pauseAfterFailures: { type: 'integer' },
+  active: { type: 'boolean' },
+  status: {
+    enum: ['active', 'paused', 'inactive'],
+    description:
+      '`paused`: the circuit breaker tripped (or the partner answered 410); resume with POST …/resume. `inactive`: `active` is false.',
+  },
+  pausedAt: { ...nullableString, format: 'date-time' },
+  pauseReason: nullableString,
+  createdAt: dateTime,
+  updatedAt: dateTime,
+} satisfies Record<keyof ReturnType<typeof partnerView>, unknown>;
+
+const partnerTestProperties = {
+  outcome: {
+    enum: ['accepted', 'rejected', 'retry'],
+    description: 'what a delivery would make of the answer (`retry`: it would be retried with backoff)',
+  },
+  reason: { type: 'string', description: 'why it was not accepted' },
+  note: { type: 'string' },
+  httpStatus: { ...nullableInteger, description: 'null when no answer came (timeout, connection error)' },
+  durationMs: { type: 'integer', minimum: 0 },
+  error: nullableString,
+  response: { ...nullableString, description: 'the first 2 KiB of the partner’s answer' },
+  answer: closed(
+    { price: { type: 'number' }, reason: { type: 'string' }, reference: { type: 'string' } },
+    {
+      optional: ['price', 'reason', 'reference'],
+      description: 'what the partner’s `responseMap` read from its answer',
+    },
+  ),
+  request: closed(
+    {
+      method: { type: 'string' },
+      url: { type: 'string' },
+      headers: { type: 'object', additionalProperties: { type: 'string' } },
+      body: { description: 'the JSON body sent' },
+    },
+    { description: 'the request as sent' },
+  ),
+} satisfies Record<keyof Awaited<ReturnType<typeof testPartner>>, unknown>;
+
+const routeProperties = {
+  id: uuid,
+  name: { type: 'string' },
+  priority: { type: 'integer' },
+  filters: orNull(ref('Filters')),
+  partners: {
+    type: 'array',
+    description: 'in order',
+    items: closed({ partnerId: uuid, weight: { type: 'integer' } }),
+  },
+  strategy: { enum: ROUTE_STRATEGIES },
+  maxDeliveries: { type: 'integer' },
+  active: { type: 'boolean' },
+  createdAt: dateTime,
+  updatedAt: dateTime,
+} satisfies Record<keyof ReturnType<typeof routeView>, unknown>;
+
+const leadStatus = {
+  enum: LEAD_STATUSES,
+  description:
+    '`queued` → `routing` → `delivered` (a partner accepted), `unsold` (every eligible partner rejected it), `unmatched` (no rule or no eligible partner) or `dead_lettered` (no partner accepted and a delivery exhausted its retries).',
+};
+
+const leadViewProperties = {
+  id: uuid,
+  status: leadStatus,
+  createdAt: dateTime,
+  sourceId: uuid,
+  lead: closed({
+    name: { type: 'string' },
+    phone: { type: 'string', description: 'E.164; partly masked (`+1415*****00`) for a source key' },
+    email: { ...nullableString, description: 'lower-cased; partly masked (`j***@example.com`) for a source key' },
+    geo: nullableString,
+    source: { ...nullableString, description: 'the lead’s own `source` field (traffic channel)' },
+    fields: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
+  } satisfies Record<keyof LeadView['lead'], unknown>),
+  events: {
+    type: 'array',
+    description: 'status changes, oldest first',
+    items: closed({ at: dateTime, status: leadStatus, partner: { type: 'string' } }, { optional: ['partner'] }),
+  },
+  routing: {
+    ...orNull(
+      closed(
+        {
+          route: { ...nullableString, description: 'the route that matched (null: none did)' },
+          strategy: nullableString,
+          partners: {
+            type: 'array',
+            description: 'every partner the route named, in the order it was considered, and what became of it',
+            items: closed(
+              {
+                partner: { type: 'string', description: 'partner name' },
+                decision: {
+                  type: 'string',
+                  description:
+                    '`skipped` (with the `reason`: inactive, paused, filters, schedule, cap), `offered`, `accepted`, `rejected`, `dead_lettered`, or `not_offered` (the lead was placed before its turn)',
+                },
+                reason: { type: 'string' },
+                at: dateTime,
+              } satisfies Record<keyof NonNullable<LeadView['routing']>['partners'][number], unknown>,
+              { optional: ['reason', 'at'] },
+            ),
+          },
+          reason: { type: 'string', description: 'why no partner could be offered the lead, when none could' },
+        } satisfies Record<keyof NonNullable<LeadView['routing']>, unknown>,
+        { optional: ['reason'] },
+      ),
+    ),
+    description: 'explainable routing; null until the lead is routed',
+  },
+  deliveries: {
+    type: 'array',
+    description: 'every delivery attempt to every partner, oldest first',
+    items: closed({
+      partner: { type: 'string', description: 'partner name' },
+      attempt: { type: 'integer', minimum: 1 },
+      outcome: { enum: ATTEMPT_OUTCOMES },
+      httpStatus: { ...nullableInteger, description: 'null when no answer came (timeout, connection error)' },
+      durationMs: { type: 'integer', minimum: 0 },
+      error: nullableString,
+      at: dateTime,
+    } satisfies Record<keyof LeadView['deliveries'][number], unknown>),
+  },
+} satisfies Record<keyof LeadView, unknown>;
+
+const deadLetterProperties = {
+  id: { ...uuid, description: 'the delivery id' },
+  leadId: uuid,
+  partner: { type: 'string', description: 'partner name' },
+  partnerId: uuid,
+  attempts: { type: 'integer', minimum: 0 },
+  retries: { type: 'integer', minimum: 0, description: 'how many times an operator retried it before' },
+  lastError: nullableString,
+  at: { ...nullableString, format: 'date-time', description: 'when it was dead-lettered' },
+} satisfies Record<keyof DeadLetterView, unknown>;
+
+const leadListItemProperties = {
+  id: uuid,
+  status: leadStatus,
+  sourceId: uuid,
+  sourceName: nullableString,
+  geo: nullableString,
+  createdAt: dateTime,
+  updatedAt: dateTime,
+} satisfies Record<keyof LeadListItem, unknown>;
+
+const skipReason = {
+  enum: Object.keys(SKIP_REASONS),
+  description: Object.entries(SKIP_REASONS)
+    .map(([k, v]) => `\`${k}\`: ${v}`)
+    .join('; '),
+};
+
+const fieldErrors = {
+  type: 'array',
+  items: closed(
+    {
+      field: { type: 'string', description: 'JSON pointer into the body (`/phone`), or a header or parameter name' },
+      message: { type: 'string' },
+    },
+    { optional: ['field'] },
+  ),
+};
+
+const page = (item: string, cursor: JsonSchema = uuid): JsonSchema =>
+  closed({
+    items: { type: 'array', items: ref(item) },
+    nextCursor: { ...orNull(cursor), description: 'pass as `cursor` for the next page; null on the last page' },
+  });
+const opaque = { type: 'string' } as const;
+
+/** `components.schemas` of the document. */
+export function componentSchemas(): Record<string, JsonSchema> {
+  return {
+    Lead: fromCore(leadSchema),
+    LeadBatch: closed(
+      {
+        leads: {
+          type: 'array',
+          minItems: 1,
+          maxItems: MAX_BATCH,
+          items: ref('Lead'),
+          description:
+            'Each lead is validated on its own: an invalid lead gets a `rejected` result, the others are still accepted.',
+        },
+      },
+      { title: 'LeadBatch' },
+    ),
+    LeadAccepted: closed(
+      { status: { const: 'accepted' }, id: uuid },
+      { description: 'The lead is stored in PostgreSQL and will be routed.' },
+    ),
+    LeadDuplicate: closed(
+      { status: { const: 'duplicate' }, id: { ...uuid, description: 'the existing lead' } },
+      { description: 'The same phone or email was received within the source’s `duplicateWindowHours`.' },
+    ),
+    LeadRejected: closed({ status: { const: 'rejected' }, errors: fieldErrors }),
+    LeadFailed: closed(
+      { status: { const: 'error' }, errors: fieldErrors },
+      { description: 'The lead could not be recorded right now; send it again.' },
+    ),
+    BatchResults: closed({
+      results: {
+        type: 'array',
+        description: 'one result per lead, in request order',
+        items: {
+          oneOf: [ref('LeadAccepted'), ref('LeadDuplicate'), ref('LeadRejected'), ref('LeadFailed')],
+          discriminator: {
+            propertyName: 'status',
+            mapping: {
+              accepted: '#/components/schemas/LeadAccepted',
+              duplicate: '#/components/schemas/LeadDuplicate',
+              rejected: '#/components/schemas/LeadRejected',
+              error: '#/components/schemas/LeadFailed',
+            },
+          },
+        },
+      },
+    }),
+    LeadView: closed(leadViewProperties),
+    Error: closed(
+      {
+        status: { enum: ['rejected', 'error'], description: '`error` for 5xx answers, `rejected` otherwise' },
+        message: { type: 'string' },
+        errors: { ...fieldErrors, minItems: 1, description: 'every problem found, not only the first' },
+      },
+      { description: 'Every error answer has this shape.' },
+    ),
+    Filters: fromCore(filtersSchema),
+    SourceCreate: fromCore(sourceCreateSchema),
+    SourceUpdate: fromCore(sourceUpdateSchema),
+    Source: closed(sourceProperties),
+    SourceCreated: closed(
+      {
+        ...sourceProperties,
+        apiKey,
+        postbackSecret: {
+          type: 'string',
+          pattern: '^whsec_',
+          description: 'signs postbacks (Standard Webhooks) — shown only in this answer',
+        },
+      },
+      { description: 'The new source, with its API key and postback secret: both are shown only this once.' },
+    ),
+    SourceKeyRotated: closed(
+      { ...sourceProperties, apiKey },
+      { description: 'The source with its new API key; the previous key stopped working.' },
+    ),
+    SourcePage: page('Source'),
+    PartnerCreate: fromCore(partnerCreateSchema),
+    PartnerUpdate: fromCore(partnerUpdateSchema),
+    Partner: closed(partnerProperties),
+    PartnerResumed: closed(
+      {
+        ...partnerProperties,
+        requeued: { type: 'integer', minimum: 0, description: 'retries that waited while it was paused, due now' },
+      },
+      { description: 'The resumed partner, and how many of its parked retries were requeued.' },
+    ),
+    PartnerPage: page('Partner'),
+    PartnerTestRequest: {
+      type: 'object',
+      properties: { lead: { ...ref('Lead'), description: 'the lead to send; default: a built-in test lead' } },
+    },
+    PartnerTestReport: closed(partnerTestProperties, { optional: ['reason', 'note'] }),
+    RouteCreate: fromCore(routeCreateSchema),
+    RouteUpdate: fromCore(routeUpdateSchema),
+    Route: closed(routeProperties),
+    RoutePage: page('Route'),
+    DeadLetter: closed(deadLetterProperties, { description: 'A delivery that exhausted its attempts.' }),
+    DeadLetterPage: page('DeadLetter', opaque),
+    DeadLetterSelection: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Exactly one of `partner` and `all`.',
+      properties: {
+        partner: { type: 'string', minLength: 1, maxLength: 200, description: 'a partner id or name' },
+        all: { const: true, description: 'every dead letter' },
+      },
+      oneOf: [{ required: ['partner'] }, { required: ['all'] }],
+    },
+    RetryResult: closed(
+      {
+        requeued: { type: 'integer', minimum: 0 },
+        deferred: {
+          type: 'integer',
+          minimum: 1,
+          description:
+            'requeued in PostgreSQL, but Redis could not take the job right now: the sweeper enqueues them within about 30 s (only when not 0)',
+        },
+      },
+      { optional: ['deferred'] },
+    ),
+    BulkRetryResult: closed(
+      {
+        requeued: { type: 'integer', minimum: 0 },
+        deferred: { type: 'integer', minimum: 1, description: 'as in a single retry (only when not 0)' },
+        skipped: closed(
+          Object.fromEntries(Object.keys(SKIP_REASONS).map((k) => [k, { type: 'integer', minimum: 0 }])),
+          { description: 'dead letters left as they were, by reason' },
+        ),
+      },
+      { optional: ['deferred'] },
+    ),
+    DeadLetterConflict: closed(
+      {
+        status: { const: 'rejected' },
+        message: { type: 'string' },
+        errors: fieldErrors,
+        reason: skipReason,
+        deliveryStatus: {
+          type: 'string',
+          description: 'the delivery’s status now, when it is no dead letter any more',
+        },
+      },
+      { optional: ['deliveryStatus'] },
+    ),
+    LeadListItem: closed(leadListItemProperties, {
+      description: 'A lead found by a search: no personal data (get the lead itself by its id).',
+    }),
+    LeadSearchPage: page('LeadListItem', opaque),
+    Stats: closed({
+      since: dateTime,
+      leads: closed({
+        received: { type: 'integer', minimum: 0 },
+        byStatus: { ...counts('leads by current status'), propertyNames: { enum: LEAD_STATUSES } },
+      }),
+      rejections: closed({
+        total: { type: 'integer', minimum: 0 },
+        byReason: counts('answers that did not accept a lead, by reason (`invalid`, `duplicate`, `rate_limited`, …)'),
+      }),
+      sources: {
+        type: 'array',
+        items: closed({
+          sourceId: { ...orNull(uuid), description: 'null: requests without a valid key' },
+          name: nullableString,
+          leads: { ...counts('leads by current status'), propertyNames: { enum: LEAD_STATUSES } },
+          received: { type: 'integer', minimum: 0 },
+          rejections: counts('rejections by reason'),
+        }),
+      },
+    }),
+    Health: closed({ status: { const: 'ok' } }),
+    Readiness: closed({
+      status: { enum: ['ok', 'unavailable'] },
+      checks: closed({ redis: { type: 'boolean' }, postgres: { type: 'boolean' } }),
+    }),
+  };
+}

@@ -1,0 +1,270 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { Queue } from 'bullmq';
+import { createDb, type Db } from '@leadrouter/db';
+import { createRedis, jobIds, QUEUES } from '@leadrouter/queue';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { Fixtures } from '../support/fixtures';
+
+const ROOT = path.resolve(__dirname, '../..');
+const BIN = path.join(ROOT, 'packages/cli/bin/leadrouter.js');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `npx leadrouter …` as an operator runs it: a child process against this file's database and queue prefix. */
+describe('the leadrouter CLI', () => {
+  let database: TestDatabase;
+  let db: Db;
+  let fx: Fixtures;
+  let redis: ReturnType<typeof createRedis>;
+  let deliver: Queue;
+  const prefix = `test-cli-${randomBytes(6).toString('hex')}`;
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  let source: { id: string };
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    db = createDb({ databaseUrl: database.url });
+    fx = new Fixtures(db);
+    redis = createRedis({ url: redisUrl, role: 'worker' });
+    deliver = new Queue(QUEUES.deliver, { connection: redis, prefix });
+    source = await fx.source('cli-source');
+  });
+  afterAll(async () => {
+    await deliver.close();
+    redis.disconnect();
+    await db.$disconnect();
+    await database.drop();
+  });
+
+  function cli(args: string[], env: Record<string, string> = {}, command = [process.execPath, BIN]): Promise<Run> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(command[0]!, [...command.slice(1), ...args], {
+        cwd: ROOT,
+        env: { ...process.env, DATABASE_URL: database.url, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 25_000);
+      child.on('error', reject);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr });
+      });
+    });
+  }
+
+  /** A failure: exit code 1 and exactly one line on stderr. */
+  function expectFailure(run: Run, message: RegExp): void {
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 1, stderr: expect.stringMatching(message) });
+    expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(/^leadrouter: /);
+  }
+
+  it('has --help for every command, also through npx from the repository root', async () => {
+    const [top, dlq, retry, show, viaNpx] = await Promise.all([
+      cli(['--help']),
+      cli(['dlq', '--help']),
+      cli(['dlq', 'retry', '--help']),
+      cli(['leads', 'show', '--help']),
+      cli(['--help'], {}, ['npx', '--no-install', 'leadrouter']),
+    ]);
+    for (const run of [top, dlq, retry, show, viaNpx])
+      expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(top.stdout).toMatch(/dlq\s+dead-lettered deliveries/);
+    expect(top.stdout).toMatch(/leads\s+leads: show one, search/);
+    expect(top.stdout).toContain('DATABASE_URL');
+    expect(dlq.stdout).toMatch(/list[\s\S]*retry[\s\S]*discard/);
+    expect(retry.stdout).toContain('--partner <partner>');
+    expect(retry.stdout).toContain('--all');
+    expect(show.stdout).toContain('Usage: leadrouter leads show [options] <id>');
+    expect(viaNpx.stdout).toBe(top.stdout);
+  });
+
+  it('lists dead letters as a table, as JSON, by partner and by page', async () => {
+    const acme = await fx.partner({ name: 'acme-buyer' });
+    const other = await fx.partner({ name: 'other-buyer' });
+    const first = await fx.deadLetter({ sourceId: source.id, partnerId: acme.id, at: new Date(Date.UTC(2026, 0, 1)) });
+    const second = await fx.deadLetter({
+      sourceId: source.id,
+      partnerId: other.id,
+      at: new Date(Date.UTC(2026, 0, 2)),
+    });
+
+    const [table, asJson, byPartner, paged] = await Promise.all([
+      cli(['dlq', 'list']),
+      cli(['dlq', 'list', '--json']),
+      cli(['dlq', 'list', '--partner', 'other-buyer', '--json']),
+      cli(['dlq', 'list', '--limit', '1']),
+    ]);
+    expect(table.code).toBe(0);
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^ID\s+LEAD\s+PARTNER\s+ATTEMPTS\s+RETRIES\s+DEAD-LETTERED AT\s+LAST ERROR$/);
+    expect(lines[1]).toMatch(
+      new RegExp(
+        `^${first.delivery.id}\\s+${first.lead.id}\\s+acme-buyer\\s+2\\s+0\\s+2026-01-01T00:00:00.000Z\\s+HTTP 502$`,
+      ),
+    );
+    expect(lines[2]).toContain(second.delivery.id);
+    expect(JSON.parse(asJson.stdout)).toEqual({
+      items: [
+        expect.objectContaining({ id: first.delivery.id, partner: 'acme-buyer' }),
+        expect.objectContaining({ id: second.delivery.id }),
+      ],
+      nextCursor: null,
+    });
+    expect(JSON.parse(byPartner.stdout).items.map((d: { id: string }) => d.id)).toEqual([second.delivery.id]);
+    expect(paged.stdout).toMatch(/\nmore: leadrouter dlq list --cursor \S+\n$/);
+    const cursor = /--cursor (\S+)/.exec(paged.stdout)![1]!;
+    const next = await cli(['dlq', 'list', '--json', '--cursor', cursor]);
+    expect(JSON.parse(next.stdout).items.map((d: { id: string }) => d.id)).toEqual([second.delivery.id]);
+
+    expectFailure(
+      await cli(['dlq', 'list', '--limit', 'lots', '--partner', 'nobody']),
+      /--limit: must be an integer.*; --partner: no partner/,
+    );
+    await db.delivery.updateMany({ where: { status: 'dead_lettered' }, data: { status: 'rejected' } });
+  });
+
+  it('retries one dead letter onto the queue; a second retry of it is refused', async () => {
+    const partner = await fx.partner();
+    const { lead, delivery } = await fx.deadLetter({ sourceId: source.id, partnerId: partner.id, attempts: 2 });
+
+    const run = await cli(['dlq', 'retry', delivery.id]);
+    expect(run).toEqual({ code: 0, stdout: `requeued dead letter ${delivery.id}\n`, stderr: '' });
+    expect((await deliver.getJob(jobIds.deliver(delivery.id, 3)))?.data).toEqual({
+      deliveryId: delivery.id,
+      attempt: 3,
+    });
+    expect(await db.delivery.findUniqueOrThrow({ where: { id: delivery.id } })).toMatchObject({
+      status: 'pending',
+      attemptsBase: 2,
+      retries: 1,
+    });
+    expect((await db.lead.findUniqueOrThrow({ where: { id: lead.id } })).status).toBe('routing');
+
+    expectFailure(await cli(['dlq', 'retry', delivery.id]), /not retried: the delivery is not dead-lettered any more/);
+  });
+
+  it('retries every dead letter with --all, counting what it requeued and skipped', async () => {
+    const partner = await fx.partner({ name: 'bulk-buyer' });
+    const buyer = await fx.partner();
+    const retried = [];
+    for (let i = 0; i < 4; i++) retried.push(await fx.deadLetter({ sourceId: source.id, partnerId: partner.id }));
+    const sold = await fx.deadLetter({ sourceId: source.id, partnerId: partner.id, leadStatus: 'delivered' });
+    await fx.delivery({ leadId: sold.lead.id, partnerId: buyer.id, status: 'accepted' });
+
+    const run = await cli(['dlq', 'retry', '--all']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(
+      'requeued 4 of 5 dead letters\n' +
+        'skipped 1 (sold): the lead has since been sold to as many partners as its route allows (maxDeliveries); retrying could sell it twice\n',
+    );
+    expect(run.stderr).toBe('… 5/5 dead letters looked at, 4 requeued\n'); // not a terminal: a line per batch
+    for (const { delivery } of retried) expect(await deliver.getJob(jobIds.deliver(delivery.id, 3))).toBeDefined();
+
+    const again = await cli(['dlq', 'retry', '--partner', 'bulk-buyer', '--json']);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toEqual({
+      requeued: 0,
+      skipped: { not_dead_lettered: 0, sold: 1, busy: 0, partner_paused: 0, partner_inactive: 0 },
+    });
+    await db.delivery.update({ where: { id: sold.delivery.id }, data: { status: 'rejected' } });
+  });
+
+  it('discards a dead letter', async () => {
+    const partner = await fx.partner();
+    const { lead, delivery } = await fx.deadLetter({ sourceId: source.id, partnerId: partner.id });
+    const run = await cli(['dlq', 'discard', delivery.id]);
+    expect(run).toEqual({
+      code: 0,
+      stdout: `discarded dead letter ${delivery.id}; lead ${lead.id} is being settled again by the worker\n`,
+      stderr: '',
+    });
+    expect(await db.delivery.findUniqueOrThrow({ where: { id: delivery.id } })).toMatchObject({
+      status: 'rejected',
+      reason: 'discarded by operator',
+    });
+    expectFailure(await cli(['dlq', 'discard', delivery.id]), /not discarded: the delivery is not dead-lettered/);
+  });
+
+  it('shows a lead with its deliveries and attempts, as text or JSON', async () => {
+    const partner = await fx.partner({ name: 'show-buyer' });
+    const lead = await fx.lead({ sourceId: source.id, status: 'delivered' });
+    const delivery = await fx.delivery({ leadId: lead.id, partnerId: partner.id, status: 'accepted', attempts: 2 });
+    await db.deliveryAttempt.createMany({
+      data: [
+        { deliveryId: delivery.id, attempt: 1, outcome: 'retry', httpStatus: 503, durationMs: 12, error: 'HTTP 503' },
+        { deliveryId: delivery.id, attempt: 2, outcome: 'accepted', httpStatus: 200, durationMs: 9 },
+      ],
+    });
+    await db.leadEvent.createMany({
+      data: [
+        { leadId: lead.id, status: 'queued' },
+        { leadId: lead.id, status: 'delivered', partnerId: partner.id },
+      ],
+    });
+
+    const [text, asJson] = await Promise.all([
+      cli(['leads', 'show', lead.id]),
+      cli(['leads', 'show', lead.id, '--json']),
+    ]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(new RegExp(`^lead\\s+${lead.id}\\nstatus\\s+delivered\\n`));
+    expect(text.stdout).toContain(`source   cli-source (${source.id})`);
+    expect(text.stdout).toContain(lead.phone); // operators see the whole lead
+    expect(text.stdout).toMatch(
+      /\nDELIVERIES\nID\s+PARTNER\s+STATUS\s+ATTEMPTS\s+RETRIES\s+LAST ERROR\n\S+\s+show-buyer\s+accepted\s+2\s+0\s+-\n/,
+    );
+    expect(text.stdout).toMatch(
+      /\nATTEMPTS\n.*\n\S+\s+show-buyer\s+1\s+retry\s+503\s+12\s+HTTP 503\n\S+\s+show-buyer\s+2\s+accepted\s+200\s+9\s+-\n$/,
+    );
+    const detail = JSON.parse(asJson.stdout);
+    expect(detail).toMatchObject({
+      id: lead.id,
+      status: 'delivered',
+      source: { id: source.id, name: 'cli-source' },
+      lead: { name: 'Jane Fixture', phone: lead.phone },
+      events: [{ status: 'queued' }, { status: 'delivered', partner: 'show-buyer' }],
+      deliveries: [
+        { id: delivery.id, partner: 'show-buyer', status: 'accepted', attemptLog: [{ attempt: 1 }, { attempt: 2 }] },
+      ],
+    });
+  });
+
+  it('fails with one line and a non-zero exit code: bad ids, bad command lines, bad configuration', async () => {
+    const [badLead, unknownLead, unknownDead, noTarget, twoTargets, unknownCommand, badConfig, noDatabase] =
+      await Promise.all([
+        cli(['leads', 'show', 'not-an-id']),
+        cli(['leads', 'show', '00000000-0000-4000-8000-000000000000']),
+        cli(['dlq', 'retry', '00000000-0000-4000-8000-000000000000']),
+        cli(['dlq', 'retry']),
+        cli(['dlq', 'retry', '00000000-0000-4000-8000-000000000000', '--all']),
+        cli(['dlq', 'purge']),
+        cli(['dlq', 'list'], { DATABASE_URL: 'mysql://u:hunter2@db/x' }),
+        cli(['leads', 'show', '00000000-0000-4000-8000-000000000000'], {
+          DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/nowhere',
+        }),
+      ]);
+    expectFailure(badLead, /^leadrouter: lead not found\n$/);
+    expectFailure(unknownLead, /^leadrouter: lead not found\n$/);
+    expectFailure(unknownDead, /^leadrouter: dead letter not found\n$/);
+    for (const usage of [noTarget, twoTargets, unknownCommand]) {
+      expect(usage.code).toBe(2);
+      expect(usage.stderr.trimEnd().split('\n')).toHaveLength(1);
+    }
+    expect(noTarget.stderr).toBe('leadrouter: give one dead letter id, or --partner <id|name>, or --all\n');
+    expect(unknownCommand.stderr).toMatch(/^leadrouter: unknown command 'purge'/);
+    expectFailure(badConfig, /^leadrouter: DATABASE_URL=.* is invalid/);
+    expect(badConfig.stderr).not.toContain('hunter2');
+    expectFailure(noDatabase, /^leadrouter: cannot reach PostgreSQL at 127\.0\.0\.1:1\/nowhere/);
+  });
+});

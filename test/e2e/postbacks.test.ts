@@ -1,0 +1,84 @@
+import { Webhook } from 'standardwebhooks';
+import { FakePartner } from '../support/partner';
+import { sampleLead, TestStack } from '../support/stack';
+import { waitFor } from '../support/wait';
+
+describe('postbacks to sources', () => {
+  const stack = new TestStack();
+  let buyer: FakePartner;
+  let affiliate: FakePartner;
+
+  beforeAll(async () => {
+    await stack.start();
+    buyer = await new FakePartner(() => ({ status: 200, body: { ok: true, bid: 9.5 } })).start();
+    const p = await stack.createPartner({ url: buyer.url, name: 'acme-buyer', responseMap: { price: 'bid' } });
+    await stack.createRoute({ filters: { geo: ['US'] }, partners: [{ partnerId: p.id }] });
+  });
+  afterAll(async () => {
+    await buyer.stop();
+    await affiliate?.stop();
+    await stack.stop();
+  });
+
+  it('tell the source its lead was delivered, to whom and for how much, and that another went unmatched', async () => {
+    affiliate = await new FakePartner(() => ({ status: 204 })).start();
+    const source = await stack.createSource({ postbackUrl: affiliate.url });
+    const sold = await stack.request('POST', '/v1/leads', { key: source.apiKey, body: sampleLead() });
+    const unmatched = await stack.request('POST', '/v1/leads', {
+      key: source.apiKey,
+      body: sampleLead({ geo: 'CA', phone: '+1 604 555 0142', email: 'ca@example.com' }),
+    });
+    await waitFor(() => affiliate.requests.length === 2, { what: 'two postbacks' });
+    const byId = new Map(affiliate.requests.map((r) => [(r.json as { id: string }).id, r]));
+    expect(byId.get(sold.body.id)!.json).toEqual({
+      id: sold.body.id,
+      status: 'delivered',
+      partner: 'acme-buyer',
+      price: 9.5,
+    });
+    expect(byId.get(unmatched.body.id)!.json).toEqual({ id: unmatched.body.id, status: 'unmatched' });
+    expect(byId.get(sold.body.id)!.headers['content-type']).toBe('application/json');
+    // Signed with the source's postbackSecret (Standard Webhooks), shown once when the source was created.
+    const secret = (source as unknown as { postbackSecret: string }).postbackSecret;
+    for (const r of affiliate.requests) {
+      expect(() => new Webhook(secret).verify(r.body, r.headers as Record<string, string>)).not.toThrow();
+    }
+    expect(() =>
+      new Webhook('whsec_' + Buffer.alloc(32, 1).toString('base64')).verify(
+        affiliate.requests[0]!.body,
+        affiliate.requests[0]!.headers as Record<string, string>,
+      ),
+    ).toThrow();
+    await affiliate.stop();
+  });
+
+  it('are retried with backoff when the source’s endpoint fails', async () => {
+    affiliate = FakePartner.sequence({ status: 503 }, { status: 200 });
+    await affiliate.start();
+    const source = await stack.createSource({ postbackUrl: affiliate.url });
+    const res = await stack.request('POST', '/v1/leads', {
+      key: source.apiKey,
+      body: sampleLead({ phone: '+1 415 555 0188', email: 'retry@example.com' }),
+    });
+    await waitFor(
+      async () => (await stack.db.postback.findFirst({ where: { leadId: res.body.id } }))?.status === 'delivered',
+      {
+        what: 'postback delivered on retry',
+      },
+    );
+    expect(affiliate.requests).toHaveLength(2);
+    const row = await stack.db.postback.findFirstOrThrow({ where: { leadId: res.body.id } });
+    expect(row).toMatchObject({ attempts: 2, httpStatus: 200, leadStatus: 'delivered' });
+    await affiliate.stop();
+  });
+
+  it('are not sent for sources without a postbackUrl', async () => {
+    const source = await stack.createSource();
+    const res = await stack.request('POST', '/v1/leads', {
+      key: source.apiKey,
+      body: sampleLead({ phone: '+1 415 555 0189', email: 'none@example.com' }),
+    });
+    await waitFor(async () => (await stack.leadStatus(res.body.id)) === 'delivered', { what: 'delivery' });
+    expect(await stack.db.postback.count({ where: { leadId: res.body.id } })).toBe(0);
+  });
+});
