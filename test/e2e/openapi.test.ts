@@ -676,6 +676,9 @@ describe('real answers match the documented responses', () => {
     expect((await call('GET /v1/admin/stats', { key: source.apiKey })).status).toBe(401);
     expect((await call('GET /healthz')).status).toBe(200);
     expect((await call('GET /readyz')).status).toBe(200);
+    const metrics = await call('GET /metrics');
+    expect(metrics.status).toBe(200);
+    expect(String(metrics.body)).toContain('leadrouter_leads_received_total');
   });
 
   it('the documented request examples are accepted as they are', async () => {

@@ -22,7 +22,7 @@ describe('when Redis goes away', () => {
       await partner.stop();
       await stack.stop();
       await redis.destroy();
-    });
+    }, 60_000);
 
     it('are recorded (202) and delivered once Redis is back', async () => {
       const source = await stack.createSource();
@@ -74,7 +74,7 @@ describe('when Redis goes away', () => {
       await partner.stop();
       await stack.stop();
       await redis.destroy();
-    });
+    }, 60_000);
 
     it('resumes by itself after Redis restarts', async () => {
       const source = await stack.createSource();

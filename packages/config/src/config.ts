@@ -31,6 +31,11 @@ export const commonEnv = {
     default: 'leadrouter',
     description: 'BullMQ key prefix; use a hash tag such as {leadrouter} on Redis Cluster',
   },
+  METRICS_TOKEN: {
+    schema: { type: 'string', minLength: 16, maxLength: 500 },
+    optional: true,
+    description: 'when set, GET /metrics requires Authorization: Bearer <token>; unset, /metrics is open',
+  },
   ALLOW_PRIVATE_DESTINATIONS: {
     schema: bool,
     default: 'false',
@@ -77,6 +82,7 @@ export interface CommonConfig {
   DATABASE_URL: string;
   QUEUE_PREFIX: string;
   ALLOW_PRIVATE_DESTINATIONS: boolean;
+  METRICS_TOKEN?: string;
 }
 
 export interface IngestConfig extends CommonConfig {

@@ -4,6 +4,8 @@ import Ajv from 'ajv';
 export interface EnvVar {
   schema: Record<string, unknown>;
   default?: string;
+  /** May be left unset (then absent from the parsed config). */
+  optional?: boolean;
   description: string;
 }
 
@@ -23,6 +25,7 @@ export function parseEnv<T>(spec: EnvSpec, env: NodeJS.ProcessEnv): T {
   const out: Record<string, unknown> = {};
   for (const [name, v] of Object.entries(spec)) {
     const raw = env[name] === undefined || env[name] === '' ? v.default : env[name];
+    if (raw === undefined && v.optional) continue;
     if (raw === undefined) {
       throw new ConfigError(`${name} is required: ${v.description}`);
     }

@@ -2,6 +2,7 @@ import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import { randomUUID } from 'node:crypto';
 import { AppError } from '@leadrouter/core';
+import { createIngestMetrics, metricsHandler } from '@leadrouter/metrics';
 import type { IngestDeps } from './deps.js';
 import { adminAuth } from './http/auth.js';
 import { errorHandler, sendError } from './http/errors.js';
@@ -16,7 +17,8 @@ import { leadSearchRouter } from './admin/leads.js';
 import { BOARD_PATH, queuesBoard } from './admin/board.js';
 
 /** The ingest HTTP app: source-facing lead API, admin API, health. */
-export function createApp(deps: IngestDeps): Express {
+export function createApp(given: IngestDeps): Express {
+  const deps = { ...given, metrics: given.metrics ?? createIngestMetrics({ processMetrics: false }) };
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -42,6 +44,17 @@ export function createApp(deps: IngestDeps): Express {
     }),
   );
 
+  // Request durations by route pattern (never the raw URL: ids would make labels unbounded).
+  app.use((req, res, next) => {
+    const stop = deps.metrics.httpDuration.startTimer();
+    res.on('finish', () => {
+      const route = req.route ? `${req.baseUrl}${String((req.route as { path: string }).path)}` : 'unmatched';
+      stop({ method: req.method, route, status: `${Math.floor(res.statusCode / 100)}xx` });
+    });
+    next();
+  });
+
+  app.get('/metrics', metricsHandler(deps.metrics.registry, deps.config.METRICS_TOKEN));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });

@@ -1,6 +1,7 @@
 import type { IngestConfig, Logger } from '@leadrouter/config';
 import type { Db } from '@leadrouter/db';
 import type { DeliveryAgents } from '@leadrouter/delivery';
+import type { IngestMetrics } from '@leadrouter/metrics';
 import type { Queues } from '@leadrouter/queue';
 import type { SourceRateLimits } from './http/rate-limit.js';
 
@@ -13,4 +14,6 @@ export interface IngestDeps {
   rateLimits: SourceRateLimits;
   /** Outbound agents with the destination policy (`createAgents`), for partner tests; without them private destinations are refused. */
   agents?: DeliveryAgents;
+  /** This process's metrics; createApp makes a registry without process metrics when none is given (tests). */
+  metrics?: IngestMetrics;
 }

@@ -3,6 +3,7 @@ import { ConfigError, createLogger, DEV_ADMIN_TOKEN, loadIngestConfig, type Inge
 import { createDb } from '@leadrouter/db';
 import { createAgents } from '@leadrouter/delivery';
 import { createRedis, Queues } from '@leadrouter/queue';
+import { createIngestMetrics } from '@leadrouter/metrics';
 import { createApp } from './app.js';
 import { SourceRateLimits } from './http/rate-limit.js';
 
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
   const queues = new Queues(redis, config.QUEUE_PREFIX);
   const rateLimits = new SourceRateLimits(redis, config.QUEUE_PREFIX);
   const agents = createAgents({ allowPrivate: config.ALLOW_PRIVATE_DESTINATIONS });
-  const app = createApp({ config, db, queues, log, rateLimits, agents });
+  const app = createApp({ config, db, queues, log, rateLimits, agents, metrics: createIngestMetrics() });
 
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.PORT, (err?: Error) => (err ? reject(err) : resolve(s)));

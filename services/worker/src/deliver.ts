@@ -128,7 +128,7 @@ async function attempt(deps: WorkerDeps, job: DeliverJob, delivery: LoadedDelive
         responseExcerpt: result.kind === 'response' ? excerpt(result.body) : null,
       },
     });
-    await trackPartnerHealth(tx, partner.id, step, verdict, error, now, log);
+    await trackPartnerHealth(tx, deps, partner, step, verdict, error, now);
     if (step === 'retry') {
       return {
         followups: { deliveries: [{ deliveryId: delivery.id, attempt: job.attempt + 1 }], postbacks: [] },
@@ -147,6 +147,8 @@ async function attempt(deps: WorkerDeps, job: DeliverJob, delivery: LoadedDelive
   });
 
   if (!next) return 'stale';
+  deps.metrics?.deliveryAttempts.inc({ partner: partner.name, outcome: step });
+  deps.metrics?.deliveryDuration.observe({ partner: partner.name }, result.durationMs / 1000);
   log.info(
     {
       leadId: lead.id,
@@ -173,19 +175,22 @@ async function attempt(deps: WorkerDeps, job: DeliverJob, delivery: LoadedDelive
  */
 async function trackPartnerHealth(
   tx: Prisma.TransactionClient,
-  partnerId: string,
+  { log, metrics }: WorkerDeps,
+  { id: partnerId, name: partnerName }: { id: string; name: string },
   step: DeliveryStepResult,
   verdict: Classification,
   error: string | null,
   now: Date,
-  log: WorkerDeps['log'],
 ): Promise<void> {
   if (verdict.outcome === 'rejected' && verdict.pausePartner) {
     const paused = await tx.partner.updateMany({
       where: { id: partnerId, pausedAt: null },
       data: { pausedAt: now, pauseReason: verdict.reason.slice(0, 500) },
     });
-    if (paused.count > 0) log.warn({ partnerId, reason: verdict.reason }, 'partner paused');
+    if (paused.count > 0) {
+      log.warn({ partnerId, reason: verdict.reason }, 'partner paused');
+      metrics?.partnerPauses.inc({ partner: partnerName });
+    }
     return;
   }
   if (step !== 'retry' && step !== 'dead_lettered') {
@@ -203,5 +208,6 @@ async function trackPartnerHealth(
     const reason = `${row.failures} failed attempts in a row (last: ${error ?? 'unknown'})`.slice(0, 500);
     await tx.partner.update({ where: { id: partnerId }, data: { pausedAt: now, pauseReason: reason } });
     log.warn({ partnerId, failures: row.failures }, 'partner paused by the circuit breaker');
+    metrics?.partnerPauses.inc({ partner: partnerName });
   }
 }

@@ -1,6 +1,7 @@
 import type { Logger, WorkerConfig } from '@leadrouter/config';
 import type { Db } from '@leadrouter/db';
 import type { DeliveryAgents } from '@leadrouter/delivery';
+import type { WorkerMetrics } from '@leadrouter/metrics';
 import type { Queues } from '@leadrouter/queue';
 import type { Redis } from 'ioredis';
 
@@ -16,4 +17,6 @@ export interface WorkerDeps {
   random: () => number;
   /** Outbound agents with the destination policy (`createAgents`); without them `send()` refuses private destinations. */
   agents?: DeliveryAgents;
+  /** This process's metrics (optional in tests). */
+  metrics?: WorkerMetrics;
 }

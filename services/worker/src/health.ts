@@ -1,12 +1,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { metricsHandler } from '@leadrouter/metrics';
 import type { WorkerDeps } from './deps.js';
 
-/** /healthz (alive) and /readyz (Redis and PostgreSQL reachable) on WORKER_PORT. */
+/** /healthz (alive), /readyz (Redis and PostgreSQL reachable) and /metrics on WORKER_PORT. */
 export async function startHealthServer(
   deps: WorkerDeps,
   port: number,
 ): Promise<{ port: number; close(): Promise<void> }> {
+  const metrics = deps.metrics ? metricsHandler(deps.metrics.registry, deps.config.METRICS_TOKEN) : undefined;
   const server = http.createServer((req, res) => {
     const reply = (status: number, body: object) => {
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -21,6 +23,7 @@ export async function startHealthServer(
       );
       return;
     }
+    if (req.url === '/metrics' && metrics) return metrics(req, res);
     reply(404, { status: 'not_found' });
   });
   await new Promise<void>((resolve, reject) => {

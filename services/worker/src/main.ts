@@ -5,6 +5,8 @@ import { createRedis, Queues } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
 import { startHealthServer } from './health.js';
 import { startWorker } from './worker.js';
+import { registerWorkerGauges } from './gauges.js';
+import { createWorkerMetrics } from '@leadrouter/metrics';
 
 const SHUTDOWN_DEADLINE_MS = 25_000;
 
@@ -25,6 +27,7 @@ async function main(): Promise<void> {
   redis.on('error', () => undefined);
   const producer = createRedis({ url: config.REDIS_URL, role: 'worker' });
   producer.on('error', () => undefined);
+  const metrics = createWorkerMetrics();
   const deps: WorkerDeps = {
     config,
     db,
@@ -34,7 +37,9 @@ async function main(): Promise<void> {
     now: () => new Date(),
     random: Math.random,
     agents: createAgents({ allowPrivate: config.ALLOW_PRIVATE_DESTINATIONS }),
+    metrics,
   };
+  registerWorkerGauges(deps, metrics);
 
   const worker = startWorker(deps);
   const health = await startHealthServer(deps, config.WORKER_PORT).catch((err: Error) => {

@@ -85,6 +85,7 @@ export async function sendPostback(deps: WorkerDeps, job: PostbackJob): Promise<
     },
   });
   if (moved.count === 0) return 'stale';
+  deps.metrics?.postbacks.inc({ outcome: step });
   deps.log.info(
     { leadId: postback.leadId, postbackId: postback.id, attempt: job.attempt, outcome: step },
     'postback attempt',

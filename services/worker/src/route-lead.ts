@@ -40,6 +40,7 @@ export async function routeLead(deps: WorkerDeps, leadId: string): Promise<void>
     await setStatus(tx, leadId, 'routing', undefined, { route: record.routeName ?? null });
     return advanceLocked(tx, leadId, record, now);
   });
+  deps.metrics?.leadsRouted.inc({ outcome: decision.outcome });
   deps.log.info(
     { leadId, outcome: decision.outcome, route: record.routeName, deliveries: next.deliveries.length },
     'lead routed',

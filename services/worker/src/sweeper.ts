@@ -117,6 +117,11 @@ export function startSweeper(deps: WorkerDeps, intervalMs: number): { stop(): Pr
         const got = await deps.redis.set(lockKey, '1', 'PX', Math.max(intervalMs - 50, 100), 'NX');
         if (got !== 'OK') return;
         const r = await sweep(deps);
+        deps.metrics?.sweeperRuns.inc();
+        deps.metrics?.sweeperRequeued.inc({ kind: 'lead' }, r.leads);
+        deps.metrics?.sweeperRequeued.inc({ kind: 'delivery' }, r.deliveries);
+        deps.metrics?.sweeperRequeued.inc({ kind: 'advance' }, r.advanced);
+        deps.metrics?.sweeperRequeued.inc({ kind: 'postback' }, r.postbacks);
         if (r.leads + r.deliveries + r.advanced + r.postbacks > 0) deps.log.info(r, 'sweeper requeued work');
       } catch (err) {
         deps.log.warn({ err }, 'sweep failed; will try again');

@@ -3,7 +3,7 @@ import type { Source } from '@leadrouter/db';
 import type { IngestDeps } from '../deps.js';
 import { acceptLead, checkLead, type AcceptOutcome } from './accept.js';
 import { mapConcurrent } from './concurrency.js';
-import { recordRejection, rejectionOf } from './rejections.js';
+import { countLead, recordRejection, rejectionOf } from './rejections.js';
 
 export type BatchResult =
   | AcceptOutcome
@@ -47,6 +47,7 @@ export async function acceptBatch(
     }
   });
   for (const r of results) {
+    countLead(deps, source, r.status);
     if (r.status === 'duplicate') {
       recordRejection(deps, { sourceId: source.id, httpStatus: 409, reason: 'duplicate', leadId: r.id });
     }

@@ -38,3 +38,15 @@ export function rejectionOf(err: AppError, sourceId: string | null): Rejection {
     ...(err.details.errors ? { errors: err.details.errors } : {}),
   };
 }
+
+export type LeadAnswer = 'accepted' | 'duplicate' | 'rejected' | 'rate_limited' | 'unauthorized' | 'error';
+
+/** Counts one answer to a lead in the metrics, by source name (`unknown` when the key was not). */
+export function countLead(deps: IngestDeps, source: { name: string } | undefined, answer: LeadAnswer): void {
+  deps.metrics?.leadsReceived.inc({ source: source?.name ?? 'unknown', answer });
+}
+
+export function answerOf(err: AppError): LeadAnswer {
+  if (err.code === 'rate_limited' || err.code === 'unauthorized') return err.code;
+  return err.httpStatus >= 500 ? 'error' : 'rejected';
+}

@@ -4,7 +4,7 @@ import type { IngestDeps } from '../deps.js';
 import { sourceAuth } from '../http/auth.js';
 import { jsonBody } from '../http/body.js';
 import { acceptLead, checkLead, MAX_IDEMPOTENCY_KEY } from './accept.js';
-import { recordRejection, rejectionOf } from './rejections.js';
+import { answerOf, countLead, recordRejection, rejectionOf } from './rejections.js';
 import { showLead } from './show.js';
 import { acceptBatch } from './batch.js';
 
@@ -36,9 +36,11 @@ export function leadsRouter(deps: IngestDeps): Router {
       const outcome = await acceptLead(deps, req.source!, lead, key);
       if (outcome.status === 'duplicate') {
         recordRejection(deps, { sourceId: req.source!.id, httpStatus: 409, reason: 'duplicate', leadId: outcome.id });
+        countLead(deps, req.source, 'duplicate');
         res.status(409).json(outcome);
         return;
       }
+      countLead(deps, req.source, 'accepted');
       res.status(202).json(outcome);
     },
   );
@@ -64,8 +66,10 @@ export function leadsRouter(deps: IngestDeps): Router {
 
   // Every lead request that was not accepted leaves a trace (without personal data).
   const trace: ErrorRequestHandler = (err: unknown, req, _res, next) => {
-    if (err instanceof AppError && req.method === 'POST')
+    if (err instanceof AppError && req.method === 'POST') {
       recordRejection(deps, rejectionOf(err, req.source?.id ?? null));
+      if (req.path === '/v1/leads') countLead(deps, req.source, answerOf(err));
+    }
     next(err);
   };
   router.use(trace);

@@ -608,6 +608,26 @@ function operationsPaths(): Record<string, PathItem> {
         responses: { '200': { description: 'Alive.', ...json(ref('Health')) } },
       },
     },
+    '/metrics': {
+      get: {
+        tags: ['Operations'],
+        operationId: 'getMetrics',
+        summary: 'Prometheus metrics',
+        description:
+          'This process’s metrics in the Prometheus text format: leads received by source and answer, request durations by route, and process metrics. The worker serves delivery, queue, dead-letter, cap and sweeper metrics on its own port (WORKER_PORT). Open unless `METRICS_TOKEN` is set; then it needs `Authorization: Bearer <METRICS_TOKEN>`.',
+        security: PUBLIC,
+        responses: {
+          '200': {
+            description: 'The metrics.',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+          '401': {
+            description: '`METRICS_TOKEN` is set and the request did not carry it.',
+            ...json(ref('Error')),
+          },
+        },
+      },
+    },
     '/readyz': {
       get: {
         tags: ['Operations'],
