@@ -47,8 +47,13 @@ async function main(): Promise<void> {
     log.info({ signal }, 'ingest stopping: finishing in-flight requests');
     const deadline = setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS);
     deadline.unref();
-    server.closeIdleConnections();
+    // close() stops accepting connections but would wait for kept-alive ones, which a client sending request
+    // after request would keep open forever: new requests on them are answered with `Connection: close`, and
+    // connections are closed as soon as their request in flight is answered.
+    server.prependListener('request', (_req, res) => res.setHeader('connection', 'close'));
+    const closeIdle = setInterval(() => server.closeIdleConnections(), 100);
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    clearInterval(closeIdle);
     await queues.close();
     redis.disconnect();
     await db.$disconnect();

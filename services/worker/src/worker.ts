@@ -11,17 +11,20 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
-/**
- * BullMQ lock settings: a worker killed mid-job stops renewing its lock, and
- * another worker takes the job over after at most lockDuration +
- * stalledInterval (15 s + 15 s). Deliveries record their attempt only after
- * the partner answered, so a taken-over job re-sends with the same
- * Idempotency-Key (at-least-once).
- */
 /** How long a delivery waits when its partner has no free slot (plus up to as much again, at random). */
 const BUSY_DELAY_MS = 500;
 
-const LOCK = { lockDuration: 15_000, stalledInterval: 15_000, maxStalledCount: 5 };
+/**
+ * BullMQ lock settings: a worker killed mid-job stops renewing its lock
+ * (renewed every lockDuration / 2), and the stalled check (one per
+ * stalledInterval across all workers) hands the job to another worker once
+ * the lock is gone and the job was already seen active on the check before:
+ * 5–15 s after the kill, at most lockDuration + 2 × stalledInterval (20 s)
+ * when the dead worker had run the last check (ADR 0001). Deliveries record
+ * their attempt only after the partner answered, so a taken-over job re-sends
+ * with the same Idempotency-Key (at-least-once).
+ */
+export const LOCK = { lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 5 };
 
 export function startWorker(deps: WorkerDeps): RunningWorker {
   const { config, log } = deps;
