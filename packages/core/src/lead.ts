@@ -14,15 +14,52 @@ export interface LeadInput {
   consent?: { tcpa?: boolean; certificateUrl?: string };
 }
 
-/** A lead after validation: phone in E.164, email lower-cased. */
-export interface NormalisedLead {
+/** The lead's own fields, as validated and stored: what partners receive and filters look at. */
+export interface LeadFields {
   name: string;
+  /** E.164 */
   phone: string;
+  /** lower-cased */
   email: string | null;
   geo: string | null;
+  /** the lead's traffic channel (its `source` field) */
   source: string | null;
   fields: Record<string, string | number | boolean>;
+}
+
+/** A lead after validation. */
+export interface NormalisedLead extends LeadFields {
   consent: { tcpa?: boolean; certificateUrl?: string } | null;
+}
+
+/** The lead as partners see it: its id and public fields. */
+export interface PublicLead extends LeadFields {
+  id: string;
+}
+
+/**
+ * A lead path as fieldMap and filters use it: `id`, `name`, `phone`, `email`,
+ * `geo`, `source`, or `fields.<name>`; undefined for anything else.
+ */
+export function readLeadPath(
+  lead: LeadFields & { id?: string },
+  path: string,
+): string | number | boolean | null | undefined {
+  if (path.startsWith('fields.')) {
+    const name = path.slice('fields.'.length);
+    return Object.hasOwn(lead.fields, name) ? lead.fields[name] : undefined;
+  }
+  switch (path) {
+    case 'id':
+    case 'name':
+    case 'phone':
+    case 'email':
+    case 'geo':
+    case 'source':
+      return lead[path];
+    default:
+      return undefined;
+  }
 }
 
 export const LEAD_STATUSES = ['queued', 'routing', 'delivered', 'unsold', 'unmatched', 'dead_lettered'] as const;

@@ -1,29 +1,6 @@
-/** The lead as partners see it: public fields only, no internal ids but its own. */
-export interface PublicLead {
-  id: string;
-  name: string;
-  phone: string;
-  email: string | null;
-  geo: string | null;
-  source: string | null;
-  fields: Record<string, string | number | boolean>;
-}
+import { readLeadPath, type PublicLead } from '@leadrouter/core';
 
-/** A lead path as used by fieldMap: `name`, `phone`, …, or `fields.<name>`. */
-export function readLeadPath(lead: PublicLead, path: string): unknown {
-  if (path.startsWith('fields.')) return lead.fields[path.slice('fields.'.length)];
-  switch (path) {
-    case 'id':
-    case 'name':
-    case 'phone':
-    case 'email':
-    case 'geo':
-    case 'source':
-      return lead[path];
-    default:
-      return undefined;
-  }
-}
+export type { PublicLead };
 
 /**
  * The JSON body sent to a partner: with a fieldMap (partner field -> lead

@@ -1,14 +1,8 @@
-import type { FieldCondition, Filters } from '@leadrouter/core';
+import { readLeadPath, type FieldCondition, type Filters, type LeadFields } from '@leadrouter/core';
 
 /** What filters look at: the lead's public fields and who posted it. */
-export interface RoutingLead {
+export interface RoutingLead extends LeadFields {
   sourceId: string;
-  name: string;
-  phone: string;
-  email: string | null;
-  geo: string | null;
-  source: string | null;
-  fields: Record<string, string | number | boolean>;
 }
 
 export type FilterResult = { match: true } | { match: false; reason: string };
@@ -20,17 +14,7 @@ const REGEX_INPUT_LIMIT = 1000;
 
 /** `field` addresses a top-level property or `fields.<name>`. */
 export function readField(lead: RoutingLead, field: string): string | number | boolean | null | undefined {
-  if (field.startsWith('fields.')) return lead.fields[field.slice('fields.'.length)];
-  switch (field) {
-    case 'name':
-    case 'phone':
-    case 'email':
-    case 'geo':
-    case 'source':
-      return lead[field];
-    default:
-      return undefined;
-  }
+  return field === 'id' ? undefined : readLeadPath(lead, field);
 }
 
 export function matchCondition(lead: RoutingLead, c: FieldCondition): boolean {
