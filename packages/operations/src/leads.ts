@@ -1,18 +1,8 @@
-import { notFound } from '@leadrouter/core';
+import { LEAD_STATUSES, notFound, type LeadStatus } from '@leadrouter/core';
 import { Prisma, type Db } from '@leadrouter/db';
 import { encodeCursor, UUID_RE, type Cursor, type Page } from './cursor.js';
 import { ParamReader, type RawParams } from './params.js';
 import { findPartner, findSource, type Named } from './refs.js';
-import type { LeadStatus } from './transaction.js';
-
-export const LEAD_STATUSES: readonly LeadStatus[] = [
-  'queued',
-  'routing',
-  'delivered',
-  'unsold',
-  'unmatched',
-  'dead_lettered',
-];
 
 export interface LeadSearch {
   statuses?: LeadStatus[];

@@ -2,8 +2,7 @@ import type { Db, Prisma } from '@leadrouter/db';
 
 export type Tx = Prisma.TransactionClient;
 
-/** Status of a lead, as stored (the `LeadStatus` enum). */
-export type LeadStatus = 'queued' | 'routing' | 'delivered' | 'unsold' | 'unmatched' | 'dead_lettered';
+export type { LeadStatus } from '@leadrouter/core';
 
 /**
  * Runs `fn` in one transaction, again (up to three times) when PostgreSQL
