@@ -1,7 +1,9 @@
 # syntax=docker/dockerfile:1
 # One image for both processes: ingest by default, the worker with
 #   docker run … node services/worker/dist/main.js
-# and migrations with `npm run db:migrate`. docker-compose.yml runs all three.
+# migrations with `npm run db:migrate`, and the operator's CLI with
+#   docker compose exec ingest npx leadrouter dlq list
+# docker-compose.yml runs the first three.
 #
 # Install scripts are not needed (prebuilt binaries come as optional
 # dependencies; Prisma's scripts only download engines the project does not
@@ -34,12 +36,12 @@ RUN npm run build \
       mkdir -p "/out/$dir" && cp -R "$dir/dist" "/out/$dir/"; \
     done
 
-# Production dependencies of the two services (and the workspace packages they
-# use), without the tools/ workspace and the dev toolchain.
+# Production dependencies of the two services and the `leadrouter` CLI (and the
+# workspace packages they use), without the tools/ workspace and the dev toolchain.
 FROM base AS production-deps
 COPY --from=manifests /manifests/ ./
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
-      --workspace services/ingest --workspace services/worker
+      --workspace services/ingest --workspace services/worker --workspace packages/cli
 
 FROM base AS runtime
 ENV NODE_ENV=production
