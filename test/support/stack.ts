@@ -12,7 +12,7 @@ import {
 } from '@leadrouter/config';
 import { createDb, type Db } from '@leadrouter/db';
 import { createAgents, destroyAgents } from '@leadrouter/delivery';
-import { createRedis, Queues } from '@leadrouter/queue';
+import { createRedis, Queues, SharedCaches } from '@leadrouter/queue';
 import { createApp } from '../../services/ingest/src/app';
 import { SourceRateLimits } from '../../services/ingest/src/http/rate-limit';
 import { startWorker, type RunningWorker } from '../../services/worker/src/worker';
@@ -95,7 +95,11 @@ export class TestStack {
 
     const agents = createAgents({ allowPrivate: this.ingestConfig.ALLOW_PRIVATE_DESTINATIONS });
     this.closers.push(() => destroyAgents(agents));
+    // The caches the services run with (ADR 0009), so the tests see what production does.
+    const caches = new SharedCaches(producer, env.REDIS_URL!, this.prefix);
+    this.closers.push(() => caches.close());
     const app = createApp({
+      caches,
       config: this.ingestConfig,
       db: this.db,
       queues,
@@ -118,7 +122,9 @@ export class TestStack {
     redis.on('error', () => undefined);
     const workerQueues = new Queues(redis, this.prefix);
     const agents = createAgents({ allowPrivate: this.workerConfig.ALLOW_PRIVATE_DESTINATIONS });
+    const caches = new SharedCaches(redis, env.REDIS_URL!, this.prefix);
     this.workerDeps = {
+      caches,
       config: this.workerConfig,
       db: this.db,
       redis,
@@ -133,6 +139,7 @@ export class TestStack {
     this.closers.push(async () => {
       await worker.stop();
       await workerQueues.close();
+      caches.close();
       redis.disconnect();
       destroyAgents(agents);
     });

@@ -1,4 +1,5 @@
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { PrismaClient } from './generated/prisma/client.js';
 
 export { Prisma } from './generated/prisma/client.js';
@@ -26,19 +27,51 @@ export interface DbOptions {
   queryTimeoutMs?: number;
 }
 
+/** node-postgres' pool, for the few hot-path statements written as SQL (see `sqlPool`). */
+export type SqlPool = pg.Pool;
+export type SqlResult = pg.QueryResult;
+
+const pools = new WeakMap<Db, SqlPool>();
+
 /**
  * One PrismaClient per process, over node-postgres. Connecting fails fast
  * (the ingest answers 503 rather than hang when PostgreSQL is away).
  */
 export function createDb(opts: DbOptions): Db {
-  const adapter = new PrismaPg({
+  const pool = new pg.Pool({
     connectionString: opts.databaseUrl,
     max: opts.poolMax ?? 10,
     connectionTimeoutMillis: opts.connectionTimeoutMs ?? 5000,
     idleTimeoutMillis: 30000,
     ...(opts.queryTimeoutMs ? { query_timeout: opts.queryTimeoutMs } : {}),
   });
-  return new PrismaClient({ adapter });
+  const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  pools.set(db, pool);
+  return db;
+}
+
+/**
+ * The connection pool under a client made by `createDb`: the same connections
+ * and limits, for the hot-path statements that Prisma would run in several
+ * round trips (docs/performance.md). Anything else goes through Prisma.
+ */
+export function sqlPool(db: Db): SqlPool {
+  const pool = pools.get(db);
+  if (!pool) throw new Error('sqlPool: this client was not made by createDb');
+  return pool;
+}
+
+/** A value as an SQL literal, for the multi-statement (simple protocol) queries that cannot take parameters. */
+export function sqlLiteral(value: string | number | bigint | boolean | null | object): string {
+  if (value === null) return 'NULL';
+  if (typeof value === 'bigint') return `'${value.toString()}'::bigint`;
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) throw new Error(`sqlLiteral: ${value} is not a safe integer`);
+    return String(value);
+  }
+  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
+  if (typeof value === 'string') return pg.escapeLiteral(value);
+  return `${pg.escapeLiteral(JSON.stringify(value))}::jsonb`;
 }
 
 /**

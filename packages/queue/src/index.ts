@@ -1,2 +1,3 @@
 export * from './catalog.js';
 export * from './connection.js';
+export * from './invalidation.js';

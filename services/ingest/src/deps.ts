@@ -2,7 +2,7 @@ import type { IngestConfig, Logger } from '@leadrouter/config';
 import type { Db } from '@leadrouter/db';
 import type { DeliveryAgents } from '@leadrouter/delivery';
 import type { IngestMetrics } from '@leadrouter/metrics';
-import type { Queues } from '@leadrouter/queue';
+import type { Queues, SharedCaches } from '@leadrouter/queue';
 import type { SourceRateLimits } from './http/rate-limit.js';
 
 /** What the ingest app needs, built once in main.ts (or by a test). */
@@ -16,4 +16,6 @@ export interface IngestDeps {
   agents?: DeliveryAgents;
   /** This process's metrics; createApp makes a registry without process metrics when none is given (tests). */
   metrics?: IngestMetrics;
+  /** Caches of source keys, dropped on every replica when a source changes (ADR 0009); without them every request reads PostgreSQL. */
+  caches?: SharedCaches;
 }

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { ConfigError, createLogger, DEV_ADMIN_TOKEN, loadIngestConfig, type IngestConfig } from '@leadrouter/config';
 import { createDb } from '@leadrouter/db';
 import { createAgents } from '@leadrouter/delivery';
-import { createRedis, Queues } from '@leadrouter/queue';
+import { createRedis, Queues, SharedCaches } from '@leadrouter/queue';
 import { createIngestMetrics } from '@leadrouter/metrics';
 import { createApp } from './app.js';
 import { SourceRateLimits } from './http/rate-limit.js';
@@ -30,7 +30,10 @@ async function main(): Promise<void> {
   const queues = new Queues(redis, config.QUEUE_PREFIX);
   const rateLimits = new SourceRateLimits(redis, config.QUEUE_PREFIX);
   const agents = createAgents({ allowPrivate: config.ALLOW_PRIVATE_DESTINATIONS });
-  const app = createApp({ config, db, queues, log, rateLimits, agents, metrics: createIngestMetrics() });
+  const caches = new SharedCaches(redis, config.REDIS_URL, config.QUEUE_PREFIX, (err) =>
+    log.warn({ err: { message: err.message } }, 'cache invalidation'),
+  );
+  const app = createApp({ config, db, queues, log, rateLimits, agents, caches, metrics: createIngestMetrics() });
 
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.PORT, (err?: Error) => (err ? reject(err) : resolve(s)));
@@ -55,6 +58,7 @@ async function main(): Promise<void> {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     clearInterval(closeIdle);
     await queues.close();
+    caches.close();
     redis.disconnect();
     await db.$disconnect();
     log.info('ingest stopped');

@@ -102,6 +102,7 @@ async function attempt(deps: WorkerDeps, job: DeliverJob, delivery: LoadedDelive
   const error = verdict.outcome === 'accepted' ? null : (reason ?? verdict.reason).slice(0, 1000);
   const price = answer.price ?? (partner.price === null ? null : Number(partner.price));
 
+  let pausedPartner = false;
   const next = await db.$transaction(async (tx): Promise<{ followups: Followups; delayMs: number } | null> => {
     const locked = await lockLead(tx, lead.id);
     const moved = await tx.delivery.updateMany({
@@ -128,7 +129,7 @@ async function attempt(deps: WorkerDeps, job: DeliverJob, delivery: LoadedDelive
         responseExcerpt: result.kind === 'response' ? excerpt(result.body) : null,
       },
     });
-    await trackPartnerHealth(tx, deps, partner, step, verdict, error, now);
+    pausedPartner = await trackPartnerHealth(tx, deps, partner, step, verdict, error, now);
     if (step === 'retry') {
       return {
         followups: { deliveries: [{ deliveryId: delivery.id, attempt: job.attempt + 1 }], postbacks: [] },
@@ -143,10 +144,15 @@ async function attempt(deps: WorkerDeps, job: DeliverJob, delivery: LoadedDelive
       ...(error ? { reason: error } : {}),
       at: now.toISOString(),
     } as const;
-    return { followups: await advanceLocked(tx, lead.id, locked.routing, now, outcome), delayMs: 0 };
+    return {
+      followups: await advanceLocked(tx, lead.id, locked.routing, now, { outcome, postback: locked.postback }),
+      delayMs: 0,
+    };
   });
 
   if (!next) return 'stale';
+  // New leads must skip the partner it paused: every worker drops its cached rules.
+  if (pausedPartner) await deps.caches?.invalidate('rules');
   deps.metrics?.deliveryAttempts.inc({ partner: partner.name, outcome: step });
   deps.metrics?.deliveryDuration.observe({ partner: partner.name }, result.durationMs / 1000);
   log.info(
@@ -176,12 +182,12 @@ async function attempt(deps: WorkerDeps, job: DeliverJob, delivery: LoadedDelive
 async function trackPartnerHealth(
   tx: Prisma.TransactionClient,
   { log, metrics }: WorkerDeps,
-  { id: partnerId, name: partnerName }: { id: string; name: string },
+  { id: partnerId, name: partnerName, consecutiveFailures }: { id: string; name: string; consecutiveFailures: number },
   step: DeliveryStepResult,
   verdict: Classification,
   error: string | null,
   now: Date,
-): Promise<void> {
+): Promise<boolean> {
   if (verdict.outcome === 'rejected' && verdict.pausePartner) {
     const paused = await tx.partner.updateMany({
       where: { id: partnerId, pausedAt: null },
@@ -191,14 +197,17 @@ async function trackPartnerHealth(
       log.warn({ partnerId, reason: verdict.reason }, 'partner paused');
       metrics?.partnerPauses.inc({ partner: partnerName });
     }
-    return;
+    return paused.count > 0;
   }
   if (step !== 'retry' && step !== 'dead_lettered') {
+    // Nothing to clear when the partner had no failures a moment ago (the common case: one round trip fewer).
+    // A failure recorded meanwhile by another worker then stays counted, one step nearer a pause.
+    if (consecutiveFailures === 0) return false;
     await tx.partner.updateMany({
       where: { id: partnerId, consecutiveFailures: { gt: 0 } },
       data: { consecutiveFailures: 0 },
     });
-    return;
+    return false;
   }
   const [row] = await tx.$queryRaw<{ failures: number; threshold: number; paused: boolean }[]>`
     UPDATE partners SET consecutive_failures = consecutive_failures + 1
@@ -209,5 +218,7 @@ async function trackPartnerHealth(
     await tx.partner.update({ where: { id: partnerId }, data: { pausedAt: now, pauseReason: reason } });
     log.warn({ partnerId, failures: row.failures }, 'partner paused by the circuit breaker');
     metrics?.partnerPauses.inc({ partner: partnerName });
+    return true;
   }
+  return false;
 }

@@ -2,7 +2,7 @@ import type { Logger, WorkerConfig } from '@leadrouter/config';
 import type { Db } from '@leadrouter/db';
 import type { DeliveryAgents } from '@leadrouter/delivery';
 import type { WorkerMetrics } from '@leadrouter/metrics';
-import type { Queues } from '@leadrouter/queue';
+import type { Queues, SharedCaches } from '@leadrouter/queue';
 import type { Redis } from 'ioredis';
 
 /** Everything the worker's processors need, built once in main.ts (or by a test). */
@@ -19,4 +19,6 @@ export interface WorkerDeps {
   agents?: DeliveryAgents;
   /** This process's metrics (optional in tests). */
   metrics?: WorkerMetrics;
+  /** The routing rules cache, dropped on every worker when a route or partner changes (ADR 0009); without it every lead reads PostgreSQL. */
+  caches?: SharedCaches;
 }

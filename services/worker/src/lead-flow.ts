@@ -45,25 +45,31 @@ export function skippedEntries(skipped: Skipped[], now: Date): DecisionEntry[] {
   }));
 }
 
+/** What `lockLead` reads: the lead's state, and whether its source wants postbacks. */
+export interface LockedLead {
+  status: LeadStatus;
+  routing: RoutingRecord | null;
+  postback: boolean;
+}
+
 /** Takes the lead's row lock: every change to a lead's deliveries happens under it. */
-export async function lockLead(
-  tx: Tx,
-  leadId: string,
-): Promise<{ status: LeadStatus; routing: RoutingRecord | null } | null> {
-  const rows = await tx.$queryRaw<{ status: LeadStatus; routing: RoutingRecord | null }[]>`
-    SELECT status, routing FROM leads WHERE id = ${leadId}::uuid FOR UPDATE`;
+export async function lockLead(tx: Tx, leadId: string): Promise<LockedLead | null> {
+  const rows = await tx.$queryRaw<LockedLead[]>`
+    SELECT l.status, l.routing, s.postback_url IS NOT NULL AS postback
+    FROM leads l JOIN sources s ON s.id = l.source_id WHERE l.id = ${leadId}::uuid FOR UPDATE OF l`;
   return rows[0] ?? null;
 }
 
-export async function setStatus(
-  tx: Tx,
-  leadId: string,
-  status: LeadStatus,
-  partnerId?: string,
-  detail?: Prisma.InputJsonValue,
-): Promise<void> {
-  await tx.lead.update({ where: { id: leadId }, data: { status } });
-  await tx.leadEvent.create({ data: { leadId, status, partnerId: partnerId ?? null, ...(detail ? { detail } : {}) } });
+/** What the caller of `advanceLocked` knows already, each saving a round trip. */
+export interface AdvanceOptions {
+  /** What a delivery that just finished decided. */
+  outcome?: DecisionEntry;
+  /** A status the lead moves into first (with its event), written in the same update as the routing record. */
+  entering?: { status: LeadStatus; detail?: Prisma.InputJsonValue };
+  /** The lead's deliveries, when known (a lead being routed has none yet). */
+  deliveries?: { partnerId: string; status: string }[];
+  /** Whether the lead's source has a postback URL (`lockLead`); when unknown, the postback insert checks. */
+  postback?: boolean;
 }
 
 /** What to enqueue once the transaction that decided it has committed. */
@@ -86,12 +92,13 @@ export async function advanceLocked(
   leadId: string,
   record: RoutingRecord,
   now: Date,
-  outcome?: DecisionEntry,
+  { outcome, entering, deliveries: known, postback }: AdvanceOptions = {},
 ): Promise<Followups> {
   const routing: RoutingRecord = { ...record, decisions: [...(record.decisions ?? [])] };
   if (outcome) setDecision(routing, outcome);
 
-  const deliveries = await tx.delivery.findMany({ where: { leadId }, select: { partnerId: true, status: true } });
+  const deliveries =
+    known ?? (await tx.delivery.findMany({ where: { leadId }, select: { partnerId: true, status: true } }));
   const accepted = deliveries.filter((d) => d.status === 'accepted');
   const pending = deliveries.filter((d) => d.status === 'pending').length;
   const tried = new Set([...deliveries.map((d) => d.partnerId), ...routing.decisions.map((d) => d.partnerId)]);
@@ -115,20 +122,30 @@ export async function advanceLocked(
     need--;
   }
 
-  await tx.lead.update({ where: { id: leadId }, data: { routing: routing as unknown as Prisma.InputJsonValue } });
-  if (pending + jobs.length === 0) {
-    const final: LeadStatus =
-      accepted.length > 0
+  const final: LeadStatus | undefined =
+    pending + jobs.length > 0
+      ? undefined
+      : accepted.length > 0
         ? 'delivered'
         : deliveries.some((d) => d.status === 'dead_lettered')
           ? 'dead_lettered'
           : deliveries.some((d) => d.status === 'rejected')
             ? 'unsold'
             : 'unmatched';
-    await setStatus(tx, leadId, final, final === 'delivered' ? accepted[0]?.partnerId : undefined);
-    return { deliveries: jobs, postbacks: await createPostback(tx, leadId, final) };
-  }
-  return { deliveries: jobs, postbacks: [] };
+  // The routing record and the status in one update; the events in order (entering, then final).
+  const status = final ?? entering?.status;
+  await tx.lead.update({
+    where: { id: leadId },
+    data: { routing: routing as unknown as Prisma.InputJsonValue, ...(status ? { status } : {}) },
+  });
+  const events: Prisma.LeadEventCreateManyInput[] = [];
+  if (entering)
+    events.push({ leadId, status: entering.status, ...(entering.detail ? { detail: entering.detail } : {}) });
+  if (final)
+    events.push({ leadId, status: final, partnerId: final === 'delivered' ? (accepted[0]?.partnerId ?? null) : null });
+  if (events.length > 0) await tx.leadEvent.createMany({ data: events });
+  if (!final || postback === false) return { deliveries: jobs, postbacks: [] };
+  return { deliveries: jobs, postbacks: await createPostback(tx, leadId, final) };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { ConfigError, createLogger, loadWorkerConfig, type WorkerConfig } from '@leadrouter/config';
 import { createDb } from '@leadrouter/db';
 import { createAgents } from '@leadrouter/delivery';
-import { createRedis, Queues } from '@leadrouter/queue';
+import { createRedis, Queues, SharedCaches } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
 import { startHealthServer } from './health.js';
 import { startWorker } from './worker.js';
@@ -38,6 +38,9 @@ async function main(): Promise<void> {
     random: Math.random,
     agents: createAgents({ allowPrivate: config.ALLOW_PRIVATE_DESTINATIONS }),
     metrics,
+    caches: new SharedCaches(producer, config.REDIS_URL, config.QUEUE_PREFIX, (err) =>
+      log.warn({ err: { message: err.message } }, 'cache invalidation'),
+    ),
   };
   registerWorkerGauges(deps, metrics);
 
@@ -61,6 +64,7 @@ async function main(): Promise<void> {
     await worker.stop();
     await health.close();
     await deps.queues.close();
+    deps.caches?.close();
     redis.disconnect();
     producer.disconnect();
     await db.$disconnect();

@@ -1,7 +1,7 @@
 import type { Filters } from '@leadrouter/core';
 import type { Lead, Partner, Route, RoutePartner } from '@leadrouter/db';
 import type { PublicLead } from '@leadrouter/delivery';
-import type { RoutingLead, RoutingPartner, RoutingRoute } from '@leadrouter/routing';
+import type { RoutingPartner, RoutingRoute } from '@leadrouter/routing';
 
 export function toPublicLead(lead: Lead): PublicLead {
   return {
@@ -13,10 +13,6 @@ export function toPublicLead(lead: Lead): PublicLead {
     source: lead.subSource,
     fields: lead.fields as PublicLead['fields'],
   };
-}
-
-export function toRoutingLead(lead: Lead): RoutingLead {
-  return { ...toPublicLead(lead), sourceId: lead.sourceId };
 }
 
 export function toRoutingPartner(p: Partner): RoutingPartner {

@@ -26,31 +26,50 @@ const BUSY_DELAY_MS = 500;
  */
 export const LOCK = { lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 5 };
 
+/**
+ * How long closing may take once no job runs any more. BullMQ's close() waits
+ * for its blocking connection to end, which never happens when it is caught
+ * reconnecting to Redis (taskforcesh/bullmq#4656): without a bound, SIGTERM
+ * while Redis is away or just back would end at the shutdown deadline.
+ */
+const CLOSE_GRACE_MS = 2_000;
+
 export function startWorker(deps: WorkerDeps): RunningWorker {
   const { config, log } = deps;
   const connection = createRedis({ url: config.REDIS_URL, role: 'worker' });
   const common = { connection, prefix: config.QUEUE_PREFIX, ...LOCK };
+  let running = 0;
+  const counted =
+    <T, R>(processor: (job: Job<T>, token?: string) => Promise<R>) =>
+    async (job: Job<T>, token?: string): Promise<R> => {
+      running++;
+      try {
+        return await processor(job, token);
+      } finally {
+        running--;
+      }
+    };
 
   const routeWorker = new Worker<RouteJob>(
     QUEUES.route,
-    async (job: Job<RouteJob>) => routeLead(deps, job.data.leadId),
+    counted(async (job: Job<RouteJob>) => routeLead(deps, job.data.leadId)),
     { ...common, concurrency: Math.max(4, Math.ceil(config.WORKER_CONCURRENCY / 4)) },
   );
   const deliverWorker = new Worker<DeliverJob>(
     QUEUES.deliver,
-    async (job: Job<DeliverJob>, token?: string) => {
+    counted(async (job: Job<DeliverJob>, token?: string) => {
       const step = await deliverAttempt(deps, job.data);
       if (step !== 'busy') return step;
       // The partner is at its concurrency limit: give the slot back to other
       // partners' deliveries and try this one again shortly.
       await job.moveToDelayed(Date.now() + BUSY_DELAY_MS + Math.round(deps.random() * BUSY_DELAY_MS), token);
       throw new DelayedError();
-    },
+    }),
     { ...common, concurrency: config.WORKER_CONCURRENCY },
   );
   const postbackWorker = new Worker<PostbackJob>(
     QUEUES.postback,
-    async (job: Job<PostbackJob>) => sendPostback(deps, job.data),
+    counted(async (job: Job<PostbackJob>) => sendPostback(deps, job.data)),
     { ...common, concurrency: Math.max(4, Math.ceil(config.WORKER_CONCURRENCY / 4)) },
   );
   for (const w of [routeWorker, deliverWorker, postbackWorker]) {
@@ -61,8 +80,18 @@ export function startWorker(deps: WorkerDeps): RunningWorker {
 
   return {
     async stop() {
-      await sweeper.stop();
-      await Promise.all([routeWorker.close(), deliverWorker.close(), postbackWorker.close()]);
+      // At once, all together: waiting for a sweep in progress first would leave the workers taking jobs meanwhile.
+      let closed = false;
+      void Promise.allSettled([
+        sweeper.stop(),
+        routeWorker.close(),
+        deliverWorker.close(),
+        postbackWorker.close(),
+      ]).then(() => (closed = true));
+      const pause = () => new Promise((resolve) => setTimeout(resolve, 50));
+      while (!closed && running > 0) await pause(); // in-flight jobs finish
+      for (const end = Date.now() + CLOSE_GRACE_MS; !closed && Date.now() < end;) await pause();
+      if (!closed) log.warn('the queue workers did not close (a Redis connection is reconnecting); stopping anyway');
       connection.disconnect();
     },
   };

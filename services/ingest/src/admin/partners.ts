@@ -85,14 +85,17 @@ export function partnerView(p: Partner) {
   };
 }
 
-export function partnersRouter({ db, agents, queues }: IngestDeps): Router {
+export function partnersRouter({ db, agents, queues, caches }: IngestDeps): Router {
   const router = Router();
+  // Every worker drops its cached rules before the answer, so the next lead sees the change (ADR 0009).
+  const changed = () => caches?.invalidate('rules');
 
   router.post('/', jsonBody(), async (req, res) => {
     const input = validateCreate(req.body);
     const partner = await db.partner
       .create({ data: toData(input) as Prisma.PartnerCreateInput })
       .catch((err: unknown) => mapDbError(err, 'partner'));
+    await changed();
     res.status(201).json(partnerView(partner));
   });
 
@@ -113,6 +116,7 @@ export function partnersRouter({ db, agents, queues }: IngestDeps): Router {
     const partner = await db.partner
       .update({ where: { id }, data: toData(validateUpdate(req.body)) })
       .catch((err: unknown) => mapDbError(err, 'partner'));
+    await changed();
     res.json(partnerView(partner));
   });
 
@@ -125,6 +129,7 @@ export function partnersRouter({ db, agents, queues }: IngestDeps): Router {
         .update({ where: { id }, data: { active: false } })
         .catch((err: unknown) => mapDbError(err, 'partner'));
     else await db.partner.delete({ where: { id } }).catch((err: unknown) => mapDbError(err, 'partner'));
+    await changed();
     res.status(204).end();
   });
 
@@ -142,6 +147,7 @@ export function partnersRouter({ db, agents, queues }: IngestDeps): Router {
         data: { pausedAt: null, pauseReason: null, consecutiveFailures: 0 },
       })
       .catch((err: unknown) => mapDbError(err, 'partner'));
+    await changed();
     // The retries that waited while it was paused are due now.
     const parked = await db.$queryRaw<{ id: string; attempts: number }[]>`
       UPDATE deliveries SET next_attempt_at = now(), updated_at = now()

@@ -50,8 +50,10 @@ const partnerRows = (partners: RouteInput['partners']) =>
 
 const json = (v: unknown) => (v === null ? Prisma.DbNull : (v as Prisma.InputJsonValue));
 
-export function routesRouter({ db }: IngestDeps): Router {
+export function routesRouter({ db, caches }: IngestDeps): Router {
   const router = Router();
+  // Every worker drops its cached rules before the answer, so the next lead sees the change (ADR 0009).
+  const changed = () => caches?.invalidate('rules');
   const include = { partners: true } as const;
 
   router.post('/', jsonBody(), async (req, res) => {
@@ -71,6 +73,7 @@ export function routesRouter({ db }: IngestDeps): Router {
         include,
       })
       .catch((err: unknown) => mapDbError(err, 'route'));
+    await changed();
     res.status(201).json(routeView(route));
   });
 
@@ -110,11 +113,13 @@ export function routesRouter({ db }: IngestDeps): Router {
         });
       })
       .catch((err: unknown) => mapDbError(err, 'route'));
+    await changed();
     res.json(routeView(route));
   });
 
   router.delete('/:id', async (req, res) => {
     await db.route.delete({ where: { id: idParam(req, 'route') } }).catch((err: unknown) => mapDbError(err, 'route'));
+    await changed();
     res.status(204).end();
   });
 

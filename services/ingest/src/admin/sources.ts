@@ -32,8 +32,10 @@ export function sourceView(s: Source) {
   };
 }
 
-export function sourcesRouter({ db }: IngestDeps): Router {
+export function sourcesRouter({ db, caches }: IngestDeps): Router {
   const router = Router();
+  // Every replica drops its cached source keys before the answer (ADR 0009).
+  const changed = () => caches?.invalidate('sources');
 
   router.post('/', jsonBody(), async (req, res) => {
     const input = validateCreate(req.body);
@@ -83,6 +85,7 @@ export function sourcesRouter({ db }: IngestDeps): Router {
         },
       })
       .catch((err: unknown) => mapDbError(err, 'source'));
+    await changed();
     res.json(sourceView(source));
   });
 
@@ -95,6 +98,7 @@ export function sourcesRouter({ db }: IngestDeps): Router {
         .update({ where: { id }, data: { active: false } })
         .catch((err: unknown) => mapDbError(err, 'source'));
     else await db.source.delete({ where: { id } }).catch((err: unknown) => mapDbError(err, 'source'));
+    await changed();
     res.status(204).end();
   });
 
@@ -106,6 +110,7 @@ export function sourcesRouter({ db }: IngestDeps): Router {
         data: { apiKeyHash: hashApiKey(apiKey), apiKeyPrefix: apiKeyPrefix(apiKey) },
       })
       .catch((err: unknown) => mapDbError(err, 'source'));
+    await changed();
     res.json({ ...sourceView(source), apiKey });
   });
 

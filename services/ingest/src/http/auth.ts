@@ -1,6 +1,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { hashApiKey, unauthorized } from '@leadrouter/core';
 import type { Db, Source } from '@leadrouter/db';
+import type { SharedCaches } from '@leadrouter/queue';
 import type { NextFunction, Request, Response } from 'express';
 
 declare module 'express-serve-static-core' {
@@ -30,8 +31,18 @@ export function isAdminToken(key: string | undefined, adminToken: string): boole
   return key !== undefined && sameSecret(key, adminToken);
 }
 
-/** Authenticates a source by its key (looked up by hash); the admin token too when `allowAdmin`. */
-export function sourceAuth(db: Db, adminToken: string, opts: { allowAdmin?: boolean } = {}) {
+/** How long a source found by its key is trusted without asking PostgreSQL again (writes invalidate at once; ADR 0009). */
+export const SOURCE_CACHE_TTL_MS = 5_000;
+
+/**
+ * Authenticates a source by its key (looked up by hash); the admin token too
+ * when `allowAdmin`. Sources found are cached by key hash (`caches`), and
+ * every source write drops the cache on every replica, so a rotated or
+ * revoked key stops working for the very next request.
+ */
+export function sourceAuth(db: Db, adminToken: string, opts: { allowAdmin?: boolean; caches?: SharedCaches } = {}) {
+  const cache = opts.caches?.cache<string, Source | null>('sources', SOURCE_CACHE_TTL_MS);
+  const find = (hash: string) => db.source.findUnique({ where: { apiKeyHash: hash } });
   return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
     const key = presentedKey(req);
     if (!key) throw unauthorized('missing API key: send Authorization: Bearer <key> or X-API-Key: <key>');
@@ -39,7 +50,18 @@ export function sourceAuth(db: Db, adminToken: string, opts: { allowAdmin?: bool
       req.isAdmin = true;
       return next();
     }
-    const source = key.length <= 200 ? await db.source.findUnique({ where: { apiKeyHash: hashApiKey(key) } }) : null;
+    let source: Source | null = null;
+    if (key.length <= 200) {
+      const hash = hashApiKey(key);
+      // Unknown keys are not cached: a flood of made-up keys must not fill memory.
+      source = cache
+        ? await cache.get(
+            hash,
+            () => find(hash),
+            (s) => s !== null,
+          )
+        : await find(hash);
+    }
     if (!source || !source.active) throw unauthorized('unknown or revoked API key');
     req.source = source;
     next();

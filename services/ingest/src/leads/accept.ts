@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AppError, invalid, unavailable, validateLead, type FieldError, type NormalisedLead } from '@leadrouter/core';
-import { Prisma, type Source } from '@leadrouter/db';
+import { Prisma, sqlLiteral, sqlPool, type Source, type SqlPool, type SqlResult } from '@leadrouter/db';
 import type { IngestDeps } from '../deps.js';
 
 export type AcceptOutcome = { status: 'accepted'; id: string } | { status: 'duplicate'; id: string };
@@ -22,107 +22,183 @@ export function checkLead(body: unknown, idempotencyKey: string | undefined): No
 }
 
 /**
- * Records a lead durably, then enqueues it. The answer depends only on the
- * PostgreSQL commit: if Redis is away the lead stays `queued` and the
- * worker's sweeper enqueues it when Redis returns.
+ * Records leads durably, then enqueues them, one process-wide group at a
+ * time ("group commit", docs/performance.md): leads posted while earlier
+ * ones are being written wait, and go together in the next transaction and
+ * the next enqueue. Under load that is one PostgreSQL round trip and one
+ * Redis round trip for many leads, instead of one of each per lead; a lone
+ * lead goes at once.
  *
- * Inside one transaction, under advisory locks on the lead's phone and email
- * (so simultaneous posts, on any replica, are serialised): an
- * Idempotency-Key seen in the last 24 h replays the first answer; a phone or
- * email seen within the source's duplicate window is a duplicate; otherwise
- * the lead is inserted with its `queued` event.
+ * The answer depends only on the PostgreSQL commit: if Redis is away the
+ * lead stays `queued` and the worker's sweeper enqueues it when Redis
+ * returns.
  */
-export async function acceptLead(
-  deps: IngestDeps,
-  source: Source,
-  lead: NormalisedLead,
-  idempotencyKey?: string,
-): Promise<AcceptOutcome> {
-  const requestHash = idempotencyKey ? fingerprint(lead) : null;
-  let outcome: AcceptOutcome;
-  try {
-    outcome = await deps.db.$transaction(async (tx) => {
-      for (const key of lockKeys(lead)) await tx.$executeRaw`SELECT pg_advisory_xact_lock(${key}::bigint)`;
+export class LeadRecorder {
+  private readonly pool: SqlPool;
+  private waiting: Pending[] = [];
+  private writing = 0;
 
-      if (idempotencyKey) {
-        const replay = await findByIdempotencyKey(tx, source.id, idempotencyKey);
-        if (replay) {
-          if (replay.requestHash !== requestHash) throw keyReused();
-          return { status: 'accepted', id: replay.id } as const;
-        }
-      }
+  /** Transactions in flight at once (each holds one connection). */
+  static readonly MAX_IN_FLIGHT = 4;
+  /** Leads in one transaction at most. */
+  static readonly MAX_GROUP = 64;
 
-      if (source.duplicateWindowHours > 0) {
-        const dup = await tx.$queryRaw<{ id: string }[]>`
-          SELECT id FROM leads
-          WHERE (phone = ${lead.phone} OR email = ${lead.email})
-            AND created_at > now() - make_interval(hours => ${source.duplicateWindowHours}::int)
-          ORDER BY created_at LIMIT 1`;
-        if (dup[0]) return { status: 'duplicate', id: dup[0].id } as const;
-      }
-
-      const created = await tx.lead.create({
-        data: {
-          sourceId: source.id,
-          name: lead.name,
-          phone: lead.phone,
-          email: lead.email,
-          geo: lead.geo,
-          subSource: lead.source,
-          fields: lead.fields,
-          consent: lead.consent ?? Prisma.DbNull,
-          idempotencyKey: idempotencyKey ?? null,
-          requestHash,
-          events: { create: { status: 'queued' } },
-        },
-        select: { id: true },
-      });
-      return { status: 'accepted', id: created.id } as const;
-    });
-  } catch (err) {
-    if (err instanceof AppError) throw err;
-    if (idempotencyKey && isUniqueViolation(err)) {
-      // The same key with another phone/email committed first (a different lock).
-      const first = await deps.db.lead.findUnique({
-        where: { sourceId_idempotencyKey: { sourceId: source.id, idempotencyKey } },
-        select: { id: true, requestHash: true },
-      });
-      if (first && first.requestHash === requestHash) return { status: 'accepted', id: first.id };
-      if (first) throw keyReused();
-    }
-    deps.log.error({ err: { message: (err as Error).message } }, 'could not record lead');
-    throw unavailable('the lead could not be recorded right now; retry shortly', 5, err);
+  constructor(private readonly deps: IngestDeps) {
+    this.pool = sqlPool(deps.db);
   }
 
-  if (outcome.status === 'accepted') {
+  /**
+   * Under advisory locks on the lead's phone and email (so simultaneous
+   * posts, on any replica, are serialised): an Idempotency-Key seen in the
+   * last 24 h replays the first answer; a phone or email seen within the
+   * source's duplicate window is a duplicate; otherwise the lead is inserted
+   * with its `queued` event.
+   */
+  accept(source: Source, lead: NormalisedLead, idempotencyKey?: string): Promise<AcceptOutcome> {
+    const requestHash = idempotencyKey ? fingerprint(lead) : null;
+    return new Promise<AcceptOutcome>((resolve, reject) => {
+      this.waiting.push({ source, lead, idempotencyKey: idempotencyKey ?? null, requestHash, resolve, reject });
+      this.next();
+    });
+  }
+
+  private next(): void {
+    while (this.writing < LeadRecorder.MAX_IN_FLIGHT && this.waiting.length > 0) {
+      const group = this.waiting.splice(0, LeadRecorder.MAX_GROUP);
+      this.writing++;
+      void this.write(group).finally(() => {
+        this.writing--;
+        this.next();
+      });
+    }
+  }
+
+  private async write(group: Pending[]): Promise<void> {
+    let outcomes: (Recorded | AppError)[];
     try {
-      await deps.queues.enqueueRoute([outcome.id]);
+      outcomes = await recordLeads(this.pool, group);
     } catch (err) {
-      deps.log.warn(
-        { leadId: outcome.id, err: { message: (err as Error).message } },
-        'enqueue failed; the sweeper will enqueue the lead',
+      if (group.length > 1) {
+        // One lead spoiled the transaction (an Idempotency-Key committed meanwhile by another replica): each alone.
+        await Promise.all(group.map((p) => this.write([p])));
+        return;
+      }
+      outcomes = [await this.failed(group[0]!, err)];
+    }
+    const created = outcomes.flatMap((o) => (o instanceof AppError || !o.created ? [] : [o.outcome.id]));
+    try {
+      await this.deps.queues.enqueueRoute(created);
+    } catch (err) {
+      this.deps.log.warn(
+        { leads: created.length, err: { message: (err as Error).message } },
+        'enqueue failed; the sweeper will enqueue the leads',
       );
     }
+    group.forEach((p, i) => {
+      const o = outcomes[i]!;
+      if (o instanceof AppError) p.reject(o);
+      else p.resolve(o.outcome);
+    });
   }
-  return outcome;
+
+  /** What a lead recorded alone failed with, as the answer it gets. */
+  private async failed(p: Pending, err: unknown): Promise<Recorded | AppError> {
+    if (err instanceof AppError) return err;
+    if (p.idempotencyKey && isUniqueViolation(err)) {
+      // The same key with another phone/email committed first (a different lock).
+      const first = await this.deps.db.lead
+        .findUnique({
+          where: { sourceId_idempotencyKey: { sourceId: p.source.id, idempotencyKey: p.idempotencyKey } },
+          select: { id: true, requestHash: true },
+        })
+        .catch(() => null);
+      if (first && first.requestHash === p.requestHash) return replayOf(first.id);
+      if (first) return keyReused();
+    }
+    this.deps.log.error({ err: { message: (err as Error).message } }, 'could not record lead');
+    return unavailable('the lead could not be recorded right now; retry shortly', 5, err);
+  }
 }
 
-/** The lead holding this key for this source within the window; an expired holder gives the key up. */
-async function findByIdempotencyKey(
-  tx: Prisma.TransactionClient,
-  sourceId: string,
-  key: string,
-): Promise<{ id: string; requestHash: string | null } | null> {
-  const held = await tx.lead.findUnique({
-    where: { sourceId_idempotencyKey: { sourceId, idempotencyKey: key } },
-    select: { id: true, requestHash: true, createdAt: true },
+/** A lead's answer, and whether this transaction created it (only new leads are enqueued). */
+interface Recorded {
+  outcome: AcceptOutcome;
+  created: boolean;
+}
+
+const replayOf = (id: string): Recorded => ({ outcome: { status: 'accepted', id }, created: false });
+
+interface Pending {
+  source: Source;
+  lead: NormalisedLead;
+  idempotencyKey: string | null;
+  requestHash: string | null;
+  resolve: (outcome: AcceptOutcome) => void;
+  reject: (err: AppError) => void;
+}
+
+/**
+ * One transaction for a group of leads, in one round trip: the statements of
+ * one simple-protocol message run as one implicit transaction, each with a
+ * fresh snapshot, so the checks that follow the locks see every lead
+ * committed before the locks were granted — and the group's earlier leads. That
+ * protocol takes no parameters: values go in as literals (`sqlLiteral`).
+ *
+ * 1. every advisory lock of the group, one statement each, in ascending
+ *    order (as every transaction takes them, so two never deadlock);
+ * 2. per lead, in order: with a key, release it if its holder is older than
+ *    the window; then one statement that finds the key's holder (a replay) or
+ *    a duplicate, and otherwise inserts the lead with its `queued` event.
+ */
+async function recordLeads(pool: SqlPool, group: Pending[]): Promise<(Recorded | AppError)[]> {
+  const v = sqlLiteral;
+  const keys = [...new Set(group.flatMap((p) => lockKeys(p.lead)))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const statements = keys.map((key) => `SELECT pg_advisory_xact_lock(${v(key)})`);
+  group.forEach(({ source, lead, idempotencyKey, requestHash }, n) => {
+    const sourceId = `${v(source.id)}::uuid`;
+    const held = idempotencyKey ? `source_id = ${sourceId} AND idempotency_key = ${v(idempotencyKey)}` : 'FALSE';
+    if (idempotencyKey) {
+      statements.push(
+        `UPDATE leads SET idempotency_key = NULL, updated_at = now() WHERE ${held}
+           AND created_at < now() - make_interval(hours => ${IDEMPOTENCY_WINDOW_HOURS})`,
+      );
+    }
+    const duplicate =
+      source.duplicateWindowHours > 0
+        ? `SELECT id FROM leads WHERE (phone = ${v(lead.phone)} OR email = ${v(lead.email)})
+             AND created_at > now() - make_interval(hours => ${v(source.duplicateWindowHours)})
+             AND NOT EXISTS (SELECT 1 FROM replay) ORDER BY created_at LIMIT 1`
+        : 'SELECT NULL::uuid AS id WHERE FALSE';
+    statements.push(`WITH
+      replay AS (SELECT id, request_hash FROM leads WHERE ${held}),
+      duplicate AS (${duplicate}),
+      created AS (
+        INSERT INTO leads (id, source_id, name, phone, email, geo, sub_source, fields, consent,
+                           idempotency_key, request_hash, updated_at)
+        SELECT gen_random_uuid(), ${sourceId}, ${v(lead.name)}, ${v(lead.phone)}, ${v(lead.email)}, ${v(lead.geo)},
+               ${v(lead.source)}, ${v(lead.fields)}, ${v(lead.consent)}, ${v(idempotencyKey)}, ${v(requestHash)}, now()
+        WHERE NOT EXISTS (SELECT 1 FROM replay) AND NOT EXISTS (SELECT 1 FROM duplicate)
+        RETURNING id),
+      event AS (INSERT INTO lead_events (lead_id, status) SELECT id, 'queued'::"LeadStatus" FROM created)
+      SELECT ${n} AS n, 'replay' AS outcome, id::text AS id, request_hash::text AS request_hash FROM replay
+      UNION ALL SELECT ${n}, 'duplicate', id::text, NULL FROM duplicate
+      UNION ALL SELECT ${n}, 'accepted', id::text, NULL FROM created`);
   });
-  if (!held) return null;
-  if (held.createdAt.getTime() < Date.now() - IDEMPOTENCY_WINDOW_HOURS * 3600_000) {
-    await tx.lead.update({ where: { id: held.id }, data: { idempotencyKey: null } });
-    return null;
+
+  const results = (await pool.query(statements.join(';\n'))) as unknown as SqlResult[] | SqlResult;
+  const rows = new Map<number, { outcome: string; id: string; request_hash: string | null }>();
+  for (const result of Array.isArray(results) ? results : [results]) {
+    for (const row of result.rows as { n?: number; outcome: string; id: string; request_hash: string | null }[]) {
+      if (typeof row.n === 'number' && !rows.has(row.n)) rows.set(row.n, row);
+    }
   }
-  return held;
+  return group.map(({ requestHash }, n) => {
+    const row = rows.get(n);
+    if (!row) throw new Error('recording a lead returned no row');
+    if (row.outcome === 'replay') return row.request_hash === requestHash ? replayOf(row.id) : keyReused();
+    if (row.outcome === 'duplicate') return { outcome: { status: 'duplicate', id: row.id }, created: false };
+    return { outcome: { status: 'accepted', id: row.id }, created: true };
+  });
 }
 
 const keyReused = () =>
@@ -146,5 +222,6 @@ function fingerprint(lead: NormalisedLead): string {
 }
 
 function isUniqueViolation(err: unknown): boolean {
-  return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
+  if (err instanceof Prisma.PrismaClientKnownRequestError) return err.code === 'P2002';
+  return (err as { code?: unknown } | null)?.code === '23505';
 }

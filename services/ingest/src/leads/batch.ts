@@ -1,7 +1,7 @@
 import { AppError, type NormalisedLead } from '@leadrouter/core';
 import type { Source } from '@leadrouter/db';
 import type { IngestDeps } from '../deps.js';
-import { acceptLead, checkLead, type AcceptOutcome } from './accept.js';
+import { checkLead, type AcceptOutcome, type LeadRecorder } from './accept.js';
 import { mapConcurrent } from './concurrency.js';
 import { countLead, recordRejection, rejectionOf } from './rejections.js';
 
@@ -21,6 +21,7 @@ const BATCH_CONCURRENCY = 4;
  */
 export async function acceptBatch(
   deps: IngestDeps,
+  recorder: LeadRecorder,
   source: Source,
   bodies: unknown[],
   idempotencyKey: string | undefined,
@@ -40,7 +41,7 @@ export async function acceptBatch(
   await mapConcurrent(groupByContact(valid), BATCH_CONCURRENCY, async (group) => {
     for (const { index, lead, key } of group) {
       try {
-        results[index] = await acceptLead(deps, source, lead, key);
+        results[index] = await recorder.accept(source, lead, key);
       } catch (err) {
         results[index] = failed(deps, source, err);
       }

@@ -3,7 +3,7 @@ import { AppError, compile, invalid, toFieldErrors, unauthorized } from '@leadro
 import type { IngestDeps } from '../deps.js';
 import { sourceAuth } from '../http/auth.js';
 import { jsonBody } from '../http/body.js';
-import { acceptLead, checkLead, MAX_IDEMPOTENCY_KEY } from './accept.js';
+import { checkLead, LeadRecorder, MAX_IDEMPOTENCY_KEY } from './accept.js';
 import { answerOf, countLead, recordRejection, rejectionOf } from './rejections.js';
 import { showLead } from './show.js';
 import { acceptBatch } from './batch.js';
@@ -21,7 +21,8 @@ const validateBatch = compile<{ leads: unknown[] }>({
 /** The source-facing lead API (SPEC "Ingest API"). */
 export function leadsRouter(deps: IngestDeps): Router {
   const router = Router();
-  const auth = sourceAuth(deps.db, deps.config.ADMIN_TOKEN);
+  const auth = sourceAuth(deps.db, deps.config.ADMIN_TOKEN, { caches: deps.caches });
+  const recorder = new LeadRecorder(deps);
 
   router.post(
     '/v1/leads',
@@ -33,7 +34,7 @@ export function leadsRouter(deps: IngestDeps): Router {
     async (req, res) => {
       const key = req.get('idempotency-key');
       const lead = checkLead(req.body, key);
-      const outcome = await acceptLead(deps, req.source!, lead, key);
+      const outcome = await recorder.accept(req.source!, lead, key);
       if (outcome.status === 'duplicate') {
         recordRejection(deps, { sourceId: req.source!.id, httpStatus: 409, reason: 'duplicate', leadId: outcome.id });
         countLead(deps, req.source, 'duplicate');
@@ -55,14 +56,20 @@ export function leadsRouter(deps: IngestDeps): Router {
     const leads = req.body.leads;
     await deps.rateLimits.consume(source.id, source.rateLimitPerMinute, leads.length);
 
-    const results = await acceptBatch(deps, source, leads, key);
+    const results = await acceptBatch(deps, recorder, source, leads, key);
     res.status(207).json({ results });
   });
 
-  router.get('/v1/leads/:id', sourceAuth(deps.db, deps.config.ADMIN_TOKEN, { allowAdmin: true }), async (req, res) => {
-    if (!req.isAdmin && !req.source) throw unauthorized('missing API key');
-    res.json(await showLead(deps.db, String(req.params.id), { sourceId: req.source?.id, admin: req.isAdmin === true }));
-  });
+  router.get(
+    '/v1/leads/:id',
+    sourceAuth(deps.db, deps.config.ADMIN_TOKEN, { allowAdmin: true, caches: deps.caches }),
+    async (req, res) => {
+      if (!req.isAdmin && !req.source) throw unauthorized('missing API key');
+      res.json(
+        await showLead(deps.db, String(req.params.id), { sourceId: req.source?.id, admin: req.isAdmin === true }),
+      );
+    },
+  );
 
   // Every lead request that was not accepted leaves a trace (without personal data).
   const trace: ErrorRequestHandler = (err: unknown, req, _res, next) => {

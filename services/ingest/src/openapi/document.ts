@@ -447,9 +447,9 @@ function adminPaths(): Record<string, PathItem> {
       get: adminOp({
         tags: ['Operations'],
         operationId: 'getStats',
-        summary: 'Counts of leads and rejections',
+        summary: 'Counts of leads, rejections and deliveries, and revenue',
         description:
-          'Leads received since a time, by current status and by source, and the answers that did not accept a lead, by reason and by source — to see why a source’s leads fail.',
+          'Leads received since a time, by current status and by source; the answers that did not accept a lead, by reason and by source — to see why a source’s leads fail; and the deliveries created since then by partner (pending, accepted, rejected, dead-lettered, attempts) with the revenue of the accepted ones (their `price`), in total, by partner and by the source of the lead.',
         parameters: [
           {
             name: 'since',

@@ -17,6 +17,7 @@ import type { testPartner } from '../admin/partner-test.js';
 import type { partnerView } from '../admin/partners.js';
 import type { routeView } from '../admin/routes.js';
 import type { sourceView } from '../admin/sources.js';
+import { DELIVERY_STATUSES } from '../admin/stats.js';
 import type { LeadView } from '../leads/show.js';
 import { MAX_BATCH } from '../leads/router.js';
 
@@ -40,6 +41,7 @@ const dateTime = { type: 'string', format: 'date-time' } as const;
 const uuid = { type: 'string', format: 'uuid' } as const;
 const nullableString = { type: ['string', 'null'] } as const;
 const nullableInteger = { type: ['integer', 'null'] } as const;
+const money = { type: 'number', minimum: 0 } as const;
 const counts = (description: string): JsonSchema => ({
   type: 'object',
   description,
@@ -467,6 +469,10 @@ export function componentSchemas(): Record<string, JsonSchema> {
         total: { type: 'integer', minimum: 0 },
         byReason: counts('answers that did not accept a lead, by reason (`invalid`, `duplicate`, `rate_limited`, …)'),
       }),
+      revenue: {
+        ...money,
+        description: 'what the deliveries created since then paid: the sum of the accepted ones’ `price`',
+      },
       sources: {
         type: 'array',
         items: closed({
@@ -475,6 +481,30 @@ export function componentSchemas(): Record<string, JsonSchema> {
           leads: { ...counts('leads by current status'), propertyNames: { enum: LEAD_STATUSES } },
           received: { type: 'integer', minimum: 0 },
           rejections: counts('rejections by reason'),
+          revenue: { ...money, description: 'what the deliveries of this source’s leads created since then paid' },
+        }),
+      },
+      partners: {
+        type: 'array',
+        description: 'partners with deliveries created since then, by name',
+        items: closed({
+          partnerId: uuid,
+          name: { type: 'string' },
+          deliveries: closed(
+            Object.fromEntries(
+              DELIVERY_STATUSES.map((s) => [
+                s,
+                {
+                  type: 'integer',
+                  minimum: 0,
+                  ...(s === 'accepted' ? { description: 'the leads this partner bought' } : {}),
+                },
+              ]),
+            ),
+            { description: 'deliveries (lead × partner) created since then, by current status' },
+          ),
+          attempts: { type: 'integer', minimum: 0, description: 'requests sent for them, retries included' },
+          revenue: { ...money, description: 'what the accepted ones paid (their `price`)' },
         }),
       },
     }),

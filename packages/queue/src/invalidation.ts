@@ -1,0 +1,154 @@
+import type { Redis } from 'ioredis';
+import { createRedis } from './connection.js';
+
+const PUBLISH_TIMEOUT_MS = 2_000;
+
+/** What changed: source keys and settings, or the routing rules (routes and partners). */
+export type CacheTopic = 'sources' | 'rules';
+
+/**
+ * In-process caches of rarely-written rows (source keys, routing rules) that
+ * every replica drops the moment any replica writes them (ADR 0009).
+ *
+ * - A write calls `invalidate(topic)` after its commit and before answering:
+ *   this process's caches are cleared at once, and a message on the
+ *   `<prefix>:invalidate` Redis channel clears every other replica's.
+ * - Each process listens on that channel with a connection of its own. The
+ *   caches are used only while it is subscribed: when the connection drops
+ *   (Redis away, a network split) every read goes to PostgreSQL again, and
+ *   the caches start empty once it is back, so a message missed meanwhile
+ *   cannot leave a stale entry.
+ * - Entries also expire after `ttlMs`, a safety net for what pub/sub cannot
+ *   see (a write by another tool straight into PostgreSQL).
+ */
+export class SharedCaches {
+  private readonly channel: string;
+  private readonly subscriber: Redis;
+  private readonly caches = new Map<CacheTopic, LocalCache<unknown, unknown>>();
+  private subscribed = false;
+  private closed = false;
+
+  constructor(
+    private readonly publisher: Redis,
+    redisUrl: string,
+    prefix: string,
+    private readonly onError: (err: Error) => void = () => undefined,
+  ) {
+    this.channel = `${prefix}:invalidate`;
+    this.subscriber = createRedis({ url: redisUrl, role: 'worker' }, { autoResubscribe: false });
+    this.subscriber.on('error', () => undefined);
+    this.subscriber.on('ready', () => {
+      this.subscriber.subscribe(this.channel).then(
+        () => {
+          this.clearAll();
+          this.subscribed = !this.closed;
+        },
+        (err: Error) => this.onError(err),
+      );
+    });
+    this.subscriber.on('close', () => {
+      this.subscribed = false;
+      this.clearAll();
+    });
+    this.subscriber.on('message', (_channel: string, topic: string) => this.caches.get(topic as CacheTopic)?.clear());
+  }
+
+  /** Whether caching is on right now (subscribed to invalidations). */
+  get live(): boolean {
+    return this.subscribed;
+  }
+
+  /** The cache for `topic` (one per topic and process). */
+  cache<K, V>(topic: CacheTopic, ttlMs: number): LocalCache<K, V> {
+    let cache = this.caches.get(topic);
+    if (!cache) {
+      cache = new LocalCache<unknown, unknown>(() => this.live, ttlMs);
+      this.caches.set(topic, cache);
+    }
+    return cache as LocalCache<K, V>;
+  }
+
+  /**
+   * Drops `topic` here and on every replica. Call it after the write has
+   * committed, and before answering. A failure to publish is reported, not
+   * thrown: the write stands, and a replica that cannot be told is one that
+   * has lost Redis too, which turns its caches off.
+   */
+  async invalidate(topic: CacheTopic): Promise<void> {
+    this.caches.get(topic)?.clear();
+    let timer: NodeJS.Timeout | undefined;
+    // A connection that queues commands while Redis is away would wait for it: give up after a while.
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('Redis did not take the invalidation in time')), PUBLISH_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([this.publisher.publish(this.channel, topic), timeout]);
+    } catch (err) {
+      this.onError(err as Error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private clearAll(): void {
+    for (const cache of this.caches.values()) cache.clear();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.subscribed = false;
+    this.subscriber.disconnect();
+  }
+}
+
+interface Entry<V> {
+  value: Promise<V>;
+  expiresAt: number;
+}
+
+/**
+ * A map of loaded values with a time to live. Concurrent reads of a missing
+ * key share one load; a load that was running when the cache was cleared is
+ * not stored (it may have read the old rows).
+ */
+export class LocalCache<K, V> {
+  private entries = new Map<K, Entry<V>>();
+  private generation = 0;
+
+  /** More entries than this and the cache starts over (keys are bounded in practice: sources, one rules set). */
+  static readonly MAX_ENTRIES = 10_000;
+
+  constructor(
+    private readonly enabled: () => boolean,
+    private readonly ttlMs: number,
+  ) {}
+
+  /** The cached value for `key`, or `load()`'s (cached unless `keep` says no, e.g. for a miss). */
+  get(key: K, load: () => Promise<V>, keep: (value: V) => boolean = () => true): Promise<V> {
+    if (!this.enabled()) return load();
+    const now = Date.now();
+    const hit = this.entries.get(key);
+    if (hit && hit.expiresAt > now) return hit.value;
+    const generation = this.generation;
+    const value = load();
+    if (this.entries.size >= LocalCache.MAX_ENTRIES) this.entries.clear();
+    const entry: Entry<V> = { value, expiresAt: now + this.ttlMs };
+    this.entries.set(key, entry);
+    value.then(
+      (v) => {
+        if (!keep(v) || generation !== this.generation) this.drop(key, entry);
+      },
+      () => this.drop(key, entry),
+    );
+    return value;
+  }
+
+  clear(): void {
+    this.generation++;
+    this.entries = new Map();
+  }
+
+  private drop(key: K, entry: Entry<V>): void {
+    if (this.entries.get(key) === entry) this.entries.delete(key);
+  }
+}

@@ -1,0 +1,137 @@
+// The load generators: autocannon for "as fast as it takes them" (a fixed
+// number of connections, each posting the next lead of the pool as soon as
+// the previous answer arrives), and a paced client for "a fixed offered rate"
+// that sends each lead at its scheduled time whatever happened before
+// (latency is counted from the scheduled time, so a stalled server cannot
+// hide its backlog: no coordinated omission).
+'use strict';
+const http = require('node:http');
+const autocannon = require('autocannon');
+
+/** Wall-clock ms with sub-ms resolution, comparable across processes. */
+const now = () => performance.timeOrigin + performance.now();
+
+/** Hands out pool bodies in turn, across every caller of one run. */
+function cycler(bodies) {
+  let i = 0;
+  return () => bodies[i++ % bodies.length];
+}
+
+/**
+ * autocannon against `url`'s POST /v1/leads. With `amount`, posts that many
+ * and collects the ids answered (`ids`), else runs `durationS` seconds.
+ */
+async function hammer({ url, apiKey, bodies, connections = 50, durationS, amount }) {
+  const next = cycler(bodies);
+  const ids = [];
+  let firstSentAt;
+  const result = await autocannon({
+    url,
+    connections,
+    ...(amount ? { amount } : { duration: durationS }),
+    timeout: 30,
+    requests: [
+      {
+        method: 'POST',
+        path: '/v1/leads',
+        headers: { 'content-type': 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
+        setupRequest: (req) => {
+          firstSentAt ??= now();
+          return { ...req, body: next() };
+        },
+        ...(amount
+          ? {
+              onResponse: (status, body) => {
+                if (status === 202) ids.push(JSON.parse(body).id);
+              },
+            }
+          : {}),
+      },
+    ],
+  });
+  return {
+    requestsPerSecond: Math.round(result.requests.average),
+    total: result.requests.total,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    statusCodes: result.statusCodeStats,
+    ids,
+    firstSentAt,
+  };
+}
+
+/**
+ * Posts leads at `rate` per second for `durationS` seconds (each at its
+ * scheduled time). Resolves when every answer is in, with each accepted lead's
+ * id and scheduled send time.
+ */
+async function paced({ url, apiKey, bodies, rate, durationS, maxSockets = 64 }) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets });
+  const target = new URL('/v1/leads', url);
+  const next = cycler(bodies);
+  const total = Math.round(rate * durationS);
+  const accepted = []; // [id, scheduledAt]
+  const statuses = {};
+  const latencies = [];
+  const started = now();
+  let sent = 0;
+  const inFlight = [];
+
+  const post = (scheduledAt) =>
+    new Promise((resolve) => {
+      const body = next();
+      const req = http.request(
+        target,
+        {
+          method: 'POST',
+          agent,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+            authorization: `Bearer ${apiKey}`,
+          },
+        },
+        (res) => {
+          const chunks = [];
+          res.on('data', (c) => chunks.push(c));
+          res.on('end', () => {
+            statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
+            latencies.push(now() - scheduledAt);
+            if (res.statusCode === 202) accepted.push([JSON.parse(Buffer.concat(chunks).toString()).id, scheduledAt]);
+            resolve();
+          });
+        },
+      );
+      req.on('error', (err) => {
+        statuses[err.code ?? 'error'] = (statuses[err.code ?? 'error'] ?? 0) + 1;
+        resolve();
+      });
+      req.end(body);
+    });
+
+  await new Promise((resolve) => {
+    const tick = () => {
+      const due = Math.min(total, Math.floor(((now() - started) / 1000) * rate) + 1);
+      while (sent < due) inFlight.push(post(started + (sent++ * 1000) / rate));
+      if (sent >= total) return resolve();
+      setTimeout(tick, 2);
+    };
+    tick();
+  });
+  await Promise.all(inFlight);
+  agent.destroy();
+  return { sent, accepted, statuses, answerLatency: percentiles(latencies) };
+}
+
+/** p50/p99/max of a list of numbers (ms), rounded to 0.1 ms. */
+function percentiles(values) {
+  if (values.length === 0) return { p50: null, p99: null, max: null, count: 0 };
+  const sorted = Float64Array.from(values).sort();
+  const at = (q) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] * 10) / 10;
+  return { p50: at(0.5), p99: at(0.99), max: Math.round(sorted[sorted.length - 1] * 10) / 10, count: values.length };
+}
+
+module.exports = { hammer, paced, percentiles, now };

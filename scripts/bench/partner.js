@@ -1,0 +1,62 @@
+// A partner's HTTP API on loopback, in its own process (forked by the
+// benchmark): answers 200 {"accepted":true} after a delay drawn uniformly from
+// [DELAY_MIN_MS, DELAY_MAX_MS], or 503 to a FAIL_RATE share of requests. It
+// remembers when it first accepted each lead (X-Lead-Id) and answers the
+// parent's questions over IPC.
+'use strict';
+const http = require('node:http');
+
+const delayMin = Number(process.env.DELAY_MIN_MS ?? 0);
+const delayMax = Number(process.env.DELAY_MAX_MS ?? delayMin);
+const failRate = Number(process.env.FAIL_RATE ?? 0);
+
+/** Wall-clock ms with sub-ms resolution, comparable across processes. */
+const now = () => performance.timeOrigin + performance.now();
+
+let requests = 0;
+let failed = 0;
+let inFlight = 0;
+let maxInFlight = 0;
+/** lead id -> when it was first accepted */
+let accepted = new Map();
+
+const server = http.createServer((req, res) => {
+  const at = now();
+  requests++;
+  inFlight++;
+  maxInFlight = Math.max(maxInFlight, inFlight);
+  req.resume();
+  req.on('end', () => {
+    const leadId = req.headers['x-lead-id'];
+    const fail = Math.random() < failRate;
+    const answer = () => {
+      inFlight--;
+      if (fail) {
+        failed++;
+        res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"try again"}');
+        return;
+      }
+      if (typeof leadId === 'string' && !accepted.has(leadId)) accepted.set(leadId, at);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"accepted":true}');
+    };
+    const delay = delayMin + Math.random() * (delayMax - delayMin);
+    if (delay > 0) setTimeout(answer, delay);
+    else answer();
+  });
+});
+
+process.on('message', (msg) => {
+  if (msg.type === 'count') process.send({ type: 'count', requests, failed, unique: accepted.size });
+  if (msg.type === 'stats') {
+    process.send({ type: 'stats', requests, failed, maxInFlight, unique: accepted.size, accepted: [...accepted] });
+  }
+  if (msg.type === 'reset') {
+    requests = failed = maxInFlight = 0;
+    accepted = new Map();
+    process.send({ type: 'reset' });
+  }
+});
+process.on('disconnect', () => process.exit(0));
+
+server.keepAliveTimeout = 30_000;
+server.listen(0, '127.0.0.1', () => process.send({ type: 'ready', port: server.address().port }));

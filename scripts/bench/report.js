@@ -1,0 +1,237 @@
+// The benchmark's readable tables and its JSON record.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+
+/** The targets of issue 7 (docs/performance.md), checked against a run's figures. */
+function targets(r) {
+  const rows = [];
+  const add = (what, value, target, ok) => rows.push({ what, value, target, ok });
+  if (r.ingest) {
+    add(
+      'ingest req/s vs bare Express',
+      `${r.ingest.ingest.requestsPerSecond} (${r.ingest.ingest.ratioToBare} ×)`,
+      '≥ 0.7 ×',
+      r.ingest.ingest.ratioToBare >= 0.7,
+    );
+    add(
+      'ingest non-2xx',
+      r.ingest.ingest.non2xx + r.ingest.ingest.errors,
+      '0',
+      r.ingest.ingest.non2xx + r.ingest.ingest.errors === 0,
+    );
+  }
+  if (r.endToEnd) {
+    const t = r.endToEnd.throughput;
+    add(
+      'end to end, instant partner',
+      `${t.deliveredPerSecond} leads/s`,
+      '≥ 1,500 leads/s',
+      t.deliveredPerSecond >= 1500,
+    );
+    const l = r.endToEnd.lag;
+    add(`lag p99 at ${l.rate} leads/s`, `${l.p99} ms (p50 ${l.p50})`, '≤ 250 ms', l.p99 !== null && l.p99 <= 250);
+  }
+  if (r.isolation) {
+    const i = r.isolation;
+    add(
+      'instant partner p99 while the slow one is loaded',
+      `${i.instantUnderLoad.p99} ms (alone ${i.instantAlone.p99})`,
+      '≤ 250 ms',
+      i.instantUnderLoad.p99 <= 250,
+    );
+  }
+  const peak = peakRss(r);
+  if (peak.length) {
+    const worst = peak.reduce((a, b) => (b.mb > a.mb ? b : a));
+    add('peak RSS per process', `${worst.mb} MB (${worst.label})`, '< 250 MB', worst.mb < 250);
+  }
+  const lost = lostOf(r);
+  if (lost !== null) add('leads lost (202 but not delivered)', lost, '0', lost === 0);
+  return rows;
+}
+
+function lostOf(r) {
+  const parts = [
+    r.endToEnd?.throughput.lost,
+    r.endToEnd?.lag.lost,
+    r.isolation?.instantAlone.lost,
+    r.isolation?.instantUnderLoad.lost,
+    r.isolation?.slowLost,
+    ...(r.concurrency ?? []).map((x) => x.lost),
+    r.soak?.lost,
+  ].filter((x) => x !== undefined);
+  return parts.length ? parts.reduce((a, b) => a + b, 0) : null;
+}
+
+/** Peak RSS of the leadrouter processes (ingest, worker) over every phase. */
+function peakRss(r) {
+  const out = [];
+  const visit = (procs) => {
+    for (const [label, p] of Object.entries(procs ?? {})) {
+      if (label === 'ingest' || label === 'worker') out.push({ label, mb: p.peakRssMB });
+    }
+  };
+  visit(r.ingest?.processes);
+  visit(r.endToEnd?.processes.throughput);
+  visit(r.endToEnd?.processes.lag);
+  visit(r.isolation?.processes);
+  visit(r.soak?.processes);
+  return out;
+}
+
+function table(headers, rows) {
+  const cells = [headers, ...rows].map((row) => row.map((c) => String(c ?? '')));
+  const widths = headers.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
+  const line = (row) =>
+    row
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
+  return [line(cells[0]), widths.map((w) => '─'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
+}
+
+function processTable(title, procs) {
+  if (!procs) return '';
+  const rows = Object.entries(procs).map(([label, p]) => [
+    label,
+    label.startsWith('postgres') ? '—' : `${p.peakRssMB} MB`,
+    `${p.avgCpuPct} %`,
+  ]);
+  return `\n${title}\n${table(['process', 'peak RSS', 'avg CPU (100 % = 1 core)'], rows)}\n`;
+}
+
+function print(r) {
+  let out = '\n';
+  if (r.ingest) {
+    const { bare, ingest } = r.ingest;
+    out += `Ingest under load (autocannon, 50 connections, ${r.options.durationS} s)\n`;
+    out += table(
+      ['server', 'req/s', 'ratio', 'p50 ms', 'p99 ms', 'non-2xx', 'errors'],
+      [
+        [
+          'bare Express (express.json, 202)',
+          bare.requestsPerSecond,
+          '1.00',
+          bare.p50,
+          bare.p99,
+          bare.non2xx,
+          bare.errors,
+        ],
+        [
+          'leadrouter ingest',
+          ingest.requestsPerSecond,
+          ingest.ratioToBare.toFixed(2),
+          ingest.p50,
+          ingest.p99,
+          ingest.non2xx,
+          ingest.errors,
+        ],
+      ],
+    );
+    out += `\n${processTable('Processes (ingest phase)', r.ingest.processes)}`;
+  }
+  if (r.endToEnd) {
+    const { throughput: t, lag: l } = r.endToEnd;
+    out += `\nEnd to end, instant partner\n`;
+    out += table(
+      ['measure', 'value'],
+      [
+        [
+          'leads posted as fast as accepted',
+          `${t.accepted} of ${t.posted} accepted (${t.ingestRequestsPerSecond} req/s)`,
+        ],
+        ['delivered leads/s (first post → last delivery)', `${t.deliveredPerSecond} (${t.seconds} s)`],
+        [
+          `received → delivered at ${l.rate} leads/s for ${l.seconds} s`,
+          `p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms`,
+        ],
+        ['ingest answer at that rate', `p50 ${l.answer.p50} ms, p99 ${l.answer.p99} ms`],
+        ['lost (202 but not delivered)', `${t.lost} + ${l.lost}`],
+      ],
+    );
+    out += `\n${processTable('Processes (end to end, as fast as possible)', r.endToEnd.processes.throughput)}`;
+    out += processTable(`Processes (end to end at ${l.rate} leads/s)`, r.endToEnd.processes.lag);
+  }
+  if (r.isolation) {
+    const i = r.isolation;
+    out += `\nIsolation: instant partner at ${i.instantRate} leads/s, a 50–200 ms partner offered ${i.slowOfferedRate} leads/s\n`;
+    out += table(
+      ['instant partner', 'lag p50 ms', 'lag p99 ms', 'lost'],
+      [
+        ['alone', i.instantAlone.p50, i.instantAlone.p99, i.instantAlone.lost],
+        ['while the slow partner is loaded', i.instantUnderLoad.p50, i.instantUnderLoad.p99, i.instantUnderLoad.lost],
+      ],
+    );
+    out += `\nslow partner: ${i.slowDeliveredPerSecond} delivered/s, at most ${i.slowMaxInFlight} in flight (its concurrency: ${i.slowPartnerConcurrency}), lost ${i.slowLost}\n`;
+  }
+  if (r.concurrency) {
+    out += `\nThroughput vs WORKER_CONCURRENCY (one worker, a partner answering in 200 ms)\n`;
+    out += table(
+      [
+        'WORKER_CONCURRENCY',
+        'delivered/s',
+        "Little's law: N / 0.2 s",
+        'max in flight',
+        'worker CPU',
+        'postgres CPU',
+        'lost',
+      ],
+      r.concurrency.map((c) => [
+        c.concurrency,
+        c.deliveredPerSecond,
+        c.littlesLawLimit,
+        c.maxInFlightAtPartner,
+        `${c.workerCpuPct} %`,
+        `${c.postgresCpuPct} %`,
+        c.lost,
+      ]),
+    );
+    out += '\n';
+  }
+  if (r.soak) {
+    const s = r.soak;
+    out += `\nSoak: ${s.rate} leads/s for ${s.seconds} s, partner failing 5 %, worker killed and restarted half-way\n`;
+    out += table(
+      ['measure', 'value'],
+      [
+        ['sent / accepted', `${s.sent} / ${s.accepted}`],
+        ['partner requests / failures answered', `${s.partnerRequests} / ${s.partnerFailures}`],
+        ['lost (202 but not delivered)', s.lost],
+        ['lag p50 / p99 / max', `${s.lagP50} / ${s.lagP99} / ${s.lagMax} ms`],
+        [
+          'Redis used_memory start → middle → end → settled',
+          `${s.redisMemoryMB.start} → ${s.redisMemoryMB.middle} → ${s.redisMemoryMB.end} → ${s.redisMemoryMB.settled} MB`,
+        ],
+      ],
+    );
+    out += `\n\n${table(
+      ['t (s)', 'Redis used_memory MB', 'ingest RSS MB', 'worker RSS MB'],
+      s.samples.map((x) => [
+        `${x.at}${x.label ? ` (${x.label})` : ''}`,
+        x.redisUsedMemoryMB,
+        x.ingestRssMB,
+        x.workerRssMB,
+      ]),
+    )}\n`;
+    out += processTable('Processes (soak)', s.processes);
+  }
+  const t = targets(r);
+  out += `\nTargets (issue 7)\n${table(
+    ['measure', 'this run', 'target', ''],
+    t.map((x) => [x.what, x.value, x.target, x.ok ? 'met' : 'NOT MET']),
+  )}\n`;
+  process.stdout.write(out);
+  return t;
+}
+
+/** bench/results/<ISO date>.json (colons made dashes, for every file system). */
+function write(root, r) {
+  const dir = path.join(root, 'bench/results');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${r.startedAt.replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')}.json`);
+  fs.writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
+  return file;
+}
+
+module.exports = { print, write, targets };

@@ -1,0 +1,160 @@
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import { buildOpenApiDocument } from '../../services/ingest/src/openapi/document';
+import { FakePartner } from '../support/partner';
+import { sampleLead, TestStack } from '../support/stack';
+import { waitFor } from '../support/wait';
+
+/**
+ * SPEC "Operations": `GET /v1/admin/stats?since=` counts by status, source
+ * and partner (accepted, rejected, delivered, revenue) — here over real
+ * deliveries by the worker, priced by the partner's `price` and by its answer
+ * (`responseMap.price`).
+ */
+describe('GET /v1/admin/stats', () => {
+  const stack = new TestStack();
+  const fakes: FakePartner[] = [];
+  let phone = 6000;
+
+  beforeAll(() => stack.start());
+  afterAll(async () => {
+    await Promise.all(fakes.map((f) => f.stop()));
+    await stack.stop();
+  });
+
+  async function partner(fake: FakePartner, config: Record<string, unknown> = {}) {
+    fakes.push(await fake.start());
+    return stack.createPartner({ url: fake.url, backoff: { delayMs: 20, maxDelayMs: 50 }, ...config });
+  }
+
+  async function postLead(key: string, geo: string): Promise<string> {
+    const res = await stack.request('POST', '/v1/leads', {
+      key,
+      body: sampleLead({ geo, phone: `+1 415 555 ${phone++}` }),
+    });
+    expect(res.status).toBe(202);
+    return res.body.id;
+  }
+
+  it('counts deliveries by partner and status, with revenue in total, by partner and by source', async () => {
+    // Shared between two buyers: one paid its configured price, one the price in its answer.
+    const listed = await partner(new FakePartner(), { price: 12.5 });
+    const bidding = await partner(new FakePartner(() => ({ status: 200, body: { bid: { amount: 7.25 } } })), {
+      price: 1,
+      responseMap: { price: 'bid.amount' },
+    });
+    await stack.createRoute({
+      name: 'shared-us',
+      filters: { geo: ['US'] },
+      maxDeliveries: 2,
+      partners: [{ partnerId: listed.id }, { partnerId: bidding.id }],
+    });
+    // A waterfall that sells nothing: a rejection, a dead letter (2 attempts), then a retry waiting an hour.
+    const refusing = await partner(new FakePartner(() => ({ status: 400 })), { price: 50 });
+    const failing = await partner(new FakePartner(() => ({ status: 502 })), { maxAttempts: 2, price: 50 });
+    const waiting = await partner(new FakePartner(() => ({ status: 503 })), {
+      backoff: { delayMs: 3_600_000 },
+      price: 50,
+    });
+    await stack.createRoute({
+      name: 'waterfall-ca',
+      filters: { geo: ['CA'] },
+      partners: [{ partnerId: refusing.id }, { partnerId: failing.id }, { partnerId: waiting.id }],
+    });
+
+    const a = await stack.createSource({ name: 'affiliate-a' });
+    const b = await stack.createSource({ name: 'affiliate-b' });
+    const sold = [await postLead(a.apiKey, 'US'), await postLead(a.apiKey, 'US'), await postLead(b.apiKey, 'US')];
+    const unsold = await postLead(b.apiKey, 'CA');
+    await waitFor(async () => (await stack.db.lead.count({ where: { id: { in: sold }, status: 'delivered' } })) === 3, {
+      what: 'the shared leads to be delivered',
+    });
+    await waitFor(() => stack.db.delivery.findFirst({ where: { partnerId: waiting.id, attempts: 1 } }), {
+      what: 'the waterfall to reach its last partner',
+    });
+    await waitFor(
+      async () => (await stack.db.delivery.count({ where: { leadId: { in: sold }, status: 'accepted' } })) === 6,
+      { what: 'both buyers to accept every shared lead' },
+    );
+
+    // A sale from before the window: in the figures only when `since` reaches back to it.
+    const twoDaysAgo = new Date(Date.now() - 48 * 3600_000);
+    const old = await stack.db.lead.create({
+      data: { sourceId: a.id, status: 'delivered', name: 'Old', phone: '+14155550999', createdAt: twoDaysAgo },
+    });
+    await stack.db.delivery.create({
+      data: {
+        leadId: old.id,
+        partnerId: listed.id,
+        status: 'accepted',
+        attempts: 1,
+        price: 100,
+        createdAt: twoDaysAgo,
+      },
+    });
+
+    const stats = await stack.admin('GET', '/stats');
+    expect(stats.status).toBe(200);
+    expect(validStats(stats.body)).toBe(true);
+    expect(validStats.errors ?? []).toEqual([]);
+    expect(stats.body.leads).toEqual({ received: 4, byStatus: { delivered: 3, routing: 1 } });
+    expect(stats.body.revenue).toBe(59.25); // 3 × (12.5 + 7.25)
+
+    const byName = (name: string) => stats.body.partners.find((p: { name: string }) => p.name === name);
+    const none = { pending: 0, accepted: 0, rejected: 0, dead_lettered: 0 };
+    expect(byName(listed.name)).toEqual({
+      partnerId: listed.id,
+      name: listed.name,
+      deliveries: { ...none, accepted: 3 },
+      attempts: 3,
+      revenue: 37.5,
+    });
+    expect(byName(bidding.name)).toMatchObject({ deliveries: { ...none, accepted: 3 }, attempts: 3, revenue: 21.75 });
+    expect(byName(refusing.name)).toMatchObject({ deliveries: { ...none, rejected: 1 }, attempts: 1, revenue: 0 });
+    expect(byName(failing.name)).toMatchObject({ deliveries: { ...none, dead_lettered: 1 }, attempts: 2, revenue: 0 });
+    expect(byName(waiting.name)).toMatchObject({ deliveries: { ...none, pending: 1 }, attempts: 1, revenue: 0 });
+    expect(stats.body.partners.map((p: { name: string }) => p.name)).toEqual(
+      [listed, bidding, refusing, failing, waiting].map((p) => p.name).sort(),
+    );
+
+    const bySource = (id: string) => stats.body.sources.find((s: { sourceId: string }) => s.sourceId === id);
+    expect(bySource(a.id)).toEqual({
+      sourceId: a.id,
+      name: 'affiliate-a',
+      leads: { delivered: 2 },
+      received: 2,
+      rejections: {},
+      revenue: 39.5,
+    });
+    expect(bySource(b.id)).toMatchObject({ leads: { delivered: 1, routing: 1 }, received: 2, revenue: 19.75 });
+    expect(await stack.leadStatus(unsold)).toBe('routing');
+
+    // Reaching back three days takes in the old sale, its lead and its price.
+    const since = new Date(Date.now() - 72 * 3600_000).toISOString();
+    const wider = await stack.admin('GET', `/stats?since=${encodeURIComponent(since)}`);
+    expect(wider.body.revenue).toBe(159.25);
+    expect(wider.body.leads.received).toBe(5);
+    expect(byNameIn(wider.body, listed.name)).toMatchObject({ deliveries: { accepted: 4 }, revenue: 137.5 });
+    expect(wider.body.sources.find((s: { sourceId: string }) => s.sourceId === a.id).revenue).toBe(139.5);
+
+    // A window with nothing in it.
+    const future = await stack.admin(
+      'GET',
+      `/stats?since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`,
+    );
+    expect(future.body).toMatchObject({ leads: { received: 0 }, revenue: 0, sources: [], partners: [] });
+    expect(validStats(future.body)).toBe(true);
+  });
+});
+
+function byNameIn(body: { partners: { name: string }[] }, name: string) {
+  return body.partners.find((p) => p.name === name);
+}
+
+const validStats = (() => {
+  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  addFormats(ajv);
+  const id = 'https://leadrouter.test/openapi.json';
+  ajv.addSchema({ ...buildOpenApiDocument(), $id: id });
+  return ajv.compile({ $ref: `${id}#/components/schemas/Stats` });
+})();
