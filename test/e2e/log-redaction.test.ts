@@ -31,6 +31,11 @@ describe('logs', () => {
     const all = stack.logLines.join('');
     expect(stack.logLines.length).toBeGreaterThan(5);
     expect(all).toContain(res.body.id); // the lines are about this lead...
+    // Worker lines name their job too.
+    const attempts = stack.logLines.filter((l) => l.includes('"msg":"delivery attempt"'));
+    expect(attempts.length).toBeGreaterThanOrEqual(2);
+    for (const line of attempts)
+      expect(JSON.parse(line)).toMatchObject({ leadId: res.body.id, jobId: expect.any(String), queue: 'deliver' });
     for (const secret of ['4155550163', '415 555 0163', 'zebediah', 'Zebediah', source.apiKey]) {
       expect(all).not.toContain(secret); // ...and never show who it is
     }

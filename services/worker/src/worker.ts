@@ -52,13 +52,13 @@ export function startWorker(deps: WorkerDeps): RunningWorker {
 
   const routeWorker = new Worker<RouteJob>(
     QUEUES.route,
-    counted(async (job: Job<RouteJob>) => routeLead(deps, job.data.leadId)),
+    counted(async (job: Job<RouteJob>) => routeLead(forJob(deps, job), job.data.leadId)),
     { ...common, concurrency: Math.max(4, Math.ceil(config.WORKER_CONCURRENCY / 4)) },
   );
   const deliverWorker = new Worker<DeliverJob>(
     QUEUES.deliver,
     counted(async (job: Job<DeliverJob>, token?: string) => {
-      const step = await deliverAttempt(deps, job.data);
+      const step = await deliverAttempt(forJob(deps, job), job.data);
       if (step !== 'busy') return step;
       // The partner is at its concurrency limit: give the slot back to other
       // partners' deliveries and try this one again shortly.
@@ -69,7 +69,7 @@ export function startWorker(deps: WorkerDeps): RunningWorker {
   );
   const postbackWorker = new Worker<PostbackJob>(
     QUEUES.postback,
-    counted(async (job: Job<PostbackJob>) => sendPostback(deps, job.data)),
+    counted(async (job: Job<PostbackJob>) => sendPostback(forJob(deps, job), job.data)),
     { ...common, concurrency: Math.max(4, Math.ceil(config.WORKER_CONCURRENCY / 4)) },
   );
   for (const w of [routeWorker, deliverWorker, postbackWorker]) {
@@ -95,4 +95,9 @@ export function startWorker(deps: WorkerDeps): RunningWorker {
       connection.disconnect();
     },
   };
+}
+
+/** The processor's dependencies with a logger that puts the job's id and queue on every line it writes. */
+function forJob(deps: WorkerDeps, job: Job): WorkerDeps {
+  return { ...deps, log: deps.log.child({ jobId: job.id, queue: job.queueName }) };
 }
