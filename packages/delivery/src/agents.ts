@@ -50,6 +50,22 @@ export function destroyAgents(agents: DeliveryAgents): void {
   agents.https.destroy();
 }
 
+/**
+ * What both guarded agents do on connect: refuse an IP-literal destination
+ * the policy forbids, or connect with a lookup that checks every resolved
+ * address.
+ */
+function connectGuarded<O extends http.ClientRequestArgs>(
+  options: O,
+  guard: AgentsOptions,
+  callback: ((err: Error | null, stream: Duplex) => void) | undefined,
+  connect: (options: O, callback?: (err: Error | null, stream: Duplex) => void) => Duplex | null | undefined,
+): Duplex | null | undefined {
+  const refused = refuseLiteral(options, guard);
+  if (refused) return failConnection(refused, callback);
+  return connect({ ...options, lookup: guardLookup(options.lookup ?? guard.lookup, guard) }, callback);
+}
+
 class GuardedHttpAgent extends http.Agent {
   constructor(
     agentOptions: http.AgentOptions,
@@ -62,12 +78,7 @@ class GuardedHttpAgent extends http.Agent {
     options: http.ClientRequestArgs,
     callback?: (err: Error | null, stream: Duplex) => void,
   ): Duplex | null | undefined {
-    const refused = refuseLiteral(options, this.guard);
-    if (refused) return failConnection(refused, callback);
-    return super.createConnection(
-      { ...options, lookup: guardLookup(options.lookup ?? this.guard.lookup, this.guard) },
-      callback,
-    );
+    return connectGuarded(options, this.guard, callback, (guarded, cb) => super.createConnection(guarded, cb));
   }
 }
 
@@ -83,12 +94,7 @@ class GuardedHttpsAgent extends https.Agent {
     options: https.RequestOptions,
     callback?: (err: Error | null, stream: Duplex) => void,
   ): Duplex | null | undefined {
-    const refused = refuseLiteral(options, this.guard);
-    if (refused) return failConnection(refused, callback);
-    return super.createConnection(
-      { ...options, lookup: guardLookup(options.lookup ?? this.guard.lookup, this.guard) },
-      callback,
-    );
+    return connectGuarded(options, this.guard, callback, (guarded, cb) => super.createConnection(guarded, cb));
   }
 }
 
