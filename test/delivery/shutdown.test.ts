@@ -45,7 +45,8 @@ describe('SIGTERM', () => {
     try {
       const p = await stack.createPartner({ url: partner.url });
       await stack.createRoute({ partners: [{ partnerId: p.id }] });
-      // One delivery at a time: the second lead's delivery waits in the queue behind the first.
+      // One job at a time: the route job making the first lead's first attempt holds the only slot,
+      // and the second lead's route job waits in the queue behind it.
       const worker = await start('worker', { WORKER_CONCURRENCY: '1' });
 
       const leads = [await postLead('+1 415 555 0110'), await postLead('+1 415 555 0111')];
@@ -54,9 +55,7 @@ describe('SIGTERM', () => {
       const inFlight = partner.requests[0]!.headers['x-lead-id'] as string;
       const waiting = leads.find((id) => id !== inFlight)!;
       expect(leads).toContain(inFlight);
-      await waitFor(() => stack.db.delivery.count({ where: { leadId: waiting } }), {
-        what: 'the other lead to be routed',
-      });
+      expect(await stack.leadStatus(waiting)).toBe('queued');
 
       const signalledAt = Date.now();
       const exit = exited(worker);
@@ -72,12 +71,10 @@ describe('SIGTERM', () => {
       expect(await stack.leadStatus(inFlight)).toBe('delivered');
       const attempts = await stack.db.deliveryAttempt.findMany({ where: { delivery: { leadId: inFlight } } });
       expect(attempts).toEqual([expect.objectContaining({ attempt: 1, outcome: 'accepted', httpStatus: 200 })]);
-      // Nothing new was taken: the queued delivery was not sent, the lead posted after the signal not routed.
+      // Nothing new was taken: neither the lead waiting in the queue nor the one posted after the signal was routed.
       expect(partner.requests).toHaveLength(1);
-      expect(await stack.db.delivery.findFirstOrThrow({ where: { leadId: waiting } })).toMatchObject({
-        status: 'pending',
-        attempts: 0,
-      });
+      expect(await stack.db.delivery.count({ where: { leadId: { in: [waiting, afterSignal] } } })).toBe(0);
+      expect(await stack.leadStatus(waiting)).toBe('queued');
       expect(await stack.leadStatus(afterSignal)).toBe('queued');
 
       // What it left is still on the queue, for the next worker.

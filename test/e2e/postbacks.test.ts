@@ -1,4 +1,6 @@
 import { Webhook } from 'standardwebhooks';
+import { sendPostback } from '../../services/worker/src/postback';
+import { Fixtures } from '../support/fixtures';
 import { FakePartner } from '../support/partner';
 import { sampleLead, TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
@@ -80,5 +82,69 @@ describe('postbacks to sources', () => {
     });
     await waitFor(async () => (await stack.leadStatus(res.body.id)) === 'delivered', { what: 'delivery' });
     expect(await stack.db.postback.count({ where: { leadId: res.body.id } })).toBe(0);
+  });
+
+  it('name the partner that accepted first and the sum of the prices; a job for another attempt or a source without a postbackUrl sends nothing', async () => {
+    affiliate = FakePartner.sequence({ status: 204 }, { status: 422, body: { error: 'unknown lead' } });
+    await affiliate.start();
+    const deps = stack.workerDeps!;
+    const fixtures = new Fixtures(stack.db);
+    const source = await stack.db.source.update({
+      where: { id: (await fixtures.source()).id },
+      data: { postbackUrl: affiliate.url },
+    });
+    const shared = await fixtures.lead({ sourceId: source.id, status: 'delivered', maxDeliveries: 3 });
+    const accepted = async (name: string, price: number | null, updatedAt: Date) => {
+      const partner = await fixtures.partner({ name });
+      await stack.db.delivery.create({
+        data: { leadId: shared.id, partnerId: partner.id, status: 'accepted', attempts: 1, price, updatedAt },
+      });
+    };
+    await accepted('second-buyer', null, new Date(Date.now() - 1000));
+    await accepted('first-buyer', 2.5, new Date(Date.now() - 2000));
+    await accepted('third-buyer', 1.25, new Date(Date.now() - 500));
+    // Pending rows the worker's sweeper does not see (no due time): only these calls send them.
+    const postback = (leadId: string, leadStatus: 'delivered' | 'unsold', sourceId = source.id) =>
+      stack.db.postback.create({ data: { leadId, sourceId, leadStatus } });
+    const sold = await postback(shared.id, 'delivered');
+
+    expect(await sendPostback(deps, { postbackId: sold.id, attempt: 2 })).toBe('stale');
+    expect(affiliate.requests).toHaveLength(0);
+    expect(await sendPostback(deps, { postbackId: sold.id, attempt: 1 })).toBe('delivered');
+    expect(affiliate.requests.map((r) => [r.json, r.headers['x-lead-id'], r.headers['webhook-signature']])).toEqual([
+      [{ id: shared.id, status: 'delivered', partner: 'first-buyer', price: 3.75 }, shared.id, undefined],
+    ]);
+    expect(await stack.db.postback.findUniqueOrThrow({ where: { id: sold.id } })).toMatchObject({
+      status: 'delivered',
+      attempts: 1,
+      httpStatus: 204,
+      lastError: null,
+      nextAttemptAt: null,
+    });
+    expect(await sendPostback(deps, { postbackId: sold.id, attempt: 1 })).toBe('stale');
+
+    // Refused (4xx): failed at once, with the reason.
+    const unsold = await postback(shared.id, 'unsold');
+    expect(await sendPostback(deps, { postbackId: unsold.id, attempt: 1 })).toBe('failed');
+    expect(affiliate.requests[1]!.json).toEqual({ id: shared.id, status: 'unsold' });
+    expect(await stack.db.postback.findUniqueOrThrow({ where: { id: unsold.id } })).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      httpStatus: 422,
+      lastError: expect.stringContaining('422'),
+      nextAttemptAt: null,
+    });
+
+    // The source dropped its postbackUrl after the lead settled.
+    const gone = await fixtures.source();
+    const orphan = await postback((await fixtures.lead({ sourceId: gone.id, status: 'unsold' })).id, 'unsold', gone.id);
+    expect(await sendPostback(deps, { postbackId: orphan.id, attempt: 1 })).toBe('failed');
+    expect(await stack.db.postback.findUniqueOrThrow({ where: { id: orphan.id } })).toMatchObject({
+      status: 'failed',
+      attempts: 0,
+      lastError: 'the source has no postbackUrl any more',
+    });
+    expect(affiliate.requests).toHaveLength(2);
+    await affiliate.stop();
   });
 });

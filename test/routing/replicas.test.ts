@@ -3,7 +3,7 @@ import { ServiceProcess } from '../support/process';
 import { sampleLead, TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
-/** Caps and round-robin with three real worker processes delivering at once. */
+/** Caps and round-robin with three real worker processes delivering at once (one with prepared statements off). */
 describe('three worker processes', () => {
   const stack = new TestStack({ worker: false });
   const workers: ServiceProcess[] = [];
@@ -13,8 +13,16 @@ describe('three worker processes', () => {
   beforeAll(async () => {
     await stack.start();
     key = (await stack.createSource()).apiKey;
+    // The third runs its SQL inline (as behind PgBouncer in transaction mode), the others as prepared statements.
     for (let i = 0; i < 3; i++)
-      workers.push(new ServiceProcess('worker', { ...stack.env(), WORKER_CONCURRENCY: '16', LOG_LEVEL: 'info' }));
+      workers.push(
+        new ServiceProcess('worker', {
+          ...stack.env(),
+          WORKER_CONCURRENCY: '16',
+          LOG_LEVEL: 'info',
+          DATABASE_PREPARED_STATEMENTS: i === 2 ? 'false' : 'true',
+        }),
+      );
     await Promise.all(workers.map((w) => w.start()));
   }, 60_000);
   afterAll(async () => {

@@ -26,6 +26,12 @@ export const commonEnv = {
     default: 'postgresql://postgres@127.0.0.1:5432/leadrouter',
     description: 'PostgreSQL',
   },
+  DATABASE_PREPARED_STATEMENTS: {
+    schema: bool,
+    default: 'true',
+    description:
+      'run the hot-path SQL as prepared statements (planned once per connection); set false behind PgBouncer in transaction mode',
+  },
   QUEUE_PREFIX: {
     schema: { type: 'string', minLength: 1, maxLength: 100, pattern: '^[^:]+$|^\\{[^}]+\\}$' },
     default: 'leadrouter',
@@ -59,7 +65,8 @@ export const workerEnv = {
   WORKER_CONCURRENCY: {
     schema: { type: 'integer', minimum: 1, maximum: 1000 },
     default: '64',
-    description: 'parallel deliveries per worker process',
+    description:
+      "jobs each of the worker's queues runs at once: route jobs (each making its lead's first attempts) and deliver jobs (later attempts)",
   },
   SWEEP_INTERVAL_MS: {
     schema: { type: 'integer', minimum: 100, maximum: 600000 },
@@ -80,6 +87,7 @@ export interface CommonConfig {
   LOG_LEVEL: string;
   REDIS_URL: string;
   DATABASE_URL: string;
+  DATABASE_PREPARED_STATEMENTS: boolean;
   QUEUE_PREFIX: string;
   ALLOW_PRIVATE_DESTINATIONS: boolean;
   METRICS_TOKEN?: string;

@@ -1,6 +1,7 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient } from './generated/prisma/client.js';
+import { setPreparedStatements } from './statements.js';
 
 export { Prisma } from './generated/prisma/client.js';
 export type {
@@ -25,11 +26,18 @@ export interface DbOptions {
   connectionTimeoutMs?: number;
   /** Client-side limit on one query (ms), so a stuck server cannot hang a request. */
   queryTimeoutMs?: number;
+  /**
+   * Hot-path `Statement`s as server-side prepared statements (default), or
+   * inline (behind PgBouncer in transaction mode, which cannot keep them).
+   */
+  preparedStatements?: boolean;
 }
 
 /** node-postgres' pool, for the few hot-path statements written as SQL (see `sqlPool`). */
 export type SqlPool = pg.Pool;
 export type SqlResult = pg.QueryResult;
+/** One connection of the pool, for a transaction made of several messages. */
+export type SqlClient = pg.PoolClient;
 
 const pools = new WeakMap<Db, SqlPool>();
 
@@ -45,6 +53,7 @@ export function createDb(opts: DbOptions): Db {
     idleTimeoutMillis: 30000,
     ...(opts.queryTimeoutMs ? { query_timeout: opts.queryTimeoutMs } : {}),
   });
+  setPreparedStatements(pool, opts.preparedStatements ?? true);
   const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
   pools.set(db, pool);
   return db;

@@ -5,20 +5,47 @@ import {
   excerpt,
   readPartnerAnswer,
   send,
-  type AcceptWhen,
   type Classification,
-  type ResponseMap,
+  type PublicLead,
 } from '@leadrouter/delivery';
-import type { Prisma } from '@leadrouter/db';
+import { inTransaction, runStatement, sqlPool, statement } from '@leadrouter/db';
 import type { DeliverJob } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
-import { advanceLocked, lockLead } from './lead-flow.js';
-import { toPublicLead } from './mappers.js';
+import { advanceAndCommit, LOCK_LEAD, NOTHING, type DeliveryState, type LockedLead } from './lead-flow.js';
 import { PartnerSlots } from './partner-slots.js';
-import { enqueueDeliveries, enqueueFollowups } from './route-lead.js';
+import { enqueueDeliveries, enqueueFollowups } from './enqueue.js';
 import type { Followups } from './lead-flow.js';
+import { lit } from './sql.js';
+import { PARTNER_ROW_JSON, type PartnerRow } from './partner-row.js';
 
 export type DeliveryStepResult = 'stale' | 'accepted' | 'rejected' | 'retry' | 'dead_lettered' | 'paused' | 'busy';
+
+/** How long a delivery waits when its partner has no free slot (plus up to as much again, at random). */
+export const BUSY_DELAY_MS = 500;
+
+export function busyDelayMs(random: () => number): number {
+  return BUSY_DELAY_MS + Math.round(random() * BUSY_DELAY_MS);
+}
+
+/**
+ * The first attempts of a lead just routed, made by the route job itself
+ * rather than through the deliver queue: one job, one queue hop and one
+ * read fewer per lead. An attempt whose partner has no free slot goes to the
+ * deliver queue (delayed, as a busy delivery job does); later attempts are
+ * deliver jobs. If this process dies mid-attempt, the route job is taken
+ * over as stalled and its repeat puts the pending delivery on the deliver
+ * queue (`routeLead`), which re-sends it with the same Idempotency-Key.
+ */
+export async function deliverNow(deps: WorkerDeps, lead: PublicLead, offered: Followups): Promise<void> {
+  await Promise.all(
+    offered.deliveries.map(async (job) => {
+      const partner = offered.partners?.get(job.deliveryId);
+      const known = partner && { id: job.deliveryId, status: 'pending', attempts: 0, attemptsBase: 0, partner, lead };
+      if ((await deliverAttempt(deps, job, known)) === 'busy')
+        await enqueueDeliveries(deps, [job], busyDelayMs(deps.random));
+    }),
+  );
+}
 
 /**
  * The `deliver` job: one attempt of one delivery. The attempt is recorded and
@@ -26,18 +53,24 @@ export type DeliveryStepResult = 'stale' | 'accepted' | 'rejected' | 'retry' | '
  * a new delayed job, so no worker slot is held while waiting. A job for an
  * attempt already made (a repeat after a crash) does nothing.
  */
-export async function deliverAttempt(deps: WorkerDeps, job: DeliverJob): Promise<DeliveryStepResult> {
-  const { db, log } = deps;
-  const delivery = await loadDelivery(deps, job.deliveryId);
+export async function deliverAttempt(
+  deps: WorkerDeps,
+  job: DeliverJob,
+  /** The delivery as its creator knows it (`deliverNow`): one read fewer. */
+  known?: LoadedDelivery,
+): Promise<DeliveryStepResult> {
+  const { log } = deps;
+  const delivery = known ?? (await loadDelivery(deps, job.deliveryId));
   if (!delivery || delivery.status !== 'pending' || delivery.attempts !== job.attempt - 1) return 'stale';
   const { partner, lead } = delivery;
 
-  if (partner.pausedAt) {
+  if (partner.paused) {
     // A paused partner's retries wait in PostgreSQL (no due time) until an operator resumes it.
-    await db.delivery.updateMany({
-      where: { id: delivery.id, status: 'pending', attempts: job.attempt - 1 },
-      data: { nextAttemptAt: null },
-    });
+    await sqlPool(deps.db).query(
+      `UPDATE deliveries SET next_attempt_at = NULL, updated_at = now()
+       WHERE id = $1 AND status = 'pending' AND attempts = $2`,
+      [delivery.id, job.attempt - 1],
+    );
     log.info({ leadId: lead.id, deliveryId: delivery.id, partner: partner.name }, 'partner paused; delivery parked');
     return 'paused';
   }
@@ -56,14 +89,82 @@ export async function deliverAttempt(deps: WorkerDeps, job: DeliverJob): Promise
   }
 }
 
-type LoadedDelivery = NonNullable<Awaited<ReturnType<typeof loadDelivery>>>;
-
-function loadDelivery(deps: WorkerDeps, deliveryId: string) {
-  return deps.db.delivery.findUnique({ where: { id: deliveryId }, include: { partner: true, lead: true } });
+/** A delivery with what its attempt needs: the partner's settings and the lead as partners see it. */
+export interface LoadedDelivery {
+  id: string;
+  status: string;
+  attempts: number;
+  attemptsBase: number;
+  partner: PartnerRow;
+  lead: PublicLead;
 }
 
+/** The delivery, its partner and its lead, in one statement. */
+const LOAD_DELIVERY = statement(
+  'lr_load_delivery',
+  ['uuid'],
+  `SELECT d.id::text, d.status::text, d.attempts, d.attempts_base AS "attemptsBase", ${PARTNER_ROW_JSON} AS partner,
+          json_build_object(
+            'id', l.id, 'name', l.name, 'phone', l.phone, 'email', l.email, 'geo', l.geo::text,
+            'source', l.sub_source, 'fields', l.fields) AS lead
+   FROM deliveries d JOIN partners p ON p.id = d.partner_id JOIN leads l ON l.id = d.lead_id
+   WHERE d.id = $1`,
+);
+
+async function loadDelivery(deps: WorkerDeps, deliveryId: string): Promise<LoadedDelivery | null> {
+  const [delivery] = await runStatement<LoadedDelivery>(sqlPool(deps.db), LOAD_DELIVERY, deliveryId);
+  return delivery ?? null;
+}
+
+/**
+ * Records attempt $2 + 1 of delivery $1 — only if it is still pending after
+ * $2 attempts, i.e. no other worker recorded this attempt first — and
+ * returns the lead's ($14) deliveries as they are now: the one just moved
+ * as its update returned it (a statement does not see its own changes),
+ * and none when nothing moved. Price ($7) and reference ($8) are written
+ * only for an accepted delivery; the dead-letter time ($6) and the
+ * partner's reason ($9) only when given.
+ */
+const RECORD_ATTEMPT = statement(
+  'lr_record_attempt',
+  [
+    'uuid',
+    'int',
+    '"DeliveryStatus"',
+    'timestamptz',
+    'text',
+    'timestamptz',
+    'numeric',
+    'text',
+    'text',
+    '"AttemptOutcome"',
+    'int',
+    'int',
+    'text',
+    'uuid',
+  ],
+  `WITH
+   moved AS (
+     UPDATE deliveries SET attempts = $2 + 1, status = $3, next_attempt_at = $4, last_error = $5,
+       dead_lettered_at = coalesce($6, dead_lettered_at),
+       price = CASE WHEN $3 = 'accepted' THEN $7 ELSE price END,
+       reference = CASE WHEN $3 = 'accepted' THEN $8 ELSE reference END,
+       reason = coalesce($9, reason), updated_at = now()
+     WHERE id = $1 AND status = 'pending' AND attempts = $2
+     RETURNING id, partner_id, status, attempts, next_attempt_at),
+   attempt AS (
+     INSERT INTO delivery_attempts (delivery_id, attempt, outcome, http_status, duration_ms, error, response_excerpt)
+     SELECT id, $2 + 1, $10, $11, $12, $5, $13 FROM moved)
+   SELECT id::text, partner_id::text AS "partnerId", status::text AS status, attempts,
+          next_attempt_at AS "nextAttemptAt", TRUE AS moved
+   FROM moved
+   UNION ALL
+   SELECT id::text, partner_id::text, status::text, attempts, next_attempt_at, FALSE
+   FROM deliveries WHERE lead_id = $14 AND id <> $1 AND EXISTS (SELECT 1 FROM moved)`,
+);
+
 async function attempt(deps: WorkerDeps, job: DeliverJob, delivery: LoadedDelivery): Promise<DeliveryStepResult> {
-  const { db, log } = deps;
+  const { log } = deps;
   const { partner, lead } = delivery;
 
   const request = buildRequest(
@@ -71,18 +172,18 @@ async function attempt(deps: WorkerDeps, job: DeliverJob, delivery: LoadedDelive
       id: partner.id,
       url: partner.url,
       method: partner.method,
-      headers: partner.headers as Record<string, string>,
-      fieldMap: partner.fieldMap as Record<string, string> | null,
+      headers: partner.headers,
+      fieldMap: partner.fieldMap,
       timeoutMs: partner.timeoutMs,
       secret: partner.secret,
     },
-    toPublicLead(lead),
+    lead,
     delivery.id,
     deps.now(),
   );
   const result = await send(request, deps.agents);
   const now = deps.now();
-  const verdict = classify(result, partner.acceptWhen as AcceptWhen | null, now);
+  const verdict = classify(result, partner.acceptWhen, now);
   // Each operator retry from the dead letters gives the delivery a fresh `maxAttempts`.
   const attemptInRound = job.attempt - delivery.attemptsBase;
   const exhausted = verdict.outcome === 'retry' && attemptInRound >= partner.maxAttempts;
@@ -96,59 +197,69 @@ async function attempt(deps: WorkerDeps, job: DeliverJob, delivery: LoadedDelive
             backoffDelay(attemptInRound, partner.backoffDelayMs, partner.backoffMaxDelayMs, deps.random),
         )
       : 0;
-  const answer =
-    result.kind === 'response' ? readPartnerAnswer(result.body, partner.responseMap as ResponseMap | null) : {};
+  const answer = result.kind === 'response' ? readPartnerAnswer(result.body, partner.responseMap) : {};
   const reason = verdict.outcome === 'rejected' && answer.reason ? `${verdict.reason}: ${answer.reason}` : undefined;
   const error = verdict.outcome === 'accepted' ? null : (reason ?? verdict.reason).slice(0, 1000);
   const price = answer.price ?? (partner.price === null ? null : Number(partner.price));
 
   let pausedPartner = false;
-  const next = await db.$transaction(async (tx): Promise<{ followups: Followups; delayMs: number } | null> => {
-    const locked = await lockLead(tx, lead.id);
-    const moved = await tx.delivery.updateMany({
-      where: { id: delivery.id, status: 'pending', attempts: job.attempt - 1 },
-      data: {
-        attempts: job.attempt,
-        status: step === 'retry' ? 'pending' : step,
-        nextAttemptAt: step === 'retry' ? new Date(now.getTime() + retryInMs) : null,
-        lastError: error,
-        ...(step === 'dead_lettered' ? { deadLetteredAt: now } : {}),
-        ...(step === 'accepted' ? { price, reference: answer.reference ?? null } : {}),
-        ...(answer.reason ? { reason: answer.reason } : {}),
-      },
-    });
-    if (moved.count === 0) return null; // another worker recorded this attempt first
-    await tx.deliveryAttempt.create({
-      data: {
-        deliveryId: delivery.id,
-        attempt: job.attempt,
-        outcome: step === 'dead_lettered' ? 'failed' : step,
-        httpStatus: result.kind === 'response' ? result.status : null,
-        durationMs: result.durationMs,
-        error,
-        responseExcerpt: result.kind === 'response' ? excerpt(result.body) : null,
-      },
-    });
-    pausedPartner = await trackPartnerHealth(tx, deps, partner, step, verdict, error, now);
-    if (step === 'retry') {
+  const next = await inTransaction(
+    sqlPool(deps.db),
+    async (tx): Promise<{ followups: Followups; delayMs: number } | null> => {
+      const health = partnerHealthSql(partner, step, verdict, error, now);
+      // The lead's lock; the attempt recorded (if no other worker recorded it first) with the lead's
+      // deliveries as they are now; the partner's health: one round trip.
+      const [locked = [], moved = [], healthRows = []] = await tx.run([
+        tx.call(LOCK_LEAD, lead.id),
+        tx.call(
+          RECORD_ATTEMPT,
+          delivery.id,
+          job.attempt - 1,
+          step === 'retry' ? 'pending' : step,
+          step === 'retry' ? new Date(now.getTime() + retryInMs) : null,
+          error,
+          step === 'dead_lettered' ? now : null,
+          price === null ? null : String(price),
+          answer.reference ?? null,
+          answer.reason ?? null,
+          step === 'dead_lettered' ? 'failed' : step,
+          result.kind === 'response' ? result.status : null,
+          Math.round(result.durationMs),
+          result.kind === 'response' ? excerpt(result.body) : null,
+          lead.id,
+        ),
+        health ?? 'SELECT 1 WHERE FALSE',
+      ]);
+      const deliveries = moved;
+      if (!moved.some((d) => d.moved)) {
+        await tx.rollback(); // another worker recorded this attempt first
+        return null;
+      }
+      pausedPartner = reportHealth(deps, partner, healthRows[0]);
+      const lockedLead = locked[0] as LockedLead | undefined;
+      if (step === 'retry') {
+        return {
+          followups: { deliveries: [{ deliveryId: delivery.id, attempt: job.attempt + 1 }], postbacks: [] },
+          delayMs: retryInMs,
+        };
+      }
+      if (!lockedLead?.routing || lockedLead.status !== 'routing') return { followups: NOTHING, delayMs: 0 };
+      const outcome = {
+        partnerId: partner.id,
+        decision: step,
+        ...(error ? { reason: error } : {}),
+        at: now.toISOString(),
+      } as const;
       return {
-        followups: { deliveries: [{ deliveryId: delivery.id, attempt: job.attempt + 1 }], postbacks: [] },
-        delayMs: retryInMs,
+        followups: await advanceAndCommit(tx, lead.id, lockedLead.routing, now, {
+          outcome,
+          deliveries: deliveries as unknown as DeliveryState[],
+          postback: lockedLead.postback,
+        }),
+        delayMs: 0,
       };
-    }
-    if (!locked?.routing || locked.status !== 'routing')
-      return { followups: { deliveries: [], postbacks: [] }, delayMs: 0 };
-    const outcome = {
-      partnerId: partner.id,
-      decision: step,
-      ...(error ? { reason: error } : {}),
-      at: now.toISOString(),
-    } as const;
-    return {
-      followups: await advanceLocked(tx, lead.id, locked.routing, now, { outcome, postback: locked.postback }),
-      delayMs: 0,
-    };
-  });
+    },
+  );
 
   if (!next) return 'stale';
   // New leads must skip the partner it paused: every worker drops its cached rules.
@@ -173,52 +284,56 @@ async function attempt(deps: WorkerDeps, job: DeliverJob, delivery: LoadedDelive
 }
 
 /**
- * The circuit breaker: a failed attempt (5xx, timeout, connection error,
- * redirect) counts against the partner, a real answer (accepted or rejected)
- * clears the count. `pauseAfterFailures` failures in a row, or a 410 Gone,
- * pause the partner: new leads skip it and its retries wait until an
- * operator resumes it.
+ * The circuit breaker, as one statement run with the attempt: a failed
+ * attempt (5xx, timeout, connection error, redirect) counts against the
+ * partner, and the failure that reaches `pauseAfterFailures` pauses it; a
+ * real answer (accepted or rejected) clears the count; a 410 Gone pauses the
+ * partner at once. A paused partner is skipped by new leads and its retries
+ * wait until an operator resumes it. Null when there is nothing to write
+ * (the common case: an answer from a partner with no failures a moment ago —
+ * a failure recorded meanwhile by another worker then stays counted, one
+ * step nearer a pause).
  */
-async function trackPartnerHealth(
-  tx: Prisma.TransactionClient,
-  { log, metrics }: WorkerDeps,
-  { id: partnerId, name: partnerName, consecutiveFailures }: { id: string; name: string; consecutiveFailures: number },
+function partnerHealthSql(
+  partner: PartnerRow,
   step: DeliveryStepResult,
   verdict: Classification,
   error: string | null,
   now: Date,
-): Promise<boolean> {
+): string | null {
+  const id = `${lit(partner.id)}::uuid`;
   if (verdict.outcome === 'rejected' && verdict.pausePartner) {
-    const paused = await tx.partner.updateMany({
-      where: { id: partnerId, pausedAt: null },
-      data: { pausedAt: now, pauseReason: verdict.reason.slice(0, 500) },
-    });
-    if (paused.count > 0) {
-      log.warn({ partnerId, reason: verdict.reason }, 'partner paused');
-      metrics?.partnerPauses.inc({ partner: partnerName });
-    }
-    return paused.count > 0;
+    return `UPDATE partners SET paused_at = ${lit(now)}, pause_reason = ${lit(verdict.reason.slice(0, 500))},
+              updated_at = now()
+            WHERE id = ${id} AND paused_at IS NULL
+            RETURNING TRUE AS "pausedNow", consecutive_failures AS failures, ${lit(verdict.reason)} AS reason`;
   }
   if (step !== 'retry' && step !== 'dead_lettered') {
-    // Nothing to clear when the partner had no failures a moment ago (the common case: one round trip fewer).
-    // A failure recorded meanwhile by another worker then stays counted, one step nearer a pause.
-    if (consecutiveFailures === 0) return false;
-    await tx.partner.updateMany({
-      where: { id: partnerId, consecutiveFailures: { gt: 0 } },
-      data: { consecutiveFailures: 0 },
-    });
-    return false;
+    if (partner.consecutiveFailures === 0) return null;
+    return `UPDATE partners SET consecutive_failures = 0, updated_at = now()
+            WHERE id = ${id} AND consecutive_failures > 0 RETURNING FALSE AS "pausedNow"`;
   }
-  const [row] = await tx.$queryRaw<{ failures: number; threshold: number; paused: boolean }[]>`
-    UPDATE partners SET consecutive_failures = consecutive_failures + 1
-    WHERE id = ${partnerId}::uuid
-    RETURNING consecutive_failures AS failures, pause_after_failures AS threshold, paused_at IS NOT NULL AS paused`;
-  if (row && !row.paused && row.failures >= row.threshold) {
-    const reason = `${row.failures} failed attempts in a row (last: ${error ?? 'unknown'})`.slice(0, 500);
-    await tx.partner.update({ where: { id: partnerId }, data: { pausedAt: now, pauseReason: reason } });
-    log.warn({ partnerId, failures: row.failures }, 'partner paused by the circuit breaker');
-    metrics?.partnerPauses.inc({ partner: partnerName });
-    return true;
-  }
-  return false;
+  const trips = 'p.paused_at IS NULL AND p.consecutive_failures + 1 >= p.pause_after_failures';
+  return `UPDATE partners p SET consecutive_failures = p.consecutive_failures + 1,
+            paused_at = CASE WHEN ${trips} THEN ${lit(now)} ELSE p.paused_at END,
+            pause_reason = CASE WHEN ${trips}
+              THEN left(format('%s failed attempts in a row (last: %s)', p.consecutive_failures + 1, ${lit(error ?? 'unknown')}), 500)
+              ELSE p.pause_reason END,
+            updated_at = CASE WHEN ${trips} THEN now() ELSE p.updated_at END
+          FROM (SELECT id, paused_at IS NULL AS active FROM partners WHERE id = ${id} FOR UPDATE) was
+          WHERE p.id = was.id
+          RETURNING was.active AND p.paused_at IS NOT NULL AS "pausedNow", p.consecutive_failures AS failures,
+                    p.pause_reason AS reason`;
+}
+
+/** Logs and counts a pause the attempt caused; true when it paused the partner. */
+function reportHealth(
+  { log, metrics }: WorkerDeps,
+  partner: PartnerRow,
+  row: Record<string, unknown> | undefined,
+): boolean {
+  if (!row?.pausedNow) return false;
+  log.warn({ partnerId: partner.id, failures: row.failures, reason: row.reason }, 'partner paused');
+  metrics?.partnerPauses.inc({ partner: partner.name });
+  return true;
 }

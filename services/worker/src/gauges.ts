@@ -1,6 +1,7 @@
 import { scrapeGauge, type WorkerMetrics } from '@leadrouter/metrics';
 import type { Schedule } from '@leadrouter/core';
 import { capPeriods } from '@leadrouter/routing';
+import { sqlPool } from '@leadrouter/db';
 import type { WorkerDeps } from './deps.js';
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
@@ -9,10 +10,15 @@ const JOB_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
  * Gauges read when Prometheus scrapes: queue depths from Redis, dead letters,
  * paused partners and cap usage from PostgreSQL (indexed counts). Every
  * worker exposes them; they describe the shared system, so alert on `max`,
- * not `sum`, across workers.
+ * not `sum`, across workers. Plain SQL, like the sweeper: a scrape must not
+ * load Prisma's query compiler into the worker.
  */
 export function registerWorkerGauges(deps: WorkerDeps, metrics: WorkerMetrics): void {
   const { registry } = metrics;
+  const pool = sqlPool(deps.db);
+  /** The one value `n` a counting statement returns. */
+  const count = async (text: string, values: unknown[] = []) =>
+    (await pool.query<{ n: number }>(text, values)).rows[0]!.n;
   scrapeGauge(registry, 'leadrouter_queue_jobs', 'Jobs in each queue, by state', ['queue', 'state'], async () => {
     const out = [];
     for (const queue of deps.queues.all()) {
@@ -26,7 +32,9 @@ export function registerWorkerGauges(deps: WorkerDeps, metrics: WorkerMetrics): 
     'leadrouter_dead_letters',
     'Deliveries dead-lettered and not yet retried or discarded',
     [],
-    async () => [{ labels: {}, value: await deps.db.delivery.count({ where: { status: 'dead_lettered' } }) }],
+    async () => [
+      { labels: {}, value: await count(`SELECT count(*)::int AS n FROM deliveries WHERE status = 'dead_lettered'`) },
+    ],
   );
   scrapeGauge(
     registry,
@@ -34,7 +42,10 @@ export function registerWorkerGauges(deps: WorkerDeps, metrics: WorkerMetrics): 
     'Active partners paused by the circuit breaker or a 410',
     [],
     async () => [
-      { labels: {}, value: await deps.db.partner.count({ where: { active: true, pausedAt: { not: null } } }) },
+      {
+        labels: {},
+        value: await count('SELECT count(*)::int AS n FROM partners WHERE active AND paused_at IS NOT NULL'),
+      },
     ],
   );
   scrapeGauge(
@@ -43,24 +54,34 @@ export function registerWorkerGauges(deps: WorkerDeps, metrics: WorkerMetrics): 
     'Share of a partner’s cap in use in the current period (pending or accepted deliveries / cap)',
     ['partner', 'period'],
     async () => {
-      const capped = await deps.db.partner.findMany({
-        where: { active: true, OR: [{ capHourly: { not: null } }, { capDaily: { not: null } }] },
-        select: { id: true, name: true, capHourly: true, capDaily: true, schedule: true },
-      });
+      const { rows: capped } = await pool.query<CappedPartner>(
+        `SELECT id, name, cap_hourly, cap_daily, schedule FROM partners
+         WHERE active AND (cap_hourly IS NOT NULL OR cap_daily IS NOT NULL)`,
+      );
       const out = [];
       const now = deps.now();
       for (const p of capped) {
-        const { hourStart, dayStart } = capPeriods(now, (p.schedule as Schedule | null)?.timezone);
-        const count = (since: Date) =>
-          deps.db.delivery.count({
-            where: { partnerId: p.id, status: { in: ['pending', 'accepted'] }, createdAt: { gte: since } },
-          });
-        if (p.capHourly)
-          out.push({ labels: { partner: p.name, period: 'hour' }, value: (await count(hourStart)) / p.capHourly });
-        if (p.capDaily)
-          out.push({ labels: { partner: p.name, period: 'day' }, value: (await count(dayStart)) / p.capDaily });
+        const { hourStart, dayStart } = capPeriods(now, p.schedule?.timezone);
+        const inUse = (since: Date) =>
+          count(
+            `SELECT count(*)::int AS n FROM deliveries
+             WHERE partner_id = $1 AND status IN ('pending', 'accepted') AND created_at >= $2`,
+            [p.id, since],
+          );
+        if (p.cap_hourly)
+          out.push({ labels: { partner: p.name, period: 'hour' }, value: (await inUse(hourStart)) / p.cap_hourly });
+        if (p.cap_daily)
+          out.push({ labels: { partner: p.name, period: 'day' }, value: (await inUse(dayStart)) / p.cap_daily });
       }
       return out;
     },
   );
+}
+
+interface CappedPartner {
+  id: string;
+  name: string;
+  cap_hourly: number | null;
+  cap_daily: number | null;
+  schedule: Schedule | null;
 }

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sqlPool } from '@leadrouter/db';
 import { metricsHandler } from '@leadrouter/metrics';
 import type { WorkerDeps } from './deps.js';
 
@@ -42,12 +43,14 @@ export async function startHealthServer(
 async function checkReady(deps: WorkerDeps): Promise<{ redis: boolean; postgres: boolean }> {
   const timeout = <T>(p: Promise<T>) =>
     Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 1000).unref())]);
+  // Through node-postgres, not Prisma: a readiness probe must not load Prisma's query compiler.
+  const selectOne = async () => sqlPool(deps.db).query('SELECT 1');
   const [redis, postgres] = await Promise.all([
     timeout(deps.redis.ping()).then(
       () => true,
       () => false,
     ),
-    timeout(deps.db.$queryRaw`SELECT 1`).then(
+    timeout(selectOne()).then(
       () => true,
       () => false,
     ),

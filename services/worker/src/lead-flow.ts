@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
-import type { LeadStatus, Schedule } from '@leadrouter/core';
-import type { Prisma } from '@leadrouter/db';
+import { createHash, randomUUID } from 'node:crypto';
+import type { LeadFields, LeadStatus } from '@leadrouter/core';
 import type { DeliverJob, PostbackJob } from '@leadrouter/queue';
 import { capPeriods, checkCaps, describeLocalTime, isWithinSchedule, type Skipped } from '@leadrouter/routing';
-
-type Tx = Prisma.TransactionClient;
+import { PARTNER_ROW_JSON, type PartnerRow } from './partner-row.js';
+import { statement, type SqlTx } from '@leadrouter/db';
+import { lit, type Row } from './sql.js';
 
 /** What happened to one candidate partner, for the lead's history (explainable routing). */
 export type PartnerDecision = 'skipped' | 'offered' | 'accepted' | 'rejected' | 'dead_lettered';
@@ -45,82 +45,140 @@ export function skippedEntries(skipped: Skipped[], now: Date): DecisionEntry[] {
   }));
 }
 
-/** What `lockLead` reads: the lead's state, and whether its source wants postbacks. */
-export interface LockedLead {
+/** What the lead's row lock reads: its state, its data (what routing looks at), whether its source wants postbacks. */
+export interface LockedLead extends LeadFields {
+  id: string;
+  sourceId: string;
   status: LeadStatus;
   routing: RoutingRecord | null;
   postback: boolean;
 }
 
-/** Takes the lead's row lock: every change to a lead's deliveries happens under it. */
-export async function lockLead(tx: Tx, leadId: string): Promise<LockedLead | null> {
-  const rows = await tx.$queryRaw<LockedLead[]>`
-    SELECT l.status, l.routing, s.postback_url IS NOT NULL AS postback
-    FROM leads l JOIN sources s ON s.id = l.source_id WHERE l.id = ${leadId}::uuid FOR UPDATE OF l`;
-  return rows[0] ?? null;
+/** One of the lead's deliveries, as the advance step counts them. */
+export interface DeliveryState {
+  id: string;
+  partnerId: string;
+  status: string;
+  attempts: number;
+  /** When a pending delivery's next attempt is due; null once settled, or parked while its partner is paused. */
+  nextAttemptAt: Date | null;
 }
 
-/** What the caller of `advanceLocked` knows already, each saving a round trip. */
-export interface AdvanceOptions {
-  /** What a delivery that just finished decided. */
-  outcome?: DecisionEntry;
-  /** A status the lead moves into first (with its event), written in the same update as the routing record. */
-  entering?: { status: LeadStatus; detail?: Prisma.InputJsonValue };
-  /** The lead's deliveries, when known (a lead being routed has none yet). */
-  deliveries?: { partnerId: string; status: string }[];
-  /** Whether the lead's source has a postback URL (`lockLead`); when unknown, the postback insert checks. */
-  postback?: boolean;
-}
+/** Takes the lead's row lock, reading it: every change to a lead's deliveries happens under it. */
+export const LOCK_LEAD = statement(
+  'lr_lock_lead',
+  ['uuid'],
+  `SELECT l.id::text, l.status::text, l.source_id::text AS "sourceId", l.name, l.phone, l.email, l.geo::text,
+          l.sub_source AS source, l.fields, l.routing, s.postback_url IS NOT NULL AS postback
+   FROM leads l JOIN sources s ON s.id = l.source_id WHERE l.id = $1 FOR UPDATE OF l`,
+);
+
+/** The lead's deliveries (read under its lock, in a statement after the one that took it). */
+export const LEAD_DELIVERIES = statement(
+  'lr_lead_deliveries',
+  ['uuid'],
+  `SELECT id::text, partner_id::text AS "partnerId", status::text AS status, attempts, next_attempt_at AS "nextAttemptAt"
+   FROM deliveries WHERE lead_id = $1`,
+);
+
+const PARTNER_ROWS = statement(
+  'lr_partner_rows',
+  ['uuid[]'],
+  `SELECT ${PARTNER_ROW_JSON} AS partner FROM partners p WHERE p.id = ANY($1)`,
+);
+
+/**
+ * Everything an advance step writes, in one statement sent with the commit:
+ * the new deliveries ($4 ids, $5 partners, due at $6), the routing record
+ * and the status ($3, unchanged when null) in one update, the events in
+ * order ($7 statuses, $8 partners, $9 details), and the postback for a
+ * final status ($10) when the source has a postback URL — one per lead and
+ * status: a dead letter retried to `delivered` reports again, a repeat of
+ * the same status does not. Data-modifying parts of a WITH all run to
+ * completion, whether or not the final SELECT reads them.
+ */
+const ADVANCE = statement(
+  'lr_advance',
+  [
+    'uuid',
+    'jsonb',
+    '"LeadStatus"',
+    'uuid[]',
+    'uuid[]',
+    'timestamptz',
+    '"LeadStatus"[]',
+    'uuid[]',
+    'jsonb[]',
+    '"LeadStatus"',
+  ],
+  `WITH
+   offered AS (
+     INSERT INTO deliveries (id, lead_id, partner_id, next_attempt_at, created_at, updated_at)
+     SELECT o.id, $1, o.partner_id, $6, $6, now() FROM unnest($4, $5) AS o (id, partner_id)),
+   lead AS (UPDATE leads SET routing = $2, status = coalesce($3, status), updated_at = now() WHERE id = $1),
+   events AS (
+     INSERT INTO lead_events (lead_id, status, partner_id, detail)
+     SELECT $1, e.status, e.partner_id, e.detail
+     FROM unnest($7, $8, $9) WITH ORDINALITY AS e (status, partner_id, detail, n) ORDER BY e.n),
+   postback AS (
+     INSERT INTO postbacks (id, lead_id, source_id, lead_status, next_attempt_at, updated_at)
+     SELECT gen_random_uuid(), l.id, l.source_id, $10, now(), now()
+     FROM leads l JOIN sources s ON s.id = l.source_id
+     WHERE $10 IS NOT NULL AND l.id = $1 AND s.postback_url IS NOT NULL
+     ON CONFLICT (lead_id, lead_status) DO NOTHING
+     RETURNING id)
+   SELECT id::text FROM postback`,
+);
 
 /** What to enqueue once the transaction that decided it has committed. */
 export interface Followups {
   deliveries: DeliverJob[];
   postbacks: PostbackJob[];
+  /** The partner of each new delivery, by delivery id, as read when it was offered the lead. */
+  partners?: ReadonlyMap<string, PartnerRow>;
+}
+
+export const NOTHING: Followups = { deliveries: [], postbacks: [] };
+
+/** What the caller of `advanceAndCommit` knows already. */
+export interface AdvanceOptions {
+  /** The lead's deliveries, read under its lock. */
+  deliveries: DeliveryState[];
+  /** Whether the lead's source has a postback URL (read with the lock). */
+  postback: boolean;
+  /** What a delivery that just finished decided. */
+  outcome?: DecisionEntry;
+  /** A status the lead moves into first (with its event), written in the same update as the routing record. */
+  entering?: { status: LeadStatus; detail?: Record<string, unknown> };
 }
 
 /**
- * Moves a routing lead forward, under its row lock: offers it to the next
- * candidates until `maxDeliveries` accept (waterfall on rejection or dead
- * letter), skipping — and saying why — partners that became inactive, paused,
- * are outside their schedule or at a cap; then settles the final status once
- * nothing is pending and nothing is left to try. `outcome` records what a
- * delivery that just finished decided. Idempotent: running it again changes
- * nothing. Returns the delivery (and postback) jobs to enqueue after commit.
+ * Moves a routing lead forward, under its row lock, and commits: offers it
+ * to the next candidates until `maxDeliveries` accept (waterfall on
+ * rejection or dead letter), skipping — and saying why — partners that
+ * became inactive, paused, are outside their schedule or at a cap; then
+ * settles the final status once nothing is pending and nothing is left to
+ * try. `outcome` records what a delivery that just finished decided.
+ * Idempotent: running it again changes nothing. Everything it writes goes
+ * in the message that commits. Returns the delivery (and postback) jobs to
+ * enqueue now that it has committed.
  */
-export async function advanceLocked(
-  tx: Tx,
+export async function advanceAndCommit(
+  tx: SqlTx,
   leadId: string,
   record: RoutingRecord,
   now: Date,
-  { outcome, entering, deliveries: known, postback }: AdvanceOptions = {},
+  { outcome, entering, deliveries, postback }: AdvanceOptions,
 ): Promise<Followups> {
   const routing: RoutingRecord = { ...record, decisions: [...(record.decisions ?? [])] };
   if (outcome) setDecision(routing, outcome);
 
-  const deliveries =
-    known ?? (await tx.delivery.findMany({ where: { leadId }, select: { partnerId: true, status: true } }));
   const accepted = deliveries.filter((d) => d.status === 'accepted');
   const pending = deliveries.filter((d) => d.status === 'pending').length;
   const tried = new Set([...deliveries.map((d) => d.partnerId), ...routing.decisions.map((d) => d.partnerId)]);
-
-  const jobs: DeliverJob[] = [];
-  let need = routing.maxDeliveries - accepted.length - pending;
-  for (const partnerId of routing.candidates) {
-    if (need <= 0) break;
-    if (tried.has(partnerId)) continue;
-    const skip = await eligibility(tx, partnerId, now);
-    if (skip) {
-      setDecision(routing, { partnerId, decision: 'skipped', reason: skip, at: now.toISOString() });
-      continue;
-    }
-    const delivery = await tx.delivery.create({
-      data: { leadId, partnerId, nextAttemptAt: now, createdAt: now },
-      select: { id: true },
-    });
-    setDecision(routing, { partnerId, decision: 'offered', at: now.toISOString() });
-    jobs.push({ deliveryId: delivery.id, attempt: 1 });
-    need--;
-  }
+  const untried = routing.candidates.filter((id) => !tried.has(id));
+  const offered = await offer(tx, routing, untried, routing.maxDeliveries - accepted.length - pending, now);
+  const jobs = offered.map((o) => ({ deliveryId: o.deliveryId, attempt: 1 }));
 
   const final: LeadStatus | undefined =
     pending + jobs.length > 0
@@ -132,36 +190,33 @@ export async function advanceLocked(
           : deliveries.some((d) => d.status === 'rejected')
             ? 'unsold'
             : 'unmatched';
-  // The routing record and the status in one update; the events in order (entering, then final).
-  const status = final ?? entering?.status;
-  await tx.lead.update({
-    where: { id: leadId },
-    data: { routing: routing as unknown as Prisma.InputJsonValue, ...(status ? { status } : {}) },
-  });
-  const events: Prisma.LeadEventCreateManyInput[] = [];
+  const events: { status: LeadStatus; partnerId: string | null; detail: string | null }[] = [];
   if (entering)
-    events.push({ leadId, status: entering.status, ...(entering.detail ? { detail: entering.detail } : {}) });
-  if (final)
-    events.push({ leadId, status: final, partnerId: final === 'delivered' ? (accepted[0]?.partnerId ?? null) : null });
-  if (events.length > 0) await tx.leadEvent.createMany({ data: events });
-  if (!final || postback === false) return { deliveries: jobs, postbacks: [] };
-  return { deliveries: jobs, postbacks: await createPostback(tx, leadId, final) };
-}
-
-/**
- * A postback for the lead's final status, when its source has a postback URL
- * (one per lead and status: a dead letter retried to `delivered` reports
- * again, a repeat of the same status does not).
- */
-async function createPostback(tx: Tx, leadId: string, status: LeadStatus): Promise<PostbackJob[]> {
-  const rows = await tx.$queryRaw<{ id: string }[]>`
-    INSERT INTO postbacks (id, lead_id, source_id, lead_status, next_attempt_at, updated_at)
-    SELECT gen_random_uuid(), l.id, l.source_id, ${status}::"LeadStatus", now(), now()
-    FROM leads l JOIN sources s ON s.id = l.source_id
-    WHERE l.id = ${leadId}::uuid AND s.postback_url IS NOT NULL
-    ON CONFLICT (lead_id, lead_status) DO NOTHING
-    RETURNING id`;
-  return rows.map((r) => ({ postbackId: r.id, attempt: 1 }));
+    events.push({ status: entering.status, partnerId: null, detail: JSON.stringify(entering.detail ?? null) });
+  if (final) {
+    const partnerId = final === 'delivered' ? (accepted[0]?.partnerId ?? null) : null;
+    events.push({ status: final, partnerId, detail: null });
+  }
+  const [created = []] = await tx.commit([
+    tx.call(
+      ADVANCE,
+      leadId,
+      routing,
+      final ?? entering?.status ?? null,
+      offered.map((o) => o.deliveryId),
+      offered.map((o) => o.partnerId),
+      now,
+      events.map((e) => e.status),
+      events.map((e) => e.partnerId),
+      events.map((e) => e.detail),
+      final !== undefined && postback ? final : null,
+    ),
+  ]);
+  return {
+    deliveries: jobs,
+    postbacks: created.map((r) => ({ postbackId: String(r.id), attempt: 1 })),
+    partners: new Map(offered.map((o) => [o.deliveryId, o.partner])),
+  };
 }
 
 function setDecision(routing: RoutingRecord, entry: DecisionEntry): void {
@@ -171,36 +226,99 @@ function setDecision(routing: RoutingRecord, entry: DecisionEntry): void {
 }
 
 /**
- * Why a candidate cannot take the lead right now, or null when it can. Caps
- * are counted in PostgreSQL — deliveries pending or accepted in the
- * partner's current hour and day — under an advisory lock per partner, so
+ * Offers the lead to the first `need` candidates that can take it now,
+ * recording each one skipped and why. Candidates are checked a batch of
+ * `need` at a time (usually one round trip), so a partner further down the
+ * list is neither read nor locked when the first ones take the lead.
+ */
+async function offer(
+  tx: SqlTx,
+  routing: RoutingRecord,
+  candidates: string[],
+  need: number,
+  now: Date,
+): Promise<{ partnerId: string; deliveryId: string; partner: PartnerRow }[]> {
+  const offered: { partnerId: string; deliveryId: string; partner: PartnerRow }[] = [];
+  for (let i = 0; offered.length < need && i < candidates.length;) {
+    const batch = candidates.slice(i, i + need - offered.length);
+    i += batch.length;
+    const { partners, skips } = await eligibility(tx, batch, now);
+    for (const partnerId of batch) {
+      const skip = skips.get(partnerId);
+      const partner = partners.get(partnerId);
+      if (skip || !partner) {
+        setDecision(routing, {
+          partnerId,
+          decision: 'skipped',
+          reason: skip ?? 'partner no longer exists',
+          at: now.toISOString(),
+        });
+        continue;
+      }
+      setDecision(routing, { partnerId, decision: 'offered', at: now.toISOString() });
+      offered.push({ partnerId, deliveryId: randomUUID(), partner });
+    }
+  }
+  return offered;
+}
+
+/**
+ * Why each candidate cannot take the lead right now (absent when it can),
+ * read fresh from PostgreSQL. Caps are counted there — deliveries pending
+ * or accepted in the partner's current hour and day — under an advisory
+ * lock per partner, taken before the count in the same transaction, so
  * workers creating deliveries at the same time cannot both take the last
  * slot. A rejected or dead-lettered delivery stops counting: its slot is
- * given back.
+ * given back. Uncapped partners cost one round trip for the whole batch,
+ * capped ones a second.
  */
-async function eligibility(tx: Tx, partnerId: string, now: Date): Promise<string | null> {
-  const partner = await tx.partner.findUnique({
-    where: { id: partnerId },
-    select: { active: true, pausedAt: true, pauseReason: true, schedule: true, capHourly: true, capDaily: true },
-  });
-  if (!partner) return 'partner no longer exists';
-  if (!partner.active) return 'partner is inactive';
-  if (partner.pausedAt) return `partner is paused${partner.pauseReason ? ` (${partner.pauseReason})` : ''}`;
-  const schedule = partner.schedule as Schedule | null;
-  if (!isWithinSchedule(schedule, now)) return `outside its schedule (${describeLocalTime(now, schedule?.timezone)})`;
-  if (partner.capHourly === null && partner.capDaily === null) return null;
+async function eligibility(
+  tx: SqlTx,
+  partnerIds: string[],
+  now: Date,
+): Promise<{ partners: Map<string, PartnerRow>; skips: Map<string, string> }> {
+  const [rows = []] = await tx.run([tx.call(PARTNER_ROWS, partnerIds)]);
+  const states = new Map(rows.map((r) => [(r.partner as PartnerRow).id, r.partner as PartnerRow]));
+  const skips = new Map<string, string>();
+  const capped: PartnerRow[] = [];
+  for (const id of partnerIds) {
+    const partner = states.get(id);
+    if (!partner) skips.set(id, 'partner no longer exists');
+    else if (!partner.active) skips.set(id, 'partner is inactive');
+    else if (partner.paused)
+      skips.set(id, `partner is paused${partner.pauseReason ? ` (${partner.pauseReason})` : ''}`);
+    else if (!isWithinSchedule(partner.schedule, now))
+      skips.set(id, `outside its schedule (${describeLocalTime(now, partner.schedule?.timezone)})`);
+    else if (partner.capHourly !== null || partner.capDaily !== null) capped.push(partner);
+  }
+  if (capped.length === 0) return { partners: states, skips };
 
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${capLockKey(partnerId)}::bigint)`;
-  const { hourStart, dayStart } = capPeriods(now, schedule?.timezone);
-  const [used] = await tx.$queryRaw<{ hour: bigint; day: bigint }[]>`
-    SELECT count(*) FILTER (WHERE created_at >= ${hourStart}) AS hour, count(*) AS day
-    FROM deliveries
-    WHERE partner_id = ${partnerId}::uuid AND status IN ('pending', 'accepted') AND created_at >= ${dayStart}`;
-  const check = checkCaps(
-    { hourly: partner.capHourly, daily: partner.capDaily },
-    { hour: Number(used?.hour ?? 0), day: Number(used?.day ?? 0) },
-  );
-  return check.ok ? null : check.reason;
+  // Locks in a fixed order, so two transactions locking the same partners never deadlock.
+  const locks = capped
+    .map((p) => capLockKey(p.id))
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .map((key) => `SELECT pg_advisory_xact_lock(${lit(key)})`);
+  const periods = capped.map((p) => {
+    const { hourStart, dayStart } = capPeriods(now, p.schedule?.timezone);
+    return `(${lit(p.id)}::uuid, ${lit(hourStart)}, ${lit(dayStart)})`;
+  });
+  const results = await tx.run([
+    ...locks,
+    `SELECT c.id::text, count(d.id) FILTER (WHERE d.created_at >= c.hour_start)::int AS hour, count(d.id)::int AS day
+     FROM (VALUES ${periods.join(', ')}) AS c (id, hour_start, day_start)
+     LEFT JOIN deliveries d
+       ON d.partner_id = c.id AND d.status IN ('pending', 'accepted') AND d.created_at >= c.day_start
+     GROUP BY c.id`,
+  ]);
+  const used = new Map((results.at(-1) as Row[]).map((r) => [String(r.id), r as { hour: number; day: number }]));
+  for (const partner of capped) {
+    const check = checkCaps(
+      { hourly: partner.capHourly, daily: partner.capDaily },
+      { hour: used.get(partner.id)?.hour ?? 0, day: used.get(partner.id)?.day ?? 0 },
+    );
+    if (!check.ok) skips.set(partner.id, check.reason);
+  }
+  return { partners: states, skips };
 }
 
 function capLockKey(partnerId: string): bigint {

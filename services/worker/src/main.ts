@@ -1,5 +1,5 @@
 import { ConfigError, createLogger, loadWorkerConfig, type WorkerConfig } from '@leadrouter/config';
-import { createDb } from '@leadrouter/db';
+import { createDb, sqlPool } from '@leadrouter/db';
 import { createAgents } from '@leadrouter/delivery';
 import { createRedis, Queues, SharedCaches } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
@@ -22,7 +22,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger({ name: 'worker', level: config.LOG_LEVEL, pretty: config.NODE_ENV === 'development' });
-  const db = createDb({ databaseUrl: config.DATABASE_URL });
+  const db = createDb({ databaseUrl: config.DATABASE_URL, preparedStatements: config.DATABASE_PREPARED_STATEMENTS });
   const redis = createRedis({ url: config.REDIS_URL, role: 'worker' });
   redis.on('error', () => undefined);
   const producer = createRedis({ url: config.REDIS_URL, role: 'worker' });
@@ -67,7 +67,10 @@ async function main(): Promise<void> {
     deps.caches?.close();
     redis.disconnect();
     producer.disconnect();
-    await db.$disconnect();
+    // The worker uses the pool directly; $disconnect alone leaves it open when Prisma never ran a query
+    // (and ends it a second time when one did).
+    await sqlPool(db).end();
+    await db.$disconnect().catch(() => undefined);
     log.info('worker stopped');
     process.exit(0);
   };

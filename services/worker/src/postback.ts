@@ -1,3 +1,4 @@
+import { sqlPool } from '@leadrouter/db';
 import { backoffDelay, classify, send, signatureHeaders } from '@leadrouter/delivery';
 import type { PostbackJob } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
@@ -12,35 +13,44 @@ export type PostbackStepResult = 'stale' | 'delivered' | 'retry' | 'failed';
  * `{"id","status","partner"?,"price"?}` — at its postbackUrl, signed like a
  * delivery with the source's postbackSecret. 2xx: done; 4xx (but 408/429):
  * the source refused it, not retried; anything else is retried with backoff
- * as a delivery would be, then marked failed.
+ * as a delivery would be, then marked failed. Plain SQL through
+ * node-postgres, like the rest of the worker: no Prisma query compiler in its
+ * memory.
  */
 export async function sendPostback(deps: WorkerDeps, job: PostbackJob): Promise<PostbackStepResult> {
-  const { db } = deps;
-  const postback = await db.postback.findUnique({ where: { id: job.postbackId }, include: { source: true } });
+  const pool = sqlPool(deps.db);
+  const {
+    rows: [postback],
+  } = await pool.query<PostbackRow>(
+    `SELECT p.id, p.lead_id, p.lead_status::text, p.status::text, p.attempts, s.postback_url, s.postback_secret
+     FROM postbacks p JOIN sources s ON s.id = p.source_id WHERE p.id = $1`,
+    [job.postbackId],
+  );
   if (!postback || postback.status !== 'pending' || postback.attempts !== job.attempt - 1) return 'stale';
-  const url = postback.source.postbackUrl;
+  const url = postback.postback_url;
   if (!url) {
-    await db.postback.update({
-      where: { id: postback.id },
-      data: { status: 'failed', lastError: 'the source has no postbackUrl any more' },
-    });
+    await pool.query(
+      `UPDATE postbacks SET status = 'failed', last_error = 'the source has no postbackUrl any more', updated_at = now()
+       WHERE id = $1`,
+      [postback.id],
+    );
     return 'failed';
   }
 
-  const accepted = await db.delivery.findMany({
-    where: { leadId: postback.leadId, status: 'accepted' },
-    orderBy: { updatedAt: 'asc' },
-    select: { price: true, partner: { select: { name: true } } },
-  });
+  const { rows: accepted } = await pool.query<{ price: string | null; partner: string }>(
+    `SELECT d.price::text, p.name AS partner FROM deliveries d JOIN partners p ON p.id = d.partner_id
+     WHERE d.lead_id = $1 AND d.status = 'accepted' ORDER BY d.updated_at`,
+    [postback.lead_id],
+  );
   const price = accepted.reduce((sum, d) => sum + (d.price === null ? 0 : Number(d.price)), 0);
   const payload = {
-    id: postback.leadId,
-    status: postback.leadStatus,
-    ...(postback.leadStatus === 'delivered' && accepted[0] ? { partner: accepted[0].partner.name } : {}),
-    ...(postback.leadStatus === 'delivered' && accepted.some((d) => d.price !== null) ? { price } : {}),
+    id: postback.lead_id,
+    status: postback.lead_status,
+    ...(postback.lead_status === 'delivered' && accepted[0] ? { partner: accepted[0].partner } : {}),
+    ...(postback.lead_status === 'delivered' && accepted.some((d) => d.price !== null) ? { price } : {}),
   };
   const body = JSON.stringify(payload);
-  const secret = postback.source.postbackSecret;
+  const secret = postback.postback_secret;
   const result = await send(
     {
       url,
@@ -50,7 +60,7 @@ export async function sendPostback(deps: WorkerDeps, job: PostbackJob): Promise<
       headers: {
         'content-type': 'application/json',
         'user-agent': 'leadrouter',
-        'x-lead-id': postback.leadId,
+        'x-lead-id': postback.lead_id,
         // The postback id is the message id: the same on every retry of this postback.
         ...(secret ? signatureHeaders(secret, postback.id, deps.now(), body) : {}),
       },
@@ -74,23 +84,37 @@ export async function sendPostback(deps: WorkerDeps, job: PostbackJob): Promise<
         )
       : 0;
 
-  const moved = await db.postback.updateMany({
-    where: { id: postback.id, status: 'pending', attempts: job.attempt - 1 },
-    data: {
-      attempts: job.attempt,
-      status: step === 'retry' ? 'pending' : step,
-      nextAttemptAt: step === 'retry' ? new Date(now.getTime() + retryInMs) : null,
-      lastError: verdict.outcome === 'accepted' ? null : verdict.reason.slice(0, 1000),
-      httpStatus: result.kind === 'response' ? result.status : null,
-    },
-  });
-  if (moved.count === 0) return 'stale';
+  const moved = await pool.query(
+    `UPDATE postbacks SET attempts = $2, status = $3::"PostbackStatus", next_attempt_at = $4, last_error = $5,
+       http_status = $6, updated_at = now()
+     WHERE id = $1 AND status = 'pending' AND attempts = $2 - 1`,
+    [
+      postback.id,
+      job.attempt,
+      step === 'retry' ? 'pending' : step,
+      step === 'retry' ? new Date(now.getTime() + retryInMs) : null,
+      verdict.outcome === 'accepted' ? null : verdict.reason.slice(0, 1000),
+      result.kind === 'response' ? result.status : null,
+    ],
+  );
+  if (moved.rowCount === 0) return 'stale';
   deps.metrics?.postbacks.inc({ outcome: step });
   deps.log.info(
-    { leadId: postback.leadId, postbackId: postback.id, attempt: job.attempt, outcome: step },
+    { leadId: postback.lead_id, postbackId: postback.id, attempt: job.attempt, outcome: step },
     'postback attempt',
   );
   if (step === 'retry')
     await deps.queues.enqueuePostback({ postbackId: postback.id, attempt: job.attempt + 1 }, retryInMs);
   return step;
+}
+
+/** A postback with its source's postback settings. */
+interface PostbackRow {
+  id: string;
+  lead_id: string;
+  lead_status: string;
+  status: string;
+  attempts: number;
+  postback_url: string | null;
+  postback_secret: string | null;
 }

@@ -2,68 +2,93 @@ import {
   decideRoute,
   selectRoute,
   type RouteDecision,
-  type RoutingLead,
   type RoutingPartner,
   type RoutingRoute,
 } from '@leadrouter/routing';
-import type { LeadStatus } from '@leadrouter/core';
-import type { Prisma } from '@leadrouter/db';
+import type { Filters, PublicLead } from '@leadrouter/core';
+import { inTransaction, sqlPool } from '@leadrouter/db';
 import type { DeliverJob } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
-import { advanceLocked, lockLead, skippedEntries, type Followups, type RoutingRecord } from './lead-flow.js';
-import { toRoutingPartner, toRoutingRoute } from './mappers.js';
+import {
+  advanceAndCommit,
+  LEAD_DELIVERIES,
+  LOCK_LEAD,
+  NOTHING,
+  skippedEntries,
+  type DeliveryState,
+  type Followups,
+  type LockedLead,
+  type RoutingRecord,
+} from './lead-flow.js';
+import { deliverNow } from './deliver.js';
+import { enqueueDeliveries } from './enqueue.js';
 
 /**
- * The `route` job: decide the lead's route and candidates once, then start
- * delivering. A repeat (sweeper, stalled job) of a lead already routing only
- * advances it, which is idempotent.
+ * The `route` job: decide the lead's route and candidates once, then make
+ * the first attempts right here (`deliverNow`). A repeat (sweeper, stalled
+ * job, a retry after an error) of a lead already routing advances it, which
+ * is idempotent, and puts its pending deliveries back on the deliver queue
+ * (job ids make that a no-op for those already there): that is how a
+ * delivery whose first attempt was cut short by a crash gets made. One
+ * transaction, usually three round trips: the lead's lock (with what
+ * routing reads and its deliveries), the candidates' state, and the writes
+ * with the commit.
  */
 export async function routeLead(deps: WorkerDeps, leadId: string): Promise<void> {
   const { routes, partners } = await routingRules(deps);
-  let status: LeadStatus | undefined;
   let decision: RouteDecision | undefined;
-  // Decided under the lead's row lock, read in the same statement that takes it.
-  const next = await deps.db.$transaction(async (tx): Promise<Followups> => {
-    const lead = await lockLeadForRouting(tx, leadId);
-    status = lead?.status;
-    if (!lead || lead.status !== 'queued') return NOTHING;
+  let resumed: { job: DeliverJob; delayMs: number }[] = [];
+  let routed: PublicLead | undefined;
+  const next = await inTransaction(sqlPool(deps.db), async (tx): Promise<Followups> => {
+    const [locked = [], rows = []] = await tx.run([tx.call(LOCK_LEAD, leadId), tx.call(LEAD_DELIVERIES, leadId)]);
+    const lead = locked[0] as LockedLead | undefined;
+    const deliveries = rows as unknown as DeliveryState[];
+    const now = deps.now();
+    if (lead?.status === 'routing' && lead.routing) {
+      // Routed before (a crash, a lost job, an error after the commit): advance it, resume its deliveries.
+      resumed = deliveries.flatMap((d) =>
+        d.status === 'pending' && d.nextAttemptAt
+          ? [
+              {
+                job: { deliveryId: d.id, attempt: d.attempts + 1 },
+                delayMs: d.nextAttemptAt.getTime() - now.getTime(),
+              },
+            ]
+          : [],
+      );
+      return advanceAndCommit(tx, leadId, lead.routing, now, { deliveries, postback: lead.postback });
+    }
+    if (lead?.status !== 'queued') return NOTHING;
+    const { id, name, phone, email, geo, source, fields } = lead;
+    routed = { id, name, phone, email, geo, source, fields }; // what partners see of it
     const selected = selectRoute(lead, routes);
     const rotation = selected?.strategy === 'round_robin' ? await nextRotation(deps, selected.id) : 0;
     decision = decideRoute({ lead, routes, partners, rotation, random: deps.random });
-    const now = deps.now();
     const record = toRecord(decision, selected?.strategy, now);
-    return advanceLocked(tx, leadId, record, now, {
+    return advanceAndCommit(tx, leadId, record, now, {
       entering: { status: 'routing', detail: { route: record.routeName ?? null } },
       // A queued lead has no deliveries yet: they are created with its move to `routing`.
       deliveries: [],
       postback: lead.postback,
     });
   });
-  if (status !== undefined && status !== 'queued') return advanceLead(deps, leadId);
-  if (!decision) return;
-  deps.metrics?.leadsRouted.inc({ outcome: decision.outcome });
-  deps.log.info(
-    {
-      leadId,
-      outcome: decision.outcome,
-      route: decision.routeId ? decision.routeName : undefined,
-      deliveries: next.deliveries.length,
-    },
-    'lead routed',
-  );
-  await enqueueFollowups(deps, next);
-}
-
-/** Takes the lead's row lock (as `lockLead`) and reads what routing looks at. */
-async function lockLeadForRouting(
-  tx: Prisma.TransactionClient,
-  leadId: string,
-): Promise<(RoutingLead & { status: LeadStatus; postback: boolean }) | null> {
-  const rows = await tx.$queryRaw<(RoutingLead & { status: LeadStatus; postback: boolean })[]>`
-    SELECT l.id::text, l.status::text, l.source_id::text AS "sourceId", l.name, l.phone, l.email, l.geo::text,
-           l.sub_source AS source, l.fields, s.postback_url IS NOT NULL AS postback
-    FROM leads l JOIN sources s ON s.id = l.source_id WHERE l.id = ${leadId}::uuid FOR UPDATE OF l`;
-  return rows[0] ?? null;
+  if (decision) {
+    deps.metrics?.leadsRouted.inc({ outcome: decision.outcome });
+    deps.log.info(
+      {
+        leadId,
+        outcome: decision.outcome,
+        route: decision.routeId ? decision.routeName : undefined,
+        deliveries: next.deliveries.length,
+      },
+      'lead routed',
+    );
+  }
+  for (const { job, delayMs } of resumed) await deps.queues.enqueueDelivery(job, delayMs);
+  for (const job of next.postbacks) await deps.queues.enqueuePostback(job);
+  // A lead routed just now: its first attempts are made here. One advanced after a repeat: its new ones are queued.
+  if (routed) await deliverNow(deps, routed, next);
+  else await enqueueDeliveries(deps, next.deliveries);
 }
 
 export interface RoutingRules {
@@ -79,45 +104,27 @@ export const RULES_CACHE_TTL_MS = 5_000;
  * cached per worker process, and dropped on every worker when a route or
  * partner changes, so a change through the admin API applies to the next
  * lead. What depends on the moment (pause, schedule, caps) is checked again
- * from PostgreSQL when a partner's turn comes (`advanceLocked`).
+ * from PostgreSQL when a partner's turn comes (`advanceAndCommit`).
  */
 export function routingRules(deps: WorkerDeps): Promise<RoutingRules> {
   const load = async (): Promise<RoutingRules> => {
+    const pool = sqlPool(deps.db);
     const [routes, partners] = await Promise.all([
-      deps.db.route.findMany({ where: { active: true }, include: { partners: true }, orderBy: { createdAt: 'asc' } }),
-      deps.db.partner.findMany(),
+      pool.query<RoutingRoute>(`
+        SELECT r.id::text, r.name, r.priority, r.active, r.filters, r.strategy::text AS strategy,
+               r.max_deliveries AS "maxDeliveries",
+               coalesce(json_agg(json_build_object('partnerId', rp.partner_id, 'weight', rp.weight)
+                                 ORDER BY rp.position) FILTER (WHERE rp.partner_id IS NOT NULL), '[]') AS partners
+        FROM routes r LEFT JOIN route_partners rp ON rp.route_id = r.id
+        WHERE r.active GROUP BY r.id ORDER BY r.created_at`),
+      pool.query<RoutingPartner & { filters: Filters | null }>(
+        'SELECT id::text, name, active, paused_at IS NOT NULL AS paused, filters FROM partners',
+      ),
     ]);
-    return { routes: routes.map(toRoutingRoute), partners: new Map(partners.map((p) => [p.id, toRoutingPartner(p)])) };
+    return { routes: routes.rows, partners: new Map(partners.rows.map((p) => [p.id, p])) };
   };
   const cache = deps.caches?.cache<'rules', RoutingRules>('rules', RULES_CACHE_TTL_MS);
   return cache ? cache.get('rules', load) : load();
-}
-
-/** Re-runs the advance step for a lead already routing (after a crash or a lost job). */
-export async function advanceLead(deps: WorkerDeps, leadId: string): Promise<void> {
-  const next = await deps.db.$transaction(async (tx): Promise<Followups> => {
-    const locked = await lockLead(tx, leadId);
-    if (!locked || locked.status !== 'routing' || !locked.routing) return NOTHING;
-    return advanceLocked(tx, leadId, locked.routing, deps.now(), { postback: locked.postback });
-  });
-  await enqueueFollowups(deps, next);
-}
-
-const NOTHING: Followups = { deliveries: [], postbacks: [] };
-
-/**
- * Enqueues what a committed transaction decided. If Redis fails here the
- * deliveries and postbacks stay pending in PostgreSQL and the sweeper
- * enqueues them.
- */
-export async function enqueueFollowups(deps: WorkerDeps, next: Followups): Promise<void> {
-  await enqueueDeliveries(deps, next.deliveries);
-  for (const job of next.postbacks) await deps.queues.enqueuePostback(job);
-}
-
-export async function enqueueDeliveries(deps: WorkerDeps, jobs: DeliverJob[], delayMs = 0): Promise<void> {
-  // If Redis fails here the deliveries stay pending in PostgreSQL and the sweeper enqueues them.
-  for (const job of jobs) await deps.queues.enqueueDelivery(job, delayMs);
 }
 
 /** Round-robin position per route, shared by every worker through one Redis counter. */

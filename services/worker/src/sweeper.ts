@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
-import type { WorkerDeps } from './deps.js';
+import { sqlPool } from '@leadrouter/db';
 import { jobIds, QUEUES } from '@leadrouter/queue';
+import type { WorkerDeps } from './deps.js';
 
 /** A lead still `queued` this long after it was recorded has probably lost its job (Redis was away). */
 export const QUEUED_GRACE_MS = 5_000;
@@ -21,67 +22,64 @@ export interface SweepResult {
  * Puts back on the queue what PostgreSQL says should be there: the 202
  * promise ("routed even if Redis was down") rests on this. Job ids make it
  * safe to run on every worker at once; a Redis lock keeps it to one at a time.
+ *
+ * Plain SQL through node-postgres, not Prisma: a worker that never runs a
+ * Prisma query never loads its query compiler (~72 MB of RSS,
+ * docs/performance.md). Orders are those Prisma used (by id where it had none).
  */
 export async function sweep(deps: WorkerDeps): Promise<SweepResult> {
-  const { db, queues } = deps;
+  const { queues } = deps;
+  const pool = sqlPool(deps.db);
   const now = deps.now().getTime();
   const result: SweepResult = { leads: 0, deliveries: 0, advanced: 0, postbacks: 0 };
+  const select = async <R extends Record<string, unknown>>(text: string, since: number) =>
+    (await pool.query<R>(text, [new Date(since), BATCH])).rows;
 
-  const queued = await db.lead.findMany({
-    where: { status: 'queued', createdAt: { lt: new Date(now - QUEUED_GRACE_MS) } },
-    select: { id: true },
-    orderBy: { createdAt: 'asc' },
-    take: BATCH,
-  });
+  const queued = await select<{ id: string }>(
+    `SELECT id FROM leads WHERE status = 'queued' AND created_at < $1 ORDER BY created_at LIMIT $2`,
+    now - QUEUED_GRACE_MS,
+  );
   for (const { id } of queued) {
     if (await ensureJob(queues.route, QUEUES.route, { leadId: id }, jobIds.route(id))) result.leads++;
   }
 
-  const pending = await db.delivery.findMany({
-    where: { status: 'pending', nextAttemptAt: { lt: new Date(now - PENDING_GRACE_MS) } },
-    select: { id: true, attempts: true },
-    orderBy: { nextAttemptAt: 'asc' },
-    take: BATCH,
-  });
+  const pending = await select<{ id: string; attempts: number }>(
+    `SELECT id, attempts FROM deliveries WHERE status = 'pending' AND next_attempt_at < $1
+     ORDER BY next_attempt_at LIMIT $2`,
+    now - PENDING_GRACE_MS,
+  );
   for (const d of pending) {
     const job = { deliveryId: d.id, attempt: d.attempts + 1 };
     if (await ensureJob(queues.deliver, QUEUES.deliver, job, jobIds.deliver(d.id, job.attempt))) result.deliveries++;
   }
 
   // Deliveries parked while their partner was paused, if the partner was resumed in between.
-  const parked = await db.delivery.findMany({
-    where: {
-      status: 'pending',
-      nextAttemptAt: null,
-      partner: { pausedAt: null },
-      updatedAt: { lt: new Date(now - PENDING_GRACE_MS) },
-    },
-    select: { id: true, attempts: true },
-    take: BATCH,
-  });
+  const parked = await select<{ id: string; attempts: number }>(
+    `SELECT d.id, d.attempts FROM deliveries d JOIN partners p ON p.id = d.partner_id
+     WHERE d.status = 'pending' AND d.next_attempt_at IS NULL AND p.paused_at IS NULL AND d.updated_at < $1
+     ORDER BY d.id LIMIT $2`,
+    now - PENDING_GRACE_MS,
+  );
   for (const d of parked) {
     const job = { deliveryId: d.id, attempt: d.attempts + 1 };
     if (await ensureJob(queues.deliver, QUEUES.deliver, job, jobIds.deliver(d.id, job.attempt))) result.deliveries++;
   }
 
-  const stuck = await db.lead.findMany({
-    where: {
-      status: 'routing',
-      updatedAt: { lt: new Date(now - ROUTING_GRACE_MS) },
-      deliveries: { none: { status: 'pending' } },
-    },
-    select: { id: true },
-    take: BATCH,
-  });
+  const stuck = await select<{ id: string }>(
+    `SELECT l.id FROM leads l
+     WHERE l.status = 'routing' AND l.updated_at < $1
+       AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.lead_id = l.id AND d.status = 'pending')
+     ORDER BY l.id LIMIT $2`,
+    now - ROUTING_GRACE_MS,
+  );
   for (const { id } of stuck) {
     if (await ensureJob(queues.route, QUEUES.route, { leadId: id }, jobIds.route(id))) result.advanced++;
   }
-  const postbacks = await db.postback.findMany({
-    where: { status: 'pending', nextAttemptAt: { lt: new Date(now - PENDING_GRACE_MS) } },
-    select: { id: true, attempts: true },
-    orderBy: { nextAttemptAt: 'asc' },
-    take: BATCH,
-  });
+  const postbacks = await select<{ id: string; attempts: number }>(
+    `SELECT id, attempts FROM postbacks WHERE status = 'pending' AND next_attempt_at < $1
+     ORDER BY next_attempt_at LIMIT $2`,
+    now - PENDING_GRACE_MS,
+  );
   for (const p of postbacks) {
     const job = { postbackId: p.id, attempt: p.attempts + 1 };
     if (await ensureJob(queues.postback, QUEUES.postback, job, jobIds.postback(p.id, job.attempt))) result.postbacks++;

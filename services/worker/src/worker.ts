@@ -1,7 +1,7 @@
 import { DelayedError, Worker, type Job } from 'bullmq';
 import { createRedis, QUEUES, type DeliverJob, type PostbackJob, type RouteJob } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
-import { deliverAttempt } from './deliver.js';
+import { busyDelayMs, deliverAttempt } from './deliver.js';
 import { sendPostback } from './postback.js';
 import { routeLead } from './route-lead.js';
 import { startSweeper } from './sweeper.js';
@@ -10,9 +10,6 @@ export interface RunningWorker {
   /** Stops taking jobs, lets in-flight ones finish (or hands them back), then closes. */
   stop(): Promise<void>;
 }
-
-/** How long a delivery waits when its partner has no free slot (plus up to as much again, at random). */
-const BUSY_DELAY_MS = 500;
 
 /**
  * BullMQ lock settings: a worker killed mid-job stops renewing its lock
@@ -53,7 +50,8 @@ export function startWorker(deps: WorkerDeps): RunningWorker {
   const routeWorker = new Worker<RouteJob>(
     QUEUES.route,
     counted(async (job: Job<RouteJob>) => routeLead(forJob(deps, job), job.data.leadId)),
-    { ...common, concurrency: Math.max(4, Math.ceil(config.WORKER_CONCURRENCY / 4)) },
+    // Route jobs make the lead's first attempts themselves (`deliverNow`): as many in flight as deliver jobs.
+    { ...common, concurrency: config.WORKER_CONCURRENCY },
   );
   const deliverWorker = new Worker<DeliverJob>(
     QUEUES.deliver,
@@ -62,7 +60,7 @@ export function startWorker(deps: WorkerDeps): RunningWorker {
       if (step !== 'busy') return step;
       // The partner is at its concurrency limit: give the slot back to other
       // partners' deliveries and try this one again shortly.
-      await job.moveToDelayed(Date.now() + BUSY_DELAY_MS + Math.round(deps.random() * BUSY_DELAY_MS), token);
+      await job.moveToDelayed(Date.now() + busyDelayMs(deps.random), token);
       throw new DelayedError();
     }),
     { ...common, concurrency: config.WORKER_CONCURRENCY },
