@@ -80,7 +80,7 @@ async function ingestThroughput({ stack, opts, pool, log }) {
 
   await stack.reset();
   const ingest = await stack.startService('ingest', { nodeArgs: opts.nodeArgs });
-  const { apiKey } = await stack.wire(ingest, 'bench-ingest', 'http://127.0.0.1:9');
+  const { apiKey } = await stack.wire('bench-ingest', 'http://127.0.0.1:9');
   await hammer({ url: ingest.url, apiKey, bodies: pool, durationS: opts.warmupS });
   s = sampler(stack, { ingest: () => ingest });
   const measured = await hammer({ url: ingest.url, apiKey, bodies: pool, durationS: opts.durationS });
@@ -110,7 +110,7 @@ async function endToEnd({ stack, opts, pool, log }) {
   const partner = await stack.startHelper('partner (instant)', 'partner.js');
   const ingest = await stack.startService('ingest', { nodeArgs: opts.nodeArgs });
   const worker = await stack.startService('worker', { nodeArgs: opts.nodeArgs });
-  const { apiKey } = await stack.wire(ingest, 'bench-e2e', partner.url);
+  const { apiKey } = await stack.wire('bench-e2e', partner.url);
   const own = { ingest: () => ingest, worker: () => worker, 'partner (instant)': () => partner };
 
   // Warm-up: a few hundred leads through the whole path.
@@ -199,8 +199,8 @@ async function isolation({ stack, opts, pool, log, measured }) {
   });
   const ingest = await stack.startService('ingest', { nodeArgs: opts.nodeArgs });
   const worker = await stack.startService('worker', { nodeArgs: opts.nodeArgs });
-  const fast = await stack.wire(ingest, 'bench-hol-instant', instant.url);
-  const loaded = await stack.wire(ingest, 'bench-hol-slow', slow.url, { concurrency: slowConcurrency });
+  const fast = await stack.wire('bench-hol-instant', instant.url);
+  const loaded = await stack.wire('bench-hol-slow', slow.url, { concurrency: slowConcurrency });
   const half = Math.floor(pool.length / 2);
   const fastPool = pool.slice(0, half);
   const slowPool = pool.slice(half);
@@ -287,7 +287,7 @@ async function concurrencySweep({ stack, opts, pool, log }) {
     const partner = await stack.startHelper('partner (200 ms)', 'partner.js', { DELAY_MIN_MS: '200' });
     const ingest = await stack.startService('ingest', { nodeArgs: opts.nodeArgs });
     // The partner's own limit (default 32) is raised so the worker's is the one that binds.
-    const { apiKey } = await stack.wire(ingest, `bench-sweep-${concurrency}`, partner.url, { concurrency: 1000 });
+    const { apiKey } = await stack.wire(`bench-sweep-${concurrency}`, partner.url, { concurrency: 1000 });
     const backlog = Math.max(300, Math.round((concurrency / 0.2) * opts.sweepSeconds));
     const posted = await hammer({ url: ingest.url, apiKey, bodies: pool, amount: backlog });
     const worker = await stack.startService('worker', {
@@ -332,7 +332,7 @@ async function soak({ stack, opts, pool, log }) {
   const partner = await stack.startHelper('partner (5 % failures)', 'partner.js', { FAIL_RATE: '0.05' });
   const ingest = await stack.startService('ingest', { nodeArgs: opts.nodeArgs });
   let worker = await stack.startService('worker', { nodeArgs: opts.nodeArgs });
-  const { apiKey } = await stack.wire(ingest, 'bench-soak', partner.url, {
+  const { apiKey } = await stack.wire('bench-soak', partner.url, {
     backoff: { delayMs: 500, maxDelayMs: 5000 },
     maxAttempts: 10,
   });

@@ -2,6 +2,7 @@ import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import { randomUUID } from 'node:crypto';
 import { AppError } from '@leadrouter/core';
+import { sqlPool } from '@leadrouter/db';
 import { createIngestMetrics, metricsHandler } from '@leadrouter/metrics';
 import type { IngestDeps } from './deps.js';
 import { adminAuth } from './http/auth.js';
@@ -58,6 +59,8 @@ export function createApp(given: IngestDeps): Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  // Health and the lead API run no Prisma query, only node-postgres (ADR 0009).
+  const pool = sqlPool(deps.db);
   app.get('/readyz', async (_req, res) => {
     const timeout = <T>(p: Promise<T>) =>
       Promise.race([
@@ -69,7 +72,7 @@ export function createApp(given: IngestDeps): Express {
         () => true,
         () => false,
       ),
-      timeout(deps.db.$queryRaw`SELECT 1`).then(
+      timeout(pool.query('SELECT 1')).then(
         () => true,
         () => false,
       ),

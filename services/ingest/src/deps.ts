@@ -12,8 +12,12 @@ export interface IngestDeps {
   queues: Queues;
   log: Logger;
   rateLimits: SourceRateLimits;
-  /** Outbound agents with the destination policy (`createAgents`), for partner tests; without them private destinations are refused. */
-  agents?: DeliveryAgents;
+  /**
+   * Outbound agents with the destination policy (`createAgents`), for partner tests, or a function that makes
+   * them when the first test needs them (main.ts, so that the delivery package is not loaded at start);
+   * without them private destinations are refused.
+   */
+  agents?: DeliveryAgents | (() => Promise<DeliveryAgents>);
   /** This process's metrics; createApp makes a registry without process metrics when none is given (tests). */
   metrics?: IngestMetrics;
   /** Caches of source keys, dropped on every replica when a source changes (ADR 0009); without them every request reads PostgreSQL. */

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { ConfigError, createLogger, DEV_ADMIN_TOKEN, loadIngestConfig, type IngestConfig } from '@leadrouter/config';
 import { createDb } from '@leadrouter/db';
-import { createAgents } from '@leadrouter/delivery';
+import type { DeliveryAgents } from '@leadrouter/delivery';
 import { createRedis, Queues, SharedCaches } from '@leadrouter/queue';
 import { createIngestMetrics } from '@leadrouter/metrics';
 import { createApp } from './app.js';
@@ -24,12 +24,22 @@ async function main(): Promise<void> {
   if (config.ADMIN_TOKEN === DEV_ADMIN_TOKEN) {
     log.warn(`ADMIN_TOKEN is not set; using the development token "${DEV_ADMIN_TOKEN}" (never in production)`);
   }
-  const db = createDb({ databaseUrl: config.DATABASE_URL, connectionTimeoutMs: 2000, queryTimeoutMs: 10000 });
+  const db = createDb({
+    databaseUrl: config.DATABASE_URL,
+    connectionTimeoutMs: 2000,
+    queryTimeoutMs: 10000,
+    preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
+  });
   const redis = createRedis({ url: config.REDIS_URL, role: 'producer' });
   redis.on('error', () => undefined);
   const queues = new Queues(redis, config.QUEUE_PREFIX);
   const rateLimits = new SourceRateLimits(redis, config.QUEUE_PREFIX);
-  const agents = createAgents({ allowPrivate: config.ALLOW_PRIVATE_DESTINATIONS });
+  // Only partner tests send anything: the delivery package (got and all) is loaded by the first one (ADR 0009).
+  let outbound: Promise<DeliveryAgents> | undefined;
+  const agents = () =>
+    (outbound ??= import('@leadrouter/delivery').then((d) =>
+      d.createAgents({ allowPrivate: config.ALLOW_PRIVATE_DESTINATIONS }),
+    ));
   const caches = new SharedCaches(redis, config.REDIS_URL, config.QUEUE_PREFIX, (err) =>
     log.warn({ err: { message: err.message } }, 'cache invalidation'),
   );

@@ -1,7 +1,5 @@
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { ExpressAdapter } from '@bull-board/express';
 import { unauthorized } from '@leadrouter/core';
+import type { Queues } from '@leadrouter/queue';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { IngestDeps } from '../deps.js';
 import { isAdminToken, presentedKey } from '../http/auth.js';
@@ -36,8 +34,31 @@ export function boardAuth(adminToken: string) {
  * state changes go through the admin API or the CLI, which keep PostgreSQL —
  * the source of truth — and Redis in step. A job removed here by hand would be
  * put back by the sweeper anyway.
+ *
+ * Bull Board is loaded on the first request that passes the token, not at
+ * start: a process that only takes leads never holds it (ADR 0009).
  */
 export function queuesBoard({ config, queues }: IngestDeps): Router {
+  let board: Promise<Router> | undefined;
+  const router = Router();
+  router.use(boardAuth(config.ADMIN_TOKEN));
+  router.use(async (req, res, next) => {
+    // A load that failed is tried again by the next request.
+    board ??= loadBoard(queues).catch((err: unknown) => {
+      board = undefined;
+      throw err;
+    });
+    (await board)(req, res, next);
+  });
+  return router;
+}
+
+async function loadBoard(queues: Queues): Promise<Router> {
+  const [{ createBullBoard }, { BullMQAdapter }, { ExpressAdapter }] = await Promise.all([
+    import('@bull-board/api'),
+    import('@bull-board/api/bullMQAdapter'),
+    import('@bull-board/express'),
+  ]);
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(BOARD_PATH);
   createBullBoard({
@@ -45,8 +66,5 @@ export function queuesBoard({ config, queues }: IngestDeps): Router {
     serverAdapter,
     options: { uiConfig: { boardTitle: 'leadrouter' } },
   });
-  const router = Router();
-  router.use(boardAuth(config.ADMIN_TOKEN));
-  router.use(serverAdapter.getRouter() as Router);
-  return router;
+  return serverAdapter.getRouter() as Router;
 }

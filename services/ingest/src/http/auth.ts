@@ -1,14 +1,35 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { hashApiKey, unauthorized } from '@leadrouter/core';
-import type { Db, Source } from '@leadrouter/db';
+import { sqlPool, type Db } from '@leadrouter/db';
 import type { SharedCaches } from '@leadrouter/queue';
 import type { NextFunction, Request, Response } from 'express';
 
 declare module 'express-serve-static-core' {
   interface Request {
-    source?: Source;
+    source?: PostingSource;
     isAdmin?: boolean;
   }
+}
+
+/** What the lead API needs of the source whose key was presented (a `sources` row, in part). */
+export interface PostingSource {
+  id: string;
+  name: string;
+  active: boolean;
+  rateLimitPerMinute: number | null;
+  duplicateWindowHours: number;
+}
+
+// node-postgres returns uuid and varchar as strings, integer as number, boolean as boolean.
+const SOURCE_BY_KEY_HASH = `SELECT id, name, active, rate_limit_per_minute, duplicate_window_hours
+  FROM sources WHERE api_key_hash = $1`;
+
+interface SourceRow {
+  id: string;
+  name: string;
+  active: boolean;
+  rate_limit_per_minute: number | null;
+  duplicate_window_hours: number;
 }
 
 /** `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
@@ -39,10 +60,27 @@ export const SOURCE_CACHE_TTL_MS = 5_000;
  * when `allowAdmin`. Sources found are cached by key hash (`caches`), and
  * every source write drops the cache on every replica, so a rotated or
  * revoked key stops working for the very next request.
+ *
+ * The lookup is SQL on node-postgres, not Prisma: posting leads runs no
+ * Prisma query, so the ingest loads Prisma's query compiler (WebAssembly,
+ * ~70 MB of RSS) only when the admin API or a lead's history
+ * (`GET /v1/leads/:id`) is used (ADR 0009).
  */
 export function sourceAuth(db: Db, adminToken: string, opts: { allowAdmin?: boolean; caches?: SharedCaches } = {}) {
-  const cache = opts.caches?.cache<string, Source | null>('sources', SOURCE_CACHE_TTL_MS);
-  const find = (hash: string) => db.source.findUnique({ where: { apiKeyHash: hash } });
+  const cache = opts.caches?.cache<string, PostingSource | null>('sources', SOURCE_CACHE_TTL_MS);
+  const pool = sqlPool(db);
+  const find = async (hash: string): Promise<PostingSource | null> => {
+    const row = (await pool.query<SourceRow>(SOURCE_BY_KEY_HASH, [hash])).rows[0];
+    return row
+      ? {
+          id: row.id,
+          name: row.name,
+          active: row.active,
+          rateLimitPerMinute: row.rate_limit_per_minute,
+          duplicateWindowHours: row.duplicate_window_hours,
+        }
+      : null;
+  };
   return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
     const key = presentedKey(req);
     if (!key) throw unauthorized('missing API key: send Authorization: Bearer <key> or X-API-Key: <key>');
@@ -50,7 +88,7 @@ export function sourceAuth(db: Db, adminToken: string, opts: { allowAdmin?: bool
       req.isAdmin = true;
       return next();
     }
-    let source: Source | null = null;
+    let source: PostingSource | null = null;
     if (key.length <= 200) {
       const hash = hashApiKey(key);
       // Unknown keys are not cached: a flood of made-up keys must not fill memory.

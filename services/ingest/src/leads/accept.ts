@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { AppError, invalid, unavailable, validateLead, type FieldError, type NormalisedLead } from '@leadrouter/core';
-import { Prisma, sqlLiteral, sqlPool, type Source, type SqlPool, type SqlResult } from '@leadrouter/db';
+import { sqlLiteral, sqlPool, type SqlPool, type SqlResult } from '@leadrouter/db';
 import type { IngestDeps } from '../deps.js';
+import type { PostingSource } from '../http/auth.js';
 
 export type AcceptOutcome = { status: 'accepted'; id: string } | { status: 'duplicate'; id: string };
 
@@ -54,7 +55,7 @@ export class LeadRecorder {
    * source's duplicate window is a duplicate; otherwise the lead is inserted
    * with its `queued` event.
    */
-  accept(source: Source, lead: NormalisedLead, idempotencyKey?: string): Promise<AcceptOutcome> {
+  accept(source: PostingSource, lead: NormalisedLead, idempotencyKey?: string): Promise<AcceptOutcome> {
     const requestHash = idempotencyKey ? fingerprint(lead) : null;
     return new Promise<AcceptOutcome>((resolve, reject) => {
       this.waiting.push({ source, lead, idempotencyKey: idempotencyKey ?? null, requestHash, resolve, reject });
@@ -106,13 +107,14 @@ export class LeadRecorder {
     if (err instanceof AppError) return err;
     if (p.idempotencyKey && isUniqueViolation(err)) {
       // The same key with another phone/email committed first (a different lock).
-      const first = await this.deps.db.lead
-        .findUnique({
-          where: { sourceId_idempotencyKey: { sourceId: p.source.id, idempotencyKey: p.idempotencyKey } },
-          select: { id: true, requestHash: true },
-        })
+      const first = await this.pool
+        .query<{ id: string; request_hash: string | null }>(
+          'SELECT id, request_hash FROM leads WHERE source_id = $1 AND idempotency_key = $2',
+          [p.source.id, p.idempotencyKey],
+        )
+        .then((r) => r.rows[0] ?? null)
         .catch(() => null);
-      if (first && first.requestHash === p.requestHash) return replayOf(first.id);
+      if (first && first.request_hash === p.requestHash) return replayOf(first.id);
       if (first) return keyReused();
     }
     this.deps.log.error({ err: { message: (err as Error).message } }, 'could not record lead');
@@ -129,7 +131,7 @@ interface Recorded {
 const replayOf = (id: string): Recorded => ({ outcome: { status: 'accepted', id }, created: false });
 
 interface Pending {
-  source: Source;
+  source: PostingSource;
   lead: NormalisedLead;
   idempotencyKey: string | null;
   requestHash: string | null;
@@ -221,7 +223,7 @@ function fingerprint(lead: NormalisedLead): string {
   return createHash('sha256').update(JSON.stringify(lead)).digest('hex');
 }
 
+/** PostgreSQL's unique_violation, as node-postgres reports it. */
 function isUniqueViolation(err: unknown): boolean {
-  if (err instanceof Prisma.PrismaClientKnownRequestError) return err.code === 'P2002';
   return (err as { code?: unknown } | null)?.code === '23505';
 }

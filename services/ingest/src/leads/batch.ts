@@ -1,6 +1,6 @@
 import { AppError, type NormalisedLead } from '@leadrouter/core';
-import type { Source } from '@leadrouter/db';
 import type { IngestDeps } from '../deps.js';
+import type { PostingSource } from '../http/auth.js';
 import { checkLead, type AcceptOutcome, type LeadRecorder } from './accept.js';
 import { mapConcurrent } from './concurrency.js';
 import { countLead, recordRejection, rejectionOf } from './rejections.js';
@@ -22,7 +22,7 @@ const BATCH_CONCURRENCY = 4;
 export async function acceptBatch(
   deps: IngestDeps,
   recorder: LeadRecorder,
-  source: Source,
+  source: PostingSource,
   bodies: unknown[],
   idempotencyKey: string | undefined,
 ): Promise<BatchResult[]> {
@@ -56,7 +56,7 @@ export async function acceptBatch(
   return results;
 }
 
-function failed(deps: IngestDeps, source: Source, err: unknown): BatchResult {
+function failed(deps: IngestDeps, source: PostingSource, err: unknown): BatchResult {
   if (!(err instanceof AppError)) throw err;
   recordRejection(deps, rejectionOf(err, source.id));
   return err.httpStatus >= 500

@@ -1,4 +1,5 @@
 import type { AppError } from '@leadrouter/core';
+import { sqlPool } from '@leadrouter/db';
 import type { IngestDeps } from '../deps.js';
 
 export interface Rejection {
@@ -9,22 +10,24 @@ export interface Rejection {
   leadId?: string;
 }
 
+const INSERT_REJECTION = `INSERT INTO ingest_rejections (source_id, http_status, reason, errors, lead_id)
+  VALUES ($1, $2, $3, $4::jsonb, $5)`;
+
 /**
  * Records an answer that did not accept a lead — never with personal data:
  * field pointers and messages only, no values. Never delays or fails the
- * answer: a failure to record is logged and dropped.
+ * answer: a failure to record is logged and dropped. SQL on node-postgres,
+ * as all of the lead API (no Prisma query on that path; ADR 0009).
  */
 export function recordRejection(deps: IngestDeps, r: Rejection): void {
-  deps.db.ingestRejection
-    .create({
-      data: {
-        sourceId: r.sourceId,
-        httpStatus: r.httpStatus,
-        reason: r.reason.slice(0, 50),
-        errors: r.errors ? r.errors.slice(0, 50) : undefined,
-        leadId: r.leadId ?? null,
-      },
-    })
+  sqlPool(deps.db)
+    .query(INSERT_REJECTION, [
+      r.sourceId,
+      r.httpStatus,
+      r.reason.slice(0, 50),
+      r.errors ? JSON.stringify(r.errors.slice(0, 50)) : null,
+      r.leadId ?? null,
+    ])
     .catch((err: unknown) => {
       deps.log.warn({ err: { message: (err as Error).message }, rejection: r.reason }, 'could not record a rejection');
     });

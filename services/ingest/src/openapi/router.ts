@@ -6,13 +6,18 @@ import { DOCS_ASSETS, DOCS_CSP, DOCS_PAGE } from './assets.js';
 
 const ASSET_MAX_AGE_MS = 3600_000;
 
-/** `GET /openapi.json` and the API reference page `GET /docs` (with its assets): public, no key. */
+/**
+ * `GET /openapi.json` and the API reference page `GET /docs` (with its
+ * assets): public, no key. The document is built on its first request, not
+ * at start (a process that only takes leads never holds it).
+ */
 export function openapiRouter(): Router {
   const router = Router();
-  const document = JSON.stringify(buildOpenApiDocument());
+  let document: string | undefined;
   const swaggerUiDir = path.dirname(require.resolve('swagger-ui-dist/package.json'));
 
   router.get('/openapi.json', (_req, res) => {
+    document ??= JSON.stringify(buildOpenApiDocument());
     res.set('Cache-Control', 'no-cache').type('application/json').send(document);
   });
 
