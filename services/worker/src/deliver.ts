@@ -68,7 +68,7 @@ export async function deliverAttempt(
     // A paused partner's retries wait in PostgreSQL (no due time) until an operator resumes it.
     await sqlPool(deps.db).query(
       `UPDATE deliveries SET next_attempt_at = NULL, updated_at = now()
-       WHERE id = $1 AND status = 'pending' AND attempts = $2`,
+       WHERE id = $1 AND attempts = $2 AND status::text = 'pending' -- as text: no plan may pick a (status, …) index over the key`,
       [delivery.id, job.attempt - 1],
     );
     log.info({ leadId: lead.id, deliveryId: delivery.id, partner: partner.name }, 'partner paused; delivery parked');
@@ -80,12 +80,16 @@ export async function deliverAttempt(
     partner.timeoutMs,
   );
   if (!release) return 'busy';
-  try {
-    return await attempt(deps, job, delivery);
-  } finally {
-    await release().catch((err: unknown) =>
+  // The slot is the partner's: it is given back as soon as the partner has answered, not after the bookkeeping.
+  let releasing: Promise<void> | undefined;
+  const releaseSlot = () =>
+    (releasing ??= release().catch((err: unknown) =>
       log.warn({ err, partner: partner.name }, 'could not release a partner slot'),
-    );
+    ));
+  try {
+    return await attempt(deps, job, delivery, releaseSlot);
+  } finally {
+    await releaseSlot();
   }
 }
 
@@ -125,7 +129,7 @@ async function loadDelivery(deps: WorkerDeps, deliveryId: string): Promise<Loade
  * only for an accepted delivery; the dead-letter time ($6) and the
  * partner's reason ($9) only when given.
  */
-const RECORD_ATTEMPT = statement(
+export const RECORD_ATTEMPT = statement(
   'lr_record_attempt',
   [
     'uuid',
@@ -150,7 +154,7 @@ const RECORD_ATTEMPT = statement(
        price = CASE WHEN $3 = 'accepted' THEN $7 ELSE price END,
        reference = CASE WHEN $3 = 'accepted' THEN $8 ELSE reference END,
        reason = coalesce($9, reason), updated_at = now()
-     WHERE id = $1 AND status = 'pending' AND attempts = $2
+     WHERE id = $1 AND attempts = $2 AND status::text = 'pending' -- as text: no plan may pick a (status, …) index over the key
      RETURNING id, partner_id, status, attempts, next_attempt_at),
    attempt AS (
      INSERT INTO delivery_attempts (delivery_id, attempt, outcome, http_status, duration_ms, error, response_excerpt)
@@ -163,7 +167,12 @@ const RECORD_ATTEMPT = statement(
    FROM deliveries WHERE lead_id = $14 AND id <> $1 AND EXISTS (SELECT 1 FROM moved)`,
 );
 
-async function attempt(deps: WorkerDeps, job: DeliverJob, delivery: LoadedDelivery): Promise<DeliveryStepResult> {
+async function attempt(
+  deps: WorkerDeps,
+  job: DeliverJob,
+  delivery: LoadedDelivery,
+  releaseSlot: () => Promise<void>,
+): Promise<DeliveryStepResult> {
   const { log } = deps;
   const { partner, lead } = delivery;
 
@@ -182,6 +191,7 @@ async function attempt(deps: WorkerDeps, job: DeliverJob, delivery: LoadedDelive
     deps.now(),
   );
   const result = await send(request, deps.agents);
+  void releaseSlot();
   const now = deps.now();
   const verdict = classify(result, partner.acceptWhen, now);
   // Each operator retry from the dead letters gives the delivery a fresh `maxAttempts`.

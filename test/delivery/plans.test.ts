@@ -1,0 +1,53 @@
+import pg from 'pg';
+import { RECORD_ATTEMPT } from '../../services/worker/src/deliver';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+
+/**
+ * A prepared statement keeps the generic plan it settled on after its first
+ * executions. Planned while the tables were nearly empty and without
+ * statistics (a new deployment, a database with autovacuum off), the
+ * attempt's update once chose the (status, dead_lettered_at) index over the
+ * primary key, and then read every pending delivery to record one attempt.
+ */
+describe('the attempt statement', () => {
+  let database: TestDatabase;
+  let client: pg.Client;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+  });
+  afterAll(async () => {
+    await client.end();
+    await database.drop();
+  });
+
+  it('finds its delivery by the primary key, even with a plan made while the table was empty', async () => {
+    const source = '00000000-0000-4000-8000-000000000001';
+    const partner = '00000000-0000-4000-8000-000000000002';
+    await client.query(
+      `INSERT INTO sources (id, name, api_key_hash, api_key_prefix, updated_at)
+         VALUES ($1, 's', repeat('a', 64), 'lr_', now());
+       INSERT INTO partners (id, name, url, updated_at) VALUES ($2, 'p', 'https://partner.example', now())`
+        .replace('$1', `'${source}'`)
+        .replace('$2', `'${partner}'`),
+    );
+    await client.query(`PREPARE attempt (${RECORD_ATTEMPT.types.join(', ')}) AS ${RECORD_ATTEMPT.text}`);
+    const missing = '00000000-0000-4000-8000-0000000000ff';
+    const execute = `EXECUTE attempt('${missing}', 0, 'accepted', NULL, NULL, NULL, NULL, NULL, NULL, 'accepted', 200, 5, NULL, '${missing}')`;
+    // More than the five custom plans after which PostgreSQL may settle on a generic one.
+    for (let i = 0; i < 8; i++) await client.query(execute);
+    await client.query(
+      `INSERT INTO leads (id, source_id, name, phone, updated_at)
+         SELECT gen_random_uuid(), '${source}', 'n', '+14155550100', now() FROM generate_series(1, 2000);
+       INSERT INTO deliveries (id, lead_id, partner_id, updated_at)
+         SELECT gen_random_uuid(), id, '${partner}', now() FROM leads`,
+    );
+    const plan = (await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${execute}`)).rows
+      .map((r) => r['QUERY PLAN'])
+      .join('\n');
+    expect(plan).toMatch(/Index Scan using deliveries_pkey on deliveries/);
+    expect(plan).not.toMatch(/Rows Removed by Filter: \d{3,}/);
+  });
+});
