@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AppError, invalid, unavailable, validateLead, type FieldError, type NormalisedLead } from '@leadrouter/core';
-import { sqlLiteral, sqlPool, type SqlPool, type SqlResult } from '@leadrouter/db';
+import { inTransaction, sqlPool, statement, type SqlPool } from '@leadrouter/db';
 import type { IngestDeps } from '../deps.js';
 import type { PostingSource } from '../http/auth.js';
 
@@ -139,58 +139,90 @@ interface Pending {
   reject: (err: AppError) => void;
 }
 
+/** Takes the advisory locks, in the order given (ascending: every transaction takes them so, and two never deadlock). */
+const LOCK_KEYS = statement('lr_lock_keys', ['bigint[]'], 'SELECT pg_advisory_xact_lock(k) FROM unnest($1) AS k');
+
+/** Releases source $1's Idempotency-Key $2 when its holder is older than $3 hours. */
+const RELEASE_KEY = statement(
+  'lr_release_key',
+  ['uuid', 'text', 'int'],
+  `UPDATE leads SET idempotency_key = NULL, updated_at = now()
+   WHERE source_id = $1 AND idempotency_key = $2 AND created_at < now() - make_interval(hours => $3)`,
+);
+
+/**
+ * Lead number $1 of the group, from source $2: the holder of its
+ * Idempotency-Key $10 (a replay), else a lead with its phone $4 or email $5
+ * in the source's duplicate window of $12 hours (0: no check), else the
+ * lead inserted with its `queued` event. The duplicate look-up is one
+ * branch per index, so no plan can walk `created_at` instead.
+ */
+export const ACCEPT = statement(
+  'lr_accept',
+  ['int', 'uuid', 'text', 'text', 'text', 'text', 'text', 'jsonb', 'jsonb', 'text', 'text', 'int'],
+  `WITH
+   replay AS (SELECT id, request_hash FROM leads WHERE source_id = $2 AND idempotency_key = $10),
+   duplicate AS (
+     SELECT id FROM (
+       SELECT id, created_at FROM leads WHERE phone = $4 AND created_at > now() - make_interval(hours => $12)
+       UNION ALL
+       SELECT id, created_at FROM leads WHERE email = $5 AND created_at > now() - make_interval(hours => $12)
+     ) AS d
+     WHERE $12 > 0 AND NOT EXISTS (SELECT 1 FROM replay)
+     ORDER BY created_at LIMIT 1),
+   created AS (
+     INSERT INTO leads (id, source_id, name, phone, email, geo, sub_source, fields, consent,
+                        idempotency_key, request_hash, updated_at)
+     SELECT gen_random_uuid(), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now()
+     WHERE NOT EXISTS (SELECT 1 FROM replay) AND NOT EXISTS (SELECT 1 FROM duplicate)
+     RETURNING id),
+   event AS (INSERT INTO lead_events (lead_id, status) SELECT id, 'queued'::"LeadStatus" FROM created)
+   SELECT $1 AS n, 'replay' AS outcome, id::text AS id, request_hash::text AS request_hash FROM replay
+   UNION ALL SELECT $1, 'duplicate', id::text, NULL FROM duplicate
+   UNION ALL SELECT $1, 'accepted', id::text, NULL FROM created`,
+);
+
 /**
  * One transaction for a group of leads, in one round trip: the statements of
  * one simple-protocol message run as one implicit transaction, each with a
  * fresh snapshot, so the checks that follow the locks see every lead
- * committed before the locks were granted — and the group's earlier leads. That
- * protocol takes no parameters: values go in as literals (`sqlLiteral`).
+ * committed before the locks were granted — and the group's earlier leads.
+ * The statements are prepared once per connection (`tx.call`; ADR 0010).
  *
- * 1. every advisory lock of the group, one statement each, in ascending
- *    order (as every transaction takes them, so two never deadlock);
+ * 1. every advisory lock of the group, in ascending order;
  * 2. per lead, in order: with a key, release it if its holder is older than
  *    the window; then one statement that finds the key's holder (a replay) or
  *    a duplicate, and otherwise inserts the lead with its `queued` event.
  */
 async function recordLeads(pool: SqlPool, group: Pending[]): Promise<(Recorded | AppError)[]> {
-  const v = sqlLiteral;
   const keys = [...new Set(group.flatMap((p) => lockKeys(p.lead)))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const statements = keys.map((key) => `SELECT pg_advisory_xact_lock(${v(key)})`);
-  group.forEach(({ source, lead, idempotencyKey, requestHash }, n) => {
-    const sourceId = `${v(source.id)}::uuid`;
-    const held = idempotencyKey ? `source_id = ${sourceId} AND idempotency_key = ${v(idempotencyKey)}` : 'FALSE';
-    if (idempotencyKey) {
+  const results = await inTransaction(pool, (tx) => {
+    const statements = [tx.call(LOCK_KEYS, keys.map(String))];
+    group.forEach(({ source, lead, idempotencyKey, requestHash }, n) => {
+      if (idempotencyKey) statements.push(tx.call(RELEASE_KEY, source.id, idempotencyKey, IDEMPOTENCY_WINDOW_HOURS));
       statements.push(
-        `UPDATE leads SET idempotency_key = NULL, updated_at = now() WHERE ${held}
-           AND created_at < now() - make_interval(hours => ${IDEMPOTENCY_WINDOW_HOURS})`,
+        tx.call(
+          ACCEPT,
+          n,
+          source.id,
+          lead.name,
+          lead.phone,
+          lead.email,
+          lead.geo,
+          lead.source,
+          lead.fields,
+          lead.consent,
+          idempotencyKey,
+          requestHash,
+          source.duplicateWindowHours,
+        ),
       );
-    }
-    const duplicate =
-      source.duplicateWindowHours > 0
-        ? `SELECT id FROM leads WHERE (phone = ${v(lead.phone)} OR email = ${v(lead.email)})
-             AND created_at > now() - make_interval(hours => ${v(source.duplicateWindowHours)})
-             AND NOT EXISTS (SELECT 1 FROM replay) ORDER BY created_at LIMIT 1`
-        : 'SELECT NULL::uuid AS id WHERE FALSE';
-    statements.push(`WITH
-      replay AS (SELECT id, request_hash FROM leads WHERE ${held}),
-      duplicate AS (${duplicate}),
-      created AS (
-        INSERT INTO leads (id, source_id, name, phone, email, geo, sub_source, fields, consent,
-                           idempotency_key, request_hash, updated_at)
-        SELECT gen_random_uuid(), ${sourceId}, ${v(lead.name)}, ${v(lead.phone)}, ${v(lead.email)}, ${v(lead.geo)},
-               ${v(lead.source)}, ${v(lead.fields)}, ${v(lead.consent)}, ${v(idempotencyKey)}, ${v(requestHash)}, now()
-        WHERE NOT EXISTS (SELECT 1 FROM replay) AND NOT EXISTS (SELECT 1 FROM duplicate)
-        RETURNING id),
-      event AS (INSERT INTO lead_events (lead_id, status) SELECT id, 'queued'::"LeadStatus" FROM created)
-      SELECT ${n} AS n, 'replay' AS outcome, id::text AS id, request_hash::text AS request_hash FROM replay
-      UNION ALL SELECT ${n}, 'duplicate', id::text, NULL FROM duplicate
-      UNION ALL SELECT ${n}, 'accepted', id::text, NULL FROM created`);
+    });
+    return tx.commit(statements);
   });
-
-  const results = (await pool.query(statements.join(';\n'))) as unknown as SqlResult[] | SqlResult;
   const rows = new Map<number, { outcome: string; id: string; request_hash: string | null }>();
-  for (const result of Array.isArray(results) ? results : [results]) {
-    for (const row of result.rows as { n?: number; outcome: string; id: string; request_hash: string | null }[]) {
+  for (const result of results) {
+    for (const row of result as { n?: number; outcome: string; id: string; request_hash: string | null }[]) {
       if (typeof row.n === 'number' && !rows.has(row.n)) rows.set(row.n, row);
     }
   }

@@ -1,0 +1,53 @@
+import pg from 'pg';
+import { ACCEPT } from '../../services/ingest/src/leads/accept';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+
+/**
+ * A prepared statement keeps the generic plan it settled on after its first
+ * executions, even when that plan was made on empty tables without
+ * statistics (a new deployment). The accept statement's look-ups must stay
+ * index look-ups by key, phone and email however the table grew since.
+ */
+describe('the accept statement', () => {
+  let database: TestDatabase;
+  let client: pg.Client;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+  });
+  afterAll(async () => {
+    await client.end();
+    await database.drop();
+  });
+
+  it('finds replays and duplicates through their indexes, even with a plan made while the table was empty', async () => {
+    const source = '00000000-0000-4000-8000-000000000001';
+    await client.query(
+      `INSERT INTO sources (id, name, api_key_hash, api_key_prefix, updated_at)
+       VALUES ('${source}', 's', repeat('a', 64), 'lr_', now())`,
+    );
+    await client.query(`PREPARE accept (${ACCEPT.types.join(', ')}) AS ${ACCEPT.text}`);
+    const accept = (phone: string, email: string, key: string) =>
+      `EXECUTE accept(0, '${source}', 'n', '${phone}', '${email}', NULL, NULL, '{}', NULL, '${key}', NULL, 24)`;
+    // More than the five custom plans after which PostgreSQL may settle on a generic one.
+    for (let i = 0; i < 8; i++) await client.query(accept(`+1415555010${i}`, `p${i}@example.com`, `k${i}`));
+    await client.query(
+      `INSERT INTO leads (id, source_id, name, phone, email, idempotency_key, updated_at)
+       SELECT gen_random_uuid(), '${source}', 'n', '+44' || g, 'e' || g || '@example.com', 'key' || g, now()
+       FROM generate_series(1, 5000) AS g`,
+    );
+    for (const [what, execute] of [
+      ['a new lead', accept('+14155550999', 'new@example.com', 'new-key')],
+      ['a duplicate', accept('+4442', 'other@example.com', 'other-key')],
+      ['a replay', accept('+14155550998', 'x@example.com', 'key7')],
+    ] as const) {
+      const plan = (await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE) ${execute}`)).rows
+        .map((r) => r['QUERY PLAN'])
+        .join('\n');
+      expect({ what, seqScan: /Seq Scan on leads/.test(plan) }).toEqual({ what, seqScan: false });
+      expect({ what, filtered: /Rows Removed by Filter: \d{3,}/.test(plan) }).toEqual({ what, filtered: false });
+    }
+  });
+});
