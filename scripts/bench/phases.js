@@ -347,6 +347,13 @@ async function soak({ stack, opts, pool, log }) {
       at: Math.round((now() - started) / 1000),
       label,
       redisUsedMemoryMB: Math.round((usedMemory / 1048576) * 100) / 100,
+      // BullMQ's event streams grow up to their cap (10,000 entries each by default), then stay there.
+      eventStreams: Object.fromEntries(
+        await Promise.all(
+          ['route', 'deliver', 'postback'].map(async (q) => [q, await stack.redis.xlen(`bench:${q}:events`)]),
+        ),
+      ),
+      keys: await stack.redis.dbsize(),
       ingestRssMB: mb(ingest.pid),
       workerRssMB: mb(worker.pid),
     });

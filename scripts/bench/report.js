@@ -206,10 +206,19 @@ function print(r) {
       ],
     );
     out += `\n\n${table(
-      ['t (s)', 'Redis used_memory MB', 'ingest RSS MB', 'worker RSS MB'],
+      [
+        't (s)',
+        'Redis used_memory MB',
+        'Redis keys',
+        'event streams route/deliver/postback',
+        'ingest RSS MB',
+        'worker RSS MB',
+      ],
       s.samples.map((x) => [
         `${x.at}${x.label ? ` (${x.label})` : ''}`,
         x.redisUsedMemoryMB,
+        x.keys ?? '',
+        x.eventStreams ? `${x.eventStreams.route} / ${x.eventStreams.deliver} / ${x.eventStreams.postback}` : '',
         x.ingestRssMB,
         x.workerRssMB,
       ]),
