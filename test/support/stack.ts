@@ -10,7 +10,7 @@ import {
   type Logger,
   type WorkerConfig,
 } from '@leadrouter/config';
-import { createDb, type Db } from '@leadrouter/db';
+import { closeDb, createDb, type Db } from '@leadrouter/db';
 import { createAgents, destroyAgents } from '@leadrouter/delivery';
 import { createRedis, Queues, SharedCaches } from '@leadrouter/queue';
 import { createApp } from '../../services/ingest/src/app';
@@ -152,7 +152,7 @@ export class TestStack {
       await new Promise<void>((resolve) => this.server!.close(() => resolve()));
     }
     for (const close of this.closers.reverse()) await close();
-    await this.db?.$disconnect();
+    if (this.db) await closeDb(this.db);
     await this.database?.drop();
   }
 

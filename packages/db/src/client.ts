@@ -70,6 +70,17 @@ export function sqlPool(db: Db): SqlPool {
   return pool;
 }
 
+/**
+ * Closes a client made by `createDb`: Prisma, and the pool under it, which
+ * `$disconnect` alone leaves open when Prisma never ran a query (the hot
+ * paths use the pool directly; ADR 0010).
+ */
+export async function closeDb(db: Db): Promise<void> {
+  await db.$disconnect();
+  const pool = pools.get(db);
+  if (pool && !(pool as { ended?: boolean }).ended) await pool.end();
+}
+
 /** A value as an SQL literal, for the multi-statement (simple protocol) queries that cannot take parameters. */
 export function sqlLiteral(value: string | number | bigint | boolean | null | object): string {
   if (value === null) return 'NULL';

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { ConfigError, createLogger, DEV_ADMIN_TOKEN, loadIngestConfig, type IngestConfig } from '@leadrouter/config';
-import { createDb } from '@leadrouter/db';
+import { closeDb, createDb } from '@leadrouter/db';
 import type { DeliveryAgents } from '@leadrouter/delivery';
 import { createRedis, Queues, SharedCaches } from '@leadrouter/queue';
 import { createIngestMetrics } from '@leadrouter/metrics';
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     await queues.close();
     caches.close();
     redis.disconnect();
-    await db.$disconnect();
+    await closeDb(db);
     log.info('ingest stopped');
     process.exit(0);
   };

@@ -1,5 +1,5 @@
 import { ConfigError, createLogger, loadWorkerConfig, type WorkerConfig } from '@leadrouter/config';
-import { createDb, sqlPool } from '@leadrouter/db';
+import { closeDb, createDb } from '@leadrouter/db';
 import { createAgents } from '@leadrouter/delivery';
 import { createRedis, Queues, SharedCaches } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
@@ -67,10 +67,7 @@ async function main(): Promise<void> {
     deps.caches?.close();
     redis.disconnect();
     producer.disconnect();
-    // The worker uses the pool directly; $disconnect alone leaves it open when Prisma never ran a query
-    // (and ends it a second time when one did).
-    await sqlPool(db).end();
-    await db.$disconnect().catch(() => undefined);
+    await closeDb(db);
     log.info('worker stopped');
     process.exit(0);
   };

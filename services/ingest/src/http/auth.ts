@@ -61,10 +61,9 @@ export const SOURCE_CACHE_TTL_MS = 5_000;
  * every source write drops the cache on every replica, so a rotated or
  * revoked key stops working for the very next request.
  *
- * The lookup is SQL on node-postgres, not Prisma: posting leads runs no
+ * The lookup is SQL on node-postgres, not Prisma: the lead API runs no
  * Prisma query, so the ingest loads Prisma's query compiler (WebAssembly,
- * ~70 MB of RSS) only when the admin API or a lead's history
- * (`GET /v1/leads/:id`) is used (ADR 0009).
+ * ~70 MB of RSS) only when the admin API is used (ADR 0009).
  */
 export function sourceAuth(db: Db, adminToken: string, opts: { allowAdmin?: boolean; caches?: SharedCaches } = {}) {
   const cache = opts.caches?.cache<string, PostingSource | null>('sources', SOURCE_CACHE_TTL_MS);

@@ -1,0 +1,202 @@
+import { sqlPool } from '@leadrouter/db';
+import { ADMIN_TOKEN, TestStack } from '../support/stack';
+
+const ALPHA = '0b000000-0000-4000-8000-000000000001';
+const BRAVO = '0b000000-0000-4000-8000-000000000002';
+const CHARLIE = '0b000000-0000-4000-8000-000000000003';
+/** A partner that only an event names (not the lead's routing record or deliveries). */
+const XRAY = '0b000000-0000-4000-8000-000000000004';
+/** A partner of the routing record that no longer exists. */
+const GONE = '0b000000-0000-4000-8000-000000000099';
+const LEAD = '0c000000-0000-4000-8000-000000000001';
+const BARE = '0c000000-0000-4000-8000-000000000002';
+const DELIVERY_ALPHA = '0d000000-0000-4000-8000-000000000001';
+const DELIVERY_BRAVO = '0d000000-0000-4000-8000-000000000002';
+const at = (ms: string) => `2026-01-31T12:00:00.${ms}Z`;
+
+/**
+ * GET /v1/leads/:id byte for byte, on rows written in SQL: field order,
+ * masking, nulls and absent fields, timestamps, the order of events and
+ * attempts (ties included), partner names. It pins the hand-written SQL of
+ * `showLead` (ADR 0009: the lead API runs no Prisma query).
+ */
+describe('GET /v1/leads/:id', () => {
+  const stack = new TestStack({ worker: false });
+  let source: { id: string; apiKey: string };
+  let other: { apiKey: string };
+
+  beforeAll(async () => {
+    await stack.start();
+    source = await stack.createSource();
+    other = await stack.createSource();
+    const pool = sqlPool(stack.db);
+    await pool.query(
+      `INSERT INTO partners (id, name, url, updated_at) VALUES
+       ($1, 'alpha', 'http://a.test', now()), ($2, 'bravo', 'http://b.test', now()),
+       ($3, 'charlie', 'http://c.test', now()), ($4, 'xray', 'http://x.test', now())`,
+      [ALPHA, BRAVO, CHARLIE, XRAY],
+    );
+    const routing = {
+      routeName: 'main',
+      strategy: 'priority',
+      candidates: [GONE, ALPHA, BRAVO, CHARLIE],
+      decisions: [
+        { partnerId: GONE, decision: 'skipped', reason: 'partner is paused', at: at('100') },
+        { partnerId: ALPHA, decision: 'rejected', reason: 'HTTP 400', at: at('110') },
+        { partnerId: BRAVO, decision: 'accepted', at: at('290') },
+      ],
+    };
+    await pool.query(
+      `INSERT INTO leads (id, source_id, status, name, phone, email, geo, sub_source, fields, routing, created_at,
+                          updated_at)
+       VALUES ($1, $2, 'delivered', 'Jane Roe', '+14155550123', 'jane.roe@example.com', 'US', 'Facebook', $3, $4, $5,
+               now()),
+              ($6, $2, 'queued', 'Bare', '+14155550124', NULL, NULL, NULL, '{}', NULL, $5, now())`,
+      [
+        LEAD,
+        source.id,
+        JSON.stringify({ zip: '94107', score: 1.5, age: 42, vip: true }),
+        JSON.stringify(routing),
+        at('000'),
+        BARE,
+      ],
+    );
+    // Recorded in this order: the last one is older than the one before it.
+    await pool.query(
+      `INSERT INTO lead_events (lead_id, status, partner_id, at) VALUES
+       ($1, 'queued', NULL, $3), ($1, 'routing', NULL, $4), ($1, 'delivered', $2, $5), ($1, 'delivered', $6, $7)`,
+      [LEAD, BRAVO, at('000'), at('120'), at('300'), XRAY, at('250')],
+    );
+    await pool.query(
+      `INSERT INTO deliveries (id, lead_id, partner_id, status, attempts, updated_at)
+       VALUES ($1, $3, $4, 'rejected', 2, now()), ($2, $3, $5, 'accepted', 1, now())`,
+      [DELIVERY_ALPHA, DELIVERY_BRAVO, LEAD, ALPHA, BRAVO],
+    );
+    // bravo's attempt is recorded before alpha's second one, in the same millisecond.
+    await pool.query(
+      `INSERT INTO delivery_attempts (delivery_id, attempt, outcome, http_status, duration_ms, error, at) VALUES
+       ($1, 1, 'retry', NULL, 10000, 'timeout after 10000 ms', $3),
+       ($2, 1, 'accepted', 200, 4, NULL, $4),
+       ($1, 2, 'rejected', 400, 5, 'HTTP 400', $4)`,
+      [DELIVERY_ALPHA, DELIVERY_BRAVO, at('150'), at('200')],
+    );
+  });
+  afterAll(() => stack.stop());
+
+  const get = async (id: string, key: string) => {
+    const res = await fetch(`${stack.url}/v1/leads/${id}`, { headers: { authorization: `Bearer ${key}` } });
+    return { status: res.status, text: await res.text() };
+  };
+
+  const view = (phone: string, email: string) => ({
+    id: LEAD,
+    status: 'delivered',
+    createdAt: at('000'),
+    sourceId: source.id,
+    lead: {
+      name: 'Jane Roe',
+      phone,
+      email,
+      geo: 'US',
+      source: 'Facebook',
+      fields: { age: 42, vip: true, zip: '94107', score: 1.5 }, // jsonb's key order
+    },
+    events: [
+      { at: at('000'), status: 'queued' },
+      { at: at('120'), status: 'routing' },
+      { at: at('300'), status: 'delivered', partner: 'bravo' },
+      { at: at('250'), status: 'delivered', partner: XRAY },
+    ],
+    routing: {
+      route: 'main',
+      strategy: 'priority',
+      partners: [
+        { partner: GONE, decision: 'skipped', reason: 'partner is paused', at: at('100') },
+        { partner: 'alpha', decision: 'rejected', reason: 'HTTP 400', at: at('110') },
+        { partner: 'bravo', decision: 'accepted', at: at('290') },
+        { partner: 'charlie', decision: 'not_offered', reason: 'the lead was placed before its turn' },
+      ],
+    },
+    deliveries: [
+      {
+        partner: 'alpha',
+        attempt: 1,
+        outcome: 'retry',
+        httpStatus: null,
+        durationMs: 10000,
+        error: 'timeout after 10000 ms',
+        at: at('150'),
+      },
+      {
+        partner: 'alpha',
+        attempt: 2,
+        outcome: 'rejected',
+        httpStatus: 400,
+        durationMs: 5,
+        error: 'HTTP 400',
+        at: at('200'),
+      },
+      { partner: 'bravo', attempt: 1, outcome: 'accepted', httpStatus: 200, durationMs: 4, error: null, at: at('200') },
+    ],
+  });
+
+  it('shows the lead to its source, phone and email masked', async () => {
+    expect(await get(LEAD, source.apiKey)).toEqual({
+      status: 200,
+      text: JSON.stringify(view('+1415*****23', 'j*******@example.com')),
+    });
+  });
+
+  it('shows it to the admin token unmasked', async () => {
+    expect(await get(LEAD, ADMIN_TOKEN)).toEqual({
+      status: 200,
+      text: JSON.stringify(view('+14155550123', 'jane.roe@example.com')),
+    });
+  });
+
+  it('shows a lead without history, with its nulls', async () => {
+    expect(await get(BARE, source.apiKey)).toEqual({
+      status: 200,
+      text: JSON.stringify({
+        id: BARE,
+        status: 'queued',
+        createdAt: at('000'),
+        sourceId: source.id,
+        lead: { name: 'Bare', phone: '+1415*****24', email: null, geo: null, source: null, fields: {} },
+        events: [],
+        routing: null,
+        deliveries: [],
+      }),
+    });
+  });
+
+  it('finds the lead by any form of its id that PostgreSQL takes', async () => {
+    const masked = JSON.stringify(view('+1415*****23', 'j*******@example.com'));
+    const hex = LEAD.replace(/-/g, '');
+    for (const id of [
+      LEAD.toUpperCase(),
+      `${hex.slice(0, 4)}-${hex.slice(4, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16)}`,
+    ]) {
+      expect(await get(id, source.apiKey)).toEqual({ status: 200, text: masked });
+    }
+  });
+
+  it("answers 404 for another source's lead, an unknown id and anything that is not a UUID", async () => {
+    const notFound = {
+      status: 404,
+      text: JSON.stringify({ status: 'rejected', message: 'lead not found', errors: [{ message: 'lead not found' }] }),
+    };
+    expect(await get(LEAD, other.apiKey)).toEqual(notFound);
+    expect(await get('0c000000-0000-4000-8000-000000000003', source.apiKey)).toEqual(notFound);
+    expect(await get('0c000000-0000-4000-8000-000000000003', ADMIN_TOKEN)).toEqual(notFound);
+    for (const id of [
+      'nope',
+      '-'.repeat(36),
+      `{${LEAD.slice(1, 35)}}`,
+      `${LEAD.slice(0, 35)}g`,
+      LEAD.replace(/-/g, ''),
+    ]) {
+      expect(await get(encodeURIComponent(id), source.apiKey)).toEqual(notFound);
+    }
+  });
+});
