@@ -29,6 +29,8 @@ export interface DeliverJob {
   deliveryId: string;
   /** The attempt this job makes (1-based); a job for a stale attempt does nothing. */
   attempt: number;
+  /** Since when (epoch ms) this attempt has been waiting for a free slot of its partner, once it has. */
+  busySince?: number;
 }
 
 export interface PostbackJob {

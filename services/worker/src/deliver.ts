@@ -20,11 +20,23 @@ import { PARTNER_ROW_JSON, type PartnerRow } from './partner-row.js';
 
 export type DeliveryStepResult = 'stale' | 'accepted' | 'rejected' | 'retry' | 'dead_lettered' | 'paused' | 'busy';
 
-/** How long a delivery waits when its partner has no free slot (plus up to as much again, at random). */
+/** The shortest and the longest wait of a delivery whose partner has no free slot. */
 export const BUSY_DELAY_MS = 500;
+export const BUSY_DELAY_MAX_MS = 15_000;
 
-export function busyDelayMs(random: () => number): number {
-  return BUSY_DELAY_MS + Math.round(random() * BUSY_DELAY_MS);
+/**
+ * How long a delivery whose partner has no free slot waits before it asks
+ * again: a quarter of how long it has been waiting, between 0.5 and 15 s,
+ * plus up to as much again at random (so waiting deliveries do not all ask
+ * at once). A partner's backlog then costs the system a bounded number of
+ * asks per second — each one a read of the delivery and a semaphore attempt —
+ * however long it gets, instead of one or two per waiting delivery per
+ * second; a delivery adds at most a quarter of its wait (plus the jitter) to
+ * it.
+ */
+export function busyDelayMs(random: () => number, waitedMs = 0): number {
+  const base = Math.min(BUSY_DELAY_MAX_MS, Math.max(BUSY_DELAY_MS, waitedMs / 4));
+  return Math.round(base * (1 + random()));
 }
 
 /**
@@ -42,7 +54,7 @@ export async function deliverNow(deps: WorkerDeps, lead: PublicLead, offered: Fo
       const partner = offered.partners?.get(job.deliveryId);
       const known = partner && { id: job.deliveryId, status: 'pending', attempts: 0, attemptsBase: 0, partner, lead };
       if ((await deliverAttempt(deps, job, known)) === 'busy')
-        await enqueueDeliveries(deps, [job], busyDelayMs(deps.random));
+        await enqueueDeliveries(deps, [{ ...job, busySince: Date.now() }], busyDelayMs(deps.random));
     }),
   );
 }

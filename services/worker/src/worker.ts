@@ -59,8 +59,10 @@ export function startWorker(deps: WorkerDeps): RunningWorker {
       const step = await deliverAttempt(forJob(deps, job), job.data);
       if (step !== 'busy') return step;
       // The partner is at its concurrency limit: give the slot back to other
-      // partners' deliveries and try this one again shortly.
-      await job.moveToDelayed(Date.now() + busyDelayMs(deps.random), token);
+      // partners' deliveries and try this one again, later the longer it waits.
+      const busySince = job.data.busySince ?? Date.now();
+      if (job.data.busySince === undefined) await job.updateData({ ...job.data, busySince });
+      await job.moveToDelayed(Date.now() + busyDelayMs(deps.random, Date.now() - busySince), token);
       throw new DelayedError();
     }),
     { ...common, concurrency: config.WORKER_CONCURRENCY },
