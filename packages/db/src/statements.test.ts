@@ -103,3 +103,19 @@ it('prepares a statement once per connection, and not at all when prepared state
   expect(await names(prepared)).toEqual(['test_count_things']);
   expect(await names(inline)).toEqual([]);
 });
+
+it('does not give back a connection whose statement timed out: the next transaction gets a fresh one', async () => {
+  const pool = new pg.Pool({ connectionString: database.url, max: 1, query_timeout: 200 });
+  pools.push(pool);
+  const pid = async () =>
+    inTransaction(pool, async (tx) => {
+      const [rows = []] = await tx.run(['SELECT pg_backend_pid() AS pid']);
+      return rows[0]!.pid as number;
+    });
+  const before = await pid();
+  await expect(inTransaction(pool, (tx) => tx.run(['SELECT pg_sleep(2)']))).rejects.toThrow(/timeout/i);
+  // The timed-out connection is still sleeping: reusing it would wait behind it.
+  const started = Date.now();
+  expect(await pid()).not.toBe(before);
+  expect(Date.now() - started).toBeLessThan(1_000);
+});

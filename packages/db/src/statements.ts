@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { isDatabaseUnavailable } from './errors.js';
 
 type SqlClient = pg.PoolClient;
 
@@ -138,7 +139,7 @@ export class SqlTx {
 /**
  * Runs `work` in a transaction: committed when it returns (if it did not
  * commit itself), rolled back when it throws. A connection that failed
- * mid-transaction is discarded rather than given back to the pool.
+ * (or whose rollback failed) is discarded rather than given back to the pool.
  */
 export async function inTransaction<T>(pool: pg.Pool, work: (tx: SqlTx) => Promise<T>): Promise<T> {
   const client = await pool.connect();
@@ -149,7 +150,10 @@ export async function inTransaction<T>(pool: pg.Pool, work: (tx: SqlTx) => Promi
     await tx.commit();
     return result;
   } catch (err) {
-    await tx.rollback().catch((rollbackErr: Error) => (broken = rollbackErr));
+    // A connection that failed is not given back: it may be dead, or still busy with a statement the client
+    // stopped waiting for (a query timeout).
+    if (isDatabaseUnavailable(err)) broken = err as Error;
+    else await tx.rollback().catch((rollbackErr: Error) => (broken = rollbackErr));
     throw err;
   } finally {
     client.release(broken);
@@ -172,10 +176,6 @@ export async function runStatement<T = Record<string, unknown>>(
     broken = err as Error;
     throw err;
   } finally {
-    client.release(isConnectionError(broken) ? broken : undefined);
+    client.release(isDatabaseUnavailable(broken) ? broken : undefined);
   }
-}
-
-function isConnectionError(err: Error | undefined): boolean {
-  return err !== undefined && !(err as { code?: string }).code?.match(/^[0-9A-Z]{5}$/);
 }
