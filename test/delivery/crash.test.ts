@@ -1,6 +1,3 @@
-import { createLogger } from '@leadrouter/config';
-import { createAgents, destroyAgents } from '@leadrouter/delivery';
-import { createRedis, Queues } from '@leadrouter/queue';
 import { deliverAttempt } from '../../services/worker/src/deliver';
 import type { WorkerDeps } from '../../services/worker/src/deps';
 import { LOCK } from '../../services/worker/src/worker';
@@ -14,31 +11,6 @@ import { waitFor } from '../support/wait';
  * delivery to another worker, which sends it again with the same
  * Idempotency-Key; an attempt already recorded is never sent again.
  */
-
-/** Worker deps for calling a processor directly, as a worker process builds them. */
-function workerDeps(stack: TestStack): { deps: WorkerDeps; close(): Promise<void> } {
-  const redis = createRedis({ url: stack.env().REDIS_URL!, role: 'worker' });
-  redis.on('error', () => undefined);
-  const queues = new Queues(redis, stack.prefix);
-  const agents = createAgents({ allowPrivate: true });
-  return {
-    deps: {
-      config: stack.workerConfig,
-      db: stack.db,
-      redis,
-      queues,
-      log: createLogger({ name: 'worker', level: 'silent', pretty: false }),
-      now: () => new Date(),
-      random: Math.random,
-      agents,
-    },
-    async close() {
-      await queues.close();
-      redis.disconnect();
-      destroyAgents(agents);
-    },
-  };
-}
 
 describe('a worker killed mid-delivery', () => {
   const stack = new TestStack({ worker: false });
@@ -114,16 +86,15 @@ describe('a worker killed mid-delivery', () => {
   }, 120_000);
 
   describe('a job for an attempt already recorded (a repeat after a crash)', () => {
-    let direct: ReturnType<typeof workerDeps>;
+    let direct: WorkerDeps;
     beforeAll(() => {
-      direct = workerDeps(stack);
+      direct = stack.directWorkerDeps();
     });
-    afterAll(() => direct.close());
 
     it('does nothing when the delivery was accepted', async () => {
       const delivery = await stack.db.delivery.findFirstOrThrow({ where: { status: 'accepted' } });
       const before = partner.requests.length;
-      expect(await deliverAttempt(direct.deps, { deliveryId: delivery.id, attempt: 1 })).toBe('stale');
+      expect(await deliverAttempt(direct, { deliveryId: delivery.id, attempt: 1 })).toBe('stale');
       expect(partner.requests).toHaveLength(before);
       expect(await stack.db.deliveryAttempt.count({ where: { deliveryId: delivery.id } })).toBe(1);
     });
@@ -139,11 +110,11 @@ describe('a worker killed mid-delivery', () => {
         const delivery = await stack.db.delivery.create({
           data: { leadId: lead.id, partnerId: p.id, nextAttemptAt: new Date() },
         });
-        expect(await deliverAttempt(direct.deps, { deliveryId: delivery.id, attempt: 1 })).toBe('retry');
+        expect(await deliverAttempt(direct, { deliveryId: delivery.id, attempt: 1 })).toBe('retry');
         expect(retrying.requests).toHaveLength(1);
 
         // The same job again, as BullMQ would run it after its worker died before completing it.
-        expect(await deliverAttempt(direct.deps, { deliveryId: delivery.id, attempt: 1 })).toBe('stale');
+        expect(await deliverAttempt(direct, { deliveryId: delivery.id, attempt: 1 })).toBe('stale');
         expect(retrying.requests).toHaveLength(1);
         expect(await stack.db.delivery.findUniqueOrThrow({ where: { id: delivery.id } })).toMatchObject({
           status: 'pending',

@@ -1,6 +1,5 @@
-import pg from 'pg';
 import { RECORD_ATTEMPT } from '../../services/worker/src/deliver';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { useDatabaseClient } from '../support/database';
 
 /**
  * A prepared statement keeps the generic plan it settled on after its first
@@ -10,20 +9,10 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
  * primary key, and then read every pending delivery to record one attempt.
  */
 describe('the attempt statement', () => {
-  let database: TestDatabase;
-  let client: pg.Client;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-  });
-  afterAll(async () => {
-    await client.end();
-    await database.drop();
-  });
+  const db = useDatabaseClient();
 
   it('finds its delivery by the primary key, even with a plan made while the table was empty', async () => {
+    const client = db();
     const source = '00000000-0000-4000-8000-000000000001';
     const partner = '00000000-0000-4000-8000-000000000002';
     await client.query(

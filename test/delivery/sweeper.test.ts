@@ -1,8 +1,7 @@
 // The sweeper, called directly at a fixed moment, against rows written
 // straight to PostgreSQL: which leads, deliveries and postbacks it puts back
 // on the queue, with which job, and that a second round adds nothing.
-import { createLogger } from '@leadrouter/config';
-import { createRedis, jobIds, Queues } from '@leadrouter/queue';
+import { jobIds } from '@leadrouter/queue';
 import type { WorkerDeps } from '../../services/worker/src/deps';
 import { PENDING_GRACE_MS, QUEUED_GRACE_MS, ROUTING_GRACE_MS, sweep } from '../../services/worker/src/sweeper';
 import { Fixtures } from '../support/fixtures';
@@ -18,22 +17,10 @@ describe('the sweeper', () => {
   beforeAll(async () => {
     await stack.start();
     fixtures = new Fixtures(stack.db);
-    const redis = createRedis({ url: stack.env().REDIS_URL!, role: 'worker' });
-    const queues = new Queues(redis, stack.prefix);
-    deps = {
-      config: stack.workerConfig,
-      db: stack.db,
-      redis,
-      queues,
-      log: createLogger({ name: 'worker', level: 'silent', pretty: false }),
-      now: () => now,
-      random: Math.random,
-    };
+    deps = stack.directWorkerDeps({ now: () => now });
   });
   afterAll(async () => {
     for (const queue of deps.queues.all()) await queue.obliterate({ force: true });
-    await deps.queues.close();
-    deps.redis.disconnect();
     await stack.stop();
   });
 

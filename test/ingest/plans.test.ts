@@ -1,6 +1,5 @@
-import pg from 'pg';
 import { ACCEPT } from '../../services/ingest/src/leads/accept';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { useDatabaseClient } from '../support/database';
 
 /**
  * A prepared statement keeps the generic plan it settled on after its first
@@ -9,20 +8,10 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
  * index look-ups by key, phone and email however the table grew since.
  */
 describe('the accept statement', () => {
-  let database: TestDatabase;
-  let client: pg.Client;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-  });
-  afterAll(async () => {
-    await client.end();
-    await database.drop();
-  });
+  const db = useDatabaseClient();
 
   it('finds replays and duplicates through their indexes, even with a plan made while the table was empty', async () => {
+    const client = db();
     const source = '00000000-0000-4000-8000-000000000001';
     await client.query(
       `INSERT INTO sources (id, name, api_key_hash, api_key_prefix, updated_at)

@@ -1,9 +1,7 @@
 // The worker's gauges read from PostgreSQL (dead letters, paused partners, cap
 // usage) and its readiness check, on rows written straight to PostgreSQL.
-import { createLogger } from '@leadrouter/config';
 import { createDb } from '@leadrouter/db';
 import { createWorkerMetrics } from '@leadrouter/metrics';
-import { createRedis, Queues } from '@leadrouter/queue';
 import { capPeriods } from '@leadrouter/routing';
 import type { WorkerDeps } from '../../services/worker/src/deps';
 import { registerWorkerGauges } from '../../services/worker/src/gauges';
@@ -21,22 +19,9 @@ describe('the worker’s gauges and readiness', () => {
   beforeAll(async () => {
     await stack.start();
     fixtures = new Fixtures(stack.db);
-    const redis = createRedis({ url: stack.env().REDIS_URL!, role: 'worker' });
-    deps = {
-      config: stack.workerConfig,
-      db: stack.db,
-      redis,
-      queues: new Queues(redis, stack.prefix),
-      log: createLogger({ name: 'worker', level: 'silent', pretty: false }),
-      now: () => now,
-      random: Math.random,
-    };
+    deps = stack.directWorkerDeps({ now: () => now });
   });
-  afterAll(async () => {
-    await deps.queues.close();
-    deps.redis.disconnect();
-    await stack.stop();
-  });
+  afterAll(() => stack.stop());
 
   it('count dead letters, paused active partners and each capped partner’s use of its caps', async () => {
     const source = await fixtures.source();

@@ -80,3 +80,22 @@ export async function createTestDatabase(opts: { empty?: boolean } = {}): Promis
 export async function dropDatabase(name: string): Promise<void> {
   await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`));
 }
+
+/** A migrated test database of its own and one client on it, for the tests of the `describe` block that calls it. */
+export function useDatabaseClient(): () => pg.Client {
+  let database: TestDatabase | undefined;
+  let client: pg.Client | undefined;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+  });
+  afterAll(async () => {
+    await client?.end();
+    await database?.drop();
+  });
+  return () => {
+    if (!client) throw new Error('useDatabaseClient: the database is made in beforeAll');
+    return client;
+  };
+}

@@ -146,6 +146,33 @@ export class TestStack {
     return worker;
   }
 
+  /**
+   * Worker deps for calling a processor or the sweeper directly, as a worker
+   * process builds them (silent log, private destinations allowed); closed by
+   * `stop()`.
+   */
+  directWorkerDeps(opts: { now?: () => Date } = {}): WorkerDeps {
+    const redis = createRedis({ url: this.env().REDIS_URL!, role: 'worker' });
+    redis.on('error', () => undefined);
+    const queues = new Queues(redis, this.prefix);
+    const agents = createAgents({ allowPrivate: true });
+    this.closers.push(async () => {
+      await queues.close();
+      redis.disconnect();
+      destroyAgents(agents);
+    });
+    return {
+      config: this.workerConfig,
+      db: this.db,
+      redis,
+      queues,
+      log: createLogger({ name: 'worker', level: 'silent', pretty: false }),
+      now: opts.now ?? (() => new Date()),
+      random: Math.random,
+      agents,
+    };
+  }
+
   async stop(): Promise<void> {
     if (this.server) {
       this.server.closeAllConnections();
