@@ -35,7 +35,7 @@ export interface DbOptions {
   preparedStatements?: boolean;
 }
 
-/** node-postgres' pool, for the few hot-path statements written as SQL (see `sqlPool`). */
+/** node-postgres' pool, for the SQL written by hand (see `sqlPool`). */
 export type SqlPool = pg.Pool;
 export type SqlResult = pg.QueryResult;
 /** One connection of the pool, for a transaction made of several messages. */
@@ -63,8 +63,9 @@ export function createDb(opts: DbOptions): Db {
 
 /**
  * The connection pool under a client made by `createDb`: the same connections
- * and limits, for the hot-path statements that Prisma would run in several
- * round trips (docs/performance.md). Anything else goes through Prisma.
+ * and limits, for the SQL written by hand — the worker's, the ingest's lead
+ * API (ADRs 0009, 0010), with `statement()` / `inTransaction()` for the hot
+ * paths. The admin API, the CLI and the operations go through Prisma.
  */
 export function sqlPool(db: Db): SqlPool {
   const pool = pools.get(db);
@@ -81,17 +82,4 @@ export async function closeDb(db: Db): Promise<void> {
   await db.$disconnect();
   const pool = pools.get(db);
   if (pool && !(pool as { ended?: boolean }).ended) await pool.end();
-}
-
-/** A value as an SQL literal, for the multi-statement (simple protocol) queries that cannot take parameters. */
-export function sqlLiteral(value: string | number | bigint | boolean | null | object): string {
-  if (value === null) return 'NULL';
-  if (typeof value === 'bigint') return `'${value.toString()}'::bigint`;
-  if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value)) throw new Error(`sqlLiteral: ${value} is not a safe integer`);
-    return String(value);
-  }
-  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
-  if (typeof value === 'string') return pg.escapeLiteral(value);
-  return `${pg.escapeLiteral(JSON.stringify(value))}::jsonb`;
 }

@@ -8,14 +8,13 @@ import {
   type Classification,
   type PublicLead,
 } from '@leadrouter/delivery';
-import { inTransaction, runStatement, sqlPool, statement } from '@leadrouter/db';
+import { inTransaction, runStatement, sqlPool, sqlValue, statement } from '@leadrouter/db';
 import type { DeliverJob } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
 import { advanceAndCommit, LOCK_LEAD, NOTHING, type DeliveryState, type LockedLead } from './lead-flow.js';
 import { PartnerSlots } from './partner-slots.js';
 import { enqueueDeliveries, enqueueFollowups } from './enqueue.js';
 import type { Followups } from './lead-flow.js';
-import { lit } from './sql.js';
 import { PARTNER_ROW_JSON, type PartnerRow } from './partner-row.js';
 
 export type DeliveryStepResult = 'stale' | 'accepted' | 'rejected' | 'retry' | 'dead_lettered' | 'paused' | 'busy';
@@ -323,12 +322,12 @@ function partnerHealthSql(
   error: string | null,
   now: Date,
 ): string | null {
-  const id = `${lit(partner.id)}::uuid`;
+  const id = sqlValue(partner.id, 'uuid');
   if (verdict.outcome === 'rejected' && verdict.pausePartner) {
-    return `UPDATE partners SET paused_at = ${lit(now)}, pause_reason = ${lit(verdict.reason.slice(0, 500))},
+    return `UPDATE partners SET paused_at = ${sqlValue(now, 'timestamptz')}, pause_reason = ${sqlValue(verdict.reason.slice(0, 500), 'text')},
               updated_at = now()
             WHERE id = ${id} AND paused_at IS NULL
-            RETURNING TRUE AS "pausedNow", consecutive_failures AS failures, ${lit(verdict.reason)} AS reason`;
+            RETURNING TRUE AS "pausedNow", consecutive_failures AS failures, ${sqlValue(verdict.reason, 'text')} AS reason`;
   }
   if (step !== 'retry' && step !== 'dead_lettered') {
     if (partner.consecutiveFailures === 0) return null;
@@ -337,9 +336,9 @@ function partnerHealthSql(
   }
   const trips = 'p.paused_at IS NULL AND p.consecutive_failures + 1 >= p.pause_after_failures';
   return `UPDATE partners p SET consecutive_failures = p.consecutive_failures + 1,
-            paused_at = CASE WHEN ${trips} THEN ${lit(now)} ELSE p.paused_at END,
+            paused_at = CASE WHEN ${trips} THEN ${sqlValue(now, 'timestamptz')} ELSE p.paused_at END,
             pause_reason = CASE WHEN ${trips}
-              THEN left(format('%s failed attempts in a row (last: %s)', p.consecutive_failures + 1, ${lit(error ?? 'unknown')}), 500)
+              THEN left(format('%s failed attempts in a row (last: %s)', p.consecutive_failures + 1, ${sqlValue(error ?? 'unknown', 'text')}), 500)
               ELSE p.pause_reason END,
             updated_at = CASE WHEN ${trips} THEN now() ELSE p.updated_at END
           FROM (SELECT id, paused_at IS NULL AS active FROM partners WHERE id = ${id} FOR UPDATE) was

@@ -3,8 +3,7 @@ import type { LeadFields, LeadStatus } from '@leadrouter/core';
 import type { DeliverJob, PostbackJob } from '@leadrouter/queue';
 import { capPeriods, checkCaps, describeLocalTime, isWithinSchedule, type Skipped } from '@leadrouter/routing';
 import { PARTNER_ROW_JSON, type PartnerRow } from './partner-row.js';
-import { statement, type SqlTx } from '@leadrouter/db';
-import { lit, type Row } from './sql.js';
+import { sqlValue, statement, type SqlTx } from '@leadrouter/db';
 
 /** What happened to one candidate partner, for the lead's history (explainable routing). */
 export type PartnerDecision = 'skipped' | 'offered' | 'accepted' | 'rejected' | 'dead_lettered';
@@ -297,10 +296,10 @@ async function eligibility(
   const locks = capped
     .map((p) => capLockKey(p.id))
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-    .map((key) => `SELECT pg_advisory_xact_lock(${lit(key)})`);
+    .map((key) => `SELECT pg_advisory_xact_lock(${sqlValue(key, 'bigint')})`);
   const periods = capped.map((p) => {
     const { hourStart, dayStart } = capPeriods(now, p.schedule?.timezone);
-    return `(${lit(p.id)}::uuid, ${lit(hourStart)}, ${lit(dayStart)})`;
+    return `(${sqlValue(p.id, 'uuid')}, ${sqlValue(hourStart, 'timestamptz')}, ${sqlValue(dayStart, 'timestamptz')})`;
   });
   const results = await tx.run([
     ...locks,
@@ -310,7 +309,9 @@ async function eligibility(
        ON d.partner_id = c.id AND d.status IN ('pending', 'accepted') AND d.created_at >= c.day_start
      GROUP BY c.id`,
   ]);
-  const used = new Map((results.at(-1) as Row[]).map((r) => [String(r.id), r as { hour: number; day: number }]));
+  const used = new Map(
+    (results.at(-1) as Record<string, unknown>[]).map((r) => [String(r.id), r as { hour: number; day: number }]),
+  );
   for (const partner of capped) {
     const check = checkCaps(
       { hourly: partner.capHourly, daily: partner.capDaily },
