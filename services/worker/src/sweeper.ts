@@ -48,10 +48,6 @@ export async function sweep(deps: WorkerDeps): Promise<SweepResult> {
      ORDER BY next_attempt_at LIMIT $2`,
     now - PENDING_GRACE_MS,
   );
-  for (const d of pending) {
-    const job = { deliveryId: d.id, attempt: d.attempts + 1 };
-    if (await ensureJob(queues.deliver, QUEUES.deliver, job, jobIds.deliver(d.id, job.attempt))) result.deliveries++;
-  }
 
   // Deliveries parked while their partner was paused, if the partner was resumed in between.
   const parked = await select<{ id: string; attempts: number }>(
@@ -60,7 +56,7 @@ export async function sweep(deps: WorkerDeps): Promise<SweepResult> {
      ORDER BY d.id LIMIT $2`,
     now - PENDING_GRACE_MS,
   );
-  for (const d of parked) {
+  for (const d of [...pending, ...parked]) {
     const job = { deliveryId: d.id, attempt: d.attempts + 1 };
     if (await ensureJob(queues.deliver, QUEUES.deliver, job, jobIds.deliver(d.id, job.attempt))) result.deliveries++;
   }
