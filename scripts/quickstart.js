@@ -26,14 +26,6 @@ const root = path.resolve(__dirname, '..');
 const READY_TIMEOUT_MS = 60_000;
 /** Longer than the services' own 25 s shutdown deadline. */
 const CHILD_STOP_TIMEOUT_MS = 30_000;
-const EXAMPLE_LEAD = {
-  name: 'John',
-  phone: '+1 415 555 0100',
-  email: 'john@example.com',
-  geo: 'US',
-  source: 'Facebook',
-  fields: { zip: '94107', age: 42 },
-};
 
 const lifecycle = new Lifecycle();
 
@@ -255,7 +247,7 @@ function printBanner({ ingest, worker, demo, devToken }) {
       '',
       `curl -i -X POST ${base}/v1/leads \\`,
       `  -H 'Authorization: Bearer ${demo.apiKey}' -H 'Content-Type: application/json' \\`,
-      `  -d '${JSON.stringify(EXAMPLE_LEAD)}'`,
+      `  -d '${JSON.stringify(require('@leadrouter/core').EXAMPLE_LEAD)}'`,
       '',
       'Then see its status and history (with the id from the answer):',
       '',

@@ -6,12 +6,12 @@ import path from 'node:path';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { createLogger } from '@leadrouter/config';
+import { EXAMPLE_LEAD } from '@leadrouter/core';
 import { createRedis, Queues } from '@leadrouter/queue';
 import { createApp } from '../../services/ingest/src/app';
 import { SourceRateLimits } from '../../services/ingest/src/http/rate-limit';
 import {
   buildOpenApiDocument,
-  EXAMPLE_LEAD,
   HTTP_METHODS,
   type OpenApiDocument,
   type Operation,

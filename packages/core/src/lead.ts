@@ -27,6 +27,16 @@ export interface LeadFields {
   fields: Record<string, string | number | boolean>;
 }
 
+/** The SPEC's example lead (the OpenAPI document's example, the quick start's curl). */
+export const EXAMPLE_LEAD: LeadInput = {
+  name: 'John',
+  phone: '+1 415 555 0100',
+  email: 'john@example.com',
+  geo: 'US',
+  source: 'Facebook',
+  fields: { zip: '94107', age: 42 },
+};
+
 /** A lead after validation. */
 export interface NormalisedLead extends LeadFields {
   consent: { tcpa?: boolean; certificateUrl?: string } | null;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { EXAMPLE_LEAD } from '@leadrouter/core';
 import { IDEMPOTENCY_WINDOW_HOURS, MAX_IDEMPOTENCY_KEY } from '../leads/accept.js';
 import { MAX_BATCH } from '../leads/router.js';
 import { componentSchemas, ref, type JsonSchema } from './schemas.js';
@@ -29,15 +30,6 @@ const ADMIN = [{ adminBearer: [] }];
 const PUBLIC: never[] = [];
 const uuidSchema = { type: 'string', format: 'uuid' } as const;
 
-/** The SPEC's example lead. */
-export const EXAMPLE_LEAD = {
-  name: 'John',
-  phone: '+1 415 555 0100',
-  email: 'john@example.com',
-  geo: 'US',
-  source: 'Facebook',
-  fields: { zip: '94107', age: 42 },
-};
 const EXAMPLE_ID = '3f1c2a9e-5b7d-4c1e-9a8f-2d6b4e0c7a11';
 const EXAMPLE_PARTNER_ID = '9b2e4f7a-1c3d-4e5f-8a9b-0c1d2e3f4a5b';
 const EXAMPLE_SOURCE_ID = '5d6e7f80-91a2-4b3c-8d4e-5f60718293a4';
