@@ -39,15 +39,6 @@ describe('the circuit breaker', () => {
     return res.body.id;
   }
 
-  const settled = (id: string) =>
-    waitFor(
-      async () => {
-        const s = await stack.leadStatus(id);
-        return s && !['queued', 'routing'].includes(s) ? s : undefined;
-      },
-      { what: `lead ${id} to settle` },
-    );
-
   const lead = async (id: string) => (await stack.request('GET', `/v1/leads/${id}`, { key: ADMIN_TOKEN })).body;
 
   it('pauses a partner after 3 failures in a row, parks its retry, and delivers it once resumed', async () => {
@@ -83,7 +74,7 @@ describe('the circuit breaker', () => {
 
     // A new lead skips the paused partner, saying why, and goes to the next one.
     const second = await postLead();
-    expect(await settled(second)).toBe('delivered');
+    expect(await stack.finalStatus(second)).toBe('delivered');
     expect((await lead(second)).routing.partners).toEqual([
       expect.objectContaining({
         partner: failing.name,
@@ -111,7 +102,7 @@ describe('the circuit breaker', () => {
     expect(resumed.status).toBe(200);
     expect(resumed.body).toMatchObject({ status: 'active', pausedAt: null, pauseReason: null, requeued: 1 });
 
-    expect(await settled(first)).toBe('delivered');
+    expect(await stack.finalStatus(first)).toBe('delivered');
     expect(failing.fake.requests).toHaveLength(4);
     expect(new Set(failing.fake.requests.map((r) => r.headers['idempotency-key'])).size).toBe(1);
     expect(
@@ -131,7 +122,7 @@ describe('the circuit breaker', () => {
     await stack.createRoute({ partners: [{ partnerId: gone.id }, { partnerId: backup.id }] });
 
     const id = await postLead();
-    expect(await settled(id)).toBe('delivered');
+    expect(await stack.finalStatus(id)).toBe('delivered');
     expect(gone.fake.requests).toHaveLength(1);
     expect(backup.fake.requests).toHaveLength(1);
     expect((await stack.admin('GET', `/partners/${gone.id}`)).body).toMatchObject({
@@ -145,7 +136,7 @@ describe('the circuit breaker', () => {
 
     // The next lead skips it without asking.
     const next = await postLead();
-    expect(await settled(next)).toBe('delivered');
+    expect(await stack.finalStatus(next)).toBe('delivered');
     expect(gone.fake.requests).toHaveLength(1);
   });
 
@@ -167,9 +158,9 @@ describe('the circuit breaker', () => {
     );
     await stack.createRoute({ partners: [{ partnerId: flaky.id }] });
 
-    expect(await settled(await postLead())).toBe('delivered');
-    expect(await settled(await postLead())).toBe('unsold');
-    expect(await settled(await postLead())).toBe('delivered');
+    expect(await stack.finalStatus(await postLead())).toBe('delivered');
+    expect(await stack.finalStatus(await postLead())).toBe('unsold');
+    expect(await stack.finalStatus(await postLead())).toBe('delivered');
     expect(flaky.fake.requests).toHaveLength(9);
     expect(await stack.db.partner.findUniqueOrThrow({ where: { id: flaky.id } })).toMatchObject({
       pausedAt: null,

@@ -1,6 +1,5 @@
 import { FakePartner, type PartnerReply } from '../support/partner';
 import { ADMIN_TOKEN, sampleLead, TestStack } from '../support/stack';
-import { waitFor } from '../support/wait';
 
 /**
  * SPEC "Delivery", through the real worker: a 429's Retry-After sets the next
@@ -34,15 +33,6 @@ describe('retries through the worker', () => {
     return { partnerId: p.id, partnerName: p.name, leadId: res.body.id as string };
   }
 
-  const settled = (id: string) =>
-    waitFor(
-      async () => {
-        const s = await stack.leadStatus(id);
-        return s && !['queued', 'routing'].includes(s) ? s : undefined;
-      },
-      { what: `lead ${id} to settle` },
-    );
-
   const attempts = (leadId: string) =>
     stack.db.deliveryAttempt.findMany({ where: { delivery: { leadId } }, orderBy: { attempt: 'asc' } });
 
@@ -51,7 +41,7 @@ describe('retries through the worker', () => {
     const fake = FakePartner.sequence({ status: 429, headers: { 'retry-after': '1' } }, { status: 200 });
     const { leadId } = await deliverTo(fake, { backoff: { delayMs: 10_000, maxDelayMs: 60_000 } });
 
-    expect(await settled(leadId)).toBe('delivered');
+    expect(await stack.finalStatus(leadId)).toBe('delivered');
     const [first, second] = fake.requests;
     const gap = second!.at - first!.at;
     expect(gap).toBeGreaterThanOrEqual(950);
@@ -71,7 +61,7 @@ describe('retries through the worker', () => {
       backoff: { delayMs: 50, maxDelayMs: 100 },
     });
 
-    expect(await settled(leadId)).toBe('dead_lettered');
+    expect(await stack.finalStatus(leadId)).toBe('dead_lettered');
     expect(fake.requests).toHaveLength(2);
     const recorded = await attempts(leadId);
     expect(recorded.map((a) => [a.attempt, a.outcome, a.httpStatus])).toEqual([

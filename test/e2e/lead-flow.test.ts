@@ -1,6 +1,5 @@
 import { FakePartner } from '../support/partner';
 import { sampleLead, TestStack } from '../support/stack';
-import { waitFor } from '../support/wait';
 
 describe('a lead from POST /v1/leads to a partner', () => {
   const stack = new TestStack();
@@ -24,16 +23,6 @@ describe('a lead from POST /v1/leads to a partner', () => {
     return created;
   }
 
-  async function finalStatus(id: string) {
-    return waitFor(
-      async () => {
-        const s = await stack.leadStatus(id);
-        return s && !['queued', 'routing'].includes(s) ? s : undefined;
-      },
-      { what: `lead ${id} to settle` },
-    );
-  }
-
   it('is accepted, delivered with its headers, and its history is complete', async () => {
     partner = await new FakePartner().start();
     const p = await routeTo(partner, {
@@ -46,7 +35,7 @@ describe('a lead from POST /v1/leads to a partner', () => {
     expect(res.body).toEqual({ status: 'accepted', id: expect.stringMatching(/^[0-9a-f-]{36}$/) });
     const id: string = res.body.id;
 
-    expect(await finalStatus(id)).toBe('delivered');
+    expect(await stack.finalStatus(id)).toBe('delivered');
     expect(partner.requests).toHaveLength(1);
     const sent = partner.requests[0]!;
     expect(sent.method).toBe('POST');
@@ -90,7 +79,7 @@ describe('a lead from POST /v1/leads to a partner', () => {
       body: sampleLead({ phone: '+1 415 555 0101' }),
     });
     expect(res.status).toBe(202);
-    expect(await finalStatus(res.body.id)).toBe('delivered');
+    expect(await stack.finalStatus(res.body.id)).toBe('delivered');
 
     expect(partner.requests).toHaveLength(3);
     const keys = new Set(partner.requests.map((r) => r.headers['idempotency-key']));
@@ -118,7 +107,7 @@ describe('a lead from POST /v1/leads to a partner', () => {
       key: source.apiKey,
       body: sampleLead({ phone: '+1 415 555 0102' }),
     });
-    expect(await finalStatus(res.body.id)).toBe('dead_lettered');
+    expect(await stack.finalStatus(res.body.id)).toBe('dead_lettered');
     expect(partner.requests).toHaveLength(2);
   });
 
@@ -132,7 +121,7 @@ describe('a lead from POST /v1/leads to a partner', () => {
       body: sampleLead({ phone: '+1 415 555 0103' }),
     });
     expect(res.status).toBe(202);
-    expect(await finalStatus(res.body.id)).toBe('unmatched');
+    expect(await stack.finalStatus(res.body.id)).toBe('unmatched');
     expect(partner.requests).toHaveLength(0);
   });
 

@@ -41,13 +41,7 @@ describe('routing through real partners', () => {
     return res.body.id as string;
   }
   async function settled(id: string) {
-    await waitFor(
-      async () => {
-        const s = await stack.leadStatus(id);
-        return s !== 'queued' && s !== 'routing';
-      },
-      { what: `lead ${id} to settle` },
-    );
+    await stack.finalStatus(id);
     return (await stack.request('GET', `/v1/leads/${id}`, { key: ADMIN_TOKEN })).body as {
       status: string;
       routing: { route: string; partners: { partner: string; decision: string; reason?: string }[] };

@@ -18,6 +18,7 @@ import { SourceRateLimits } from '../../services/ingest/src/http/rate-limit';
 import { startWorker, type RunningWorker } from '../../services/worker/src/worker';
 import type { WorkerDeps } from '../../services/worker/src/deps';
 import { createTestDatabase, type TestDatabase } from './database';
+import { waitFor } from './wait';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -237,6 +238,17 @@ export class TestStack {
 
   async leadStatus(id: string): Promise<string | undefined> {
     return (await this.db.lead.findUnique({ where: { id }, select: { status: true } }))?.status;
+  }
+
+  /** Waits until the lead has settled (neither queued nor routing); returns its final status. */
+  finalStatus(id: string): Promise<string> {
+    return waitFor(
+      async () => {
+        const s = await this.leadStatus(id);
+        return s && s !== 'queued' && s !== 'routing' ? s : undefined;
+      },
+      { what: `lead ${id} to settle` },
+    );
   }
 }
 
