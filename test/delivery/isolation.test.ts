@@ -67,3 +67,52 @@ describe('a partner that never answers', () => {
     expect(hanging.requests).toHaveLength(2);
   }, 40_000);
 });
+
+/**
+ * A partner's `concurrency` counts its requests in flight, not the worker's
+ * bookkeeping after the answer: with one slot, a second lead is sent while
+ * the first one's answer is still waiting to be recorded (here: behind a row
+ * lock the test holds on the first lead).
+ */
+describe('a partner with one slot', () => {
+  const stack = new TestStack();
+  const partner = new FakePartner(() => ({ status: 200, body: { accepted: true }, delayMs: 300 }));
+
+  beforeAll(async () => {
+    await stack.start();
+    await partner.start();
+  });
+  afterAll(async () => {
+    await partner.stop();
+    await stack.stop();
+  });
+
+  it('gets its slot back as soon as it has answered', async () => {
+    const { apiKey: key } = await stack.createSource();
+    const p = await stack.createPartner({ url: partner.url, concurrency: 1 });
+    await stack.createRoute({ partners: [{ partnerId: p.id }] });
+    const post = async (phone: string) => {
+      const res = await stack.request('POST', '/v1/leads', { key, body: sampleLead({ phone }) });
+      expect(res.status).toBe(202);
+      return res.body.id as string;
+    };
+
+    const first = await post('+1 415 555 0170');
+    await waitFor(() => partner.requests.length === 1, { what: 'the first lead to reach the partner' });
+    // The first lead's delivery is committed (it was sent); its answer cannot be recorded while this lock is held.
+    await stack.db.$transaction(
+      async (tx) => {
+        await tx.$queryRaw`SELECT id FROM leads WHERE id = ${first}::uuid FOR UPDATE`;
+        const second = await post('+1 415 555 0171');
+        await waitFor(() => partner.requests.length === 2, {
+          what: 'the second lead to reach the partner',
+          timeoutMs: 5_000,
+        });
+        expect(partner.requests[1]!.headers['x-lead-id']).toBe(second);
+        expect(await stack.leadStatus(first)).toBe('routing');
+      },
+      { timeout: 15_000 },
+    );
+    expect(await stack.finalStatus(first)).toBe('delivered');
+  });
+});
