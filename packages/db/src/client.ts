@@ -33,6 +33,12 @@ export interface DbOptions {
    * inline (behind PgBouncer in transaction mode, which cannot keep them).
    */
   preparedStatements?: boolean;
+  /**
+   * Called when a connection that is not in use fails (PostgreSQL restarted,
+   * the connection was terminated): the pool drops it and the next query
+   * opens a new one. Without a listener such an error would end the process.
+   */
+  onIdleError?: (err: Error) => void;
 }
 
 /** node-postgres' pool, for the SQL written by hand (see `sqlPool`). */
@@ -55,6 +61,8 @@ export function createDb(opts: DbOptions): Db {
     idleTimeoutMillis: 30000,
     ...(opts.queryTimeoutMs ? { query_timeout: opts.queryTimeoutMs } : {}),
   });
+  // Prisma's adapter listens only once Prisma has connected, and the hot paths never make it (ADR 0010).
+  pool.on('error', opts.onIdleError ?? (() => undefined));
   setPreparedStatements(pool, opts.preparedStatements ?? true);
   const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
   pools.set(db, pool);

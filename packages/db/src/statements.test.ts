@@ -19,6 +19,7 @@ afterAll(async () => {
 
 function poolWith(prepared: boolean): pg.Pool {
   const pool = new pg.Pool({ connectionString: database.url, max: 1 });
+  pool.on('error', () => undefined); // connections ended when the database is dropped
   setPreparedStatements(pool, prepared);
   pools.push(pool);
   return pool;
@@ -106,6 +107,8 @@ it('prepares a statement once per connection, and not at all when prepared state
 
 it('does not give back a connection whose statement timed out: the next transaction gets a fresh one', async () => {
   const pool = new pg.Pool({ connectionString: database.url, max: 1, query_timeout: 200 });
+  // The timed-out connection is dropped while its statement still runs; the server ends it later.
+  pool.on('error', () => undefined);
   pools.push(pool);
   const pid = async () =>
     inTransaction(pool, async (tx) => {

@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     connectionTimeoutMs: 2000,
     queryTimeoutMs: 10000,
     preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
+    onIdleError: (err) => log.warn({ err: { message: err.message } }, 'an idle PostgreSQL connection failed; dropped'),
   });
   const redis = createRedis({ url: config.REDIS_URL, role: 'producer' });
   redis.on('error', () => undefined);

@@ -22,7 +22,11 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger({ name: 'worker', level: config.LOG_LEVEL, pretty: config.NODE_ENV === 'development' });
-  const db = createDb({ databaseUrl: config.DATABASE_URL, preparedStatements: config.DATABASE_PREPARED_STATEMENTS });
+  const db = createDb({
+    databaseUrl: config.DATABASE_URL,
+    preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
+    onIdleError: (err) => log.warn({ err: { message: err.message } }, 'an idle PostgreSQL connection failed; dropped'),
+  });
   const redis = createRedis({ url: config.REDIS_URL, role: 'worker' });
   redis.on('error', () => undefined);
   const producer = createRedis({ url: config.REDIS_URL, role: 'worker' });
