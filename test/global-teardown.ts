@@ -2,7 +2,7 @@
 // run created (test files should drop their own; this catches the ones a
 // failing or interrupted file left behind).
 //
-// The template (leadrouter_test_template) is kept on purpose: another jest run
+// The template (leadrouter_test_template_<digest>) is kept on purpose: another jest run
 // on the same server may be copying it right now, and each run rebuilds it at
 // start anyway.
 import pg from 'pg';

@@ -4,11 +4,29 @@
 //
 //   const db = await createTestDatabase();   // { name, url, drop }
 //   afterAll(() => db.drop());
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import pg from 'pg';
 
 export const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/leadrouter';
-export const TEMPLATE_DATABASE = 'leadrouter_test_template';
+/**
+ * The migrated template, named after the migrations it holds: checkouts with
+ * different migrations (branches, worktrees) running their tests on one
+ * server at once never copy each other's schema.
+ */
+export const TEMPLATE_DATABASE = `leadrouter_test_template_${migrationsDigest()}`;
+
+function migrationsDigest(): string {
+  const root = path.join(__dirname, '..', '..', 'prisma', 'migrations');
+  const hash = createHash('sha256');
+  for (const name of readdirSync(root).sort()) {
+    if (!/^\d+_/.test(name)) continue;
+    hash.update(name);
+    hash.update(readFileSync(path.join(root, name, 'migration.sql')));
+  }
+  return hash.digest('hex').slice(0, 12);
+}
 /** Every test database is named `${TEST_DATABASE_PREFIX}<run>_<random>`. */
 export const TEST_DATABASE_PREFIX = 'leadrouter_test_';
 /** Set by global-setup for the workers: this run's part of the database names. */
