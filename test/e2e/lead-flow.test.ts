@@ -54,8 +54,14 @@ describe('a lead from POST /v1/leads to a partner', () => {
     });
     expect(view.body.lead.phone).not.toBe('+14155550100'); // masked for the source
     expect(view.body.events.map((e: { status: string }) => e.status)).toEqual(['queued', 'routing', 'delivered']);
-    expect(view.body.events[2].partner).toBe(p.name);
-    expect(view.body.deliveries).toEqual([
+    // The source never sees its buyer (SPEC "What each party sees"); the admin token does.
+    expect(view.body.events[2].partner).toBeUndefined();
+    expect(view.body.deliveries).toBeUndefined();
+
+    const asAdmin = await stack.request('GET', `/v1/leads/${id}`, { key: stack.ingestConfig.ADMIN_TOKEN });
+    expect(asAdmin.body.lead.phone).toBe('+14155550100');
+    expect(asAdmin.body.events[2].partner).toBe(p.name);
+    expect(asAdmin.body.deliveries).toEqual([
       expect.objectContaining({
         partner: p.name,
         attempt: 1,
@@ -64,9 +70,6 @@ describe('a lead from POST /v1/leads to a partner', () => {
         durationMs: expect.any(Number),
       }),
     ]);
-
-    const asAdmin = await stack.request('GET', `/v1/leads/${id}`, { key: stack.ingestConfig.ADMIN_TOKEN });
-    expect(asAdmin.body.lead.phone).toBe('+14155550100');
   });
 
   it('retries a partner answering 500 twice and delivers on the third attempt, same Idempotency-Key each time', async () => {
@@ -84,7 +87,7 @@ describe('a lead from POST /v1/leads to a partner', () => {
     expect(partner.requests).toHaveLength(3);
     const keys = new Set(partner.requests.map((r) => r.headers['idempotency-key']));
     expect(keys.size).toBe(1);
-    const view = await stack.request('GET', `/v1/leads/${res.body.id}`, { key: source.apiKey });
+    const view = await stack.request('GET', `/v1/leads/${res.body.id}`, { key: stack.ingestConfig.ADMIN_TOKEN });
     expect(
       view.body.deliveries.map((d: { attempt: number; outcome: string; httpStatus: number }) => [
         d.attempt,

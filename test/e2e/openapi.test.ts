@@ -489,7 +489,7 @@ describe('real answers match the documented responses', () => {
     const replay = await call('POST /v1/leads', { key, body: EXAMPLE_LEAD, headers: { 'idempotency-key': 'k-1' } });
     expect(replay.body).toEqual(accepted.body);
 
-    // Routed and settled (delivered, normally): its view then has events, routing and deliveries to check.
+    // Routed and settled (delivered, normally): its views then have events (and, for the admin, routing and deliveries).
     await waitFor(
       async () => {
         const status = await stack.leadStatus(id);
@@ -499,10 +499,15 @@ describe('real answers match the documented responses', () => {
     );
     const masked = await call('GET /v1/leads/{id}', { key, path: `/v1/leads/${id}` });
     expect(masked.body.lead.phone).toContain('*');
-    expect(masked.body.routing).not.toBeNull();
     expect(masked.body.events.length).toBeGreaterThan(1);
     const plain = await call('GET /v1/leads/{id}', { key: ADMIN_TOKEN, path: `/v1/leads/${id}` });
     expect(plain.body.lead.phone).toBe('+14155550100');
+    expect(plain.body.routing).not.toBeNull();
+    expect(plain.body.deliveries.length).toBeGreaterThan(0);
+    // Each party's answer is the view documented for it.
+    const view = (name: string) => validatorAt(pointer('components', 'schemas', name));
+    expect([view('LeadSourceView')(masked.body), view('LeadView')(masked.body)]).toEqual([true, false]);
+    expect([view('LeadSourceView')(plain.body), view('LeadView')(plain.body)]).toEqual([false, true]);
     const stranger = await stack.createSource();
     expect((await call('GET /v1/leads/{id}', { key: stranger.apiKey, path: `/v1/leads/${id}` })).status).toBe(404);
     expect((await call('GET /v1/leads/{id}', { path: `/v1/leads/${id}` })).status).toBe(401);
@@ -510,6 +515,9 @@ describe('real answers match the documented responses', () => {
     const duplicate = await call('POST /v1/leads', { key, body: { ...EXAMPLE_LEAD, email: undefined } });
     expect(duplicate.status).toBe(409);
     expect(duplicate.body).toEqual({ status: 'duplicate', id });
+    const watchful = await stack.createSource({ duplicateWindowHours: 1 });
+    const othersDuplicate = await call('POST /v1/leads', { key: watchful.apiKey, body: EXAMPLE_LEAD });
+    expect(othersDuplicate.body).toEqual({ status: 'duplicate' });
     const reused = await call('POST /v1/leads', {
       key,
       body: { ...EXAMPLE_LEAD, phone: nextPhone(), email: 'other@example.com' },

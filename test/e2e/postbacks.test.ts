@@ -22,7 +22,7 @@ describe('postbacks to sources', () => {
     await stack.stop();
   });
 
-  it('tell the source its lead was delivered, to whom and for how much, and that another went unmatched', async () => {
+  it('tell the source its lead was delivered, and when, and that another went unmatched', async () => {
     affiliate = await new FakePartner(() => ({ status: 204 })).start();
     const source = await stack.createSource({ postbackUrl: affiliate.url });
     const sold = await stack.request('POST', '/v1/leads', { key: source.apiKey, body: sampleLead() });
@@ -32,13 +32,19 @@ describe('postbacks to sources', () => {
     });
     await waitFor(() => affiliate.requests.length === 2, { what: 'two postbacks' });
     const byId = new Map(affiliate.requests.map((r) => [(r.json as { id: string }).id, r]));
+    const statusAt = async (leadId: string, status: 'delivered' | 'unmatched') =>
+      (await stack.db.leadEvent.findFirstOrThrow({ where: { leadId, status } })).at.toISOString();
+    // The source's terms only: no partner name, no price (SPEC "Postbacks to sources").
     expect(byId.get(sold.body.id)!.json).toEqual({
       id: sold.body.id,
       status: 'delivered',
-      partner: 'acme-buyer',
-      price: 9.5,
+      at: await statusAt(sold.body.id, 'delivered'),
     });
-    expect(byId.get(unmatched.body.id)!.json).toEqual({ id: unmatched.body.id, status: 'unmatched' });
+    expect(byId.get(unmatched.body.id)!.json).toEqual({
+      id: unmatched.body.id,
+      status: 'unmatched',
+      at: await statusAt(unmatched.body.id, 'unmatched'),
+    });
     expect(byId.get(sold.body.id)!.headers['content-type']).toBe('application/json');
     // Signed with the source's postbackSecret (Standard Webhooks), shown once when the source was created.
     const secret = (source as unknown as { postbackSecret: string }).postbackSecret;
@@ -84,7 +90,7 @@ describe('postbacks to sources', () => {
     expect(await stack.db.postback.count({ where: { leadId: res.body.id } })).toBe(0);
   });
 
-  it('name the partner that accepted first and the sum of the prices; a job for another attempt or a source without a postbackUrl sends nothing', async () => {
+  it('name no partner and no price, even of a lead three partners bought; a job for another attempt or a source without a postbackUrl sends nothing', async () => {
     affiliate = FakePartner.sequence({ status: 204 }, { status: 422, body: { error: 'unknown lead' } });
     await affiliate.start();
     const deps = stack.workerDeps!;
@@ -112,8 +118,9 @@ describe('postbacks to sources', () => {
     expect(affiliate.requests).toHaveLength(0);
     expect(await sendPostback(deps, { postbackId: sold.id, attempt: 1 })).toBe('delivered');
     expect(affiliate.requests.map((r) => [r.json, r.headers['x-lead-id'], r.headers['webhook-signature']])).toEqual([
-      [{ id: shared.id, status: 'delivered', partner: 'first-buyer', price: 3.75 }, shared.id, undefined],
+      [{ id: shared.id, status: 'delivered', at: sold.createdAt.toISOString() }, shared.id, undefined],
     ]);
+    expect(affiliate.requests[0]!.body).not.toMatch(/buyer|2\.5|1\.25|3\.75/);
     expect(await stack.db.postback.findUniqueOrThrow({ where: { id: sold.id } })).toMatchObject({
       status: 'delivered',
       attempts: 1,
@@ -126,7 +133,11 @@ describe('postbacks to sources', () => {
     // Refused (4xx): failed at once, with the reason.
     const unsold = await postback(shared.id, 'unsold');
     expect(await sendPostback(deps, { postbackId: unsold.id, attempt: 1 })).toBe('failed');
-    expect(affiliate.requests[1]!.json).toEqual({ id: shared.id, status: 'unsold' });
+    expect(affiliate.requests[1]!.json).toEqual({
+      id: shared.id,
+      status: 'unsold',
+      at: unsold.createdAt.toISOString(),
+    });
     expect(await stack.db.postback.findUniqueOrThrow({ where: { id: unsold.id } })).toMatchObject({
       status: 'failed',
       attempts: 1,

@@ -88,19 +88,36 @@ describe('GET /v1/leads/:id', () => {
     return { status: res.status, text: await res.text() };
   };
 
-  const view = (phone: string, email: string) => ({
+  const lead = (phone: string, email: string) => ({
+    name: 'Jane Roe',
+    phone,
+    email,
+    geo: 'US',
+    source: 'Facebook',
+    fields: { age: 42, vip: true, zip: '94107', score: 1.5 }, // jsonb's key order
+  });
+
+  /** What the source sees: its data masked, its statuses; nothing of partners, routing or deliveries. */
+  const sourceView = () => ({
     id: LEAD,
     status: 'delivered',
     createdAt: at('000'),
     sourceId: source.id,
-    lead: {
-      name: 'Jane Roe',
-      phone,
-      email,
-      geo: 'US',
-      source: 'Facebook',
-      fields: { age: 42, vip: true, zip: '94107', score: 1.5 }, // jsonb's key order
-    },
+    lead: lead('+1415*****23', 'j*******@example.com'),
+    events: [
+      { at: at('000'), status: 'queued' },
+      { at: at('120'), status: 'routing' },
+      { at: at('300'), status: 'delivered' },
+      { at: at('250'), status: 'delivered' },
+    ],
+  });
+
+  const adminView = () => ({
+    id: LEAD,
+    status: 'delivered',
+    createdAt: at('000'),
+    sourceId: source.id,
+    lead: lead('+14155550123', 'jane.roe@example.com'),
     events: [
       { at: at('000'), status: 'queued' },
       { at: at('120'), status: 'routing' },
@@ -140,18 +157,15 @@ describe('GET /v1/leads/:id', () => {
     ],
   });
 
-  it('shows the lead to its source, phone and email masked', async () => {
+  it('shows the lead to its source, phone and email masked, with its statuses and nothing of its partners', async () => {
     expect(await get(LEAD, source.apiKey)).toEqual({
       status: 200,
-      text: JSON.stringify(view('+1415*****23', 'j*******@example.com')),
+      text: JSON.stringify(sourceView()),
     });
   });
 
-  it('shows it to the admin token unmasked', async () => {
-    expect(await get(LEAD, ADMIN_TOKEN)).toEqual({
-      status: 200,
-      text: JSON.stringify(view('+14155550123', 'jane.roe@example.com')),
-    });
+  it('shows it to the admin token unmasked, with partners, routing and attempts', async () => {
+    expect(await get(LEAD, ADMIN_TOKEN)).toEqual({ status: 200, text: JSON.stringify(adminView()) });
   });
 
   it('shows a lead without history, with its nulls', async () => {
@@ -164,6 +178,17 @@ describe('GET /v1/leads/:id', () => {
         sourceId: source.id,
         lead: { name: 'Bare', phone: '+1415*****24', email: null, geo: null, source: null, fields: {} },
         events: [],
+      }),
+    });
+    expect(await get(BARE, ADMIN_TOKEN)).toEqual({
+      status: 200,
+      text: JSON.stringify({
+        id: BARE,
+        status: 'queued',
+        createdAt: at('000'),
+        sourceId: source.id,
+        lead: { name: 'Bare', phone: '+14155550124', email: null, geo: null, source: null, fields: {} },
+        events: [],
         routing: null,
         deliveries: [],
       }),
@@ -171,7 +196,7 @@ describe('GET /v1/leads/:id', () => {
   });
 
   it('finds the lead by any form of its id that PostgreSQL takes', async () => {
-    const masked = JSON.stringify(view('+1415*****23', 'j*******@example.com'));
+    const masked = JSON.stringify(sourceView());
     const hex = LEAD.replace(/-/g, '');
     for (const id of [
       LEAD.toUpperCase(),

@@ -5,3 +5,4 @@ export * from './countries.js';
 export * from './mask.js';
 export * from './keys.js';
 export * from './admin-schemas.js';
+export * from './postback.js';

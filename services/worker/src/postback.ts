@@ -1,3 +1,4 @@
+import { postbackBody, type LeadStatus } from '@leadrouter/core';
 import { sqlPool } from '@leadrouter/db';
 import { backoffDelay, classify, send, signatureHeaders } from '@leadrouter/delivery';
 import type { PostbackJob } from '@leadrouter/queue';
@@ -9,20 +10,20 @@ export const POSTBACK_POLICY = { timeoutMs: 10_000, maxAttempts: 8, delayMs: 1_0
 export type PostbackStepResult = 'stale' | 'delivered' | 'retry' | 'failed';
 
 /**
- * The `postback` job: tells the lead's source its final status —
- * `{"id","status","partner"?,"price"?}` — at its postbackUrl, signed like a
- * delivery with the source's postbackSecret. 2xx: done; 4xx (but 408/429):
- * the source refused it, not retried; anything else is retried with backoff
- * as a delivery would be, then marked failed. Plain SQL through
- * node-postgres, like the rest of the worker: no Prisma query compiler in its
- * memory.
+ * The `postback` job: tells the lead's source its final status
+ * (`postbackBody`: no partner, no price) at its postbackUrl, signed like a delivery with the
+ * source's postbackSecret. 2xx: done; 4xx (but 408/429): the source refused
+ * it, not retried; anything else is retried with backoff as a delivery
+ * would be, then marked failed. Plain SQL through node-postgres, like the
+ * rest of the worker: no Prisma query compiler in its memory.
  */
 export async function sendPostback(deps: WorkerDeps, job: PostbackJob): Promise<PostbackStepResult> {
   const pool = sqlPool(deps.db);
   const {
     rows: [postback],
   } = await pool.query<PostbackRow>(
-    `SELECT p.id, p.lead_id, p.lead_status::text, p.status::text, p.attempts, s.postback_url, s.postback_secret
+    `SELECT p.id, p.lead_id, p.lead_status::text, p.status::text, p.attempts, p.created_at, s.postback_url,
+            s.postback_secret
      FROM postbacks p JOIN sources s ON s.id = p.source_id WHERE p.id = $1`,
     [job.postbackId],
   );
@@ -37,19 +38,8 @@ export async function sendPostback(deps: WorkerDeps, job: PostbackJob): Promise<
     return 'failed';
   }
 
-  const { rows: accepted } = await pool.query<{ price: string | null; partner: string }>(
-    `SELECT d.price::text, p.name AS partner FROM deliveries d JOIN partners p ON p.id = d.partner_id
-     WHERE d.lead_id = $1 AND d.status = 'accepted' ORDER BY d.updated_at`,
-    [postback.lead_id],
-  );
-  const price = accepted.reduce((sum, d) => sum + (d.price === null ? 0 : Number(d.price)), 0);
-  const payload = {
-    id: postback.lead_id,
-    status: postback.lead_status,
-    ...(postback.lead_status === 'delivered' && accepted[0] ? { partner: accepted[0].partner } : {}),
-    ...(postback.lead_status === 'delivered' && accepted.some((d) => d.price !== null) ? { price } : {}),
-  };
-  const body = JSON.stringify(payload);
+  // The postback row is written in the transaction that moved the lead to its status: its time is the status's.
+  const body = JSON.stringify(postbackBody(postback.lead_id, postback.lead_status, postback.created_at));
   const secret = postback.postback_secret;
   const result = await send(
     {
@@ -112,9 +102,10 @@ export async function sendPostback(deps: WorkerDeps, job: PostbackJob): Promise<
 interface PostbackRow {
   id: string;
   lead_id: string;
-  lead_status: string;
+  lead_status: LeadStatus;
   status: string;
   attempts: number;
+  created_at: Date;
   postback_url: string | null;
   postback_secret: string | null;
 }

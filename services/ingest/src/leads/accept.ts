@@ -4,7 +4,27 @@ import { inTransaction, sqlPool, statement, type SqlPool } from '@leadrouter/db'
 import type { IngestDeps } from '../deps.js';
 import type { PostingSource } from '../http/auth.js';
 
-export type AcceptOutcome = { status: 'accepted'; id: string } | { status: 'duplicate'; id: string };
+/**
+ * What recording a lead came to. A duplicate names the lead it repeats
+ * (for the operators' trace) and whether that lead is the posting source's
+ * own: only then may the answer show its id (`acceptAnswer`).
+ */
+export type AcceptOutcome =
+  { status: 'accepted'; id: string } | { status: 'duplicate'; existingId: string; sameSource: boolean };
+
+/** The answer a source gets for a lead. */
+export type AcceptAnswer = { status: 'accepted'; id: string } | { status: 'duplicate'; id?: string };
+
+/**
+ * What the source is told: a duplicate of its own lead names that lead; a
+ * duplicate of another source's lead does not (SPEC: ids are only shown to
+ * their own source — an id there would tell any source which phones and
+ * emails others have sent).
+ */
+export function acceptAnswer(outcome: AcceptOutcome): AcceptAnswer {
+  if (outcome.status === 'accepted') return outcome;
+  return outcome.sameSource ? { status: 'duplicate', id: outcome.existingId } : { status: 'duplicate' };
+}
 
 export const MAX_IDEMPOTENCY_KEY = 200;
 /** How long an Idempotency-Key holds (SPEC: 24 h); an older key is released when it is used again. */
@@ -86,7 +106,9 @@ export class LeadRecorder {
       }
       outcomes = [await this.failed(group[0]!, err)];
     }
-    const created = outcomes.flatMap((o) => (o instanceof AppError || !o.created ? [] : [o.outcome.id]));
+    const created = outcomes.flatMap((o) =>
+      o instanceof AppError || !o.created || o.outcome.status !== 'accepted' ? [] : [o.outcome.id],
+    );
     try {
       await this.deps.queues.enqueueRoute(created);
     } catch (err) {
@@ -153,8 +175,9 @@ const RELEASE_KEY = statement(
 /**
  * Lead number $1 of the group, from source $2: the holder of its
  * Idempotency-Key $10 (a replay), else a lead with its phone $4 or email $5
- * in the source's duplicate window of $12 hours (0: no check), else the
- * lead inserted with its `queued` event. The duplicate look-up is one
+ * in the source's duplicate window of $12 hours (0: no check), with
+ * whether it is source $2's own, else the lead inserted with its `queued`
+ * event. The duplicate look-up is one
  * branch per index, so no plan can walk `created_at` instead.
  */
 export const ACCEPT = statement(
@@ -163,10 +186,12 @@ export const ACCEPT = statement(
   `WITH
    replay AS (SELECT id, request_hash FROM leads WHERE source_id = $2 AND idempotency_key = $10),
    duplicate AS (
-     SELECT id FROM (
-       SELECT id, created_at FROM leads WHERE phone = $4 AND created_at > now() - make_interval(hours => $12)
+     SELECT id, source_id FROM (
+       SELECT id, source_id, created_at FROM leads
+       WHERE phone = $4 AND created_at > now() - make_interval(hours => $12)
        UNION ALL
-       SELECT id, created_at FROM leads WHERE email = $5 AND created_at > now() - make_interval(hours => $12)
+       SELECT id, source_id, created_at FROM leads
+       WHERE email = $5 AND created_at > now() - make_interval(hours => $12)
      ) AS d
      WHERE $12 > 0 AND NOT EXISTS (SELECT 1 FROM replay)
      ORDER BY created_at LIMIT 1),
@@ -177,9 +202,10 @@ export const ACCEPT = statement(
      WHERE NOT EXISTS (SELECT 1 FROM replay) AND NOT EXISTS (SELECT 1 FROM duplicate)
      RETURNING id),
    event AS (INSERT INTO lead_events (lead_id, status) SELECT id, 'queued'::"LeadStatus" FROM created)
-   SELECT $1 AS n, 'replay' AS outcome, id::text AS id, request_hash::text AS request_hash FROM replay
-   UNION ALL SELECT $1, 'duplicate', id::text, NULL FROM duplicate
-   UNION ALL SELECT $1, 'accepted', id::text, NULL FROM created`,
+   SELECT $1 AS n, 'replay' AS outcome, id::text AS id, request_hash::text AS request_hash, TRUE AS same_source
+   FROM replay
+   UNION ALL SELECT $1, 'duplicate', id::text, NULL, source_id = $2 FROM duplicate
+   UNION ALL SELECT $1, 'accepted', id::text, NULL, TRUE FROM created`,
 );
 
 /**
@@ -220,9 +246,10 @@ async function recordLeads(pool: SqlPool, group: Pending[]): Promise<(Recorded |
     });
     return tx.commit(statements);
   });
-  const rows = new Map<number, { outcome: string; id: string; request_hash: string | null }>();
+  type Row = { n?: number; outcome: string; id: string; request_hash: string | null; same_source: boolean };
+  const rows = new Map<number, Row>();
   for (const result of results) {
-    for (const row of result as { n?: number; outcome: string; id: string; request_hash: string | null }[]) {
+    for (const row of result as Row[]) {
       if (typeof row.n === 'number' && !rows.has(row.n)) rows.set(row.n, row);
     }
   }
@@ -230,7 +257,9 @@ async function recordLeads(pool: SqlPool, group: Pending[]): Promise<(Recorded |
     const row = rows.get(n);
     if (!row) throw new Error('recording a lead returned no row');
     if (row.outcome === 'replay') return row.request_hash === requestHash ? replayOf(row.id) : keyReused();
-    if (row.outcome === 'duplicate') return { outcome: { status: 'duplicate', id: row.id }, created: false };
+    if (row.outcome === 'duplicate') {
+      return { outcome: { status: 'duplicate', existingId: row.id, sameSource: row.same_source }, created: false };
+    }
     return { outcome: { status: 'accepted', id: row.id }, created: true };
   });
 }

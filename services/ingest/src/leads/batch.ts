@@ -1,12 +1,12 @@
 import { AppError, type NormalisedLead } from '@leadrouter/core';
 import type { IngestDeps } from '../deps.js';
 import type { PostingSource } from '../http/auth.js';
-import { checkLead, type AcceptOutcome, type LeadRecorder } from './accept.js';
+import { acceptAnswer, checkLead, type AcceptAnswer, type AcceptOutcome, type LeadRecorder } from './accept.js';
 import { mapConcurrent } from './concurrency.js';
 import { countLead, recordRejection, rejectionOf } from './rejections.js';
 
 export type BatchResult =
-  | AcceptOutcome
+  | AcceptAnswer
   | { status: 'rejected'; errors: { field?: string; message: string }[] }
   | { status: 'error'; errors: { message: string }[] };
 
@@ -26,7 +26,7 @@ export async function acceptBatch(
   bodies: unknown[],
   idempotencyKey: string | undefined,
 ): Promise<BatchResult[]> {
-  const results = new Array<BatchResult>(bodies.length);
+  const results = new Array<AcceptOutcome | Exclude<BatchResult, AcceptAnswer>>(bodies.length);
   const valid: { index: number; lead: NormalisedLead; key?: string }[] = [];
   bodies.forEach((body, index) => {
     // One key per lead of the batch, so a retried batch replays each lead's answer.
@@ -47,16 +47,16 @@ export async function acceptBatch(
       }
     }
   });
-  for (const r of results) {
+  return results.map((r) => {
     countLead(deps, source, r.status);
     if (r.status === 'duplicate') {
-      recordRejection(deps, { sourceId: source.id, httpStatus: 409, reason: 'duplicate', leadId: r.id });
+      recordRejection(deps, { sourceId: source.id, httpStatus: 409, reason: 'duplicate', leadId: r.existingId });
     }
-  }
-  return results;
+    return r.status === 'accepted' || r.status === 'duplicate' ? acceptAnswer(r) : r;
+  });
 }
 
-function failed(deps: IngestDeps, source: PostingSource, err: unknown): BatchResult {
+function failed(deps: IngestDeps, source: PostingSource, err: unknown): Exclude<BatchResult, AcceptAnswer> {
   if (!(err instanceof AppError)) throw err;
   recordRejection(deps, rejectionOf(err, source.id));
   return err.httpStatus >= 500

@@ -3,9 +3,9 @@ import { AppError, compile, invalid, toFieldErrors, unauthorized } from '@leadro
 import type { IngestDeps } from '../deps.js';
 import { sourceAuth } from '../http/auth.js';
 import { jsonBody } from '../http/body.js';
-import { checkLead, LeadRecorder, MAX_IDEMPOTENCY_KEY } from './accept.js';
+import { acceptAnswer, checkLead, LeadRecorder, MAX_IDEMPOTENCY_KEY } from './accept.js';
 import { answerOf, countLead, recordRejection, rejectionOf } from './rejections.js';
-import { showLead } from './show.js';
+import { showLeadToAdmin, showLeadToSource } from './show.js';
 import { acceptBatch } from './batch.js';
 
 export const MAX_BATCH = 500;
@@ -36,13 +36,18 @@ export function leadsRouter(deps: IngestDeps): Router {
       const lead = checkLead(req.body, key);
       const outcome = await recorder.accept(req.source!, lead, key);
       if (outcome.status === 'duplicate') {
-        recordRejection(deps, { sourceId: req.source!.id, httpStatus: 409, reason: 'duplicate', leadId: outcome.id });
+        recordRejection(deps, {
+          sourceId: req.source!.id,
+          httpStatus: 409,
+          reason: 'duplicate',
+          leadId: outcome.existingId,
+        });
         countLead(deps, req.source, 'duplicate');
-        res.status(409).json(outcome);
+        res.status(409).json(acceptAnswer(outcome));
         return;
       }
       countLead(deps, req.source, 'accepted');
-      res.status(202).json(outcome);
+      res.status(202).json(acceptAnswer(outcome));
     },
   );
 
@@ -64,10 +69,11 @@ export function leadsRouter(deps: IngestDeps): Router {
     '/v1/leads/:id',
     sourceAuth(deps.db, deps.config.ADMIN_TOKEN, { allowAdmin: true, caches: deps.caches }),
     async (req, res) => {
-      if (!req.isAdmin && !req.source) throw unauthorized('missing API key');
-      res.json(
-        await showLead(deps.db, String(req.params.id), { sourceId: req.source?.id, admin: req.isAdmin === true }),
-      );
+      const id = String(req.params.id);
+      // Each party its own view (SPEC "What each party sees"; ADR 0015).
+      if (req.isAdmin) res.json(await showLeadToAdmin(deps.db, id));
+      else if (req.source) res.json(await showLeadToSource(deps.db, id, req.source.id));
+      else throw unauthorized('missing API key');
     },
   );
 

@@ -1,19 +1,38 @@
 import { maskEmail, maskPhone, notFound } from '@leadrouter/core';
 import { sqlPool, type Db } from '@leadrouter/db';
 
+/** The lead's own data, as it was posted (phone and email masked for its source). */
+interface LeadData {
+  name: string;
+  phone: string;
+  email: string | null;
+  geo: string | null;
+  source: string | null;
+  fields: unknown;
+}
+
+/**
+ * A lead as its source sees it (SPEC "What each party sees"): its data, its
+ * status and when each status was reached — never which partners were
+ * offered it, what they answered, what they paid, or which route decided
+ * (docs/decisions/0015-what-each-party-sees.md).
+ */
+export interface SourceLeadView {
+  id: string;
+  status: string;
+  createdAt: string;
+  sourceId: string;
+  lead: LeadData;
+  events: { at: string; status: string }[];
+}
+
+/** A lead as the admin token sees it: everything, unmasked, with its routing and every delivery attempt. */
 export interface LeadView {
   id: string;
   status: string;
   createdAt: string;
   sourceId: string;
-  lead: {
-    name: string;
-    phone: string;
-    email: string | null;
-    geo: string | null;
-    source: string | null;
-    fields: unknown;
-  };
+  lead: LeadData;
   events: { at: string; status: string; partner?: string }[];
   /** Explainable routing: every partner the route named, and what became of it. */
   routing: {
@@ -43,6 +62,17 @@ const LEAD_ID = /^[0-9a-f]{4}(?:-?[0-9a-f]{4}){7}$/i;
 const epochMs = (column: string) => `(extract(epoch FROM ${column}) * 1000)::bigint`;
 
 /**
+ * The lead as its source sees it, in one round trip: its data and its status changes in the order they were
+ * recorded; nothing of its routing or deliveries is read. Another source's lead is no row.
+ */
+const SOURCE_LEAD_VIEW = `SELECT l.id, l.source_id, l.status, l.name, l.phone, l.email, l.geo, l.sub_source, l.fields,
+    l.created_at,
+    (SELECT coalesce(json_agg(json_build_object('at', ${epochMs('e.at')}, 'status', e.status) ORDER BY e.id), '[]')
+       FROM lead_events e WHERE e.lead_id = l.id) AS events
+  FROM leads l
+  WHERE l.id = $1 AND l.source_id = $2`;
+
+/**
  * The lead with its history, in one round trip: its events in the order they were recorded; every attempt of every
  * delivery, oldest first (attempts of the same millisecond by partner id, then attempt number, the order of the
  * Prisma query this replaced); the names of the partners its deliveries and routing record mention.
@@ -67,7 +97,7 @@ const LEAD_VIEW = `SELECT l.id, l.source_id, l.status, l.name, l.phone, l.email,
   WHERE l.id = $1`;
 
 // node-postgres returns uuid, varchar and enums as strings, timestamptz as Date, json and jsonb parsed.
-interface LeadViewRow {
+interface LeadRow {
   id: string;
   source_id: string;
   status: string;
@@ -77,8 +107,15 @@ interface LeadViewRow {
   geo: string | null;
   sub_source: string | null;
   fields: unknown;
-  routing: RoutingRecord | null;
   created_at: Date;
+}
+
+interface SourceLeadViewRow extends LeadRow {
+  events: { at: number; status: string }[];
+}
+
+interface LeadViewRow extends LeadRow {
+  routing: RoutingRecord | null;
   events: { at: number; status: string; partnerId: string | null }[];
   attempts: {
     partner: string;
@@ -93,35 +130,45 @@ interface LeadViewRow {
   partners: Record<string, string>;
 }
 
+/** Whether `id` can be a lead's id at all; anything else is a 404 without a query. */
+const isLeadId = (id: string) => id.length === 36 && LEAD_ID.test(id);
+
 /**
- * A lead with its history, as its source or an operator sees it. Sources see
- * phone and email masked; a lead of another source does not exist for them.
+ * A lead as its source sees it: phone and email masked, its status history
+ * without partners; a lead of another source does not exist for it.
  *
  * SQL on node-postgres, not Prisma: sources poll this, and a Prisma query
  * would load Prisma's query compiler into the ingest (ADR 0009).
  */
-export async function showLead(db: Db, id: string, viewer: { sourceId?: string; admin: boolean }): Promise<LeadView> {
-  if (id.length !== 36 || !LEAD_ID.test(id)) throw notFound('lead');
-  const lead = (await sqlPool(db).query<LeadViewRow>(LEAD_VIEW, [id])).rows[0];
-  if (!lead || (!viewer.admin && lead.source_id !== viewer.sourceId)) throw notFound('lead');
-  const record = lead.routing;
-  const names = new Map(Object.entries(lead.partners));
-  // A partner the deliveries and the routing record do not mention, or one since deleted, is shown by its id.
-  const partnerName = (partnerId: string) => names.get(partnerId) ?? partnerId;
-  const mask = !viewer.admin;
+export async function showLeadToSource(db: Db, id: string, sourceId: string): Promise<SourceLeadView> {
+  if (!isLeadId(id)) throw notFound('lead');
+  const lead = (await sqlPool(db).query<SourceLeadViewRow>(SOURCE_LEAD_VIEW, [id, sourceId])).rows[0];
+  if (!lead) throw notFound('lead');
   return {
     id: lead.id,
     status: lead.status,
     createdAt: lead.created_at.toISOString(),
     sourceId: lead.source_id,
-    lead: {
-      name: lead.name,
-      phone: mask ? maskPhone(lead.phone) : lead.phone,
-      email: lead.email && mask ? maskEmail(lead.email) : lead.email,
-      geo: lead.geo,
-      source: lead.sub_source,
-      fields: lead.fields,
-    },
+    lead: leadData(lead, { mask: true }),
+    events: lead.events.map((e) => ({ at: new Date(e.at).toISOString(), status: e.status })),
+  };
+}
+
+/** A lead as the admin token sees it: unmasked, with partners, routing and every delivery attempt. */
+export async function showLeadToAdmin(db: Db, id: string): Promise<LeadView> {
+  if (!isLeadId(id)) throw notFound('lead');
+  const lead = (await sqlPool(db).query<LeadViewRow>(LEAD_VIEW, [id])).rows[0];
+  if (!lead) throw notFound('lead');
+  const record = lead.routing;
+  const names = new Map(Object.entries(lead.partners));
+  // A partner the deliveries and the routing record do not mention, or one since deleted, is shown by its id.
+  const partnerName = (partnerId: string) => names.get(partnerId) ?? partnerId;
+  return {
+    id: lead.id,
+    status: lead.status,
+    createdAt: lead.created_at.toISOString(),
+    sourceId: lead.source_id,
+    lead: leadData(lead, { mask: false }),
     events: lead.events.map((e) => ({
       at: new Date(e.at).toISOString(),
       status: e.status,
@@ -137,6 +184,17 @@ export async function showLead(db: Db, id: string, viewer: { sourceId?: string; 
       error: a.error,
       at: new Date(a.at).toISOString(),
     })),
+  };
+}
+
+function leadData(lead: LeadRow, { mask }: { mask: boolean }): LeadData {
+  return {
+    name: lead.name,
+    phone: mask ? maskPhone(lead.phone) : lead.phone,
+    email: lead.email && mask ? maskEmail(lead.email) : lead.email,
+    geo: lead.geo,
+    source: lead.sub_source,
+    fields: lead.fields,
   };
 }
 

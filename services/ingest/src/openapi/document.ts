@@ -172,8 +172,13 @@ function leadPaths(): Record<string, PathItem> {
           '401': responseRef('Unauthorized'),
           '409': {
             description:
-              'A duplicate: the same phone or email reached leadrouter (from any source) within this source’s `duplicateWindowHours` (0, the default, turns the check off). Nothing was stored.',
-            ...json(ref('LeadDuplicate'), { example: { status: 'duplicate', id: EXAMPLE_ID } }),
+              'A duplicate: the same phone or email reached leadrouter (from any source) within this source’s `duplicateWindowHours` (0, the default, turns the check off). Nothing was stored. The answer names the existing lead only when it is one of yours: another source’s lead id is never shown.',
+            ...json(ref('LeadDuplicate'), {
+              examples: {
+                yours: { summary: 'a repeat of one of your leads', value: { status: 'duplicate', id: EXAMPLE_ID } },
+                another: { summary: 'a lead another source sent', value: { status: 'duplicate' } },
+              },
+            }),
           },
           '413': responseRef('TooLarge'),
           '415': responseRef('UnsupportedMediaType'),
@@ -258,8 +263,14 @@ function leadPaths(): Record<string, PathItem> {
         tags: ['Leads'],
         operationId: 'getLead',
         summary: 'Get a lead, its status and history',
-        description:
-          'With the owning source’s key (phone and email partly masked) or the admin token (unmasked). Another source’s lead is a `404`, as is an id that is not a UUID.',
+        description: [
+          'Each party sees its own view of the lead:',
+          '',
+          '- **the owning source’s key** (`LeadSourceView`): the lead’s data with phone and email partly masked, its status and when each status was reached. Nothing of its routing or deliveries: no partner’s name, answer or price, no route.',
+          '- **the admin token** (`LeadView`): everything, unmasked — which partner took it, the routing decision with every partner’s fate, and every delivery attempt with the partner’s answer.',
+          '',
+          'Another source’s lead is a `404`, as is an id that is not a UUID.',
+        ].join('\n'),
         security: [...SOURCE_KEY, ...ADMIN],
         parameters: [
           {
@@ -272,48 +283,111 @@ function leadPaths(): Record<string, PathItem> {
         ],
         responses: {
           '200': {
-            description: 'The lead.',
-            ...json(ref('LeadView'), {
-              example: {
-                id: EXAMPLE_ID,
-                status: 'delivered',
-                createdAt: AT,
-                sourceId: EXAMPLE_SOURCE_ID,
-                lead: {
-                  name: 'John',
-                  phone: '+1415*****00',
-                  email: 'j***@example.com',
-                  geo: 'US',
-                  source: 'Facebook',
-                  fields: { zip: '94107', age: 42 },
-                },
-                events: [
-                  { at: AT, status: 'queued' },
-                  { at: '2026-01-31T12:00:00.120Z', status: 'routing' },
-                  { at: '2026-01-31T12:00:00.170Z', status: 'delivered', partner: 'acme' },
-                ],
-                routing: {
-                  route: 'US leads',
-                  strategy: 'priority',
-                  partners: [{ partner: 'acme', decision: 'accepted', at: '2026-01-31T12:00:00.170Z' }],
-                },
-                deliveries: [
-                  {
-                    partner: 'acme',
-                    attempt: 1,
-                    outcome: 'accepted',
-                    httpStatus: 200,
-                    durationMs: 41,
-                    error: null,
-                    at: '2026-01-31T12:00:00.165Z',
+            description: 'The lead, as the caller may see it.',
+            ...json(
+              { oneOf: [ref('LeadSourceView'), ref('LeadView')] },
+              {
+                examples: {
+                  source: {
+                    summary: 'with the source’s key',
+                    value: {
+                      id: EXAMPLE_ID,
+                      status: 'delivered',
+                      createdAt: AT,
+                      sourceId: EXAMPLE_SOURCE_ID,
+                      lead: {
+                        name: 'John',
+                        phone: '+1415*****00',
+                        email: 'j***@example.com',
+                        geo: 'US',
+                        source: 'Facebook',
+                        fields: { zip: '94107', age: 42 },
+                      },
+                      events: [
+                        { at: AT, status: 'queued' },
+                        { at: '2026-01-31T12:00:00.120Z', status: 'routing' },
+                        { at: '2026-01-31T12:00:00.170Z', status: 'delivered' },
+                      ],
+                    },
                   },
-                ],
+                  admin: {
+                    summary: 'with the admin token',
+                    value: {
+                      id: EXAMPLE_ID,
+                      status: 'delivered',
+                      createdAt: AT,
+                      sourceId: EXAMPLE_SOURCE_ID,
+                      lead: {
+                        name: 'John',
+                        phone: '+14155550100',
+                        email: 'john@example.com',
+                        geo: 'US',
+                        source: 'Facebook',
+                        fields: { zip: '94107', age: 42 },
+                      },
+                      events: [
+                        { at: AT, status: 'queued' },
+                        { at: '2026-01-31T12:00:00.120Z', status: 'routing' },
+                        { at: '2026-01-31T12:00:00.170Z', status: 'delivered', partner: 'acme' },
+                      ],
+                      routing: {
+                        route: 'US leads',
+                        strategy: 'priority',
+                        partners: [{ partner: 'acme', decision: 'accepted', at: '2026-01-31T12:00:00.170Z' }],
+                      },
+                      deliveries: [
+                        {
+                          partner: 'acme',
+                          attempt: 1,
+                          outcome: 'accepted',
+                          httpStatus: 200,
+                          durationMs: 41,
+                          error: null,
+                          at: '2026-01-31T12:00:00.165Z',
+                        },
+                      ],
+                    },
+                  },
+                },
               },
-            }),
+            ),
           },
           '401': responseRef('Unauthorized'),
           '404': responseRef('NotFound'),
           ...SERVER_ERRORS,
+        },
+      },
+    },
+  };
+}
+
+/** What leadrouter sends out: the postback to a source's `postbackUrl`. */
+function webhooks(): Record<string, PathItem> {
+  return {
+    leadStatus: {
+      post: {
+        tags: ['Leads'],
+        operationId: 'leadStatusPostback',
+        summary: 'Postback: your lead reached a final status',
+        // No credential of the receiver's: leadrouter signs the body instead (below).
+        security: PUBLIC,
+        description: [
+          'Sent to the source’s `postbackUrl` when one of its leads reaches `delivered`, `unsold`, `unmatched` or `dead_lettered` — once per lead and status.',
+          '',
+          'Only the source’s own terms: the lead id, the status and when it was reached. Never a partner’s name, a partner’s answer or a price.',
+          '',
+          'With `X-Lead-Id`, and signed with the source’s `postbackSecret` (Standard Webhooks: `webhook-id` — the same on every retry of one postback —, `webhook-timestamp`, `webhook-signature`). Answer 2xx to acknowledge it; 408, 429, 5xx and no answer are retried with exponential backoff, up to 8 attempts; any other 4xx ends it.',
+        ].join('\n'),
+        requestBody: {
+          required: true,
+          ...json(ref('Postback'), {
+            example: { id: EXAMPLE_ID, status: 'delivered', at: '2026-01-31T12:00:00.170Z' },
+          }),
+        },
+        responses: {
+          '200': { description: 'Received (any 2xx).' },
+          '400': { description: 'Refused (any 4xx but 408 and 429): not sent again.' },
+          '503': { description: 'Not now (5xx, 408, 429, or no answer): sent again later.' },
         },
       },
     },
@@ -907,6 +981,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
       { name: 'Documentation', description: 'This document and its rendered reference page.' },
     ],
     paths: { ...leadPaths(), ...adminPaths(), ...deadLetterAndSearchPaths(), ...operationsPaths() },
+    webhooks: webhooks(),
     components: components(),
   };
 }

@@ -10,6 +10,8 @@ import {
   routeUpdateSchema,
   sourceCreateSchema,
   sourceUpdateSchema,
+  TERMINAL_STATUSES,
+  type PostbackBody,
 } from '@leadrouter/core';
 import type { DeliveryAttempt } from '@leadrouter/db';
 import { SKIP_REASONS, type DeadLetterView, type LeadListItem } from '@leadrouter/operations';
@@ -18,7 +20,7 @@ import type { partnerView } from '../admin/partners.js';
 import type { routeView } from '../admin/routes.js';
 import type { sourceView } from '../admin/sources.js';
 import { DELIVERY_STATUSES } from '../admin/stats.js';
-import type { LeadView } from '../leads/show.js';
+import type { LeadView, SourceLeadView } from '../leads/show.js';
 import { MAX_BATCH } from '../leads/router.js';
 
 /**
@@ -200,19 +202,41 @@ const leadStatus = {
     '`queued` → `routing` → `delivered` (a partner accepted), `unsold` (every eligible partner rejected it), `unmatched` (no rule or no eligible partner) or `dead_lettered` (no partner accepted and a delivery exhausted its retries).',
 };
 
+const leadData = (masked: boolean) =>
+  closed({
+    name: { type: 'string' },
+    phone: { type: 'string', description: masked ? 'E.164, partly masked (`+1415*****00`)' : 'E.164' },
+    email: {
+      ...nullableString,
+      description: masked ? 'lower-cased, partly masked (`j***@example.com`)' : 'lower-cased',
+    },
+    geo: nullableString,
+    source: { ...nullableString, description: 'the lead’s own `source` field (traffic channel)' },
+    fields: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
+  } satisfies Record<keyof LeadView['lead'] & keyof SourceLeadView['lead'], unknown>);
+
+const sourceLeadViewProperties = {
+  id: uuid,
+  status: leadStatus,
+  createdAt: dateTime,
+  sourceId: { ...uuid, description: 'your source’s id' },
+  lead: leadData(true),
+  events: {
+    type: 'array',
+    description: 'status changes, oldest first',
+    items: closed({ at: dateTime, status: leadStatus } satisfies Record<
+      keyof SourceLeadView['events'][number],
+      unknown
+    >),
+  },
+} satisfies Record<keyof SourceLeadView, unknown>;
+
 const leadViewProperties = {
   id: uuid,
   status: leadStatus,
   createdAt: dateTime,
   sourceId: uuid,
-  lead: closed({
-    name: { type: 'string' },
-    phone: { type: 'string', description: 'E.164; partly masked (`+1415*****00`) for a source key' },
-    email: { ...nullableString, description: 'lower-cased; partly masked (`j***@example.com`) for a source key' },
-    geo: nullableString,
-    source: { ...nullableString, description: 'the lead’s own `source` field (traffic channel)' },
-    fields: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
-  } satisfies Record<keyof LeadView['lead'], unknown>),
+  lead: leadData(false),
   events: {
     type: 'array',
     description: 'status changes, oldest first',
@@ -331,8 +355,18 @@ export function componentSchemas(): Record<string, JsonSchema> {
       { description: 'The lead is stored in PostgreSQL and will be routed.' },
     ),
     LeadDuplicate: closed(
-      { status: { const: 'duplicate' }, id: { ...uuid, description: 'the existing lead' } },
-      { description: 'The same phone or email was received within the source’s `duplicateWindowHours`.' },
+      {
+        status: { const: 'duplicate' },
+        id: {
+          ...uuid,
+          description:
+            'the existing lead, when it is one of yours; absent when another source sent it (ids are only shown to their own source)',
+        },
+      },
+      {
+        optional: ['id'],
+        description: 'The same phone or email was received within the source’s `duplicateWindowHours`.',
+      },
     ),
     LeadRejected: closed({ status: { const: 'rejected' }, errors: fieldErrors }),
     LeadFailed: closed(
@@ -357,7 +391,30 @@ export function componentSchemas(): Record<string, JsonSchema> {
         },
       },
     }),
-    LeadView: closed(leadViewProperties),
+    LeadSourceView: closed(sourceLeadViewProperties, {
+      description:
+        'A lead as its source sees it: its data (phone and email partly masked), its status and when each status was reached. Never a partner’s name, a partner’s answer, a price or a route.',
+    }),
+    LeadView: closed(leadViewProperties, {
+      description:
+        'A lead as the admin token sees it: everything, unmasked — partners, the routing decision and every delivery attempt with the partner’s answer.',
+    }),
+    Postback: closed(
+      {
+        id: { ...uuid, description: 'the lead id' },
+        status: {
+          enum: TERMINAL_STATUSES,
+          description: 'the status the lead reached',
+        },
+        reason: { type: 'string', description: 'a reason in the source’s terms, where the status has one' },
+        at: { ...dateTime, description: 'when the lead reached the status' },
+      } satisfies Record<keyof PostbackBody, unknown>,
+      {
+        optional: ['reason'],
+        description:
+          'What a source’s `postbackUrl` receives when its lead reaches a final status. Never a partner’s name, answer or price.',
+      },
+    ),
     Error: closed(
       {
         status: { enum: ['rejected', 'error'], description: '`error` for 5xx answers, `rejected` otherwise' },
