@@ -213,7 +213,7 @@ const leadData = (masked: boolean) =>
     geo: nullableString,
     source: { ...nullableString, description: 'the lead’s own `source` field (traffic channel)' },
     fields: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
-  } satisfies Record<keyof LeadView['lead'] & keyof SourceLeadView['lead'], unknown>);
+  } satisfies Record<keyof LeadView['lead'], unknown>);
 
 const sourceLeadViewProperties = {
   id: uuid,
