@@ -177,8 +177,8 @@ const RELEASE_KEY = statement(
  * Idempotency-Key $10 (a replay), else a lead with its phone $4 or email $5
  * in the source's duplicate window of $12 hours (0: no check), with
  * whether it is source $2's own, else the lead inserted with its `queued`
- * event. The duplicate look-up is one
- * branch per index, so no plan can walk `created_at` instead.
+ * event. The duplicate look-up is one branch per index, so no plan can walk
+ * `created_at` instead.
  */
 export const ACCEPT = statement(
   'lr_accept',
