@@ -152,6 +152,8 @@ const noCrossWorkspaceRelative = {
 };
 
 const TS_SOURCES = ['packages/*/src/**/*.ts', 'services/*/src/**/*.ts', 'test/**/*.ts'];
+/** The operator console: browser code (DOM, JSX) with a program of its own (ADR 0018). */
+const CONSOLE_SOURCES = ['services/console/src/**/*.{ts,tsx}'];
 const TESTS = ['**/*.test.ts', 'test/**/*.ts'];
 
 module.exports = defineConfig(
@@ -189,14 +191,51 @@ module.exports = defineConfig(
   // TypeScript outside the workspaces' sources (prisma.config.ts): syntax-level rules only.
   {
     files: ['**/*.ts'],
-    ignores: TS_SOURCES,
+    ignores: [...TS_SOURCES, ...CONSOLE_SOURCES],
     extends: [tseslint.configs.recommended],
+  },
+
+  // The console's browser code: typed rules from its own tsconfig (DOM, Preact's JSX).
+  {
+    files: CONSOLE_SOURCES,
+    extends: [tseslint.configs.recommendedTypeChecked],
+    languageOptions: {
+      parserOptions: { project: ['./services/console/tsconfig.json'], tsconfigRootDir: ROOT },
+    },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@leadrouter/*'],
+              message: 'The console talks to the admin API over HTTP only; it imports no server package.',
+            },
+          ],
+        },
+      ],
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { attributes: false } }],
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { prefer: 'type-imports', fixStyle: 'inline-type-imports', disallowTypeAnnotations: true },
+      ],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true },
+      ],
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true, requireDefaultForNonUnion: false },
+      ],
+    },
   },
 
   // TypeScript sources and tests: typed rules. tsconfig.test.json holds all of
   // them in one program, with workspace imports resolved to src/ (no build needed).
   {
     files: TS_SOURCES,
+    ignores: CONSOLE_SOURCES,
     extends: [tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       parserOptions: { project: ['./tsconfig.test.json'], tsconfigRootDir: ROOT },
@@ -249,21 +288,23 @@ module.exports = defineConfig(
 
   // Per workspace: undeclared workspace packages, services importing each
   // other, and I/O in the pure packages (their tests may use fs and friends).
-  ...workspaces.flatMap((ws) => [
-    {
-      files: [`${ws.dir}/src/**/*.ts`],
-      rules: { 'no-restricted-imports': restrictedImports(ws, { io: false }) },
-    },
-    ...(PURE_PACKAGES.includes(ws.dir)
-      ? [
-          {
-            files: [`${ws.dir}/src/**/*.ts`],
-            ignores: ['**/*.test.ts'],
-            rules: { 'no-restricted-imports': restrictedImports(ws, { io: true }) },
-          },
-        ]
-      : []),
-  ]),
+  ...workspaces
+    .filter((ws) => ws.dir !== 'services/console')
+    .flatMap((ws) => [
+      {
+        files: [`${ws.dir}/src/**/*.ts`],
+        rules: { 'no-restricted-imports': restrictedImports(ws, { io: false }) },
+      },
+      ...(PURE_PACKAGES.includes(ws.dir)
+        ? [
+            {
+              files: [`${ws.dir}/src/**/*.ts`],
+              ignores: ['**/*.test.ts'],
+              rules: { 'no-restricted-imports': restrictedImports(ws, { io: true }) },
+            },
+          ]
+        : []),
+    ]),
 
   // Tests: response bodies are JSON (`any`) and are checked by assertions, not
   // by types; jest's matchers and mocks are loosely typed.

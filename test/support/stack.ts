@@ -15,6 +15,7 @@ import { createAgents, destroyAgents } from '@leadrouter/delivery';
 import { createRedis, Queues, SharedCaches } from '@leadrouter/queue';
 import { createApp } from '../../services/ingest/src/app';
 import { SourceRateLimits } from '../../services/ingest/src/http/rate-limit';
+import { SignInThrottle } from '../../services/ingest/src/http/sign-in-throttle';
 import { startWorker, type RunningWorker } from '../../services/worker/src/worker';
 import type { WorkerDeps } from '../../services/worker/src/deps';
 import { createTestDatabase, type TestDatabase } from './database';
@@ -106,6 +107,7 @@ export class TestStack {
       queues,
       log,
       rateLimits: new SourceRateLimits(producer, this.prefix),
+      signInThrottle: new SignInThrottle(producer, this.prefix),
       agents,
     });
     this.server = await new Promise<Server>((resolve) => {

@@ -16,6 +16,10 @@ import { statsRouter } from './admin/stats.js';
 import { deadLettersRouter } from './admin/dead-letters.js';
 import { leadSearchRouter } from './admin/leads.js';
 import { BOARD_PATH, queuesBoard } from './admin/board.js';
+import { sessionRouter } from './admin/session.js';
+import { CONSOLE_PATH, consoleRouter } from './console/router.js';
+import { SessionStore } from './http/session.js';
+import { SignInThrottle } from './http/sign-in-throttle.js';
 
 /** The ingest HTTP app: source-facing lead API, admin API, health. */
 export function createApp(given: IngestDeps): Express {
@@ -85,8 +89,14 @@ export function createApp(given: IngestDeps): Express {
   app.use(openapiRouter());
   app.use(leadsRouter(deps));
 
+  // The console signs in here, before the admin API's gate, which takes its session cookie too (ADR 0018).
+  const sessions = new SessionStore(deps.db, deps.config.ADMIN_TOKEN);
+  app.use(
+    '/v1/admin/session',
+    sessionRouter(sessions, deps.config.ADMIN_TOKEN, deps.signInThrottle ?? new SignInThrottle()),
+  );
   const admin = express.Router();
-  admin.use(adminAuth(deps.config.ADMIN_TOKEN));
+  admin.use(adminAuth(deps.config.ADMIN_TOKEN, sessions));
   admin.use('/sources', sourcesRouter(deps));
   admin.use('/partners', partnersRouter(deps));
   admin.use('/routes', routesRouter(deps));
@@ -95,6 +105,7 @@ export function createApp(given: IngestDeps): Express {
   admin.use('/leads', leadSearchRouter(deps));
   app.use('/v1/admin', admin);
   app.use(BOARD_PATH, queuesBoard(deps));
+  app.use(CONSOLE_PATH, consoleRouter());
 
   app.use((req, res) => {
     sendError(res, new AppError('not_found', `no such endpoint: ${req.method} ${req.path}`, 404));

@@ -4,6 +4,7 @@ import type { DeliveryAgents } from '@leadrouter/delivery';
 import type { IngestMetrics } from '@leadrouter/metrics';
 import type { Queues, SharedCaches } from '@leadrouter/queue';
 import type { SourceRateLimits } from './http/rate-limit.js';
+import type { SignInThrottle } from './http/sign-in-throttle.js';
 
 /** What the ingest app needs, built once in main.ts (or by a test). */
 export interface IngestDeps {
@@ -22,4 +23,6 @@ export interface IngestDeps {
   metrics?: IngestMetrics;
   /** Caches of source keys, dropped on every replica when a source changes (ADR 0009); without them every request reads PostgreSQL. */
   caches?: SharedCaches;
+  /** Failed console sign-ins per client address, shared through Redis (main.ts); in this process's memory when absent. */
+  signInThrottle?: SignInThrottle;
 }

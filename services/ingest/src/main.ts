@@ -6,6 +6,7 @@ import { createRedis, Queues, SharedCaches } from '@leadrouter/queue';
 import { createIngestMetrics } from '@leadrouter/metrics';
 import { createApp } from './app.js';
 import { SourceRateLimits } from './http/rate-limit.js';
+import { SignInThrottle } from './http/sign-in-throttle.js';
 
 const SHUTDOWN_DEADLINE_MS = 25_000;
 
@@ -44,7 +45,17 @@ async function main(): Promise<void> {
   const caches = new SharedCaches(redis, config.REDIS_URL, config.QUEUE_PREFIX, (err) =>
     log.warn({ err: { message: err.message } }, 'cache invalidation'),
   );
-  const app = createApp({ config, db, queues, log, rateLimits, agents, caches, metrics: createIngestMetrics() });
+  const app = createApp({
+    config,
+    db,
+    queues,
+    log,
+    rateLimits,
+    agents,
+    caches,
+    signInThrottle: new SignInThrottle(redis, config.QUEUE_PREFIX),
+    metrics: createIngestMetrics(),
+  });
 
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.PORT, (err?: Error) => (err ? reject(err) : resolve(s)));

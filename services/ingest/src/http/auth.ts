@@ -1,13 +1,16 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
-import { hashApiKey, unauthorized } from '@leadrouter/core';
+import { AppError, hashApiKey, unauthorized } from '@leadrouter/core';
 import { sqlPool, type Db } from '@leadrouter/db';
 import type { SharedCaches } from '@leadrouter/queue';
 import type { NextFunction, Request, Response } from 'express';
+import { CSRF_HEADER, sameToken, sessionCookie, type Session, type SessionStore } from './session.js';
 
 declare module 'express-serve-static-core' {
   interface Request {
     source?: PostingSource;
     isAdmin?: boolean;
+    /** The console session the request was authenticated by (not set for the bearer token). */
+    session?: Session;
   }
 }
 
@@ -105,11 +108,44 @@ export function sourceAuth(db: Db, adminToken: string, opts: { allowAdmin?: bool
   };
 }
 
-export function adminAuth(adminToken: string) {
-  return (req: Request, _res: Response, next: NextFunction): void => {
-    if (!isAdminToken(presentedKey(req), adminToken))
-      throw unauthorized('admin token required: Authorization: Bearer $ADMIN_TOKEN');
+/** Methods that change nothing: a session-authenticated request needs no CSRF token for them. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * The admin API's gate: the admin token as a bearer token, or a console
+ * session cookie (ADR 0018). A request authenticated by the cookie that can
+ * change something must carry the session's CSRF token in `X-CSRF-Token`
+ * (403 otherwise): the cookie is SameSite=Strict already, and the token
+ * guards against what that does not cover (a sibling subdomain, an old
+ * browser). Bearer-token requests are not affected: no browser adds them on
+ * its own.
+ */
+export function adminAuth(adminToken: string, sessions?: SessionStore) {
+  return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
+    const key = presentedKey(req);
+    if (key !== undefined || !sessions) {
+      if (!isAdminToken(key, adminToken))
+        throw unauthorized('admin token required: Authorization: Bearer $ADMIN_TOKEN, or sign in at /console');
+      req.isAdmin = true;
+      return next();
+    }
+    const id = sessionCookie(req);
+    const session = id ? await sessions.find(id) : null;
+    if (!session)
+      throw unauthorized(
+        id
+          ? 'the console session has ended (signed out or expired): sign in again at /console'
+          : 'admin token required: Authorization: Bearer $ADMIN_TOKEN, or sign in at /console',
+      );
+    if (!SAFE_METHODS.has(req.method) && !sameToken(req.get(CSRF_HEADER), session.csrfToken)) {
+      throw new AppError(
+        'forbidden',
+        'missing or wrong X-CSRF-Token: a request signed in by the console cookie must carry the token the console got at sign-in',
+        403,
+      );
+    }
     req.isAdmin = true;
+    req.session = session;
     next();
   };
 }

@@ -1,0 +1,2 @@
+/** Where the ingest serves the console. */
+export const BASE = '/console';
