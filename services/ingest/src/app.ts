@@ -15,6 +15,7 @@ import { sourcesRouter } from './admin/sources.js';
 import { statsRouter } from './admin/stats.js';
 import { deadLettersRouter } from './admin/dead-letters.js';
 import { leadSearchRouter } from './admin/leads.js';
+import { queuesRouter } from './admin/queues.js';
 import { BOARD_PATH, queuesBoard } from './admin/board.js';
 import { sessionRouter } from './admin/session.js';
 import { CONSOLE_PATH, consoleRouter } from './console/router.js';
@@ -103,6 +104,7 @@ export function createApp(given: IngestDeps): Express {
   admin.use('/stats', statsRouter(deps));
   admin.use('/dead-letters', deadLettersRouter(deps));
   admin.use('/leads', leadSearchRouter(deps));
+  admin.use('/queues', queuesRouter(deps));
   app.use('/v1/admin', admin);
   app.use(BOARD_PATH, queuesBoard(deps));
   app.use(CONSOLE_PATH, consoleRouter());

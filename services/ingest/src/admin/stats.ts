@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { invalid } from '@leadrouter/core';
 import type { Delivery } from '@leadrouter/db';
 import type { IngestDeps } from '../deps.js';
+import { leadTimeline, parseTimeline } from './timeline.js';
 
 /** Delivery statuses, each always present in a partner's counts. */
 export const DELIVERY_STATUSES = [
@@ -41,6 +42,10 @@ export interface PartnerStats {
  */
 export function statsRouter({ db }: IngestDeps): Router {
   const router = Router();
+  // `GET /v1/admin/stats/timeline?since=&until=&step=minute|hour`: leads per minute or hour, for charts.
+  router.get('/timeline', async (req, res) => {
+    res.json(await leadTimeline(db, parseTimeline(req.query)));
+  });
   router.get('/', async (req, res) => {
     const since = parseSince(req.query.since);
     const [byStatus, bySource, rejectionsByReason, rejectionsBySource, sources, partners] = await Promise.all([

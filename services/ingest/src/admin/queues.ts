@@ -1,0 +1,38 @@
+import { Router } from 'express';
+import { AppError } from '@leadrouter/core';
+import { sqlPool } from '@leadrouter/db';
+import type { IngestDeps } from '../deps.js';
+
+const JOB_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
+
+/**
+ * `GET /v1/admin/queues`: what is waiting — jobs in each queue by state
+ * (from Redis, as the worker's `leadrouter_queue_jobs` gauge reads them) and
+ * the dead letters an operator has not yet retried or discarded.
+ */
+export function queuesRouter({ db, queues }: IngestDeps): Router {
+  const router = Router();
+  router.get('/', async (_req, res) => {
+    const [depths, dead] = await Promise.all([
+      Promise.all(
+        queues.all().map(async (q) => {
+          const counts = await q.getJobCounts(...JOB_STATES);
+          return { name: q.name, ...Object.fromEntries(JOB_STATES.map((s) => [s, counts[s] ?? 0])) };
+        }),
+      ).catch((err: unknown) => {
+        throw new AppError(
+          'unavailable',
+          'Redis cannot be reached right now; retry shortly',
+          503,
+          {
+            retryAfterSeconds: 5,
+          },
+          { cause: err },
+        );
+      }),
+      sqlPool(db).query<{ n: number }>(`SELECT count(*)::int AS n FROM deliveries WHERE status = 'dead_lettered'`),
+    ]);
+    res.json({ queues: depths, deadLetters: dead.rows[0]!.n });
+  });
+  return router;
+}

@@ -1,0 +1,64 @@
+import { ParamReader, type RawParams } from '@leadrouter/operations';
+import { sqlPool, type Db } from '@leadrouter/db';
+
+export const TIMELINE_STEPS = { minute: 60_000, hour: 3600_000 } as const;
+export type TimelineStep = keyof typeof TIMELINE_STEPS;
+/** At most this many points in one answer (a day by minute, two months by hour). */
+export const MAX_POINTS = 1500;
+
+export interface TimelineQuery {
+  since: Date;
+  until: Date;
+  step: TimelineStep;
+}
+
+export interface Timeline {
+  since: string;
+  until: string;
+  step: TimelineStep;
+  /** One point per step from `since` (rounded down to the step) to `until`, empty steps included. */
+  points: { at: string; received: number; delivered: number }[];
+}
+
+/** `since` (default: an hour ago), `until` (default: now), `step` (`minute`, the default, or `hour`). */
+export function parseTimeline(raw: RawParams, now = new Date()): TimelineQuery {
+  const r = new ParamReader(raw, ['since', 'until', 'step']);
+  const since = r.dateTime('since') ?? new Date(now.getTime() - 3600_000);
+  const until = r.dateTime('until') ?? now;
+  const stepRaw = r.enumList('step', Object.keys(TIMELINE_STEPS) as TimelineStep[]);
+  const step = stepRaw?.[0] ?? 'minute';
+  if (stepRaw && stepRaw.length > 1) r.errors.push({ field: 'step', message: 'must be one of minute, hour' });
+  if (since >= until) r.errors.push({ field: 'until', message: 'must be later than since' });
+  else if ((until.getTime() - since.getTime()) / TIMELINE_STEPS[step] > MAX_POINTS) {
+    r.errors.push({
+      field: 'since',
+      message: `the window is more than ${MAX_POINTS} ${step}s; shorten it or use a longer step`,
+    });
+  }
+  r.check();
+  return { since, until, step };
+}
+
+/**
+ * Leads received per minute (or hour) in a window, and how many of those are
+ * delivered by now: one aggregate over leads(created_at). Steps are whole
+ * minutes or hours of UTC, filled with zeros where nothing arrived.
+ */
+export async function leadTimeline(db: Db, q: TimelineQuery): Promise<Timeline> {
+  const ms = TIMELINE_STEPS[q.step];
+  const { rows } = await sqlPool(db).query<{ bucket: string; received: number; delivered: number }>(
+    `SELECT floor(extract(epoch FROM created_at) * 1000 / $3)::bigint AS bucket,
+            count(*)::int AS received,
+            count(*) FILTER (WHERE status = 'delivered')::int AS delivered
+     FROM leads WHERE created_at >= $1 AND created_at < $2
+     GROUP BY 1`,
+    [q.since, q.until, ms],
+  );
+  const byBucket = new Map(rows.map((r) => [Number(r.bucket), r]));
+  const points: Timeline['points'] = [];
+  for (let b = Math.floor(q.since.getTime() / ms); b * ms < q.until.getTime(); b++) {
+    const row = byBucket.get(b);
+    points.push({ at: new Date(b * ms).toISOString(), received: row?.received ?? 0, delivered: row?.delivered ?? 0 });
+  }
+  return { since: q.since.toISOString(), until: q.until.toISOString(), step: q.step, points };
+}
