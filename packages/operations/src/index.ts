@@ -4,3 +4,5 @@ export * from './refs.js';
 export * from './transaction.js';
 export * from './dead-letters.js';
 export * from './leads.js';
+export * from './dry-run.js';
+export * from './partner-health.js';

@@ -1,4 +1,4 @@
-import { LEAD_STATUSES, notFound, type LeadStatus } from '@leadrouter/core';
+import { LEAD_STATUSES, normalisePhone, notFound, type LeadStatus } from '@leadrouter/core';
 import { Prisma, type Db } from '@leadrouter/db';
 import { encodeCursor, UUID_RE, type Cursor, type Page } from './cursor.js';
 import { ParamReader, type RawParams } from './params.js';
@@ -10,6 +10,10 @@ export interface LeadSearch {
   source?: Named;
   /** Leads offered to this partner (a delivery of any outcome). */
   partner?: Named;
+  /** The lead's phone, E.164 (normalised as ingest normalises it). */
+  phone?: string;
+  /** The lead's email, lower-case (as ingest stores it). */
+  email?: string;
   /** createdAt >= since */
   since?: Date;
   /** createdAt < until */
@@ -32,10 +36,40 @@ export interface LeadListItem {
   updatedAt: string;
 }
 
-/** `status` (comma-separated), `source`, `partner` (id or name), `since`, `until`, `limit`, `cursor`: every problem in one 422. */
+/**
+ * A phone number as an operator types it, in E.164 as ingest stores it: the
+ * international format with any spacing or punctuation (`+1 (415) 555-0100`),
+ * or the digits with the country code but without the `+`.
+ */
+export function searchPhone(raw: string): string | null {
+  return normalisePhone(raw, null) ?? (/^[\d\s().-]+$/.test(raw) ? normalisePhone(`+${raw}`, null) : null);
+}
+
+/**
+ * `status` (comma-separated), `source`, `partner` (id or name), `phone`, `email`, `since`, `until`, `limit`,
+ * `cursor`: every problem in one 422.
+ */
 export async function parseLeadSearch(db: Db, raw: RawParams): Promise<LeadSearch> {
-  const r = new ParamReader(raw, ['status', 'source', 'partner', 'since', 'until', 'limit', 'cursor']);
+  const r = new ParamReader(raw, [
+    'status',
+    'source',
+    'partner',
+    'phone',
+    'email',
+    'since',
+    'until',
+    'limit',
+    'cursor',
+  ]);
   const statuses = r.enumList('status', LEAD_STATUSES);
+  const phoneRaw = r.string('phone', 40);
+  const phone = phoneRaw === undefined ? undefined : searchPhone(phoneRaw);
+  if (phoneRaw !== undefined && !phone)
+    r.errors.push({
+      field: 'phone',
+      message: 'is not a phone number: give it with its country code, e.g. +1 415 555 0100',
+    });
+  const email = r.string('email', 320)?.trim().toLowerCase();
   const sourceRef = r.string('source');
   const partnerRef = r.string('partner');
   const since = r.dateTime('since');
@@ -54,6 +88,8 @@ export async function parseLeadSearch(db: Db, raw: RawParams): Promise<LeadSearc
   return {
     limit,
     ...(statuses ? { statuses } : {}),
+    ...(phone ? { phone } : {}),
+    ...(email ? { email } : {}),
     ...(source ? { source } : {}),
     ...(partner ? { partner } : {}),
     ...(since ? { since } : {}),
@@ -65,7 +101,8 @@ export async function parseLeadSearch(db: Db, raw: RawParams): Promise<LeadSearc
 /**
  * The search as one SQL statement, newest first by (created_at, id), written
  * so each filter can use its index: leads(status, created_at),
- * leads(source_id, created_at), leads(created_at) and, for a partner,
+ * leads(source_id, created_at), leads(phone, created_at), leads(email, created_at),
+ * leads(created_at) and, for a partner,
  * deliveries(partner_id, created_at) — a delivery is never older than its
  * lead, so `since` bounds the deliveries scanned too.
  */
@@ -75,6 +112,8 @@ export function leadSearchSql(q: LeadSearch): Prisma.Sql {
   if (statuses.length === 1) where.push(Prisma.sql`l.status = ${statuses[0]}::"LeadStatus"`);
   else if (statuses.length > 1) where.push(Prisma.sql`l.status = ANY(${statuses}::"LeadStatus"[])`);
   if (q.source) where.push(Prisma.sql`l.source_id = ${q.source.id}::uuid`);
+  if (q.phone) where.push(Prisma.sql`l.phone = ${q.phone}`);
+  if (q.email) where.push(Prisma.sql`l.email = ${q.email}`);
   if (q.since) where.push(Prisma.sql`l.created_at >= ${q.since}::timestamptz`);
   if (q.until) where.push(Prisma.sql`l.created_at < ${q.until}::timestamptz`);
   if (q.partner) {
@@ -166,6 +205,8 @@ export interface LeadDetail {
       httpStatus: number | null;
       durationMs: number;
       error: string | null;
+      /** The start of the partner's answer, as recorded (at most 2 KiB). */
+      response: string | null;
       at: string;
     }[];
   }[];
@@ -228,6 +269,7 @@ export async function leadDetail(db: Db, id: string): Promise<LeadDetail> {
         httpStatus: a.httpStatus,
         durationMs: a.durationMs,
         error: a.error,
+        response: a.responseExcerpt,
         at: a.at.toISOString(),
       })),
     })),

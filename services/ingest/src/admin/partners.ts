@@ -7,6 +7,7 @@ import {
   type PartnerInput,
 } from '@leadrouter/core';
 import { Prisma, type Partner } from '@leadrouter/db';
+import { ParamReader, partnerHealth } from '@leadrouter/operations';
 import type { IngestDeps } from '../deps.js';
 import { bodyValidator, jsonBody, optionalJsonBody } from '../http/body.js';
 import { idParam, mapDbError, pageOf, pageParams, pageQuery } from './common.js';
@@ -139,6 +140,28 @@ export function partnersRouter({ db, agents, queues, caches }: IngestDeps): Rout
     // The delivery package (got and all) is loaded by the first test, not at start: the lead API sends nothing.
     const { testPartner } = await import('./partner-test.js');
     res.json(await testPartner(partner, req.body, typeof agents === 'function' ? await agents() : agents));
+  });
+
+  // `{reason?}`: new leads skip the partner and its retries wait, as after the circuit breaker, until it is resumed.
+  router.post('/:id/pause', optionalJsonBody(), async (req, res) => {
+    const body: unknown = req.body;
+    const given = body && typeof body === 'object' && 'reason' in body ? body.reason : undefined;
+    if (given !== undefined && (typeof given !== 'string' || given.length === 0 || given.length > 500))
+      throw invalid([{ field: '/reason', message: 'must be a text of 1 to 500 characters' }]);
+    const id = idParam(req, 'partner');
+    const partner = await db.partner
+      .update({ where: { id }, data: { pausedAt: new Date(), pauseReason: given ?? 'paused by an operator' } })
+      .catch((err: unknown) => mapDbError(err, 'partner'));
+    await changed();
+    res.json(partnerView(partner));
+  });
+
+  // `?since=` (default: the last 24 h): outcomes, success rate, last error, and the caps in use now.
+  router.get('/:id/health', async (req, res) => {
+    const r = new ParamReader(req.query, ['since']);
+    const since = r.dateTime('since') ?? new Date(Date.now() - 24 * 3600_000);
+    r.check();
+    res.json(await partnerHealth(db, String(req.params.id), since));
   });
 
   router.post('/:id/resume', async (req, res) => {

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { invalid, routeCreateSchema, routeUpdateSchema, type RouteInput } from '@leadrouter/core';
 import { Prisma, type Db, type Route, type RoutePartner } from '@leadrouter/db';
+import { dryRun, parseDryRun } from '@leadrouter/operations';
 import type { IngestDeps } from '../deps.js';
 import { bodyValidator, jsonBody } from '../http/body.js';
 import { idParam, mapDbError, pageOf, pageParams, pageQuery } from './common.js';
@@ -75,6 +76,11 @@ export function routesRouter({ db, caches }: IngestDeps): Router {
       .catch((err: unknown) => mapDbError(err, 'route'));
     await changed();
     res.status(201).json(routeView(route));
+  });
+
+  // The draft replayed over the last leads: nothing is sent, written or counted (@leadrouter/operations dryRun).
+  router.post('/dry-run', jsonBody({ limit: '1mb' }), async (req, res) => {
+    res.json(await dryRun(db, await parseDryRun(db, req.body)));
   });
 
   router.get('/', async (req, res) => {
