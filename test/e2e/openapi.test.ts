@@ -33,9 +33,9 @@ const DOC_ID = 'https://leadrouter.test/openapi.json';
  * Applications mounted whole, documented by their entry point only: Bull Board
  * serves its own pages and API below it.
  */
-const MOUNTED_APPS = ['/admin/queues'];
+const MOUNTED_APPS = ['/admin/queues', '/console'];
 /** Operations with nothing a client can get wrong: no 4xx to document (see redocly.yaml). */
-const NO_CLIENT_ERRORS = ['GET /healthz', 'GET /readyz', 'GET /openapi.json', 'GET /docs'];
+const NO_CLIENT_ERRORS = ['GET /healthz', 'GET /readyz', 'GET /openapi.json', 'GET /docs', 'GET /console'];
 
 type Res = Awaited<ReturnType<TestStack['request']>>;
 
@@ -133,6 +133,11 @@ async function call(
   expectDocumented(res, key);
   return res;
 }
+/** The documented example body of an operation. */
+const example = (key: string) =>
+  (operation(key).requestBody as { content: Record<string, { example: Record<string, unknown> }> }).content[
+    'application/json'
+  ]!.example;
 const unique = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;
 let phones = 100;
 /** A valid US number not used before in this file (duplicate checks look at every source). */
@@ -690,10 +695,6 @@ describe('real answers match the documented responses', () => {
   });
 
   it('the documented request examples are accepted as they are', async () => {
-    const example = (key: string) =>
-      (operation(key).requestBody as { content: Record<string, { example: Record<string, unknown> }> }).content[
-        'application/json'
-      ]!.example;
     const admin = { key: ADMIN_TOKEN };
     // Names are unique, and a route names partners that exist: those two are adapted.
     const named = (key: string) => ({ ...example(key), name: unique(String(example(key).name)) });
@@ -741,6 +742,60 @@ describe('real answers match the documented responses', () => {
     expect(css.headers.get('content-type')).toMatch(/^text\/css/);
     expect((await call('GET /docs/assets/{file}', { path: '/docs/assets/index.html' })).status).toBe(404);
     expect((await call('GET /docs/assets/{file}', { path: '/docs/assets/..%2Fpackage.json' })).status).toBe(404);
+  });
+
+  it('the console: sign-in, session, sign-out, and the endpoints it added', async () => {
+    const admin = { key: ADMIN_TOKEN };
+    expect((await call('POST /v1/admin/session', { body: { token: 'wrong' } })).status).toBe(401);
+    expect((await call('POST /v1/admin/session', { body: {} })).status).toBe(422);
+    const signedIn = await call('POST /v1/admin/session', { body: { token: ADMIN_TOKEN } });
+    expect(signedIn.status).toBe(201);
+    const cookie = signedIn.headers.getSetCookie()[0]!.split(';')[0]!;
+    expect((await call('GET /v1/admin/session', { headers: { cookie } })).status).toBe(200);
+    expect((await call('GET /v1/admin/session')).status).toBe(401);
+    const forged = await call('POST /v1/admin/partners/{id}/pause', {
+      path: `/v1/admin/partners/${partnerId}/pause`,
+      headers: { cookie },
+    });
+    expect(forged.status).toBe(403);
+    expect((await call('DELETE /v1/admin/session', { headers: { cookie } })).status).toBe(403);
+    const out = await call('DELETE /v1/admin/session', {
+      headers: { cookie, 'x-csrf-token': signedIn.body.csrfToken },
+    });
+    expect(out.status).toBe(204);
+
+    expect((await call('GET /v1/admin/stats/timeline', admin)).status).toBe(200);
+    expect(
+      (await call('GET /v1/admin/stats/timeline', { ...admin, path: '/v1/admin/stats/timeline?step=day' })).status,
+    ).toBe(422);
+    expect((await call('GET /v1/admin/queues', admin)).status).toBe(200);
+    const [lead] = (await stack.admin('GET', '/leads?limit=1')).body.items;
+    expect((await call('GET /v1/admin/leads/{id}', { ...admin, path: `/v1/admin/leads/${lead.id}` })).status).toBe(200);
+    expect((await call('GET /v1/admin/leads/{id}', { ...admin, path: `/v1/admin/leads/${randomUUID()}` })).status).toBe(
+      404,
+    );
+    const health = `/v1/admin/partners/${partnerId}/health`;
+    expect((await call('GET /v1/admin/partners/{id}/health', { ...admin, path: health })).status).toBe(200);
+    expect((await call('GET /v1/admin/partners/{id}/health', { ...admin, path: `${health}?since=soon` })).status).toBe(
+      422,
+    );
+    const pause = `/v1/admin/partners/${partnerId}/pause`;
+    expect((await call('POST /v1/admin/partners/{id}/pause', { ...admin, path: pause })).status).toBe(200);
+    expect(
+      (await call('POST /v1/admin/partners/{id}/pause', { ...admin, path: pause, body: { reason: 1 } })).status,
+    ).toBe(422);
+    await stack.admin('POST', `/partners/${partnerId}/resume`);
+    const route = example('POST /v1/admin/routes/dry-run').route as Record<string, unknown>;
+    const dry = await call('POST /v1/admin/routes/dry-run', {
+      ...admin,
+      body: { route: { ...route, id: undefined, partners: [{ partnerId }] }, limit: 50 },
+    });
+    expect(dry.status).toBe(200);
+    expect(dry.body.leads).toBeGreaterThan(0);
+    expect((await call('POST /v1/admin/routes/dry-run', { ...admin, body: { limit: 0 } })).status).toBe(422);
+
+    const page = await call('GET /console');
+    expect(page.status).toBe(200);
   });
 
   it('exercised every documented success answer', () => {

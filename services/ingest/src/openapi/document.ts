@@ -5,6 +5,8 @@ import { IDEMPOTENCY_WINDOW_HOURS, MAX_IDEMPOTENCY_KEY } from '../leads/accept.j
 import { MAX_BATCH } from '../leads/router.js';
 import { componentSchemas, ref, type JsonSchema } from './schemas.js';
 import { DOCS_ASSETS } from './assets.js';
+import { consoleSchemas } from './console-schemas.js';
+import { DRY_RUN_DEFAULT_LEADS, DRY_RUN_MAX_LEADS } from '@leadrouter/operations';
 
 /**
  * The OpenAPI 3.1 document of the ingest service, built in code from the
@@ -45,10 +47,13 @@ const BODY_ERRORS = {
   '422': responseRef('Invalid'),
 };
 
-/** An admin operation: admin token, 401, and the server errors. */
+/** The admin API's ways in: the admin token, or the console's session cookie (ADR 0018). */
+const ADMIN_OR_SESSION = [...ADMIN, { consoleSession: [] }];
+
+/** An admin operation: admin token or console session, 401, and the server errors. */
 function adminOp(op: Operation): Operation {
   return {
-    security: ADMIN,
+    security: ADMIN_OR_SESSION,
     ...op,
     responses: { ...op.responses, '401': responseRef('Unauthorized'), ...SERVER_ERRORS },
   };
@@ -638,6 +643,20 @@ function deadLetterAndSearchPaths(): Record<string, PathItem> {
           },
           partnerRef('leads offered to this partner (an id or a name), whatever the outcome'),
           {
+            name: 'phone',
+            in: 'query',
+            description:
+              'the lead’s phone, with its country code, written any way (`+1 (415) 555-0100`, `14155550100`): normalised as leads are',
+            schema: { type: 'string', minLength: 1, maxLength: 40 },
+            example: '+1 415 555 0100',
+          },
+          {
+            name: 'email',
+            in: 'query',
+            description: 'the lead’s email, in any case',
+            schema: { type: 'string', minLength: 1, maxLength: 320 },
+          },
+          {
             name: 'since',
             in: 'query',
             description: 'created at or after: ISO 8601 date-time with a zone',
@@ -658,6 +677,222 @@ function deadLetterAndSearchPaths(): Record<string, PathItem> {
           '422': responseRef('Invalid'),
         },
       }),
+    },
+  };
+}
+
+/** What the operator console added to the admin API, and the console itself (ADR 0018). */
+function consolePaths(): Record<string, PathItem> {
+  const session = [{ consoleSession: [] }];
+  const since = (what: string): JsonSchema => ({
+    name: 'since',
+    in: 'query',
+    description: `ISO 8601 date-time with a zone; default: ${what}`,
+    schema: { type: 'string', format: 'date-time' },
+    example: AT,
+  });
+  return {
+    '/v1/admin/session': {
+      post: {
+        tags: ['Console'],
+        operationId: 'signIn',
+        summary: 'Sign in to the console',
+        description:
+          'Exchanges the admin token for a session: an `lr_console` cookie (HttpOnly, SameSite=Strict, Secure over HTTPS, Path=/, 12 h) that the admin API accepts in place of the token, and a `csrfToken` to send as `X-CSRF-Token` with every request that changes something. Sessions live in PostgreSQL (a keyed hash of the id): every replica knows them, signing out ends one everywhere, and changing `ADMIN_TOKEN` ends them all. Wrong tokens are counted per client address: after 10 in 15 minutes, sign-ins from it are answered `429` until the window has passed.',
+        security: PUBLIC,
+        requestBody: { required: true, ...json(ref('SignIn')) },
+        responses: {
+          '201': {
+            description: 'Signed in; the cookie is set.',
+            headers: {
+              'Set-Cookie': {
+                description: 'the session cookie',
+                required: true,
+                schema: { type: 'string' },
+              },
+            },
+            ...json(ref('Session')),
+          },
+          ...BODY_ERRORS,
+          '401': {
+            description: 'That is not the admin token.',
+            ...json(
+              ref('Error'),
+              errorExample('rejected', 'that is not the admin token (ADMIN_TOKEN); check it and try again'),
+            ),
+          },
+          '429': {
+            description: 'Too many wrong tokens from this address; retry after `Retry-After` seconds.',
+            headers: retryAfter,
+            ...json(
+              ref('Error'),
+              errorExample('rejected', 'too many wrong admin tokens from this address; try again in 15 min'),
+            ),
+          },
+          ...SERVER_ERRORS,
+        },
+      },
+      get: {
+        tags: ['Console'],
+        operationId: 'getSession',
+        summary: 'The current console session',
+        description:
+          'For a console page that reloads: answers the session’s CSRF token and expiry again. A page of another site cannot read it (same-origin policy), and the cookie is not sent to it (SameSite=Strict).',
+        security: session,
+        responses: {
+          '200': { description: 'Signed in.', ...json(ref('Session')) },
+          '401': responseRef('Unauthorized'),
+          ...SERVER_ERRORS,
+        },
+      },
+      delete: {
+        tags: ['Console'],
+        operationId: 'signOut',
+        summary: 'Sign out of the console',
+        description:
+          'Ends the session on every replica (a copy of the cookie stops working at once) and clears the cookie. Needs `X-CSRF-Token` when the session is live; without a session it only clears the cookie.',
+        security: session,
+        responses: {
+          '204': { description: 'Signed out.' },
+          '403': responseRef('Forbidden'),
+          ...SERVER_ERRORS,
+        },
+      },
+    },
+    '/v1/admin/stats/timeline': {
+      get: adminOp({
+        tags: ['Operations'],
+        operationId: 'getLeadTimeline',
+        summary: 'Leads per minute or per hour',
+        description:
+          'Leads received in each step of a window, and how many of them are delivered by now, for charts. Steps are whole minutes or hours (UTC), with zeros where nothing arrived; at most 1,500 steps.',
+        parameters: [
+          since('an hour ago'),
+          {
+            name: 'until',
+            in: 'query',
+            description: 'ISO 8601 date-time with a zone, later than `since`; default: now',
+            schema: { type: 'string', format: 'date-time' },
+          },
+          { name: 'step', in: 'query', schema: { enum: ['minute', 'hour'], default: 'minute' } },
+        ],
+        responses: {
+          '200': { description: 'The points.', ...json(ref('Timeline')) },
+          '422': responseRef('Invalid'),
+        },
+      }),
+    },
+    '/v1/admin/queues': {
+      get: adminOp({
+        tags: ['Operations'],
+        operationId: 'getQueueDepths',
+        summary: 'Queue depths and dead letters',
+        description:
+          'Jobs in each queue by state (from Redis), and the dead-lettered deliveries that wait for an operator. `503` when Redis cannot be reached.',
+        responses: { '200': { description: 'What is waiting.', ...json(ref('QueueDepths')) } },
+      }),
+    },
+    '/v1/admin/leads/{id}': {
+      parameters: [
+        {
+          name: 'id',
+          in: 'path',
+          required: true,
+          description: 'lead id (anything that is not a UUID is a `404`)',
+          schema: { ...uuidSchema },
+        },
+      ],
+      get: adminOp({
+        tags: ['Operations'],
+        operationId: 'getLeadStory',
+        summary: 'A lead’s whole story',
+        description:
+          'Everything about one lead, for an operator: its data (personal data included), its events, the routing decision with every partner’s outcome or skip reason, and each delivery with every attempt and the start of the partner’s answer.',
+        responses: {
+          '200': { description: 'The lead.', ...json(ref('LeadDetail')) },
+          '404': responseRef('NotFound'),
+        },
+      }),
+    },
+    '/v1/admin/partners/{id}/pause': {
+      parameters: [param('PartnerId')],
+      post: adminOp({
+        tags: ['Partners'],
+        operationId: 'pausePartner',
+        summary: 'Pause a partner',
+        description:
+          'As the circuit breaker does: new leads skip the partner, its retries wait, until `POST /v1/admin/partners/:id/resume`. The body is optional.',
+        requestBody: {
+          required: false,
+          ...json(ref('PartnerPause'), { example: { reason: 'buyer asked to stop until Monday' } }),
+        },
+        responses: {
+          '200': { description: 'The paused partner.', ...json(ref('Partner')) },
+          ...BODY_ERRORS,
+          '404': responseRef('NotFound'),
+        },
+      }),
+    },
+    '/v1/admin/partners/{id}/health': {
+      parameters: [param('PartnerId')],
+      get: adminOp({
+        tags: ['Partners'],
+        operationId: 'getPartnerHealth',
+        summary: 'How a partner is doing',
+        description:
+          'Its deliveries since a time by status, the requests they took, its success rate and last failed attempt, its failures in a row, and how much of its hourly and daily cap is in use now (counted as the worker counts them).',
+        parameters: [since('24 hours ago')],
+        responses: {
+          '200': { description: 'The figures.', ...json(ref('PartnerHealth')) },
+          '404': responseRef('NotFound'),
+          '422': responseRef('Invalid'),
+        },
+      }),
+    },
+    '/v1/admin/routes/dry-run': {
+      post: adminOp({
+        tags: ['Routes'],
+        operationId: 'dryRunRoutes',
+        summary: 'Replay draft routing rules over the last leads',
+        description: `The last \`limit\` stored leads (default ${DRY_RUN_DEFAULT_LEADS}, at most ${DRY_RUN_MAX_LEADS}) routed by a draft — \`routes\`, a whole set, or \`route\`, one route (with the \`id\` of the stored route it replaces, or new) with the others as stored — beside the rules as stored and what really happened, per partner, with a sample of the leads the draft changes. A pure replay of the routing decision (route selection, partner filters, active and paused, schedules at the lead’s time): nothing is sent, written or counted. \`notReplayed\` says what it cannot check (caps, partners’ answers).`,
+        requestBody: {
+          required: true,
+          ...json(ref('DryRunRequest'), {
+            example: {
+              route: {
+                id: EXAMPLE_ID,
+                name: 'US insurance',
+                priority: 10,
+                strategy: 'priority',
+                filters: { geo: ['US'], fields: [{ field: 'fields.age', op: 'gte', value: 21 }] },
+                partners: [{ partnerId: EXAMPLE_PARTNER_ID }],
+              },
+              limit: 1000,
+            },
+          }),
+        },
+        responses: {
+          '200': { description: 'The replay.', ...json(ref('DryRun')) },
+          ...BODY_ERRORS,
+        },
+      }),
+    },
+    '/console': {
+      get: {
+        tags: ['Console'],
+        operationId: 'getConsole',
+        summary: 'The operator console',
+        description:
+          'A web console on this admin API, served by this service with no third-party scripts or fonts and a strict Content-Security-Policy. Every path below `/console` is one of its pages (the same HTML); its hashed files under `/console/assets/` are cached for a year. Sign in there with the admin token.',
+        security: PUBLIC,
+        responses: {
+          '200': { description: 'The console page.', content: { 'text/html': { schema: { type: 'string' } } } },
+          '503': {
+            description: 'The console has not been built (`npm run build`).',
+            ...json(ref('Error')),
+          },
+        },
+      },
     },
   };
 }
@@ -818,6 +1053,13 @@ function components(): JsonSchema {
         scheme: 'bearer',
         description: 'The operator token (`ADMIN_TOKEN`): `Authorization: Bearer $ADMIN_TOKEN`.',
       },
+      consoleSession: {
+        type: 'apiKey',
+        in: 'cookie',
+        name: 'lr_console',
+        description:
+          'The console’s session cookie, from `POST /v1/admin/session`. A request that changes something and carries it must also carry `X-CSRF-Token` (the session’s `csrfToken`), or it is answered `403`.',
+      },
     },
     parameters: {
       IdempotencyKey: {
@@ -890,6 +1132,17 @@ function components(): JsonSchema {
         description: 'The key or token is missing, unknown or revoked.',
         ...json(ref('Error'), errorExample('rejected', 'unknown or revoked API key')),
       },
+      Forbidden: {
+        description:
+          'Authenticated by the console’s session cookie, without the session’s `X-CSRF-Token` (or with another one).',
+        ...json(
+          ref('Error'),
+          errorExample(
+            'rejected',
+            'missing or wrong X-CSRF-Token: a request signed in by the console cookie must carry the token the console got at sign-in',
+          ),
+        ),
+      },
       NotFound: {
         description: 'No such resource (or not yours to see).',
         ...json(ref('Error'), errorExample('rejected', 'lead not found')),
@@ -931,8 +1184,20 @@ function components(): JsonSchema {
         ...json(ref('Error'), errorExample('error', 'internal error; it has been logged')),
       },
     },
-    schemas: componentSchemas(),
+    schemas: { ...componentSchemas(), ...consoleSchemas() },
   };
+}
+
+/** Every state-changing admin operation can be answered 403: the console's cookie without its CSRF token. */
+function withCsrfAnswers(paths: Record<string, PathItem>): Record<string, PathItem> {
+  for (const [p, item] of Object.entries(paths)) {
+    if (!p.startsWith('/v1/admin/')) continue;
+    for (const method of ['post', 'put', 'patch', 'delete'] as const) {
+      const op = item[method];
+      if (op && op.security === ADMIN_OR_SESSION) op.responses = { ...op.responses, '403': responseRef('Forbidden') };
+    }
+  }
+  return paths;
 }
 
 /** The root package.json's version: the product's version, found from src/ and from dist/ alike. */
@@ -978,9 +1243,16 @@ export function buildOpenApiDocument(): OpenApiDocument {
         description: 'Deliveries that exhausted their attempts: list, retry, discard.',
       },
       { name: 'Operations', description: 'Lead search, statistics, the queues dashboard, liveness and readiness.' },
+      { name: 'Console', description: 'The operator console and its sign-in.' },
       { name: 'Documentation', description: 'This document and its rendered reference page.' },
     ],
-    paths: { ...leadPaths(), ...adminPaths(), ...deadLetterAndSearchPaths(), ...operationsPaths() },
+    paths: withCsrfAnswers({
+      ...leadPaths(),
+      ...adminPaths(),
+      ...deadLetterAndSearchPaths(),
+      ...consolePaths(),
+      ...operationsPaths(),
+    }),
     webhooks: webhooks(),
     components: components(),
   };

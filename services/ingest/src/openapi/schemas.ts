@@ -72,7 +72,7 @@ export function fromCore(schema: object): JsonSchema {
 }
 
 /** A closed object schema: no other properties, and all of `properties` required unless listed as optional. */
-function closed(
+export function closed(
   properties: Record<string, unknown>,
   opts: { optional?: string[]; description?: string; title?: string } = {},
 ): JsonSchema {
