@@ -55,7 +55,8 @@ export interface SourceWithKey extends Source {
 
 export type Filters = {
   geo?: string[];
-  sources?: string[];
+  sourceIds?: string[];
+  source?: string[];
   fields?: { field: string; op: string; value?: unknown }[];
 } & Record<string, unknown>;
 
@@ -93,7 +94,8 @@ export interface PartnerHealth {
   attempts: number;
   successRate: number | null;
   consecutiveFailures: number;
-  lastError: { at: string; error: string | null; httpStatus: number | null } | null;
+  pauseAfterFailures: number;
+  lastError: { at: string; outcome: string; error: string | null; httpStatus: number | null } | null;
   caps: {
     hour: { used: number; limit: number | null; periodStart: string };
     day: { used: number; limit: number | null; periodStart: string };
@@ -125,25 +127,28 @@ export interface Route {
   updatedAt: string;
 }
 
+export interface ReplayView {
+  routeId: string | null;
+  routeName: string | null;
+  offered: string[];
+  skipped?: { partnerId: string; reason: string }[];
+  reason?: string;
+}
+
 export interface DryRunAnswer {
   leads: number;
-  since: string | null;
-  until: string | null;
+  from: string | null;
+  to: string | null;
   notReplayed: string[];
-  partners: {
-    partnerId: string;
-    name: string;
-    draft: number;
-    actual: number;
-    change: number;
-  }[];
-  unmatched: { draft: number; actual: number };
+  partners: { partnerId: string; name: string; draft: number; current: number; actual: number }[];
+  unrouted: { draft: number; current: number; actual: number };
   changed: number;
   sample: {
     leadId: string;
     createdAt: string;
-    draft: { route: string | null; partners: string[]; reason?: string };
-    actual: { route: string | null; partners: string[] };
+    draft: ReplayView;
+    current: ReplayView;
+    actual: { offered: string[] };
   }[];
 }
 

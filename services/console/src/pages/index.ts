@@ -1,6 +1,12 @@
 import type { AnyComponent } from 'preact';
 import { BASE } from './base';
+import { DeadLetters } from './dead-letters';
+import { LeadPage } from './lead';
+import { Leads } from './leads';
 import { Overview } from './overview';
+import { NewPartner, PartnerPage, Partners } from './partners';
+import { NewRoute, RoutePage, Routes } from './routes';
+import { SourcePage, Sources } from './sources';
 
 export { BASE };
 
@@ -16,4 +22,17 @@ export interface PageEntry {
   component: AnyComponent<any>;
 }
 
-export const PAGES: PageEntry[] = [{ path: `${BASE}/`, nav: 'Overview', component: Overview }];
+export const PAGES: PageEntry[] = [
+  { path: `${BASE}/`, nav: 'Overview', component: Overview },
+  { path: `${BASE}/leads`, nav: 'Leads', component: Leads },
+  { path: `${BASE}/leads/:id`, component: LeadPage },
+  { path: `${BASE}/dead-letters`, nav: 'Dead letters', component: DeadLetters },
+  { path: `${BASE}/partners`, nav: 'Partners', component: Partners },
+  { path: `${BASE}/partners/new`, component: NewPartner },
+  { path: `${BASE}/partners/:id`, component: PartnerPage },
+  { path: `${BASE}/routes`, nav: 'Routes', component: Routes },
+  { path: `${BASE}/routes/new`, component: NewRoute },
+  { path: `${BASE}/routes/:id`, component: RoutePage },
+  { path: `${BASE}/sources`, nav: 'Sources', component: Sources },
+  { path: `${BASE}/sources/:id`, component: SourcePage },
+];
