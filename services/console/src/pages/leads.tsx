@@ -43,6 +43,7 @@ export function Leads() {
     const error = results.error?.forField(name);
     return (
       <Field id={id} label={label} hint={hint} error={error}>
+        {/* eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- Preact 11's input types want one literal */}
         <input type={type as 'text'} value={form[name] ?? ''} onInput={set(name)} {...describedBy(id, hint, error)} />
       </Field>
     );

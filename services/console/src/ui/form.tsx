@@ -29,6 +29,7 @@ export function TextInput(p: Common & { type?: 'text' | 'number' | 'url' | 'emai
   return (
     <Field id={id} label={p.label} hint={p.hint} error={error}>
       <input
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- Preact 11's input types want one literal
         type={(p.type ?? 'text') as 'text'}
         required={p.required}
         value={String(p.draft[p.name] ?? '')}
