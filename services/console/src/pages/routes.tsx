@@ -118,6 +118,7 @@ function RouteForm({ route, onSaved }: { route?: Route; onSaved: (r: Route) => v
   const [leads, setLeads] = useState('1000');
 
   const save = useAction(async () => {
+    run.clear();
     const { body, errors } = bodyOf(draft, partners.data?.items ?? []);
     setLocal(errors);
     if (Object.keys(errors).length) return;
@@ -128,6 +129,7 @@ function RouteForm({ route, onSaved }: { route?: Route; onSaved: (r: Route) => v
     );
   });
   const run = useAction(async () => {
+    save.clear();
     setDry(undefined);
     const { body, errors } = bodyOf(draft, partners.data?.items ?? []);
     setLocal(errors);
