@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './validation.js';
+export * from './storable.js';
 export * from './lead.js';
 export * from './countries.js';
 export * from './mask.js';

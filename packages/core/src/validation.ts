@@ -1,6 +1,7 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FieldError } from './errors.js';
+import { UNSTORABLE } from './storable.js';
 
 /**
  * One Ajv instance for every request schema: all errors, no coercion, no
@@ -14,10 +15,15 @@ addFormats(ajv, ['email', 'uri', 'date-time', 'uuid', 'regex']);
 export function toFieldErrors(errors: ErrorObject[] | null | undefined): FieldError[] {
   const seen = new Set<string>();
   return (errors ?? [])
+    .filter((e) => e.keyword !== 'propertyNames') // its cause comes as an error of its own, with the name
     .map((e) => {
       let field = e.instancePath || '';
       let message = e.message ?? 'is invalid';
-      if (e.keyword === 'required') {
+      if (e.propertyName !== undefined) {
+        // An error about a property's name (`propertyNames`): addressed to that property.
+        field = `${field}/${escapePointer(e.propertyName)}`;
+        message = `has an invalid name (${message})`;
+      } else if (e.keyword === 'required') {
         field = `${field}/${escapePointer(String(e.params.missingProperty))}`;
         message = 'is required';
       } else if (e.keyword === 'additionalProperties') {
@@ -42,8 +48,6 @@ export function compile<T>(schema: object): ValidateFunction<T> {
   return ajv.compile<T>(schema);
 }
 
-// NUL, and UTF-16 surrogates without their pair: PostgreSQL cannot store them (text or JSONB).
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const MAX_DEPTH = 32;
 
 /**

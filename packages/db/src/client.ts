@@ -3,7 +3,7 @@ import pg from 'pg';
 import { PrismaClient } from './generated/prisma/client.js';
 import { setPreparedStatements } from './statements.js';
 
-export { isDatabaseUnavailable } from './errors.js';
+export { isDatabaseUnavailable, isDataError } from './errors.js';
 
 export { Prisma } from './generated/prisma/client.js';
 export type {

@@ -20,3 +20,17 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     return true;
   return e.cause !== undefined && e.cause !== err && isDatabaseUnavailable(e.cause);
 }
+
+/**
+ * True when PostgreSQL refused a value the statement carried, not the
+ * statement or the connection: SQLSTATE class 22, "data exception" (a byte
+ * sequence or character it cannot store, JSON it cannot read, a number out
+ * of range, a string too long), and 08P01, which is how it refuses a whole
+ * message whose text holds a NUL character. Running the same statement with
+ * the same values again fails the same way.
+ */
+export function isDataError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && (/^22[0-9A-Z]{3}$/.test(code) || code === '08P01');
+}

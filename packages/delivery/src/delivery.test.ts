@@ -2,6 +2,7 @@ import { backoffDelay, classify, parseRetryAfter, readJsonPath, type AttemptResu
 import { buildPayload, type PublicLead } from './payload';
 import { buildRequest } from './request';
 import { excerpt } from './send';
+import { readPartnerAnswer } from './answer';
 
 const response = (status: number, body = '', headers: Record<string, string> = {}): AttemptResult => ({
   kind: 'response',
@@ -144,8 +145,51 @@ describe('payload and request', () => {
     expect(JSON.parse(req.body)).toMatchObject({ id: 'L1' });
   });
 
+  it('drops framing and signing headers a partner saved before they were refused', () => {
+    const req = buildRequest(
+      {
+        id: 'P',
+        url: 'https://p.example/leads',
+        method: 'POST',
+        headers: {
+          'X-Key': 'k',
+          'Content-Length': '2',
+          'Transfer-Encoding': 'chunked',
+          Host: 'elsewhere.example',
+          Connection: 'close',
+          'webhook-signature': 'v1,spoof',
+        },
+        fieldMap: null,
+        timeoutMs: 1000,
+      },
+      lead,
+      'D1',
+    );
+    expect(Object.keys(req.headers).sort()).toEqual([
+      'content-type',
+      'idempotency-key',
+      'user-agent',
+      'x-key',
+      'x-lead-id',
+    ]);
+  });
+
   it('keeps at most 2 KiB of a response, on a character boundary', () => {
     expect(Buffer.byteLength(excerpt('é'.repeat(5000)))).toBeLessThanOrEqual(2048);
     expect(excerpt('short')).toBe('short');
+    // An emoji across the 2 KiB boundary is left out whole, not cut into a lone surrogate.
+    expect(excerpt('a'.repeat(2046) + '😀')).toBe('a'.repeat(2046));
+  });
+
+  it('keeps a response excerpt and the answer’s texts storable: no NUL, no lone surrogate', () => {
+    expect(excerpt('ok\u0000bad')).toBe('okbad');
+    expect(excerpt('lone \ud800 high, lone \udc00 low')).toBe('lone \ufffd high, lone \ufffd low');
+    // 499 ASCII characters and an emoji are 500 characters (501 UTF-16 units): kept whole, the rest cut off.
+    const body = JSON.stringify({ reason: 'x'.repeat(499) + '😀tail', ref: 'a\u0000\ud83d', price: 1e9 });
+    expect(readPartnerAnswer(body, { reason: 'reason', reference: 'ref', price: 'price' })).toEqual({
+      reason: 'x'.repeat(499) + '😀',
+      reference: 'a\ufffd',
+    });
+    expect(readPartnerAnswer('{"price":"99999999.9999"}', { price: 'price' })).toEqual({ price: 99999999.9999 });
   });
 });

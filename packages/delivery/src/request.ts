@@ -1,3 +1,4 @@
+import { RESERVED_HEADERS } from '@leadrouter/core';
 import { buildPayload, type PublicLead } from './payload.js';
 import type { OutgoingRequest } from './send.js';
 import { signatureHeaders } from './signing.js';
@@ -33,8 +34,13 @@ export function buildRequest(
     body,
     timeoutMs: partner.timeoutMs,
     headers: {
-      // Lower-cased so the partner's headers cannot shadow ours under another spelling.
-      ...Object.fromEntries(Object.entries(partner.headers).map(([k, v]) => [k.toLowerCase(), v])),
+      // Lower-cased so the partner's headers cannot shadow ours under another spelling; the reserved ones
+      // (framing, signing, ours) are refused when a partner is saved, and dropped here from older rows.
+      ...Object.fromEntries(
+        Object.entries(partner.headers)
+          .map(([k, v]) => [k.toLowerCase(), v] as const)
+          .filter(([k]) => !RESERVED_HEADERS.has(k)),
+      ),
       'content-type': 'application/json',
       'user-agent': 'leadrouter',
       'x-lead-id': lead.id,

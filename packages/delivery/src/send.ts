@@ -1,4 +1,5 @@
 import got from 'got';
+import { storableText } from '@leadrouter/core';
 import { createAgents, type DeliveryAgents } from './agents.js';
 import type { AttemptResult } from './classify.js';
 
@@ -83,12 +84,10 @@ export function send(req: OutgoingRequest, agents?: DeliveryAgents): Promise<Att
   });
 }
 
-/** The first 2 KiB of a body, cut on a character boundary. */
+/**
+ * The first 2 KiB of a body, as it can be stored: cut on a character
+ * boundary, without NUL characters or lone surrogates (`storableText`).
+ */
 export function excerpt(body: string): string {
-  const buf = Buffer.from(body, 'utf8');
-  if (buf.length <= EXCERPT_BYTES) return body;
-  return buf
-    .subarray(0, EXCERPT_BYTES)
-    .toString('utf8')
-    .replace(/\uFFFD$/, '');
+  return storableText(body, { bytes: EXCERPT_BYTES });
 }

@@ -1,3 +1,4 @@
+import { storableText } from '@leadrouter/core';
 import {
   backoffDelay,
   buildRequest,
@@ -6,9 +7,10 @@ import {
   readPartnerAnswer,
   send,
   type Classification,
+  type PartnerAnswer,
   type PublicLead,
 } from '@leadrouter/delivery';
-import { inTransaction, runStatement, sqlPool, sqlValue, statement } from '@leadrouter/db';
+import { inTransaction, isDataError, runStatement, sqlPool, sqlValue, statement } from '@leadrouter/db';
 import type { DeliverJob } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
 import { advanceAndCommit, LOCK_LEAD, NOTHING, type DeliveryState, type LockedLead } from './lead-flow.js';
@@ -75,14 +77,18 @@ export async function deliverAttempt(
   if (!delivery || delivery.status !== 'pending' || delivery.attempts !== job.attempt - 1) return 'stale';
   const { partner, lead } = delivery;
 
-  if (partner.paused) {
-    // A paused partner's retries wait in PostgreSQL (no due time) until an operator resumes it.
+  if (partner.paused || !partner.active) {
+    // A paused or inactive (deactivated, deleted) partner gets nothing more: its retries wait in PostgreSQL
+    // (no due time) until an operator resumes or reactivates it, which requeues them.
     await sqlPool(deps.db).query(
       `UPDATE deliveries SET next_attempt_at = NULL, updated_at = now()
        WHERE id = $1 AND attempts = $2 AND status::text = 'pending' -- as text: no plan may pick a (status, …) index over the key`,
       [delivery.id, job.attempt - 1],
     );
-    log.info({ leadId: lead.id, deliveryId: delivery.id, partner: partner.name }, 'partner paused; delivery parked');
+    log.info(
+      { leadId: lead.id, deliveryId: delivery.id, partner: partner.name },
+      partner.active ? 'partner paused; delivery parked' : 'partner inactive; delivery parked',
+    );
     return 'paused';
   }
   const release = await new PartnerSlots(deps.redis, deps.config.QUEUE_PREFIX).tryAcquire(
@@ -178,6 +184,44 @@ export const RECORD_ATTEMPT = statement(
    FROM deliveries WHERE lead_id = $14 AND id <> $1 AND EXISTS (SELECT 1 FROM moved)`,
 );
 
+/** What one attempt records: its outcome, and what is kept of the partner's answer (all of it storable). */
+interface AttemptRecord {
+  step: Exclude<DeliveryStepResult, 'stale' | 'paused' | 'busy'>;
+  verdict: Classification;
+  /** When `step` is `retry`: how long until the next attempt. */
+  retryInMs: number;
+  error: string | null;
+  httpStatus: number | null;
+  durationMs: number;
+  excerpt: string | null;
+  answer: PartnerAnswer;
+}
+
+/** The step an attempt's verdict leads to, with what it records. */
+function attemptRecord(
+  deps: WorkerDeps,
+  partner: PartnerRow,
+  attemptInRound: number,
+  verdict: Classification,
+  kept: Pick<AttemptRecord, 'httpStatus' | 'durationMs' | 'excerpt' | 'answer'>,
+): AttemptRecord {
+  const exhausted = verdict.outcome === 'retry' && attemptInRound >= partner.maxAttempts;
+  const step = verdict.outcome === 'retry' ? (exhausted ? 'dead_lettered' : 'retry') : verdict.outcome;
+  const retryInMs =
+    verdict.outcome === 'retry' && !exhausted
+      ? Math.min(
+          partner.backoffMaxDelayMs,
+          verdict.retryAfterMs ??
+            backoffDelay(attemptInRound, partner.backoffDelayMs, partner.backoffMaxDelayMs, deps.random),
+        )
+      : 0;
+  const reason =
+    verdict.outcome === 'rejected' && kept.answer.reason ? `${verdict.reason}: ${kept.answer.reason}` : undefined;
+  // The verdict's reason may quote the answer (acceptWhen): stored, like all of it, as storable text.
+  const error = verdict.outcome === 'accepted' ? null : storableText(reason ?? verdict.reason, { chars: 1000 });
+  return { step, verdict, retryInMs, error, ...kept };
+}
+
 async function attempt(
   deps: WorkerDeps,
   job: DeliverJob,
@@ -204,87 +248,45 @@ async function attempt(
   const result = await send(request, deps.agents);
   void releaseSlot();
   const now = deps.now();
-  const verdict = classify(result, partner.acceptWhen, now);
   // Each operator retry from the dead letters gives the delivery a fresh `maxAttempts`.
   const attemptInRound = job.attempt - delivery.attemptsBase;
-  const exhausted = verdict.outcome === 'retry' && attemptInRound >= partner.maxAttempts;
-  const step: DeliveryStepResult =
-    verdict.outcome === 'retry' ? (exhausted ? 'dead_lettered' : 'retry') : verdict.outcome;
-  const retryInMs =
-    verdict.outcome === 'retry' && !exhausted
-      ? Math.min(
-          partner.backoffMaxDelayMs,
-          verdict.retryAfterMs ??
-            backoffDelay(attemptInRound, partner.backoffDelayMs, partner.backoffMaxDelayMs, deps.random),
-        )
-      : 0;
-  const answer = result.kind === 'response' ? readPartnerAnswer(result.body, partner.responseMap) : {};
-  const reason = verdict.outcome === 'rejected' && answer.reason ? `${verdict.reason}: ${answer.reason}` : undefined;
-  const error = verdict.outcome === 'accepted' ? null : (reason ?? verdict.reason).slice(0, 1000);
-  const price = answer.price ?? (partner.price === null ? null : Number(partner.price));
+  const httpStatus = result.kind === 'response' ? result.status : null;
+  const durationMs = Math.round(result.durationMs);
+  let record = attemptRecord(deps, partner, attemptInRound, classify(result, partner.acceptWhen, now), {
+    httpStatus,
+    durationMs,
+    excerpt: result.kind === 'response' ? excerpt(result.body) : null,
+    answer: result.kind === 'response' ? readPartnerAnswer(result.body, partner.responseMap) : {},
+  });
 
-  let pausedPartner = false;
-  const next = await inTransaction(
-    sqlPool(deps.db),
-    async (tx): Promise<{ followups: Followups; delayMs: number } | null> => {
-      const health = partnerHealthSql(partner, step, verdict, error, now);
-      // The lead's lock; the attempt recorded (if no other worker recorded it first) with the lead's
-      // deliveries as they are now; the partner's health: one round trip.
-      const [locked = [], moved = [], healthRows = []] = await tx.run([
-        tx.call(LOCK_LEAD, lead.id),
-        tx.call(
-          RECORD_ATTEMPT,
-          delivery.id,
-          job.attempt - 1,
-          step === 'retry' ? 'pending' : step,
-          step === 'retry' ? new Date(now.getTime() + retryInMs) : null,
-          error,
-          step === 'dead_lettered' ? now : null,
-          price === null ? null : String(price),
-          answer.reference ?? null,
-          answer.reason ?? null,
-          step === 'dead_lettered' ? 'failed' : step,
-          result.kind === 'response' ? result.status : null,
-          Math.round(result.durationMs),
-          result.kind === 'response' ? excerpt(result.body) : null,
-          lead.id,
-        ),
-        health ?? 'SELECT 1 WHERE FALSE',
-      ]);
-      const deliveries = moved;
-      if (!moved.some((d) => d.moved)) {
-        await tx.rollback(); // another worker recorded this attempt first
-        return null;
-      }
-      pausedPartner = reportHealth(deps, partner, healthRows[0]);
-      const lockedLead = locked[0] as LockedLead | undefined;
-      if (step === 'retry') {
-        return {
-          followups: { deliveries: [{ deliveryId: delivery.id, attempt: job.attempt + 1 }], postbacks: [] },
-          delayMs: retryInMs,
-        };
-      }
-      if (!lockedLead?.routing || lockedLead.status !== 'routing') return { followups: NOTHING, delayMs: 0 };
-      const outcome = {
-        partnerId: partner.id,
-        decision: step,
-        ...(error ? { reason: error } : {}),
-        at: now.toISOString(),
-      } as const;
-      return {
-        followups: await advanceAndCommit(tx, lead.id, lockedLead.routing, now, {
-          outcome,
-          deliveries: deliveries as unknown as DeliveryState[],
-          postback: lockedLead.postback,
-        }),
-        delayMs: 0,
-      };
-    },
-  );
+  let next: Recorded;
+  try {
+    next = await recordAttempt(deps, job, delivery, record, now);
+  } catch (err) {
+    if (!isDataError(err)) throw err;
+    // PostgreSQL refused something of the answer that storableText did not foresee. Failing the job would
+    // send the lead again and again, never recording anything: record a failed attempt instead, keeping
+    // nothing of the answer but its status, so retries, the dead letter and the waterfall go on as usual.
+    const code = (err as { code: string }).code;
+    log.warn(
+      { leadId: lead.id, deliveryId: delivery.id, partner: partner.name, attempt: job.attempt, sqlState: code },
+      'the partner’s answer could not be recorded; recorded as a failed attempt',
+    );
+    const reason = `the partner’s answer could not be recorded (PostgreSQL refused it: SQLSTATE ${code})`;
+    record = attemptRecord(
+      deps,
+      partner,
+      attemptInRound,
+      { outcome: 'retry', reason },
+      { httpStatus, durationMs, excerpt: null, answer: {} },
+    );
+    next = await recordAttempt(deps, job, delivery, record, now);
+  }
 
   if (!next) return 'stale';
+  const { step } = record;
   // New leads must skip the partner it paused: every worker drops its cached rules.
-  if (pausedPartner) await deps.caches?.invalidate('rules');
+  if (next.pausedPartner) await deps.caches?.invalidate('rules');
   deps.metrics?.deliveryAttempts.inc({ partner: partner.name, outcome: step });
   deps.metrics?.deliveryDuration.observe({ partner: partner.name }, result.durationMs / 1000);
   log.info(
@@ -294,14 +296,88 @@ async function attempt(
       partner: partner.name,
       attempt: job.attempt,
       outcome: step,
-      httpStatus: result.kind === 'response' ? result.status : undefined,
-      retryInMs: step === 'retry' ? retryInMs : undefined,
+      httpStatus: httpStatus ?? undefined,
+      retryInMs: step === 'retry' ? record.retryInMs : undefined,
     },
     'delivery attempt',
   );
   if (next.delayMs > 0) await enqueueDeliveries(deps, next.followups.deliveries, next.delayMs);
   else await enqueueFollowups(deps, next.followups);
   return step;
+}
+
+/** What recording an attempt decided (null: another worker recorded this attempt first). */
+type Recorded = { followups: Followups; delayMs: number; pausedPartner: boolean } | null;
+
+/**
+ * Records the attempt and moves the delivery (and, once it is settled, the
+ * lead) on, in one transaction under the lead's lock.
+ */
+async function recordAttempt(
+  deps: WorkerDeps,
+  job: DeliverJob,
+  delivery: LoadedDelivery,
+  { step, verdict, retryInMs, error, httpStatus, durationMs, excerpt: kept, answer }: AttemptRecord,
+  now: Date,
+): Promise<Recorded> {
+  const { partner, lead } = delivery;
+  const price = answer.price ?? (partner.price === null ? null : Number(partner.price));
+  return inTransaction(sqlPool(deps.db), async (tx): Promise<Recorded> => {
+    const health = partnerHealthSql(partner, step, verdict, error, now);
+    // The lead's lock; the attempt recorded (if no other worker recorded it first) with the lead's
+    // deliveries as they are now; the partner's health: one round trip.
+    const [locked = [], moved = [], healthRows = []] = await tx.run([
+      tx.call(LOCK_LEAD, lead.id),
+      tx.call(
+        RECORD_ATTEMPT,
+        delivery.id,
+        job.attempt - 1,
+        step === 'retry' ? 'pending' : step,
+        step === 'retry' ? new Date(now.getTime() + retryInMs) : null,
+        error,
+        step === 'dead_lettered' ? now : null,
+        price === null ? null : String(price),
+        answer.reference ?? null,
+        answer.reason ?? null,
+        step === 'dead_lettered' ? 'failed' : step,
+        httpStatus,
+        durationMs,
+        kept,
+        lead.id,
+      ),
+      health ?? 'SELECT 1 WHERE FALSE',
+    ]);
+    if (!moved.some((d) => d.moved)) {
+      await tx.rollback(); // another worker recorded this attempt first
+      return null;
+    }
+    const pausedPartner = reportHealth(deps, partner, healthRows[0]);
+    const lockedLead = locked[0] as LockedLead | undefined;
+    if (step === 'retry') {
+      return {
+        followups: { deliveries: [{ deliveryId: delivery.id, attempt: job.attempt + 1 }], postbacks: [] },
+        delayMs: retryInMs,
+        pausedPartner,
+      };
+    }
+    if (!lockedLead?.routing || lockedLead.status !== 'routing')
+      return { followups: NOTHING, delayMs: 0, pausedPartner };
+    const outcome = {
+      partnerId: partner.id,
+      decision: step,
+      ...(error ? { reason: error } : {}),
+      at: now.toISOString(),
+    } as const;
+    return {
+      followups: await advanceAndCommit(tx, lead.id, lockedLead.routing, now, {
+        outcome,
+        deliveries: moved as unknown as DeliveryState[],
+        postback: lockedLead.postback,
+      }),
+      delayMs: 0,
+      pausedPartner,
+    };
+  });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { LeadFields, LeadStatus } from '@leadrouter/core';
+import { storableText, type LeadFields, type LeadStatus } from '@leadrouter/core';
 import type { DeliverJob, PostbackJob } from '@leadrouter/queue';
 import { capPeriods, checkCaps, describeLocalTime, isWithinSchedule, type Skipped } from '@leadrouter/routing';
 import { PARTNER_ROW_JSON, type PartnerRow } from './partner-row.js';
@@ -218,7 +218,9 @@ export async function advanceAndCommit(
   };
 }
 
-function setDecision(routing: RoutingRecord, entry: DecisionEntry): void {
+function setDecision(routing: RoutingRecord, given: DecisionEntry): void {
+  // Reasons may quote a partner (its answer, its pause reason): the record is JSONB, which takes no NUL nor lone surrogate.
+  const entry = given.reason === undefined ? given : { ...given, reason: storableText(given.reason) };
   const i = routing.decisions.findIndex((d) => d.partnerId === entry.partnerId);
   if (i >= 0) routing.decisions[i] = entry;
   else routing.decisions.push(entry);

@@ -1,4 +1,4 @@
-import { postbackBody, type LeadStatus } from '@leadrouter/core';
+import { postbackBody, storableText, type LeadStatus } from '@leadrouter/core';
 import { sqlPool } from '@leadrouter/db';
 import { backoffDelay, classify, send, signatureHeaders } from '@leadrouter/delivery';
 import type { PostbackJob } from '@leadrouter/queue';
@@ -83,7 +83,8 @@ export async function sendPostback(deps: WorkerDeps, job: PostbackJob): Promise<
       job.attempt,
       step === 'retry' ? 'pending' : step,
       step === 'retry' ? new Date(now.getTime() + retryInMs) : null,
-      verdict.outcome === 'accepted' ? null : verdict.reason.slice(0, 1000),
+      // The source's server is as untrusted as a partner: whatever text it caused is stored as storable text.
+      verdict.outcome === 'accepted' ? null : storableText(verdict.reason, { chars: 1000 }),
       result.kind === 'response' ? result.status : null,
     ],
   );

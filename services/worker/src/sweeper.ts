@@ -49,10 +49,11 @@ export async function sweep(deps: WorkerDeps): Promise<SweepResult> {
     now - PENDING_GRACE_MS,
   );
 
-  // Deliveries parked while their partner was paused, if the partner was resumed in between.
+  // Deliveries parked while their partner was paused or inactive, if it was resumed or reactivated in between.
   const parked = await select<{ id: string; attempts: number }>(
     `SELECT d.id, d.attempts FROM deliveries d JOIN partners p ON p.id = d.partner_id
-     WHERE d.status = 'pending' AND d.next_attempt_at IS NULL AND p.paused_at IS NULL AND d.updated_at < $1
+     WHERE d.status = 'pending' AND d.next_attempt_at IS NULL AND p.paused_at IS NULL AND p.active
+       AND d.updated_at < $1
      ORDER BY d.id LIMIT $2`,
     now - PENDING_GRACE_MS,
   );

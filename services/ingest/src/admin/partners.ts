@@ -1,31 +1,65 @@
 import { Router } from 'express';
 import {
+  compile,
   invalid,
   isValidTimezone,
   partnerCreateSchema,
+  partnerHeaderProblems,
   partnerUpdateSchema,
+  toFieldErrors,
+  type FieldError,
   type PartnerInput,
 } from '@leadrouter/core';
-import { Prisma, type Partner } from '@leadrouter/db';
+import { Prisma, type Db, type Partner } from '@leadrouter/db';
 import { ParamReader, partnerHealth } from '@leadrouter/operations';
 import type { IngestDeps } from '../deps.js';
-import { bodyValidator, jsonBody, optionalJsonBody } from '../http/body.js';
+import { jsonBody, optionalJsonBody } from '../http/body.js';
 import { idParam, mapDbError, pageOf, pageParams, pageQuery } from './common.js';
 
-const checkCreate = bodyValidator<PartnerInput>(partnerCreateSchema);
-const checkUpdate = bodyValidator<Partial<PartnerInput>>(partnerUpdateSchema);
-
-/** What JSON Schema cannot say: the schedule's timezone must be a real IANA zone. */
-function checkTimezone<T extends Partial<PartnerInput>>(input: T): T {
-  if (input.schedule && !isValidTimezone(input.schedule.timezone)) {
-    throw invalid([
-      { field: '/schedule/timezone', message: 'is not an IANA timezone (e.g. America/New_York, Europe/Paris, UTC)' },
-    ]);
-  }
-  return input;
+/**
+ * What JSON Schema cannot say: the schedule's timezone must be a real IANA
+ * zone, and the headers must be ones a partner may set (`partnerHeaderProblems`).
+ */
+function partnerProblems(body: unknown): FieldError[] {
+  if (typeof body !== 'object' || body === null) return [];
+  const { schedule, headers } = body as { schedule?: unknown; headers?: unknown };
+  const errors = partnerHeaderProblems(headers);
+  const timezone =
+    typeof schedule === 'object' && schedule !== null ? (schedule as { timezone?: unknown }).timezone : undefined;
+  if (typeof timezone === 'string' && timezone !== '' && !isValidTimezone(timezone))
+    errors.push({
+      field: '/schedule/timezone',
+      message: 'is not an IANA timezone (e.g. America/New_York, Europe/Paris, UTC)',
+    });
+  return errors;
 }
-const validateCreate = (body: unknown) => checkTimezone(checkCreate(body));
-const validateUpdate = (body: unknown) => checkTimezone(checkUpdate(body));
+
+/** A partner body validator: one 422 listing every problem, the schema's and the others. */
+function partnerValidator<T>(schema: object): (body: unknown) => T {
+  const validate = compile<T>(schema);
+  return (body) => {
+    const errors = [...(validate(body) ? [] : toFieldErrors(validate.errors)), ...partnerProblems(body)];
+    if (errors.length > 0) throw invalid(errors);
+    return body as T;
+  };
+}
+const validateCreate = partnerValidator<PartnerInput>(partnerCreateSchema);
+const validateUpdate = partnerValidator<Partial<PartnerInput>>(partnerUpdateSchema);
+
+/**
+ * The partner's parked retries (waiting, with no due time, while it was
+ * paused or inactive) made due now, if it is active and not paused; returns
+ * them. The condition is checked in the same statement, so a partner paused
+ * or deactivated again meanwhile keeps its retries parked.
+ */
+function unparkRetries(db: Db, partnerId: string) {
+  return db.$queryRaw<{ id: string; attempts: number }[]>`
+    UPDATE deliveries d SET next_attempt_at = now(), updated_at = now()
+    FROM partners p
+    WHERE p.id = ${partnerId}::uuid AND p.active AND p.paused_at IS NULL
+      AND d.partner_id = p.id AND d.status = 'pending' AND d.next_attempt_at IS NULL
+    RETURNING d.id::text, d.attempts`;
+}
 
 const json = (v: unknown) => (v === null ? Prisma.DbNull : (v as Prisma.InputJsonValue));
 
@@ -111,12 +145,33 @@ export function partnersRouter({ db, agents, queues, caches }: IngestDeps): Rout
     res.json(partnerView(partner));
   });
 
+  /** Puts the partner's parked retries, made due, on the deliver queue; returns how many. */
+  async function requeueParked(partnerId: string, log: { warn(obj: object, msg: string): void }): Promise<number> {
+    const parked = await unparkRetries(db, partnerId);
+    let requeued = 0;
+    try {
+      for (const d of parked) {
+        await queues.enqueueDelivery({ deliveryId: d.id, attempt: d.attempts + 1 });
+        requeued++;
+      }
+    } catch (err) {
+      log.warn(
+        { err: { message: (err as Error).message } },
+        'could not requeue every parked delivery; the sweeper will',
+      );
+    }
+    return requeued;
+  }
+
   router.patch('/:id', jsonBody(), async (req, res) => {
     const id = idParam(req, 'partner');
+    const input = validateUpdate(req.body);
     const partner = await db.partner
-      .update({ where: { id }, data: toData(validateUpdate(req.body)) })
+      .update({ where: { id }, data: toData(input) })
       .catch((err: unknown) => mapDbError(err, 'partner'));
     await changed();
+    // Reactivated: the retries that waited while it was inactive are due now (unless it is paused).
+    if (input.active === true) await requeueParked(partner.id, req.log);
     res.json(partnerView(partner));
   });
 
@@ -172,23 +227,8 @@ export function partnersRouter({ db, agents, queues, caches }: IngestDeps): Rout
       })
       .catch((err: unknown) => mapDbError(err, 'partner'));
     await changed();
-    // The retries that waited while it was paused are due now.
-    const parked = await db.$queryRaw<{ id: string; attempts: number }[]>`
-      UPDATE deliveries SET next_attempt_at = now(), updated_at = now()
-      WHERE partner_id = ${partner.id}::uuid AND status = 'pending' AND next_attempt_at IS NULL
-      RETURNING id, attempts`;
-    let requeued = 0;
-    try {
-      for (const d of parked) {
-        await queues.enqueueDelivery({ deliveryId: d.id, attempt: d.attempts + 1 });
-        requeued++;
-      }
-    } catch (err) {
-      req.log.warn(
-        { err: { message: (err as Error).message } },
-        'could not requeue every parked delivery; the sweeper will',
-      );
-    }
+    // The retries that waited while it was paused are due now (unless it is inactive).
+    const requeued = await requeueParked(partner.id, req.log);
     res.json({ ...partnerView(partner), requeued });
   });
 
