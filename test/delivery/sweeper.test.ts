@@ -32,6 +32,7 @@ describe('the sweeper', () => {
     const source = await fixtures.source();
     const partner = await fixtures.partner();
     const paused = await fixtures.partner({ pausedAt: ago(3_600_000) });
+    const inactive = await fixtures.partner({ active: false });
 
     // Leads `queued` past the grace period, and one just inside it.
     const queuedOld = await fixtures.lead({
@@ -41,7 +42,8 @@ describe('the sweeper', () => {
     });
     await fixtures.lead({ sourceId: source.id, status: 'queued', createdAt: ago(QUEUED_GRACE_MS - 1) });
 
-    // Pending deliveries: long past due, just past due, parked (no due time) with the partner resumed or paused.
+    // Pending deliveries: long past due, just past due, parked (no due time) with the partner resumed, paused
+    // or inactive.
     const lead = async () => {
       const l = await fixtures.lead({ sourceId: source.id, status: 'routing' });
       await at('leads', l.id, 'updated_at', now);
@@ -78,6 +80,13 @@ describe('the sweeper', () => {
     });
     await at('deliveries', parkedPaused.id, 'next_attempt_at', null);
     await at('deliveries', parkedPaused.id, 'updated_at', ago(PENDING_GRACE_MS + 1));
+    const parkedInactive = await fixtures.delivery({
+      leadId: (await lead()).id,
+      partnerId: inactive.id,
+      status: 'pending',
+    });
+    await at('deliveries', parkedInactive.id, 'next_attempt_at', null);
+    await at('deliveries', parkedInactive.id, 'updated_at', ago(PENDING_GRACE_MS + 1));
 
     // Leads `routing` with nothing pending (stuck), a recent one, and an old one still waiting for a delivery.
     const stuck = await fixtures.lead({ sourceId: source.id, status: 'routing' });
