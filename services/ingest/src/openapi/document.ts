@@ -70,6 +70,8 @@ function crud(opts: {
   createExample: JsonSchema;
   createDescription: string;
   deleteDescription: string;
+  /** Said after what every update does. */
+  updateNote?: string;
   /** Deleting one with history deactivates it instead (a race with new history is a 409). */
   keepsHistory?: boolean;
   created?: string;
@@ -119,7 +121,7 @@ function crud(opts: {
         tags: [tag],
         operationId: `update${Name}`,
         summary: `Update a ${one}`,
-        description: `Changes the properties given (at least one); the others keep their values. Takes effect for the next lead.`,
+        description: `Changes the properties given (at least one); the others keep their values. Takes effect for the next lead.${opts.updateNote ? ` ${opts.updateNote}` : ''}`,
         requestBody: { required: true, ...json(ref(opts.updateSchema)) },
         responses: {
           '200': { description: `The updated ${one}.`, ...json(ref(schema)) },
@@ -439,8 +441,10 @@ function adminPaths(): Record<string, PathItem> {
     },
     createDescription:
       'A buyer: an HTTP API that receives leads. Its `secret`, when given, signs deliveries (Standard Webhooks) and is never shown again.',
+    updateNote:
+      '`"active": false` stops all sending to the partner: new leads skip it and its pending retries wait, as for a paused partner, their leads staying `routing`; `"active": true` requeues them at once (unless the partner is paused: then on resume). `headers` that set framing, signing or leadrouter’s own headers, or hold control characters, are a `422`.',
     deleteDescription:
-      'A partner without deliveries is removed (and leaves the routes that named it); a partner with deliveries is deactivated instead, keeping its history.',
+      'A partner without deliveries is removed (and leaves the routes that named it); a partner with deliveries is deactivated instead, keeping its history: it gets nothing more, and its pending retries wait (parked) unless it is reactivated with `"active": true`.',
   });
   const routes = crud({
     tag: 'Routes',
@@ -484,7 +488,7 @@ function adminPaths(): Record<string, PathItem> {
         operationId: 'resumePartner',
         summary: 'Resume a paused partner',
         description:
-          'Clears a pause (by the circuit breaker after `pauseAfterFailures` consecutive failed attempts, or by a 410 Gone) and its failure count; new leads go to the partner again and the retries that waited while it was paused are requeued at once.',
+          'Clears a pause (by the circuit breaker after `pauseAfterFailures` consecutive failed attempts, or by a 410 Gone) and its failure count; new leads go to the partner again and the retries that waited while it was paused are requeued at once — unless the partner is inactive, when they keep waiting for `"active": true`.',
         responses: {
           '200': { description: 'The partner, with `requeued`.', ...json(ref('PartnerResumed')) },
           '404': responseRef('NotFound'),
