@@ -286,7 +286,7 @@ async function attempt(
   if (!next) return 'stale';
   const { step } = record;
   // New leads must skip the partner it paused: every worker drops its cached rules.
-  if (next.pausedPartner) await deps.caches?.invalidate('rules');
+  if (reportHealth(deps, partner, next.health)) await deps.caches?.invalidate('rules');
   deps.metrics?.deliveryAttempts.inc({ partner: partner.name, outcome: step });
   deps.metrics?.deliveryDuration.observe({ partner: partner.name }, result.durationMs / 1000);
   log.info(
@@ -306,8 +306,11 @@ async function attempt(
   return step;
 }
 
-/** What recording an attempt decided (null: another worker recorded this attempt first). */
-type Recorded = { followups: Followups; delayMs: number; pausedPartner: boolean } | null;
+/**
+ * What recording an attempt decided, with the partner's health row (reported once committed); null when
+ * another worker recorded this attempt first.
+ */
+type Recorded = { followups: Followups; delayMs: number; health: Record<string, unknown> | undefined } | null;
 
 /**
  * Records the attempt and moves the delivery (and, once it is settled, the
@@ -323,7 +326,7 @@ async function recordAttempt(
   const { partner, lead } = delivery;
   const price = answer.price ?? (partner.price === null ? null : Number(partner.price));
   return inTransaction(sqlPool(deps.db), async (tx): Promise<Recorded> => {
-    const health = partnerHealthSql(partner, step, verdict, error, now);
+    const healthSql = partnerHealthSql(partner, step, verdict, error, now);
     // The lead's lock; the attempt recorded (if no other worker recorded it first) with the lead's
     // deliveries as they are now; the partner's health: one round trip.
     const [locked = [], moved = [], healthRows = []] = await tx.run([
@@ -345,23 +348,22 @@ async function recordAttempt(
         kept,
         lead.id,
       ),
-      health ?? 'SELECT 1 WHERE FALSE',
+      healthSql ?? 'SELECT 1 WHERE FALSE',
     ]);
     if (!moved.some((d) => d.moved)) {
       await tx.rollback(); // another worker recorded this attempt first
       return null;
     }
-    const pausedPartner = reportHealth(deps, partner, healthRows[0]);
+    const health = healthRows[0];
     const lockedLead = locked[0] as LockedLead | undefined;
     if (step === 'retry') {
       return {
         followups: { deliveries: [{ deliveryId: delivery.id, attempt: job.attempt + 1 }], postbacks: [] },
         delayMs: retryInMs,
-        pausedPartner,
+        health,
       };
     }
-    if (!lockedLead?.routing || lockedLead.status !== 'routing')
-      return { followups: NOTHING, delayMs: 0, pausedPartner };
+    if (!lockedLead?.routing || lockedLead.status !== 'routing') return { followups: NOTHING, delayMs: 0, health };
     const outcome = {
       partnerId: partner.id,
       decision: step,
@@ -375,7 +377,7 @@ async function recordAttempt(
         postback: lockedLead.postback,
       }),
       delayMs: 0,
-      pausedPartner,
+      health,
     };
   });
 }
