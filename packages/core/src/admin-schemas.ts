@@ -3,6 +3,7 @@
  * feed the OpenAPI document, so the two cannot disagree.
  */
 import type { FieldError } from './errors.js';
+import { REGEX_MAX_LENGTH, REGEX_MAX_PROGRAM } from './regex.js';
 
 const name = {
   type: 'string',
@@ -18,6 +19,8 @@ const httpUrl = {
 } as const;
 const uuid = { type: 'string', format: 'uuid' } as const;
 const shortString = { type: 'string', maxLength: 200 } as const;
+
+const VALUE_DESCRIPTION = `What the field is compared with: a list for \`in\` and \`not_in\`, \`false\` for \`exists\` to require the field's absence. For \`regex\`: an RE2 pattern (https://github.com/google/re2/wiki/Syntax) of at most ${REGEX_MAX_LENGTH} characters, found anywhere in the value unless anchored with \`^\` and \`$\`. It matches in time linear in the value: RE2 has no backreferences (\`\\1\`) and no lookahead or lookbehind (\`(?=\`, \`(?!\`, \`(?<=\`, \`(?<!\`); inline flags work, e.g. \`(?i)\` for case-insensitive. A pattern that does not compile, or compiles to more than ${REGEX_MAX_PROGRAM} RE2 instructions, is a \`422\`.`;
 
 export const FILTER_OPS = ['eq', 'ne', 'in', 'not_in', 'gt', 'gte', 'lt', 'lte', 'exists', 'regex'] as const;
 export type FilterOp = (typeof FILTER_OPS)[number];
@@ -71,8 +74,12 @@ export const filtersSchema = {
           op: { enum: FILTER_OPS },
           value: {
             anyOf: [scalar, { type: 'array', maxItems: 1000, items: scalar }],
+            description: VALUE_DESCRIPTION,
           },
         },
+        // A regex's value is its pattern (a string), compiled when saved (ADR 0013).
+        if: { required: ['op'], properties: { op: { const: 'regex' } } },
+        then: { required: ['value'], properties: { value: { type: 'string' } } },
       },
     },
   },

@@ -7,3 +7,4 @@ export * from './mask.js';
 export * from './keys.js';
 export * from './admin-schemas.js';
 export * from './postback.js';
+export * from './regex.js';

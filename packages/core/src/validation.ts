@@ -16,6 +16,7 @@ export function toFieldErrors(errors: ErrorObject[] | null | undefined): FieldEr
   const seen = new Set<string>();
   return (errors ?? [])
     .filter((e) => e.keyword !== 'propertyNames') // its cause comes as an error of its own, with the name
+    .filter((e) => e.keyword !== 'if') // "must match the then schema": the errors of the then schema say what
     .map((e) => {
       let field = e.instancePath || '';
       let message = e.message ?? 'is invalid';

@@ -29,17 +29,32 @@ export interface Skipped {
   detail?: string;
 }
 
+/**
+ * What both outcomes may carry. `filterErrors`: routes passed over because
+ * their filters could not be evaluated (e.g. a stored pattern that does not
+ * compile), each with the reason; absent when there were none.
+ */
+interface DecisionNotes {
+  skipped: Skipped[];
+  filterErrors?: string[];
+}
+
 export type RouteDecision =
-  | {
+  | ({
       outcome: 'matched';
       routeId: string;
       routeName: string;
       maxDeliveries: number;
       /** Eligible partners, in the order to offer the lead. */
       candidates: string[];
-      skipped: Skipped[];
-    }
-  | { outcome: 'unmatched'; reason: string; routeId?: string; routeName?: string; skipped: Skipped[] };
+    } & DecisionNotes)
+  | ({ outcome: 'unmatched'; reason: string; routeId?: string; routeName?: string } & DecisionNotes);
+
+/** The route that decides (if any), and the routes passed over because their filters could not be evaluated. */
+export interface SelectedRoute {
+  route: RoutingRoute | undefined;
+  filterErrors: string[];
+}
 
 export interface DecideInput {
   lead: RoutingLead;
@@ -49,6 +64,8 @@ export interface DecideInput {
   rotation?: number;
   /** weighted: a source of randomness in [0, 1). */
   random?: () => number;
+  /** `selectRoute(lead, routes)`, when the caller has it already (to read the route's strategy first). */
+  selected?: SelectedRoute;
 }
 
 /**
@@ -63,9 +80,11 @@ export function decideRoute({
   partners,
   rotation = 0,
   random = Math.random,
+  selected = selectRoute(lead, routes),
 }: DecideInput): RouteDecision {
-  const route = selectRoute(lead, routes);
-  if (!route) return { outcome: 'unmatched', reason: 'no active route matches the lead', skipped: [] };
+  const { route } = selected;
+  const notes = selected.filterErrors.length > 0 ? { filterErrors: selected.filterErrors } : {};
+  if (!route) return { outcome: 'unmatched', reason: 'no active route matches the lead', skipped: [], ...notes };
 
   const skipped: Skipped[] = [];
   const eligible: { partnerId: string; weight: number }[] = [];
@@ -84,7 +103,7 @@ export function decideRoute({
     }
   }
 
-  const base = { routeId: route.id, routeName: route.name, skipped };
+  const base = { routeId: route.id, routeName: route.name, skipped, ...notes };
   if (eligible.length === 0) return { outcome: 'unmatched', reason: 'no eligible partner on the route', ...base };
 
   return {
@@ -98,12 +117,19 @@ export function decideRoute({
 /**
  * The route that decides: the active one with the highest priority whose
  * filters match (ties: the first in the order given, i.e. created first).
+ * A route whose filters cannot be evaluated does not match, and says why.
  */
-export function selectRoute(lead: RoutingLead, routes: RoutingRoute[]): RoutingRoute | undefined {
-  return routes
+export function selectRoute(lead: RoutingLead, routes: RoutingRoute[]): SelectedRoute {
+  const filterErrors: string[] = [];
+  const route = routes
     .filter((r) => r.active)
     .sort((a, b) => b.priority - a.priority)
-    .find((r) => matchFilters(lead, r.filters).match);
+    .find((r) => {
+      const f = matchFilters(lead, r.filters);
+      if (!f.match && f.error) filterErrors.push(`route ${r.name}: ${f.reason}`);
+      return f.match;
+    });
+  return { route, filterErrors };
 }
 
 function order(

@@ -1,16 +1,18 @@
-import { readLeadPath, type FieldCondition, type Filters, type LeadFields } from '@leadrouter/core';
+import { compileRegex, readLeadPath, type FieldCondition, type Filters, type LeadFields } from '@leadrouter/core';
 
 /** What filters look at: the lead's public fields and who posted it. */
 export interface RoutingLead extends LeadFields {
   sourceId: string;
 }
 
-export type FilterResult = { match: true } | { match: false; reason: string };
+/**
+ * Whether filters match, and if not, the first part that did not. `error`:
+ * the filters could not be evaluated as stored (a pattern that does not
+ * compile, data of an unexpected shape), so they do not match.
+ */
+export type FilterResult = { match: true } | { match: false; reason: string; error?: true };
 
 const MATCH: FilterResult = { match: true };
-
-/** Regex conditions run on bounded input so a pattern cannot be made slow by a long value. */
-const REGEX_INPUT_LIMIT = 1000;
 
 /** `field` addresses a top-level property or `fields.<name>`. */
 export function readField(lead: RoutingLead, field: string): string | number | boolean | null | undefined {
@@ -37,10 +39,11 @@ export function matchCondition(lead: RoutingLead, c: FieldCondition): boolean {
     case 'lt':
     case 'lte':
       return present && compare(actual, c.value, c.op);
-    case 'regex':
-      return (
-        present && typeof c.value === 'string' && safeRegex(c.value).test(String(actual).slice(0, REGEX_INPUT_LIMIT))
-      );
+    case 'regex': {
+      // RE2: linear in the value, which lead validation bounds (ADR 0013). A pattern that does not compile matches nothing.
+      const re = typeof c.value === 'string' ? compileRegex(c.value) : undefined;
+      return present && re?.ok === true && re.test(String(actual));
+    }
   }
 }
 
@@ -71,21 +74,22 @@ function compare(actual: unknown, expected: unknown, op: 'gt' | 'gte' | 'lt' | '
   }
 }
 
-const regexCache = new Map<string, RegExp>();
-
-function safeRegex(pattern: string): RegExp {
-  let re = regexCache.get(pattern);
-  if (!re) {
-    re = new RegExp(pattern);
-    if (regexCache.size > 1000) regexCache.clear();
-    regexCache.set(pattern, re);
-  }
-  return re;
-}
-
-/** All given parts must match; the first that does not is the reason. */
+/**
+ * All given parts must match; the first that does not is the reason. Filters
+ * that cannot be evaluated do not match, with the reason: one bad filter
+ * skips its route or partner, never stops the lead or the leads after it.
+ */
 export function matchFilters(lead: RoutingLead, filters: Filters | null | undefined): FilterResult {
   if (!filters) return MATCH;
+  try {
+    return evaluate(lead, filters);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    return { match: false, reason: `filters could not be evaluated (${message}), so they do not match`, error: true };
+  }
+}
+
+function evaluate(lead: RoutingLead, filters: Filters): FilterResult {
   if (filters.sourceIds && filters.sourceIds.length > 0 && !filters.sourceIds.includes(lead.sourceId)) {
     return { match: false, reason: 'source (affiliate) not in sourceIds' };
   }
@@ -96,12 +100,23 @@ export function matchFilters(lead: RoutingLead, filters: Filters | null | undefi
     return { match: false, reason: `source ${lead.source ?? '(none)'} not allowed` };
   }
   for (const c of filters.fields ?? []) {
-    if (!matchCondition(lead, c)) {
-      return {
-        match: false,
-        reason: `${c.field} ${c.op}${c.value === undefined ? '' : ' ' + JSON.stringify(c.value)} failed`,
-      };
-    }
+    const unusable = c.op === 'regex' ? unusablePattern(c.value) : undefined;
+    if (unusable) return { match: false, reason: `${describe(c)} ${unusable}, so it does not match`, error: true };
+    if (!matchCondition(lead, c)) return { match: false, reason: `${describe(c)} failed` };
   }
   return MATCH;
+}
+
+/** Why a regex condition's stored value cannot be used (saved before patterns were checked, or written by hand). */
+function unusablePattern(value: FieldCondition['value']): string | undefined {
+  if (typeof value !== 'string') return 'has no pattern (a string)';
+  const re = compileRegex(value);
+  return re.ok ? undefined : re.error;
+}
+
+/** A condition as reasons show it, its value cut short: reasons are stored with every lead. */
+function describe(c: FieldCondition): string {
+  if (c.value === undefined) return `${c.field} ${c.op}`;
+  const value = JSON.stringify(c.value);
+  return `${c.field} ${c.op} ${value.length > 100 ? `${value.slice(0, 100)}…` : value}`;
 }

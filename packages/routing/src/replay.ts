@@ -74,7 +74,7 @@ export function replayRoute(
 
 /** The route a replay would select (to count round-robin positions per route). */
 export const replayedRouteOf = (lead: RoutingLead, rules: ReplayRules): RoutingRoute | undefined =>
-  selectRoute(lead, rules.routes);
+  selectRoute(lead, rules.routes).route;
 
 /** A deterministic draw in [0, 1) from a string (FNV-1a, then a xorshift sequence): the same lead draws the same. */
 export function seededRandom(seed: string): () => number {

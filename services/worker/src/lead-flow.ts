@@ -26,6 +26,8 @@ export interface RoutingRecord {
   /** Why no partner could be offered, when none could. */
   reason?: string;
   decisions: DecisionEntry[];
+  /** Routes passed over because their filters could not be evaluated, with the reason (ADR 0013). */
+  filterErrors?: string[];
 }
 
 const SKIP_TEXT: Record<Skipped['reason'], string> = {

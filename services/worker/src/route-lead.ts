@@ -5,7 +5,7 @@ import {
   type RoutingPartner,
   type RoutingRoute,
 } from '@leadrouter/routing';
-import type { Filters, PublicLead } from '@leadrouter/core';
+import { regexErrors, type Filters, type PublicLead } from '@leadrouter/core';
 import { inTransaction, sqlPool } from '@leadrouter/db';
 import type { DeliverJob } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
@@ -62,9 +62,10 @@ export async function routeLead(deps: WorkerDeps, leadId: string): Promise<void>
     const { id, name, phone, email, geo, source, fields } = lead;
     routed = { id, name, phone, email, geo, source, fields }; // what partners see of it
     const selected = selectRoute(lead, routes);
-    const rotation = selected?.strategy === 'round_robin' ? await nextRotation(deps, selected.id) : 0;
-    decision = decideRoute({ lead, routes, partners, rotation, random: deps.random });
-    const record = toRecord(decision, selected?.strategy, now);
+    const { route } = selected;
+    const rotation = route?.strategy === 'round_robin' ? await nextRotation(deps, route.id) : 0;
+    decision = decideRoute({ lead, routes, partners, rotation, random: deps.random, selected });
+    const record = toRecord(decision, route?.strategy, now);
     return advanceAndCommit(tx, leadId, record, now, {
       entering: { status: 'routing', detail: { route: record.routeName ?? null } },
       // A queued lead has no deliveries yet: they are created with its move to `routing`.
@@ -121,10 +122,36 @@ export function routingRules(deps: WorkerDeps): Promise<RoutingRules> {
         'SELECT id::text, name, active, paused_at IS NOT NULL AS paused, filters FROM partners',
       ),
     ]);
-    return { routes: routes.rows, partners: new Map(partners.rows.map((p) => [p.id, p])) };
+    const rules = { routes: routes.rows, partners: new Map(partners.rows.map((p) => [p.id, p])) };
+    reportUnusablePatterns(deps, rules);
+    return rules;
   };
   const cache = deps.caches?.cache<'rules', RoutingRules>('rules', RULES_CACHE_TTL_MS);
   return cache ? cache.get('rules', load) : load();
+}
+
+/** What has been reported already, so a stored pattern that does not compile is logged once per process. */
+const reported = new Set<string>();
+
+/**
+ * Compiles every stored regex filter as the rules load (RE2, once per
+ * pattern per process), and warns of those that cannot be used: saved before
+ * patterns were checked, or written to the database by hand. They do not
+ * match, and each lead they pass over records why (ADR 0013).
+ */
+function reportUnusablePatterns(deps: WorkerDeps, { routes, partners }: RoutingRules): void {
+  const owners = [
+    ...routes.map((r) => ({ routeId: r.id, filters: r.filters })),
+    ...[...partners.values()].map((p) => ({ partnerId: p.id, filters: p.filters })),
+  ];
+  for (const { filters, ...owner } of owners) {
+    for (const { field, message } of regexErrors(filters, '/filters')) {
+      const key = JSON.stringify([owner, field, message]);
+      if (reported.has(key)) continue;
+      reported.add(key);
+      deps.log.warn({ ...owner, field, error: message }, 'a stored regex filter cannot be used: it matches no lead');
+    }
+  }
 }
 
 /** Round-robin position per route, shared by every worker through one Redis counter. */
@@ -135,6 +162,7 @@ async function nextRotation(deps: WorkerDeps, routeId: string): Promise<number> 
 
 function toRecord(decision: RouteDecision, strategy: string | undefined, now: Date): RoutingRecord {
   const decisions = skippedEntries(decision.skipped, now);
+  const notes = decision.filterErrors ? { filterErrors: decision.filterErrors } : {};
   if (decision.outcome === 'unmatched') {
     return {
       ...(decision.routeId ? { routeId: decision.routeId, routeName: decision.routeName, strategy } : {}),
@@ -142,6 +170,7 @@ function toRecord(decision: RouteDecision, strategy: string | undefined, now: Da
       candidates: [],
       reason: decision.reason,
       decisions,
+      ...notes,
     };
   }
   return {
@@ -151,5 +180,6 @@ function toRecord(decision: RouteDecision, strategy: string | undefined, now: Da
     maxDeliveries: decision.maxDeliveries,
     candidates: decision.candidates,
     decisions,
+    ...notes,
   };
 }

@@ -6,6 +6,7 @@ import {
   partnerCreateSchema,
   partnerHeaderProblems,
   partnerUpdateSchema,
+  regexErrors,
   toFieldErrors,
   type FieldError,
   type PartnerInput,
@@ -18,12 +19,13 @@ import { idParam, mapDbError, pageOf, pageParams, pageQuery } from './common.js'
 
 /**
  * What JSON Schema cannot say: the schedule's timezone must be a real IANA
- * zone, and the headers must be ones a partner may set (`partnerHeaderProblems`).
+ * zone, the headers must be ones a partner may set (`partnerHeaderProblems`),
+ * and regex filters must compile (RE2, ADR 0013).
  */
 function partnerProblems(body: unknown): FieldError[] {
   if (typeof body !== 'object' || body === null) return [];
-  const { schedule, headers } = body as { schedule?: unknown; headers?: unknown };
-  const errors = partnerHeaderProblems(headers);
+  const { schedule, headers, filters } = body as { schedule?: unknown; headers?: unknown; filters?: unknown };
+  const errors = [...partnerHeaderProblems(headers), ...regexErrors(filters, '/filters')];
   const timezone =
     typeof schedule === 'object' && schedule !== null ? (schedule as { timezone?: unknown }).timezone : undefined;
   if (typeof timezone === 'string' && timezone !== '' && !isValidTimezone(timezone))

@@ -1,13 +1,15 @@
 import { Router } from 'express';
-import { invalid, routeCreateSchema, routeUpdateSchema, type RouteInput } from '@leadrouter/core';
+import { invalid, regexErrors, routeCreateSchema, routeUpdateSchema, type RouteInput } from '@leadrouter/core';
 import { Prisma, type Db, type Route, type RoutePartner } from '@leadrouter/db';
 import { dryRun, parseDryRun } from '@leadrouter/operations';
 import type { IngestDeps } from '../deps.js';
 import { bodyValidator, jsonBody } from '../http/body.js';
 import { idParam, mapDbError, pageOf, pageParams, pageQuery } from './common.js';
 
-const validateCreate = bodyValidator<RouteInput>(routeCreateSchema);
-const validateUpdate = bodyValidator<Partial<RouteInput>>(routeUpdateSchema);
+/** Regex filters must compile (RE2, ADR 0013): reported with the schema's errors. */
+const patterns = (body: unknown) => regexErrors((body as { filters?: unknown } | null)?.filters, '/filters');
+const validateCreate = bodyValidator<RouteInput>(routeCreateSchema, patterns);
+const validateUpdate = bodyValidator<Partial<RouteInput>>(routeUpdateSchema, patterns);
 
 type RouteRow = Route & { partners: RoutePartner[] };
 

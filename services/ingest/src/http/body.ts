@@ -1,5 +1,5 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { AppError, compile, invalid, toFieldErrors, unstorableStrings } from '@leadrouter/core';
+import { AppError, compile, invalid, toFieldErrors, unstorableStrings, type FieldError } from '@leadrouter/core';
 import { fromBodyParser } from './errors.js';
 
 /** SPEC: a lead body is at most 64 KiB. */
@@ -36,11 +36,17 @@ function hasBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 }
 
-/** A validator for a request body schema that throws a 422 listing every problem. */
-export function bodyValidator<T>(schema: object): (body: unknown) => T {
+/**
+ * A validator for a request body schema that throws a 422 listing every
+ * problem: the schema's, and those `check` finds (what JSON Schema cannot
+ * say; it reads the body whether or not the schema accepted it).
+ */
+export function bodyValidator<T>(schema: object, check?: (body: unknown) => FieldError[]): (body: unknown) => T {
   const validate = compile<T>(schema);
   return (body) => {
-    if (!validate(body)) throw invalid(toFieldErrors(validate.errors));
-    return body;
+    const errors = validate(body) ? [] : toFieldErrors(validate.errors);
+    if (check) errors.push(...check(body));
+    if (errors.length > 0) throw invalid(errors);
+    return body as T;
   };
 }

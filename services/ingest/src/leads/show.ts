@@ -40,6 +40,7 @@ export interface LeadView {
     strategy: string | null;
     partners: { partner: string; decision: string; reason?: string; at?: string }[];
     reason?: string;
+    filterErrors?: string[];
   } | null;
   deliveries: {
     partner: string;
@@ -205,6 +206,7 @@ interface RoutingRecord {
   candidates?: string[];
   reason?: string;
   decisions?: { partnerId: string; decision: string; reason?: string; at: string }[];
+  filterErrors?: string[];
 }
 
 /**
@@ -218,6 +220,7 @@ function routingView(record: RoutingRecord, name: (id: string) => string): NonNu
     route: record.routeName ?? null,
     strategy: record.strategy ?? null,
     ...(record.reason ? { reason: record.reason } : {}),
+    ...(record.filterErrors?.length ? { filterErrors: record.filterErrors } : {}),
     partners: [
       ...(record.decisions ?? []).map((d) => ({
         partner: name(d.partnerId),

@@ -266,8 +266,14 @@ const leadViewProperties = {
             ),
           },
           reason: { type: 'string', description: 'why no partner could be offered the lead, when none could' },
+          filterErrors: {
+            type: 'array',
+            items: { type: 'string' },
+            description:
+              'routes passed over because their filters could not be evaluated (e.g. a stored `regex` pattern that does not compile), each with the reason; such filters match no lead',
+          },
         } satisfies Record<keyof NonNullable<LeadView['routing']>, unknown>,
-        { optional: ['reason'] },
+        { optional: ['reason', 'filterErrors'] },
       ),
     ),
     description: 'explainable routing; null until the lead is routed',
