@@ -211,6 +211,100 @@ describe('admin API', () => {
     });
   });
 
+  describe('regex filters', () => {
+    const regex = (value: unknown, field = 'fields.zip') => ({ field, op: 'regex', value });
+
+    it('refuses patterns RE2 cannot compile, pointing at each, with the other errors', async () => {
+      const p = await stack.createPartner({ url: 'https://regex.example' });
+      const res = await stack.admin('POST', '/routes', {
+        name: 'regex',
+        priority: 1,
+        strategy: 'random',
+        partners: [{ partnerId: p.id }],
+        filters: {
+          fields: [
+            regex('('),
+            regex('(a)\\1'),
+            regex('^9(?=4)'),
+            regex('(?<!x)y'),
+            regex('^9[0-9]{4}$'),
+            { field: 'fields.zip', op: 'eq', value: '(' },
+          ],
+        },
+      });
+      expect(res.status).toBe(422);
+      expect(res.body.errors).toEqual(
+        expect.arrayContaining([
+          { field: '/strategy', message: expect.any(String) },
+          { field: '/filters/fields/0/value', message: 'is not a valid RE2 pattern: missing closing ): `(`' },
+          {
+            field: '/filters/fields/1/value',
+            message: expect.stringMatching(/^is not a valid RE2 pattern: invalid escape sequence/),
+          },
+          { field: '/filters/fields/2/value', message: expect.stringMatching(/^is not a valid RE2 pattern: .*\(\?=/) },
+          { field: '/filters/fields/3/value', message: expect.stringMatching(/^is not a valid RE2 pattern/) },
+        ]),
+      );
+      expect(res.body.errors).toHaveLength(5);
+      expect(await stack.db.route.count({ where: { name: 'regex' } })).toBe(0);
+    });
+
+    it('refuses them on partners, on create and update', async () => {
+      const created = await stack.admin('POST', '/partners', {
+        name: 'regex-partner',
+        url: 'https://regex.example',
+        filters: { fields: [regex('(')] },
+      });
+      expect(created.status).toBe(422);
+      expect(created.body.errors).toEqual([
+        { field: '/filters/fields/0/value', message: 'is not a valid RE2 pattern: missing closing ): `(`' },
+      ]);
+      const p = await stack.createPartner({ url: 'https://regex.example' });
+      const patched = await stack.admin('PATCH', `/partners/${p.id}`, { filters: { fields: [regex('(a)\\1')] } });
+      expect(patched.status).toBe(422);
+      expect(patched.body.errors).toEqual([
+        { field: '/filters/fields/0/value', message: expect.stringContaining('invalid escape sequence') },
+      ]);
+      expect((await stack.admin('GET', `/partners/${p.id}`)).body.filters).toBeNull();
+    });
+
+    it('refuses a regex without a pattern, and patterns too long or too complex', async () => {
+      const res = await stack.admin('POST', '/partners', {
+        name: 'regex-limits',
+        url: 'https://regex.example',
+        filters: {
+          fields: [
+            regex(94107),
+            { field: 'fields.zip', op: 'regex' },
+            regex('a'.repeat(501)),
+            regex('(a|aa|aaa|aaaa|b){1000}c'),
+          ],
+        },
+      });
+      expect(res.status).toBe(422);
+      expect(res.body.errors).toEqual([
+        { field: '/filters/fields/0/value', message: 'must be string' },
+        { field: '/filters/fields/1/value', message: 'is required' },
+        { field: '/filters/fields/2/value', message: 'is longer than 500 characters' },
+        { field: '/filters/fields/3/value', message: expect.stringMatching(/^is too complex: it compiles to \d+ RE2/) },
+      ]);
+    });
+
+    it('saves RE2 patterns, inline flags included', async () => {
+      const p = await stack.createPartner({ url: 'https://regex.example' });
+      const filters = { fields: [regex('(?i)^[a-z]+@example\\.com$', 'email'), regex('^([a-zA-Z0-9]+)+$')] };
+      const res = await stack.admin('POST', '/routes', {
+        name: 'regex-ok',
+        priority: 1,
+        strategy: 'priority',
+        partners: [{ partnerId: p.id }],
+        filters,
+      });
+      expect(res.status).toBe(201);
+      expect(res.body.filters).toEqual(filters);
+    });
+  });
+
   it('answers unknown endpoints with a JSON 404', async () => {
     const res = await stack.request('GET', '/v1/nope', { key: ADMIN_TOKEN });
     expect(res.status).toBe(404);

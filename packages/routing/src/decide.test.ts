@@ -132,6 +132,43 @@ describe('decideRoute', () => {
     });
   });
 
+  it('passes over a route whose filters cannot be evaluated, recording why, and decides on the next', () => {
+    const broken = { fields: [{ field: 'fields.zip', op: 'regex' as const, value: '(' }] };
+    const routes = [
+      route('broken', { name: 'Broken', priority: 100, filters: broken }),
+      route('next', { priority: 50, partners: [{ partnerId: 'c', weight: 1 }] }),
+      route('never evaluated', { name: 'Later', priority: 1, filters: broken }),
+    ];
+    expect(decideRoute({ lead, routes, partners })).toEqual({
+      outcome: 'matched',
+      routeId: 'next',
+      routeName: 'next',
+      maxDeliveries: 1,
+      candidates: ['c'],
+      skipped: [],
+      filterErrors: [expect.stringMatching(/^route Broken: fields\.zip regex "\(" is not a valid RE2 pattern: /)],
+    });
+    expect(decideRoute({ lead, routes: [routes[0]!], partners })).toMatchObject({
+      outcome: 'unmatched',
+      reason: 'no active route matches the lead',
+      filterErrors: [expect.stringContaining('route Broken')],
+    });
+  });
+
+  it('skips a partner whose filters cannot be evaluated, saying why, and offers the others', () => {
+    const ps = new Map([
+      ...partners,
+      ['b', partner('b', { filters: { fields: [{ field: 'name', op: 'regex', value: '(a)\\1' }] } })],
+    ]);
+    const d = decideRoute({ lead, routes: [route('r')], partners: ps });
+    expect(d).toMatchObject({
+      outcome: 'matched',
+      candidates: ['a', 'c'],
+      skipped: [{ partnerId: 'b', reason: 'filter', detail: expect.stringContaining('is not a valid RE2 pattern') }],
+    });
+    expect(d).not.toHaveProperty('filterErrors');
+  });
+
   it('orders by list (priority), rotation (round_robin) and weight (weighted)', () => {
     expect(decideRoute({ lead, routes: [route('r')], partners })).toMatchObject({ candidates: ['a', 'b', 'c'] });
     const rr = route('r', { strategy: 'round_robin' });
