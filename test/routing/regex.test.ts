@@ -129,10 +129,14 @@ describe('regex filters in a worker process', () => {
     // 40 characters and a mismatch at the end: a backtracking engine tries 2^40 ways first.
     const mismatch = await post({ fields: { code: `${'a'.repeat(40)}!` } });
     const match = await post({ fields: { code: 'a'.repeat(40) } });
-    const statuses = await Promise.all([stack.finalStatus(mismatch), stack.finalStatus(match)]);
-    await waitFor(() => answered >= 3, { what: 'a few health answers' });
-    polling = false;
-    await poller;
+    let statuses: string[];
+    try {
+      statuses = await Promise.all([stack.finalStatus(mismatch), stack.finalStatus(match)]);
+      await waitFor(() => answered >= 3, { what: 'a few health answers' });
+    } finally {
+      polling = false;
+      await poller;
+    }
 
     expect(statuses).toEqual(['delivered', 'delivered']);
     expect((await view(mismatch)).routing.route).toBe('the-rest');
