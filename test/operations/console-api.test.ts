@@ -241,6 +241,19 @@ describe('the routing dry run', () => {
     expect(unknown.body.errors).toEqual([
       { field: '/route/partners/0/partnerId', message: 'is not a known partner id' },
     ]);
+    const pattern = await stack.admin('POST', '/routes/dry-run', {
+      route: {
+        name: 'x',
+        priority: 0,
+        strategy: 'priority',
+        filters: { fields: [{ field: 'fields.zip', op: 'regex', value: '(' }] },
+        partners: [{ partnerId }],
+      },
+    });
+    expect(pattern.status).toBe(422);
+    expect(pattern.body.errors).toEqual([
+      { field: '/route/filters/fields/0/value', message: 'is not a valid RE2 pattern: missing closing ): `(`' },
+    ]);
     const bad = await stack.admin('POST', '/routes/dry-run', {
       routes: [
         {

@@ -1,6 +1,7 @@
 import {
   compile,
   invalid,
+  regexErrors,
   routeCreateSchema,
   toFieldErrors,
   type FieldError,
@@ -56,7 +57,10 @@ export interface DryRunRequest {
   limit: number;
 }
 
-/** The request, checked: its shape, and every partner a draft route names exists (each problem by its field). */
+/**
+ * The request, checked: its shape, every partner a draft route names exists,
+ * and its regex patterns compile (each problem by its field).
+ */
 export async function parseDryRun(db: Db, body: unknown): Promise<DryRunRequest> {
   if (!validateRequest(body)) throw invalid(toFieldErrors(validateRequest.errors));
   const errors: FieldError[] = [];
@@ -76,6 +80,8 @@ export async function parseDryRun(db: Db, body: unknown): Promise<DryRunRequest>
       if (!known.has(p.partnerId.toLowerCase()))
         errors.push({ field: `${at}/partners/${i}/partnerId`, message: 'is not a known partner id' });
     });
+    // A draft's patterns are checked as saving would check them (ADR 0013).
+    errors.push(...regexErrors(r.filters, `${at}/filters`));
   }
   if (errors.length) throw invalid(errors);
   return {
