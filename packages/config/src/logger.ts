@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { prettyFactory } from 'pino-pretty';
 
 export type { Logger };
 
@@ -35,7 +36,19 @@ export interface LoggerOptions {
   name: string;
 }
 
-/** JSON logs in production; readable, still redacted, in development. */
+/**
+ * JSON logs in production; readable, still redacted, in development. Both
+ * write to stdout synchronously, in this thread, through pino's own
+ * destination, so that a broken stdout can never hold up an exit:
+ *
+ * - the destination turns into a no-op on the first EPIPE (the reader of the
+ *   pipe is gone: `… | head -1`), and the process goes on without logs;
+ * - nothing is left buffered at `process.exit()`. An asynchronous destination
+ *   (pino's default) flushes its buffer at exit with sonic-boom's `flushSync`,
+ *   which retries a write that fails with EPIPE forever; the `pino-pretty`
+ *   transport's worker thread stops reading once its stdout breaks, and the
+ *   exit waited 10 s for it and then failed (docs/decisions/0017-stopping.md).
+ */
 export function createLogger(opts: LoggerOptions, destination?: pino.DestinationStream): Logger {
   const base: pino.LoggerOptions = {
     name: opts.name,
@@ -43,14 +56,9 @@ export function createLogger(opts: LoggerOptions, destination?: pino.Destination
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
   };
   if (destination) return pino(base, destination);
-  if (opts.pretty) {
-    return pino({
-      ...base,
-      transport: {
-        target: 'pino-pretty',
-        options: { colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' },
-      },
-    });
-  }
-  return pino(base);
+  const stdout = pino.destination({ dest: 1, sync: true });
+  if (!opts.pretty) return pino(base, stdout);
+  // Colours when stdout is a terminal or FORCE_COLOR is set (the quick start sets it for its children).
+  const prettify = prettyFactory({ translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' });
+  return pino(base, { write: (line: string) => stdout.write(prettify(line)) });
 }
