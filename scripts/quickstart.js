@@ -31,6 +31,7 @@ const lifecycle = new Lifecycle();
 
 async function main() {
   lifecycle.handleSignals();
+  lifecycle.stopWithParent();
   const stateDir = path.resolve(root, process.env.QUICKSTART_DIR || '.leadrouter');
   fs.mkdirSync(stateDir, { recursive: true });
   // Each step may be interrupted by Ctrl-C: then nothing new is started.
@@ -116,9 +117,12 @@ function runStep(what, args) {
 
 /** The environment of ingest and worker: the user's, with development defaults. */
 function childEnv() {
+  // NODE_ENV always set: the services' defaults (the development admin token) depend on it.
   const env = { ...process.env, NODE_ENV: process.env.NODE_ENV || 'development' };
   // The demo partner listens on loopback, which deliveries refuse by default (SPEC).
   if (env.NODE_ENV === 'development') env.ALLOW_PRIVATE_DESTINATIONS ??= 'true';
+  // Their output reaches the terminal through a pipe: colours only when the terminal shows ours.
+  if (process.stdout.isTTY && env.NO_COLOR === undefined) env.FORCE_COLOR ??= '1';
   return env;
 }
 
@@ -165,12 +169,17 @@ async function migrate(databaseUrl) {
   }
 }
 
-/** A service as a child process, its output prefixed; when it dies on its own, everything stops. */
+/**
+ * A service as a child process, its output prefixed; when it dies on its own,
+ * everything stops. The IPC channel is never used for messages: the service
+ * stops when it closes, so that ingest and worker do not outlive a quick start
+ * that was killed outright (kill -9).
+ */
 function startChild(label, script, env) {
   const proc = spawn(process.execPath, [path.join(root, script)], {
     cwd: root,
     env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   lifecycle.killable(proc);
   const output = Promise.all([

@@ -5,6 +5,9 @@
 'use strict';
 const { say } = require('./output');
 
+/** How close a second signal must follow the first to be the same Ctrl-C, delivered twice. */
+const REPEAT_MS = 1000;
+
 class Lifecycle {
   /** @type {{ what: string, stop: () => Promise<void> }[]} */
   #owned = [];
@@ -30,19 +33,43 @@ class Lifecycle {
     proc.once('exit', () => this.#killable.delete(proc));
   }
 
-  /** Ctrl-C, SIGTERM, SIGHUP (terminal closed): stop everything and exit 0; a second one kills the children. */
+  /**
+   * Ctrl-C, SIGTERM, SIGHUP (terminal closed): stop everything and exit 0; a
+   * second one kills the children. Under `npm start` a Ctrl-C arrives twice:
+   * the terminal sends SIGINT to npm and the quick start alike, and npm
+   * forwards its own; a signal within REPEAT_MS of the first is that copy.
+   */
   handleSignals() {
+    let first = 0;
     const onSignal = (signal) => {
       if (!this.#stopping) {
+        first = Date.now();
         process.stdout.write('\n');
         say('leadrouter', `${signal}: stopping (press Ctrl-C again to kill the processes at once)`);
         void this.exit(0);
         return;
       }
+      if (Date.now() - first < REPEAT_MS) return;
       say('leadrouter', `${signal} again: killing ingest and worker`);
       for (const proc of this.#killable) proc.kill('SIGKILL');
     };
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, onSignal);
+  }
+
+  /**
+   * Stops everything when the process that started the quick start is gone
+   * (npm killed with SIGKILL, the shell around it closed): the quick start
+   * would otherwise run on, orphaned, holding its ports.
+   */
+  stopWithParent() {
+    const parent = process.ppid;
+    const timer = setInterval(() => {
+      if (process.ppid === parent || this.#stopping) return;
+      clearInterval(timer);
+      say('leadrouter', `the process that started npm start (pid ${parent}) is gone: stopping`);
+      void this.exit(0);
+    }, 500);
+    timer.unref();
   }
 
   /** Stops everything owned, newest first, then exits: with `code`, or 1 if something failed to stop cleanly. */

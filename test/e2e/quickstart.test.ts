@@ -72,16 +72,28 @@ function descendants(pid: number): number[] {
   return found;
 }
 
-/** One `node scripts/quickstart.js`, its output collected with colours stripped. */
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * One `node scripts/quickstart.js`, or `npm start` as a user types it, its
+ * output collected with colours stripped.
+ */
 class QuickStart {
   readonly proc: ChildProcess;
   output = '';
   exit?: { code: number | null; signal: NodeJS.Signals | null };
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(env: NodeJS.ProcessEnv) {
-    // Its own process group, so that afterAll can kill whatever it started.
-    this.proc = spawn(process.execPath, ['scripts/quickstart.js'], {
+  constructor(env: NodeJS.ProcessEnv, how: 'node' | 'npm start' = 'node') {
+    // Its own process group, as in a terminal: the test can send it a Ctrl-C, and afterAll can kill whatever it started.
+    const [command, args] = how === 'node' ? [process.execPath, ['scripts/quickstart.js']] : ['npm', ['start']];
+    this.proc = spawn(command, args, {
       cwd: root,
       env,
       detached: true,
@@ -110,6 +122,13 @@ class QuickStart {
     if (!match)
       throw new Error(`quickstart exited (${JSON.stringify(this.exit)}) before printing ${pattern}:\n${this.output}`);
     return match;
+  }
+
+  /** The pid of the `node scripts/quickstart.js` process: this one, or npm's child. */
+  quickstartPid(): number {
+    const pid = [this.proc.pid!, ...descendants(this.proc.pid!)].find((p) => commandLine(p).includes('quickstart.js'));
+    if (pid === undefined) throw new Error(`no quickstart.js process under ${this.proc.pid}`);
+    return pid;
   }
 
   /** SIGKILL to its whole process group: also what it started if it died itself. */
@@ -172,10 +191,35 @@ describe('npm start (scripts/quickstart.js)', () => {
     redis.disconnect();
   });
 
-  const start = () => {
-    const run = new QuickStart(env);
+  const start = (how?: 'node' | 'npm start') => {
+    const run = new QuickStart(env, how);
     started.push(run);
     return run;
+  };
+
+  /** Started and ready (its banner printed), with every process below it. */
+  const startReady = async (how?: 'node' | 'npm start') => {
+    const run = start(how);
+    await run.waitForOutput(/demo API key\s+lr_/, 40_000);
+    const processes = [run.proc.pid!, ...descendants(run.proc.pid!)];
+    processes.forEach((pid) => seenPids.add(pid));
+    const services = processes.filter((pid) => /services\/(ingest|worker)\/dist\/main\.js/.test(commandLine(pid)));
+    expect(services).toHaveLength(2);
+    return { run, processes };
+  };
+
+  /** Within the SPEC's 30 s: every process gone, every port free. */
+  const expectAllStopped = async (run: QuickStart, processes: number[], since: number) => {
+    await waitFor(() => processes.every((pid) => !alive(pid)), {
+      timeoutMs: 30_000,
+      what: 'every process of the quick start to exit',
+    }).catch((error: Error) => {
+      const left = processes.filter(alive).map((pid) => `${pid} ${commandLine(pid)}`);
+      throw new Error(`${error.message}\nstill running: ${left.join('; ')}\n--- output ---\n${run.output}`);
+    });
+    for (const port of Object.values(ports)) expect(await listening(port)).toBe(false);
+    expect(Date.now() - since).toBeLessThan(30_000);
+    await run.exited; // and all its output read
   };
 
   it('prepares everything, delivers the README lead to the demo partner, and stops cleanly on SIGTERM', async () => {
@@ -243,4 +287,44 @@ describe('npm start (scripts/quickstart.js)', () => {
     expect(run.output).toMatch(/worker exited on its own \(SIGKILL\); stopping the rest/);
     expect(children.filter(alive)).toEqual([]);
   }, 40_000);
+  // npm runs the script as its child and forwards SIGTERM and SIGINT to it; a
+  // shell in between (`sh -c node …`) received them instead and ignored SIGINT
+  // or died alone on SIGTERM, leaving the quick start and its children running.
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    '`npm start` stops everything on %s to npm',
+    async (signal) => {
+      const { run, processes } = await startReady('npm start');
+      const since = Date.now();
+      process.kill(run.proc.pid!, signal);
+      await run.exited;
+      await expectAllStopped(run, processes, since);
+      expect(run.output).toMatch(/leadrouter +\| stopped\n/);
+    },
+    75_000,
+  );
+
+  it('`npm start` stops everything on a Ctrl-C in its terminal, which reaches the quick start twice', async () => {
+    const { run, processes } = await startReady('npm start');
+    const since = Date.now();
+    process.kill(-run.proc.pid!, 'SIGINT'); // the terminal's SIGINT goes to the whole foreground process group
+    await expectAllStopped(run, processes, since);
+    // Ingest and worker finished cleanly: the copy npm forwards is not a second Ctrl-C that kills them.
+    expect(run.output).not.toContain('killing ingest and worker');
+    expect(run.output).toMatch(/leadrouter +\| stopped\n/);
+  }, 75_000);
+
+  it('ingest and worker stop when the quick start is killed outright (kill -9)', async () => {
+    const { run, processes } = await startReady();
+    const since = Date.now();
+    process.kill(run.quickstartPid(), 'SIGKILL');
+    await expectAllStopped(run, processes, since);
+  }, 75_000);
+
+  it('the quick start stops everything when npm is killed outright (kill -9)', async () => {
+    const { run, processes } = await startReady('npm start');
+    const since = Date.now();
+    process.kill(run.proc.pid!, 'SIGKILL');
+    await expectAllStopped(run, processes, since);
+    expect(run.output).toMatch(/is gone: stopping/);
+  }, 75_000);
 });

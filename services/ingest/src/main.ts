@@ -88,6 +88,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  // Started with an IPC channel (the quick start does): its closing means the parent is gone, even by kill -9.
+  if (process.channel) process.once('disconnect', () => void shutdown('disconnect'));
 }
 
 void main();
