@@ -20,7 +20,7 @@ const path = require('node:path');
 const { Lifecycle } = require('./quickstart/lifecycle');
 const { QuickstartError, bold, pipeLines, say } = require('./quickstart/output');
 const { ensurePostgres, ensureRedis, poll, reachable, relative, stopChild } = require('./quickstart/services');
-const { seedDemo, startDemoPartner, DEMO_SOURCE, DEMO_PARTNER } = require('./quickstart/demo');
+const { seedDemo, startDemoPartner, writeEnvFile, DEMO_SOURCE, DEMO_PARTNER } = require('./quickstart/demo');
 
 const root = path.resolve(__dirname, '..');
 const READY_TIMEOUT_MS = 60_000;
@@ -59,7 +59,9 @@ async function main() {
     const partner = await startDemoPartner({ port: demoPartnerPort });
     lifecycle.own('the demo partner', partner.close);
     const apiKey = await step(() => seedDemo({ databaseUrl: ingest.DATABASE_URL, stateDir, partnerUrl: partner.url }));
-    demo = { apiKey, partnerUrl: partner.url, keyFile: path.join(stateDir, 'demo-key') };
+    const devAdminToken = process.env.ADMIN_TOKEN ? undefined : ingest.ADMIN_TOKEN;
+    const envFile = writeEnvFile({ stateDir, apiKey, devAdminToken });
+    demo = { apiKey, partner, keyFile: path.join(stateDir, 'demo-key'), envFile };
   }
 
   const children = [
@@ -250,7 +252,9 @@ function printBanner({ ingest, worker, demo, devToken }) {
   if (demo) {
     lines.push(
       `  demo API key  ${demo.apiKey}   (source "${DEMO_SOURCE}"; kept in ${relative(demo.keyFile)})`,
-      `  demo partner  ${demo.partnerUrl}   (partner "${DEMO_PARTNER}": logs each lead it receives and accepts it)`,
+      `  demo partner  ${demo.partner.url}   (partner "${DEMO_PARTNER}": logs and accepts each lead; logs postbacks sent to /postbacks)`,
+      '',
+      `For the README's commands, in another terminal: source ${relative(demo.envFile)}   (sets DEMO_KEY${devToken ? ' and ADMIN_TOKEN' : ''})`,
       '',
       'Send a lead:',
       '',

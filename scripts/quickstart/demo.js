@@ -84,6 +84,23 @@ async function seedDemo({ databaseUrl, stateDir, partnerUrl }) {
   return apiKey;
 }
 
+/**
+ * <stateDir>/env: `export` lines for the README's commands, to `source` in
+ * another terminal. The admin token is written only when it is the development
+ * default: a token of your own stays where you keep it.
+ */
+function writeEnvFile({ stateDir, apiKey, devAdminToken }) {
+  const file = path.join(stateDir, 'env');
+  const lines = [
+    "# Written by npm start for the README's commands: source it (source .leadrouter/env).",
+    `export DEMO_KEY=${apiKey}`,
+    ...(devAdminToken ? [`export ADMIN_TOKEN=${devAdminToken}`] : []),
+  ];
+  fs.writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o600 });
+  fs.chmodSync(file, 0o600);
+  return file;
+}
+
 function readKey(file) {
   try {
     const key = fs.readFileSync(file, 'utf8').trim();
@@ -96,6 +113,8 @@ function readKey(file) {
 /**
  * The demo partner: answers every POST with 200 {"accepted":true} and logs one
  * line per lead: its X-Lead-Id and the names (never the values) of its fields.
+ * It also stands in for a source's postback receiver: a POST to /postbacks is
+ * logged with the lead id and status it carries, and whether it was signed.
  */
 async function startDemoPartner({ port }) {
   const server = http.createServer((req, res) => {
@@ -106,14 +125,21 @@ async function startDemoPartner({ port }) {
       if (size <= 64 * 1024) chunks.push(chunk);
     });
     req.on('end', () => {
-      let fields = '';
+      let body;
       try {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-        if (body && typeof body === 'object') fields = ` (${Object.keys(body).join(', ')})`;
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
       } catch {
         /* not JSON: logged without fields */
       }
+      const json = body && typeof body === 'object' ? body : {};
       const leadId = req.headers['x-lead-id'] ?? 'without X-Lead-Id';
+      if (new URL(req.url ?? '/', 'http://demo').pathname === '/postbacks') {
+        const signed = req.headers['webhook-signature'] ? 'signed' : 'unsigned';
+        say('partner', `received postback: lead ${leadId} is ${json.status ?? '?'} (${signed}) -> 200`);
+        res.writeHead(200).end();
+        return;
+      }
+      const fields = body === json ? ` (${Object.keys(json).join(', ')})` : '';
       say('partner', `received lead ${leadId}${fields} -> 200 {"accepted":true}`);
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"accepted":true}');
     });
@@ -132,6 +158,7 @@ async function startDemoPartner({ port }) {
   });
   return {
     url: `http://127.0.0.1:${server.address().port}/leads`,
+    postbackUrl: `http://127.0.0.1:${server.address().port}/postbacks`,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
@@ -140,4 +167,4 @@ async function startDemoPartner({ port }) {
   };
 }
 
-module.exports = { seedDemo, startDemoPartner, DEMO_SOURCE, DEMO_PARTNER };
+module.exports = { seedDemo, startDemoPartner, writeEnvFile, DEMO_SOURCE, DEMO_PARTNER };
