@@ -60,7 +60,12 @@ async function main() {
     lifecycle.own('the demo partner', partner.close);
     const apiKey = await step(() => seedDemo({ databaseUrl: ingest.DATABASE_URL, stateDir, partnerUrl: partner.url }));
     const devAdminToken = process.env.ADMIN_TOKEN ? undefined : ingest.ADMIN_TOKEN;
-    const envFile = writeEnvFile({ stateDir, apiKey, devAdminToken });
+    const connection = {
+      DATABASE_URL: ingest.DATABASE_URL,
+      REDIS_URL: ingest.REDIS_URL,
+      QUEUE_PREFIX: ingest.QUEUE_PREFIX,
+    };
+    const envFile = writeEnvFile({ stateDir, apiKey, devAdminToken, connection });
     demo = { apiKey, partner, keyFile: path.join(stateDir, 'demo-key'), envFile };
   }
 
@@ -254,7 +259,7 @@ function printBanner({ ingest, worker, demo, devToken }) {
       `  demo API key  ${demo.apiKey}   (source "${DEMO_SOURCE}"; kept in ${relative(demo.keyFile)})`,
       `  demo partner  ${demo.partner.url}   (partner "${DEMO_PARTNER}": logs and accepts each lead; logs postbacks sent to /postbacks)`,
       '',
-      `For the README's commands, in another terminal: source ${relative(demo.envFile)}   (sets DEMO_KEY${devToken ? ' and ADMIN_TOKEN' : ''})`,
+      `For the README's commands, in another terminal: source ${relative(demo.envFile)}   (DEMO_KEY${devToken ? ', ADMIN_TOKEN' : ''} and the connection settings)`,
       '',
       'Send a lead:',
       '',

@@ -86,19 +86,26 @@ async function seedDemo({ databaseUrl, stateDir, partnerUrl }) {
 
 /**
  * <stateDir>/env: `export` lines for the README's commands, to `source` in
- * another terminal. The admin token is written only when it is the development
- * default: a token of your own stays where you keep it.
+ * another terminal: the demo key, the admin token when it is the development
+ * default (a token of your own stays where you keep it), and the connection
+ * settings the services run with, which `npx leadrouter` reads too. Mode 600,
+ * like demo-key: it holds credentials.
  */
-function writeEnvFile({ stateDir, apiKey, devAdminToken }) {
+function writeEnvFile({ stateDir, apiKey, devAdminToken, connection }) {
   const file = path.join(stateDir, 'env');
+  const exports = { DEMO_KEY: apiKey, ...(devAdminToken ? { ADMIN_TOKEN: devAdminToken } : {}), ...connection };
   const lines = [
-    "# Written by npm start for the README's commands: source it (source .leadrouter/env).",
-    `export DEMO_KEY=${apiKey}`,
-    ...(devAdminToken ? [`export ADMIN_TOKEN=${devAdminToken}`] : []),
+    "# Written by npm start: source this file in another terminal for the README's commands.",
+    ...Object.entries(exports).map(([name, value]) => `export ${name}=${shellQuote(String(value))}`),
   ];
   fs.writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o600 });
   fs.chmodSync(file, 0o600);
   return file;
+}
+
+/** A single-quoted shell word: nothing in it is expanded. */
+function shellQuote(value) {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
 function readKey(file) {
