@@ -32,6 +32,7 @@ const lifecycle = new Lifecycle();
 async function main() {
   lifecycle.handleSignals();
   lifecycle.stopWithParent();
+  lifecycle.stopWhenOutputGone();
   const stateDir = path.resolve(root, process.env.QUICKSTART_DIR || '.leadrouter');
   fs.mkdirSync(stateDir, { recursive: true });
   // Each step may be interrupted by Ctrl-C: then nothing new is started.

@@ -44,7 +44,7 @@ class Lifecycle {
     const onSignal = (signal) => {
       if (!this.#stopping) {
         first = Date.now();
-        process.stdout.write('\n');
+        if (!process.stdout.destroyed) process.stdout.write('\n');
         say('leadrouter', `${signal}: stopping (press Ctrl-C again to kill the processes at once)`);
         void this.exit(0);
         return;
@@ -54,6 +54,21 @@ class Lifecycle {
       for (const proc of this.#killable) proc.kill('SIGKILL');
     };
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, onSignal);
+  }
+
+  /**
+   * Stops everything when the terminal or pipe our output goes to is gone
+   * (`npm start | head`, a pager quit): writing to it fails with EPIPE, which
+   * would otherwise end the quick start with an uncaught error and leave a
+   * Redis or PostgreSQL it started behind. What we stop is no longer printed.
+   */
+  stopWhenOutputGone() {
+    const onError = () => {
+      if (this.#stopping) return;
+      void this.exit(0);
+    };
+    process.stdout.on('error', onError);
+    process.stderr.on('error', onError);
   }
 
   /**

@@ -16,9 +16,9 @@ function prefix(label, stream) {
   return stream.isTTY ? `\x1b[${COLOURS[label] ?? '2'}m${text}\x1b[0m ` : `${text} `;
 }
 
-/** Writes `line` to stdout (or `stream`) under `label`. */
+/** Writes `line` to stdout (or `stream`) under `label`; nothing once the stream is gone (a broken pipe). */
 function say(label, line, stream = process.stdout) {
-  stream.write(`${prefix(label, stream)}${line}\n`);
+  if (!stream.destroyed) stream.write(`${prefix(label, stream)}${line}\n`);
 }
 
 /** Copies a child's output line by line, each under `label`; resolves when the stream ends. */

@@ -207,4 +207,14 @@ describe('npm start (scripts/quickstart.js)', () => {
     await expectAllStopped(run, processes, since);
     expect(run.output).toMatch(/is gone: stopping/);
   }, 75_000);
+  it('stops everything when its output pipe is broken (`npm start | head`)', async () => {
+    const { run, processes } = await startReady();
+    const since = Date.now();
+    run.proc.stdout!.destroy();
+    run.proc.stderr!.destroy();
+    // The ingest logs this request (a 401): the quick start's next write fails with EPIPE.
+    await fetch(`http://127.0.0.1:${ports.ingest}/v1/admin/sources`);
+    await expectAllStopped(run, processes, since);
+    expect(run.exit).toEqual({ code: 0, signal: null });
+  }, 75_000);
 });
