@@ -47,7 +47,7 @@ export interface LoggerOptions {
  *   (pino's default) flushes its buffer at exit with sonic-boom's `flushSync`,
  *   which retries a write that fails with EPIPE forever; the `pino-pretty`
  *   transport's worker thread stops reading once its stdout breaks, and the
- *   exit waited 10 s for it and then failed (docs/decisions/0017-stopping.md).
+ *   exit waited 10 s for it and then failed (ADR 0017).
  */
 export function createLogger(opts: LoggerOptions, destination?: pino.DestinationStream): Logger {
   const base: pino.LoggerOptions = {
