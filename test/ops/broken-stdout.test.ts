@@ -6,7 +6,9 @@
 // flush retried its EPIPE forever and the pretty one's worker thread stopped
 // reading, so the exit waited 10 s and then failed.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { freePort, TS_NODE_ARGS } from '../support/process';
 import { waitFor } from '../support/wait';
@@ -17,6 +19,8 @@ const ADMIN_TOKEN = 'broken-stdout-admin-token-0123456789';
 describe('a service whose stdout pipe is broken', () => {
   let database: TestDatabase;
   const running = new Set<ChildProcess>();
+  const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+  const prefix = `test-${randomBytes(6).toString('hex')}`;
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -24,6 +28,11 @@ describe('a service whose stdout pipe is broken', () => {
   afterAll(async () => {
     for (const proc of running) proc.kill('SIGKILL');
     await database.drop();
+    const redis = new Redis(redisUrl, { lazyConnect: true });
+    await redis.connect();
+    const keys = await redis.keys(`${prefix}-*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
   });
 
   it.each([
