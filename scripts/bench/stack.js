@@ -11,7 +11,7 @@ const os = require('node:os');
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '../..');
-const ADMIN_TOKEN = 'bench-admin-token-0123456789';
+const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
 const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/leadrouter';
 
 /** The Prisma client when schema.prisma is newer than it, then tsc -b (incremental: well under a second when nothing changed). */

@@ -18,7 +18,7 @@ describe('metrics and readiness', () => {
   beforeAll(async () => {
     await redis.start();
     await stack.start();
-    const env = { ...stack.env(), REDIS_URL: redis.url, METRICS_TOKEN: 'metrics-token-0123456789' };
+    const env = { ...stack.env(), REDIS_URL: redis.url, METRICS_TOKEN: 'metrics-token-0123456789abcdefgh' };
     ingest = new ServiceProcess('ingest', env);
     worker = new ServiceProcess('worker', env);
     await Promise.all([ingest.start(), worker.start()]);
@@ -34,7 +34,7 @@ describe('metrics and readiness', () => {
   }, 60_000);
 
   const scrape = async (url: string) => {
-    const res = await fetch(`${url}/metrics`, { headers: { authorization: 'Bearer metrics-token-0123456789' } });
+    const res = await fetch(`${url}/metrics`, { headers: { authorization: 'Bearer metrics-token-0123456789abcdefgh' } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/plain');
     return res.text();

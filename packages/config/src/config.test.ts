@@ -1,5 +1,19 @@
 import { ConfigError } from './env';
-import { DEV_ADMIN_TOKEN, loadCliConfig, loadIngestConfig, loadWorkerConfig } from './config';
+import { DEV_ADMIN_TOKEN, loadCliConfig, loadIngestConfig, loadWorkerConfig, trustProxySetting } from './config';
+
+/** A token that passes the rules: 32 characters, 16 different. */
+const GOOD_TOKEN = '0123456789abcdef'.repeat(2);
+
+/** The ConfigError message `load` throws. */
+function failure(load: () => unknown): string {
+  try {
+    load();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
 
 describe('config', () => {
   it('applies the documented defaults', () => {
@@ -14,7 +28,7 @@ describe('config', () => {
   });
 
   it('coerces numbers and booleans', () => {
-    const c = loadIngestConfig({ PORT: '8080', ALLOW_PRIVATE_DESTINATIONS: 'true', ADMIN_TOKEN: 'x'.repeat(20) });
+    const c = loadIngestConfig({ PORT: '8080', ALLOW_PRIVATE_DESTINATIONS: 'true', ADMIN_TOKEN: GOOD_TOKEN });
     expect(c.PORT).toBe(8080);
     expect(c.ALLOW_PRIVATE_DESTINATIONS).toBe(true);
   });
@@ -38,9 +52,72 @@ describe('config', () => {
     }
   });
 
-  it('requires ADMIN_TOKEN in production and uses a dev default otherwise', () => {
-    expect(() => loadIngestConfig({ NODE_ENV: 'production' })).toThrow(/^ADMIN_TOKEN is required/);
-    expect(loadIngestConfig({}).ADMIN_TOKEN).toBe(DEV_ADMIN_TOKEN);
+  it('never prints a password of a URL, in its user part or its query, nor a URL it cannot clean', () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ DATABASE_URL: 'mysql://u:hunter2@db/x' }, /^DATABASE_URL="mysql:\/\/u:\*\*\*@db\/x" is invalid/],
+      [{ REDIS_URL: 'http://:hunter2@cache:6379' }, /^REDIS_URL="http:\/\/:\*\*\*@cache:6379\/?" is invalid/],
+      [{ DATABASE_URL: 'mysql://db/x?sslmode=require&password=hunter2' }, /password=\*\*\*/],
+      [{ DATABASE_URL: 'u:hunter2@db' }, /^DATABASE_URL is invalid/],
+      [{ REDIS_URL: 'tcp://u:hun ter2@db' }, /^REDIS_URL="tcp:\/\/u:\*\*\*@db\/?" is invalid/],
+      [{ REDIS_URL: 'tcp://u:hunter2@[db' }, /^REDIS_URL is invalid/],
+    ];
+    for (const [env, shown] of cases) {
+      const message = failure(() => loadWorkerConfig(env));
+      expect(message).toMatch(shown);
+      expect(message).not.toMatch(/hunter2|hun ter2/);
+    }
+    // Nothing secret-shaped in it: shown, to help.
+    expect(failure(() => loadWorkerConfig({ REDIS_URL: 'localhost:6379' }))).toMatch(/^REDIS_URL="localhost:6379"/);
+  });
+
+  it('uses the dev admin token only with NODE_ENV=development', () => {
+    expect(loadIngestConfig({ NODE_ENV: 'development' }).ADMIN_TOKEN).toBe(DEV_ADMIN_TOKEN);
+    // Unset NODE_ENV is production: the public dev token must never open the admin API by omission.
+    expect(loadIngestConfig({ ADMIN_TOKEN: GOOD_TOKEN }).NODE_ENV).toBe('production');
+    for (const env of [{}, { NODE_ENV: 'production' }, { NODE_ENV: 'test' }])
+      expect(failure(() => loadIngestConfig(env))).toMatch(/^ADMIN_TOKEN is required/);
+    expect(loadIngestConfig({ NODE_ENV: 'development', ADMIN_TOKEN: GOOD_TOKEN }).ADMIN_TOKEN).toBe(GOOD_TOKEN);
+  });
+
+  it('refuses weak tokens, in every NODE_ENV, without ever printing them', () => {
+    const weak = [
+      ' '.repeat(16),
+      ' '.repeat(40),
+      'x'.repeat(64),
+      'abababababababababababababababab',
+      'short-but-varied-0123',
+      DEV_ADMIN_TOKEN,
+      `${GOOD_TOKEN} with spaces`,
+      `${GOOD_TOKEN}\n`,
+    ];
+    for (const NODE_ENV of ['production', 'test', 'development']) {
+      for (const token of weak) {
+        for (const name of ['ADMIN_TOKEN', 'METRICS_TOKEN']) {
+          const message = failure(() => loadIngestConfig({ NODE_ENV, ADMIN_TOKEN: GOOD_TOKEN, [name]: token }));
+          expect({ token, message }).toEqual({ token, message: expect.stringMatching(new RegExp(`^${name} is invalid: it must`)) });
+          expect(message).not.toContain(token.trim() || token);
+          expect(message.split('\n')).toHaveLength(1);
+        }
+      }
+    }
+    const c = loadIngestConfig({ ADMIN_TOKEN: GOOD_TOKEN, METRICS_TOKEN: 'Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0' });
+    expect(c.METRICS_TOKEN).toBe('Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0');
+  });
+
+  it('trusts no proxy unless told which, and refuses to trust every one', () => {
+    const trust = (TRUST_PROXY?: string) =>
+      trustProxySetting(loadIngestConfig({ ADMIN_TOKEN: GOOD_TOKEN, TRUST_PROXY }).TRUST_PROXY);
+    expect(trust()).toBe(false);
+    expect(trust('1')).toBe(1);
+    expect(trust('loopback, 10.0.0.0/8,fd00::/8, 192.168.1.0/255.255.255.0')).toEqual([
+      'loopback',
+      '10.0.0.0/8',
+      'fd00::/8',
+      '192.168.1.0/255.255.255.0',
+    ]);
+    expect(failure(() => trust('true'))).toMatch(/^TRUST_PROXY="true" is invalid: it must not be true/);
+    for (const bad of ['10.0.0.0/33', 'proxy.internal', '1.2.3', 'fd00::/129'])
+      expect(failure(() => trust(bad))).toMatch(/^TRUST_PROXY=.* is invalid/);
   });
   it('gives the CLI the database and queues the services use, validated the same way', () => {
     expect(loadCliConfig({})).toEqual({

@@ -1,15 +1,72 @@
+import { isIP } from 'node:net';
 import { parseEnv, type EnvSpec } from './env.js';
 
 const bool = { type: 'boolean' };
 const url = (protocols: string[]) => ({ type: 'string', pattern: `^(${protocols.join('|')})://` });
 const port = { type: 'integer', minimum: 0, maximum: 65535 };
 
+/** The shortest bearer token accepted (ADMIN_TOKEN, METRICS_TOKEN): 32 random hex digits are 128 bits. */
+export const MIN_TOKEN_LENGTH = 32;
+/** Fewer different characters than this is a placeholder, not a secret (32 random hex digits have 9 or more). */
+const MIN_TOKEN_CHARACTERS = 8;
+const GENERATE = 'generate one with: openssl rand -hex 24';
+
+/**
+ * Why a bearer token an operator chose is refused, or nothing: at least 32
+ * characters, printable ASCII without spaces (it travels in an HTTP header),
+ * at least 8 different characters (so no token of one repeated character).
+ * The reason never quotes the token.
+ */
+export function tokenProblem(value: string): string | undefined {
+  if (value.length < MIN_TOKEN_LENGTH) return `it must be at least ${MIN_TOKEN_LENGTH} characters long; ${GENERATE}`;
+  if (!/^[\x21-\x7e]+$/.test(value))
+    return `it must be printable ASCII characters without spaces or control characters; ${GENERATE}`;
+  if (new Set(value).size < MIN_TOKEN_CHARACTERS)
+    return `it must have at least ${MIN_TOKEN_CHARACTERS} different characters, not a pattern; ${GENERATE}`;
+  return undefined;
+}
+
+const token = { schema: { type: 'string', maxLength: 500 }, sensitive: 'secret', check: tokenProblem } as const;
+
+/** What `TRUST_PROXY` asks of Express' `trust proxy`: nothing, a number of proxies in front, or their addresses. */
+export type TrustProxy = false | number | string[];
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** `false`, a number of hops, or a comma-separated list of addresses, subnets (CIDR) and proxy-addr's names. */
+export function trustProxySetting(value: string): TrustProxy {
+  const v = value.trim();
+  if (v === 'false') return false;
+  if (/^\d+$/.test(v)) return Number(v);
+  return v.split(',').map((entry) => entry.trim());
+}
+
+function trustProxyProblem(value: string): string | undefined {
+  if (value.trim() === 'true')
+    return 'it must not be true: trusting every proxy lets any client choose its address with X-Forwarded-For; give the number of proxies in front (e.g. 1) or their addresses';
+  const setting = trustProxySetting(value);
+  if (!Array.isArray(setting)) return undefined;
+  const bad = setting.find((entry) => {
+    if (PROXY_NAMES.has(entry)) return false;
+    const [address = '', bits, ...more] = entry.split('/');
+    const family = isIP(address);
+    if (family === 0 || more.length > 0) return true;
+    if (bits === undefined) return false;
+    if (isIP(bits) === 4 && family === 4) return false; // a netmask
+    return !/^\d+$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128);
+  });
+  return bad === undefined
+    ? undefined
+    : `it must be false, a number of proxies, or addresses and subnets (CIDR), loopback, linklocal or uniquelocal, separated by commas: ${JSON.stringify(bad)} is none of these`;
+}
+
 /** Variables every process reads. */
 export const commonEnv = {
   NODE_ENV: {
     schema: { enum: ['development', 'production', 'test'] },
-    default: 'development',
-    description: 'development prints readable logs and allows the dev admin token',
+    default: 'production',
+    description:
+      'development: readable logs, and a printed dev admin token when ADMIN_TOKEN is unset; production and test: JSON logs, ADMIN_TOKEN required',
   },
   LOG_LEVEL: {
     schema: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
@@ -18,11 +75,13 @@ export const commonEnv = {
   },
   REDIS_URL: {
     schema: url(['redis', 'rediss']),
+    sensitive: 'url',
     default: 'redis://127.0.0.1:6379',
     description: 'Redis for BullMQ and counters',
   },
   DATABASE_URL: {
     schema: url(['postgres', 'postgresql']),
+    sensitive: 'url',
     default: 'postgresql://postgres@127.0.0.1:5432/leadrouter',
     description: 'PostgreSQL',
   },
@@ -38,9 +97,10 @@ export const commonEnv = {
     description: 'BullMQ key prefix; use a hash tag such as {leadrouter} on Redis Cluster',
   },
   METRICS_TOKEN: {
-    schema: { type: 'string', minLength: 16, maxLength: 500 },
+    ...token,
     optional: true,
-    description: 'when set, GET /metrics requires Authorization: Bearer <token>; unset, /metrics is open',
+    description:
+      'when set, GET /metrics requires Authorization: Bearer <token> (at least 32 characters, 8 of them different); unset, /metrics is open',
   },
   ALLOW_PRIVATE_DESTINATIONS: {
     schema: bool,
@@ -53,9 +113,22 @@ export const ingestEnv = {
   ...commonEnv,
   PORT: { schema: port, default: '3000', description: 'ingest HTTP port' },
   ADMIN_TOKEN: {
-    schema: { type: 'string', minLength: 16, maxLength: 500 },
+    ...token,
     description:
-      'bearer token for /v1/admin/* and the dashboard (a dev default is used when NODE_ENV is not production)',
+      'bearer token for /v1/admin/* and the dashboard: at least 32 printable characters, 8 of them different (with NODE_ENV=development a dev default is used when unset)',
+  },
+  TRUST_PROXY: {
+    schema: { type: 'string', minLength: 1, maxLength: 1000 },
+    default: 'false',
+    description:
+      "which proxies in front of the ingest may name the client's address (X-Forwarded-For): false, their number (e.g. 1), or their addresses/subnets",
+    check: trustProxyProblem,
+  },
+  AUTH_FAILURES_PER_MINUTE: {
+    schema: { type: 'integer', minimum: 1, maximum: 1000000 },
+    default: '60',
+    description:
+      'lead-API requests with a missing or unknown key one client address may make in a minute; past that it is answered 429 until the minute ends',
   },
 } satisfies EnvSpec;
 
@@ -96,6 +169,8 @@ export interface CommonConfig {
 export interface IngestConfig extends CommonConfig {
   PORT: number;
   ADMIN_TOKEN: string;
+  TRUST_PROXY: string;
+  AUTH_FAILURES_PER_MINUTE: number;
 }
 
 export interface WorkerConfig extends CommonConfig {
@@ -104,13 +179,18 @@ export interface WorkerConfig extends CommonConfig {
   SWEEP_INTERVAL_MS: number;
 }
 
-/** The admin token used outside production when ADMIN_TOKEN is not set; printed at start. */
+/**
+ * The admin token used with `NODE_ENV=development` when ADMIN_TOKEN is not
+ * set, and only then; printed at start. Public, so never good anywhere else.
+ */
 export const DEV_ADMIN_TOKEN = 'dev-admin-token-change-me';
 
 export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
-  const production = env.NODE_ENV === 'production';
-  const withDefault = production || env.ADMIN_TOKEN ? env : { ...env, ADMIN_TOKEN: DEV_ADMIN_TOKEN };
-  return parseEnv<IngestConfig>(ingestEnv, withDefault);
+  if (env.NODE_ENV === 'development' && !env.ADMIN_TOKEN) {
+    const { ADMIN_TOKEN: _set, ...others } = ingestEnv;
+    return { ...parseEnv<Omit<IngestConfig, 'ADMIN_TOKEN'>>(others, env), ADMIN_TOKEN: DEV_ADMIN_TOKEN };
+  }
+  return parseEnv<IngestConfig>(ingestEnv, env);
 }
 
 export type CliConfig = Pick<CommonConfig, 'DATABASE_URL' | 'REDIS_URL' | 'QUEUE_PREFIX'>;
