@@ -34,11 +34,34 @@ export interface LoggerOptions {
   level: string;
   pretty: boolean;
   name: string;
+  /** Colours in readable logs; by default `colourWanted()`: a terminal or FORCE_COLOR, never a pipe or a file as such. */
+  colour?: boolean;
 }
 
 /**
- * JSON logs in production; readable, still redacted, in development. Both
- * write to stdout synchronously, in this thread, through pino's own
+ * Fields that readable logs leave out: pino-http's request and response
+ * objects and time, which its message already says in one line
+ * ("POST /v1/leads 202 3 ms"; services/ingest/src/app.ts).
+ */
+const PRETTY_IGNORE = 'pid,hostname,req,res,responseTime';
+
+/**
+ * Whether readable logs are coloured: on a terminal, or when `FORCE_COLOR`
+ * asks (the quick start sets it for its children when its own output is a
+ * terminal; ADR 0017); never with `NO_COLOR`. Not merely because `CI` is set,
+ * as pino-pretty's default would: a pipe or a file gets no escape codes.
+ */
+function colourWanted(): boolean {
+  const { NO_COLOR, FORCE_COLOR } = process.env;
+  if (NO_COLOR !== undefined) return false;
+  if (FORCE_COLOR !== undefined && FORCE_COLOR !== '0') return true;
+  return process.stdout.isTTY === true;
+}
+
+/**
+ * JSON logs in production; readable in development: one line per entry,
+ * coloured only as `colourWanted` says, still redacted. Both write to stdout
+ * synchronously, in this thread, through pino's own
  * destination, so that a broken stdout can never hold up an exit:
  *
  * - the destination turns into a no-op on the first EPIPE (the reader of the
@@ -58,7 +81,11 @@ export function createLogger(opts: LoggerOptions, destination?: pino.Destination
   if (destination) return pino(base, destination);
   const stdout = pino.destination({ dest: 1, sync: true });
   if (!opts.pretty) return pino(base, stdout);
-  // Colours when stdout is a terminal or FORCE_COLOR is set (the quick start sets it for its children).
-  const prettify = prettyFactory({ translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' });
+  const prettify = prettyFactory({
+    colorize: opts.colour ?? colourWanted(),
+    singleLine: true,
+    translateTime: 'HH:MM:ss.l',
+    ignore: PRETTY_IGNORE,
+  });
   return pino(base, { write: (line: string) => stdout.write(prettify(line)) });
 }

@@ -22,6 +22,11 @@ import { CONSOLE_PATH, consoleRouter } from './console/router.js';
 import { SessionStore } from './http/session.js';
 import { SignInThrottle } from './http/sign-in-throttle.js';
 
+/** The path asked for (Express rewrites `req.url` inside routers). */
+function urlOf(req: { url?: string; originalUrl?: string }): string {
+  return req.originalUrl ?? req.url ?? '';
+}
+
 /** The ingest HTTP app: source-facing lead API, admin API, health. */
 export function createApp(given: IngestDeps): Express {
   const deps = { ...given, metrics: given.metrics ?? createIngestMetrics({ processMetrics: false }) };
@@ -40,6 +45,11 @@ export function createApp(given: IngestDeps): Express {
         return id;
       },
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+      // One line per request, which says it all in development (where req and res are left out, logger.ts);
+      // `req.log` carries the request id only.
+      customSuccessMessage: (req, res, ms) => `${req.method} ${urlOf(req)} ${res.statusCode} ${ms} ms`,
+      customErrorMessage: (req, res) => `${req.method} ${urlOf(req)} ${res.statusCode} failed`,
+      quietReqLogger: true,
       // Health probes every few seconds would drown the log.
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' },
       // Bodies and credentials are never logged (see REDACT_PATHS too).
