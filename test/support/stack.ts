@@ -12,10 +12,13 @@ import {
 } from '@leadrouter/config';
 import { closeDb, createDb, type Db } from '@leadrouter/db';
 import { createAgents, destroyAgents } from '@leadrouter/delivery';
+import { createIngestMetrics } from '@leadrouter/metrics';
 import { createRedis, Queues, SharedCaches } from '@leadrouter/queue';
 import { createApp } from '../../services/ingest/src/app';
 import { SourceRateLimits } from '../../services/ingest/src/http/rate-limit';
 import { SignInThrottle } from '../../services/ingest/src/http/sign-in-throttle';
+import { AuthFailureLimits } from '../../services/ingest/src/http/auth-failures';
+import { RejectionLog } from '../../services/ingest/src/leads/rejections';
 import { startWorker, type RunningWorker } from '../../services/worker/src/worker';
 import type { WorkerDeps } from '../../services/worker/src/deps';
 import { createTestDatabase, type TestDatabase } from './database';
@@ -30,6 +33,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Keep every log line (at debug level) in `logLines`, to check what the services log. */
   captureLogs?: boolean;
+  /** How often the ingest writes its sums of rejections without a valid key (default: every minute, as in production). */
+  rejectionFlushMs?: number;
 }
 
 /**
@@ -46,6 +51,9 @@ export class TestStack {
   workerConfig!: WorkerConfig;
   worker?: RunningWorker;
   workerDeps?: WorkerDeps;
+  /** The ingest's metrics and rejection log, to read counts and write pending sums (`flush()`). */
+  readonly metrics = createIngestMetrics({ processMetrics: false });
+  rejections!: RejectionLog;
   private server?: Server;
   private closers: (() => unknown)[] = [];
 
@@ -100,6 +108,9 @@ export class TestStack {
     // The caches the services run with (ADR 0009), so the tests see what production does.
     const caches = new SharedCaches(producer, env.REDIS_URL!, this.prefix);
     this.closers.push(() => caches.close());
+    this.rejections = new RejectionLog(this.db, log, { flushIntervalMs: this.opts.rejectionFlushMs });
+    const rejections = this.rejections;
+    this.closers.push(() => rejections.close());
     const app = createApp({
       caches,
       config: this.ingestConfig,
@@ -109,6 +120,9 @@ export class TestStack {
       rateLimits: new SourceRateLimits(producer, this.prefix),
       signInThrottle: new SignInThrottle(producer, this.prefix),
       agents,
+      metrics: this.metrics,
+      rejections,
+      authFailures: new AuthFailureLimits(producer, this.prefix, this.ingestConfig.AUTH_FAILURES_PER_MINUTE),
     });
     this.server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));

@@ -22,6 +22,12 @@ function processMetrics(registry: Registry, prefix: string): void {
     registry.removeSingleMetric(`${prefix}nodejs_active_${kind}_total`);
 }
 
+/** A counter with each of `series` present at 0, so a rate over it exists before the first event. */
+function withZeros<T extends string>(counter: Counter<T>, series: Partial<Record<T, string>>[]): Counter<T> {
+  for (const labels of series) counter.inc(labels, 0);
+  return counter;
+}
+
 export function createIngestMetrics(opts: { processMetrics?: boolean } = {}) {
   const registry = new Registry();
   if (opts.processMetrics ?? true) processMetrics(registry, 'leadrouter_ingest_');
@@ -33,6 +39,15 @@ export function createIngestMetrics(opts: { processMetrics?: boolean } = {}) {
       labelNames: ['source', 'answer'] as const,
       registers: [registry],
     }),
+    authFailures: withZeros(
+      new Counter({
+        name: 'leadrouter_ingest_auth_failures_total',
+        help: 'Lead API requests with a missing or unknown API key, by answer (unauthorized: 401; throttled: 429, their address sent too many)',
+        labelNames: ['answer'] as const,
+        registers: [registry],
+      }),
+      [{ answer: 'unauthorized' }, { answer: 'throttled' }],
+    ),
     httpDuration: new Histogram({
       name: 'leadrouter_ingest_http_request_duration_seconds',
       help: 'Ingest HTTP request duration, by route and status class',
@@ -85,6 +100,12 @@ export function createWorkerMetrics(opts: { processMetrics?: boolean } = {}) {
       name: 'leadrouter_sweeper_requeued_total',
       help: 'Work the sweeper put back on the queue, by kind (lead, delivery, advance, postback)',
       labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    housekeepingDeleted: new Counter({
+      name: 'leadrouter_housekeeping_deleted_rows_total',
+      help: 'Rows the worker housekeeping deleted after their retention, by table',
+      labelNames: ['table'] as const,
       registers: [registry],
     }),
     sweeperRuns: new Counter({

@@ -3,9 +3,12 @@ import { pinoHttp } from 'pino-http';
 import { randomUUID } from 'node:crypto';
 import { AppError } from '@leadrouter/core';
 import { sqlPool } from '@leadrouter/db';
+import { trustProxySetting } from '@leadrouter/config';
 import { createIngestMetrics, metricsHandler } from '@leadrouter/metrics';
-import type { IngestDeps } from './deps.js';
+import type { AppDeps, IngestDeps } from './deps.js';
 import { adminAuth } from './http/auth.js';
+import { AuthFailureLimits } from './http/auth-failures.js';
+import { RejectionLog } from './leads/rejections.js';
 import { errorHandler, sendError } from './http/errors.js';
 import { leadsRouter } from './leads/router.js';
 import { openapiRouter } from './openapi/router.js';
@@ -29,10 +32,18 @@ function urlOf(req: { url?: string; originalUrl?: string }): string {
 
 /** The ingest HTTP app: source-facing lead API, admin API, health. */
 export function createApp(given: IngestDeps): Express {
-  const deps = { ...given, metrics: given.metrics ?? createIngestMetrics({ processMetrics: false }) };
+  const deps: AppDeps = {
+    ...given,
+    metrics: given.metrics ?? createIngestMetrics({ processMetrics: false }),
+    rejections: given.rejections ?? new RejectionLog(given.db, given.log),
+    authFailures:
+      given.authFailures ??
+      new AuthFailureLimits(undefined, given.config.QUEUE_PREFIX, given.config.AUTH_FAILURES_PER_MINUTE),
+  };
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  // Which proxies may name the client's address (req.ip, which the throttles count by): none unless TRUST_PROXY says.
+  app.set('trust proxy', trustProxySetting(deps.config.TRUST_PROXY));
   app.set('query parser', 'simple');
 
   app.use(

@@ -3,8 +3,10 @@ import type { Db } from '@leadrouter/db';
 import type { DeliveryAgents } from '@leadrouter/delivery';
 import type { IngestMetrics } from '@leadrouter/metrics';
 import type { Queues, SharedCaches } from '@leadrouter/queue';
+import type { AuthFailureLimits } from './http/auth-failures.js';
 import type { SourceRateLimits } from './http/rate-limit.js';
 import type { SignInThrottle } from './http/sign-in-throttle.js';
+import type { RejectionLog } from './leads/rejections.js';
 
 /** What the ingest app needs, built once in main.ts (or by a test). */
 export interface IngestDeps {
@@ -25,4 +27,11 @@ export interface IngestDeps {
   caches?: SharedCaches;
   /** Failed console sign-ins per client address, shared through Redis (main.ts); in this process's memory when absent. */
   signInThrottle?: SignInThrottle;
+  /** Where rejections are written (ADR 0014); createApp makes one when none is given (its sums are then written every minute, and lost at exit). */
+  rejections?: RejectionLog;
+  /** The per-address throttle of requests without a valid key (ADR 0014); createApp makes one in this process's memory when none is given. */
+  authFailures?: AuthFailureLimits;
 }
+
+/** What createApp hands its routers: the dependencies with the defaults it filled in. */
+export type AppDeps = IngestDeps & Required<Pick<IngestDeps, 'metrics' | 'rejections' | 'authFailures'>>;

@@ -7,6 +7,8 @@ import { createIngestMetrics } from '@leadrouter/metrics';
 import { createApp } from './app.js';
 import { SourceRateLimits } from './http/rate-limit.js';
 import { SignInThrottle } from './http/sign-in-throttle.js';
+import { AuthFailureLimits } from './http/auth-failures.js';
+import { RejectionLog } from './leads/rejections.js';
 
 const SHUTDOWN_DEADLINE_MS = 25_000;
 
@@ -23,7 +25,8 @@ async function main(): Promise<void> {
   }
   const log = createLogger({ name: 'ingest', level: config.LOG_LEVEL, pretty: config.NODE_ENV === 'development' });
   if (config.ADMIN_TOKEN === DEV_ADMIN_TOKEN) {
-    log.warn(`ADMIN_TOKEN is not set; using the development token "${DEV_ADMIN_TOKEN}" (never in production)`);
+    // Public, so it can be printed: it only ever works with NODE_ENV=development.
+    log.warn(`ADMIN_TOKEN is not set; using the development token "${DEV_ADMIN_TOKEN}" (NODE_ENV=development only)`);
   }
   const db = createDb({
     databaseUrl: config.DATABASE_URL,
@@ -45,6 +48,8 @@ async function main(): Promise<void> {
   const caches = new SharedCaches(redis, config.REDIS_URL, config.QUEUE_PREFIX, (err) =>
     log.warn({ err: { message: err.message } }, 'cache invalidation'),
   );
+  const rejections = new RejectionLog(db, log);
+  const authFailures = new AuthFailureLimits(redis, config.QUEUE_PREFIX, config.AUTH_FAILURES_PER_MINUTE);
   const app = createApp({
     config,
     db,
@@ -55,6 +60,8 @@ async function main(): Promise<void> {
     caches,
     signInThrottle: new SignInThrottle(redis, config.QUEUE_PREFIX),
     metrics: createIngestMetrics(),
+    rejections,
+    authFailures,
   });
 
   const server = await new Promise<Server>((resolve, reject) => {
@@ -79,6 +86,7 @@ async function main(): Promise<void> {
     const closeIdle = setInterval(() => server.closeIdleConnections(), 100);
     await new Promise<void>((resolve) => server.close(() => resolve()));
     clearInterval(closeIdle);
+    await rejections.close();
     await queues.close();
     caches.close();
     redis.disconnect();

@@ -5,6 +5,7 @@ import { busyDelayMs, deliverAttempt } from './deliver.js';
 import { sendPostback } from './postback.js';
 import { routeLead } from './route-lead.js';
 import { startSweeper } from './sweeper.js';
+import { startHousekeeping } from './housekeeping.js';
 
 export interface RunningWorker {
   /** Stops taking jobs, lets in-flight ones finish (or hands them back), then closes. */
@@ -77,6 +78,7 @@ export function startWorker(deps: WorkerDeps): RunningWorker {
     w.on('error', (err) => log.warn({ err: { message: err.message }, queue: w.name }, 'worker connection error'));
   }
   const sweeper = startSweeper(deps, config.SWEEP_INTERVAL_MS);
+  const housekeeping = startHousekeeping(deps);
 
   return {
     async stop() {
@@ -84,6 +86,7 @@ export function startWorker(deps: WorkerDeps): RunningWorker {
       let closed = false;
       void Promise.allSettled([
         sweeper.stop(),
+        housekeeping.stop(),
         routeWorker.close(),
         deliverWorker.close(),
         postbackWorker.close(),

@@ -51,8 +51,9 @@ export function statsRouter({ db }: IngestDeps): Router {
     const [byStatus, bySource, rejectionsByReason, rejectionsBySource, sources, partners] = await Promise.all([
       db.lead.groupBy({ by: ['status'], where: { createdAt: { gte: since } }, _count: { _all: true } }),
       db.lead.groupBy({ by: ['sourceId', 'status'], where: { createdAt: { gte: since } }, _count: { _all: true } }),
-      db.ingestRejection.groupBy({ by: ['reason'], where: { at: { gte: since } }, _count: { _all: true } }),
-      db.ingestRejection.groupBy({ by: ['sourceId', 'reason'], where: { at: { gte: since } }, _count: { _all: true } }),
+      // A row can stand for many answers (those without a valid key are summed; ADR 0014): add up `count`.
+      db.ingestRejection.groupBy({ by: ['reason'], where: { at: { gte: since } }, _sum: { count: true } }),
+      db.ingestRejection.groupBy({ by: ['sourceId', 'reason'], where: { at: { gte: since } }, _sum: { count: true } }),
       db.source.findMany({ select: { id: true, name: true } }),
       db.partner.findMany({ select: { id: true, name: true }, orderBy: { name: 'asc' } }),
     ]);
@@ -106,7 +107,7 @@ export function statsRouter({ db }: IngestDeps): Router {
       e.leads[row.status] = row._count._all;
       e.received += row._count._all;
     }
-    for (const row of rejectionsBySource) entry(row.sourceId).rejections[row.reason] = row._count._all;
+    for (const row of rejectionsBySource) entry(row.sourceId).rejections[row.reason] = row._sum.count ?? 0;
     for (const row of revenueBySource) entry(row.sourceId).revenue = money(row.revenue);
 
     const perPartner = new Map<string, PartnerStats>();
@@ -138,8 +139,8 @@ export function statsRouter({ db }: IngestDeps): Router {
         byStatus: Object.fromEntries(byStatus.map((r) => [r.status, r._count._all])),
       },
       rejections: {
-        total: rejectionsByReason.reduce((n, r) => n + r._count._all, 0),
-        byReason: Object.fromEntries(rejectionsByReason.map((r) => [r.reason, r._count._all])),
+        total: rejectionsByReason.reduce((n, r) => n + (r._sum.count ?? 0), 0),
+        byReason: Object.fromEntries(rejectionsByReason.map((r) => [r.reason, r._sum.count ?? 0])),
       },
       revenue: money(partnerStats.reduce((sum, p) => sum + p.revenue, 0)),
       sources: [...perSource.values()],

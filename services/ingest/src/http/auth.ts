@@ -1,9 +1,11 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { AppError, hashApiKey, unauthorized } from '@leadrouter/core';
 import { sqlPool, type Db } from '@leadrouter/db';
+import type { IngestMetrics } from '@leadrouter/metrics';
 import type { SharedCaches } from '@leadrouter/queue';
 import type { NextFunction, Request, Response } from 'express';
 import { CSRF_HEADER, sameToken, sessionCookie, type Session, type SessionStore } from './session.js';
+import { clientKey, type AuthFailureLimits } from './auth-failures.js';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -58,17 +60,33 @@ export function isAdminToken(key: string | undefined, adminToken: string): boole
 /** How long a source found by its key is trusted without asking PostgreSQL again (writes invalidate at once; ADR 0009). */
 export const SOURCE_CACHE_TTL_MS = 5_000;
 
+/** What `sourceAuth` needs besides the database. */
+export interface SourceAuthOptions {
+  /** Also accept the admin token (GET /v1/leads/:id). */
+  allowAdmin?: boolean;
+  caches?: SharedCaches;
+  /** The per-address throttle of requests without a valid key (ADR 0014). */
+  failures: AuthFailureLimits;
+  metrics?: IngestMetrics;
+}
+
 /**
  * Authenticates a source by its key (looked up by hash); the admin token too
  * when `allowAdmin`. Sources found are cached by key hash (`caches`), and
  * every source write drops the cache on every replica, so a rotated or
  * revoked key stops working for the very next request.
  *
+ * A request without a valid key is counted (`leadrouter_ingest_auth_failures_total`)
+ * and counts against its client address (`failures`): past the address's
+ * limit it is answered `429` with `Retry-After`, and while the address is
+ * throttled a key this process has not seen belong to a source is refused
+ * without a lookup, so a flood of made-up keys costs no database work.
+ *
  * The lookup is SQL on node-postgres, not Prisma: the lead API runs no
  * Prisma query, so the ingest loads Prisma's query compiler (WebAssembly,
  * ~70 MB of RSS) only when the admin API is used (ADR 0009).
  */
-export function sourceAuth(db: Db, adminToken: string, opts: { allowAdmin?: boolean; caches?: SharedCaches } = {}) {
+export function sourceAuth(db: Db, adminToken: string, opts: SourceAuthOptions) {
   const cache = opts.caches?.cache<string, PostingSource | null>('sources', SOURCE_CACHE_TTL_MS);
   const pool = sqlPool(db);
   const find = async (hash: string): Promise<PostingSource | null> => {
@@ -83,16 +101,37 @@ export function sourceAuth(db: Db, adminToken: string, opts: { allowAdmin?: bool
         }
       : null;
   };
+  const { failures } = opts;
+  const refuse = async (address: string, message: string, throttledMs?: number): Promise<AppError> => {
+    const ms = throttledMs ?? (await failures.fail(address));
+    opts.metrics?.authFailures.inc({ answer: ms > 0 ? 'throttled' : 'unauthorized' });
+    if (ms === 0) return unauthorized(message);
+    const retryAfterSeconds = Math.max(1, Math.ceil(ms / 1000));
+    return new AppError(
+      'auth_throttled',
+      `too many requests without a valid API key from this address (${failures.perMinute} a minute); retry in ${retryAfterSeconds} s`,
+      429,
+      { retryAfterSeconds },
+    );
+  };
   return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
     const key = presentedKey(req);
-    if (!key) throw unauthorized('missing API key: send Authorization: Bearer <key> or X-API-Key: <key>');
-    if (opts.allowAdmin && isAdminToken(key, adminToken)) {
+    if (key && opts.allowAdmin && isAdminToken(key, adminToken)) {
       req.isAdmin = true;
       return next();
     }
+    const address = clientKey(req.ip);
+    const throttledMs = failures.throttledFor(address);
+    if (!key) {
+      throw await refuse(
+        address,
+        'missing API key: send Authorization: Bearer <key> or X-API-Key: <key>',
+        throttledMs || undefined,
+      );
+    }
     let source: PostingSource | null = null;
-    if (key.length <= 200) {
-      const hash = hashApiKey(key);
+    const hash = key.length <= 200 ? hashApiKey(key) : undefined;
+    if (hash !== undefined && (throttledMs === 0 || failures.knows(hash))) {
       // Unknown keys are not cached: a flood of made-up keys must not fill memory.
       source = cache
         ? await cache.get(
@@ -102,7 +141,8 @@ export function sourceAuth(db: Db, adminToken: string, opts: { allowAdmin?: bool
           )
         : await find(hash);
     }
-    if (!source || !source.active) throw unauthorized('unknown or revoked API key');
+    if (!source || !source.active) throw await refuse(address, 'unknown or revoked API key', throttledMs || undefined);
+    failures.vouch(hash!);
     req.source = source;
     next();
   };

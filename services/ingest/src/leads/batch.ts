@@ -1,5 +1,5 @@
 import { AppError, type NormalisedLead } from '@leadrouter/core';
-import type { IngestDeps } from '../deps.js';
+import type { AppDeps } from '../deps.js';
 import type { PostingSource } from '../http/auth.js';
 import { acceptAnswer, checkLead, type AcceptAnswer, type AcceptOutcome, type LeadRecorder } from './accept.js';
 import { mapConcurrent } from './concurrency.js';
@@ -20,7 +20,7 @@ const BATCH_CONCURRENCY = 4;
  * the later ones its duplicates); unrelated leads go four at a time.
  */
 export async function acceptBatch(
-  deps: IngestDeps,
+  deps: AppDeps,
   recorder: LeadRecorder,
   source: PostingSource,
   bodies: unknown[],
@@ -56,7 +56,7 @@ export async function acceptBatch(
   });
 }
 
-function failed(deps: IngestDeps, source: PostingSource, err: unknown): Exclude<BatchResult, AcceptAnswer> {
+function failed(deps: AppDeps, source: PostingSource, err: unknown): Exclude<BatchResult, AcceptAnswer> {
   if (!(err instanceof AppError)) throw err;
   recordRejection(deps, rejectionOf(err, source.id));
   return err.httpStatus >= 500

@@ -1,6 +1,7 @@
+import type { Logger } from '@leadrouter/config';
 import type { AppError } from '@leadrouter/core';
-import { sqlPool } from '@leadrouter/db';
-import type { IngestDeps } from '../deps.js';
+import { sqlPool, type Db, type SqlPool } from '@leadrouter/db';
+import type { AppDeps, IngestDeps } from '../deps.js';
 
 export interface Rejection {
   sourceId: string | null;
@@ -13,24 +14,108 @@ export interface Rejection {
 const INSERT_REJECTION = `INSERT INTO ingest_rejections (source_id, http_status, reason, errors, lead_id)
   VALUES ($1, $2, $3, $4::jsonb, $5)`;
 
+const INSERT_COUNTS = `INSERT INTO ingest_rejections (source_id, http_status, reason, count, at)
+  SELECT NULL, * FROM unnest($1::int[], $2::varchar[], $3::int[], $4::timestamptz[])`;
+
+/** How often the sums of rejections without a valid key are written. */
+export const REJECTION_FLUSH_MS = 60_000;
+
+interface Sum {
+  httpStatus: number;
+  reason: string;
+  count: number;
+  since: Date;
+}
+
 /**
- * Records an answer that did not accept a lead — never with personal data:
- * field pointers and messages only, no values. Never delays or fails the
- * answer: a failure to record is logged and dropped. SQL on node-postgres,
- * as all of the lead API (no Prisma query on that path; ADR 0009).
+ * Where the ingest writes the answers that did not accept a lead — never
+ * with personal data: field pointers and messages only, no values. Never
+ * delays or fails the answer: a failure to record is logged and dropped.
+ * SQL on node-postgres, as all of the lead API (no Prisma query on that
+ * path; ADR 0009).
+ *
+ * A source's rejections are one row each, written right after the answer.
+ * Those of requests without a valid key (no source: `401`, and `429` once
+ * the address is throttled) are what a flood of made-up keys sends, so they
+ * are summed here by reason and status and written once a minute as one row
+ * each with its `count` (ADR 0014): the table grows by a few rows a minute
+ * per ingest process, whatever a flood sends, and the counts stay exact.
+ * `close()` writes what is left.
  */
-export function recordRejection(deps: IngestDeps, r: Rejection): void {
-  sqlPool(deps.db)
-    .query(INSERT_REJECTION, [
-      r.sourceId,
-      r.httpStatus,
-      r.reason.slice(0, 50),
-      r.errors ? JSON.stringify(r.errors.slice(0, 50)) : null,
-      r.leadId ?? null,
-    ])
-    .catch((err: unknown) => {
-      deps.log.warn({ err: { message: (err as Error).message }, rejection: r.reason }, 'could not record a rejection');
+export class RejectionLog {
+  private sums = new Map<string, Sum>();
+  private readonly timer: NodeJS.Timeout;
+  private readonly pool: SqlPool;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    db: Db,
+    private readonly log: Logger,
+    opts: { flushIntervalMs?: number } = {},
+  ) {
+    this.pool = sqlPool(db);
+    this.timer = setInterval(() => void this.flush(), opts.flushIntervalMs ?? REJECTION_FLUSH_MS);
+    this.timer.unref();
+  }
+
+  record(r: Rejection): void {
+    if (r.sourceId === null) return this.count(r.httpStatus, r.reason.slice(0, 50));
+    this.pool
+      .query(INSERT_REJECTION, [
+        r.sourceId,
+        r.httpStatus,
+        r.reason.slice(0, 50),
+        r.errors ? JSON.stringify(r.errors.slice(0, 50)) : null,
+        r.leadId ?? null,
+      ])
+      .catch((err: unknown) => {
+        this.log.warn({ err: { message: (err as Error).message }, rejection: r.reason }, 'could not record a rejection');
+      });
+  }
+
+  private count(httpStatus: number, reason: string, count = 1, since = new Date()): void {
+    const key = `${httpStatus} ${reason}`;
+    const sum = this.sums.get(key);
+    if (sum) {
+      sum.count += count;
+      if (since < sum.since) sum.since = since;
+    } else this.sums.set(key, { httpStatus, reason, count, since });
+  }
+
+  /** Writes the sums so far, one row per reason; when PostgreSQL fails they are kept for the next try. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(async () => {
+      const sums = [...this.sums.values()];
+      if (sums.length === 0) return;
+      this.sums = new Map();
+      try {
+        await this.pool.query(INSERT_COUNTS, [
+          sums.map((s) => s.httpStatus),
+          sums.map((s) => s.reason),
+          sums.map((s) => s.count),
+          sums.map((s) => s.since),
+        ]);
+      } catch (err) {
+        for (const s of sums) this.count(s.httpStatus, s.reason, s.count, s.since);
+        this.log.warn(
+          { err: { message: (err as Error).message } },
+          'could not record the counts of requests without a valid key; will try again',
+        );
+      }
     });
+    return this.flushing;
+  }
+
+  /** Stops the timer and writes what is left (at shutdown, before the pool closes). */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+}
+
+/** Records an answer that did not accept a lead (see RejectionLog). */
+export function recordRejection(deps: Pick<AppDeps, 'rejections'>, r: Rejection): void {
+  deps.rejections.record(r);
 }
 
 export function rejectionOf(err: AppError, sourceId: string | null): Rejection {
@@ -51,5 +136,7 @@ export function countLead(deps: IngestDeps, source: { name: string } | undefined
 
 export function answerOf(err: AppError): LeadAnswer {
   if (err.code === 'rate_limited' || err.code === 'unauthorized') return err.code;
+  // A throttled address sent no valid key: to the lead counts, it is one more unauthorized post.
+  if (err.code === 'auth_throttled') return 'unauthorized';
   return err.httpStatus >= 500 ? 'error' : 'rejected';
 }

@@ -1,6 +1,6 @@
 import { Router, type ErrorRequestHandler } from 'express';
 import { AppError, compile, invalid, toFieldErrors, unauthorized } from '@leadrouter/core';
-import type { IngestDeps } from '../deps.js';
+import type { AppDeps } from '../deps.js';
 import { sourceAuth } from '../http/auth.js';
 import { jsonBody } from '../http/body.js';
 import { acceptAnswer, checkLead, LeadRecorder, MAX_IDEMPOTENCY_KEY } from './accept.js';
@@ -19,9 +19,10 @@ const validateBatch = compile<{ leads: unknown[] }>({
 });
 
 /** The source-facing lead API (SPEC "Ingest API"). */
-export function leadsRouter(deps: IngestDeps): Router {
+export function leadsRouter(deps: AppDeps): Router {
   const router = Router();
-  const auth = sourceAuth(deps.db, deps.config.ADMIN_TOKEN, { caches: deps.caches });
+  const authOptions = { caches: deps.caches, failures: deps.authFailures, metrics: deps.metrics };
+  const auth = sourceAuth(deps.db, deps.config.ADMIN_TOKEN, authOptions);
   const recorder = new LeadRecorder(deps);
 
   router.post(
@@ -67,7 +68,7 @@ export function leadsRouter(deps: IngestDeps): Router {
 
   router.get(
     '/v1/leads/:id',
-    sourceAuth(deps.db, deps.config.ADMIN_TOKEN, { allowAdmin: true, caches: deps.caches }),
+    sourceAuth(deps.db, deps.config.ADMIN_TOKEN, { ...authOptions, allowAdmin: true }),
     async (req, res) => {
       const id = String(req.params.id);
       // Each party its own view (SPEC "What each party sees"; ADR 0015).
@@ -77,7 +78,8 @@ export function leadsRouter(deps: IngestDeps): Router {
     },
   );
 
-  // Every lead request that was not accepted leaves a trace (without personal data).
+  // Every lead request that was not accepted leaves a trace (without personal data); those without a valid key
+  // are summed (RejectionLog).
   const trace: ErrorRequestHandler = (err: unknown, req, _res, next) => {
     if (err instanceof AppError && req.method === 'POST') {
       recordRejection(deps, rejectionOf(err, req.source?.id ?? null));

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "ingest_rejections" ADD COLUMN     "count" INTEGER NOT NULL DEFAULT 1;

@@ -1,0 +1,74 @@
+import { sqlPool } from '@leadrouter/db';
+import type { WorkerDeps } from './deps.js';
+
+/** How long ingest rejections are kept (SPEC "Scale"). */
+export const REJECTION_RETENTION_DAYS = 30;
+/** How often one of the workers runs the housekeeping (the first run is at start). */
+export const HOUSEKEEPING_INTERVAL_MS = 60 * 60_000;
+/** Rows one statement deletes: each is its own short transaction, so no lock is held for long. */
+export const DELETE_BATCH = 5_000;
+/** Statements one round runs at most (a million rows); what is left waits for the next round. */
+const MAX_BATCHES = 200;
+
+// Oldest first, through the index on `at`; each statement commits on its own.
+const DELETE_OLD_REJECTIONS = `DELETE FROM ingest_rejections WHERE id IN (
+  SELECT id FROM ingest_rejections WHERE at < $1 ORDER BY at LIMIT $2)`;
+
+/**
+ * Deletes ingest rejections older than REJECTION_RETENTION_DAYS, in batches
+ * of DELETE_BATCH rows (ADR 0014). Stops early when `stopping()` says so.
+ * Returns how many rows it deleted.
+ */
+export async function pruneRejections(
+  deps: Pick<WorkerDeps, 'db' | 'now'>,
+  opts: { batch?: number; stopping?: () => boolean } = {},
+): Promise<number> {
+  const pool = sqlPool(deps.db);
+  const batch = opts.batch ?? DELETE_BATCH;
+  const before = new Date(deps.now().getTime() - REJECTION_RETENTION_DAYS * 24 * 60 * 60_000);
+  let deleted = 0;
+  for (let i = 0; i < MAX_BATCHES && !opts.stopping?.(); i++) {
+    const { rowCount } = await pool.query(DELETE_OLD_REJECTIONS, [before, batch]);
+    deleted += rowCount ?? 0;
+    if ((rowCount ?? 0) < batch) break;
+  }
+  return deleted;
+}
+
+/**
+ * Runs the housekeeping every `intervalMs` on whichever worker takes the
+ * lock first (the lock lasts the interval, so one run per interval across
+ * all workers), and once at start. Today it is the retention of ingest
+ * rejections.
+ */
+export function startHousekeeping(deps: WorkerDeps, intervalMs = HOUSEKEEPING_INTERVAL_MS): { stop(): Promise<void> } {
+  const lockKey = `${deps.config.QUEUE_PREFIX}:housekeeping-lock`;
+  let stopping = false;
+  let running: Promise<void> | null = null;
+  const tick = () => {
+    if (running) return;
+    running = (async () => {
+      try {
+        const got = await deps.redis.set(lockKey, '1', 'PX', Math.max(intervalMs - 1000, 100), 'NX');
+        if (got !== 'OK') return;
+        const rejections = await pruneRejections(deps, { stopping: () => stopping });
+        deps.metrics?.housekeepingDeleted.inc({ table: 'ingest_rejections' }, rejections);
+        if (rejections > 0) deps.log.info({ rejections }, 'housekeeping deleted old rows');
+      } catch (err) {
+        deps.log.warn({ err: { message: (err as Error).message } }, 'housekeeping failed; will try again');
+      } finally {
+        running = null;
+      }
+    })();
+  };
+  const timer = setInterval(tick, intervalMs);
+  timer.unref();
+  tick();
+  return {
+    async stop() {
+      stopping = true;
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
