@@ -1,0 +1,53 @@
+// The worker's housekeeping: ingest rejections are kept 30 days (SPEC "Scale"),
+// deleted in small batches, by whichever worker takes the round.
+import { pruneRejections, REJECTION_RETENTION_DAYS } from '../../services/worker/src/housekeeping';
+import { TestStack } from '../support/stack';
+import { waitFor } from '../support/wait';
+
+const DAY = 24 * 60 * 60_000;
+
+describe('ingest rejections', () => {
+  const stack = new TestStack({ worker: false });
+  beforeAll(() => stack.start(), 60_000);
+  afterAll(() => stack.stop());
+
+  /** Writes `count` rejection rows answered `daysAgo` days before `now`. */
+  const rejections = (count: number, daysAgo: number, now = new Date()) =>
+    stack.db.$executeRaw`INSERT INTO ingest_rejections (source_id, http_status, reason, count, at)
+      SELECT NULL, 401, 'unauthorized', 3, ${new Date(now.getTime() - daysAgo * DAY)}::timestamptz
+      FROM generate_series(1, ${count}::int)`;
+  const left = async () =>
+    (
+      await stack.db.$queryRaw<{ old: number; recent: number }[]>`
+        SELECT count(*) FILTER (WHERE at < now() - interval '30 days')::int AS old,
+               count(*) FILTER (WHERE at >= now() - interval '30 days')::int AS recent
+        FROM ingest_rejections`
+    )[0]!;
+
+  beforeEach(() => stack.db.$executeRaw`DELETE FROM ingest_rejections`);
+
+  it('are deleted after 30 days, in batches, the recent ones kept', async () => {
+    const now = new Date('2031-06-01T00:00:00Z');
+    await rejections(23, REJECTION_RETENTION_DAYS + 1, now);
+    await rejections(4, REJECTION_RETENTION_DAYS - 1, now);
+    const deleted = await pruneRejections({ db: stack.db, now: () => now }, { batch: 5 });
+    expect(deleted).toBe(23);
+    const kept = await stack.db.ingestRejection.count();
+    expect(kept).toBe(4);
+    // A stop between batches ends the round early; the next round finishes it.
+    await rejections(12, REJECTION_RETENTION_DAYS + 2, now);
+    let calls = 0;
+    const partial = await pruneRejections({ db: stack.db, now: () => now }, { batch: 5, stopping: () => calls++ >= 1 });
+    expect(partial).toBe(5);
+    expect(await pruneRejections({ db: stack.db, now: () => now }, { batch: 5 })).toBe(7);
+  });
+
+  it('are deleted by a running worker, without anyone asking', async () => {
+    await rejections(40, REJECTION_RETENTION_DAYS + 5);
+    await rejections(3, 1);
+    expect(await left()).toEqual({ old: 40, recent: 3 });
+    await stack.startWorker();
+    await waitFor(async () => (await left()).old === 0, { timeoutMs: 30_000, what: 'the old rejections deleted' });
+    expect(await left()).toEqual({ old: 0, recent: 3 });
+  });
+});
