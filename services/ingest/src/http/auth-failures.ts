@@ -4,8 +4,8 @@ import type { Redis } from 'ioredis';
 
 /** More addresses than this held as throttled in one process, and the expired ones are dropped. */
 const MAX_BLOCKED = 100_000;
-/** Key hashes of sources this process has seen, which a throttled address may still present (a gate, not a proof). */
-const MAX_KNOWN_KEYS = 10_000;
+/** How old the list of the sources' key hashes may be when a throttled address presents a key. */
+export const KEY_LIST_MAX_AGE_MS = 10_000;
 
 /**
  * The address a limit applies to: an IPv4 address, or the /64 network of an
@@ -34,16 +34,18 @@ export function clientKey(address: string | undefined): string {
  * (ADR 0014): `perMinute` of them in a minute, counted in Redis so every
  * ingest replica shares the count (rate-limiter-flexible, as the sources'
  * limits; in each process's memory while Redis is away). Past that, the
- * address is throttled until its minute ends: its requests with a missing
- * key or a key this process has not seen belong to a source are answered
- * `429` at once, without a database lookup. Keys this process has seen
- * belong to a source are still looked up, so a real source behind the same
- * address (a NAT, a proxy not declared in TRUST_PROXY) keeps posting.
+ * address is throttled until its minute ends: a request from it without a
+ * key, or with a key that is none of the sources' (checked against a list
+ * of their key hashes at most 10 s old, in memory), is answered `429` at
+ * once, without a database lookup. A source's key is still looked up as
+ * usual, so a real source behind the same address (a NAT, a proxy not
+ * declared in TRUST_PROXY) keeps posting.
  */
 export class AuthFailureLimits {
   private readonly limiter: RateLimiterAbstract;
   private readonly blocked = new Map<string, number>();
-  private known = new Set<string>();
+  private keys?: { hashes: Set<string>; at: number };
+  private loading?: Promise<unknown>;
 
   constructor(
     redis: Redis | undefined,
@@ -71,15 +73,26 @@ export class AuthFailureLimits {
     return 0;
   }
 
-  /** Whether `keyHash` belonged to a source when this process last looked it up. */
-  knows(keyHash: string): boolean {
-    return this.known.has(keyHash);
-  }
-
-  /** Notes that `keyHash` belongs to a source. */
-  vouch(keyHash: string): void {
-    if (this.known.size >= MAX_KNOWN_KEYS) this.known = new Set();
-    this.known.add(keyHash);
+  /**
+   * Whether `keyHash` is one of the sources' key hashes, as `load` (all of
+   * them, e.g. of the active sources) said at most KEY_LIST_MAX_AGE_MS ago:
+   * a gate before the lookup for throttled addresses, not an answer (a key
+   * of a source revoked meanwhile is still refused by the lookup). `load`
+   * runs only when the list is needed and old, once at a time; when it fails
+   * the answer is no.
+   */
+  async mayBeSourceKey(keyHash: string, load: () => Promise<string[]>): Promise<boolean> {
+    if (!this.keys || Date.now() - this.keys.at > KEY_LIST_MAX_AGE_MS) {
+      this.loading ??= load()
+        .then((hashes) => (this.keys = { hashes: new Set(hashes), at: Date.now() }))
+        .finally(() => (this.loading = undefined));
+      try {
+        await this.loading;
+      } catch {
+        return false;
+      }
+    }
+    return this.keys?.hashes.has(keyHash) ?? false;
   }
 
   /**

@@ -29,6 +29,8 @@ export interface PostingSource {
 const SOURCE_BY_KEY_HASH = `SELECT id, name, active, rate_limit_per_minute, duplicate_window_hours
   FROM sources WHERE api_key_hash = $1`;
 
+const ACTIVE_KEY_HASHES = `SELECT api_key_hash FROM sources WHERE active`;
+
 interface SourceRow {
   id: string;
   name: string;
@@ -79,8 +81,8 @@ export interface SourceAuthOptions {
  * A request without a valid key is counted (`leadrouter_ingest_auth_failures_total`)
  * and counts against its client address (`failures`): past the address's
  * limit it is answered `429` with `Retry-After`, and while the address is
- * throttled a key this process has not seen belong to a source is refused
- * without a lookup, so a flood of made-up keys costs no database work.
+ * throttled a key that is none of the sources' is refused without a lookup,
+ * so a flood of made-up keys costs no database work.
  *
  * The lookup is SQL on node-postgres, not Prisma: the lead API runs no
  * Prisma query, so the ingest loads Prisma's query compiler (WebAssembly,
@@ -102,6 +104,8 @@ export function sourceAuth(db: Db, adminToken: string, opts: SourceAuthOptions) 
       : null;
   };
   const { failures } = opts;
+  const activeKeyHashes = async () =>
+    (await pool.query<{ api_key_hash: string }>(ACTIVE_KEY_HASHES)).rows.map((r) => r.api_key_hash);
   const refuse = async (address: string, message: string, throttledMs?: number): Promise<AppError> => {
     const ms = throttledMs ?? (await failures.fail(address));
     opts.metrics?.authFailures.inc({ answer: ms > 0 ? 'throttled' : 'unauthorized' });
@@ -131,7 +135,7 @@ export function sourceAuth(db: Db, adminToken: string, opts: SourceAuthOptions) 
     }
     let source: PostingSource | null = null;
     const hash = key.length <= 200 ? hashApiKey(key) : undefined;
-    if (hash !== undefined && (throttledMs === 0 || failures.knows(hash))) {
+    if (hash !== undefined && (throttledMs === 0 || (await failures.mayBeSourceKey(hash, activeKeyHashes)))) {
       // Unknown keys are not cached: a flood of made-up keys must not fill memory.
       source = cache
         ? await cache.get(
@@ -142,7 +146,6 @@ export function sourceAuth(db: Db, adminToken: string, opts: SourceAuthOptions) 
         : await find(hash);
     }
     if (!source || !source.active) throw await refuse(address, 'unknown or revoked API key', throttledMs || undefined);
-    failures.vouch(hash!);
     req.source = source;
     next();
   };
