@@ -84,7 +84,12 @@ describe('configuration errors', () => {
     const root = path.resolve(__dirname, '../..');
     const child = spawn(process.execPath, [...TS_NODE_ARGS, 'services/ingest/src/main.ts'], {
       cwd: root,
-      env: { ...process.env, PORT: 'eighty', NODE_ENV: 'production', ADMIN_TOKEN: 'replica-admin-token-0123456789abcdef' },
+      env: {
+        ...process.env,
+        PORT: 'eighty',
+        NODE_ENV: 'production',
+        ADMIN_TOKEN: 'replica-admin-token-0123456789abcdef',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';

@@ -34,7 +34,9 @@ describe('metrics and readiness', () => {
   }, 60_000);
 
   const scrape = async (url: string) => {
-    const res = await fetch(`${url}/metrics`, { headers: { authorization: 'Bearer metrics-token-0123456789abcdefgh' } });
+    const res = await fetch(`${url}/metrics`, {
+      headers: { authorization: 'Bearer metrics-token-0123456789abcdefgh' },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/plain');
     return res.text();

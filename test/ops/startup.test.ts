@@ -5,7 +5,7 @@ import { ADMIN_TOKEN, TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
 const ROOT = path.resolve(__dirname, '../..');
-const ANSI = /\x1b\[/; // eslint-disable-line no-control-regex
+const ANSI = /\x1b\[/;
 
 /** Runs a service until it exits (a bad configuration stops it at once); its output and exit code. */
 async function runToExit(service: 'ingest' | 'worker', env: Record<string, string | undefined>) {

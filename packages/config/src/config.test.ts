@@ -94,7 +94,10 @@ describe('config', () => {
       for (const token of weak) {
         for (const name of ['ADMIN_TOKEN', 'METRICS_TOKEN']) {
           const message = failure(() => loadIngestConfig({ NODE_ENV, ADMIN_TOKEN: GOOD_TOKEN, [name]: token }));
-          expect({ token, message }).toEqual({ token, message: expect.stringMatching(new RegExp(`^${name} is invalid: it must`)) });
+          expect({ token, message }).toEqual({
+            token,
+            message: expect.stringMatching(new RegExp(`^${name} is invalid: it must`)),
+          });
           expect(message).not.toContain(token.trim() || token);
           expect(message.split('\n')).toHaveLength(1);
         }

@@ -53,7 +53,8 @@ export function parseEnv<T>(spec: EnvSpec, env: NodeJS.ProcessEnv): T {
     const why = validate(holder)
       ? v.check?.(String(holder.value))
       : `it ${validate.errors?.[0]?.message ?? 'is invalid'}`;
-    if (why !== undefined) throw new ConfigError(`${shown(name, raw, v.sensitive)} is invalid: ${why} (${v.description})`);
+    if (why !== undefined)
+      throw new ConfigError(`${shown(name, raw, v.sensitive)} is invalid: ${why} (${v.description})`);
     out[name] = holder.value;
   }
   return out as T;

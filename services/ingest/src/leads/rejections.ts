@@ -69,7 +69,10 @@ export class RejectionLog {
         r.leadId ?? null,
       ])
       .catch((err: unknown) => {
-        this.log.warn({ err: { message: (err as Error).message }, rejection: r.reason }, 'could not record a rejection');
+        this.log.warn(
+          { err: { message: (err as Error).message }, rejection: r.reason },
+          'could not record a rejection',
+        );
       });
   }
 

@@ -361,6 +361,7 @@ function leadPaths(): Record<string, PathItem> {
           },
           '401': responseRef('Unauthorized'),
           '404': responseRef('NotFound'),
+          '429': responseRef('RateLimited'),
           ...SERVER_ERRORS,
         },
       },
@@ -1174,7 +1175,8 @@ function components(): JsonSchema {
         ),
       },
       RateLimited: {
-        description: 'The source is over its `rateLimitPerMinute`. Retry after `Retry-After` seconds.',
+        description:
+          'The source is over its `rateLimitPerMinute`, or the client’s address sent more than `AUTH_FAILURES_PER_MINUTE` requests with a missing or unknown API key this minute. Retry after `Retry-After` seconds.',
         headers: retryAfter,
         ...json(ref('Error'), errorExample('rejected', 'over the limit of 600 leads per minute; retry in 12 s')),
       },
