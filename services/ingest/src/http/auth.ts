@@ -106,8 +106,9 @@ export function sourceAuth(db: Db, adminToken: string, opts: SourceAuthOptions) 
   const { failures } = opts;
   const activeKeyHashes = async () =>
     (await pool.query<{ api_key_hash: string }>(ACTIVE_KEY_HASHES)).rows.map((r) => r.api_key_hash);
-  const refuse = async (address: string, message: string, throttledMs?: number): Promise<AppError> => {
-    const ms = throttledMs ?? (await failures.fail(address));
+  /** The answer to a request without a valid key: counted, and a 429 once its address is (or now gets) throttled. */
+  const refuse = async (address: string, throttledMs: number, message: string): Promise<AppError> => {
+    const ms = throttledMs > 0 ? throttledMs : await failures.fail(address);
     opts.metrics?.authFailures.inc({ answer: ms > 0 ? 'throttled' : 'unauthorized' });
     if (ms === 0) return unauthorized(message);
     const retryAfterSeconds = Math.max(1, Math.ceil(ms / 1000));
@@ -127,11 +128,7 @@ export function sourceAuth(db: Db, adminToken: string, opts: SourceAuthOptions) 
     const address = clientKey(req.ip);
     const throttledMs = failures.throttledFor(address);
     if (!key) {
-      throw await refuse(
-        address,
-        'missing API key: send Authorization: Bearer <key> or X-API-Key: <key>',
-        throttledMs || undefined,
-      );
+      throw await refuse(address, throttledMs, 'missing API key: send Authorization: Bearer <key> or X-API-Key: <key>');
     }
     let source: PostingSource | null = null;
     const hash = key.length <= 200 ? hashApiKey(key) : undefined;
@@ -145,7 +142,7 @@ export function sourceAuth(db: Db, adminToken: string, opts: SourceAuthOptions) 
           )
         : await find(hash);
     }
-    if (!source || !source.active) throw await refuse(address, 'unknown or revoked API key', throttledMs || undefined);
+    if (!source || !source.active) throw await refuse(address, throttledMs, 'unknown or revoked API key');
     req.source = source;
     next();
   };
