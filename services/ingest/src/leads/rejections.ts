@@ -1,7 +1,7 @@
 import type { Logger } from '@leadrouter/config';
 import type { AppError } from '@leadrouter/core';
 import { sqlPool, type Db, type SqlPool } from '@leadrouter/db';
-import type { AppDeps, IngestDeps } from '../deps.js';
+import type { IngestMetrics } from '@leadrouter/metrics';
 
 export interface Rejection {
   sourceId: string | null;
@@ -117,7 +117,7 @@ export class RejectionLog {
 }
 
 /** Records an answer that did not accept a lead (see RejectionLog). */
-export function recordRejection(deps: Pick<AppDeps, 'rejections'>, r: Rejection): void {
+export function recordRejection(deps: { rejections: RejectionLog }, r: Rejection): void {
   deps.rejections.record(r);
 }
 
@@ -133,7 +133,11 @@ export function rejectionOf(err: AppError, sourceId: string | null): Rejection {
 export type LeadAnswer = 'accepted' | 'duplicate' | 'rejected' | 'rate_limited' | 'unauthorized' | 'error';
 
 /** Counts one answer to a lead in the metrics, by source name (`unknown` when the key was not). */
-export function countLead(deps: IngestDeps, source: { name: string } | undefined, answer: LeadAnswer): void {
+export function countLead(
+  deps: { metrics?: IngestMetrics },
+  source: { name: string } | undefined,
+  answer: LeadAnswer,
+): void {
   deps.metrics?.leadsReceived.inc({ source: source?.name ?? 'unknown', answer });
 }
 
