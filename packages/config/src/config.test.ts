@@ -119,7 +119,14 @@ describe('config', () => {
       '192.168.1.0/255.255.255.0',
     ]);
     expect(failure(() => trust('true'))).toMatch(/^TRUST_PROXY="true" is invalid: it must not be true/);
-    for (const bad of ['10.0.0.0/33', 'proxy.internal', '1.2.3', 'fd00::/129'])
+    for (const bad of [
+      '10.0.0.0/33',
+      'proxy.internal',
+      '1.2.3',
+      'fd00::/129',
+      '10.0.0.0/255.0.255.0',
+      'fd00::/255.0.0.0',
+    ])
       expect(failure(() => trust(bad))).toMatch(/^TRUST_PROXY=.* is invalid/);
   });
   it('gives the CLI the database and queues the services use, validated the same way', () => {

@@ -41,6 +41,13 @@ export function trustProxySetting(value: string): TrustProxy {
   return v.split(',').map((entry) => entry.trim());
 }
 
+/** Whether an IPv4 netmask is ones then zeros (255.255.255.0), the only kind Express' proxy-addr takes. */
+function contiguousMask(mask: string): boolean {
+  const bits = mask.split('.').reduce((n, part) => n * 256 + Number(part), 0);
+  const hosts = 2 ** 32 - 1 - bits;
+  return (hosts & (hosts + 1)) === 0;
+}
+
 function trustProxyProblem(value: string): string | undefined {
   if (value.trim() === 'true')
     return 'it must not be true: trusting every proxy lets any client choose its address with X-Forwarded-For; give the number of proxies in front (e.g. 1) or their addresses';
@@ -52,7 +59,7 @@ function trustProxyProblem(value: string): string | undefined {
     const family = isIP(address);
     if (family === 0 || more.length > 0) return true;
     if (bits === undefined) return false;
-    if (isIP(bits) === 4 && family === 4) return false; // a netmask
+    if (isIP(bits) === 4) return family !== 4 || !contiguousMask(bits); // a netmask
     return !/^\d+$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128);
   });
   return bad === undefined
