@@ -28,6 +28,9 @@ async function main(): Promise<void> {
     // Public, so it can be printed: it only ever works with NODE_ENV=development.
     log.warn(`ADMIN_TOKEN is not set; using the development token "${DEV_ADMIN_TOKEN}" (NODE_ENV=development only)`);
   }
+  if (config.NODE_ENV === 'production' && config.METRICS_TOKEN === undefined) {
+    log.warn('METRICS_TOKEN is not set: /metrics is open, and its labels name every source and partner');
+  }
   const db = createDb({
     databaseUrl: config.DATABASE_URL,
     connectionTimeoutMs: 2000,

@@ -22,6 +22,9 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger({ name: 'worker', level: config.LOG_LEVEL, pretty: config.NODE_ENV === 'development' });
+  if (config.NODE_ENV === 'production' && config.METRICS_TOKEN === undefined) {
+    log.warn('METRICS_TOKEN is not set: /metrics is open, and its labels name every source and partner');
+  }
   const db = createDb({
     databaseUrl: config.DATABASE_URL,
     preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
