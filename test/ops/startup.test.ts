@@ -69,6 +69,23 @@ describe('starting with a bad secret', () => {
   }, 30_000);
 });
 
+describe('starting in production', () => {
+  const stack = new TestStack({ worker: false });
+  beforeAll(() => stack.start(), 60_000);
+  afterAll(() => stack.stop());
+
+  it('warns while /metrics, which names sources and partners, is open', async () => {
+    const worker = new ServiceProcess('worker', { ...stack.env(), NODE_ENV: 'production', LOG_LEVEL: 'info' });
+    try {
+      await worker.start();
+      await waitFor(() => worker.output.includes('worker started'), { timeoutMs: 30_000, what: 'the worker started' });
+      expect(worker.output).toContain('METRICS_TOKEN is not set: /metrics is open');
+    } finally {
+      await worker.stop();
+    }
+  }, 60_000);
+});
+
 describe('development logs', () => {
   const stack = new TestStack({ worker: false });
   let ingest: ServiceProcess;
