@@ -93,8 +93,9 @@ describe('development logs', () => {
 
   beforeAll(async () => {
     await stack.start();
-    // Output piped, as under a process manager, `npm start` or CI (where CI=true).
-    const env = { ...stack.env(), NODE_ENV: 'development', LOG_LEVEL: 'info', CI: 'true' };
+    // Output piped, as under a process manager or CI (where CI=true); FORCE_COLOR, which the quick start sets for
+    // a terminal (and jest for its workers on one), not asking for colours.
+    const env = { ...stack.env(), NODE_ENV: 'development', LOG_LEVEL: 'info', CI: 'true', FORCE_COLOR: '0' };
     [ingest, worker] = await Promise.all([
       new ServiceProcess('ingest', env).start(),
       new ServiceProcess('worker', env).start(),
