@@ -34,11 +34,13 @@ export interface DbOptions {
    */
   preparedStatements?: boolean;
   /**
-   * Called when a connection that is not in use fails (PostgreSQL restarted,
-   * the connection was terminated): the pool drops it and the next query
+   * Called once for each connection that fails (PostgreSQL restarted, failed
+   * over, `pg_terminate_backend`), whether it was idle in the pool or checked
+   * out by a statement or a transaction: the statement in flight on it fails
+   * (and is retried by its caller), the pool drops it, and the next query
    * opens a new one. Without a listener such an error would end the process.
    */
-  onIdleError?: (err: Error) => void;
+  onConnectionError?: (err: Error) => void;
 }
 
 /** node-postgres' pool, for the SQL written by hand (see `sqlPool`). */
@@ -61,8 +63,21 @@ export function createDb(opts: DbOptions): Db {
     idleTimeoutMillis: 30000,
     ...(opts.queryTimeoutMs ? { query_timeout: opts.queryTimeoutMs } : {}),
   });
-  // Prisma's adapter listens only once Prisma has connected, and the hot paths never make it (ADR 0010).
-  pool.on('error', opts.onIdleError ?? (() => undefined));
+  // node-postgres emits a connection's failure as an 'error' event, which ends the process if no one listens.
+  // The pool listens on its idle connections only (and Prisma's adapter only once Prisma has connected, which
+  // the hot paths never make it do; ADR 0010): a connection checked out by `inTransaction` or `runStatement`
+  // between two messages, or waiting for one, had no listener. So every connection gets one of its own, from
+  // its first moment in the pool to its end; the pool's listener is there for its idle connections' errors,
+  // which also reach it, and only the first error of a connection is reported.
+  const reported = new WeakSet<pg.PoolClient>();
+  pool.on('connect', (client) => {
+    client.on('error', (err) => {
+      if (reported.has(client)) return;
+      reported.add(client);
+      opts.onConnectionError?.(err);
+    });
+  });
+  pool.on('error', () => undefined);
   setPreparedStatements(pool, opts.preparedStatements ?? true);
   const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
   pools.set(db, pool);

@@ -15,7 +15,7 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     return true;
   if (
     typeof e.message === 'string' &&
-    /Connection terminated|timeout exceeded when trying to connect|Query read timeout/i.test(e.message)
+    /Connection terminated|not queryable|timeout exceeded when trying to connect|Query read timeout/i.test(e.message)
   )
     return true;
   return e.cause !== undefined && e.cause !== err && isDatabaseUnavailable(e.cause);

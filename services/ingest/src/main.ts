@@ -36,7 +36,8 @@ async function main(): Promise<void> {
     connectionTimeoutMs: 2000,
     queryTimeoutMs: 10000,
     preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
-    onIdleError: (err) => log.warn({ err: { message: err.message } }, 'an idle PostgreSQL connection failed; dropped'),
+    onConnectionError: (err) =>
+      log.warn({ err: { message: err.message } }, 'a PostgreSQL connection failed; dropped (its work is retried)'),
   });
   const redis = createRedis({ url: config.REDIS_URL, role: 'producer' });
   redis.on('error', () => undefined);

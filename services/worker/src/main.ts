@@ -28,7 +28,8 @@ async function main(): Promise<void> {
   const db = createDb({
     databaseUrl: config.DATABASE_URL,
     preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
-    onIdleError: (err) => log.warn({ err: { message: err.message } }, 'an idle PostgreSQL connection failed; dropped'),
+    onConnectionError: (err) =>
+      log.warn({ err: { message: err.message } }, 'a PostgreSQL connection failed; dropped (its work is retried)'),
   });
   const redis = createRedis({ url: config.REDIS_URL, role: 'worker' });
   redis.on('error', () => undefined);
