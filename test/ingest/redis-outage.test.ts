@@ -1,4 +1,5 @@
 import { FakePartner } from '../support/partner';
+import { freePort, ServiceProcess } from '../support/process';
 import { OwnRedis } from '../support/redis-server';
 import { sampleLead, TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
@@ -98,5 +99,72 @@ describe('when Redis goes away', () => {
       });
       expect(partner.requests.map((r) => r.headers['x-lead-id'])).toEqual([before.body.id, after.body.id]);
     });
+  });
+
+  describe('an ingest and a worker started while Redis is not there', () => {
+    const redis = new OwnRedis();
+    const stack = new TestStack({ worker: false });
+    const partner = new FakePartner();
+    const processes: ServiceProcess[] = [];
+
+    beforeAll(async () => {
+      await stack.start();
+      await partner.start();
+    });
+    afterAll(async () => {
+      await Promise.all(processes.map((p) => p.stop('SIGKILL')));
+      await partner.stop();
+      await stack.stop();
+      await redis.destroy();
+    }, 60_000);
+
+    it('answer lead posts at once, and the leads are delivered within 30 s of Redis coming up', async () => {
+      const source = await stack.createSource();
+      const limited = await stack.createSource({ rateLimitPerMinute: 100 });
+      const p = await stack.createPartner({ url: partner.url });
+      await stack.createRoute({ partners: [{ partnerId: p.id }] });
+      redis.port = await freePort(); // nothing listens there yet
+      const env = { ...stack.env(), REDIS_URL: redis.url, LOG_LEVEL: 'warn' };
+      const [ingest, worker] = [new ServiceProcess('ingest', env), new ServiceProcess('worker', env)];
+      processes.push(ingest, worker);
+      await Promise.all([ingest.start(), worker.start()]);
+
+      const post = async (key: string, phone: string) => {
+        const res = await fetch(`${ingest.url}/v1/leads`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify(sampleLead({ phone, email: `${phone.replace(/\D/g, '')}@example.com` })),
+          // A source gives up after a while and posts again: a duplicate. (The answer comes at once; the bound
+          // leaves room for a busy machine.)
+          signal: AbortSignal.timeout(10_000),
+        });
+        return { status: res.status, id: ((await res.json()) as { id: string }).id };
+      };
+      const first = await post(source.apiKey, '+1 415 555 0901');
+      const second = await post(limited.apiKey, '+1 415 555 0902');
+      expect([first.status, second.status]).toEqual([202, 202]);
+      expect(await stack.leadStatus(first.id)).toBe('queued');
+      expect((await fetch(`${ingest.url}/readyz`)).status).toBe(503);
+
+      await redis.start();
+      const up = Date.now();
+      for (const { id } of [first, second]) {
+        await waitFor(async () => (await stack.leadStatus(id)) === 'delivered', {
+          timeoutMs: 30_000,
+          intervalMs: 200,
+          what: `lead ${id} delivered after Redis came up`,
+        });
+      }
+      expect(Date.now() - up).toBeLessThan(30_000);
+      // Once Redis answers, the ingest enqueues as usual.
+      await waitFor(async () => (await fetch(`${ingest.url}/readyz`)).status === 200, { what: 'readiness' });
+      const third = await post(source.apiKey, '+1 415 555 0903');
+      expect(third.status).toBe(202);
+      await stack.finalStatus(third.id);
+      expect(partner.requests.map((r) => r.headers['x-lead-id']).sort()).toEqual(
+        [first.id, second.id, third.id].sort(),
+      );
+      for (const s of [ingest, worker]) expect({ [s.service]: s.proc!.exitCode }).toEqual({ [s.service]: null });
+    }, 120_000);
   });
 });

@@ -24,6 +24,11 @@ export function createRedis({ url, role }: RedisConnectionOptions, extra: RedisO
     : new Redis(url, { ...common, maxRetriesPerRequest: null, enableReadyCheck: false });
 }
 
+/** Adding a job was refused because Redis is not connected (a fail-fast producer's connection). */
+export class RedisUnavailableError extends Error {
+  override readonly name = 'RedisUnavailableError';
+}
+
 /** The producer side of the catalog: typed `enqueue*` helpers over BullMQ queues. */
 export class Queues {
   readonly route: Queue<RouteJob>;
@@ -50,14 +55,34 @@ export class Queues {
     return [this.route, this.deliver, this.postback] as Queue[];
   }
 
+  /**
+   * Whether adding jobs fails at once while Redis is not connected: so for a
+   * producer's connection (`enableOfflineQueue: false`). A command on it is
+   * refused while Redis is away, but a BullMQ queue first waits for the
+   * connection's first 'ready', however long that takes: a process started
+   * while Redis was unreachable would hold every enqueue (and the request
+   * waiting for it) until Redis came up.
+   */
+  private get failsFast(): boolean {
+    return this.connection.options.enableOfflineQueue === false;
+  }
+
+  private connected(): void {
+    if (this.failsFast && this.connection.status !== 'ready') {
+      throw new RedisUnavailableError(`Redis is not connected (${this.connection.status})`);
+    }
+  }
+
   async enqueueRoute(leadIds: string[]): Promise<void> {
     if (leadIds.length === 0) return;
+    this.connected();
     await this.route.addBulk(
       leadIds.map((leadId) => ({ name: QUEUES.route, data: { leadId }, opts: { jobId: jobIds.route(leadId) } })),
     );
   }
 
   async enqueueDelivery(job: DeliverJob, delayMs = 0): Promise<void> {
+    this.connected();
     await this.deliver.add(QUEUES.deliver, job, {
       jobId: jobIds.deliver(job.deliveryId, job.attempt),
       delay: Math.max(0, Math.round(delayMs)),
@@ -65,6 +90,7 @@ export class Queues {
   }
 
   async enqueuePostback(job: PostbackJob, delayMs = 0): Promise<void> {
+    this.connected();
     await this.postback.add(QUEUES.postback, job, {
       jobId: jobIds.postback(job.postbackId, job.attempt),
       delay: Math.max(0, Math.round(delayMs)),
