@@ -41,6 +41,24 @@ describe('when Redis goes away', () => {
       expect(partner.requests.map((r) => r.headers['x-lead-id'])).toEqual([res.body.id]);
     });
 
+    it('are answered within seconds when Redis takes commands but answers none (frozen)', async () => {
+      const source = await stack.createSource({ rateLimitPerMinute: 100 });
+      redis.freeze();
+      let res;
+      try {
+        const started = Date.now();
+        res = await stack.request('POST', '/v1/leads', {
+          key: source.apiKey,
+          body: sampleLead({ phone: '+1 415 555 0720', email: 'frozen@example.com' }),
+        });
+        expect(res.status).toBe(202);
+        expect(Date.now() - started).toBeLessThan(10_000);
+      } finally {
+        redis.thaw();
+      }
+      expect(await stack.finalStatus(res.body.id)).toBe('delivered');
+    });
+
     it('are still rate limited, per process, while Redis is away', async () => {
       const source = await stack.createSource({ rateLimitPerMinute: 2 });
       await redis.stop();

@@ -51,6 +51,15 @@ export class OwnRedis {
     await waitFor(async () => !(await canConnect(this.port)), { what: `redis-server on ${this.port} to stop` });
   }
 
+  /** Freezes the server (SIGSTOP): connections stay open, and nothing is answered until `thaw()`. */
+  freeze(): void {
+    this.proc?.kill('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.proc?.kill('SIGCONT');
+  }
+
   async destroy(): Promise<void> {
     await this.stop();
     rmSync(this.dir, { recursive: true, force: true });

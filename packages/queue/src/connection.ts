@@ -6,11 +6,15 @@ export interface RedisConnectionOptions {
   url: string;
   /**
    * Producers inside request handlers must fail fast when Redis is away
-   * (`enableOfflineQueue: false`); workers must wait and reconnect
-   * (`maxRetriesPerRequest: null`, which BullMQ's Worker requires).
+   * (`enableOfflineQueue: false`) or does not answer (`commandTimeout`: a
+   * frozen server, a connection cut without a reset); workers must wait and
+   * reconnect (`maxRetriesPerRequest: null`, which BullMQ's Worker requires).
    */
   role: 'producer' | 'worker';
 }
+
+/** How long a producer waits for Redis to answer one command (a lead post makes at most two: rate limit, enqueue). */
+export const PRODUCER_COMMAND_TIMEOUT_MS = 2000;
 
 export function createRedis({ url, role }: RedisConnectionOptions, extra: RedisOptions = {}): Redis {
   const common: RedisOptions = {
@@ -20,7 +24,13 @@ export function createRedis({ url, role }: RedisConnectionOptions, extra: RedisO
     ...extra,
   };
   return role === 'producer'
-    ? new Redis(url, { ...common, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 })
+    ? new Redis(url, {
+        ...common,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        connectTimeout: 2000,
+        commandTimeout: PRODUCER_COMMAND_TIMEOUT_MS,
+      })
     : new Redis(url, { ...common, maxRetriesPerRequest: null, enableReadyCheck: false });
 }
 
