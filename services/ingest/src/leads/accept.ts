@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AppError, invalid, unavailable, validateLead, type FieldError, type NormalisedLead } from '@leadrouter/core';
-import { inTransaction, sqlPool, statement, type SqlPool } from '@leadrouter/db';
+import { inTransaction, isDatabaseUnavailable, sqlPool, statement, type SqlPool } from '@leadrouter/db';
 import type { IngestDeps } from '../deps.js';
 import type { PostingSource } from '../http/auth.js';
 
@@ -99,12 +99,14 @@ export class LeadRecorder {
     try {
       outcomes = await recordLeads(this.pool, group);
     } catch (err) {
-      if (group.length > 1) {
+      if (group.length > 1 && !isDatabaseUnavailable(err)) {
         // One lead spoiled the transaction (an Idempotency-Key committed meanwhile by another replica): each alone.
         await Promise.all(group.map((p) => this.write([p])));
         return;
       }
-      outcomes = [await this.failed(group[0]!, err)];
+      // PostgreSQL could not be used (its connection failed, perhaps after the commit): 503 for each, never
+      // the group again, which could record a second copy of leads that did commit.
+      outcomes = group.length > 1 ? this.notRecorded(group.length, err) : [await this.failed(group[0]!, err)];
     }
     const created = outcomes.flatMap((o) =>
       o instanceof AppError || !o.created || o.outcome.status !== 'accepted' ? [] : [o.outcome.id],
@@ -139,8 +141,15 @@ export class LeadRecorder {
       if (first && first.request_hash === p.requestHash) return replayOf(first.id);
       if (first) return keyReused();
     }
-    this.deps.log.error({ err: { message: (err as Error).message } }, 'could not record lead');
-    return unavailable('the lead could not be recorded right now; retry shortly', 5, err);
+    return this.notRecorded(1, err)[0]!;
+  }
+
+  /** The 503 for each of `leads` leads that PostgreSQL did not take. */
+  private notRecorded(leads: number, err: unknown): AppError[] {
+    this.deps.log.error({ leads, err: { message: (err as Error).message } }, 'could not record lead');
+    return Array.from({ length: leads }, () =>
+      unavailable('the lead could not be recorded right now; retry shortly', 5, err),
+    );
   }
 }
 
