@@ -160,7 +160,7 @@ function leadPaths(): Record<string, PathItem> {
         operationId: 'createLead',
         summary: 'Post a lead',
         description: [
-          'Validates the lead and records it durably in PostgreSQL before answering `202`: an accepted lead is routed even if Redis, the worker or a partner is down at that moment.',
+          'Validates the lead and records it durably in PostgreSQL before answering `202`: an accepted lead is routed even if Redis, the worker or a partner is down at that moment, and the answer never waits for Redis.',
           '',
           'Unknown top-level properties are rejected. The phone is stored in E.164, with `geo` as the default region.',
           'A `422` lists every problem, not only the first.',
@@ -206,7 +206,7 @@ function leadPaths(): Record<string, PathItem> {
           '500': responseRef('InternalError'),
           '503': {
             description:
-              'The lead could not be recorded durably right now (PostgreSQL is unreachable); it was not accepted. Retry after `Retry-After` seconds, with the same `Idempotency-Key`.',
+              'The lead could not be recorded durably right now (PostgreSQL is unreachable, or its connection failed); it was not accepted. Retry after `Retry-After` seconds, with the same `Idempotency-Key`: if it was stored after all (the connection failed after the commit), the retry answers its `202`, with no second lead.',
             headers: retryAfter,
             ...json(ref('Error')),
           },
