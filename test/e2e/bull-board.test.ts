@@ -1,4 +1,5 @@
 import { QUEUES } from '@leadrouter/queue';
+import { freePort } from '../support/process';
 import { ADMIN_TOKEN, TestStack } from '../support/stack';
 
 /** SPEC "Operations": Bull Board at /admin/queues over every queue, behind the admin token. */
@@ -43,5 +44,28 @@ describe('Bull Board at /admin/queues', () => {
     const body = (await res.json()) as { queues: { name: string; readOnlyMode: boolean }[] };
     expect(body.queues.map((q) => q.name).sort()).toEqual(Object.values(QUEUES).sort());
     expect(body.queues.every((q) => q.readOnlyMode)).toBe(true);
+  });
+});
+
+describe('Bull Board when Redis has never been reachable', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await new TestStack({ worker: false, redisUrl: `redis://127.0.0.1:${await freePort()}` }).start();
+  });
+  afterAll(() => stack.stop());
+
+  it('answers its API 503 with Retry-After at once, instead of waiting for Redis', async () => {
+    const started = Date.now();
+    const res = await fetch(`${stack.url}/admin/queues/api/queues`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      signal: AbortSignal.timeout(15_000),
+    });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    // The page itself needs no Redis.
+    expect(
+      (await fetch(`${stack.url}/admin/queues`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status,
+    ).toBe(200);
   });
 });

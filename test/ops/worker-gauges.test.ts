@@ -2,9 +2,10 @@
 // usage) and its readiness check, on rows written straight to PostgreSQL.
 import { createDb } from '@leadrouter/db';
 import { createWorkerMetrics } from '@leadrouter/metrics';
+import { createRedis, Queues } from '@leadrouter/queue';
 import { capPeriods } from '@leadrouter/routing';
 import type { WorkerDeps } from '../../services/worker/src/deps';
-import { registerWorkerGauges } from '../../services/worker/src/gauges';
+import { QUEUE_DEPTH_DEADLINE_MS, registerWorkerGauges } from '../../services/worker/src/gauges';
 import { startHealthServer } from '../../services/worker/src/health';
 import { Fixtures } from '../support/fixtures';
 import { freePort } from '../support/process';
@@ -78,6 +79,28 @@ describe('the worker’s gauges and readiness', () => {
       ]),
     );
     expect(usage).toHaveLength(3);
+  });
+
+  it('are scraped within seconds while Redis is away, without the queue depths', async () => {
+    const away = createRedis({ url: `redis://127.0.0.1:${await freePort()}`, role: 'worker' });
+    away.on('error', () => undefined);
+    const queues = new Queues(away, stack.prefix);
+    const metrics = createWorkerMetrics({ processMetrics: false });
+    registerWorkerGauges({ ...deps, queues, metrics }, metrics);
+    const health = await startHealthServer({ ...deps, queues, metrics }, 0);
+    try {
+      const started = Date.now();
+      const res = await fetch(`http://127.0.0.1:${health.port}/metrics`, { signal: AbortSignal.timeout(15_000) });
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      expect(Date.now() - started).toBeLessThan(QUEUE_DEPTH_DEADLINE_MS + 3_000);
+      expect(text).toMatch(/^leadrouter_dead_letters \d+$/m);
+      expect(text).not.toMatch(/^leadrouter_queue_jobs\{/m);
+    } finally {
+      await health.close();
+      away.disconnect();
+      await queues.close().catch(() => undefined);
+    }
   });
 
   it('/readyz says which of Redis and PostgreSQL answers', async () => {

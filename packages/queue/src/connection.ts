@@ -77,22 +77,27 @@ export class Queues {
     return this.connection.options.enableOfflineQueue === false;
   }
 
-  private connected(): void {
-    if (this.failsFast && this.connection.status !== 'ready') {
+  /** Whether the connection is up now (commands are sent, not refused or kept). */
+  get connected(): boolean {
+    return this.connection.status === 'ready';
+  }
+
+  private ensureConnected(): void {
+    if (this.failsFast && !this.connected) {
       throw new RedisUnavailableError(`Redis is not connected (${this.connection.status})`);
     }
   }
 
   async enqueueRoute(leadIds: string[]): Promise<void> {
     if (leadIds.length === 0) return;
-    this.connected();
+    this.ensureConnected();
     await this.route.addBulk(
       leadIds.map((leadId) => ({ name: QUEUES.route, data: { leadId }, opts: { jobId: jobIds.route(leadId) } })),
     );
   }
 
   async enqueueDelivery(job: DeliverJob, delayMs = 0): Promise<void> {
-    this.connected();
+    this.ensureConnected();
     await this.deliver.add(QUEUES.deliver, job, {
       jobId: jobIds.deliver(job.deliveryId, job.attempt),
       delay: Math.max(0, Math.round(delayMs)),
@@ -100,7 +105,7 @@ export class Queues {
   }
 
   async enqueuePostback(job: PostbackJob, delayMs = 0): Promise<void> {
-    this.connected();
+    this.ensureConnected();
     await this.postback.add(QUEUES.postback, job, {
       jobId: jobIds.postback(job.postbackId, job.attempt),
       delay: Math.max(0, Math.round(delayMs)),

@@ -5,6 +5,12 @@ import { sqlPool } from '@leadrouter/db';
 import type { WorkerDeps } from './deps.js';
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
+/**
+ * How long a scrape waits for the queue depths. The worker's Redis
+ * connections keep commands until Redis is back: without a bound, a scrape
+ * while Redis is away would wait that long too.
+ */
+export const QUEUE_DEPTH_DEADLINE_MS = 2_000;
 
 /**
  * Gauges read when Prometheus scrapes: queue depths from Redis, dead letters,
@@ -19,13 +25,21 @@ export function registerWorkerGauges(deps: WorkerDeps, metrics: WorkerMetrics): 
   /** The one value `n` a counting statement returns. */
   const count = async (text: string, values: unknown[] = []) =>
     (await pool.query<{ n: number }>(text, values)).rows[0]!.n;
+  // Without an answer from Redis in time, the scrape goes on without the queue depths (their series are absent).
   scrapeGauge(registry, 'leadrouter_queue_jobs', 'Jobs in each queue, by state', ['queue', 'state'], async () => {
-    const out = [];
-    for (const queue of deps.queues.all()) {
-      const counts = await queue.getJobCounts(...JOB_STATES);
-      for (const state of JOB_STATES) out.push({ labels: { queue: queue.name, state }, value: counts[state] ?? 0 });
-    }
-    return out;
+    const queues = deps.queues.all();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), QUEUE_DEPTH_DEADLINE_MS);
+    });
+    const counts = await Promise.race([
+      Promise.all(queues.map((q) => q.getJobCounts(...JOB_STATES))).catch(() => undefined),
+      deadline,
+    ]).finally(() => clearTimeout(timer));
+    if (!counts) return [];
+    return queues.flatMap((queue, i) =>
+      JOB_STATES.map((state) => ({ labels: { queue: queue.name, state }, value: counts[i]![state] ?? 0 })),
+    );
   });
   scrapeGauge(
     registry,

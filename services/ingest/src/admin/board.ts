@@ -1,4 +1,4 @@
-import { unauthorized } from '@leadrouter/core';
+import { unauthorized, unavailable } from '@leadrouter/core';
 import type { Queues } from '@leadrouter/queue';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { IngestDeps } from '../deps.js';
@@ -42,6 +42,11 @@ export function queuesBoard({ config, queues }: IngestDeps): Router {
   let board: Promise<Router> | undefined;
   const router = Router();
   router.use(boardAuth(config.ADMIN_TOKEN));
+  router.use('/api', (_req, _res, next) => {
+    // Its reads would wait for a connection that has never been up (BullMQ waits for the first one).
+    if (!queues.connected) throw unavailable('Redis is not connected; the board cannot read the queues', 5);
+    next();
+  });
   router.use(async (req, res, next) => {
     // A load that failed is tried again by the next request.
     board ??= loadBoard(queues).catch((err: unknown) => {
