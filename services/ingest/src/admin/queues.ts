@@ -12,7 +12,17 @@ const JOB_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
  */
 export function queuesRouter({ db, queues }: IngestDeps): Router {
   const router = Router();
+  const redisUnavailable = (cause?: unknown) =>
+    new AppError(
+      'unavailable',
+      'Redis cannot be reached right now; retry shortly',
+      503,
+      { retryAfterSeconds: 5 },
+      { cause },
+    );
   router.get('/', async (_req, res) => {
+    // The counts would wait for a connection that has never been up (BullMQ waits for the first one).
+    if (!queues.connected) throw redisUnavailable();
     const [depths, dead] = await Promise.all([
       Promise.all(
         queues.all().map(async (q) => {
@@ -20,15 +30,7 @@ export function queuesRouter({ db, queues }: IngestDeps): Router {
           return { name: q.name, ...Object.fromEntries(JOB_STATES.map((s) => [s, counts[s] ?? 0])) };
         }),
       ).catch((err: unknown) => {
-        throw new AppError(
-          'unavailable',
-          'Redis cannot be reached right now; retry shortly',
-          503,
-          {
-            retryAfterSeconds: 5,
-          },
-          { cause: err },
-        );
+        throw redisUnavailable(err);
       }),
       sqlPool(db).query<{ n: number }>(`SELECT count(*)::int AS n FROM deliveries WHERE status = 'dead_lettered'`),
     ]);
