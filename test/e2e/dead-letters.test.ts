@@ -1,3 +1,4 @@
+import { leadDetail } from '@leadrouter/operations';
 import { FakePartner } from '../support/partner';
 import { ADMIN_TOKEN, sampleLead, TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
@@ -58,6 +59,7 @@ describe('dead letters with a real worker', () => {
         leadId: id,
         partner: p.name,
         partnerId: p.id,
+        status: 'dead_lettered',
         attempts: 2,
         retries: 0,
         lastError: expect.stringContaining('502'),
@@ -118,6 +120,99 @@ describe('dead letters with a real worker', () => {
     });
     for (const id of ids) await settled(id, 'delivered');
     expect(partner.requests).toHaveLength(9);
+  });
+
+  /** Partners of a test of their own, stopped after it (the others use `partner`). */
+  const extra: FakePartner[] = [];
+  afterEach(async () => {
+    await Promise.all(extra.splice(0).map((p) => p.stop()));
+  });
+  async function partnerOf(fake: FakePartner) {
+    extra.push(await fake.start());
+    return stack.createPartner({ url: fake.url, maxAttempts: 2, backoff: { delayMs: 20, maxDelayMs: 100 } });
+  }
+  const deliveryOf = (leadId: string, partnerId: string) =>
+    stack.db.delivery.findUniqueOrThrow({ where: { leadId_partnerId: { leadId, partnerId } } });
+
+  it('a dead letter of a lead sold exclusively through the next partner is superseded: out of the list, kept in the history, never retried', async () => {
+    const failing = await partnerOf(new FakePartner(() => ({ status: 502 })));
+    const buyer = await partnerOf(new FakePartner());
+    await stack.createRoute({
+      priority: 10,
+      partners: [{ partnerId: failing.id }, { partnerId: buyer.id }],
+      strategy: 'priority',
+    });
+    const id = await postLead();
+    await settled(id, 'delivered');
+    const dead = await waitFor(
+      async () => {
+        const d = await deliveryOf(id, failing.id);
+        return d.status === 'superseded' ? d : undefined;
+      },
+      { what: 'the dead letter to be superseded' },
+    );
+    expect(dead).toMatchObject({ attempts: 2, lastError: expect.stringContaining('502') });
+    expect(dead.deadLetteredAt).not.toBeNull(); // when it was dead-lettered, kept
+
+    expect((await stack.admin('GET', `/dead-letters?partner=${failing.id}`)).body.items).toEqual([]);
+    const superseded = await stack.admin('GET', `/dead-letters?partner=${failing.id}&status=superseded`);
+    expect(superseded.body.items).toEqual([
+      expect.objectContaining({ id: dead.id, leadId: id, status: 'superseded', attempts: 2 }),
+    ]);
+    const retried = await stack.admin('POST', `/dead-letters/${dead.id}/retry`);
+    expect(retried.status).toBe(409);
+    expect(retried.body).toMatchObject({ reason: 'sold', deliveryStatus: 'superseded' });
+    const bulk = await stack.admin('POST', '/dead-letters/retry', { partner: failing.id });
+    expect(bulk.body).toMatchObject({ requeued: 0, skipped: { sold: 0, not_dead_lettered: 0 } });
+    expect((await stack.admin('DELETE', `/dead-letters/${dead.id}`)).status).toBe(409);
+
+    // The lead's history keeps it: the delivery, its attempts, and the sale.
+    const detail = await leadDetail(stack.db, id);
+    expect(detail.status).toBe('delivered');
+    expect(detail.deliveries.map((d) => [d.partner, d.status, d.attemptLog.length])).toEqual([
+      [failing.name, 'superseded', 2],
+      [buyer.name, 'accepted', 1],
+    ]);
+    expect((await deliveryOf(id, failing.id)).status).toBe('superseded');
+  });
+
+  it('a shared lead keeps its dead letters while a retry may fill the share, and supersedes the rest once it is full', async () => {
+    const buyer = new FakePartner();
+    const flaky = new FakePartner(() => ({ status: 502 }));
+    const failing = new FakePartner(() => ({ status: 502 }));
+    const [b, f, x] = [await partnerOf(buyer), await partnerOf(flaky), await partnerOf(failing)];
+    await stack.createRoute({
+      priority: 10,
+      maxDeliveries: 2,
+      partners: [{ partnerId: b.id }, { partnerId: f.id }, { partnerId: x.id }],
+      strategy: 'priority',
+    });
+    const id = await postLead();
+    // Sold to one of two: both dead letters may still fill the second share.
+    await settled(id, 'delivered');
+    const listed = async () =>
+      (await stack.admin('GET', '/dead-letters')).body.items
+        .filter((d: { leadId: string }) => d.leadId === id)
+        .map((d: { partnerId: string; status: string }) => [d.partnerId, d.status]);
+    expect((await listed()).sort()).toEqual(
+      [
+        [f.id, 'dead_lettered'],
+        [x.id, 'dead_lettered'],
+      ].sort(),
+    );
+
+    // The retried one is sold: the share is full, and the other dead letter is superseded.
+    flaky.respondWith(() => ({ status: 200, body: { accepted: true } }));
+    const flakyDead = await deliveryOf(id, f.id);
+    expect((await stack.admin('POST', `/dead-letters/${flakyDead.id}/retry`)).body).toEqual({ requeued: 1 });
+    await waitFor(async () => (await deliveryOf(id, x.id)).status === 'superseded', {
+      what: 'the other dead letter to be superseded',
+    });
+    expect((await deliveryOf(id, f.id)).status).toBe('accepted');
+    expect(await stack.leadStatus(id)).toBe('delivered');
+    expect(await listed()).toEqual([]);
+    const refused = await stack.admin('POST', `/dead-letters/${(await deliveryOf(id, x.id)).id}/retry`);
+    expect([refused.status, refused.body.reason]).toEqual([409, 'sold']);
   });
 
   it('a discarded dead letter leaves the list, stays in the history, and the worker settles the lead as unsold', async () => {

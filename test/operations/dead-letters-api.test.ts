@@ -57,6 +57,7 @@ describe('dead letters: admin API', () => {
         leadId: seeded[0]!.lead.id,
         partner: 'listing-partner',
         partnerId: partner.id,
+        status: 'dead_lettered',
         attempts: 2,
         retries: 0,
         lastError: 'HTTP 502',

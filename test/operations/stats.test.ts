@@ -93,6 +93,11 @@ describe('GET /v1/admin/stats', () => {
       },
     });
 
+    // A dead letter superseded by a sale elsewhere (offered in the window, on that old lead): its own figure.
+    await stack.db.delivery.create({
+      data: { leadId: old.id, partnerId: refusing.id, status: 'superseded', attempts: 2, deadLetteredAt: new Date() },
+    });
+
     const stats = await stack.admin('GET', '/stats');
     expect(stats.status).toBe(200);
     expect(validStats(stats.body)).toBe(true);
@@ -101,7 +106,7 @@ describe('GET /v1/admin/stats', () => {
     expect(stats.body.revenue).toBe(59.25); // 3 × (12.5 + 7.25)
 
     const byName = (name: string) => stats.body.partners.find((p: { name: string }) => p.name === name);
-    const none = { pending: 0, accepted: 0, rejected: 0, dead_lettered: 0 };
+    const none = { pending: 0, accepted: 0, rejected: 0, dead_lettered: 0, superseded: 0 };
     expect(byName(listed.name)).toEqual({
       partnerId: listed.id,
       name: listed.name,
@@ -110,7 +115,11 @@ describe('GET /v1/admin/stats', () => {
       revenue: 37.5,
     });
     expect(byName(bidding.name)).toMatchObject({ deliveries: { ...none, accepted: 3 }, attempts: 3, revenue: 21.75 });
-    expect(byName(refusing.name)).toMatchObject({ deliveries: { ...none, rejected: 1 }, attempts: 1, revenue: 0 });
+    expect(byName(refusing.name)).toMatchObject({
+      deliveries: { ...none, rejected: 1, superseded: 1 },
+      attempts: 3,
+      revenue: 0,
+    });
     expect(byName(failing.name)).toMatchObject({ deliveries: { ...none, dead_lettered: 1 }, attempts: 2, revenue: 0 });
     expect(byName(waiting.name)).toMatchObject({ deliveries: { ...none, pending: 1 }, attempts: 1, revenue: 0 });
     expect(stats.body.partners.map((p: { name: string }) => p.name)).toEqual(

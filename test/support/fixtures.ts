@@ -5,7 +5,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import type { Db } from '@leadrouter/db';
 
 type LeadStatus = 'queued' | 'routing' | 'delivered' | 'unsold' | 'unmatched' | 'dead_lettered';
-type DeliveryStatus = 'pending' | 'accepted' | 'rejected' | 'dead_lettered';
+type DeliveryStatus = 'pending' | 'accepted' | 'rejected' | 'dead_lettered' | 'superseded';
 
 const hex = (n = 4) => randomBytes(n).toString('hex');
 
@@ -48,7 +48,7 @@ export class Fixtures {
     deadLetteredAt?: Date;
     lastError?: string;
   }) {
-    const dead = opts.status === 'dead_lettered';
+    const dead = opts.status === 'dead_lettered' || opts.status === 'superseded';
     return this.db.delivery.create({
       data: {
         leadId: opts.leadId,

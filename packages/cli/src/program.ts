@@ -5,18 +5,21 @@ import { AppError } from '@leadrouter/core';
 import { isDatabaseUnavailable } from '@leadrouter/db';
 import {
   discardDeadLetter,
+  discardDeadLetters,
   leadDetail,
   listDeadLetters,
   parseDeadLetterQuery,
+  parseDiscardSelection,
   parseLeadSearch,
   parseRetrySelection,
   retryDeadLetter,
   retryDeadLetters,
   searchLeads,
   SKIP_REASONS,
+  type BulkDiscardResult,
+  type BulkProgress,
   type BulkRetryResult,
   type LeadDetail,
-  type RetryProgress,
   type SkipReason,
 } from '@leadrouter/operations';
 import { CliContext } from './context.js';
@@ -84,21 +87,46 @@ function buildProgram(ctx: CliContext, io: Io): Command {
     .command('list')
     .description('list dead letters, oldest first')
     .option('--partner <partner>', 'only this partner’s (id or name)')
+    .option(
+      '--status <statuses>',
+      'dead_lettered (default), superseded (their lead was sold through other partners since), or both, comma-separated',
+    )
     .option('--limit <n>', 'at most this many (1–500)', '50')
     .option('--cursor <cursor>', 'continue after a previous page')
     .option('--json', 'print {items, nextCursor} as JSON')
-    .action(async (opts: { partner?: string; limit: string; cursor?: string; json?: boolean }) => {
+    .action(async (opts: { partner?: string; status?: string; limit: string; cursor?: string; json?: boolean }) => {
       const db = ctx.db();
-      const page = await listDeadLetters(
+      const query = await parseDeadLetterQuery(
         db,
-        await parseDeadLetterQuery(db, defined({ partner: opts.partner, limit: opts.limit, cursor: opts.cursor })),
+        defined({ partner: opts.partner, status: opts.status, limit: opts.limit, cursor: opts.cursor }),
       );
+      const page = await listDeadLetters(db, query);
       if (opts.json) return void io.stdout.write(json(page));
-      if (page.items.length === 0) return void io.stdout.write('no dead letters\n');
+      if (page.items.length === 0)
+        return void io.stdout.write(query.statuses.includes('dead_lettered') ? 'no dead letters\n' : 'none\n');
+      const withStatus = query.statuses.length > 1;
       io.stdout.write(
         table(
-          ['ID', 'LEAD', 'PARTNER', 'ATTEMPTS', 'RETRIES', 'DEAD-LETTERED AT', 'LAST ERROR'],
-          page.items.map((d) => [d.id, d.leadId, d.partner, d.attempts, d.retries, d.at, truncate(d.lastError, 60)]),
+          [
+            'ID',
+            'LEAD',
+            'PARTNER',
+            ...(withStatus ? ['STATUS'] : []),
+            'ATTEMPTS',
+            'RETRIES',
+            'DEAD-LETTERED AT',
+            'LAST ERROR',
+          ],
+          page.items.map((d) => [
+            d.id,
+            d.leadId,
+            d.partner,
+            ...(withStatus ? [d.status] : []),
+            d.attempts,
+            d.retries,
+            d.at,
+            truncate(d.lastError, 60),
+          ]),
         ),
       );
       if (page.nextCursor) io.stdout.write(`\nmore: leadrouter dlq list --cursor ${page.nextCursor}\n`);
@@ -116,9 +144,9 @@ function buildProgram(ctx: CliContext, io: Io): Command {
       `
 A retried delivery gets a fresh round of the partner's maxAttempts. A dead letter
 is refused (skipped in bulk) when its lead has since been sold to maxDeliveries
-partners, is being delivered elsewhere right now, or its partner is paused or
-inactive. Bulk retries work in batches of 500; after an interruption, run the
-same command again to retry what is left.
+partners (a superseded one always is), is being delivered elsewhere right now,
+or its partner is paused or inactive. Bulk retries work in batches of 500; after
+an interruption, run the same command again to retry what is left.
 `,
     )
     .action(async (id: string | undefined, opts: { partner?: string; all?: boolean; json?: boolean }) => {
@@ -132,10 +160,12 @@ same command again to retry what is left.
         return deferredNote(result.deferred ?? 0, io);
       }
       const selection = await parseRetrySelection(ops.db, opts.all ? { all: true } : { partner: opts.partner });
-      const progress = progressReporter(io, !opts.json);
+      const progress = progressReporter(io, !opts.json, 'retrying', 'requeued');
       let result: BulkRetryResult;
       try {
-        result = await retryDeadLetters(ops, selection, { onProgress: progress.update });
+        result = await retryDeadLetters(ops, selection, {
+          onProgress: (p) => progress.update({ ...p, changed: p.requeued }),
+        });
       } finally {
         progress.stop();
       }
@@ -150,18 +180,55 @@ same command again to retry what is left.
 
   dlq
     .command('discard')
-    .description('give up on a dead letter: it stays in the lead’s history as rejected ("discarded by operator")')
-    .argument('<id>', 'the dead letter (delivery) id')
+    .description(
+      'give up on one dead letter, a partner’s, or all of them: each stays in its lead’s history as rejected ("discarded by operator")',
+    )
+    .argument('[id]', 'the dead letter (delivery) id')
+    .option('--partner <partner>', 'every dead letter of this partner (id or name)')
+    .option('--all', 'every dead letter')
     .option('--json', 'print the result as JSON')
-    .action(async (id: string, opts: { json?: boolean }) => {
+    .addHelpText(
+      'after',
+      `
+A lead left with no dead letter is settled again by the worker (unsold, with its
+postback). Bulk discards work in batches of 500; after an interruption, run the
+same command again to discard what is left.
+`,
+    )
+    .action(async (id: string | undefined, opts: { partner?: string; all?: boolean; json?: boolean }) => {
+      const given = [id !== undefined, opts.partner !== undefined, opts.all === true].filter(Boolean).length;
+      if (given !== 1) throw new UsageError('give one dead letter id, or --partner <id|name>, or --all');
       const ops = await ctx.operations();
-      const result = await discardDeadLetter(ops, id);
-      if (opts.json) return void io.stdout.write(json({ discarded: 1, ...result }));
-      io.stdout.write(
-        result.leadStatus === 'routing'
-          ? `discarded dead letter ${id}; lead ${result.leadId} is being settled again by the worker\n`
-          : `discarded dead letter ${id}; lead ${result.leadId} stays ${result.leadStatus}\n`,
-      );
+      if (id !== undefined) {
+        const result = await discardDeadLetter(ops, id);
+        if (opts.json) return void io.stdout.write(json({ discarded: 1, ...result }));
+        return void io.stdout.write(
+          result.leadStatus === 'routing'
+            ? `discarded dead letter ${id}; lead ${result.leadId} is being settled again by the worker\n`
+            : `discarded dead letter ${id}; lead ${result.leadId} stays ${result.leadStatus}\n`,
+        );
+      }
+      const selection = await parseDiscardSelection(ops.db, opts.all ? { all: true } : { partner: opts.partner });
+      const progress = progressReporter(io, !opts.json, 'discarding', 'discarded');
+      let result: BulkDiscardResult;
+      try {
+        result = await discardDeadLetters(ops, selection, {
+          onProgress: (p) => progress.update({ ...p, changed: p.discarded }),
+        });
+      } finally {
+        progress.stop();
+      }
+      if (opts.json) return void io.stdout.write(json(result));
+      const looked = result.discarded + result.skipped.not_dead_lettered;
+      io.stdout.write(`discarded ${result.discarded} of ${plural(looked, 'dead letter')}\n`);
+      if (result.skipped.not_dead_lettered > 0)
+        io.stdout.write(
+          `skipped ${result.skipped.not_dead_lettered} (not_dead_lettered): ${SKIP_REASONS.not_dead_lettered}\n`,
+        );
+      if (result.settling > 0)
+        io.stdout.write(
+          `${plural(result.settling, 'lead')} left without a dead letter: the worker settles them again\n`,
+        );
     });
 
   const leads = program.command('leads').description('leads: show one, search').addHelpText('after', ENVIRONMENT_HELP);
@@ -264,13 +331,22 @@ function noteOf(detail: unknown): string | null {
   return null;
 }
 
-/** A progress bar on a terminal; one line per batch otherwise (logs of cron jobs); nothing for --json. */
-function progressReporter(io: Io, enabled: boolean): { update: (p: RetryProgress) => void; stop: () => void } {
+/**
+ * A progress bar on a terminal; one line per batch otherwise (logs of cron
+ * jobs); nothing for --json. `changed` counts the dead letters requeued or
+ * discarded so far (`past`, the word for it).
+ */
+function progressReporter(
+  io: Io,
+  enabled: boolean,
+  doing: string,
+  past: string,
+): { update: (p: BulkProgress & { changed: number }) => void; stop: () => void } {
   if (!enabled) return { update: () => undefined, stop: () => undefined };
   if (!io.stderr.isTTY) {
     return {
       update: (p) => {
-        if (p.done > 0) io.stderr.write(`… ${p.done}/${p.total} dead letters looked at, ${p.requeued} requeued\n`);
+        if (p.done > 0) io.stderr.write(`… ${p.done}/${p.total} dead letters looked at, ${p.changed} ${past}\n`);
       },
       stop: () => undefined,
     };
@@ -278,7 +354,7 @@ function progressReporter(io: Io, enabled: boolean): { update: (p: RetryProgress
   const bar = new SingleBar(
     {
       stream: io.stderr,
-      format: 'retrying |{bar}| {value}/{total} dead letters, {requeued} requeued',
+      format: `${doing} |{bar}| {value}/{total} dead letters, {changed} ${past}`,
       hideCursor: true,
     },
     Presets.shades_classic,
@@ -287,11 +363,11 @@ function progressReporter(io: Io, enabled: boolean): { update: (p: RetryProgress
   return {
     update: (p) => {
       if (!started) {
-        bar.start(p.total, p.done, { requeued: p.requeued });
+        bar.start(p.total, p.done, { changed: p.changed });
         started = true;
       } else {
         bar.setTotal(p.total);
-        bar.update(p.done, { requeued: p.requeued });
+        bar.update(p.done, { changed: p.changed });
       }
     },
     stop: () => {

@@ -33,8 +33,18 @@ export const SKIP_REASONS: Record<SkipReason, string> = {
 // ---------------------------------------------------------------------------
 // Listing
 
+/**
+ * What the list shows: `dead_lettered`, the dead letters an operator can act
+ * on (the default); `superseded`, those whose lead was sold through other
+ * partners meanwhile (kept for the record, never retried).
+ */
+export const DEAD_LETTER_STATUSES = ['dead_lettered', 'superseded'] as const;
+export type DeadLetterStatus = (typeof DEAD_LETTER_STATUSES)[number];
+
 export interface DeadLetterQuery {
   partner?: Named;
+  /** `['dead_lettered']` unless asked otherwise. */
+  statuses: DeadLetterStatus[];
   limit: number;
   cursor?: Cursor;
 }
@@ -45,6 +55,8 @@ export interface DeadLetterView {
   /** The partner's name; `partnerId` is its id. */
   partner: string;
   partnerId: string;
+  /** `dead_lettered`, or `superseded` when its lead has since been sold through other partners. */
+  status: DeadLetterStatus;
   attempts: number;
   /** How many times an operator has retried this delivery before. */
   retries: number;
@@ -53,28 +65,33 @@ export interface DeadLetterView {
   at: string | null;
 }
 
-/** `partner` (id or name), `limit`, `cursor`: every problem in one 422; an unknown partner is one of them. */
+/**
+ * `partner` (id or name), `status` (comma-separated), `limit`, `cursor`:
+ * every problem in one 422; an unknown partner is one of them.
+ */
 export async function parseDeadLetterQuery(db: Db, raw: RawParams): Promise<DeadLetterQuery> {
-  const r = new ParamReader(raw, ['partner', 'limit', 'cursor']);
+  const r = new ParamReader(raw, ['partner', 'status', 'limit', 'cursor']);
   const partnerRef = r.string('partner');
+  const statuses = r.enumList('status', DEAD_LETTER_STATUSES) ?? ['dead_lettered'];
   const limit = r.limit();
   const cursor = r.cursor();
   const partner = partnerRef === undefined ? undefined : await findPartner(db, partnerRef);
   if (partnerRef !== undefined && !partner)
     r.errors.push({ field: 'partner', message: 'no partner has this id or name' });
   r.check();
-  return { limit, ...(partner ? { partner } : {}), ...(cursor ? { cursor } : {}) };
+  return { statuses, limit, ...(partner ? { partner } : {}), ...(cursor ? { cursor } : {}) };
 }
 
 /**
  * Dead-lettered deliveries, oldest first: ordered by when they were
  * dead-lettered, then id, with a keyset cursor, so a page boundary holds while
  * new dead letters arrive (they sort after every page already read).
+ * Superseded ones only when asked for (`statuses`).
  */
 export async function listDeadLetters(db: Db, q: DeadLetterQuery): Promise<Page<DeadLetterView>> {
   const rows = await db.delivery.findMany({
     where: {
-      status: 'dead_lettered',
+      status: q.statuses.length === 1 ? q.statuses[0]! : { in: q.statuses },
       ...(q.partner ? { partnerId: q.partner.id } : {}),
       ...(q.cursor ? afterCursor(q.cursor) : {}),
     },
@@ -84,6 +101,7 @@ export async function listDeadLetters(db: Db, q: DeadLetterQuery): Promise<Page<
       id: true,
       leadId: true,
       partnerId: true,
+      status: true,
       attempts: true,
       retries: true,
       lastError: true,
@@ -100,6 +118,7 @@ export async function listDeadLetters(db: Db, q: DeadLetterQuery): Promise<Page<
       leadId: d.leadId,
       partner: d.partner.name,
       partnerId: d.partnerId,
+      status: d.status as DeadLetterStatus,
       attempts: d.attempts,
       retries: d.retries,
       lastError: d.lastError,
@@ -115,56 +134,30 @@ function afterCursor(c: Cursor): Prisma.DeliveryWhereInput {
 }
 
 // ---------------------------------------------------------------------------
-// Retrying
+// Bulk work: retry or discard every dead letter of one partner, or all
 
-export interface RetryResult {
-  requeued: number;
-  /**
-   * Requeued in PostgreSQL, but Redis could not take the job right now: the
-   * sweeper enqueues them within about 30 s. Present only when not zero.
-   */
-  deferred?: number;
-}
-
-export interface BulkRetryResult extends RetryResult {
-  /** Dead letters left as they were, by reason. */
-  skipped: Record<SkipReason, number>;
-}
-
-export interface RetrySelection {
+/** Which dead letters a bulk retry or discard takes. */
+export interface DeadLetterSelection {
   /** Only this partner's dead letters; every dead letter when absent. */
   partner?: Named;
 }
 
-export interface RetryProgress {
-  /** Dead letters looked at so far, out of `total` (those present when the retry started). */
+export interface BulkProgress {
+  /** Dead letters looked at so far, out of `total` (those present when the bulk work started). */
   done: number;
   total: number;
-  requeued: number;
 }
 
 /**
- * Requeues one dead letter with a fresh `maxAttempts`. 404 when there is no
- * such delivery; 409 (with `reason`, one of SkipReason) when it is not a dead
- * letter any more — e.g. a second, simultaneous retry of the same one — or
- * when retrying could oversell its lead.
+ * The body of `POST /v1/admin/dead-letters/retry` and
+ * `POST /v1/admin/dead-letters/discard`: `{partner}` or `{all: true}`,
+ * exactly one — a bulk action on every dead letter is never a default.
  */
-export async function retryDeadLetter(deps: OperationsDeps, id: string): Promise<RetryResult> {
-  if (!UUID_RE.test(id)) throw notFound('dead letter');
-  const outcome = (await requeue(deps.db, [id.toLowerCase()], now(deps))).get(id.toLowerCase());
-  if (!outcome || outcome.kind === 'not_found') throw notFound('dead letter');
-  if (outcome.kind === 'skipped') {
-    throw conflict(`not retried: ${SKIP_REASONS[outcome.reason]}`, {
-      reason: outcome.reason,
-      ...(outcome.deliveryStatus ? { deliveryStatus: outcome.deliveryStatus } : {}),
-    });
-  }
-  const deferred = await enqueue(deps, [outcome.job]);
-  return { requeued: 1, ...(deferred ? { deferred } : {}) };
-}
-
-/** The body of `POST /v1/admin/dead-letters/retry`: `{partner}` or `{all: true}`, exactly one. */
-export async function parseRetrySelection(db: Db, body: unknown): Promise<RetrySelection> {
+export async function parseDeadLetterSelection(
+  db: Db,
+  body: unknown,
+  action: 'retry' | 'discard',
+): Promise<DeadLetterSelection> {
   const errors: FieldError[] = [];
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw invalid([{ field: '/', message: 'must be an object: {"partner": "<id or name>"} or {"all": true}' }]);
@@ -184,11 +177,107 @@ export async function parseRetrySelection(db: Db, body: unknown): Promise<RetryS
     }
   }
   if (b.partner === undefined && b.all === undefined)
-    errors.push({ field: '/', message: 'give "partner" (an id or name), or "all": true to retry every dead letter' });
+    errors.push({
+      field: '/',
+      message: `give "partner" (an id or name), or "all": true to ${action} every dead letter`,
+    });
   if (b.partner !== undefined && b.all !== undefined)
     errors.push({ field: '/', message: 'give either "partner" or "all", not both' });
   if (errors.length > 0) throw invalid(errors);
   return partner ? { partner } : {};
+}
+
+/** The body of `POST /v1/admin/dead-letters/retry`. */
+export function parseRetrySelection(db: Db, body: unknown): Promise<DeadLetterSelection> {
+  return parseDeadLetterSelection(db, body, 'retry');
+}
+
+/** The body of `POST /v1/admin/dead-letters/discard`. */
+export function parseDiscardSelection(db: Db, body: unknown): Promise<DeadLetterSelection> {
+  return parseDeadLetterSelection(db, body, 'discard');
+}
+
+/**
+ * Hands the selected dead letters that existed when the call started to
+ * `batch`, oldest first, `batchSize` ids at a time, and reports progress
+ * after each batch. Bounded: a delivery dead-lettered again during the run is
+ * not taken a second time (`dead_lettered_at <= start`). Each batch commits on
+ * its own (in `batch`), so after an interruption the same call takes what is
+ * left.
+ */
+async function inBatches(
+  deps: OperationsDeps,
+  selection: DeadLetterSelection,
+  batchSize: number,
+  batch: (ids: string[]) => Promise<void>,
+  onProgress: (p: BulkProgress) => void,
+): Promise<void> {
+  const { db } = deps;
+  const scope: Prisma.DeliveryWhereInput = {
+    status: 'dead_lettered',
+    deadLetteredAt: { lte: now(deps) },
+    ...(selection.partner ? { partnerId: selection.partner.id } : {}),
+  };
+  const total = await db.delivery.count({ where: scope });
+  let done = 0;
+  let cursor: Cursor | undefined;
+  onProgress({ done, total });
+  for (;;) {
+    const page = await db.delivery.findMany({
+      where: cursor ? { AND: [scope, afterCursor(cursor)] } : scope,
+      orderBy: [{ deadLetteredAt: 'asc' }, { id: 'asc' }],
+      take: batchSize,
+      select: { id: true, deadLetteredAt: true },
+    });
+    if (page.length === 0) break;
+    await batch(page.map((d) => d.id));
+    done += page.length;
+    onProgress({ done, total: Math.max(total, done) });
+    const last = page[page.length - 1]!;
+    cursor = { at: last.deadLetteredAt!, id: last.id };
+    if (page.length < batchSize) break;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Retrying
+
+export interface RetryResult {
+  requeued: number;
+  /**
+   * Requeued in PostgreSQL, but Redis could not take the job right now: the
+   * sweeper enqueues them within about 30 s. Present only when not zero.
+   */
+  deferred?: number;
+}
+
+export interface BulkRetryResult extends RetryResult {
+  /** Dead letters left as they were, by reason. */
+  skipped: Record<SkipReason, number>;
+}
+
+export interface RetryProgress extends BulkProgress {
+  requeued: number;
+}
+
+/**
+ * Requeues one dead letter with a fresh `maxAttempts`. 404 when there is no
+ * such delivery; 409 (with `reason`, one of SkipReason) when it is not a dead
+ * letter any more — e.g. a second, simultaneous retry of the same one — or
+ * when retrying could oversell its lead (`sold`, also for a superseded one).
+ */
+export async function retryDeadLetter(deps: OperationsDeps, id: string): Promise<RetryResult> {
+  if (!UUID_RE.test(id)) throw notFound('dead letter');
+  const outcome = (await requeue(deps.db, [id.toLowerCase()], now(deps))).get(id.toLowerCase());
+  if (!outcome || outcome.kind === 'not_found') throw notFound('dead letter');
+  if (outcome.kind === 'skipped') {
+    throw conflict(`not retried: ${SKIP_REASONS[outcome.reason]}`, {
+      reason: outcome.reason,
+      ...(outcome.deliveryStatus ? { deliveryStatus: outcome.deliveryStatus } : {}),
+    });
+  }
+  const deferred = await enqueue(deps, [outcome.job]);
+  return { requeued: 1, ...(deferred ? { deferred } : {}) };
 }
 
 /**
@@ -202,50 +291,27 @@ export async function parseRetrySelection(db: Db, body: unknown): Promise<RetryS
  */
 export async function retryDeadLetters(
   deps: OperationsDeps,
-  selection: RetrySelection,
+  selection: DeadLetterSelection,
   opts: { batchSize?: number; onProgress?: (p: RetryProgress) => void } = {},
 ): Promise<BulkRetryResult> {
-  const { db } = deps;
-  const batchSize = opts.batchSize ?? RETRY_BATCH;
-  const startedAt = now(deps);
-  const scope: Prisma.DeliveryWhereInput = {
-    status: 'dead_lettered',
-    deadLetteredAt: { lte: startedAt },
-    ...(selection.partner ? { partnerId: selection.partner.id } : {}),
-  };
-  const total = await db.delivery.count({ where: scope });
   const result: BulkRetryResult = { requeued: 0, skipped: emptySkips() };
   let deferred = 0;
-  let done = 0;
-  let cursor: Cursor | undefined;
-  opts.onProgress?.({ done, total, requeued: 0 });
-  for (;;) {
-    const page = await db.delivery.findMany({
-      where: cursor ? { AND: [scope, afterCursor(cursor)] } : scope,
-      orderBy: [{ deadLetteredAt: 'asc' }, { id: 'asc' }],
-      take: batchSize,
-      select: { id: true, deadLetteredAt: true },
-    });
-    if (page.length === 0) break;
-    const outcomes = await requeue(
-      db,
-      page.map((d) => d.id),
-      now(deps),
-    );
-    const jobs: DeliverJob[] = [];
-    for (const outcome of outcomes.values()) {
-      if (outcome.kind === 'requeued') jobs.push(outcome.job);
-      else if (outcome.kind === 'skipped') result.skipped[outcome.reason]++;
-      else result.skipped.not_dead_lettered++; // gone meanwhile (its lead was deleted)
-    }
-    result.requeued += jobs.length;
-    deferred += await enqueue(deps, jobs);
-    done += page.length;
-    opts.onProgress?.({ done, total: Math.max(total, done), requeued: result.requeued });
-    const last = page[page.length - 1]!;
-    cursor = { at: last.deadLetteredAt!, id: last.id };
-    if (page.length < batchSize) break;
-  }
+  await inBatches(
+    deps,
+    selection,
+    opts.batchSize ?? RETRY_BATCH,
+    async (ids) => {
+      const jobs: DeliverJob[] = [];
+      for (const outcome of (await requeue(deps.db, ids, now(deps))).values()) {
+        if (outcome.kind === 'requeued') jobs.push(outcome.job);
+        else if (outcome.kind === 'skipped') result.skipped[outcome.reason]++;
+        else result.skipped.not_dead_lettered++; // gone meanwhile (its lead was deleted)
+      }
+      result.requeued += jobs.length;
+      deferred += await enqueue(deps, jobs);
+    },
+    (p) => opts.onProgress?.({ ...p, requeued: result.requeued }),
+  );
   return deferred > 0 ? { ...result, deferred } : result;
 }
 
@@ -281,7 +347,9 @@ const REOPEN: readonly LeadStatus[] = ['dead_lettered', 'unsold', 'unmatched'];
  *
  * Exclusivity holds: a delivery is requeued only while its lead has fewer
  * accepted plus in-flight deliveries than its route's `maxDeliveries` —
- * counting those requeued earlier in the same batch.
+ * counting those requeued earlier in the same batch. A superseded dead letter
+ * (its lead sold through others to `maxDeliveries` partners) is refused as
+ * `sold`, whatever the counts say now.
  */
 async function requeue(db: Db, ids: string[], at: Date): Promise<Map<string, Outcome>> {
   return inTransaction(db, async (tx) => {
@@ -319,7 +387,8 @@ async function requeue(db: Db, ids: string[], at: Date): Promise<Map<string, Out
       const lead = leadById.get(d.lead_id);
       const skip = (reason: SkipReason, deliveryStatus?: string) =>
         outcomes.set(id, { kind: 'skipped', reason, ...(deliveryStatus ? { deliveryStatus } : {}) });
-      if (d.status !== 'dead_lettered') skip('not_dead_lettered', d.status);
+      if (d.status === 'superseded') skip('sold', d.status);
+      else if (d.status !== 'dead_lettered') skip('not_dead_lettered', d.status);
       else if (!d.partner_active) skip('partner_inactive');
       else if (d.partner_paused) skip('partner_paused');
       else if ((accepted.get(d.lead_id) ?? 0) >= maxDeliveries(lead)) skip('sold');
@@ -386,6 +455,18 @@ export interface DiscardResult {
   leadStatus: LeadStatus;
 }
 
+export interface BulkDiscardResult {
+  discarded: number;
+  /** Dead letters left as they were: retried or discarded by someone else meanwhile. */
+  skipped: { not_dead_lettered: number };
+  /** Leads handed back to the worker to settle (they had no other dead letter). */
+  settling: number;
+}
+
+export interface DiscardProgress extends BulkProgress {
+  discarded: number;
+}
+
 /**
  * Gives up on a dead letter: the delivery stays in the lead's history, as
  * `rejected` with the reason "discarded by operator" (its attempts, last error
@@ -399,45 +480,123 @@ export interface DiscardResult {
  */
 export async function discardDeadLetter(deps: OperationsDeps, id: string): Promise<DiscardResult> {
   if (!UUID_RE.test(id)) throw notFound('dead letter');
-  const at = now(deps);
-  const result = await inTransaction(deps.db, async (tx) => {
-    const target = await tx.delivery.findUnique({ where: { id: id.toLowerCase() }, select: { leadId: true } });
-    if (!target) throw notFound('dead letter');
-    const [lead] = await tx.$queryRaw<{ status: LeadStatus }[]>`
-      SELECT status::text AS status FROM leads WHERE id = ${target.leadId}::uuid FOR UPDATE`;
-    const [delivery] = await tx.$queryRaw<{ id: string; status: string; partner_id: string }[]>`
-      SELECT id::text, status::text AS status, partner_id::text FROM deliveries
-      WHERE id = ${id.toLowerCase()}::uuid FOR UPDATE`;
-    if (!lead || !delivery) throw notFound('dead letter');
-    if (delivery.status !== 'dead_lettered') {
-      throw conflict(`not discarded: ${SKIP_REASONS.not_dead_lettered}`, {
-        reason: 'not_dead_lettered',
-        deliveryStatus: delivery.status,
+  const key = id.toLowerCase();
+  const { outcomes, settle } = await discard(deps.db, [key], now(deps));
+  const outcome = outcomes.get(key);
+  if (!outcome || outcome.kind === 'not_found') throw notFound('dead letter');
+  if (outcome.kind === 'skipped') {
+    throw conflict(`not discarded: ${SKIP_REASONS.not_dead_lettered}`, {
+      reason: 'not_dead_lettered',
+      deliveryStatus: outcome.deliveryStatus,
+    });
+  }
+  await settleAgain(deps, settle);
+  return { leadId: outcome.leadId, leadStatus: outcome.leadStatus };
+}
+
+/**
+ * Discards every dead letter (of one partner, or all) that existed when the
+ * call started, oldest first, in batches of RETRY_BATCH, one transaction per
+ * batch — bounded and resumable like `retryDeadLetters`. Leads left with no
+ * dead letter are handed back to the worker batch by batch, as by
+ * `discardDeadLetter`.
+ */
+export async function discardDeadLetters(
+  deps: OperationsDeps,
+  selection: DeadLetterSelection,
+  opts: { batchSize?: number; onProgress?: (p: DiscardProgress) => void } = {},
+): Promise<BulkDiscardResult> {
+  const result: BulkDiscardResult = { discarded: 0, skipped: { not_dead_lettered: 0 }, settling: 0 };
+  await inBatches(
+    deps,
+    selection,
+    opts.batchSize ?? RETRY_BATCH,
+    async (ids) => {
+      const { outcomes, settle } = await discard(deps.db, ids, now(deps));
+      for (const outcome of outcomes.values()) {
+        if (outcome.kind === 'discarded') result.discarded++;
+        else result.skipped.not_dead_lettered++;
+      }
+      result.settling += settle.length;
+      await settleAgain(deps, settle);
+    },
+    (p) => opts.onProgress?.({ ...p, discarded: result.discarded }),
+  );
+  return result;
+}
+
+type DiscardOutcome =
+  | { kind: 'discarded'; leadId: string; leadStatus: LeadStatus }
+  | { kind: 'skipped'; deliveryStatus: string }
+  | { kind: 'not_found' };
+
+/**
+ * The one place that records discards, in one transaction, under the
+ * worker's locks in the worker's order (leads, then deliveries, each by id).
+ * Returns each delivery's outcome and the leads to hand back to the worker:
+ * those that were `dead_lettered` and have no dead letter left.
+ */
+async function discard(
+  db: Db,
+  ids: string[],
+  at: Date,
+): Promise<{ outcomes: Map<string, DiscardOutcome>; settle: string[] }> {
+  return inTransaction(db, async (tx) => {
+    const outcomes = new Map<string, DiscardOutcome>(ids.map((id) => [id, { kind: 'not_found' }]));
+    const targets = await tx.$queryRaw<{ lead_id: string }[]>`
+      SELECT DISTINCT lead_id::text FROM deliveries WHERE id = ANY(${ids}::uuid[])`;
+    if (targets.length === 0) return { outcomes, settle: [] };
+    const leads = await tx.$queryRaw<{ id: string; status: LeadStatus }[]>`
+      SELECT id::text, status::text AS status FROM leads
+      WHERE id = ANY(${targets.map((t) => t.lead_id).sort()}::uuid[]) ORDER BY id FOR UPDATE`;
+    const deliveries = await tx.$queryRaw<{ id: string; lead_id: string; partner_id: string; status: string }[]>`
+      SELECT id::text, lead_id::text, partner_id::text, status::text AS status FROM deliveries
+      WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE`;
+
+    const discarded = deliveries.filter((d) => d.status === 'dead_lettered');
+    for (const d of deliveries) {
+      if (d.status !== 'dead_lettered') outcomes.set(d.id, { kind: 'skipped', deliveryStatus: d.status });
+    }
+    if (discarded.length === 0) return { outcomes, settle: [] };
+    await tx.$executeRaw`
+      UPDATE deliveries SET status = 'rejected', reason = ${DISCARD_REASON}, next_attempt_at = NULL, updated_at = ${at}
+      WHERE id = ANY(${discarded.map((d) => d.id)}::uuid[])`;
+
+    // Leads that were dead_lettered and now have no dead letter left: the worker settles them again.
+    const touched = [...new Set(discarded.map((d) => d.lead_id))];
+    const left = await tx.$queryRaw<{ lead_id: string }[]>`
+      SELECT DISTINCT lead_id::text FROM deliveries
+      WHERE lead_id = ANY(${touched}::uuid[]) AND status = 'dead_lettered'`;
+    const stillDead = new Set(left.map((r) => r.lead_id));
+    const statusOf = new Map(leads.map((l) => [l.id, l.status]));
+    const settle = touched.filter((leadId) => statusOf.get(leadId) === 'dead_lettered' && !stillDead.has(leadId));
+    if (settle.length > 0) {
+      await tx.$executeRaw`
+        UPDATE leads SET status = 'routing', updated_at = ${at} WHERE id = ANY(${settle}::uuid[])`;
+      const firstDiscard = new Map<string, (typeof discarded)[number]>();
+      for (const d of discarded) if (!firstDiscard.has(d.lead_id)) firstDiscard.set(d.lead_id, d);
+      await tx.leadEvent.createMany({
+        data: settle.map((leadId) => ({
+          leadId,
+          status: 'routing' as const,
+          partnerId: firstDiscard.get(leadId)!.partner_id,
+          detail: { reason: 'operator discarded a dead letter', deliveryId: firstDiscard.get(leadId)!.id },
+          at,
+        })),
       });
     }
-    await tx.delivery.update({
-      where: { id: delivery.id },
-      data: { status: 'rejected', reason: DISCARD_REASON, nextAttemptAt: null },
-    });
-    const others = await tx.delivery.count({ where: { leadId: target.leadId, status: 'dead_lettered' } });
-    if (lead.status !== 'dead_lettered' || others > 0) return { leadId: target.leadId, leadStatus: lead.status };
-    await tx.lead.update({ where: { id: target.leadId }, data: { status: 'routing' } });
-    await tx.leadEvent.create({
-      data: {
-        leadId: target.leadId,
-        status: 'routing',
-        partnerId: delivery.partner_id,
-        detail: { reason: 'operator discarded a dead letter', deliveryId: delivery.id },
-        at,
-      },
-    });
-    return { leadId: target.leadId, leadStatus: 'routing' as const, settle: true };
+    const settling = new Set(settle);
+    for (const d of discarded) {
+      const leadStatus = settling.has(d.lead_id) ? 'routing' : statusOf.get(d.lead_id)!;
+      outcomes.set(d.id, { kind: 'discarded', leadId: d.lead_id, leadStatus });
+    }
+    return { outcomes, settle };
   });
-  if ('settle' in result) {
-    // If Redis cannot take it now, the sweeper finds the routing lead with nothing pending (60 s).
-    await deps.queues.enqueueRoute([result.leadId]).catch(() => undefined);
-  }
-  return { leadId: result.leadId, leadStatus: result.leadStatus };
+}
+
+/** A `route` job per lead handed back; if Redis cannot take them now, the sweeper finds the leads (60 s). */
+async function settleAgain(deps: OperationsDeps, leadIds: string[]): Promise<void> {
+  if (leadIds.length > 0) await deps.queues.enqueueRoute(leadIds).catch(() => undefined);
 }
 
 function emptySkips(): Record<SkipReason, number> {

@@ -13,7 +13,15 @@ import {
 import { inTransaction, isDataError, runStatement, sqlPool, sqlValue, statement } from '@leadrouter/db';
 import type { DeliverJob } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
-import { advanceAndCommit, LOCK_LEAD, NOTHING, type DeliveryState, type LockedLead } from './lead-flow.js';
+import {
+  advanceAndCommit,
+  LOCK_LEAD,
+  NOTHING,
+  SUPERSEDE,
+  supersededDeadLetters,
+  type DeliveryState,
+  type LockedLead,
+} from './lead-flow.js';
 import { PartnerSlots } from './partner-slots.js';
 import { enqueueDeliveries, enqueueFollowups } from './enqueue.js';
 import type { Followups } from './lead-flow.js';
@@ -356,6 +364,7 @@ async function recordAttempt(
     }
     const health = healthRows[0];
     const lockedLead = locked[0] as LockedLead | undefined;
+    const deliveries = moved as unknown as DeliveryState[];
     if (step === 'retry') {
       return {
         followups: { deliveries: [{ deliveryId: delivery.id, attempt: job.attempt + 1 }], postbacks: [] },
@@ -363,7 +372,16 @@ async function recordAttempt(
         health,
       };
     }
-    if (!lockedLead?.routing || lockedLead.status !== 'routing') return { followups: NOTHING, delayMs: 0, health };
+    if (!lockedLead?.routing || lockedLead.status !== 'routing') {
+      // A dead letter an operator retried on a lead already sold (a shared route with room left): the sale
+      // that fills the share supersedes the lead's other dead letters, as advanceAndCommit does.
+      const superseded =
+        step === 'accepted' && lockedLead?.routing
+          ? supersededDeadLetters(deliveries, lockedLead.routing.maxDeliveries)
+          : [];
+      if (superseded.length > 0) await tx.commit([tx.call(SUPERSEDE, lead.id, superseded)]);
+      return { followups: NOTHING, delayMs: 0, health };
+    }
     const outcome = {
       partnerId: partner.id,
       decision: step,
@@ -373,7 +391,7 @@ async function recordAttempt(
     return {
       followups: await advanceAndCommit(tx, lead.id, lockedLead.routing, now, {
         outcome,
-        deliveries: moved as unknown as DeliveryState[],
+        deliveries,
         postback: lockedLead.postback,
       }),
       delayMs: 0,

@@ -44,7 +44,7 @@ export function registerWorkerGauges(deps: WorkerDeps, metrics: WorkerMetrics): 
   scrapeGauge(
     registry,
     'leadrouter_dead_letters',
-    'Deliveries dead-lettered and not yet retried or discarded',
+    'Dead letters an operator can act on: dead-lettered deliveries not retried, discarded or superseded (their lead sold through other partners)',
     [],
     async () => [
       { labels: {}, value: await count(`SELECT count(*)::int AS n FROM deliveries WHERE status = 'dead_lettered'`) },

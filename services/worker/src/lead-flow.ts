@@ -131,6 +131,36 @@ const ADVANCE = statement(
    SELECT id::text FROM postback`,
 );
 
+/**
+ * Marks dead letters ($2, of lead $1) superseded: the lead can no longer use
+ * them (see `supersededDeadLetters`). Only those still dead-lettered: run
+ * under the lead's lock, like every change to its deliveries.
+ */
+export const SUPERSEDE = statement(
+  'lr_supersede',
+  ['uuid', 'uuid[]'],
+  `UPDATE deliveries SET status = 'superseded', next_attempt_at = NULL, updated_at = now()
+   WHERE lead_id = $1 AND id = ANY($2) AND status = 'dead_lettered'`,
+);
+
+/**
+ * The lead's dead letters that it can no longer use: all of them once as
+ * many partners have bought the lead as its route allows — an exclusive
+ * sale, or a shared route's `maxDeliveries` reached. Retrying one could only
+ * sell the lead once too often, so it leaves the dead letters (the list, the
+ * gauge, bulk retries) and stays in the lead's history as `superseded`.
+ * A shared lead sold to fewer partners keeps its dead letters: retrying one
+ * may still fill the share (ADR 0007, addendum).
+ */
+export function supersededDeadLetters(
+  deliveries: readonly Pick<DeliveryState, 'id' | 'status'>[],
+  maxDeliveries: number,
+): string[] {
+  const accepted = deliveries.filter((d) => d.status === 'accepted').length;
+  if (accepted < Math.max(1, maxDeliveries)) return [];
+  return deliveries.filter((d) => d.status === 'dead_lettered').map((d) => d.id);
+}
+
 /** What to enqueue once the transaction that decided it has committed. */
 export interface Followups {
   deliveries: DeliverJob[];
@@ -159,7 +189,8 @@ export interface AdvanceOptions {
  * rejection or dead letter), skipping — and saying why — partners that
  * became inactive, paused, are outside their schedule or at a cap; then
  * settles the final status once nothing is pending and nothing is left to
- * try. `outcome` records what a delivery that just finished decided.
+ * try; a lead sold to `maxDeliveries` partners has its dead letters
+ * superseded. `outcome` records what a delivery that just finished decided.
  * Idempotent: running it again changes nothing. Everything it writes goes
  * in the message that commits. Returns the delivery (and postback) jobs to
  * enqueue now that it has committed.
@@ -198,6 +229,7 @@ export async function advanceAndCommit(
     const partnerId = final === 'delivered' ? (accepted[0]?.partnerId ?? null) : null;
     events.push({ status: final, partnerId, detail: null });
   }
+  const superseded = final === 'delivered' ? supersededDeadLetters(deliveries, routing.maxDeliveries) : [];
   const [created = []] = await tx.commit([
     tx.call(
       ADVANCE,
@@ -212,6 +244,7 @@ export async function advanceAndCommit(
       events.map((e) => e.detail),
       final !== undefined && postback ? final : null,
     ),
+    ...(superseded.length > 0 ? [tx.call(SUPERSEDE, leadId, superseded)] : []),
   ]);
   return {
     deliveries: jobs,

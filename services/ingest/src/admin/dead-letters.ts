@@ -1,8 +1,10 @@
 import { Router } from 'express';
 import {
   discardDeadLetter,
+  discardDeadLetters,
   listDeadLetters,
   parseDeadLetterQuery,
+  parseDiscardSelection,
   parseRetrySelection,
   retryDeadLetter,
   retryDeadLetters,
@@ -25,6 +27,11 @@ export function deadLettersRouter({ db, queues }: IngestDeps): Router {
   // `{partner}` or `{all: true}`: every matching dead letter, in batches (see retryDeadLetters).
   router.post('/retry', jsonBody(), async (req, res) => {
     res.json(await retryDeadLetters(ops, await parseRetrySelection(db, req.body)));
+  });
+
+  // The same selection, discarded: bulk discard mirrors bulk retry (a DELETE with a body is ill-supported).
+  router.post('/discard', jsonBody(), async (req, res) => {
+    res.json(await discardDeadLetters(ops, await parseDiscardSelection(db, req.body)));
   });
 
   router.post('/:id/retry', async (req, res) => {

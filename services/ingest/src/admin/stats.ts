@@ -10,6 +10,7 @@ export const DELIVERY_STATUSES = [
   'accepted',
   'rejected',
   'dead_lettered',
+  'superseded',
 ] as const satisfies readonly Delivery['status'][];
 type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
@@ -117,7 +118,7 @@ export function statsRouter({ db }: IngestDeps): Router {
         p = {
           partnerId: row.partnerId,
           name: '',
-          deliveries: { pending: 0, accepted: 0, rejected: 0, dead_lettered: 0 },
+          deliveries: { pending: 0, accepted: 0, rejected: 0, dead_lettered: 0, superseded: 0 },
           attempts: 0,
           revenue: 0,
         };

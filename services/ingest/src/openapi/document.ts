@@ -525,7 +525,7 @@ function adminPaths(): Record<string, PathItem> {
         operationId: 'getStats',
         summary: 'Counts of leads, rejections and deliveries, and revenue',
         description:
-          'Leads received since a time, by current status and by source; the answers that did not accept a lead, by reason and by source — to see why a source’s leads fail; and the deliveries created since then by partner (pending, accepted, rejected, dead-lettered, attempts) with the revenue of the accepted ones (their `price`), in total, by partner and by the source of the lead.',
+          'Leads received since a time, by current status and by source; the answers that did not accept a lead, by reason and by source — to see why a source’s leads fail; and the deliveries created since then by partner (pending, accepted, rejected, dead-lettered, superseded, attempts) with the revenue of the accepted ones (their `price`), in total, by partner and by the source of the lead.',
         parameters: [
           {
             name: 'since',
@@ -571,8 +571,20 @@ function deadLetterAndSearchPaths(): Record<string, PathItem> {
         tags: ['Dead letters'],
         operationId: 'listDeadLetters',
         summary: 'List dead letters',
-        description: `Deliveries that exhausted their attempts, oldest first (by when they were dead-lettered). ${unknownParams}`,
-        parameters: [partnerRef('only this partner’s (an id or a name)'), param('Limit'), param('PageCursor')],
+        description: `Deliveries that exhausted their attempts, oldest first (by when they were dead-lettered). A dead letter whose lead has since been sold to as many partners as its route allows (an exclusive sale, or a shared route’s \`maxDeliveries\` reached), through other partners, is \`superseded\` at that sale: it stays in the lead’s history but is listed only with \`status=superseded\`, is not counted by the dead-letter gauge, and cannot be retried. ${unknownParams}`,
+        parameters: [
+          partnerRef('only this partner’s (an id or a name)'),
+          {
+            name: 'status',
+            in: 'query',
+            description:
+              '`dead_lettered` (default: the dead letters an operator can act on), `superseded`, or both, comma-separated',
+            schema: { type: 'string', maxLength: 100 },
+            example: 'superseded',
+          },
+          param('Limit'),
+          param('PageCursor'),
+        ],
         responses: {
           '200': { description: 'A page of dead letters.', ...json(ref('DeadLetterPage')) },
           '422': responseRef('Invalid'),
@@ -596,6 +608,20 @@ function deadLetterAndSearchPaths(): Record<string, PathItem> {
         },
       }),
     },
+    '/v1/admin/dead-letters/discard': {
+      post: adminOp({
+        tags: ['Dead letters'],
+        operationId: 'discardDeadLetters',
+        summary: 'Discard many dead letters',
+        description:
+          'Discards every dead letter of one partner (`{"partner": "<id or name>"}`), or every dead letter (`{"all": true}`), that existed when the call started, as a single discard does: each stays in its lead’s history as `rejected` ("discarded by operator"), and a lead left with no dead letter is settled again by the worker (`unsold`, with its postback). Works in batches of 500, each committed on its own: after an interruption, the same call discards what is left.',
+        requestBody: { required: true, ...json(ref('DeadLetterSelection'), { example: { partner: 'acme' } }) },
+        responses: {
+          '200': { description: 'How many were discarded.', ...json(ref('BulkDiscardResult')) },
+          ...BODY_ERRORS,
+        },
+      }),
+    },
     '/v1/admin/dead-letters/{id}/retry': {
       parameters: [deadLetterId],
       post: adminOp({
@@ -603,7 +629,7 @@ function deadLetterAndSearchPaths(): Record<string, PathItem> {
         operationId: 'retryDeadLetter',
         summary: 'Retry a dead letter',
         description:
-          'Requeues the delivery with a fresh `maxAttempts`; a lead that had settled goes back to `routing`. Refused (`409`) when the lead has since been sold to as many partners as its route allows.',
+          'Requeues the delivery with a fresh `maxAttempts`; a lead that had settled goes back to `routing`. Refused (`409`, `reason: "sold"`) when the lead has since been sold to as many partners as its route allows — a superseded dead letter always is.',
         responses: {
           '200': { description: 'Requeued.', ...json(ref('RetryResult')) },
           '404': responseRef('NotFound'),
@@ -618,7 +644,7 @@ function deadLetterAndSearchPaths(): Record<string, PathItem> {
         operationId: 'discardDeadLetter',
         summary: 'Discard a dead letter',
         description:
-          'Gives up on the delivery: it stays in the lead’s history as `rejected` ("discarded by operator") and leaves the dead letters. A lead that was `dead_lettered` only because of it becomes `unsold` (or `delivered`, if another partner bought it).',
+          'Gives up on the delivery: it stays in the lead’s history as `rejected` ("discarded by operator") and leaves the dead letters. A lead that was `dead_lettered` only because of it becomes `unsold` (or `delivered`, if another partner bought it). To discard many, `POST /v1/admin/dead-letters/discard`.',
         responses: {
           '204': { description: 'Discarded.' },
           '404': responseRef('NotFound'),

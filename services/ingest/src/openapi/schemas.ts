@@ -14,7 +14,13 @@ import {
   type PostbackBody,
 } from '@leadrouter/core';
 import type { DeliveryAttempt } from '@leadrouter/db';
-import { SKIP_REASONS, type DeadLetterView, type LeadListItem } from '@leadrouter/operations';
+import {
+  DEAD_LETTER_STATUSES,
+  SKIP_REASONS,
+  type BulkDiscardResult,
+  type DeadLetterView,
+  type LeadListItem,
+} from '@leadrouter/operations';
 import type { testPartner } from '../admin/partner-test.js';
 import type { partnerView } from '../admin/partners.js';
 import type { routeView } from '../admin/routes.js';
@@ -298,6 +304,11 @@ const deadLetterProperties = {
   leadId: uuid,
   partner: { type: 'string', description: 'partner name' },
   partnerId: uuid,
+  status: {
+    enum: DEAD_LETTER_STATUSES,
+    description:
+      '`dead_lettered`, or `superseded`: its lead has since been sold to as many partners as its route allows, through others (kept for the record; never retried)',
+  },
   attempts: { type: 'integer', minimum: 0 },
   retries: { type: 'integer', minimum: 0, description: 'how many times an operator retried it before' },
   lastError: nullableString,
@@ -505,6 +516,19 @@ export function componentSchemas(): Record<string, JsonSchema> {
       },
       { optional: ['deferred'] },
     ),
+    BulkDiscardResult: closed({
+      discarded: { type: 'integer', minimum: 0 },
+      skipped: closed(
+        { not_dead_lettered: { type: 'integer', minimum: 0 } },
+        { description: 'dead letters left as they were: retried or discarded by someone else meanwhile' },
+      ),
+      settling: {
+        type: 'integer',
+        minimum: 0,
+        description:
+          'leads that had no other dead letter: handed back to the worker, which settles them (`unsold`) and sends their postbacks',
+      },
+    } satisfies Record<keyof BulkDiscardResult, unknown>),
     DeadLetterConflict: closed(
       {
         status: { const: 'rejected' },
@@ -561,6 +585,9 @@ export function componentSchemas(): Record<string, JsonSchema> {
                   type: 'integer',
                   minimum: 0,
                   ...(s === 'accepted' ? { description: 'the leads this partner bought' } : {}),
+                  ...(s === 'superseded'
+                    ? { description: 'dead letters whose lead was since sold through other partners' }
+                    : {}),
                 },
               ]),
             ),
