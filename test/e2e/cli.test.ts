@@ -196,6 +196,56 @@ describe('the leadrouter CLI', () => {
     expectFailure(await cli(['dlq', 'discard', delivery.id]), /not discarded: the delivery is not dead-lettered/);
   });
 
+  it('discards a partner’s dead letters, or all, with a line per batch, and lists superseded ones on request', async () => {
+    const partner = await fx.partner({ name: 'discard-buyer' });
+    const other = await fx.partner({ name: 'discard-other' });
+    const ofPartner = [];
+    for (let i = 0; i < 3; i++) ofPartner.push(await fx.deadLetter({ sourceId: source.id, partnerId: partner.id }));
+    const ofOther = await fx.deadLetter({ sourceId: source.id, partnerId: other.id });
+    const sold = await fx.lead({ sourceId: source.id, status: 'delivered' });
+    const superseded = await fx.delivery({ leadId: sold.id, partnerId: partner.id, status: 'superseded' });
+
+    const list = await cli(['dlq', 'list', '--partner', 'discard-buyer', '--status', 'superseded,dead_lettered']);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/^ID\s+LEAD\s+PARTNER\s+STATUS\s+ATTEMPTS/);
+    expect(list.stdout).toMatch(new RegExp(`\\n${superseded.id}\\s+${sold.id}\\s+discard-buyer\\s+superseded\\s`));
+    expect(list.stdout.trimEnd().split('\n')).toHaveLength(5);
+
+    const run = await cli(['dlq', 'discard', '--partner', 'discard-buyer']);
+    expect(run).toEqual({
+      code: 0,
+      stdout: 'discarded 3 of 3 dead letters\n3 leads left without a dead letter: the worker settles them again\n',
+      stderr: '… 3/3 dead letters looked at, 3 discarded\n', // not a terminal: a line per batch
+    });
+    for (const { delivery, lead } of ofPartner) {
+      expect(await db.delivery.findUniqueOrThrow({ where: { id: delivery.id } })).toMatchObject({
+        status: 'rejected',
+        reason: 'discarded by operator',
+      });
+      expect((await db.lead.findUniqueOrThrow({ where: { id: lead.id } })).status).toBe('routing');
+    }
+    const all = await cli(['dlq', 'discard', '--all', '--json']);
+    expect(all.code).toBe(0);
+    expect(JSON.parse(all.stdout)).toEqual({ discarded: 1, skipped: { not_dead_lettered: 0 }, settling: 1 });
+    expect(all.stderr).toBe('');
+    expect((await db.delivery.findUniqueOrThrow({ where: { id: ofOther.delivery.id } })).status).toBe('rejected');
+    expect((await db.delivery.findUniqueOrThrow({ where: { id: superseded.id } })).status).toBe('superseded');
+    expect((await cli(['dlq', 'list', '--status', 'superseded', '--partner', 'discard-buyer', '--json'])).stdout).toBe(
+      (await cli(['dlq', 'list', '--status', 'superseded', '--partner', partner.id, '--json'])).stdout,
+    );
+
+    const [neither, both] = await Promise.all([
+      cli(['dlq', 'discard']),
+      cli(['dlq', 'discard', superseded.id, '--partner', 'discard-buyer']),
+    ]);
+    for (const usage of [neither, both])
+      expect(usage).toMatchObject({
+        code: 2,
+        stderr: 'leadrouter: give one dead letter id, or --partner <id|name>, or --all\n',
+      });
+    await db.delivery.update({ where: { id: superseded.id }, data: { status: 'rejected' } });
+  });
+
   it('shows a lead with its deliveries and attempts, as text or JSON', async () => {
     const partner = await fx.partner({ name: 'show-buyer' });
     const lead = await fx.lead({ sourceId: source.id, status: 'delivered' });

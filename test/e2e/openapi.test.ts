@@ -654,6 +654,14 @@ describe('real answers match the documented responses', () => {
     expect((await call('POST /v1/admin/dead-letters/retry', { ...admin, body: { all: true } })).status).toBe(200);
     const neither = await call('POST /v1/admin/dead-letters/retry', { ...admin, body: {} });
     expect(neither.status).toBe(422);
+
+    await deadLetter();
+    const superseded = await call('GET /v1/admin/dead-letters', { ...admin, path: `${byPartner}&status=superseded` });
+    expect(superseded.body.items).toEqual([]);
+    const discarded = await call('POST /v1/admin/dead-letters/discard', { ...admin, body: { partner: partnerName } });
+    expect(discarded.body).toEqual({ discarded: 1, skipped: { not_dead_lettered: 0 }, settling: 1 });
+    const discardNeither = await call('POST /v1/admin/dead-letters/discard', { ...admin, body: { all: false } });
+    expect(discardNeither.status).toBe(422);
   });
 
   it('lead search', async () => {

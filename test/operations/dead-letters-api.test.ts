@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { createDb } from '@leadrouter/db';
-import { retryDeadLetters } from '@leadrouter/operations';
+import { discardDeadLetters, retryDeadLetters } from '@leadrouter/operations';
 import { createRedis, jobIds, QUEUES, Queues } from '@leadrouter/queue';
 import { Fixtures } from '../support/fixtures';
 import { TestStack } from '../support/stack';
@@ -33,7 +33,10 @@ describe('dead letters: admin API', () => {
   });
   beforeEach(async () => {
     // Each test counts its own dead letters.
-    await stack.db.delivery.updateMany({ where: { status: 'dead_lettered' }, data: { status: 'rejected' } });
+    await stack.db.delivery.updateMany({
+      where: { status: { in: ['dead_lettered', 'superseded'] } },
+      data: { status: 'rejected' },
+    });
   });
 
   const seconds = (n: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, n));
@@ -96,6 +99,33 @@ describe('dead letters: admin API', () => {
         expect(res.status).toBe(200);
         expect(res.body.items.map((d: { id: string }) => d.id)).toEqual([da.delivery.id]);
       }
+    });
+
+    it('leaves superseded dead letters out unless asked for with status', async () => {
+      const partner = await fx.partner();
+      const live = await fx.deadLetter({ sourceId: source.id, partnerId: partner.id, at: seconds(1) });
+      const sold = await fx.lead({ sourceId: source.id, status: 'delivered' });
+      const superseded = await fx.delivery({
+        leadId: sold.id,
+        partnerId: partner.id,
+        status: 'superseded',
+        deadLetteredAt: seconds(0),
+      });
+      const ids = async (query: string) => {
+        const res = await stack.admin('GET', `/dead-letters?partner=${partner.id}${query}`);
+        expect(res.status).toBe(200);
+        return res.body.items.map((d: { id: string; status: string }) => [d.id, d.status]);
+      };
+      expect(await ids('')).toEqual([[live.delivery.id, 'dead_lettered']]);
+      expect(await ids('&status=dead_lettered')).toEqual([[live.delivery.id, 'dead_lettered']]);
+      expect(await ids('&status=superseded')).toEqual([[superseded.id, 'superseded']]);
+      expect(await ids('&status=superseded,dead_lettered')).toEqual([
+        [superseded.id, 'superseded'],
+        [live.delivery.id, 'dead_lettered'],
+      ]);
+      const bad = await stack.admin('GET', '/dead-letters?status=rejected');
+      expect(bad.status).toBe(422);
+      expect(bad.body.errors).toEqual([{ field: 'status', message: expect.stringContaining('superseded') }]);
     });
 
     it('answers 422 listing every bad parameter', async () => {
@@ -189,6 +219,21 @@ describe('dead letters: admin API', () => {
       expect(after.status).toBe('dead_lettered');
       expect(await stack.leadStatus(lead.id)).toBe('delivered');
       expect(await deliver.getJob(jobIds.deliver(delivery.id, 3))).toBeUndefined();
+    });
+
+    it('refuses (409 sold) a superseded dead letter, whatever the lead’s deliveries say now', async () => {
+      const partner = await fx.partner();
+      // The sale that superseded it was returned since: still no retry, the lead was sold.
+      const lead = await fx.lead({ sourceId: source.id, status: 'delivered' });
+      const superseded = await fx.delivery({ leadId: lead.id, partnerId: partner.id, status: 'superseded' });
+      const res = await stack.admin('POST', `/dead-letters/${superseded.id}/retry`);
+      expect(res.status).toBe(409);
+      expect(res.body).toMatchObject({ reason: 'sold', deliveryStatus: 'superseded' });
+      expect((await stack.db.delivery.findUniqueOrThrow({ where: { id: superseded.id } })).status).toBe('superseded');
+      expect(await deliver.getJob(jobIds.deliver(superseded.id, 3))).toBeUndefined();
+      const discard = await stack.admin('DELETE', `/dead-letters/${superseded.id}`);
+      expect(discard.status).toBe(409);
+      expect(discard.body).toMatchObject({ reason: 'not_dead_lettered', deliveryStatus: 'superseded' });
     });
 
     it('refuses (409 busy) while the lead is out with the next partner, and allows a shared lead with room left', async () => {
@@ -362,6 +407,108 @@ describe('dead letters: admin API', () => {
       expect((await stack.admin('DELETE', `/dead-letters/${delivery.id}`)).status).toBe(204);
       expect(await stack.leadStatus(lead.id)).toBe('dead_lettered');
       expect(await route.getJob(jobIds.route(lead.id))).toBeUndefined();
+    });
+  });
+  describe('POST /v1/admin/dead-letters/discard', () => {
+    it('needs exactly one of partner and all (422 otherwise, every problem listed)', async () => {
+      for (const body of [{}, { all: false }, { partner: 'x', all: true }, { all: true, extra: 1 }, { partner: 7 }]) {
+        const res = await stack.admin('POST', '/dead-letters/discard', body);
+        expect({ body, status: res.status }).toEqual({ body, status: 422 });
+      }
+      const none = await stack.admin('POST', '/dead-letters/discard', {});
+      expect(none.body.errors).toEqual([
+        { field: '/', message: 'give "partner" (an id or name), or "all": true to discard every dead letter' },
+      ]);
+      const unknown = await stack.admin('POST', '/dead-letters/discard', { partner: 'no-such-partner' });
+      expect(unknown.body.errors).toEqual([{ field: '/partner', message: 'no partner has this id or name' }]);
+      expect((await stack.request('POST', '/v1/admin/dead-letters/discard', { body: { all: true } })).status).toBe(401);
+    });
+
+    it('discards a partner’s dead letters, or all, keeps them in the history, and hands settled leads back to the worker', async () => {
+      const a = await fx.partner({ name: 'discard-a' });
+      const b = await fx.partner({ name: 'discard-b' });
+      const ofA = [];
+      for (let i = 0; i < 3; i++) ofA.push(await fx.deadLetter({ sourceId: source.id, partnerId: a.id }));
+      // A lead dead-lettered at both: it settles only once neither is left.
+      await fx.delivery({ leadId: ofA[0]!.lead.id, partnerId: b.id, status: 'dead_lettered' });
+      const ofB = await fx.deadLetter({ sourceId: source.id, partnerId: b.id });
+      // A delivered (shared) lead's dead letter: discarded, the lead stays delivered.
+      const shared = await fx.deadLetter({
+        sourceId: source.id,
+        partnerId: b.id,
+        leadStatus: 'delivered',
+        maxDeliveries: 2,
+      });
+      const sold = await fx.lead({ sourceId: source.id, status: 'delivered' });
+      const superseded = await fx.delivery({ leadId: sold.id, partnerId: a.id, status: 'superseded' });
+
+      const byPartner = await stack.admin('POST', '/dead-letters/discard', { partner: 'discard-a' });
+      expect(byPartner.status).toBe(200);
+      expect(byPartner.body).toEqual({ discarded: 3, skipped: { not_dead_lettered: 0 }, settling: 2 });
+      for (const { delivery } of ofA) {
+        expect(await stack.db.delivery.findUniqueOrThrow({ where: { id: delivery.id } })).toMatchObject({
+          status: 'rejected',
+          reason: 'discarded by operator',
+          attempts: 2,
+          lastError: 'HTTP 502',
+        });
+      }
+      expect(await stack.leadStatus(ofA[0]!.lead.id)).toBe('dead_lettered'); // its dead letter at b is left
+      for (const { lead } of ofA.slice(1)) {
+        expect(await stack.leadStatus(lead.id)).toBe('routing');
+        expect(await route.getJob(jobIds.route(lead.id))).toBeDefined();
+        const events = await stack.db.leadEvent.findMany({ where: { leadId: lead.id } });
+        expect(events.map((e) => [e.status, e.partnerId, (e.detail as { reason: string }).reason])).toEqual([
+          ['routing', a.id, 'operator discarded a dead letter'],
+        ]);
+      }
+      expect(await route.getJob(jobIds.route(ofA[0]!.lead.id))).toBeUndefined();
+      expect((await stack.db.delivery.findUniqueOrThrow({ where: { id: superseded.id } })).status).toBe('superseded');
+
+      const all = await stack.admin('POST', '/dead-letters/discard', { all: true });
+      expect(all.body).toEqual({ discarded: 3, skipped: { not_dead_lettered: 0 }, settling: 2 });
+      expect(await stack.leadStatus(ofA[0]!.lead.id)).toBe('routing');
+      expect(await stack.leadStatus(ofB.lead.id)).toBe('routing');
+      expect(await stack.leadStatus(shared.lead.id)).toBe('delivered');
+      expect((await stack.admin('GET', '/dead-letters')).body.items).toEqual([]);
+      const again = await stack.admin('POST', '/dead-letters/discard', { all: true });
+      expect(again.body).toEqual({ discarded: 0, skipped: { not_dead_lettered: 0 }, settling: 0 });
+    });
+
+    it('works in bounded batches, reports progress, and leaves newer dead letters alone', async () => {
+      const a = await fx.partner();
+      const ids = [];
+      for (let i = 0; i < 5; i++)
+        ids.push((await fx.deadLetter({ sourceId: source.id, partnerId: a.id, at: seconds(i) })).delivery.id);
+      const future = await fx.deadLetter({ sourceId: source.id, partnerId: a.id, at: new Date(Date.now() + 3600_000) });
+
+      const db = createDb({ databaseUrl: stack.database.url });
+      const producer = createRedis({ url: stack.env().REDIS_URL!, role: 'worker' });
+      const queues = new Queues(producer, stack.prefix);
+      try {
+        const progress: [number, number, number][] = [];
+        const result = await discardDeadLetters(
+          { db, queues },
+          { partner: { id: a.id, name: a.name } },
+          { batchSize: 2, onProgress: (p) => progress.push([p.done, p.total, p.discarded]) },
+        );
+        expect(result).toEqual({ discarded: 5, skipped: { not_dead_lettered: 0 }, settling: 5 });
+        expect(progress).toEqual([
+          [0, 5, 0],
+          [2, 5, 2],
+          [4, 5, 4],
+          [5, 5, 5],
+        ]);
+      } finally {
+        await queues.close();
+        producer.disconnect();
+        await db.$disconnect();
+      }
+      for (const id of ids)
+        expect((await stack.db.delivery.findUniqueOrThrow({ where: { id } })).status).toBe('rejected');
+      expect((await stack.db.delivery.findUniqueOrThrow({ where: { id: future.delivery.id } })).status).toBe(
+        'dead_lettered',
+      );
     });
   });
 });

@@ -46,7 +46,7 @@ describe('the worker’s gauges and readiness', () => {
 
     const delivery = async (
       partnerId: string,
-      status: 'pending' | 'accepted' | 'rejected' | 'dead_lettered',
+      status: 'pending' | 'accepted' | 'rejected' | 'dead_lettered' | 'superseded',
       createdAt: Date,
     ) => {
       const lead = await fixtures.lead({ sourceId: source.id });
@@ -63,6 +63,7 @@ describe('the worker’s gauges and readiness', () => {
     if (earlierToday) await delivery(capped.id, 'pending', new Date(hourStart.getTime() - 1));
     await delivery(daily.id, 'accepted', now);
     await delivery(pausedPartner.id, 'dead_lettered', now);
+    await delivery(daily.id, 'superseded', now); // its lead was sold elsewhere: nothing to act on
 
     const metrics = createWorkerMetrics({ processMetrics: false });
     registerWorkerGauges(deps, metrics);
