@@ -38,6 +38,57 @@ describe('Bull Board at /admin/queues', () => {
     expect((await get('/admin/queues/static/favicon-32x32.png')).status).toBe(401);
   });
 
+  it('loads nothing from elsewhere: its fonts are served here, and its CSP allows this origin only', async () => {
+    const auth = basic('operator', ADMIN_TOKEN);
+    const page = await get('/admin/queues', auth);
+    const html = await page.text();
+    // Every URL the page names (href, src, CSS url()) is relative to the board or this origin.
+    const urls = [...html.matchAll(/\b(?:href|src)="([^"]*)"|url\(\s*['"]?([^'")]*)/g)].map((m) => m[1] ?? m[2]!);
+    expect(urls.length).toBeGreaterThan(3);
+    expect(urls.filter((u) => /^(?:[a-z][a-z0-9+.-]*:|\/\/)/i.test(u) && !u.startsWith('data:'))).toEqual([]);
+    expect(html).not.toMatch(/googleapis|gstatic/);
+    expect(urls).toContain('fonts/fonts.css');
+
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toMatch(/(^|; )default-src 'none'(;|$)/);
+    expect(csp).toMatch(/(^|; )font-src 'self'(;|$)/);
+    expect(csp).toMatch(/(^|; )script-src 'self'(;|$)/);
+    expect(csp).not.toMatch(/https?:|\*/);
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+
+    // The stylesheet: IBM Plex Sans 400–600 and Mono 400–500, as the page asked Google for.
+    const sheet = await get('/admin/queues/fonts/fonts.css', auth);
+    expect(sheet.status).toBe(200);
+    expect(sheet.headers.get('content-type')).toMatch(/^text\/css/);
+    const css = await sheet.text();
+    const faces = new Set(
+      [...css.matchAll(/font-family: '([^']+)';[^}]*?font-weight: (\d+);/g)].map((m) => `${m[1]} ${m[2]}`),
+    );
+    expect([...faces].sort()).toEqual([
+      'IBM Plex Mono 400',
+      'IBM Plex Mono 500',
+      'IBM Plex Sans 400',
+      'IBM Plex Sans 500',
+      'IBM Plex Sans 600',
+    ]);
+    const files = [...new Set([...css.matchAll(/url\(([^)]+)\)/g)].map((m) => m[1]!))];
+    expect(files.length).toBeGreaterThan(5);
+    expect(files.every((f) => /^files\/[\w.-]+\.woff2?$/.test(f))).toBe(true);
+    // Each font it names, for the browser that asks (latin is the one a page in English loads).
+    for (const file of files.filter((f) => /latin-\d+-normal\.woff2$/.test(f))) {
+      const font = await get(`/admin/queues/fonts/${file}`, auth);
+      expect({ file, status: font.status, type: font.headers.get('content-type') }).toEqual({
+        file,
+        status: 200,
+        type: 'font/woff2',
+      });
+      expect((await font.arrayBuffer()).byteLength).toBeGreaterThan(1000);
+    }
+    expect((await get('/admin/queues/fonts/files/nothing.woff2', auth)).status).toBe(404);
+    expect((await get('/admin/queues/fonts/files/..%2F400.css', auth)).status).toBe(404);
+    expect((await get('/admin/queues/fonts/fonts.css')).status).toBe(401);
+  });
+
   it('lists every queue of the job catalog in its API', async () => {
     const res = await get('/admin/queues/api/queues', `Bearer ${ADMIN_TOKEN}`);
     expect(res.status).toBe(200);
