@@ -15,14 +15,19 @@ ARG NODE_IMAGE=node:20-slim
 FROM ${NODE_IMAGE} AS base
 WORKDIR /app
 
-# The package manifests alone, so that the `npm ci` layers below stay cached
-# until a dependency changes (COPY --from compares file contents).
+# The package manifests, and the workspaces' bin/ directories (npm links a
+# workspace's command into node_modules/.bin only if its file exists when
+# `npm ci` runs: without packages/cli/bin, the image has no `leadrouter`
+# command), so that the `npm ci` layers below stay cached until a dependency
+# changes (COPY --from compares file contents). test/ops/dockerfile.test.ts
+# replays the stages and runs `npx leadrouter` from the runtime's files.
 FROM base AS manifests
 COPY . .
 RUN mkdir /manifests \
  && cp package.json package-lock.json /manifests/ \
  && for dir in packages/* services/* tools/*; do \
       mkdir -p "/manifests/$dir" && cp "$dir/package.json" "/manifests/$dir/"; \
+      if [ -d "$dir/bin" ]; then cp -R "$dir/bin" "/manifests/$dir/"; fi; \
     done
 
 # Everything installed; the Prisma client generated (offline) and TypeScript compiled.
@@ -45,8 +50,9 @@ RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts --no
 
 FROM base AS runtime
 ENV NODE_ENV=production
-# package.json files, node_modules (with the workspace links and nested
-# modules), then each workspace's dist/ beside its package.json.
+# package.json files and bin/ directories, node_modules (with the workspace
+# links, the `leadrouter` command and nested modules), then each workspace's
+# dist/ beside its package.json.
 COPY --from=production-deps /app/ ./
 COPY --from=build /out/ ./
 # What `npm run db:migrate` needs: its script, the schema (which marks the
