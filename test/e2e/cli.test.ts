@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { createDb, type Db } from '@leadrouter/db';
 import { createRedis, jobIds, QUEUES } from '@leadrouter/queue';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { Fixtures } from '../support/fixtures';
+import { deleteKeys, testKeyPrefix } from '../support/redis-keys';
 
 const ROOT = path.resolve(__dirname, '../..');
 const BIN = path.join(ROOT, 'packages/cli/bin/leadrouter.js');
@@ -23,7 +23,7 @@ describe('the leadrouter CLI', () => {
   let fx: Fixtures;
   let redis: ReturnType<typeof createRedis>;
   let deliver: Queue;
-  const prefix = `test-cli-${randomBytes(6).toString('hex')}`;
+  const prefix = testKeyPrefix();
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   let source: { id: string };
 
@@ -40,6 +40,7 @@ describe('the leadrouter CLI', () => {
     redis.disconnect();
     await db.$disconnect();
     await database.drop();
+    await deleteKeys(redisUrl, `${prefix}:*`);
   });
 
   function cli(args: string[], env: Record<string, string> = {}, command = [process.execPath, BIN]): Promise<Run> {

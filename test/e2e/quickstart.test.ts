@@ -7,10 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { dropDatabase, runDatabasePrefix, serverUrl } from '../support/database';
 import { freePort } from '../support/process';
 import { alive, commandLine, descendants, listening, QuickStart } from '../support/quickstart';
+import { deleteKeys, testKeyPrefix } from '../support/redis-keys';
 import { waitFor } from '../support/wait';
 const DEV_ADMIN_TOKEN = 'dev-admin-token-change-me';
 const README_LEAD = {
@@ -24,7 +24,7 @@ const README_LEAD = {
 
 describe('npm start (scripts/quickstart.js)', () => {
   const database = `${runDatabasePrefix()}${randomBytes(6).toString('hex')}`;
-  const prefix = `test-${randomBytes(6).toString('hex')}`;
+  const prefix = testKeyPrefix();
   const stateDir = mkdtempSync(path.join(tmpdir(), 'leadrouter-quickstart-'));
   const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
   const started: QuickStart[] = [];
@@ -64,11 +64,7 @@ describe('npm start (scripts/quickstart.js)', () => {
     await Promise.all(started.map((run) => run.exited));
     await dropDatabase(database);
     rmSync(stateDir, { recursive: true, force: true });
-    const redis = new Redis(redisUrl, { lazyConnect: true });
-    await redis.connect();
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-    redis.disconnect();
+    await deleteKeys(redisUrl, `${prefix}:*`);
   });
 
   const start = (how?: 'node' | 'npm start') => {

@@ -6,6 +6,7 @@ import { createDb } from '@leadrouter/db';
 import { createRedis, Queues } from '@leadrouter/queue';
 import { createApp } from '../../services/ingest/src/app';
 import { SourceRateLimits } from '../../services/ingest/src/http/rate-limit';
+import { deleteKeys, testKeyPrefix } from '../support/redis-keys';
 import { ADMIN_TOKEN, sampleLead, TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
@@ -377,12 +378,13 @@ describe('when PostgreSQL cannot be reached', () => {
     const db = createDb({ databaseUrl, connectionTimeoutMs: 1000, queryTimeoutMs: 2000 });
     const redis = createRedis({ url: config.REDIS_URL, role: 'producer' });
     redis.on('error', () => undefined);
+    const prefix = testKeyPrefix();
     const app = createApp({
       config,
       db,
-      queues: new Queues(redis, 'test-pgdown'),
+      queues: new Queues(redis, prefix),
       log: pino({ level: 'silent' }),
-      rateLimits: new SourceRateLimits(redis, 'test-pgdown'),
+      rateLimits: new SourceRateLimits(redis, prefix),
     });
     const server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -395,6 +397,7 @@ describe('when PostgreSQL cannot be reached', () => {
         await new Promise((r) => server.close(r));
         redis.disconnect();
         await db.$disconnect();
+        await deleteKeys(config.REDIS_URL, `${prefix}:*`);
       },
     };
   }

@@ -41,7 +41,7 @@ describe(`migration ${BACKFILL}`, () => {
     const [a, b, c] = [await fx.partner(), await fx.partner(), await fx.partner()];
     const deadLetterOf = async (
       leadStatus: 'delivered' | 'dead_lettered',
-      maxDeliveries: unknown,
+      maxDeliveries: number | string | null,
       accepted: number,
     ): Promise<string> => {
       const lead = await fx.lead({ sourceId: source.id, status: leadStatus });

@@ -22,6 +22,7 @@ import { RejectionLog } from '../../services/ingest/src/leads/rejections';
 import { startWorker, type RunningWorker } from '../../services/worker/src/worker';
 import type { WorkerDeps } from '../../services/worker/src/deps';
 import { createTestDatabase, type TestDatabase } from './database';
+import { deleteKeys, testKeyPrefix } from './redis-keys';
 import { waitFor } from './wait';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
@@ -46,7 +47,8 @@ export class TestStack {
   database!: TestDatabase;
   db!: Db;
   url = '';
-  prefix = `test-${randomBytes(6).toString('hex')}`;
+  /** The queue prefix: its keys are deleted by `stop()`. */
+  prefix = testKeyPrefix();
   ingestConfig!: IngestConfig;
   workerConfig!: WorkerConfig;
   worker?: RunningWorker;
@@ -198,6 +200,8 @@ export class TestStack {
     for (const close of this.closers.reverse()) await close();
     if (this.db) await closeDb(this.db);
     await this.database?.drop();
+    // Everything that wrote under the prefix is closed: its keys can go.
+    if (this.database) await deleteKeys(this.env().REDIS_URL!, `${this.prefix}:*`);
   }
 
   /** fetch against the ingest, JSON in and out. */
