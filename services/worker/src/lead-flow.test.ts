@@ -23,7 +23,11 @@ describe('supersededDeadLetters: the dead letters a lead can no longer use', () 
     ).toEqual([]);
   });
 
-  it('reads a maxDeliveries below 1 as exclusive', () => {
-    expect(supersededDeadLetters([d('a', 'dead_lettered'), d('b', 'accepted')], 0)).toEqual(['a']);
+  it('reads a maxDeliveries that is not a whole number >= 1 as exclusive, as the operations do', () => {
+    for (const max of [0, 1.5, NaN, undefined as unknown as number])
+      expect({ max, superseded: supersededDeadLetters([d('a', 'dead_lettered'), d('b', 'accepted')], max) }).toEqual({
+        max,
+        superseded: ['a'],
+      });
   });
 });

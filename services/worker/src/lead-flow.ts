@@ -156,8 +156,10 @@ export function supersededDeadLetters(
   deliveries: readonly Pick<DeliveryState, 'id' | 'status'>[],
   maxDeliveries: number,
 ): string[] {
+  // As the operations read it: 1 (exclusive) unless a whole number >= 1.
+  const max = Number.isInteger(maxDeliveries) && maxDeliveries >= 1 ? maxDeliveries : 1;
   const accepted = deliveries.filter((d) => d.status === 'accepted').length;
-  if (accepted < Math.max(1, maxDeliveries)) return [];
+  if (accepted < max) return [];
   return deliveries.filter((d) => d.status === 'dead_lettered').map((d) => d.id);
 }
 
