@@ -35,16 +35,19 @@ describe('the leadrouter CLI', () => {
     deliver = new Queue(QUEUES.deliver, { connection: redis, prefix });
     source = await fx.source('cli-source');
   });
+  /** Commands still running (a test that timed out): ended before the keys they may write are deleted. */
+  const running = new Set<Promise<unknown>>();
   afterAll(async () => {
+    await Promise.all(running);
     await deliver.close();
     redis.disconnect();
     await db.$disconnect();
     await database.drop();
     await deleteKeys(redisUrl, `${prefix}:*`);
-  });
+  }, 60_000);
 
   function cli(args: string[], env: Record<string, string> = {}, command = [process.execPath, BIN]): Promise<Run> {
-    return new Promise((resolve, reject) => {
+    const done = new Promise<Run>((resolve, reject) => {
       const child = spawn(command[0]!, [...command.slice(1), ...args], {
         cwd: ROOT,
         env: { ...process.env, DATABASE_URL: database.url, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, ...env },
@@ -61,6 +64,9 @@ describe('the leadrouter CLI', () => {
         resolve({ code, stdout, stderr });
       });
     });
+    const settled = done.catch(() => undefined).finally(() => running.delete(settled));
+    running.add(settled);
+    return done;
   }
 
   /** A failure: exit code 1 and exactly one line on stderr. */
