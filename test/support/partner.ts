@@ -27,6 +27,9 @@ export type Responder = (req: ReceivedRequest, index: number) => PartnerReply | 
 export class FakePartner {
   readonly requests: ReceivedRequest[] = [];
   private server!: http.Server;
+  /** Replies waiting out their `delayMs`: cancelled by `stop()`, so no timer outlives the partner. */
+  private readonly delayed = new Set<NodeJS.Timeout>();
+  private stopped = false;
   url = '';
 
   constructor(private responder: Responder = () => ({ status: 200, body: { accepted: true } })) {}
@@ -41,6 +44,7 @@ export class FakePartner {
   }
 
   async start(): Promise<this> {
+    this.stopped = false;
     this.server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -67,8 +71,13 @@ export class FakePartner {
             res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
             res.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
           };
-          if (reply.delayMs) setTimeout(send, reply.delayMs);
-          else send();
+          if (this.stopped) return;
+          if (!reply.delayMs) return send();
+          const timer = setTimeout(() => {
+            this.delayed.delete(timer);
+            send();
+          }, reply.delayMs);
+          this.delayed.add(timer);
         });
       });
     });
@@ -78,6 +87,9 @@ export class FakePartner {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.delayed) clearTimeout(timer);
+    this.delayed.clear();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
