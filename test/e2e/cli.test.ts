@@ -251,7 +251,7 @@ describe('the leadrouter CLI', () => {
         stderr: 'leadrouter: give one dead letter id, or --partner <id|name>, or --all\n',
       });
     await db.delivery.update({ where: { id: superseded.id }, data: { status: 'rejected' } });
-  });
+  }, 120_000); // eight commands, one after another
 
   it('shows a lead with its deliveries and attempts, as text or JSON', async () => {
     const partner = await fx.partner({ name: 'show-buyer' });
