@@ -7,7 +7,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { Fixtures } from '../support/fixtures';
 
 const MIGRATIONS = path.resolve(__dirname, '../../prisma/migrations');
-const BACKFILL = '20261202024803_supersede_sold_dead_letters';
+const BACKFILL = '20261202050031_supersede_sold_dead_letters';
 
 /**
  * The data migration that supersedes the dead letters of leads sold before
