@@ -135,11 +135,11 @@ export function queuesBoard({ config, queues }: IngestDeps): Router {
   // Bull Board renders its page with res.render: the rendered page gets the local fonts.
   router.use((req, res, next) => {
     const render = res.render.bind(res);
-    res.render = ((view: string, options?: object) =>
+    res.render = (view: string, options?: object) =>
       render(view, options ?? {}, (err: Error | null, html?: string) => {
         if (err) (req.next ?? next)(err);
         else res.type('html').send(withLocalFonts(html ?? ''));
-      })) as typeof res.render;
+      });
     next();
   });
   router.use('/api', (_req, _res, next) => {

@@ -1,12 +1,12 @@
 import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { applyMigrations } from '../../packages/db/src/migrate';
-import { createDb, type Db } from '@leadrouter/db';
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { Fixtures } from '../support/fixtures';
+import { createTestDatabase, type TestDatabase } from '../../../test/support/database.js';
+import { Fixtures } from '../../../test/support/fixtures.js';
+import { createDb, type Db } from './client.js';
+import { applyMigrations } from './migrate.js';
 
-const MIGRATIONS = path.resolve(__dirname, '../../prisma/migrations');
+const MIGRATIONS = path.resolve(__dirname, '../../../prisma/migrations');
 const BACKFILL = '20261202050031_supersede_sold_dead_letters';
 
 /**
