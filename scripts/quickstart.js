@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm start — the quick start (SPEC "Commands"; docs/decisions/0003-quick-start.md):
+// npm start — the quick start (README "Quick start"; docs/decisions/0003-quick-start.md):
 //
 //   1. prepares what is missing: the Prisma client, the build (tsc -b), the
 //      migrations (creating the database when missing);
@@ -127,7 +127,7 @@ function runStep(what, args) {
 function childEnv() {
   // NODE_ENV always set: the services' defaults (the development admin token) depend on it.
   const env = { ...process.env, NODE_ENV: process.env.NODE_ENV || 'development' };
-  // The demo partner listens on loopback, which deliveries refuse by default (SPEC).
+  // The demo partner listens on loopback, which deliveries refuse by default (ADR 0006).
   if (env.NODE_ENV === 'development') env.ALLOW_PRIVATE_DESTINATIONS ??= 'true';
   // Their output reaches the terminal through a pipe: colours only when the terminal shows ours.
   if (process.stdout.isTTY && env.NO_COLOR === undefined) env.FORCE_COLOR ??= '1';

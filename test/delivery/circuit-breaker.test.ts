@@ -3,7 +3,7 @@ import { ADMIN_TOKEN, sampleLead, TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
 /**
- * SPEC "Delivery", circuit breaker: `pauseAfterFailures` failed attempts in a
+ * The circuit breaker (README "Pausing and resuming partners"): `pauseAfterFailures` failed attempts in a
  * row, or one 410 Gone, pause a partner; new leads skip it, its retries wait
  * (parked) until `POST /v1/admin/partners/:id/resume` requeues them; a real
  * answer (2xx or 4xx) clears the count.

@@ -7,7 +7,7 @@ import { sampleLead, TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
 /**
- * SPEC "Delivery", at-least-once: a worker killed mid-delivery leaves the
+ * At-least-once delivery (ADR 0001): a worker killed mid-delivery leaves the
  * delivery to another worker, which sends it again with the same
  * Idempotency-Key; an attempt already recorded is never sent again.
  */

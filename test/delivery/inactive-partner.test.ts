@@ -1,4 +1,4 @@
-// SPEC "Delivery": an inactive (deactivated or deleted) partner gets nothing
+// README "Pausing and resuming partners", ADR 0012: an inactive (deactivated or deleted) partner gets nothing
 // more — its pending retries wait as for a paused partner — and reactivating
 // it requeues them. The periodic sweeper is kept out of the way (it runs once,
 // at start); the test runs it itself, at a moment past every grace period.

@@ -3,7 +3,7 @@ import { sampleLead, TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
 /**
- * SPEC "Delivery", isolation: a slow or failing partner never delays
+ * Isolation (ADR 0001; docs/performance.md "No head-of-line blocking"): a slow or failing partner never delays
  * deliveries to the others. With 8 delivery slots in the worker and a partner
  * that never answers, only that partner's own concurrency (2) is spent on it:
  * without per-partner slots its queued deliveries would take all 8 and hold

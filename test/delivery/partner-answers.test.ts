@@ -1,4 +1,4 @@
-// SPEC "Delivery": whatever bytes a partner answers (NUL, invalid UTF-8, lone
+// README "Whatever a partner answers", ADR 0012: whatever bytes a partner answers (NUL, invalid UTF-8, lone
 // surrogates, a body cut mid-character) are stored safely, and an answer that
 // cannot be recorded is a failed attempt — never a lead stuck in `routing`,
 // sent to the partner again and again. Real deliveries through the worker, to

@@ -2,7 +2,7 @@ import { FakePartner, type PartnerReply } from '../support/partner';
 import { ADMIN_TOKEN, sampleLead, TestStack } from '../support/stack';
 
 /**
- * SPEC "Delivery", through the real worker: a 429's Retry-After sets the next
+ * README "What a partner receives", through the real worker: a 429's Retry-After sets the next
  * attempt's time instead of the backoff; a partner that never answers times
  * out at its timeoutMs, is retried, then dead-lettered with the timeout as
  * its error. (classify() and send() test the same cases without a worker.)

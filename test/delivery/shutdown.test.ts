@@ -5,7 +5,7 @@ import { OwnRedis } from '../support/redis-server';
 import { sampleLead, TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
-/** SPEC "Operations": SIGTERM — stop taking work, finish in-flight jobs and requests, exit 0 within 30 s. */
+/** docs/scaling.md "Shutting down", ADR 0017: SIGTERM — stop taking work, finish in-flight jobs and requests, exit 0 within 30 s. */
 
 /** Resolves with the exit code (null when killed by a signal) once the process is gone. */
 function exited(service: ServiceProcess): Promise<number | null> {

@@ -105,7 +105,7 @@ describe('admin API', () => {
   });
 
   describe('partners', () => {
-    it('creates a partner with the SPEC defaults and never shows its secret', async () => {
+    it('creates a partner with the documented defaults and never shows its secret', async () => {
       const res = await stack.admin('POST', '/partners', {
         name: 'acme',
         url: 'https://acme.example/leads',

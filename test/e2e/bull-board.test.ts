@@ -2,7 +2,7 @@ import { QUEUES } from '@leadrouter/queue';
 import { freePort } from '../support/process';
 import { ADMIN_TOKEN, TestStack } from '../support/stack';
 
-/** SPEC "Operations": Bull Board at /admin/queues over every queue, behind the admin token. */
+/** README "Operating it (runbook)": Bull Board at /admin/queues over every queue, behind the admin token. */
 describe('Bull Board at /admin/queues', () => {
   const stack = new TestStack({ worker: false });
   beforeAll(() => stack.start());

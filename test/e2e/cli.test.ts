@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { Queue } from 'bullmq';
+import { run as leadrouter } from '@leadrouter/cli';
 import { createDb, type Db } from '@leadrouter/db';
 import { createRedis, jobIds, QUEUES } from '@leadrouter/queue';
 import { createTestDatabase, type TestDatabase } from '../support/database';
@@ -16,7 +18,25 @@ interface Run {
   stderr: string;
 }
 
-/** `npx leadrouter …` as an operator runs it: a child process against this file's database and queue prefix. */
+/** Collects what a command writes; a terminal when `isTTY` (cli-progress draws its bar then). */
+class Capture extends Writable {
+  text = '';
+  constructor(readonly isTTY = false) {
+    super();
+  }
+  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
+    this.text += chunk.toString();
+    done();
+  }
+}
+
+/**
+ * `npx leadrouter …` against this file's database and queue prefix. Commands
+ * run in this process through the CLI's own `run` (what the bin's process
+ * calls, with the same arguments, streams and environment), so most tests cost
+ * no process start; the last block runs the bin as a child process for what
+ * only a process shows: the bin's wiring, npx, exit codes and piped output.
+ */
 describe('the leadrouter CLI', () => {
   let database: TestDatabase;
   let db: Db;
@@ -46,27 +66,54 @@ describe('the leadrouter CLI', () => {
     await deleteKeys(redisUrl, `${prefix}:*`);
   }, 60_000);
 
-  function cli(args: string[], env: Record<string, string> = {}, command = [process.execPath, BIN]): Promise<Run> {
-    const done = new Promise<Run>((resolve, reject) => {
-      const child = spawn(command[0]!, [...command.slice(1), ...args], {
-        cwd: ROOT,
-        env: { ...process.env, DATABASE_URL: database.url, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 25_000);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-    });
+  const environment = (env: Record<string, string>) => ({
+    ...process.env,
+    DATABASE_URL: database.url,
+    REDIS_URL: redisUrl,
+    QUEUE_PREFIX: prefix,
+    ...env,
+  });
+
+  function track<T>(done: Promise<T>): Promise<T> {
     const settled = done.catch(() => undefined).finally(() => running.delete(settled));
     running.add(settled);
     return done;
+  }
+
+  /** One command line, run in this process; stderr a terminal when `tty`. */
+  function cli(args: string[], env: Record<string, string> = {}, { tty = false } = {}): Promise<Run> {
+    const stdout = new Capture();
+    const stderr = new Capture(tty);
+    return track(
+      leadrouter(['node', 'leadrouter', ...args], { stdout, stderr, env: environment(env) }).then((code) => ({
+        code,
+        stdout: stdout.text,
+        stderr: stderr.text,
+      })),
+    );
+  }
+
+  /** One command line, run as an operator runs it: a child process of the bin (or of `command`). */
+  function spawned(args: string[], env: Record<string, string> = {}, command = [process.execPath, BIN]): Promise<Run> {
+    return track(
+      new Promise<Run>((resolve, reject) => {
+        const child = spawn(command[0]!, [...command.slice(1), ...args], {
+          cwd: ROOT,
+          env: environment(env),
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        const timer = setTimeout(() => child.kill('SIGKILL'), 25_000);
+        child.on('error', reject);
+        child.on('close', (code) => {
+          clearTimeout(timer);
+          resolve({ code, stdout, stderr });
+        });
+      }),
+    );
   }
 
   /** A failure: exit code 1 and exactly one line on stderr. */
@@ -76,15 +123,14 @@ describe('the leadrouter CLI', () => {
     expect(run.stderr).toMatch(/^leadrouter: /);
   }
 
-  it('has --help for every command, also through npx from the repository root', async () => {
-    const [top, dlq, retry, show, viaNpx] = await Promise.all([
+  it('has --help for every command', async () => {
+    const [top, dlq, retry, show] = await Promise.all([
       cli(['--help']),
       cli(['dlq', '--help']),
       cli(['dlq', 'retry', '--help']),
       cli(['leads', 'show', '--help']),
-      cli(['--help'], {}, ['npx', '--no-install', 'leadrouter']),
     ]);
-    for (const run of [top, dlq, retry, show, viaNpx])
+    for (const run of [top, dlq, retry, show])
       expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
     expect(top.stdout).toMatch(/dlq\s+dead-lettered deliveries/);
     expect(top.stdout).toMatch(/leads\s+leads: show one, search/);
@@ -93,7 +139,6 @@ describe('the leadrouter CLI', () => {
     expect(retry.stdout).toContain('--partner <partner>');
     expect(retry.stdout).toContain('--all');
     expect(show.stdout).toContain('Usage: leadrouter leads show [options] <id>');
-    expect(viaNpx.stdout).toBe(top.stdout);
   });
 
   it('lists dead letters as a table, as JSON, by partner and by page', async () => {
@@ -187,6 +232,18 @@ describe('the leadrouter CLI', () => {
     await db.delivery.update({ where: { id: sold.delivery.id }, data: { status: 'rejected' } });
   });
 
+  it('draws a progress bar on a terminal for bulk work', async () => {
+    const partner = await fx.partner({ name: 'bar-buyer' });
+    for (let i = 0; i < 3; i++) await fx.deadLetter({ sourceId: source.id, partnerId: partner.id });
+    const run = await cli(['dlq', 'retry', '--partner', 'bar-buyer'], {}, { tty: true });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('requeued 3 of 3 dead letters\n');
+    expect(run.stderr).toContain('retrying |');
+    expect(run.stderr).toMatch(/\| 3\/3 dead letters, 3 requeued/);
+    expect(run.stderr).not.toContain('looked at'); // the bar, not the lines for logs
+    expect(run.stderr).toMatch(/\u001b\[\?25h[^]*\n$/); // the cursor it hid is shown again at the end
+  });
+
   it('discards a dead letter', async () => {
     const partner = await fx.partner();
     const { lead, delivery } = await fx.deadLetter({ sourceId: source.id, partnerId: partner.id });
@@ -251,7 +308,7 @@ describe('the leadrouter CLI', () => {
         stderr: 'leadrouter: give one dead letter id, or --partner <id|name>, or --all\n',
       });
     await db.delivery.update({ where: { id: superseded.id }, data: { status: 'rejected' } });
-  }, 120_000); // eight commands, one after another
+  });
 
   it('shows a lead with its deliveries and attempts, as text or JSON', async () => {
     const partner = await fx.partner({ name: 'show-buyer' });
@@ -323,5 +380,39 @@ describe('the leadrouter CLI', () => {
     expectFailure(badConfig, /^leadrouter: DATABASE_URL=.* is invalid/);
     expect(badConfig.stderr).not.toContain('hunter2');
     expectFailure(noDatabase, /^leadrouter: cannot reach PostgreSQL at 127\.0\.0\.1:1\/nowhere/);
+  });
+
+  describe('as a process', () => {
+    it('runs through the bin and through npx from the repository root, printing what run prints', async () => {
+      const [viaBin, viaNpx, inProcess] = await Promise.all([
+        spawned(['--help']),
+        spawned(['--help'], {}, ['npx', '--no-install', 'leadrouter']),
+        cli(['--help']),
+      ]);
+      expect(viaBin).toEqual({ code: 0, stdout: inProcess.stdout, stderr: '' });
+      expect(viaNpx).toEqual({ code: 0, stdout: inProcess.stdout, stderr: '' });
+    });
+
+    it('exits 0, 1 or 2, with the output piped whole', async () => {
+      const partner = await fx.partner({ name: 'process-buyer' });
+      const { delivery } = await fx.deadLetter({ sourceId: source.id, partnerId: partner.id });
+      const [listed, unknownLead, usage] = await Promise.all([
+        spawned(['dlq', 'list', '--partner', 'process-buyer', '--json']),
+        spawned(['leads', 'show', '00000000-0000-4000-8000-000000000000']),
+        spawned(['dlq', 'purge']),
+      ]);
+      expect(listed.code).toBe(0);
+      expect(JSON.parse(listed.stdout).items.map((d: { id: string }) => d.id)).toEqual([delivery.id]);
+      expectFailure(unknownLead, /^leadrouter: lead not found\n$/);
+      expect(usage).toMatchObject({
+        code: 2,
+        stdout: '',
+        stderr: expect.stringMatching(/^leadrouter: unknown command 'purge'/),
+      });
+      // A command that used Redis and PostgreSQL closes both: the process ends by itself, with its answer.
+      const retried = await spawned(['dlq', 'retry', '--partner', 'process-buyer', '--json']);
+      expect(retried.code).toBe(0);
+      expect(JSON.parse(retried.stdout)).toMatchObject({ requeued: 1 });
+    });
   });
 });

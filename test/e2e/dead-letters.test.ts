@@ -3,7 +3,7 @@ import { FakePartner } from '../support/partner';
 import { ADMIN_TOKEN, sampleLead, TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
-/** SPEC "Operations": a dead letter, fixed and retried, with the real worker and a partner on loopback. */
+/** README "Operating it (runbook)": a dead letter, fixed and retried, with the real worker and a partner on loopback. */
 describe('dead letters with a real worker', () => {
   const stack = new TestStack();
   let partner: FakePartner | undefined;

@@ -54,7 +54,7 @@ describe('a lead from POST /v1/leads to a partner', () => {
     });
     expect(view.body.lead.phone).not.toBe('+14155550100'); // masked for the source
     expect(view.body.events.map((e: { status: string }) => e.status)).toEqual(['queued', 'routing', 'delivered']);
-    // The source never sees its buyer (SPEC "What each party sees"); the admin token does.
+    // The source never sees its buyer (README "What each party sees"); the admin token does.
     expect(view.body.events[2].partner).toBeUndefined();
     expect(view.body.deliveries).toBeUndefined();
 

@@ -1,4 +1,4 @@
-// SPEC "Delivery": partner `headers` may not hold control characters nor set
+// README "How routing decides" (partner options), ADR 0012: partner `headers` may not hold control characters nor set
 // Host, Content-Length, Transfer-Encoding, Connection or the signing headers
 // (422, with every error listed). A CR or LF made every delivery fail until
 // dead-lettered; `Content-Length: 2` cut the body in two, the rest reaching

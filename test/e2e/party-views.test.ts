@@ -7,7 +7,7 @@ import { ADMIN_TOKEN, sampleLead, TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
 /**
- * SPEC "What each party sees", party by party (docs/decisions/0015-what-each-party-sees.md):
+ * README "What each party sees", party by party (docs/decisions/0015-what-each-party-sees.md):
  * a source sees its own leads, their statuses and its own terms — never a
  * partner's name, id, answer or price, nor a route; a partner never sees the
  * source's identity; the admin token sees everything. Every secret below is

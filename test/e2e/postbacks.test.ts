@@ -34,7 +34,7 @@ describe('postbacks to sources', () => {
     const byId = new Map(affiliate.requests.map((r) => [(r.json as { id: string }).id, r]));
     const statusAt = async (leadId: string, status: 'delivered' | 'unmatched') =>
       (await stack.db.leadEvent.findFirstOrThrow({ where: { leadId, status } })).at.toISOString();
-    // The source's terms only: no partner name, no price (SPEC "Postbacks to sources").
+    // The source's terms only: no partner name, no price (README "Postbacks (for sources)").
     expect(byId.get(sold.body.id)!.json).toEqual({
       id: sold.body.id,
       status: 'delivered',

@@ -84,7 +84,7 @@ describe('npm start (scripts/quickstart.js)', () => {
     return { run, processes };
   };
 
-  /** Within the SPEC's 30 s: every process gone, every port free. */
+  /** Within 30 s of the signal (ADR 0017): every process gone, every port free. */
   const expectAllStopped = async (run: QuickStart, processes: number[], since: number) => {
     await waitFor(() => processes.every((pid) => !alive(pid)), {
       timeoutMs: 30_000,

@@ -6,7 +6,7 @@ import { sampleLead, TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
 /**
- * SPEC "Operations": `GET /v1/admin/stats?since=` counts by status, source
+ * README "Watching it" (runbook): `GET /v1/admin/stats?since=` counts by status, source
  * and partner (accepted, rejected, delivered, revenue) — here over real
  * deliveries by the worker, priced by the partner's `price` and by its answer
  * (`responseMap.price`).

@@ -1,7 +1,7 @@
 // `node services/ingest/dist/main.js | head -1`: once the reader of stdout is
 // gone, every write to it fails with EPIPE. The services must go on without
-// logs and still stop on SIGTERM with exit code 0 (SPEC: "exit 0 within
-// 30 s"), in both log formats: JSON (production) and pretty (development, the
+// logs and still stop on SIGTERM with exit code 0 (docs/scaling.md "Shutting
+// down": "exit 0 within 30 s"), in both log formats: JSON (production) and pretty (development, the
 // quick start's). Before the logger wrote synchronously, the JSON logger's exit
 // flush retried its EPIPE forever and the pretty one's worker thread stopped
 // reading, so the exit waited 10 s and then failed.

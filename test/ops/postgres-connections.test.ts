@@ -67,7 +67,7 @@ describe('idle PostgreSQL connections terminated under the services', () => {
 });
 
 /**
- * SPEC "Delivery": losing a PostgreSQL connection at any moment never ends a
+ * README "How a lead flows", ADR 0011: losing a PostgreSQL connection at any moment never ends a
  * process; the work in flight is retried. Here every connection of a real
  * ingest and a real worker is terminated again and again while leads pour in,
  * so some are taken in the middle of a transaction, between two of its

@@ -1,4 +1,4 @@
-// The worker's housekeeping: ingest rejections are kept 30 days (SPEC "Scale"),
+// The worker's housekeeping: ingest rejections are kept 30 days (README "Posting leads (for sources)"; ADR 0014),
 // deleted in small batches, by whichever worker takes the round.
 import { pruneRejections, REJECTION_RETENTION_DAYS } from '../../services/worker/src/housekeeping';
 import { TestStack } from '../support/stack';

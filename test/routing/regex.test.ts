@@ -4,7 +4,7 @@ import { ADMIN_TOKEN, sampleLead, TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
 /**
- * Regex filters in a real worker process (SPEC "Filters": no pattern and no
+ * Regex filters in a real worker process (README "How routing decides": no pattern and no
  * input can stall routing; ADR 0013): a stored pattern that does not compile
  * passes its route or partner over and routing goes on; the catastrophic
  * backtracking pattern answers at once and the worker stays responsive.

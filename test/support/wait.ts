@@ -31,3 +31,14 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/**
+ * A door a test opens when it chooses: a fake partner's responder awaits
+ * `opened` to hold its answer until the test has arranged what should happen
+ * meanwhile (`open()`), so an interleaving is made, not hoped for.
+ */
+export function gate(): { opened: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}

@@ -3,6 +3,9 @@
 // is at least as new as the sources of the CLI and every package it uses, and
 // otherwise the TypeScript sources through tsx — so it works on a fresh clone
 // without a build and never runs a stale one (as scripts/run-migrate.js does).
+// A build is as new as its files in dist/ or as tsc -b's tsconfig.tsbuildinfo,
+// which tsc -b renews when it finds sources touched but unchanged (a checkout,
+// a rebase): it leaves dist/ as it was then, having nothing new to write.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -29,10 +32,16 @@ function newest(dir, ext) {
   return latest;
 }
 
+function modified(file) {
+  return fs.existsSync(file) ? fs.statSync(file).mtimeMs : 0;
+}
+
 function buildIsCurrent() {
   return WORKSPACES.every((ws) => {
-    const built = newest(path.join(packagesDir, ws, 'dist'), '.js');
-    return built > 0 && built >= newest(path.join(packagesDir, ws, 'src'), '.ts');
+    const dir = path.join(packagesDir, ws);
+    const emitted = newest(path.join(dir, 'dist'), '.js');
+    const built = Math.max(emitted, modified(path.join(dir, 'tsconfig.tsbuildinfo')));
+    return emitted > 0 && built >= newest(path.join(dir, 'src'), '.ts');
   });
 }
 

@@ -3,7 +3,7 @@ import { ISO_COUNTRIES } from './countries.js';
 import type { FieldError } from './errors.js';
 import { compile, toFieldErrors, unstorableStrings } from './validation.js';
 
-/** A lead as posted by a source (SPEC "POST /v1/leads"). */
+/** A lead as posted by a source (README "Posting leads (for sources)"). */
 export interface LeadInput {
   name: string;
   phone: string;
@@ -27,7 +27,7 @@ export interface LeadFields {
   fields: Record<string, string | number | boolean>;
 }
 
-/** The SPEC's example lead (the OpenAPI document's example, the quick start's curl). */
+/** The README's example lead (also the OpenAPI document's example and the quick start's curl). */
 export const EXAMPLE_LEAD: LeadInput = {
   name: 'John',
   phone: '+1 415 555 0100',

@@ -1,8 +1,8 @@
 import type { LeadStatus } from './lead.js';
 
 /**
- * What a source's `postbackUrl` is sent about its lead (SPEC "Postbacks to
- * sources"), in the source's own terms only: the lead, its status and when
+ * What a source's `postbackUrl` is sent about its lead (README "Postbacks (for
+ * sources)"), in the source's own terms only: the lead, its status and when
  * it reached it — never which partner bought it, at what price, or what a
  * partner answered (docs/decisions/0015-what-each-party-sees.md). `reason`
  * is for a reason in the source's terms (`returned: <reason>`); no status

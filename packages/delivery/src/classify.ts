@@ -22,7 +22,7 @@ export type Classification =
   | { outcome: 'retry'; reason: string; retryAfterMs?: number };
 
 /**
- * SPEC "Delivery", outcome: 2xx accepted (unless acceptWhen says otherwise);
+ * An attempt's outcome (README "What a partner receives"): 2xx accepted (unless acceptWhen says otherwise);
  * 4xx other than 408/429 rejected; 410 also pauses the partner; 408, 429
  * (with Retry-After), 5xx, timeouts and connection errors retried; 3xx is a
  * failure to retry, since redirects are not followed. A destination the

@@ -1,8 +1,8 @@
 import ipaddr from 'ipaddr.js';
 
 /**
- * Which network addresses deliveries and postbacks may connect to (SPEC
- * "Delivery"; docs/decisions/0006-outbound-requests.md). Pure: the agents in
+ * Which network addresses deliveries and postbacks may connect to (README
+ * "Setting up sources, partners and routes"; docs/decisions/0006-outbound-requests.md). Pure: the agents in
  * `agents.ts` apply it to the address a connection is actually about to use.
  */
 export interface DestinationPolicy {

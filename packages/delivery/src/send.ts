@@ -11,7 +11,7 @@ export interface OutgoingRequest {
   timeoutMs: number;
 }
 
-/** What is kept of a response body (SPEC: the first 2 KiB). */
+/** What is kept of a response body (README "Whatever a partner answers": the first 2 KiB). */
 export const EXCERPT_BYTES = 2048;
 /** What is read at most (enough for acceptWhen on any sane answer); the rest is dropped unread. */
 export const READ_LIMIT_BYTES = 64 * 1024;

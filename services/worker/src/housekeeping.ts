@@ -1,7 +1,7 @@
 import { sqlPool } from '@leadrouter/db';
 import type { WorkerDeps } from './deps.js';
 
-/** How long ingest rejections are kept (SPEC "Scale"). */
+/** How long ingest rejections are kept (README "Posting leads (for sources)"; ADR 0014). */
 export const REJECTION_RETENTION_DAYS = 30;
 /** How often one of the workers runs the housekeeping (the first run is at start). */
 export const HOUSEKEEPING_INTERVAL_MS = 60 * 60_000;

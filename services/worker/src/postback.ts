@@ -4,7 +4,7 @@ import { backoffDelay, classify, send, signatureHeaders } from '@leadrouter/deli
 import type { PostbackJob } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
 
-/** Postbacks retry like a partner with the SPEC's default policy. */
+/** Postbacks retry like a partner with the default policy (README "Postbacks (for sources)"). */
 export const POSTBACK_POLICY = { timeoutMs: 10_000, maxAttempts: 8, delayMs: 1_000, maxDelayMs: 3_600_000 };
 
 export type PostbackStepResult = 'stale' | 'delivered' | 'retry' | 'failed';

@@ -13,8 +13,8 @@ import type { IngestDeps } from '../deps.js';
 import { jsonBody } from '../http/body.js';
 
 /**
- * SPEC "Operations": dead-lettered deliveries, and retrying or discarding
- * them. The logic lives in @leadrouter/operations, shared with the CLI.
+ * Dead-lettered deliveries, and retrying or discarding them (README
+ * "Operating it (runbook)"; ADR 0007). The logic lives in @leadrouter/operations, shared with the CLI.
  */
 export function deadLettersRouter({ db, queues }: IngestDeps): Router {
   const router = Router();

@@ -65,7 +65,7 @@ function unparkRetries(db: Db, partnerId: string) {
 
 const json = (v: unknown) => (v === null ? Prisma.DbNull : (v as Prisma.InputJsonValue));
 
-/** The SPEC's partner shape as database columns; only what the input names. */
+/** The API's partner shape (OpenAPI `PartnerCreate`) as database columns; only what the input names. */
 function toData(input: Partial<PartnerInput>): Prisma.PartnerUpdateInput {
   const d: Prisma.PartnerUpdateInput = {};
   if (input.name !== undefined) d.name = input.name;

@@ -2,7 +2,7 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import { AppError, compile, invalid, toFieldErrors, unstorableStrings, type FieldError } from '@leadrouter/core';
 import { fromBodyParser } from './errors.js';
 
-/** SPEC: a lead body is at most 64 KiB. */
+/** A lead body is at most 64 KiB (README "Posting leads (for sources)"). */
 export const BODY_LIMIT = '64kb';
 
 /**

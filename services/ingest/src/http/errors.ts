@@ -25,7 +25,7 @@ interface BodyParserError {
   message: string;
 }
 
-/** express.json()'s own errors, as the SPEC's answers. */
+/** express.json()'s own errors, as the lead API's answers (README "Posting leads (for sources)"). */
 export function fromBodyParser(err: BodyParserError): AppError | null {
   switch (err.type) {
     case 'entity.parse.failed':

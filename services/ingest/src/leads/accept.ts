@@ -17,8 +17,8 @@ export type AcceptAnswer = { status: 'accepted'; id: string } | { status: 'dupli
 
 /**
  * What the source is told: a duplicate of its own lead names that lead; a
- * duplicate of another source's lead does not (SPEC: ids are only shown to
- * their own source — an id there would tell any source which phones and
+ * duplicate of another source's lead does not (README "What each party sees":
+ * ids are only shown to their own source — an id there would tell any source which phones and
  * emails others have sent).
  */
 export function acceptAnswer(outcome: AcceptOutcome): AcceptAnswer {
@@ -27,7 +27,7 @@ export function acceptAnswer(outcome: AcceptOutcome): AcceptAnswer {
 }
 
 export const MAX_IDEMPOTENCY_KEY = 200;
-/** How long an Idempotency-Key holds (SPEC: 24 h); an older key is released when it is used again. */
+/** How long an Idempotency-Key holds (24 h, README "Posting leads (for sources)"); an older key is released when it is used again. */
 export const IDEMPOTENCY_WINDOW_HOURS = 24;
 
 /** Validates one lead, including its Idempotency-Key; throws a 422 listing every problem. */

@@ -18,7 +18,7 @@ const validateBatch = compile<{ leads: unknown[] }>({
   properties: { leads: { type: 'array', minItems: 1, maxItems: MAX_BATCH } },
 });
 
-/** The source-facing lead API (SPEC "Ingest API"). */
+/** The source-facing lead API (README "Posting leads (for sources)"). */
 export function leadsRouter(deps: AppDeps): Router {
   const router = Router();
   const authOptions = { caches: deps.caches, failures: deps.authFailures, metrics: deps.metrics };
@@ -71,7 +71,7 @@ export function leadsRouter(deps: AppDeps): Router {
     sourceAuth(deps.db, deps.config.ADMIN_TOKEN, { ...authOptions, allowAdmin: true }),
     async (req, res) => {
       const id = String(req.params.id);
-      // Each party its own view (SPEC "What each party sees"; ADR 0015).
+      // Each party its own view (README "What each party sees"; ADR 0015).
       if (req.isAdmin) res.json(await showLeadToAdmin(deps.db, id));
       else if (req.source) res.json(await showLeadToSource(deps.db, id, req.source.id));
       else throw unauthorized('missing API key');

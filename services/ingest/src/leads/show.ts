@@ -12,7 +12,7 @@ interface LeadData {
 }
 
 /**
- * A lead as its source sees it (SPEC "What each party sees"): its data, its
+ * A lead as its source sees it (README "What each party sees"): its data, its
  * status and when each status was reached — never which partners were
  * offered it, what they answered, what they paid, or which route decided
  * (docs/decisions/0015-what-each-party-sees.md).

@@ -562,7 +562,7 @@ const partnerRef = (description: string): JsonSchema => ({
   schema: { type: 'string', minLength: 1, maxLength: 200 },
 });
 
-/** Dead letters and the lead search (SPEC "Operations"; the logic is @leadrouter/operations, shared with the CLI). */
+/** Dead letters and the lead search (README "Operating it (runbook)"; the logic is @leadrouter/operations, shared with the CLI). */
 function deadLetterAndSearchPaths(): Record<string, PathItem> {
   const unknownParams = 'Unknown query parameters are a `422` too (a misspelt filter would silently widen the list).';
   return {
