@@ -1,4 +1,11 @@
-import { LEAD_STATUSES, normalisePhone, notFound, type LeadStatus } from '@leadrouter/core';
+import {
+  LEAD_STATUSES,
+  normalisePhone,
+  notFound,
+  type AttemptOutcome,
+  type DeliveryStatus,
+  type LeadStatus,
+} from '@leadrouter/core';
 import { Prisma, type Db } from '@leadrouter/db';
 import { encodeCursor, UUID_RE, type Cursor, type Page } from './cursor.js';
 import { ParamReader, type RawParams } from './params.js';
@@ -191,7 +198,7 @@ export interface LeadDetail {
     id: string;
     partner: string;
     partnerId: string;
-    status: string;
+    status: DeliveryStatus;
     attempts: number;
     retries: number;
     lastError: string | null;
@@ -201,7 +208,7 @@ export interface LeadDetail {
     createdAt: string;
     attemptLog: {
       attempt: number;
-      outcome: string;
+      outcome: AttemptOutcome;
       httpStatus: number | null;
       durationMs: number;
       error: string | null;

@@ -1,4 +1,4 @@
-import { storableText } from '@leadrouter/core';
+import { storableText, type DeliveryStatus } from '@leadrouter/core';
 import {
   backoffDelay,
   buildRequest,
@@ -61,7 +61,14 @@ export async function deliverNow(deps: WorkerDeps, lead: PublicLead, offered: Fo
   await Promise.all(
     offered.deliveries.map(async (job) => {
       const partner = offered.partners?.get(job.deliveryId);
-      const known = partner && { id: job.deliveryId, status: 'pending', attempts: 0, attemptsBase: 0, partner, lead };
+      const known: LoadedDelivery | undefined = partner && {
+        id: job.deliveryId,
+        status: 'pending',
+        attempts: 0,
+        attemptsBase: 0,
+        partner,
+        lead,
+      };
       if ((await deliverAttempt(deps, job, known)) === 'busy')
         await enqueueDeliveries(deps, [{ ...job, busySince: Date.now() }], busyDelayMs(deps.random));
     }),
@@ -121,7 +128,7 @@ export async function deliverAttempt(
 /** A delivery with what its attempt needs: the partner's settings and the lead as partners see it. */
 export interface LoadedDelivery {
   id: string;
-  status: string;
+  status: DeliveryStatus;
   attempts: number;
   attemptsBase: number;
   partner: PartnerRow;

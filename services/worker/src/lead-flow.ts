@@ -1,12 +1,16 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { storableText, type LeadFields, type LeadStatus } from '@leadrouter/core';
+import {
+  storableText,
+  type DeliveryStatus,
+  type LeadFields,
+  type LeadStatus,
+  type PartnerDecision,
+  type RouteStrategy,
+} from '@leadrouter/core';
 import type { DeliverJob, PostbackJob } from '@leadrouter/queue';
 import { capPeriods, checkCaps, describeLocalTime, isWithinSchedule, type Skipped } from '@leadrouter/routing';
 import { PARTNER_ROW_JSON, type PartnerRow } from './partner-row.js';
 import { sqlValue, statement, type SqlTx } from '@leadrouter/db';
-
-/** What happened to one candidate partner, for the lead's history (explainable routing). */
-export type PartnerDecision = 'skipped' | 'offered' | 'accepted' | 'rejected' | 'dead_lettered';
 
 export interface DecisionEntry {
   partnerId: string;
@@ -19,7 +23,7 @@ export interface DecisionEntry {
 export interface RoutingRecord {
   routeId?: string;
   routeName?: string;
-  strategy?: string;
+  strategy?: RouteStrategy;
   maxDeliveries: number;
   /** Eligible partners at decision time, in the order to offer the lead. */
   candidates: string[];
@@ -59,7 +63,7 @@ export interface LockedLead extends LeadFields {
 export interface DeliveryState {
   id: string;
   partnerId: string;
-  status: string;
+  status: DeliveryStatus;
   attempts: number;
   /** When a pending delivery's next attempt is due; null once settled, or parked while its partner is paused. */
   nextAttemptAt: Date | null;

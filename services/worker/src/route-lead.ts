@@ -5,7 +5,7 @@ import {
   type RoutingPartner,
   type RoutingRoute,
 } from '@leadrouter/routing';
-import { regexErrors, type Filters, type PublicLead } from '@leadrouter/core';
+import { regexErrors, type Filters, type PublicLead, type RouteStrategy } from '@leadrouter/core';
 import { inTransaction, sqlPool } from '@leadrouter/db';
 import type { DeliverJob } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
@@ -160,7 +160,7 @@ async function nextRotation(deps: WorkerDeps, routeId: string): Promise<number> 
   return n - 1;
 }
 
-function toRecord(decision: RouteDecision, strategy: string | undefined, now: Date): RoutingRecord {
+function toRecord(decision: RouteDecision, strategy: RouteStrategy | undefined, now: Date): RoutingRecord {
   const decisions = skippedEntries(decision.skipped, now);
   const notes = decision.filterErrors ? { filterErrors: decision.filterErrors } : {};
   if (decision.outcome === 'unmatched') {
