@@ -54,4 +54,12 @@ export {
   type SourceInput,
 } from './admin-schemas.js';
 export { postbackBody, type PostbackBody } from './postback.js';
+export {
+  readRoutingRecord,
+  ROUTING_RECORD_VERSION,
+  routingRecordSchema,
+  type PartnerDecisionEntry,
+  type RoutingRecord,
+  type RoutingRecordRead,
+} from './routing-record.js';
 export { compileRegex, REGEX_MAX_LENGTH, REGEX_MAX_PROGRAM, regexErrors, type CompiledRegex } from './regex.js';

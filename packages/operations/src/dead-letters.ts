@@ -1,4 +1,4 @@
-import { conflict, invalid, notFound, type DeliveryStatus, type FieldError } from '@leadrouter/core';
+import { conflict, invalid, notFound, readRoutingRecord, type DeliveryStatus, type FieldError } from '@leadrouter/core';
 import type { Db, Prisma } from '@leadrouter/db';
 import type { DeliverJob, Queues } from '@leadrouter/queue';
 import { encodeCursor, UUID_RE, type Cursor, type Page } from './cursor.js';
@@ -323,7 +323,8 @@ type Outcome =
 interface LockedLead {
   id: string;
   status: LeadStatus;
-  routing: { maxDeliveries?: unknown } | null;
+  /** `leads.routing` as stored: read it with `readRoutingRecord`. */
+  routing: unknown;
 }
 
 interface LockedDelivery {
@@ -432,8 +433,8 @@ async function requeue(db: Db, ids: string[], at: Date): Promise<Map<string, Out
 
 /** The route's `maxDeliveries` as the routing decision recorded it (1, exclusive, when unknown). */
 function maxDeliveries(lead: LockedLead | undefined): number {
-  const n = lead?.routing?.maxDeliveries;
-  return typeof n === 'number' && Number.isInteger(n) && n >= 1 ? n : 1;
+  const stored = readRoutingRecord(lead?.routing);
+  return stored.kind === 'record' && stored.record.maxDeliveries >= 1 ? stored.record.maxDeliveries : 1;
 }
 
 /** Adds the jobs (their ids make this idempotent); returns how many Redis did not take. */

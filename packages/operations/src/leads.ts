@@ -191,7 +191,10 @@ export interface LeadDetail {
     fields: unknown;
     consent: unknown;
   };
-  /** The routing decision (route, maxDeliveries, candidates, skipped partners), as the worker recorded it. */
+  /**
+   * The routing record (route, maxDeliveries, candidates, each partner's fate) as stored, shown as it is —
+   * even one this version cannot read. Code that acts on it reads it with `readRoutingRecord` (@leadrouter/core).
+   */
   routing: unknown;
   events: { at: string; status: LeadStatus; partner?: string; detail?: unknown }[];
   deliveries: {
