@@ -2,10 +2,8 @@
 // letters, lead search): states that would take a real partner and many
 // seconds to reach through the worker.
 import { randomBytes, randomInt } from 'node:crypto';
+import type { DeliveryStatus, LeadStatus } from '@leadrouter/core';
 import type { Db } from '@leadrouter/db';
-
-type LeadStatus = 'queued' | 'routing' | 'delivered' | 'unsold' | 'unmatched' | 'dead_lettered';
-type DeliveryStatus = 'pending' | 'accepted' | 'rejected' | 'dead_lettered' | 'superseded';
 
 const hex = (n = 4) => randomBytes(n).toString('hex');
 

@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { Presets, SingleBar } from 'cli-progress';
 import { ConfigError } from '@leadrouter/config';
-import { AppError } from '@leadrouter/core';
+import { AppError, readRoutingRecord } from '@leadrouter/core';
 import { isDatabaseUnavailable } from '@leadrouter/db';
 import {
   discardDeadLetter,
@@ -273,7 +273,6 @@ same command again to discard what is left.
 }
 
 function showLead(lead: LeadDetail): string {
-  const routing = (lead.routing ?? {}) as { routeName?: string; maxDeliveries?: number; reason?: string };
   let out = fields([
     ['lead', lead.id],
     ['status', lead.status],
@@ -284,12 +283,7 @@ function showLead(lead: LeadDetail): string {
     ['email', lead.lead.email],
     ['geo', lead.lead.geo],
     ['channel', lead.lead.source],
-    [
-      'route',
-      routing.routeName
-        ? `${routing.routeName} (maxDeliveries ${routing.maxDeliveries ?? '?'})`
-        : (routing.reason ?? 'none'),
-    ],
+    ['route', routeOf(lead.routing)],
   ]);
   out += '\nEVENTS\n';
   out += table(
@@ -321,6 +315,21 @@ function showLead(lead: LeadDetail): string {
     );
   }
   return out;
+}
+
+/** The route that decided, or why none did, from the stored routing record. */
+function routeOf(stored: unknown): string {
+  const read = readRoutingRecord(stored);
+  switch (read.kind) {
+    case 'none':
+      return 'none';
+    case 'unreadable':
+      return `unknown (${read.reason})`;
+    case 'record': {
+      const { routeName, maxDeliveries, reason } = read.record;
+      return routeName ? `${routeName} (maxDeliveries ${maxDeliveries})` : (reason ?? 'none');
+    }
+  }
 }
 
 function noteOf(detail: unknown): string | null {

@@ -4,6 +4,7 @@
  */
 import type { FieldError } from './errors.js';
 import { REGEX_MAX_LENGTH, REGEX_MAX_PROGRAM } from './regex.js';
+import { ROUTE_STRATEGIES, type RouteStrategy } from './states.js';
 
 const name = {
   type: 'string',
@@ -279,9 +280,6 @@ export function partnerHeaderProblems(headers: unknown, pointer = '/headers'): F
   }
   return errors;
 }
-
-export const ROUTE_STRATEGIES = ['priority', 'round_robin', 'weighted'] as const;
-export type RouteStrategy = (typeof ROUTE_STRATEGIES)[number];
 
 export const routeCreateSchema = {
   type: 'object',

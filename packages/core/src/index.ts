@@ -1,10 +1,65 @@
-export * from './errors.js';
-export * from './validation.js';
-export * from './storable.js';
-export * from './lead.js';
-export * from './countries.js';
-export * from './mask.js';
-export * from './keys.js';
-export * from './admin-schemas.js';
-export * from './postback.js';
-export * from './regex.js';
+export { AppError, conflict, invalid, notFound, unauthorized, unavailable, type FieldError } from './errors.js';
+export { ajv, compile, toFieldErrors, unstorableStrings } from './validation.js';
+export { storableText, type TextLimit } from './storable.js';
+export {
+  EXAMPLE_LEAD,
+  leadSchema,
+  normalisePhone,
+  readLeadPath,
+  validateLead,
+  type LeadFields,
+  type LeadInput,
+  type LeadValidation,
+  type NormalisedLead,
+  type PublicLead,
+} from './lead.js';
+export {
+  ATTEMPT_OUTCOMES,
+  DELIVERY_STATUSES,
+  LEAD_STATUSES,
+  PARTNER_DECISIONS,
+  POSTBACK_STATUSES,
+  ROUTE_OUTCOMES,
+  ROUTE_STRATEGIES,
+  TERMINAL_STATUSES,
+  type AttemptOutcome,
+  type DeliveryStatus,
+  type LeadStatus,
+  type PartnerDecision,
+  type PostbackStatus,
+  type RouteOutcome,
+  type RouteStrategy,
+  type TerminalStatus,
+} from './states.js';
+export { maskEmail, maskPhone } from './mask.js';
+export { apiKeyPrefix, generateApiKey, generateSigningSecret, hashApiKey } from './keys.js';
+export {
+  FILTER_OPS,
+  filtersSchema,
+  isValidTimezone,
+  partnerCreateSchema,
+  partnerHeaderProblems,
+  partnerUpdateSchema,
+  RESERVED_HEADERS,
+  routeCreateSchema,
+  routeUpdateSchema,
+  sourceCreateSchema,
+  sourceUpdateSchema,
+  type FieldCondition,
+  type FilterOp,
+  type Filters,
+  type PartnerInput,
+  type RouteInput,
+  type Schedule,
+  type SourceInput,
+} from './admin-schemas.js';
+export { postbackBody, type PostbackBody } from './postback.js';
+export {
+  readRoutingRecord,
+  ROUTING_RECORD_VERSION,
+  routingRecordSchema,
+  type PartnerDecisionEntry,
+  type RoutingRecord,
+  type RoutingRecordRead,
+} from './routing-record.js';
+export { compileRegex, REGEX_MAX_LENGTH, REGEX_MAX_PROGRAM, regexErrors, type CompiledRegex } from './regex.js';

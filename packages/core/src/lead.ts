@@ -72,10 +72,6 @@ export function readLeadPath(
   }
 }
 
-export const LEAD_STATUSES = ['queued', 'routing', 'delivered', 'unsold', 'unmatched', 'dead_lettered'] as const;
-export type LeadStatus = (typeof LEAD_STATUSES)[number];
-export const TERMINAL_STATUSES: readonly LeadStatus[] = ['delivered', 'unsold', 'unmatched', 'dead_lettered'];
-
 export const leadSchema = {
   $id: 'https://leadrouter.dev/schemas/lead.json',
   title: 'Lead',

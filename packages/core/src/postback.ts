@@ -1,4 +1,4 @@
-import type { LeadStatus } from './lead.js';
+import type { LeadStatus } from './states.js';
 
 /**
  * What a source's `postbackUrl` is sent about its lead (README "Postbacks (for

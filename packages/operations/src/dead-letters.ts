@@ -1,4 +1,4 @@
-import { conflict, invalid, notFound, type FieldError } from '@leadrouter/core';
+import { conflict, invalid, notFound, readRoutingRecord, type DeliveryStatus, type FieldError } from '@leadrouter/core';
 import type { Db, Prisma } from '@leadrouter/db';
 import type { DeliverJob, Queues } from '@leadrouter/queue';
 import { encodeCursor, UUID_RE, type Cursor, type Page } from './cursor.js';
@@ -38,7 +38,7 @@ export const SKIP_REASONS: Record<SkipReason, string> = {
  * on (the default); `superseded`, those whose lead was sold through other
  * partners meanwhile (kept for the record, never retried).
  */
-export const DEAD_LETTER_STATUSES = ['dead_lettered', 'superseded'] as const;
+export const DEAD_LETTER_STATUSES = ['dead_lettered', 'superseded'] as const satisfies readonly DeliveryStatus[];
 export type DeadLetterStatus = (typeof DEAD_LETTER_STATUSES)[number];
 
 export interface DeadLetterQuery {
@@ -317,20 +317,21 @@ export async function retryDeadLetters(
 
 type Outcome =
   | { kind: 'requeued'; job: DeliverJob }
-  | { kind: 'skipped'; reason: SkipReason; deliveryStatus?: string }
+  | { kind: 'skipped'; reason: SkipReason; deliveryStatus?: DeliveryStatus }
   | { kind: 'not_found' };
 
 interface LockedLead {
   id: string;
   status: LeadStatus;
-  routing: { maxDeliveries?: unknown } | null;
+  /** `leads.routing` as stored: read it with `readRoutingRecord`. */
+  routing: unknown;
 }
 
 interface LockedDelivery {
   id: string;
   lead_id: string;
   partner_id: string;
-  status: string;
+  status: DeliveryStatus;
   attempts: number;
   partner_active: boolean;
   partner_paused: boolean;
@@ -385,7 +386,7 @@ async function requeue(db: Db, ids: string[], at: Date): Promise<Map<string, Out
       const d = deliveryById.get(id);
       if (!d) continue;
       const lead = leadById.get(d.lead_id);
-      const skip = (reason: SkipReason, deliveryStatus?: string) =>
+      const skip = (reason: SkipReason, deliveryStatus?: DeliveryStatus) =>
         outcomes.set(id, { kind: 'skipped', reason, ...(deliveryStatus ? { deliveryStatus } : {}) });
       if (d.status === 'superseded') skip('sold', d.status);
       else if (d.status !== 'dead_lettered') skip('not_dead_lettered', d.status);
@@ -432,8 +433,8 @@ async function requeue(db: Db, ids: string[], at: Date): Promise<Map<string, Out
 
 /** The route's `maxDeliveries` as the routing decision recorded it (1, exclusive, when unknown). */
 function maxDeliveries(lead: LockedLead | undefined): number {
-  const n = lead?.routing?.maxDeliveries;
-  return typeof n === 'number' && Number.isInteger(n) && n >= 1 ? n : 1;
+  const stored = readRoutingRecord(lead?.routing);
+  return stored.kind === 'record' && stored.record.maxDeliveries >= 1 ? stored.record.maxDeliveries : 1;
 }
 
 /** Adds the jobs (their ids make this idempotent); returns how many Redis did not take. */
@@ -527,7 +528,7 @@ export async function discardDeadLetters(
 
 type DiscardOutcome =
   | { kind: 'discarded'; leadId: string; leadStatus: LeadStatus }
-  | { kind: 'skipped'; deliveryStatus: string }
+  | { kind: 'skipped'; deliveryStatus: DeliveryStatus }
   | { kind: 'not_found' };
 
 /**
@@ -549,7 +550,9 @@ async function discard(
     const leads = await tx.$queryRaw<{ id: string; status: LeadStatus }[]>`
       SELECT id::text, status::text AS status FROM leads
       WHERE id = ANY(${targets.map((t) => t.lead_id).sort()}::uuid[]) ORDER BY id FOR UPDATE`;
-    const deliveries = await tx.$queryRaw<{ id: string; lead_id: string; partner_id: string; status: string }[]>`
+    const deliveries = await tx.$queryRaw<
+      { id: string; lead_id: string; partner_id: string; status: DeliveryStatus }[]
+    >`
       SELECT id::text, lead_id::text, partner_id::text, status::text AS status FROM deliveries
       WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE`;
 

@@ -1,4 +1,11 @@
-import { LEAD_STATUSES, normalisePhone, notFound, type LeadStatus } from '@leadrouter/core';
+import {
+  LEAD_STATUSES,
+  normalisePhone,
+  notFound,
+  type AttemptOutcome,
+  type DeliveryStatus,
+  type LeadStatus,
+} from '@leadrouter/core';
 import { Prisma, type Db } from '@leadrouter/db';
 import { encodeCursor, UUID_RE, type Cursor, type Page } from './cursor.js';
 import { ParamReader, type RawParams } from './params.js';
@@ -184,14 +191,17 @@ export interface LeadDetail {
     fields: unknown;
     consent: unknown;
   };
-  /** The routing decision (route, maxDeliveries, candidates, skipped partners), as the worker recorded it. */
+  /**
+   * The routing record (route, maxDeliveries, candidates, each partner's fate) as stored, shown as it is —
+   * even one this version cannot read. Code that acts on it reads it with `readRoutingRecord` (@leadrouter/core).
+   */
   routing: unknown;
   events: { at: string; status: LeadStatus; partner?: string; detail?: unknown }[];
   deliveries: {
     id: string;
     partner: string;
     partnerId: string;
-    status: string;
+    status: DeliveryStatus;
     attempts: number;
     retries: number;
     lastError: string | null;
@@ -201,7 +211,7 @@ export interface LeadDetail {
     createdAt: string;
     attemptLog: {
       attempt: number;
-      outcome: string;
+      outcome: AttemptOutcome;
       httpStatus: number | null;
       durationMs: number;
       error: string | null;

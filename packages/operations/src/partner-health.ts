@@ -1,4 +1,4 @@
-import { notFound, type Schedule } from '@leadrouter/core';
+import { notFound, type AttemptOutcome, type Schedule } from '@leadrouter/core';
 import { sqlPool, type Db } from '@leadrouter/db';
 import { capPeriods } from '@leadrouter/routing';
 import { UUID_RE } from './cursor.js';
@@ -18,7 +18,7 @@ export interface PartnerHealth {
   consecutiveFailures: number;
   pauseAfterFailures: number;
   /** The latest attempt that did not succeed, in the window. */
-  lastError: { at: string; outcome: string; error: string | null; httpStatus: number | null } | null;
+  lastError: { at: string; outcome: AttemptOutcome; error: string | null; httpStatus: number | null } | null;
   /** Deliveries pending or accepted in the partner's current hour and day (its own time zone), against its caps. */
   caps: {
     hour: { used: number; limit: number | null; periodStart: string };
@@ -54,7 +54,7 @@ export async function partnerHealth(db: Db, id: string, since: Date, now = new D
        FROM deliveries WHERE partner_id = $1 AND created_at >= $2 GROUP BY status`,
       [id, since],
     ),
-    pool.query<{ at: Date; outcome: string; error: string | null; http_status: number | null }>(
+    pool.query<{ at: Date; outcome: AttemptOutcome; error: string | null; http_status: number | null }>(
       `SELECT a.at, a.outcome::text AS outcome, a.error, a.http_status
        FROM deliveries d JOIN delivery_attempts a ON a.delivery_id = d.id
        WHERE d.partner_id = $1 AND d.created_at >= $2 AND a.outcome <> 'accepted'

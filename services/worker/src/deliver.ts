@@ -1,4 +1,4 @@
-import { storableText } from '@leadrouter/core';
+import { readRoutingRecord, storableText, type DeliveryStatus } from '@leadrouter/core';
 import {
   backoffDelay,
   buildRequest,
@@ -61,7 +61,14 @@ export async function deliverNow(deps: WorkerDeps, lead: PublicLead, offered: Fo
   await Promise.all(
     offered.deliveries.map(async (job) => {
       const partner = offered.partners?.get(job.deliveryId);
-      const known = partner && { id: job.deliveryId, status: 'pending', attempts: 0, attemptsBase: 0, partner, lead };
+      const known: LoadedDelivery | undefined = partner && {
+        id: job.deliveryId,
+        status: 'pending',
+        attempts: 0,
+        attemptsBase: 0,
+        partner,
+        lead,
+      };
       if ((await deliverAttempt(deps, job, known)) === 'busy')
         await enqueueDeliveries(deps, [{ ...job, busySince: Date.now() }], busyDelayMs(deps.random));
     }),
@@ -121,7 +128,7 @@ export async function deliverAttempt(
 /** A delivery with what its attempt needs: the partner's settings and the lead as partners see it. */
 export interface LoadedDelivery {
   id: string;
-  status: string;
+  status: DeliveryStatus;
   attempts: number;
   attemptsBase: number;
   partner: PartnerRow;
@@ -372,13 +379,17 @@ async function recordAttempt(
         health,
       };
     }
-    if (!lockedLead?.routing || lockedLead.status !== 'routing') {
+    const stored = readRoutingRecord(lockedLead?.routing);
+    if (stored.kind === 'unreadable')
+      deps.log.error(
+        { leadId: lead.id, reason: stored.reason },
+        'the lead’s routing record cannot be read: left as it is',
+      );
+    const record = stored.kind === 'record' ? stored.record : undefined;
+    if (!record || lockedLead?.status !== 'routing') {
       // A dead letter an operator retried on a lead already sold (a shared route with room left): the sale
       // that fills the share supersedes the lead's other dead letters, as advanceAndCommit does.
-      const superseded =
-        step === 'accepted' && lockedLead?.routing
-          ? supersededDeadLetters(deliveries, lockedLead.routing.maxDeliveries)
-          : [];
+      const superseded = step === 'accepted' && record ? supersededDeadLetters(deliveries, record.maxDeliveries) : [];
       if (superseded.length > 0) await tx.commit([tx.call(SUPERSEDE, lead.id, superseded)]);
       return { followups: NOTHING, delayMs: 0, health };
     }
@@ -389,7 +400,7 @@ async function recordAttempt(
       at: now.toISOString(),
     } as const;
     return {
-      followups: await advanceAndCommit(tx, lead.id, lockedLead.routing, now, {
+      followups: await advanceAndCommit(tx, lead.id, record, now, {
         outcome,
         deliveries,
         postback: lockedLead.postback,

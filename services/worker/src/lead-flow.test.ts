@@ -1,7 +1,8 @@
+import type { DeliveryStatus } from '@leadrouter/core';
 import { supersededDeadLetters } from './lead-flow';
 
 describe('supersededDeadLetters: the dead letters a lead can no longer use', () => {
-  const d = (id: string, status: string) => ({ id, status });
+  const d = (id: string, status: DeliveryStatus) => ({ id, status });
 
   it('supersedes every dead letter of a lead sold exclusively', () => {
     expect(supersededDeadLetters([d('a', 'dead_lettered'), d('b', 'dead_lettered'), d('c', 'accepted')], 1)).toEqual([

@@ -1,34 +1,16 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { storableText, type LeadFields, type LeadStatus } from '@leadrouter/core';
+import {
+  storableText,
+  type DeliveryStatus,
+  type LeadFields,
+  type LeadStatus,
+  type PartnerDecisionEntry,
+  type RoutingRecord,
+} from '@leadrouter/core';
 import type { DeliverJob, PostbackJob } from '@leadrouter/queue';
 import { capPeriods, checkCaps, describeLocalTime, isWithinSchedule, type Skipped } from '@leadrouter/routing';
 import { PARTNER_ROW_JSON, type PartnerRow } from './partner-row.js';
 import { sqlValue, statement, type SqlTx } from '@leadrouter/db';
-
-/** What happened to one candidate partner, for the lead's history (explainable routing). */
-export type PartnerDecision = 'skipped' | 'offered' | 'accepted' | 'rejected' | 'dead_lettered';
-
-export interface DecisionEntry {
-  partnerId: string;
-  decision: PartnerDecision;
-  reason?: string;
-  at: string;
-}
-
-/** What the lead's routing left in `leads.routing`: the decision, and each candidate's fate. */
-export interface RoutingRecord {
-  routeId?: string;
-  routeName?: string;
-  strategy?: string;
-  maxDeliveries: number;
-  /** Eligible partners at decision time, in the order to offer the lead. */
-  candidates: string[];
-  /** Why no partner could be offered, when none could. */
-  reason?: string;
-  decisions: DecisionEntry[];
-  /** Routes passed over because their filters could not be evaluated, with the reason (ADR 0013). */
-  filterErrors?: string[];
-}
 
 const SKIP_TEXT: Record<Skipped['reason'], string> = {
   inactive: 'partner is inactive',
@@ -37,7 +19,7 @@ const SKIP_TEXT: Record<Skipped['reason'], string> = {
   missing: 'partner no longer exists',
 };
 
-export function skippedEntries(skipped: Skipped[], now: Date): DecisionEntry[] {
+export function skippedEntries(skipped: Skipped[], now: Date): PartnerDecisionEntry[] {
   return skipped.map((s) => ({
     partnerId: s.partnerId,
     decision: 'skipped',
@@ -51,7 +33,8 @@ export interface LockedLead extends LeadFields {
   id: string;
   sourceId: string;
   status: LeadStatus;
-  routing: RoutingRecord | null;
+  /** `leads.routing` as stored: read it with `readRoutingRecord`. */
+  routing: unknown;
   postback: boolean;
 }
 
@@ -59,7 +42,7 @@ export interface LockedLead extends LeadFields {
 export interface DeliveryState {
   id: string;
   partnerId: string;
-  status: string;
+  status: DeliveryStatus;
   attempts: number;
   /** When a pending delivery's next attempt is due; null once settled, or parked while its partner is paused. */
   nextAttemptAt: Date | null;
@@ -180,7 +163,7 @@ export interface AdvanceOptions {
   /** Whether the lead's source has a postback URL (read with the lock). */
   postback: boolean;
   /** What a delivery that just finished decided. */
-  outcome?: DecisionEntry;
+  outcome?: PartnerDecisionEntry;
   /** A status the lead moves into first (with its event), written in the same update as the routing record. */
   entering?: { status: LeadStatus; detail?: Record<string, unknown> };
 }
@@ -204,7 +187,7 @@ export async function advanceAndCommit(
   now: Date,
   { outcome, entering, deliveries, postback }: AdvanceOptions,
 ): Promise<Followups> {
-  const routing: RoutingRecord = { ...record, decisions: [...(record.decisions ?? [])] };
+  const routing: RoutingRecord = { ...record, decisions: [...record.decisions] };
   if (outcome) setDecision(routing, outcome);
 
   const accepted = deliveries.filter((d) => d.status === 'accepted');
@@ -255,7 +238,7 @@ export async function advanceAndCommit(
   };
 }
 
-function setDecision(routing: RoutingRecord, given: DecisionEntry): void {
+function setDecision(routing: RoutingRecord, given: PartnerDecisionEntry): void {
   // Reasons may quote a partner (its answer, its pause reason): the record is JSONB, which takes no NUL nor lone surrogate.
   const entry = given.reason === undefined ? given : { ...given, reason: storableText(given.reason) };
   const i = routing.decisions.findIndex((d) => d.partnerId === entry.partnerId);

@@ -1,4 +1,4 @@
-import { postbackBody, storableText, type LeadStatus } from '@leadrouter/core';
+import { postbackBody, storableText, type LeadStatus, type PostbackStatus } from '@leadrouter/core';
 import { sqlPool } from '@leadrouter/db';
 import { backoffDelay, classify, send, signatureHeaders } from '@leadrouter/delivery';
 import type { PostbackJob } from '@leadrouter/queue';
@@ -104,7 +104,7 @@ interface PostbackRow {
   id: string;
   lead_id: string;
   lead_status: LeadStatus;
-  status: string;
+  status: PostbackStatus;
   attempts: number;
   created_at: Date;
   postback_url: string | null;

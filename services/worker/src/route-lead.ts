@@ -5,7 +5,15 @@ import {
   type RoutingPartner,
   type RoutingRoute,
 } from '@leadrouter/routing';
-import { regexErrors, type Filters, type PublicLead } from '@leadrouter/core';
+import {
+  readRoutingRecord,
+  regexErrors,
+  ROUTING_RECORD_VERSION,
+  type Filters,
+  type PublicLead,
+  type RouteStrategy,
+  type RoutingRecord,
+} from '@leadrouter/core';
 import { inTransaction, sqlPool } from '@leadrouter/db';
 import type { DeliverJob } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
@@ -18,7 +26,6 @@ import {
   type DeliveryState,
   type Followups,
   type LockedLead,
-  type RoutingRecord,
 } from './lead-flow.js';
 import { deliverNow } from './deliver.js';
 import { enqueueDeliveries } from './enqueue.js';
@@ -44,19 +51,28 @@ export async function routeLead(deps: WorkerDeps, leadId: string): Promise<void>
     const lead = locked[0] as LockedLead | undefined;
     const deliveries = rows as unknown as DeliveryState[];
     const now = deps.now();
-    if (lead?.status === 'routing' && lead.routing) {
+    if (lead?.status === 'routing') {
       // Routed before (a crash, a lost job, an error after the commit): advance it, resume its deliveries.
-      resumed = deliveries.flatMap((d) =>
-        d.status === 'pending' && d.nextAttemptAt
-          ? [
-              {
-                job: { deliveryId: d.id, attempt: d.attempts + 1 },
-                delayMs: d.nextAttemptAt.getTime() - now.getTime(),
-              },
-            ]
-          : [],
-      );
-      return advanceAndCommit(tx, leadId, lead.routing, now, { deliveries, postback: lead.postback });
+      const stored = readRoutingRecord(lead.routing);
+      switch (stored.kind) {
+        case 'none':
+          return NOTHING;
+        case 'unreadable':
+          deps.log.error({ leadId, reason: stored.reason }, 'the lead’s routing record cannot be read: left as it is');
+          return NOTHING;
+        case 'record':
+          resumed = deliveries.flatMap((d) =>
+            d.status === 'pending' && d.nextAttemptAt
+              ? [
+                  {
+                    job: { deliveryId: d.id, attempt: d.attempts + 1 },
+                    delayMs: d.nextAttemptAt.getTime() - now.getTime(),
+                  },
+                ]
+              : [],
+          );
+          return advanceAndCommit(tx, leadId, stored.record, now, { deliveries, postback: lead.postback });
+      }
     }
     if (lead?.status !== 'queued') return NOTHING;
     const { id, name, phone, email, geo, source, fields } = lead;
@@ -160,11 +176,12 @@ async function nextRotation(deps: WorkerDeps, routeId: string): Promise<number> 
   return n - 1;
 }
 
-function toRecord(decision: RouteDecision, strategy: string | undefined, now: Date): RoutingRecord {
+function toRecord(decision: RouteDecision, strategy: RouteStrategy | undefined, now: Date): RoutingRecord {
   const decisions = skippedEntries(decision.skipped, now);
   const notes = decision.filterErrors ? { filterErrors: decision.filterErrors } : {};
   if (decision.outcome === 'unmatched') {
     return {
+      version: ROUTING_RECORD_VERSION,
       ...(decision.routeId ? { routeId: decision.routeId, routeName: decision.routeName, strategy } : {}),
       maxDeliveries: 0,
       candidates: [],
@@ -174,6 +191,7 @@ function toRecord(decision: RouteDecision, strategy: string | undefined, now: Da
     };
   }
   return {
+    version: ROUTING_RECORD_VERSION,
     routeId: decision.routeId,
     routeName: decision.routeName,
     strategy,
