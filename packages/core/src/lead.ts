@@ -72,8 +72,19 @@ export function readLeadPath(
   }
 }
 
-export const LEAD_STATUSES = ['queued', 'routing', 'delivered', 'unsold', 'unmatched', 'dead_lettered'] as const;
+/** SPEC "Lead statuses"; after `delivered`, partner feedback moves a lead on to `converted` or `returned`. */
+export const LEAD_STATUSES = [
+  'queued',
+  'routing',
+  'delivered',
+  'unsold',
+  'unmatched',
+  'dead_lettered',
+  'converted',
+  'returned',
+] as const;
 export type LeadStatus = (typeof LEAD_STATUSES)[number];
+/** Where routing ends (what `Prefer: wait` answers with). */
 export const TERMINAL_STATUSES: readonly LeadStatus[] = ['delivered', 'unsold', 'unmatched', 'dead_lettered'];
 
 export const leadSchema = {
