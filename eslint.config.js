@@ -49,7 +49,7 @@ const IO_MODULES = [
     `node:${m}/*`,
   ]),
 ];
-const PURE_PACKAGES = ['packages/core', 'packages/routing'];
+const PURE_PACKAGES = ['packages/core', 'packages/routing', 'packages/money'];
 
 const DEEP_IMPORTS = {
   group: ['@leadrouter/*/src', '@leadrouter/*/src/**', '@leadrouter/*/dist', '@leadrouter/*/dist/**'],

@@ -7,8 +7,20 @@
  * (docs/decisions/0021-pure-lifecycle-decisions.md).
  */
 
-/** A lead's status (SPEC "Lead lifecycle"): `queued` → `routing` → one of the final statuses. */
-export const LEAD_STATUSES = ['queued', 'routing', 'delivered', 'unsold', 'unmatched', 'dead_lettered'] as const;
+/**
+ * A lead's status: `queued` → `routing` → one of the final statuses; after `delivered`, partner feedback moves
+ * a lead on to `converted` or `returned` (docs/decisions/0023-money-model.md).
+ */
+export const LEAD_STATUSES = [
+  'queued',
+  'routing',
+  'delivered',
+  'unsold',
+  'unmatched',
+  'dead_lettered',
+  'converted',
+  'returned',
+] as const;
 export type LeadStatus = (typeof LEAD_STATUSES)[number];
 
 /**

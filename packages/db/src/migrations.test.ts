@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -18,6 +18,8 @@ const run = promisify(execFile);
 const REPO = path.resolve(__dirname, '../../..');
 const SCHEMA = path.join(REPO, 'prisma/schema.prisma');
 const SCHEMA_DIFF = path.join(REPO, 'tools/prisma-dev/schema-diff.js');
+/** What schema.prisma cannot describe (functions, triggers), applied after its SQL (ADR 0023). */
+const HAND_WRITTEN = path.join(REPO, 'prisma/hand-written');
 
 const databases: TestDatabase[] = [];
 const tempDirs: string[] = [];
@@ -54,6 +56,10 @@ describe('the migrations in prisma/migrations', () => {
       }),
     ]);
     await query(fromSchema.url, diff.stdout);
+    for (const file of readdirSync(HAND_WRITTEN)
+      .filter((f) => f.endsWith('.sql'))
+      .sort())
+      await query(fromSchema.url, readFileSync(path.join(HAND_WRITTEN, file), 'utf8'));
 
     const [migrated, expected] = await Promise.all([dumpSchema(fromMigrations.url), dumpSchema(fromSchema.url)]);
     const drift = lineDiff(migrated, expected);
@@ -62,7 +68,8 @@ describe('the migrations in prisma/migrations', () => {
         'prisma/migrations does not produce the schema in prisma/schema.prisma ' +
           '(- from the migrations, + from schema.prisma):\n' +
           `${drift}\n\n` +
-          'If you changed schema.prisma, write the migration: run npm run db:new-migration -- <name>',
+          'If you changed schema.prisma, write the migration: run npm run db:new-migration -- <name>; ' +
+          'if you changed prisma/hand-written, add the same change to a new migration',
       );
     }
   });

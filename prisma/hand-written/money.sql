@@ -1,0 +1,178 @@
+-- Hand-written: what schema.prisma cannot describe (docs/decisions/0023-money-model.md).
+-- The migrations create these objects; the drift test (packages/db/src/migrations.test.ts)
+-- applies every prisma/hand-written/*.sql after schema.prisma's own SQL and expects the
+-- same schema, so a migration that changes one of them changes this file too.
+
+-- The ledger is append-only: a correction is a new entry, never an edit. Any UPDATE,
+-- DELETE or TRUNCATE statement on it fails, whatever rows it would touch.
+CREATE FUNCTION ledger_entries_refuse_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'ledger entries are immutable: % refused (record a new entry instead)', TG_OP
+    USING ERRCODE = 'restrict_violation';
+END;
+$$;
+
+CREATE TRIGGER ledger_entries_immutable
+BEFORE UPDATE OR DELETE OR TRUNCATE ON ledger_entries
+FOR EACH STATEMENT EXECUTE FUNCTION ledger_entries_refuse_change();
+
+-- Adds deltas to the report rollups: each to its UTC day's row (source, partner, geo,
+-- channel) and its UTC hour's row (source, partner). `deltas` is a JSON array of
+-- {"at", "source_id", "partner_id"?, "geo"?, "channel"?, "<figure>": <delta>, ...}: a missing
+-- partner is the nil uuid (what belongs to no partner), a missing geo or channel '', a
+-- missing figure 0; amounts as JSON numbers or decimal strings, both read exactly.
+-- Set-based, and in two passes (every day row in key order, then every hour row), so
+-- transactions adding to the same rows lock them in one order and cannot deadlock on them.
+CREATE FUNCTION report_rollup_add(deltas jsonb) RETURNS void
+LANGUAGE sql AS $$
+  INSERT INTO report_daily AS r (day, source_id, partner_id, geo, channel, leads, accepted, duplicates, sold, unsold, unmatched, dead_lettered, converted, returned, reversed, pings, bids, wins, revenue, cost)
+  SELECT
+    (d.at AT TIME ZONE 'UTC')::date,
+    d.source_id,
+    coalesce(d.partner_id, '00000000-0000-0000-0000-000000000000'),
+    coalesce(d.geo, ''),
+    coalesce(d.channel, ''),
+    coalesce(sum(d.leads), 0),
+    coalesce(sum(d.accepted), 0),
+    coalesce(sum(d.duplicates), 0),
+    coalesce(sum(d.sold), 0),
+    coalesce(sum(d.unsold), 0),
+    coalesce(sum(d.unmatched), 0),
+    coalesce(sum(d.dead_lettered), 0),
+    coalesce(sum(d.converted), 0),
+    coalesce(sum(d.returned), 0),
+    coalesce(sum(d.reversed), 0),
+    coalesce(sum(d.pings), 0),
+    coalesce(sum(d.bids), 0),
+    coalesce(sum(d.wins), 0),
+    coalesce(sum(d.revenue), 0),
+    coalesce(sum(d.cost), 0)
+  FROM jsonb_to_recordset(deltas) AS d (
+    at timestamptz, source_id uuid, partner_id uuid, geo text, channel text,
+    leads integer,
+    accepted integer,
+    duplicates integer,
+    sold integer,
+    unsold integer,
+    unmatched integer,
+    dead_lettered integer,
+    converted integer,
+    returned integer,
+    reversed integer,
+    pings integer,
+    bids integer,
+    wins integer,
+    revenue numeric,
+    cost numeric
+  )
+  GROUP BY 1, 2, 3, 4, 5
+  ORDER BY 1, 2, 3, 4, 5
+  ON CONFLICT (day, source_id, partner_id, geo, channel) DO UPDATE SET
+    leads = r.leads + excluded.leads,
+    accepted = r.accepted + excluded.accepted,
+    duplicates = r.duplicates + excluded.duplicates,
+    sold = r.sold + excluded.sold,
+    unsold = r.unsold + excluded.unsold,
+    unmatched = r.unmatched + excluded.unmatched,
+    dead_lettered = r.dead_lettered + excluded.dead_lettered,
+    converted = r.converted + excluded.converted,
+    returned = r.returned + excluded.returned,
+    reversed = r.reversed + excluded.reversed,
+    pings = r.pings + excluded.pings,
+    bids = r.bids + excluded.bids,
+    wins = r.wins + excluded.wins,
+    revenue = r.revenue + excluded.revenue,
+    cost = r.cost + excluded.cost;
+
+  INSERT INTO report_hourly AS r (hour, source_id, partner_id, leads, accepted, duplicates, sold, unsold, unmatched, dead_lettered, converted, returned, reversed, pings, bids, wins, revenue, cost)
+  SELECT
+    date_trunc('hour', d.at, 'UTC'),
+    d.source_id,
+    coalesce(d.partner_id, '00000000-0000-0000-0000-000000000000'),
+    coalesce(sum(d.leads), 0),
+    coalesce(sum(d.accepted), 0),
+    coalesce(sum(d.duplicates), 0),
+    coalesce(sum(d.sold), 0),
+    coalesce(sum(d.unsold), 0),
+    coalesce(sum(d.unmatched), 0),
+    coalesce(sum(d.dead_lettered), 0),
+    coalesce(sum(d.converted), 0),
+    coalesce(sum(d.returned), 0),
+    coalesce(sum(d.reversed), 0),
+    coalesce(sum(d.pings), 0),
+    coalesce(sum(d.bids), 0),
+    coalesce(sum(d.wins), 0),
+    coalesce(sum(d.revenue), 0),
+    coalesce(sum(d.cost), 0)
+  FROM jsonb_to_recordset(deltas) AS d (
+    at timestamptz, source_id uuid, partner_id uuid,
+    leads integer,
+    accepted integer,
+    duplicates integer,
+    sold integer,
+    unsold integer,
+    unmatched integer,
+    dead_lettered integer,
+    converted integer,
+    returned integer,
+    reversed integer,
+    pings integer,
+    bids integer,
+    wins integer,
+    revenue numeric,
+    cost numeric
+  )
+  GROUP BY 1, 2, 3
+  ORDER BY 1, 2, 3
+  ON CONFLICT (hour, source_id, partner_id) DO UPDATE SET
+    leads = r.leads + excluded.leads,
+    accepted = r.accepted + excluded.accepted,
+    duplicates = r.duplicates + excluded.duplicates,
+    sold = r.sold + excluded.sold,
+    unsold = r.unsold + excluded.unsold,
+    unmatched = r.unmatched + excluded.unmatched,
+    dead_lettered = r.dead_lettered + excluded.dead_lettered,
+    converted = r.converted + excluded.converted,
+    returned = r.returned + excluded.returned,
+    reversed = r.reversed + excluded.reversed,
+    pings = r.pings + excluded.pings,
+    bids = r.bids + excluded.bids,
+    wins = r.wins + excluded.wins,
+    revenue = r.revenue + excluded.revenue,
+    cost = r.cost + excluded.cost;
+$$;
+
+-- The ledger keeps the rollups' money and the partners' sold/converted/returned/reversed
+-- counts: every entry actually inserted is added once, in the inserting transaction (an
+-- INSERT ... ON CONFLICT DO NOTHING that skips a repeat inserts, and adds, nothing).
+-- Partner entries are revenue on that partner's row; source entries are cost on the row
+-- of the partner whose sale they belong to (the nil partner when none); each partner
+-- entry of a sale, conversion, return or reversal counts one event on its partner's row.
+CREATE FUNCTION ledger_entries_rollup() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM report_rollup_add(coalesce(jsonb_agg(jsonb_build_object(
+    'at', e.at,
+    'source_id', l.source_id,
+    'partner_id', CASE WHEN e.party = 'partner' THEN e.party_id ELSE d.partner_id END,
+    'geo', l.geo,
+    'channel', l.sub_source,
+    'sold', CASE WHEN e.party = 'partner' AND e.kind = 'sale' THEN 1 ELSE 0 END,
+    'converted', CASE WHEN e.party = 'partner' AND e.kind = 'conversion' THEN 1 ELSE 0 END,
+    'returned', CASE WHEN e.party = 'partner' AND e.kind = 'return' THEN 1 ELSE 0 END,
+    'reversed', CASE WHEN e.party = 'partner' AND e.kind = 'reversal' THEN 1 ELSE 0 END,
+    'revenue', CASE WHEN e.party = 'partner' THEN e.amount ELSE 0 END,
+    'cost', CASE WHEN e.party = 'source' THEN e.amount ELSE 0 END
+  )), '[]'))
+  FROM inserted AS e
+  JOIN leads AS l ON l.id = e.lead_id
+  LEFT JOIN deliveries AS d ON d.id = e.delivery_id;
+  RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER ledger_entries_rollup
+AFTER INSERT ON ledger_entries
+REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT EXECUTE FUNCTION ledger_entries_rollup();
