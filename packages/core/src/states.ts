@@ -63,3 +63,31 @@ export type RouteOutcome = (typeof ROUTE_OUTCOMES)[number];
 /** What happened to one candidate partner, in the lead's routing record (explainable routing). */
 export const PARTNER_DECISIONS = ['skipped', 'offered', 'accepted', 'rejected', 'dead_lettered'] as const;
 export type PartnerDecision = (typeof PARTNER_DECISIONS)[number];
+
+/** How a source is paid for its leads (docs/decisions/0023-money-model.md). */
+export const PAYOUT_MODELS = ['cpl', 'cpa', 'revshare'] as const;
+export type PayoutModel = (typeof PAYOUT_MODELS)[number];
+
+/** Whose side of a lead's money a ledger entry is on. */
+export const LEDGER_PARTIES = ['partner', 'source'] as const;
+export type LedgerParty = (typeof LEDGER_PARTIES)[number];
+
+/** The event a ledger entry was written for. */
+export const LEDGER_KINDS = ['sale', 'conversion', 'return', 'reversal', 'adjustment'] as const;
+export type LedgerKind = (typeof LEDGER_KINDS)[number];
+
+/** What a partner's feedback says about a lead it bought. */
+export const FEEDBACK_EVENT_KINDS = ['converted', 'returned', 'reversed', 'status'] as const;
+export type FeedbackEventKind = (typeof FEEDBACK_EVENT_KINDS)[number];
+
+/** How feedback arrived: pushed by the partner, pulled from its CRM, or filed by an operator. */
+export const FEEDBACK_VIA = ['push', 'pull', 'operator'] as const;
+export type FeedbackVia = (typeof FEEDBACK_VIA)[number];
+
+/** A return's state: waiting for an operator, or decided. */
+export const RETURN_STATUSES = ['pending', 'approved', 'rejected'] as const;
+export type ReturnStatus = (typeof RETURN_STATUSES)[number];
+
+/** The periods a partner's caps and their counters are kept for. */
+export const CAP_PERIODS = ['hour', 'day', 'week', 'month'] as const;
+export type CapPeriod = (typeof CAP_PERIODS)[number];

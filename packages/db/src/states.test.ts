@@ -1,5 +1,12 @@
 import {
   ATTEMPT_OUTCOMES,
+  CAP_PERIODS,
+  FEEDBACK_EVENT_KINDS,
+  FEEDBACK_VIA,
+  LEDGER_KINDS,
+  LEDGER_PARTIES,
+  PAYOUT_MODELS,
+  RETURN_STATUSES,
   DELIVERY_STATUSES,
   LEAD_STATUSES,
   POSTBACK_STATUSES,
@@ -33,6 +40,13 @@ it("packages/core's state lists are the migrated database's enums", async () => 
       AttemptOutcome: [...ATTEMPT_OUTCOMES],
       PostbackStatus: [...POSTBACK_STATUSES],
       RouteStrategy: [...ROUTE_STRATEGIES],
+      PayoutModel: [...PAYOUT_MODELS],
+      LedgerParty: [...LEDGER_PARTIES],
+      LedgerKind: [...LEDGER_KINDS],
+      FeedbackEventKind: [...FEEDBACK_EVENT_KINDS],
+      FeedbackVia: [...FEEDBACK_VIA],
+      ReturnStatus: [...RETURN_STATUSES],
+      CapPeriod: [...CAP_PERIODS],
     });
   } finally {
     await client.end();

@@ -1,8 +1,9 @@
+import type { LedgerKind, LedgerParty } from '@leadrouter/core';
 import { type Amount, sumAmounts } from './amount.js';
 import { type Payout, sourcePayout } from './payout.js';
 
-export type Party = 'partner' | 'source';
-export type LedgerKind = 'sale' | 'conversion' | 'return' | 'reversal' | 'adjustment';
+export type Party = LedgerParty;
+export type { LedgerKind };
 
 /**
  * One ledger entry as an event produces it (the writer adds `id`, `leadId`
