@@ -18,7 +18,7 @@ Big.PE = 40;
 
 export type Amount = BigJs.Big;
 
-/** Decimal places of a stored amount (SPEC "Money": up to 4). */
+/** Decimal places of a stored amount (up to 4; ADR 0023). */
 export const SCALE = 4;
 /** The largest amount an entry, a price or a payout can hold: numeric(12, 4). */
 export const MAX_AMOUNT_TEXT = '99999999.9999';

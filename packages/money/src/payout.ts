@@ -1,4 +1,4 @@
-import type { FieldError } from '@leadrouter/core';
+import type { FieldError, PayoutModel } from '@leadrouter/core';
 import { type Amount, amount, formatAmount, parseAmount, percentOf, ZERO } from './amount.js';
 
 /**
@@ -8,9 +8,8 @@ import { type Amount, amount, formatAmount, parseAmount, percentOf, ZERO } from 
  * lead's geo (cpl and cpa only: a revshare has no amount to override).
  */
 export type Payout =
-  { model: 'cpl' | 'cpa'; amount: Amount; geo: ReadonlyMap<string, Amount> } | { model: 'revshare'; percent: Amount };
-
-export type PayoutModel = Payout['model'];
+  | { model: Exclude<PayoutModel, 'revshare'>; amount: Amount; geo: ReadonlyMap<string, Amount> }
+  | { model: 'revshare'; percent: Amount };
 
 const GEO = /^[A-Z]{2}$/;
 

@@ -1,7 +1,7 @@
 import type { FieldError } from '@leadrouter/core';
 import { type Amount, parseAmount } from './amount.js';
 
-/** What a partner's raw status can amount to (SPEC "Feedback from partners"). */
+/** What a partner's raw status can amount to (ADR 0023). */
 export type FeedbackEffect = 'converted' | 'returned' | 'reversed';
 const EFFECTS: readonly FeedbackEffect[] = ['converted', 'returned', 'reversed'];
 
@@ -78,7 +78,7 @@ export function statusChange(input: {
   return { effect: mapped };
 }
 
-/** Where a status pull finds things in the partner's JSON answer (SPEC "Status pull"). */
+/** Where a status pull finds things in the partner's JSON answer (ADR 0023). */
 export interface StatusPullPaths {
   itemsPath: string;
   referencePath: string;
