@@ -394,25 +394,26 @@ describe('the leadrouter CLI', () => {
     });
 
     it('exits 0, 1 or 2, with the output piped whole', async () => {
-      const partner = await fx.partner({ name: 'process-buyer' });
-      const { delivery } = await fx.deadLetter({ sourceId: source.id, partnerId: partner.id });
-      const [listed, unknownLead, usage] = await Promise.all([
-        spawned(['dlq', 'list', '--partner', 'process-buyer', '--json']),
+      const listedPartner = await fx.partner({ name: 'process-listed' });
+      const retriedPartner = await fx.partner({ name: 'process-retried' });
+      const { delivery } = await fx.deadLetter({ sourceId: source.id, partnerId: listedPartner.id });
+      await fx.deadLetter({ sourceId: source.id, partnerId: retriedPartner.id });
+      const [listed, retried, unknownLead, usage] = await Promise.all([
+        spawned(['dlq', 'list', '--partner', 'process-listed', '--json']),
+        spawned(['dlq', 'retry', '--partner', 'process-retried', '--json']), // PostgreSQL and Redis
         spawned(['leads', 'show', '00000000-0000-4000-8000-000000000000']),
         spawned(['dlq', 'purge']),
       ]);
       expect(listed.code).toBe(0);
       expect(JSON.parse(listed.stdout).items.map((d: { id: string }) => d.id)).toEqual([delivery.id]);
+      expect(retried.code).toBe(0);
+      expect(JSON.parse(retried.stdout)).toMatchObject({ requeued: 1 });
       expectFailure(unknownLead, /^leadrouter: lead not found\n$/);
       expect(usage).toMatchObject({
         code: 2,
         stdout: '',
         stderr: expect.stringMatching(/^leadrouter: unknown command 'purge'/),
       });
-      // A command that used Redis and PostgreSQL closes both: the process ends by itself, with its answer.
-      const retried = await spawned(['dlq', 'retry', '--partner', 'process-buyer', '--json']);
-      expect(retried.code).toBe(0);
-      expect(JSON.parse(retried.stdout)).toMatchObject({ requeued: 1 });
     });
   });
 });

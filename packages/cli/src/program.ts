@@ -25,9 +25,16 @@ import {
 import { CliContext } from './context.js';
 import { fields, json, plural, table, truncate } from './output.js';
 
+/** A terminal's side of a stream, when it is one (process.stdout and process.stderr have these). */
+interface Terminal {
+  isTTY?: boolean;
+  columns?: number;
+}
+
+/** Where a command writes and what it reads its configuration from: the process's own, or a caller's. */
 export interface Io {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  stdout: NodeJS.WritableStream & Terminal;
+  stderr: NodeJS.WritableStream & Terminal;
   env: NodeJS.ProcessEnv;
 }
 
@@ -67,6 +74,9 @@ function buildProgram(ctx: CliContext, io: Io): Command {
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
+      // Help wrapped to the width of the terminal `io` writes to, if any (commander would ask the process's).
+      getOutHelpWidth: () => (io.stdout.isTTY && io.stdout.columns) || 80,
+      getErrHelpWidth: () => (io.stderr.isTTY && io.stderr.columns) || 80,
       // Commander's own errors (unknown command or option, missing argument), as one line.
       outputError: (s, write) =>
         write(
