@@ -94,24 +94,30 @@ export function startWorker(deps: WorkerDeps): RunningWorker {
       const pause = () => new Promise((resolve) => setTimeout(resolve, 50));
       while (!closed && running > 0) await pause(); // in-flight jobs finish
       for (const end = Date.now() + CLOSE_GRACE_MS; !closed && Date.now() < end;) await pause();
-      if (!closed) {
-        log.warn('the queue workers did not close (a Redis connection is reconnecting); stopping anyway');
-        for (const w of [routeWorker, deliverWorker, postbackWorker]) releaseStuckClose(w);
-      }
+      if (!closed) log.warn('the queue workers did not close (a Redis connection is reconnecting); stopping anyway');
+      // Also when close() returned: it swallows a quit() that failed on a reconnecting connection and says closed.
+      for (const w of [routeWorker, deliverWorker, postbackWorker]) releaseStuckClose(w);
       connection.disconnect();
     },
   };
 }
 
 /**
- * What a BullMQ close() stuck on a reconnecting blocking connection
- * (taskforcesh/bullmq#4656, open in 6.7) leaves running: its lock renewal
- * timer, every lockDuration / 4, for ever — it is stopped in close() only after
- * the step that hangs. No job runs any more, so nothing needs its lock renewed.
- * The lock manager is not public API, hence the guarded lookup: should a
- * BullMQ release rename it, this does nothing and the stuck-close test fails.
+ * What a BullMQ close() that met a reconnecting blocking connection
+ * (taskforcesh/bullmq#4656, open in 6.7) may leave running: the blocking
+ * connection, reconnecting for ever, and, when close() hangs, the lock renewal
+ * timer (every lockDuration / 4), which close() stops only after the step that
+ * hangs. No job runs any more, so nothing needs either; on a worker that did
+ * close cleanly both calls do nothing. The blocking connection is dropped through the backend's public
+ * disconnectBlocking(); the lock manager is not public API, hence the guarded
+ * lookup: should a release rename it, this does nothing there and
+ * test/ops/worker-stop-redis-gone.test.ts fails.
  */
 function releaseStuckClose(worker: Worker): void {
+  void worker
+    .getBackend()
+    .disconnectBlocking(false)
+    .catch(() => undefined);
   const { lockManager } = worker as unknown as { lockManager?: { close?: () => Promise<void> } };
   if (typeof lockManager?.close === 'function') void lockManager.close().catch(() => undefined);
 }
