@@ -4,9 +4,9 @@ import {
   type RouteStrategy,
   type RoutingRecord,
 } from '@leadrouter/core';
-import type { RouteDecision, Skipped } from '@leadrouter/routing';
+import type { CandidateSkipReason, RouteDecision, Skipped } from '@leadrouter/routing';
 
-const SKIP_TEXT: Record<Skipped['reason'], string> = {
+const SKIP_TEXT: Record<CandidateSkipReason, string> = {
   inactive: 'partner is inactive',
   paused: 'partner is paused',
   filter: 'partner filters do not match',

@@ -1,11 +1,19 @@
-import { conflict, invalid, notFound, readRoutingRecord, type DeliveryStatus, type FieldError } from '@leadrouter/core';
+import {
+  conflict,
+  invalid,
+  notFound,
+  readRoutingRecord,
+  type DeliveryStatus,
+  type FieldError,
+  type LeadStatus,
+} from '@leadrouter/core';
 import type { Db, Prisma } from '@leadrouter/db';
 import { decideRequeues, type RequeueSkipReason } from '@leadrouter/lifecycle';
 import type { DeliverJob, Queues } from '@leadrouter/queue';
 import { encodeCursor, UUID_RE, type Cursor, type Page } from './cursor.js';
 import { ParamReader, type RawParams } from './params.js';
 import { findPartner, type Named } from './refs.js';
-import { inTransaction, type LeadStatus } from './transaction.js';
+import { inTransaction } from './transaction.js';
 
 /** What the operations need: the database, and the queue to put retried deliveries back on. */
 export interface OperationsDeps {
@@ -321,7 +329,8 @@ type Outcome =
   | { kind: 'skipped'; reason: RequeueSkipReason; deliveryStatus?: DeliveryStatus }
   | { kind: 'not_found' };
 
-interface LockedLead {
+/** A lead whose dead letters are retried: its status and routing record, as its row lock reads them. */
+interface RetriedLead {
   id: string;
   status: LeadStatus;
   /** `leads.routing` as stored: read it with `readRoutingRecord`. */
@@ -354,7 +363,7 @@ async function requeue(db: Db, ids: string[], at: Date): Promise<Map<string, Out
     if (targets.length === 0) return outcomes;
     const leadIds = targets.map((t) => t.lead_id).sort();
 
-    const leads = await tx.$queryRaw<LockedLead[]>`
+    const leads = await tx.$queryRaw<RetriedLead[]>`
       SELECT id::text, status::text AS status, routing FROM leads
       WHERE id = ANY(${leadIds}::uuid[]) ORDER BY id FOR UPDATE`;
     const deliveries = await tx.$queryRaw<LockedDelivery[]>`
@@ -435,7 +444,7 @@ async function requeue(db: Db, ids: string[], at: Date): Promise<Map<string, Out
 }
 
 /** The route's `maxDeliveries` as the lead's routing record holds it; undefined when it has none it can read. */
-function recordedMaxDeliveries(lead: LockedLead): number | undefined {
+function recordedMaxDeliveries(lead: RetriedLead): number | undefined {
   const stored = readRoutingRecord(lead.routing);
   return stored.kind === 'record' ? stored.record.maxDeliveries : undefined;
 }
