@@ -39,7 +39,7 @@ const workspaces = ['packages', 'services'].flatMap((group) =>
   for (const ws of workspaces) visit(ws.name, []);
 })();
 
-/** Libraries that do I/O: the pure packages (core, routing) must not import them. */
+/** Libraries that do I/O: the pure packages (core, routing, money, lifecycle) must not import them. */
 const IO_MODULES = [
   ...['express', 'bullmq', 'ioredis', 'pg', 'got', '@prisma'].flatMap((m) => [m, `${m}/**`]),
   ...['http', 'https', 'http2', 'net', 'tls', 'dgram', 'dns', 'fs', 'child_process'].flatMap((m) => [
@@ -49,7 +49,7 @@ const IO_MODULES = [
     `node:${m}/*`,
   ]),
 ];
-const PURE_PACKAGES = ['packages/core', 'packages/routing', 'packages/money'];
+const PURE_PACKAGES = ['packages/core', 'packages/routing', 'packages/money', 'packages/lifecycle'];
 
 const DEEP_IMPORTS = {
   group: ['@leadrouter/*/src', '@leadrouter/*/src/**', '@leadrouter/*/dist', '@leadrouter/*/dist/**'],

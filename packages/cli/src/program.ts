@@ -20,7 +20,7 @@ import {
   type BulkProgress,
   type BulkRetryResult,
   type LeadDetail,
-  type SkipReason,
+  type RequeueSkipReason,
 } from '@leadrouter/operations';
 import { CliContext } from './context.js';
 import { fields, json, plural, table, truncate } from './output.js';
@@ -182,7 +182,7 @@ an interruption, run the same command again to retry what is left.
       if (opts.json) return void io.stdout.write(json(result));
       const looked = result.requeued + Object.values(result.skipped).reduce((a, b) => a + b, 0);
       io.stdout.write(`requeued ${result.requeued} of ${plural(looked, 'dead letter')}\n`);
-      for (const [reason, n] of Object.entries(result.skipped) as [SkipReason, number][]) {
+      for (const [reason, n] of Object.entries(result.skipped) as [RequeueSkipReason, number][]) {
         if (n > 0) io.stdout.write(`skipped ${n} (${reason}): ${SKIP_REASONS[reason]}\n`);
       }
       deferredNote(result.deferred ?? 0, io);

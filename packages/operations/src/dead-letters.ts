@@ -1,10 +1,19 @@
-import { conflict, invalid, notFound, readRoutingRecord, type DeliveryStatus, type FieldError } from '@leadrouter/core';
+import {
+  conflict,
+  invalid,
+  notFound,
+  readRoutingRecord,
+  type DeliveryStatus,
+  type FieldError,
+  type LeadStatus,
+} from '@leadrouter/core';
 import type { Db, Prisma } from '@leadrouter/db';
+import { decideRequeues, type RequeueSkipReason } from '@leadrouter/lifecycle';
 import type { DeliverJob, Queues } from '@leadrouter/queue';
 import { encodeCursor, UUID_RE, type Cursor, type Page } from './cursor.js';
 import { ParamReader, type RawParams } from './params.js';
 import { findPartner, type Named } from './refs.js';
-import { inTransaction, type LeadStatus } from './transaction.js';
+import { inTransaction } from './transaction.js';
 
 /** What the operations need: the database, and the queue to put retried deliveries back on. */
 export interface OperationsDeps {
@@ -19,10 +28,10 @@ export const RETRY_BATCH = 500;
 /** The delivery status an operator's discard leaves, and the reason recorded with it. */
 export const DISCARD_REASON = 'discarded by operator';
 
-/** Why a dead letter was not requeued. */
-export type SkipReason = 'not_dead_lettered' | 'sold' | 'busy' | 'partner_paused' | 'partner_inactive';
+export type { RequeueSkipReason };
 
-export const SKIP_REASONS: Record<SkipReason, string> = {
+/** Why a dead letter was not requeued, as the operator reads it. */
+export const SKIP_REASONS: Record<RequeueSkipReason, string> = {
   not_dead_lettered: 'the delivery is not dead-lettered any more (already retried, or discarded)',
   sold: 'the lead has since been sold to as many partners as its route allows (maxDeliveries); retrying could sell it twice',
   busy: 'the lead is being delivered to other partners right now, up to its route’s maxDeliveries; retry once that settles',
@@ -253,7 +262,7 @@ export interface RetryResult {
 
 export interface BulkRetryResult extends RetryResult {
   /** Dead letters left as they were, by reason. */
-  skipped: Record<SkipReason, number>;
+  skipped: Record<RequeueSkipReason, number>;
 }
 
 export interface RetryProgress extends BulkProgress {
@@ -262,9 +271,9 @@ export interface RetryProgress extends BulkProgress {
 
 /**
  * Requeues one dead letter with a fresh `maxAttempts`. 404 when there is no
- * such delivery; 409 (with `reason`, one of SkipReason) when it is not a dead
- * letter any more — e.g. a second, simultaneous retry of the same one — or
- * when retrying could oversell its lead (`sold`, also for a superseded one).
+ * such delivery; 409 (with `reason`, one of RequeueSkipReason) when it is not
+ * a dead letter any more — e.g. a second, simultaneous retry of the same one —
+ * or when retrying could oversell its lead (`sold`, also for a superseded one).
  */
 export async function retryDeadLetter(deps: OperationsDeps, id: string): Promise<RetryResult> {
   if (!UUID_RE.test(id)) throw notFound('dead letter');
@@ -317,10 +326,11 @@ export async function retryDeadLetters(
 
 type Outcome =
   | { kind: 'requeued'; job: DeliverJob }
-  | { kind: 'skipped'; reason: SkipReason; deliveryStatus?: DeliveryStatus }
+  | { kind: 'skipped'; reason: RequeueSkipReason; deliveryStatus?: DeliveryStatus }
   | { kind: 'not_found' };
 
-interface LockedLead {
+/** A lead whose dead letters are retried: its status and routing record, as its row lock reads them. */
+interface RetriedLead {
   id: string;
   status: LeadStatus;
   /** `leads.routing` as stored: read it with `readRoutingRecord`. */
@@ -337,20 +347,13 @@ interface LockedDelivery {
   partner_paused: boolean;
 }
 
-/** Lead statuses that are final but not sold: a requeued delivery reopens them, so the worker settles them again. */
-const REOPEN: readonly LeadStatus[] = ['dead_lettered', 'unsold', 'unmatched'];
-
 /**
- * The one place that decides and records retries, in one transaction, under
- * the same locks and in the same order as the worker: the leads' rows first
+ * The one place that records retries, in one transaction, under the same
+ * locks and in the same order as the worker: the leads' rows first
  * (`FOR UPDATE`, by id), then the deliveries'. A second retry of the same
- * delivery waits for the first and then finds it `pending`.
- *
- * Exclusivity holds: a delivery is requeued only while its lead has fewer
- * accepted plus in-flight deliveries than its route's `maxDeliveries` —
- * counting those requeued earlier in the same batch. A superseded dead letter
- * (its lead sold through others to `maxDeliveries` partners) is refused as
- * `sold`, whatever the counts say now.
+ * delivery waits for the first and then finds it `pending`. What to requeue
+ * is `decideRequeues`' (@leadrouter/lifecycle): never more sales than the
+ * lead's route allows.
  */
 async function requeue(db: Db, ids: string[], at: Date): Promise<Map<string, Outcome>> {
   return inTransaction(db, async (tx) => {
@@ -360,7 +363,7 @@ async function requeue(db: Db, ids: string[], at: Date): Promise<Map<string, Out
     if (targets.length === 0) return outcomes;
     const leadIds = targets.map((t) => t.lead_id).sort();
 
-    const leads = await tx.$queryRaw<LockedLead[]>`
+    const leads = await tx.$queryRaw<RetriedLead[]>`
       SELECT id::text, status::text AS status, routing FROM leads
       WHERE id = ANY(${leadIds}::uuid[]) ORDER BY id FOR UPDATE`;
     const deliveries = await tx.$queryRaw<LockedDelivery[]>`
@@ -376,28 +379,42 @@ async function requeue(db: Db, ids: string[], at: Date): Promise<Map<string, Out
       WHERE lead_id = ANY(${leadIds}::uuid[]) AND status IN ('accepted', 'pending')
       GROUP BY lead_id`;
 
-    const leadById = new Map(leads.map((l) => [l.id, l]));
+    const count = new Map(counts.map((c) => [c.lead_id, c]));
     const deliveryById = new Map(deliveries.map((d) => [d.id, d]));
-    const accepted = new Map(counts.map((c) => [c.lead_id, c.accepted]));
-    const pending = new Map(counts.map((c) => [c.lead_id, c.pending]));
+    const decided = decideRequeues(
+      ids.flatMap((id) => {
+        const d = deliveryById.get(id);
+        return d ? [{ ...d, leadId: d.lead_id, partnerActive: d.partner_active, partnerPaused: d.partner_paused }] : [];
+      }),
+      new Map(
+        leads.map((l) => [
+          l.id,
+          {
+            status: l.status,
+            accepted: count.get(l.id)?.accepted ?? 0,
+            pending: count.get(l.id)?.pending ?? 0,
+            maxDeliveries: recordedMaxDeliveries(l),
+          },
+        ]),
+      ),
+    );
 
     const requeued: LockedDelivery[] = [];
-    for (const id of ids) {
-      const d = deliveryById.get(id);
-      if (!d) continue;
-      const lead = leadById.get(d.lead_id);
-      const skip = (reason: SkipReason, deliveryStatus?: DeliveryStatus) =>
-        outcomes.set(id, { kind: 'skipped', reason, ...(deliveryStatus ? { deliveryStatus } : {}) });
-      if (d.status === 'superseded') skip('sold', d.status);
-      else if (d.status !== 'dead_lettered') skip('not_dead_lettered', d.status);
-      else if (!d.partner_active) skip('partner_inactive');
-      else if (d.partner_paused) skip('partner_paused');
-      else if ((accepted.get(d.lead_id) ?? 0) >= maxDeliveries(lead)) skip('sold');
-      else if ((accepted.get(d.lead_id) ?? 0) + (pending.get(d.lead_id) ?? 0) >= maxDeliveries(lead)) skip('busy');
-      else {
-        pending.set(d.lead_id, (pending.get(d.lead_id) ?? 0) + 1);
-        requeued.push(d);
-        outcomes.set(id, { kind: 'requeued', job: { deliveryId: d.id, attempt: d.attempts + 1 } });
+    const reopened = new Map<string, LockedDelivery>();
+    for (const { candidate: d, decision } of decided) {
+      switch (decision.outcome) {
+        case 'skip':
+          outcomes.set(d.id, {
+            kind: 'skipped',
+            reason: decision.reason,
+            ...(decision.deliveryStatus ? { deliveryStatus: decision.deliveryStatus } : {}),
+          });
+          break;
+        case 'requeue':
+          requeued.push(d);
+          if (decision.reopensLead) reopened.set(d.lead_id, d);
+          outcomes.set(d.id, { kind: 'requeued', job: { deliveryId: d.id, attempt: d.attempts + 1 } });
+          break;
       }
     }
     if (requeued.length === 0) return outcomes;
@@ -409,11 +426,6 @@ async function requeue(db: Db, ids: string[], at: Date): Promise<Map<string, Out
           next_attempt_at = ${at}, dead_lettered_at = NULL, updated_at = ${at}
       WHERE id = ANY(${requeued.map((d) => d.id)}::uuid[])`;
 
-    const reopened = new Map<string, LockedDelivery>();
-    for (const d of requeued) {
-      const lead = leadById.get(d.lead_id);
-      if (lead && REOPEN.includes(lead.status) && !reopened.has(lead.id)) reopened.set(lead.id, d);
-    }
     if (reopened.size > 0) {
       await tx.$executeRaw`
         UPDATE leads SET status = 'routing', updated_at = ${at} WHERE id = ANY(${[...reopened.keys()]}::uuid[])`;
@@ -431,10 +443,10 @@ async function requeue(db: Db, ids: string[], at: Date): Promise<Map<string, Out
   });
 }
 
-/** The route's `maxDeliveries` as the routing decision recorded it (1, exclusive, when unknown). */
-function maxDeliveries(lead: LockedLead | undefined): number {
-  const stored = readRoutingRecord(lead?.routing);
-  return stored.kind === 'record' && stored.record.maxDeliveries >= 1 ? stored.record.maxDeliveries : 1;
+/** The route's `maxDeliveries` as the lead's routing record holds it; undefined when it has none it can read. */
+function recordedMaxDeliveries(lead: RetriedLead): number | undefined {
+  const stored = readRoutingRecord(lead.routing);
+  return stored.kind === 'record' ? stored.record.maxDeliveries : undefined;
 }
 
 /** Adds the jobs (their ids make this idempotent); returns how many Redis did not take. */
@@ -602,7 +614,7 @@ async function settleAgain(deps: OperationsDeps, leadIds: string[]): Promise<voi
   if (leadIds.length > 0) await deps.queues.enqueueRoute(leadIds).catch(() => undefined);
 }
 
-function emptySkips(): Record<SkipReason, number> {
+function emptySkips(): Record<RequeueSkipReason, number> {
   return { not_dead_lettered: 0, sold: 0, busy: 0, partner_paused: 0, partner_inactive: 0 };
 }
 

@@ -2,8 +2,6 @@ import type { Db, Prisma } from '@leadrouter/db';
 
 export type Tx = Prisma.TransactionClient;
 
-export type { LeadStatus } from '@leadrouter/core';
-
 /**
  * Runs `fn` in one transaction, again (up to three times) when PostgreSQL
  * aborted it to break a deadlock or a write conflict: operations lock many

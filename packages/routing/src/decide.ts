@@ -21,11 +21,12 @@ export interface RoutingPartner {
   filters: Filters | null;
 }
 
-export type SkipReason = 'inactive' | 'paused' | 'filter' | 'missing';
+/** Why the routing decision passed over one of the route's partners. */
+export type CandidateSkipReason = 'inactive' | 'paused' | 'filter' | 'missing';
 
 export interface Skipped {
   partnerId: string;
-  reason: SkipReason;
+  reason: CandidateSkipReason;
   detail?: string;
 }
 

@@ -1,6 +1,5 @@
-import { readRoutingRecord, storableText, type DeliveryStatus } from '@leadrouter/core';
+import { readRoutingRecord, type DeliveryStatus } from '@leadrouter/core';
 import {
-  backoffDelay,
   buildRequest,
   classify,
   excerpt,
@@ -11,17 +10,16 @@ import {
   type PublicLead,
 } from '@leadrouter/delivery';
 import { inTransaction, isDataError, runStatement, sqlPool, sqlValue, statement } from '@leadrouter/db';
+import {
+  decideAttempt,
+  decideBreaker,
+  decideSupersede,
+  type AttemptDecision,
+  type BreakerDecision,
+} from '@leadrouter/lifecycle';
 import type { DeliverJob } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
-import {
-  advanceAndCommit,
-  LOCK_LEAD,
-  NOTHING,
-  SUPERSEDE,
-  supersededDeadLetters,
-  type DeliveryState,
-  type LockedLead,
-} from './lead-flow.js';
+import { advanceAndCommit, LOCK_LEAD, NOTHING, SUPERSEDE, type DeliveryState, type LockedLead } from './lead-flow.js';
 import { PartnerSlots } from './partner-slots.js';
 import { enqueueDeliveries, enqueueFollowups } from './enqueue.js';
 import type { Followups } from './lead-flow.js';
@@ -199,20 +197,21 @@ export const RECORD_ATTEMPT = statement(
    FROM deliveries WHERE lead_id = $14 AND id <> $1 AND EXISTS (SELECT 1 FROM moved)`,
 );
 
-/** What one attempt records: its outcome, and what is kept of the partner's answer (all of it storable). */
+/**
+ * What one attempt records: what it decided for the delivery and for its
+ * partner's circuit breaker, and what is kept of the partner's answer (all
+ * of it storable).
+ */
 interface AttemptRecord {
-  step: Exclude<DeliveryStepResult, 'stale' | 'paused' | 'busy'>;
-  verdict: Classification;
-  /** When `step` is `retry`: how long until the next attempt. */
-  retryInMs: number;
-  error: string | null;
+  decision: AttemptDecision;
+  breaker: BreakerDecision;
   httpStatus: number | null;
   durationMs: number;
   excerpt: string | null;
   answer: PartnerAnswer;
 }
 
-/** The step an attempt's verdict leads to, with what it records. */
+/** What an attempt's verdict leads to (decided by @leadrouter/lifecycle), with what it records. */
 function attemptRecord(
   deps: WorkerDeps,
   partner: PartnerRow,
@@ -220,21 +219,14 @@ function attemptRecord(
   verdict: Classification,
   kept: Pick<AttemptRecord, 'httpStatus' | 'durationMs' | 'excerpt' | 'answer'>,
 ): AttemptRecord {
-  const exhausted = verdict.outcome === 'retry' && attemptInRound >= partner.maxAttempts;
-  const step = verdict.outcome === 'retry' ? (exhausted ? 'dead_lettered' : 'retry') : verdict.outcome;
-  const retryInMs =
-    verdict.outcome === 'retry' && !exhausted
-      ? Math.min(
-          partner.backoffMaxDelayMs,
-          verdict.retryAfterMs ??
-            backoffDelay(attemptInRound, partner.backoffDelayMs, partner.backoffMaxDelayMs, deps.random),
-        )
-      : 0;
-  const reason =
-    verdict.outcome === 'rejected' && kept.answer.reason ? `${verdict.reason}: ${kept.answer.reason}` : undefined;
-  // The verdict's reason may quote the answer (acceptWhen): stored, like all of it, as storable text.
-  const error = verdict.outcome === 'accepted' ? null : storableText(reason ?? verdict.reason, { chars: 1000 });
-  return { step, verdict, retryInMs, error, ...kept };
+  const decision = decideAttempt({
+    verdict,
+    attemptInRound,
+    policy: partner,
+    ...(kept.answer.reason ? { answerReason: kept.answer.reason } : {}),
+    random: deps.random,
+  });
+  return { decision, breaker: decideBreaker(verdict, decision, partner.consecutiveFailures), ...kept };
 }
 
 async function attempt(
@@ -299,7 +291,8 @@ async function attempt(
   }
 
   if (!next) return 'stale';
-  const { step } = record;
+  const { decision } = record;
+  const { step } = decision;
   // New leads must skip the partner it paused: every worker drops its cached rules.
   if (reportHealth(deps, partner, next.health)) await deps.caches?.invalidate('rules');
   deps.metrics?.deliveryAttempts.inc({ partner: partner.name, outcome: step });
@@ -312,7 +305,7 @@ async function attempt(
       attempt: job.attempt,
       outcome: step,
       httpStatus: httpStatus ?? undefined,
-      retryInMs: step === 'retry' ? record.retryInMs : undefined,
+      retryInMs: decision.step === 'retry' ? decision.retryInMs : undefined,
     },
     'delivery attempt',
   );
@@ -335,13 +328,16 @@ async function recordAttempt(
   deps: WorkerDeps,
   job: DeliverJob,
   delivery: LoadedDelivery,
-  { step, verdict, retryInMs, error, httpStatus, durationMs, excerpt: kept, answer }: AttemptRecord,
+  { decision, breaker, httpStatus, durationMs, excerpt: kept, answer }: AttemptRecord,
   now: Date,
 ): Promise<Recorded> {
   const { partner, lead } = delivery;
+  const { step } = decision;
+  const retryInMs = decision.step === 'retry' ? decision.retryInMs : 0;
+  const error = decision.step === 'accepted' ? null : decision.error;
   const price = answer.price ?? (partner.price === null ? null : Number(partner.price));
   return inTransaction(sqlPool(deps.db), async (tx): Promise<Recorded> => {
-    const healthSql = partnerHealthSql(partner, step, verdict, error, now);
+    const healthSql = partnerHealthSql(partner, breaker, now);
     // The lead's lock; the attempt recorded (if no other worker recorded it first) with the lead's
     // deliveries as they are now; the partner's health: one round trip.
     const [locked = [], moved = [], healthRows = []] = await tx.run([
@@ -389,8 +385,8 @@ async function recordAttempt(
     if (!record || lockedLead?.status !== 'routing') {
       // A dead letter an operator retried on a lead already sold (a shared route with room left): the sale
       // that fills the share supersedes the lead's other dead letters, as advanceAndCommit does.
-      const superseded = step === 'accepted' && record ? supersededDeadLetters(deliveries, record.maxDeliveries) : [];
-      if (superseded.length > 0) await tx.commit([tx.call(SUPERSEDE, lead.id, superseded)]);
+      const supersede = step === 'accepted' && record ? decideSupersede(deliveries, record.maxDeliveries) : undefined;
+      if (supersede?.outcome === 'supersede') await tx.commit([tx.call(SUPERSEDE, lead.id, supersede.deliveryIds)]);
       return { followups: NOTHING, delayMs: 0, health };
     }
     const outcome = {
@@ -412,46 +408,42 @@ async function recordAttempt(
 }
 
 /**
- * The circuit breaker, as one statement run with the attempt: a failed
- * attempt (5xx, timeout, connection error, redirect) counts against the
- * partner, and the failure that reaches `pauseAfterFailures` pauses it; a
- * real answer (accepted or rejected) clears the count; a 410 Gone pauses the
- * partner at once. A paused partner is skipped by new leads and its retries
- * wait until an operator resumes it. Null when there is nothing to write
- * (the common case: an answer from a partner with no failures a moment ago —
- * a failure recorded meanwhile by another worker then stays counted, one
- * step nearer a pause).
+ * The circuit breaker's decision (`decideBreaker`), as one statement run
+ * with the attempt: a failure counts against the partner and the one that
+ * reaches `pauseAfterFailures` pauses it (the count is the database's,
+ * shared by every worker, so the trip is settled here, under the partner's
+ * row lock); a real answer after failures clears the count; a 410 Gone
+ * pauses the partner at once. A paused partner is skipped by new leads and
+ * its retries wait until an operator resumes it. Null when there is nothing
+ * to write.
  */
-function partnerHealthSql(
-  partner: PartnerRow,
-  step: DeliveryStepResult,
-  verdict: Classification,
-  error: string | null,
-  now: Date,
-): string | null {
+function partnerHealthSql(partner: PartnerRow, breaker: BreakerDecision, now: Date): string | null {
   const id = sqlValue(partner.id, 'uuid');
-  if (verdict.outcome === 'rejected' && verdict.pausePartner) {
-    return `UPDATE partners SET paused_at = ${sqlValue(now, 'timestamptz')}, pause_reason = ${sqlValue(verdict.reason.slice(0, 500), 'text')},
+  switch (breaker.action) {
+    case 'none':
+      return null;
+    case 'pause':
+      return `UPDATE partners SET paused_at = ${sqlValue(now, 'timestamptz')}, pause_reason = ${sqlValue(breaker.reason.slice(0, 500), 'text')},
               updated_at = now()
             WHERE id = ${id} AND paused_at IS NULL
-            RETURNING TRUE AS "pausedNow", consecutive_failures AS failures, ${sqlValue(verdict.reason, 'text')} AS reason`;
-  }
-  if (step !== 'retry' && step !== 'dead_lettered') {
-    if (partner.consecutiveFailures === 0) return null;
-    return `UPDATE partners SET consecutive_failures = 0, updated_at = now()
+            RETURNING TRUE AS "pausedNow", consecutive_failures AS failures, ${sqlValue(breaker.reason, 'text')} AS reason`;
+    case 'reset':
+      return `UPDATE partners SET consecutive_failures = 0, updated_at = now()
             WHERE id = ${id} AND consecutive_failures > 0 RETURNING FALSE AS "pausedNow"`;
-  }
-  const trips = 'p.paused_at IS NULL AND p.consecutive_failures + 1 >= p.pause_after_failures';
-  return `UPDATE partners p SET consecutive_failures = p.consecutive_failures + 1,
+    case 'count_failure': {
+      const trips = 'p.paused_at IS NULL AND p.consecutive_failures + 1 >= p.pause_after_failures';
+      return `UPDATE partners p SET consecutive_failures = p.consecutive_failures + 1,
             paused_at = CASE WHEN ${trips} THEN ${sqlValue(now, 'timestamptz')} ELSE p.paused_at END,
             pause_reason = CASE WHEN ${trips}
-              THEN left(format('%s failed attempts in a row (last: %s)', p.consecutive_failures + 1, ${sqlValue(error ?? 'unknown', 'text')}), 500)
+              THEN left(format('%s failed attempts in a row (last: %s)', p.consecutive_failures + 1, ${sqlValue(breaker.error, 'text')}), 500)
               ELSE p.pause_reason END,
             updated_at = CASE WHEN ${trips} THEN now() ELSE p.updated_at END
           FROM (SELECT id, paused_at IS NULL AS active FROM partners WHERE id = ${id} FOR UPDATE) was
           WHERE p.id = was.id
           RETURNING was.active AND p.paused_at IS NOT NULL AS "pausedNow", p.consecutive_failures AS failures,
                     p.pause_reason AS reason`;
+    }
+  }
 }
 
 /** Logs and counts a pause the attempt caused; true when it paused the partner. */

@@ -6,27 +6,13 @@ import {
   type LeadStatus,
   type PartnerDecisionEntry,
   type RoutingRecord,
+  type TerminalStatus,
 } from '@leadrouter/core';
+import { decideFinalStatus, decideOffers, decideSupersede } from '@leadrouter/lifecycle';
 import type { DeliverJob, PostbackJob } from '@leadrouter/queue';
-import { capPeriods, checkCaps, describeLocalTime, isWithinSchedule, type Skipped } from '@leadrouter/routing';
+import { capPeriods, checkCaps, describeLocalTime, isWithinSchedule } from '@leadrouter/routing';
 import { PARTNER_ROW_JSON, type PartnerRow } from './partner-row.js';
 import { sqlValue, statement, type SqlTx } from '@leadrouter/db';
-
-const SKIP_TEXT: Record<Skipped['reason'], string> = {
-  inactive: 'partner is inactive',
-  paused: 'partner is paused',
-  filter: 'partner filters do not match',
-  missing: 'partner no longer exists',
-};
-
-export function skippedEntries(skipped: Skipped[], now: Date): PartnerDecisionEntry[] {
-  return skipped.map((s) => ({
-    partnerId: s.partnerId,
-    decision: 'skipped',
-    reason: s.detail ? `${SKIP_TEXT[s.reason]}: ${s.detail}` : SKIP_TEXT[s.reason],
-    at: now.toISOString(),
-  }));
-}
 
 /** What the lead's row lock reads: its state, its data (what routing looks at), whether its source wants postbacks. */
 export interface LockedLead extends LeadFields {
@@ -116,7 +102,7 @@ const ADVANCE = statement(
 
 /**
  * Marks dead letters ($2, of lead $1) superseded: the lead can no longer use
- * them (see `supersededDeadLetters`). Only those still dead-lettered: run
+ * them (`decideSupersede`, @leadrouter/lifecycle). Only those still dead-lettered: run
  * under the lead's lock, like every change to its deliveries.
  */
 export const SUPERSEDE = statement(
@@ -125,26 +111,6 @@ export const SUPERSEDE = statement(
   `UPDATE deliveries SET status = 'superseded', next_attempt_at = NULL, updated_at = now()
    WHERE lead_id = $1 AND id = ANY($2) AND status = 'dead_lettered'`,
 );
-
-/**
- * The lead's dead letters that it can no longer use: all of them once as
- * many partners have bought the lead as its route allows — an exclusive
- * sale, or a shared route's `maxDeliveries` reached. Retrying one could only
- * sell the lead once too often, so it leaves the dead letters (the list, the
- * gauge, bulk retries) and stays in the lead's history as `superseded`.
- * A shared lead sold to fewer partners keeps its dead letters: retrying one
- * may still fill the share (ADR 0007, addendum).
- */
-export function supersededDeadLetters(
-  deliveries: readonly Pick<DeliveryState, 'id' | 'status'>[],
-  maxDeliveries: number,
-): string[] {
-  // As the operations read it: 1 (exclusive) unless a whole number >= 1.
-  const max = Number.isInteger(maxDeliveries) && maxDeliveries >= 1 ? maxDeliveries : 1;
-  const accepted = deliveries.filter((d) => d.status === 'accepted').length;
-  if (accepted < max) return [];
-  return deliveries.filter((d) => d.status === 'dead_lettered').map((d) => d.id);
-}
 
 /** What to enqueue once the transaction that decided it has committed. */
 export interface Followups {
@@ -190,31 +156,46 @@ export async function advanceAndCommit(
   const routing: RoutingRecord = { ...record, decisions: [...record.decisions] };
   if (outcome) setDecision(routing, outcome);
 
-  const accepted = deliveries.filter((d) => d.status === 'accepted');
-  const pending = deliveries.filter((d) => d.status === 'pending').length;
-  const tried = new Set([...deliveries.map((d) => d.partnerId), ...routing.decisions.map((d) => d.partnerId)]);
-  const untried = routing.candidates.filter((id) => !tried.has(id));
-  const offered = await offer(tx, routing, untried, routing.maxDeliveries - accepted.length - pending, now);
+  const next = decideOffers(routing, deliveries);
+  let offered: Offered[] = [];
+  switch (next.outcome) {
+    case 'offer':
+      offered = await offer(tx, routing, next.untried, next.need, now);
+      break;
+    case 'none':
+      break;
+  }
   const jobs = offered.map((o) => ({ deliveryId: o.deliveryId, attempt: 1 }));
 
-  const final: LeadStatus | undefined =
-    pending + jobs.length > 0
-      ? undefined
-      : accepted.length > 0
-        ? 'delivered'
-        : deliveries.some((d) => d.status === 'dead_lettered')
-          ? 'dead_lettered'
-          : deliveries.some((d) => d.status === 'rejected')
-            ? 'unsold'
-            : 'unmatched';
   const events: { status: LeadStatus; partnerId: string | null; detail: string | null }[] = [];
   if (entering)
     events.push({ status: entering.status, partnerId: null, detail: JSON.stringify(entering.detail ?? null) });
-  if (final) {
-    const partnerId = final === 'delivered' ? (accepted[0]?.partnerId ?? null) : null;
-    events.push({ status: final, partnerId, detail: null });
+  let final: TerminalStatus | undefined;
+  let superseded: string[] = [];
+  const settled = decideFinalStatus(deliveries, offered.length);
+  switch (settled.outcome) {
+    case 'open':
+      break;
+    case 'delivered': {
+      final = settled.outcome;
+      events.push({ status: final, partnerId: settled.partnerId, detail: null });
+      const supersede = decideSupersede(deliveries, routing.maxDeliveries);
+      switch (supersede.outcome) {
+        case 'keep':
+          break;
+        case 'supersede':
+          superseded = supersede.deliveryIds;
+          break;
+      }
+      break;
+    }
+    case 'dead_lettered':
+    case 'unsold':
+    case 'unmatched':
+      final = settled.outcome;
+      events.push({ status: final, partnerId: null, detail: null });
+      break;
   }
-  const superseded = final === 'delivered' ? supersededDeadLetters(deliveries, routing.maxDeliveries) : [];
   const [created = []] = await tx.commit([
     tx.call(
       ADVANCE,
@@ -246,6 +227,13 @@ function setDecision(routing: RoutingRecord, given: PartnerDecisionEntry): void 
   else routing.decisions.push(entry);
 }
 
+/** A partner just offered the lead: its new delivery. */
+interface Offered {
+  partnerId: string;
+  deliveryId: string;
+  partner: PartnerRow;
+}
+
 /**
  * Offers the lead to the first `need` candidates that can take it now,
  * recording each one skipped and why. Candidates are checked a batch of
@@ -258,8 +246,8 @@ async function offer(
   candidates: string[],
   need: number,
   now: Date,
-): Promise<{ partnerId: string; deliveryId: string; partner: PartnerRow }[]> {
-  const offered: { partnerId: string; deliveryId: string; partner: PartnerRow }[] = [];
+): Promise<Offered[]> {
+  const offered: Offered[] = [];
   for (let i = 0; offered.length < need && i < candidates.length;) {
     const batch = candidates.slice(i, i + need - offered.length);
     i += batch.length;

@@ -5,15 +5,8 @@ import {
   type RoutingPartner,
   type RoutingRoute,
 } from '@leadrouter/routing';
-import {
-  readRoutingRecord,
-  regexErrors,
-  ROUTING_RECORD_VERSION,
-  type Filters,
-  type PublicLead,
-  type RouteStrategy,
-  type RoutingRecord,
-} from '@leadrouter/core';
+import { readRoutingRecord, regexErrors, type Filters, type PublicLead } from '@leadrouter/core';
+import { routingRecordOf } from '@leadrouter/lifecycle';
 import { inTransaction, sqlPool } from '@leadrouter/db';
 import type { DeliverJob } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
@@ -22,7 +15,6 @@ import {
   LEAD_DELIVERIES,
   LOCK_LEAD,
   NOTHING,
-  skippedEntries,
   type DeliveryState,
   type Followups,
   type LockedLead,
@@ -81,7 +73,7 @@ export async function routeLead(deps: WorkerDeps, leadId: string): Promise<void>
     const { route } = selected;
     const rotation = route?.strategy === 'round_robin' ? await nextRotation(deps, route.id) : 0;
     decision = decideRoute({ lead, routes, partners, rotation, random: deps.random, selected });
-    const record = toRecord(decision, route?.strategy, now);
+    const record = routingRecordOf(decision, route?.strategy, now);
     return advanceAndCommit(tx, leadId, record, now, {
       entering: { status: 'routing', detail: { route: record.routeName ?? null } },
       // A queued lead has no deliveries yet: they are created with its move to `routing`.
@@ -174,30 +166,4 @@ function reportUnusablePatterns(deps: WorkerDeps, { routes, partners }: RoutingR
 async function nextRotation(deps: WorkerDeps, routeId: string): Promise<number> {
   const n = await deps.redis.incr(`${deps.config.QUEUE_PREFIX}:rr:${routeId}`);
   return n - 1;
-}
-
-function toRecord(decision: RouteDecision, strategy: RouteStrategy | undefined, now: Date): RoutingRecord {
-  const decisions = skippedEntries(decision.skipped, now);
-  const notes = decision.filterErrors ? { filterErrors: decision.filterErrors } : {};
-  if (decision.outcome === 'unmatched') {
-    return {
-      version: ROUTING_RECORD_VERSION,
-      ...(decision.routeId ? { routeId: decision.routeId, routeName: decision.routeName, strategy } : {}),
-      maxDeliveries: 0,
-      candidates: [],
-      reason: decision.reason,
-      decisions,
-      ...notes,
-    };
-  }
-  return {
-    version: ROUTING_RECORD_VERSION,
-    routeId: decision.routeId,
-    routeName: decision.routeName,
-    strategy,
-    maxDeliveries: decision.maxDeliveries,
-    candidates: decision.candidates,
-    decisions,
-    ...notes,
-  };
 }

@@ -1,0 +1,19 @@
+export {
+  decideFinalStatus,
+  decideOffers,
+  type DeliveryCount,
+  type FinalStatusDecision,
+  type OfferDecision,
+} from './decide/advance.js';
+export { decideAttempt, type AttemptDecision, type AttemptInput, type RetryPolicy } from './decide/attempt.js';
+export { decideBreaker, type BreakerDecision } from './decide/breaker.js';
+export {
+  decideRequeues,
+  REQUEUE_SKIP_REASONS,
+  type RequeueCandidate,
+  type RequeueDecision,
+  type RequeueLead,
+  type RequeueSkipReason,
+} from './decide/requeue.js';
+export { decideSupersede, saleLimit, type SupersedeDecision } from './decide/superseded.js';
+export { routingRecordOf, skippedEntries } from './record.js';
