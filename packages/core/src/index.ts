@@ -47,6 +47,7 @@ export {
 } from './states.js';
 export { maskEmail, maskPhone } from './mask.js';
 export { apiKeyPrefix, generateApiKey, generateSigningSecret, hashApiKey } from './keys.js';
+export { isUuid, UUID_PATTERN, UUID_RE } from './ids.js';
 export {
   FILTER_OPS,
   filtersSchema,

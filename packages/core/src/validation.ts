@@ -2,6 +2,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FieldError } from './errors.js';
 import { UNSTORABLE } from './storable.js';
+import { UUID_RE } from './ids.js';
 
 /**
  * One Ajv instance for every request schema: all errors, no coercion, no
@@ -9,7 +10,9 @@ import { UNSTORABLE } from './storable.js';
  * pattern or format cannot be made slow (Ajv's security notes).
  */
 export const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-addFormats(ajv, ['email', 'uri', 'date-time', 'uuid', 'regex']);
+addFormats(ajv, ['email', 'uri', 'date-time', 'regex']);
+// ajv-formats' own `uuid` also takes a `urn:uuid:` prefix: the API takes one form of id (ids.ts).
+ajv.addFormat('uuid', UUID_RE);
 
 /** Ajv errors as `{field, message}` with JSON pointers a client can act on. */
 export function toFieldErrors(errors: ErrorObject[] | null | undefined): FieldError[] {

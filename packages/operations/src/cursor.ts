@@ -1,3 +1,5 @@
+import { UUID_RE } from '@leadrouter/core';
+
 /**
  * Keyset cursors: the position after the last row of a page, as `(time, id)`.
  * Opaque to clients (base64url), so the ordering can change without breaking
@@ -13,8 +15,6 @@ export interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
-
-export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function encodeCursor(c: Cursor): string {
   return Buffer.from(`${c.at.getTime()}.${c.id}`, 'utf8').toString('base64url');

@@ -6,11 +6,12 @@ import {
   type DeliveryStatus,
   type FieldError,
   type LeadStatus,
+  UUID_RE,
 } from '@leadrouter/core';
 import type { Db, Prisma } from '@leadrouter/db';
 import { decideRequeues, type RequeueSkipReason } from '@leadrouter/lifecycle';
 import type { DeliverJob, Queues } from '@leadrouter/queue';
-import { encodeCursor, UUID_RE, type Cursor, type Page } from './cursor.js';
+import { encodeCursor, type Cursor, type Page } from './cursor.js';
 import { ParamReader, type RawParams } from './params.js';
 import { findPartner, type Named } from './refs.js';
 import { inTransaction } from './transaction.js';

@@ -1,13 +1,14 @@
 import {
-  LEAD_STATUSES,
-  normalisePhone,
-  notFound,
   type AttemptOutcome,
   type DeliveryStatus,
+  LEAD_STATUSES,
   type LeadStatus,
+  normalisePhone,
+  notFound,
+  UUID_RE,
 } from '@leadrouter/core';
 import { Prisma, type Db } from '@leadrouter/db';
-import { encodeCursor, UUID_RE, type Cursor, type Page } from './cursor.js';
+import { encodeCursor, type Cursor, type Page } from './cursor.js';
 import { ParamReader, type RawParams } from './params.js';
 import { findPartner, findSource, type Named } from './refs.js';
 

@@ -1,7 +1,6 @@
-import { notFound, type AttemptOutcome, type Schedule } from '@leadrouter/core';
+import { type AttemptOutcome, notFound, type Schedule, UUID_RE } from '@leadrouter/core';
 import { sqlPool, type Db } from '@leadrouter/db';
 import { capPeriods } from '@leadrouter/routing';
-import { UUID_RE } from './cursor.js';
 
 /** How a partner is doing: recent outcomes, its last failure, and how much of each cap is in use. */
 export interface PartnerHealth {

@@ -1,5 +1,5 @@
+import { UUID_RE } from '@leadrouter/core';
 import type { Db } from '@leadrouter/db';
-import { UUID_RE } from './cursor.js';
 
 export interface Named {
   id: string;

@@ -1,8 +1,6 @@
-import { AppError, conflict, invalid, notFound } from '@leadrouter/core';
+import { AppError, conflict, invalid, notFound, UUID_RE } from '@leadrouter/core';
 import { Prisma } from '@leadrouter/db';
 import type { Request } from 'express';
-
-export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The `:id` parameter, or a 404 when it cannot be an id at all. */
 export function idParam(req: Request, what: string): string {

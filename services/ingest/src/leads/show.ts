@@ -1,4 +1,4 @@
-import { maskEmail, maskPhone, notFound } from '@leadrouter/core';
+import { isUuid, maskEmail, maskPhone, notFound } from '@leadrouter/core';
 import { sqlPool, type Db } from '@leadrouter/db';
 
 /** The lead's own data, as it was posted (phone and email masked for its source). */
@@ -52,12 +52,6 @@ export interface LeadView {
     at: string;
   }[];
 }
-
-/**
- * Ids PostgreSQL's uuid type takes, of the length of a canonical one: 32 hex digits, a hyphen allowed after any
- * group of four. Anything else is no lead's id (a 404), never a query error.
- */
-const LEAD_ID = /^[0-9a-f]{4}(?:-?[0-9a-f]{4}){7}$/i;
 
 // Timestamps inside JSON as epoch milliseconds (exact: the columns are timestamptz(3)).
 const epochMs = (column: string) => `(extract(epoch FROM ${column}) * 1000)::bigint`;
@@ -131,9 +125,6 @@ interface LeadViewRow extends LeadRow {
   partners: Record<string, string>;
 }
 
-/** Whether `id` can be a lead's id at all; anything else is a 404 without a query. */
-const isLeadId = (id: string) => id.length === 36 && LEAD_ID.test(id);
-
 /**
  * A lead as its source sees it: phone and email masked, its status history
  * without partners; a lead of another source does not exist for it.
@@ -142,7 +133,7 @@ const isLeadId = (id: string) => id.length === 36 && LEAD_ID.test(id);
  * would load Prisma's query compiler into the ingest (ADR 0009).
  */
 export async function showLeadToSource(db: Db, id: string, sourceId: string): Promise<SourceLeadView> {
-  if (!isLeadId(id)) throw notFound('lead');
+  if (!isUuid(id)) throw notFound('lead');
   const lead = (await sqlPool(db).query<SourceLeadViewRow>(SOURCE_LEAD_VIEW, [id, sourceId])).rows[0];
   if (!lead) throw notFound('lead');
   return {
@@ -157,7 +148,7 @@ export async function showLeadToSource(db: Db, id: string, sourceId: string): Pr
 
 /** A lead as the admin token sees it: unmasked, with partners, routing and every delivery attempt. */
 export async function showLeadToAdmin(db: Db, id: string): Promise<LeadView> {
-  if (!isLeadId(id)) throw notFound('lead');
+  if (!isUuid(id)) throw notFound('lead');
   const lead = (await sqlPool(db).query<LeadViewRow>(LEAD_VIEW, [id])).rows[0];
   if (!lead) throw notFound('lead');
   const record = lead.routing;
