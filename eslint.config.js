@@ -49,7 +49,7 @@ const IO_MODULES = [
     `node:${m}/*`,
   ]),
 ];
-const PURE_PACKAGES = ['packages/core', 'packages/routing', 'packages/money', 'packages/lifecycle'];
+const PURE_PACKAGES = ['packages/core', 'packages/routing', 'packages/money', 'packages/lifecycle', 'packages/api'];
 
 const DEEP_IMPORTS = {
   group: ['@leadrouter/*/src', '@leadrouter/*/src/**', '@leadrouter/*/dist', '@leadrouter/*/dist/**'],

@@ -23,6 +23,8 @@ const esmPackages = [
   '@keyv/serialize',
   'http-cache-semantics',
   'type-fest',
+  // TypeBox 1 ships as ESM only (ADR 0019).
+  'typebox',
 ];
 
 /** @type {import('jest').Config} */

@@ -3,7 +3,7 @@ export { ajv, compile, toFieldErrors, unstorableStrings } from './validation.js'
 export { storableText, type TextLimit } from './storable.js';
 export {
   EXAMPLE_LEAD,
-  leadSchema,
+  LeadSchema,
   normalisePhone,
   readLeadPath,
   validateLead,
@@ -49,25 +49,35 @@ export { maskEmail, maskPhone } from './mask.js';
 export { apiKeyPrefix, generateApiKey, generateSigningSecret, hashApiKey } from './keys.js';
 export { isUuid, UUID_PATTERN, UUID_RE } from './ids.js';
 export {
+  Closed,
+  Const,
+  DateTime,
+  Dict,
+  Json,
+  Nullable,
+  OneOf,
+  Scalar,
+  Type,
+  Uuid,
+  type Static,
+  type TSchema,
+  type TUnsafe,
+} from './schema.js';
+export {
+  FieldConditionSchema,
   FILTER_OPS,
-  filtersSchema,
+  FiltersSchema,
   isValidTimezone,
-  partnerCreateSchema,
+  NullableFilters,
   partnerHeaderProblems,
-  partnerUpdateSchema,
+  PartnerHeadersSchema,
   RESERVED_HEADERS,
-  routeCreateSchema,
-  routeUpdateSchema,
-  sourceCreateSchema,
-  sourceUpdateSchema,
+  ScheduleSchema,
   type FieldCondition,
   type FilterOp,
   type Filters,
-  type PartnerInput,
-  type RouteInput,
   type Schedule,
-  type SourceInput,
-} from './admin-schemas.js';
+} from './rules.js';
 export { postbackBody, type PostbackBody } from './postback.js';
 export {
   readRoutingRecord,

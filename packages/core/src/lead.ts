@@ -1,18 +1,8 @@
 import { parsePhoneNumberFromString, isSupportedCountry } from 'libphonenumber-js/max';
 import { ISO_COUNTRIES } from './countries.js';
 import type { FieldError } from './errors.js';
+import { Dict, Scalar, Type, type Static } from './schema.js';
 import { compile, toFieldErrors, unstorableStrings } from './validation.js';
-
-/** A lead as posted by a source (README "Posting leads (for sources)"). */
-export interface LeadInput {
-  name: string;
-  phone: string;
-  email?: string;
-  geo?: string;
-  source?: string;
-  fields?: Record<string, string | number | boolean>;
-  consent?: { tcpa?: boolean; certificateUrl?: string };
-}
 
 /** The lead's own fields, as validated and stored: what partners receive and filters look at. */
 export interface LeadFields {
@@ -72,42 +62,40 @@ export function readLeadPath(
   }
 }
 
-export const leadSchema = {
-  $id: 'https://leadrouter.dev/schemas/lead.json',
-  title: 'Lead',
-  type: 'object',
-  additionalProperties: false,
-  required: ['name', 'phone'],
-  properties: {
-    name: { type: 'string', minLength: 1, maxLength: 200, description: 'the person’s name' },
-    phone: {
-      type: 'string',
+/** A lead as posted by a source (README "Posting leads (for sources)"). */
+export const LeadSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200, description: 'the person’s name' }),
+    phone: Type.String({
       minLength: 1,
       maxLength: 40,
       description: 'any common format; stored as E.164, with `geo` as the default region',
-    },
-    email: { type: 'string', maxLength: 254, format: 'email' },
-    geo: { type: 'string', pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2 country, upper case' },
-    source: { type: 'string', maxLength: 100, description: 'sub-source / traffic channel, free text' },
-    fields: {
-      type: 'object',
-      maxProperties: 50,
-      propertyNames: { type: 'string', minLength: 1, maxLength: 64, not: { const: '__proto__' } },
-      additionalProperties: { type: ['string', 'number', 'boolean'], maxLength: 1000 },
-      description: 'flat custom fields: string, number or boolean values',
-    },
-    consent: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        tcpa: { type: 'boolean' },
-        certificateUrl: { type: 'string', maxLength: 2048, format: 'uri', pattern: '^https?://' },
-      },
-    },
+    }),
+    email: Type.Optional(Type.String({ maxLength: 254, format: 'email' })),
+    geo: Type.Optional(Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2 country, upper case' })),
+    source: Type.Optional(Type.String({ maxLength: 100, description: 'sub-source / traffic channel, free text' })),
+    fields: Type.Optional(
+      Dict(Scalar({ maxLength: 1000 }), {
+        maxProperties: 50,
+        propertyNames: { type: 'string', minLength: 1, maxLength: 64, not: { const: '__proto__' } },
+        description: 'flat custom fields: string, number or boolean values',
+      }),
+    ),
+    consent: Type.Optional(
+      Type.Object(
+        {
+          tcpa: Type.Optional(Type.Boolean()),
+          certificateUrl: Type.Optional(Type.String({ maxLength: 2048, format: 'uri', pattern: '^https?://' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
-} as const;
+  { title: 'Lead', additionalProperties: false },
+);
+export type LeadInput = Static<typeof LeadSchema>;
 
-const validateShape = compile<LeadInput>(leadSchema);
+const validateShape = compile<LeadInput>(LeadSchema);
 
 export type LeadValidation = { ok: true; lead: NormalisedLead } | { ok: false; errors: FieldError[] };
 

@@ -2,13 +2,17 @@ import {
   compile,
   invalid,
   regexErrors,
-  routeCreateSchema,
   toFieldErrors,
   type FieldError,
   type Filters,
-  type RouteInput,
   type Schedule,
 } from '@leadrouter/core';
+import {
+  DRY_RUN_DEFAULT_LEADS,
+  DryRunRequest as DryRunRequestSchema,
+  type DraftRoute,
+  type DryRunBody,
+} from '@leadrouter/api';
 import type { Db } from '@leadrouter/db';
 import {
   REPLAY_LIMITS,
@@ -22,34 +26,10 @@ import {
   type RoutingRoute,
 } from '@leadrouter/routing';
 
-export const DRY_RUN_DEFAULT_LEADS = 1000;
-export const DRY_RUN_MAX_LEADS = 10_000;
 /** Changed leads shown in an answer. */
 export const DRY_RUN_SAMPLE = 25;
 
-/** A route of a draft: a route as `POST /v1/admin/routes` takes it, with the `id` of the stored route it replaces. */
-export type DraftRoute = RouteInput & { id?: string };
-
-const draftRouteSchema = {
-  ...routeCreateSchema,
-  properties: {
-    ...routeCreateSchema.properties,
-    id: { type: 'string', format: 'uuid', description: 'the stored route this one replaces' },
-  },
-};
-
-/** `{routes: [...]}` (the whole draft set) or `{route: {...}}` (one route; the others as stored), and `limit`. */
-export const dryRunRequestSchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    routes: { type: 'array', maxItems: 200, items: draftRouteSchema },
-    route: draftRouteSchema,
-    limit: { type: 'integer', minimum: 1, maximum: DRY_RUN_MAX_LEADS },
-  },
-} as const;
-
-const validateRequest = compile<{ routes?: DraftRoute[]; route?: DraftRoute; limit?: number }>(dryRunRequestSchema);
+const validateRequest = compile<DryRunBody>(DryRunRequestSchema);
 
 export interface DryRunRequest {
   /** The draft, as `routes` (a whole set) or `route` (one route, the others as stored). */

@@ -35,15 +35,5 @@ export {
   type LeadListItem,
   type LeadSearch,
 } from './leads.js';
-export {
-  dryRun,
-  DRY_RUN_DEFAULT_LEADS,
-  DRY_RUN_MAX_LEADS,
-  dryRunRequestSchema,
-  parseDryRun,
-  type DraftRoute,
-  type DryRunAnswer,
-  type DryRunLead,
-  type DryRunRequest,
-} from './dry-run.js';
+export { dryRun, parseDryRun, type DryRunAnswer, type DryRunLead, type DryRunRequest } from './dry-run.js';
 export { partnerHealth, type PartnerHealth } from './partner-health.js';

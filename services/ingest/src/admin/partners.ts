@@ -3,14 +3,12 @@ import {
   compile,
   invalid,
   isValidTimezone,
-  partnerCreateSchema,
   partnerHeaderProblems,
-  partnerUpdateSchema,
   regexErrors,
   toFieldErrors,
   type FieldError,
-  type PartnerInput,
 } from '@leadrouter/core';
+import { PartnerCreate, PartnerUpdate, type PartnerInput } from '@leadrouter/api';
 import { Prisma, type Db, type Partner } from '@leadrouter/db';
 import { ParamReader, partnerHealth } from '@leadrouter/operations';
 import type { IngestDeps } from '../deps.js';
@@ -45,8 +43,8 @@ function partnerValidator<T>(schema: object): (body: unknown) => T {
     return body as T;
   };
 }
-const validateCreate = partnerValidator<PartnerInput>(partnerCreateSchema);
-const validateUpdate = partnerValidator<Partial<PartnerInput>>(partnerUpdateSchema);
+const validateCreate = partnerValidator<PartnerInput>(PartnerCreate);
+const validateUpdate = partnerValidator<Partial<PartnerInput>>(PartnerUpdate);
 
 /**
  * The partner's parked retries (waiting, with no due time, while it was

@@ -1,5 +1,6 @@
 import { Router } from 'express';
-import { invalid, regexErrors, routeCreateSchema, routeUpdateSchema, type RouteInput } from '@leadrouter/core';
+import { invalid, regexErrors } from '@leadrouter/core';
+import { RouteCreate, RouteUpdate, type RouteInput } from '@leadrouter/api';
 import { Prisma, type Db, type Route, type RoutePartner } from '@leadrouter/db';
 import { dryRun, parseDryRun } from '@leadrouter/operations';
 import type { IngestDeps } from '../deps.js';
@@ -8,8 +9,8 @@ import { idParam, mapDbError, pageOf, pageParams, pageQuery } from './common.js'
 
 /** Regex filters must compile (RE2, ADR 0013): reported with the schema's errors. */
 const patterns = (body: unknown) => regexErrors((body as { filters?: unknown } | null)?.filters, '/filters');
-const validateCreate = bodyValidator<RouteInput>(routeCreateSchema, patterns);
-const validateUpdate = bodyValidator<Partial<RouteInput>>(routeUpdateSchema, patterns);
+const validateCreate = bodyValidator<RouteInput>(RouteCreate, patterns);
+const validateUpdate = bodyValidator<Partial<RouteInput>>(RouteUpdate, patterns);
 
 type RouteRow = Route & { partners: RoutePartner[] };
 

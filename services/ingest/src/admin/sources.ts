@@ -1,20 +1,13 @@
 import { Router } from 'express';
-import {
-  apiKeyPrefix,
-  generateApiKey,
-  generateSigningSecret,
-  hashApiKey,
-  sourceCreateSchema,
-  sourceUpdateSchema,
-  type SourceInput,
-} from '@leadrouter/core';
+import { apiKeyPrefix, generateApiKey, generateSigningSecret, hashApiKey } from '@leadrouter/core';
+import { SourceCreate, SourceUpdate, type SourceInput } from '@leadrouter/api';
 import type { Source } from '@leadrouter/db';
 import type { IngestDeps } from '../deps.js';
 import { bodyValidator, jsonBody } from '../http/body.js';
 import { idParam, mapDbError, pageOf, pageParams, pageQuery } from './common.js';
 
-const validateCreate = bodyValidator<SourceInput>(sourceCreateSchema);
-const validateUpdate = bodyValidator<Partial<SourceInput>>(sourceUpdateSchema);
+const validateCreate = bodyValidator<SourceInput>(SourceCreate);
+const validateUpdate = bodyValidator<Partial<SourceInput>>(SourceUpdate);
 
 /** A source as the admin API shows it: never its key or postback secret (those are shown once). */
 export function sourceView(s: Source) {

@@ -1,5 +1,5 @@
 import { LEAD_STATUSES } from '@leadrouter/core';
-import { dryRunRequestSchema } from '@leadrouter/operations';
+import { DryRunRequest } from '@leadrouter/api';
 import { closed, fromCore, type JsonSchema } from './schemas.js';
 
 /**
@@ -149,7 +149,7 @@ export function consoleSchemas(): Record<string, JsonSchema> {
       },
       caps: closed({ hour: capUse, day: capUse }),
     }),
-    DryRunRequest: fromCore(dryRunRequestSchema),
+    DryRunRequest: fromCore(DryRunRequest),
     DryRun: closed({
       leads: { ...count, description: 'stored leads replayed: the most recent, up to `limit`' },
       from: { ...nullableString, format: 'date-time' },

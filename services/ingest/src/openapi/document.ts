@@ -6,7 +6,7 @@ import { MAX_BATCH } from '../leads/router.js';
 import { componentSchemas, ref, type JsonSchema } from './schemas.js';
 import { DOCS_ASSETS } from './assets.js';
 import { consoleSchemas } from './console-schemas.js';
-import { DRY_RUN_DEFAULT_LEADS, DRY_RUN_MAX_LEADS } from '@leadrouter/operations';
+import { DRY_RUN_DEFAULT_LEADS, DRY_RUN_MAX_LEADS } from '@leadrouter/api';
 
 /**
  * The OpenAPI 3.1 document of the ingest service, built in code from the

@@ -1,18 +1,20 @@
 import { isDeepStrictEqual } from 'node:util';
 import {
-  filtersSchema,
+  FiltersSchema as filtersSchema,
   LEAD_STATUSES,
-  leadSchema,
-  partnerCreateSchema,
-  partnerUpdateSchema,
+  LeadSchema as leadSchema,
   ROUTE_STRATEGIES,
-  routeCreateSchema,
-  routeUpdateSchema,
-  sourceCreateSchema,
-  sourceUpdateSchema,
   TERMINAL_STATUSES,
   type PostbackBody,
 } from '@leadrouter/core';
+import {
+  PartnerCreate as partnerCreateSchema,
+  PartnerUpdate as partnerUpdateSchema,
+  RouteCreate as routeCreateSchema,
+  RouteUpdate as routeUpdateSchema,
+  SourceCreate as sourceCreateSchema,
+  SourceUpdate as sourceUpdateSchema,
+} from '@leadrouter/api';
 import type { DeliveryAttempt } from '@leadrouter/db';
 import {
   DEAD_LETTER_STATUSES,

@@ -1,0 +1,135 @@
+/**
+ * Request bodies of the admin API, each a TypeBox schema (one definition: Ajv validates requests with it, the
+ * OpenAPI document shows it, and its type is what a handler receives). What JSON Schema cannot say (a real
+ * timezone, allowed headers, compiling patterns, partners that exist) the handlers check beside it, and one
+ * 422 lists every problem.
+ */
+import {
+  Nullable,
+  NullableFilters,
+  OneOf,
+  PartnerHeadersSchema,
+  ROUTE_STRATEGIES,
+  Scalar,
+  ScheduleSchema,
+  Type,
+  Uuid,
+  type Static,
+  type TSchema,
+} from '@leadrouter/core';
+
+const name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
+const httpUrl = Type.String({ maxLength: 2048, format: 'uri', pattern: '^https?://' });
+
+/** The body of an update: the create body's properties, all optional, at least one given. */
+function update<P extends Parameters<typeof Type.Object>[0]>(properties: P) {
+  return Type.Partial(Type.Object(properties), { additionalProperties: false, minProperties: 1 });
+}
+
+const sourceProperties = {
+  name,
+  postbackUrl: Type.Optional(Nullable(httpUrl)),
+  rateLimitPerMinute: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 1000000 }))),
+  duplicateWindowHours: Type.Optional(Type.Integer({ minimum: 0, maximum: 8760 })),
+  active: Type.Optional(Type.Boolean()),
+};
+export const SourceCreate = Type.Object(sourceProperties, { additionalProperties: false });
+export const SourceUpdate = update(sourceProperties);
+export type SourceInput = Static<typeof SourceCreate>;
+
+const cap = Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: 100000000 })));
+const jsonPath = Type.String({ minLength: 1, maxLength: 200 });
+
+const partnerProperties = {
+  name,
+  url: httpUrl,
+  method: Type.Optional(OneOf(['POST', 'PUT', 'PATCH'])),
+  headers: Type.Optional(PartnerHeadersSchema),
+  secret: Type.Optional(Nullable(Type.String({ minLength: 16, maxLength: 200 }))),
+  fieldMap: Type.Optional(
+    Type.Unsafe<Record<string, string> | null>({
+      type: ['object', 'null'],
+      maxProperties: 100,
+      propertyNames: { type: 'string', minLength: 1, maxLength: 100 },
+      additionalProperties: Type.String({ pattern: '^(id|name|phone|email|geo|source|fields\\.[^.]+)$' }),
+    }),
+  ),
+  acceptWhen: Type.Optional(
+    Nullable(Type.Object({ path: jsonPath, equals: Scalar({ maxLength: 1000 }) }, { additionalProperties: false })),
+  ),
+  responseMap: Type.Optional(
+    Nullable(
+      Type.Object(
+        { price: Type.Optional(jsonPath), reason: Type.Optional(jsonPath), reference: Type.Optional(jsonPath) },
+        {
+          additionalProperties: false,
+          description: 'JSON paths in the partner’s answer: the price it paid, its rejection reason, its reference',
+        },
+      ),
+    ),
+  ),
+  timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 120000 })),
+  maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),
+  backoff: Type.Optional(
+    Type.Object(
+      {
+        delayMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 86400000 })),
+        maxDelayMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 86400000 })),
+      },
+      { additionalProperties: false },
+    ),
+  ),
+  caps: Type.Optional(Type.Object({ hourly: cap, daily: cap }, { additionalProperties: false })),
+  schedule: Type.Optional(Nullable(ScheduleSchema)),
+  filters: Type.Optional(NullableFilters),
+  concurrency: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 1000 }))),
+  price: Type.Optional(Nullable(Type.Number({ minimum: 0, maximum: 1000000 }))),
+  pauseAfterFailures: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
+  active: Type.Optional(Type.Boolean()),
+};
+export const PartnerCreate = Type.Object(partnerProperties, { additionalProperties: false });
+export const PartnerUpdate = update(partnerProperties);
+export type PartnerInput = Static<typeof PartnerCreate>;
+
+const routeProperties = {
+  name,
+  priority: Type.Integer({ minimum: -1000000, maximum: 1000000 }),
+  filters: Type.Optional(NullableFilters),
+  partners: Type.Array(
+    Type.Object(
+      { partnerId: Uuid(), weight: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000000 })) },
+      { additionalProperties: false },
+    ),
+    { minItems: 1, maxItems: 200 },
+  ),
+  strategy: OneOf(ROUTE_STRATEGIES),
+  maxDeliveries: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  active: Type.Optional(Type.Boolean()),
+};
+export const RouteCreate = Type.Object(routeProperties, { additionalProperties: false });
+export const RouteUpdate = update(routeProperties);
+export type RouteInput = Static<typeof RouteCreate>;
+
+export const DRY_RUN_DEFAULT_LEADS = 1000;
+export const DRY_RUN_MAX_LEADS = 10_000;
+
+const DraftRoute = Type.Object(
+  { ...routeProperties, id: Type.Optional(Uuid({ description: 'the stored route this one replaces' })) },
+  { additionalProperties: false },
+);
+/** A route of a draft: a route as `POST /v1/admin/routes` takes it, with the `id` of the stored route it replaces. */
+export type DraftRoute = Static<typeof DraftRoute>;
+
+/** `{routes: [...]}` (the whole draft set) or `{route: {...}}` (one route; the others as stored), and `limit`. */
+export const DryRunRequest = Type.Object(
+  {
+    routes: Type.Optional(Type.Array(DraftRoute, { maxItems: 200 })),
+    route: Type.Optional(DraftRoute),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: DRY_RUN_MAX_LEADS })),
+  },
+  { additionalProperties: false },
+);
+export type DryRunBody = Static<typeof DryRunRequest>;
+
+/** A schema, for places that take any. */
+export type Schema = TSchema;

@@ -1,0 +1,154 @@
+/**
+ * The shapes of routing rules that routes and partners share, and the routing packages read: filters and
+ * schedules, each a TypeBox schema (schema.ts) with its type; and what JSON Schema cannot say about a
+ * partner's headers. The request bodies that carry them are @leadrouter/api's.
+ */
+import type { FieldError } from './errors.js';
+import { REGEX_MAX_LENGTH, REGEX_MAX_PROGRAM } from './regex.js';
+import { Dict, Nullable, OneOf, Scalar, Type, Uuid, type Static } from './schema.js';
+
+const VALUE_DESCRIPTION = `What the field is compared with: a list for \`in\` and \`not_in\`, \`false\` for \`exists\` to require the field's absence. For \`regex\`: an RE2 pattern (https://github.com/google/re2/wiki/Syntax) of at most ${REGEX_MAX_LENGTH} characters, found anywhere in the value unless anchored with \`^\` and \`$\`. It matches in time linear in the value: RE2 has no backreferences (\`\\1\`) and no lookahead or lookbehind (\`(?=\`, \`(?!\`, \`(?<=\`, \`(?<!\`); inline flags work, e.g. \`(?i)\` for case-insensitive. A pattern that does not compile, or compiles to more than ${REGEX_MAX_PROGRAM} RE2 instructions, is a \`422\`.`;
+
+export const FILTER_OPS = ['eq', 'ne', 'in', 'not_in', 'gt', 'gte', 'lt', 'lte', 'exists', 'regex'] as const;
+export type FilterOp = (typeof FILTER_OPS)[number];
+
+const scalar = Scalar({ maxLength: 1000 });
+const shortString = Type.String({ maxLength: 200 });
+
+export const FieldConditionSchema = Type.Object(
+  {
+    field: Type.String({ minLength: 1, maxLength: 100, pattern: '^(name|phone|email|geo|source|fields\\.[^.]+)$' }),
+    op: OneOf(FILTER_OPS),
+    value: Type.Optional(
+      Type.Unsafe<string | number | boolean | (string | number | boolean)[]>({
+        anyOf: [scalar, Type.Array(scalar, { maxItems: 1000 })],
+        description: VALUE_DESCRIPTION,
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    // A regex's value is its pattern (a string), compiled when saved (ADR 0013).
+    if: { required: ['op'], properties: { op: { const: 'regex' } } },
+    then: { required: ['value'], properties: { value: { type: 'string' } } },
+  },
+);
+export type FieldCondition = Static<typeof FieldConditionSchema>;
+
+export const FiltersSchema = Type.Object(
+  {
+    sourceIds: Type.Optional(Type.Array(Uuid(), { maxItems: 1000, description: 'the posting source (affiliate) ids' })),
+    geo: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Z]{2}$' }), { maxItems: 300 })),
+    source: Type.Optional(Type.Array(shortString, { maxItems: 1000, description: 'the lead’s own `source` field' })),
+    fields: Type.Optional(Type.Array(FieldConditionSchema, { maxItems: 50 })),
+  },
+  { additionalProperties: false, description: 'All given parts must match.' },
+);
+export type Filters = Static<typeof FiltersSchema>;
+
+/** Filters where a rule may have none: an object or null. */
+export const NullableFilters = Nullable(FiltersSchema);
+
+const timeWindow = Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d-([01]\\d|2[0-4]):[0-5]\\d$' });
+const dayWindows = Type.Optional(Type.Array(timeWindow, { maxItems: 24 }));
+
+export const ScheduleSchema = Type.Object(
+  {
+    timezone: Type.String({ minLength: 1, maxLength: 64 }),
+    days: Type.Object(
+      {
+        mon: dayWindows,
+        tue: dayWindows,
+        wed: dayWindows,
+        thu: dayWindows,
+        fri: dayWindows,
+        sat: dayWindows,
+        sun: dayWindows,
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type Schedule = Static<typeof ScheduleSchema>;
+
+/** A partner's headers: what JSON Schema can say (partnerHeaderProblems says the rest). */
+export const PartnerHeadersSchema = Dict(Type.String({ maxLength: 4096 }), {
+  maxProperties: 50,
+  description:
+    'Sent with every delivery. Values are printable ASCII (no control characters: no CR, LF or tab). Names are unique regardless of case and may not be the ones leadrouter or the HTTP client sets: `Host`, `Content-Length`, `Transfer-Encoding`, `Connection`, `Keep-Alive`, `Proxy-Connection`, `TE`, `Trailer`, `Upgrade`, `Expect`, `X-Lead-Id`, `Idempotency-Key`, `webhook-id`, `webhook-timestamp`, `webhook-signature`.',
+  propertyNames: { type: 'string', minLength: 1, maxLength: 100, pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" },
+});
+
+/**
+ * Headers a partner may not set, lower-cased, with why. Framing and
+ * connection headers are the HTTP client's: a `Content-Length` shorter than
+ * the body would cut it in two and smuggle the rest onto a kept-alive
+ * connection as a second request. The signing headers come from the
+ * partner's `secret`. `X-Lead-Id` and `Idempotency-Key` are leadrouter's
+ * own, the same on every retry (a partner value would be silently replaced).
+ */
+export const RESERVED_HEADERS: ReadonlyMap<string, string> = new Map([
+  ...[
+    'host',
+    'content-length',
+    'transfer-encoding',
+    'connection',
+    'keep-alive',
+    'proxy-connection',
+    'te',
+    'trailer',
+    'upgrade',
+    'expect',
+  ].map((name) => [name, 'is set by the HTTP client for each request; a partner may not set it'] as const),
+  ...['webhook-id', 'webhook-timestamp', 'webhook-signature'].map(
+    (name) => [name, 'is a signing header, sent when the partner has a `secret`; set the secret instead'] as const,
+  ),
+  ...['x-lead-id', 'idempotency-key'].map(
+    (name) =>
+      [name, 'is set by leadrouter on every delivery (the same on every retry); a partner may not set it'] as const,
+  ),
+]);
+
+/** Printable ASCII: what an HTTP field value can carry unambiguously (RFC 9110 §5.5), without control characters. */
+const HEADER_VALUE = /^[\x20-\x7E]*$/;
+
+/**
+ * What JSON Schema cannot say about partner headers, with one error per
+ * header: a reserved name (in any case), a name given twice in different
+ * cases (HTTP names are case-insensitive: only one would be sent), a value
+ * with control characters — a CR or LF would make every delivery fail — or
+ * characters beyond ASCII. Anything that is not an object of strings is left
+ * to the schema.
+ */
+export function partnerHeaderProblems(headers: unknown, pointer = '/headers'): FieldError[] {
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) return [];
+  const errors: FieldError[] = [];
+  const seen = new Map<string, string>();
+  for (const [name, value] of Object.entries(headers)) {
+    const field = `${pointer}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    const lower = name.toLowerCase();
+    const reserved = RESERVED_HEADERS.get(lower);
+    if (reserved) errors.push({ field, message: reserved });
+    const first = seen.get(lower);
+    if (first !== undefined)
+      errors.push({ field, message: `names the same header as ${first} (header names are case-insensitive)` });
+    else seen.set(lower, name);
+    if (typeof value === 'string' && !HEADER_VALUE.test(value))
+      errors.push({
+        field,
+        message: 'must be printable ASCII: no control characters (CR, LF, tab, NUL…) and nothing beyond ASCII',
+      });
+  }
+  return errors;
+}
+
+/** An IANA timezone name this runtime knows (`America/New_York`, `UTC`). */
+export function isValidTimezone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
