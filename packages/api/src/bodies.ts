@@ -4,7 +4,10 @@
  * timezone, allowed headers, compiling patterns, partners that exist) the handlers check beside it, and one
  * 422 lists every problem.
  */
+import { component } from './components.js';
 import {
+  FiltersSchema,
+  LeadSchema,
   Nullable,
   NullableFilters,
   OneOf,
@@ -17,6 +20,10 @@ import {
   type Static,
   type TSchema,
 } from '@leadrouter/core';
+
+/** The lead and the filters, named in the document. */
+component('Lead', LeadSchema);
+component('Filters', FiltersSchema);
 
 const name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
 const httpUrl = Type.String({ maxLength: 2048, format: 'uri', pattern: '^https?://' });
@@ -33,14 +40,15 @@ const sourceProperties = {
   duplicateWindowHours: Type.Optional(Type.Integer({ minimum: 0, maximum: 8760 })),
   active: Type.Optional(Type.Boolean()),
 };
-export const SourceCreate = Type.Object(sourceProperties, { additionalProperties: false });
-export const SourceUpdate = update(sourceProperties);
+export const SourceCreate = component('SourceCreate', Type.Object(sourceProperties, { additionalProperties: false }));
+export const SourceUpdate = component('SourceUpdate', update(sourceProperties));
 export type SourceInput = Static<typeof SourceCreate>;
 
 const cap = Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: 100000000 })));
 const jsonPath = Type.String({ minLength: 1, maxLength: 200 });
 
-const partnerProperties = {
+/** A partner's properties as a body gives them (some are shown as they are in the partner's view). */
+export const partnerProperties = {
   name,
   url: httpUrl,
   method: Type.Optional(OneOf(['POST', 'PUT', 'PATCH'])),
@@ -87,8 +95,11 @@ const partnerProperties = {
   pauseAfterFailures: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
   active: Type.Optional(Type.Boolean()),
 };
-export const PartnerCreate = Type.Object(partnerProperties, { additionalProperties: false });
-export const PartnerUpdate = update(partnerProperties);
+export const PartnerCreate = component(
+  'PartnerCreate',
+  Type.Object(partnerProperties, { additionalProperties: false }),
+);
+export const PartnerUpdate = component('PartnerUpdate', update(partnerProperties));
 export type PartnerInput = Static<typeof PartnerCreate>;
 
 const routeProperties = {
@@ -106,8 +117,8 @@ const routeProperties = {
   maxDeliveries: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
   active: Type.Optional(Type.Boolean()),
 };
-export const RouteCreate = Type.Object(routeProperties, { additionalProperties: false });
-export const RouteUpdate = update(routeProperties);
+export const RouteCreate = component('RouteCreate', Type.Object(routeProperties, { additionalProperties: false }));
+export const RouteUpdate = component('RouteUpdate', update(routeProperties));
 export type RouteInput = Static<typeof RouteCreate>;
 
 export const DRY_RUN_DEFAULT_LEADS = 1000;
@@ -133,3 +144,27 @@ export type DryRunBody = Static<typeof DryRunRequest>;
 
 /** A schema, for places that take any. */
 export type Schema = TSchema;
+
+export const PartnerTestRequest = component(
+  'PartnerTestRequest',
+  Type.Object({
+    lead: Type.Optional(
+      Type.Unsafe<Static<typeof LeadSchema>>({
+        $ref: '#/components/schemas/Lead',
+        description: 'the lead to send; default: a built-in test lead',
+      }),
+    ),
+  }),
+);
+
+export const PartnerPause = component(
+  'PartnerPause',
+  Type.Object(
+    {
+      reason: Type.Optional(
+        Type.String({ minLength: 1, maxLength: 500, description: 'default: "paused by an operator"' }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+);

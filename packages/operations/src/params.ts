@@ -1,11 +1,10 @@
 import { invalid, type FieldError } from '@leadrouter/core';
-import { decodeCursor, type Cursor } from './cursor.js';
+import { decodeCursor, DEFAULT_LIMIT, MAX_CURSOR, MAX_LIMIT, type Cursor } from '@leadrouter/api';
 
 /** Query parameters or CLI options as given: strings (an array when a parameter is repeated), or absent. */
 export type RawParams = Record<string, unknown>;
 
-export const DEFAULT_LIMIT = 50;
-export const MAX_LIMIT = 500;
+export { DEFAULT_LIMIT, MAX_LIMIT };
 
 /**
  * Reads request parameters and collects every problem, so one 422 lists them
@@ -68,7 +67,7 @@ export class ParamReader {
   }
 
   cursor(name = 'cursor'): Cursor | undefined {
-    const v = this.string(name, 100);
+    const v = this.string(name, MAX_CURSOR);
     if (v === undefined) return undefined;
     const c = decodeCursor(v);
     if (!c) this.errors.push({ field: name, message: 'must be the nextCursor of a previous page' });

@@ -1,54 +1,41 @@
-import { AppError, conflict, invalid, notFound, UUID_RE } from '@leadrouter/core';
+import { pageOf as pageOfRows, type Cursor } from '@leadrouter/api';
+import { AppError, conflict, notFound } from '@leadrouter/core';
+import { ParamReader } from '@leadrouter/operations';
 import { Prisma } from '@leadrouter/db';
 import type { Request } from 'express';
 
-/** The `:id` parameter, or a 404 when it cannot be an id at all. */
-export function idParam(req: Request, what: string): string {
-  const id = String(req.params.id);
-  if (!UUID_RE.test(id)) throw notFound(what);
-  return id;
+/** A page of a list ordered by creation (sources, partners, routes): `limit` and the cursor after the last row. */
+export interface PageRequest {
+  limit: number;
+  cursor?: Cursor;
 }
 
-export interface Page {
-  take: number;
-  cursor?: string;
+/** `limit` and `cursor` of the query (the one pagination scheme, ADR 0019); other parameters are ignored. */
+export function pageParams(req: Request): PageRequest {
+  const r = new ParamReader({ limit: req.query.limit, cursor: req.query.cursor }, ['limit', 'cursor']);
+  const limit = r.limit();
+  const cursor = r.cursor();
+  r.check();
+  return { limit, ...(cursor ? { cursor } : {}) };
 }
 
-/** `limit` (1–500, default 50) and an opaque `cursor` (the last id of the previous page). */
-export function pageParams(req: Request): Page {
-  const errors = [];
-  const limitRaw = req.query.limit;
-  let take = 50;
-  if (limitRaw !== undefined) {
-    take = Number(limitRaw);
-    if (!Number.isInteger(take) || take < 1 || take > 500)
-      errors.push({ field: 'limit', message: 'must be an integer from 1 to 500' });
-  }
-  const cursor = req.query.cursor;
-  if (cursor !== undefined && (typeof cursor !== 'string' || !UUID_RE.test(cursor))) {
-    errors.push({ field: 'cursor', message: 'must be the nextCursor of a previous page' });
-  }
-  if (errors.length) throw invalid(errors);
-  return { take, ...(typeof cursor === 'string' ? { cursor } : {}) };
-}
-
-/** Prisma's arguments for a page ordered by id, and the answer's `{items, nextCursor}`. */
-export function pageQuery(page: Page): { take: number; orderBy: { id: 'asc' }; where?: { id: { gt: string } } } {
+/** Prisma's arguments for the page: in creation order (then id), after the cursor, one row more than the limit. */
+export function pageQuery(page: PageRequest) {
+  const c = page.cursor;
   return {
-    take: page.take + 1,
-    orderBy: { id: 'asc' },
-    ...(page.cursor ? { where: { id: { gt: page.cursor } } } : {}),
+    take: page.limit + 1,
+    orderBy: [{ createdAt: 'asc' as const }, { id: 'asc' as const }],
+    ...(c ? { where: { OR: [{ createdAt: { gt: c.at } }, { createdAt: c.at, id: { gt: c.id } }] } } : {}),
   };
 }
 
-export function pageOf<T extends { id: string }, V>(
+/** The answer's `{items, nextCursor}` from the rows of `pageQuery`. */
+export function pageOf<T extends { id: string; createdAt: Date }, V>(
   rows: T[],
-  page: Page,
+  page: PageRequest,
   view: (row: T) => V,
-): { items: V[]; nextCursor: string | null } {
-  const more = rows.length > page.take;
-  const items = more ? rows.slice(0, page.take) : rows;
-  return { items: items.map(view), nextCursor: more ? (items[items.length - 1]?.id ?? null) : null };
+) {
+  return pageOfRows(rows, page.limit, (row) => ({ at: row.createdAt, id: row.id }), view);
 }
 
 /** Database constraint errors as the admin API's answers. */

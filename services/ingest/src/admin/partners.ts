@@ -1,19 +1,18 @@
-import { Router } from 'express';
+import type { Router } from 'express';
 import {
-  compile,
   invalid,
   isValidTimezone,
   partnerHeaderProblems,
   regexErrors,
-  toFieldErrors,
   type FieldError,
+  type Static,
 } from '@leadrouter/core';
-import { PartnerCreate, PartnerUpdate, type PartnerInput } from '@leadrouter/api';
+import { admin as table, type Partner as PartnerView, type PartnerInput } from '@leadrouter/api';
 import { Prisma, type Db, type Partner } from '@leadrouter/db';
 import { ParamReader, partnerHealth } from '@leadrouter/operations';
 import type { IngestDeps } from '../deps.js';
-import { jsonBody, optionalJsonBody } from '../http/body.js';
-import { idParam, mapDbError, pageOf, pageParams, pageQuery } from './common.js';
+import { tableRouter } from '../http/bind.js';
+import { mapDbError, pageOf, pageParams, pageQuery } from './common.js';
 
 /**
  * What JSON Schema cannot say: the schedule's timezone must be a real IANA
@@ -33,18 +32,6 @@ function partnerProblems(body: unknown): FieldError[] {
     });
   return errors;
 }
-
-/** A partner body validator: one 422 listing every problem, the schema's and the others. */
-function partnerValidator<T>(schema: object): (body: unknown) => T {
-  const validate = compile<T>(schema);
-  return (body) => {
-    const errors = [...(validate(body) ? [] : toFieldErrors(validate.errors)), ...partnerProblems(body)];
-    if (errors.length > 0) throw invalid(errors);
-    return body as T;
-  };
-}
-const validateCreate = partnerValidator<PartnerInput>(PartnerCreate);
-const validateUpdate = partnerValidator<Partial<PartnerInput>>(PartnerUpdate);
 
 /**
  * The partner's parked retries (waiting, with no due time, while it was
@@ -90,23 +77,23 @@ function toData(input: Partial<PartnerInput>): Prisma.PartnerUpdateInput {
 }
 
 /** A partner as the admin API shows it. Its signing secret is never shown again. */
-export function partnerView(p: Partner) {
+export function partnerView(p: Partner): Static<typeof PartnerView> {
   return {
     id: p.id,
     name: p.name,
     url: p.url,
-    method: p.method,
-    headers: p.headers,
+    method: p.method as Static<typeof PartnerView>['method'],
+    headers: p.headers as Record<string, string>,
     hasSecret: p.secret !== null,
-    fieldMap: p.fieldMap,
-    acceptWhen: p.acceptWhen,
-    responseMap: p.responseMap,
+    fieldMap: p.fieldMap as PartnerInput['fieldMap'] & {},
+    acceptWhen: p.acceptWhen as PartnerInput['acceptWhen'] & {},
+    responseMap: p.responseMap as PartnerInput['responseMap'] & {},
     timeoutMs: p.timeoutMs,
     maxAttempts: p.maxAttempts,
     backoff: { delayMs: p.backoffDelayMs, maxDelayMs: p.backoffMaxDelayMs },
     caps: { hourly: p.capHourly, daily: p.capDaily },
-    schedule: p.schedule,
-    filters: p.filters,
+    schedule: p.schedule as PartnerInput['schedule'] & {},
+    filters: p.filters as PartnerInput['filters'] & {},
     concurrency: p.concurrency,
     price: p.price === null ? null : Number(p.price),
     pauseAfterFailures: p.pauseAfterFailures,
@@ -120,29 +107,32 @@ export function partnerView(p: Partner) {
 }
 
 export function partnersRouter({ db, agents, queues, caches }: IngestDeps): Router {
-  const router = Router();
+  const { router, bind } = tableRouter('/v1/admin/partners');
   // Every worker drops its cached rules before the answer, so the next lead sees the change (ADR 0009).
   const changed = () => caches?.invalidate('rules');
 
-  router.post('/', jsonBody(), async (req, res) => {
-    const input = validateCreate(req.body);
-    const partner = await db.partner
-      .create({ data: toData(input) as Prisma.PartnerCreateInput })
-      .catch((err: unknown) => mapDbError(err, 'partner'));
-    await changed();
-    res.status(201).json(partnerView(partner));
-  });
+  bind(
+    table.createPartner,
+    async ({ body: input }) => {
+      const partner = await db.partner
+        .create({ data: toData(input) as Prisma.PartnerCreateInput })
+        .catch((err: unknown) => mapDbError(err, 'partner'));
+      await changed();
+      return { status: 201, body: partnerView(partner) };
+    },
+    { check: partnerProblems },
+  );
 
-  router.get('/', async (req, res) => {
+  bind(table.listPartners, async (_input, req) => {
     const page = pageParams(req);
-    res.json(pageOf(await db.partner.findMany(pageQuery(page)), page, partnerView));
+    return { status: 200, body: pageOf(await db.partner.findMany(pageQuery(page)), page, partnerView) };
   });
 
-  router.get('/:id', async (req, res) => {
+  bind(table.getPartner, async ({ params }) => {
     const partner = await db.partner
-      .findUniqueOrThrow({ where: { id: idParam(req, 'partner') } })
+      .findUniqueOrThrow({ where: { id: params.id } })
       .catch((err: unknown) => mapDbError(err, 'partner'));
-    res.json(partnerView(partner));
+    return { status: 200, body: partnerView(partner) };
   });
 
   /** Puts the partner's parked retries, made due, on the deliver queue; returns how many. */
@@ -163,20 +153,21 @@ export function partnersRouter({ db, agents, queues, caches }: IngestDeps): Rout
     return requeued;
   }
 
-  router.patch('/:id', jsonBody(), async (req, res) => {
-    const id = idParam(req, 'partner');
-    const input = validateUpdate(req.body);
-    const partner = await db.partner
-      .update({ where: { id }, data: toData(input) })
-      .catch((err: unknown) => mapDbError(err, 'partner'));
-    await changed();
-    // Reactivated: the retries that waited while it was inactive are due now (unless it is paused).
-    if (input.active === true) await requeueParked(partner.id, req.log);
-    res.json(partnerView(partner));
-  });
+  bind(
+    table.updatePartner,
+    async ({ params, body: input }, req) => {
+      const partner = await db.partner
+        .update({ where: { id: params.id }, data: toData(input) })
+        .catch((err: unknown) => mapDbError(err, 'partner'));
+      await changed();
+      // Reactivated: the retries that waited while it was inactive are due now (unless it is paused).
+      if (input.active === true) await requeueParked(partner.id, req.log);
+      return { status: 200, body: partnerView(partner) };
+    },
+    { check: partnerProblems },
+  );
 
-  router.delete('/:id', async (req, res) => {
-    const id = idParam(req, 'partner');
+  bind(table.deletePartner, async ({ params: { id } }) => {
     // A partner with deliveries keeps their history: it is deactivated rather than removed.
     const deliveries = await db.delivery.count({ where: { partnerId: id }, take: 1 });
     if (deliveries > 0)
@@ -185,51 +176,55 @@ export function partnersRouter({ db, agents, queues, caches }: IngestDeps): Rout
         .catch((err: unknown) => mapDbError(err, 'partner'));
     else await db.partner.delete({ where: { id } }).catch((err: unknown) => mapDbError(err, 'partner'));
     await changed();
-    res.status(204).end();
+    return { status: 204 };
   });
 
-  router.post('/:id/test', optionalJsonBody(), async (req, res) => {
+  bind(table.testPartner, async ({ params, body }) => {
     const partner = await db.partner
-      .findUniqueOrThrow({ where: { id: idParam(req, 'partner') } })
+      .findUniqueOrThrow({ where: { id: params.id } })
       .catch((err: unknown) => mapDbError(err, 'partner'));
     // The delivery package (got and all) is loaded by the first test, not at start: the lead API sends nothing.
     const { testPartner } = await import('./partner-test.js');
-    res.json(await testPartner(partner, req.body, typeof agents === 'function' ? await agents() : agents));
+    return {
+      status: 200,
+      body: await testPartner(partner, body, typeof agents === 'function' ? await agents() : agents),
+    };
   });
 
   // `{reason?}`: new leads skip the partner and its retries wait, as after the circuit breaker, until it is resumed.
-  router.post('/:id/pause', optionalJsonBody(), async (req, res) => {
-    const body: unknown = req.body;
+  bind(table.pausePartner, async ({ params, body }) => {
     const given = body && typeof body === 'object' && 'reason' in body ? body.reason : undefined;
     if (given !== undefined && (typeof given !== 'string' || given.length === 0 || given.length > 500))
       throw invalid([{ field: '/reason', message: 'must be a text of 1 to 500 characters' }]);
-    const id = idParam(req, 'partner');
     const partner = await db.partner
-      .update({ where: { id }, data: { pausedAt: new Date(), pauseReason: given ?? 'paused by an operator' } })
+      .update({
+        where: { id: params.id },
+        data: { pausedAt: new Date(), pauseReason: given ?? 'paused by an operator' },
+      })
       .catch((err: unknown) => mapDbError(err, 'partner'));
     await changed();
-    res.json(partnerView(partner));
+    return { status: 200, body: partnerView(partner) };
   });
 
   // `?since=` (default: the last 24 h): outcomes, success rate, last error, and the caps in use now.
-  router.get('/:id/health', async (req, res) => {
-    const r = new ParamReader(req.query, ['since']);
+  bind(table.getPartnerHealth, async ({ params }, req) => {
+    const r = new ParamReader(req.query, Object.keys(table.getPartnerHealth.query.properties));
     const since = r.dateTime('since') ?? new Date(Date.now() - 24 * 3600_000);
     r.check();
-    res.json(await partnerHealth(db, String(req.params.id), since));
+    return { status: 200, body: await partnerHealth(db, params.id, since) };
   });
 
-  router.post('/:id/resume', async (req, res) => {
+  bind(table.resumePartner, async ({ params }, req) => {
     const partner = await db.partner
       .update({
-        where: { id: idParam(req, 'partner') },
+        where: { id: params.id },
         data: { pausedAt: null, pauseReason: null, consecutiveFailures: 0 },
       })
       .catch((err: unknown) => mapDbError(err, 'partner'));
     await changed();
     // The retries that waited while it was paused are due now (unless it is inactive).
     const requeued = await requeueParked(partner.id, req.log);
-    res.json({ ...partnerView(partner), requeued });
+    return { status: 200, body: { ...partnerView(partner), requeued } };
   });
 
   return router;

@@ -1,16 +1,13 @@
-import { Router } from 'express';
-import { apiKeyPrefix, generateApiKey, generateSigningSecret, hashApiKey } from '@leadrouter/core';
-import { SourceCreate, SourceUpdate, type SourceInput } from '@leadrouter/api';
+import type { Router } from 'express';
+import { admin as table, type Source as SourceView } from '@leadrouter/api';
+import { apiKeyPrefix, generateApiKey, generateSigningSecret, hashApiKey, type Static } from '@leadrouter/core';
 import type { Source } from '@leadrouter/db';
 import type { IngestDeps } from '../deps.js';
-import { bodyValidator, jsonBody } from '../http/body.js';
-import { idParam, mapDbError, pageOf, pageParams, pageQuery } from './common.js';
-
-const validateCreate = bodyValidator<SourceInput>(SourceCreate);
-const validateUpdate = bodyValidator<Partial<SourceInput>>(SourceUpdate);
+import { tableRouter } from '../http/bind.js';
+import { mapDbError, pageOf, pageParams, pageQuery } from './common.js';
 
 /** A source as the admin API shows it: never its key or postback secret (those are shown once). */
-export function sourceView(s: Source) {
+export function sourceView(s: Source): Static<typeof SourceView> {
   return {
     id: s.id,
     name: s.name,
@@ -26,12 +23,11 @@ export function sourceView(s: Source) {
 }
 
 export function sourcesRouter({ db, caches }: IngestDeps): Router {
-  const router = Router();
+  const { router, bind } = tableRouter('/v1/admin/sources');
   // Every replica drops its cached source keys before the answer (ADR 0009).
   const changed = () => caches?.invalidate('sources');
 
-  router.post('/', jsonBody(), async (req, res) => {
-    const input = validateCreate(req.body);
+  bind(table.createSource, async ({ body: input }) => {
     const apiKey = generateApiKey();
     const postbackSecret = generateSigningSecret();
     const source = await db.source
@@ -48,27 +44,25 @@ export function sourcesRouter({ db, caches }: IngestDeps): Router {
         },
       })
       .catch((err: unknown) => mapDbError(err, 'source'));
-    res.status(201).json({ ...sourceView(source), apiKey, postbackSecret });
+    return { status: 201, body: { ...sourceView(source), apiKey, postbackSecret } };
   });
 
-  router.get('/', async (req, res) => {
+  bind(table.listSources, async (_input, req) => {
     const page = pageParams(req);
-    res.json(pageOf(await db.source.findMany(pageQuery(page)), page, sourceView));
+    return { status: 200, body: pageOf(await db.source.findMany(pageQuery(page)), page, sourceView) };
   });
 
-  router.get('/:id', async (req, res) => {
+  bind(table.getSource, async ({ params }) => {
     const source = await db.source
-      .findUniqueOrThrow({ where: { id: idParam(req, 'source') } })
+      .findUniqueOrThrow({ where: { id: params.id } })
       .catch((err: unknown) => mapDbError(err, 'source'));
-    res.json(sourceView(source));
+    return { status: 200, body: sourceView(source) };
   });
 
-  router.patch('/:id', jsonBody(), async (req, res) => {
-    const id = idParam(req, 'source');
-    const input = validateUpdate(req.body);
+  bind(table.updateSource, async ({ params, body: input }) => {
     const source = await db.source
       .update({
-        where: { id },
+        where: { id: params.id },
         data: {
           ...(input.name !== undefined ? { name: input.name } : {}),
           ...(input.postbackUrl !== undefined ? { postbackUrl: input.postbackUrl } : {}),
@@ -79,11 +73,10 @@ export function sourcesRouter({ db, caches }: IngestDeps): Router {
       })
       .catch((err: unknown) => mapDbError(err, 'source'));
     await changed();
-    res.json(sourceView(source));
+    return { status: 200, body: sourceView(source) };
   });
 
-  router.delete('/:id', async (req, res) => {
-    const id = idParam(req, 'source');
+  bind(table.deleteSource, async ({ params: { id } }) => {
     // A source with leads keeps its history: it is deactivated (its key stops working) rather than removed.
     const leads = await db.lead.count({ where: { sourceId: id }, take: 1 });
     if (leads > 0)
@@ -92,19 +85,19 @@ export function sourcesRouter({ db, caches }: IngestDeps): Router {
         .catch((err: unknown) => mapDbError(err, 'source'));
     else await db.source.delete({ where: { id } }).catch((err: unknown) => mapDbError(err, 'source'));
     await changed();
-    res.status(204).end();
+    return { status: 204 };
   });
 
-  router.post('/:id/rotate-key', async (req, res) => {
+  bind(table.rotateSourceKey, async ({ params }) => {
     const apiKey = generateApiKey();
     const source = await db.source
       .update({
-        where: { id: idParam(req, 'source') },
+        where: { id: params.id },
         data: { apiKeyHash: hashApiKey(apiKey), apiKeyPrefix: apiKeyPrefix(apiKey) },
       })
       .catch((err: unknown) => mapDbError(err, 'source'));
     await changed();
-    res.json({ ...sourceView(source), apiKey });
+    return { status: 200, body: { ...sourceView(source), apiKey } };
   });
 
   return router;

@@ -12,7 +12,6 @@ const uuid = { type: 'string', format: 'uuid' } as const;
 const count = { type: 'integer', minimum: 0 } as const;
 const nullableString = { type: ['string', 'null'] } as const;
 const nullableInteger = { type: ['integer', 'null'] } as const;
-const deliveryCounts = closed({ pending: count, accepted: count, rejected: count, dead_lettered: count });
 const replay = (withSkipped: boolean) =>
   closed(
     {
@@ -32,11 +31,6 @@ const replay = (withSkipped: boolean) =>
     },
     { optional: ['reason'] },
   );
-const capUse = closed({
-  used: { ...count, description: 'deliveries pending or accepted in the period' },
-  limit: { ...nullableInteger, description: 'the cap; null: none' },
-  periodStart: { ...dateTime, description: 'the start of the current period on the partner’s clock' },
-});
 
 export function consoleSchemas(): Record<string, JsonSchema> {
   return {
@@ -123,31 +117,6 @@ export function consoleSchemas(): Record<string, JsonSchema> {
           },
         }),
       },
-    }),
-    PartnerPause: closed(
-      { reason: { type: 'string', minLength: 1, maxLength: 500, description: 'default: "paused by an operator"' } },
-      { optional: ['reason'] },
-    ),
-    PartnerHealth: closed({
-      partnerId: uuid,
-      since: dateTime,
-      deliveries: { ...deliveryCounts, description: 'deliveries created since `since`, by current status' },
-      attempts: { ...count, description: 'requests sent for them, retries included' },
-      successRate: {
-        type: ['number', 'null'],
-        minimum: 0,
-        maximum: 1,
-        description: 'accepted / (accepted + rejected + dead-lettered); null before any settled',
-      },
-      consecutiveFailures: count,
-      pauseAfterFailures: count,
-      lastError: {
-        anyOf: [
-          closed({ at: dateTime, outcome: { type: 'string' }, error: nullableString, httpStatus: nullableInteger }),
-          { type: 'null' },
-        ],
-      },
-      caps: closed({ hour: capUse, day: capUse }),
     }),
     DryRunRequest: fromCore(DryRunRequest),
     DryRun: closed({

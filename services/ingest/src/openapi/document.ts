@@ -6,7 +6,14 @@ import { MAX_BATCH } from '../leads/router.js';
 import { componentSchemas, ref, type JsonSchema } from './schemas.js';
 import { DOCS_ASSETS } from './assets.js';
 import { consoleSchemas } from './console-schemas.js';
-import { DRY_RUN_DEFAULT_LEADS, DRY_RUN_MAX_LEADS } from '@leadrouter/api';
+import {
+  componentSchemas as apiSchemas,
+  documented,
+  DRY_RUN_DEFAULT_LEADS,
+  DRY_RUN_MAX_LEADS,
+  pathsOf,
+  ROUTES,
+} from '@leadrouter/api';
 
 /**
  * The OpenAPI 3.1 document of the ingest service, built in code from the
@@ -56,99 +63,6 @@ function adminOp(op: Operation): Operation {
     security: ADMIN_OR_SESSION,
     ...op,
     responses: { ...op.responses, '401': responseRef('Unauthorized'), ...SERVER_ERRORS },
-  };
-}
-
-/** The admin CRUD of one resource (sources, partners, routes). */
-function crud(opts: {
-  tag: string;
-  one: string;
-  many: string;
-  schema: string;
-  createSchema: string;
-  updateSchema: string;
-  createExample: JsonSchema;
-  createDescription: string;
-  deleteDescription: string;
-  /** Said after what every update does. */
-  updateNote?: string;
-  /** Deleting one with history deactivates it instead (a race with new history is a 409). */
-  keepsHistory?: boolean;
-  created?: string;
-}): Record<string, PathItem> {
-  const { tag, one, many, schema } = opts;
-  const Name = one[0]!.toUpperCase() + one.slice(1);
-  const Names = many[0]!.toUpperCase() + many.slice(1);
-  const id = { parameters: [param(`${Name}Id`)] };
-  return {
-    [`/v1/admin/${many}`]: {
-      get: adminOp({
-        tags: [tag],
-        operationId: `list${Names}`,
-        summary: `List ${many}`,
-        description: `Pages of ${many} in id order: pass the answer's \`nextCursor\` as \`cursor\` for the next page.`,
-        parameters: [param('Limit'), param('Cursor')],
-        responses: {
-          '200': { description: `A page of ${many}.`, ...json(ref(`${Name}Page`)) },
-          '422': responseRef('Invalid'),
-        },
-      }),
-      post: adminOp({
-        tags: [tag],
-        operationId: `create${Name}`,
-        summary: `Create a ${one}`,
-        description: opts.createDescription,
-        requestBody: { required: true, ...json(ref(opts.createSchema), { example: opts.createExample }) },
-        responses: {
-          '201': { description: `The new ${one}.`, ...json(ref(opts.created ?? schema)) },
-          ...BODY_ERRORS,
-          '409': responseRef('NameTaken'),
-        },
-      }),
-    },
-    [`/v1/admin/${many}/{id}`]: {
-      ...id,
-      get: adminOp({
-        tags: [tag],
-        operationId: `get${Name}`,
-        summary: `Get a ${one}`,
-        responses: {
-          '200': { description: `The ${one}.`, ...json(ref(schema)) },
-          '404': responseRef('NotFound'),
-        },
-      }),
-      patch: adminOp({
-        tags: [tag],
-        operationId: `update${Name}`,
-        summary: `Update a ${one}`,
-        description: `Changes the properties given (at least one); the others keep their values. Takes effect for the next lead.${opts.updateNote ? ` ${opts.updateNote}` : ''}`,
-        requestBody: { required: true, ...json(ref(opts.updateSchema)) },
-        responses: {
-          '200': { description: `The updated ${one}.`, ...json(ref(schema)) },
-          ...BODY_ERRORS,
-          '404': responseRef('NotFound'),
-          '409': responseRef('NameTaken'),
-        },
-      }),
-      delete: adminOp({
-        tags: [tag],
-        operationId: `delete${Name}`,
-        summary: `Delete a ${one}`,
-        description: opts.deleteDescription,
-        responses: {
-          '204': { description: opts.keepsHistory ? 'Deleted, or deactivated (see above).' : 'Deleted.' },
-          '404': responseRef('NotFound'),
-          ...(opts.keepsHistory
-            ? {
-                '409': {
-                  description: `The ${one} gained history while being deleted; deactivate it instead.`,
-                  ...json(ref('Error')),
-                },
-              }
-            : {}),
-        },
-      }),
-    },
   };
 }
 
@@ -403,122 +317,7 @@ function webhooks(): Record<string, PathItem> {
 }
 
 function adminPaths(): Record<string, PathItem> {
-  const sources = crud({
-    tag: 'Sources',
-    one: 'source',
-    many: 'sources',
-    schema: 'Source',
-    createSchema: 'SourceCreate',
-    updateSchema: 'SourceUpdate',
-    created: 'SourceCreated',
-    keepsHistory: true,
-    createExample: {
-      name: 'Acme Affiliates',
-      postbackUrl: 'https://acme.example/postback',
-      rateLimitPerMinute: 600,
-      duplicateWindowHours: 24,
-    },
-    createDescription:
-      'An affiliate that posts leads. The answer carries its `apiKey` and `postbackSecret`: they are shown only this once (the key is stored as a hash).',
-    deleteDescription:
-      'A source without leads is removed; a source with leads is deactivated instead (its key stops working, its leads keep their history).',
-  });
-  const partners = crud({
-    tag: 'Partners',
-    one: 'partner',
-    many: 'partners',
-    schema: 'Partner',
-    createSchema: 'PartnerCreate',
-    updateSchema: 'PartnerUpdate',
-    keepsHistory: true,
-    createExample: {
-      name: 'acme',
-      url: 'https://buyer.example/leads',
-      fieldMap: { first_name: 'name', phone_number: 'phone', zip: 'fields.zip' },
-      caps: { daily: 500 },
-      schedule: { timezone: 'America/New_York', days: { mon: ['09:00-17:00'], tue: ['09:00-17:00'] } },
-      filters: { geo: ['US'] },
-      price: 12.5,
-    },
-    createDescription:
-      'A buyer: an HTTP API that receives leads. Its `secret`, when given, signs deliveries (Standard Webhooks) and is never shown again.',
-    updateNote:
-      '`"active": false` stops all sending to the partner: new leads skip it and its pending retries wait, as for a paused partner, their leads staying `routing`; `"active": true` requeues them at once (unless the partner is paused: then on resume). `headers` that set framing, signing or leadrouter’s own headers, or hold control characters, are a `422`.',
-    deleteDescription:
-      'A partner without deliveries is removed (and leaves the routes that named it); a partner with deliveries is deactivated instead, keeping its history: it gets nothing more, and its pending retries wait (parked) unless it is reactivated with `"active": true`.',
-  });
-  const routes = crud({
-    tag: 'Routes',
-    one: 'route',
-    many: 'routes',
-    schema: 'Route',
-    createSchema: 'RouteCreate',
-    updateSchema: 'RouteUpdate',
-    createExample: {
-      name: 'US leads',
-      priority: 10,
-      filters: { geo: ['US'], fields: [{ field: 'fields.age', op: 'gte', value: 18 }] },
-      partners: [{ partnerId: EXAMPLE_PARTNER_ID }],
-      strategy: 'priority',
-      maxDeliveries: 1,
-    },
-    createDescription:
-      'A routing rule. The active route with the highest `priority` whose filters match a lead decides its candidate partners; `strategy` orders them and `maxDeliveries` says how many may buy it. Every `partnerId` must exist (`422` otherwise). Defaults: `priority` 0, `strategy` `priority`, `maxDeliveries` 1.',
-    deleteDescription: 'Removes the route; leads already routed keep their history.',
-  });
   return {
-    ...sources,
-    '/v1/admin/sources/{id}/rotate-key': {
-      parameters: [param('SourceId')],
-      post: adminOp({
-        tags: ['Sources'],
-        operationId: 'rotateSourceKey',
-        summary: 'Issue a new API key',
-        description: 'The previous key stops working at once. The new key is shown only in this answer.',
-        responses: {
-          '200': { description: 'The source, with its new key.', ...json(ref('SourceKeyRotated')) },
-          '404': responseRef('NotFound'),
-        },
-      }),
-    },
-    ...partners,
-    '/v1/admin/partners/{id}/resume': {
-      parameters: [param('PartnerId')],
-      post: adminOp({
-        tags: ['Partners'],
-        operationId: 'resumePartner',
-        summary: 'Resume a paused partner',
-        description:
-          'Clears a pause (by the circuit breaker after `pauseAfterFailures` consecutive failed attempts, or by a 410 Gone) and its failure count; new leads go to the partner again and the retries that waited while it was paused are requeued at once — unless the partner is inactive, when they keep waiting for `"active": true`.',
-        responses: {
-          '200': { description: 'The partner, with `requeued`.', ...json(ref('PartnerResumed')) },
-          '404': responseRef('NotFound'),
-        },
-      }),
-    },
-    '/v1/admin/partners/{id}/test': {
-      parameters: [param('PartnerId')],
-      post: adminOp({
-        tags: ['Partners'],
-        operationId: 'testPartner',
-        summary: 'Send a test lead to a partner',
-        description:
-          'Sends one lead to the partner exactly as a delivery would be sent (field map, headers, signing, timeout), plus `X-Leadrouter-Test: true`, and reports what happened. Nothing is recorded: no lead, no delivery, no cap slot. Without a body (or without `lead`), a built-in test lead is sent. Header values that look like credentials are hidden in the report.',
-        requestBody: {
-          required: false,
-          ...json(ref('PartnerTestRequest'), { example: { lead: EXAMPLE_LEAD } }),
-        },
-        responses: {
-          '200': {
-            description: 'What the partner answered, and what a delivery would make of it.',
-            ...json(ref('PartnerTestReport')),
-          },
-          ...BODY_ERRORS,
-          '404': responseRef('NotFound'),
-        },
-      }),
-    },
-    ...routes,
     '/v1/admin/stats': {
       get: adminOp({
         tags: ['Operations'],
@@ -845,41 +644,6 @@ function consolePaths(): Record<string, PathItem> {
         },
       }),
     },
-    '/v1/admin/partners/{id}/pause': {
-      parameters: [param('PartnerId')],
-      post: adminOp({
-        tags: ['Partners'],
-        operationId: 'pausePartner',
-        summary: 'Pause a partner',
-        description:
-          'As the circuit breaker does: new leads skip the partner, its retries wait, until `POST /v1/admin/partners/:id/resume`. The body is optional.',
-        requestBody: {
-          required: false,
-          ...json(ref('PartnerPause'), { example: { reason: 'buyer asked to stop until Monday' } }),
-        },
-        responses: {
-          '200': { description: 'The paused partner.', ...json(ref('Partner')) },
-          ...BODY_ERRORS,
-          '404': responseRef('NotFound'),
-        },
-      }),
-    },
-    '/v1/admin/partners/{id}/health': {
-      parameters: [param('PartnerId')],
-      get: adminOp({
-        tags: ['Partners'],
-        operationId: 'getPartnerHealth',
-        summary: 'How a partner is doing',
-        description:
-          'Its deliveries since a time by status, the requests they took, its success rate and last failed attempt, its failures in a row, and how much of its hourly and daily cap is in use now (counted as the worker counts them).',
-        parameters: [since('24 hours ago')],
-        responses: {
-          '200': { description: 'The figures.', ...json(ref('PartnerHealth')) },
-          '404': responseRef('NotFound'),
-          '422': responseRef('Invalid'),
-        },
-      }),
-    },
     '/v1/admin/routes/dry-run': {
       post: adminOp({
         tags: ['Routes'],
@@ -1113,38 +877,11 @@ function components(): JsonSchema {
         description: 'items per page',
         schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
       },
-      Cursor: {
-        name: 'cursor',
-        in: 'query',
-        description: 'the `nextCursor` of the previous page',
-        schema: { ...uuidSchema },
-      },
       PageCursor: {
         name: 'cursor',
         in: 'query',
         description: 'the `nextCursor` of the previous page (opaque)',
         schema: { type: 'string', maxLength: 100 },
-      },
-      SourceId: {
-        name: 'id',
-        in: 'path',
-        required: true,
-        description: 'source id (anything that is not a UUID is a `404`)',
-        schema: { ...uuidSchema },
-      },
-      PartnerId: {
-        name: 'id',
-        in: 'path',
-        required: true,
-        description: 'partner id (anything that is not a UUID is a `404`)',
-        schema: { ...uuidSchema },
-      },
-      RouteId: {
-        name: 'id',
-        in: 'path',
-        required: true,
-        description: 'route id (anything that is not a UUID is a `404`)',
-        schema: { ...uuidSchema },
       },
     },
     headers: {
@@ -1216,7 +953,11 @@ function components(): JsonSchema {
         ...json(ref('Error'), errorExample('error', 'internal error; it has been logged')),
       },
     },
-    schemas: { ...componentSchemas(), ...consoleSchemas() },
+    schemas: {
+      ...Object.fromEntries([...apiSchemas()].map(([name, schema]) => [name, documented(schema, false)])),
+      ...componentSchemas(),
+      ...consoleSchemas(),
+    },
   };
 }
 
@@ -1279,6 +1020,8 @@ export function buildOpenApiDocument(): OpenApiDocument {
       { name: 'Documentation', description: 'This document and its rendered reference page.' },
     ],
     paths: withCsrfAnswers({
+      // The route table's operations (ADR 0019), then those written out here.
+      ...(pathsOf(ROUTES) as Record<string, PathItem>),
       ...leadPaths(),
       ...adminPaths(),
       ...deadLetterAndSearchPaths(),

@@ -1,20 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import {
-  FiltersSchema as filtersSchema,
-  LEAD_STATUSES,
-  LeadSchema as leadSchema,
-  ROUTE_STRATEGIES,
-  TERMINAL_STATUSES,
-  type PostbackBody,
-} from '@leadrouter/core';
-import {
-  PartnerCreate as partnerCreateSchema,
-  PartnerUpdate as partnerUpdateSchema,
-  RouteCreate as routeCreateSchema,
-  RouteUpdate as routeUpdateSchema,
-  SourceCreate as sourceCreateSchema,
-  SourceUpdate as sourceUpdateSchema,
-} from '@leadrouter/api';
+import { FiltersSchema as filtersSchema, LEAD_STATUSES, TERMINAL_STATUSES, type PostbackBody } from '@leadrouter/core';
 import type { DeliveryAttempt } from '@leadrouter/db';
 import {
   DEAD_LETTER_STATUSES,
@@ -23,10 +8,6 @@ import {
   type DeadLetterView,
   type LeadListItem,
 } from '@leadrouter/operations';
-import type { testPartner } from '../admin/partner-test.js';
-import type { partnerView } from '../admin/partners.js';
-import type { routeView } from '../admin/routes.js';
-import type { sourceView } from '../admin/sources.js';
 import { DELIVERY_STATUSES } from '../admin/stats.js';
 import type { LeadView, SourceLeadView } from '../leads/show.js';
 import { MAX_BATCH } from '../leads/router.js';
@@ -105,104 +86,6 @@ const _allOutcomes: [Exclude<DeliveryAttempt['outcome'], (typeof ATTEMPT_OUTCOME
   ? true
   : false = true;
 void _allOutcomes;
-
-const partnerInput = partnerCreateSchema.properties;
-
-const sourceProperties = {
-  id: uuid,
-  name: { type: 'string' },
-  apiKeyPrefix: { type: 'string', description: 'the first characters of the API key, to recognise it' },
-  postbackUrl: { ...nullableString, format: 'uri' },
-  hasPostbackSecret: { type: 'boolean' },
-  rateLimitPerMinute: { ...nullableInteger, description: 'leads per minute; null: no limit' },
-  duplicateWindowHours: { type: 'integer', description: '0: duplicate checks are off' },
-  active: { type: 'boolean', description: 'false: the key no longer works' },
-  createdAt: dateTime,
-  updatedAt: dateTime,
-} satisfies Record<keyof ReturnType<typeof sourceView>, unknown>;
-
-const apiKey = {
-  type: 'string',
-  pattern: '^lr_',
-  description: 'the source’s API key — shown only in this answer; store it now',
-};
-
-const partnerProperties = {
-  id: uuid,
-  name: { type: 'string' },
-  url: { type: 'string', format: 'uri' },
-  method: { enum: ['POST', 'PUT', 'PATCH'] },
-  headers: { type: 'object', additionalProperties: { type: 'string' } },
-  hasSecret: { type: 'boolean', description: 'whether deliveries are signed (the secret itself is never shown)' },
-  fieldMap: fromCore(partnerInput.fieldMap),
-  acceptWhen: fromCore(partnerInput.acceptWhen),
-  responseMap: fromCore(partnerInput.responseMap),
-  timeoutMs: { type: 'integer' },
-  maxAttempts: { type: 'integer' },
-  backoff: closed({ delayMs: { type: 'integer' }, maxDelayMs: { type: 'integer' } }),
-  caps: closed({ hourly: nullableInteger, daily: nullableInteger }),
-  schedule: fromCore(partnerInput.schedule),
-  filters: orNull(ref('Filters')),
-  concurrency: nullableInteger,
-  price: { type: ['number', 'null'] },
-  pauseAfterFailures: { type: 'integer' },
-  active: { type: 'boolean' },
-  status: {
-    enum: ['active', 'paused', 'inactive'],
-    description:
-      '`paused`: the circuit breaker tripped (or the partner answered 410); resume with POST …/resume. `inactive`: `active` is false.',
-  },
-  pausedAt: { ...nullableString, format: 'date-time' },
-  pauseReason: nullableString,
-  createdAt: dateTime,
-  updatedAt: dateTime,
-} satisfies Record<keyof ReturnType<typeof partnerView>, unknown>;
-
-const partnerTestProperties = {
-  outcome: {
-    enum: ['accepted', 'rejected', 'retry'],
-    description: 'what a delivery would make of the answer (`retry`: it would be retried with backoff)',
-  },
-  reason: { type: 'string', description: 'why it was not accepted' },
-  note: { type: 'string' },
-  httpStatus: { ...nullableInteger, description: 'null when no answer came (timeout, connection error)' },
-  durationMs: { type: 'integer', minimum: 0 },
-  error: nullableString,
-  response: { ...nullableString, description: 'the first 2 KiB of the partner’s answer' },
-  answer: closed(
-    { price: { type: 'number' }, reason: { type: 'string' }, reference: { type: 'string' } },
-    {
-      optional: ['price', 'reason', 'reference'],
-      description: 'what the partner’s `responseMap` read from its answer',
-    },
-  ),
-  request: closed(
-    {
-      method: { type: 'string' },
-      url: { type: 'string' },
-      headers: { type: 'object', additionalProperties: { type: 'string' } },
-      body: { description: 'the JSON body sent' },
-    },
-    { description: 'the request as sent' },
-  ),
-} satisfies Record<keyof Awaited<ReturnType<typeof testPartner>>, unknown>;
-
-const routeProperties = {
-  id: uuid,
-  name: { type: 'string' },
-  priority: { type: 'integer' },
-  filters: orNull(ref('Filters')),
-  partners: {
-    type: 'array',
-    description: 'in order',
-    items: closed({ partnerId: uuid, weight: { type: 'integer' } }),
-  },
-  strategy: { enum: ROUTE_STRATEGIES },
-  maxDeliveries: { type: 'integer' },
-  active: { type: 'boolean' },
-  createdAt: dateTime,
-  updatedAt: dateTime,
-} satisfies Record<keyof ReturnType<typeof routeView>, unknown>;
 
 const leadStatus = {
   enum: LEAD_STATUSES,
@@ -355,7 +238,6 @@ const opaque = { type: 'string' } as const;
 /** `components.schemas` of the document. */
 export function componentSchemas(): Record<string, JsonSchema> {
   return {
-    Lead: fromCore(leadSchema),
     LeadBatch: closed(
       {
         leads: {
@@ -434,55 +316,6 @@ export function componentSchemas(): Record<string, JsonSchema> {
           'What a source’s `postbackUrl` receives when its lead reaches a final status. Never a partner’s name, answer or price.',
       },
     ),
-    Error: closed(
-      {
-        status: { enum: ['rejected', 'error'], description: '`error` for 5xx answers, `rejected` otherwise' },
-        message: { type: 'string' },
-        errors: { ...fieldErrors, minItems: 1, description: 'every problem found, not only the first' },
-      },
-      { description: 'Every error answer has this shape.' },
-    ),
-    Filters: fromCore(filtersSchema),
-    SourceCreate: fromCore(sourceCreateSchema),
-    SourceUpdate: fromCore(sourceUpdateSchema),
-    Source: closed(sourceProperties),
-    SourceCreated: closed(
-      {
-        ...sourceProperties,
-        apiKey,
-        postbackSecret: {
-          type: 'string',
-          pattern: '^whsec_',
-          description: 'signs postbacks (Standard Webhooks) — shown only in this answer',
-        },
-      },
-      { description: 'The new source, with its API key and postback secret: both are shown only this once.' },
-    ),
-    SourceKeyRotated: closed(
-      { ...sourceProperties, apiKey },
-      { description: 'The source with its new API key; the previous key stopped working.' },
-    ),
-    SourcePage: page('Source'),
-    PartnerCreate: fromCore(partnerCreateSchema),
-    PartnerUpdate: fromCore(partnerUpdateSchema),
-    Partner: closed(partnerProperties),
-    PartnerResumed: closed(
-      {
-        ...partnerProperties,
-        requeued: { type: 'integer', minimum: 0, description: 'retries that waited while it was paused, due now' },
-      },
-      { description: 'The resumed partner, and how many of its parked retries were requeued.' },
-    ),
-    PartnerPage: page('Partner'),
-    PartnerTestRequest: {
-      type: 'object',
-      properties: { lead: { ...ref('Lead'), description: 'the lead to send; default: a built-in test lead' } },
-    },
-    PartnerTestReport: closed(partnerTestProperties, { optional: ['reason', 'note'] }),
-    RouteCreate: fromCore(routeCreateSchema),
-    RouteUpdate: fromCore(routeUpdateSchema),
-    Route: closed(routeProperties),
-    RoutePage: page('Route'),
     DeadLetter: closed(deadLetterProperties, { description: 'A delivery that exhausted its attempts.' }),
     DeadLetterPage: page('DeadLetter', opaque),
     DeadLetterSelection: {

@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor } from './cursor';
+import { decodeCursor, encodeCursor } from './pagination';
 
 describe('keyset cursors', () => {
   const id = '0f8fad5b-d9cb-469f-a165-70867728950e';

@@ -1,0 +1,235 @@
+/**
+ * The admin API's answers, each a TypeBox schema: the OpenAPI document shows them, and the handlers' views are
+ * typed by them (`Static<typeof Source>`), so a field a view writes is a field the document describes. They
+ * are closed (no other properties; every property the view always writes is required), and
+ * test/e2e/openapi.test.ts validates real answers against them.
+ */
+import {
+  Closed,
+  DateTime,
+  FiltersSchema,
+  Nullable,
+  OneOf,
+  ROUTE_STRATEGIES,
+  Type,
+  Uuid,
+  type Static,
+  type TSchema,
+} from '@leadrouter/core';
+import { partnerProperties as partnerInput } from './bodies.js';
+import { component, ref } from './components.js';
+
+const nullableString = Nullable(Type.String());
+const nullableInteger = Nullable(Type.Integer());
+/** `schema`, or null (as `anyOf`, for a reference). */
+const orNull = <S extends TSchema>(schema: S, options: Record<string, unknown> = {}) =>
+  Type.Union([schema, Type.Null()], options);
+
+/** A problem with the request, addressed to its field where it has one. */
+export const FieldErrors = Type.Array(
+  Closed({
+    field: Type.Optional(
+      Type.String({ description: 'JSON pointer into the body (`/phone`), or a header or parameter name' }),
+    ),
+    message: Type.String(),
+  }),
+);
+
+export const ErrorBody = component(
+  'Error',
+  Closed(
+    {
+      status: OneOf(['rejected', 'error'], { description: '`error` for 5xx answers, `rejected` otherwise' }),
+      message: Type.String(),
+      errors: Type.Array(FieldErrors.items, {
+        minItems: 1,
+        description: 'every problem found, not only the first',
+      }),
+    },
+    { description: 'Every error answer has this shape.' },
+  ),
+);
+
+/** A page of a list: `{items, nextCursor}` (pagination.ts). */
+export function PageOf<S extends TSchema>(item: S, cursor: TSchema = Type.String()) {
+  return Closed({
+    items: Type.Array(ref(item)),
+    nextCursor: Type.Unsafe<string | null>({
+      ...orNull(cursor),
+      description: 'pass as `cursor` for the next page; null on the last page',
+    }),
+  });
+}
+
+const sourceProperties = {
+  id: Uuid(),
+  name: Type.String(),
+  apiKeyPrefix: Type.String({ description: 'the first characters of the API key, to recognise it' }),
+  postbackUrl: Nullable(Type.String({ format: 'uri' })),
+  hasPostbackSecret: Type.Boolean(),
+  rateLimitPerMinute: Nullable(Type.Integer({ description: 'leads per minute; null: no limit' })),
+  duplicateWindowHours: Type.Integer({ description: '0: duplicate checks are off' }),
+  active: Type.Boolean({ description: 'false: the key no longer works' }),
+  createdAt: DateTime(),
+  updatedAt: DateTime(),
+};
+const apiKey = Type.String({
+  pattern: '^lr_',
+  description: 'the source’s API key — shown only in this answer; store it now',
+});
+
+export const Source = component('Source', Closed(sourceProperties));
+export const SourceCreated = component(
+  'SourceCreated',
+  Closed(
+    {
+      ...sourceProperties,
+      apiKey,
+      postbackSecret: Type.String({
+        pattern: '^whsec_',
+        description: 'signs postbacks (Standard Webhooks) — shown only in this answer',
+      }),
+    },
+    { description: 'The new source, with its API key and postback secret: both are shown only this once.' },
+  ),
+);
+export const SourceKeyRotated = component(
+  'SourceKeyRotated',
+  Closed(
+    { ...sourceProperties, apiKey },
+    { description: 'The source with its new API key; the previous key stopped working.' },
+  ),
+);
+export const SourcePage = component('SourcePage', PageOf(Source));
+
+/** A stored JSON column, shown as the body gave it (the body's schema without its `Optional`). */
+const asStored = <S extends TSchema>(schema: S) => Type.Unsafe<Exclude<Static<S>, undefined>>({ ...schema });
+
+const partnerProperties = {
+  id: Uuid(),
+  name: Type.String(),
+  url: Type.String({ format: 'uri' }),
+  method: OneOf(['POST', 'PUT', 'PATCH']),
+  headers: Type.Unsafe<Record<string, string>>({ type: 'object', additionalProperties: { type: 'string' } }),
+  hasSecret: Type.Boolean({ description: 'whether deliveries are signed (the secret itself is never shown)' }),
+  fieldMap: asStored(partnerInput.fieldMap),
+  acceptWhen: asStored(partnerInput.acceptWhen),
+  responseMap: asStored(partnerInput.responseMap),
+  timeoutMs: Type.Integer(),
+  maxAttempts: Type.Integer(),
+  backoff: Closed({ delayMs: Type.Integer(), maxDelayMs: Type.Integer() }),
+  caps: Closed({ hourly: nullableInteger, daily: nullableInteger }),
+  schedule: asStored(partnerInput.schedule),
+  filters: orNull(ref(FiltersSchema)),
+  concurrency: nullableInteger,
+  price: Nullable(Type.Number()),
+  pauseAfterFailures: Type.Integer(),
+  active: Type.Boolean(),
+  status: OneOf(['active', 'paused', 'inactive'], {
+    description:
+      '`paused`: the circuit breaker tripped (or the partner answered 410); resume with POST …/resume. `inactive`: `active` is false.',
+  }),
+  pausedAt: Nullable(Type.String({ format: 'date-time' })),
+  pauseReason: nullableString,
+  createdAt: DateTime(),
+  updatedAt: DateTime(),
+};
+export const Partner = component('Partner', Closed(partnerProperties));
+export const PartnerResumed = component(
+  'PartnerResumed',
+  Closed(
+    {
+      ...partnerProperties,
+      requeued: Type.Integer({ minimum: 0, description: 'retries that waited while it was paused, due now' }),
+    },
+    { description: 'The resumed partner, and how many of its parked retries were requeued.' },
+  ),
+);
+export const PartnerPage = component('PartnerPage', PageOf(Partner));
+
+export const Route = component(
+  'Route',
+  Closed({
+    id: Uuid(),
+    name: Type.String(),
+    priority: Type.Integer(),
+    filters: orNull(ref(FiltersSchema)),
+    partners: Type.Array(Closed({ partnerId: Uuid(), weight: Type.Integer() }), { description: 'in order' }),
+    strategy: OneOf(ROUTE_STRATEGIES),
+    maxDeliveries: Type.Integer(),
+    active: Type.Boolean(),
+    createdAt: DateTime(),
+    updatedAt: DateTime(),
+  }),
+);
+export const RoutePage = component('RoutePage', PageOf(Route));
+
+const count = Type.Integer({ minimum: 0 });
+
+export const PartnerTestReport = component(
+  'PartnerTestReport',
+  Closed({
+    outcome: OneOf(['accepted', 'rejected', 'retry'], {
+      description: 'what a delivery would make of the answer (`retry`: it would be retried with backoff)',
+    }),
+    reason: Type.Optional(Type.String({ description: 'why it was not accepted' })),
+    note: Type.Optional(Type.String()),
+    httpStatus: Nullable(Type.Integer({ description: 'null when no answer came (timeout, connection error)' })),
+    durationMs: Type.Integer({ minimum: 0 }),
+    error: nullableString,
+    response: Nullable(Type.String({ description: 'the first 2 KiB of the partner’s answer' })),
+    answer: Closed(
+      {
+        price: Type.Optional(Type.Number()),
+        reason: Type.Optional(Type.String()),
+        reference: Type.Optional(Type.String()),
+      },
+      { description: 'what the partner’s `responseMap` read from its answer' },
+    ),
+    request: Closed(
+      {
+        method: Type.String(),
+        url: Type.String(),
+        headers: Type.Unsafe<Record<string, string>>({ type: 'object', additionalProperties: { type: 'string' } }),
+        body: Type.Unsafe<unknown>({ description: 'the JSON body sent' }),
+      },
+      { description: 'the request as sent' },
+    ),
+  }),
+);
+
+const capUse = Closed({
+  used: Type.Integer({ minimum: 0, description: 'deliveries pending or accepted in the period' }),
+  limit: Nullable(Type.Integer({ description: 'the cap; null: none' })),
+  periodStart: DateTime({ description: 'the start of the current period on the partner’s clock' }),
+});
+
+export const PartnerHealth = component(
+  'PartnerHealth',
+  Closed({
+    partnerId: Uuid(),
+    since: DateTime(),
+    deliveries: Closed(
+      { pending: count, accepted: count, rejected: count, dead_lettered: count },
+      { description: 'deliveries created since `since`, by current status' },
+    ),
+    attempts: Type.Integer({ minimum: 0, description: 'requests sent for them, retries included' }),
+    successRate: Type.Unsafe<number | null>({
+      type: ['number', 'null'],
+      minimum: 0,
+      maximum: 1,
+      description: 'accepted / (accepted + rejected + dead-lettered); null before any settled',
+    }),
+    consecutiveFailures: count,
+    pauseAfterFailures: count,
+    lastError: orNull(
+      Closed({
+        at: DateTime(),
+        outcome: Type.String(),
+        error: nullableString,
+        httpStatus: nullableInteger,
+      }),
+    ),
+    caps: Closed({ hour: capUse, day: capUse }),
+  }),
+);

@@ -1,0 +1,6 @@
+import * as admin from './routes-admin.js';
+import type { RouteSpec } from './table.js';
+
+/** Every entry of the route table (ADR 0019). */
+export const ROUTES: readonly RouteSpec[] = [...Object.values(admin)];
+export { admin };

@@ -1,0 +1,112 @@
+/**
+ * The route table: every operation of the JSON API as data — method, path, who may call it, the schemas of its
+ * path parameters, query, body and answers, and its documentation. The ingest wires Express from it (validating
+ * with these schemas and binding a typed handler to each entry), and the OpenAPI document's `paths` are
+ * generated from it (openapi.ts), so the two cannot drift apart (ADR 0019).
+ */
+import type { Static, TSchema } from '@leadrouter/core';
+
+export type Method = 'get' | 'post' | 'patch' | 'delete';
+
+/**
+ * Who may call an operation: a source's API key; a source's key or the admin token; the admin token or the
+ * console's session (the admin API); the console's session cookie only; anyone.
+ */
+export type Party = 'source' | 'sourceOrAdmin' | 'admin' | 'session' | 'public';
+
+/** A standard answer, described once in the document's `components.responses`. */
+export type StandardAnswer =
+  | 'Malformed'
+  | 'Unauthorized'
+  | 'Forbidden'
+  | 'NotFound'
+  | 'NameTaken'
+  | 'TooLarge'
+  | 'UnsupportedMediaType'
+  | 'Invalid'
+  | 'RateLimited'
+  | 'Unavailable'
+  | 'InternalError';
+
+/** An answer written out for its operation: its description, and the schema of its JSON body if it has one. */
+export interface Answer<S extends TSchema = TSchema> {
+  description: string;
+  schema?: S;
+  /** The body is the error body (`Error`): an answer the handler throws (AppError), not one it returns. */
+  error?: true;
+  example?: unknown;
+  examples?: Record<string, { summary: string; value: unknown }>;
+  /** Response headers, as OpenAPI header objects (or `$ref`s to `components.headers`). */
+  headers?: Record<string, unknown>;
+}
+
+export type Answers = { [status: number]: Answer | StandardAnswer };
+
+export interface BodySpec<S extends TSchema = TSchema> {
+  schema: S;
+  /** A request without a body is accepted (and its `body` is undefined). */
+  optional?: true;
+  /**
+   * The schema documents the body, and the handler reads it itself (with messages of its own, or leniently):
+   * it gets the parsed JSON as it came.
+   */
+  unchecked?: true;
+  /** The largest body taken (express.json's `limit`); 64 KiB by default. */
+  limit?: string;
+  example?: unknown;
+}
+
+export interface RouteSpec {
+  method: Method;
+  /** The OpenAPI path: `/v1/admin/sources/{id}`. */
+  path: string;
+  party: Party;
+  operationId: string;
+  tag: string;
+  summary: string;
+  description?: string;
+  /**
+   * The path parameters, one property each. A value that does not match its schema names no resource: the
+   * answer is `404 "<resource> not found"`.
+   */
+  params?: TSchema & { properties: Record<string, TSchema> };
+  /** What a 404 calls the resource the path names. */
+  resource?: string;
+  /** The query parameters, one property each (documentation and the names a handler reads). */
+  query?: TSchema & { properties: Record<string, TSchema> };
+  /** Header parameters, as OpenAPI parameter objects. */
+  headers?: Record<string, unknown>[];
+  body?: BodySpec;
+  answers: Answers;
+}
+
+/** Declares an entry of the table, keeping its literal types (so handlers are typed by it). */
+export function route<const S extends RouteSpec>(spec: S): S {
+  return spec;
+}
+
+type SchemaOf<T> = T extends { schema: infer S extends TSchema } ? S : never;
+
+/** What a handler of `S` receives, validated. */
+export interface Input<S extends RouteSpec> {
+  params: S['params'] extends TSchema ? Static<S['params']> : Record<string, never>;
+  body: S['body'] extends BodySpec
+    ? S['body']['unchecked'] extends true
+      ? unknown
+      : S['body']['optional'] extends true
+        ? Static<SchemaOf<S['body']>> | undefined
+        : Static<SchemaOf<S['body']>>
+    : undefined;
+}
+
+/**
+ * What a handler of `S` answers: one of the operation's written-out answers, with a body of its schema (none
+ * when it has no schema). Errors are thrown (AppError) and answered by the error middleware.
+ */
+export type Reply<S extends RouteSpec> = {
+  [K in keyof S['answers'] & number]: S['answers'][K] extends StandardAnswer | { error: true }
+    ? never
+    : S['answers'][K] extends { schema: infer B extends TSchema }
+      ? { status: K; body: Static<B> }
+      : { status: K };
+}[keyof S['answers'] & number];

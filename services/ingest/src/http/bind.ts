@@ -1,0 +1,43 @@
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { compile, notFound, type FieldError } from '@leadrouter/core';
+import type { Input, Party, Reply, RouteSpec } from '@leadrouter/api';
+import { bodyValidator, jsonBody, optionalJsonBody } from './body.js';
+
+/** A handler of a table entry: its validated input in, one of its answers out (errors are thrown). */
+export type Handler<S extends RouteSpec> = (input: Input<S>, req: Request, res: Response) => Promise<Reply<S>>;
+
+/** What JSON Schema cannot say about a body, found beside the schema's problems (one 422 lists them all). */
+export type BodyCheck = (body: unknown) => FieldError[];
+
+/**
+ * A router for the table's entries below `base` (`/v1/admin/sources`). Each entry is bound with the guards of
+ * its party, its body parsed (415, 400, 413) and validated with its schema (422 listing every problem), its
+ * path parameters checked (a value that matches no resource is a 404) and its handler's answer sent.
+ */
+export function tableRouter(base: string, guards: Partial<Record<Party, RequestHandler[]>> = {}) {
+  const router = Router();
+  function bind<S extends RouteSpec>(spec: S, handler: NoInfer<Handler<S>>, opts: { check?: BodyCheck } = {}): void {
+    if (!spec.path.startsWith(base)) throw new Error(`${spec.path} is not below ${base}`);
+    const path = spec.path.slice(base.length).replace(/\{(\w+)\}/g, ':$1') || '/';
+    const validParams = spec.params ? compile(spec.params) : undefined;
+    const validBody = spec.body && !spec.body.unchecked ? bodyValidator(spec.body.schema, opts.check) : undefined;
+    const parse = spec.body
+      ? spec.body.optional
+        ? [optionalJsonBody()]
+        : [jsonBody(spec.body.limit ? { limit: spec.body.limit } : {})]
+      : [];
+    const guard = guards[spec.party] ?? [];
+    router[spec.method](path, ...guard, ...parse, async (req: Request, res: Response) => {
+      if (validParams && !validParams(req.params)) throw notFound(spec.resource ?? 'resource');
+      const body: unknown = req.body;
+      const input = {
+        params: req.params,
+        body: validBody && !(spec.body?.optional && body === undefined) ? validBody(body) : body,
+      } as Input<S>;
+      const reply = (await handler(input, req, res)) as { status: number; body?: unknown };
+      if ('body' in reply) res.status(reply.status).json(reply.body);
+      else res.status(reply.status).end();
+    });
+  }
+  return { router, bind };
+}
