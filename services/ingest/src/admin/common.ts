@@ -1,4 +1,4 @@
-import { pageOf as pageOfRows, type Cursor } from '@leadrouter/api';
+import { pageOf as pageOfRows, pageParameters, type Cursor } from '@leadrouter/api';
 import { AppError, conflict, notFound } from '@leadrouter/core';
 import { ParamReader } from '@leadrouter/operations';
 import { Prisma } from '@leadrouter/db';
@@ -12,7 +12,8 @@ export interface PageRequest {
 
 /** `limit` and `cursor` of the query (the one pagination scheme, ADR 0019); other parameters are ignored. */
 export function pageParams(req: Request): PageRequest {
-  const r = new ParamReader({ limit: req.query.limit, cursor: req.query.cursor }, ['limit', 'cursor']);
+  const names = Object.keys(pageParameters);
+  const r = new ParamReader(Object.fromEntries(names.map((n) => [n, req.query[n]])), names);
   const limit = r.limit();
   const cursor = r.cursor();
   r.check();
