@@ -50,7 +50,8 @@ const NULLABLE_FILTERS = JSON.parse(JSON.stringify(NullableFilters)) as unknown;
 
 function answer(a: Answer | string): JsonObject {
   if (typeof a === 'string') return responseRef(a);
-  const body = a.error ? schemaRef('Error') : a.schema ? documented(a.schema) : undefined;
+  // A thrown answer is the error body (`Error`) unless its schema says more (a 409's `reason`).
+  const body = a.schema ? documented(a.schema) : a.error ? schemaRef('Error') : undefined;
   return {
     description: a.description,
     ...(a.headers ? { headers: a.headers } : {}),

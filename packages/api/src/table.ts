@@ -32,7 +32,10 @@ export type StandardAnswer =
 export interface Answer<S extends TSchema = TSchema> {
   description: string;
   schema?: S;
-  /** The body is the error body (`Error`): an answer the handler throws (AppError), not one it returns. */
+  /**
+   * An answer the handler throws (AppError), not one it returns: its body is the error body (`Error`), or
+   * `schema` (an error body with more to say).
+   */
   error?: true;
   example?: unknown;
   examples?: Record<string, { summary: string; value: unknown }>;

@@ -11,6 +11,7 @@ import {
 import type { Db, Prisma } from '@leadrouter/db';
 import { decideRequeues, type RequeueSkipReason } from '@leadrouter/lifecycle';
 import type { DeliverJob, Queues } from '@leadrouter/queue';
+import { DEAD_LETTER_STATUSES, SKIP_REASONS as API_SKIP_REASONS } from '@leadrouter/api';
 import { encodeCursor, type Cursor, type Page } from './cursor.js';
 import { ParamReader, type RawParams } from './params.js';
 import { findPartner, type Named } from './refs.js';
@@ -31,14 +32,10 @@ export const DISCARD_REASON = 'discarded by operator';
 
 export type { RequeueSkipReason };
 
-/** Why a dead letter was not requeued, as the operator reads it. */
-export const SKIP_REASONS: Record<RequeueSkipReason, string> = {
-  not_dead_lettered: 'the delivery is not dead-lettered any more (already retried, or discarded)',
-  sold: 'the lead has since been sold to as many partners as its route allows (maxDeliveries); retrying could sell it twice',
-  busy: 'the lead is being delivered to other partners right now, up to its route’s maxDeliveries; retry once that settles',
-  partner_paused: 'the partner is paused; resume it first (POST /v1/admin/partners/:id/resume)',
-  partner_inactive: 'the partner is inactive; reactivate it first',
-};
+/** Why a dead letter was not requeued, as the operator reads it (written with the API's answers). */
+export const SKIP_REASONS: Readonly<Record<RequeueSkipReason, string>> = API_SKIP_REASONS;
+const _sameReasons: [Exclude<keyof typeof API_SKIP_REASONS, RequeueSkipReason>] extends [never] ? true : false = true;
+void _sameReasons;
 
 // ---------------------------------------------------------------------------
 // Listing
@@ -48,7 +45,7 @@ export const SKIP_REASONS: Record<RequeueSkipReason, string> = {
  * on (the default); `superseded`, those whose lead was sold through other
  * partners meanwhile (kept for the record, never retried).
  */
-export const DEAD_LETTER_STATUSES = ['dead_lettered', 'superseded'] as const satisfies readonly DeliveryStatus[];
+export { DEAD_LETTER_STATUSES };
 export type DeadLetterStatus = (typeof DEAD_LETTER_STATUSES)[number];
 
 export interface DeadLetterQuery {

@@ -1,4 +1,5 @@
-import { Router } from 'express';
+import type { Router } from 'express';
+import { operations as table } from '@leadrouter/api';
 import {
   discardDeadLetter,
   discardDeadLetters,
@@ -10,37 +11,41 @@ import {
   retryDeadLetters,
 } from '@leadrouter/operations';
 import type { IngestDeps } from '../deps.js';
-import { jsonBody } from '../http/body.js';
+import { tableRouter } from '../http/bind.js';
 
 /**
  * Dead-lettered deliveries, and retrying or discarding them (README
  * "Operating it (runbook)"; ADR 0007). The logic lives in @leadrouter/operations, shared with the CLI.
  */
 export function deadLettersRouter({ db, queues }: IngestDeps): Router {
-  const router = Router();
+  const { router, bind } = tableRouter('/v1/admin/dead-letters');
   const ops = { db, queues };
 
-  router.get('/', async (req, res) => {
-    res.json(await listDeadLetters(db, await parseDeadLetterQuery(db, req.query)));
-  });
+  bind(table.listDeadLetters, async (_input, req) => ({
+    status: 200,
+    body: await listDeadLetters(db, await parseDeadLetterQuery(db, req.query)),
+  }));
 
   // `{partner}` or `{all: true}`: every matching dead letter, in batches (see retryDeadLetters).
-  router.post('/retry', jsonBody(), async (req, res) => {
-    res.json(await retryDeadLetters(ops, await parseRetrySelection(db, req.body)));
-  });
+  bind(table.retryDeadLetters, async ({ body }) => ({
+    status: 200,
+    body: await retryDeadLetters(ops, await parseRetrySelection(db, body)),
+  }));
 
   // The same selection, discarded: bulk discard mirrors bulk retry (a DELETE with a body is ill-supported).
-  router.post('/discard', jsonBody(), async (req, res) => {
-    res.json(await discardDeadLetters(ops, await parseDiscardSelection(db, req.body)));
-  });
+  bind(table.discardDeadLetters, async ({ body }) => ({
+    status: 200,
+    body: await discardDeadLetters(ops, await parseDiscardSelection(db, body)),
+  }));
 
-  router.post('/:id/retry', async (req, res) => {
-    res.json(await retryDeadLetter(ops, String(req.params.id)));
-  });
+  bind(table.retryDeadLetter, async ({ params }) => ({
+    status: 200,
+    body: await retryDeadLetter(ops, params.id),
+  }));
 
-  router.delete('/:id', async (req, res) => {
-    await discardDeadLetter(ops, String(req.params.id));
-    res.status(204).end();
+  bind(table.discardDeadLetter, async ({ params }) => {
+    await discardDeadLetter(ops, params.id);
+    return { status: 204 };
   });
 
   return router;

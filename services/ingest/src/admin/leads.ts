@@ -1,6 +1,8 @@
-import { Router } from 'express';
+import type { Router } from 'express';
+import { operations as table } from '@leadrouter/api';
 import { leadDetail, parseLeadSearch, searchLeads } from '@leadrouter/operations';
 import type { IngestDeps } from '../deps.js';
+import { tableRouter } from '../http/bind.js';
 
 /**
  * `GET /v1/admin/leads?status=&source=&partner=&phone=&email=&since=&until=&limit=&cursor=`: lead search, newest
@@ -8,12 +10,11 @@ import type { IngestDeps } from '../deps.js';
  * and attempt with the partner's answer), as `leadrouter leads show` prints it.
  */
 export function leadSearchRouter({ db }: IngestDeps): Router {
-  const router = Router();
-  router.get('/', async (req, res) => {
-    res.json(await searchLeads(db, await parseLeadSearch(db, req.query)));
-  });
-  router.get('/:id', async (req, res) => {
-    res.json(await leadDetail(db, String(req.params.id)));
-  });
+  const { router, bind } = tableRouter('/v1/admin/leads');
+  bind(table.searchLeads, async (_input, req) => ({
+    status: 200,
+    body: await searchLeads(db, await parseLeadSearch(db, req.query)),
+  }));
+  bind(table.getLeadStory, async ({ params }) => ({ status: 200, body: await leadDetail(db, params.id) }));
   return router;
 }

@@ -1,4 +1,3 @@
-import { LEAD_STATUSES } from '@leadrouter/core';
 import { DryRunRequest } from '@leadrouter/api';
 import { closed, fromCore, type JsonSchema } from './schemas.js';
 
@@ -11,7 +10,6 @@ const dateTime = { type: 'string', format: 'date-time' } as const;
 const uuid = { type: 'string', format: 'uuid' } as const;
 const count = { type: 'integer', minimum: 0 } as const;
 const nullableString = { type: ['string', 'null'] } as const;
-const nullableInteger = { type: ['integer', 'null'] } as const;
 const replay = (withSkipped: boolean) =>
   closed(
     {
@@ -62,61 +60,6 @@ export function consoleSchemas(): Record<string, JsonSchema> {
         items: closed({ name: { type: 'string' }, waiting: count, active: count, delayed: count, failed: count }),
       },
       deadLetters: { ...count, description: 'dead-lettered deliveries not yet retried or discarded' },
-    }),
-    LeadDetail: closed({
-      id: uuid,
-      status: { enum: LEAD_STATUSES },
-      createdAt: dateTime,
-      updatedAt: dateTime,
-      source: closed({ id: uuid, name: { type: 'string' } }),
-      lead: closed({
-        name: { type: 'string' },
-        phone: { type: 'string', description: 'E.164' },
-        email: nullableString,
-        geo: nullableString,
-        source: { ...nullableString, description: 'the lead’s own traffic channel' },
-        fields: { type: 'object' },
-        consent: {},
-      }),
-      routing: {
-        description:
-          'the routing decision as the worker recorded it: route, strategy, maxDeliveries, candidates and, per partner, whether it was offered or skipped and why; null before routing',
-      },
-      events: {
-        type: 'array',
-        items: closed(
-          { at: dateTime, status: { enum: LEAD_STATUSES }, partner: { type: 'string' }, detail: {} },
-          { optional: ['partner', 'detail'] },
-        ),
-      },
-      deliveries: {
-        type: 'array',
-        items: closed({
-          id: uuid,
-          partner: { type: 'string' },
-          partnerId: uuid,
-          status: { enum: ['pending', 'accepted', 'rejected', 'dead_lettered'] },
-          attempts: count,
-          retries: count,
-          lastError: nullableString,
-          reason: nullableString,
-          price: { type: ['number', 'null'] },
-          deadLetteredAt: { ...nullableString, format: 'date-time' },
-          createdAt: dateTime,
-          attemptLog: {
-            type: 'array',
-            items: closed({
-              attempt: { type: 'integer', minimum: 1 },
-              outcome: { type: 'string' },
-              httpStatus: nullableInteger,
-              durationMs: count,
-              error: nullableString,
-              response: { ...nullableString, description: 'the start of the partner’s answer (at most 2 KiB)' },
-              at: dateTime,
-            }),
-          },
-        }),
-      },
     }),
     DryRunRequest: fromCore(DryRunRequest),
     DryRun: closed({

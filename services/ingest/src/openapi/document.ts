@@ -343,174 +343,6 @@ function adminPaths(): Record<string, PathItem> {
   };
 }
 
-const deadLetterId = {
-  name: 'id',
-  in: 'path',
-  required: true,
-  description: 'the dead letter’s (delivery’s) id; anything that is not a UUID is a `404`',
-  schema: { ...uuidSchema },
-};
-const deadLetterConflict = (what: string): JsonSchema => ({
-  description: `Not ${what}: \`reason\` says why (it is no dead letter any more, or retrying could sell its lead twice, or its partner is paused or inactive).`,
-  ...json(ref('DeadLetterConflict')),
-});
-const partnerRef = (description: string): JsonSchema => ({
-  name: 'partner',
-  in: 'query',
-  description,
-  schema: { type: 'string', minLength: 1, maxLength: 200 },
-});
-
-/** Dead letters and the lead search (README "Operating it (runbook)"; the logic is @leadrouter/operations, shared with the CLI). */
-function deadLetterAndSearchPaths(): Record<string, PathItem> {
-  const unknownParams = 'Unknown query parameters are a `422` too (a misspelt filter would silently widen the list).';
-  return {
-    '/v1/admin/dead-letters': {
-      get: adminOp({
-        tags: ['Dead letters'],
-        operationId: 'listDeadLetters',
-        summary: 'List dead letters',
-        description: `Deliveries that exhausted their attempts, oldest first (by when they were dead-lettered). A dead letter whose lead has since been sold to as many partners as its route allows (an exclusive sale, or a shared route’s \`maxDeliveries\` reached), through other partners, is \`superseded\` at that sale: it stays in the lead’s history but is listed only with \`status=superseded\`, is not counted by the dead-letter gauge, and cannot be retried. ${unknownParams}`,
-        parameters: [
-          partnerRef('only this partner’s (an id or a name)'),
-          {
-            name: 'status',
-            in: 'query',
-            description:
-              '`dead_lettered` (default: the dead letters an operator can act on), `superseded`, or both, comma-separated',
-            schema: { type: 'string', maxLength: 100 },
-            example: 'superseded',
-          },
-          param('Limit'),
-          param('PageCursor'),
-        ],
-        responses: {
-          '200': { description: 'A page of dead letters.', ...json(ref('DeadLetterPage')) },
-          '422': responseRef('Invalid'),
-        },
-      }),
-    },
-    '/v1/admin/dead-letters/retry': {
-      post: adminOp({
-        tags: ['Dead letters'],
-        operationId: 'retryDeadLetters',
-        summary: 'Retry many dead letters',
-        description:
-          'Requeues every dead letter of one partner (`{"partner": "<id or name>"}`), or every dead letter (`{"all": true}`), that existed when the call started, each with a fresh `maxAttempts`. A dead letter is left as it is (and counted in `skipped`) when retrying could sell its lead twice, or its partner is paused or inactive.',
-        requestBody: { required: true, ...json(ref('DeadLetterSelection'), { example: { partner: 'acme' } }) },
-        responses: {
-          '200': {
-            description: 'How many were requeued, and how many skipped and why.',
-            ...json(ref('BulkRetryResult')),
-          },
-          ...BODY_ERRORS,
-        },
-      }),
-    },
-    '/v1/admin/dead-letters/discard': {
-      post: adminOp({
-        tags: ['Dead letters'],
-        operationId: 'discardDeadLetters',
-        summary: 'Discard many dead letters',
-        description:
-          'Discards every dead letter of one partner (`{"partner": "<id or name>"}`), or every dead letter (`{"all": true}`), that existed when the call started, as a single discard does: each stays in its lead’s history as `rejected` ("discarded by operator"), and a lead left with no dead letter is settled again by the worker (`unsold`, with its postback). Works in batches of 500, each committed on its own: after an interruption, the same call discards what is left.',
-        requestBody: { required: true, ...json(ref('DeadLetterSelection'), { example: { partner: 'acme' } }) },
-        responses: {
-          '200': { description: 'How many were discarded.', ...json(ref('BulkDiscardResult')) },
-          ...BODY_ERRORS,
-        },
-      }),
-    },
-    '/v1/admin/dead-letters/{id}/retry': {
-      parameters: [deadLetterId],
-      post: adminOp({
-        tags: ['Dead letters'],
-        operationId: 'retryDeadLetter',
-        summary: 'Retry a dead letter',
-        description:
-          'Requeues the delivery with a fresh `maxAttempts`; a lead that had settled goes back to `routing`. Refused (`409`, `reason: "sold"`) when the lead has since been sold to as many partners as its route allows — a superseded dead letter always is.',
-        responses: {
-          '200': { description: 'Requeued.', ...json(ref('RetryResult')) },
-          '404': responseRef('NotFound'),
-          '409': deadLetterConflict('retried'),
-        },
-      }),
-    },
-    '/v1/admin/dead-letters/{id}': {
-      parameters: [deadLetterId],
-      delete: adminOp({
-        tags: ['Dead letters'],
-        operationId: 'discardDeadLetter',
-        summary: 'Discard a dead letter',
-        description:
-          'Gives up on the delivery: it stays in the lead’s history as `rejected` ("discarded by operator") and leaves the dead letters. A lead that was `dead_lettered` only because of it becomes `unsold` (or `delivered`, if another partner bought it). To discard many, `POST /v1/admin/dead-letters/discard`.',
-        responses: {
-          '204': { description: 'Discarded.' },
-          '404': responseRef('NotFound'),
-          '409': deadLetterConflict('discarded'),
-        },
-      }),
-    },
-    '/v1/admin/leads': {
-      get: adminOp({
-        tags: ['Operations'],
-        operationId: 'searchLeads',
-        summary: 'Search leads',
-        description: `Leads, newest first, without personal data (get one by its id for the rest). All given filters must match. ${unknownParams}`,
-        parameters: [
-          {
-            name: 'status',
-            in: 'query',
-            description: 'one or more lead statuses, comma-separated',
-            schema: { type: 'string', maxLength: 500 },
-            example: 'unsold,dead_lettered',
-          },
-          {
-            name: 'source',
-            in: 'query',
-            description: 'the posting source: an id or a name',
-            schema: { type: 'string', minLength: 1, maxLength: 200 },
-          },
-          partnerRef('leads offered to this partner (an id or a name), whatever the outcome'),
-          {
-            name: 'phone',
-            in: 'query',
-            description:
-              'the lead’s phone, with its country code, written any way (`+1 (415) 555-0100`, `14155550100`): normalised as leads are',
-            schema: { type: 'string', minLength: 1, maxLength: 40 },
-            example: '+1 415 555 0100',
-          },
-          {
-            name: 'email',
-            in: 'query',
-            description: 'the lead’s email, in any case',
-            schema: { type: 'string', minLength: 1, maxLength: 320 },
-          },
-          {
-            name: 'since',
-            in: 'query',
-            description: 'created at or after: ISO 8601 date-time with a zone',
-            schema: { type: 'string', format: 'date-time' },
-            example: AT,
-          },
-          {
-            name: 'until',
-            in: 'query',
-            description: 'created before: ISO 8601 date-time with a zone, later than `since`',
-            schema: { type: 'string', format: 'date-time' },
-          },
-          param('Limit'),
-          param('PageCursor'),
-        ],
-        responses: {
-          '200': { description: 'A page of leads.', ...json(ref('LeadSearchPage')) },
-          '422': responseRef('Invalid'),
-        },
-      }),
-    },
-  };
-}
-
 /** What the operator console added to the admin API, and the console itself (ADR 0018). */
 function consolePaths(): Record<string, PathItem> {
   const session = [{ consoleSession: [] }];
@@ -620,28 +452,6 @@ function consolePaths(): Record<string, PathItem> {
         description:
           'Jobs in each queue by state (from Redis), and the dead-lettered deliveries that wait for an operator. `503` when Redis cannot be reached.',
         responses: { '200': { description: 'What is waiting.', ...json(ref('QueueDepths')) } },
-      }),
-    },
-    '/v1/admin/leads/{id}': {
-      parameters: [
-        {
-          name: 'id',
-          in: 'path',
-          required: true,
-          description: 'lead id (anything that is not a UUID is a `404`)',
-          schema: { ...uuidSchema },
-        },
-      ],
-      get: adminOp({
-        tags: ['Operations'],
-        operationId: 'getLeadStory',
-        summary: 'A lead’s whole story',
-        description:
-          'Everything about one lead, for an operator: its data (personal data included), its events, the routing decision with every partner’s outcome or skip reason, and each delivery with every attempt and the start of the partner’s answer.',
-        responses: {
-          '200': { description: 'The lead.', ...json(ref('LeadDetail')) },
-          '404': responseRef('NotFound'),
-        },
       }),
     },
     '/v1/admin/routes/dry-run': {
@@ -871,18 +681,6 @@ function components(): JsonSchema {
         schema: { type: 'string', minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY - 4 },
         example: 'batch-2026-01-31-001',
       },
-      Limit: {
-        name: 'limit',
-        in: 'query',
-        description: 'items per page',
-        schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
-      },
-      PageCursor: {
-        name: 'cursor',
-        in: 'query',
-        description: 'the `nextCursor` of the previous page (opaque)',
-        schema: { type: 'string', maxLength: 100 },
-      },
     },
     headers: {
       RetryAfter: {
@@ -1024,7 +822,6 @@ export function buildOpenApiDocument(): OpenApiDocument {
       ...(pathsOf(ROUTES) as Record<string, PathItem>),
       ...leadPaths(),
       ...adminPaths(),
-      ...deadLetterAndSearchPaths(),
       ...consolePaths(),
       ...operationsPaths(),
     }),

@@ -1,13 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { FiltersSchema as filtersSchema, LEAD_STATUSES, TERMINAL_STATUSES, type PostbackBody } from '@leadrouter/core';
 import type { DeliveryAttempt } from '@leadrouter/db';
-import {
-  DEAD_LETTER_STATUSES,
-  SKIP_REASONS,
-  type BulkDiscardResult,
-  type DeadLetterView,
-  type LeadListItem,
-} from '@leadrouter/operations';
 import { DELIVERY_STATUSES } from '../admin/stats.js';
 import type { LeadView, SourceLeadView } from '../leads/show.js';
 import { MAX_BATCH } from '../leads/router.js';
@@ -184,39 +177,6 @@ const leadViewProperties = {
   },
 } satisfies Record<keyof LeadView, unknown>;
 
-const deadLetterProperties = {
-  id: { ...uuid, description: 'the delivery id' },
-  leadId: uuid,
-  partner: { type: 'string', description: 'partner name' },
-  partnerId: uuid,
-  status: {
-    enum: DEAD_LETTER_STATUSES,
-    description:
-      '`dead_lettered`, or `superseded`: its lead has since been sold to as many partners as its route allows, through others (kept for the record; never retried)',
-  },
-  attempts: { type: 'integer', minimum: 0 },
-  retries: { type: 'integer', minimum: 0, description: 'how many times an operator retried it before' },
-  lastError: nullableString,
-  at: { ...nullableString, format: 'date-time', description: 'when it was dead-lettered' },
-} satisfies Record<keyof DeadLetterView, unknown>;
-
-const leadListItemProperties = {
-  id: uuid,
-  status: leadStatus,
-  sourceId: uuid,
-  sourceName: nullableString,
-  geo: nullableString,
-  createdAt: dateTime,
-  updatedAt: dateTime,
-} satisfies Record<keyof LeadListItem, unknown>;
-
-const skipReason = {
-  enum: Object.keys(SKIP_REASONS),
-  description: Object.entries(SKIP_REASONS)
-    .map(([k, v]) => `\`${k}\`: ${v}`)
-    .join('; '),
-};
-
 const fieldErrors = {
   type: 'array',
   items: closed(
@@ -227,13 +187,6 @@ const fieldErrors = {
     { optional: ['field'] },
   ),
 };
-
-const page = (item: string, cursor: JsonSchema = uuid): JsonSchema =>
-  closed({
-    items: { type: 'array', items: ref(item) },
-    nextCursor: { ...orNull(cursor), description: 'pass as `cursor` for the next page; null on the last page' },
-  });
-const opaque = { type: 'string' } as const;
 
 /** `components.schemas` of the document. */
 export function componentSchemas(): Record<string, JsonSchema> {
@@ -316,71 +269,6 @@ export function componentSchemas(): Record<string, JsonSchema> {
           'What a source’s `postbackUrl` receives when its lead reaches a final status. Never a partner’s name, answer or price.',
       },
     ),
-    DeadLetter: closed(deadLetterProperties, { description: 'A delivery that exhausted its attempts.' }),
-    DeadLetterPage: page('DeadLetter', opaque),
-    DeadLetterSelection: {
-      type: 'object',
-      additionalProperties: false,
-      description: 'Exactly one of `partner` and `all`.',
-      properties: {
-        partner: { type: 'string', minLength: 1, maxLength: 200, description: 'a partner id or name' },
-        all: { const: true, description: 'every dead letter' },
-      },
-      oneOf: [{ required: ['partner'] }, { required: ['all'] }],
-    },
-    RetryResult: closed(
-      {
-        requeued: { type: 'integer', minimum: 0 },
-        deferred: {
-          type: 'integer',
-          minimum: 1,
-          description:
-            'requeued in PostgreSQL, but Redis could not take the job right now: the sweeper enqueues them within about 30 s (only when not 0)',
-        },
-      },
-      { optional: ['deferred'] },
-    ),
-    BulkRetryResult: closed(
-      {
-        requeued: { type: 'integer', minimum: 0 },
-        deferred: { type: 'integer', minimum: 1, description: 'as in a single retry (only when not 0)' },
-        skipped: closed(
-          Object.fromEntries(Object.keys(SKIP_REASONS).map((k) => [k, { type: 'integer', minimum: 0 }])),
-          { description: 'dead letters left as they were, by reason' },
-        ),
-      },
-      { optional: ['deferred'] },
-    ),
-    BulkDiscardResult: closed({
-      discarded: { type: 'integer', minimum: 0 },
-      skipped: closed(
-        { not_dead_lettered: { type: 'integer', minimum: 0 } },
-        { description: 'dead letters left as they were: retried or discarded by someone else meanwhile' },
-      ),
-      settling: {
-        type: 'integer',
-        minimum: 0,
-        description:
-          'leads that had no other dead letter: handed back to the worker, which settles them (`unsold`) and sends their postbacks',
-      },
-    } satisfies Record<keyof BulkDiscardResult, unknown>),
-    DeadLetterConflict: closed(
-      {
-        status: { const: 'rejected' },
-        message: { type: 'string' },
-        errors: fieldErrors,
-        reason: skipReason,
-        deliveryStatus: {
-          type: 'string',
-          description: 'the delivery’s status now, when it is no dead letter any more',
-        },
-      },
-      { optional: ['deliveryStatus'] },
-    ),
-    LeadListItem: closed(leadListItemProperties, {
-      description: 'A lead found by a search: no personal data (get the lead itself by its id).',
-    }),
-    LeadSearchPage: page('LeadListItem', opaque),
     Stats: closed({
       since: dateTime,
       leads: closed({
