@@ -5,6 +5,7 @@
 //      migrations (creating the database when missing);
 //   2. uses Redis and PostgreSQL at REDIS_URL / DATABASE_URL, or starts local
 //      ones when those are local and nothing answers (scripts/quickstart/services.js);
+//      a Redis Cluster (REDIS_CLUSTER_NODES) is used when one of its nodes answers;
 //   3. in development, seeds a demo source, partner and route and runs the demo
 //      partner (scripts/quickstart/demo.js);
 //   4. runs ingest and worker as child processes, their logs prefixed, prints a
@@ -19,7 +20,15 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { Lifecycle } = require('./quickstart/lifecycle');
 const { QuickstartError, bold, pipeLines, say } = require('./quickstart/output');
-const { ensurePostgres, ensureRedis, poll, reachable, relative, stopChild } = require('./quickstart/services');
+const {
+  ensurePostgres,
+  ensureRedis,
+  ensureRedisCluster,
+  poll,
+  reachable,
+  relative,
+  stopChild,
+} = require('./quickstart/services');
 const { seedDemo, startDemoPartner, writeEnvFile, DEMO_SOURCE, DEMO_PARTNER } = require('./quickstart/demo');
 
 const root = path.resolve(__dirname, '..');
@@ -51,7 +60,11 @@ async function main() {
     checkPortsFree({ PORT: ingest.PORT, WORKER_PORT: worker.WORKER_PORT, DEMO_PARTNER_PORT: demoPartnerPort }),
   );
 
-  await step(() => ensureRedis({ redisUrl: ingest.REDIS_URL, stateDir, lifecycle }));
+  await step(() =>
+    ingest.REDIS_CLUSTER_NODES
+      ? ensureRedisCluster({ nodes: ingest.REDIS_CLUSTER_NODES })
+      : ensureRedis({ redisUrl: ingest.REDIS_URL, stateDir, lifecycle }),
+  );
   await step(() => ensurePostgres({ databaseUrl: ingest.DATABASE_URL, stateDir, lifecycle }));
   await step(() => migrate(ingest.DATABASE_URL));
 
@@ -63,7 +76,9 @@ async function main() {
     const devAdminToken = process.env.ADMIN_TOKEN ? undefined : ingest.ADMIN_TOKEN;
     const connection = {
       DATABASE_URL: ingest.DATABASE_URL,
-      REDIS_URL: ingest.REDIS_URL,
+      ...(ingest.REDIS_CLUSTER_NODES
+        ? { REDIS_CLUSTER_NODES: ingest.REDIS_CLUSTER_NODES }
+        : { REDIS_URL: ingest.REDIS_URL }),
       QUEUE_PREFIX: ingest.QUEUE_PREFIX,
     };
     const envFile = writeEnvFile({ stateDir, apiKey, devAdminToken, connection });

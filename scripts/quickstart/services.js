@@ -164,6 +164,25 @@ async function ensureRedis({ redisUrl, stateDir, lifecycle }) {
 }
 
 /**
+ * With REDIS_CLUSTER_NODES, the Redis Cluster is the operator's: the quick
+ * start never starts one, it only checks that one of its nodes answers.
+ */
+async function ensureRedisCluster({ nodes }) {
+  const listed = nodes.split(',').map((node) => node.trim());
+  for (const node of listed) {
+    const { host, port } = endpoint(`redis://${node}`, 6379);
+    if (await reachable(host, port)) {
+      say('leadrouter', `Redis: using the Redis Cluster at ${listed.join(',')}`);
+      return;
+    }
+  }
+  throw new QuickstartError(
+    `no node of the Redis Cluster answers at ${listed.join(',')} (REDIS_CLUSTER_NODES): start the cluster, ` +
+      'or unset REDIS_CLUSTER_NODES to use one Redis server at REDIS_URL',
+  );
+}
+
+/**
  * A redis-server that an earlier quick start started and could not stop (it
  * was killed): it answers on the port, so it is used, and stopped on exit.
  */
@@ -378,4 +397,4 @@ function relative(file) {
   return rel.startsWith('..') ? file : rel;
 }
 
-module.exports = { ensureRedis, ensurePostgres, endpoint, reachable, poll, stopChild, relative };
+module.exports = { ensureRedis, ensureRedisCluster, ensurePostgres, endpoint, reachable, poll, stopChild, relative };

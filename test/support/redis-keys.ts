@@ -5,7 +5,7 @@
 // deletes it and fails the run).
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { RUN_ID_ENV } from './database';
 
 /** The shared Redis of the tests. */
@@ -55,5 +55,45 @@ export async function deleteKeys(redisUrl: string, pattern: string): Promise<str
     return deleted;
   } finally {
     redis.disconnect();
+  }
+}
+
+/**
+ * Deletes every key matching `pattern` on every master of the Redis Cluster
+ * at `nodes` (`host:port,…`), one key at a time (keys of different slots
+ * cannot share a command); resolves with their names.
+ */
+export async function deleteClusterKeys(nodes: string, pattern: string): Promise<string[]> {
+  const cluster = new Cluster(
+    nodes.split(',').map((node) => {
+      const [host, port] = node.split(':');
+      return { host: host!, port: Number(port) };
+    }),
+    {
+      lazyConnect: true,
+      clusterRetryStrategy: () => null,
+      redisOptions: { connectTimeout: 2000, maxRetriesPerRequest: 1 },
+    },
+  );
+  cluster.on('error', () => undefined);
+  try {
+    try {
+      await cluster.connect();
+    } catch {
+      return [];
+    }
+    const deleted: string[] = [];
+    for (const master of cluster.nodes('master')) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await master.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        for (const key of keys) await master.unlink(key).catch(() => 0);
+        deleted.push(...keys);
+      } while (cursor !== '0');
+    }
+    return deleted;
+  } finally {
+    cluster.disconnect();
   }
 }

@@ -6,6 +6,7 @@ import {
   createLogger,
   loadIngestConfig,
   loadWorkerConfig,
+  redisTarget,
   type IngestConfig,
   type Logger,
   type WorkerConfig,
@@ -22,13 +23,15 @@ import { RejectionLog } from '../../services/ingest/src/leads/rejections';
 import { startWorker, type RunningWorker } from '../../services/worker/src/worker';
 import type { WorkerDeps } from '../../services/worker/src/deps';
 import { createTestDatabase, type TestDatabase } from './database';
-import { deleteKeys, testKeyPrefix } from './redis-keys';
+import { deleteClusterKeys, deleteKeys, testKeyPrefix } from './redis-keys';
 import { waitFor } from './wait';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
 export interface StackOptions {
   redisUrl?: string;
+  /** A Redis Cluster (`host:port,…`) instead of a server: REDIS_CLUSTER_NODES. */
+  clusterNodes?: string;
   /** Start the worker too (default true). */
   worker?: boolean;
   env?: Record<string, string>;
@@ -86,6 +89,7 @@ export class TestStack {
       ADMIN_TOKEN,
       ALLOW_PRIVATE_DESTINATIONS: 'true',
       SWEEP_INTERVAL_MS: '500',
+      ...(this.opts.clusterNodes ? { REDIS_CLUSTER_NODES: this.opts.clusterNodes } : {}),
       ...this.opts.env,
     };
   }
@@ -97,7 +101,8 @@ export class TestStack {
     this.workerConfig = loadWorkerConfig(env);
     const log = this.logger('ingest');
     this.db = createDb({ databaseUrl: this.database.url, connectionTimeoutMs: 2000 });
-    const producer = createRedis({ url: env.REDIS_URL!, role: 'producer' });
+    const target = redisTarget(this.ingestConfig);
+    const producer = createRedis({ target, role: 'producer' });
     producer.on('error', () => undefined);
     const queues = new Queues(producer, this.prefix);
     this.closers.push(
@@ -108,7 +113,7 @@ export class TestStack {
     const agents = createAgents({ allowPrivate: this.ingestConfig.ALLOW_PRIVATE_DESTINATIONS });
     this.closers.push(() => destroyAgents(agents));
     // The caches the services run with (ADR 0009), so the tests see what production does.
-    const caches = new SharedCaches(producer, env.REDIS_URL!, this.prefix);
+    const caches = new SharedCaches(producer, target, this.prefix);
     this.closers.push(() => caches.close());
     this.rejections = new RejectionLog(this.db, log, { flushIntervalMs: this.opts.rejectionFlushMs });
     const rejections = this.rejections;
@@ -136,12 +141,12 @@ export class TestStack {
   }
 
   async startWorker(): Promise<RunningWorker> {
-    const env = this.env();
-    const redis = createRedis({ url: env.REDIS_URL!, role: 'worker' });
+    const target = redisTarget(this.workerConfig);
+    const redis = createRedis({ target, role: 'worker' });
     redis.on('error', () => undefined);
     const workerQueues = new Queues(redis, this.prefix);
     const agents = createAgents({ allowPrivate: this.workerConfig.ALLOW_PRIVATE_DESTINATIONS });
-    const caches = new SharedCaches(redis, env.REDIS_URL!, this.prefix);
+    const caches = new SharedCaches(redis, target, this.prefix);
     this.workerDeps = {
       caches,
       config: this.workerConfig,
@@ -171,7 +176,7 @@ export class TestStack {
    * `stop()`.
    */
   directWorkerDeps(opts: { now?: () => Date } = {}): WorkerDeps {
-    const redis = createRedis({ url: this.env().REDIS_URL!, role: 'worker' });
+    const redis = createRedis({ target: redisTarget(this.workerConfig), role: 'worker' });
     redis.on('error', () => undefined);
     const queues = new Queues(redis, this.prefix);
     const agents = createAgents({ allowPrivate: true });
@@ -201,7 +206,10 @@ export class TestStack {
     if (this.db) await closeDb(this.db);
     await this.database?.drop();
     // Everything that wrote under the prefix is closed: its keys can go.
-    if (this.database) await deleteKeys(this.env().REDIS_URL!, `${this.prefix}:*`);
+    if (this.database)
+      await (this.opts.clusterNodes
+        ? deleteClusterKeys(this.opts.clusterNodes, `${this.prefix}:*`)
+        : deleteKeys(this.env().REDIS_URL!, `${this.prefix}:*`));
   }
 
   /** fetch against the ingest, JSON in and out. */

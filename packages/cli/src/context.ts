@@ -1,8 +1,8 @@
-import { loadCliConfig, type CliConfig } from '@leadrouter/config';
+import { ConfigError, loadCliConfig, redisTarget, type CliConfig } from '@leadrouter/config';
 import { createDb, type Db } from '@leadrouter/db';
 import type { OperationsDeps } from '@leadrouter/operations';
-import { createRedis, Queues } from '@leadrouter/queue';
-import type { Redis } from 'ioredis';
+import { clusterNodeProblem, createRedis, Queues, type RedisClient } from '@leadrouter/queue';
+import { Redis } from 'ioredis';
 
 /** How long the CLI waits for Redis before leaving the enqueueing to the worker's sweeper. */
 const REDIS_READY_MS = 3000;
@@ -15,7 +15,7 @@ const REDIS_READY_MS = 3000;
 export class CliContext {
   private cfg?: CliConfig;
   private database?: Db;
-  private redis?: Redis;
+  private redis?: RedisClient;
   private producer?: Queues;
 
   constructor(private readonly env: NodeJS.ProcessEnv) {}
@@ -38,7 +38,7 @@ export class CliContext {
   async queues(): Promise<Queues> {
     if (this.producer) return this.producer;
     const config = this.config();
-    const redis = createRedis({ url: config.REDIS_URL, role: 'producer' });
+    const redis = createRedis({ target: redisTarget(config), role: 'producer' });
     this.redis = redis;
     redis.on('error', () => undefined);
     await new Promise<void>((resolve) => {
@@ -49,6 +49,10 @@ export class CliContext {
       const timer = setTimeout(done, REDIS_READY_MS);
       redis.once('ready', done);
     });
+    if (redis instanceof Redis && redis.status === 'ready') {
+      const problem = await clusterNodeProblem(redis, config.REDIS_URL).catch(() => undefined);
+      if (problem !== undefined) throw new RedisClusterNodeError(problem);
+    }
     this.producer = new Queues(redis, config.QUEUE_PREFIX);
     return this.producer;
   }
@@ -67,4 +71,9 @@ export class CliContext {
     this.redis?.disconnect();
     await this.database?.$disconnect().catch(() => undefined);
   }
+}
+
+/** REDIS_URL names a node of a Redis Cluster: the command stops with this one line, as for a bad setting. */
+export class RedisClusterNodeError extends ConfigError {
+  override readonly name = 'RedisClusterNodeError';
 }

@@ -46,9 +46,10 @@ class UsageError extends Error {}
 
 const ENVIRONMENT_HELP = `
 Environment (read as the services read it):
-  DATABASE_URL   PostgreSQL (default postgresql://postgres@127.0.0.1:5432/leadrouter)
-  REDIS_URL      Redis, for requeueing (default redis://127.0.0.1:6379)
-  QUEUE_PREFIX   BullMQ key prefix (default leadrouter)
+  DATABASE_URL         PostgreSQL (default postgresql://postgres@127.0.0.1:5432/leadrouter)
+  REDIS_URL            Redis, for requeueing (default redis://127.0.0.1:6379)
+  REDIS_CLUSTER_NODES  host:port,… of a Redis Cluster, instead of REDIS_URL
+  QUEUE_PREFIX         BullMQ key prefix (default leadrouter)
 
 Exit codes: 0 done, 1 failed or refused (one line on stderr says why), 2 bad command line.
 `;

@@ -1,5 +1,12 @@
 import { ConfigError } from './env';
-import { DEV_ADMIN_TOKEN, loadCliConfig, loadIngestConfig, loadWorkerConfig, trustProxySetting } from './config';
+import {
+  DEV_ADMIN_TOKEN,
+  loadCliConfig,
+  loadIngestConfig,
+  loadWorkerConfig,
+  redisTarget,
+  trustProxySetting,
+} from './config';
 
 /** A token that passes the rules: 32 characters, 16 different. */
 const GOOD_TOKEN = '0123456789abcdef'.repeat(2);
@@ -135,9 +142,46 @@ describe('config', () => {
       REDIS_URL: 'redis://127.0.0.1:6379',
       QUEUE_PREFIX: 'leadrouter',
     });
+    expect(loadCliConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000' })).toEqual(
+      expect.objectContaining({ REDIS_CLUSTER_NODES: '10.0.0.1:7000' }),
+    );
     expect(loadCliConfig({ QUEUE_PREFIX: '{lr}', ADMIN_TOKEN: 'ignored' })).toEqual(
       expect.objectContaining({ QUEUE_PREFIX: '{lr}' }),
     );
     expect(() => loadCliConfig({ QUEUE_PREFIX: 'a:b' })).toThrow(/^QUEUE_PREFIX=/);
+  });
+
+  it('reaches a Redis Cluster through REDIS_CLUSTER_NODES, and one server through REDIS_URL otherwise', () => {
+    expect(redisTarget(loadWorkerConfig({ REDIS_URL: 'redis://cache:6380' }))).toEqual({
+      kind: 'server',
+      url: 'redis://cache:6380',
+    });
+    expect(
+      redisTarget(
+        loadWorkerConfig({
+          REDIS_URL: 'redis://cache:6380',
+          REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis-2.internal:7001,[::1]:7002',
+        }),
+      ),
+    ).toEqual({
+      kind: 'cluster',
+      nodes: [
+        { host: '10.0.0.1', port: 7000 },
+        { host: 'redis-2.internal', port: 7001 },
+        { host: '::1', port: 7002 },
+      ],
+    });
+    for (const bad of [
+      '10.0.0.1',
+      '10.0.0.1:7000,',
+      'redis://10.0.0.1:7000',
+      '10.0.0.1:70000',
+      '[db]:7000',
+      ':7000',
+      'a b:7000',
+    ])
+      expect(failure(() => loadWorkerConfig({ REDIS_CLUSTER_NODES: bad }))).toMatch(
+        /^REDIS_CLUSTER_NODES=".*" is invalid: it must be host:port,host:port/,
+      );
   });
 });

@@ -84,7 +84,14 @@ export const commonEnv = {
     schema: url(['redis', 'rediss']),
     sensitive: 'url',
     default: 'redis://127.0.0.1:6379',
-    description: 'Redis for BullMQ and counters',
+    description: 'Redis for BullMQ and counters (one server; for a Redis Cluster set REDIS_CLUSTER_NODES)',
+  },
+  REDIS_CLUSTER_NODES: {
+    schema: { type: 'string', minLength: 1, maxLength: 2000 },
+    optional: true,
+    description:
+      'host:port,host:port,… of some nodes of a Redis Cluster (the others are found from them); when set, REDIS_URL is not used',
+    check: clusterNodesProblem,
   },
   DATABASE_URL: {
     schema: url(['postgres', 'postgresql']),
@@ -159,6 +166,7 @@ export const workerEnv = {
 export const cliEnv = {
   DATABASE_URL: commonEnv.DATABASE_URL,
   REDIS_URL: commonEnv.REDIS_URL,
+  REDIS_CLUSTER_NODES: commonEnv.REDIS_CLUSTER_NODES,
   QUEUE_PREFIX: commonEnv.QUEUE_PREFIX,
 } satisfies EnvSpec;
 
@@ -166,6 +174,7 @@ export interface CommonConfig {
   NODE_ENV: 'development' | 'production' | 'test';
   LOG_LEVEL: string;
   REDIS_URL: string;
+  REDIS_CLUSTER_NODES?: string;
   DATABASE_URL: string;
   DATABASE_PREPARED_STATEMENTS: boolean;
   QUEUE_PREFIX: string;
@@ -200,7 +209,7 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
   return parseEnv<IngestConfig>(ingestEnv, env);
 }
 
-export type CliConfig = Pick<CommonConfig, 'DATABASE_URL' | 'REDIS_URL' | 'QUEUE_PREFIX'>;
+export type CliConfig = Pick<CommonConfig, 'DATABASE_URL' | 'REDIS_URL' | 'REDIS_CLUSTER_NODES' | 'QUEUE_PREFIX'>;
 
 export function loadCliConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
   return parseEnv<CliConfig>(cliEnv, env);
@@ -208,4 +217,42 @@ export function loadCliConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
 
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   return parseEnv<WorkerConfig>(workerEnv, env);
+}
+
+/** One node of a Redis Cluster, as REDIS_CLUSTER_NODES names it. */
+export interface ClusterNode {
+  host: string;
+  port: number;
+}
+
+/** Where Redis is: one server, or a Redis Cluster reached through some of its nodes. */
+export type RedisTarget = { kind: 'server'; url: string } | { kind: 'cluster'; nodes: ClusterNode[] };
+
+/** The Redis a process uses: REDIS_CLUSTER_NODES when set, otherwise REDIS_URL. */
+export function redisTarget(config: Pick<CommonConfig, 'REDIS_URL' | 'REDIS_CLUSTER_NODES'>): RedisTarget {
+  return config.REDIS_CLUSTER_NODES === undefined
+    ? { kind: 'server', url: config.REDIS_URL }
+    : { kind: 'cluster', nodes: clusterNodes(config.REDIS_CLUSTER_NODES) };
+}
+
+const NODE = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)):(\d{1,5})$/;
+
+/** `host:port,host:port` (an IPv6 address in brackets: `[::1]:7000`) as nodes; throws on an entry that is neither. */
+export function clusterNodes(value: string): ClusterNode[] {
+  return value.split(',').map((entry) => {
+    const m = NODE.exec(entry.trim());
+    const port = Number(m?.[3]);
+    if (!m || port < 1 || port > 65535 || (m[1] !== undefined && isIP(m[1]) !== 6))
+      throw new Error(`${JSON.stringify(entry.trim())} is not host:port`);
+    return { host: m[1] ?? m[2]!, port };
+  });
+}
+
+function clusterNodesProblem(value: string): string | undefined {
+  try {
+    clusterNodes(value);
+    return undefined;
+  } catch (err) {
+    return `it must be host:port,host:port,… (an IPv6 address in brackets, [::1]:7000): ${(err as Error).message}`;
+  }
 }

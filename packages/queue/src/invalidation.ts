@@ -1,7 +1,11 @@
-import type { Redis } from 'ioredis';
-import { createRedis } from './connection.js';
+import { Redis } from 'ioredis';
+import type { RedisTarget } from '@leadrouter/config';
+import { createRedis, type RedisClient } from './connection.js';
 
 const PUBLISH_TIMEOUT_MS = 2_000;
+/** On a cluster: connection attempts to one node before the subscriber moves on to the next. */
+const NODE_ATTEMPTS = 3;
+const NODE_RETRY_MS = 200;
 
 /** What changed: source keys and settings, or the routing rules (routes and partners). */
 export type CacheTopic = 'sources' | 'rules';
@@ -18,27 +22,53 @@ export type CacheTopic = 'sources' | 'rules';
  *   (Redis away, a network split) every read goes to PostgreSQL again, and
  *   the caches start empty once it is back, so a message missed meanwhile
  *   cannot leave a stale entry.
+ * - On a Redis Cluster a message published on any node reaches every node,
+ *   so the subscriber is a plain connection to one of REDIS_CLUSTER_NODES;
+ *   when that node stops answering it moves on to the next one, through the
+ *   same drop and clear. (ioredis' own cluster subscriber changes nodes
+ *   without a word, which would hide the messages missed in between.)
  * - Entries also expire after `ttlMs`, a safety net for what pub/sub cannot
  *   see (a write by another tool straight into PostgreSQL).
  */
 export class SharedCaches {
   private readonly channel: string;
-  private readonly subscriber: Redis;
+  private readonly target: RedisTarget;
+  private subscriber!: Redis;
   private readonly caches = new Map<CacheTopic, LocalCache<unknown, unknown>>();
   private subscribed = false;
   private closed = false;
+  /** On a cluster: the node of REDIS_CLUSTER_NODES the subscriber uses now. */
+  private node = 0;
+  private nextNode?: NodeJS.Timeout;
 
   constructor(
-    private readonly publisher: Redis,
-    redisUrl: string,
+    private readonly publisher: RedisClient,
+    /** Where to subscribe: the processes' Redis (a REDIS_URL, or `redisTarget(config)`). */
+    redis: string | RedisTarget,
     prefix: string,
     private readonly onError: (err: Error) => void = () => undefined,
   ) {
     this.channel = `${prefix}:invalidate`;
-    this.subscriber = createRedis({ url: redisUrl, role: 'worker' }, { autoResubscribe: false });
-    this.subscriber.on('error', () => undefined);
-    this.subscriber.on('ready', () => {
-      this.subscriber.subscribe(this.channel).then(
+    this.target = typeof redis === 'string' ? { kind: 'server', url: redis } : redis;
+    this.subscribe();
+  }
+
+  private subscribe(): void {
+    const { target } = this;
+    const subscriber =
+      target.kind === 'server'
+        ? createRedis({ url: target.url, role: 'worker' }, { autoResubscribe: false })
+        : new Redis({
+            ...target.nodes[this.node % target.nodes.length]!,
+            autoResubscribe: false,
+            maxRetriesPerRequest: null,
+            enableReadyCheck: false,
+            retryStrategy: (times) => (times > NODE_ATTEMPTS ? null : NODE_RETRY_MS),
+          });
+    this.subscriber = subscriber;
+    subscriber.on('error', () => undefined);
+    subscriber.on('ready', () => {
+      subscriber.subscribe(this.channel).then(
         () => {
           this.clearAll();
           this.subscribed = !this.closed;
@@ -46,11 +76,17 @@ export class SharedCaches {
         (err: Error) => this.onError(err),
       );
     });
-    this.subscriber.on('close', () => {
+    subscriber.on('close', () => {
       this.subscribed = false;
       this.clearAll();
     });
-    this.subscriber.on('message', (_channel: string, topic: string) => this.caches.get(topic as CacheTopic)?.clear());
+    subscriber.on('message', (_channel: string, topic: string) => this.caches.get(topic as CacheTopic)?.clear());
+    // A cluster node that stopped answering: the next one (a server's connection never ends by itself).
+    subscriber.once('end', () => {
+      if (this.closed) return;
+      this.node++;
+      this.nextNode = setTimeout(() => this.subscribe(), NODE_RETRY_MS);
+    });
   }
 
   /** Whether caching is on right now (subscribed to invalidations). */
@@ -97,6 +133,7 @@ export class SharedCaches {
   close(): void {
     this.closed = true;
     this.subscribed = false;
+    clearTimeout(this.nextNode);
     this.subscriber.disconnect();
   }
 }

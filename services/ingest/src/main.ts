@@ -1,8 +1,15 @@
 import type { Server } from 'node:http';
-import { ConfigError, createLogger, DEV_ADMIN_TOKEN, loadIngestConfig, type IngestConfig } from '@leadrouter/config';
+import {
+  ConfigError,
+  createLogger,
+  DEV_ADMIN_TOKEN,
+  loadIngestConfig,
+  redisTarget,
+  type IngestConfig,
+} from '@leadrouter/config';
 import { closeDb, createDb } from '@leadrouter/db';
 import type { DeliveryAgents } from '@leadrouter/delivery';
-import { createRedis, Queues, SharedCaches } from '@leadrouter/queue';
+import { createRedis, Queues, refuseClusterNode, SharedCaches } from '@leadrouter/queue';
 import { createIngestMetrics } from '@leadrouter/metrics';
 import { createApp } from './app.js';
 import { SourceRateLimits } from './http/rate-limit.js';
@@ -39,8 +46,13 @@ async function main(): Promise<void> {
     onConnectionError: (err) =>
       log.warn({ err: { message: err.message } }, 'a PostgreSQL connection failed; dropped (its work is retried)'),
   });
-  const redis = createRedis({ url: config.REDIS_URL, role: 'producer' });
+  const target = redisTarget(config);
+  const redis = createRedis({ target, role: 'producer' });
   redis.on('error', () => undefined);
+  await refuseClusterNode(redis, config.REDIS_URL, (line) => {
+    console.error(`leadrouter ingest: ${line}`);
+    process.exit(1);
+  });
   const queues = new Queues(redis, config.QUEUE_PREFIX);
   const rateLimits = new SourceRateLimits(redis, config.QUEUE_PREFIX);
   // Only partner tests send anything: the delivery package (got and all) is loaded by the first one (ADR 0009).
@@ -49,7 +61,7 @@ async function main(): Promise<void> {
     (outbound ??= import('@leadrouter/delivery').then((d) =>
       d.createAgents({ allowPrivate: config.ALLOW_PRIVATE_DESTINATIONS }),
     ));
-  const caches = new SharedCaches(redis, config.REDIS_URL, config.QUEUE_PREFIX, (err) =>
+  const caches = new SharedCaches(redis, target, config.QUEUE_PREFIX, (err) =>
     log.warn({ err: { message: err.message } }, 'cache invalidation'),
   );
   const rejections = new RejectionLog(db, log);

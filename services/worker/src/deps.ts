@@ -3,14 +3,14 @@ import type { Db } from '@leadrouter/db';
 import type { DeliveryAgents } from '@leadrouter/delivery';
 import type { WorkerMetrics } from '@leadrouter/metrics';
 import type { Queues, SharedCaches } from '@leadrouter/queue';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@leadrouter/queue';
 
 /** Everything the worker's processors need, built once in main.ts (or by a test). */
 export interface WorkerDeps {
   config: WorkerConfig;
   db: Db;
   /** Commands (counters, locks); BullMQ workers get their own connections. */
-  redis: Redis;
+  redis: RedisClient;
   queues: Queues;
   log: Logger;
   now: () => Date;

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sqlPool } from '@leadrouter/db';
+import { pingEveryShard } from '@leadrouter/queue';
 import { metricsHandler } from '@leadrouter/metrics';
 import type { WorkerDeps } from './deps.js';
 
@@ -46,7 +47,7 @@ async function checkReady(deps: WorkerDeps): Promise<{ redis: boolean; postgres:
   // Through node-postgres, not Prisma: a readiness probe must not load Prisma's query compiler.
   const selectOne = async () => sqlPool(deps.db).query('SELECT 1');
   const [redis, postgres] = await Promise.all([
-    timeout(deps.redis.ping()).then(
+    timeout(pingEveryShard(deps.redis)).then(
       () => true,
       () => false,
     ),

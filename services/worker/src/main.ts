@@ -1,7 +1,7 @@
-import { ConfigError, createLogger, loadWorkerConfig, type WorkerConfig } from '@leadrouter/config';
+import { ConfigError, createLogger, loadWorkerConfig, redisTarget, type WorkerConfig } from '@leadrouter/config';
 import { closeDb, createDb } from '@leadrouter/db';
 import { createAgents } from '@leadrouter/delivery';
-import { createRedis, Queues, SharedCaches } from '@leadrouter/queue';
+import { createRedis, Queues, refuseClusterNode, SharedCaches } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
 import { startHealthServer } from './health.js';
 import { startWorker } from './worker.js';
@@ -31,9 +31,14 @@ async function main(): Promise<void> {
     onConnectionError: (err) =>
       log.warn({ err: { message: err.message } }, 'a PostgreSQL connection failed; dropped (its work is retried)'),
   });
-  const redis = createRedis({ url: config.REDIS_URL, role: 'worker' });
+  const target = redisTarget(config);
+  const redis = createRedis({ target, role: 'worker' });
   redis.on('error', () => undefined);
-  const producer = createRedis({ url: config.REDIS_URL, role: 'worker' });
+  await refuseClusterNode(redis, config.REDIS_URL, (line) => {
+    console.error(`leadrouter worker: ${line}`);
+    process.exit(1);
+  });
+  const producer = createRedis({ target, role: 'worker' });
   producer.on('error', () => undefined);
   const metrics = createWorkerMetrics();
   const deps: WorkerDeps = {
@@ -46,7 +51,7 @@ async function main(): Promise<void> {
     random: Math.random,
     agents: createAgents({ allowPrivate: config.ALLOW_PRIVATE_DESTINATIONS }),
     metrics,
-    caches: new SharedCaches(producer, config.REDIS_URL, config.QUEUE_PREFIX, (err) =>
+    caches: new SharedCaches(producer, target, config.QUEUE_PREFIX, (err) =>
       log.warn({ err: { message: err.message } }, 'cache invalidation'),
     ),
   };

@@ -1,5 +1,5 @@
 import { Semaphore } from 'redis-semaphore';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@leadrouter/queue';
 
 /** Requests in flight to one partner across every worker, when the partner sets no `concurrency`. */
 export const DEFAULT_PARTNER_CONCURRENCY = 32;
@@ -13,7 +13,7 @@ export const DEFAULT_PARTNER_CONCURRENCY = 32;
  */
 export class PartnerSlots {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

@@ -1,4 +1,5 @@
 import { DelayedError, Worker, type Job } from 'bullmq';
+import { redisTarget } from '@leadrouter/config';
 import { createRedis, QUEUES, type DeliverJob, type PostbackJob, type RouteJob } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
 import { busyDelayMs, deliverAttempt } from './deliver.js';
@@ -34,7 +35,7 @@ const CLOSE_GRACE_MS = 2_000;
 
 export function startWorker(deps: WorkerDeps): RunningWorker {
   const { config, log } = deps;
-  const connection = createRedis({ url: config.REDIS_URL, role: 'worker' });
+  const connection = createRedis({ target: redisTarget(config), role: 'worker' });
   const common = { connection, prefix: config.QUEUE_PREFIX, ...LOCK };
   let running = 0;
   const counted =

@@ -1,6 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@leadrouter/queue';
 
 /** More addresses than this held as throttled in one process, and the expired ones are dropped. */
 const MAX_BLOCKED = 100_000;
@@ -48,7 +48,7 @@ export class AuthFailureLimits {
   private loading?: Promise<unknown>;
 
   constructor(
-    redis: Redis | undefined,
+    redis: RedisClient | undefined,
     prefix: string,
     readonly perMinute: number,
   ) {

@@ -1,5 +1,5 @@
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@leadrouter/queue';
 import { AppError } from '@leadrouter/core';
 
 /** Wrong admin tokens a client address may present at sign-in in a window before it must wait. */
@@ -18,7 +18,7 @@ export const SIGN_IN_WINDOW_SECONDS = 15 * 60;
 export class SignInThrottle {
   private readonly limiter: RateLimiterAbstract;
 
-  constructor(redis?: Redis, prefix = 'leadrouter') {
+  constructor(redis?: RedisClient, prefix = 'leadrouter') {
     const opts = { points: SIGN_IN_FAILURES, duration: SIGN_IN_WINDOW_SECONDS };
     this.limiter = redis
       ? new RateLimiterRedis({
