@@ -9,6 +9,7 @@ import {
   Const,
   DateTime,
   DELIVERY_STATUSES,
+  Dict,
   Json,
   LEAD_STATUSES,
   Nullable,
@@ -208,6 +209,131 @@ export const LeadDetail = component(
           }),
         ),
       }),
+    ),
+  }),
+);
+
+/** Counts by a key (`additionalProperties`). */
+const counts = (description: string, options: Record<string, unknown> = {}) => Dict(count, { description, ...options });
+const byLeadStatus = () => counts('leads by current status', { propertyNames: { enum: LEAD_STATUSES } });
+const money = (description: string) => Type.Number({ minimum: 0, description });
+
+export const Stats = component(
+  'Stats',
+  Closed({
+    since: DateTime(),
+    leads: Closed({ received: count, byStatus: byLeadStatus() }),
+    rejections: Closed({
+      total: count,
+      byReason: counts('answers that did not accept a lead, by reason (`invalid`, `duplicate`, `rate_limited`, …)'),
+    }),
+    revenue: money('what the deliveries created since then paid: the sum of the accepted ones’ `price`'),
+    sources: Type.Array(
+      Closed({
+        sourceId: Type.Union([Uuid(), Type.Null()], { description: 'null: requests without a valid key' }),
+        name: nullableString,
+        leads: byLeadStatus(),
+        received: count,
+        rejections: counts('rejections by reason'),
+        revenue: money('what the deliveries of this source’s leads created since then paid'),
+      }),
+    ),
+    partners: Type.Array(
+      Closed({
+        partnerId: Uuid(),
+        name: Type.String(),
+        deliveries: Closed(
+          {
+            pending: count,
+            accepted: Type.Integer({ minimum: 0, description: 'the leads this partner bought' }),
+            rejected: count,
+            dead_lettered: count,
+            superseded: Type.Integer({
+              minimum: 0,
+              description: 'dead letters whose lead was since sold through other partners',
+            }),
+          } satisfies Record<DeliveryStatus, unknown>,
+          { description: 'deliveries (lead × partner) created since then, by current status' },
+        ),
+        attempts: Type.Integer({ minimum: 0, description: 'requests sent for them, retries included' }),
+        revenue: money('what the accepted ones paid (their `price`)'),
+      }),
+      { description: 'partners with deliveries created since then, by name' },
+    ),
+  }),
+);
+
+export const TIMELINE_STEPS = ['minute', 'hour'] as const;
+
+export const Timeline = component(
+  'Timeline',
+  Closed({
+    since: DateTime(),
+    until: DateTime(),
+    step: OneOf(TIMELINE_STEPS),
+    points: Type.Array(
+      Closed({
+        at: DateTime({ description: 'the start of the step' }),
+        received: Type.Integer({ minimum: 0, description: 'leads received in the step' }),
+        delivered: Type.Integer({ minimum: 0, description: 'of those, delivered by now' }),
+      }),
+      { description: 'one per step from `since` (rounded down) to `until`, zeros included' },
+    ),
+  }),
+);
+
+export const QueueDepths = component(
+  'QueueDepths',
+  Closed({
+    queues: Type.Array(Closed({ name: Type.String(), waiting: count, active: count, delayed: count, failed: count })),
+    deadLetters: Type.Integer({ minimum: 0, description: 'dead-lettered deliveries not yet retried or discarded' }),
+  }),
+);
+
+const offered = (description: string) => Type.Array(Uuid(), { description });
+const replay = {
+  routeId: Nullable(Type.String({ description: 'the route that would decide (null: none matches)' })),
+  routeName: nullableString,
+  offered: offered('partner ids the lead would be offered to first, in order'),
+  reason: Type.Optional(Type.String({ description: 'why nothing would be offered' })),
+};
+const countOf = (description: string) => Type.Integer({ minimum: 0, description });
+
+export const DryRun = component(
+  'DryRun',
+  Closed({
+    leads: countOf('stored leads replayed: the most recent, up to `limit`'),
+    from: Nullable(Type.String({ format: 'date-time' })),
+    to: Nullable(Type.String({ format: 'date-time' })),
+    notReplayed: Type.Array(Type.String(), { description: 'what a replay cannot check' }),
+    partners: Type.Array(
+      Closed({
+        partnerId: Uuid(),
+        name: Type.String(),
+        draft: countOf('leads the draft would offer it first'),
+        current: countOf('leads the rules as stored would offer it first, replayed the same way'),
+        actual: countOf('leads it was really offered (any outcome, waterfall included)'),
+      }),
+    ),
+    unrouted: Closed({ draft: count, current: count, actual: count }),
+    changed: countOf('leads whose first offers differ between the draft and the stored rules'),
+    sample: Type.Array(
+      Closed({
+        leadId: Uuid(),
+        createdAt: DateTime(),
+        draft: Closed({
+          routeId: replay.routeId,
+          routeName: replay.routeName,
+          offered: replay.offered,
+          skipped: Type.Array(Closed({ partnerId: Uuid(), reason: Type.String() }), {
+            description: 'candidates that would not be offered, and why',
+          }),
+          reason: replay.reason,
+        }),
+        current: Closed(replay),
+        actual: Closed({ offered: Type.Array(Uuid()) }),
+      }),
+      { description: 'the most recent changed leads' },
     ),
   }),
 );

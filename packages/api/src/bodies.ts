@@ -132,13 +132,16 @@ const DraftRoute = Type.Object(
 export type DraftRoute = Static<typeof DraftRoute>;
 
 /** `{routes: [...]}` (the whole draft set) or `{route: {...}}` (one route; the others as stored), and `limit`. */
-export const DryRunRequest = Type.Object(
-  {
-    routes: Type.Optional(Type.Array(DraftRoute, { maxItems: 200 })),
-    route: Type.Optional(DraftRoute),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: DRY_RUN_MAX_LEADS })),
-  },
-  { additionalProperties: false },
+export const DryRunRequest = component(
+  'DryRunRequest',
+  Type.Object(
+    {
+      routes: Type.Optional(Type.Array(DraftRoute, { maxItems: 200 })),
+      route: Type.Optional(DraftRoute),
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: DRY_RUN_MAX_LEADS })),
+    },
+    { additionalProperties: false },
+  ),
 );
 export type DryRunBody = Static<typeof DryRunRequest>;
 

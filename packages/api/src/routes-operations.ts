@@ -1,19 +1,25 @@
 /**
- * The route table's operator endpoints: dead letters, the lead search and a lead's whole story (README
- * "Operating it (runbook)").
+ * The route table's operator endpoints: dead letters, the lead search and a lead's whole story, the
+ * statistics, the queues and the routing dry run (README "Operating it (runbook)").
  */
-import { Type, Uuid } from '@leadrouter/core';
+import { DateTime, OneOf, Type, Uuid } from '@leadrouter/core';
+import { DRY_RUN_DEFAULT_LEADS, DRY_RUN_MAX_LEADS, DryRunRequest } from './bodies.js';
 import {
   BulkDiscardResult,
   BulkRetryResult,
   DeadLetterConflict,
   DeadLetterPage,
   DeadLetterSelection,
+  DryRun,
   LeadDetail,
   LeadSearchPage,
+  QueueDepths,
   RetryResult,
+  Stats,
+  Timeline,
+  TIMELINE_STEPS,
 } from './answers-operations.js';
-import { EXAMPLE_AT } from './examples.js';
+import { EXAMPLE_AT, EXAMPLE_ID, EXAMPLE_PARTNER_ID, since } from './examples.js';
 import { pageParameters } from './pagination.js';
 import { route } from './table.js';
 
@@ -172,4 +178,76 @@ export const getLeadStory = route({
   params: Type.Object({ id: Uuid({ description: 'lead id (anything that is not a UUID is a `404`)' }) }),
   resource: 'lead',
   answers: { 200: { description: 'The lead.', schema: LeadDetail }, 404: 'NotFound' },
+});
+
+export const getStats = route({
+  method: 'get',
+  path: '/v1/admin/stats',
+  party: 'admin',
+  operationId: 'getStats',
+  tag: 'Operations',
+  summary: 'Counts of leads, rejections and deliveries, and revenue',
+  description:
+    'Leads received since a time, by current status and by source; the answers that did not accept a lead, by reason and by source — to see why a source’s leads fail; and the deliveries created since then by partner (pending, accepted, rejected, dead-lettered, superseded, attempts) with the revenue of the accepted ones (their `price`), in total, by partner and by the source of the lead.',
+  query: Type.Object({
+    since: Type.Optional(DateTime({ description: 'ISO 8601 date-time; default: 24 hours ago', example: EXAMPLE_AT })),
+  }),
+  answers: { 200: { description: 'The counts.', schema: Stats }, 422: 'Invalid' },
+});
+
+export const getLeadTimeline = route({
+  method: 'get',
+  path: '/v1/admin/stats/timeline',
+  party: 'admin',
+  operationId: 'getLeadTimeline',
+  tag: 'Operations',
+  summary: 'Leads per minute or per hour',
+  description:
+    'Leads received in each step of a window, and how many of them are delivered by now, for charts. Steps are whole minutes or hours (UTC), with zeros where nothing arrived; at most 1,500 steps.',
+  query: Type.Object({
+    since: Type.Optional(since('an hour ago')),
+    until: Type.Optional(DateTime({ description: 'ISO 8601 date-time with a zone, later than `since`; default: now' })),
+    step: Type.Optional(OneOf(TIMELINE_STEPS, { default: 'minute' })),
+  }),
+  answers: { 200: { description: 'The points.', schema: Timeline }, 422: 'Invalid' },
+});
+
+export const getQueueDepths = route({
+  method: 'get',
+  path: '/v1/admin/queues',
+  party: 'admin',
+  operationId: 'getQueueDepths',
+  tag: 'Operations',
+  summary: 'Queue depths and dead letters',
+  description:
+    'Jobs in each queue by state (from Redis), and the dead-lettered deliveries that wait for an operator. `503` when Redis cannot be reached.',
+  answers: { 200: { description: 'What is waiting.', schema: QueueDepths } },
+});
+
+export const dryRunRoutes = route({
+  method: 'post',
+  path: '/v1/admin/routes/dry-run',
+  party: 'admin',
+  operationId: 'dryRunRoutes',
+  tag: 'Routes',
+  summary: 'Replay draft routing rules over the last leads',
+  description: `The last \`limit\` stored leads (default ${DRY_RUN_DEFAULT_LEADS}, at most ${DRY_RUN_MAX_LEADS}) routed by a draft — \`routes\`, a whole set, or \`route\`, one route (with the \`id\` of the stored route it replaces, or new) with the others as stored — beside the rules as stored and what really happened, per partner, with a sample of the leads the draft changes. A pure replay of the routing decision (route selection, partner filters, active and paused, schedules at the lead’s time): nothing is sent, written or counted. \`notReplayed\` says what it cannot check (caps, partners’ answers).`,
+  // Read by @leadrouter/operations (parseDryRun), which also checks the partners and patterns it names.
+  body: {
+    schema: DryRunRequest,
+    unchecked: true,
+    limit: '1mb',
+    example: {
+      route: {
+        id: EXAMPLE_ID,
+        name: 'US insurance',
+        priority: 10,
+        strategy: 'priority',
+        filters: { geo: ['US'], fields: [{ field: 'fields.age', op: 'gte', value: 21 }] },
+        partners: [{ partnerId: EXAMPLE_PARTNER_ID }],
+      },
+      limit: 1000,
+    },
+  },
+  answers: { 200: { description: 'The replay.', schema: DryRun } },
 });

@@ -1,7 +1,9 @@
-import { Router } from 'express';
+import type { Router } from 'express';
+import { operations as table } from '@leadrouter/api';
 import { AppError } from '@leadrouter/core';
 import { sqlPool } from '@leadrouter/db';
 import type { IngestDeps } from '../deps.js';
+import { tableRouter } from '../http/bind.js';
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
 
@@ -11,7 +13,7 @@ const JOB_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
  * the dead letters an operator has not yet retried or discarded.
  */
 export function queuesRouter({ db, queues }: IngestDeps): Router {
-  const router = Router();
+  const { router, bind } = tableRouter('/v1/admin/queues');
   const redisUnavailable = (cause?: unknown) =>
     new AppError(
       'unavailable',
@@ -20,21 +22,28 @@ export function queuesRouter({ db, queues }: IngestDeps): Router {
       { retryAfterSeconds: 5 },
       { cause },
     );
-  router.get('/', async (_req, res) => {
+  bind(table.getQueueDepths, async () => {
     // The counts would wait for a connection that has never been up (BullMQ waits for the first one).
     if (!queues.connected) throw redisUnavailable();
     const [depths, dead] = await Promise.all([
       Promise.all(
         queues.all().map(async (q) => {
           const counts = await q.getJobCounts(...JOB_STATES);
-          return { name: q.name, ...Object.fromEntries(JOB_STATES.map((s) => [s, counts[s] ?? 0])) };
+          const n = (state: (typeof JOB_STATES)[number]) => counts[state] ?? 0;
+          return {
+            name: q.name,
+            waiting: n('waiting'),
+            active: n('active'),
+            delayed: n('delayed'),
+            failed: n('failed'),
+          };
         }),
       ).catch((err: unknown) => {
         throw redisUnavailable(err);
       }),
       sqlPool(db).query<{ n: number }>(`SELECT count(*)::int AS n FROM deliveries WHERE status = 'dead_lettered'`),
     ]);
-    res.json({ queues: depths, deadLetters: dead.rows[0]!.n });
+    return { status: 200, body: { queues: depths, deadLetters: dead.rows[0]!.n } };
   });
   return router;
 }

@@ -1,10 +1,9 @@
 import type { Router } from 'express';
 import { invalid, regexErrors, type Static } from '@leadrouter/core';
-import { admin as table, type Route as RouteSchema, type RouteInput } from '@leadrouter/api';
+import { admin as table, operations, type Route as RouteSchema, type RouteInput } from '@leadrouter/api';
 import { Prisma, type Db, type Route, type RoutePartner } from '@leadrouter/db';
 import { dryRun, parseDryRun } from '@leadrouter/operations';
 import type { IngestDeps } from '../deps.js';
-import { jsonBody } from '../http/body.js';
 import { tableRouter } from '../http/bind.js';
 import { mapDbError, pageOf, pageParams, pageQuery } from './common.js';
 
@@ -84,9 +83,10 @@ export function routesRouter({ db, caches }: IngestDeps): Router {
   );
 
   // The draft replayed over the last leads: nothing is sent, written or counted (@leadrouter/operations dryRun).
-  router.post('/dry-run', jsonBody({ limit: '1mb' }), async (req, res) => {
-    res.json(await dryRun(db, await parseDryRun(db, req.body)));
-  });
+  bind(operations.dryRunRoutes, async ({ body }) => ({
+    status: 200,
+    body: await dryRun(db, await parseDryRun(db, body)),
+  }));
 
   bind(table.listRoutes, async (_input, req) => {
     const page = pageParams(req);

@@ -1,18 +1,9 @@
-import { Router } from 'express';
-import { invalid } from '@leadrouter/core';
-import type { Delivery } from '@leadrouter/db';
+import type { Router } from 'express';
+import { operations as table } from '@leadrouter/api';
+import { invalid, type DeliveryStatus } from '@leadrouter/core';
 import type { IngestDeps } from '../deps.js';
+import { tableRouter } from '../http/bind.js';
 import { leadTimeline, parseTimeline } from './timeline.js';
-
-/** Delivery statuses, each always present in a partner's counts. */
-export const DELIVERY_STATUSES = [
-  'pending',
-  'accepted',
-  'rejected',
-  'dead_lettered',
-  'superseded',
-] as const satisfies readonly Delivery['status'][];
-type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 export interface PartnerStats {
   partnerId: string;
@@ -42,12 +33,13 @@ export interface PartnerStats {
  * (ADR 0007, "Stats").
  */
 export function statsRouter({ db }: IngestDeps): Router {
-  const router = Router();
+  const { router, bind } = tableRouter('/v1/admin/stats');
   // `GET /v1/admin/stats/timeline?since=&until=&step=minute|hour`: leads per minute or hour, for charts.
-  router.get('/timeline', async (req, res) => {
-    res.json(await leadTimeline(db, parseTimeline(req.query)));
-  });
-  router.get('/', async (req, res) => {
+  bind(table.getLeadTimeline, async (_input, req) => ({
+    status: 200,
+    body: await leadTimeline(db, parseTimeline(req.query)),
+  }));
+  bind(table.getStats, async (_input, req) => {
     const since = parseSince(req.query.since);
     const [byStatus, bySource, rejectionsByReason, rejectionsBySource, sources, partners] = await Promise.all([
       db.lead.groupBy({ by: ['status'], where: { createdAt: { gte: since } }, _count: { _all: true } }),
@@ -133,20 +125,23 @@ export function statsRouter({ db }: IngestDeps): Router {
       return stats ? [{ ...stats, name: p.name }] : [];
     });
 
-    res.json({
-      since: since.toISOString(),
-      leads: {
-        received: byStatus.reduce((n, r) => n + r._count._all, 0),
-        byStatus: Object.fromEntries(byStatus.map((r) => [r.status, r._count._all])),
+    return {
+      status: 200,
+      body: {
+        since: since.toISOString(),
+        leads: {
+          received: byStatus.reduce((n, r) => n + r._count._all, 0),
+          byStatus: Object.fromEntries(byStatus.map((r) => [r.status, r._count._all])),
+        },
+        rejections: {
+          total: rejectionsByReason.reduce((n, r) => n + (r._sum.count ?? 0), 0),
+          byReason: Object.fromEntries(rejectionsByReason.map((r) => [r.reason, r._sum.count ?? 0])),
+        },
+        revenue: money(partnerStats.reduce((sum, p) => sum + p.revenue, 0)),
+        sources: [...perSource.values()],
+        partners: partnerStats,
       },
-      rejections: {
-        total: rejectionsByReason.reduce((n, r) => n + (r._sum.count ?? 0), 0),
-        byReason: Object.fromEntries(rejectionsByReason.map((r) => [r.reason, r._sum.count ?? 0])),
-      },
-      revenue: money(partnerStats.reduce((sum, p) => sum + p.revenue, 0)),
-      sources: [...perSource.values()],
-      partners: partnerStats,
-    });
+    };
   });
   return router;
 }

@@ -6,14 +6,7 @@ import { MAX_BATCH } from '../leads/router.js';
 import { componentSchemas, ref, type JsonSchema } from './schemas.js';
 import { DOCS_ASSETS } from './assets.js';
 import { consoleSchemas } from './console-schemas.js';
-import {
-  componentSchemas as apiSchemas,
-  documented,
-  DRY_RUN_DEFAULT_LEADS,
-  DRY_RUN_MAX_LEADS,
-  pathsOf,
-  ROUTES,
-} from '@leadrouter/api';
+import { componentSchemas as apiSchemas, documented, pathsOf, ROUTES } from '@leadrouter/api';
 
 /**
  * The OpenAPI 3.1 document of the ingest service, built in code from the
@@ -40,7 +33,6 @@ const PUBLIC: never[] = [];
 const uuidSchema = { type: 'string', format: 'uuid' } as const;
 
 const EXAMPLE_ID = '3f1c2a9e-5b7d-4c1e-9a8f-2d6b4e0c7a11';
-const EXAMPLE_PARTNER_ID = '9b2e4f7a-1c3d-4e5f-8a9b-0c1d2e3f4a5b';
 const EXAMPLE_SOURCE_ID = '5d6e7f80-91a2-4b3c-8d4e-5f60718293a4';
 const AT = '2026-01-31T12:00:00.000Z';
 
@@ -56,15 +48,6 @@ const BODY_ERRORS = {
 
 /** The admin API's ways in: the admin token, or the console's session cookie (ADR 0018). */
 const ADMIN_OR_SESSION = [...ADMIN, { consoleSession: [] }];
-
-/** An admin operation: admin token or console session, 401, and the server errors. */
-function adminOp(op: Operation): Operation {
-  return {
-    security: ADMIN_OR_SESSION,
-    ...op,
-    responses: { ...op.responses, '401': responseRef('Unauthorized'), ...SERVER_ERRORS },
-  };
-}
 
 function leadPaths(): Record<string, PathItem> {
   return {
@@ -316,43 +299,10 @@ function webhooks(): Record<string, PathItem> {
   };
 }
 
-function adminPaths(): Record<string, PathItem> {
-  return {
-    '/v1/admin/stats': {
-      get: adminOp({
-        tags: ['Operations'],
-        operationId: 'getStats',
-        summary: 'Counts of leads, rejections and deliveries, and revenue',
-        description:
-          'Leads received since a time, by current status and by source; the answers that did not accept a lead, by reason and by source — to see why a source’s leads fail; and the deliveries created since then by partner (pending, accepted, rejected, dead-lettered, superseded, attempts) with the revenue of the accepted ones (their `price`), in total, by partner and by the source of the lead.',
-        parameters: [
-          {
-            name: 'since',
-            in: 'query',
-            description: 'ISO 8601 date-time; default: 24 hours ago',
-            schema: { type: 'string', format: 'date-time' },
-            example: AT,
-          },
-        ],
-        responses: {
-          '200': { description: 'The counts.', ...json(ref('Stats')) },
-          '422': responseRef('Invalid'),
-        },
-      }),
-    },
-  };
-}
-
 /** What the operator console added to the admin API, and the console itself (ADR 0018). */
 function consolePaths(): Record<string, PathItem> {
   const session = [{ consoleSession: [] }];
-  const since = (what: string): JsonSchema => ({
-    name: 'since',
-    in: 'query',
-    description: `ISO 8601 date-time with a zone; default: ${what}`,
-    schema: { type: 'string', format: 'date-time' },
-    example: AT,
-  });
+
   return {
     '/v1/admin/session': {
       post: {
@@ -420,67 +370,6 @@ function consolePaths(): Record<string, PathItem> {
           ...SERVER_ERRORS,
         },
       },
-    },
-    '/v1/admin/stats/timeline': {
-      get: adminOp({
-        tags: ['Operations'],
-        operationId: 'getLeadTimeline',
-        summary: 'Leads per minute or per hour',
-        description:
-          'Leads received in each step of a window, and how many of them are delivered by now, for charts. Steps are whole minutes or hours (UTC), with zeros where nothing arrived; at most 1,500 steps.',
-        parameters: [
-          since('an hour ago'),
-          {
-            name: 'until',
-            in: 'query',
-            description: 'ISO 8601 date-time with a zone, later than `since`; default: now',
-            schema: { type: 'string', format: 'date-time' },
-          },
-          { name: 'step', in: 'query', schema: { enum: ['minute', 'hour'], default: 'minute' } },
-        ],
-        responses: {
-          '200': { description: 'The points.', ...json(ref('Timeline')) },
-          '422': responseRef('Invalid'),
-        },
-      }),
-    },
-    '/v1/admin/queues': {
-      get: adminOp({
-        tags: ['Operations'],
-        operationId: 'getQueueDepths',
-        summary: 'Queue depths and dead letters',
-        description:
-          'Jobs in each queue by state (from Redis), and the dead-lettered deliveries that wait for an operator. `503` when Redis cannot be reached.',
-        responses: { '200': { description: 'What is waiting.', ...json(ref('QueueDepths')) } },
-      }),
-    },
-    '/v1/admin/routes/dry-run': {
-      post: adminOp({
-        tags: ['Routes'],
-        operationId: 'dryRunRoutes',
-        summary: 'Replay draft routing rules over the last leads',
-        description: `The last \`limit\` stored leads (default ${DRY_RUN_DEFAULT_LEADS}, at most ${DRY_RUN_MAX_LEADS}) routed by a draft — \`routes\`, a whole set, or \`route\`, one route (with the \`id\` of the stored route it replaces, or new) with the others as stored — beside the rules as stored and what really happened, per partner, with a sample of the leads the draft changes. A pure replay of the routing decision (route selection, partner filters, active and paused, schedules at the lead’s time): nothing is sent, written or counted. \`notReplayed\` says what it cannot check (caps, partners’ answers).`,
-        requestBody: {
-          required: true,
-          ...json(ref('DryRunRequest'), {
-            example: {
-              route: {
-                id: EXAMPLE_ID,
-                name: 'US insurance',
-                priority: 10,
-                strategy: 'priority',
-                filters: { geo: ['US'], fields: [{ field: 'fields.age', op: 'gte', value: 21 }] },
-                partners: [{ partnerId: EXAMPLE_PARTNER_ID }],
-              },
-              limit: 1000,
-            },
-          }),
-        },
-        responses: {
-          '200': { description: 'The replay.', ...json(ref('DryRun')) },
-          ...BODY_ERRORS,
-        },
-      }),
     },
     '/console': {
       get: {
@@ -821,7 +710,6 @@ export function buildOpenApiDocument(): OpenApiDocument {
       // The route table's operations (ADR 0019), then those written out here.
       ...(pathsOf(ROUTES) as Record<string, PathItem>),
       ...leadPaths(),
-      ...adminPaths(),
       ...consolePaths(),
       ...operationsPaths(),
     }),

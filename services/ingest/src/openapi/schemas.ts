@@ -1,7 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { FiltersSchema as filtersSchema, LEAD_STATUSES, TERMINAL_STATUSES, type PostbackBody } from '@leadrouter/core';
 import type { DeliveryAttempt } from '@leadrouter/db';
-import { DELIVERY_STATUSES } from '../admin/stats.js';
 import type { LeadView, SourceLeadView } from '../leads/show.js';
 import { MAX_BATCH } from '../leads/router.js';
 
@@ -25,12 +24,6 @@ const dateTime = { type: 'string', format: 'date-time' } as const;
 const uuid = { type: 'string', format: 'uuid' } as const;
 const nullableString = { type: ['string', 'null'] } as const;
 const nullableInteger = { type: ['integer', 'null'] } as const;
-const money = { type: 'number', minimum: 0 } as const;
-const counts = (description: string): JsonSchema => ({
-  type: 'object',
-  description,
-  additionalProperties: { type: 'integer', minimum: 0 },
-});
 
 /** What core's `nullable(filtersSchema)` is; in the document it refers to the one `Filters` schema instead. */
 const NULLABLE_FILTERS = { ...filtersSchema, type: ['object', 'null'] };
@@ -269,58 +262,6 @@ export function componentSchemas(): Record<string, JsonSchema> {
           'What a source’s `postbackUrl` receives when its lead reaches a final status. Never a partner’s name, answer or price.',
       },
     ),
-    Stats: closed({
-      since: dateTime,
-      leads: closed({
-        received: { type: 'integer', minimum: 0 },
-        byStatus: { ...counts('leads by current status'), propertyNames: { enum: LEAD_STATUSES } },
-      }),
-      rejections: closed({
-        total: { type: 'integer', minimum: 0 },
-        byReason: counts('answers that did not accept a lead, by reason (`invalid`, `duplicate`, `rate_limited`, …)'),
-      }),
-      revenue: {
-        ...money,
-        description: 'what the deliveries created since then paid: the sum of the accepted ones’ `price`',
-      },
-      sources: {
-        type: 'array',
-        items: closed({
-          sourceId: { ...orNull(uuid), description: 'null: requests without a valid key' },
-          name: nullableString,
-          leads: { ...counts('leads by current status'), propertyNames: { enum: LEAD_STATUSES } },
-          received: { type: 'integer', minimum: 0 },
-          rejections: counts('rejections by reason'),
-          revenue: { ...money, description: 'what the deliveries of this source’s leads created since then paid' },
-        }),
-      },
-      partners: {
-        type: 'array',
-        description: 'partners with deliveries created since then, by name',
-        items: closed({
-          partnerId: uuid,
-          name: { type: 'string' },
-          deliveries: closed(
-            Object.fromEntries(
-              DELIVERY_STATUSES.map((s) => [
-                s,
-                {
-                  type: 'integer',
-                  minimum: 0,
-                  ...(s === 'accepted' ? { description: 'the leads this partner bought' } : {}),
-                  ...(s === 'superseded'
-                    ? { description: 'dead letters whose lead was since sold through other partners' }
-                    : {}),
-                },
-              ]),
-            ),
-            { description: 'deliveries (lead × partner) created since then, by current status' },
-          ),
-          attempts: { type: 'integer', minimum: 0, description: 'requests sent for them, retries included' },
-          revenue: { ...money, description: 'what the accepted ones paid (their `price`)' },
-        }),
-      },
-    }),
     Health: closed({ status: { const: 'ok' } }),
     Readiness: closed({
       status: { enum: ['ok', 'unavailable'] },
