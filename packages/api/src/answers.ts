@@ -233,3 +233,14 @@ export const PartnerHealth = component(
     caps: Closed({ hour: capUse, day: capUse }),
   }),
 );
+
+/** The console's session (ADR 0018). */
+export const Session = component(
+  'Session',
+  Closed({
+    csrfToken: Type.String({
+      description: 'send it as `X-CSRF-Token` with every request that changes something and carries the cookie',
+    }),
+    expiresAt: DateTime({ description: 'when the session ends (12 h after sign-in)' }),
+  }),
+);

@@ -6,6 +6,7 @@
  */
 import { component } from './components.js';
 import {
+  Closed,
   FiltersSchema,
   LeadSchema,
   Nullable,
@@ -170,4 +171,10 @@ export const PartnerPause = component(
     },
     { additionalProperties: false },
   ),
+);
+
+/** The console's sign-in (ADR 0018). */
+export const SignIn = component(
+  'SignIn',
+  Closed({ token: Type.String({ minLength: 1, maxLength: 1000, description: 'the admin token' }) }),
 );

@@ -1,7 +1,8 @@
-import { Router } from 'express';
-import { AppError, invalid, unauthorized } from '@leadrouter/core';
+import type { Router } from 'express';
+import { consoleSession as table, type Session as SessionView } from '@leadrouter/api';
+import { AppError, invalid, unauthorized, type Static } from '@leadrouter/core';
 import { isAdminToken } from '../http/auth.js';
-import { jsonBody } from '../http/body.js';
+import { tableRouter } from '../http/bind.js';
 import {
   clearSessionCookie,
   CSRF_HEADER,
@@ -13,7 +14,10 @@ import {
 } from '../http/session.js';
 import type { SignInThrottle } from '../http/sign-in-throttle.js';
 
-const view = (s: Session) => ({ csrfToken: s.csrfToken, expiresAt: s.expiresAt.toISOString() });
+const view = (s: Session): Static<typeof SessionView> => ({
+  csrfToken: s.csrfToken,
+  expiresAt: s.expiresAt.toISOString(),
+});
 
 /**
  * `/v1/admin/session`: the console's sign-in (`POST {token}`), the current
@@ -22,10 +26,9 @@ const view = (s: Session) => ({ csrfToken: s.csrfToken, expiresAt: s.expiresAt.t
  * in is how one gets past it.
  */
 export function sessionRouter(sessions: SessionStore, adminToken: string, throttle: SignInThrottle): Router {
-  const router = Router();
+  const { router, bind } = tableRouter('/v1/admin/session');
 
-  router.post('/', jsonBody(), async (req, res) => {
-    const body: unknown = req.body;
+  bind(table.signIn, async ({ body }, req, res) => {
     const token = body && typeof body === 'object' && 'token' in body ? body.token : undefined;
     if (typeof token !== 'string' || token.length === 0 || token.length > 1000) {
       throw invalid([{ field: '/token', message: 'is required: the admin token (ADMIN_TOKEN)' }]);
@@ -38,17 +41,19 @@ export function sessionRouter(sessions: SessionStore, adminToken: string, thrott
     }
     const session = await sessions.create();
     setSessionCookie(req, res, session);
-    res.set('Cache-Control', 'no-store').status(201).json(view(session));
+    res.set('Cache-Control', 'no-store');
+    return { status: 201, body: view(session) };
   });
 
-  router.get('/', async (req, res) => {
+  bind(table.getSession, async (_input, req, res) => {
     const id = sessionCookie(req);
     const session = id ? await sessions.find(id) : null;
     if (!session) throw unauthorized('not signed in: sign in with the admin token');
-    res.set('Cache-Control', 'no-store').json(view(session));
+    res.set('Cache-Control', 'no-store');
+    return { status: 200, body: view(session) };
   });
 
-  router.delete('/', async (req, res) => {
+  bind(table.signOut, async (_input, req, res) => {
     const id = sessionCookie(req);
     const session = id ? await sessions.find(id) : null;
     if (session) {
@@ -57,7 +62,7 @@ export function sessionRouter(sessions: SessionStore, adminToken: string, thrott
       await sessions.delete(session.id);
     }
     clearSessionCookie(req, res);
-    res.status(204).end();
+    return { status: 204 };
   });
 
   return router;

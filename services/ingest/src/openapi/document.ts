@@ -5,7 +5,6 @@ import { IDEMPOTENCY_WINDOW_HOURS, MAX_IDEMPOTENCY_KEY } from '../leads/accept.j
 import { MAX_BATCH } from '../leads/router.js';
 import { componentSchemas, ref, type JsonSchema } from './schemas.js';
 import { DOCS_ASSETS } from './assets.js';
-import { consoleSchemas } from './console-schemas.js';
 import { componentSchemas as apiSchemas, documented, pathsOf, ROUTES } from '@leadrouter/api';
 
 /**
@@ -38,13 +37,6 @@ const AT = '2026-01-31T12:00:00.000Z';
 
 /** Answers every operation can give: the database is away (503), or a bug (500). */
 const SERVER_ERRORS = { '500': responseRef('InternalError'), '503': responseRef('Unavailable') };
-/** Answers of every operation that reads a JSON body (http/body.ts). */
-const BODY_ERRORS = {
-  '400': responseRef('Malformed'),
-  '413': responseRef('TooLarge'),
-  '415': responseRef('UnsupportedMediaType'),
-  '422': responseRef('Invalid'),
-};
 
 /** The admin API's ways in: the admin token, or the console's session cookie (ADR 0018). */
 const ADMIN_OR_SESSION = [...ADMIN, { consoleSession: [] }];
@@ -301,76 +293,7 @@ function webhooks(): Record<string, PathItem> {
 
 /** What the operator console added to the admin API, and the console itself (ADR 0018). */
 function consolePaths(): Record<string, PathItem> {
-  const session = [{ consoleSession: [] }];
-
   return {
-    '/v1/admin/session': {
-      post: {
-        tags: ['Console'],
-        operationId: 'signIn',
-        summary: 'Sign in to the console',
-        description:
-          'Exchanges the admin token for a session: an `lr_console` cookie (HttpOnly, SameSite=Strict, Secure over HTTPS, Path=/, 12 h) that the admin API accepts in place of the token, and a `csrfToken` to send as `X-CSRF-Token` with every request that changes something. Sessions live in PostgreSQL (a keyed hash of the id): every replica knows them, signing out ends one everywhere, and changing `ADMIN_TOKEN` ends them all. Wrong tokens are counted per client address: after 10 in 15 minutes, sign-ins from it are answered `429` until the window has passed.',
-        security: PUBLIC,
-        requestBody: { required: true, ...json(ref('SignIn')) },
-        responses: {
-          '201': {
-            description: 'Signed in; the cookie is set.',
-            headers: {
-              'Set-Cookie': {
-                description: 'the session cookie',
-                required: true,
-                schema: { type: 'string' },
-              },
-            },
-            ...json(ref('Session')),
-          },
-          ...BODY_ERRORS,
-          '401': {
-            description: 'That is not the admin token.',
-            ...json(
-              ref('Error'),
-              errorExample('rejected', 'that is not the admin token (ADMIN_TOKEN); check it and try again'),
-            ),
-          },
-          '429': {
-            description: 'Too many wrong tokens from this address; retry after `Retry-After` seconds.',
-            headers: retryAfter,
-            ...json(
-              ref('Error'),
-              errorExample('rejected', 'too many wrong admin tokens from this address; try again in 15 min'),
-            ),
-          },
-          ...SERVER_ERRORS,
-        },
-      },
-      get: {
-        tags: ['Console'],
-        operationId: 'getSession',
-        summary: 'The current console session',
-        description:
-          'For a console page that reloads: answers the session’s CSRF token and expiry again. A page of another site cannot read it (same-origin policy), and the cookie is not sent to it (SameSite=Strict).',
-        security: session,
-        responses: {
-          '200': { description: 'Signed in.', ...json(ref('Session')) },
-          '401': responseRef('Unauthorized'),
-          ...SERVER_ERRORS,
-        },
-      },
-      delete: {
-        tags: ['Console'],
-        operationId: 'signOut',
-        summary: 'Sign out of the console',
-        description:
-          'Ends the session on every replica (a copy of the cookie stops working at once) and clears the cookie. Needs `X-CSRF-Token` when the session is live; without a session it only clears the cookie.',
-        security: session,
-        responses: {
-          '204': { description: 'Signed out.' },
-          '403': responseRef('Forbidden'),
-          ...SERVER_ERRORS,
-        },
-      },
-    },
     '/console': {
       get: {
         tags: ['Console'],
@@ -643,7 +566,6 @@ function components(): JsonSchema {
     schemas: {
       ...Object.fromEntries([...apiSchemas()].map(([name, schema]) => [name, documented(schema, false)])),
       ...componentSchemas(),
-      ...consoleSchemas(),
     },
   };
 }
