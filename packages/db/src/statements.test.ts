@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.js';
-import { inTransaction, runStatement, setPreparedStatements, sqlValue, statement } from './statements.js';
+import { defineStatement, json, sql } from './sql.js';
+import { inTransaction, runStatement, setPreparedStatements } from './statements.js';
 
 let database: TestDatabase;
 const pools: pg.Pool[] = [];
@@ -25,30 +26,27 @@ function poolWith(prepared: boolean): pg.Pool {
   return pool;
 }
 
-const INSERT = statement(
-  'test_insert_thing',
-  ['uuid', 'text[]', 'jsonb', 'int', 'timestamptz'],
-  `INSERT INTO things (id, tags, doc, n, at) VALUES ($1, $2, $3, $4, $5)
+const INSERT = defineStatement({
+  name: 'test_insert_thing',
+  params: { id: 'uuid', tags: 'text[]', doc: 'jsonb | null', n: 'int', at: 'timestamptz | null' },
+  row: { id: 'text', tags: 'text[]', doc: json<unknown>('jsonb | null'), n: 'int', at: 'timestamptz | null' },
+  sql: (p) => sql`INSERT INTO things (id, tags, doc, n, at) VALUES (${p.id}, ${p.tags}, ${p.doc}, ${p.n}, ${p.at})
    RETURNING id::text, tags, doc, n, at`,
-);
-const COUNT = statement('test_count_things', ['uuid[]'], `SELECT count(*)::int AS n FROM things WHERE id = ANY($1)`);
-
-describe('statement', () => {
-  it('refuses a bad name, a name used twice, and types that do not match the placeholders', () => {
-    expect(() => statement('bad name', [], 'SELECT 1')).toThrow(/not a valid name/);
-    expect(() => statement('test_insert_thing', [], 'SELECT 1')).toThrow(/defined twice/);
-    expect(() => statement('test_too_few', ['int'], 'SELECT $1, $2')).toThrow(/1 types for 2 placeholders/);
-  });
-
-  it('writes values as typed SQL expressions', () => {
-    expect(sqlValue(null, 'uuid')).toBe('NULL::uuid');
-    expect(sqlValue("it's", 'text')).toBe("'it''s'::text");
-    expect(sqlValue({ a: "'" }, 'jsonb')).toBe(`'{"a":"''"}'::jsonb`);
-    expect(sqlValue(new Date('2026-01-02T03:04:05.678Z'), 'timestamptz')).toBe(
-      "'2026-01-02T03:04:05.678Z'::timestamptz",
-    );
-    expect(() => sqlValue(Number.NaN, 'int')).toThrow(/not a number/);
-  });
+});
+const COUNT = defineStatement({
+  name: 'test_count_things',
+  params: { ids: 'uuid[]' },
+  row: { n: 'int' },
+  sql: (p) => sql`SELECT count(*)::int AS n FROM things WHERE id = ANY(${p.ids})`,
+});
+/** Planned for its values every time: its text with the values written in, never prepared. */
+const COUNT_UNPREPARED = defineStatement({
+  name: 'test_count_things_unprepared',
+  params: { ids: 'uuid[]', doc: 'jsonb | null' },
+  row: { n: 'int' },
+  prepared: false,
+  sql: (p) =>
+    sql`SELECT count(*)::int AS n FROM things WHERE id = ANY(${p.ids}) AND (${p.doc} IS NULL OR doc = ${p.doc})`,
 });
 
 describe.each([
@@ -61,14 +59,20 @@ describe.each([
     const at = new Date('2026-11-26T12:00:00.123Z');
     const rows = await inTransaction(pool, async (tx) => {
       const [inserted = []] = await tx.run([
-        tx.call(INSERT, id, ['x', 'y "z"', 'c\\d{,}', null], { k: ["v'\\"] }, 7, at),
+        tx.call(INSERT, { id, tags: ['x', 'y "z"', 'c\\d{,}', null], doc: { k: ["v'\\"] }, n: 7, at }),
       ]);
-      const [counted = []] = await tx.commit([tx.call(COUNT, [id, crypto.randomUUID()])]);
-      return { inserted, counted };
+      const [counted = [], unprepared = []] = await tx.commit([
+        tx.call(COUNT, { ids: [id, crypto.randomUUID()] }),
+        tx.call(COUNT_UNPREPARED, { ids: [id], doc: { k: ["v'\\"] } }),
+      ]);
+      return { inserted, counted, unprepared };
     });
     expect(rows.inserted).toEqual([{ id, tags: ['x', 'y "z"', 'c\\d{,}', null], doc: { k: ["v'\\"] }, n: 7, at }]);
     expect(rows.counted).toEqual([{ n: 1 }]);
-    expect(await runStatement(pool, COUNT, [id])).toEqual([{ n: 1 }]);
+    expect(rows.unprepared).toEqual([{ n: 1 }]);
+    expect(await runStatement(pool, COUNT, { ids: [id] })).toEqual([{ n: 1 }]);
+    expect(await runStatement(pool, COUNT_UNPREPARED, { ids: [id], doc: ['not', 'it'] })).toEqual([{ n: 0 }]);
+    expect(await runStatement(pool, COUNT_UNPREPARED, { ids: [id], doc: { k: ["v'\\"] } })).toEqual([{ n: 1 }]);
   });
 
   it('roll back with the transaction, and the connection goes on working', async () => {
@@ -76,16 +80,16 @@ describe.each([
     const id = crypto.randomUUID();
     await expect(
       inTransaction(pool, async (tx) => {
-        await tx.run([tx.call(INSERT, id, [], null, 1, null)]);
+        await tx.query(INSERT, { id, tags: [], doc: null, n: 1, at: null });
         throw new Error('changed my mind');
       }),
     ).rejects.toThrow('changed my mind');
-    expect(await runStatement(pool, COUNT, [id])).toEqual([{ n: 0 }]);
+    expect(await runStatement(pool, COUNT, { ids: [id] })).toEqual([{ n: 0 }]);
     // A failed statement aborts the transaction; the next one on the same connection starts clean.
     await expect(
-      inTransaction(pool, (tx) => tx.run([tx.call(INSERT, id, [], null, 1, null), 'SELECT 1/0'])),
+      inTransaction(pool, (tx) => tx.run([tx.call(INSERT, { id, tags: [], doc: null, n: 1, at: null }), 'SELECT 1/0'])),
     ).rejects.toThrow(/division by zero/);
-    expect(await runStatement(pool, COUNT, [id])).toEqual([{ n: 0 }]);
+    expect(await runStatement(pool, COUNT, { ids: [id] })).toEqual([{ n: 0 }]);
   });
 });
 
@@ -93,14 +97,15 @@ it('prepares a statement once per connection, and not at all when prepared state
   const prepared = poolWith(true);
   const inline = poolWith(false);
   for (let i = 0; i < 3; i++) {
-    await runStatement(prepared, COUNT, []);
-    await runStatement(inline, COUNT, []);
+    await runStatement(prepared, COUNT, { ids: [] });
+    await runStatement(inline, COUNT, { ids: [] });
+    await inTransaction(prepared, (tx) => tx.query(COUNT_UNPREPARED, { ids: [], doc: null }));
   }
   const names = async (pool: pg.Pool) =>
     (await pool.query<{ name: string }>('SELECT name FROM pg_prepared_statements ORDER BY name')).rows.map(
       (r) => r.name,
     );
-  // max: 1, so this is the connection that ran the statements.
+  // max: 1, so this is the connection that ran the statements; one that is not `prepared` never is.
   expect(await names(prepared)).toEqual(['test_count_things']);
   expect(await names(inline)).toEqual([]);
 });

@@ -1,0 +1,104 @@
+import type { NormalisedLead } from '@leadrouter/core';
+import { defineStatement, sql, typed, type StatementParams } from '../sql.js';
+
+// The leads table: the ingest's accept statements (ADR 0010, group commit in docs/performance.md).
+
+/** Takes advisory locks, in the order given (ascending: every transaction takes them so, and two never deadlock). */
+export const LOCK_KEYS = defineStatement({
+  name: 'lr_lock_keys',
+  params: { keys: 'bigint[]' },
+  row: { locked: 'void' },
+  sql: (p) => sql`SELECT pg_advisory_xact_lock(k) AS locked FROM unnest(${p.keys}) AS k`,
+});
+
+/** Releases a source's Idempotency-Key when its holder is older than the window. */
+export const RELEASE_KEY = defineStatement({
+  name: 'lr_release_key',
+  params: { sourceId: 'uuid', key: 'text', windowHours: 'int' },
+  sql: (p) => sql`UPDATE leads SET idempotency_key = NULL, updated_at = now()
+   WHERE source_id = ${p.sourceId} AND idempotency_key = ${p.key}
+     AND created_at < now() - make_interval(hours => ${p.windowHours})`,
+});
+
+/**
+ * Lead number `n` of a group: the holder of its Idempotency-Key (a replay),
+ * else a lead with its phone or email in the source's duplicate window
+ * (`windowHours`, 0: no check), with whether it is the source's own, else the
+ * lead inserted with its `queued` event. The duplicate look-up is one branch
+ * per index, so no plan can walk `created_at` instead.
+ */
+export const ACCEPT = defineStatement({
+  name: 'lr_accept',
+  params: {
+    n: 'int',
+    sourceId: 'uuid',
+    name: 'text',
+    phone: 'text',
+    email: 'text | null',
+    geo: 'text | null',
+    subSource: 'text | null',
+    fields: 'jsonb',
+    consent: 'jsonb | null',
+    key: 'text | null',
+    requestHash: 'text | null',
+    windowHours: 'int',
+  },
+  row: {
+    n: 'int',
+    outcome: typed<'replay' | 'duplicate' | 'accepted'>('text'),
+    id: 'text',
+    requestHash: 'text | null',
+    sameSource: 'boolean',
+  },
+  sql: (p) => sql`WITH
+   replay AS (SELECT id, request_hash FROM leads WHERE source_id = ${p.sourceId} AND idempotency_key = ${p.key}),
+   duplicate AS (
+     SELECT id, source_id FROM (
+       SELECT id, source_id, created_at FROM leads
+       WHERE phone = ${p.phone} AND created_at > now() - make_interval(hours => ${p.windowHours})
+       UNION ALL
+       SELECT id, source_id, created_at FROM leads
+       WHERE email = ${p.email} AND created_at > now() - make_interval(hours => ${p.windowHours})
+     ) AS d
+     WHERE ${p.windowHours} > 0 AND NOT EXISTS (SELECT 1 FROM replay)
+     ORDER BY created_at LIMIT 1),
+   created AS (
+     INSERT INTO leads (id, source_id, name, phone, email, geo, sub_source, fields, consent,
+                        idempotency_key, request_hash, updated_at)
+     SELECT gen_random_uuid(), ${p.sourceId}, ${p.name}, ${p.phone}, ${p.email}, ${p.geo}, ${p.subSource},
+            ${p.fields}, ${p.consent}, ${p.key}, ${p.requestHash}, now()
+     WHERE NOT EXISTS (SELECT 1 FROM replay) AND NOT EXISTS (SELECT 1 FROM duplicate)
+     RETURNING id),
+   event AS (INSERT INTO lead_events (lead_id, status) SELECT id, 'queued'::"LeadStatus" FROM created)
+   SELECT ${p.n} AS n, 'replay' AS outcome, id::text AS id, request_hash::text AS "requestHash", TRUE AS "sameSource"
+   FROM replay
+   UNION ALL SELECT ${p.n}, 'duplicate', id::text, NULL, source_id = ${p.sourceId} FROM duplicate
+   UNION ALL SELECT ${p.n}, 'accepted', id::text, NULL, TRUE FROM created`,
+});
+
+/** The values of `ACCEPT` for a lead as validated (`NormalisedLead`): its columns. */
+export function acceptValues(
+  lead: NormalisedLead,
+  given: Pick<StatementParams<typeof ACCEPT>, 'n' | 'sourceId' | 'key' | 'requestHash' | 'windowHours'>,
+): StatementParams<typeof ACCEPT> {
+  return {
+    ...given,
+    name: lead.name,
+    phone: lead.phone,
+    email: lead.email,
+    geo: lead.geo,
+    subSource: lead.source,
+    fields: lead.fields,
+    consent: lead.consent,
+  };
+}
+
+/** The lead holding a source's Idempotency-Key, with the fingerprint of the request that recorded it. */
+export const LEAD_BY_KEY = defineStatement({
+  name: 'lr_lead_by_key',
+  params: { sourceId: 'uuid', key: 'text' },
+  row: { id: 'text', requestHash: 'text | null' },
+  prepared: false,
+  sql: (p) => sql`SELECT id::text, request_hash::text AS "requestHash" FROM leads
+   WHERE source_id = ${p.sourceId} AND idempotency_key = ${p.key}`,
+});
