@@ -1,4 +1,17 @@
-import type { LeadStatus } from '@leadrouter/core';
+import type {
+  AttemptOutcome,
+  CapPeriod,
+  DeliveryStatus,
+  FeedbackEventKind,
+  FeedbackVia,
+  LeadStatus,
+  LedgerKind,
+  LedgerParty,
+  PayoutModel,
+  PostbackStatus,
+  ReturnStatus,
+  RouteStrategy,
+} from '@leadrouter/core';
 import pg from 'pg';
 
 // Typed statements (ADR 0020): a statement is declared once, with named
@@ -7,18 +20,12 @@ import pg from 'pg';
 // (`schema.test.ts`) has PostgreSQL describe every statement against the
 // migrated schema and compares what it answers with what is declared.
 
-// Minimal, until packages/core's state lists land (issue 12, `as const` lists with their unions): then these
-// become re-exports of core's, and schema.test.ts checks them against PostgreSQL's enums.
-export type DeliveryStatus = 'pending' | 'accepted' | 'rejected' | 'dead_lettered' | 'superseded';
-export type AttemptOutcome = 'accepted' | 'rejected' | 'retry' | 'failed';
-export type PostbackStatus = 'pending' | 'delivered' | 'failed';
-export type RouteStrategy = 'priority' | 'round_robin' | 'weighted';
-
 /**
  * The SQL types statements use, and the TypeScript type of a value of each as
  * node-postgres reads it: `bigint` and `numeric` as text (exact; money is
  * never a float), `json`/`jsonb` as parsed JSON (`json<T>()` names its shape),
- * PostgreSQL's enums as their labels.
+ * PostgreSQL's enums as their labels, typed by packages/core's state lists
+ * (which packages/db/src/states.test.ts holds to the enums).
  */
 interface SqlScalars {
   uuid: string;
@@ -37,6 +44,13 @@ interface SqlScalars {
   '"AttemptOutcome"': AttemptOutcome;
   '"PostbackStatus"': PostbackStatus;
   '"RouteStrategy"': RouteStrategy;
+  '"PayoutModel"': PayoutModel;
+  '"LedgerParty"': LedgerParty;
+  '"LedgerKind"': LedgerKind;
+  '"FeedbackEventKind"': FeedbackEventKind;
+  '"FeedbackVia"': FeedbackVia;
+  '"ReturnStatus"': ReturnStatus;
+  '"CapPeriod"': CapPeriod;
 }
 type Scalar = keyof SqlScalars;
 /** An SQL type: a scalar or an array of one (`uuid[]`). */
