@@ -2,7 +2,7 @@ import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.js';
 import { waitFor } from '../../../test/support/wait.js';
 import { closeDb, createDb, isDatabaseUnavailable, sqlPool, type Db } from './client.js';
-import { inTransaction, runStatement, statement } from './statements.js';
+import { sqlTransaction, runStatement, statement } from './statements.js';
 
 /**
  * PostgreSQL ending a connection that a transaction or a statement has
@@ -36,7 +36,7 @@ describe('createDb: a connection ended while it is checked out', () => {
   it('between two messages of a transaction: the transaction fails as unavailable, the process goes on', async () => {
     const pool = sqlPool(db);
     let ended: number | undefined;
-    const failed = await inTransaction(pool, async (tx) => {
+    const failed = await sqlTransaction(pool, async (tx) => {
       const [[row] = []] = await tx.run([tx.call(BACKEND, 0)]);
       ended = row!.pid as number;
       await terminate(ended);
@@ -55,7 +55,7 @@ describe('createDb: a connection ended while it is checked out', () => {
   it('while a statement runs on it: the statement fails as unavailable, the process goes on', async () => {
     const pool = sqlPool(db);
     const SLEEP = 'SELECT pg_sleep(30)';
-    const sleeping = inTransaction(pool, (tx) => tx.run([SLEEP])).catch((err: unknown) => err);
+    const sleeping = sqlTransaction(pool, (tx) => tx.run([SLEEP])).catch((err: unknown) => err);
     const sleeper = await waitFor(
       async () =>
         (

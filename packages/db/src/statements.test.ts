@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.js';
 import { defineStatement, json, sql } from './sql.js';
-import { inTransaction, runStatement, setPreparedStatements } from './statements.js';
+import { sqlTransaction, runStatement, setPreparedStatements } from './statements.js';
 
 let database: TestDatabase;
 const pools: pg.Pool[] = [];
@@ -57,7 +57,7 @@ describe.each([
     const pool = poolWith(prepared);
     const id = crypto.randomUUID();
     const at = new Date('2026-11-26T12:00:00.123Z');
-    const rows = await inTransaction(pool, async (tx) => {
+    const rows = await sqlTransaction(pool, async (tx) => {
       const [inserted = []] = await tx.run([
         tx.call(INSERT, { id, tags: ['x', 'y "z"', 'c\\d{,}', null], doc: { k: ["v'\\"] }, n: 7, at }),
       ]);
@@ -79,7 +79,7 @@ describe.each([
     const pool = poolWith(prepared);
     const id = crypto.randomUUID();
     await expect(
-      inTransaction(pool, async (tx) => {
+      sqlTransaction(pool, async (tx) => {
         await tx.query(INSERT, { id, tags: [], doc: null, n: 1, at: null });
         throw new Error('changed my mind');
       }),
@@ -87,7 +87,9 @@ describe.each([
     expect(await runStatement(pool, COUNT, { ids: [id] })).toEqual([{ n: 0 }]);
     // A failed statement aborts the transaction; the next one on the same connection starts clean.
     await expect(
-      inTransaction(pool, (tx) => tx.run([tx.call(INSERT, { id, tags: [], doc: null, n: 1, at: null }), 'SELECT 1/0'])),
+      sqlTransaction(pool, (tx) =>
+        tx.run([tx.call(INSERT, { id, tags: [], doc: null, n: 1, at: null }), 'SELECT 1/0']),
+      ),
     ).rejects.toThrow(/division by zero/);
     expect(await runStatement(pool, COUNT, { ids: [id] })).toEqual([{ n: 0 }]);
   });
@@ -99,7 +101,7 @@ it('prepares a statement once per connection, and not at all when prepared state
   for (let i = 0; i < 3; i++) {
     await runStatement(prepared, COUNT, { ids: [] });
     await runStatement(inline, COUNT, { ids: [] });
-    await inTransaction(prepared, (tx) => tx.query(COUNT_UNPREPARED, { ids: [], doc: null }));
+    await sqlTransaction(prepared, (tx) => tx.query(COUNT_UNPREPARED, { ids: [], doc: null }));
   }
   const names = async (pool: pg.Pool) =>
     (await pool.query<{ name: string }>('SELECT name FROM pg_prepared_statements ORDER BY name')).rows.map(
@@ -116,14 +118,71 @@ it('does not give back a connection whose statement timed out: the next transact
   pool.on('error', () => undefined);
   pools.push(pool);
   const pid = async () =>
-    inTransaction(pool, async (tx) => {
+    sqlTransaction(pool, async (tx) => {
       const [rows = []] = await tx.run(['SELECT pg_backend_pid() AS pid']);
       return rows[0]!.pid as number;
     });
   const before = await pid();
-  await expect(inTransaction(pool, (tx) => tx.run(['SELECT pg_sleep(2)']))).rejects.toThrow(/timeout/i);
+  await expect(sqlTransaction(pool, (tx) => tx.run(['SELECT pg_sleep(2)']))).rejects.toThrow(/timeout/i);
   // The timed-out connection is still sleeping: reusing it would wait behind it.
   const started = Date.now();
   expect(await pid()).not.toBe(before);
   expect(Date.now() - started).toBeLessThan(1_000);
+});
+
+describe('sqlTransaction on a deadlock', () => {
+  /**
+   * Two transactions that lock the same two rows in opposite orders, each
+   * waiting until the other holds its first lock: PostgreSQL aborts one of
+   * them (40P01). Returns what each came to and how many times the work ran.
+   */
+  async function deadlock(retryConflicts: boolean) {
+    const pool = new pg.Pool({ connectionString: database.url, max: 2 });
+    pools.push(pool);
+    const [a, b] = [crypto.randomUUID(), crypto.randomUUID()];
+    await pool.query('INSERT INTO things (id, n) VALUES ($1, 0), ($2, 0)', [a, b]);
+    let runs = 0;
+    let holding = 0;
+    let bothHold!: () => void;
+    const bothHolding = new Promise<void>((resolve) => (bothHold = resolve));
+    const lockBoth = (first: string, second: string) =>
+      sqlTransaction(
+        pool,
+        async (tx) => {
+          runs++;
+          await tx.run([
+            `SET LOCAL deadlock_timeout = '50ms'`,
+            `SELECT 1 FROM things WHERE id = '${first}' FOR UPDATE`,
+          ]);
+          if (++holding === 2) bothHold();
+          await bothHolding;
+          await tx.run([`UPDATE things SET n = n + 1 WHERE id = '${second}'`]);
+        },
+        { retryConflicts },
+      );
+    const outcomes = await Promise.allSettled([lockBoth(a, b), lockBoth(b, a)]);
+    const { rows } = await pool.query<{ n: number }>('SELECT sum(n)::int AS n FROM things WHERE id IN ($1, $2)', [
+      a,
+      b,
+    ]);
+    return {
+      outcomes: outcomes.map((o) => (o.status === 'fulfilled' ? 'done' : (o.reason as { code?: string }).code)),
+      runs,
+      updates: rows[0]!.n,
+    };
+  }
+
+  it('fails the transaction PostgreSQL aborted, by default', async () => {
+    const { outcomes, runs, updates } = await deadlock(false);
+    expect(outcomes.sort()).toEqual(['40P01', 'done']);
+    expect({ runs, updates }).toEqual({ runs: 2, updates: 1 });
+  });
+
+  it('runs it again, from the start, with retryConflicts', async () => {
+    const { outcomes, runs, updates } = await deadlock(true);
+    expect(outcomes).toEqual(['done', 'done']);
+    // Each aborted run was rolled back: each transaction's update counts once.
+    expect(updates).toBe(2);
+    expect(runs).toBeGreaterThan(2);
+  });
 });

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { isDatabaseUnavailable } from './errors.js';
+import { isDatabaseUnavailable, isTransactionConflict } from './errors.js';
 import { orderedValues, sqlValue, type Statement } from './sql.js';
 
 type SqlClient = pg.PoolClient;
@@ -163,12 +163,41 @@ export class SqlTx {
   }
 }
 
+/** How many times `sqlTransaction` runs a transaction that PostgreSQL aborted on a conflict, with `retryConflicts`. */
+export const CONFLICT_ATTEMPTS = 3;
+
+export interface SqlTransactionOptions {
+  /**
+   * Run `work` again, from the start and on a fresh transaction (up to
+   * CONFLICT_ATTEMPTS times in all), when PostgreSQL aborted it to break a
+   * deadlock or a serialization failure. Only for work whose effects outside
+   * the transaction happen after it returns: the operations lock many leads
+   * at once and the worker one at a time, so a deadlock is unlikely but not
+   * impossible (foreign-key share locks from other writers).
+   */
+  retryConflicts?: boolean;
+}
+
 /**
  * Runs `work` in a transaction: committed when it returns (if it did not
  * commit itself), rolled back when it throws. A connection that failed
  * (or whose rollback failed) is discarded rather than given back to the pool.
  */
-export async function inTransaction<T>(pool: pg.Pool, work: (tx: SqlTx) => Promise<T>): Promise<T> {
+export async function sqlTransaction<T>(
+  pool: pg.Pool,
+  work: (tx: SqlTx) => Promise<T>,
+  { retryConflicts = false }: SqlTransactionOptions = {},
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await once(pool, work);
+    } catch (err) {
+      if (!retryConflicts || attempt >= CONFLICT_ATTEMPTS || !isTransactionConflict(err)) throw err;
+    }
+  }
+}
+
+async function once<T>(pool: pg.Pool, work: (tx: SqlTx) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   const tx = new SqlTx(client, !inlineMode.has(pool));
   let broken: Error | undefined;

@@ -9,7 +9,7 @@ import {
   type PartnerAnswer,
   type PublicLead,
 } from '@leadrouter/delivery';
-import { inTransaction, isDataError, runStatement, sqlPool, sqlValue, statement } from '@leadrouter/db';
+import { sqlTransaction, isDataError, runStatement, sqlPool, sqlValue, statement } from '@leadrouter/db';
 import {
   decideAttempt,
   decideBreaker,
@@ -336,7 +336,7 @@ async function recordAttempt(
   const retryInMs = decision.step === 'retry' ? decision.retryInMs : 0;
   const error = decision.step === 'accepted' ? null : decision.error;
   const price = answer.price ?? (partner.price === null ? null : Number(partner.price));
-  return inTransaction(sqlPool(deps.db), async (tx): Promise<Recorded> => {
+  return sqlTransaction(sqlPool(deps.db), async (tx): Promise<Recorded> => {
     const healthSql = partnerHealthSql(partner, breaker, now);
     // The lead's lock; the attempt recorded (if no other worker recorded it first) with the lead's
     // deliveries as they are now; the partner's health: one round trip.

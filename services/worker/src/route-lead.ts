@@ -7,7 +7,7 @@ import {
 } from '@leadrouter/routing';
 import { readRoutingRecord, regexErrors, type Filters, type PublicLead } from '@leadrouter/core';
 import { routingRecordOf } from '@leadrouter/lifecycle';
-import { inTransaction, sqlPool } from '@leadrouter/db';
+import { sqlTransaction, sqlPool } from '@leadrouter/db';
 import type { DeliverJob } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
 import {
@@ -38,7 +38,7 @@ export async function routeLead(deps: WorkerDeps, leadId: string): Promise<void>
   let decision: RouteDecision | undefined;
   let resumed: { job: DeliverJob; delayMs: number }[] = [];
   let routed: PublicLead | undefined;
-  const next = await inTransaction(sqlPool(deps.db), async (tx): Promise<Followups> => {
+  const next = await sqlTransaction(sqlPool(deps.db), async (tx): Promise<Followups> => {
     const [locked = [], rows = []] = await tx.run([tx.call(LOCK_LEAD, leadId), tx.call(LEAD_DELIVERIES, leadId)]);
     const lead = locked[0] as LockedLead | undefined;
     const deliveries = rows as unknown as DeliveryState[];

@@ -102,3 +102,34 @@ export const LEAD_BY_KEY = defineStatement({
   sql: (p) => sql`SELECT id::text, request_hash::text AS "requestHash" FROM leads
    WHERE source_id = ${p.sourceId} AND idempotency_key = ${p.key}`,
 });
+
+// ---------------------------------------------------------------------------
+// The operations' (ADR 0007): planned for their values each time (`prepared: false`).
+
+/** Locks these leads, in id order (the worker's), reading their status and routing record (as stored). */
+export const LOCK_LEADS = defineStatement({
+  name: 'lr_lock_leads',
+  params: { ids: 'uuid[]' },
+  row: { id: 'text', status: '"LeadStatus"', routing: 'jsonb | null' },
+  prepared: false,
+  sql: (p) => sql`SELECT id::text, status, routing FROM leads WHERE id = ANY(${p.ids}) ORDER BY id FOR UPDATE`,
+});
+
+/** Moves these leads back to `routing` at `at`, for the worker to settle them again. */
+export const REOPEN_LEADS = defineStatement({
+  name: 'lr_reopen_leads',
+  params: { ids: 'uuid[]', at: 'timestamptz' },
+  prepared: false,
+  sql: (p) => sql`UPDATE leads SET status = 'routing', updated_at = ${p.at} WHERE id = ANY(${p.ids})`,
+});
+
+/** One event per lead (`leadIds[i]`, with `partnerIds[i]` and `details[i]`, JSON text), all of `status` at `at`, in order. */
+export const ADD_LEAD_EVENTS = defineStatement({
+  name: 'lr_add_lead_events',
+  params: { leadIds: 'uuid[]', status: '"LeadStatus"', partnerIds: 'uuid[]', details: 'jsonb[]', at: 'timestamptz' },
+  prepared: false,
+  sql: (p) => sql`INSERT INTO lead_events (lead_id, status, partner_id, detail, at)
+   SELECT e.lead_id, ${p.status}, e.partner_id, e.detail, ${p.at}
+   FROM unnest(${p.leadIds}, ${p.partnerIds}, ${p.details}) WITH ORDINALITY AS e (lead_id, partner_id, detail, n)
+   ORDER BY e.n`,
+});

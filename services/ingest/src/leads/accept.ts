@@ -3,7 +3,7 @@ import { AppError, invalid, unavailable, validateLead, type FieldError, type Nor
 import {
   ACCEPT,
   acceptValues,
-  inTransaction,
+  sqlTransaction,
   isDatabaseUnavailable,
   LEAD_BY_KEY,
   LOCK_KEYS,
@@ -192,7 +192,7 @@ interface Pending {
  */
 async function recordLeads(pool: SqlPool, group: Pending[]): Promise<(Recorded | AppError)[]> {
   const keys = [...new Set(group.flatMap((p) => lockKeys(p.lead)))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const accepted = await inTransaction(pool, async (tx) => {
+  const accepted = await sqlTransaction(pool, async (tx) => {
     const statements: string[] = [tx.call(LOCK_KEYS, { keys })];
     /** Where each lead's ACCEPT is in the message. */
     const acceptAt = group.map(({ source, lead, idempotencyKey: key, requestHash }, n) => {
