@@ -30,6 +30,7 @@ import pg from 'pg';
 interface SqlScalars {
   uuid: string;
   text: string;
+  varchar: string;
   int: number;
   bigint: string;
   numeric: string;

@@ -133,3 +133,44 @@ export const ADD_LEAD_EVENTS = defineStatement({
    FROM unnest(${p.leadIds}, ${p.partnerIds}, ${p.details}) WITH ORDINALITY AS e (lead_id, partner_id, detail, n)
    ORDER BY e.n`,
 });
+
+// ---------------------------------------------------------------------------
+// The sweeper's (leads whose job was probably lost) and the console's: planned for their values each time.
+
+/** Leads still `queued` since before `before`, oldest first. */
+export const QUEUED_LEADS = defineStatement({
+  name: 'lr_queued_leads',
+  params: { before: 'timestamptz', limit: 'int' },
+  row: { id: 'uuid' },
+  prepared: false,
+  sql: (p) => sql`SELECT id FROM leads WHERE status = 'queued' AND created_at < ${p.before}
+   ORDER BY created_at LIMIT ${p.limit}`,
+});
+
+/** Leads `routing` since before `before` with nothing pending: they missed their advance step. */
+export const STUCK_LEADS = defineStatement({
+  name: 'lr_stuck_leads',
+  params: { before: 'timestamptz', limit: 'int' },
+  row: { id: 'uuid' },
+  prepared: false,
+  sql: (p) => sql`SELECT l.id FROM leads l
+   WHERE l.status = 'routing' AND l.updated_at < ${p.before}
+     AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.lead_id = l.id AND d.status = 'pending')
+   ORDER BY l.id LIMIT ${p.limit}`,
+});
+
+/**
+ * Leads received per step of `stepMs` milliseconds (numbered from the epoch)
+ * in [since, until), and how many of those are delivered by now.
+ */
+export const LEAD_TIMELINE = defineStatement({
+  name: 'lr_lead_timeline',
+  params: { since: 'timestamptz', until: 'timestamptz', stepMs: 'numeric' },
+  row: { bucket: 'bigint', received: 'int', delivered: 'int' },
+  prepared: false,
+  sql: (p) => sql`SELECT floor(extract(epoch FROM created_at) * 1000 / ${p.stepMs})::bigint AS bucket,
+          count(*)::int AS received,
+          count(*) FILTER (WHERE status = 'delivered')::int AS delivered
+   FROM leads WHERE created_at >= ${p.since} AND created_at < ${p.until}
+   GROUP BY 1`,
+});

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { AppError } from '@leadrouter/core';
-import { sqlPool } from '@leadrouter/db';
+import { COUNT_DEAD_LETTERS, runStatement, sqlPool } from '@leadrouter/db';
 import type { IngestDeps } from '../deps.js';
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
@@ -32,9 +32,9 @@ export function queuesRouter({ db, queues }: IngestDeps): Router {
       ).catch((err: unknown) => {
         throw redisUnavailable(err);
       }),
-      sqlPool(db).query<{ n: number }>(`SELECT count(*)::int AS n FROM deliveries WHERE status = 'dead_lettered'`),
+      runStatement(sqlPool(db), COUNT_DEAD_LETTERS, {}),
     ]);
-    res.json({ queues: depths, deadLetters: dead.rows[0]!.n });
+    res.json({ queues: depths, deadLetters: dead[0]!.n });
   });
   return router;
 }
