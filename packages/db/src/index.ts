@@ -6,3 +6,4 @@ export * from './tables/deliveries.js';
 export * from './tables/leads.js';
 export * from './tables/partners.js';
 export * from './tables/postbacks.js';
+export * from './tables/routes.js';

@@ -83,6 +83,9 @@ describe('sqlValue', () => {
     expect(sqlValue({ a: "'" }, 'jsonb')).toBe(`'{"a":"''"}'::jsonb`);
     expect(sqlValue(['a', 1], 'jsonb')).toBe(`'["a",1]'::jsonb`);
     expect(sqlValue(['a', null, 'b c'], 'text[]')).toBe(`'{"a",NULL,"b c"}'::text[]`);
+    expect(sqlValue([new Date('2026-01-02T03:04:05.678Z')], 'timestamptz[]')).toBe(
+      `'{"2026-01-02T03:04:05.678Z"}'::timestamptz[]`,
+    );
     expect(sqlValue(new Date('2026-01-02T03:04:05.678Z'), 'timestamptz')).toBe(
       "'2026-01-02T03:04:05.678Z'::timestamptz",
     );

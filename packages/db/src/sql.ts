@@ -268,7 +268,8 @@ export function sqlValue(value: unknown, type: string): string {
   if (value === null) return `NULL::${type}`;
   if (isJson(type)) return `${pg.escapeLiteral(JSON.stringify(value))}::${type}`;
   if (Array.isArray(value)) {
-    const elements = value.map((v) => (v === null ? 'NULL' : `"${String(v).replace(/[\\"]/g, '\\$&')}"`));
+    const element = (v: unknown) => (v instanceof Date ? v.toISOString() : String(v));
+    const elements = value.map((v) => (v === null ? 'NULL' : `"${element(v).replace(/[\\"]/g, '\\$&')}"`));
     return `${pg.escapeLiteral(`{${elements.join(',')}}`)}::${type}`;
   }
   if (value instanceof Date) return `${pg.escapeLiteral(value.toISOString())}::${type}`;

@@ -4,31 +4,8 @@ import { orderedValues, sqlValue, type Statement } from './sql.js';
 
 type SqlClient = pg.PoolClient;
 
-/**
- * A statement of the first form, `statement(name, types, text)` with `$1`,
- * `$2`… placeholders and positional values, until every caller is on
- * `defineStatement` (ADR 0020). The text must not contain `$` other than the
- * placeholders.
- */
-export interface PositionalStatement {
-  readonly name: string;
-  readonly types: readonly string[];
-  readonly text: string;
-}
-
-const names = new Set<string>();
-
-export function statement(name: string, types: readonly string[], text: string): PositionalStatement {
-  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`statement: ${name} is not a valid name`);
-  if (names.has(name)) throw new Error(`statement: ${name} is defined twice`);
-  names.add(name);
-  const used = Math.max(0, ...[...text.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])));
-  if (used !== types.length) throw new Error(`statement ${name}: ${types.length} types for ${used} placeholders`);
-  return { name, types, text };
-}
-
-/** A value for a positional placeholder: arrays become SQL arrays, objects JSON, dates ISO timestamps. */
-export type SqlArg = string | number | bigint | boolean | null | Date | object | readonly (string | null)[];
+/** What PREPARE and the inline mode need of a statement: its name, its parameters' types, its text with `$n`. */
+type StatementText = Pick<Statement, 'name' | 'types' | 'text'>;
 
 declare const rowsOf: unique symbol;
 /** A statement called with its values, as SQL for `run` or `commit`, which then return rows of type R for it. */
@@ -49,17 +26,17 @@ export function setPreparedStatements(pool: pg.Pool, enabled: boolean): void {
 }
 
 /** The statement prepared under its name, as SQL: `PREPARE name (types) AS text`. */
-export function prepareSql(stmt: PositionalStatement): string {
+export function prepareSql(stmt: StatementText): string {
   return `PREPARE ${stmt.name} (${stmt.types.join(', ')}) AS ${stmt.text}`;
 }
 
 /** The prepared statement called with these values (in the placeholders' order), as SQL: `EXECUTE name(…)`. */
-export function executeSql(stmt: PositionalStatement, values: readonly unknown[]): string {
+export function executeSql(stmt: StatementText, values: readonly unknown[]): string {
   return `EXECUTE ${stmt.name}(${values.map((v, i) => sqlValue(v, stmt.types[i]!)).join(', ')})`;
 }
 
 /** The statement's text with the values (in the placeholders' order) written in as typed literals. */
-export function inlineSql(stmt: PositionalStatement, values: readonly unknown[]): string {
+export function inlineSql(stmt: StatementText, values: readonly unknown[]): string {
   return stmt.text.replace(
     /\$(\d+)/g,
     (_, n: string) => `(${sqlValue(values[Number(n) - 1], stmt.types[Number(n) - 1]!)})`,
@@ -79,7 +56,7 @@ export function inlineSql(stmt: PositionalStatement, values: readonly unknown[])
 export class SqlTx {
   private begun = false;
   private ended = false;
-  private readonly needed = new Map<string, { name: string; types: readonly string[]; text: string }>();
+  private readonly needed = new Map<string, StatementText>();
 
   constructor(
     private readonly client: SqlClient,
@@ -88,21 +65,11 @@ export class SqlTx {
   ) {}
 
   /** The statement called with these values, as SQL to pass to `run` or `commit`. */
-  call<P, R>(stmt: Statement<P, R>, values: P): SqlCall<R>;
-  /** A positional statement (`statement()`) called with its values in order. */
-  call(stmt: PositionalStatement, ...args: SqlArg[]): string;
-  call(stmt: Statement | PositionalStatement, ...args: unknown[]): string {
-    if ('params' in stmt)
-      return this.write(stmt, orderedValues(stmt, args[0] as Record<string, unknown>), stmt.prepared);
-    if (args.length !== stmt.types.length)
-      throw new Error(`${stmt.name}: ${args.length} values for ${stmt.types.length}`);
-    return this.write(stmt, args, true);
-  }
-
-  private write(stmt: PositionalStatement, args: unknown[], preparable: boolean): string {
-    if (!this.prepared || !preparable) return inlineSql(stmt, args);
+  call<P, R>(stmt: Statement<P, R>, values: P): SqlCall<R> {
+    const args = orderedValues(stmt, values);
+    if (!this.prepared || !stmt.prepared) return inlineSql(stmt, args) as SqlCall<R>;
     this.needed.set(stmt.name, stmt);
-    return executeSql(stmt, args);
+    return executeSql(stmt, args) as SqlCall<R>;
   }
 
   /** Runs the statements in the transaction; returns each one's rows, in order. */
@@ -217,25 +184,12 @@ async function once<T>(pool: pg.Pool, work: (tx: SqlTx) => Promise<T>): Promise<
 }
 
 /** Runs one statement outside any explicit transaction; returns its rows. */
-export async function runStatement<P, R>(pool: pg.Pool, stmt: Statement<P, R>, values: P): Promise<R[]>;
-export async function runStatement<T = Record<string, unknown>>(
-  pool: pg.Pool,
-  stmt: PositionalStatement,
-  ...args: SqlArg[]
-): Promise<T[]>;
-export async function runStatement(
-  pool: pg.Pool,
-  stmt: Statement | PositionalStatement,
-  ...args: unknown[]
-): Promise<unknown[]> {
+export async function runStatement<P, R>(pool: pg.Pool, stmt: Statement<P, R>, values: P): Promise<R[]> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
     const tx = new SqlTx(client, !inlineMode.has(pool), false);
-    const [rows = []] = await tx.run([
-      'params' in stmt ? tx.call(stmt, args[0] as Record<string, unknown>) : tx.call(stmt, ...(args as SqlArg[])),
-    ]);
-    return rows;
+    return await tx.query(stmt, values);
   } catch (err) {
     broken = err as Error;
     throw err;

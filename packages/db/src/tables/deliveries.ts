@@ -1,6 +1,148 @@
-import { defineStatement, sql } from '../sql.js';
+import type { PublicLead } from '@leadrouter/core';
+import { defineStatement, json, sql } from '../sql.js';
+import { PARTNER_ROW_JSON, type PartnerRow } from './partners.js';
 
-// The deliveries table (one lead offered to one partner).
+// The deliveries table (one lead offered to one partner), with its attempts.
+
+// ---------------------------------------------------------------------------
+// The worker's: run under the lead's row lock (leads.ts, LOCK_LEAD), prepared.
+
+/** The lead's deliveries (read under its lock, in a statement after the one that took it). */
+export const LEAD_DELIVERIES = defineStatement({
+  name: 'lr_lead_deliveries',
+  params: { leadId: 'uuid' },
+  row: {
+    id: 'text',
+    partnerId: 'text',
+    status: '"DeliveryStatus"',
+    attempts: 'int',
+    /** When a pending delivery's next attempt is due; null once settled, or parked while its partner is paused. */
+    nextAttemptAt: 'timestamptz | null',
+  },
+  sql: (p) => sql`SELECT id::text, partner_id::text AS "partnerId", status, attempts, next_attempt_at AS "nextAttemptAt"
+   FROM deliveries WHERE lead_id = ${p.leadId}`,
+});
+
+/** The delivery, its partner (a `PartnerRow`) and its lead as partners see it, in one statement. */
+export const LOAD_DELIVERY = defineStatement({
+  name: 'lr_load_delivery',
+  params: { deliveryId: 'uuid' },
+  row: {
+    id: 'text',
+    status: '"DeliveryStatus"',
+    attempts: 'int',
+    attemptsBase: 'int',
+    partner: json<PartnerRow>(),
+    lead: json<PublicLead>(),
+  },
+  sql: (
+    p,
+  ) => sql`SELECT d.id::text, d.status, d.attempts, d.attempts_base AS "attemptsBase", ${PARTNER_ROW_JSON} AS partner,
+          json_build_object(
+            'id', l.id, 'name', l.name, 'phone', l.phone, 'email', l.email, 'geo', l.geo::text,
+            'source', l.sub_source, 'fields', l.fields) AS lead
+   FROM deliveries d JOIN partners p ON p.id = d.partner_id JOIN leads l ON l.id = d.lead_id
+   WHERE d.id = ${p.deliveryId}`,
+});
+
+/**
+ * Records attempt `attempts + 1` of a delivery — only if it is still pending
+ * after `attempts`, i.e. no other worker recorded this attempt first — and
+ * returns the lead's deliveries as they are now: the one just moved as its
+ * update returned it (a statement does not see its own changes, `moved`),
+ * and none when nothing moved. `price` and `reference` are written only for
+ * an accepted delivery; `deadLetteredAt` and the partner's `reason` only
+ * when given.
+ */
+export const RECORD_ATTEMPT = defineStatement({
+  name: 'lr_record_attempt',
+  params: {
+    deliveryId: 'uuid',
+    attempts: 'int',
+    status: '"DeliveryStatus"',
+    nextAttemptAt: 'timestamptz | null',
+    error: 'text | null',
+    deadLetteredAt: 'timestamptz | null',
+    price: 'numeric | null',
+    reference: 'text | null',
+    reason: 'text | null',
+    outcome: '"AttemptOutcome"',
+    httpStatus: 'int | null',
+    durationMs: 'int',
+    excerpt: 'text | null',
+    leadId: 'uuid',
+  },
+  row: {
+    id: 'text',
+    partnerId: 'text',
+    status: '"DeliveryStatus"',
+    attempts: 'int',
+    nextAttemptAt: 'timestamptz | null',
+    moved: 'boolean',
+  },
+  sql: (p) => sql`WITH
+   moved AS (
+     UPDATE deliveries SET attempts = ${p.attempts} + 1, status = ${p.status}, next_attempt_at = ${p.nextAttemptAt},
+       last_error = ${p.error}, dead_lettered_at = coalesce(${p.deadLetteredAt}, dead_lettered_at),
+       price = CASE WHEN ${p.status} = 'accepted' THEN ${p.price} ELSE price END,
+       reference = CASE WHEN ${p.status} = 'accepted' THEN ${p.reference} ELSE reference END,
+       reason = coalesce(${p.reason}, reason), updated_at = now()
+     WHERE id = ${p.deliveryId} AND attempts = ${p.attempts}
+       AND status::text = 'pending' -- as text: no plan may pick a (status, …) index over the key
+     RETURNING id, partner_id, status, attempts, next_attempt_at),
+   attempt AS (
+     INSERT INTO delivery_attempts (delivery_id, attempt, outcome, http_status, duration_ms, error, response_excerpt)
+     SELECT id, ${p.attempts} + 1, ${p.outcome}, ${p.httpStatus}, ${p.durationMs}, ${p.error}, ${p.excerpt} FROM moved)
+   SELECT id::text, partner_id::text AS "partnerId", status, attempts, next_attempt_at AS "nextAttemptAt", TRUE AS moved
+   FROM moved
+   UNION ALL
+   SELECT id::text, partner_id::text, status, attempts, next_attempt_at, FALSE
+   FROM deliveries WHERE lead_id = ${p.leadId} AND id <> ${p.deliveryId} AND EXISTS (SELECT 1 FROM moved)`,
+});
+
+/**
+ * Marks dead letters of a lead superseded: the lead can no longer use them
+ * (`decideSupersede`, @leadrouter/lifecycle). Only those still
+ * dead-lettered: run under the lead's lock, like every change to its
+ * deliveries.
+ */
+export const SUPERSEDE = defineStatement({
+  name: 'lr_supersede',
+  params: { leadId: 'uuid', ids: 'uuid[]' },
+  sql: (p) => sql`UPDATE deliveries SET status = 'superseded', next_attempt_at = NULL, updated_at = now()
+   WHERE lead_id = ${p.leadId} AND id = ANY(${p.ids}) AND status = 'dead_lettered'`,
+});
+
+/**
+ * Parks a pending delivery after `attempts` (no due time) while its partner is
+ * paused or inactive: resuming or reactivating the partner requeues it.
+ */
+export const PARK_DELIVERY = defineStatement({
+  name: 'lr_park_delivery',
+  params: { id: 'uuid', attempts: 'int' },
+  prepared: false,
+  sql: (p) => sql`UPDATE deliveries SET next_attempt_at = NULL, updated_at = now()
+   WHERE id = ${p.id} AND attempts = ${p.attempts}
+     AND status::text = 'pending' -- as text: no plan may pick a (status, …) index over the key`,
+});
+
+/**
+ * Each capped partner's deliveries pending or accepted since the start of
+ * its current hour and day (`ids[i]` with `hourStarts[i]`, `dayStarts[i]`):
+ * what counts against its caps. Run after the partners' advisory locks.
+ */
+export const CAPS_IN_USE = defineStatement({
+  name: 'lr_caps_in_use',
+  params: { ids: 'uuid[]', hourStarts: 'timestamptz[]', dayStarts: 'timestamptz[]' },
+  row: { id: 'text', hour: 'int', day: 'int' },
+  prepared: false,
+  sql: (p) => sql`SELECT c.id::text, count(d.id) FILTER (WHERE d.created_at >= c.hour_start)::int AS hour,
+          count(d.id)::int AS day
+   FROM unnest(${p.ids}, ${p.hourStarts}, ${p.dayStarts}) AS c (id, hour_start, day_start)
+   LEFT JOIN deliveries d
+     ON d.partner_id = c.id AND d.status IN ('pending', 'accepted') AND d.created_at >= c.day_start
+   GROUP BY c.id`,
+});
 
 // ---------------------------------------------------------------------------
 // The operations' retries and discards of dead letters (ADR 0007): occasional, many rows at once, planned for

@@ -1,7 +1,87 @@
-import type { NormalisedLead } from '@leadrouter/core';
-import { defineStatement, sql, typed, type StatementParams } from '../sql.js';
+import type { LeadFields, NormalisedLead, RoutingRecord } from '@leadrouter/core';
+import { defineStatement, json, sql, typed, type StatementParams } from '../sql.js';
 
-// The leads table: the ingest's accept statements (ADR 0010, group commit in docs/performance.md).
+// The leads table (with its events): the ingest's accept, the worker's lock and advance step (ADR 0010, group
+// commit in docs/performance.md), the operations', the sweeper's and the console's statements.
+
+// ---------------------------------------------------------------------------
+// The worker's: every change to a lead's deliveries happens under its row lock.
+
+/** Takes the lead's row lock, reading it: its state, its data (what routing looks at), whether its source wants postbacks. */
+export const LOCK_LEAD = defineStatement({
+  name: 'lr_lock_lead',
+  params: { leadId: 'uuid' },
+  row: {
+    id: 'text',
+    status: '"LeadStatus"',
+    sourceId: 'text',
+    name: 'varchar',
+    phone: 'varchar',
+    email: 'varchar | null',
+    geo: 'text | null',
+    source: 'varchar | null',
+    fields: json<LeadFields['fields']>('jsonb'),
+    /** As stored: read it with `readRoutingRecord`. */
+    routing: 'jsonb | null',
+    postback: 'boolean',
+  },
+  sql: (p) => sql`SELECT l.id::text, l.status, l.source_id::text AS "sourceId", l.name, l.phone, l.email, l.geo::text,
+          l.sub_source AS source, l.fields, l.routing, s.postback_url IS NOT NULL AS postback
+   FROM leads l JOIN sources s ON s.id = l.source_id WHERE l.id = ${p.leadId} FOR UPDATE OF l`,
+});
+
+/**
+ * Everything an advance step writes, in one statement sent with the commit:
+ * the new deliveries (`deliveryIds` to `partnerIds`, due at `dueAt`), the
+ * routing record and the status (unchanged when null) in one update, the
+ * events in order (`eventStatuses`, `eventPartners`, `eventDetails`: JSON
+ * texts), and the postback for a final status (`postbackStatus`) when the
+ * source has a postback URL — one per lead and status: a dead letter retried
+ * to `delivered` reports again, a repeat of the same status does not.
+ * Data-modifying parts of a WITH all run to completion, whether or not the
+ * final SELECT reads them. Returns the postback created, if any.
+ */
+export const ADVANCE = defineStatement({
+  name: 'lr_advance',
+  params: {
+    leadId: 'uuid',
+    routing: json<RoutingRecord>('jsonb'),
+    status: '"LeadStatus" | null',
+    deliveryIds: 'uuid[]',
+    partnerIds: 'uuid[]',
+    dueAt: 'timestamptz',
+    eventStatuses: '"LeadStatus"[]',
+    eventPartners: 'uuid[]',
+    eventDetails: 'jsonb[]',
+    postbackStatus: '"LeadStatus" | null',
+  },
+  row: { id: 'text' },
+  sql: (p) => sql`WITH
+   offered AS (
+     INSERT INTO deliveries (id, lead_id, partner_id, next_attempt_at, created_at, updated_at)
+     SELECT o.id, ${p.leadId}, o.partner_id, ${p.dueAt}, ${p.dueAt}, now()
+     FROM unnest(${p.deliveryIds}, ${p.partnerIds}) AS o (id, partner_id)),
+   lead AS (
+     UPDATE leads SET routing = ${p.routing}, status = coalesce(${p.status}, status), updated_at = now()
+     WHERE id = ${p.leadId}),
+   events AS (
+     INSERT INTO lead_events (lead_id, status, partner_id, detail)
+     SELECT ${p.leadId}, e.status, e.partner_id, e.detail
+     FROM unnest(${p.eventStatuses}, ${p.eventPartners}, ${p.eventDetails}) WITH ORDINALITY
+       AS e (status, partner_id, detail, n)
+     ORDER BY e.n),
+   postback AS (
+     INSERT INTO postbacks (id, lead_id, source_id, lead_status, next_attempt_at, updated_at)
+     SELECT gen_random_uuid(), l.id, l.source_id, ${p.postbackStatus}, now(), now()
+     FROM leads l JOIN sources s ON s.id = l.source_id
+     WHERE ${p.postbackStatus} IS NOT NULL AND l.id = ${p.leadId} AND s.postback_url IS NOT NULL
+     ON CONFLICT (lead_id, lead_status) DO NOTHING
+     RETURNING id)
+   SELECT id::text FROM postback`,
+});
+
+// ---------------------------------------------------------------------------
+// The ingest's accept (group commit).
 
 /** Takes advisory locks, in the order given (ascending: every transaction takes them so, and two never deadlock). */
 export const LOCK_KEYS = defineStatement({
