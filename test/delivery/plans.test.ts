@@ -1,4 +1,4 @@
-import { RECORD_ATTEMPT } from '../../services/worker/src/deliver';
+import { executeSql, orderedValues, prepareSql, RECORD_ATTEMPT } from '@leadrouter/db';
 import { useDatabaseClient } from '../support/database';
 
 /**
@@ -22,9 +22,16 @@ describe('the attempt statement', () => {
         .replace('$1', `'${source}'`)
         .replace('$2', `'${partner}'`),
     );
-    await client.query(`PREPARE attempt (${RECORD_ATTEMPT.types.join(', ')}) AS ${RECORD_ATTEMPT.text}`);
+    await client.query(prepareSql(RECORD_ATTEMPT));
     const missing = '00000000-0000-4000-8000-0000000000ff';
-    const execute = `EXECUTE attempt('${missing}', 0, 'accepted', NULL, NULL, NULL, NULL, NULL, NULL, 'accepted', 200, 5, NULL, '${missing}')`;
+    const execute = executeSql(
+      RECORD_ATTEMPT,
+      orderedValues(RECORD_ATTEMPT, {
+        ...{ deliveryId: missing, attempts: 0, status: 'accepted', nextAttemptAt: null, error: null },
+        ...{ deadLetteredAt: null, price: null, reference: null, reason: null, outcome: 'accepted' },
+        ...{ httpStatus: 200, durationMs: 5, excerpt: null, leadId: missing },
+      }),
+    );
     // More than the five custom plans after which PostgreSQL may settle on a generic one.
     for (let i = 0; i < 8; i++) await client.query(execute);
     await client.query(

@@ -1,4 +1,4 @@
-import { ACCEPT } from '../../services/ingest/src/leads/accept';
+import { ACCEPT, executeSql, orderedValues, prepareSql } from '@leadrouter/db';
 import { useDatabaseClient } from '../support/database';
 
 /**
@@ -17,9 +17,15 @@ describe('the accept statement', () => {
       `INSERT INTO sources (id, name, api_key_hash, api_key_prefix, updated_at)
        VALUES ('${source}', 's', repeat('a', 64), 'lr_', now())`,
     );
-    await client.query(`PREPARE accept (${ACCEPT.types.join(', ')}) AS ${ACCEPT.text}`);
+    await client.query(prepareSql(ACCEPT));
     const accept = (phone: string, email: string, key: string) =>
-      `EXECUTE accept(0, '${source}', 'n', '${phone}', '${email}', NULL, NULL, '{}', NULL, '${key}', NULL, 24)`;
+      executeSql(
+        ACCEPT,
+        orderedValues(ACCEPT, {
+          ...{ n: 0, sourceId: source, name: 'n', phone, email, geo: null, subSource: null, fields: {} },
+          ...{ consent: null, key, requestHash: null, windowHours: 24 },
+        }),
+      );
     // More than the five custom plans after which PostgreSQL may settle on a generic one.
     for (let i = 0; i < 8; i++) await client.query(accept(`+1415555010${i}`, `p${i}@example.com`, `k${i}`));
     await client.query(

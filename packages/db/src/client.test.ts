@@ -2,7 +2,8 @@ import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.js';
 import { waitFor } from '../../../test/support/wait.js';
 import { closeDb, createDb, isDatabaseUnavailable, sqlPool, type Db } from './client.js';
-import { inTransaction, runStatement, statement } from './statements.js';
+import { defineStatement, sql } from './sql.js';
+import { runStatement, sqlTransaction } from './statements.js';
 
 /**
  * PostgreSQL ending a connection that a transaction or a statement has
@@ -31,14 +32,19 @@ describe('createDb: a connection ended while it is checked out', () => {
   beforeEach(() => (failures.length = 0));
 
   const terminate = (pid: number) => admin.query('SELECT pg_terminate_backend($1)', [pid]);
-  const BACKEND = statement('test_backend_pid', ['int'], 'SELECT pg_backend_pid() + $1 AS pid');
+  const BACKEND = defineStatement({
+    name: 'test_backend_pid',
+    params: { plus: 'int' },
+    row: { pid: 'int' },
+    sql: (p) => sql`SELECT pg_backend_pid() + ${p.plus} AS pid`,
+  });
 
   it('between two messages of a transaction: the transaction fails as unavailable, the process goes on', async () => {
     const pool = sqlPool(db);
     let ended: number | undefined;
-    const failed = await inTransaction(pool, async (tx) => {
-      const [[row] = []] = await tx.run([tx.call(BACKEND, 0)]);
-      ended = row!.pid as number;
+    const failed = await sqlTransaction(pool, async (tx) => {
+      const [row] = await tx.query(BACKEND, { plus: 0 });
+      ended = row!.pid;
       await terminate(ended);
       // The connection is held, with nothing in flight on it, when PostgreSQL ends it.
       await waitFor(() => failures.length > 0, { what: 'the connection to fail' });
@@ -48,14 +54,14 @@ describe('createDb: a connection ended while it is checked out', () => {
     expect(isDatabaseUnavailable(failed)).toBe(true);
     expect(failures.map((e) => (e as { code?: string }).code)).toEqual(['57P01']);
     // The dead connection was not given back: the next transaction runs on a new one.
-    const [row] = await runStatement<{ pid: number }>(pool, BACKEND, 0);
+    const [row] = await runStatement(pool, BACKEND, { plus: 0 });
     expect(row!.pid).not.toBe(ended);
   });
 
   it('while a statement runs on it: the statement fails as unavailable, the process goes on', async () => {
     const pool = sqlPool(db);
     const SLEEP = 'SELECT pg_sleep(30)';
-    const sleeping = inTransaction(pool, (tx) => tx.run([SLEEP])).catch((err: unknown) => err);
+    const sleeping = sqlTransaction(pool, (tx) => tx.run([SLEEP])).catch((err: unknown) => err);
     const sleeper = await waitFor(
       async () =>
         (
@@ -68,6 +74,6 @@ describe('createDb: a connection ended while it is checked out', () => {
     );
     await terminate(sleeper);
     expect(isDatabaseUnavailable(await sleeping)).toBe(true);
-    expect((await runStatement<{ pid: number }>(pool, BACKEND, 0))[0]!.pid).not.toBe(sleeper);
+    expect((await runStatement(pool, BACKEND, { plus: 0 }))[0]!.pid).not.toBe(sleeper);
   });
 });

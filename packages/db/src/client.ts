@@ -3,7 +3,7 @@ import pg from 'pg';
 import { PrismaClient } from './generated/prisma/client.js';
 import { setPreparedStatements } from './statements.js';
 
-export { isDatabaseUnavailable, isDataError } from './errors.js';
+export { isDatabaseUnavailable, isDataError, isTransactionConflict } from './errors.js';
 
 export { Prisma } from './generated/prisma/client.js';
 export type {
@@ -65,7 +65,7 @@ export function createDb(opts: DbOptions): Db {
   });
   // node-postgres emits a connection's failure as an 'error' event, which ends the process if no one listens.
   // The pool listens on its idle connections only (and Prisma's adapter only once Prisma has connected, which
-  // the hot paths never make it do; ADR 0010): a connection checked out by `inTransaction` or `runStatement`
+  // the hot paths never make it do; ADR 0010): a connection checked out by `sqlTransaction` or `runStatement`
   // between two messages, or waiting for one, had no listener. So every connection gets one of its own, from
   // its first moment in the pool to its end; the pool's listener is there for its idle connections' errors,
   // which also reach it, and only the first error of a connection is reported.
@@ -87,8 +87,9 @@ export function createDb(opts: DbOptions): Db {
 /**
  * The connection pool under a client made by `createDb`: the same connections
  * and limits, for the SQL written by hand — the worker's, the ingest's lead
- * API (ADRs 0009, 0010), with `statement()` / `inTransaction()` for the hot
- * paths. The admin API, the CLI and the operations go through Prisma.
+ * API (ADRs 0009, 0010), the operations' transactions, with typed statements
+ * and `sqlTransaction()` (ADR 0020). The admin API and the CLI's reads go
+ * through Prisma.
  */
 export function sqlPool(db: Db): SqlPool {
   const pool = pools.get(db);

@@ -34,3 +34,16 @@ export function isDataError(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   return typeof code === 'string' && (/^22[0-9A-Z]{3}$/.test(code) || code === '08P01');
 }
+
+/**
+ * True when PostgreSQL aborted the transaction to break a deadlock (40P01)
+ * or a serialization failure (40001): running the whole transaction again
+ * may well succeed (`sqlTransaction(…, { retryConflicts: true })`).
+ */
+export function isTransactionConflict(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { code?: unknown; message?: unknown; cause?: unknown };
+  if (e.code === 'P2034' || e.code === '40P01' || e.code === '40001') return true;
+  if (typeof e.message === 'string' && /deadlock detected|could not serialize access/i.test(e.message)) return true;
+  return e.cause !== undefined && e.cause !== err && isTransactionConflict(e.cause);
+}

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.js';
-import { inTransaction, runStatement, setPreparedStatements, sqlValue, statement } from './statements.js';
+import { defineStatement, json, sql } from './sql.js';
+import { sqlTransaction, runStatement, setPreparedStatements } from './statements.js';
 
 let database: TestDatabase;
 const pools: pg.Pool[] = [];
@@ -25,30 +26,27 @@ function poolWith(prepared: boolean): pg.Pool {
   return pool;
 }
 
-const INSERT = statement(
-  'test_insert_thing',
-  ['uuid', 'text[]', 'jsonb', 'int', 'timestamptz'],
-  `INSERT INTO things (id, tags, doc, n, at) VALUES ($1, $2, $3, $4, $5)
+const INSERT = defineStatement({
+  name: 'test_insert_thing',
+  params: { id: 'uuid', tags: 'text[]', doc: 'jsonb | null', n: 'int', at: 'timestamptz | null' },
+  row: { id: 'text', tags: 'text[]', doc: json<unknown>('jsonb | null'), n: 'int', at: 'timestamptz | null' },
+  sql: (p) => sql`INSERT INTO things (id, tags, doc, n, at) VALUES (${p.id}, ${p.tags}, ${p.doc}, ${p.n}, ${p.at})
    RETURNING id::text, tags, doc, n, at`,
-);
-const COUNT = statement('test_count_things', ['uuid[]'], `SELECT count(*)::int AS n FROM things WHERE id = ANY($1)`);
-
-describe('statement', () => {
-  it('refuses a bad name, a name used twice, and types that do not match the placeholders', () => {
-    expect(() => statement('bad name', [], 'SELECT 1')).toThrow(/not a valid name/);
-    expect(() => statement('test_insert_thing', [], 'SELECT 1')).toThrow(/defined twice/);
-    expect(() => statement('test_too_few', ['int'], 'SELECT $1, $2')).toThrow(/1 types for 2 placeholders/);
-  });
-
-  it('writes values as typed SQL expressions', () => {
-    expect(sqlValue(null, 'uuid')).toBe('NULL::uuid');
-    expect(sqlValue("it's", 'text')).toBe("'it''s'::text");
-    expect(sqlValue({ a: "'" }, 'jsonb')).toBe(`'{"a":"''"}'::jsonb`);
-    expect(sqlValue(new Date('2026-01-02T03:04:05.678Z'), 'timestamptz')).toBe(
-      "'2026-01-02T03:04:05.678Z'::timestamptz",
-    );
-    expect(() => sqlValue(Number.NaN, 'int')).toThrow(/not a number/);
-  });
+});
+const COUNT = defineStatement({
+  name: 'test_count_things',
+  params: { ids: 'uuid[]' },
+  row: { n: 'int' },
+  sql: (p) => sql`SELECT count(*)::int AS n FROM things WHERE id = ANY(${p.ids})`,
+});
+/** Planned for its values every time: its text with the values written in, never prepared. */
+const COUNT_UNPREPARED = defineStatement({
+  name: 'test_count_things_unprepared',
+  params: { ids: 'uuid[]', doc: 'jsonb | null' },
+  row: { n: 'int' },
+  prepared: false,
+  sql: (p) =>
+    sql`SELECT count(*)::int AS n FROM things WHERE id = ANY(${p.ids}) AND (${p.doc} IS NULL OR doc = ${p.doc})`,
 });
 
 describe.each([
@@ -59,33 +57,41 @@ describe.each([
     const pool = poolWith(prepared);
     const id = crypto.randomUUID();
     const at = new Date('2026-11-26T12:00:00.123Z');
-    const rows = await inTransaction(pool, async (tx) => {
+    const rows = await sqlTransaction(pool, async (tx) => {
       const [inserted = []] = await tx.run([
-        tx.call(INSERT, id, ['x', 'y "z"', 'c\\d{,}', null], { k: ["v'\\"] }, 7, at),
+        tx.call(INSERT, { id, tags: ['x', 'y "z"', 'c\\d{,}', null], doc: { k: ["v'\\"] }, n: 7, at }),
       ]);
-      const [counted = []] = await tx.commit([tx.call(COUNT, [id, crypto.randomUUID()])]);
-      return { inserted, counted };
+      const [counted = [], unprepared = []] = await tx.commit([
+        tx.call(COUNT, { ids: [id, crypto.randomUUID()] }),
+        tx.call(COUNT_UNPREPARED, { ids: [id], doc: { k: ["v'\\"] } }),
+      ]);
+      return { inserted, counted, unprepared };
     });
     expect(rows.inserted).toEqual([{ id, tags: ['x', 'y "z"', 'c\\d{,}', null], doc: { k: ["v'\\"] }, n: 7, at }]);
     expect(rows.counted).toEqual([{ n: 1 }]);
-    expect(await runStatement(pool, COUNT, [id])).toEqual([{ n: 1 }]);
+    expect(rows.unprepared).toEqual([{ n: 1 }]);
+    expect(await runStatement(pool, COUNT, { ids: [id] })).toEqual([{ n: 1 }]);
+    expect(await runStatement(pool, COUNT_UNPREPARED, { ids: [id], doc: ['not', 'it'] })).toEqual([{ n: 0 }]);
+    expect(await runStatement(pool, COUNT_UNPREPARED, { ids: [id], doc: { k: ["v'\\"] } })).toEqual([{ n: 1 }]);
   });
 
   it('roll back with the transaction, and the connection goes on working', async () => {
     const pool = poolWith(prepared);
     const id = crypto.randomUUID();
     await expect(
-      inTransaction(pool, async (tx) => {
-        await tx.run([tx.call(INSERT, id, [], null, 1, null)]);
+      sqlTransaction(pool, async (tx) => {
+        await tx.query(INSERT, { id, tags: [], doc: null, n: 1, at: null });
         throw new Error('changed my mind');
       }),
     ).rejects.toThrow('changed my mind');
-    expect(await runStatement(pool, COUNT, [id])).toEqual([{ n: 0 }]);
+    expect(await runStatement(pool, COUNT, { ids: [id] })).toEqual([{ n: 0 }]);
     // A failed statement aborts the transaction; the next one on the same connection starts clean.
     await expect(
-      inTransaction(pool, (tx) => tx.run([tx.call(INSERT, id, [], null, 1, null), 'SELECT 1/0'])),
+      sqlTransaction(pool, (tx) =>
+        tx.run([tx.call(INSERT, { id, tags: [], doc: null, n: 1, at: null }), 'SELECT 1/0']),
+      ),
     ).rejects.toThrow(/division by zero/);
-    expect(await runStatement(pool, COUNT, [id])).toEqual([{ n: 0 }]);
+    expect(await runStatement(pool, COUNT, { ids: [id] })).toEqual([{ n: 0 }]);
   });
 });
 
@@ -93,14 +99,15 @@ it('prepares a statement once per connection, and not at all when prepared state
   const prepared = poolWith(true);
   const inline = poolWith(false);
   for (let i = 0; i < 3; i++) {
-    await runStatement(prepared, COUNT, []);
-    await runStatement(inline, COUNT, []);
+    await runStatement(prepared, COUNT, { ids: [] });
+    await runStatement(inline, COUNT, { ids: [] });
+    await sqlTransaction(prepared, (tx) => tx.query(COUNT_UNPREPARED, { ids: [], doc: null }));
   }
   const names = async (pool: pg.Pool) =>
     (await pool.query<{ name: string }>('SELECT name FROM pg_prepared_statements ORDER BY name')).rows.map(
       (r) => r.name,
     );
-  // max: 1, so this is the connection that ran the statements.
+  // max: 1, so this is the connection that ran the statements; one that is not `prepared` never is.
   expect(await names(prepared)).toEqual(['test_count_things']);
   expect(await names(inline)).toEqual([]);
 });
@@ -111,14 +118,72 @@ it('does not give back a connection whose statement timed out: the next transact
   pool.on('error', () => undefined);
   pools.push(pool);
   const pid = async () =>
-    inTransaction(pool, async (tx) => {
+    sqlTransaction(pool, async (tx) => {
       const [rows = []] = await tx.run(['SELECT pg_backend_pid() AS pid']);
       return rows[0]!.pid as number;
     });
   const before = await pid();
-  await expect(inTransaction(pool, (tx) => tx.run(['SELECT pg_sleep(2)']))).rejects.toThrow(/timeout/i);
+  await expect(sqlTransaction(pool, (tx) => tx.run(['SELECT pg_sleep(2)']))).rejects.toThrow(/timeout/i);
   // The timed-out connection is still sleeping: reusing it would wait behind it.
   const started = Date.now();
   expect(await pid()).not.toBe(before);
   expect(Date.now() - started).toBeLessThan(1_000);
+});
+
+describe('sqlTransaction on a deadlock', () => {
+  /**
+   * Two transactions that lock the same two rows in opposite orders, each
+   * waiting until the other holds its first lock: PostgreSQL aborts one of
+   * them (40P01). Returns what each came to and how many times the work ran.
+   */
+  async function deadlock(retryConflicts: boolean) {
+    const pool = new pg.Pool({ connectionString: database.url, max: 2 });
+    pool.on('error', () => undefined); // connections ended when the database is dropped
+    pools.push(pool);
+    const [a, b] = [crypto.randomUUID(), crypto.randomUUID()];
+    await pool.query('INSERT INTO things (id, n) VALUES ($1, 0), ($2, 0)', [a, b]);
+    let runs = 0;
+    let holding = 0;
+    let bothHold!: () => void;
+    const bothHolding = new Promise<void>((resolve) => (bothHold = resolve));
+    const lockBoth = (first: string, second: string) =>
+      sqlTransaction(
+        pool,
+        async (tx) => {
+          runs++;
+          await tx.run([
+            `SET LOCAL deadlock_timeout = '50ms'`,
+            `SELECT 1 FROM things WHERE id = '${first}' FOR UPDATE`,
+          ]);
+          if (++holding === 2) bothHold();
+          await bothHolding;
+          await tx.run([`UPDATE things SET n = n + 1 WHERE id = '${second}'`]);
+        },
+        { retryConflicts },
+      );
+    const outcomes = await Promise.allSettled([lockBoth(a, b), lockBoth(b, a)]);
+    const { rows } = await pool.query<{ n: number }>('SELECT sum(n)::int AS n FROM things WHERE id IN ($1, $2)', [
+      a,
+      b,
+    ]);
+    return {
+      outcomes: outcomes.map((o) => (o.status === 'fulfilled' ? 'done' : (o.reason as { code?: string }).code)),
+      runs,
+      updates: rows[0]!.n,
+    };
+  }
+
+  it('fails the transaction PostgreSQL aborted, by default', async () => {
+    const { outcomes, runs, updates } = await deadlock(false);
+    expect(outcomes.sort()).toEqual(['40P01', 'done']);
+    expect({ runs, updates }).toEqual({ runs: 2, updates: 1 });
+  });
+
+  it('runs it again, from the start, with retryConflicts', async () => {
+    const { outcomes, runs, updates } = await deadlock(true);
+    expect(outcomes).toEqual(['done', 'done']);
+    // Each aborted run was rolled back: each transaction's update counts once.
+    expect(updates).toBe(2);
+    expect(runs).toBeGreaterThan(2);
+  });
 });

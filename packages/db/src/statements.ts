@@ -1,49 +1,19 @@
-import pg from 'pg';
-import { isDatabaseUnavailable } from './errors.js';
+import type pg from 'pg';
+import { isDatabaseUnavailable, isTransactionConflict } from './errors.js';
+import { orderedValues, sqlValue, type Statement } from './sql.js';
 
 type SqlClient = pg.PoolClient;
 
-/**
- * A hot-path statement with `$1`, `$2`… placeholders of declared types. It
- * runs either as a server-side prepared statement (`EXECUTE name(…)`, the
- * plan made once per connection) or, when prepared statements are off for
- * the pool, as its text with the values written in as literals. Either way
- * it can share one simple-protocol message with other statements, so a
- * transaction still costs one round trip per step (docs/performance.md,
- * ADR 0010). The text must not contain `$` other than the placeholders.
- */
-export interface Statement {
-  readonly name: string;
-  readonly types: readonly string[];
-  readonly text: string;
-}
+/** What PREPARE and the inline mode need of a statement: its name, its parameters' types, its text with `$n`. */
+type StatementText = Pick<Statement, 'name' | 'types' | 'text'>;
 
-const names = new Set<string>();
-
-export function statement(name: string, types: readonly string[], text: string): Statement {
-  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`statement: ${name} is not a valid name`);
-  if (names.has(name)) throw new Error(`statement: ${name} is defined twice`);
-  names.add(name);
-  const used = Math.max(0, ...[...text.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])));
-  if (used !== types.length) throw new Error(`statement ${name}: ${types.length} types for ${used} placeholders`);
-  return { name, types, text };
-}
-
-/** A value for a placeholder: arrays become SQL arrays, objects JSON, dates ISO timestamps. */
-export type SqlArg = string | number | bigint | boolean | null | Date | object | readonly (string | null)[];
-
-/** The value as an SQL expression of the given type, e.g. `'…'::uuid`. */
-export function sqlValue(value: SqlArg, type: string): string {
-  if (value === null) return `NULL::${type}`;
-  if (Array.isArray(value)) {
-    const elements = value.map((v) => (v === null ? 'NULL' : `"${String(v).replace(/[\\"]/g, '\\$&')}"`));
-    return `${pg.escapeLiteral(`{${elements.join(',')}}`)}::${type}`;
-  }
-  if (value instanceof Date) return `${pg.escapeLiteral(value.toISOString())}::${type}`;
-  if (typeof value === 'object') return `${pg.escapeLiteral(JSON.stringify(value))}::${type}`;
-  if (typeof value === 'number' && !Number.isFinite(value)) throw new Error(`sqlValue: ${value} is not a number`);
-  return `${pg.escapeLiteral(String(value))}::${type}`;
-}
+declare const rowsOf: unique symbol;
+/** A statement called with its values, as SQL for `run` or `commit`, which then return rows of type R for it. */
+export type SqlCall<R> = string & { readonly [rowsOf]: R };
+/** The rows `run` returns for one of its statements: typed for a `tx.call`, plain records for SQL text. */
+export type RowsOf<Q> = Q extends { readonly [rowsOf]: infer R } ? R[] : Record<string, unknown>[];
+/** The rows of each statement of a message, in order. */
+export type RowsOfEach<Q extends readonly string[]> = { -readonly [K in keyof Q]: RowsOf<Q[K]> };
 
 /** Whether each pool runs statements prepared (the default) or inline (`createDb({ preparedStatements })`). */
 const inlineMode = new WeakSet<pg.Pool>();
@@ -55,19 +25,38 @@ export function setPreparedStatements(pool: pg.Pool, enabled: boolean): void {
   else inlineMode.add(pool);
 }
 
+/** The statement prepared under its name, as SQL: `PREPARE name (types) AS text`. */
+export function prepareSql(stmt: StatementText): string {
+  return `PREPARE ${stmt.name} (${stmt.types.join(', ')}) AS ${stmt.text}`;
+}
+
+/** The prepared statement called with these values (in the placeholders' order), as SQL: `EXECUTE name(…)`. */
+export function executeSql(stmt: StatementText, values: readonly unknown[]): string {
+  return `EXECUTE ${stmt.name}(${values.map((v, i) => sqlValue(v, stmt.types[i]!)).join(', ')})`;
+}
+
+/** The statement's text with the values (in the placeholders' order) written in as typed literals. */
+export function inlineSql(stmt: StatementText, values: readonly unknown[]): string {
+  return stmt.text.replace(
+    /\$(\d+)/g,
+    (_, n: string) => `(${sqlValue(values[Number(n) - 1], stmt.types[Number(n) - 1]!)})`,
+  );
+}
+
 /**
  * One transaction on one connection, sent in as few messages as possible:
  * each `run` sends its statements as one simple-protocol message (the first
  * one also opens the transaction), and `commit` sends the last statements
  * together with COMMIT. In READ COMMITTED every statement of a message takes
  * a fresh snapshot, so a statement that follows a lock sees what the lock's
- * previous holder committed. Statements are either SQL text (values written
- * as literals with `sqlValue`) or calls of a `Statement` (`tx.call`).
+ * previous holder committed. Statements are either calls of a `Statement`
+ * (`tx.call`, whose rows come back typed) or SQL text (values written as
+ * literals with `sqlValue`).
  */
 export class SqlTx {
   private begun = false;
   private ended = false;
-  private readonly needed = new Map<string, Statement>();
+  private readonly needed = new Map<string, StatementText>();
 
   constructor(
     private readonly client: SqlClient,
@@ -76,35 +65,40 @@ export class SqlTx {
   ) {}
 
   /** The statement called with these values, as SQL to pass to `run` or `commit`. */
-  call(stmt: Statement, ...args: SqlArg[]): string {
-    if (args.length !== stmt.types.length)
-      throw new Error(`${stmt.name}: ${args.length} values for ${stmt.types.length}`);
-    const values = args.map((arg, i) => sqlValue(arg, stmt.types[i]!));
-    if (!this.prepared) return stmt.text.replace(/\$(\d+)/g, (_, n: string) => `(${values[Number(n) - 1]!})`);
+  call<P, R>(stmt: Statement<P, R>, values: P): SqlCall<R> {
+    const args = orderedValues(stmt, values);
+    if (!this.prepared || !stmt.prepared) return inlineSql(stmt, args) as SqlCall<R>;
     this.needed.set(stmt.name, stmt);
-    return `EXECUTE ${stmt.name}(${values.join(', ')})`;
+    return executeSql(stmt, args) as SqlCall<R>;
   }
 
   /** Runs the statements in the transaction; returns each one's rows, in order. */
-  async run(statements: string[]): Promise<Record<string, unknown>[][]> {
+  async run<const Q extends readonly string[]>(statements: Q): Promise<RowsOfEach<Q>> {
     if (this.ended) throw new Error('SqlTx: the transaction has ended');
     const head = this.begun || !this.transactional ? [] : ['BEGIN'];
     this.begun = true;
     const rows = await this.send([...head, ...statements]);
-    return rows.slice(head.length);
+    return rows.slice(head.length) as RowsOfEach<Q>;
+  }
+
+  /** One statement, run in the transaction in a message of its own; returns its rows. */
+  async query<P, R>(stmt: Statement<P, R>, values: P): Promise<R[]> {
+    const [rows] = await this.run([this.call(stmt, values)]);
+    return rows;
   }
 
   /** Runs the statements, then commits, in one message; returns each statement's rows. */
-  async commit(statements: string[] = []): Promise<Record<string, unknown>[][]> {
+  async commit<const Q extends readonly string[]>(statements: Q = [] as unknown as Q): Promise<RowsOfEach<Q>> {
     if (this.ended) {
       if (statements.length > 0) throw new Error('SqlTx: the transaction has ended');
-      return [];
+      return [] as unknown as RowsOfEach<Q>;
     }
     this.ended = true;
     // Nothing ran before: the statements alone are the transaction (one message is one implicit transaction).
-    if (!this.begun || !this.transactional) return statements.length > 0 ? this.send(statements) : [];
+    if (!this.begun || !this.transactional)
+      return (statements.length > 0 ? await this.send(statements) : []) as RowsOfEach<Q>;
     const rows = await this.send([...statements, 'COMMIT']);
-    return rows.slice(0, statements.length);
+    return rows.slice(0, statements.length) as RowsOfEach<Q>;
   }
 
   async rollback(): Promise<void> {
@@ -113,7 +107,7 @@ export class SqlTx {
     if (this.begun && this.transactional) await this.client.query('ROLLBACK');
   }
 
-  private async send(statements: string[]): Promise<Record<string, unknown>[][]> {
+  private async send(statements: readonly string[]): Promise<Record<string, unknown>[][]> {
     await this.prepare();
     const result = (await this.client.query(statements.join(';\n'))) as unknown as pg.QueryResult | pg.QueryResult[];
     return (Array.isArray(result) ? result : [result]).map((r) => r.rows as Record<string, unknown>[]);
@@ -131,9 +125,24 @@ export class SqlTx {
     const missing = [...this.needed.values()].filter((s) => !done.has(s.name));
     this.needed.clear();
     if (missing.length === 0) return;
-    await this.client.query(missing.map((s) => `PREPARE ${s.name} (${s.types.join(', ')}) AS ${s.text}`).join(';\n'));
+    await this.client.query(missing.map(prepareSql).join(';\n'));
     for (const s of missing) done.add(s.name);
   }
+}
+
+/** How many times `sqlTransaction` runs a transaction that PostgreSQL aborted on a conflict, with `retryConflicts`. */
+export const CONFLICT_ATTEMPTS = 3;
+
+export interface SqlTransactionOptions {
+  /**
+   * Run `work` again, from the start and on a fresh transaction (up to
+   * CONFLICT_ATTEMPTS times in all), when PostgreSQL aborted it to break a
+   * deadlock or a serialization failure. Only for work whose effects outside
+   * the transaction happen after it returns: the operations lock many leads
+   * at once and the worker one at a time, so a deadlock is unlikely but not
+   * impossible (foreign-key share locks from other writers).
+   */
+  retryConflicts?: boolean;
 }
 
 /**
@@ -141,7 +150,21 @@ export class SqlTx {
  * commit itself), rolled back when it throws. A connection that failed
  * (or whose rollback failed) is discarded rather than given back to the pool.
  */
-export async function inTransaction<T>(pool: pg.Pool, work: (tx: SqlTx) => Promise<T>): Promise<T> {
+export async function sqlTransaction<T>(
+  pool: pg.Pool,
+  work: (tx: SqlTx) => Promise<T>,
+  { retryConflicts = false }: SqlTransactionOptions = {},
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await once(pool, work);
+    } catch (err) {
+      if (!retryConflicts || attempt >= CONFLICT_ATTEMPTS || !isTransactionConflict(err)) throw err;
+    }
+  }
+}
+
+async function once<T>(pool: pg.Pool, work: (tx: SqlTx) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   const tx = new SqlTx(client, !inlineMode.has(pool));
   let broken: Error | undefined;
@@ -161,17 +184,12 @@ export async function inTransaction<T>(pool: pg.Pool, work: (tx: SqlTx) => Promi
 }
 
 /** Runs one statement outside any explicit transaction; returns its rows. */
-export async function runStatement<T = Record<string, unknown>>(
-  pool: pg.Pool,
-  stmt: Statement,
-  ...args: SqlArg[]
-): Promise<T[]> {
+export async function runStatement<P, R>(pool: pg.Pool, stmt: Statement<P, R>, values: P): Promise<R[]> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
     const tx = new SqlTx(client, !inlineMode.has(pool), false);
-    const [rows = []] = await tx.run([tx.call(stmt, ...args)]);
-    return rows as T[];
+    return await tx.query(stmt, values);
   } catch (err) {
     broken = err as Error;
     throw err;

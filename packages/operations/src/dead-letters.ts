@@ -8,14 +8,29 @@ import {
   type LeadStatus,
   UUID_RE,
 } from '@leadrouter/core';
-import type { Db, Prisma } from '@leadrouter/db';
+import {
+  ADD_LEAD_EVENTS,
+  DISCARD_DEAD_LETTERS,
+  LEADS_OF_DELIVERIES,
+  LEADS_WITH_DEAD_LETTERS,
+  LOCK_DELIVERIES,
+  LOCK_LEADS,
+  REOPEN_LEADS,
+  REQUEUE_DEAD_LETTERS,
+  SALES_OF_LEADS,
+  sqlPool,
+  sqlTransaction,
+  type Db,
+  type Prisma,
+  type SqlTx,
+  type StatementRow,
+} from '@leadrouter/db';
 import { decideRequeues, type RequeueSkipReason } from '@leadrouter/lifecycle';
 import type { DeliverJob, Queues } from '@leadrouter/queue';
 import { DEAD_LETTER_STATUSES, SKIP_REASONS as API_SKIP_REASONS } from '@leadrouter/api';
 import { encodeCursor, type Cursor, type Page } from './cursor.js';
 import { ParamReader, type RawParams } from './params.js';
 import { findPartner, type Named } from './refs.js';
-import { inTransaction } from './transaction.js';
 
 /** What the operations need: the database, and the queue to put retried deliveries back on. */
 export interface OperationsDeps {
@@ -327,23 +342,9 @@ type Outcome =
   | { kind: 'skipped'; reason: RequeueSkipReason; deliveryStatus?: DeliveryStatus }
   | { kind: 'not_found' };
 
-/** A lead whose dead letters are retried: its status and routing record, as its row lock reads them. */
-interface RetriedLead {
-  id: string;
-  status: LeadStatus;
-  /** `leads.routing` as stored: read it with `readRoutingRecord`. */
-  routing: unknown;
-}
-
-interface LockedDelivery {
-  id: string;
-  lead_id: string;
-  partner_id: string;
-  status: DeliveryStatus;
-  attempts: number;
-  partner_active: boolean;
-  partner_paused: boolean;
-}
+/** A lead whose dead letters are retried: its status and routing record (as stored), as its row lock reads them. */
+type RetriedLead = StatementRow<typeof LOCK_LEADS>;
+type LockedDelivery = StatementRow<typeof LOCK_DELIVERIES>;
 
 /**
  * The one place that records retries, in one transaction, under the same
@@ -354,91 +355,86 @@ interface LockedDelivery {
  * lead's route allows.
  */
 async function requeue(db: Db, ids: string[], at: Date): Promise<Map<string, Outcome>> {
-  return inTransaction(db, async (tx) => {
-    const outcomes = new Map<string, Outcome>(ids.map((id) => [id, { kind: 'not_found' }]));
-    const targets = await tx.$queryRaw<{ lead_id: string }[]>`
-      SELECT DISTINCT lead_id::text FROM deliveries WHERE id = ANY(${ids}::uuid[])`;
-    if (targets.length === 0) return outcomes;
-    const leadIds = targets.map((t) => t.lead_id).sort();
+  return sqlTransaction(
+    sqlPool(db),
+    async (tx) => {
+      const outcomes = new Map<string, Outcome>(ids.map((id) => [id, { kind: 'not_found' }]));
+      const targets = await tx.query(LEADS_OF_DELIVERIES, { ids });
+      if (targets.length === 0) return outcomes;
+      const leadIds = targets.map((t) => t.leadId).sort();
 
-    const leads = await tx.$queryRaw<RetriedLead[]>`
-      SELECT id::text, status::text AS status, routing FROM leads
-      WHERE id = ANY(${leadIds}::uuid[]) ORDER BY id FOR UPDATE`;
-    const deliveries = await tx.$queryRaw<LockedDelivery[]>`
-      SELECT d.id::text, d.lead_id::text, d.partner_id::text, d.status::text AS status, d.attempts,
-             p.active AS partner_active, p.paused_at IS NOT NULL AS partner_paused
-      FROM deliveries d JOIN partners p ON p.id = d.partner_id
-      WHERE d.id = ANY(${ids}::uuid[]) ORDER BY d.id FOR UPDATE OF d`;
-    const counts = await tx.$queryRaw<{ lead_id: string; accepted: number; pending: number }[]>`
-      SELECT lead_id::text,
-             count(*) FILTER (WHERE status = 'accepted')::int AS accepted,
-             count(*) FILTER (WHERE status = 'pending')::int AS pending
-      FROM deliveries
-      WHERE lead_id = ANY(${leadIds}::uuid[]) AND status IN ('accepted', 'pending')
-      GROUP BY lead_id`;
+      const [leads, deliveries, counts] = await tx.run([
+        tx.call(LOCK_LEADS, { ids: leadIds }),
+        tx.call(LOCK_DELIVERIES, { ids }),
+        tx.call(SALES_OF_LEADS, { leadIds }),
+      ]);
 
-    const count = new Map(counts.map((c) => [c.lead_id, c]));
-    const deliveryById = new Map(deliveries.map((d) => [d.id, d]));
-    const decided = decideRequeues(
-      ids.flatMap((id) => {
-        const d = deliveryById.get(id);
-        return d ? [{ ...d, leadId: d.lead_id, partnerActive: d.partner_active, partnerPaused: d.partner_paused }] : [];
-      }),
-      new Map(
-        leads.map((l) => [
-          l.id,
-          {
-            status: l.status,
-            accepted: count.get(l.id)?.accepted ?? 0,
-            pending: count.get(l.id)?.pending ?? 0,
-            maxDeliveries: recordedMaxDeliveries(l),
-          },
-        ]),
-      ),
-    );
+      const count = new Map(counts.map((c) => [c.leadId, c]));
+      const deliveryById = new Map(deliveries.map((d) => [d.id, d]));
+      const decided = decideRequeues(
+        ids.flatMap((id) => deliveryById.get(id) ?? []),
+        new Map(
+          leads.map((l) => [
+            l.id,
+            {
+              status: l.status,
+              accepted: count.get(l.id)?.accepted ?? 0,
+              pending: count.get(l.id)?.pending ?? 0,
+              maxDeliveries: recordedMaxDeliveries(l),
+            },
+          ]),
+        ),
+      );
 
-    const requeued: LockedDelivery[] = [];
-    const reopened = new Map<string, LockedDelivery>();
-    for (const { candidate: d, decision } of decided) {
-      switch (decision.outcome) {
-        case 'skip':
-          outcomes.set(d.id, {
-            kind: 'skipped',
-            reason: decision.reason,
-            ...(decision.deliveryStatus ? { deliveryStatus: decision.deliveryStatus } : {}),
-          });
-          break;
-        case 'requeue':
-          requeued.push(d);
-          if (decision.reopensLead) reopened.set(d.lead_id, d);
-          outcomes.set(d.id, { kind: 'requeued', job: { deliveryId: d.id, attempt: d.attempts + 1 } });
-          break;
+      const requeued: LockedDelivery[] = [];
+      const reopened = new Map<string, LockedDelivery>();
+      for (const { candidate: d, decision } of decided) {
+        switch (decision.outcome) {
+          case 'skip':
+            outcomes.set(d.id, {
+              kind: 'skipped',
+              reason: decision.reason,
+              ...(decision.deliveryStatus ? { deliveryStatus: decision.deliveryStatus } : {}),
+            });
+            break;
+          case 'requeue':
+            requeued.push(d);
+            if (decision.reopensLead) reopened.set(d.leadId, d);
+            outcomes.set(d.id, { kind: 'requeued', job: { deliveryId: d.id, attempt: d.attempts + 1 } });
+            break;
+        }
       }
-    }
-    if (requeued.length === 0) return outcomes;
+      if (requeued.length === 0) return outcomes;
 
-    // A fresh round of maxAttempts: the worker counts attempts from attempts_base.
-    await tx.$executeRaw`
-      UPDATE deliveries
-      SET status = 'pending', attempts_base = attempts, retries = retries + 1,
-          next_attempt_at = ${at}, dead_lettered_at = NULL, updated_at = ${at}
-      WHERE id = ANY(${requeued.map((d) => d.id)}::uuid[])`;
+      await tx.commit([
+        tx.call(REQUEUE_DEAD_LETTERS, { ids: requeued.map((d) => d.id), at }),
+        ...(reopened.size > 0
+          ? reopen(tx, reopened, at, (d) => ({ reason: 'operator retried a dead letter', deliveryId: d.id }))
+          : []),
+      ]);
+      return outcomes;
+    },
+    { retryConflicts: true },
+  );
+}
 
-    if (reopened.size > 0) {
-      await tx.$executeRaw`
-        UPDATE leads SET status = 'routing', updated_at = ${at} WHERE id = ANY(${[...reopened.keys()]}::uuid[])`;
-      await tx.leadEvent.createMany({
-        data: [...reopened].map(([leadId, d]) => ({
-          leadId,
-          status: 'routing' as const,
-          partnerId: d.partner_id,
-          detail: { reason: 'operator retried a dead letter', deliveryId: d.id },
-          at,
-        })),
-      });
-    }
-    return outcomes;
-  });
+/** Leads moved back to `routing`, each with its event naming the delivery (and its partner) that reopened it. */
+function reopen(
+  tx: SqlTx,
+  leads: ReadonlyMap<string, Pick<LockedDelivery, 'id' | 'partnerId'>>,
+  at: Date,
+  detail: (d: Pick<LockedDelivery, 'id' | 'partnerId'>) => object,
+): string[] {
+  return [
+    tx.call(REOPEN_LEADS, { ids: [...leads.keys()], at }),
+    tx.call(ADD_LEAD_EVENTS, {
+      leadIds: [...leads.keys()],
+      status: 'routing',
+      partnerIds: [...leads.values()].map((d) => d.partnerId),
+      details: [...leads.values()].map((d) => JSON.stringify(detail(d))),
+      at,
+    }),
+  ];
 }
 
 /** The route's `maxDeliveries` as the lead's routing record holds it; undefined when it has none it can read. */
@@ -552,59 +548,50 @@ async function discard(
   ids: string[],
   at: Date,
 ): Promise<{ outcomes: Map<string, DiscardOutcome>; settle: string[] }> {
-  return inTransaction(db, async (tx) => {
-    const outcomes = new Map<string, DiscardOutcome>(ids.map((id) => [id, { kind: 'not_found' }]));
-    const targets = await tx.$queryRaw<{ lead_id: string }[]>`
-      SELECT DISTINCT lead_id::text FROM deliveries WHERE id = ANY(${ids}::uuid[])`;
-    if (targets.length === 0) return { outcomes, settle: [] };
-    const leads = await tx.$queryRaw<{ id: string; status: LeadStatus }[]>`
-      SELECT id::text, status::text AS status FROM leads
-      WHERE id = ANY(${targets.map((t) => t.lead_id).sort()}::uuid[]) ORDER BY id FOR UPDATE`;
-    const deliveries = await tx.$queryRaw<
-      { id: string; lead_id: string; partner_id: string; status: DeliveryStatus }[]
-    >`
-      SELECT id::text, lead_id::text, partner_id::text, status::text AS status FROM deliveries
-      WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE`;
+  return sqlTransaction(
+    sqlPool(db),
+    async (tx) => {
+      const outcomes = new Map<string, DiscardOutcome>(ids.map((id) => [id, { kind: 'not_found' }]));
+      const targets = await tx.query(LEADS_OF_DELIVERIES, { ids });
+      if (targets.length === 0) return { outcomes, settle: [] };
+      const [leads, deliveries] = await tx.run([
+        tx.call(LOCK_LEADS, { ids: targets.map((t) => t.leadId).sort() }),
+        tx.call(LOCK_DELIVERIES, { ids }),
+      ]);
 
-    const discarded = deliveries.filter((d) => d.status === 'dead_lettered');
-    for (const d of deliveries) {
-      if (d.status !== 'dead_lettered') outcomes.set(d.id, { kind: 'skipped', deliveryStatus: d.status });
-    }
-    if (discarded.length === 0) return { outcomes, settle: [] };
-    await tx.$executeRaw`
-      UPDATE deliveries SET status = 'rejected', reason = ${DISCARD_REASON}, next_attempt_at = NULL, updated_at = ${at}
-      WHERE id = ANY(${discarded.map((d) => d.id)}::uuid[])`;
-
-    // Leads that were dead_lettered and now have no dead letter left: the worker settles them again.
-    const touched = [...new Set(discarded.map((d) => d.lead_id))];
-    const left = await tx.$queryRaw<{ lead_id: string }[]>`
-      SELECT DISTINCT lead_id::text FROM deliveries
-      WHERE lead_id = ANY(${touched}::uuid[]) AND status = 'dead_lettered'`;
-    const stillDead = new Set(left.map((r) => r.lead_id));
-    const statusOf = new Map(leads.map((l) => [l.id, l.status]));
-    const settle = touched.filter((leadId) => statusOf.get(leadId) === 'dead_lettered' && !stillDead.has(leadId));
-    if (settle.length > 0) {
-      await tx.$executeRaw`
-        UPDATE leads SET status = 'routing', updated_at = ${at} WHERE id = ANY(${settle}::uuid[])`;
-      const firstDiscard = new Map<string, (typeof discarded)[number]>();
-      for (const d of discarded) if (!firstDiscard.has(d.lead_id)) firstDiscard.set(d.lead_id, d);
-      await tx.leadEvent.createMany({
-        data: settle.map((leadId) => ({
-          leadId,
-          status: 'routing' as const,
-          partnerId: firstDiscard.get(leadId)!.partner_id,
-          detail: { reason: 'operator discarded a dead letter', deliveryId: firstDiscard.get(leadId)!.id },
-          at,
-        })),
-      });
-    }
-    const settling = new Set(settle);
-    for (const d of discarded) {
-      const leadStatus = settling.has(d.lead_id) ? 'routing' : statusOf.get(d.lead_id)!;
-      outcomes.set(d.id, { kind: 'discarded', leadId: d.lead_id, leadStatus });
-    }
-    return { outcomes, settle };
-  });
+      const discarded = deliveries.filter((d) => d.status === 'dead_lettered');
+      for (const d of deliveries) {
+        if (d.status !== 'dead_lettered') outcomes.set(d.id, { kind: 'skipped', deliveryStatus: d.status });
+      }
+      if (discarded.length === 0) return { outcomes, settle: [] };
+      // Leads that were dead_lettered and now have no dead letter left: the worker settles them again.
+      const touched = [...new Set(discarded.map((d) => d.leadId))];
+      const [, left] = await tx.run([
+        tx.call(DISCARD_DEAD_LETTERS, { ids: discarded.map((d) => d.id), reason: DISCARD_REASON, at }),
+        tx.call(LEADS_WITH_DEAD_LETTERS, { leadIds: touched }),
+      ]);
+      const stillDead = new Set(left.map((r) => r.leadId));
+      const statusOf = new Map(leads.map((l) => [l.id, l.status]));
+      const settle = touched.filter((leadId) => statusOf.get(leadId) === 'dead_lettered' && !stillDead.has(leadId));
+      if (settle.length > 0) {
+        const firstDiscard = new Map<string, LockedDelivery>();
+        for (const d of discarded) if (!firstDiscard.has(d.leadId)) firstDiscard.set(d.leadId, d);
+        await tx.commit(
+          reopen(tx, new Map(settle.map((leadId) => [leadId, firstDiscard.get(leadId)!])), at, (d) => ({
+            reason: 'operator discarded a dead letter',
+            deliveryId: d.id,
+          })),
+        );
+      }
+      const settling = new Set(settle);
+      for (const d of discarded) {
+        const leadStatus = settling.has(d.leadId) ? 'routing' : statusOf.get(d.leadId)!;
+        outcomes.set(d.id, { kind: 'discarded', leadId: d.leadId, leadStatus });
+      }
+      return { outcomes, settle };
+    },
+    { retryConflicts: true },
+  );
 }
 
 /** A `route` job per lead handed back; if Redis cannot take them now, the sweeper finds the leads (60 s). */

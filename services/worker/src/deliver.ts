@@ -1,4 +1,4 @@
-import { readRoutingRecord, type DeliveryStatus } from '@leadrouter/core';
+import { readRoutingRecord } from '@leadrouter/core';
 import {
   buildRequest,
   classify,
@@ -9,7 +9,21 @@ import {
   type PartnerAnswer,
   type PublicLead,
 } from '@leadrouter/delivery';
-import { inTransaction, isDataError, runStatement, sqlPool, sqlValue, statement } from '@leadrouter/db';
+import {
+  CLEAR_FAILURES,
+  COUNT_FAILURE,
+  isDataError,
+  LOAD_DELIVERY,
+  PARK_DELIVERY,
+  PAUSE_PARTNER,
+  RECORD_ATTEMPT,
+  runStatement,
+  sqlPool,
+  sqlTransaction,
+  type PartnerRow,
+  type SqlTx,
+  type StatementRow,
+} from '@leadrouter/db';
 import {
   decideAttempt,
   decideBreaker,
@@ -19,11 +33,10 @@ import {
 } from '@leadrouter/lifecycle';
 import type { DeliverJob } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
-import { advanceAndCommit, LOCK_LEAD, NOTHING, SUPERSEDE, type DeliveryState, type LockedLead } from './lead-flow.js';
+import { advanceAndCommit, LOCK_LEAD, NOTHING, SUPERSEDE } from './lead-flow.js';
 import { PartnerSlots } from './partner-slots.js';
 import { enqueueDeliveries, enqueueFollowups } from './enqueue.js';
 import type { Followups } from './lead-flow.js';
-import { PARTNER_ROW_JSON, type PartnerRow } from './partner-row.js';
 
 export type DeliveryStepResult = 'stale' | 'accepted' | 'rejected' | 'retry' | 'dead_lettered' | 'paused' | 'busy';
 
@@ -93,11 +106,7 @@ export async function deliverAttempt(
   if (partner.paused || !partner.active) {
     // A paused or inactive (deactivated, deleted) partner gets nothing more: its retries wait in PostgreSQL
     // (no due time) until an operator resumes or reactivates it, which requeues them.
-    await sqlPool(deps.db).query(
-      `UPDATE deliveries SET next_attempt_at = NULL, updated_at = now()
-       WHERE id = $1 AND attempts = $2 AND status::text = 'pending' -- as text: no plan may pick a (status, …) index over the key`,
-      [delivery.id, job.attempt - 1],
-    );
+    await runStatement(sqlPool(deps.db), PARK_DELIVERY, { id: delivery.id, attempts: job.attempt - 1 });
     log.info(
       { leadId: lead.id, deliveryId: delivery.id, partner: partner.name },
       partner.active ? 'partner paused; delivery parked' : 'partner inactive; delivery parked',
@@ -124,78 +133,12 @@ export async function deliverAttempt(
 }
 
 /** A delivery with what its attempt needs: the partner's settings and the lead as partners see it. */
-export interface LoadedDelivery {
-  id: string;
-  status: DeliveryStatus;
-  attempts: number;
-  attemptsBase: number;
-  partner: PartnerRow;
-  lead: PublicLead;
-}
-
-/** The delivery, its partner and its lead, in one statement. */
-const LOAD_DELIVERY = statement(
-  'lr_load_delivery',
-  ['uuid'],
-  `SELECT d.id::text, d.status::text, d.attempts, d.attempts_base AS "attemptsBase", ${PARTNER_ROW_JSON} AS partner,
-          json_build_object(
-            'id', l.id, 'name', l.name, 'phone', l.phone, 'email', l.email, 'geo', l.geo::text,
-            'source', l.sub_source, 'fields', l.fields) AS lead
-   FROM deliveries d JOIN partners p ON p.id = d.partner_id JOIN leads l ON l.id = d.lead_id
-   WHERE d.id = $1`,
-);
+export type LoadedDelivery = StatementRow<typeof LOAD_DELIVERY>;
 
 async function loadDelivery(deps: WorkerDeps, deliveryId: string): Promise<LoadedDelivery | null> {
-  const [delivery] = await runStatement<LoadedDelivery>(sqlPool(deps.db), LOAD_DELIVERY, deliveryId);
+  const [delivery] = await runStatement(sqlPool(deps.db), LOAD_DELIVERY, { deliveryId });
   return delivery ?? null;
 }
-
-/**
- * Records attempt $2 + 1 of delivery $1 — only if it is still pending after
- * $2 attempts, i.e. no other worker recorded this attempt first — and
- * returns the lead's ($14) deliveries as they are now: the one just moved
- * as its update returned it (a statement does not see its own changes),
- * and none when nothing moved. Price ($7) and reference ($8) are written
- * only for an accepted delivery; the dead-letter time ($6) and the
- * partner's reason ($9) only when given.
- */
-export const RECORD_ATTEMPT = statement(
-  'lr_record_attempt',
-  [
-    'uuid',
-    'int',
-    '"DeliveryStatus"',
-    'timestamptz',
-    'text',
-    'timestamptz',
-    'numeric',
-    'text',
-    'text',
-    '"AttemptOutcome"',
-    'int',
-    'int',
-    'text',
-    'uuid',
-  ],
-  `WITH
-   moved AS (
-     UPDATE deliveries SET attempts = $2 + 1, status = $3, next_attempt_at = $4, last_error = $5,
-       dead_lettered_at = coalesce($6, dead_lettered_at),
-       price = CASE WHEN $3 = 'accepted' THEN $7 ELSE price END,
-       reference = CASE WHEN $3 = 'accepted' THEN $8 ELSE reference END,
-       reason = coalesce($9, reason), updated_at = now()
-     WHERE id = $1 AND attempts = $2 AND status::text = 'pending' -- as text: no plan may pick a (status, …) index over the key
-     RETURNING id, partner_id, status, attempts, next_attempt_at),
-   attempt AS (
-     INSERT INTO delivery_attempts (delivery_id, attempt, outcome, http_status, duration_ms, error, response_excerpt)
-     SELECT id, $2 + 1, $10, $11, $12, $5, $13 FROM moved)
-   SELECT id::text, partner_id::text AS "partnerId", status::text AS status, attempts,
-          next_attempt_at AS "nextAttemptAt", TRUE AS moved
-   FROM moved
-   UNION ALL
-   SELECT id::text, partner_id::text, status::text, attempts, next_attempt_at, FALSE
-   FROM deliveries WHERE lead_id = $14 AND id <> $1 AND EXISTS (SELECT 1 FROM moved)`,
-);
 
 /**
  * What one attempt records: what it decided for the delivery and for its
@@ -318,7 +261,10 @@ async function attempt(
  * What recording an attempt decided, with the partner's health row (reported once committed); null when
  * another worker recorded this attempt first.
  */
-type Recorded = { followups: Followups; delayMs: number; health: Record<string, unknown> | undefined } | null;
+type Recorded = { followups: Followups; delayMs: number; health: HealthRow | undefined } | null;
+
+/** What the circuit breaker's statement returns when it changed the partner. */
+type HealthRow = { pausedNow: boolean; failures?: number; reason?: string | null };
 
 /**
  * Records the attempt and moves the delivery (and, once it is settled, the
@@ -336,43 +282,41 @@ async function recordAttempt(
   const retryInMs = decision.step === 'retry' ? decision.retryInMs : 0;
   const error = decision.step === 'accepted' ? null : decision.error;
   const price = answer.price ?? (partner.price === null ? null : Number(partner.price));
-  return inTransaction(sqlPool(deps.db), async (tx): Promise<Recorded> => {
-    const healthSql = partnerHealthSql(partner, breaker, now);
+  return sqlTransaction(sqlPool(deps.db), async (tx): Promise<Recorded> => {
+    const health = partnerHealth(tx, partner, breaker, now);
     // The lead's lock; the attempt recorded (if no other worker recorded it first) with the lead's
     // deliveries as they are now; the partner's health: one round trip.
-    const [locked = [], moved = [], healthRows = []] = await tx.run([
-      tx.call(LOCK_LEAD, lead.id),
-      tx.call(
-        RECORD_ATTEMPT,
-        delivery.id,
-        job.attempt - 1,
-        step === 'retry' ? 'pending' : step,
-        step === 'retry' ? new Date(now.getTime() + retryInMs) : null,
+    const [locked, deliveries, healthRows = []] = await tx.run([
+      tx.call(LOCK_LEAD, { leadId: lead.id }),
+      tx.call(RECORD_ATTEMPT, {
+        deliveryId: delivery.id,
+        attempts: job.attempt - 1,
+        status: step === 'retry' ? 'pending' : step,
+        nextAttemptAt: step === 'retry' ? new Date(now.getTime() + retryInMs) : null,
         error,
-        step === 'dead_lettered' ? now : null,
-        price === null ? null : String(price),
-        answer.reference ?? null,
-        answer.reason ?? null,
-        step === 'dead_lettered' ? 'failed' : step,
+        deadLetteredAt: step === 'dead_lettered' ? now : null,
+        price: price === null ? null : String(price),
+        reference: answer.reference ?? null,
+        reason: answer.reason ?? null,
+        outcome: step === 'dead_lettered' ? 'failed' : step,
         httpStatus,
         durationMs,
-        kept,
-        lead.id,
-      ),
-      healthSql ?? 'SELECT 1 WHERE FALSE',
+        excerpt: kept,
+        leadId: lead.id,
+      }),
+      ...(health ? [health] : []),
     ]);
-    if (!moved.some((d) => d.moved)) {
+    if (!deliveries.some((d) => d.moved)) {
       await tx.rollback(); // another worker recorded this attempt first
       return null;
     }
-    const health = healthRows[0];
-    const lockedLead = locked[0] as LockedLead | undefined;
-    const deliveries = moved as unknown as DeliveryState[];
+    const changed: HealthRow | undefined = healthRows[0];
+    const lockedLead = locked[0];
     if (step === 'retry') {
       return {
         followups: { deliveries: [{ deliveryId: delivery.id, attempt: job.attempt + 1 }], postbacks: [] },
         delayMs: retryInMs,
-        health,
+        health: changed,
       };
     }
     const stored = readRoutingRecord(lockedLead?.routing);
@@ -386,8 +330,9 @@ async function recordAttempt(
       // A dead letter an operator retried on a lead already sold (a shared route with room left): the sale
       // that fills the share supersedes the lead's other dead letters, as advanceAndCommit does.
       const supersede = step === 'accepted' && record ? decideSupersede(deliveries, record.maxDeliveries) : undefined;
-      if (supersede?.outcome === 'supersede') await tx.commit([tx.call(SUPERSEDE, lead.id, supersede.deliveryIds)]);
-      return { followups: NOTHING, delayMs: 0, health };
+      if (supersede?.outcome === 'supersede')
+        await tx.commit([tx.call(SUPERSEDE, { leadId: lead.id, ids: supersede.deliveryIds })]);
+      return { followups: NOTHING, delayMs: 0, health: changed };
     }
     const outcome = {
       partnerId: partner.id,
@@ -402,7 +347,7 @@ async function recordAttempt(
         postback: lockedLead.postback,
       }),
       delayMs: 0,
-      health,
+      health: changed,
     };
   });
 }
@@ -417,41 +362,26 @@ async function recordAttempt(
  * its retries wait until an operator resumes it. Null when there is nothing
  * to write.
  */
-function partnerHealthSql(partner: PartnerRow, breaker: BreakerDecision, now: Date): string | null {
-  const id = sqlValue(partner.id, 'uuid');
+function partnerHealth(tx: SqlTx, partner: PartnerRow, breaker: BreakerDecision, now: Date) {
   switch (breaker.action) {
     case 'none':
       return null;
     case 'pause':
-      return `UPDATE partners SET paused_at = ${sqlValue(now, 'timestamptz')}, pause_reason = ${sqlValue(breaker.reason.slice(0, 500), 'text')},
-              updated_at = now()
-            WHERE id = ${id} AND paused_at IS NULL
-            RETURNING TRUE AS "pausedNow", consecutive_failures AS failures, ${sqlValue(breaker.reason, 'text')} AS reason`;
+      return tx.call(PAUSE_PARTNER, {
+        id: partner.id,
+        at: now,
+        reason: breaker.reason.slice(0, 500),
+        fullReason: breaker.reason,
+      });
     case 'reset':
-      return `UPDATE partners SET consecutive_failures = 0, updated_at = now()
-            WHERE id = ${id} AND consecutive_failures > 0 RETURNING FALSE AS "pausedNow"`;
-    case 'count_failure': {
-      const trips = 'p.paused_at IS NULL AND p.consecutive_failures + 1 >= p.pause_after_failures';
-      return `UPDATE partners p SET consecutive_failures = p.consecutive_failures + 1,
-            paused_at = CASE WHEN ${trips} THEN ${sqlValue(now, 'timestamptz')} ELSE p.paused_at END,
-            pause_reason = CASE WHEN ${trips}
-              THEN left(format('%s failed attempts in a row (last: %s)', p.consecutive_failures + 1, ${sqlValue(breaker.error, 'text')}), 500)
-              ELSE p.pause_reason END,
-            updated_at = CASE WHEN ${trips} THEN now() ELSE p.updated_at END
-          FROM (SELECT id, paused_at IS NULL AS active FROM partners WHERE id = ${id} FOR UPDATE) was
-          WHERE p.id = was.id
-          RETURNING was.active AND p.paused_at IS NOT NULL AS "pausedNow", p.consecutive_failures AS failures,
-                    p.pause_reason AS reason`;
-    }
+      return tx.call(CLEAR_FAILURES, { id: partner.id });
+    case 'count_failure':
+      return tx.call(COUNT_FAILURE, { id: partner.id, at: now, error: breaker.error });
   }
 }
 
 /** Logs and counts a pause the attempt caused; true when it paused the partner. */
-function reportHealth(
-  { log, metrics }: WorkerDeps,
-  partner: PartnerRow,
-  row: Record<string, unknown> | undefined,
-): boolean {
+function reportHealth({ log, metrics }: WorkerDeps, partner: PartnerRow, row: HealthRow | undefined): boolean {
   if (!row?.pausedNow) return false;
   log.warn({ partnerId: partner.id, failures: row.failures, reason: row.reason }, 'partner paused');
   metrics?.partnerPauses.inc({ partner: partner.name });

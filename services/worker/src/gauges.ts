@@ -1,7 +1,14 @@
 import { scrapeGauge, type WorkerMetrics } from '@leadrouter/metrics';
-import type { Schedule } from '@leadrouter/core';
 import { capPeriods } from '@leadrouter/routing';
-import { sqlPool } from '@leadrouter/db';
+import {
+  CAP_IN_USE,
+  CAPPED_PARTNERS,
+  COUNT_DEAD_LETTERS,
+  COUNT_PAUSED_PARTNERS,
+  runStatement,
+  sqlPool,
+  type Statement,
+} from '@leadrouter/db';
 import type { WorkerDeps } from './deps.js';
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
@@ -16,15 +23,15 @@ export const QUEUE_DEPTH_DEADLINE_MS = 2_000;
  * Gauges read when Prometheus scrapes: queue depths from Redis, dead letters,
  * paused partners and cap usage from PostgreSQL (indexed counts). Every
  * worker exposes them; they describe the shared system, so alert on `max`,
- * not `sum`, across workers. Plain SQL, like the sweeper: a scrape must not
+ * not `sum`, across workers. Typed statements, like the sweeper's: a scrape must not
  * load Prisma's query compiler into the worker.
  */
 export function registerWorkerGauges(deps: WorkerDeps, metrics: WorkerMetrics): void {
   const { registry } = metrics;
   const pool = sqlPool(deps.db);
   /** The one value `n` a counting statement returns. */
-  const count = async (text: string, values: unknown[] = []) =>
-    (await pool.query<{ n: number }>(text, values)).rows[0]!.n;
+  const count = async <P>(stmt: Statement<P, { n: number }>, values: P) =>
+    (await runStatement(pool, stmt, values))[0]!.n;
   // Without an answer from Redis in time, the scrape goes on without the queue depths (their series are absent).
   scrapeGauge(registry, 'leadrouter_queue_jobs', 'Jobs in each queue, by state', ['queue', 'state'], async () => {
     const queues = deps.queues.all();
@@ -46,9 +53,7 @@ export function registerWorkerGauges(deps: WorkerDeps, metrics: WorkerMetrics): 
     'leadrouter_dead_letters',
     'Dead letters an operator can act on: dead-lettered deliveries not retried, discarded or superseded (their lead sold through other partners)',
     [],
-    async () => [
-      { labels: {}, value: await count(`SELECT count(*)::int AS n FROM deliveries WHERE status = 'dead_lettered'`) },
-    ],
+    async () => [{ labels: {}, value: await count(COUNT_DEAD_LETTERS, {}) }],
   );
   scrapeGauge(
     registry,
@@ -58,7 +63,7 @@ export function registerWorkerGauges(deps: WorkerDeps, metrics: WorkerMetrics): 
     async () => [
       {
         labels: {},
-        value: await count('SELECT count(*)::int AS n FROM partners WHERE active AND paused_at IS NOT NULL'),
+        value: await count(COUNT_PAUSED_PARTNERS, {}),
       },
     ],
   );
@@ -68,34 +73,18 @@ export function registerWorkerGauges(deps: WorkerDeps, metrics: WorkerMetrics): 
     'Share of a partner’s cap in use in the current period (pending or accepted deliveries / cap)',
     ['partner', 'period'],
     async () => {
-      const { rows: capped } = await pool.query<CappedPartner>(
-        `SELECT id, name, cap_hourly, cap_daily, schedule FROM partners
-         WHERE active AND (cap_hourly IS NOT NULL OR cap_daily IS NOT NULL)`,
-      );
+      const capped = await runStatement(pool, CAPPED_PARTNERS, {});
       const out = [];
       const now = deps.now();
       for (const p of capped) {
         const { hourStart, dayStart } = capPeriods(now, p.schedule?.timezone);
-        const inUse = (since: Date) =>
-          count(
-            `SELECT count(*)::int AS n FROM deliveries
-             WHERE partner_id = $1 AND status IN ('pending', 'accepted') AND created_at >= $2`,
-            [p.id, since],
-          );
-        if (p.cap_hourly)
-          out.push({ labels: { partner: p.name, period: 'hour' }, value: (await inUse(hourStart)) / p.cap_hourly });
-        if (p.cap_daily)
-          out.push({ labels: { partner: p.name, period: 'day' }, value: (await inUse(dayStart)) / p.cap_daily });
+        const inUse = (since: Date) => count(CAP_IN_USE, { partnerId: p.id, since });
+        if (p.capHourly)
+          out.push({ labels: { partner: p.name, period: 'hour' }, value: (await inUse(hourStart)) / p.capHourly });
+        if (p.capDaily)
+          out.push({ labels: { partner: p.name, period: 'day' }, value: (await inUse(dayStart)) / p.capDaily });
       }
       return out;
     },
   );
-}
-
-interface CappedPartner {
-  id: string;
-  name: string;
-  cap_hourly: number | null;
-  cap_daily: number | null;
-  schedule: Schedule | null;
 }

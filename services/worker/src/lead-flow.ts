@@ -1,8 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import {
   storableText,
-  type DeliveryStatus,
-  type LeadFields,
   type LeadStatus,
   type PartnerDecisionEntry,
   type RoutingRecord,
@@ -11,106 +9,29 @@ import {
 import { decideFinalStatus, decideOffers, decideSupersede } from '@leadrouter/lifecycle';
 import type { DeliverJob, PostbackJob } from '@leadrouter/queue';
 import { capPeriods, checkCaps, describeLocalTime, isWithinSchedule } from '@leadrouter/routing';
-import { PARTNER_ROW_JSON, type PartnerRow } from './partner-row.js';
-import { sqlValue, statement, type SqlTx } from '@leadrouter/db';
+import {
+  ADVANCE,
+  CAPS_IN_USE,
+  LEAD_DELIVERIES,
+  LOCK_KEYS,
+  LOCK_LEAD,
+  PARTNER_ROWS,
+  SUPERSEDE,
+  type PartnerRow,
+  type SqlTx,
+  type StatementRow,
+} from '@leadrouter/db';
 
 /** What the lead's row lock reads: its state, its data (what routing looks at), whether its source wants postbacks. */
-export interface LockedLead extends LeadFields {
-  id: string;
-  sourceId: string;
-  status: LeadStatus;
-  /** `leads.routing` as stored: read it with `readRoutingRecord`. */
-  routing: unknown;
-  postback: boolean;
-}
+export type LockedLead = StatementRow<typeof LOCK_LEAD>;
 
 /** One of the lead's deliveries, as the advance step counts them. */
-export interface DeliveryState {
-  id: string;
-  partnerId: string;
-  status: DeliveryStatus;
-  attempts: number;
-  /** When a pending delivery's next attempt is due; null once settled, or parked while its partner is paused. */
-  nextAttemptAt: Date | null;
-}
+export type DeliveryState = Pick<
+  StatementRow<typeof LEAD_DELIVERIES>,
+  'id' | 'partnerId' | 'status' | 'attempts' | 'nextAttemptAt'
+>;
 
-/** Takes the lead's row lock, reading it: every change to a lead's deliveries happens under it. */
-export const LOCK_LEAD = statement(
-  'lr_lock_lead',
-  ['uuid'],
-  `SELECT l.id::text, l.status::text, l.source_id::text AS "sourceId", l.name, l.phone, l.email, l.geo::text,
-          l.sub_source AS source, l.fields, l.routing, s.postback_url IS NOT NULL AS postback
-   FROM leads l JOIN sources s ON s.id = l.source_id WHERE l.id = $1 FOR UPDATE OF l`,
-);
-
-/** The lead's deliveries (read under its lock, in a statement after the one that took it). */
-export const LEAD_DELIVERIES = statement(
-  'lr_lead_deliveries',
-  ['uuid'],
-  `SELECT id::text, partner_id::text AS "partnerId", status::text AS status, attempts, next_attempt_at AS "nextAttemptAt"
-   FROM deliveries WHERE lead_id = $1`,
-);
-
-const PARTNER_ROWS = statement(
-  'lr_partner_rows',
-  ['uuid[]'],
-  `SELECT ${PARTNER_ROW_JSON} AS partner FROM partners p WHERE p.id = ANY($1)`,
-);
-
-/**
- * Everything an advance step writes, in one statement sent with the commit:
- * the new deliveries ($4 ids, $5 partners, due at $6), the routing record
- * and the status ($3, unchanged when null) in one update, the events in
- * order ($7 statuses, $8 partners, $9 details), and the postback for a
- * final status ($10) when the source has a postback URL — one per lead and
- * status: a dead letter retried to `delivered` reports again, a repeat of
- * the same status does not. Data-modifying parts of a WITH all run to
- * completion, whether or not the final SELECT reads them.
- */
-const ADVANCE = statement(
-  'lr_advance',
-  [
-    'uuid',
-    'jsonb',
-    '"LeadStatus"',
-    'uuid[]',
-    'uuid[]',
-    'timestamptz',
-    '"LeadStatus"[]',
-    'uuid[]',
-    'jsonb[]',
-    '"LeadStatus"',
-  ],
-  `WITH
-   offered AS (
-     INSERT INTO deliveries (id, lead_id, partner_id, next_attempt_at, created_at, updated_at)
-     SELECT o.id, $1, o.partner_id, $6, $6, now() FROM unnest($4, $5) AS o (id, partner_id)),
-   lead AS (UPDATE leads SET routing = $2, status = coalesce($3, status), updated_at = now() WHERE id = $1),
-   events AS (
-     INSERT INTO lead_events (lead_id, status, partner_id, detail)
-     SELECT $1, e.status, e.partner_id, e.detail
-     FROM unnest($7, $8, $9) WITH ORDINALITY AS e (status, partner_id, detail, n) ORDER BY e.n),
-   postback AS (
-     INSERT INTO postbacks (id, lead_id, source_id, lead_status, next_attempt_at, updated_at)
-     SELECT gen_random_uuid(), l.id, l.source_id, $10, now(), now()
-     FROM leads l JOIN sources s ON s.id = l.source_id
-     WHERE $10 IS NOT NULL AND l.id = $1 AND s.postback_url IS NOT NULL
-     ON CONFLICT (lead_id, lead_status) DO NOTHING
-     RETURNING id)
-   SELECT id::text FROM postback`,
-);
-
-/**
- * Marks dead letters ($2, of lead $1) superseded: the lead can no longer use
- * them (`decideSupersede`, @leadrouter/lifecycle). Only those still dead-lettered: run
- * under the lead's lock, like every change to its deliveries.
- */
-export const SUPERSEDE = statement(
-  'lr_supersede',
-  ['uuid', 'uuid[]'],
-  `UPDATE deliveries SET status = 'superseded', next_attempt_at = NULL, updated_at = now()
-   WHERE lead_id = $1 AND id = ANY($2) AND status = 'dead_lettered'`,
-);
+export { LEAD_DELIVERIES, LOCK_LEAD, SUPERSEDE };
 
 /** What to enqueue once the transaction that decided it has committed. */
 export interface Followups {
@@ -196,25 +117,24 @@ export async function advanceAndCommit(
       events.push({ status: final, partnerId: null, detail: null });
       break;
   }
-  const [created = []] = await tx.commit([
-    tx.call(
-      ADVANCE,
+  const [created] = await tx.commit([
+    tx.call(ADVANCE, {
       leadId,
       routing,
-      final ?? entering?.status ?? null,
-      offered.map((o) => o.deliveryId),
-      offered.map((o) => o.partnerId),
-      now,
-      events.map((e) => e.status),
-      events.map((e) => e.partnerId),
-      events.map((e) => e.detail),
-      final !== undefined && postback ? final : null,
-    ),
-    ...(superseded.length > 0 ? [tx.call(SUPERSEDE, leadId, superseded)] : []),
+      status: final ?? entering?.status ?? null,
+      deliveryIds: offered.map((o) => o.deliveryId),
+      partnerIds: offered.map((o) => o.partnerId),
+      dueAt: now,
+      eventStatuses: events.map((e) => e.status),
+      eventPartners: events.map((e) => e.partnerId),
+      eventDetails: events.map((e) => e.detail),
+      postbackStatus: final !== undefined && postback ? final : null,
+    }),
+    ...(superseded.length > 0 ? [tx.call(SUPERSEDE, { leadId, ids: superseded })] : []),
   ]);
   return {
     deliveries: jobs,
-    postbacks: created.map((r) => ({ postbackId: String(r.id), attempt: 1 })),
+    postbacks: created.map((r) => ({ postbackId: r.id, attempt: 1 })),
     partners: new Map(offered.map((o) => [o.deliveryId, o.partner])),
   };
 }
@@ -286,8 +206,8 @@ async function eligibility(
   partnerIds: string[],
   now: Date,
 ): Promise<{ partners: Map<string, PartnerRow>; skips: Map<string, string> }> {
-  const [rows = []] = await tx.run([tx.call(PARTNER_ROWS, partnerIds)]);
-  const states = new Map(rows.map((r) => [(r.partner as PartnerRow).id, r.partner as PartnerRow]));
+  const rows = await tx.query(PARTNER_ROWS, { ids: partnerIds });
+  const states = new Map(rows.map(({ partner }) => [partner.id, partner]));
   const skips = new Map<string, string>();
   const capped: PartnerRow[] = [];
   for (const id of partnerIds) {
@@ -303,25 +223,17 @@ async function eligibility(
   if (capped.length === 0) return { partners: states, skips };
 
   // Locks in a fixed order, so two transactions locking the same partners never deadlock.
-  const locks = capped
-    .map((p) => capLockKey(p.id))
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-    .map((key) => `SELECT pg_advisory_xact_lock(${sqlValue(key, 'bigint')})`);
-  const periods = capped.map((p) => {
-    const { hourStart, dayStart } = capPeriods(now, p.schedule?.timezone);
-    return `(${sqlValue(p.id, 'uuid')}, ${sqlValue(hourStart, 'timestamptz')}, ${sqlValue(dayStart, 'timestamptz')})`;
-  });
-  const results = await tx.run([
-    ...locks,
-    `SELECT c.id::text, count(d.id) FILTER (WHERE d.created_at >= c.hour_start)::int AS hour, count(d.id)::int AS day
-     FROM (VALUES ${periods.join(', ')}) AS c (id, hour_start, day_start)
-     LEFT JOIN deliveries d
-       ON d.partner_id = c.id AND d.status IN ('pending', 'accepted') AND d.created_at >= c.day_start
-     GROUP BY c.id`,
+  const keys = capped.map((p) => capLockKey(p.id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const periods = capped.map((p) => capPeriods(now, p.schedule?.timezone));
+  const [, counts] = await tx.run([
+    tx.call(LOCK_KEYS, { keys }),
+    tx.call(CAPS_IN_USE, {
+      ids: capped.map((p) => p.id),
+      hourStarts: periods.map((p) => p.hourStart),
+      dayStarts: periods.map((p) => p.dayStart),
+    }),
   ]);
-  const used = new Map(
-    (results.at(-1) as Record<string, unknown>[]).map((r) => [String(r.id), r as { hour: number; day: number }]),
-  );
+  const used = new Map(counts.map((r) => [r.id, r]));
   for (const partner of capped) {
     const check = checkCaps(
       { hourly: partner.capHourly, daily: partner.capDaily },

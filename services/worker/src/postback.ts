@@ -1,5 +1,11 @@
-import { postbackBody, storableText, type LeadStatus, type PostbackStatus } from '@leadrouter/core';
-import { sqlPool } from '@leadrouter/db';
+import { postbackBody, storableText } from '@leadrouter/core';
+import {
+  FAIL_POSTBACK_WITHOUT_URL,
+  LOAD_POSTBACK,
+  RECORD_POSTBACK_ATTEMPT,
+  runStatement,
+  sqlPool,
+} from '@leadrouter/db';
 import { backoffDelay, classify, send, signatureHeaders } from '@leadrouter/delivery';
 import type { PostbackJob } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
@@ -14,33 +20,22 @@ export type PostbackStepResult = 'stale' | 'delivered' | 'retry' | 'failed';
  * (`postbackBody`: no partner, no price) at its postbackUrl, signed like a delivery with the
  * source's postbackSecret. 2xx: done; 4xx (but 408/429): the source refused
  * it, not retried; anything else is retried with backoff as a delivery
- * would be, then marked failed. Plain SQL through node-postgres, like the
- * rest of the worker: no Prisma query compiler in its memory.
+ * would be, then marked failed. Typed statements through node-postgres, like
+ * the rest of the worker: no Prisma query compiler in its memory.
  */
 export async function sendPostback(deps: WorkerDeps, job: PostbackJob): Promise<PostbackStepResult> {
   const pool = sqlPool(deps.db);
-  const {
-    rows: [postback],
-  } = await pool.query<PostbackRow>(
-    `SELECT p.id, p.lead_id, p.lead_status::text, p.status::text, p.attempts, p.created_at, s.postback_url,
-            s.postback_secret
-     FROM postbacks p JOIN sources s ON s.id = p.source_id WHERE p.id = $1`,
-    [job.postbackId],
-  );
+  const [postback] = await runStatement(pool, LOAD_POSTBACK, { id: job.postbackId });
   if (!postback || postback.status !== 'pending' || postback.attempts !== job.attempt - 1) return 'stale';
-  const url = postback.postback_url;
+  const url = postback.postbackUrl;
   if (!url) {
-    await pool.query(
-      `UPDATE postbacks SET status = 'failed', last_error = 'the source has no postbackUrl any more', updated_at = now()
-       WHERE id = $1`,
-      [postback.id],
-    );
+    await runStatement(pool, FAIL_POSTBACK_WITHOUT_URL, { id: postback.id });
     return 'failed';
   }
 
   // The postback row is written in the transaction that moved the lead to its status: its time is the status's.
-  const body = JSON.stringify(postbackBody(postback.lead_id, postback.lead_status, postback.created_at));
-  const secret = postback.postback_secret;
+  const body = JSON.stringify(postbackBody(postback.leadId, postback.leadStatus, postback.createdAt));
+  const secret = postback.postbackSecret;
   const result = await send(
     {
       url,
@@ -50,7 +45,7 @@ export async function sendPostback(deps: WorkerDeps, job: PostbackJob): Promise<
       headers: {
         'content-type': 'application/json',
         'user-agent': 'leadrouter',
-        'x-lead-id': postback.lead_id,
+        'x-lead-id': postback.leadId,
         // The postback id is the message id: the same on every retry of this postback.
         ...(secret ? signatureHeaders(secret, postback.id, deps.now(), body) : {}),
       },
@@ -74,39 +69,22 @@ export async function sendPostback(deps: WorkerDeps, job: PostbackJob): Promise<
         )
       : 0;
 
-  const moved = await pool.query(
-    `UPDATE postbacks SET attempts = $2, status = $3::"PostbackStatus", next_attempt_at = $4, last_error = $5,
-       http_status = $6, updated_at = now()
-     WHERE id = $1 AND status = 'pending' AND attempts = $2 - 1`,
-    [
-      postback.id,
-      job.attempt,
-      step === 'retry' ? 'pending' : step,
-      step === 'retry' ? new Date(now.getTime() + retryInMs) : null,
-      // The source's server is as untrusted as a partner: whatever text it caused is stored as storable text.
-      verdict.outcome === 'accepted' ? null : storableText(verdict.reason, { chars: 1000 }),
-      result.kind === 'response' ? result.status : null,
-    ],
-  );
-  if (moved.rowCount === 0) return 'stale';
+  const moved = await runStatement(pool, RECORD_POSTBACK_ATTEMPT, {
+    id: postback.id,
+    attempt: job.attempt,
+    status: step === 'retry' ? 'pending' : step,
+    nextAttemptAt: step === 'retry' ? new Date(now.getTime() + retryInMs) : null,
+    // The source's server is as untrusted as a partner: whatever text it caused is stored as storable text.
+    error: verdict.outcome === 'accepted' ? null : storableText(verdict.reason, { chars: 1000 }),
+    httpStatus: result.kind === 'response' ? result.status : null,
+  });
+  if (moved.length === 0) return 'stale';
   deps.metrics?.postbacks.inc({ outcome: step });
   deps.log.info(
-    { leadId: postback.lead_id, postbackId: postback.id, attempt: job.attempt, outcome: step },
+    { leadId: postback.leadId, postbackId: postback.id, attempt: job.attempt, outcome: step },
     'postback attempt',
   );
   if (step === 'retry')
     await deps.queues.enqueuePostback({ postbackId: postback.id, attempt: job.attempt + 1 }, retryInMs);
   return step;
-}
-
-/** A postback with its source's postback settings. */
-interface PostbackRow {
-  id: string;
-  lead_id: string;
-  lead_status: LeadStatus;
-  status: PostbackStatus;
-  attempts: number;
-  created_at: Date;
-  postback_url: string | null;
-  postback_secret: string | null;
 }

@@ -5,20 +5,12 @@ import {
   type RoutingPartner,
   type RoutingRoute,
 } from '@leadrouter/routing';
-import { readRoutingRecord, regexErrors, type Filters, type PublicLead } from '@leadrouter/core';
+import { readRoutingRecord, regexErrors, type PublicLead } from '@leadrouter/core';
 import { routingRecordOf } from '@leadrouter/lifecycle';
-import { inTransaction, sqlPool } from '@leadrouter/db';
+import { ROUTING_PARTNERS, ROUTING_ROUTES, runStatement, sqlPool, sqlTransaction } from '@leadrouter/db';
 import type { DeliverJob } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
-import {
-  advanceAndCommit,
-  LEAD_DELIVERIES,
-  LOCK_LEAD,
-  NOTHING,
-  type DeliveryState,
-  type Followups,
-  type LockedLead,
-} from './lead-flow.js';
+import { advanceAndCommit, LEAD_DELIVERIES, LOCK_LEAD, NOTHING, type Followups } from './lead-flow.js';
 import { deliverNow } from './deliver.js';
 import { enqueueDeliveries } from './enqueue.js';
 
@@ -38,10 +30,8 @@ export async function routeLead(deps: WorkerDeps, leadId: string): Promise<void>
   let decision: RouteDecision | undefined;
   let resumed: { job: DeliverJob; delayMs: number }[] = [];
   let routed: PublicLead | undefined;
-  const next = await inTransaction(sqlPool(deps.db), async (tx): Promise<Followups> => {
-    const [locked = [], rows = []] = await tx.run([tx.call(LOCK_LEAD, leadId), tx.call(LEAD_DELIVERIES, leadId)]);
-    const lead = locked[0] as LockedLead | undefined;
-    const deliveries = rows as unknown as DeliveryState[];
+  const next = await sqlTransaction(sqlPool(deps.db), async (tx): Promise<Followups> => {
+    const [[lead], deliveries] = await tx.run([tx.call(LOCK_LEAD, { leadId }), tx.call(LEAD_DELIVERIES, { leadId })]);
     const now = deps.now();
     if (lead?.status === 'routing') {
       // Routed before (a crash, a lost job, an error after the commit): advance it, resume its deliveries.
@@ -119,18 +109,10 @@ export function routingRules(deps: WorkerDeps): Promise<RoutingRules> {
   const load = async (): Promise<RoutingRules> => {
     const pool = sqlPool(deps.db);
     const [routes, partners] = await Promise.all([
-      pool.query<RoutingRoute>(`
-        SELECT r.id::text, r.name, r.priority, r.active, r.filters, r.strategy::text AS strategy,
-               r.max_deliveries AS "maxDeliveries",
-               coalesce(json_agg(json_build_object('partnerId', rp.partner_id, 'weight', rp.weight)
-                                 ORDER BY rp.position) FILTER (WHERE rp.partner_id IS NOT NULL), '[]') AS partners
-        FROM routes r LEFT JOIN route_partners rp ON rp.route_id = r.id
-        WHERE r.active GROUP BY r.id ORDER BY r.created_at`),
-      pool.query<RoutingPartner & { filters: Filters | null }>(
-        'SELECT id::text, name, active, paused_at IS NOT NULL AS paused, filters FROM partners',
-      ),
+      runStatement(pool, ROUTING_ROUTES, {}),
+      runStatement(pool, ROUTING_PARTNERS, {}),
     ]);
-    const rules = { routes: routes.rows, partners: new Map(partners.rows.map((p) => [p.id, p])) };
+    const rules = { routes, partners: new Map(partners.map((p) => [p.id, p])) };
     reportUnusablePatterns(deps, rules);
     return rules;
   };

@@ -1,5 +1,14 @@
 import type { Queue } from 'bullmq';
-import { sqlPool } from '@leadrouter/db';
+import {
+  OVERDUE_DELIVERIES,
+  OVERDUE_POSTBACKS,
+  QUEUED_LEADS,
+  runStatement,
+  sqlPool,
+  STUCK_LEADS,
+  UNPARKED_DELIVERIES,
+  type Statement,
+} from '@leadrouter/db';
 import { jobIds, QUEUES } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
 
@@ -23,8 +32,8 @@ export interface SweepResult {
  * promise ("routed even if Redis was down") rests on this. Job ids make it
  * safe to run on every worker at once; a Redis lock keeps it to one at a time.
  *
- * Plain SQL through node-postgres, not Prisma: a worker that never runs a
- * Prisma query never loads its query compiler (~72 MB of RSS,
+ * Typed statements through node-postgres, not Prisma: a worker that never
+ * runs a Prisma query never loads its query compiler (~72 MB of RSS,
  * docs/performance.md). Orders are those Prisma used (by id where it had none).
  */
 export async function sweep(deps: WorkerDeps): Promise<SweepResult> {
@@ -32,51 +41,28 @@ export async function sweep(deps: WorkerDeps): Promise<SweepResult> {
   const pool = sqlPool(deps.db);
   const now = deps.now().getTime();
   const result: SweepResult = { leads: 0, deliveries: 0, advanced: 0, postbacks: 0 };
-  const select = async <R extends Record<string, unknown>>(text: string, since: number) =>
-    (await pool.query<R>(text, [new Date(since), BATCH])).rows;
+  const select = <R>(stmt: Statement<{ before: Date; limit: number }, R>, since: number) =>
+    runStatement(pool, stmt, { before: new Date(since), limit: BATCH });
 
-  const queued = await select<{ id: string }>(
-    `SELECT id FROM leads WHERE status = 'queued' AND created_at < $1 ORDER BY created_at LIMIT $2`,
-    now - QUEUED_GRACE_MS,
-  );
+  const queued = await select(QUEUED_LEADS, now - QUEUED_GRACE_MS);
   for (const { id } of queued) {
     if (await ensureJob(queues.route, QUEUES.route, { leadId: id }, jobIds.route(id))) result.leads++;
   }
 
-  const pending = await select<{ id: string; attempts: number }>(
-    `SELECT id, attempts FROM deliveries WHERE status = 'pending' AND next_attempt_at < $1
-     ORDER BY next_attempt_at LIMIT $2`,
-    now - PENDING_GRACE_MS,
-  );
+  const pending = await select(OVERDUE_DELIVERIES, now - PENDING_GRACE_MS);
 
   // Deliveries parked while their partner was paused or inactive, if it was resumed or reactivated in between.
-  const parked = await select<{ id: string; attempts: number }>(
-    `SELECT d.id, d.attempts FROM deliveries d JOIN partners p ON p.id = d.partner_id
-     WHERE d.status = 'pending' AND d.next_attempt_at IS NULL AND p.paused_at IS NULL AND p.active
-       AND d.updated_at < $1
-     ORDER BY d.id LIMIT $2`,
-    now - PENDING_GRACE_MS,
-  );
+  const parked = await select(UNPARKED_DELIVERIES, now - PENDING_GRACE_MS);
   for (const d of [...pending, ...parked]) {
     const job = { deliveryId: d.id, attempt: d.attempts + 1 };
     if (await ensureJob(queues.deliver, QUEUES.deliver, job, jobIds.deliver(d.id, job.attempt))) result.deliveries++;
   }
 
-  const stuck = await select<{ id: string }>(
-    `SELECT l.id FROM leads l
-     WHERE l.status = 'routing' AND l.updated_at < $1
-       AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.lead_id = l.id AND d.status = 'pending')
-     ORDER BY l.id LIMIT $2`,
-    now - ROUTING_GRACE_MS,
-  );
+  const stuck = await select(STUCK_LEADS, now - ROUTING_GRACE_MS);
   for (const { id } of stuck) {
     if (await ensureJob(queues.route, QUEUES.route, { leadId: id }, jobIds.route(id))) result.advanced++;
   }
-  const postbacks = await select<{ id: string; attempts: number }>(
-    `SELECT id, attempts FROM postbacks WHERE status = 'pending' AND next_attempt_at < $1
-     ORDER BY next_attempt_at LIMIT $2`,
-    now - PENDING_GRACE_MS,
-  );
+  const postbacks = await select(OVERDUE_POSTBACKS, now - PENDING_GRACE_MS);
   for (const p of postbacks) {
     const job = { postbackId: p.id, attempt: p.attempts + 1 };
     if (await ensureJob(queues.postback, QUEUES.postback, job, jobIds.postback(p.id, job.attempt))) result.postbacks++;

@@ -8,7 +8,7 @@ import {
   type Static,
 } from '@leadrouter/core';
 import { admin as table, type Partner as PartnerView, type PartnerInput } from '@leadrouter/api';
-import { Prisma, type Db, type Partner } from '@leadrouter/db';
+import { Prisma, runStatement, sqlPool, UNPARK_RETRIES, type Partner } from '@leadrouter/db';
 import { ParamReader, partnerHealth } from '@leadrouter/operations';
 import type { IngestDeps } from '../deps.js';
 import { tableRouter } from '../http/bind.js';
@@ -31,21 +31,6 @@ function partnerProblems(body: unknown): FieldError[] {
       message: 'is not an IANA timezone (e.g. America/New_York, Europe/Paris, UTC)',
     });
   return errors;
-}
-
-/**
- * The partner's parked retries (waiting, with no due time, while it was
- * paused or inactive) made due now, if it is active and not paused; returns
- * them. The condition is checked in the same statement, so a partner paused
- * or deactivated again meanwhile keeps its retries parked.
- */
-function unparkRetries(db: Db, partnerId: string) {
-  return db.$queryRaw<{ id: string; attempts: number }[]>`
-    UPDATE deliveries d SET next_attempt_at = now(), updated_at = now()
-    FROM partners p
-    WHERE p.id = ${partnerId}::uuid AND p.active AND p.paused_at IS NULL
-      AND d.partner_id = p.id AND d.status = 'pending' AND d.next_attempt_at IS NULL
-    RETURNING d.id::text, d.attempts`;
 }
 
 const json = (v: unknown) => (v === null ? Prisma.DbNull : (v as Prisma.InputJsonValue));
@@ -137,7 +122,7 @@ export function partnersRouter({ db, agents, queues, caches }: IngestDeps): Rout
 
   /** Puts the partner's parked retries, made due, on the deliver queue; returns how many. */
   async function requeueParked(partnerId: string, log: { warn(obj: object, msg: string): void }): Promise<number> {
-    const parked = await unparkRetries(db, partnerId);
+    const parked = await runStatement(sqlPool(db), UNPARK_RETRIES, { partnerId });
     let requeued = 0;
     try {
       for (const d of parked) {

@@ -1,7 +1,7 @@
 import type { Router } from 'express';
 import { operations as table } from '@leadrouter/api';
 import { AppError } from '@leadrouter/core';
-import { sqlPool } from '@leadrouter/db';
+import { COUNT_DEAD_LETTERS, runStatement, sqlPool } from '@leadrouter/db';
 import type { IngestDeps } from '../deps.js';
 import { tableRouter } from '../http/bind.js';
 
@@ -41,9 +41,9 @@ export function queuesRouter({ db, queues }: IngestDeps): Router {
       ).catch((err: unknown) => {
         throw redisUnavailable(err);
       }),
-      sqlPool(db).query<{ n: number }>(`SELECT count(*)::int AS n FROM deliveries WHERE status = 'dead_lettered'`),
+      runStatement(sqlPool(db), COUNT_DEAD_LETTERS, {}),
     ]);
-    return { status: 200, body: { queues: depths, deadLetters: dead.rows[0]!.n } };
+    return { status: 200, body: { queues: depths, deadLetters: dead[0]!.n } };
   });
   return router;
 }

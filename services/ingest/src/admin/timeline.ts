@@ -1,5 +1,5 @@
 import { ParamReader, type RawParams } from '@leadrouter/operations';
-import { sqlPool, type Db } from '@leadrouter/db';
+import { LEAD_TIMELINE, runStatement, sqlPool, type Db } from '@leadrouter/db';
 
 export const TIMELINE_STEPS = { minute: 60_000, hour: 3600_000 } as const;
 export type TimelineStep = keyof typeof TIMELINE_STEPS;
@@ -46,14 +46,7 @@ export function parseTimeline(raw: RawParams, now = new Date()): TimelineQuery {
  */
 export async function leadTimeline(db: Db, q: TimelineQuery): Promise<Timeline> {
   const ms = TIMELINE_STEPS[q.step];
-  const { rows } = await sqlPool(db).query<{ bucket: string; received: number; delivered: number }>(
-    `SELECT floor(extract(epoch FROM created_at) * 1000 / $3)::bigint AS bucket,
-            count(*)::int AS received,
-            count(*) FILTER (WHERE status = 'delivered')::int AS delivered
-     FROM leads WHERE created_at >= $1 AND created_at < $2
-     GROUP BY 1`,
-    [q.since, q.until, ms],
-  );
+  const rows = await runStatement(sqlPool(db), LEAD_TIMELINE, { since: q.since, until: q.until, stepMs: String(ms) });
   const byBucket = new Map(rows.map((r) => [Number(r.bucket), r]));
   const points: Timeline['points'] = [];
   for (let b = Math.floor(q.since.getTime() / ms); b * ms < q.until.getTime(); b++) {

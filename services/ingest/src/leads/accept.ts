@@ -1,6 +1,18 @@
 import { createHash } from 'node:crypto';
 import { AppError, invalid, unavailable, validateLead, type FieldError, type NormalisedLead } from '@leadrouter/core';
-import { inTransaction, isDatabaseUnavailable, sqlPool, statement, type SqlPool } from '@leadrouter/db';
+import {
+  ACCEPT,
+  acceptValues,
+  sqlTransaction,
+  isDatabaseUnavailable,
+  LEAD_BY_KEY,
+  LOCK_KEYS,
+  RELEASE_KEY,
+  runStatement,
+  sqlPool,
+  type SqlPool,
+  type StatementRow,
+} from '@leadrouter/db';
 import type { IngestDeps } from '../deps.js';
 import type { PostingSource } from '../http/auth.js';
 
@@ -131,14 +143,10 @@ export class LeadRecorder {
     if (err instanceof AppError) return err;
     if (p.idempotencyKey && isUniqueViolation(err)) {
       // The same key with another phone/email committed first (a different lock).
-      const first = await this.pool
-        .query<{ id: string; request_hash: string | null }>(
-          'SELECT id, request_hash FROM leads WHERE source_id = $1 AND idempotency_key = $2',
-          [p.source.id, p.idempotencyKey],
-        )
-        .then((r) => r.rows[0] ?? null)
+      const first = await runStatement(this.pool, LEAD_BY_KEY, { sourceId: p.source.id, key: p.idempotencyKey })
+        .then((rows) => rows[0] ?? null)
         .catch(() => null);
-      if (first && first.request_hash === p.requestHash) return replayOf(first.id);
+      if (first && first.requestHash === p.requestHash) return replayOf(first.id);
       if (first) return keyReused();
     }
     return this.notRecorded(1, err)[0]!;
@@ -170,53 +178,6 @@ interface Pending {
   reject: (err: AppError) => void;
 }
 
-/** Takes the advisory locks, in the order given (ascending: every transaction takes them so, and two never deadlock). */
-const LOCK_KEYS = statement('lr_lock_keys', ['bigint[]'], 'SELECT pg_advisory_xact_lock(k) FROM unnest($1) AS k');
-
-/** Releases source $1's Idempotency-Key $2 when its holder is older than $3 hours. */
-const RELEASE_KEY = statement(
-  'lr_release_key',
-  ['uuid', 'text', 'int'],
-  `UPDATE leads SET idempotency_key = NULL, updated_at = now()
-   WHERE source_id = $1 AND idempotency_key = $2 AND created_at < now() - make_interval(hours => $3)`,
-);
-
-/**
- * Lead number $1 of the group, from source $2: the holder of its
- * Idempotency-Key $10 (a replay), else a lead with its phone $4 or email $5
- * in the source's duplicate window of $12 hours (0: no check), with
- * whether it is source $2's own, else the lead inserted with its `queued`
- * event. The duplicate look-up is one branch per index, so no plan can walk
- * `created_at` instead.
- */
-export const ACCEPT = statement(
-  'lr_accept',
-  ['int', 'uuid', 'text', 'text', 'text', 'text', 'text', 'jsonb', 'jsonb', 'text', 'text', 'int'],
-  `WITH
-   replay AS (SELECT id, request_hash FROM leads WHERE source_id = $2 AND idempotency_key = $10),
-   duplicate AS (
-     SELECT id, source_id FROM (
-       SELECT id, source_id, created_at FROM leads
-       WHERE phone = $4 AND created_at > now() - make_interval(hours => $12)
-       UNION ALL
-       SELECT id, source_id, created_at FROM leads
-       WHERE email = $5 AND created_at > now() - make_interval(hours => $12)
-     ) AS d
-     WHERE $12 > 0 AND NOT EXISTS (SELECT 1 FROM replay)
-     ORDER BY created_at LIMIT 1),
-   created AS (
-     INSERT INTO leads (id, source_id, name, phone, email, geo, sub_source, fields, consent,
-                        idempotency_key, request_hash, updated_at)
-     SELECT gen_random_uuid(), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now()
-     WHERE NOT EXISTS (SELECT 1 FROM replay) AND NOT EXISTS (SELECT 1 FROM duplicate)
-     RETURNING id),
-   event AS (INSERT INTO lead_events (lead_id, status) SELECT id, 'queued'::"LeadStatus" FROM created)
-   SELECT $1 AS n, 'replay' AS outcome, id::text AS id, request_hash::text AS request_hash, TRUE AS same_source
-   FROM replay
-   UNION ALL SELECT $1, 'duplicate', id::text, NULL, source_id = $2 FROM duplicate
-   UNION ALL SELECT $1, 'accepted', id::text, NULL, TRUE FROM created`,
-);
-
 /**
  * One transaction for a group of leads, in one round trip: the statements of
  * one simple-protocol message run as one implicit transaction, each with a
@@ -231,43 +192,25 @@ export const ACCEPT = statement(
  */
 async function recordLeads(pool: SqlPool, group: Pending[]): Promise<(Recorded | AppError)[]> {
   const keys = [...new Set(group.flatMap((p) => lockKeys(p.lead)))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const results = await inTransaction(pool, (tx) => {
-    const statements = [tx.call(LOCK_KEYS, keys.map(String))];
-    group.forEach(({ source, lead, idempotencyKey, requestHash }, n) => {
-      if (idempotencyKey) statements.push(tx.call(RELEASE_KEY, source.id, idempotencyKey, IDEMPOTENCY_WINDOW_HOURS));
-      statements.push(
-        tx.call(
-          ACCEPT,
-          n,
-          source.id,
-          lead.name,
-          lead.phone,
-          lead.email,
-          lead.geo,
-          lead.source,
-          lead.fields,
-          lead.consent,
-          idempotencyKey,
-          requestHash,
-          source.duplicateWindowHours,
-        ),
-      );
+  const accepted = await sqlTransaction(pool, async (tx) => {
+    const statements: string[] = [tx.call(LOCK_KEYS, { keys })];
+    /** Where each lead's ACCEPT is in the message. */
+    const acceptAt = group.map(({ source, lead, idempotencyKey: key, requestHash }, n) => {
+      if (key)
+        statements.push(tx.call(RELEASE_KEY, { sourceId: source.id, key, windowHours: IDEMPOTENCY_WINDOW_HOURS }));
+      const values = { n, sourceId: source.id, key, requestHash, windowHours: source.duplicateWindowHours };
+      return statements.push(tx.call(ACCEPT, acceptValues(lead, values))) - 1;
     });
-    return tx.commit(statements);
+    const results = await tx.commit(statements);
+    return acceptAt.map((i) => results[i] as StatementRow<typeof ACCEPT>[]);
   });
-  type Row = { n?: number; outcome: string; id: string; request_hash: string | null; same_source: boolean };
-  const rows = new Map<number, Row>();
-  for (const result of results) {
-    for (const row of result as Row[]) {
-      if (typeof row.n === 'number' && !rows.has(row.n)) rows.set(row.n, row);
-    }
-  }
+  const rows = new Map(accepted.flat().map((r) => [r.n, r]));
   return group.map(({ requestHash }, n) => {
     const row = rows.get(n);
     if (!row) throw new Error('recording a lead returned no row');
-    if (row.outcome === 'replay') return row.request_hash === requestHash ? replayOf(row.id) : keyReused();
+    if (row.outcome === 'replay') return row.requestHash === requestHash ? replayOf(row.id) : keyReused();
     if (row.outcome === 'duplicate') {
-      return { outcome: { status: 'duplicate', existingId: row.id, sameSource: row.same_source }, created: false };
+      return { outcome: { status: 'duplicate', existingId: row.id, sameSource: row.sameSource }, created: false };
     }
     return { outcome: { status: 'accepted', id: row.id }, created: true };
   });

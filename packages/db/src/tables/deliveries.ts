@@ -1,0 +1,324 @@
+import type { PublicLead } from '@leadrouter/core';
+import { defineStatement, json, sql } from '../sql.js';
+import { PARTNER_ROW_JSON, type PartnerRow } from './partners.js';
+
+// The deliveries table (one lead offered to one partner), with its attempts.
+
+// ---------------------------------------------------------------------------
+// The worker's: run under the lead's row lock (leads.ts, LOCK_LEAD), prepared.
+
+/** The lead's deliveries (read under its lock, in a statement after the one that took it). */
+export const LEAD_DELIVERIES = defineStatement({
+  name: 'lr_lead_deliveries',
+  params: { leadId: 'uuid' },
+  row: {
+    id: 'text',
+    partnerId: 'text',
+    status: '"DeliveryStatus"',
+    attempts: 'int',
+    /** When a pending delivery's next attempt is due; null once settled, or parked while its partner is paused. */
+    nextAttemptAt: 'timestamptz | null',
+  },
+  sql: (p) => sql`SELECT id::text, partner_id::text AS "partnerId", status, attempts, next_attempt_at AS "nextAttemptAt"
+   FROM deliveries WHERE lead_id = ${p.leadId}`,
+});
+
+/** The delivery, its partner (a `PartnerRow`) and its lead as partners see it, in one statement. */
+export const LOAD_DELIVERY = defineStatement({
+  name: 'lr_load_delivery',
+  params: { deliveryId: 'uuid' },
+  row: {
+    id: 'text',
+    status: '"DeliveryStatus"',
+    attempts: 'int',
+    attemptsBase: 'int',
+    partner: json<PartnerRow>(),
+    lead: json<PublicLead>(),
+  },
+  sql: (
+    p,
+  ) => sql`SELECT d.id::text, d.status, d.attempts, d.attempts_base AS "attemptsBase", ${PARTNER_ROW_JSON} AS partner,
+          json_build_object(
+            'id', l.id, 'name', l.name, 'phone', l.phone, 'email', l.email, 'geo', l.geo::text,
+            'source', l.sub_source, 'fields', l.fields) AS lead
+   FROM deliveries d JOIN partners p ON p.id = d.partner_id JOIN leads l ON l.id = d.lead_id
+   WHERE d.id = ${p.deliveryId}`,
+});
+
+/**
+ * Records attempt `attempts + 1` of a delivery — only if it is still pending
+ * after `attempts`, i.e. no other worker recorded this attempt first — and
+ * returns the lead's deliveries as they are now: the one just moved as its
+ * update returned it (a statement does not see its own changes, `moved`),
+ * and none when nothing moved. `price` and `reference` are written only for
+ * an accepted delivery; `deadLetteredAt` and the partner's `reason` only
+ * when given.
+ */
+export const RECORD_ATTEMPT = defineStatement({
+  name: 'lr_record_attempt',
+  params: {
+    deliveryId: 'uuid',
+    attempts: 'int',
+    status: '"DeliveryStatus"',
+    nextAttemptAt: 'timestamptz | null',
+    error: 'text | null',
+    deadLetteredAt: 'timestamptz | null',
+    price: 'numeric | null',
+    reference: 'text | null',
+    reason: 'text | null',
+    outcome: '"AttemptOutcome"',
+    httpStatus: 'int | null',
+    durationMs: 'int',
+    excerpt: 'text | null',
+    leadId: 'uuid',
+  },
+  row: {
+    id: 'text',
+    partnerId: 'text',
+    status: '"DeliveryStatus"',
+    attempts: 'int',
+    nextAttemptAt: 'timestamptz | null',
+    moved: 'boolean',
+  },
+  sql: (p) => sql`WITH
+   moved AS (
+     UPDATE deliveries SET attempts = ${p.attempts} + 1, status = ${p.status}, next_attempt_at = ${p.nextAttemptAt},
+       last_error = ${p.error}, dead_lettered_at = coalesce(${p.deadLetteredAt}, dead_lettered_at),
+       price = CASE WHEN ${p.status} = 'accepted' THEN ${p.price} ELSE price END,
+       reference = CASE WHEN ${p.status} = 'accepted' THEN ${p.reference} ELSE reference END,
+       reason = coalesce(${p.reason}, reason), updated_at = now()
+     WHERE id = ${p.deliveryId} AND attempts = ${p.attempts}
+       AND status::text = 'pending' -- as text: no plan may pick a (status, …) index over the key
+     RETURNING id, partner_id, status, attempts, next_attempt_at),
+   attempt AS (
+     INSERT INTO delivery_attempts (delivery_id, attempt, outcome, http_status, duration_ms, error, response_excerpt)
+     SELECT id, ${p.attempts} + 1, ${p.outcome}, ${p.httpStatus}, ${p.durationMs}, ${p.error}, ${p.excerpt} FROM moved)
+   SELECT id::text, partner_id::text AS "partnerId", status, attempts, next_attempt_at AS "nextAttemptAt", TRUE AS moved
+   FROM moved
+   UNION ALL
+   SELECT id::text, partner_id::text, status, attempts, next_attempt_at, FALSE
+   FROM deliveries WHERE lead_id = ${p.leadId} AND id <> ${p.deliveryId} AND EXISTS (SELECT 1 FROM moved)`,
+});
+
+/**
+ * Marks dead letters of a lead superseded: the lead can no longer use them
+ * (`decideSupersede`, @leadrouter/lifecycle). Only those still
+ * dead-lettered: run under the lead's lock, like every change to its
+ * deliveries.
+ */
+export const SUPERSEDE = defineStatement({
+  name: 'lr_supersede',
+  params: { leadId: 'uuid', ids: 'uuid[]' },
+  sql: (p) => sql`UPDATE deliveries SET status = 'superseded', next_attempt_at = NULL, updated_at = now()
+   WHERE lead_id = ${p.leadId} AND id = ANY(${p.ids}) AND status = 'dead_lettered'`,
+});
+
+/**
+ * Parks a pending delivery after `attempts` (no due time) while its partner is
+ * paused or inactive: resuming or reactivating the partner requeues it.
+ */
+export const PARK_DELIVERY = defineStatement({
+  name: 'lr_park_delivery',
+  params: { id: 'uuid', attempts: 'int' },
+  prepared: false,
+  sql: (p) => sql`UPDATE deliveries SET next_attempt_at = NULL, updated_at = now()
+   WHERE id = ${p.id} AND attempts = ${p.attempts}
+     AND status::text = 'pending' -- as text: no plan may pick a (status, …) index over the key`,
+});
+
+/**
+ * Each capped partner's deliveries pending or accepted since the start of
+ * its current hour and day (`ids[i]` with `hourStarts[i]`, `dayStarts[i]`):
+ * what counts against its caps. Run after the partners' advisory locks.
+ */
+export const CAPS_IN_USE = defineStatement({
+  name: 'lr_caps_in_use',
+  params: { ids: 'uuid[]', hourStarts: 'timestamptz[]', dayStarts: 'timestamptz[]' },
+  row: { id: 'text', hour: 'int', day: 'int' },
+  prepared: false,
+  sql: (p) => sql`SELECT c.id::text, count(d.id) FILTER (WHERE d.created_at >= c.hour_start)::int AS hour,
+          count(d.id)::int AS day
+   FROM unnest(${p.ids}, ${p.hourStarts}, ${p.dayStarts}) AS c (id, hour_start, day_start)
+   LEFT JOIN deliveries d
+     ON d.partner_id = c.id AND d.status IN ('pending', 'accepted') AND d.created_at >= c.day_start
+   GROUP BY c.id`,
+});
+
+// ---------------------------------------------------------------------------
+// The operations' retries and discards of dead letters (ADR 0007): occasional, many rows at once, planned for
+// their values each time (`prepared: false`), in the worker's lock order — leads, then deliveries, each by id.
+
+/** The leads of these deliveries. */
+export const LEADS_OF_DELIVERIES = defineStatement({
+  name: 'lr_leads_of_deliveries',
+  params: { ids: 'uuid[]' },
+  row: { leadId: 'text' },
+  prepared: false,
+  sql: (p) => sql`SELECT DISTINCT lead_id::text AS "leadId" FROM deliveries WHERE id = ANY(${p.ids})`,
+});
+
+/** Locks these deliveries (by id), reading them with what a retry checks of their partner. */
+export const LOCK_DELIVERIES = defineStatement({
+  name: 'lr_lock_deliveries',
+  params: { ids: 'uuid[]' },
+  row: {
+    id: 'text',
+    leadId: 'text',
+    partnerId: 'text',
+    status: '"DeliveryStatus"',
+    attempts: 'int',
+    partnerActive: 'boolean',
+    partnerPaused: 'boolean',
+  },
+  prepared: false,
+  sql: (p) => sql`SELECT d.id::text, d.lead_id::text AS "leadId", d.partner_id::text AS "partnerId", d.status,
+          d.attempts, p.active AS "partnerActive", p.paused_at IS NOT NULL AS "partnerPaused"
+   FROM deliveries d JOIN partners p ON p.id = d.partner_id
+   WHERE d.id = ANY(${p.ids}) ORDER BY d.id FOR UPDATE OF d`,
+});
+
+/** How many deliveries of each lead are accepted and pending (leads with neither are absent). */
+export const SALES_OF_LEADS = defineStatement({
+  name: 'lr_sales_of_leads',
+  params: { leadIds: 'uuid[]' },
+  row: { leadId: 'text', accepted: 'int', pending: 'int' },
+  prepared: false,
+  sql: (p) => sql`SELECT lead_id::text AS "leadId",
+          count(*) FILTER (WHERE status = 'accepted')::int AS accepted,
+          count(*) FILTER (WHERE status = 'pending')::int AS pending
+   FROM deliveries
+   WHERE lead_id = ANY(${p.leadIds}) AND status IN ('accepted', 'pending')
+   GROUP BY lead_id`,
+});
+
+/** Dead letters requeued, due `at`, with a fresh round of maxAttempts: the worker counts attempts from attempts_base. */
+export const REQUEUE_DEAD_LETTERS = defineStatement({
+  name: 'lr_requeue_dead_letters',
+  params: { ids: 'uuid[]', at: 'timestamptz' },
+  prepared: false,
+  sql: (p) => sql`UPDATE deliveries
+   SET status = 'pending', attempts_base = attempts, retries = retries + 1,
+       next_attempt_at = ${p.at}, dead_lettered_at = NULL, updated_at = ${p.at}
+   WHERE id = ANY(${p.ids})`,
+});
+
+/** Dead letters given up on: `rejected` with the reason, their attempts, last error and dead-letter time kept. */
+export const DISCARD_DEAD_LETTERS = defineStatement({
+  name: 'lr_discard_dead_letters',
+  params: { ids: 'uuid[]', reason: 'text', at: 'timestamptz' },
+  prepared: false,
+  sql: (p) => sql`UPDATE deliveries
+   SET status = 'rejected', reason = ${p.reason}, next_attempt_at = NULL, updated_at = ${p.at}
+   WHERE id = ANY(${p.ids})`,
+});
+
+/** Those of these leads that have a dead letter. */
+export const LEADS_WITH_DEAD_LETTERS = defineStatement({
+  name: 'lr_leads_with_dead_letters',
+  params: { leadIds: 'uuid[]' },
+  row: { leadId: 'text' },
+  prepared: false,
+  sql: (p) => sql`SELECT DISTINCT lead_id::text AS "leadId" FROM deliveries
+   WHERE lead_id = ANY(${p.leadIds}) AND status = 'dead_lettered'`,
+});
+
+// ---------------------------------------------------------------------------
+// The sweeper's (deliveries whose job was probably lost) and the gauges': planned for their values each time.
+
+/** Pending deliveries due before `before`, the most overdue first. */
+export const OVERDUE_DELIVERIES = defineStatement({
+  name: 'lr_overdue_deliveries',
+  params: { before: 'timestamptz', limit: 'int' },
+  row: { id: 'uuid', attempts: 'int' },
+  prepared: false,
+  sql: (p) => sql`SELECT id, attempts FROM deliveries WHERE status = 'pending' AND next_attempt_at < ${p.before}
+   ORDER BY next_attempt_at LIMIT ${p.limit}`,
+});
+
+/**
+ * Deliveries parked (no due time) while their partner was paused or
+ * inactive, last changed before `before`, whose partner has been resumed or
+ * reactivated since.
+ */
+export const UNPARKED_DELIVERIES = defineStatement({
+  name: 'lr_unparked_deliveries',
+  params: { before: 'timestamptz', limit: 'int' },
+  row: { id: 'uuid', attempts: 'int' },
+  prepared: false,
+  sql: (p) => sql`SELECT d.id, d.attempts FROM deliveries d JOIN partners p ON p.id = d.partner_id
+   WHERE d.status = 'pending' AND d.next_attempt_at IS NULL AND p.paused_at IS NULL AND p.active
+     AND d.updated_at < ${p.before}
+   ORDER BY d.id LIMIT ${p.limit}`,
+});
+
+/**
+ * A partner's parked retries (waiting, with no due time, while it was
+ * paused or inactive) made due now, if it is active and not paused. The
+ * condition is checked in the same statement, so a partner paused or
+ * deactivated again meanwhile keeps its retries parked.
+ */
+export const UNPARK_RETRIES = defineStatement({
+  name: 'lr_unpark_retries',
+  params: { partnerId: 'uuid' },
+  row: { id: 'text', attempts: 'int' },
+  prepared: false,
+  sql: (p) => sql`UPDATE deliveries d SET next_attempt_at = now(), updated_at = now()
+   FROM partners p
+   WHERE p.id = ${p.partnerId} AND p.active AND p.paused_at IS NULL
+     AND d.partner_id = p.id AND d.status = 'pending' AND d.next_attempt_at IS NULL
+   RETURNING d.id::text, d.attempts`,
+});
+
+/** Dead letters an operator can act on (not retried, discarded or superseded). */
+export const COUNT_DEAD_LETTERS = defineStatement({
+  name: 'lr_count_dead_letters',
+  row: { n: 'int' },
+  prepared: false,
+  sql: () => sql`SELECT count(*)::int AS n FROM deliveries WHERE status = 'dead_lettered'`,
+});
+
+/** A partner's deliveries pending or accepted since `since`: what counts against its cap. */
+export const CAP_IN_USE = defineStatement({
+  name: 'lr_cap_in_use',
+  params: { partnerId: 'uuid', since: 'timestamptz' },
+  row: { n: 'int' },
+  prepared: false,
+  sql: (p) => sql`SELECT count(*)::int AS n FROM deliveries
+   WHERE partner_id = ${p.partnerId} AND status IN ('pending', 'accepted') AND created_at >= ${p.since}`,
+});
+
+// ---------------------------------------------------------------------------
+// A partner's health report (GET /v1/admin/partners/:id/health): indexed reads of deliveries(partner_id,
+// created_at), planned for their values each time.
+
+/** The partner's deliveries created since `since`, by status, with the attempts made for them. */
+export const PARTNER_OUTCOMES = defineStatement({
+  name: 'lr_partner_outcomes',
+  params: { partnerId: 'uuid', since: 'timestamptz' },
+  row: { status: '"DeliveryStatus"', n: 'int', attempts: 'int' },
+  prepared: false,
+  sql: (p) => sql`SELECT status, count(*)::int AS n, coalesce(sum(attempts), 0)::int AS attempts
+   FROM deliveries WHERE partner_id = ${p.partnerId} AND created_at >= ${p.since} GROUP BY status`,
+});
+
+/** The partner's latest attempt that did not succeed, of a delivery created since `since`. */
+export const PARTNER_LAST_FAILURE = defineStatement({
+  name: 'lr_partner_last_failure',
+  params: { partnerId: 'uuid', since: 'timestamptz' },
+  row: { at: 'timestamptz', outcome: '"AttemptOutcome"', error: 'varchar | null', httpStatus: 'int | null' },
+  prepared: false,
+  sql: (p) => sql`SELECT a.at, a.outcome, a.error, a.http_status AS "httpStatus"
+   FROM deliveries d JOIN delivery_attempts a ON a.delivery_id = d.id
+   WHERE d.partner_id = ${p.partnerId} AND d.created_at >= ${p.since} AND a.outcome <> 'accepted'
+   ORDER BY a.at DESC, a.id DESC LIMIT 1`,
+});
+
+/** The partner's deliveries pending or accepted since the start of its current hour and day: its caps in use. */
+export const PARTNER_CAPS_USED = defineStatement({
+  name: 'lr_partner_caps_used',
+  params: { partnerId: 'uuid', hourStart: 'timestamptz', dayStart: 'timestamptz' },
+  row: { hour: 'int', day: 'int' },
+  prepared: false,
+  sql: (p) => sql`SELECT count(*) FILTER (WHERE created_at >= ${p.hourStart})::int AS hour, count(*)::int AS day
+   FROM deliveries WHERE partner_id = ${p.partnerId} AND status IN ('pending', 'accepted') AND created_at >= ${p.dayStart}`,
+});

@@ -1,0 +1,256 @@
+import type { LeadFields, NormalisedLead, RoutingRecord } from '@leadrouter/core';
+import { defineStatement, json, sql, typed, type StatementParams } from '../sql.js';
+
+// The leads table (with its events): the ingest's accept, the worker's lock and advance step (ADR 0010, group
+// commit in docs/performance.md), the operations', the sweeper's and the console's statements.
+
+// ---------------------------------------------------------------------------
+// The worker's: every change to a lead's deliveries happens under its row lock.
+
+/** Takes the lead's row lock, reading it: its state, its data (what routing looks at), whether its source wants postbacks. */
+export const LOCK_LEAD = defineStatement({
+  name: 'lr_lock_lead',
+  params: { leadId: 'uuid' },
+  row: {
+    id: 'text',
+    status: '"LeadStatus"',
+    sourceId: 'text',
+    name: 'varchar',
+    phone: 'varchar',
+    email: 'varchar | null',
+    geo: 'text | null',
+    source: 'varchar | null',
+    fields: json<LeadFields['fields']>('jsonb'),
+    /** As stored: read it with `readRoutingRecord`. */
+    routing: 'jsonb | null',
+    postback: 'boolean',
+  },
+  sql: (p) => sql`SELECT l.id::text, l.status, l.source_id::text AS "sourceId", l.name, l.phone, l.email, l.geo::text,
+          l.sub_source AS source, l.fields, l.routing, s.postback_url IS NOT NULL AS postback
+   FROM leads l JOIN sources s ON s.id = l.source_id WHERE l.id = ${p.leadId} FOR UPDATE OF l`,
+});
+
+/**
+ * Everything an advance step writes, in one statement sent with the commit:
+ * the new deliveries (`deliveryIds` to `partnerIds`, due at `dueAt`), the
+ * routing record and the status (unchanged when null) in one update, the
+ * events in order (`eventStatuses`, `eventPartners`, `eventDetails`: JSON
+ * texts), and the postback for a final status (`postbackStatus`) when the
+ * source has a postback URL — one per lead and status: a dead letter retried
+ * to `delivered` reports again, a repeat of the same status does not.
+ * Data-modifying parts of a WITH all run to completion, whether or not the
+ * final SELECT reads them. Returns the postback created, if any.
+ */
+export const ADVANCE = defineStatement({
+  name: 'lr_advance',
+  params: {
+    leadId: 'uuid',
+    routing: json<RoutingRecord>('jsonb'),
+    status: '"LeadStatus" | null',
+    deliveryIds: 'uuid[]',
+    partnerIds: 'uuid[]',
+    dueAt: 'timestamptz',
+    eventStatuses: '"LeadStatus"[]',
+    eventPartners: 'uuid[]',
+    eventDetails: 'jsonb[]',
+    postbackStatus: '"LeadStatus" | null',
+  },
+  row: { id: 'text' },
+  sql: (p) => sql`WITH
+   offered AS (
+     INSERT INTO deliveries (id, lead_id, partner_id, next_attempt_at, created_at, updated_at)
+     SELECT o.id, ${p.leadId}, o.partner_id, ${p.dueAt}, ${p.dueAt}, now()
+     FROM unnest(${p.deliveryIds}, ${p.partnerIds}) AS o (id, partner_id)),
+   lead AS (
+     UPDATE leads SET routing = ${p.routing}, status = coalesce(${p.status}, status), updated_at = now()
+     WHERE id = ${p.leadId}),
+   events AS (
+     INSERT INTO lead_events (lead_id, status, partner_id, detail)
+     SELECT ${p.leadId}, e.status, e.partner_id, e.detail
+     FROM unnest(${p.eventStatuses}, ${p.eventPartners}, ${p.eventDetails}) WITH ORDINALITY
+       AS e (status, partner_id, detail, n)
+     ORDER BY e.n),
+   postback AS (
+     INSERT INTO postbacks (id, lead_id, source_id, lead_status, next_attempt_at, updated_at)
+     SELECT gen_random_uuid(), l.id, l.source_id, ${p.postbackStatus}, now(), now()
+     FROM leads l JOIN sources s ON s.id = l.source_id
+     WHERE ${p.postbackStatus} IS NOT NULL AND l.id = ${p.leadId} AND s.postback_url IS NOT NULL
+     ON CONFLICT (lead_id, lead_status) DO NOTHING
+     RETURNING id)
+   SELECT id::text FROM postback`,
+});
+
+// ---------------------------------------------------------------------------
+// The ingest's accept (group commit).
+
+/** Takes advisory locks, in the order given (ascending: every transaction takes them so, and two never deadlock). */
+export const LOCK_KEYS = defineStatement({
+  name: 'lr_lock_keys',
+  params: { keys: 'bigint[]' },
+  row: { locked: 'void' },
+  sql: (p) => sql`SELECT pg_advisory_xact_lock(k) AS locked FROM unnest(${p.keys}) AS k`,
+});
+
+/** Releases a source's Idempotency-Key when its holder is older than the window. */
+export const RELEASE_KEY = defineStatement({
+  name: 'lr_release_key',
+  params: { sourceId: 'uuid', key: 'text', windowHours: 'int' },
+  sql: (p) => sql`UPDATE leads SET idempotency_key = NULL, updated_at = now()
+   WHERE source_id = ${p.sourceId} AND idempotency_key = ${p.key}
+     AND created_at < now() - make_interval(hours => ${p.windowHours})`,
+});
+
+/**
+ * Lead number `n` of a group: the holder of its Idempotency-Key (a replay),
+ * else a lead with its phone or email in the source's duplicate window
+ * (`windowHours`, 0: no check), with whether it is the source's own, else the
+ * lead inserted with its `queued` event. The duplicate look-up is one branch
+ * per index, so no plan can walk `created_at` instead.
+ */
+export const ACCEPT = defineStatement({
+  name: 'lr_accept',
+  params: {
+    n: 'int',
+    sourceId: 'uuid',
+    name: 'text',
+    phone: 'text',
+    email: 'text | null',
+    geo: 'text | null',
+    subSource: 'text | null',
+    fields: 'jsonb',
+    consent: 'jsonb | null',
+    key: 'text | null',
+    requestHash: 'text | null',
+    windowHours: 'int',
+  },
+  row: {
+    n: 'int',
+    outcome: typed<'replay' | 'duplicate' | 'accepted'>('text'),
+    id: 'text',
+    requestHash: 'text | null',
+    sameSource: 'boolean',
+  },
+  sql: (p) => sql`WITH
+   replay AS (SELECT id, request_hash FROM leads WHERE source_id = ${p.sourceId} AND idempotency_key = ${p.key}),
+   duplicate AS (
+     SELECT id, source_id FROM (
+       SELECT id, source_id, created_at FROM leads
+       WHERE phone = ${p.phone} AND created_at > now() - make_interval(hours => ${p.windowHours})
+       UNION ALL
+       SELECT id, source_id, created_at FROM leads
+       WHERE email = ${p.email} AND created_at > now() - make_interval(hours => ${p.windowHours})
+     ) AS d
+     WHERE ${p.windowHours} > 0 AND NOT EXISTS (SELECT 1 FROM replay)
+     ORDER BY created_at LIMIT 1),
+   created AS (
+     INSERT INTO leads (id, source_id, name, phone, email, geo, sub_source, fields, consent,
+                        idempotency_key, request_hash, updated_at)
+     SELECT gen_random_uuid(), ${p.sourceId}, ${p.name}, ${p.phone}, ${p.email}, ${p.geo}, ${p.subSource},
+            ${p.fields}, ${p.consent}, ${p.key}, ${p.requestHash}, now()
+     WHERE NOT EXISTS (SELECT 1 FROM replay) AND NOT EXISTS (SELECT 1 FROM duplicate)
+     RETURNING id),
+   event AS (INSERT INTO lead_events (lead_id, status) SELECT id, 'queued'::"LeadStatus" FROM created)
+   SELECT ${p.n} AS n, 'replay' AS outcome, id::text AS id, request_hash::text AS "requestHash", TRUE AS "sameSource"
+   FROM replay
+   UNION ALL SELECT ${p.n}, 'duplicate', id::text, NULL, source_id = ${p.sourceId} FROM duplicate
+   UNION ALL SELECT ${p.n}, 'accepted', id::text, NULL, TRUE FROM created`,
+});
+
+/** The values of `ACCEPT` for a lead as validated (`NormalisedLead`): its columns. */
+export function acceptValues(
+  lead: NormalisedLead,
+  given: Pick<StatementParams<typeof ACCEPT>, 'n' | 'sourceId' | 'key' | 'requestHash' | 'windowHours'>,
+): StatementParams<typeof ACCEPT> {
+  return {
+    ...given,
+    name: lead.name,
+    phone: lead.phone,
+    email: lead.email,
+    geo: lead.geo,
+    subSource: lead.source,
+    fields: lead.fields,
+    consent: lead.consent,
+  };
+}
+
+/** The lead holding a source's Idempotency-Key, with the fingerprint of the request that recorded it. */
+export const LEAD_BY_KEY = defineStatement({
+  name: 'lr_lead_by_key',
+  params: { sourceId: 'uuid', key: 'text' },
+  row: { id: 'text', requestHash: 'text | null' },
+  prepared: false,
+  sql: (p) => sql`SELECT id::text, request_hash::text AS "requestHash" FROM leads
+   WHERE source_id = ${p.sourceId} AND idempotency_key = ${p.key}`,
+});
+
+// ---------------------------------------------------------------------------
+// The operations' (ADR 0007): planned for their values each time (`prepared: false`).
+
+/** Locks these leads, in id order (the worker's), reading their status and routing record (as stored). */
+export const LOCK_LEADS = defineStatement({
+  name: 'lr_lock_leads',
+  params: { ids: 'uuid[]' },
+  row: { id: 'text', status: '"LeadStatus"', routing: 'jsonb | null' },
+  prepared: false,
+  sql: (p) => sql`SELECT id::text, status, routing FROM leads WHERE id = ANY(${p.ids}) ORDER BY id FOR UPDATE`,
+});
+
+/** Moves these leads back to `routing` at `at`, for the worker to settle them again. */
+export const REOPEN_LEADS = defineStatement({
+  name: 'lr_reopen_leads',
+  params: { ids: 'uuid[]', at: 'timestamptz' },
+  prepared: false,
+  sql: (p) => sql`UPDATE leads SET status = 'routing', updated_at = ${p.at} WHERE id = ANY(${p.ids})`,
+});
+
+/** One event per lead (`leadIds[i]`, with `partnerIds[i]` and `details[i]`, JSON text), all of `status` at `at`, in order. */
+export const ADD_LEAD_EVENTS = defineStatement({
+  name: 'lr_add_lead_events',
+  params: { leadIds: 'uuid[]', status: '"LeadStatus"', partnerIds: 'uuid[]', details: 'jsonb[]', at: 'timestamptz' },
+  prepared: false,
+  sql: (p) => sql`INSERT INTO lead_events (lead_id, status, partner_id, detail, at)
+   SELECT e.lead_id, ${p.status}, e.partner_id, e.detail, ${p.at}
+   FROM unnest(${p.leadIds}, ${p.partnerIds}, ${p.details}) WITH ORDINALITY AS e (lead_id, partner_id, detail, n)
+   ORDER BY e.n`,
+});
+
+// ---------------------------------------------------------------------------
+// The sweeper's (leads whose job was probably lost) and the console's: planned for their values each time.
+
+/** Leads still `queued` since before `before`, oldest first. */
+export const QUEUED_LEADS = defineStatement({
+  name: 'lr_queued_leads',
+  params: { before: 'timestamptz', limit: 'int' },
+  row: { id: 'uuid' },
+  prepared: false,
+  sql: (p) => sql`SELECT id FROM leads WHERE status = 'queued' AND created_at < ${p.before}
+   ORDER BY created_at LIMIT ${p.limit}`,
+});
+
+/** Leads `routing` since before `before` with nothing pending: they missed their advance step. */
+export const STUCK_LEADS = defineStatement({
+  name: 'lr_stuck_leads',
+  params: { before: 'timestamptz', limit: 'int' },
+  row: { id: 'uuid' },
+  prepared: false,
+  sql: (p) => sql`SELECT l.id FROM leads l
+   WHERE l.status = 'routing' AND l.updated_at < ${p.before}
+     AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.lead_id = l.id AND d.status = 'pending')
+   ORDER BY l.id LIMIT ${p.limit}`,
+});
+
+/**
+ * Leads received per step of `stepMs` milliseconds (numbered from the epoch)
+ * in [since, until), and how many of those are delivered by now.
+ */
+export const LEAD_TIMELINE = defineStatement({
+  name: 'lr_lead_timeline',
+  params: { since: 'timestamptz', until: 'timestamptz', stepMs: 'numeric' },
+  row: { bucket: 'bigint', received: 'int', delivered: 'int' },
+  prepared: false,
+  sql: (p) => sql`SELECT floor(extract(epoch FROM created_at) * 1000 / ${p.stepMs})::bigint AS bucket,
+          count(*)::int AS received,
+          count(*) FILTER (WHERE status = 'delivered')::int AS delivered
+   FROM leads WHERE created_at >= ${p.since} AND created_at < ${p.until}
+   GROUP BY 1`,
+});

@@ -1,0 +1,179 @@
+import type { PartnerInput } from '@leadrouter/api';
+import type { Filters, Schedule } from '@leadrouter/core';
+import { defineStatement, json, sql, SqlFragment, type RowOf, type SqlType } from '../sql.js';
+
+// The partners table. Its JSON settings are stored as the admin API takes them (`PartnerInput`). Its columns are named for TypeScript once, here (`PARTNER_COLUMNS`); every statement that
+// reads a partner — the worker's routing and attempts, the circuit breaker, the gauges, the operations — selects
+// them through it, as columns (`partnerColumns`) or as one JSON value (`partnerJson`).
+
+/** Each column of `partners p` a statement may read: the SQL expression and its type, by TypeScript name. */
+const PARTNER_COLUMNS = {
+  id: ['p.id::text', 'text'],
+  name: ['p.name', 'varchar'],
+  url: ['p.url', 'varchar'],
+  method: ['p.method', 'varchar'],
+  headers: ['p.headers', json<Record<string, string>>('jsonb')],
+  secret: ['p.secret', 'varchar | null'],
+  fieldMap: ['p.field_map', json<Record<string, string> | null>('jsonb | null')],
+  acceptWhen: ['p.accept_when', json<PartnerInput['acceptWhen'] & {}>('jsonb | null')],
+  responseMap: ['p.response_map', json<PartnerInput['responseMap'] & {}>('jsonb | null')],
+  timeoutMs: ['p.timeout_ms', 'int'],
+  maxAttempts: ['p.max_attempts', 'int'],
+  backoffDelayMs: ['p.backoff_delay_ms', 'int'],
+  backoffMaxDelayMs: ['p.backoff_max_delay_ms', 'int'],
+  concurrency: ['p.concurrency', 'int | null'],
+  /** numeric, as text: exact */
+  price: ['p.price::text', 'text | null'],
+  active: ['p.active', 'boolean'],
+  paused: ['p.paused_at IS NOT NULL', 'boolean'],
+  pauseReason: ['p.pause_reason', 'varchar | null'],
+  consecutiveFailures: ['p.consecutive_failures', 'int'],
+  pauseAfterFailures: ['p.pause_after_failures', 'int'],
+  schedule: ['p.schedule', json<Schedule | null>('jsonb | null')],
+  capHourly: ['p.cap_hourly', 'int | null'],
+  capDaily: ['p.cap_daily', 'int | null'],
+  filters: ['p.filters', json<Filters | null>('jsonb | null')],
+} as const satisfies Record<string, readonly [string, SqlType]>;
+
+type PartnerColumn = keyof typeof PARTNER_COLUMNS;
+type PartnerTypes<K extends PartnerColumn> = { readonly [C in K]: (typeof PARTNER_COLUMNS)[C][1] };
+/** A partner as a statement reads these of its columns. */
+export type PartnerOf<K extends PartnerColumn> = RowOf<PartnerTypes<K>>;
+
+/** The declared row of a statement selecting `partnerColumns(keys)`. */
+export function partnerRow<const K extends PartnerColumn>(keys: readonly K[]): PartnerTypes<K> {
+  return Object.fromEntries(keys.map((k) => [k, PARTNER_COLUMNS[k][1]])) as PartnerTypes<K>;
+}
+
+/** `p.cap_hourly AS "capHourly", …`: the columns, named for TypeScript. */
+export function partnerColumns(keys: readonly PartnerColumn[]): SqlFragment {
+  return new SqlFragment([keys.map((k) => `${PARTNER_COLUMNS[k][0]} AS "${k}"`).join(', ')]);
+}
+
+/** `json_build_object('id', p.id::text, …)`: the columns as one JSON value, named for TypeScript. */
+export function partnerJson(keys: readonly PartnerColumn[]): SqlFragment {
+  return new SqlFragment([`json_build_object(${keys.map((k) => `'${k}', ${PARTNER_COLUMNS[k][0]}`).join(', ')})`]);
+}
+
+/** What the worker reads of a partner: routing's eligibility (state, schedule, caps) and an attempt's settings. */
+const SETTINGS = [
+  'id',
+  'name',
+  'url',
+  'method',
+  'headers',
+  'secret',
+  'fieldMap',
+  'acceptWhen',
+  'responseMap',
+  'timeoutMs',
+  'maxAttempts',
+  'backoffDelayMs',
+  'backoffMaxDelayMs',
+  'concurrency',
+  'price',
+  'active',
+  'paused',
+  'pauseReason',
+  'consecutiveFailures',
+  'schedule',
+  'capHourly',
+  'capDaily',
+] as const;
+
+/** A partner as the advance step (eligibility) and a delivery attempt read it. */
+export type PartnerRow = PartnerOf<(typeof SETTINGS)[number]>;
+
+/** The partners row `p` as a `PartnerRow`, in one JSON value (to read with a delivery and its lead). */
+export const PARTNER_ROW_JSON = partnerJson(SETTINGS);
+
+/** These partners, as `PartnerRow`s (absent: no such partner). */
+export const PARTNER_ROWS = defineStatement({
+  name: 'lr_partner_rows',
+  params: { ids: 'uuid[]' },
+  row: { partner: json<PartnerRow>() },
+  sql: (p) => sql`SELECT ${PARTNER_ROW_JSON} AS partner FROM partners p WHERE p.id = ANY(${p.ids})`,
+});
+
+// ---------------------------------------------------------------------------
+// The circuit breaker (README "Partner health"), run with the attempt it follows. Each returns a row when it
+// changed the partner: whether it paused it just now, its failures in a row, and why.
+
+/** An answer that pauses the partner at once (a 410 Gone): `reason` cut to the column, `fullReason` reported. */
+export const PAUSE_PARTNER = defineStatement({
+  name: 'lr_pause_partner',
+  params: { id: 'uuid', at: 'timestamptz', reason: 'text', fullReason: 'text' },
+  row: { pausedNow: 'boolean', failures: 'int', reason: 'text' },
+  sql: (p) => sql`UPDATE partners SET paused_at = ${p.at}, pause_reason = ${p.reason}, updated_at = now()
+   WHERE id = ${p.id} AND paused_at IS NULL
+   RETURNING TRUE AS "pausedNow", consecutive_failures AS failures, ${p.fullReason} AS reason`,
+});
+
+/** A real answer (accepted or rejected) clears the partner's failures in a row. */
+export const CLEAR_FAILURES = defineStatement({
+  name: 'lr_clear_failures',
+  params: { id: 'uuid' },
+  row: { pausedNow: 'boolean' },
+  sql: (p) => sql`UPDATE partners SET consecutive_failures = 0, updated_at = now()
+   WHERE id = ${p.id} AND consecutive_failures > 0 RETURNING FALSE AS "pausedNow"`,
+});
+
+/** A failed attempt counts against the partner; the one that reaches `pause_after_failures` pauses it at `at`. */
+export const COUNT_FAILURE = defineStatement({
+  name: 'lr_count_failure',
+  params: { id: 'uuid', at: 'timestamptz', error: 'text' },
+  row: { pausedNow: 'boolean', failures: 'int', reason: 'varchar | null' },
+  sql: (p) => {
+    const trips = sql`p.paused_at IS NULL AND p.consecutive_failures + 1 >= p.pause_after_failures`;
+    return sql`UPDATE partners p SET consecutive_failures = p.consecutive_failures + 1,
+     paused_at = CASE WHEN ${trips} THEN ${p.at} ELSE p.paused_at END,
+     pause_reason = CASE WHEN ${trips}
+       THEN left(format('%s failed attempts in a row (last: %s)', p.consecutive_failures + 1, ${p.error}), 500)
+       ELSE p.pause_reason END,
+     updated_at = CASE WHEN ${trips} THEN now() ELSE p.updated_at END
+   FROM (SELECT id, paused_at IS NULL AS active FROM partners WHERE id = ${p.id} FOR UPDATE) was
+   WHERE p.id = was.id
+   RETURNING was.active AND p.paused_at IS NOT NULL AS "pausedNow", p.consecutive_failures AS failures,
+             p.pause_reason AS reason`;
+  },
+});
+
+// ---------------------------------------------------------------------------
+// Occasional reads: planned for their values each time.
+
+/** Every partner, as the routing decision reads it (cached by the worker, ADR 0009). */
+export const ROUTING_PARTNERS = defineStatement({
+  name: 'lr_routing_partners',
+  row: partnerRow(['id', 'name', 'active', 'paused', 'filters']),
+  prepared: false,
+  sql: () => sql`SELECT ${partnerColumns(['id', 'name', 'active', 'paused', 'filters'])} FROM partners p`,
+});
+
+/** Active partners with a cap, for the cap-usage gauge. */
+export const CAPPED_PARTNERS = defineStatement({
+  name: 'lr_capped_partners',
+  row: partnerRow(['id', 'name', 'capHourly', 'capDaily', 'schedule']),
+  prepared: false,
+  sql: () => sql`SELECT ${partnerColumns(['id', 'name', 'capHourly', 'capDaily', 'schedule'])} FROM partners p
+   WHERE p.active AND (p.cap_hourly IS NOT NULL OR p.cap_daily IS NOT NULL)`,
+});
+
+/** How many active partners are paused (the circuit breaker's, a 410's, an operator's). */
+export const COUNT_PAUSED_PARTNERS = defineStatement({
+  name: 'lr_count_paused_partners',
+  row: { n: 'int' },
+  prepared: false,
+  sql: () => sql`SELECT count(*)::int AS n FROM partners WHERE active AND paused_at IS NOT NULL`,
+});
+
+/** What a partner's health report reads of the partner: its caps, schedule and failures. */
+export const PARTNER_HEALTH_ROW = defineStatement({
+  name: 'lr_partner_health_row',
+  params: { id: 'uuid' },
+  row: partnerRow(['capHourly', 'capDaily', 'schedule', 'consecutiveFailures', 'pauseAfterFailures']),
+  prepared: false,
+  sql: (
+    p,
+  ) => sql`SELECT ${partnerColumns(['capHourly', 'capDaily', 'schedule', 'consecutiveFailures', 'pauseAfterFailures'])}
+   FROM partners p WHERE p.id = ${p.id}`,
+});
