@@ -36,12 +36,20 @@ describe('idle PostgreSQL connections terminated under the services', () => {
     const [ingest, worker] = [new ServiceProcess('ingest', env), new ServiceProcess('worker', env)];
     processes.push(ingest, worker);
     await Promise.all([ingest.start(), worker.start()]);
+    // As a source does: a 503 (the ingest's connection was ended under the request, before it could tell
+    // whether the lead was stored) is posted again with the same Idempotency-Key, once.
     const post = async (phone: string) => {
-      const res = await fetch(`${ingest.url}/v1/leads`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-        body: JSON.stringify(sampleLead({ phone })),
-      });
+      const send = () =>
+        fetch(`${ingest.url}/v1/leads`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', 'idempotency-key': phone },
+          body: JSON.stringify(sampleLead({ phone })),
+        });
+      let res = await send();
+      if (res.status === 503) {
+        expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+        res = await send();
+      }
       expect(res.status).toBe(202);
       return ((await res.json()) as { id: string }).id;
     };
