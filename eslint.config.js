@@ -39,9 +39,12 @@ const workspaces = ['packages', 'services'].flatMap((group) =>
   for (const ws of workspaces) visit(ws.name, []);
 })();
 
-/** Libraries that do I/O: the pure packages (core, routing, money, lifecycle) must not import them. */
+/** Libraries that do I/O, and our packages that do: pure code (PURE_SOURCES) must not import them. */
 const IO_MODULES = [
-  ...['express', 'bullmq', 'ioredis', 'pg', 'got', '@prisma'].flatMap((m) => [m, `${m}/**`]),
+  ...['express', 'bullmq', 'ioredis', 'pg', 'got', '@prisma', '@leadrouter/db', '@leadrouter/queue'].flatMap((m) => [
+    m,
+    `${m}/**`,
+  ]),
   ...['http', 'https', 'http2', 'net', 'tls', 'dgram', 'dns', 'fs', 'child_process'].flatMap((m) => [
     m,
     `${m}/*`,
@@ -49,7 +52,25 @@ const IO_MODULES = [
     `node:${m}/*`,
   ]),
 ];
-const PURE_PACKAGES = ['packages/core', 'packages/routing', 'packages/money', 'packages/lifecycle', 'packages/api'];
+/**
+ * The pure sources, per workspace (ADR 0022): whole packages (core, routing,
+ * money, api), and of packages/lifecycle only its decisions (src/decide/, and
+ * the routing record it builds): its use cases around them do I/O through
+ * packages/db and the queues.
+ */
+const PURE_SOURCES = {
+  'packages/core': ['src/**/*.ts'],
+  'packages/routing': ['src/**/*.ts'],
+  'packages/money': ['src/**/*.ts'],
+  'packages/api': ['src/**/*.ts'],
+  'packages/lifecycle': ['src/decide/**/*.ts', 'src/record.ts'],
+};
+
+/** src/decide/ imports nothing of the use cases around it (they import it). */
+const DECIDE_STAYS_INSIDE = {
+  group: ['../*', '../**'],
+  message: 'src/decide/ is pure: it imports only other decisions and pure packages, never the use cases around it.',
+};
 
 const DEEP_IMPORTS = {
   group: ['@leadrouter/*/src', '@leadrouter/*/src/**', '@leadrouter/*/dist', '@leadrouter/*/dist/**'],
@@ -57,7 +78,7 @@ const DEEP_IMPORTS = {
 };
 
 /** no-restricted-imports for one workspace: deep imports, undeclared workspace packages, and I/O if it is pure. */
-function restrictedImports(ws, { io }) {
+function restrictedImports(ws, { io, extra = [] }) {
   const paths = workspaces
     .filter((other) => other.name !== ws.name && !ws.deps.includes(other.name))
     .map((other) => ({
@@ -69,7 +90,7 @@ function restrictedImports(ws, { io }) {
             : 'Packages must not depend on services.'
           : `${ws.dir} does not declare ${other.name} as a dependency in its package.json.`,
     }));
-  const patterns = [DEEP_IMPORTS];
+  const patterns = [DEEP_IMPORTS, ...extra];
   if (io) {
     patterns.push({
       group: IO_MODULES,
@@ -295,12 +316,17 @@ module.exports = defineConfig(
         files: [`${ws.dir}/src/**/*.ts`],
         rules: { 'no-restricted-imports': restrictedImports(ws, { io: false }) },
       },
-      ...(PURE_PACKAGES.includes(ws.dir)
+      ...(ws.dir in PURE_SOURCES
         ? [
             {
-              files: [`${ws.dir}/src/**/*.ts`],
+              files: PURE_SOURCES[ws.dir].map((glob) => `${ws.dir}/${glob}`),
               ignores: ['**/*.test.ts'],
-              rules: { 'no-restricted-imports': restrictedImports(ws, { io: true }) },
+              rules: {
+                'no-restricted-imports': restrictedImports(ws, {
+                  io: true,
+                  extra: ws.dir === 'packages/lifecycle' ? [DECIDE_STAYS_INSIDE] : [],
+                }),
+              },
             },
           ]
         : []),

@@ -3,11 +3,13 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { Queue } from 'bullmq';
 import { run as leadrouter } from '@leadrouter/cli';
+import { apiKeyPrefix, hashApiKey } from '@leadrouter/core';
 import { createDb, type Db } from '@leadrouter/db';
 import { createRedis, jobIds, QUEUES } from '@leadrouter/queue';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { Fixtures } from '../support/fixtures';
 import { deleteKeys, testKeyPrefix } from '../support/redis-keys';
+import { waitFor } from '../support/wait';
 
 const ROOT = path.resolve(__dirname, '../..');
 const BIN = path.join(ROOT, 'packages/cli/bin/leadrouter.js');
@@ -352,6 +354,101 @@ describe('the leadrouter CLI', () => {
         { id: delivery.id, partner: 'show-buyer', status: 'accepted', attemptLog: [{ attempt: 1 }, { attempt: 2 }] },
       ],
     });
+  });
+
+  it('pauses and resumes a partner by name, requeueing its waiting retries, and lists partners', async () => {
+    const partner = await fx.partner({ name: 'pausable-buyer' });
+    const lead = await fx.lead({ sourceId: source.id });
+    const parked = await fx.delivery({ leadId: lead.id, partnerId: partner.id, status: 'pending', attempts: 1 });
+    // Every service drops its cached routing rules on a change (ADR 0009): the CLI says so on the same channel.
+    const subscriber = createRedis({ url: redisUrl, role: 'worker' });
+    const topics: string[] = [];
+    subscriber.on('message', (_channel: string, topic: string) => topics.push(topic));
+    await subscriber.subscribe(`${prefix}:invalidate`);
+    try {
+      const paused = await cli(['partners', 'pause', 'pausable-buyer', '--reason', 'their API is down']);
+      expect(paused).toEqual({
+        code: 0,
+        stdout: `paused partner pausable-buyer (${partner.id}): their API is down\n`,
+        stderr: '',
+      });
+      expect(await db.partner.findUniqueOrThrow({ where: { id: partner.id } })).toMatchObject({
+        pausedAt: expect.any(Date),
+        pauseReason: 'their API is down',
+      });
+      // Its retry waits, parked, as the worker leaves it while the partner is paused.
+      await db.delivery.update({ where: { id: parked.id }, data: { nextAttemptAt: null } });
+      await db.partner.update({ where: { id: partner.id }, data: { consecutiveFailures: 3 } });
+
+      const list = await cli(['partners', 'list']);
+      expect(list.code).toBe(0);
+      expect(list.stdout.split('\n')[0]).toMatch(/^ID\s+NAME\s+STATUS\s+PAUSED AT\s+PAUSE REASON$/);
+      expect(list.stdout).toMatch(
+        new RegExp(`\n${partner.id}\\s+pausable-buyer\\s+paused\\s+\\S+Z\\s+their API is down\n`),
+      );
+      const listed = JSON.parse((await cli(['partners', 'list', '--json'])).stdout);
+      expect(listed).toContainEqual(
+        expect.objectContaining({ id: partner.id, name: 'pausable-buyer', status: 'paused' }),
+      );
+
+      const resumed = await cli(['partners', 'resume', partner.id]);
+      expect(resumed).toEqual({
+        code: 0,
+        stdout: `resumed partner pausable-buyer (${partner.id}); requeued 1 waiting retry\n`,
+        stderr: '',
+      });
+      expect(await db.partner.findUniqueOrThrow({ where: { id: partner.id } })).toMatchObject({
+        pausedAt: null,
+        pauseReason: null,
+        consecutiveFailures: 0,
+      });
+      expect((await deliver.getJob(jobIds.deliver(parked.id, 2)))?.data).toEqual({ deliveryId: parked.id, attempt: 2 });
+      expect((await db.delivery.findUniqueOrThrow({ where: { id: parked.id } })).nextAttemptAt).not.toBeNull();
+      expect(await cli(['partners', 'resume', 'pausable-buyer'])).toMatchObject({
+        code: 0,
+        stdout: expect.stringContaining('requeued 0 waiting retries'),
+      });
+      await waitFor(() => topics.length >= 3);
+      expect(topics).toEqual(['rules', 'rules', 'rules']);
+
+      expectFailure(await cli(['partners', 'pause', 'nobody']), /^leadrouter: partner "nobody" not found$/m);
+      expectFailure(
+        await cli(['partners', 'pause', 'pausable-buyer', '--reason', '']),
+        /^leadrouter: --reason: must be a text of 1 to 500 characters$/m,
+      );
+      expect((await db.partner.findUniqueOrThrow({ where: { id: partner.id } })).pausedAt).toBeNull();
+    } finally {
+      subscriber.disconnect();
+      await db.delivery.update({ where: { id: parked.id }, data: { status: 'rejected' } });
+    }
+  });
+
+  it('rotates a source’s API key, printing the new key once', async () => {
+    const rotated = await fx.source('rotating-source');
+    const run = await cli(['sources', 'rotate-key', 'rotating-source']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('');
+    const [line, key, ...rest] = run.stdout.split('\n');
+    expect(line).toBe(
+      `new API key of source rotating-source (${rotated.id}), shown this once; the old key no longer works:`,
+    );
+    expect(rest).toEqual(['']);
+    const stored = await db.source.findUniqueOrThrow({ where: { id: rotated.id } });
+    expect(stored).toMatchObject({ apiKeyHash: hashApiKey(key!), apiKeyPrefix: apiKeyPrefix(key!) });
+    expect(stored.apiKeyHash).not.toBe(rotated.apiKeyHash);
+
+    const again = JSON.parse((await cli(['sources', 'rotate-key', rotated.id, '--json'])).stdout);
+    expect(again).toEqual({
+      id: rotated.id,
+      name: 'rotating-source',
+      apiKeyPrefix: apiKeyPrefix(again.apiKey),
+      apiKey: expect.any(String),
+    });
+    expect(again.apiKey).not.toBe(key);
+    expect((await db.source.findUniqueOrThrow({ where: { id: rotated.id } })).apiKeyHash).toBe(
+      hashApiKey(again.apiKey),
+    );
+    expectFailure(await cli(['sources', 'rotate-key', 'nobody']), /^leadrouter: source "nobody" not found$/m);
   });
 
   it('fails with one line and a non-zero exit code: bad ids, bad command lines, bad configuration', async () => {

@@ -1,7 +1,8 @@
 import { ConfigError, loadCliConfig, redisTarget, type CliConfig } from '@leadrouter/config';
 import { createDb, type Db } from '@leadrouter/db';
+import type { CacheInvalidation } from '@leadrouter/lifecycle';
 import type { OperationsDeps } from '@leadrouter/operations';
-import { clusterNodeProblem, createRedis, Queues, type RedisClient } from '@leadrouter/queue';
+import { clusterNodeProblem, createRedis, invalidationChannel, Queues, type RedisClient } from '@leadrouter/queue';
 import { Redis } from 'ioredis';
 
 /** How long the CLI waits for Redis before leaving the enqueueing to the worker's sweeper. */
@@ -60,6 +61,27 @@ export class CliContext {
   /** What @leadrouter/operations needs for commands that enqueue. */
   async operations(): Promise<OperationsDeps> {
     return { db: this.db(), queues: await this.queues() };
+  }
+
+  /** Whether a cache invalidation could not be published (Redis away): the services' caches then expire by themselves. */
+  invalidationFailed = false;
+
+  /**
+   * Tells every service process to drop its cached rows of a topic, as the
+   * admin API's writes do (ADR 0009). When Redis does not take the message,
+   * `invalidationFailed` is set: the caches expire within seconds anyway.
+   */
+  async caches(): Promise<CacheInvalidation> {
+    await this.queues();
+    const redis = this.redis!;
+    const channel = invalidationChannel(this.config().QUEUE_PREFIX);
+    return {
+      invalidate: async (topic) => {
+        await redis.publish(channel, topic).catch(() => {
+          this.invalidationFailed = true;
+        });
+      },
+    };
   }
 
   get redisReady(): boolean {

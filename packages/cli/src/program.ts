@@ -1,11 +1,14 @@
 import { Command, CommanderError } from 'commander';
 import { Presets, SingleBar } from 'cli-progress';
 import { ConfigError } from '@leadrouter/config';
-import { AppError, readRoutingRecord } from '@leadrouter/core';
+import { AppError, notFound, readRoutingRecord } from '@leadrouter/core';
 import { isDatabaseUnavailable } from '@leadrouter/db';
+import { listPartners, pausePartner, resumePartner, rotateSourceKey } from '@leadrouter/lifecycle';
 import {
   discardDeadLetter,
   discardDeadLetters,
+  findPartner,
+  findSource,
   leadDetail,
   listDeadLetters,
   parseDeadLetterQuery,
@@ -70,7 +73,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
 
 function buildProgram(ctx: CliContext, io: Io): Command {
   const program = new Command('leadrouter')
-    .description('leadrouter operations: dead letters and leads, straight from PostgreSQL and Redis')
+    .description('leadrouter operations: dead letters, leads, partners and sources, straight from PostgreSQL and Redis')
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
@@ -280,7 +283,94 @@ same command again to discard what is left.
       if (page.nextCursor) io.stdout.write(`\nmore: add --cursor ${page.nextCursor}\n`);
     });
 
+  const partners = program
+    .command('partners')
+    .description('partners: list, pause, resume')
+    .addHelpText('after', ENVIRONMENT_HELP);
+
+  partners
+    .command('list')
+    .description('every partner with its status (active, paused or inactive), by name')
+    .option('--json', 'print the partners as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const list = await listPartners(ctx.db());
+      if (opts.json) return void io.stdout.write(json(list));
+      if (list.length === 0) return void io.stdout.write('no partners\n');
+      io.stdout.write(
+        table(
+          ['ID', 'NAME', 'STATUS', 'PAUSED AT', 'PAUSE REASON'],
+          list.map((p) => [p.id, p.name, p.status, p.pausedAt?.toISOString(), truncate(p.pauseReason, 60)]),
+        ),
+      );
+    });
+
+  partners
+    .command('pause')
+    .description('pause a partner: new leads skip it and its retries wait until it is resumed')
+    .argument('<partner>', 'the partner (id or name)')
+    .option('--reason <text>', 'why (1–500 characters), shown with the partner', undefined)
+    .action(async (ref: string, opts: { reason?: string }) => {
+      const { id } = await partnerRef(ctx, ref);
+      const partner = await pausePartner({ db: ctx.db(), caches: await ctx.caches() }, id, opts.reason);
+      io.stdout.write(`paused partner ${partner.name} (${partner.id}): ${partner.pauseReason}\n`);
+      cacheNote(ctx, io);
+    });
+
+  partners
+    .command('resume')
+    .description('resume a paused partner: its failure count starts over and its waiting retries are requeued')
+    .argument('<partner>', 'the partner (id or name)')
+    .action(async (ref: string) => {
+      const { id } = await partnerRef(ctx, ref);
+      const ops = await ctx.operations();
+      const { partner, requeued } = await resumePartner({ ...ops, caches: await ctx.caches() }, id);
+      io.stdout.write(
+        `resumed partner ${partner.name} (${partner.id}); requeued ${plural(requeued, 'waiting retry', 'waiting retries')}\n`,
+      );
+      if (!partner.active)
+        io.stdout.write('the partner is inactive: its retries wait until it is reactivated (active: true)\n');
+      cacheNote(ctx, io);
+    });
+
+  const sources = program
+    .command('sources')
+    .description('sources: rotate an API key')
+    .addHelpText('after', ENVIRONMENT_HELP);
+
+  sources
+    .command('rotate-key')
+    .description('give a source a new API key; the old one stops working at once')
+    .argument('<source>', 'the source (id or name)')
+    .option('--json', 'print {id, name, apiKeyPrefix, apiKey} as JSON')
+    .addHelpText('after', '\nThe new key is printed once: only its hash is stored. Hand it to the source now.\n')
+    .action(async (ref: string, opts: { json?: boolean }) => {
+      const found = await findSource(ctx.db(), ref);
+      if (!found) throw notFound(`source "${ref}"`);
+      const { source, apiKey } = await rotateSourceKey({ db: ctx.db(), caches: await ctx.caches() }, found.id);
+      if (opts.json)
+        io.stdout.write(json({ id: source.id, name: source.name, apiKeyPrefix: source.apiKeyPrefix, apiKey }));
+      else
+        io.stdout.write(
+          `new API key of source ${source.name} (${source.id}), shown this once; the old key no longer works:\n${apiKey}\n`,
+        );
+      cacheNote(ctx, io);
+    });
+
   return program;
+}
+
+/** The partner an operator named (id or name), or a refusal. */
+async function partnerRef(ctx: CliContext, ref: string): Promise<{ id: string }> {
+  const found = await findPartner(ctx.db(), ref);
+  if (!found) throw notFound(`partner "${ref}"`);
+  return found;
+}
+
+function cacheNote(ctx: CliContext, io: Io): void {
+  if (ctx.invalidationFailed)
+    io.stderr.write(
+      "leadrouter: Redis did not take the cache invalidation; the services' caches of it expire within about 5 s\n",
+    );
 }
 
 function showLead(lead: LeadDetail): string {

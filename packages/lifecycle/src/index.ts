@@ -17,3 +17,15 @@ export {
 } from './decide/requeue.js';
 export { decideSupersede, saleLimit, type SupersedeDecision } from './decide/superseded.js';
 export { routingRecordOf, skippedEntries } from './record.js';
+export {
+  DEFAULT_PAUSE_REASON,
+  listPartners,
+  partnerStatus,
+  pausePartner,
+  requeueParked,
+  resumePartner,
+  type CacheInvalidation,
+  type PartnerDeps,
+  type PartnerSummary,
+} from './partners.js';
+export { rotateSourceKey } from './sources.js';

@@ -1,7 +1,7 @@
 export type { Page } from './cursor.js';
 export type { RawParams } from './params.js';
 export { ParamReader } from './params.js';
-export type { Named } from './refs.js';
+export { findPartner, findSource, type Named } from './refs.js';
 export {
   DEAD_LETTER_STATUSES,
   discardDeadLetter,

@@ -10,6 +10,9 @@ const NODE_RETRY_MS = 200;
 /** What changed: source keys and settings, or the routing rules (routes and partners). */
 export type CacheTopic = 'sources' | 'rules';
 
+/** The Redis channel on which a write tells every process to drop its cache of a topic. */
+export const invalidationChannel = (prefix: string): string => `${prefix}:invalidate`;
+
 /**
  * In-process caches of rarely-written rows (source keys, routing rules) that
  * every replica drops the moment any replica writes them (ADR 0009).
@@ -48,7 +51,7 @@ export class SharedCaches {
     prefix: string,
     private readonly onError: (err: Error) => void = () => undefined,
   ) {
-    this.channel = `${prefix}:invalidate`;
+    this.channel = invalidationChannel(prefix);
     this.target = typeof redis === 'string' ? { kind: 'server', url: redis } : redis;
     this.subscribe();
   }

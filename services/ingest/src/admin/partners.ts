@@ -1,14 +1,8 @@
 import type { Router } from 'express';
-import {
-  invalid,
-  isValidTimezone,
-  partnerHeaderProblems,
-  regexErrors,
-  type FieldError,
-  type Static,
-} from '@leadrouter/core';
+import { isValidTimezone, partnerHeaderProblems, regexErrors, type FieldError, type Static } from '@leadrouter/core';
 import { admin as table, type Partner as PartnerView, type PartnerInput } from '@leadrouter/api';
-import { Prisma, runStatement, sqlPool, UNPARK_RETRIES, type Partner } from '@leadrouter/db';
+import { Prisma, type Partner } from '@leadrouter/db';
+import { partnerStatus, pausePartner, requeueParked, resumePartner } from '@leadrouter/lifecycle';
 import { ParamReader, partnerHealth } from '@leadrouter/operations';
 import type { IngestDeps } from '../deps.js';
 import { tableRouter } from '../http/bind.js';
@@ -83,7 +77,7 @@ export function partnerView(p: Partner): Static<typeof PartnerView> {
     price: p.price === null ? null : Number(p.price),
     pauseAfterFailures: p.pauseAfterFailures,
     active: p.active,
-    status: !p.active ? 'inactive' : p.pausedAt ? 'paused' : 'active',
+    status: partnerStatus(p),
     pausedAt: p.pausedAt?.toISOString() ?? null,
     pauseReason: p.pauseReason,
     createdAt: p.createdAt.toISOString(),
@@ -120,24 +114,6 @@ export function partnersRouter({ db, agents, queues, caches }: IngestDeps): Rout
     return { status: 200, body: partnerView(partner) };
   });
 
-  /** Puts the partner's parked retries, made due, on the deliver queue; returns how many. */
-  async function requeueParked(partnerId: string, log: { warn(obj: object, msg: string): void }): Promise<number> {
-    const parked = await runStatement(sqlPool(db), UNPARK_RETRIES, { partnerId });
-    let requeued = 0;
-    try {
-      for (const d of parked) {
-        await queues.enqueueDelivery({ deliveryId: d.id, attempt: d.attempts + 1 });
-        requeued++;
-      }
-    } catch (err) {
-      log.warn(
-        { err: { message: (err as Error).message } },
-        'could not requeue every parked delivery; the sweeper will',
-      );
-    }
-    return requeued;
-  }
-
   bind(
     table.updatePartner,
     async ({ params, body: input }, req) => {
@@ -146,7 +122,7 @@ export function partnersRouter({ db, agents, queues, caches }: IngestDeps): Rout
         .catch((err: unknown) => mapDbError(err, 'partner'));
       await changed();
       // Reactivated: the retries that waited while it was inactive are due now (unless it is paused).
-      if (input.active === true) await requeueParked(partner.id, req.log);
+      if (input.active === true) await requeueParked({ db, queues, log: req.log }, partner.id);
       return { status: 200, body: partnerView(partner) };
     },
     { check: partnerProblems },
@@ -178,16 +154,8 @@ export function partnersRouter({ db, agents, queues, caches }: IngestDeps): Rout
 
   // `{reason?}`: new leads skip the partner and its retries wait, as after the circuit breaker, until it is resumed.
   bind(table.pausePartner, async ({ params, body }) => {
-    const given = body && typeof body === 'object' && 'reason' in body ? body.reason : undefined;
-    if (given !== undefined && (typeof given !== 'string' || given.length === 0 || given.length > 500))
-      throw invalid([{ field: '/reason', message: 'must be a text of 1 to 500 characters' }]);
-    const partner = await db.partner
-      .update({
-        where: { id: params.id },
-        data: { pausedAt: new Date(), pauseReason: given ?? 'paused by an operator' },
-      })
-      .catch((err: unknown) => mapDbError(err, 'partner'));
-    await changed();
+    const reason = body && typeof body === 'object' && 'reason' in body ? body.reason : undefined;
+    const partner = await pausePartner({ db, ...(caches ? { caches } : {}) }, params.id, reason);
     return { status: 200, body: partnerView(partner) };
   });
 
@@ -200,15 +168,11 @@ export function partnersRouter({ db, agents, queues, caches }: IngestDeps): Rout
   });
 
   bind(table.resumePartner, async ({ params }, req) => {
-    const partner = await db.partner
-      .update({
-        where: { id: params.id },
-        data: { pausedAt: null, pauseReason: null, consecutiveFailures: 0 },
-      })
-      .catch((err: unknown) => mapDbError(err, 'partner'));
-    await changed();
     // The retries that waited while it was paused are due now (unless it is inactive).
-    const requeued = await requeueParked(partner.id, req.log);
+    const { partner, requeued } = await resumePartner(
+      { db, queues, log: req.log, ...(caches ? { caches } : {}) },
+      params.id,
+    );
     return { status: 200, body: { ...partnerView(partner), requeued } };
   });
 

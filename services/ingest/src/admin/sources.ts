@@ -1,6 +1,7 @@
 import type { Router } from 'express';
 import { admin as table, type Source as SourceView } from '@leadrouter/api';
 import { apiKeyPrefix, generateApiKey, generateSigningSecret, hashApiKey, type Static } from '@leadrouter/core';
+import { rotateSourceKey } from '@leadrouter/lifecycle';
 import type { Source } from '@leadrouter/db';
 import type { IngestDeps } from '../deps.js';
 import { tableRouter } from '../http/bind.js';
@@ -89,14 +90,7 @@ export function sourcesRouter({ db, caches }: IngestDeps): Router {
   });
 
   bind(table.rotateSourceKey, async ({ params }) => {
-    const apiKey = generateApiKey();
-    const source = await db.source
-      .update({
-        where: { id: params.id },
-        data: { apiKeyHash: hashApiKey(apiKey), apiKeyPrefix: apiKeyPrefix(apiKey) },
-      })
-      .catch((err: unknown) => mapDbError(err, 'source'));
-    await changed();
+    const { source, apiKey } = await rotateSourceKey({ db, ...(caches ? { caches } : {}) }, params.id);
     return { status: 200, body: { ...sourceView(source), apiKey } };
   });
 
