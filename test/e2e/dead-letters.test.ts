@@ -1,4 +1,4 @@
-import { leadDetail } from '@leadrouter/operations';
+import { leadDetail } from '@leadrouter/lifecycle';
 import { FakePartner } from '../support/partner';
 import { ADMIN_TOKEN, sampleLead, TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';

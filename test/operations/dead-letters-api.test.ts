@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { createDb } from '@leadrouter/db';
-import { discardDeadLetters, retryDeadLetters } from '@leadrouter/operations';
+import { discardDeadLetters, retryDeadLetters } from '@leadrouter/lifecycle';
 import { createRedis, jobIds, QUEUES, Queues } from '@leadrouter/queue';
 import { Fixtures } from '../support/fixtures';
 import { TestStack } from '../support/stack';

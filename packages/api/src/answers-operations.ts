@@ -1,7 +1,7 @@
 /**
  * Answers of the operator's endpoints: dead letters, the lead search and a lead's whole story (README
- * "Operating it (runbook)"; the logic is @leadrouter/operations, shared with the CLI). Closed, as every answer
- * (answers.ts); the handlers return @leadrouter/operations' views, which must be of these types.
+ * "Operating it (runbook)"; the logic is @leadrouter/lifecycle, shared with the CLI). Closed, as every answer
+ * (answers.ts); the handlers return @leadrouter/lifecycle' views, which must be of these types.
  */
 import {
   ATTEMPT_OUTCOMES,

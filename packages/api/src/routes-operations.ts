@@ -66,7 +66,7 @@ export const retryDeadLetters = route({
   summary: 'Retry many dead letters',
   description:
     'Requeues every dead letter of one partner (`{"partner": "<id or name>"}`), or every dead letter (`{"all": true}`), that existed when the call started, each with a fresh `maxAttempts`. A dead letter is left as it is (and counted in `skipped`) when retrying could sell its lead twice, or its partner is paused or inactive.',
-  // Read by @leadrouter/operations (parseRetrySelection), with its own messages, as the CLI reads it.
+  // Read by @leadrouter/lifecycle (parseRetrySelection), with its own messages, as the CLI reads it.
   body: { schema: DeadLetterSelection, unchecked: true, example: { partner: 'acme' } },
   answers: {
     200: { description: 'How many were requeued, and how many skipped and why.', schema: BulkRetryResult },
@@ -232,7 +232,7 @@ export const dryRunRoutes = route({
   tag: 'Routes',
   summary: 'Replay draft routing rules over the last leads',
   description: `The last \`limit\` stored leads (default ${DRY_RUN_DEFAULT_LEADS}, at most ${DRY_RUN_MAX_LEADS}) routed by a draft — \`routes\`, a whole set, or \`route\`, one route (with the \`id\` of the stored route it replaces, or new) with the others as stored — beside the rules as stored and what really happened, per partner, with a sample of the leads the draft changes. A pure replay of the routing decision (route selection, partner filters, active and paused, schedules at the lead’s time): nothing is sent, written or counted. \`notReplayed\` says what it cannot check (caps, partners’ answers).`,
-  // Read by @leadrouter/operations (parseDryRun), which also checks the partners and patterns it names.
+  // Read by @leadrouter/lifecycle (parseDryRun), which also checks the partners and patterns it names.
   body: {
     schema: DryRunRequest,
     unchecked: true,

@@ -1,7 +1,6 @@
 import { ConfigError, loadCliConfig, redisTarget, type CliConfig } from '@leadrouter/config';
 import { createDb, type Db } from '@leadrouter/db';
-import type { CacheInvalidation } from '@leadrouter/lifecycle';
-import type { OperationsDeps } from '@leadrouter/operations';
+import type { CacheInvalidation, OperationsDeps } from '@leadrouter/lifecycle';
 import { clusterNodeProblem, createRedis, invalidationChannel, Queues, type RedisClient } from '@leadrouter/queue';
 import { Redis } from 'ioredis';
 
@@ -58,7 +57,7 @@ export class CliContext {
     return this.producer;
   }
 
-  /** What @leadrouter/operations needs for commands that enqueue. */
+  /** What @leadrouter/lifecycle needs for commands that enqueue. */
   async operations(): Promise<OperationsDeps> {
     return { db: this.db(), queues: await this.queues() };
   }

@@ -3,7 +3,6 @@ import { Presets, SingleBar } from 'cli-progress';
 import { ConfigError } from '@leadrouter/config';
 import { AppError, notFound, readRoutingRecord } from '@leadrouter/core';
 import { isDatabaseUnavailable } from '@leadrouter/db';
-import { listPartners, pausePartner, resumePartner, rotateSourceKey } from '@leadrouter/lifecycle';
 import {
   discardDeadLetter,
   discardDeadLetters,
@@ -11,6 +10,10 @@ import {
   findSource,
   leadDetail,
   listDeadLetters,
+  listPartners,
+  pausePartner,
+  resumePartner,
+  rotateSourceKey,
   parseDeadLetterQuery,
   parseDiscardSelection,
   parseLeadSearch,
@@ -24,7 +27,7 @@ import {
   type BulkRetryResult,
   type LeadDetail,
   type RequeueSkipReason,
-} from '@leadrouter/operations';
+} from '@leadrouter/lifecycle';
 import { CliContext } from './context.js';
 import { fields, json, plural, table, truncate } from './output.js';
 

@@ -1,6 +1,6 @@
 import { pageOf as pageOfRows, pageParameters, type Cursor } from '@leadrouter/api';
 import { AppError, conflict, notFound } from '@leadrouter/core';
-import { ParamReader } from '@leadrouter/operations';
+import { ParamReader } from '@leadrouter/lifecycle';
 import { Prisma } from '@leadrouter/db';
 import type { Request } from 'express';
 

@@ -9,13 +9,13 @@ import {
   parseRetrySelection,
   retryDeadLetter,
   retryDeadLetters,
-} from '@leadrouter/operations';
+} from '@leadrouter/lifecycle';
 import type { IngestDeps } from '../deps.js';
 import { tableRouter } from '../http/bind.js';
 
 /**
  * Dead-lettered deliveries, and retrying or discarding them (README
- * "Operating it (runbook)"; ADR 0007). The logic lives in @leadrouter/operations, shared with the CLI.
+ * "Operating it (runbook)"; ADR 0007). The logic lives in @leadrouter/lifecycle, shared with the CLI.
  */
 export function deadLettersRouter({ db, queues }: IngestDeps): Router {
   const { router, bind } = tableRouter('/v1/admin/dead-letters');

@@ -1,6 +1,6 @@
 import type { Router } from 'express';
 import { operations as table } from '@leadrouter/api';
-import { leadDetail, parseLeadSearch, searchLeads } from '@leadrouter/operations';
+import { leadDetail, parseLeadSearch, searchLeads } from '@leadrouter/lifecycle';
 import type { IngestDeps } from '../deps.js';
 import { tableRouter } from '../http/bind.js';
 

@@ -2,8 +2,14 @@ import type { Router } from 'express';
 import { isValidTimezone, partnerHeaderProblems, regexErrors, type FieldError, type Static } from '@leadrouter/core';
 import { admin as table, type Partner as PartnerView, type PartnerInput } from '@leadrouter/api';
 import { Prisma, type Partner } from '@leadrouter/db';
-import { partnerStatus, pausePartner, requeueParked, resumePartner } from '@leadrouter/lifecycle';
-import { ParamReader, partnerHealth } from '@leadrouter/operations';
+import {
+  ParamReader,
+  partnerHealth,
+  partnerStatus,
+  pausePartner,
+  requeueParked,
+  resumePartner,
+} from '@leadrouter/lifecycle';
 import type { IngestDeps } from '../deps.js';
 import { tableRouter } from '../http/bind.js';
 import { mapDbError, pageOf, pageParams, pageQuery } from './common.js';

@@ -2,7 +2,7 @@ import type { Router } from 'express';
 import { invalid, regexErrors, type Static } from '@leadrouter/core';
 import { admin as table, operations, type Route as RouteSchema, type RouteInput } from '@leadrouter/api';
 import { Prisma, type Db, type Route, type RoutePartner } from '@leadrouter/db';
-import { dryRun, parseDryRun } from '@leadrouter/operations';
+import { dryRun, parseDryRun } from '@leadrouter/lifecycle';
 import type { IngestDeps } from '../deps.js';
 import { tableRouter } from '../http/bind.js';
 import { mapDbError, pageOf, pageParams, pageQuery } from './common.js';
@@ -82,7 +82,7 @@ export function routesRouter({ db, caches }: IngestDeps): Router {
     { check: patterns },
   );
 
-  // The draft replayed over the last leads: nothing is sent, written or counted (@leadrouter/operations dryRun).
+  // The draft replayed over the last leads: nothing is sent, written or counted (@leadrouter/lifecycle dryRun).
   bind(operations.dryRunRoutes, async ({ body }) => ({
     status: 200,
     body: await dryRun(db, await parseDryRun(db, body)),

@@ -1,4 +1,4 @@
-import { ParamReader, type RawParams } from '@leadrouter/operations';
+import { ParamReader, type RawParams } from '@leadrouter/lifecycle';
 import { LEAD_TIMELINE, runStatement, sqlPool, type Db } from '@leadrouter/db';
 
 export const TIMELINE_STEPS = { minute: 60_000, hour: 3600_000 } as const;

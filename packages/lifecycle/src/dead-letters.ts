@@ -25,7 +25,7 @@ import {
   type SqlTx,
   type StatementRow,
 } from '@leadrouter/db';
-import { decideRequeues, type RequeueSkipReason } from '@leadrouter/lifecycle';
+import { decideRequeues, type RequeueSkipReason } from './decide/requeue.js';
 import type { DeliverJob, Queues } from '@leadrouter/queue';
 import { DEAD_LETTER_STATUSES, SKIP_REASONS as API_SKIP_REASONS } from '@leadrouter/api';
 import { encodeCursor, type Cursor, type Page } from './cursor.js';
@@ -351,7 +351,7 @@ type LockedDelivery = StatementRow<typeof LOCK_DELIVERIES>;
  * locks and in the same order as the worker: the leads' rows first
  * (`FOR UPDATE`, by id), then the deliveries'. A second retry of the same
  * delivery waits for the first and then finds it `pending`. What to requeue
- * is `decideRequeues`' (@leadrouter/lifecycle): never more sales than the
+ * is `decideRequeues`' (src/decide/requeue.ts): never more sales than the
  * lead's route allows.
  */
 async function requeue(db: Db, ids: string[], at: Date): Promise<Map<string, Outcome>> {
