@@ -72,13 +72,24 @@ const DECIDE_STAYS_INSIDE = {
   message: 'src/decide/ is pure: it imports only other decisions and pure packages, never the use cases around it.',
 };
 
+/**
+ * A lead's status has one writer (ADR 0022). The statements of packages/db
+ * that write it are used by packages/lifecycle only; SQL that writes `leads`
+ * is written in packages/db's table module only, and nothing writes a lead
+ * through Prisma (LEAD_WRITES below).
+ */
+const LEAD_STATUS_STATEMENTS = ['ACCEPT', 'ADVANCE', 'REOPEN_LEADS'];
+/** Where the lifecycle's writers have not moved yet (ADR 0022 says what is left): the ingest's accept, the worker's lead flow. */
+const LEAD_STATUS_WRITERS_NOT_MOVED_YET = ['services/ingest/src/leads/accept.ts', 'services/worker/src/lead-flow.ts'];
+const LEAD_STATUS_OWNERS = ['packages/db', 'packages/lifecycle'];
+
 const DEEP_IMPORTS = {
   group: ['@leadrouter/*/src', '@leadrouter/*/src/**', '@leadrouter/*/dist', '@leadrouter/*/dist/**'],
   message: "Import the package's entry point ('@leadrouter/name'); add an export there if something is missing.",
 };
 
 /** no-restricted-imports for one workspace: deep imports, undeclared workspace packages, and I/O if it is pure. */
-function restrictedImports(ws, { io, extra = [] }) {
+function restrictedImports(ws, { io, extra = [], leadStatus = LEAD_STATUS_OWNERS.includes(ws.dir) }) {
   const paths = workspaces
     .filter((other) => other.name !== ws.name && !ws.deps.includes(other.name))
     .map((other) => ({
@@ -90,6 +101,13 @@ function restrictedImports(ws, { io, extra = [] }) {
             : 'Packages must not depend on services.'
           : `${ws.dir} does not declare ${other.name} as a dependency in its package.json.`,
     }));
+  if (!leadStatus && ws.deps.includes('@leadrouter/db')) {
+    paths.push({
+      name: '@leadrouter/db',
+      importNames: LEAD_STATUS_STATEMENTS,
+      message: "A lead's status is written by packages/lifecycle only (ADR 0022): call its use case.",
+    });
+  }
   const patterns = [DEEP_IMPORTS, ...extra];
   if (io) {
     patterns.push({
@@ -331,6 +349,40 @@ module.exports = defineConfig(
           ]
         : []),
     ]),
+
+  // The writers of a lead's status not moved into packages/lifecycle yet (ADR 0022).
+  ...LEAD_STATUS_WRITERS_NOT_MOVED_YET.map((file) => ({
+    files: [file],
+    rules: {
+      'no-restricted-imports': restrictedImports(
+        workspaces.find((ws) => ws.dir === workspaceOf(file)),
+        { io: false, leadStatus: true },
+      ),
+    },
+  })),
+
+  // No lead is written outside packages/db's table module: no SQL that inserts
+  // or updates `leads`, no Prisma write of a lead (ADR 0022). Tests set up rows.
+  {
+    files: ['packages/*/src/**/*.ts', 'services/*/src/**/*.ts'],
+    ignores: ['**/*.test.ts', 'packages/db/src/tables/leads.ts', ...CONSOLE_SOURCES],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...['TemplateElement[value.raw', 'Literal[value'].map((node) => ({
+          selector: `${node}=/\\b(UPDATE|INSERT\\s+INTO)\\s+leads\\b/i]`,
+          message:
+            'SQL that writes leads lives in packages/db/src/tables/leads.ts, used by packages/lifecycle (ADR 0022).',
+        })),
+        {
+          selector:
+            "CallExpression[callee.property.name=/^(create|createMany|createManyAndReturn|update|updateMany|updateManyAndReturn|upsert)$/][callee.object.property.name='lead']",
+          message:
+            "A lead is written by packages/lifecycle through packages/db's statements, not through Prisma (ADR 0022).",
+        },
+      ],
+    },
+  },
 
   // Tests: response bodies are JSON (`any`) and are checked by assertions, not
   // by types; jest's matchers and mocks are loosely typed.
