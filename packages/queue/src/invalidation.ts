@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type { RedisTarget } from '@leadrouter/config';
 import { createRedis, type RedisClient } from './connection.js';
+import { redisKeys } from './layout.js';
 
 const PUBLISH_TIMEOUT_MS = 2_000;
 /** On a cluster: connection attempts to one node before the subscriber moves on to the next. */
@@ -48,7 +49,7 @@ export class SharedCaches {
     prefix: string,
     private readonly onError: (err: Error) => void = () => undefined,
   ) {
-    this.channel = `${prefix}:invalidate`;
+    this.channel = redisKeys(prefix).invalidation;
     this.target = typeof redis === 'string' ? { kind: 'server', url: redis } : redis;
     this.subscribe();
   }
