@@ -71,6 +71,10 @@ describe('changing QUEUE_PARTITIONS', () => {
         await stack.startWorker({ QUEUE_PARTITIONS: '2', WORKER_CONCURRENCY: '1' });
         const rounds = async () => (await stack.workerDeps!.metrics!.sweeperRuns.get()).values[0]?.value ?? 0;
         await waitFor(async () => (await rounds()) >= 2, { what: 'two sweeper rounds' });
+        // Not one job added again. (Once the leads are free, a round that read them still queued may add a job
+        // that has just finished: that job then finds its lead routed and does nothing, as on any layout.)
+        const requeued = await stack.workerDeps!.metrics!.sweeperRequeued.get();
+        expect(requeued.values.reduce((sum, v) => sum + v.value, 0)).toBe(0);
         await lock.query('COMMIT');
       } finally {
         await lock.end();
@@ -91,7 +95,6 @@ describe('changing QUEUE_PARTITIONS', () => {
       expect(drained).toEqual(
         expect.arrayContaining([QUEUES.route, subQueueName('route', 2), subQueueName('route', 3)]),
       );
-      expect(stack.logLines.filter((line) => line.includes('sweeper requeued work'))).toEqual([]);
     } finally {
       await legacy.close();
       await before.close();

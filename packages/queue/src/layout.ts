@@ -25,13 +25,17 @@ const SLOTS = 16384;
 /** A sub-queue's hash tag lands this close after its target slot (so in the range of slots the target starts). */
 const SLOT_WINDOW = 64;
 
-/** The three queues start a third of the slot space apart, so sub-queue 0 of each lands on a different third. */
-const OFFSET: Record<QueueName, number> = { route: 0, deliver: 1 / 3, postback: 2 / 3 };
+/**
+ * Where each queue's points start: sub-queue 0 of the three queues in the
+ * three thirds of the slot space, and, shifted by a little more than a third,
+ * their later sub-queues in different thirds from one another's.
+ */
+const OFFSET: Record<QueueName, number> = { route: 0, deliver: 7 / 18, postback: 7 / 9 };
 
-/** 0, 1/2, 1/4, 3/4, 1/8, …: the first n of these are spread evenly over [0, 1) for any n. */
+/** 0, 1/3, 2/3, 1/9, 4/9, 7/9, 2/9, …: the digits of `index` in base 3, mirrored after the point. */
 function vanDerCorput(index: number): number {
   let value = 0;
-  for (let bit = 0.5, i = index; i > 0; i >>= 1, bit /= 2) if (i & 1) value += bit;
+  for (let digit = 1 / 3, i = index; i > 0; i = Math.floor(i / 3), digit /= 3) value += (i % 3) * digit;
   return value;
 }
 
@@ -40,11 +44,12 @@ const names = new Map<string, string>();
 /**
  * The BullMQ queue name of sub-queue `index` of `queue`: `{route-0.17}`, a
  * hash tag whose slot lies just after a fixed point of the slot space (the
- * van der Corput sequence, shifted by a third per queue). On a cluster whose
+ * base-3 van der Corput sequence, shifted per queue). On a cluster whose
  * masters hold equal slot ranges — as `redis-cli --cluster create` and
- * managed services make them — the sub-queues of the three queues are shared
- * evenly among three masters, and spread among more. The name depends only
- * on the queue and the index, never on the number of sub-queues.
+ * managed services make them — up to six sub-queues of each queue are spread
+ * evenly over three masters (one on each, then two…), and spread over more
+ * masters with at most one above an even share. The name depends only on the
+ * queue and the index, never on the number of sub-queues.
  */
 export function subQueueName(queue: QueueName, index: number): string {
   const key = `${queue}-${index}`;
