@@ -121,7 +121,7 @@ describe('leadrouter on a Redis Cluster', () => {
     };
 
     it('delivers every lead once, its Redis commands and keys spread over the three masters', async () => {
-      const LEADS = 30;
+      const LEADS = 60;
       const before = await cluster.commandsByMaster();
       const ids = await post(LEADS);
       for (const id of ids) expect({ id, status: await stack.finalStatus(id) }).toEqual({ id, status: 'delivered' });
@@ -136,7 +136,7 @@ describe('leadrouter on a Redis Cluster', () => {
       }));
       const total = perLead.reduce((sum, m) => sum + m.perLead, 0);
       expect(perLead).toHaveLength(3);
-      for (const m of perLead) expect({ ...m, share: m.perLead / total > 0.2 }).toEqual({ ...m, share: true });
+      for (const m of perLead) expect({ ...m, share: m.perLead / total > 0.1 }).toEqual({ ...m, share: true });
 
       // Every sub-queue's keys on one master; the sub-queues on all three.
       const keys = await cluster.keysByMaster(`${stack.prefix}:*`);
