@@ -1,10 +1,11 @@
-import { QUEUES } from '@leadrouter/queue';
+import { QUEUES, subQueueNames } from '@leadrouter/queue';
 import { freePort } from '../support/process';
 import { ADMIN_TOKEN, TestStack } from '../support/stack';
 
 /** README "Operating it (runbook)": Bull Board at /admin/queues over every queue, behind the admin token. */
 describe('Bull Board at /admin/queues', () => {
-  const stack = new TestStack({ worker: false });
+  // Split in two: the board shows every sub-queue (ADR 0024).
+  const stack = new TestStack({ worker: false, env: { QUEUE_PARTITIONS: '2' } });
   beforeAll(() => stack.start());
   afterAll(() => stack.stop());
 
@@ -89,11 +90,17 @@ describe('Bull Board at /admin/queues', () => {
     expect((await get('/admin/queues/fonts/fonts.css')).status).toBe(401);
   });
 
-  it('lists every queue of the job catalog in its API', async () => {
+  it('lists every sub-queue of every queue of the job catalog in its API, named after its queue', async () => {
     const res = await get('/admin/queues/api/queues', `Bearer ${ADMIN_TOKEN}`);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { queues: { name: string; readOnlyMode: boolean }[] };
-    expect(body.queues.map((q) => q.name).sort()).toEqual(Object.values(QUEUES).sort());
+    const body = (await res.json()) as { queues: { name: string; displayName: string; readOnlyMode: boolean }[] };
+    expect(Object.fromEntries(body.queues.map((q) => [q.name, q.displayName]))).toEqual(
+      Object.fromEntries(
+        Object.values(QUEUES).flatMap((queue) =>
+          subQueueNames(queue, 2).map((name, i) => [name, `${queue} ${i + 1}/2`]),
+        ),
+      ),
+    );
     expect(body.queues.every((q) => q.readOnlyMode)).toBe(true);
   });
 });

@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { Queue } from 'bullmq';
 import { run as leadrouter } from '@leadrouter/cli';
 import { apiKeyPrefix, hashApiKey } from '@leadrouter/core';
 import { createDb, type Db } from '@leadrouter/db';
-import { createRedis, jobIds, QUEUES } from '@leadrouter/queue';
+import { createRedis, jobIds, Queues } from '@leadrouter/queue';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { Fixtures } from '../support/fixtures';
 import { deleteKeys, testKeyPrefix } from '../support/redis-keys';
@@ -44,7 +43,8 @@ describe('the leadrouter CLI', () => {
   let db: Db;
   let fx: Fixtures;
   let redis: ReturnType<typeof createRedis>;
-  let deliver: Queue;
+  let queues: Queues;
+  let deliver: Queues['deliver'];
   const prefix = testKeyPrefix();
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   let source: { id: string };
@@ -54,14 +54,14 @@ describe('the leadrouter CLI', () => {
     db = createDb({ databaseUrl: database.url });
     fx = new Fixtures(db);
     redis = createRedis({ url: redisUrl, role: 'worker' });
-    deliver = new Queue(QUEUES.deliver, { connection: redis, prefix });
+    ({ deliver } = queues = new Queues(redis, prefix));
     source = await fx.source('cli-source');
   });
   /** Commands still running (a test that timed out): ended before the keys they may write are deleted. */
   const running = new Set<Promise<unknown>>();
   afterAll(async () => {
     await Promise.all(running);
-    await deliver.close();
+    await queues.close();
     redis.disconnect();
     await db.$disconnect();
     await database.drop();

@@ -2,8 +2,12 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { run as leadrouter } from '@leadrouter/cli';
+import { subQueueNames, QUEUES } from '@leadrouter/queue';
+import { startHealthServer } from '../../services/worker/src/health';
+import { FakePartner } from '../support/partner';
 import { TS_NODE_ARGS } from '../support/process';
 import { OwnRedisCluster } from '../support/redis-cluster';
+import { ADMIN_TOKEN, sampleLead, TestStack } from '../support/stack';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -80,6 +84,132 @@ describe('leadrouter on a Redis Cluster', () => {
         expect.stringMatching(/^leadrouter: REDIS_URL=".*" is a node of a Redis Cluster: set REDIS_CLUSTER_NODES=/),
       ]);
       expect(stdout.text).toBe('');
+    });
+  });
+
+  describe('the lead flow (ingest, worker and a partner, queues split in three)', () => {
+    const PARTITIONS = 3;
+    let stack: TestStack;
+    let partner: FakePartner;
+    let source: { id: string; apiKey: string };
+    beforeAll(async () => {
+      stack = await new TestStack({
+        clusterNodes: cluster.nodesEnv,
+        env: { QUEUE_PARTITIONS: String(PARTITIONS) },
+      }).start();
+      partner = await new FakePartner().start();
+      source = await stack.createSource();
+      const created = await stack.createPartner({ url: partner.url });
+      await stack.createRoute({ priority: 1, partners: [{ partnerId: created.id }] });
+    }, 60_000);
+    afterAll(async () => {
+      await partner?.stop();
+      await stack?.stop();
+    });
+
+    const post = async (n: number, lead: Record<string, unknown> = {}) => {
+      const ids: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const res = await stack.request('POST', '/v1/leads', {
+          key: source.apiKey,
+          body: sampleLead({ phone: `+1 415 555 ${String(2000 + i)}`, email: `c${i}@example.com`, ...lead }),
+        });
+        expect(res.status).toBe(202);
+        ids.push(res.body.id);
+      }
+      return ids;
+    };
+
+    it('delivers every lead once, its Redis commands and keys spread over the three masters', async () => {
+      const LEADS = 60;
+      const before = await cluster.commandsByMaster();
+      const ids = await post(LEADS);
+      for (const id of ids) expect({ id, status: await stack.finalStatus(id) }).toEqual({ id, status: 'delivered' });
+      const after = await cluster.commandsByMaster();
+      expect(partner.requests.map((r) => r.headers['x-lead-id']).sort()).toEqual([...ids].sort());
+
+      // Each master runs a fair share of the commands (before sub-queues and tags, one ran them all).
+      const sum = (calls: Record<string, number> = {}) => Object.values(calls).reduce((a, b) => a + b, 0);
+      const perLead = [...after].map(([port, calls]) => ({
+        port,
+        perLead: (sum(calls) - sum(before.get(port))) / LEADS,
+      }));
+      const total = perLead.reduce((sum, m) => sum + m.perLead, 0);
+      expect(perLead).toHaveLength(3);
+      for (const m of perLead) expect({ ...m, share: m.perLead / total > 0.1 }).toEqual({ ...m, share: true });
+
+      // Every sub-queue's keys on one master; the sub-queues on all three.
+      const keys = await cluster.keysByMaster(`${stack.prefix}:*`);
+      const names = Object.values(QUEUES).flatMap((q) => subQueueNames(q, PARTITIONS));
+      const mastersOf = (name: string) =>
+        [...keys].filter(([, list]) => list.some((k) => k.startsWith(`${stack.prefix}:${name}:`))).map(([p]) => p);
+      for (const name of names) expect({ name, masters: mastersOf(name).length }).toEqual({ name, masters: 1 });
+      expect(new Set(names.flatMap(mastersOf)).size).toBe(3);
+    });
+
+    it('is ready on both processes, and shows the sub-queues in Bull Board and the admin API', async () => {
+      const ingest = await stack.request('GET', '/readyz');
+      expect(ingest).toMatchObject({ status: 200, body: { checks: { redis: true, postgres: true } } });
+      const health = await startHealthServer(stack.workerDeps!, 0);
+      try {
+        const worker = await fetch(`http://127.0.0.1:${health.port}/readyz`);
+        expect({ status: worker.status, body: await worker.json() }).toEqual({
+          status: 200,
+          body: { status: 'ok', checks: { redis: true, postgres: true } },
+        });
+      } finally {
+        await health.close();
+      }
+      const board = await stack.request('GET', '/admin/queues/api/queues', {
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+      expect(board.status).toBe(200);
+      expect(board.body.queues).toHaveLength(3 * PARTITIONS);
+      const depths = await stack.admin('GET', '/queues');
+      expect(depths.status).toBe(200);
+      expect(depths.body.queues.map((q: { name: string }) => q.name)).toEqual(Object.values(QUEUES));
+    });
+
+    it("counts a source's rate limit across the cluster", async () => {
+      const limited = await stack.createSource({ rateLimitPerMinute: 3 });
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const res = await stack.request('POST', '/v1/leads', {
+          key: limited.apiKey,
+          body: sampleLead({ phone: `+1 415 555 ${String(3000 + i)}`, email: `r${i}@example.com` }),
+        });
+        statuses.push(res.status);
+      }
+      expect(statuses).toEqual([202, 202, 202, 429]);
+    });
+
+    it('retries a dead letter from the CLI, which enqueues on the cluster', async () => {
+      const failing = await new FakePartner(() => ({ status: 500 })).start();
+      try {
+        const created = await stack.createPartner({ url: failing.url, maxAttempts: 1 });
+        await stack.createRoute({ priority: 5, filters: { geo: ['CA'] }, partners: [{ partnerId: created.id }] });
+        const [id] = await post(1, { geo: 'CA' });
+        expect(await stack.finalStatus(id!)).toBe('dead_lettered');
+        failing.respondWith(() => ({ status: 200, body: { accepted: true } }));
+        const stdout = new Capture();
+        const stderr = new Capture();
+        const code = await leadrouter(['node', 'leadrouter', 'dlq', 'retry', '--partner', created.id], {
+          stdout,
+          stderr,
+          env: {
+            ...process.env,
+            DATABASE_URL: stack.database.url,
+            REDIS_CLUSTER_NODES: cluster.nodesEnv,
+            QUEUE_PREFIX: stack.prefix,
+            QUEUE_PARTITIONS: String(PARTITIONS),
+          },
+        });
+        expect({ code, stdout: stdout.text }).toEqual({ code: 0, stdout: 'requeued 1 of 1 dead letter\n' });
+        expect(stderr.text).not.toMatch(/leadrouter:|Redis/);
+        expect(await stack.finalStatus(id!)).toBe('delivered');
+      } finally {
+        await failing.stop();
+      }
     });
   });
 });

@@ -1,7 +1,6 @@
-import { Queue } from 'bullmq';
 import { createDb } from '@leadrouter/db';
 import { discardDeadLetters, retryDeadLetters } from '@leadrouter/lifecycle';
-import { createRedis, jobIds, QUEUES, Queues } from '@leadrouter/queue';
+import { createRedis, jobIds, Queues } from '@leadrouter/queue';
 import { Fixtures } from '../support/fixtures';
 import { TestStack } from '../support/stack';
 
@@ -13,21 +12,20 @@ describe('dead letters: admin API', () => {
   const stack = new TestStack({ worker: false });
   let fx: Fixtures;
   let redis: ReturnType<typeof createRedis>;
-  let deliver: Queue;
-  let route: Queue;
+  let queues: Queues;
+  let deliver: Queues['deliver'];
+  let route: Queues['route'];
   let source: { id: string };
 
   beforeAll(async () => {
     await stack.start();
     fx = new Fixtures(stack.db);
     redis = createRedis({ url: stack.env().REDIS_URL!, role: 'worker' });
-    deliver = new Queue(QUEUES.deliver, { connection: redis, prefix: stack.prefix });
-    route = new Queue(QUEUES.route, { connection: redis, prefix: stack.prefix });
+    ({ deliver, route } = queues = new Queues(redis, stack.prefix));
     source = await fx.source();
   });
   afterAll(async () => {
-    await deliver.close();
-    await route.close();
+    await queues.close();
     redis.disconnect();
     await stack.stop();
   });

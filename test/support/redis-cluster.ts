@@ -189,6 +189,39 @@ export class OwnRedisCluster {
     );
   }
 
+  /** Calls of each command each master has run so far (`INFO commandstats`), by port. */
+  async commandsByMaster(): Promise<Map<number, Record<string, number>>> {
+    const masters = (await this.topology()).filter((n) => n.role === 'master' && !n.failed && n.slots.length > 0);
+    const counts = new Map<number, Record<string, number>>();
+    for (const { port } of masters) {
+      const stats = await this.onNode(port, (r) => r.info('commandstats'));
+      counts.set(
+        port,
+        Object.fromEntries([...stats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map((m) => [m[1]!, Number(m[2])])),
+      );
+    }
+    return counts;
+  }
+
+  /** Keys matching `pattern` on each master, by port. */
+  async keysByMaster(pattern: string): Promise<Map<number, string[]>> {
+    const masters = (await this.topology()).filter((n) => n.role === 'master' && !n.failed && n.slots.length > 0);
+    const keys = new Map<number, string[]>();
+    for (const { port } of masters) {
+      const found: string[] = [];
+      await this.onNode(port, async (r) => {
+        let cursor = '0';
+        do {
+          const [next, batch] = await r.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+          cursor = next;
+          found.push(...batch);
+        } while (cursor !== '0');
+      });
+      keys.set(port, found);
+    }
+    return keys;
+  }
+
   /** Kills the node at `port` (SIGKILL: no goodbye to the cluster). */
   async kill(port: number): Promise<void> {
     const node = this.node(port);

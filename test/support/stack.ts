@@ -13,7 +13,7 @@ import {
 } from '@leadrouter/config';
 import { closeDb, createDb, type Db } from '@leadrouter/db';
 import { createAgents, destroyAgents } from '@leadrouter/delivery';
-import { createIngestMetrics } from '@leadrouter/metrics';
+import { createIngestMetrics, createWorkerMetrics } from '@leadrouter/metrics';
 import { createRedis, Queues, SharedCaches } from '@leadrouter/queue';
 import { createApp } from '../../services/ingest/src/app';
 import { SourceRateLimits } from '../../services/ingest/src/http/rate-limit';
@@ -104,7 +104,7 @@ export class TestStack {
     const target = redisTarget(this.ingestConfig);
     const producer = createRedis({ target, role: 'producer' });
     producer.on('error', () => undefined);
-    const queues = new Queues(producer, this.prefix);
+    const queues = new Queues(producer, this.prefix, { partitions: this.ingestConfig.QUEUE_PARTITIONS });
     this.closers.push(
       () => producer.disconnect(),
       () => queues.close(),
@@ -140,11 +140,13 @@ export class TestStack {
     return this;
   }
 
-  async startWorker(): Promise<RunningWorker> {
+  /** Starts the worker (again), with `env` over the stack's settings (e.g. another QUEUE_PARTITIONS). */
+  async startWorker(env: Record<string, string> = {}): Promise<RunningWorker> {
+    if (Object.keys(env).length > 0) this.workerConfig = loadWorkerConfig({ ...this.env(), ...env });
     const target = redisTarget(this.workerConfig);
     const redis = createRedis({ target, role: 'worker' });
     redis.on('error', () => undefined);
-    const workerQueues = new Queues(redis, this.prefix);
+    const workerQueues = new Queues(redis, this.prefix, { partitions: this.workerConfig.QUEUE_PARTITIONS });
     const agents = createAgents({ allowPrivate: this.workerConfig.ALLOW_PRIVATE_DESTINATIONS });
     const caches = new SharedCaches(redis, target, this.prefix);
     this.workerDeps = {
@@ -157,6 +159,7 @@ export class TestStack {
       now: () => new Date(),
       random: Math.random,
       agents,
+      metrics: createWorkerMetrics({ processMetrics: false }),
     };
     const worker = startWorker(this.workerDeps);
     this.worker = worker;
@@ -178,7 +181,7 @@ export class TestStack {
   directWorkerDeps(opts: { now?: () => Date } = {}): WorkerDeps {
     const redis = createRedis({ target: redisTarget(this.workerConfig), role: 'worker' });
     redis.on('error', () => undefined);
-    const queues = new Queues(redis, this.prefix);
+    const queues = new Queues(redis, this.prefix, { partitions: this.workerConfig.QUEUE_PARTITIONS });
     const agents = createAgents({ allowPrivate: true });
     this.closers.push(async () => {
       await queues.close();

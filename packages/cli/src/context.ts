@@ -53,7 +53,7 @@ export class CliContext {
       const problem = await clusterNodeProblem(redis, config.REDIS_URL).catch(() => undefined);
       if (problem !== undefined) throw new RedisClusterNodeError(problem);
     }
-    this.producer = new Queues(redis, config.QUEUE_PREFIX);
+    this.producer = new Queues(redis, config.QUEUE_PREFIX, { partitions: config.QUEUE_PARTITIONS });
     return this.producer;
   }
 

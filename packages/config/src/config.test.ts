@@ -4,6 +4,7 @@ import {
   loadCliConfig,
   loadIngestConfig,
   loadWorkerConfig,
+  MAX_QUEUE_PARTITIONS,
   redisTarget,
   trustProxySetting,
 } from './config';
@@ -141,9 +142,10 @@ describe('config', () => {
       DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/leadrouter',
       REDIS_URL: 'redis://127.0.0.1:6379',
       QUEUE_PREFIX: 'leadrouter',
+      QUEUE_PARTITIONS: 1,
     });
-    expect(loadCliConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000' })).toEqual(
-      expect.objectContaining({ REDIS_CLUSTER_NODES: '10.0.0.1:7000' }),
+    expect(loadCliConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000', QUEUE_PARTITIONS: '6' })).toEqual(
+      expect.objectContaining({ REDIS_CLUSTER_NODES: '10.0.0.1:7000', QUEUE_PARTITIONS: 6 }),
     );
     expect(loadCliConfig({ QUEUE_PREFIX: '{lr}', ADMIN_TOKEN: 'ignored' })).toEqual(
       expect.objectContaining({ QUEUE_PREFIX: '{lr}' }),
@@ -183,5 +185,29 @@ describe('config', () => {
       expect(failure(() => loadWorkerConfig({ REDIS_CLUSTER_NODES: bad }))).toMatch(
         /^REDIS_CLUSTER_NODES=".*" is invalid: it must be host:port,host:port/,
       );
+  });
+
+  it('refuses a hash tag as QUEUE_PREFIX on a Redis Cluster, where it would put every key on one shard', () => {
+    expect(loadWorkerConfig({ QUEUE_PREFIX: '{leadrouter}' }).QUEUE_PREFIX).toBe('{leadrouter}');
+    for (const load of [
+      loadWorkerConfig,
+      loadCliConfig,
+      (env: NodeJS.ProcessEnv) => loadIngestConfig({ ADMIN_TOKEN: GOOD_TOKEN, ...env }),
+    ]) {
+      const message = failure(() => load({ QUEUE_PREFIX: '{leadrouter}', REDIS_CLUSTER_NODES: '10.0.0.1:7000' }));
+      expect(message).toMatch(
+        /^QUEUE_PREFIX="\{leadrouter\}" is invalid with REDIS_CLUSTER_NODES: a hash tag puts every key in one slot/,
+      );
+      expect(message.split('\n')).toHaveLength(1);
+    }
+  });
+
+  it('splits each queue into 1 to MAX_QUEUE_PARTITIONS sub-queues', () => {
+    expect(loadWorkerConfig({}).QUEUE_PARTITIONS).toBe(1);
+    expect(loadWorkerConfig({ QUEUE_PARTITIONS: String(MAX_QUEUE_PARTITIONS) }).QUEUE_PARTITIONS).toBe(
+      MAX_QUEUE_PARTITIONS,
+    );
+    for (const bad of ['0', String(MAX_QUEUE_PARTITIONS + 1), 'two', '1.5'])
+      expect(failure(() => loadWorkerConfig({ QUEUE_PARTITIONS: bad }))).toMatch(/^QUEUE_PARTITIONS=".*" is invalid/);
   });
 });

@@ -1,9 +1,12 @@
 import { isIP } from 'node:net';
-import { parseEnv, type EnvSpec } from './env.js';
+import { ConfigError, parseEnv, type EnvSpec } from './env.js';
 
 const bool = { type: 'boolean' };
 const url = (protocols: string[]) => ({ type: 'string', pattern: `^(${protocols.join('|')})://` });
 const port = { type: 'integer', minimum: 0, maximum: 65535 };
+
+/** The most sub-queues a queue may be split into (QUEUE_PARTITIONS); workers look this far for jobs to drain. */
+export const MAX_QUEUE_PARTITIONS = 32;
 
 /** The shortest bearer token accepted (ADMIN_TOKEN, METRICS_TOKEN): 32 random hex digits are 128 bits. */
 export const MIN_TOKEN_LENGTH = 32;
@@ -108,7 +111,14 @@ export const commonEnv = {
   QUEUE_PREFIX: {
     schema: { type: 'string', minLength: 1, maxLength: 100, pattern: '^[^:]+$|^\\{[^}]+\\}$' },
     default: 'leadrouter',
-    description: 'BullMQ key prefix; use a hash tag such as {leadrouter} on Redis Cluster',
+    description:
+      'the start of every Redis key and channel leadrouter uses; a plain name (no hash tag): leadrouter tags its keys itself',
+  },
+  QUEUE_PARTITIONS: {
+    schema: { type: 'integer', minimum: 1, maximum: MAX_QUEUE_PARTITIONS },
+    default: '1',
+    description:
+      'sub-queues of each queue, each with its own hash tag (on a Redis Cluster, spread over the shards); the same on every process',
   },
   METRICS_TOKEN: {
     ...token,
@@ -153,7 +163,7 @@ export const workerEnv = {
     schema: { type: 'integer', minimum: 1, maximum: 1000 },
     default: '64',
     description:
-      "jobs each of the worker's queues runs at once: route jobs (each making its lead's first attempts) and deliver jobs (later attempts)",
+      "jobs each of the worker's queues (each sub-queue, see QUEUE_PARTITIONS) runs at once: route jobs (each making its lead's first attempts) and deliver jobs (later attempts)",
   },
   SWEEP_INTERVAL_MS: {
     schema: { type: 'integer', minimum: 100, maximum: 600000 },
@@ -168,6 +178,7 @@ export const cliEnv = {
   REDIS_URL: commonEnv.REDIS_URL,
   REDIS_CLUSTER_NODES: commonEnv.REDIS_CLUSTER_NODES,
   QUEUE_PREFIX: commonEnv.QUEUE_PREFIX,
+  QUEUE_PARTITIONS: commonEnv.QUEUE_PARTITIONS,
 } satisfies EnvSpec;
 
 export interface CommonConfig {
@@ -178,6 +189,7 @@ export interface CommonConfig {
   DATABASE_URL: string;
   DATABASE_PREPARED_STATEMENTS: boolean;
   QUEUE_PREFIX: string;
+  QUEUE_PARTITIONS: number;
   ALLOW_PRIVATE_DESTINATIONS: boolean;
   METRICS_TOKEN?: string;
 }
@@ -204,19 +216,22 @@ export const DEV_ADMIN_TOKEN = 'dev-admin-token-change-me';
 export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
   if (env.NODE_ENV === 'development' && !env.ADMIN_TOKEN) {
     const { ADMIN_TOKEN: _set, ...others } = ingestEnv;
-    return { ...parseEnv<Omit<IngestConfig, 'ADMIN_TOKEN'>>(others, env), ADMIN_TOKEN: DEV_ADMIN_TOKEN };
+    return checkRedis({ ...parseEnv<Omit<IngestConfig, 'ADMIN_TOKEN'>>(others, env), ADMIN_TOKEN: DEV_ADMIN_TOKEN });
   }
-  return parseEnv<IngestConfig>(ingestEnv, env);
+  return checkRedis(parseEnv<IngestConfig>(ingestEnv, env));
 }
 
-export type CliConfig = Pick<CommonConfig, 'DATABASE_URL' | 'REDIS_URL' | 'REDIS_CLUSTER_NODES' | 'QUEUE_PREFIX'>;
+export type CliConfig = Pick<
+  CommonConfig,
+  'DATABASE_URL' | 'REDIS_URL' | 'REDIS_CLUSTER_NODES' | 'QUEUE_PREFIX' | 'QUEUE_PARTITIONS'
+>;
 
 export function loadCliConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
-  return parseEnv<CliConfig>(cliEnv, env);
+  return checkRedis(parseEnv<CliConfig>(cliEnv, env));
 }
 
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  return parseEnv<WorkerConfig>(workerEnv, env);
+  return checkRedis(parseEnv<WorkerConfig>(workerEnv, env));
 }
 
 /** One node of a Redis Cluster, as REDIS_CLUSTER_NODES names it. */
@@ -255,4 +270,17 @@ function clusterNodesProblem(value: string): string | undefined {
   } catch (err) {
     return `it must be host:port,host:port,… (an IPv6 address in brackets, [::1]:7000): ${(err as Error).message}`;
   }
+}
+
+/**
+ * What one variable alone cannot say: on a Redis Cluster, a hash tag as
+ * QUEUE_PREFIX (`{leadrouter}`) would put every key in one slot and so on
+ * one shard, whatever tags leadrouter gives its keys after it.
+ */
+function checkRedis<C extends Pick<CommonConfig, 'QUEUE_PREFIX' | 'REDIS_CLUSTER_NODES'>>(config: C): C {
+  if (config.REDIS_CLUSTER_NODES !== undefined && config.QUEUE_PREFIX.includes('{'))
+    throw new ConfigError(
+      `QUEUE_PREFIX=${JSON.stringify(config.QUEUE_PREFIX)} is invalid with REDIS_CLUSTER_NODES: a hash tag puts every key in one slot, on one shard; use a plain name (leadrouter gives each queue and counter a hash tag of its own)`,
+    );
+  return config;
 }

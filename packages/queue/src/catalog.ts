@@ -6,7 +6,8 @@ import type { JobsOptions } from 'bullmq';
  *
  * Queue and job names are part of the data in Redis: renaming one strands the
  * jobs already waiting under the old name. Change them only with a plan that
- * drains the old queue first.
+ * drains the old queue first. In Redis each queue is split into sub-queues
+ * (QUEUE_PARTITIONS), named by `subQueueName` (layout.ts, ADR 0024).
  *
  * Jobs carry ids, never people: the lead and its personal data stay in PostgreSQL.
  */

@@ -1,7 +1,17 @@
 import { Queue, type QueueOptions } from 'bullmq';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { withoutCredentials, type RedisTarget } from '@leadrouter/config';
-import { jobIds, jobOptions, QUEUES, type DeliverJob, type PostbackJob, type RouteJob } from './catalog.js';
+import {
+  jobIds,
+  jobOptions,
+  QUEUES,
+  type DeliverJob,
+  type PostbackJob,
+  type QueueName,
+  type RouteJob,
+} from './catalog.js';
+import { subQueueName } from './layout.js';
+import { PartitionedQueue } from './partitioned.js';
 
 /** A connection to one Redis server or to a Redis Cluster: what every Redis user here takes. */
 export type RedisClient = Redis | Cluster;
@@ -130,30 +140,48 @@ export class RedisUnavailableError extends Error {
   override readonly name = 'RedisUnavailableError';
 }
 
-/** The producer side of the catalog: typed `enqueue*` helpers over BullMQ queues. */
+/** How many sub-queues, and which ones. */
+export interface QueueLayout {
+  /** QUEUE_PARTITIONS: the same in every process. */
+  partitions?: number;
+}
+
+/** The producer side of the catalog: typed `enqueue*` helpers over each queue's sub-queues (ADR 0024). */
 export class Queues {
-  readonly route: Queue<RouteJob>;
-  readonly deliver: Queue<DeliverJob>;
-  readonly postback: Queue<PostbackJob>;
+  readonly route: PartitionedQueue<RouteJob>;
+  readonly deliver: PartitionedQueue<DeliverJob>;
+  readonly postback: PartitionedQueue<PostbackJob>;
+  readonly partitions: number;
 
   constructor(
     private readonly connection: RedisClient,
-    prefix: string,
+    readonly prefix: string,
+    { partitions = 1 }: QueueLayout = {},
   ) {
-    const opts = (name: keyof typeof jobOptions): QueueOptions => ({
-      connection,
-      prefix,
-      defaultJobOptions: jobOptions[name],
-    });
-    this.route = new Queue<RouteJob>(QUEUES.route, opts('route'));
-    this.deliver = new Queue<DeliverJob>(QUEUES.deliver, opts('deliver'));
-    this.postback = new Queue<PostbackJob>(QUEUES.postback, opts('postback'));
-    // A Queue re-emits connection errors; they are handled where add() is awaited.
-    for (const q of this.all()) q.on('error', () => undefined);
+    this.partitions = partitions;
+    const queue = <T>(name: QueueName): PartitionedQueue<T> => {
+      const options: QueueOptions = { connection, prefix, defaultJobOptions: jobOptions[name] };
+      const parts = subQueueNames(name, partitions).map((subQueue) => {
+        const part = new Queue<T>(subQueue, options);
+        // A Queue re-emits connection errors; they are handled where add() is awaited.
+        part.on('error', () => undefined);
+        return part;
+      });
+      return new PartitionedQueue<T>(name, parts);
+    };
+    this.route = queue<RouteJob>(QUEUES.route);
+    this.deliver = queue<DeliverJob>(QUEUES.deliver);
+    this.postback = queue<PostbackJob>(QUEUES.postback);
   }
 
-  all(): Queue[] {
-    return [this.route, this.deliver, this.postback] as Queue[];
+  /** The catalog's queues (each counted over its sub-queues). */
+  all(): PartitionedQueue<unknown>[] {
+    return [this.route, this.deliver, this.postback] as PartitionedQueue<unknown>[];
+  }
+
+  /** Every sub-queue, as BullMQ queues (the dashboard shows each). */
+  subQueues(): Queue[] {
+    return this.all().flatMap((q) => q.parts as Queue[]);
   }
 
   /**
@@ -204,17 +232,27 @@ export class Queues {
   }
 
   /**
-   * Resolves when Redis answers; rejects when it does not (readiness checks).
-   * On a cluster, every master of the slot map must answer: the keys live on
-   * all of them.
+   * Resolves when Redis answers for every key of the queues; rejects when it
+   * does not (readiness checks). On a cluster that is the shard of each
+   * sub-queue, through the cluster's own routing of its slot, and every other
+   * master of the slot map too: the counters of sources, partners and routes
+   * live on all of them.
    */
   async ping(): Promise<void> {
-    await pingEveryShard(this.connection);
+    await Promise.all([
+      pingEveryShard(this.connection),
+      ...this.subQueues().map((q) => this.connection.exists(`${this.prefix}:${q.name}:meta`)),
+    ]);
   }
 
   async close(): Promise<void> {
     await Promise.all(this.all().map((q) => q.close()));
   }
+}
+
+/** The BullMQ names of the first `partitions` sub-queues of `queue`. */
+export function subQueueNames(queue: QueueName, partitions: number): string[] {
+  return Array.from({ length: partitions }, (_, i) => subQueueName(queue, i));
 }
 
 /** PING on a server; on a cluster, PING on each master its slot map names (one missing from its pool fails). */

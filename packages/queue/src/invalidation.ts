@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type { RedisTarget } from '@leadrouter/config';
 import { createRedis, type RedisClient } from './connection.js';
+import { redisKeys } from './layout.js';
 
 const PUBLISH_TIMEOUT_MS = 2_000;
 /** On a cluster: connection attempts to one node before the subscriber moves on to the next. */
@@ -11,7 +12,7 @@ const NODE_RETRY_MS = 200;
 export type CacheTopic = 'sources' | 'rules';
 
 /** The Redis channel on which a write tells every process to drop its cache of a topic. */
-export const invalidationChannel = (prefix: string): string => `${prefix}:invalidate`;
+export const invalidationChannel = (prefix: string): string => redisKeys(prefix).invalidation;
 
 /**
  * In-process caches of rarely-written rows (source keys, routing rules) that

@@ -53,7 +53,7 @@ async function main(): Promise<void> {
     console.error(`leadrouter ingest: ${line}`);
     process.exit(1);
   });
-  const queues = new Queues(redis, config.QUEUE_PREFIX);
+  const queues = new Queues(redis, config.QUEUE_PREFIX, { partitions: config.QUEUE_PARTITIONS });
   const rateLimits = new SourceRateLimits(redis, config.QUEUE_PREFIX);
   // Only partner tests send anything: the delivery package (got and all) is loaded by the first one (ADR 0009).
   let outbound: Promise<DeliveryAgents> | undefined;

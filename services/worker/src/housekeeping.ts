@@ -1,4 +1,5 @@
 import { sqlPool } from '@leadrouter/db';
+import { redisKeys } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
 
 /** How long ingest rejections are kept (README "Posting leads (for sources)"; ADR 0014). */
@@ -42,7 +43,7 @@ export async function pruneRejections(
  * rejections.
  */
 export function startHousekeeping(deps: WorkerDeps, intervalMs = HOUSEKEEPING_INTERVAL_MS): { stop(): Promise<void> } {
-  const lockKey = `${deps.config.QUEUE_PREFIX}:housekeeping-lock`;
+  const lockKey = redisKeys(deps.config.QUEUE_PREFIX).housekeepingLock;
   let stopping = false;
   let running: Promise<void> | null = null;
   const tick = () => {

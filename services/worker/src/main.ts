@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     config,
     db,
     redis,
-    queues: new Queues(producer, config.QUEUE_PREFIX),
+    queues: new Queues(producer, config.QUEUE_PREFIX, { partitions: config.QUEUE_PARTITIONS }),
     log,
     now: () => new Date(),
     random: Math.random,

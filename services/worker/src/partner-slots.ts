@@ -1,5 +1,5 @@
 import { Semaphore } from 'redis-semaphore';
-import type { RedisClient } from '@leadrouter/queue';
+import { redisKeys, type RedisClient } from '@leadrouter/queue';
 
 /** Requests in flight to one partner across every worker, when the partner sets no `concurrency`. */
 export const DEFAULT_PARTNER_CONCURRENCY = 32;
@@ -25,7 +25,7 @@ export class PartnerSlots {
   ): Promise<(() => Promise<void>) | null> {
     const semaphore = new Semaphore(
       this.redis,
-      `${this.prefix}:slots:${partnerId}`,
+      redisKeys(this.prefix).partnerSlots(partnerId),
       limit ?? DEFAULT_PARTNER_CONCURRENCY,
       {
         lockTimeout: requestTimeoutMs + 5_000,

@@ -8,7 +8,7 @@ import {
 import { readRoutingRecord, regexErrors, type PublicLead } from '@leadrouter/core';
 import { routingRecordOf } from '@leadrouter/lifecycle';
 import { ROUTING_PARTNERS, ROUTING_ROUTES, runStatement, sqlPool, sqlTransaction } from '@leadrouter/db';
-import type { DeliverJob } from '@leadrouter/queue';
+import { redisKeys, type DeliverJob } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
 import { advanceAndCommit, LEAD_DELIVERIES, LOCK_LEAD, NOTHING, type Followups } from './lead-flow.js';
 import { deliverNow } from './deliver.js';
@@ -146,6 +146,6 @@ function reportUnusablePatterns(deps: WorkerDeps, { routes, partners }: RoutingR
 
 /** Round-robin position per route, shared by every worker through one Redis counter. */
 async function nextRotation(deps: WorkerDeps, routeId: string): Promise<number> {
-  const n = await deps.redis.incr(`${deps.config.QUEUE_PREFIX}:rr:${routeId}`);
+  const n = await deps.redis.incr(redisKeys(deps.config.QUEUE_PREFIX).rotation(routeId));
   return n - 1;
 }

@@ -1,4 +1,3 @@
-import type { Queue } from 'bullmq';
 import {
   OVERDUE_DELIVERIES,
   OVERDUE_POSTBACKS,
@@ -9,7 +8,7 @@ import {
   UNPARKED_DELIVERIES,
   type Statement,
 } from '@leadrouter/db';
-import { jobIds, QUEUES } from '@leadrouter/queue';
+import { jobIds, QUEUES, redisKeys, type PartitionedQueue } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
 
 /** A lead still `queued` this long after it was recorded has probably lost its job (Redis was away). */
@@ -71,10 +70,10 @@ export async function sweep(deps: WorkerDeps): Promise<SweepResult> {
 }
 
 /** Adds the job unless it exists; a job that failed for good is retried. Returns whether anything was (re)queued. */
-async function ensureJob<T>(queue: Queue<T>, name: string, data: T, jobId: string): Promise<boolean> {
+async function ensureJob<T>(queue: PartitionedQueue<T>, name: string, data: T, jobId: string): Promise<boolean> {
   const existing = await queue.getJob(jobId);
   if (!existing) {
-    await (queue as Queue).add(name, data, { jobId });
+    await queue.add(name, data, { jobId });
     return true;
   }
   if (await existing.isFailed()) {
@@ -89,7 +88,7 @@ async function ensureJob<T>(queue: Queue<T>, name: string, data: T, jobId: strin
  * skip that round. The lock expires by itself if its holder dies.
  */
 export function startSweeper(deps: WorkerDeps, intervalMs: number): { stop(): Promise<void> } {
-  const lockKey = `${deps.config.QUEUE_PREFIX}:sweeper-lock`;
+  const lockKey = redisKeys(deps.config.QUEUE_PREFIX).sweeperLock;
   let running: Promise<void> | null = null;
   const tick = () => {
     if (running) return;

@@ -1,12 +1,21 @@
 import { DelayedError, Worker, type Job } from 'bullmq';
 import { redisTarget } from '@leadrouter/config';
-import { createRedis, QUEUES, type DeliverJob, type PostbackJob, type RouteJob } from '@leadrouter/queue';
+import {
+  createRedis,
+  QUEUES,
+  subQueueNames,
+  type DeliverJob,
+  type PostbackJob,
+  type QueueName,
+  type RouteJob,
+} from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
 import { busyDelayMs, deliverAttempt } from './deliver.js';
 import { sendPostback } from './postback.js';
 import { routeLead } from './route-lead.js';
 import { startSweeper } from './sweeper.js';
 import { startHousekeeping } from './housekeeping.js';
+import { startDraining } from './drain.js';
 
 export interface RunningWorker {
   /** Stops taking jobs, lets in-flight ones finish (or hands them back), then closes. */
@@ -33,6 +42,9 @@ export const LOCK = { lockDuration: 10_000, stalledInterval: 5_000, maxStalledCo
  */
 const CLOSE_GRACE_MS = 2_000;
 
+/** How often, in sweeper intervals, a worker looks for jobs left in sub-queues of another layout. */
+const DRAIN_CHECK_SWEEPS = 6;
+
 export function startWorker(deps: WorkerDeps): RunningWorker {
   const { config, log } = deps;
   const connection = createRedis({ target: redisTarget(config), role: 'worker' });
@@ -49,15 +61,9 @@ export function startWorker(deps: WorkerDeps): RunningWorker {
       }
     };
 
-  const routeWorker = new Worker<RouteJob>(
-    QUEUES.route,
-    counted(async (job: Job<RouteJob>) => routeLead(forJob(deps, job), job.data.leadId)),
-    // Route jobs make the lead's first attempts themselves (`deliverNow`): as many in flight as deliver jobs.
-    { ...common, concurrency: config.WORKER_CONCURRENCY },
-  );
-  const deliverWorker = new Worker<DeliverJob>(
-    QUEUES.deliver,
-    counted(async (job: Job<DeliverJob>, token?: string) => {
+  const processors: Record<QueueName, (job: Job, token?: string) => Promise<unknown>> = {
+    route: counted(async (job: Job<RouteJob>) => routeLead(forJob(deps, job), job.data.leadId)),
+    deliver: counted(async (job: Job<DeliverJob>, token?: string) => {
       const step = await deliverAttempt(forJob(deps, job), job.data);
       if (step !== 'busy') return step;
       // The partner is at its concurrency limit: give the slot back to other
@@ -67,37 +73,66 @@ export function startWorker(deps: WorkerDeps): RunningWorker {
       await job.moveToDelayed(Date.now() + busyDelayMs(deps.random, Date.now() - busySince), token);
       throw new DelayedError();
     }),
-    { ...common, concurrency: config.WORKER_CONCURRENCY },
-  );
-  const postbackWorker = new Worker<PostbackJob>(
-    QUEUES.postback,
-    counted(async (job: Job<PostbackJob>) => sendPostback(forJob(deps, job), job.data)),
-    { ...common, concurrency: Math.max(4, Math.ceil(config.WORKER_CONCURRENCY / 4)) },
-  );
-  for (const w of [routeWorker, deliverWorker, postbackWorker]) {
+    postback: counted(async (job: Job<PostbackJob>) => sendPostback(forJob(deps, job), job.data)),
+  };
+  // Per sub-queue. Route jobs make the lead's first attempts themselves (`deliverNow`): as many in flight as
+  // deliver jobs. Not divided among the sub-queues: a slow partner filling a share of one would hold up the others.
+  const concurrency: Record<QueueName, number> = {
+    route: config.WORKER_CONCURRENCY,
+    deliver: config.WORKER_CONCURRENCY,
+    postback: Math.max(4, Math.ceil(config.WORKER_CONCURRENCY / 4)),
+  };
+  const workers = new Set<Worker>();
+  const consume = (queue: QueueName, name: string): Worker => {
+    const w = new Worker(name, processors[queue], { ...common, concurrency: concurrency[queue] });
     w.on('failed', (job, err) => log.error({ err, jobId: job?.id, queue: w.name }, 'job failed'));
     w.on('error', (err) => log.warn({ err: { message: err.message }, queue: w.name }, 'worker connection error'));
-  }
-  const sweeper = startSweeper(deps, config.SWEEP_INTERVAL_MS);
+    workers.add(w);
+    return w;
+  };
+  // Every sub-queue of every queue (ADR 0024).
+  for (const queue of Object.values(QUEUES))
+    for (const name of subQueueNames(queue, config.QUEUE_PARTITIONS)) consume(queue, name);
   const housekeeping = startHousekeeping(deps);
+  const draining = startDraining(
+    deps,
+    connection,
+    {
+      consume,
+      async release(w) {
+        await w.close();
+        releaseStuckClose(w);
+        workers.delete(w);
+      },
+    },
+    config.SWEEP_INTERVAL_MS * DRAIN_CHECK_SWEEPS,
+  );
+  // The sweeper starts once the jobs left in other layouts' sub-queues are known, so it finds them there
+  // instead of adding them a second time.
+  let stopped = false;
+  let sweeper: { stop(): Promise<void> } | undefined;
+  const sweeping = draining.ready.then(() => {
+    if (!stopped) sweeper = startSweeper(deps, config.SWEEP_INTERVAL_MS);
+  });
 
   return {
     async stop() {
       // At once, all together: waiting for a sweep in progress first would leave the workers taking jobs meanwhile.
       let closed = false;
+      stopped = true;
+      const stopping = draining.stop();
       void Promise.allSettled([
-        sweeper.stop(),
+        sweeping.then(() => sweeper?.stop()),
         housekeeping.stop(),
-        routeWorker.close(),
-        deliverWorker.close(),
-        postbackWorker.close(),
+        // After the drain check has stopped, so no worker it starts is left out.
+        stopping.then(() => Promise.allSettled([...workers].map((w) => w.close()))),
       ]).then(() => (closed = true));
       const pause = () => new Promise((resolve) => setTimeout(resolve, 50));
       while (!closed && running > 0) await pause(); // in-flight jobs finish
       for (const end = Date.now() + CLOSE_GRACE_MS; !closed && Date.now() < end;) await pause();
       if (!closed) log.warn('the queue workers did not close (a Redis connection is reconnecting); stopping anyway');
       // Also when close() returned: it swallows a quit() that failed on a reconnecting connection and says closed.
-      for (const w of [routeWorker, deliverWorker, postbackWorker]) releaseStuckClose(w);
+      for (const w of workers) releaseStuckClose(w);
       connection.disconnect();
     },
   };

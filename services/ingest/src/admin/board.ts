@@ -167,7 +167,17 @@ async function loadBoard(queues: Queues): Promise<Router> {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(BOARD_PATH);
   createBullBoard({
-    queues: queues.all().map((q) => new BullMQAdapter(q, { readOnlyMode: true, allowRetries: true })),
+    // Every sub-queue (ADR 0024), named after its queue: `route`, or `route 2/4` when split.
+    queues: queues.all().flatMap(({ name, parts }) =>
+      parts.map(
+        (part, i) =>
+          new BullMQAdapter(part, {
+            readOnlyMode: true,
+            allowRetries: true,
+            displayName: parts.length === 1 ? name : `${name} ${i + 1}/${parts.length}`,
+          }),
+      ),
+    ),
     serverAdapter,
     options: { uiConfig: { boardTitle: 'leadrouter' } },
   });

@@ -1,6 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { RedisClient } from '@leadrouter/queue';
+import { hashTag, redisKeys, type RedisClient } from '@leadrouter/queue';
 
 /** More addresses than this held as throttled in one process, and the expired ones are dropped. */
 const MAX_BLOCKED = 100_000;
@@ -56,7 +56,7 @@ export class AuthFailureLimits {
     this.limiter = redis
       ? new RateLimiterRedis({
           storeClient: redis,
-          keyPrefix: `${prefix}:authfail`,
+          keyPrefix: redisKeys(prefix).authFailures,
           points: perMinute,
           duration: 60,
           insuranceLimiter: memory,
@@ -101,7 +101,7 @@ export class AuthFailureLimits {
    */
   async fail(address: string): Promise<number> {
     try {
-      await this.limiter.consume(address);
+      await this.limiter.consume(hashTag(address));
       return 0;
     } catch (res) {
       // Not a verdict (the insurance limiter covers Redis being away): fail open, as the sources' limits do.

@@ -1,5 +1,5 @@
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import type { RedisClient } from '@leadrouter/queue';
+import { hashTag, redisKeys, type RedisClient } from '@leadrouter/queue';
 import { AppError } from '@leadrouter/core';
 
 /**
@@ -22,7 +22,7 @@ export class SourceRateLimits {
     if (!l) {
       l = new RateLimiterRedis({
         storeClient: this.redis,
-        keyPrefix: `${this.prefix}:rl:${perMinute}`,
+        keyPrefix: redisKeys(this.prefix).rateLimit(perMinute),
         points: perMinute,
         duration: 60,
         insuranceLimiter: new RateLimiterMemory({ points: perMinute, duration: 60 }),
@@ -46,7 +46,8 @@ export class SourceRateLimits {
       );
     }
     try {
-      await this.limiter(perMinute).consume(sourceId, leads);
+      // Each source's count under a hash tag of its own: on a Redis Cluster the sources spread over the shards.
+      await this.limiter(perMinute).consume(hashTag(sourceId), leads);
     } catch (res) {
       if (res instanceof RateLimiterRes) {
         const retryAfterSeconds = Math.max(1, Math.ceil(res.msBeforeNext / 1000));

@@ -1,5 +1,5 @@
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { RedisClient } from '@leadrouter/queue';
+import { hashTag, redisKeys, type RedisClient } from '@leadrouter/queue';
 import { AppError } from '@leadrouter/core';
 
 /** Wrong admin tokens a client address may present at sign-in in a window before it must wait. */
@@ -23,7 +23,7 @@ export class SignInThrottle {
     this.limiter = redis
       ? new RateLimiterRedis({
           storeClient: redis,
-          keyPrefix: `${prefix}:signin`,
+          keyPrefix: redisKeys(prefix).signIn,
           ...opts,
           insuranceLimiter: new RateLimiterMemory(opts),
         })
@@ -32,14 +32,14 @@ export class SignInThrottle {
 
   /** Throws a 429 when the address has used up its failures. */
   async check(address: string): Promise<void> {
-    const res = await this.limiter.get(address);
+    const res = await this.limiter.get(hashTag(address));
     if (res && res.consumedPoints >= SIGN_IN_FAILURES) throw tooMany(res);
   }
 
   /** Counts one failure; throws a 429 when that was one too many. */
   async failed(address: string): Promise<void> {
     try {
-      await this.limiter.consume(address);
+      await this.limiter.consume(hashTag(address));
     } catch (res) {
       if (res instanceof RateLimiterRes) throw tooMany(res);
       throw res;
