@@ -62,9 +62,9 @@ export function startWorker(deps: WorkerDeps): RunningWorker {
     };
 
   const processors: Record<QueueName, (job: Job, token?: string) => Promise<unknown>> = {
-    route: counted(async (job: Job<RouteJob>) => routeLead(forJob(deps, job), job.data.leadId)),
+    route: counted(async (job: Job<RouteJob>) => routeLead(forJob(deps, QUEUES.route, job), job.data.leadId)),
     deliver: counted(async (job: Job<DeliverJob>, token?: string) => {
-      const step = await deliverAttempt(forJob(deps, job), job.data);
+      const step = await deliverAttempt(forJob(deps, QUEUES.deliver, job), job.data);
       if (step !== 'busy') return step;
       // The partner is at its concurrency limit: give the slot back to other
       // partners' deliveries and try this one again, later the longer it waits.
@@ -73,7 +73,7 @@ export function startWorker(deps: WorkerDeps): RunningWorker {
       await job.moveToDelayed(Date.now() + busyDelayMs(deps.random, Date.now() - busySince), token);
       throw new DelayedError();
     }),
-    postback: counted(async (job: Job<PostbackJob>) => sendPostback(forJob(deps, job), job.data)),
+    postback: counted(async (job: Job<PostbackJob>) => sendPostback(forJob(deps, QUEUES.postback, job), job.data)),
   };
   // Per sub-queue. Route jobs make the lead's first attempts themselves (`deliverNow`): as many in flight as
   // deliver jobs. Not divided among the sub-queues: a slow partner filling a share of one would hold up the others.
@@ -120,12 +120,14 @@ export function startWorker(deps: WorkerDeps): RunningWorker {
       // At once, all together: waiting for a sweep in progress first would leave the workers taking jobs meanwhile.
       let closed = false;
       stopped = true;
-      const stopping = draining.stop();
+      const closeWorkers = () => Promise.allSettled([...workers].map((w) => w.close()));
       void Promise.allSettled([
         sweeping.then(() => sweeper?.stop()),
         housekeeping.stop(),
-        // After the drain check has stopped, so no worker it starts is left out.
-        stopping.then(() => Promise.allSettled([...workers].map((w) => w.close()))),
+        closeWorkers(),
+        // Again once the drain check has stopped (it waits for its Redis command, for ever while Redis is
+        // away), so a worker it started meanwhile is not left out; close() is idempotent.
+        draining.stop().then(closeWorkers),
       ]).then(() => (closed = true));
       const pause = () => new Promise((resolve) => setTimeout(resolve, 50));
       while (!closed && running > 0) await pause(); // in-flight jobs finish
@@ -158,7 +160,10 @@ function releaseStuckClose(worker: Worker): void {
   if (typeof lockManager?.close === 'function') void lockManager.close().catch(() => undefined);
 }
 
-/** The processor's dependencies with a logger that puts the job's id and queue on every line it writes. */
-function forJob(deps: WorkerDeps, job: Job): WorkerDeps {
-  return { ...deps, log: deps.log.child({ jobId: job.id, queue: job.queueName }) };
+/**
+ * The processor's dependencies with a logger that puts the job's id and queue on every line it writes: the
+ * queue's own name (`route`), with the sub-queue the job came from beside it (ADR 0024).
+ */
+function forJob(deps: WorkerDeps, queue: QueueName, job: Job): WorkerDeps {
+  return { ...deps, log: deps.log.child({ jobId: job.id, queue, subQueue: job.queueName }) };
 }
