@@ -80,6 +80,7 @@ async function main() {
         ? { REDIS_CLUSTER_NODES: ingest.REDIS_CLUSTER_NODES }
         : { REDIS_URL: ingest.REDIS_URL }),
       QUEUE_PREFIX: ingest.QUEUE_PREFIX,
+      QUEUE_PARTITIONS: ingest.QUEUE_PARTITIONS,
     };
     const envFile = writeEnvFile({ stateDir, apiKey, devAdminToken, connection });
     demo = { apiKey, partner, keyFile: path.join(stateDir, 'demo-key'), envFile };

@@ -135,6 +135,8 @@ describe('leadrouter on a Redis Cluster', () => {
         perLead: (sum(calls) - sum(before.get(port))) / LEADS,
       }));
       const total = perLead.reduce((sum, m) => sum + m.perLead, 0);
+      // docs/scaling.md's figures: `CLUSTER_REPORT=1 npx jest test/e2e/redis-cluster`.
+      if (process.env.CLUSTER_REPORT) process.stdout.write(`${JSON.stringify({ commandsPerLead: perLead, total })}\n`);
       expect(perLead).toHaveLength(3);
       for (const m of perLead) expect({ ...m, share: m.perLead / total > 0.1 }).toEqual({ ...m, share: true });
 

@@ -222,6 +222,21 @@ export class OwnRedisCluster {
     return keys;
   }
 
+  /** Closes every client connection on every live node at once (`CLIENT KILL TYPE …`); how many were cut. */
+  async cutClients(): Promise<number> {
+    const cut = await Promise.all(
+      this.live().map((node) =>
+        this.onNode(node.port, async (r) => {
+          let n = 0;
+          for (const type of ['normal', 'pubsub'])
+            n += Number(await r.call('CLIENT', 'KILL', 'TYPE', type, 'SKIPME', 'yes'));
+          return n;
+        }),
+      ),
+    );
+    return cut.reduce((a, b) => a + b, 0);
+  }
+
   /** Kills the node at `port` (SIGKILL: no goodbye to the cluster). */
   async kill(port: number): Promise<void> {
     const node = this.node(port);

@@ -55,7 +55,8 @@ Environment (read as the services read it):
   DATABASE_URL         PostgreSQL (default postgresql://postgres@127.0.0.1:5432/leadrouter)
   REDIS_URL            Redis, for requeueing (default redis://127.0.0.1:6379)
   REDIS_CLUSTER_NODES  host:port,… of a Redis Cluster, instead of REDIS_URL
-  QUEUE_PREFIX         BullMQ key prefix (default leadrouter)
+  QUEUE_PREFIX         the start of every Redis key (default leadrouter)
+  QUEUE_PARTITIONS     sub-queues of each queue, as the services have them (default 1)
 
 Exit codes: 0 done, 1 failed or refused (one line on stderr says why), 2 bad command line.
 `;

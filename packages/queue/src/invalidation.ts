@@ -93,6 +93,11 @@ export class SharedCaches {
     });
   }
 
+  /** The Redis (host:port) the invalidations come through now. */
+  get subscribedTo(): string {
+    return `${this.subscriber.options.host}:${this.subscriber.options.port}`;
+  }
+
   /** Whether caching is on right now (subscribed to invalidations). */
   get live(): boolean {
     return this.subscribed;

@@ -47,7 +47,8 @@ async function checkReady(deps: WorkerDeps): Promise<{ redis: boolean; postgres:
   // Through node-postgres, not Prisma: a readiness probe must not load Prisma's query compiler.
   const selectOne = async () => sqlPool(deps.db).query('SELECT 1');
   const [redis, postgres] = await Promise.all([
-    timeout(pingEveryShard(deps.redis)).then(
+    // The shard of every sub-queue and every master, on both of the worker's command connections.
+    timeout(Promise.all([deps.queues.ping(), pingEveryShard(deps.redis)])).then(
       () => true,
       () => false,
     ),
