@@ -89,13 +89,14 @@ function parameters(where: 'path' | 'query', schema: RouteSpec['params'] | undef
 export function operationOf(spec: RouteSpec): JsonObject {
   const answers = Object.fromEntries(Object.entries(spec.answers).map(([status, a]) => [status, answer(a)]));
   const changes = spec.method !== 'get';
+  // The answers of its kind, unless the entry writes one out (the lead API's 503 says more than `Unavailable`).
   const responses = {
-    ...answers,
     ...(spec.body ? BODY_ANSWERS : {}),
     ...(spec.party === 'admin'
       ? { '401': responseRef('Unauthorized'), ...(changes ? { '403': responseRef('Forbidden') } : {}) }
       : {}),
     ...SERVER_ANSWERS,
+    ...answers,
   };
   const params = [...parameters('path', spec.params), ...(spec.headers ?? []), ...parameters('query', spec.query)];
   return {

@@ -54,6 +54,11 @@ export interface BodySpec<S extends TSchema = TSchema> {
    * it gets the parsed JSON as it came.
    */
   unchecked?: true;
+  /**
+   * The schema the body is validated with where the handler checks its parts itself, each with an answer of
+   * its own: a batch's envelope (`{leads: [...]}`), whose leads `schema` (what the document shows) describes.
+   */
+  envelope?: TSchema;
   /** The largest body taken (express.json's `limit`); 64 KiB by default. */
   limit?: string;
   example?: unknown;
@@ -96,9 +101,11 @@ export interface Input<S extends RouteSpec> {
   body: S['body'] extends BodySpec
     ? S['body']['unchecked'] extends true
       ? unknown
-      : S['body']['optional'] extends true
-        ? Static<SchemaOf<S['body']>> | undefined
-        : Static<SchemaOf<S['body']>>
+      : S['body']['envelope'] extends TSchema
+        ? Static<S['body']['envelope']>
+        : S['body']['optional'] extends true
+          ? Static<SchemaOf<S['body']>> | undefined
+          : Static<SchemaOf<S['body']>>
     : undefined;
 }
 
