@@ -80,7 +80,7 @@ const DECIDE_STAYS_INSIDE = {
  */
 const LEAD_STATUS_STATEMENTS = ['ACCEPT', 'ADVANCE', 'REOPEN_LEADS'];
 /** Where the lifecycle's writers have not moved yet (ADR 0022 says what is left): the ingest's accept, the worker's lead flow. */
-const LEAD_STATUS_WRITERS_NOT_MOVED_YET = ['services/ingest/src/leads/accept.ts', 'services/worker/src/lead-flow.ts'];
+const LEAD_STATUS_WRITERS_NOT_MOVED_YET = ['services/ingest/src/leads/accept.ts'];
 const LEAD_STATUS_OWNERS = ['packages/db', 'packages/lifecycle'];
 
 const DEEP_IMPORTS = {

@@ -1,4 +1,4 @@
-import { BUSY_DELAY_MAX_MS, BUSY_DELAY_MS, busyDelayMs } from '../../services/worker/src/deliver';
+import { BUSY_DELAY_MAX_MS, BUSY_DELAY_MS, busyDelayMs } from '@leadrouter/lifecycle';
 
 describe('the wait of a delivery whose partner has no free slot', () => {
   const none = () => 0;

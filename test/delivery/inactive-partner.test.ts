@@ -3,7 +3,7 @@
 // it requeues them. The periodic sweeper is kept out of the way (it runs once,
 // at start); the test runs it itself, at a moment past every grace period.
 import type { WorkerDeps } from '../../services/worker/src/deps';
-import { sweep } from '../../services/worker/src/sweeper';
+import { sweep } from '@leadrouter/lifecycle';
 import { FakePartner } from '../support/partner';
 import { sampleLead, TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';

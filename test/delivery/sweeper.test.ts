@@ -3,7 +3,7 @@
 // on the queue, with which job, and that a second round adds nothing.
 import { jobIds } from '@leadrouter/queue';
 import type { WorkerDeps } from '../../services/worker/src/deps';
-import { PENDING_GRACE_MS, QUEUED_GRACE_MS, ROUTING_GRACE_MS, sweep } from '../../services/worker/src/sweeper';
+import { PENDING_GRACE_MS, QUEUED_GRACE_MS, ROUTING_GRACE_MS, sweep } from '@leadrouter/lifecycle';
 import { Fixtures } from '../support/fixtures';
 import { TestStack } from '../support/stack';
 

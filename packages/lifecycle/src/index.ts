@@ -7,6 +7,7 @@ export {
 } from './decide/advance.js';
 export { decideAttempt, type AttemptDecision, type AttemptInput, type RetryPolicy } from './decide/attempt.js';
 export { decideBreaker, type BreakerDecision } from './decide/breaker.js';
+export { decidePostback, POSTBACK_POLICY, type PostbackDecision } from './decide/postback.js';
 export {
   decideRequeues,
   REQUEUE_SKIP_REASONS,
@@ -17,6 +18,31 @@ export {
 } from './decide/requeue.js';
 export { decideSupersede, saleLimit, type SupersedeDecision } from './decide/superseded.js';
 export { routingRecordOf, skippedEntries } from './record.js';
+
+// The lead's flow, used by the worker's processors: route a lead, attempt a delivery, send a postback, sweep.
+export {
+  enqueueDeliveries,
+  enqueueFollowups,
+  NOTHING,
+  type FlowLog,
+  type Followups,
+  type LeadFlowDeps,
+} from './flow.js';
+export { advanceAndCommit, type AdvanceOptions, type DeliveryState } from './advance.js';
+export { routeLead, routingRules, RULES_CACHE_TTL_MS, type RoutingRules } from './route-lead.js';
+export {
+  attemptDelivery,
+  BUSY_DELAY_MAX_MS,
+  BUSY_DELAY_MS,
+  busyDelayMs,
+  commitDeliveryAccepted,
+  deliverNow,
+  type AcceptedDelivery,
+  type DeliveryStepResult,
+  type LoadedDelivery,
+} from './attempt-delivery.js';
+export { sendPostback, type PostbackStepResult } from './postback.js';
+export { PENDING_GRACE_MS, QUEUED_GRACE_MS, ROUTING_GRACE_MS, sweep, type SweepResult } from './sweep.js';
 export {
   DEFAULT_PAUSE_REASON,
   listPartners,

@@ -10,7 +10,8 @@ import {
   type RouteJob,
 } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
-import { busyDelayMs, deliverAttempt } from './deliver.js';
+import { busyDelayMs } from '@leadrouter/lifecycle';
+import { deliverAttempt } from './deliver.js';
 import { sendPostback } from './postback.js';
 import { routeLead } from './route-lead.js';
 import { startSweeper } from './sweeper.js';

@@ -6,42 +6,27 @@ import {
   type RoutingRecord,
   type TerminalStatus,
 } from '@leadrouter/core';
-import { decideFinalStatus, decideOffers, decideSupersede } from '@leadrouter/lifecycle';
-import type { DeliverJob, PostbackJob } from '@leadrouter/queue';
 import { capPeriods, checkCaps, describeLocalTime, isWithinSchedule } from '@leadrouter/routing';
 import {
   ADVANCE,
   CAPS_IN_USE,
-  LEAD_DELIVERIES,
   LOCK_KEYS,
-  LOCK_LEAD,
   PARTNER_ROWS,
   SUPERSEDE,
   type PartnerRow,
+  type LEAD_DELIVERIES,
   type SqlTx,
   type StatementRow,
 } from '@leadrouter/db';
-
-/** What the lead's row lock reads: its state, its data (what routing looks at), whether its source wants postbacks. */
-export type LockedLead = StatementRow<typeof LOCK_LEAD>;
+import { decideFinalStatus, decideOffers } from './decide/advance.js';
+import { decideSupersede } from './decide/superseded.js';
+import type { Followups } from './flow.js';
 
 /** One of the lead's deliveries, as the advance step counts them. */
 export type DeliveryState = Pick<
   StatementRow<typeof LEAD_DELIVERIES>,
   'id' | 'partnerId' | 'status' | 'attempts' | 'nextAttemptAt'
 >;
-
-export { LEAD_DELIVERIES, LOCK_LEAD, SUPERSEDE };
-
-/** What to enqueue once the transaction that decided it has committed. */
-export interface Followups {
-  deliveries: DeliverJob[];
-  postbacks: PostbackJob[];
-  /** The partner of each new delivery, by delivery id, as read when it was offered the lead. */
-  partners?: ReadonlyMap<string, PartnerRow>;
-}
-
-export const NOTHING: Followups = { deliveries: [], postbacks: [] };
 
 /** What the caller of `advanceAndCommit` knows already. */
 export interface AdvanceOptions {
@@ -53,6 +38,11 @@ export interface AdvanceOptions {
   outcome?: PartnerDecisionEntry;
   /** A status the lead moves into first (with its event), written in the same update as the routing record. */
   entering?: { status: LeadStatus; detail?: Record<string, unknown> };
+  /**
+   * Statements committed in the same message, after the advance's own: what
+   * the event that caused the advance writes with it (`commitDeliveryAccepted`).
+   */
+  commitWith?: readonly string[];
 }
 
 /**
@@ -72,7 +62,7 @@ export async function advanceAndCommit(
   leadId: string,
   record: RoutingRecord,
   now: Date,
-  { outcome, entering, deliveries, postback }: AdvanceOptions,
+  { outcome, entering, deliveries, postback, commitWith = [] }: AdvanceOptions,
 ): Promise<Followups> {
   const routing: RoutingRecord = { ...record, decisions: [...record.decisions] };
   if (outcome) setDecision(routing, outcome);
@@ -131,6 +121,7 @@ export async function advanceAndCommit(
       postbackStatus: final !== undefined && postback ? final : null,
     }),
     ...(superseded.length > 0 ? [tx.call(SUPERSEDE, { leadId, ids: superseded })] : []),
+    ...commitWith,
   ]);
   return {
     deliveries: jobs,

@@ -1,0 +1,450 @@
+import { readRoutingRecord, type RoutingRecord } from '@leadrouter/core';
+import {
+  buildRequest,
+  classify,
+  excerpt,
+  readPartnerAnswer,
+  type Classification,
+  type PartnerAnswer,
+  type PublicLead,
+} from '@leadrouter/delivery';
+import {
+  CLEAR_FAILURES,
+  COUNT_FAILURE,
+  isDataError,
+  LOAD_DELIVERY,
+  LOCK_LEAD,
+  PARK_DELIVERY,
+  PAUSE_PARTNER,
+  RECORD_ATTEMPT,
+  runStatement,
+  sqlPool,
+  sqlTransaction,
+  SUPERSEDE,
+  type PartnerRow,
+  type SqlTx,
+  type StatementRow,
+} from '@leadrouter/db';
+import type { DeliverJob } from '@leadrouter/queue';
+import { advanceAndCommit, type DeliveryState } from './advance.js';
+import { decideAttempt, type AttemptDecision } from './decide/attempt.js';
+import { decideBreaker, type BreakerDecision } from './decide/breaker.js';
+import { decideSupersede } from './decide/superseded.js';
+import { enqueueDeliveries, enqueueFollowups, NOTHING, type Followups, type LeadFlowDeps } from './flow.js';
+
+export type DeliveryStepResult = 'stale' | 'accepted' | 'rejected' | 'retry' | 'dead_lettered' | 'paused' | 'busy';
+
+/** The shortest and the longest wait of a delivery whose partner has no free slot. */
+export const BUSY_DELAY_MS = 500;
+export const BUSY_DELAY_MAX_MS = 15_000;
+
+/**
+ * How long a delivery whose partner has no free slot waits before it asks
+ * again: a quarter of how long it has been waiting, between 0.5 and 15 s,
+ * plus up to as much again at random (so waiting deliveries do not all ask
+ * at once). A partner's backlog then costs the system a bounded number of
+ * asks per second — each one a read of the delivery and a semaphore attempt —
+ * however long it gets, instead of one or two per waiting delivery per
+ * second; a delivery adds at most a quarter of its wait (plus the jitter) to
+ * it.
+ */
+export function busyDelayMs(random: () => number, waitedMs = 0): number {
+  const base = Math.min(BUSY_DELAY_MAX_MS, Math.max(BUSY_DELAY_MS, waitedMs / 4));
+  return Math.round(base * (1 + random()));
+}
+
+/**
+ * The first attempts of a lead just routed, made by the route job itself
+ * rather than through the deliver queue: one job, one queue hop and one
+ * read fewer per lead. An attempt whose partner has no free slot goes to the
+ * deliver queue (delayed, as a busy delivery job does); later attempts are
+ * deliver jobs. If this process dies mid-attempt, the route job is taken
+ * over as stalled and its repeat puts the pending delivery on the deliver
+ * queue (`routeLead`), which re-sends it with the same Idempotency-Key.
+ */
+export async function deliverNow(deps: LeadFlowDeps, lead: PublicLead, offered: Followups): Promise<void> {
+  await Promise.all(
+    offered.deliveries.map(async (job) => {
+      const partner = offered.partners?.get(job.deliveryId);
+      const known: LoadedDelivery | undefined = partner && {
+        id: job.deliveryId,
+        status: 'pending',
+        attempts: 0,
+        attemptsBase: 0,
+        partner,
+        lead,
+      };
+      if ((await attemptDelivery(deps, job, known)) === 'busy')
+        await enqueueDeliveries(deps, [{ ...job, busySince: Date.now() }], busyDelayMs(deps.random));
+    }),
+  );
+}
+
+/**
+ * Attempts a delivery (the worker's `deliver` job): one attempt of one delivery. The attempt is recorded and
+ * the delivery moved on in one transaction under the lead's lock; a retry is
+ * a new delayed job, so no worker slot is held while waiting. A job for an
+ * attempt already made (a repeat after a crash) does nothing.
+ */
+export async function attemptDelivery(
+  deps: LeadFlowDeps,
+  job: DeliverJob,
+  /** The delivery as its creator knows it (`deliverNow`): one read fewer. */
+  known?: LoadedDelivery,
+): Promise<DeliveryStepResult> {
+  const { log } = deps;
+  const delivery = known ?? (await loadDelivery(deps, job.deliveryId));
+  if (!delivery || delivery.status !== 'pending' || delivery.attempts !== job.attempt - 1) return 'stale';
+  const { partner, lead } = delivery;
+
+  if (partner.paused || !partner.active) {
+    // A paused or inactive (deactivated, deleted) partner gets nothing more: its retries wait in PostgreSQL
+    // (no due time) until an operator resumes or reactivates it, which requeues them.
+    await runStatement(sqlPool(deps.db), PARK_DELIVERY, { id: delivery.id, attempts: job.attempt - 1 });
+    log.info(
+      { leadId: lead.id, deliveryId: delivery.id, partner: partner.name },
+      partner.active ? 'partner paused; delivery parked' : 'partner inactive; delivery parked',
+    );
+    return 'paused';
+  }
+  const release = await deps.acquirePartnerSlot(partner.id, partner.concurrency, partner.timeoutMs);
+  if (!release) return 'busy';
+  // The slot is the partner's: it is given back as soon as the partner has answered, not after the bookkeeping.
+  let releasing: Promise<void> | undefined;
+  const releaseSlot = () =>
+    (releasing ??= release().catch((err: unknown) =>
+      log.warn({ err, partner: partner.name }, 'could not release a partner slot'),
+    ));
+  try {
+    return await attempt(deps, job, delivery, releaseSlot);
+  } finally {
+    await releaseSlot();
+  }
+}
+
+/** A delivery with what its attempt needs: the partner's settings and the lead as partners see it. */
+export type LoadedDelivery = StatementRow<typeof LOAD_DELIVERY>;
+
+async function loadDelivery(deps: LeadFlowDeps, deliveryId: string): Promise<LoadedDelivery | null> {
+  const [delivery] = await runStatement(sqlPool(deps.db), LOAD_DELIVERY, { deliveryId });
+  return delivery ?? null;
+}
+
+/**
+ * What one attempt records: what it decided for the delivery and for its
+ * partner's circuit breaker, and what is kept of the partner's answer (all
+ * of it storable).
+ */
+interface AttemptRecord {
+  decision: AttemptDecision;
+  breaker: BreakerDecision;
+  httpStatus: number | null;
+  durationMs: number;
+  excerpt: string | null;
+  answer: PartnerAnswer;
+}
+
+/** What an attempt's verdict leads to (decided by @leadrouter/lifecycle), with what it records. */
+function attemptRecord(
+  deps: LeadFlowDeps,
+  partner: PartnerRow,
+  attemptInRound: number,
+  verdict: Classification,
+  kept: Pick<AttemptRecord, 'httpStatus' | 'durationMs' | 'excerpt' | 'answer'>,
+): AttemptRecord {
+  const decision = decideAttempt({
+    verdict,
+    attemptInRound,
+    policy: partner,
+    ...(kept.answer.reason ? { answerReason: kept.answer.reason } : {}),
+    random: deps.random,
+  });
+  return { decision, breaker: decideBreaker(verdict, decision, partner.consecutiveFailures), ...kept };
+}
+
+async function attempt(
+  deps: LeadFlowDeps,
+  job: DeliverJob,
+  delivery: LoadedDelivery,
+  releaseSlot: () => Promise<void>,
+): Promise<DeliveryStepResult> {
+  const { log } = deps;
+  const { partner, lead } = delivery;
+
+  const request = buildRequest(
+    {
+      id: partner.id,
+      url: partner.url,
+      method: partner.method,
+      headers: partner.headers,
+      fieldMap: partner.fieldMap,
+      timeoutMs: partner.timeoutMs,
+      secret: partner.secret,
+    },
+    lead,
+    delivery.id,
+    deps.now(),
+  );
+  const result = await deps.send(request);
+  void releaseSlot();
+  const now = deps.now();
+  // Each operator retry from the dead letters gives the delivery a fresh `maxAttempts`.
+  const attemptInRound = job.attempt - delivery.attemptsBase;
+  const httpStatus = result.kind === 'response' ? result.status : null;
+  const durationMs = Math.round(result.durationMs);
+  let record = attemptRecord(deps, partner, attemptInRound, classify(result, partner.acceptWhen, now), {
+    httpStatus,
+    durationMs,
+    excerpt: result.kind === 'response' ? excerpt(result.body) : null,
+    answer: result.kind === 'response' ? readPartnerAnswer(result.body, partner.responseMap) : {},
+  });
+
+  let next: Recorded;
+  try {
+    next = await recordAttempt(deps, job, delivery, record, now);
+  } catch (err) {
+    if (!isDataError(err)) throw err;
+    // PostgreSQL refused something of the answer that storableText did not foresee. Failing the job would
+    // send the lead again and again, never recording anything: record a failed attempt instead, keeping
+    // nothing of the answer but its status, so retries, the dead letter and the waterfall go on as usual.
+    const code = (err as { code: string }).code;
+    log.warn(
+      { leadId: lead.id, deliveryId: delivery.id, partner: partner.name, attempt: job.attempt, sqlState: code },
+      'the partner’s answer could not be recorded; recorded as a failed attempt',
+    );
+    const reason = `the partner’s answer could not be recorded (PostgreSQL refused it: SQLSTATE ${code})`;
+    record = attemptRecord(
+      deps,
+      partner,
+      attemptInRound,
+      { outcome: 'retry', reason },
+      { httpStatus, durationMs, excerpt: null, answer: {} },
+    );
+    next = await recordAttempt(deps, job, delivery, record, now);
+  }
+
+  if (!next) return 'stale';
+  const { decision } = record;
+  const { step } = decision;
+  // New leads must skip the partner it paused: every worker drops its cached rules.
+  if (reportHealth(deps, partner, next.health)) await deps.caches?.invalidate('rules');
+  deps.metrics?.deliveryAttempts.inc({ partner: partner.name, outcome: step });
+  deps.metrics?.deliveryDuration.observe({ partner: partner.name }, result.durationMs / 1000);
+  log.info(
+    {
+      leadId: lead.id,
+      deliveryId: delivery.id,
+      partner: partner.name,
+      attempt: job.attempt,
+      outcome: step,
+      httpStatus: httpStatus ?? undefined,
+      retryInMs: decision.step === 'retry' ? decision.retryInMs : undefined,
+    },
+    'delivery attempt',
+  );
+  if (next.delayMs > 0) await enqueueDeliveries(deps, next.followups.deliveries, next.delayMs);
+  else await enqueueFollowups(deps, next.followups);
+  return step;
+}
+
+/**
+ * What recording an attempt decided, with the partner's health row (reported once committed); null when
+ * another worker recorded this attempt first.
+ */
+type Recorded = { followups: Followups; delayMs: number; health: HealthRow | undefined } | null;
+
+/** What the circuit breaker's statement returns when it changed the partner. */
+type HealthRow = { pausedNow: boolean; failures?: number; reason?: string | null };
+
+/**
+ * Records the attempt and moves the delivery (and, once it is settled, the
+ * lead) on, in one transaction under the lead's lock.
+ */
+async function recordAttempt(
+  deps: LeadFlowDeps,
+  job: DeliverJob,
+  delivery: LoadedDelivery,
+  { decision, breaker, httpStatus, durationMs, excerpt: kept, answer }: AttemptRecord,
+  now: Date,
+): Promise<Recorded> {
+  const { partner, lead } = delivery;
+  const { step } = decision;
+  const retryInMs = decision.step === 'retry' ? decision.retryInMs : 0;
+  const error = decision.step === 'accepted' ? null : decision.error;
+  const given = answer.price ?? (partner.price === null ? null : Number(partner.price));
+  const price = given === null ? null : String(given);
+  return sqlTransaction(sqlPool(deps.db), async (tx): Promise<Recorded> => {
+    const health = breakerStatement(tx, partner, breaker, now);
+    // The lead's lock; the attempt recorded (if no other worker recorded it first) with the lead's
+    // deliveries as they are now; the partner's health: one round trip.
+    const [locked, deliveries, healthRows = []] = await tx.run([
+      tx.call(LOCK_LEAD, { leadId: lead.id }),
+      tx.call(RECORD_ATTEMPT, {
+        deliveryId: delivery.id,
+        attempts: job.attempt - 1,
+        status: step === 'retry' ? 'pending' : step,
+        nextAttemptAt: step === 'retry' ? new Date(now.getTime() + retryInMs) : null,
+        error,
+        deadLetteredAt: step === 'dead_lettered' ? now : null,
+        price,
+        reference: answer.reference ?? null,
+        reason: answer.reason ?? null,
+        outcome: step === 'dead_lettered' ? 'failed' : step,
+        httpStatus,
+        durationMs,
+        excerpt: kept,
+        leadId: lead.id,
+      }),
+      ...(health ? [health] : []),
+    ]);
+    if (!deliveries.some((d) => d.moved)) {
+      await tx.rollback(); // another worker recorded this attempt first
+      return null;
+    }
+    const changed: HealthRow | undefined = healthRows[0];
+    switch (decision.step) {
+      case 'retry':
+        return {
+          followups: { deliveries: [{ deliveryId: delivery.id, attempt: job.attempt + 1 }], postbacks: [] },
+          delayMs: retryInMs,
+          health: changed,
+        };
+      case 'accepted': {
+        const accepted = { leadId: lead.id, deliveryId: delivery.id, partnerId: partner.id, price };
+        const followups = await commitDeliveryAccepted(deps, tx, accepted, { lead: locked[0], deliveries, now });
+        return { followups, delayMs: 0, health: changed };
+      }
+      case 'rejected':
+      case 'dead_lettered': {
+        const failed = { leadId: lead.id, partnerId: partner.id, step: decision.step, error: decision.error };
+        const followups = await commitDeliveryFailed(deps, tx, failed, { lead: locked[0], deliveries, now });
+        return { followups, delayMs: 0, health: changed };
+      }
+    }
+  });
+}
+
+/** The lead as its lock read it (absent if it was deleted), with its deliveries once the attempt was recorded. */
+interface SettledLead {
+  lead: StatementRow<typeof LOCK_LEAD> | undefined;
+  deliveries: DeliveryState[];
+  now: Date;
+}
+
+/** A delivery the partner accepted: the sale, at `price` (text, exact; null when neither answer nor partner said). */
+export interface AcceptedDelivery {
+  leadId: string;
+  deliveryId: string;
+  partnerId: string;
+  price: string | null;
+}
+
+/**
+ * The commit of a delivery the partner accepted, in the transaction that
+ * recorded the attempt, under the lead's lock. A routing lead advances
+ * (`advanceAndCommit`: sold, or offered to the next partners of a shared
+ * route); a lead already settled — a dead letter an operator retried on a
+ * lead already sold, a shared route with room left — has its other dead
+ * letters superseded once the sale fills the share, as the advance does.
+ * Whatever else a sale writes belongs in the commit message of this
+ * function, so it is written once, in the same transaction as the accepted
+ * attempt.
+ */
+export async function commitDeliveryAccepted(
+  deps: Pick<LeadFlowDeps, 'log'>,
+  tx: SqlTx,
+  accepted: AcceptedDelivery,
+  { lead, deliveries, now }: SettledLead,
+): Promise<Followups> {
+  const record = routingRecordOf(deps, accepted.leadId, lead);
+  if (!record || lead?.status !== 'routing') {
+    const supersede = record ? decideSupersede(deliveries, record.maxDeliveries) : undefined;
+    await tx.commit(
+      supersede?.outcome === 'supersede'
+        ? [tx.call(SUPERSEDE, { leadId: accepted.leadId, ids: supersede.deliveryIds })]
+        : [],
+    );
+    return NOTHING;
+  }
+  return advanceAndCommit(tx, accepted.leadId, record, now, {
+    outcome: { partnerId: accepted.partnerId, decision: 'accepted', at: now.toISOString() },
+    deliveries,
+    postback: lead.postback,
+  });
+}
+
+/** A delivery the partner rejected, or that ran out of attempts. */
+interface FailedDelivery {
+  leadId: string;
+  partnerId: string;
+  step: 'rejected' | 'dead_lettered';
+  error: string;
+}
+
+/**
+ * The commit of a delivery rejected or dead-lettered: a routing lead
+ * advances (the waterfall offers it to the next candidate, or it settles);
+ * a lead no longer routing stays as it is.
+ */
+async function commitDeliveryFailed(
+  deps: Pick<LeadFlowDeps, 'log'>,
+  tx: SqlTx,
+  failed: FailedDelivery,
+  { lead, deliveries, now }: SettledLead,
+): Promise<Followups> {
+  const record = routingRecordOf(deps, failed.leadId, lead);
+  if (!record || lead?.status !== 'routing') return NOTHING;
+  return advanceAndCommit(tx, failed.leadId, record, now, {
+    outcome: { partnerId: failed.partnerId, decision: failed.step, reason: failed.error, at: now.toISOString() },
+    deliveries,
+    postback: lead.postback,
+  });
+}
+
+/** The lead's routing record, or undefined (logged when it cannot be read). */
+function routingRecordOf(
+  deps: Pick<LeadFlowDeps, 'log'>,
+  leadId: string,
+  lead: SettledLead['lead'],
+): RoutingRecord | undefined {
+  const stored = readRoutingRecord(lead?.routing);
+  if (stored.kind === 'unreadable')
+    deps.log.error({ leadId, reason: stored.reason }, 'the lead’s routing record cannot be read: left as it is');
+  return stored.kind === 'record' ? stored.record : undefined;
+}
+
+/**
+ * The circuit breaker's decision (`decideBreaker`), as one statement run
+ * with the attempt: a failure counts against the partner and the one that
+ * reaches `pauseAfterFailures` pauses it (the count is the database's,
+ * shared by every worker, so the trip is settled here, under the partner's
+ * row lock); a real answer after failures clears the count; a 410 Gone
+ * pauses the partner at once. A paused partner is skipped by new leads and
+ * its retries wait until an operator resumes it. Null when there is nothing
+ * to write.
+ */
+function breakerStatement(tx: SqlTx, partner: PartnerRow, breaker: BreakerDecision, now: Date) {
+  switch (breaker.action) {
+    case 'none':
+      return null;
+    case 'pause':
+      return tx.call(PAUSE_PARTNER, {
+        id: partner.id,
+        at: now,
+        reason: breaker.reason.slice(0, 500),
+        fullReason: breaker.reason,
+      });
+    case 'reset':
+      return tx.call(CLEAR_FAILURES, { id: partner.id });
+    case 'count_failure':
+      return tx.call(COUNT_FAILURE, { id: partner.id, at: now, error: breaker.error });
+  }
+}
+
+/** Logs and counts a pause the attempt caused; true when it paused the partner. */
+function reportHealth({ log, metrics }: LeadFlowDeps, partner: PartnerRow, row: HealthRow | undefined): boolean {
+  if (!row?.pausedNow) return false;
+  log.warn({ partnerId: partner.id, failures: row.failures, reason: row.reason }, 'partner paused');
+  metrics?.partnerPauses.inc({ partner: partner.name });
+  return true;
+}

@@ -1,0 +1,70 @@
+import type { Db, PartnerRow } from '@leadrouter/db';
+import type { AttemptResult, OutgoingRequest } from '@leadrouter/delivery';
+import type { WorkerMetrics } from '@leadrouter/metrics';
+import type { DeliverJob, PostbackJob, Queues, SharedCaches } from '@leadrouter/queue';
+
+/** The log lines the lead's use cases write (a pino logger, a child per job in the worker). */
+export interface FlowLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/**
+ * What the lead's use cases (route a lead, attempt a delivery, send a
+ * postback, sweep) need, built by their adapter (the worker's processors) for
+ * each job: the database, the queues, the clock and randomness, and the ports
+ * of what happens outside PostgreSQL and the queues.
+ */
+export interface LeadFlowDeps {
+  db: Db;
+  queues: Queues;
+  log: FlowLog;
+  now: () => Date;
+  random: () => number;
+  /** The routing rules cache, dropped on every worker when a route or partner changes (ADR 0009). */
+  caches?: SharedCaches;
+  metrics?: Pick<
+    WorkerMetrics,
+    'deliveryAttempts' | 'deliveryDuration' | 'leadsRouted' | 'postbacks' | 'partnerPauses'
+  >;
+  /** The next round-robin position of a route, shared by every worker (a Redis counter). */
+  nextRotation(routeId: string): Promise<number>;
+  /** A slot of the partner's concurrency across every worker: its release, or null when the partner is at its limit. */
+  acquirePartnerSlot(
+    partnerId: string,
+    limit: number | null,
+    requestTimeoutMs: number,
+  ): Promise<(() => Promise<void>) | null>;
+  /** Sends one request to a partner or a source (packages/delivery's `send`, with the process's outbound agents). */
+  send(request: OutgoingRequest): Promise<AttemptResult>;
+}
+
+/** What to enqueue once the transaction that decided it has committed. */
+export interface Followups {
+  deliveries: DeliverJob[];
+  postbacks: PostbackJob[];
+  /** The partner of each new delivery, by delivery id, as read when it was offered the lead. */
+  partners?: ReadonlyMap<string, PartnerRow>;
+}
+
+export const NOTHING: Followups = { deliveries: [], postbacks: [] };
+
+/**
+ * Enqueues what a committed transaction decided. If Redis fails here the
+ * deliveries and postbacks stay pending in PostgreSQL and the sweeper
+ * enqueues them.
+ */
+export async function enqueueFollowups(deps: Pick<LeadFlowDeps, 'queues'>, next: Followups): Promise<void> {
+  await enqueueDeliveries(deps, next.deliveries);
+  for (const job of next.postbacks) await deps.queues.enqueuePostback(job);
+}
+
+export async function enqueueDeliveries(
+  deps: Pick<LeadFlowDeps, 'queues'>,
+  jobs: DeliverJob[],
+  delayMs = 0,
+): Promise<void> {
+  // If Redis fails here the deliveries stay pending in PostgreSQL and the sweeper enqueues them.
+  for (const job of jobs) await deps.queues.enqueueDelivery(job, delayMs);
+}

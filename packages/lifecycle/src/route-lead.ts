@@ -1,0 +1,152 @@
+import {
+  decideRoute,
+  selectRoute,
+  type RouteDecision,
+  type RoutingPartner,
+  type RoutingRoute,
+} from '@leadrouter/routing';
+import { readRoutingRecord, regexErrors, type PublicLead } from '@leadrouter/core';
+import {
+  LEAD_DELIVERIES,
+  LOCK_LEAD,
+  ROUTING_PARTNERS,
+  ROUTING_ROUTES,
+  runStatement,
+  sqlPool,
+  sqlTransaction,
+} from '@leadrouter/db';
+import type { DeliverJob } from '@leadrouter/queue';
+import { advanceAndCommit } from './advance.js';
+import { deliverNow } from './attempt-delivery.js';
+import { enqueueDeliveries, NOTHING, type Followups, type LeadFlowDeps } from './flow.js';
+import { routingRecordOf } from './record.js';
+
+/**
+ * Routes a lead (the worker's `route` job): decide the lead's route and candidates once, then make
+ * the first attempts right here (`deliverNow`). A repeat (sweeper, stalled
+ * job, a retry after an error) of a lead already routing advances it, which
+ * is idempotent, and puts its pending deliveries back on the deliver queue
+ * (job ids make that a no-op for those already there): that is how a
+ * delivery whose first attempt was cut short by a crash gets made. One
+ * transaction, usually three round trips: the lead's lock (with what
+ * routing reads and its deliveries), the candidates' state, and the writes
+ * with the commit.
+ */
+export async function routeLead(deps: LeadFlowDeps, leadId: string): Promise<void> {
+  const { routes, partners } = await routingRules(deps);
+  let decision: RouteDecision | undefined;
+  let resumed: { job: DeliverJob; delayMs: number }[] = [];
+  let routed: PublicLead | undefined;
+  const next = await sqlTransaction(sqlPool(deps.db), async (tx): Promise<Followups> => {
+    const [[lead], deliveries] = await tx.run([tx.call(LOCK_LEAD, { leadId }), tx.call(LEAD_DELIVERIES, { leadId })]);
+    const now = deps.now();
+    if (lead?.status === 'routing') {
+      // Routed before (a crash, a lost job, an error after the commit): advance it, resume its deliveries.
+      const stored = readRoutingRecord(lead.routing);
+      switch (stored.kind) {
+        case 'none':
+          return NOTHING;
+        case 'unreadable':
+          deps.log.error({ leadId, reason: stored.reason }, 'the lead’s routing record cannot be read: left as it is');
+          return NOTHING;
+        case 'record':
+          resumed = deliveries.flatMap((d) =>
+            d.status === 'pending' && d.nextAttemptAt
+              ? [
+                  {
+                    job: { deliveryId: d.id, attempt: d.attempts + 1 },
+                    delayMs: d.nextAttemptAt.getTime() - now.getTime(),
+                  },
+                ]
+              : [],
+          );
+          return advanceAndCommit(tx, leadId, stored.record, now, { deliveries, postback: lead.postback });
+      }
+    }
+    if (lead?.status !== 'queued') return NOTHING;
+    const { id, name, phone, email, geo, source, fields } = lead;
+    routed = { id, name, phone, email, geo, source, fields }; // what partners see of it
+    const selected = selectRoute(lead, routes);
+    const { route } = selected;
+    const rotation = route?.strategy === 'round_robin' ? await deps.nextRotation(route.id) : 0;
+    decision = decideRoute({ lead, routes, partners, rotation, random: deps.random, selected });
+    const record = routingRecordOf(decision, route?.strategy, now);
+    return advanceAndCommit(tx, leadId, record, now, {
+      entering: { status: 'routing', detail: { route: record.routeName ?? null } },
+      // A queued lead has no deliveries yet: they are created with its move to `routing`.
+      deliveries: [],
+      postback: lead.postback,
+    });
+  });
+  if (decision) {
+    deps.metrics?.leadsRouted.inc({ outcome: decision.outcome });
+    deps.log.info(
+      {
+        leadId,
+        outcome: decision.outcome,
+        route: decision.routeId ? decision.routeName : undefined,
+        deliveries: next.deliveries.length,
+      },
+      'lead routed',
+    );
+  }
+  for (const { job, delayMs } of resumed) await deps.queues.enqueueDelivery(job, delayMs);
+  for (const job of next.postbacks) await deps.queues.enqueuePostback(job);
+  // A lead routed just now: its first attempts are made here. One advanced after a repeat: its new ones are queued.
+  if (routed) await deliverNow(deps, routed, next);
+  else await enqueueDeliveries(deps, next.deliveries);
+}
+
+export interface RoutingRules {
+  routes: RoutingRoute[];
+  partners: ReadonlyMap<string, RoutingPartner>;
+}
+
+/** How long the rules are used without asking PostgreSQL again (every write drops them at once; ADR 0009). */
+export const RULES_CACHE_TTL_MS = 5_000;
+
+/**
+ * The active routes and every partner, as the routing decision reads them:
+ * cached per worker process, and dropped on every worker when a route or
+ * partner changes, so a change through the admin API applies to the next
+ * lead. What depends on the moment (pause, schedule, caps) is checked again
+ * from PostgreSQL when a partner's turn comes (`advanceAndCommit`).
+ */
+export function routingRules(deps: LeadFlowDeps): Promise<RoutingRules> {
+  const load = async (): Promise<RoutingRules> => {
+    const pool = sqlPool(deps.db);
+    const [routes, partners] = await Promise.all([
+      runStatement(pool, ROUTING_ROUTES, {}),
+      runStatement(pool, ROUTING_PARTNERS, {}),
+    ]);
+    const rules = { routes, partners: new Map(partners.map((p) => [p.id, p])) };
+    reportUnusablePatterns(deps, rules);
+    return rules;
+  };
+  const cache = deps.caches?.cache<'rules', RoutingRules>('rules', RULES_CACHE_TTL_MS);
+  return cache ? cache.get('rules', load) : load();
+}
+
+/** What has been reported already, so a stored pattern that does not compile is logged once per process. */
+const reported = new Set<string>();
+
+/**
+ * Compiles every stored regex filter as the rules load (RE2, once per
+ * pattern per process), and warns of those that cannot be used: saved before
+ * patterns were checked, or written to the database by hand. They do not
+ * match, and each lead they pass over records why (ADR 0013).
+ */
+function reportUnusablePatterns(deps: LeadFlowDeps, { routes, partners }: RoutingRules): void {
+  const owners = [
+    ...routes.map((r) => ({ routeId: r.id, filters: r.filters })),
+    ...[...partners.values()].map((p) => ({ partnerId: p.id, filters: p.filters })),
+  ];
+  for (const { filters, ...owner } of owners) {
+    for (const { field, message } of regexErrors(filters, '/filters')) {
+      const key = JSON.stringify([owner, field, message]);
+      if (reported.has(key)) continue;
+      reported.add(key);
+      deps.log.warn({ ...owner, field, error: message }, 'a stored regex filter cannot be used: it matches no lead');
+    }
+  }
+}
