@@ -13,10 +13,11 @@ import { SourceRateLimits } from '../../services/ingest/src/http/rate-limit';
 import {
   buildOpenApiDocument,
   HTTP_METHODS,
+  type JsonSchema,
   type OpenApiDocument,
   type Operation,
 } from '../../services/ingest/src/openapi/document';
-import type { JsonSchema } from '../../services/ingest/src/openapi/schemas';
+
 import { FakePartner } from '../support/partner';
 import { ADMIN_TOKEN, TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';

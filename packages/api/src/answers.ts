@@ -6,6 +6,7 @@
  */
 import {
   Closed,
+  Const,
   DateTime,
   FiltersSchema,
   Nullable,
@@ -242,5 +243,15 @@ export const Session = component(
       description: 'send it as `X-CSRF-Token` with every request that changes something and carries the cookie',
     }),
     expiresAt: DateTime({ description: 'when the session ends (12 h after sign-in)' }),
+  }),
+);
+
+/** Liveness and readiness (GET /healthz, GET /readyz). */
+export const Health = component('Health', Closed({ status: Const('ok') }));
+export const Readiness = component(
+  'Readiness',
+  Closed({
+    status: OneOf(['ok', 'unavailable']),
+    checks: Closed({ redis: Type.Boolean(), postgres: Type.Boolean() }),
   }),
 );

@@ -23,7 +23,7 @@ import {
 } from '@leadrouter/core';
 
 /** The lead and the filters, named in the document. */
-component('Lead', LeadSchema);
+export const Lead = component('Lead', LeadSchema);
 component('Filters', FiltersSchema);
 
 const name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });

@@ -4,6 +4,7 @@ export * from './pagination.js';
 export * from './bodies.js';
 export * from './answers.js';
 export * from './answers-operations.js';
+export * from './answers-leads.js';
 export * from './openapi.js';
 export * from './routes.js';
 export * from './examples.js';

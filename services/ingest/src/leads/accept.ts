@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { IDEMPOTENCY_WINDOW_HOURS, MAX_IDEMPOTENCY_KEY } from '@leadrouter/api';
 import { AppError, invalid, unavailable, validateLead, type FieldError, type NormalisedLead } from '@leadrouter/core';
 import {
   ACCEPT,
@@ -37,10 +38,6 @@ export function acceptAnswer(outcome: AcceptOutcome): AcceptAnswer {
   if (outcome.status === 'accepted') return outcome;
   return outcome.sameSource ? { status: 'duplicate', id: outcome.existingId } : { status: 'duplicate' };
 }
-
-export const MAX_IDEMPOTENCY_KEY = 200;
-/** How long an Idempotency-Key holds (24 h, README "Posting leads (for sources)"); an older key is released when it is used again. */
-export const IDEMPOTENCY_WINDOW_HOURS = 24;
 
 /** Validates one lead, including its Idempotency-Key; throws a 422 listing every problem. */
 export function checkLead(body: unknown, idempotencyKey: string | undefined): NormalisedLead {

@@ -1,57 +1,24 @@
-import { isUuid, maskEmail, maskPhone, notFound } from '@leadrouter/core';
+import type { LeadSourceView as SourceLeadViewSchema, LeadView as LeadViewSchema } from '@leadrouter/api';
+import {
+  isUuid,
+  maskEmail,
+  maskPhone,
+  notFound,
+  type AttemptOutcome,
+  type LeadStatus,
+  type Static,
+} from '@leadrouter/core';
 import { sqlPool, type Db } from '@leadrouter/db';
 
-/** The lead's own data, as it was posted (phone and email masked for its source). */
-interface LeadData {
-  name: string;
-  phone: string;
-  email: string | null;
-  geo: string | null;
-  source: string | null;
-  fields: unknown;
-}
-
 /**
- * A lead as its source sees it (README "What each party sees"): its data, its
- * status and when each status was reached — never which partners were
- * offered it, what they answered, what they paid, or which route decided
+ * A lead as its source sees it (README "What each party sees"): its data, its status and when each status was
+ * reached — never which partners were offered it, what they answered, what they paid, or which route decided
  * (docs/decisions/0015-what-each-party-sees.md).
  */
-export interface SourceLeadView {
-  id: string;
-  status: string;
-  createdAt: string;
-  sourceId: string;
-  lead: LeadData;
-  events: { at: string; status: string }[];
-}
-
+export type SourceLeadView = Static<typeof SourceLeadViewSchema>;
 /** A lead as the admin token sees it: everything, unmasked, with its routing and every delivery attempt. */
-export interface LeadView {
-  id: string;
-  status: string;
-  createdAt: string;
-  sourceId: string;
-  lead: LeadData;
-  events: { at: string; status: string; partner?: string }[];
-  /** Explainable routing: every partner the route named, and what became of it. */
-  routing: {
-    route: string | null;
-    strategy: string | null;
-    partners: { partner: string; decision: string; reason?: string; at?: string }[];
-    reason?: string;
-    filterErrors?: string[];
-  } | null;
-  deliveries: {
-    partner: string;
-    attempt: number;
-    outcome: string;
-    httpStatus: number | null;
-    durationMs: number;
-    error: string | null;
-    at: string;
-  }[];
-}
+export type LeadView = Static<typeof LeadViewSchema>;
+type LeadData = LeadView['lead'];
 
 // Timestamps inside JSON as epoch milliseconds (exact: the columns are timestamptz(3)).
 const epochMs = (column: string) => `(extract(epoch FROM ${column}) * 1000)::bigint`;
@@ -95,27 +62,27 @@ const LEAD_VIEW = `SELECT l.id, l.source_id, l.status, l.name, l.phone, l.email,
 interface LeadRow {
   id: string;
   source_id: string;
-  status: string;
+  status: LeadStatus;
   name: string;
   phone: string;
   email: string | null;
   geo: string | null;
   sub_source: string | null;
-  fields: unknown;
+  fields: LeadData['fields'];
   created_at: Date;
 }
 
 interface SourceLeadViewRow extends LeadRow {
-  events: { at: number; status: string }[];
+  events: { at: number; status: LeadStatus }[];
 }
 
 interface LeadViewRow extends LeadRow {
   routing: RoutingRecord | null;
-  events: { at: number; status: string; partnerId: string | null }[];
+  events: { at: number; status: LeadStatus; partnerId: string | null }[];
   attempts: {
     partner: string;
     attempt: number;
-    outcome: string;
+    outcome: AttemptOutcome;
     httpStatus: number | null;
     durationMs: number;
     error: string | null;

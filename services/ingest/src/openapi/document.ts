@@ -1,19 +1,16 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { EXAMPLE_LEAD } from '@leadrouter/core';
-import { IDEMPOTENCY_WINDOW_HOURS, MAX_IDEMPOTENCY_KEY } from '../leads/accept.js';
-import { MAX_BATCH } from '../leads/router.js';
-import { componentSchemas, ref, type JsonSchema } from './schemas.js';
+import { componentSchemas, documented, EXAMPLE_ID, pathsOf, ROUTES } from '@leadrouter/api';
 import { DOCS_ASSETS } from './assets.js';
-import { componentSchemas as apiSchemas, documented, pathsOf, ROUTES } from '@leadrouter/api';
 
 /**
- * The OpenAPI 3.1 document of the ingest service, built in code from the
- * JSON Schemas that validate its requests (./schemas.ts). It describes every
- * route the app serves; test/e2e/openapi.test.ts checks that against the
- * Express router, lints the document with Redocly and validates real answers
- * against it.
+ * The OpenAPI 3.1 document of the ingest service. The JSON API's operations and their schemas are generated
+ * from @leadrouter/api's route table, whose schemas validate the requests (ADR 0019); written out here are what
+ * answers no JSON API (health, readiness, metrics, the Bull Board, the console page, this document and its
+ * reference page), the postback webhook, and the components the table's answers refer to by name.
+ * test/e2e/openapi.test.ts checks that it describes every route the app serves and lints it with Redocly.
  */
+export type JsonSchema = { [keyword: string]: unknown };
 export type OpenApiDocument = JsonSchema & { openapi: '3.1.0'; paths: Record<string, PathItem> };
 export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 export type PathItem = { parameters?: JsonSchema[] } & { [M in (typeof HTTP_METHODS)[number]]?: Operation };
@@ -22,241 +19,15 @@ export type Operation = JsonSchema & { responses: Record<string, JsonSchema> };
 const json = (schema: JsonSchema, extra: JsonSchema = {}) => ({
   content: { 'application/json': { schema, ...extra } },
 });
+const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 const responseRef = (name: string): JsonSchema => ({ $ref: `#/components/responses/${name}` });
-const param = (name: string): JsonSchema => ({ $ref: `#/components/parameters/${name}` });
 const retryAfter = { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } };
 
-const SOURCE_KEY = [{ sourceBearer: [] }, { sourceApiKey: [] }];
 const ADMIN = [{ adminBearer: [] }];
 const PUBLIC: never[] = [];
-const uuidSchema = { type: 'string', format: 'uuid' } as const;
-
-const EXAMPLE_ID = '3f1c2a9e-5b7d-4c1e-9a8f-2d6b4e0c7a11';
-const EXAMPLE_SOURCE_ID = '5d6e7f80-91a2-4b3c-8d4e-5f60718293a4';
-const AT = '2026-01-31T12:00:00.000Z';
 
 /** Answers every operation can give: the database is away (503), or a bug (500). */
 const SERVER_ERRORS = { '500': responseRef('InternalError'), '503': responseRef('Unavailable') };
-
-/** The admin API's ways in: the admin token, or the console's session cookie (ADR 0018). */
-const ADMIN_OR_SESSION = [...ADMIN, { consoleSession: [] }];
-
-function leadPaths(): Record<string, PathItem> {
-  return {
-    '/v1/leads': {
-      post: {
-        tags: ['Leads'],
-        operationId: 'createLead',
-        summary: 'Post a lead',
-        description: [
-          'Validates the lead and records it durably in PostgreSQL before answering `202`: an accepted lead is routed even if Redis, the worker or a partner is down at that moment, and the answer never waits for Redis.',
-          '',
-          'Unknown top-level properties are rejected. The phone is stored in E.164, with `geo` as the default region.',
-          'A `422` lists every problem, not only the first.',
-          '',
-          `Send an \`Idempotency-Key\` to retry safely: the same key from the same source within ${IDEMPOTENCY_WINDOW_HOURS} h answers the first lead's \`202\` again, with no second lead; the same key with a different lead is a \`422\`.`,
-        ].join('\n'),
-        security: SOURCE_KEY,
-        parameters: [param('IdempotencyKey')],
-        requestBody: { required: true, ...json(ref('Lead'), { example: EXAMPLE_LEAD }) },
-        responses: {
-          '202': {
-            description: 'Accepted: stored, and queued for routing.',
-            ...json(ref('LeadAccepted'), { example: { status: 'accepted', id: EXAMPLE_ID } }),
-          },
-          '400': responseRef('Malformed'),
-          '401': responseRef('Unauthorized'),
-          '409': {
-            description:
-              'A duplicate: the same phone or email reached leadrouter (from any source) within this source’s `duplicateWindowHours` (0, the default, turns the check off). Nothing was stored. The answer names the existing lead only when it is one of yours: another source’s lead id is never shown.',
-            ...json(ref('LeadDuplicate'), {
-              examples: {
-                yours: { summary: 'a repeat of one of your leads', value: { status: 'duplicate', id: EXAMPLE_ID } },
-                another: { summary: 'a lead another source sent', value: { status: 'duplicate' } },
-              },
-            }),
-          },
-          '413': responseRef('TooLarge'),
-          '415': responseRef('UnsupportedMediaType'),
-          '422': {
-            description: 'The lead (or its `Idempotency-Key`) is invalid; `errors` lists every problem.',
-            ...json(ref('Error'), {
-              example: {
-                status: 'rejected',
-                message: 'the request is invalid',
-                errors: [
-                  { field: '/phone', message: 'is not a valid phone number for US' },
-                  { field: '/email', message: 'must match format "email"' },
-                ],
-              },
-            }),
-          },
-          '429': responseRef('RateLimited'),
-          '500': responseRef('InternalError'),
-          '503': {
-            description:
-              'The lead could not be recorded durably right now (PostgreSQL is unreachable, or its connection failed); it was not accepted. Retry after `Retry-After` seconds, with the same `Idempotency-Key`: if it was stored after all (the connection failed after the commit), the retry answers its `202`, with no second lead.',
-            headers: retryAfter,
-            ...json(ref('Error')),
-          },
-        },
-      },
-    },
-    '/v1/leads/batch': {
-      post: {
-        tags: ['Leads'],
-        operationId: 'createLeadBatch',
-        summary: 'Post up to 500 leads at once',
-        description: [
-          `Up to ${MAX_BATCH} leads (body at most 8 MB). Each lead is validated and recorded on its own, exactly as by \`POST /v1/leads\`, and gets a result in \`results\`, in request order: \`accepted\`, \`duplicate\`, \`rejected\` (with its \`errors\`) or \`error\` (could not be recorded right now: send that lead again).`,
-          '',
-          `An \`Idempotency-Key\` (at most ${MAX_IDEMPOTENCY_KEY - 4} characters here) applies to each lead as \`<key>#<index>\` (\`#0\` for the first), so a retried batch replays each lead's answer.`,
-          '',
-          'The whole batch counts against the source’s rate limit (one per lead) before any lead is recorded.',
-        ].join('\n'),
-        security: SOURCE_KEY,
-        parameters: [param('BatchIdempotencyKey')],
-        requestBody: {
-          required: true,
-          ...json(ref('LeadBatch'), { example: { leads: [EXAMPLE_LEAD, { name: 'Jane', phone: 'not a number' }] } }),
-        },
-        responses: {
-          '207': {
-            description: 'One result per lead, in request order.',
-            ...json(ref('BatchResults'), {
-              example: {
-                results: [
-                  { status: 'accepted', id: EXAMPLE_ID },
-                  {
-                    status: 'rejected',
-                    errors: [
-                      {
-                        field: '/phone',
-                        message:
-                          'is not a valid phone number (use international format, e.g. +14155550100, or set geo)',
-                      },
-                    ],
-                  },
-                ],
-              },
-            }),
-          },
-          '400': responseRef('Malformed'),
-          '401': responseRef('Unauthorized'),
-          '413': responseRef('TooLarge'),
-          '415': responseRef('UnsupportedMediaType'),
-          '422': {
-            description: `The body is not \`{"leads": [...]}\` with 1–${MAX_BATCH} leads, or the \`Idempotency-Key\` is too long. Nothing was recorded.`,
-            ...json(ref('Error')),
-          },
-          '429': responseRef('RateLimited'),
-          ...SERVER_ERRORS,
-        },
-      },
-    },
-    '/v1/leads/{id}': {
-      get: {
-        tags: ['Leads'],
-        operationId: 'getLead',
-        summary: 'Get a lead, its status and history',
-        description: [
-          'Each party sees its own view of the lead:',
-          '',
-          '- **the owning source’s key** (`LeadSourceView`): the lead’s data with phone and email partly masked, its status and when each status was reached. Nothing of its routing or deliveries: no partner’s name, answer or price, no route.',
-          '- **the admin token** (`LeadView`): everything, unmasked — which partner took it, the routing decision with every partner’s fate, and every delivery attempt with the partner’s answer.',
-          '',
-          'Another source’s lead is a `404`, as is an id that is not a UUID.',
-        ].join('\n'),
-        security: [...SOURCE_KEY, ...ADMIN],
-        parameters: [
-          {
-            name: 'id',
-            in: 'path',
-            required: true,
-            description: 'the lead id from the `202`',
-            schema: { ...uuidSchema },
-          },
-        ],
-        responses: {
-          '200': {
-            description: 'The lead, as the caller may see it.',
-            ...json(
-              { oneOf: [ref('LeadSourceView'), ref('LeadView')] },
-              {
-                examples: {
-                  source: {
-                    summary: 'with the source’s key',
-                    value: {
-                      id: EXAMPLE_ID,
-                      status: 'delivered',
-                      createdAt: AT,
-                      sourceId: EXAMPLE_SOURCE_ID,
-                      lead: {
-                        name: 'John',
-                        phone: '+1415*****00',
-                        email: 'j***@example.com',
-                        geo: 'US',
-                        source: 'Facebook',
-                        fields: { zip: '94107', age: 42 },
-                      },
-                      events: [
-                        { at: AT, status: 'queued' },
-                        { at: '2026-01-31T12:00:00.120Z', status: 'routing' },
-                        { at: '2026-01-31T12:00:00.170Z', status: 'delivered' },
-                      ],
-                    },
-                  },
-                  admin: {
-                    summary: 'with the admin token',
-                    value: {
-                      id: EXAMPLE_ID,
-                      status: 'delivered',
-                      createdAt: AT,
-                      sourceId: EXAMPLE_SOURCE_ID,
-                      lead: {
-                        name: 'John',
-                        phone: '+14155550100',
-                        email: 'john@example.com',
-                        geo: 'US',
-                        source: 'Facebook',
-                        fields: { zip: '94107', age: 42 },
-                      },
-                      events: [
-                        { at: AT, status: 'queued' },
-                        { at: '2026-01-31T12:00:00.120Z', status: 'routing' },
-                        { at: '2026-01-31T12:00:00.170Z', status: 'delivered', partner: 'acme' },
-                      ],
-                      routing: {
-                        route: 'US leads',
-                        strategy: 'priority',
-                        partners: [{ partner: 'acme', decision: 'accepted', at: '2026-01-31T12:00:00.170Z' }],
-                      },
-                      deliveries: [
-                        {
-                          partner: 'acme',
-                          attempt: 1,
-                          outcome: 'accepted',
-                          httpStatus: 200,
-                          durationMs: 41,
-                          error: null,
-                          at: '2026-01-31T12:00:00.165Z',
-                        },
-                      ],
-                    },
-                  },
-                },
-              },
-            ),
-          },
-          '401': responseRef('Unauthorized'),
-          '404': responseRef('NotFound'),
-          '429': responseRef('RateLimited'),
-          ...SERVER_ERRORS,
-        },
-      },
-    },
-  };
-}
 
 /** What leadrouter sends out: the postback to a source's `postbackUrl`. */
 function webhooks(): Record<string, PathItem> {
@@ -478,22 +249,6 @@ function components(): JsonSchema {
           'The console’s session cookie, from `POST /v1/admin/session`. A request that changes something and carries it must also carry `X-CSRF-Token` (the session’s `csrfToken`), or it is answered `403`.',
       },
     },
-    parameters: {
-      IdempotencyKey: {
-        name: 'Idempotency-Key',
-        in: 'header',
-        description: `Makes a retry safe: the same key from the same source within ${IDEMPOTENCY_WINDOW_HOURS} h answers the first lead's \`202\` again, with no second lead. Reusing a key for a different lead is a \`422\`.`,
-        schema: { type: 'string', minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY },
-        example: 'order-7f3a-2026-01-31',
-      },
-      BatchIdempotencyKey: {
-        name: 'Idempotency-Key',
-        in: 'header',
-        description: `Applied to each lead as \`<key>#<index>\` (index from 0), with the same ${IDEMPOTENCY_WINDOW_HOURS} h replay as a single lead.`,
-        schema: { type: 'string', minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY - 4 },
-        example: 'batch-2026-01-31-001',
-      },
-    },
     headers: {
       RetryAfter: {
         description: 'Seconds to wait before trying again.',
@@ -563,23 +318,8 @@ function components(): JsonSchema {
         ...json(ref('Error'), errorExample('error', 'internal error; it has been logged')),
       },
     },
-    schemas: {
-      ...Object.fromEntries([...apiSchemas()].map(([name, schema]) => [name, documented(schema, false)])),
-      ...componentSchemas(),
-    },
+    schemas: Object.fromEntries([...componentSchemas()].map(([name, schema]) => [name, documented(schema, false)])),
   };
-}
-
-/** Every state-changing admin operation can be answered 403: the console's cookie without its CSRF token. */
-function withCsrfAnswers(paths: Record<string, PathItem>): Record<string, PathItem> {
-  for (const [p, item] of Object.entries(paths)) {
-    if (!p.startsWith('/v1/admin/')) continue;
-    for (const method of ['post', 'put', 'patch', 'delete'] as const) {
-      const op = item[method];
-      if (op && op.security === ADMIN_OR_SESSION) op.responses = { ...op.responses, '403': responseRef('Forbidden') };
-    }
-  }
-  return paths;
 }
 
 /** The root package.json's version: the product's version, found from src/ and from dist/ alike. */
@@ -628,13 +368,12 @@ export function buildOpenApiDocument(): OpenApiDocument {
       { name: 'Console', description: 'The operator console and its sign-in.' },
       { name: 'Documentation', description: 'This document and its rendered reference page.' },
     ],
-    paths: withCsrfAnswers({
+    paths: {
       // The route table's operations (ADR 0019), then those written out here.
       ...(pathsOf(ROUTES) as Record<string, PathItem>),
-      ...leadPaths(),
       ...consolePaths(),
       ...operationsPaths(),
-    }),
+    },
     webhooks: webhooks(),
     components: components(),
   };

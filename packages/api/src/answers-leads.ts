@@ -1,0 +1,220 @@
+/**
+ * The source-facing lead API's contract (README "Posting leads (for sources)"): its limits, the batch body, the
+ * answers a source gets for its leads, each party's view of a lead, and the postback a source receives. Closed,
+ * as every answer (answers.ts).
+ */
+import {
+  ATTEMPT_OUTCOMES,
+  Closed,
+  Const,
+  DateTime,
+  Dict,
+  Nullable,
+  OneOf,
+  Scalar,
+  TERMINAL_STATUSES,
+  Type,
+  Uuid,
+  type PostbackBody,
+  type Static,
+} from '@leadrouter/core';
+import { FieldErrors } from './answers.js';
+import { LeadStatusSchema } from './answers-operations.js';
+import { Lead } from './bodies.js';
+import { component, ref } from './components.js';
+
+/** Leads in one batch at most. */
+export const MAX_BATCH = 500;
+/** The largest batch body taken. */
+export const BATCH_BODY_LIMIT = '8mb';
+/** An Idempotency-Key's length at most (a batch's is 4 shorter: `#<index>` is added per lead). */
+export const MAX_IDEMPOTENCY_KEY = 200;
+/** How long an Idempotency-Key holds (24 h, README "Posting leads (for sources)"); an older key is released when it is used again. */
+export const IDEMPOTENCY_WINDOW_HOURS = 24;
+
+const BATCH_DESCRIPTION =
+  'Each lead is validated on its own: an invalid lead gets a `rejected` result, the others are still accepted.';
+
+/** A batch as the document shows it: 1–500 leads. */
+export const LeadBatch = component(
+  'LeadBatch',
+  Closed(
+    { leads: Type.Array(ref(Lead), { minItems: 1, maxItems: MAX_BATCH, description: BATCH_DESCRIPTION }) },
+    { title: 'LeadBatch' },
+  ),
+);
+/** A batch as it is validated before its leads: each lead is then validated on its own, with a result of its own. */
+export const LeadBatchEnvelope = Closed({ leads: Type.Array(Type.Unknown(), { minItems: 1, maxItems: MAX_BATCH }) });
+
+export const LeadAccepted = component(
+  'LeadAccepted',
+  Closed(
+    { status: Const('accepted'), id: Uuid() },
+    { description: 'The lead is stored in PostgreSQL and will be routed.' },
+  ),
+);
+export const LeadDuplicate = component(
+  'LeadDuplicate',
+  Closed(
+    {
+      status: Const('duplicate'),
+      id: Type.Optional(
+        Uuid({
+          description:
+            'the existing lead, when it is one of yours; absent when another source sent it (ids are only shown to their own source)',
+        }),
+      ),
+    },
+    { description: 'The same phone or email was received within the source’s `duplicateWindowHours`.' },
+  ),
+);
+export const LeadRejected = component('LeadRejected', Closed({ status: Const('rejected'), errors: FieldErrors }));
+export const LeadFailed = component(
+  'LeadFailed',
+  Closed(
+    { status: Const('error'), errors: FieldErrors },
+    { description: 'The lead could not be recorded right now; send it again.' },
+  ),
+);
+
+const schemaPath = (name: string) => `#/components/schemas/${name}`;
+/** One lead's result in a batch. */
+export type BatchResult =
+  Static<typeof LeadAccepted> | Static<typeof LeadDuplicate> | Static<typeof LeadRejected> | Static<typeof LeadFailed>;
+export const BatchResults = component(
+  'BatchResults',
+  Closed({
+    results: Type.Array(
+      Type.Unsafe<BatchResult>({
+        oneOf: [ref(LeadAccepted), ref(LeadDuplicate), ref(LeadRejected), ref(LeadFailed)],
+        discriminator: {
+          propertyName: 'status',
+          mapping: {
+            accepted: schemaPath('LeadAccepted'),
+            duplicate: schemaPath('LeadDuplicate'),
+            rejected: schemaPath('LeadRejected'),
+            error: schemaPath('LeadFailed'),
+          },
+        },
+      }),
+      { description: 'one result per lead, in request order' },
+    ),
+  }),
+);
+
+const nullableString = Nullable(Type.String());
+
+/** The lead's own data, as it was posted (phone and email partly masked for its source). */
+const leadData = (masked: boolean) =>
+  Closed({
+    name: Type.String(),
+    phone: Type.String({ description: masked ? 'E.164, partly masked (`+1415*****00`)' : 'E.164' }),
+    email: Nullable(
+      Type.String({ description: masked ? 'lower-cased, partly masked (`j***@example.com`)' : 'lower-cased' }),
+    ),
+    geo: nullableString,
+    source: Nullable(Type.String({ description: 'the lead’s own `source` field (traffic channel)' })),
+    fields: Dict(Scalar()),
+  });
+
+const events = <S extends Parameters<typeof Closed>[0]>(event: S) =>
+  Type.Array(Closed(event), { description: 'status changes, oldest first' });
+
+/**
+ * A lead as its source sees it (README "What each party sees"): its data, its status and when each status was
+ * reached — never which partners were offered it, what they answered, what they paid, or which route decided
+ * (docs/decisions/0015-what-each-party-sees.md).
+ */
+export const LeadSourceView = component(
+  'LeadSourceView',
+  Closed(
+    {
+      id: Uuid(),
+      status: LeadStatusSchema,
+      createdAt: DateTime(),
+      sourceId: Uuid({ description: 'your source’s id' }),
+      lead: leadData(true),
+      events: events({ at: DateTime(), status: LeadStatusSchema }),
+    },
+    {
+      description:
+        'A lead as its source sees it: its data (phone and email partly masked), its status and when each status was reached. Never a partner’s name, a partner’s answer, a price or a route.',
+    },
+  ),
+);
+
+/** Explainable routing: every partner the route named, and what became of it. */
+const routing = Closed({
+  route: Nullable(Type.String({ description: 'the route that matched (null: none did)' })),
+  strategy: nullableString,
+  partners: Type.Array(
+    Closed({
+      partner: Type.String({ description: 'partner name' }),
+      decision: Type.String({
+        description:
+          '`skipped` (with the `reason`: inactive, paused, filters, schedule, cap), `offered`, `accepted`, `rejected`, `dead_lettered`, or `not_offered` (the lead was placed before its turn)',
+      }),
+      reason: Type.Optional(Type.String()),
+      at: Type.Optional(DateTime()),
+    }),
+    { description: 'every partner the route named, in the order it was considered, and what became of it' },
+  ),
+  reason: Type.Optional(Type.String({ description: 'why no partner could be offered the lead, when none could' })),
+  filterErrors: Type.Optional(
+    Type.Array(Type.String(), {
+      description:
+        'routes passed over because their filters could not be evaluated (e.g. a stored `regex` pattern that does not compile), each with the reason; such filters match no lead',
+    }),
+  ),
+});
+
+/** A lead as the admin token sees it: everything, unmasked, with its routing and every delivery attempt. */
+export const LeadView = component(
+  'LeadView',
+  Closed(
+    {
+      id: Uuid(),
+      status: LeadStatusSchema,
+      createdAt: DateTime(),
+      sourceId: Uuid(),
+      lead: leadData(false),
+      events: events({ at: DateTime(), status: LeadStatusSchema, partner: Type.Optional(Type.String()) }),
+      routing: Type.Union([routing, Type.Null()], {
+        description: 'explainable routing; null until the lead is routed',
+      }),
+      deliveries: Type.Array(
+        Closed({
+          partner: Type.String({ description: 'partner name' }),
+          attempt: Type.Integer({ minimum: 1 }),
+          outcome: OneOf(ATTEMPT_OUTCOMES),
+          httpStatus: Nullable(Type.Integer({ description: 'null when no answer came (timeout, connection error)' })),
+          durationMs: Type.Integer({ minimum: 0 }),
+          error: nullableString,
+          at: DateTime(),
+        }),
+        { description: 'every delivery attempt to every partner, oldest first' },
+      ),
+    },
+    {
+      description:
+        'A lead as the admin token sees it: everything, unmasked — partners, the routing decision and every delivery attempt with the partner’s answer.',
+    },
+  ),
+);
+
+/** What a source's `postbackUrl` receives (core's `postbackBody`). */
+export const Postback = component(
+  'Postback',
+  Closed(
+    {
+      id: Uuid({ description: 'the lead id' }),
+      status: OneOf(TERMINAL_STATUSES, { description: 'the status the lead reached' }),
+      reason: Type.Optional(Type.String({ description: 'a reason in the source’s terms, where the status has one' })),
+      at: DateTime({ description: 'when the lead reached the status' }),
+    } satisfies Record<keyof PostbackBody, unknown>,
+    {
+      description:
+        'What a source’s `postbackUrl` receives when its lead reaches a final status. Never a partner’s name, answer or price.',
+    },
+  ),
+);

@@ -1,0 +1,235 @@
+/**
+ * The route table's lead API, for sources (README "Posting leads (for sources)"): post a lead, post a batch,
+ * follow a lead. The ingest binds them with their own middleware (the rate limit before the body; ADR 0019).
+ */
+import { EXAMPLE_LEAD, Type, Uuid, type Static } from '@leadrouter/core';
+import { EXAMPLE_AT, EXAMPLE_ID, EXAMPLE_SOURCE_ID } from './examples.js';
+import {
+  BATCH_BODY_LIMIT,
+  BatchResults,
+  IDEMPOTENCY_WINDOW_HOURS,
+  LeadAccepted,
+  LeadBatch,
+  LeadBatchEnvelope,
+  LeadDuplicate,
+  LeadSourceView,
+  LeadView,
+  MAX_BATCH,
+  MAX_IDEMPOTENCY_KEY,
+} from './answers-leads.js';
+import { Lead } from './bodies.js';
+import { ref } from './components.js';
+import { route } from './table.js';
+
+const retryAfter = { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } };
+
+export const createLead = route({
+  method: 'post',
+  path: '/v1/leads',
+  party: 'source',
+  operationId: 'createLead',
+  tag: 'Leads',
+  summary: 'Post a lead',
+  description: [
+    'Validates the lead and records it durably in PostgreSQL before answering `202`: an accepted lead is routed even if Redis, the worker or a partner is down at that moment, and the answer never waits for Redis.',
+    '',
+    'Unknown top-level properties are rejected. The phone is stored in E.164, with `geo` as the default region.',
+    'A `422` lists every problem, not only the first.',
+    '',
+    `Send an \`Idempotency-Key\` to retry safely: the same key from the same source within ${IDEMPOTENCY_WINDOW_HOURS} h answers the first lead's \`202\` again, with no second lead; the same key with a different lead is a \`422\`.`,
+  ].join('\n'),
+  headers: [
+    {
+      name: 'Idempotency-Key',
+      in: 'header',
+      description: `Makes a retry safe: the same key from the same source within ${IDEMPOTENCY_WINDOW_HOURS} h answers the first lead's \`202\` again, with no second lead. Reusing a key for a different lead is a \`422\`.`,
+      schema: { type: 'string', minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY },
+      example: 'order-7f3a-2026-01-31',
+    },
+  ],
+  // The handler validates the lead with its Idempotency-Key (one 422 for both), and normalises it.
+  body: { schema: Lead, unchecked: true, example: EXAMPLE_LEAD },
+  answers: {
+    202: {
+      description: 'Accepted: stored, and queued for routing.',
+      schema: LeadAccepted,
+      example: { status: 'accepted', id: EXAMPLE_ID },
+    },
+    401: 'Unauthorized',
+    409: {
+      description:
+        'A duplicate: the same phone or email reached leadrouter (from any source) within this source’s `duplicateWindowHours` (0, the default, turns the check off). Nothing was stored. The answer names the existing lead only when it is one of yours: another source’s lead id is never shown.',
+      schema: LeadDuplicate,
+      examples: {
+        yours: { summary: 'a repeat of one of your leads', value: { status: 'duplicate', id: EXAMPLE_ID } },
+        another: { summary: 'a lead another source sent', value: { status: 'duplicate' } },
+      },
+    },
+    422: {
+      description: 'The lead (or its `Idempotency-Key`) is invalid; `errors` lists every problem.',
+      error: true,
+      example: {
+        status: 'rejected',
+        message: 'the request is invalid',
+        errors: [
+          { field: '/phone', message: 'is not a valid phone number for US' },
+          { field: '/email', message: 'must match format "email"' },
+        ],
+      },
+    },
+    429: 'RateLimited',
+    503: {
+      description:
+        'The lead could not be recorded durably right now (PostgreSQL is unreachable, or its connection failed); it was not accepted. Retry after `Retry-After` seconds, with the same `Idempotency-Key`: if it was stored after all (the connection failed after the commit), the retry answers its `202`, with no second lead.',
+      error: true,
+      headers: retryAfter,
+    },
+  },
+});
+
+export const createLeadBatch = route({
+  method: 'post',
+  path: '/v1/leads/batch',
+  party: 'source',
+  operationId: 'createLeadBatch',
+  tag: 'Leads',
+  summary: 'Post up to 500 leads at once',
+  description: [
+    `Up to ${MAX_BATCH} leads (body at most 8 MB). Each lead is validated and recorded on its own, exactly as by \`POST /v1/leads\`, and gets a result in \`results\`, in request order: \`accepted\`, \`duplicate\`, \`rejected\` (with its \`errors\`) or \`error\` (could not be recorded right now: send that lead again).`,
+    '',
+    `An \`Idempotency-Key\` (at most ${MAX_IDEMPOTENCY_KEY - 4} characters here) applies to each lead as \`<key>#<index>\` (\`#0\` for the first), so a retried batch replays each lead's answer.`,
+    '',
+    'The whole batch counts against the source’s rate limit (one per lead) before any lead is recorded.',
+  ].join('\n'),
+  headers: [
+    {
+      name: 'Idempotency-Key',
+      in: 'header',
+      description: `Applied to each lead as \`<key>#<index>\` (index from 0), with the same ${IDEMPOTENCY_WINDOW_HOURS} h replay as a single lead.`,
+      schema: { type: 'string', minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY - 4 },
+      example: 'batch-2026-01-31-001',
+    },
+  ],
+  // The envelope is validated here; each lead on its own by the handler, with a result of its own.
+  body: {
+    schema: LeadBatch,
+    envelope: LeadBatchEnvelope,
+    limit: BATCH_BODY_LIMIT,
+    example: { leads: [EXAMPLE_LEAD, { name: 'Jane', phone: 'not a number' }] },
+  },
+  answers: {
+    207: {
+      description: 'One result per lead, in request order.',
+      schema: BatchResults,
+      example: {
+        results: [
+          { status: 'accepted', id: EXAMPLE_ID },
+          {
+            status: 'rejected',
+            errors: [
+              {
+                field: '/phone',
+                message: 'is not a valid phone number (use international format, e.g. +14155550100, or set geo)',
+              },
+            ],
+          },
+        ],
+      },
+    },
+    401: 'Unauthorized',
+    422: {
+      description: `The body is not \`{"leads": [...]}\` with 1–${MAX_BATCH} leads, or the \`Idempotency-Key\` is too long. Nothing was recorded.`,
+      error: true,
+    },
+    429: 'RateLimited',
+  },
+});
+
+const exampleLead = (masked: boolean) => ({
+  name: 'John',
+  phone: masked ? '+1415*****00' : '+14155550100',
+  email: masked ? 'j***@example.com' : 'john@example.com',
+  geo: 'US',
+  source: 'Facebook',
+  fields: { zip: '94107', age: 42 },
+});
+const ROUTED_AT = '2026-01-31T12:00:00.120Z';
+const DELIVERED_AT = '2026-01-31T12:00:00.170Z';
+
+export const getLead = route({
+  method: 'get',
+  path: '/v1/leads/{id}',
+  party: 'sourceOrAdmin',
+  operationId: 'getLead',
+  tag: 'Leads',
+  summary: 'Get a lead, its status and history',
+  description: [
+    'Each party sees its own view of the lead:',
+    '',
+    '- **the owning source’s key** (`LeadSourceView`): the lead’s data with phone and email partly masked, its status and when each status was reached. Nothing of its routing or deliveries: no partner’s name, answer or price, no route.',
+    '- **the admin token** (`LeadView`): everything, unmasked — which partner took it, the routing decision with every partner’s fate, and every delivery attempt with the partner’s answer.',
+    '',
+    'Another source’s lead is a `404`, as is an id that is not a UUID.',
+  ].join('\n'),
+  params: Type.Object({ id: Uuid({ description: 'the lead id from the `202`' }) }),
+  resource: 'lead',
+  answers: {
+    200: {
+      description: 'The lead, as the caller may see it.',
+      schema: Type.Unsafe<Static<typeof LeadSourceView> | Static<typeof LeadView>>({
+        oneOf: [ref(LeadSourceView), ref(LeadView)],
+      }),
+      examples: {
+        source: {
+          summary: 'with the source’s key',
+          value: {
+            id: EXAMPLE_ID,
+            status: 'delivered',
+            createdAt: EXAMPLE_AT,
+            sourceId: EXAMPLE_SOURCE_ID,
+            lead: exampleLead(true),
+            events: [
+              { at: EXAMPLE_AT, status: 'queued' },
+              { at: ROUTED_AT, status: 'routing' },
+              { at: DELIVERED_AT, status: 'delivered' },
+            ],
+          },
+        },
+        admin: {
+          summary: 'with the admin token',
+          value: {
+            id: EXAMPLE_ID,
+            status: 'delivered',
+            createdAt: EXAMPLE_AT,
+            sourceId: EXAMPLE_SOURCE_ID,
+            lead: exampleLead(false),
+            events: [
+              { at: EXAMPLE_AT, status: 'queued' },
+              { at: ROUTED_AT, status: 'routing' },
+              { at: DELIVERED_AT, status: 'delivered', partner: 'acme' },
+            ],
+            routing: {
+              route: 'US leads',
+              strategy: 'priority',
+              partners: [{ partner: 'acme', decision: 'accepted', at: DELIVERED_AT }],
+            },
+            deliveries: [
+              {
+                partner: 'acme',
+                attempt: 1,
+                outcome: 'accepted',
+                httpStatus: 200,
+                durationMs: 41,
+                error: null,
+                at: '2026-01-31T12:00:00.165Z',
+              },
+            ],
+          },
+        },
+      },
+    },
+    401: 'Unauthorized',
+    404: 'NotFound',
+    429: 'RateLimited',
+  },
+});
