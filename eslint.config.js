@@ -79,8 +79,6 @@ const DECIDE_STAYS_INSIDE = {
  * through Prisma (LEAD_WRITES below).
  */
 const LEAD_STATUS_STATEMENTS = ['ACCEPT', 'ADVANCE', 'REOPEN_LEADS'];
-/** Where the lifecycle's writers have not moved yet (ADR 0022 says what is left): the ingest's accept, the worker's lead flow. */
-const LEAD_STATUS_WRITERS_NOT_MOVED_YET = ['services/ingest/src/leads/accept.ts'];
 const LEAD_STATUS_OWNERS = ['packages/db', 'packages/lifecycle'];
 
 const DEEP_IMPORTS = {
@@ -89,7 +87,7 @@ const DEEP_IMPORTS = {
 };
 
 /** no-restricted-imports for one workspace: deep imports, undeclared workspace packages, and I/O if it is pure. */
-function restrictedImports(ws, { io, extra = [], leadStatus = LEAD_STATUS_OWNERS.includes(ws.dir) }) {
+function restrictedImports(ws, { io, extra = [] }) {
   const paths = workspaces
     .filter((other) => other.name !== ws.name && !ws.deps.includes(other.name))
     .map((other) => ({
@@ -101,7 +99,7 @@ function restrictedImports(ws, { io, extra = [], leadStatus = LEAD_STATUS_OWNERS
             : 'Packages must not depend on services.'
           : `${ws.dir} does not declare ${other.name} as a dependency in its package.json.`,
     }));
-  if (!leadStatus && ws.deps.includes('@leadrouter/db')) {
+  if (!LEAD_STATUS_OWNERS.includes(ws.dir) && ws.deps.includes('@leadrouter/db')) {
     paths.push({
       name: '@leadrouter/db',
       importNames: LEAD_STATUS_STATEMENTS,
@@ -349,17 +347,6 @@ module.exports = defineConfig(
           ]
         : []),
     ]),
-
-  // The writers of a lead's status not moved into packages/lifecycle yet (ADR 0022).
-  ...LEAD_STATUS_WRITERS_NOT_MOVED_YET.map((file) => ({
-    files: [file],
-    rules: {
-      'no-restricted-imports': restrictedImports(
-        workspaces.find((ws) => ws.dir === workspaceOf(file)),
-        { io: false, leadStatus: true },
-      ),
-    },
-  })),
 
   // No lead is written outside packages/db's table module: no SQL that inserts
   // or updates `leads`, no Prisma write of a lead (ADR 0022). Tests set up rows.

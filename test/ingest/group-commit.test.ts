@@ -3,8 +3,7 @@ import { createLogger } from '@leadrouter/config';
 import { AppError, validateLead, type NormalisedLead } from '@leadrouter/core';
 import { closeDb, createDb, sqlPool, type Db } from '@leadrouter/db';
 import { createRedis, Queues } from '@leadrouter/queue';
-import { LeadRecorder, lockKeys } from '../../services/ingest/src/leads/accept';
-import type { IngestDeps } from '../../services/ingest/src/deps';
+import { LeadRecorder, lockKeys } from '@leadrouter/lifecycle';
 import type { PostingSource } from '../../services/ingest/src/http/auth';
 import { sampleLead, TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
@@ -60,7 +59,7 @@ describe('a group of leads whose connection fails', () => {
       db,
       queues,
       log: createLogger({ name: 'ingest', level: 'silent', pretty: false }),
-    } as IngestDeps);
+    });
 
     // Four leads whose transactions wait for locks held here, so that every transaction slot is taken; then two
     // more, which go together as one group: `held` waits for its lock here too, and `free` sorts after it.
