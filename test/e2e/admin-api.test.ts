@@ -104,6 +104,22 @@ describe('admin API', () => {
     });
   });
 
+  describe('lists', () => {
+    it.each(['sources', 'partners', 'routes'])(
+      '%s: an unknown query parameter is a 422, listed with every other problem',
+      async (list) => {
+        const res = await stack.admin('GET', `/${list}?limit=0&colour=red&cursor=nope`);
+        expect(res.status).toBe(422);
+        expect(res.body.errors).toEqual([
+          { field: 'colour', message: 'is not a parameter here (use limit, cursor)' },
+          { field: 'limit', message: 'must be an integer from 1 to 500' },
+          { field: 'cursor', message: 'must be the nextCursor of a previous page' },
+        ]);
+        expect((await stack.admin('GET', `/${list}?limit=1`)).status).toBe(200);
+      },
+    );
+  });
+
   describe('partners', () => {
     it('creates a partner with the documented defaults and never shows its secret', async () => {
       const res = await stack.admin('POST', '/partners', {

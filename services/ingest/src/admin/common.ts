@@ -10,10 +10,12 @@ export interface PageRequest {
   cursor?: Cursor;
 }
 
-/** `limit` and `cursor` of the query (the one pagination scheme, ADR 0019); other parameters are ignored. */
+/**
+ * `limit` and `cursor` of the query (the one pagination scheme, ADR 0019). Any other parameter is a problem too,
+ * as in every list: one 422 lists them all.
+ */
 export function pageParams(req: Request): PageRequest {
-  const names = Object.keys(pageParameters);
-  const r = new ParamReader(Object.fromEntries(names.map((n) => [n, req.query[n]])), names);
+  const r = new ParamReader(req.query, Object.keys(pageParameters));
   const limit = r.limit();
   const cursor = r.cursor();
   r.check();
