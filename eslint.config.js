@@ -39,6 +39,33 @@ const workspaces = ['packages', 'services'].flatMap((group) =>
   for (const ws of workspaces) visit(ws.name, []);
 })();
 
+/**
+ * The layers (ADR 0022), lowest first: a workspace depends on workspaces of its own layer or a lower one only.
+ * packages/api, the HTTP contract, is used by the use cases and the services, never by what stores, queues,
+ * routes or sends a lead (their shared shapes are packages/core's).
+ */
+const LAYERS = [
+  ['packages/core', 'packages/config', 'packages/metrics'],
+  ['packages/money'],
+  ['packages/db', 'packages/queue', 'packages/routing', 'packages/delivery'],
+  ['packages/api'],
+  ['packages/lifecycle'],
+  ['packages/cli', 'services/*'],
+];
+(function assertLayers() {
+  const layerOf = (dir) => LAYERS.findIndex((layer) => layer.some((d) => d === dir || d === `${dir.split('/')[0]}/*`));
+  const byName = new Map(workspaces.map((ws) => [ws.name, ws]));
+  for (const ws of workspaces) {
+    const own = layerOf(ws.dir);
+    if (own < 0) throw new Error(`eslint.config.js: ${ws.dir} is in no layer (LAYERS)`);
+    for (const dep of ws.deps.map((n) => byName.get(n)).filter(Boolean)) {
+      if (layerOf(dep.dir) > own) {
+        throw new Error(`eslint.config.js: ${ws.dir} depends on ${dep.dir}, a higher layer (ADR 0022)`);
+      }
+    }
+  }
+})();
+
 /** Libraries that do I/O, and our packages that do: pure code (PURE_SOURCES) must not import them. */
 const IO_MODULES = [
   ...['express', 'bullmq', 'ioredis', 'pg', 'got', '@prisma', '@leadrouter/db', '@leadrouter/queue'].flatMap((m) => [

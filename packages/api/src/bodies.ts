@@ -6,18 +6,21 @@
  */
 import { component } from './components.js';
 import {
+  AcceptWhenSchema,
   Closed,
+  FieldMapSchema,
   FiltersSchema,
   LeadSchema,
   Nullable,
   NullableFilters,
   OneOf,
   PartnerHeadersSchema,
+  ResponseMapSchema,
   ROUTE_STRATEGIES,
-  Scalar,
   ScheduleSchema,
   Type,
   Uuid,
+  type FieldMap,
   type Static,
   type TSchema,
 } from '@leadrouter/core';
@@ -46,7 +49,6 @@ export const SourceUpdate = component('SourceUpdate', update(sourceProperties));
 export type SourceInput = Static<typeof SourceCreate>;
 
 const cap = Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: 100000000 })));
-const jsonPath = Type.String({ minLength: 1, maxLength: 200 });
 
 /** A partner's properties as a body gives them (some are shown as they are in the partner's view). */
 export const partnerProperties = {
@@ -55,28 +57,9 @@ export const partnerProperties = {
   method: Type.Optional(OneOf(['POST', 'PUT', 'PATCH'])),
   headers: Type.Optional(PartnerHeadersSchema),
   secret: Type.Optional(Nullable(Type.String({ minLength: 16, maxLength: 200 }))),
-  fieldMap: Type.Optional(
-    Type.Unsafe<Record<string, string> | null>({
-      type: ['object', 'null'],
-      maxProperties: 100,
-      propertyNames: { type: 'string', minLength: 1, maxLength: 100 },
-      additionalProperties: Type.String({ pattern: '^(id|name|phone|email|geo|source|fields\\.[^.]+)$' }),
-    }),
-  ),
-  acceptWhen: Type.Optional(
-    Nullable(Type.Object({ path: jsonPath, equals: Scalar({ maxLength: 1000 }) }, { additionalProperties: false })),
-  ),
-  responseMap: Type.Optional(
-    Nullable(
-      Type.Object(
-        { price: Type.Optional(jsonPath), reason: Type.Optional(jsonPath), reference: Type.Optional(jsonPath) },
-        {
-          additionalProperties: false,
-          description: 'JSON paths in the partner’s answer: the price it paid, its rejection reason, its reference',
-        },
-      ),
-    ),
-  ),
+  fieldMap: Type.Optional(Type.Unsafe<FieldMap | null>({ ...FieldMapSchema, type: ['object', 'null'] })),
+  acceptWhen: Type.Optional(Nullable(AcceptWhenSchema)),
+  responseMap: Type.Optional(Nullable(ResponseMapSchema)),
   timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 120000 })),
   maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),
   backoff: Type.Optional(

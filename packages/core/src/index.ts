@@ -64,7 +64,9 @@ export {
   type TUnsafe,
 } from './schema.js';
 export {
+  AcceptWhenSchema,
   FieldConditionSchema,
+  FieldMapSchema,
   FILTER_OPS,
   FiltersSchema,
   isValidTimezone,
@@ -72,10 +74,14 @@ export {
   partnerHeaderProblems,
   PartnerHeadersSchema,
   RESERVED_HEADERS,
+  ResponseMapSchema,
   ScheduleSchema,
+  type AcceptWhen,
   type FieldCondition,
+  type FieldMap,
   type FilterOp,
   type Filters,
+  type ResponseMap,
   type Schedule,
 } from './rules.js';
 export { postbackBody, type PostbackBody } from './postback.js';

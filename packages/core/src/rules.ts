@@ -1,7 +1,8 @@
 /**
- * The shapes of routing rules that routes and partners share, and the routing packages read: filters and
- * schedules, each a TypeBox schema (schema.ts) with its type; and what JSON Schema cannot say about a
- * partner's headers. The request bodies that carry them are @leadrouter/api's.
+ * The shapes of routing rules that routes and partners share, and the routing and delivery packages read:
+ * filters, schedules, a partner's headers, field map, acceptance rule and response map, each a TypeBox schema
+ * (schema.ts) with its type; and what JSON Schema cannot say about a partner's headers. The request bodies that
+ * carry them are @leadrouter/api's; packages/db stores them as they are.
  */
 import type { FieldError } from './errors.js';
 import { REGEX_MAX_LENGTH, REGEX_MAX_PROGRAM } from './regex.js';
@@ -79,6 +80,34 @@ export const PartnerHeadersSchema = Dict(Type.String({ maxLength: 4096 }), {
     'Sent with every delivery. Values are printable ASCII (no control characters: no CR, LF or tab). Names are unique regardless of case and may not be the ones leadrouter or the HTTP client sets: `Host`, `Content-Length`, `Transfer-Encoding`, `Connection`, `Keep-Alive`, `Proxy-Connection`, `TE`, `Trailer`, `Upgrade`, `Expect`, `X-Lead-Id`, `Idempotency-Key`, `webhook-id`, `webhook-timestamp`, `webhook-signature`.',
   propertyNames: { type: 'string', minLength: 1, maxLength: 100, pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" },
 });
+
+const jsonPath = Type.String({ minLength: 1, maxLength: 200 });
+
+/** How a partner's request body is built from the lead: its field name → the lead's (`fields.zip` for a custom one). */
+export const FieldMapSchema = Type.Unsafe<Record<string, string>>({
+  type: 'object',
+  maxProperties: 100,
+  propertyNames: { type: 'string', minLength: 1, maxLength: 100 },
+  additionalProperties: Type.String({ pattern: '^(id|name|phone|email|geo|source|fields\\.[^.]+)$' }),
+});
+export type FieldMap = Static<typeof FieldMapSchema>;
+
+/** When a partner's 2xx answer means it took the lead: the value at a JSON path of its answer. */
+export const AcceptWhenSchema = Type.Object(
+  { path: jsonPath, equals: Scalar({ maxLength: 1000 }) },
+  { additionalProperties: false },
+);
+export type AcceptWhen = Static<typeof AcceptWhenSchema>;
+
+/** What a partner's answer tells, by JSON path. */
+export const ResponseMapSchema = Type.Object(
+  { price: Type.Optional(jsonPath), reason: Type.Optional(jsonPath), reference: Type.Optional(jsonPath) },
+  {
+    additionalProperties: false,
+    description: 'JSON paths in the partner’s answer: the price it paid, its rejection reason, its reference',
+  },
+);
+export type ResponseMap = Static<typeof ResponseMapSchema>;
 
 /**
  * Headers a partner may not set, lower-cased, with why. Framing and

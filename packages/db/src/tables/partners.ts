@@ -1,10 +1,10 @@
-import type { PartnerInput } from '@leadrouter/api';
-import type { Filters, Schedule } from '@leadrouter/core';
+import type { AcceptWhen, FieldMap, Filters, ResponseMap, Schedule } from '@leadrouter/core';
 import { defineStatement, json, sql, SqlFragment, type RowOf, type SqlType } from '../sql.js';
 
-// The partners table. Its JSON settings are stored as the admin API takes them (`PartnerInput`). Its columns are named for TypeScript once, here (`PARTNER_COLUMNS`); every statement that
-// reads a partner — the worker's routing and attempts, the circuit breaker, the gauges, the operations — selects
-// them through it, as columns (`partnerColumns`) or as one JSON value (`partnerJson`).
+// The partners table. Its JSON settings are stored as the admin API takes them (their shapes are core's rules.ts).
+// Its columns are named for TypeScript once, here (`PARTNER_COLUMNS`); every statement that reads a partner — the
+// worker's routing and attempts, the circuit breaker, the gauges, the operations — selects them through it, as
+// columns (`partnerColumns`) or as one JSON value (`partnerJson`).
 
 /** Each column of `partners p` a statement may read: the SQL expression and its type, by TypeScript name. */
 const PARTNER_COLUMNS = {
@@ -14,9 +14,9 @@ const PARTNER_COLUMNS = {
   method: ['p.method', 'varchar'],
   headers: ['p.headers', json<Record<string, string>>('jsonb')],
   secret: ['p.secret', 'varchar | null'],
-  fieldMap: ['p.field_map', json<Record<string, string> | null>('jsonb | null')],
-  acceptWhen: ['p.accept_when', json<PartnerInput['acceptWhen'] & {}>('jsonb | null')],
-  responseMap: ['p.response_map', json<PartnerInput['responseMap'] & {}>('jsonb | null')],
+  fieldMap: ['p.field_map', json<FieldMap | null>('jsonb | null')],
+  acceptWhen: ['p.accept_when', json<AcceptWhen | null>('jsonb | null')],
+  responseMap: ['p.response_map', json<ResponseMap | null>('jsonb | null')],
   timeoutMs: ['p.timeout_ms', 'int'],
   maxAttempts: ['p.max_attempts', 'int'],
   backoffDelayMs: ['p.backoff_delay_ms', 'int'],
