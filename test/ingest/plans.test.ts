@@ -1,4 +1,4 @@
-import { ACCEPT, executeSql, orderedValues, prepareSql } from '@leadrouter/db';
+import { ACCEPT, executeSql, orderedValues, prepareSql, SOURCE_BY_KEY_HASH } from '@leadrouter/db';
 import { useDatabaseClient } from '../support/database';
 
 /**
@@ -44,5 +44,33 @@ describe('the accept statement', () => {
       expect({ what, seqScan: /Seq Scan on leads/.test(plan) }).toEqual({ what, seqScan: false });
       expect({ what, filtered: /Rows Removed by Filter: \d{3,}/.test(plan) }).toEqual({ what, filtered: false });
     }
+  });
+});
+
+/**
+ * A source is found by its key on every post its cache has not seen (and on every made-up key): the look-up must
+ * stay one probe of the key's unique index. The hash column is `char(64)`: a parameter of another type would be
+ * compared as text, which that index cannot serve.
+ */
+describe('the source look-up by key', () => {
+  const db = useDatabaseClient();
+
+  it('goes through the key’s unique index, prepared, with many sources', async () => {
+    const client = db();
+    await client.query(prepareSql(SOURCE_BY_KEY_HASH));
+    const find = (hash: string) => executeSql(SOURCE_BY_KEY_HASH, orderedValues(SOURCE_BY_KEY_HASH, { hash }));
+    // More than the five custom plans after which PostgreSQL may settle on a generic one.
+    for (let i = 0; i < 8; i++) await client.query(find(String(i).repeat(64)));
+    await client.query(
+      `INSERT INTO sources (id, name, api_key_hash, api_key_prefix, updated_at)
+       SELECT gen_random_uuid(), 's' || g, md5(g::text) || md5((g + 1)::text), 'lr_', now()
+       FROM generate_series(1, 5000) AS g`,
+    );
+    await client.query('ANALYZE sources');
+    const plan = (await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE) ${find('a'.repeat(64))}`)).rows
+      .map((r) => r['QUERY PLAN'])
+      .join('\n');
+    expect(plan).not.toMatch(/Seq Scan on sources/);
+    expect(plan).toMatch(/Index Scan using \S+ on sources/);
   });
 });

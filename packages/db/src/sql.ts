@@ -31,6 +31,8 @@ interface SqlScalars {
   uuid: string;
   text: string;
   varchar: string;
+  /** `char(n)`: compared as itself, so a look-up by a `char(64)` column keeps its index (a `text` parameter would not). */
+  bpchar: string;
   int: number;
   bigint: string;
   numeric: string;

@@ -2,7 +2,7 @@ import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import { randomUUID } from 'node:crypto';
 import { AppError } from '@leadrouter/core';
-import { sqlPool } from '@leadrouter/db';
+import { READY, runStatement, sqlPool } from '@leadrouter/db';
 import { trustProxySetting } from '@leadrouter/config';
 import { createIngestMetrics, metricsHandler } from '@leadrouter/metrics';
 import type { AppDeps, IngestDeps } from './deps.js';
@@ -98,7 +98,7 @@ export function createApp(given: IngestDeps): Express {
         () => true,
         () => false,
       ),
-      timeout(pool.query('SELECT 1')).then(
+      timeout(runStatement(pool, READY, {})).then(
         () => true,
         () => false,
       ),

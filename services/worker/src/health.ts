@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { sqlPool } from '@leadrouter/db';
+import { READY, runStatement, sqlPool } from '@leadrouter/db';
 import { pingEveryShard } from '@leadrouter/queue';
 import { metricsHandler } from '@leadrouter/metrics';
 import type { WorkerDeps } from './deps.js';
@@ -45,7 +45,7 @@ async function checkReady(deps: WorkerDeps): Promise<{ redis: boolean; postgres:
   const timeout = <T>(p: Promise<T>) =>
     Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 1000).unref())]);
   // Through node-postgres, not Prisma: a readiness probe must not load Prisma's query compiler.
-  const selectOne = async () => sqlPool(deps.db).query('SELECT 1');
+  const selectOne = async () => runStatement(sqlPool(deps.db), READY, {});
   const [redis, postgres] = await Promise.all([
     // The shard of every sub-queue and every master, on both of the worker's command connections.
     timeout(Promise.all([deps.queues.ping(), pingEveryShard(deps.redis)])).then(

@@ -1,4 +1,4 @@
-import { sqlPool } from '@leadrouter/db';
+import { DELETE_OLD_REJECTIONS, runStatement, sqlPool } from '@leadrouter/db';
 import { redisKeys } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
 
@@ -10,10 +10,6 @@ export const HOUSEKEEPING_INTERVAL_MS = 60 * 60_000;
 export const DELETE_BATCH = 5_000;
 /** Statements one round runs at most (a million rows); what is left waits for the next round. */
 const MAX_BATCHES = 200;
-
-// Oldest first, through the index on `at`; each statement commits on its own.
-const DELETE_OLD_REJECTIONS = `DELETE FROM ingest_rejections WHERE id IN (
-  SELECT id FROM ingest_rejections WHERE at < $1 ORDER BY at LIMIT $2)`;
 
 /**
  * Deletes ingest rejections older than REJECTION_RETENTION_DAYS, in batches
@@ -29,9 +25,10 @@ export async function pruneRejections(
   const before = new Date(deps.now().getTime() - REJECTION_RETENTION_DAYS * 24 * 60 * 60_000);
   let deleted = 0;
   for (let i = 0; i < MAX_BATCHES && !opts.stopping?.(); i++) {
-    const { rowCount } = await pool.query(DELETE_OLD_REJECTIONS, [before, batch]);
-    deleted += rowCount ?? 0;
-    if ((rowCount ?? 0) < batch) break;
+    // Oldest first, through the index on `at`; each statement commits on its own.
+    const [{ deleted: n = 0 } = {}] = await runStatement(pool, DELETE_OLD_REJECTIONS, { before, limit: batch });
+    deleted += n;
+    if (n < batch) break;
   }
   return deleted;
 }

@@ -1,8 +1,8 @@
-import type { LeadFields, NormalisedLead, RoutingRecord } from '@leadrouter/core';
-import { defineStatement, json, sql, typed, type StatementParams } from '../sql.js';
+import type { AttemptOutcome, LeadFields, LeadStatus, NormalisedLead, RoutingRecord } from '@leadrouter/core';
+import { defineStatement, json, sql, typed, type SqlFragment, type StatementParams } from '../sql.js';
 
 // The leads table (with its events): the ingest's accept, the worker's lock and advance step (ADR 0010, group
-// commit in docs/performance.md), the operations', the sweeper's and the console's statements.
+// commit in docs/performance.md), the operations', the sweeper's and the console's statements, and the lead API's views.
 
 // ---------------------------------------------------------------------------
 // The worker's: every change to a lead's deliveries happens under its row lock.
@@ -253,4 +253,92 @@ export const LEAD_TIMELINE = defineStatement({
           count(*) FILTER (WHERE status = 'delivered')::int AS delivered
    FROM leads WHERE created_at >= ${p.since} AND created_at < ${p.until}
    GROUP BY 1`,
+});
+
+// ---------------------------------------------------------------------------
+// The lead API's views (`GET /v1/leads/:id`): each party its own (ADR 0015), each in one round trip.
+
+// Timestamps inside JSON as epoch milliseconds (exact: the columns are timestamptz(3)).
+const epochMs = (column: SqlFragment) => sql`(extract(epoch FROM ${column}) * 1000)::bigint`;
+
+/** The lead's own columns, as both views read them. */
+const LEAD_VIEW_ROW = {
+  id: 'uuid',
+  sourceId: 'uuid',
+  status: '"LeadStatus"',
+  name: 'varchar',
+  phone: 'varchar',
+  email: 'varchar | null',
+  geo: 'bpchar | null',
+  subSource: 'varchar | null',
+  fields: json<LeadFields['fields']>('jsonb'),
+  createdAt: 'timestamptz',
+} as const;
+const leadViewColumns = sql`l.id, l.source_id AS "sourceId", l.status, l.name, l.phone, l.email, l.geo,
+          l.sub_source AS "subSource", l.fields, l.created_at AS "createdAt"`;
+
+/** One attempt of one of the lead's deliveries, as the admin's view lists them. */
+export interface LeadViewAttempt {
+  partner: string;
+  attempt: number;
+  outcome: AttemptOutcome;
+  httpStatus: number | null;
+  durationMs: number;
+  error: string | null;
+  /** Epoch milliseconds. */
+  at: number;
+}
+
+/**
+ * The lead as its source sees it: its data and its status changes in the
+ * order they were recorded (`at` in epoch milliseconds); nothing of its
+ * routing or deliveries is read. Another source's lead is no row.
+ */
+export const SOURCE_LEAD_VIEW = defineStatement({
+  name: 'lr_source_lead_view',
+  params: { id: 'uuid', sourceId: 'uuid' },
+  row: { ...LEAD_VIEW_ROW, events: json<{ at: number; status: LeadStatus }[]>() },
+  sql: (p) => sql`SELECT ${leadViewColumns},
+    (SELECT coalesce(json_agg(json_build_object('at', ${epochMs(sql`e.at`)}, 'status', e.status) ORDER BY e.id), '[]')
+       FROM lead_events e WHERE e.lead_id = l.id) AS events
+  FROM leads l
+  WHERE l.id = ${p.id} AND l.source_id = ${p.sourceId}`,
+});
+
+/**
+ * The lead with its history, for the admin: its routing record as stored
+ * (read it with `readRoutingRecord` to act on it); its events in the order
+ * they were recorded; every attempt of every delivery, oldest first (attempts
+ * of the same millisecond by partner id, then attempt number, the order of
+ * the Prisma query this replaced); the names of the partners its deliveries
+ * and routing record mention, by id.
+ */
+export const LEAD_VIEW = defineStatement({
+  name: 'lr_lead_view',
+  params: { id: 'uuid' },
+  row: {
+    ...LEAD_VIEW_ROW,
+    /** As stored. */
+    routing: 'jsonb | null',
+    events: json<{ at: number; status: LeadStatus; partnerId: string | null }[]>(),
+    attempts: json<LeadViewAttempt[]>(),
+    partners: json<Record<string, string>>(),
+  },
+  sql: (p) => sql`SELECT ${leadViewColumns}, l.routing,
+    (SELECT coalesce(json_agg(json_build_object('at', ${epochMs(sql`e.at`)}, 'status', e.status, 'partnerId', e.partner_id)
+              ORDER BY e.id), '[]')
+       FROM lead_events e WHERE e.lead_id = l.id) AS events,
+    (SELECT coalesce(json_agg(json_build_object('partner', p.name, 'attempt', a.attempt, 'outcome', a.outcome,
+              'httpStatus', a.http_status, 'durationMs', a.duration_ms, 'error', a.error, 'at', ${epochMs(sql`a.at`)})
+              ORDER BY a.at, d.partner_id, a.attempt), '[]')
+       FROM deliveries d JOIN delivery_attempts a ON a.delivery_id = d.id JOIN partners p ON p.id = d.partner_id
+       WHERE d.lead_id = l.id) AS attempts,
+    (SELECT coalesce(json_object_agg(p.id, p.name), '{}')
+       FROM partners p
+       WHERE p.id = ANY (ARRAY(
+         SELECT d.partner_id FROM deliveries d WHERE d.lead_id = l.id
+         UNION SELECT (jsonb_path_query(l.routing, 'lax $.decisions[*].partnerId') #>> '{}')::uuid
+         UNION SELECT (jsonb_path_query(l.routing, 'lax $.candidates[*]') #>> '{}')::uuid))) AS partners
+  FROM leads l
+  WHERE l.id = ${p.id}`,
 });

@@ -1,6 +1,6 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { AppError, hashApiKey, unauthorized } from '@leadrouter/core';
-import { sqlPool, type Db } from '@leadrouter/db';
+import { ACTIVE_KEY_HASHES, runStatement, SOURCE_BY_KEY_HASH, sqlPool, type Db } from '@leadrouter/db';
 import type { IngestMetrics } from '@leadrouter/metrics';
 import type { SharedCaches } from '@leadrouter/queue';
 import type { NextFunction, Request, Response } from 'express';
@@ -23,20 +23,6 @@ export interface PostingSource {
   active: boolean;
   rateLimitPerMinute: number | null;
   duplicateWindowHours: number;
-}
-
-// node-postgres returns uuid and varchar as strings, integer as number, boolean as boolean.
-const SOURCE_BY_KEY_HASH = `SELECT id, name, active, rate_limit_per_minute, duplicate_window_hours
-  FROM sources WHERE api_key_hash = $1`;
-
-const ACTIVE_KEY_HASHES = `SELECT api_key_hash FROM sources WHERE active`;
-
-interface SourceRow {
-  id: string;
-  name: string;
-  active: boolean;
-  rate_limit_per_minute: number | null;
-  duplicate_window_hours: number;
 }
 
 /** `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
@@ -84,7 +70,7 @@ export interface SourceAuthOptions {
  * throttled a key that is none of the sources' is refused without a lookup,
  * so a flood of made-up keys costs no database work.
  *
- * The lookup is SQL on node-postgres, not Prisma: the lead API runs no
+ * The lookup is a typed statement on node-postgres (packages/db's `SOURCE_BY_KEY_HASH`), not Prisma: the lead API runs no
  * Prisma query, so the ingest loads Prisma's query compiler (WebAssembly,
  * ~70 MB of RSS) only when the admin API is used (ADR 0009).
  */
@@ -92,20 +78,11 @@ export function sourceAuth(db: Db, adminToken: string, opts: SourceAuthOptions) 
   const cache = opts.caches?.cache<string, PostingSource | null>('sources', SOURCE_CACHE_TTL_MS);
   const pool = sqlPool(db);
   const find = async (hash: string): Promise<PostingSource | null> => {
-    const row = (await pool.query<SourceRow>(SOURCE_BY_KEY_HASH, [hash])).rows[0];
-    return row
-      ? {
-          id: row.id,
-          name: row.name,
-          active: row.active,
-          rateLimitPerMinute: row.rate_limit_per_minute,
-          duplicateWindowHours: row.duplicate_window_hours,
-        }
-      : null;
+    const [source] = await runStatement(pool, SOURCE_BY_KEY_HASH, { hash });
+    return source ?? null;
   };
   const { failures } = opts;
-  const activeKeyHashes = async () =>
-    (await pool.query<{ api_key_hash: string }>(ACTIVE_KEY_HASHES)).rows.map((r) => r.api_key_hash);
+  const activeKeyHashes = async () => (await runStatement(pool, ACTIVE_KEY_HASHES, {})).map((r) => r.hash);
   /** The answer to a request without a valid key: counted, and a 429 once its address is (or now gets) throttled. */
   const refuse = async (address: string, throttledMs: number, message: string): Promise<AppError> => {
     const ms = throttledMs > 0 ? throttledMs : await failures.fail(address);

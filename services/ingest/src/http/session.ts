@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { sqlPool, type Db } from '@leadrouter/db';
+import { CREATE_SESSION, DELETE_SESSION, FIND_SESSION, runStatement, sqlPool, type Db } from '@leadrouter/db';
 import type { Request, Response } from 'express';
 
 /**
@@ -66,30 +66,22 @@ export class SessionStore {
   async create(now = new Date()): Promise<Session> {
     const id = randomBytes(32).toString('base64url');
     const expiresAt = new Date(now.getTime() + this.ttlMs);
-    const pool = sqlPool(this.db);
-    await pool.query('DELETE FROM admin_sessions WHERE expires_at < $1', [now]);
-    await pool.query('INSERT INTO admin_sessions (id_hash, created_at, expires_at) VALUES ($1, $2, $3)', [
-      keyed(this.adminToken, 'session', id),
+    await runStatement(sqlPool(this.db), CREATE_SESSION, {
+      idHash: keyed(this.adminToken, 'session', id),
       now,
       expiresAt,
-    ]);
+    });
     return { id, csrfToken: this.csrfTokenOf(id), expiresAt };
   }
 
   /** The live session with this id, or null (unknown, signed out, expired, or made under another admin token). */
   async find(id: string): Promise<Session | null> {
-    const { rows } = await sqlPool(this.db).query<{ expires_at: Date }>(
-      'SELECT expires_at FROM admin_sessions WHERE id_hash = $1 AND expires_at > now()',
-      [keyed(this.adminToken, 'session', id)],
-    );
-    const row = rows[0];
-    return row ? { id, csrfToken: this.csrfTokenOf(id), expiresAt: row.expires_at } : null;
+    const [row] = await runStatement(sqlPool(this.db), FIND_SESSION, { idHash: keyed(this.adminToken, 'session', id) });
+    return row ? { id, csrfToken: this.csrfTokenOf(id), expiresAt: row.expiresAt } : null;
   }
 
   async delete(id: string): Promise<void> {
-    await sqlPool(this.db).query('DELETE FROM admin_sessions WHERE id_hash = $1', [
-      keyed(this.adminToken, 'session', id),
-    ]);
+    await runStatement(sqlPool(this.db), DELETE_SESSION, { idHash: keyed(this.adminToken, 'session', id) });
   }
 }
 

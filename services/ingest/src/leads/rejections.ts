@@ -1,21 +1,23 @@
 import type { Logger } from '@leadrouter/config';
 import type { AppError } from '@leadrouter/core';
-import { sqlPool, type Db, type SqlPool } from '@leadrouter/db';
+import {
+  INSERT_REJECTION,
+  INSERT_REJECTION_COUNTS,
+  runStatement,
+  sqlPool,
+  type Db,
+  type RejectionErrors,
+  type SqlPool,
+} from '@leadrouter/db';
 import type { IngestMetrics } from '@leadrouter/metrics';
 
 export interface Rejection {
   sourceId: string | null;
   httpStatus: number;
   reason: string;
-  errors?: { field?: string; message: string }[];
+  errors?: RejectionErrors[];
   leadId?: string;
 }
-
-const INSERT_REJECTION = `INSERT INTO ingest_rejections (source_id, http_status, reason, errors, lead_id)
-  VALUES ($1, $2, $3, $4::jsonb, $5)`;
-
-const INSERT_COUNTS = `INSERT INTO ingest_rejections (source_id, http_status, reason, count, at)
-  SELECT NULL, * FROM unnest($1::int[], $2::varchar[], $3::int[], $4::timestamptz[])`;
 
 /** How often the sums of rejections without a valid key are written. */
 export const REJECTION_FLUSH_MS = 60_000;
@@ -31,8 +33,8 @@ interface Sum {
  * Where the ingest writes the answers that did not accept a lead — never
  * with personal data: field pointers and messages only, no values. Never
  * delays or fails the answer: a failure to record is logged and dropped.
- * SQL on node-postgres, as all of the lead API (no Prisma query on that
- * path; ADR 0009).
+ * Typed statements on node-postgres (packages/db's ingest-rejections.ts), as all of the lead API (no Prisma
+ * query on that path; ADR 0009).
  *
  * A source's rejections are one row each, written right after the answer.
  * Those of requests without a valid key (no source: `401`, and `429` once
@@ -60,20 +62,15 @@ export class RejectionLog {
 
   record(r: Rejection): void {
     if (r.sourceId === null) return this.count(r.httpStatus, r.reason.slice(0, 50));
-    this.pool
-      .query(INSERT_REJECTION, [
-        r.sourceId,
-        r.httpStatus,
-        r.reason.slice(0, 50),
-        r.errors ? JSON.stringify(r.errors.slice(0, 50)) : null,
-        r.leadId ?? null,
-      ])
-      .catch((err: unknown) => {
-        this.log.warn(
-          { err: { message: (err as Error).message }, rejection: r.reason },
-          'could not record a rejection',
-        );
-      });
+    runStatement(this.pool, INSERT_REJECTION, {
+      sourceId: r.sourceId,
+      httpStatus: r.httpStatus,
+      reason: r.reason.slice(0, 50),
+      errors: r.errors ? r.errors.slice(0, 50) : null,
+      leadId: r.leadId ?? null,
+    }).catch((err: unknown) => {
+      this.log.warn({ err: { message: (err as Error).message }, rejection: r.reason }, 'could not record a rejection');
+    });
   }
 
   private count(httpStatus: number, reason: string, count = 1, since = new Date()): void {
@@ -92,12 +89,12 @@ export class RejectionLog {
       if (sums.length === 0) return;
       this.sums = new Map();
       try {
-        await this.pool.query(INSERT_COUNTS, [
-          sums.map((s) => s.httpStatus),
-          sums.map((s) => s.reason),
-          sums.map((s) => s.count),
-          sums.map((s) => s.since),
-        ]);
+        await runStatement(this.pool, INSERT_REJECTION_COUNTS, {
+          httpStatuses: sums.map((s) => s.httpStatus),
+          reasons: sums.map((s) => s.reason),
+          counts: sums.map((s) => s.count),
+          since: sums.map((s) => s.since),
+        });
       } catch (err) {
         for (const s of sums) this.count(s.httpStatus, s.reason, s.count, s.since);
         this.log.warn(

@@ -1,14 +1,6 @@
 import type { LeadSourceView as SourceLeadViewSchema, LeadView as LeadViewSchema } from '@leadrouter/api';
-import {
-  isUuid,
-  maskEmail,
-  maskPhone,
-  notFound,
-  type AttemptOutcome,
-  type LeadStatus,
-  type Static,
-} from '@leadrouter/core';
-import { sqlPool, type Db } from '@leadrouter/db';
+import { isUuid, maskEmail, maskPhone, notFound, type Static } from '@leadrouter/core';
+import { LEAD_VIEW, runStatement, SOURCE_LEAD_VIEW, sqlPool, type Db, type StatementRow } from '@leadrouter/db';
 
 /**
  * A lead as its source sees it (README "What each party sees"): its data, its status and when each status was
@@ -19,95 +11,25 @@ export type SourceLeadView = Static<typeof SourceLeadViewSchema>;
 /** A lead as the admin token sees it: everything, unmasked, with its routing and every delivery attempt. */
 export type LeadView = Static<typeof LeadViewSchema>;
 type LeadData = LeadView['lead'];
-
-// Timestamps inside JSON as epoch milliseconds (exact: the columns are timestamptz(3)).
-const epochMs = (column: string) => `(extract(epoch FROM ${column}) * 1000)::bigint`;
-
-/**
- * The lead as its source sees it, in one round trip: its data and its status changes in the order they were
- * recorded; nothing of its routing or deliveries is read. Another source's lead is no row.
- */
-const SOURCE_LEAD_VIEW = `SELECT l.id, l.source_id, l.status, l.name, l.phone, l.email, l.geo, l.sub_source, l.fields,
-    l.created_at,
-    (SELECT coalesce(json_agg(json_build_object('at', ${epochMs('e.at')}, 'status', e.status) ORDER BY e.id), '[]')
-       FROM lead_events e WHERE e.lead_id = l.id) AS events
-  FROM leads l
-  WHERE l.id = $1 AND l.source_id = $2`;
-
-/**
- * The lead with its history, in one round trip: its events in the order they were recorded; every attempt of every
- * delivery, oldest first (attempts of the same millisecond by partner id, then attempt number, the order of the
- * Prisma query this replaced); the names of the partners its deliveries and routing record mention.
- */
-const LEAD_VIEW = `SELECT l.id, l.source_id, l.status, l.name, l.phone, l.email, l.geo, l.sub_source, l.fields, l.routing,
-    l.created_at,
-    (SELECT coalesce(json_agg(json_build_object('at', ${epochMs('e.at')}, 'status', e.status, 'partnerId', e.partner_id)
-              ORDER BY e.id), '[]')
-       FROM lead_events e WHERE e.lead_id = l.id) AS events,
-    (SELECT coalesce(json_agg(json_build_object('partner', p.name, 'attempt', a.attempt, 'outcome', a.outcome,
-              'httpStatus', a.http_status, 'durationMs', a.duration_ms, 'error', a.error, 'at', ${epochMs('a.at')})
-              ORDER BY a.at, d.partner_id, a.attempt), '[]')
-       FROM deliveries d JOIN delivery_attempts a ON a.delivery_id = d.id JOIN partners p ON p.id = d.partner_id
-       WHERE d.lead_id = l.id) AS attempts,
-    (SELECT coalesce(json_object_agg(p.id, p.name), '{}')
-       FROM partners p
-       WHERE p.id = ANY (ARRAY(
-         SELECT d.partner_id FROM deliveries d WHERE d.lead_id = l.id
-         UNION SELECT (jsonb_path_query(l.routing, 'lax $.decisions[*].partnerId') #>> '{}')::uuid
-         UNION SELECT (jsonb_path_query(l.routing, 'lax $.candidates[*]') #>> '{}')::uuid))) AS partners
-  FROM leads l
-  WHERE l.id = $1`;
-
-// node-postgres returns uuid, varchar and enums as strings, timestamptz as Date, json and jsonb parsed.
-interface LeadRow {
-  id: string;
-  source_id: string;
-  status: LeadStatus;
-  name: string;
-  phone: string;
-  email: string | null;
-  geo: string | null;
-  sub_source: string | null;
-  fields: LeadData['fields'];
-  created_at: Date;
-}
-
-interface SourceLeadViewRow extends LeadRow {
-  events: { at: number; status: LeadStatus }[];
-}
-
-interface LeadViewRow extends LeadRow {
-  routing: RoutingRecord | null;
-  events: { at: number; status: LeadStatus; partnerId: string | null }[];
-  attempts: {
-    partner: string;
-    attempt: number;
-    outcome: AttemptOutcome;
-    httpStatus: number | null;
-    durationMs: number;
-    error: string | null;
-    at: number;
-  }[];
-  /** Partner id → name, for the partners of the lead's deliveries and routing record. */
-  partners: Record<string, string>;
-}
+/** The lead's own columns, as both views read them. */
+type LeadRow = StatementRow<typeof SOURCE_LEAD_VIEW> | StatementRow<typeof LEAD_VIEW>;
 
 /**
  * A lead as its source sees it: phone and email masked, its status history
  * without partners; a lead of another source does not exist for it.
  *
- * SQL on node-postgres, not Prisma: sources poll this, and a Prisma query
+ * A typed statement on node-postgres (packages/db's `SOURCE_LEAD_VIEW`), not Prisma: sources poll this, and a Prisma query
  * would load Prisma's query compiler into the ingest (ADR 0009).
  */
 export async function showLeadToSource(db: Db, id: string, sourceId: string): Promise<SourceLeadView> {
   if (!isUuid(id)) throw notFound('lead');
-  const lead = (await sqlPool(db).query<SourceLeadViewRow>(SOURCE_LEAD_VIEW, [id, sourceId])).rows[0];
+  const [lead] = await runStatement(sqlPool(db), SOURCE_LEAD_VIEW, { id, sourceId });
   if (!lead) throw notFound('lead');
   return {
     id: lead.id,
     status: lead.status,
-    createdAt: lead.created_at.toISOString(),
-    sourceId: lead.source_id,
+    createdAt: lead.createdAt.toISOString(),
+    sourceId: lead.sourceId,
     lead: leadData(lead, { mask: true }),
     events: lead.events.map((e) => ({ at: new Date(e.at).toISOString(), status: e.status })),
   };
@@ -116,17 +38,18 @@ export async function showLeadToSource(db: Db, id: string, sourceId: string): Pr
 /** A lead as the admin token sees it: unmasked, with partners, routing and every delivery attempt. */
 export async function showLeadToAdmin(db: Db, id: string): Promise<LeadView> {
   if (!isUuid(id)) throw notFound('lead');
-  const lead = (await sqlPool(db).query<LeadViewRow>(LEAD_VIEW, [id])).rows[0];
+  const [lead] = await runStatement(sqlPool(db), LEAD_VIEW, { id });
   if (!lead) throw notFound('lead');
-  const record = lead.routing;
+  // Shown as stored, readable or not (ADR 0021): the view reads what it finds of the record.
+  const record = lead.routing as RoutingRecord | null;
   const names = new Map(Object.entries(lead.partners));
   // A partner the deliveries and the routing record do not mention, or one since deleted, is shown by its id.
   const partnerName = (partnerId: string) => names.get(partnerId) ?? partnerId;
   return {
     id: lead.id,
     status: lead.status,
-    createdAt: lead.created_at.toISOString(),
-    sourceId: lead.source_id,
+    createdAt: lead.createdAt.toISOString(),
+    sourceId: lead.sourceId,
     lead: leadData(lead, { mask: false }),
     events: lead.events.map((e) => ({
       at: new Date(e.at).toISOString(),
@@ -152,7 +75,7 @@ function leadData(lead: LeadRow, { mask }: { mask: boolean }): LeadData {
     phone: mask ? maskPhone(lead.phone) : lead.phone,
     email: lead.email && mask ? maskEmail(lead.email) : lead.email,
     geo: lead.geo,
-    source: lead.sub_source,
+    source: lead.subSource,
     fields: lead.fields,
   };
 }
