@@ -242,6 +242,30 @@ describeInBrowser('the operator console', () => {
     expect(await inspect(page, 'dead-letters')).toEqual([]);
   });
 
+  it('retries every dead letter, and says how many could not be', async () => {
+    // A dead letter of a paused partner: a bulk retry leaves it where it is, and the page counts it.
+    const paused = await stack.createPartner({ name: 'Paused Buyer', url: buyer.url });
+    await stack.db.partner.update({ where: { id: paused.id }, data: { pausedAt: new Date(), pauseReason: 'test' } });
+    const { sourceId } = await stack.db.lead.findUniqueOrThrow({ where: { id: leadId } });
+    const lead = await stack.db.lead.create({
+      data: {
+        sourceId,
+        name: 'Dead Letter',
+        phone: '+14155550199',
+        status: 'dead_lettered',
+        events: { create: [{ status: 'queued' }, { status: 'dead_lettered', partnerId: paused.id }] },
+      },
+    });
+    await stack.db.delivery.create({
+      data: { leadId: lead.id, partnerId: paused.id, status: 'dead_lettered', attempts: 2, deadLetteredAt: new Date() },
+    });
+    await nav('Overview');
+    await nav('Dead letters');
+    await page.getByRole('cell', { name: 'Paused Buyer', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Retry all' }).click();
+    await page.getByText('Requeued 0. 1 could not be.').waitFor();
+  });
+
   it('signs out, and the old cookie is refused by the admin API', async () => {
     const cookie = (await context.cookies()).find((c) => c.name === 'lr_console')!;
     await page.getByRole('button', { name: 'Sign out' }).click();

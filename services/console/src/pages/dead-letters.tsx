@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, query } from '../api/client';
-import type { DeadLetter, Page as ApiPage, Partner, RetryAnswer } from '../api/types';
+import type { BulkRetryAnswer, DeadLetter, Page as ApiPage, Partner, RetryAnswer } from '../api/types';
 import { useAction } from '../ui/action';
 import { Async, ErrorNote, useApi } from '../ui/data';
 import { Field } from '../ui/field';
@@ -50,11 +50,13 @@ export function DeadLetters() {
   const all = useAction(async () => {
     setReport(undefined);
     setProgress({ done: 0, total: 1, label: 'Retrying every dead letter' });
-    const answer = await api<RetryAnswer>('POST', '/dead-letters/retry', {
+    const answer = await api<BulkRetryAnswer>('POST', '/dead-letters/retry', {
       body: partner ? { partner } : { all: true },
     });
     setProgress({ done: 1, total: 1, label: 'Retrying every dead letter' });
-    setReport(`Requeued ${answer.requeued}.${answer.skipped?.length ? ` ${answer.skipped.length} could not be.` : ''}`);
+    // `skipped` counts the dead letters left as they were, by reason.
+    const skipped = Object.values(answer.skipped).reduce((sum, n) => sum + n, 0);
+    setReport(`Requeued ${answer.requeued}.${skipped > 0 ? ` ${skipped} could not be.` : ''}`);
     setSelected(new Set());
     list.reload();
   });
