@@ -3,15 +3,18 @@ import type { Prisma } from '@leadrouter/db';
 import { deliverAttempt } from '../../services/worker/src/deliver';
 import type { WorkerDeps } from '../../services/worker/src/deps';
 import { routeLead } from '../../services/worker/src/route-lead';
+import { jobIds } from '@leadrouter/queue';
 import { FakePartner } from '../support/partner';
 import { TestStack } from '../support/stack';
 
 /**
  * The worker reads `leads.routing` back through core's `readRoutingRecord`
  * (docs/decisions/0021-pure-lifecycle-decisions.md): a record written before
- * records had a version is read as version 1; one it cannot read (a newer
- * version) leaves the lead as it is, with an error in the log, and fails
- * nothing.
+ * records had a version is read as version 1; a routing lead whose record
+ * it cannot read (a newer version) is settled from what it has — `delivered`
+ * when a partner bought it, else `dead_lettered` — once no delivery is
+ * pending, with an event and an error in the log that say why, its record
+ * kept as stored; nothing fails.
  */
 describe('the routing record read back by the worker', () => {
   const stack = new TestStack({ worker: false });
@@ -20,11 +23,14 @@ describe('the routing record read back by the worker', () => {
   let logged: Record<string, unknown>[];
   let sourceId: string;
   let partnerId: string;
+  /** A source with a postback URL (nothing listens there: postbacks are only counted here). */
+  let reportingSourceId: string;
 
   beforeAll(async () => {
     await stack.start();
     partner = await new FakePartner(() => ({ status: 200, body: { accepted: true } })).start();
     sourceId = (await stack.createSource()).id;
+    reportingSourceId = (await stack.createSource({ postbackUrl: 'https://postbacks.example.com/leads' })).id;
     partnerId = (await stack.createPartner({ url: partner.url })).id;
     logged = [];
     const log = createLogger(
@@ -38,16 +44,25 @@ describe('the routing record read back by the worker', () => {
     await stack.stop();
   });
 
-  /** A lead routing to `partnerId` with `routing` stored as given, and its pending delivery. */
-  async function routingLead(routing: Prisma.InputJsonObject) {
+  /** A lead routing to `partnerId` with `routing` stored as given, and its delivery (pending unless said). */
+  async function routingLead(
+    routing: Prisma.InputJsonObject,
+    opts: { source?: string; delivery?: 'pending' | 'rejected' | 'none' } = {},
+  ) {
     const lead = await stack.db.lead.create({
-      data: { sourceId, status: 'routing', name: 'Jane', phone: '+14155550142', routing },
+      data: { sourceId: opts.source ?? sourceId, status: 'routing', name: 'Jane', phone: '+14155550142', routing },
     });
+    if (opts.delivery === 'none') return { leadId: lead.id, deliveryId: '' };
     const delivery = await stack.db.delivery.create({
-      data: { leadId: lead.id, partnerId, nextAttemptAt: new Date() },
+      data: { leadId: lead.id, partnerId, nextAttemptAt: new Date(), status: opts.delivery ?? 'pending' },
     });
     return { leadId: lead.id, deliveryId: delivery.id };
   }
+
+  const NEWER = 'the routing record is version 2, newer than this leadrouter reads (1)';
+  const errorsOf = (leadId: string) => logged.filter((l) => l.leadId === leadId && l.level === 50);
+  const eventsOf = (leadId: string) =>
+    stack.db.leadEvent.findMany({ where: { leadId }, orderBy: { id: 'asc' }, select: { status: true, detail: true } });
 
   const record = () => ({
     routeName: 'main',
@@ -69,23 +84,69 @@ describe('the routing record read back by the worker', () => {
     });
   });
 
-  it('leaves a lead whose record is of a newer version as it is, saying why', async () => {
+  it('lets the pending delivery of a lead whose record is of a newer version go on, then settles it delivered', async () => {
     const newer = { ...record(), version: 2 };
     const { leadId, deliveryId } = await routingLead(newer);
+    // A repeat of its route job: the pending delivery is put back on the queue; the lead waits for it.
     await expect(routeLead(direct, leadId)).resolves.toBeUndefined();
-    // The attempt is made and recorded; the lead is not moved on from a record the worker cannot read.
+    expect(await direct.queues.deliver.getJob(jobIds.deliver(deliveryId, 1))).toBeDefined();
+    expect(await stack.db.lead.findUniqueOrThrow({ where: { id: leadId } })).toMatchObject({ status: 'routing' });
+    // The partner buys it: the lead is sold, whatever the record says, and the record stays as stored.
     expect(await deliverAttempt(direct, { deliveryId, attempt: 1 })).toBe('accepted');
     const lead = await stack.db.lead.findUniqueOrThrow({ where: { id: leadId } });
-    expect(lead).toMatchObject({ status: 'routing', routing: newer });
-    expect(await stack.db.delivery.findUniqueOrThrow({ where: { id: deliveryId } })).toMatchObject({
-      status: 'accepted',
-    });
-    const errors = logged.filter((l) => l.leadId === leadId && l.level === 50);
-    expect(errors).toHaveLength(2);
-    for (const e of errors)
-      expect(e).toMatchObject({
-        msg: 'the lead’s routing record cannot be read: left as it is',
-        reason: 'the routing record is version 2, newer than this leadrouter reads (1)',
+    expect(lead).toMatchObject({ status: 'delivered', routing: newer });
+    expect(await eventsOf(leadId)).toEqual([
+      { status: 'delivered', detail: { error: `the routing record cannot be read: ${NEWER}` } },
+    ]);
+    expect(errorsOf(leadId)).toEqual([
+      expect.objectContaining({
+        msg: 'the lead’s routing record cannot be read: it settles once no delivery is pending',
+        reason: NEWER,
+      }),
+      expect.objectContaining({
+        msg: 'the lead’s routing record cannot be read: settled delivered',
+        reason: NEWER,
+        status: 'delivered',
+      }),
+    ]);
+  });
+
+  it('settles dead_lettered a lead whose record cannot be read and that nobody bought, with its postback', async () => {
+    const newer = { ...record(), version: 2 };
+    const rejected = await routingLead(newer, { delivery: 'rejected', source: reportingSourceId });
+    const none = await routingLead(newer, { delivery: 'none' });
+    for (const { leadId } of [rejected, none]) {
+      await expect(routeLead(direct, leadId)).resolves.toBeUndefined();
+      expect(await stack.db.lead.findUniqueOrThrow({ where: { id: leadId } })).toMatchObject({
+        status: 'dead_lettered',
+        routing: newer,
       });
+      expect(await eventsOf(leadId)).toEqual([
+        { status: 'dead_lettered', detail: { error: `the routing record cannot be read: ${NEWER}` } },
+      ]);
+      expect(errorsOf(leadId)).toEqual([
+        expect.objectContaining({ msg: 'the lead’s routing record cannot be read: settled dead_lettered' }),
+      ]);
+    }
+    // The source with a postback URL is told; a repeat changes nothing.
+    expect(await stack.db.postback.findMany({ where: { leadId: rejected.leadId } })).toEqual([
+      expect.objectContaining({ leadStatus: 'dead_lettered', status: 'pending' }),
+    ]);
+    await routeLead(direct, rejected.leadId);
+    expect(await stack.db.postback.count({ where: { leadId: rejected.leadId } })).toBe(1);
+    expect(await stack.db.leadEvent.count({ where: { leadId: rejected.leadId } })).toBe(1);
+  });
+
+  it('settles dead_lettered a lead whose record cannot be read when its last pending delivery is rejected', async () => {
+    partner.respondWith(() => ({ status: 400, body: { error: 'not buying' } }));
+    try {
+      const { leadId, deliveryId } = await routingLead({ ...record(), version: 2 });
+      expect(await deliverAttempt(direct, { deliveryId, attempt: 1 })).toBe('rejected');
+      expect(await stack.db.lead.findUniqueOrThrow({ where: { id: leadId } })).toMatchObject({
+        status: 'dead_lettered',
+      });
+    } finally {
+      partner.respondWith(() => ({ status: 200, body: { accepted: true } }));
+    }
   });
 });

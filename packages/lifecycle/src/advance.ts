@@ -18,9 +18,9 @@ import {
   type SqlTx,
   type StatementRow,
 } from '@leadrouter/db';
-import { decideFinalStatus, decideOffers } from './decide/advance.js';
+import { decideFinalStatus, decideOffers, decideUnreadableRecord } from './decide/advance.js';
 import { decideSupersede } from './decide/superseded.js';
-import type { Followups } from './flow.js';
+import { NOTHING, type FlowLog, type Followups } from './flow.js';
 
 /** One of the lead's deliveries, as the advance step counts them. */
 export type DeliveryState = Pick<
@@ -127,6 +127,52 @@ export async function advanceAndCommit(
     deliveries: jobs,
     postbacks: created.map((r) => ({ postbackId: r.id, attempt: 1 })),
     partners: new Map(offered.map((o) => [o.deliveryId, o.partner])),
+  };
+}
+
+/**
+ * Settles a routing lead whose routing record cannot be read
+ * (`decideUnreadableRecord`), under its row lock, and commits: `delivered`
+ * when a partner accepted it, else `dead_lettered`, with an event that says
+ * why (`detail.error`) and the source's postback; the record stays as stored,
+ * for an operator to see and mend. While a delivery is pending nothing is
+ * written (its outcome comes back here). Returns the postback job, and the
+ * status the lead settled in (none while it stays open).
+ */
+export async function settleUnreadable(
+  { log }: { log: Pick<FlowLog, 'error'> },
+  tx: SqlTx,
+  leadId: string,
+  reason: string,
+  now: Date,
+  { deliveries, postback, commitWith = [] }: Omit<AdvanceOptions, 'outcome' | 'entering'>,
+): Promise<{ settled?: TerminalStatus; followups: Followups }> {
+  const decision = decideUnreadableRecord(deliveries);
+  if (decision.outcome === 'open') {
+    log.error({ leadId, reason }, 'the lead’s routing record cannot be read: it settles once no delivery is pending');
+    if (commitWith.length > 0) await tx.commit(commitWith);
+    return { followups: NOTHING };
+  }
+  const status = decision.outcome;
+  log.error({ leadId, reason, status }, `the lead’s routing record cannot be read: settled ${status}`);
+  const [created] = await tx.commit([
+    tx.call(ADVANCE, {
+      leadId,
+      routing: null,
+      status,
+      deliveryIds: [],
+      partnerIds: [],
+      dueAt: now,
+      eventStatuses: [status],
+      eventPartners: [decision.outcome === 'delivered' ? decision.partnerId : null],
+      eventDetails: [JSON.stringify({ error: storableText(`the routing record cannot be read: ${reason}`) })],
+      postbackStatus: postback ? status : null,
+    }),
+    ...commitWith,
+  ]);
+  return {
+    settled: status,
+    followups: { ...NOTHING, postbacks: created.map((r) => ({ postbackId: r.id, attempt: 1 })) },
   };
 }
 

@@ -1,4 +1,4 @@
-import { readRoutingRecord, type RoutingRecord } from '@leadrouter/core';
+import { readRoutingRecord, type PartnerDecisionEntry } from '@leadrouter/core';
 import {
   buildRequest,
   classify,
@@ -26,7 +26,7 @@ import {
   type StatementRow,
 } from '@leadrouter/db';
 import type { DeliverJob } from '@leadrouter/queue';
-import { advanceAndCommit, type DeliveryState } from './advance.js';
+import { advanceAndCommit, settleUnreadable, type DeliveryState } from './advance.js';
 import { decideAttempt, type AttemptDecision } from './decide/attempt.js';
 import { decideBreaker, type BreakerDecision } from './decide/breaker.js';
 import { decideSupersede } from './decide/superseded.js';
@@ -316,7 +316,7 @@ async function recordAttempt(
       }
       case 'rejected':
       case 'dead_lettered': {
-        const failed = { leadId: lead.id, partnerId: partner.id, step: decision.step, error: decision.error };
+        const failed = { partnerId: partner.id, step: decision.step, error: decision.error };
         const followups = await commitDeliveryFailed(deps, tx, failed, { lead: locked[0], deliveries, now });
         return { followups, delayMs: 0, health: changed };
       }
@@ -341,76 +341,97 @@ export interface AcceptedDelivery {
 
 /**
  * The commit of a delivery the partner accepted, in the transaction that
- * recorded the attempt, under the lead's lock. A routing lead advances
- * (`advanceAndCommit`: sold, or offered to the next partners of a shared
- * route); a lead already settled — a dead letter an operator retried on a
+ * recorded the attempt, under the lead's lock. A routing lead moves on
+ * (`moveLeadOn`: sold, or offered to the next partners of a shared route;
+ * `delivered` too when its routing record cannot be read); a lead already settled — a dead letter an operator retried on a
  * lead already sold, a shared route with room left — has its other dead
  * letters superseded once the sale fills the share, as the advance does.
- * Whatever else a sale writes belongs in the commit message of this
- * function, so it is written once, in the same transaction as the accepted
- * attempt.
+ * Whatever else a sale writes belongs in `withSale`, committed in the same
+ * message on every path, so it is written once, in the same transaction as
+ * the accepted attempt.
  */
 export async function commitDeliveryAccepted(
   deps: Pick<LeadFlowDeps, 'log'>,
   tx: SqlTx,
   accepted: AcceptedDelivery,
-  { lead, deliveries, now }: SettledLead,
+  settled: SettledLead,
 ): Promise<Followups> {
-  const record = routingRecordOf(deps, accepted.leadId, lead);
-  if (!record || lead?.status !== 'routing') {
-    const supersede = record ? decideSupersede(deliveries, record.maxDeliveries) : undefined;
-    await tx.commit(
-      supersede?.outcome === 'supersede'
-        ? [tx.call(SUPERSEDE, { leadId: accepted.leadId, ids: supersede.deliveryIds })]
-        : [],
+  // What the sale writes besides the attempt, committed in the same message as the lead's move (none yet: the
+  // money entries of ADR 0023 go here).
+  const withSale: string[] = [];
+  const outcome = { partnerId: accepted.partnerId, decision: 'accepted', at: settled.now.toISOString() } as const;
+  const moved = await moveLeadOn(deps, tx, outcome, settled, withSale);
+  if (moved) return moved;
+  // A lead no longer routing: a dead letter an operator retried on a lead already sold (a shared route with room
+  // left). The sale that fills the share supersedes the lead's other dead letters, as advanceAndCommit does.
+  const stored = readRoutingRecord(settled.lead?.routing);
+  if (stored.kind === 'unreadable')
+    deps.log.error(
+      { leadId: accepted.leadId, reason: stored.reason },
+      'the lead’s routing record cannot be read: its dead letters are left as they are',
     );
-    return NOTHING;
-  }
-  return advanceAndCommit(tx, accepted.leadId, record, now, {
-    outcome: { partnerId: accepted.partnerId, decision: 'accepted', at: now.toISOString() },
-    deliveries,
-    postback: lead.postback,
-  });
+  const supersede =
+    stored.kind === 'record' ? decideSupersede(settled.deliveries, stored.record.maxDeliveries) : undefined;
+  await tx.commit([
+    ...(supersede?.outcome === 'supersede'
+      ? [tx.call(SUPERSEDE, { leadId: accepted.leadId, ids: supersede.deliveryIds })]
+      : []),
+    ...withSale,
+  ]);
+  return NOTHING;
 }
 
 /** A delivery the partner rejected, or that ran out of attempts. */
 interface FailedDelivery {
-  leadId: string;
   partnerId: string;
   step: 'rejected' | 'dead_lettered';
   error: string;
 }
 
 /**
- * The commit of a delivery rejected or dead-lettered: a routing lead
- * advances (the waterfall offers it to the next candidate, or it settles);
- * a lead no longer routing stays as it is.
+ * The commit of a delivery rejected or dead-lettered: a routing lead moves
+ * on (`moveLeadOn`); a lead no longer routing stays as it is.
  */
 async function commitDeliveryFailed(
   deps: Pick<LeadFlowDeps, 'log'>,
   tx: SqlTx,
   failed: FailedDelivery,
-  { lead, deliveries, now }: SettledLead,
+  settled: SettledLead,
 ): Promise<Followups> {
-  const record = routingRecordOf(deps, failed.leadId, lead);
-  if (!record || lead?.status !== 'routing') return NOTHING;
-  return advanceAndCommit(tx, failed.leadId, record, now, {
-    outcome: { partnerId: failed.partnerId, decision: failed.step, reason: failed.error, at: now.toISOString() },
-    deliveries,
-    postback: lead.postback,
-  });
+  const outcome = {
+    partnerId: failed.partnerId,
+    decision: failed.step,
+    reason: failed.error,
+    at: settled.now.toISOString(),
+  } as const;
+  return (await moveLeadOn(deps, tx, outcome, settled, [])) ?? NOTHING;
 }
 
-/** The lead's routing record, or undefined (logged when it cannot be read). */
-function routingRecordOf(
+/**
+ * Moves a routing lead on once one of its deliveries settled, and commits,
+ * with `commitWith` in the same message: it advances with the delivery's
+ * outcome (`advanceAndCommit`: the waterfall, or its final status), or is
+ * settled when its routing record cannot be read (`settleUnreadable`).
+ * Null, with nothing written, for a lead not routing or without a record.
+ */
+async function moveLeadOn(
   deps: Pick<LeadFlowDeps, 'log'>,
-  leadId: string,
-  lead: SettledLead['lead'],
-): RoutingRecord | undefined {
-  const stored = readRoutingRecord(lead?.routing);
-  if (stored.kind === 'unreadable')
-    deps.log.error({ leadId, reason: stored.reason }, 'the lead’s routing record cannot be read: left as it is');
-  return stored.kind === 'record' ? stored.record : undefined;
+  tx: SqlTx,
+  outcome: PartnerDecisionEntry,
+  { lead, deliveries, now }: SettledLead,
+  commitWith: readonly string[],
+): Promise<Followups | null> {
+  if (lead?.status !== 'routing') return null;
+  const stored = readRoutingRecord(lead.routing);
+  const given = { deliveries, postback: lead.postback, commitWith };
+  switch (stored.kind) {
+    case 'none':
+      return null;
+    case 'unreadable':
+      return (await settleUnreadable(deps, tx, lead.id, stored.reason, now, given)).followups;
+    case 'record':
+      return advanceAndCommit(tx, lead.id, stored.record, now, { ...given, outcome });
+  }
 }
 
 /**

@@ -1,9 +1,11 @@
 export {
   decideFinalStatus,
   decideOffers,
+  decideUnreadableRecord,
   type DeliveryCount,
   type FinalStatusDecision,
   type OfferDecision,
+  type UnreadableRecordDecision,
 } from './decide/advance.js';
 export { decideAttempt, type AttemptDecision, type AttemptInput, type RetryPolicy } from './decide/attempt.js';
 export { decideBreaker, type BreakerDecision } from './decide/breaker.js';
@@ -28,7 +30,7 @@ export {
   type Followups,
   type LeadFlowDeps,
 } from './flow.js';
-export { advanceAndCommit, type AdvanceOptions, type DeliveryState } from './advance.js';
+export { advanceAndCommit, settleUnreadable, type AdvanceOptions, type DeliveryState } from './advance.js';
 export { routeLead, routingRules, RULES_CACHE_TTL_MS, type RoutingRules } from './route-lead.js';
 export {
   attemptDelivery,

@@ -16,7 +16,7 @@ import {
   sqlTransaction,
 } from '@leadrouter/db';
 import type { DeliverJob } from '@leadrouter/queue';
-import { advanceAndCommit } from './advance.js';
+import { advanceAndCommit, settleUnreadable } from './advance.js';
 import { deliverNow } from './attempt-delivery.js';
 import { enqueueDeliveries, NOTHING, type Followups, type LeadFlowDeps } from './flow.js';
 import { routingRecordOf } from './record.js';
@@ -27,7 +27,8 @@ import { routingRecordOf } from './record.js';
  * job, a retry after an error) of a lead already routing advances it, which
  * is idempotent, and puts its pending deliveries back on the deliver queue
  * (job ids make that a no-op for those already there): that is how a
- * delivery whose first attempt was cut short by a crash gets made. One
+ * delivery whose first attempt was cut short by a crash gets made. One whose
+ * routing record cannot be read is settled (`settleUnreadable`). One
  * transaction, usually three round trips: the lead's lock (with what
  * routing reads and its deliveries), the candidates' state, and the writes
  * with the commit.
@@ -43,24 +44,24 @@ export async function routeLead(deps: LeadFlowDeps, leadId: string): Promise<voi
     if (lead?.status === 'routing') {
       // Routed before (a crash, a lost job, an error after the commit): advance it, resume its deliveries.
       const stored = readRoutingRecord(lead.routing);
+      if (stored.kind === 'none') return NOTHING;
+      resumed = deliveries.flatMap((d) =>
+        d.status === 'pending' && d.nextAttemptAt
+          ? [
+              {
+                job: { deliveryId: d.id, attempt: d.attempts + 1 },
+                delayMs: d.nextAttemptAt.getTime() - now.getTime(),
+              },
+            ]
+          : [],
+      );
+      const given = { deliveries, postback: lead.postback };
       switch (stored.kind) {
-        case 'none':
-          return NOTHING;
         case 'unreadable':
-          deps.log.error({ leadId, reason: stored.reason }, 'the lead’s routing record cannot be read: left as it is');
-          return NOTHING;
+          // Its pending deliveries go on; it settles when none is left (ADR 0021).
+          return (await settleUnreadable(deps, tx, leadId, stored.reason, now, given)).followups;
         case 'record':
-          resumed = deliveries.flatMap((d) =>
-            d.status === 'pending' && d.nextAttemptAt
-              ? [
-                  {
-                    job: { deliveryId: d.id, attempt: d.attempts + 1 },
-                    delayMs: d.nextAttemptAt.getTime() - now.getTime(),
-                  },
-                ]
-              : [],
-          );
-          return advanceAndCommit(tx, leadId, stored.record, now, { deliveries, postback: lead.postback });
+          return advanceAndCommit(tx, leadId, stored.record, now, given);
       }
     }
     if (lead?.status !== 'queued') return NOTHING;

@@ -33,7 +33,7 @@ export const LOCK_LEAD = defineStatement({
 /**
  * Everything an advance step writes, in one statement sent with the commit:
  * the new deliveries (`deliveryIds` to `partnerIds`, due at `dueAt`), the
- * routing record and the status (unchanged when null) in one update, the
+ * routing record and the status (each unchanged when null) in one update, the
  * events in order (`eventStatuses`, `eventPartners`, `eventDetails`: JSON
  * texts), and the postback for a final status (`postbackStatus`) when the
  * source has a postback URL — one per lead and status: a dead letter retried
@@ -45,7 +45,7 @@ export const ADVANCE = defineStatement({
   name: 'lr_advance',
   params: {
     leadId: 'uuid',
-    routing: json<RoutingRecord>('jsonb'),
+    routing: json<RoutingRecord | null>('jsonb | null'),
     status: '"LeadStatus" | null',
     deliveryIds: 'uuid[]',
     partnerIds: 'uuid[]',
@@ -62,7 +62,8 @@ export const ADVANCE = defineStatement({
      SELECT o.id, ${p.leadId}, o.partner_id, ${p.dueAt}, ${p.dueAt}, now()
      FROM unnest(${p.deliveryIds}, ${p.partnerIds}) AS o (id, partner_id)),
    lead AS (
-     UPDATE leads SET routing = ${p.routing}, status = coalesce(${p.status}, status), updated_at = now()
+     UPDATE leads SET routing = coalesce(${p.routing}, routing), status = coalesce(${p.status}, status),
+       updated_at = now()
      WHERE id = ${p.leadId}),
    events AS (
      INSERT INTO lead_events (lead_id, status, partner_id, detail)

@@ -1,6 +1,6 @@
 import { DELIVERY_STATUSES, type DeliveryStatus, type PartnerDecisionEntry } from '@leadrouter/core';
 import fc from 'fast-check';
-import { decideFinalStatus, decideOffers, type DeliveryCount } from './advance';
+import { decideFinalStatus, decideOffers, decideUnreadableRecord, type DeliveryCount } from './advance';
 
 const at = '2026-01-01T00:00:00.000Z';
 const d = (partnerId: string, status: DeliveryStatus): DeliveryCount => ({ partnerId, status });
@@ -134,6 +134,42 @@ describe('decideFinalStatus: where the lead stands once offered to whom it could
               : 'unmatched';
         expect(decideFinalStatus(deliveries, 0).outcome).toBe(expected);
       }),
+    );
+  });
+});
+
+describe('decideUnreadableRecord: a routing lead whose record cannot be read', () => {
+  it('stays open while a delivery is pending', () => {
+    expect(decideUnreadableRecord([d('a', 'pending')])).toEqual({ outcome: 'open' });
+    expect(decideUnreadableRecord([d('a', 'accepted'), d('b', 'pending')])).toEqual({ outcome: 'open' });
+  });
+
+  it('is delivered when a partner accepted it, dead-lettered elsewhere or not', () => {
+    expect(decideUnreadableRecord([d('a', 'accepted')])).toEqual({ outcome: 'delivered', partnerId: 'a' });
+    expect(decideUnreadableRecord([d('b', 'dead_lettered'), d('a', 'accepted')])).toEqual({
+      outcome: 'delivered',
+      partnerId: 'a',
+    });
+  });
+
+  it('is dead-lettered otherwise: never unsold nor unmatched, which only a readable record can tell', () => {
+    for (const deliveries of [[], [d('a', 'rejected')], [d('a', 'dead_lettered')], [d('a', 'superseded')]])
+      expect(decideUnreadableRecord(deliveries)).toEqual({ outcome: 'dead_lettered' });
+  });
+
+  it('settles as the final status would, except that what is neither open nor sold is dead-lettered', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({ partnerId: fc.constantFrom('a', 'b', 'c'), status: fc.constantFrom(...DELIVERY_STATUSES) }),
+        ),
+        (deliveries) => {
+          const final = decideFinalStatus(deliveries, 0);
+          const settled = decideUnreadableRecord(deliveries);
+          if (final.outcome === 'open' || final.outcome === 'delivered') expect(settled).toEqual(final);
+          else expect(settled).toEqual({ outcome: 'dead_lettered' });
+        },
+      ),
     );
   });
 });

@@ -64,3 +64,32 @@ export function decideFinalStatus(deliveries: readonly DeliveryCount[], offeredN
   if (deliveries.some((d) => d.status === 'rejected')) return { outcome: 'unsold' };
   return { outcome: 'unmatched' };
 }
+
+/**
+ * Where a routing lead stands when its routing record cannot be read
+ * (`readRoutingRecord` says `unreadable`: a newer version, fields that do not
+ * fit). The waterfall cannot go on — the candidates, the share and the
+ * decisions are in the record — so what the lead already has settles it:
+ * `open` while a delivery is pending (its attempts go on, and the outcome of
+ * each comes back here); `delivered` when a partner accepted it (a sale is a
+ * sale, whatever the record says); otherwise `dead_lettered`, the status the
+ * decisions give a lead that failed for a reason of the system's rather than
+ * the partners' (a delivery out of attempts): it needs an operator, and is
+ * found among the leads of that status. Never `unsold` or `unmatched`: no
+ * one can tell from an unreadable record whether a candidate was left.
+ */
+export type UnreadableRecordDecision =
+  { outcome: 'open' } | { outcome: 'delivered'; partnerId: string } | { outcome: 'dead_lettered' };
+
+export function decideUnreadableRecord(deliveries: readonly DeliveryCount[]): UnreadableRecordDecision {
+  const settled = decideFinalStatus(deliveries, 0);
+  switch (settled.outcome) {
+    case 'open':
+    case 'delivered':
+      return settled;
+    case 'dead_lettered':
+    case 'unsold':
+    case 'unmatched':
+      return { outcome: 'dead_lettered' };
+  }
+}
