@@ -61,7 +61,7 @@ export {
 } from './partners.js';
 export { rotateSourceKey } from './sources.js';
 
-// Operator actions shared by the admin API and the CLI (once packages/operations): dead letters, lead search, dry runs, partner health.
+// Operator actions shared by the admin API and the CLI: dead letters, lead search, dry runs, partner health.
 export type { Page } from './cursor.js';
 export type { RawParams } from './params.js';
 export { ParamReader } from './params.js';
