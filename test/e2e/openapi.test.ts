@@ -1,12 +1,11 @@
 import { execFile } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
+import { ROUTES } from '@leadrouter/api';
 import { createLogger } from '@leadrouter/config';
-import { EXAMPLE_LEAD } from '@leadrouter/core';
 import { createRedis, Queues } from '@leadrouter/queue';
 import { createApp } from '../../services/ingest/src/app';
 import { SourceRateLimits } from '../../services/ingest/src/http/rate-limit';
@@ -17,15 +16,15 @@ import {
   type OpenApiDocument,
   type Operation,
 } from '../../services/ingest/src/openapi/document';
-
-import { FakePartner } from '../support/partner';
 import { ADMIN_TOKEN, TestStack } from '../support/stack';
-import { waitFor } from '../support/wait';
 
 /**
- * The OpenAPI document against the code: Redocly's linter, the routes the
- * Express app registers, and real answers validated against the documented
- * response schemas (which are closed, so an undocumented field fails).
+ * The OpenAPI document. The JSON API's operations are generated from the route table, whose schemas validate
+ * the requests and type the handlers' answers (ADR 0019), so what is checked here is what generation cannot
+ * promise: the document is valid (Redocly's linter), it describes every route the Express app serves and
+ * nothing else, its examples are instances of their schemas (and the request examples are taken by the app),
+ * and the operations still written out by hand (health, readiness, metrics, the Bull Board, the console page,
+ * the reference page) answer as they say.
  */
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -50,6 +49,10 @@ ajv.addSchema({ ...doc, $id: DOC_ID });
 const documented = Object.entries(doc.paths).flatMap(([p, item]) =>
   HTTP_METHODS.filter((m) => item[m]).map((m) => `${m.toUpperCase()} ${p}`),
 );
+/** The operations written out in document.ts rather than generated from the route table. */
+const TABLE = new Set(ROUTES.map((r) => `${r.method.toUpperCase()} ${r.path}`));
+const writtenOut = documented.filter((key) => !TABLE.has(key));
+
 const operation = (key: string): Operation => {
   const [method, p] = key.split(' ') as [string, string];
   const op = doc.paths[p]?.[method.toLowerCase() as (typeof HTTP_METHODS)[number]];
@@ -74,7 +77,15 @@ function validatorAt(ptr: string): ValidateFunction {
   return v;
 }
 
-/** Each documented answer validated against a real one: "METHOD /path status". */
+/** A response object, its `$ref` to `components.responses` followed, with the pointer to where it is. */
+function resolveResponse(at: string, response: JsonSchema): { at: string; response: JsonSchema } {
+  if (typeof response.$ref !== 'string') return { at, response };
+  const name = response.$ref.replace('#/components/responses/', '');
+  const responses = (doc.components as { responses: Record<string, JsonSchema> }).responses;
+  return { at: pointer('components', 'responses', name), response: responses[name]! };
+}
+
+/** Each documented answer of a written-out operation checked against a real one: "METHOD /path status". */
 const exercised = new Set<string>();
 
 /**
@@ -92,13 +103,10 @@ function expectDocumented(res: Res, key: string): void {
     );
   }
   const [method, p] = key.split(' ') as [string, string];
-  let base = pointer('paths', p, method.toLowerCase(), 'responses', status);
-  let response = documentedResponse;
-  if (typeof response.$ref === 'string') {
-    const name = response.$ref.replace('#/components/responses/', '');
-    base = pointer('components', 'responses', name);
-    response = (doc.components as { responses: Record<string, JsonSchema> }).responses[name]!;
-  }
+  const { at, response } = resolveResponse(
+    pointer('paths', p, method.toLowerCase(), 'responses', status),
+    documentedResponse,
+  );
   const headers = (doc.components as { headers: Record<string, JsonSchema> }).headers;
   for (const [name, header] of Object.entries((response.headers ?? {}) as Record<string, JsonSchema>)) {
     const resolved =
@@ -112,7 +120,7 @@ function expectDocumented(res: Res, key: string): void {
     const type = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
     expect(Object.keys(content)).toContain(type);
     if (type === 'application/json') {
-      const validate = validatorAt(`${base}/content/${encodeURIComponent('application~1json')}/schema`);
+      const validate = validatorAt(`${at}/content/${encodeURIComponent('application~1json')}/schema`);
       if (!validate(res.body)) {
         throw new Error(
           `${key} ${status}: the body does not match the documented schema:\n${ajv.errorsText(validate.errors, { separator: '\n' })}\nbody: ${JSON.stringify(res.body, null, 2)}`,
@@ -126,7 +134,7 @@ function expectDocumented(res: Res, key: string): void {
 /** A request, checked against the document; answers the response. */
 async function call(
   key: string,
-  opts: { path?: string; body?: unknown; rawBody?: string; key?: string; headers?: Record<string, string> } = {},
+  opts: { path?: string; body?: unknown; key?: string; headers?: Record<string, string> } = {},
 ): Promise<Res> {
   const [method, p] = key.split(' ') as [string, string];
   const { path: actual, ...rest } = opts;
@@ -134,15 +142,12 @@ async function call(
   expectDocumented(res, key);
   return res;
 }
+
 /** The documented example body of an operation. */
 const example = (key: string) =>
   (operation(key).requestBody as { content: Record<string, { example: Record<string, unknown> }> }).content[
     'application/json'
   ]!.example;
-const unique = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;
-let phones = 100;
-/** A valid US number not used before in this file (duplicate checks look at every source). */
-const nextPhone = () => `+1 415 555 0${++phones}`;
 
 beforeAll(() => stack.start());
 afterAll(() => stack.stop());
@@ -194,6 +199,84 @@ describe('the OpenAPI document', () => {
   it('documents a 4xx answer for every operation that takes input', () => {
     const without = documented.filter((key) => !Object.keys(operation(key).responses).some((s) => /^4/.test(s)));
     expect(without.sort()).toEqual([...NO_CLIENT_ERRORS].sort());
+  });
+
+  it('every example is an instance of its schema: bodies, answers and parameters', () => {
+    const checked: string[] = [];
+    const problems: string[] = [];
+    /** Checks `example` and each of `examples` of a media type or parameter object at `at` against its `schema`. */
+    const check = (at: string, node: JsonSchema) => {
+      const values: [string, unknown][] = [
+        ...(node.example !== undefined ? [['example', node.example] as [string, unknown]] : []),
+        ...Object.entries((node.examples ?? {}) as Record<string, { value: unknown }>).map(
+          ([name, e]) => [`examples/${name}`, e.value] as [string, unknown],
+        ),
+      ];
+      for (const [name, value] of values) {
+        const validate = validatorAt(`${at}/schema`);
+        checked.push(`${at}/${name}`);
+        if (!validate(value)) problems.push(`${at}/${name}: ${ajv.errorsText(validate.errors)}`);
+      }
+    };
+    const checkContent = (at: string, content: unknown) => {
+      for (const [type, media] of Object.entries((content ?? {}) as Record<string, JsonSchema>))
+        check(`${at}/content/${encodeURIComponent(type.replace(/\//g, '~1'))}`, media);
+    };
+    const operations = [
+      ...Object.entries(doc.paths).map(([p, item]) => ['paths', p, item] as const),
+      ...Object.entries(doc.webhooks as Record<string, JsonSchema>).map(([w, item]) => ['webhooks', w, item] as const),
+    ];
+    for (const [where, name, item] of operations) {
+      for (const method of HTTP_METHODS) {
+        const op = (item as Record<string, Operation | undefined>)[method];
+        if (!op) continue;
+        const at = pointer(where, name, method);
+        ((op.parameters ?? []) as JsonSchema[]).forEach((param, i) => check(`${at}/parameters/${i}`, param));
+        checkContent(`${at}/requestBody`, (op.requestBody as JsonSchema | undefined)?.content);
+        for (const [status, response] of Object.entries(op.responses))
+          if (typeof response.$ref !== 'string') checkContent(`${at}/responses/${status}`, response.content);
+      }
+    }
+    for (const [name, response] of Object.entries(
+      (doc.components as { responses: Record<string, JsonSchema> }).responses,
+    ))
+      checkContent(pointer('components', 'responses', name), response.content);
+    expect(problems).toEqual([]);
+    // The lead API's, the admin API's and the standard answers' examples are among them.
+    expect(checked).toEqual(
+      expect.arrayContaining([
+        `${pointer('paths', '/v1/leads', 'post')}/requestBody/content/application~1json/example`,
+        `${pointer('paths', '/v1/leads/batch', 'post')}/responses/207/content/application~1json/example`,
+        `${pointer('paths', '/v1/leads/{id}', 'get')}/responses/200/content/application~1json/examples/admin`,
+        `${pointer('paths', '/v1/admin/partners', 'post')}/requestBody/content/application~1json/example`,
+        `${pointer('components', 'responses', 'Invalid')}/content/application~1json/example`,
+      ]),
+    );
+  });
+
+  it('the request examples are taken by the app as they are', async () => {
+    const admin = { key: ADMIN_TOKEN };
+    // Names are unique, and a route names partners that exist: those two are adapted.
+    const named = (key: string) => ({ ...example(key), name: `${String(example(key).name)} ${Date.now()}` });
+    expect(
+      (await stack.request('POST', '/v1/admin/sources', { ...admin, body: named('POST /v1/admin/sources') })).status,
+    ).toBe(201);
+    const partner = await stack.request('POST', '/v1/admin/partners', {
+      ...admin,
+      body: named('POST /v1/admin/partners'),
+    });
+    expect(partner.status).toBe(201);
+    const route = { ...named('POST /v1/admin/routes'), partners: [{ partnerId: partner.body.id }], active: false };
+    expect((await stack.request('POST', '/v1/admin/routes', { ...admin, body: route })).status).toBe(201);
+    const fresh = await stack.createSource();
+    const lead = await stack.request('POST', '/v1/leads', { key: fresh.apiKey, body: example('POST /v1/leads') });
+    expect(lead.status).toBe(202);
+    const batch = await stack.request('POST', '/v1/leads/batch', {
+      key: fresh.apiKey,
+      body: example('POST /v1/leads/batch'),
+    });
+    // The example's second lead is invalid on purpose: a batch answers each lead on its own.
+    expect(batch.body.results.map((r: { status: string }) => r.status)).toEqual(['accepted', 'rejected']);
   });
 });
 
@@ -279,446 +362,33 @@ describe('routes: the document and the Express app agree', () => {
   });
 });
 
-describe('real answers match the documented responses', () => {
-  const partner = new FakePartner();
-  let source: { id: string; apiKey: string };
-  let partnerId: string;
-
-  beforeAll(async () => {
-    await partner.start();
-    const created = await call('POST /v1/admin/sources', {
-      key: ADMIN_TOKEN,
-      body: {
-        name: unique('openapi-source'),
-        postbackUrl: 'https://affiliate.example/postback',
-        duplicateWindowHours: 1,
-      },
-    });
-    expect(created.status).toBe(201);
-    source = created.body;
-  });
-  afterAll(() => partner.stop());
-
-  it('sources: create, list, read, update, rotate the key, delete, and their errors', async () => {
-    const admin = { key: ADMIN_TOKEN };
-    const other = await call('POST /v1/admin/sources', { ...admin, body: { name: unique('openapi-source') } });
-    expect(other.status).toBe(201);
-
-    const page = await call('GET /v1/admin/sources', { ...admin, path: '/v1/admin/sources?limit=1' });
-    expect(page.body.nextCursor).toEqual(expect.any(String));
-    const next = await call('GET /v1/admin/sources', {
-      ...admin,
-      path: `/v1/admin/sources?limit=1&cursor=${page.body.nextCursor}`,
-    });
-    expect(next.status).toBe(200);
-    expect((await call('GET /v1/admin/sources', { ...admin, path: '/v1/admin/sources?limit=0' })).status).toBe(422);
-
-    const one = `/v1/admin/sources/${other.body.id}`;
-    const read = await call('GET /v1/admin/sources/{id}', { ...admin, path: one });
-    expect(read.status).toBe(200);
-    // The response schemas are closed: a field the view adds, or drops, without the document fails.
-    const sourceSchema = validatorAt(pointer('components', 'schemas', 'Source'));
-    expect(sourceSchema(read.body)).toBe(true);
-    expect(sourceSchema({ ...read.body, apiKey: 'lr_leaked' })).toBe(false);
-    const { name: _name, ...nameless } = read.body;
-    expect(sourceSchema(nameless)).toBe(false);
-    const patched = await call('PATCH /v1/admin/sources/{id}', {
-      ...admin,
-      path: one,
-      body: { rateLimitPerMinute: 60 },
-    });
-    expect(patched.body.rateLimitPerMinute).toBe(60);
-    expect((await call('PATCH /v1/admin/sources/{id}', { ...admin, path: one, body: {} })).status).toBe(422);
-    const rotated = await call('POST /v1/admin/sources/{id}/rotate-key', { ...admin, path: `${one}/rotate-key` });
-    expect(rotated.body.apiKey).toMatch(/^lr_/);
-
-    const taken = await call('POST /v1/admin/sources', { ...admin, body: { name: other.body.name } });
-    expect(taken.status).toBe(409);
-    const invalid = await call('POST /v1/admin/sources', {
-      ...admin,
-      body: { postbackUrl: 'ftp://x', rateLimitPerMinute: -1, extra: true },
-    });
-    expect(invalid.status).toBe(422);
-    expect(invalid.body.errors.length).toBeGreaterThanOrEqual(4);
-    const notJson = await call('POST /v1/admin/sources', {
-      ...admin,
-      rawBody: 'name=x',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    });
-    expect(notJson.status).toBe(415);
-    const malformed = await call('POST /v1/admin/sources', {
-      ...admin,
-      rawBody: '{"name":',
-      headers: { 'content-type': 'application/json' },
-    });
-    expect(malformed.status).toBe(400);
-    const huge = await call('POST /v1/admin/sources', { ...admin, body: { name: 'x'.repeat(70 * 1024) } });
-    expect(huge.status).toBe(413);
-
-    expect((await call('GET /v1/admin/sources')).status).toBe(401);
-    const unknown = `/v1/admin/sources/${randomUUID()}`;
-    expect((await call('GET /v1/admin/sources/{id}', { ...admin, path: unknown })).status).toBe(404);
-    expect((await call('DELETE /v1/admin/sources/{id}', { ...admin, path: one })).status).toBe(204);
-  });
-
-  it('partners: create, list, read, update, resume, delete, and their errors', async () => {
-    const admin = { key: ADMIN_TOKEN };
-    const created = await call('POST /v1/admin/partners', {
-      ...admin,
-      body: {
-        name: unique('openapi-partner'),
-        url: partner.url,
-        headers: { 'x-partner-key': 'abc' },
-        secret: 'whsec_0123456789abcdef0123',
-        fieldMap: { first_name: 'name', phone_number: 'phone', zip: 'fields.zip' },
-        acceptWhen: { path: 'accepted', equals: true },
-        backoff: { delayMs: 20, maxDelayMs: 100 },
-        caps: { daily: 1000 },
-        price: 12.5,
-      },
-    });
-    expect(created.status).toBe(201);
-    partnerId = created.body.id;
-
-    const spare = await call('POST /v1/admin/partners', {
-      ...admin,
-      body: {
-        name: unique('openapi-partner'),
-        url: 'https://buyer.example/leads',
-        schedule: { timezone: 'America/New_York', days: { mon: ['09:00-17:00'] } },
-        filters: { geo: ['US', 'CA'], fields: [{ field: 'fields.age', op: 'gte', value: 18 }] },
-        active: false,
-      },
-    });
-    expect(spare.status).toBe(201);
-    expect(spare.body.status).toBe('inactive');
-
-    expect((await call('GET /v1/admin/partners', admin)).status).toBe(200);
-    const one = `/v1/admin/partners/${spare.body.id}`;
-    expect((await call('GET /v1/admin/partners/{id}', { ...admin, path: one })).status).toBe(200);
-    const patched = await call('PATCH /v1/admin/partners/{id}', { ...admin, path: one, body: { caps: { hourly: 5 } } });
-    expect(patched.body.caps.hourly).toBe(5);
-    await stack.db.partner.update({ where: { id: partnerId }, data: { pausedAt: new Date(), pauseReason: 'test' } });
-    const paused = await call('GET /v1/admin/partners/{id}', { ...admin, path: `/v1/admin/partners/${partnerId}` });
-    expect(paused.body.status).toBe('paused');
-    const resumed = await call('POST /v1/admin/partners/{id}/resume', {
-      ...admin,
-      path: `/v1/admin/partners/${partnerId}/resume`,
-    });
-    expect(resumed.body.status).toBe('active');
-    const test = `/v1/admin/partners/${partnerId}/test`;
-    const tested = await call('POST /v1/admin/partners/{id}/test', { ...admin, path: test });
-    expect(tested.status).toBe(200);
-    const testedWith = await call('POST /v1/admin/partners/{id}/test', {
-      ...admin,
-      path: test,
-      body: { lead: EXAMPLE_LEAD },
-    });
-    expect(testedWith.body.request.body).toMatchObject({ first_name: 'John', zip: '94107' });
-    const badLead = await call('POST /v1/admin/partners/{id}/test', { ...admin, path: test, body: { lead: {} } });
-    expect(badLead.status).toBe(422);
-
-    expect(
-      (await call('POST /v1/admin/partners', { ...admin, body: { name: spare.body.name, url: partner.url } })).status,
-    ).toBe(409);
-    const invalid = await call('POST /v1/admin/partners', { ...admin, body: { url: 'nope', method: 'GET' } });
-    expect(invalid.status).toBe(422);
-    expect(
-      (
-        await call('POST /v1/admin/partners/{id}/resume', {
-          ...admin,
-          path: `/v1/admin/partners/${randomUUID()}/resume`,
-        })
-      ).status,
-    ).toBe(404);
-    expect((await call('DELETE /v1/admin/partners/{id}', { ...admin, path: one })).status).toBe(204);
-  });
-
-  it('routes: create, list, read, update, delete, and their errors', async () => {
-    const admin = { key: ADMIN_TOKEN };
-    const created = await call('POST /v1/admin/routes', {
-      ...admin,
-      body: {
-        name: unique('openapi-route'),
-        priority: 10,
-        filters: { geo: ['US'] },
-        partners: [{ partnerId, weight: 2 }],
-        strategy: 'priority',
-      },
-    });
-    expect(created.status).toBe(201);
-    const spare = await call('POST /v1/admin/routes', {
-      ...admin,
-      body: {
-        name: unique('openapi-route'),
-        priority: 0,
-        strategy: 'priority',
-        partners: [{ partnerId }],
-        active: false,
-      },
-    });
-    expect(spare.status).toBe(201);
-
-    expect((await call('GET /v1/admin/routes', admin)).status).toBe(200);
-    const one = `/v1/admin/routes/${spare.body.id}`;
-    expect((await call('GET /v1/admin/routes/{id}', { ...admin, path: one })).status).toBe(200);
-    expect(
-      (await call('PATCH /v1/admin/routes/{id}', { ...admin, path: one, body: { priority: 5 } })).body.priority,
-    ).toBe(5);
-    const unknownPartner = await call('POST /v1/admin/routes', {
-      ...admin,
-      body: {
-        name: unique('openapi-route'),
-        priority: 0,
-        strategy: 'priority',
-        partners: [{ partnerId: randomUUID() }],
-      },
-    });
-    expect(unknownPartner.status).toBe(422);
-    expect(unknownPartner.body.errors).toEqual([
-      { field: '/partners/0/partnerId', message: 'is not a known partner id' },
-    ]);
-    const taken = await call('POST /v1/admin/routes', {
-      ...admin,
-      body: { name: created.body.name, priority: 0, strategy: 'priority', partners: [{ partnerId }] },
-    });
-    expect(taken.status).toBe(409);
-    expect((await call('DELETE /v1/admin/routes/{id}', { ...admin, path: one })).status).toBe(204);
-    expect((await call('DELETE /v1/admin/routes/{id}', { ...admin, path: one })).status).toBe(404);
-  });
-
-  it('leads: accepted, delivered and shown (masked and unmasked), with every error answer', async () => {
-    const key = source.apiKey;
-    const accepted = await call('POST /v1/leads', { key, body: EXAMPLE_LEAD, headers: { 'idempotency-key': 'k-1' } });
-    expect(accepted.status).toBe(202);
-    const id: string = accepted.body.id;
-    const replay = await call('POST /v1/leads', { key, body: EXAMPLE_LEAD, headers: { 'idempotency-key': 'k-1' } });
-    expect(replay.body).toEqual(accepted.body);
-
-    // Routed and settled (delivered, normally): its views then have events (and, for the admin, routing and deliveries).
-    await waitFor(
-      async () => {
-        const status = await stack.leadStatus(id);
-        return status && !['queued', 'routing'].includes(status);
-      },
-      { what: `lead ${id} to settle` },
+describe('the operations written out by hand answer as documented', () => {
+  it('are those that answer no JSON API', () => {
+    expect(writtenOut.sort()).toEqual(
+      [
+        'GET /admin/queues',
+        'GET /console',
+        'GET /docs',
+        'GET /docs/assets/{file}',
+        'GET /healthz',
+        'GET /metrics',
+        'GET /openapi.json',
+        'GET /readyz',
+      ].sort(),
     );
-    const masked = await call('GET /v1/leads/{id}', { key, path: `/v1/leads/${id}` });
-    expect(masked.body.lead.phone).toContain('*');
-    expect(masked.body.events.length).toBeGreaterThan(1);
-    const plain = await call('GET /v1/leads/{id}', { key: ADMIN_TOKEN, path: `/v1/leads/${id}` });
-    expect(plain.body.lead.phone).toBe('+14155550100');
-    expect(plain.body.routing).not.toBeNull();
-    expect(plain.body.deliveries.length).toBeGreaterThan(0);
-    // Each party's answer is the view documented for it.
-    const view = (name: string) => validatorAt(pointer('components', 'schemas', name));
-    expect([view('LeadSourceView')(masked.body), view('LeadView')(masked.body)]).toEqual([true, false]);
-    expect([view('LeadSourceView')(plain.body), view('LeadView')(plain.body)]).toEqual([false, true]);
-    const stranger = await stack.createSource();
-    expect((await call('GET /v1/leads/{id}', { key: stranger.apiKey, path: `/v1/leads/${id}` })).status).toBe(404);
-    expect((await call('GET /v1/leads/{id}', { path: `/v1/leads/${id}` })).status).toBe(401);
-
-    const duplicate = await call('POST /v1/leads', { key, body: { ...EXAMPLE_LEAD, email: undefined } });
-    expect(duplicate.status).toBe(409);
-    expect(duplicate.body).toEqual({ status: 'duplicate', id });
-    const watchful = await stack.createSource({ duplicateWindowHours: 1 });
-    const othersDuplicate = await call('POST /v1/leads', { key: watchful.apiKey, body: EXAMPLE_LEAD });
-    expect(othersDuplicate.body).toEqual({ status: 'duplicate' });
-    const reused = await call('POST /v1/leads', {
-      key,
-      body: { ...EXAMPLE_LEAD, phone: nextPhone(), email: 'other@example.com' },
-      headers: { 'idempotency-key': 'k-1' },
-    });
-    expect(reused.status).toBe(422);
-
-    const invalid = await call('POST /v1/leads', { key, body: { phone: 'nope', geo: 'usa', extra: 1 } });
-    expect(invalid.status).toBe(422);
-    expect(invalid.body.errors.length).toBeGreaterThanOrEqual(3);
-    const json = { 'content-type': 'application/json' };
-    expect((await call('POST /v1/leads', { key, rawBody: '{"name":', headers: json })).status).toBe(400);
-    expect(
-      (await call('POST /v1/leads', { key, rawBody: 'name=x', headers: { 'content-type': 'text/plain' } })).status,
-    ).toBe(415);
-    expect((await call('POST /v1/leads', { key, body: { ...EXAMPLE_LEAD, name: 'x'.repeat(70 * 1024) } })).status).toBe(
-      413,
-    );
-    expect((await call('POST /v1/leads', { body: EXAMPLE_LEAD })).status).toBe(401);
-    expect((await call('POST /v1/leads', { key: 'lr_unknown', body: EXAMPLE_LEAD })).status).toBe(401);
-
-    const limited = await stack.createSource({ rateLimitPerMinute: 1 });
-    expect(
-      (await call('POST /v1/leads', { key: limited.apiKey, body: { ...EXAMPLE_LEAD, phone: nextPhone() } })).status,
-    ).toBe(202);
-    const over = await call('POST /v1/leads', { key: limited.apiKey, body: { ...EXAMPLE_LEAD, phone: nextPhone() } });
-    expect(over.status).toBe(429);
-    expect(Number(over.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
   });
 
-  it('batches: a result per lead in order, and the batch’s own errors', async () => {
-    const key = source.apiKey;
-    const batch = await call('POST /v1/leads/batch', {
-      key,
-      headers: { 'idempotency-key': 'batch-1' },
-      body: {
-        leads: [
-          { ...EXAMPLE_LEAD, phone: nextPhone(), email: 'a@example.com' },
-          { name: 'Jane', phone: 'not a number' },
-          { ...EXAMPLE_LEAD, email: 'b@example.com' }, // same phone as the accepted lead above
-        ],
-      },
-    });
-    expect(batch.status).toBe(207);
-    expect(batch.body.results.map((r: { status: string }) => r.status)).toEqual(['accepted', 'rejected', 'duplicate']);
-    expect((await call('POST /v1/leads/batch', { key, body: { leads: [] } })).status).toBe(422);
-    const tooMany = Array.from({ length: 501 }, () => ({ name: 'x', phone: '+14155550100' }));
-    expect((await call('POST /v1/leads/batch', { key, body: { leads: tooMany } })).status).toBe(422);
-    expect((await call('POST /v1/leads/batch', { key, body: { leads: [{}], extra: 1 } })).status).toBe(422);
-    const longKey = await call('POST /v1/leads/batch', {
-      key,
-      body: { leads: [EXAMPLE_LEAD] },
-      headers: { 'idempotency-key': 'k'.repeat(197) },
-    });
-    expect(longKey.status).toBe(422);
-    expect((await call('POST /v1/leads/batch', { body: { leads: [EXAMPLE_LEAD] } })).status).toBe(401);
-  });
-
-  it('dead letters: list, retry, discard, and their errors', async () => {
-    const admin = { key: ADMIN_TOKEN };
-    // A partner of its own, so no other delivery of this file is among its dead letters.
-    const { id: dlPartnerId, name: partnerName } = await stack.createPartner({ url: partner.url });
-    /** A dead-lettered delivery, written directly: what the worker leaves after the last failed attempt. */
-    const deadLetter = async () => {
-      const lead = await stack.db.lead.create({
-        data: {
-          sourceId: source.id,
-          name: 'Dead Letter',
-          phone: `+1415555${String(++phones).padStart(4, '0')}`,
-          status: 'dead_lettered',
-          events: { create: [{ status: 'queued' }, { status: 'dead_lettered', partnerId: dlPartnerId }] },
-        },
-      });
-      const delivery = await stack.db.delivery.create({
-        data: {
-          leadId: lead.id,
-          partnerId: dlPartnerId,
-          status: 'dead_lettered',
-          attempts: 3,
-          lastError: 'HTTP 503',
-          deadLetteredAt: new Date(),
-        },
-      });
-      return delivery.id;
-    };
-    const [first, second, third] = [await deadLetter(), await deadLetter(), await deadLetter()];
-
-    const byPartner = `/v1/admin/dead-letters?partner=${encodeURIComponent(partnerName)}`;
-    const page = await call('GET /v1/admin/dead-letters', { ...admin, path: `${byPartner}&limit=2` });
-    expect(page.body.items).toHaveLength(2);
-    const rest = await call('GET /v1/admin/dead-letters', {
-      ...admin,
-      path: `${byPartner}&cursor=${page.body.nextCursor}`,
-    });
-    expect(rest.body.items.map((d: { id: string }) => d.id)).toEqual([third]);
-    const bad = await call('GET /v1/admin/dead-letters', {
-      ...admin,
-      path: '/v1/admin/dead-letters?partner=nobody&limit=0&colour=red',
-    });
-    expect(bad.status).toBe(422);
-    expect(bad.body.errors).toHaveLength(3);
-
-    const retried = await call('POST /v1/admin/dead-letters/{id}/retry', {
-      ...admin,
-      path: `/v1/admin/dead-letters/${first}/retry`,
-    });
-    expect(retried.body.requeued).toBe(1);
-    const again = await call('POST /v1/admin/dead-letters/{id}/retry', {
-      ...admin,
-      path: `/v1/admin/dead-letters/${first}/retry`,
-    });
-    expect(again.status).toBe(409);
-    expect(again.body.reason).toBe('not_dead_lettered');
-
-    expect(
-      (await call('DELETE /v1/admin/dead-letters/{id}', { ...admin, path: `/v1/admin/dead-letters/${second}` })).status,
-    ).toBe(204);
-    expect(
-      (await call('DELETE /v1/admin/dead-letters/{id}', { ...admin, path: `/v1/admin/dead-letters/${second}` })).status,
-    ).toBe(409);
-    const unknown = `/v1/admin/dead-letters/${randomUUID()}`;
-    expect((await call('DELETE /v1/admin/dead-letters/{id}', { ...admin, path: unknown })).status).toBe(404);
-    expect((await call('POST /v1/admin/dead-letters/{id}/retry', { ...admin, path: `${unknown}/retry` })).status).toBe(
-      404,
-    );
-
-    const bulk = await call('POST /v1/admin/dead-letters/retry', { ...admin, body: { partner: partnerName } });
-    expect(bulk.body.requeued).toBe(1);
-    expect((await call('POST /v1/admin/dead-letters/retry', { ...admin, body: { all: true } })).status).toBe(200);
-    const neither = await call('POST /v1/admin/dead-letters/retry', { ...admin, body: {} });
-    expect(neither.status).toBe(422);
-
-    await deadLetter();
-    const superseded = await call('GET /v1/admin/dead-letters', { ...admin, path: `${byPartner}&status=superseded` });
-    expect(superseded.body.items).toEqual([]);
-    const discarded = await call('POST /v1/admin/dead-letters/discard', { ...admin, body: { partner: partnerName } });
-    expect(discarded.body).toEqual({ discarded: 1, skipped: { not_dead_lettered: 0 }, settling: 1 });
-    const discardNeither = await call('POST /v1/admin/dead-letters/discard', { ...admin, body: { all: false } });
-    expect(discardNeither.status).toBe(422);
-  });
-
-  it('lead search', async () => {
-    const admin = { key: ADMIN_TOKEN };
-    const found = await call('GET /v1/admin/leads', {
-      ...admin,
-      path: `/v1/admin/leads?source=${source.id}&status=queued,routing,delivered,unsold,unmatched,dead_lettered&limit=1`,
-    });
-    expect(found.body.items).toHaveLength(1);
-    const next = await call('GET /v1/admin/leads', {
-      ...admin,
-      path: `/v1/admin/leads?since=2020-01-01T00:00:00Z&cursor=${found.body.nextCursor}`,
-    });
-    expect(next.status).toBe(200);
-    const bad = await call('GET /v1/admin/leads', { ...admin, path: '/v1/admin/leads?status=sold&since=yesterday' });
-    expect(bad.status).toBe(422);
-    expect(bad.body.errors).toHaveLength(2);
-  });
-
-  it('the queues dashboard', async () => {
-    expect((await call('GET /admin/queues', { key: ADMIN_TOKEN })).status).toBe(200);
-    const basic = `Basic ${Buffer.from(`ops:${ADMIN_TOKEN}`).toString('base64')}`;
-    expect((await call('GET /admin/queues', { headers: { authorization: basic } })).status).toBe(200);
-    expect((await call('GET /admin/queues')).status).toBe(401);
-  });
-
-  it('stats, health, readiness', async () => {
-    const stats = await call('GET /v1/admin/stats', { key: ADMIN_TOKEN });
-    expect(stats.body.leads.received).toBeGreaterThan(0);
-    expect(
-      (await call('GET /v1/admin/stats', { key: ADMIN_TOKEN, path: '/v1/admin/stats?since=yesterday' })).status,
-    ).toBe(422);
-    expect((await call('GET /v1/admin/stats', { key: source.apiKey })).status).toBe(401);
+  it('health, readiness, metrics and the queues dashboard', async () => {
     expect((await call('GET /healthz')).status).toBe(200);
     expect((await call('GET /readyz')).status).toBe(200);
     const metrics = await call('GET /metrics');
     expect(metrics.status).toBe(200);
     expect(String(metrics.body)).toContain('leadrouter_leads_received_total');
-  });
-
-  it('the documented request examples are accepted as they are', async () => {
-    const admin = { key: ADMIN_TOKEN };
-    // Names are unique, and a route names partners that exist: those two are adapted.
-    const named = (key: string) => ({ ...example(key), name: unique(String(example(key).name)) });
-    expect((await call('POST /v1/admin/sources', { ...admin, body: named('POST /v1/admin/sources') })).status).toBe(
-      201,
-    );
-    expect((await call('POST /v1/admin/partners', { ...admin, body: named('POST /v1/admin/partners') })).status).toBe(
-      201,
-    );
-    const route = { ...named('POST /v1/admin/routes'), partners: [{ partnerId }], active: false };
-    expect((await call('POST /v1/admin/routes', { ...admin, body: route })).status).toBe(201);
-    const fresh = await stack.createSource();
-    expect((await call('POST /v1/leads', { key: fresh.apiKey, body: example('POST /v1/leads') })).status).toBe(202);
-    const batch = await call('POST /v1/leads/batch', { key: fresh.apiKey, body: example('POST /v1/leads/batch') });
-    expect(batch.body.results.map((r: { status: string }) => r.status)).toEqual(['accepted', 'rejected']);
+    expect((await call('GET /admin/queues', { key: ADMIN_TOKEN })).status).toBe(200);
+    const basic = `Basic ${Buffer.from(`ops:${ADMIN_TOKEN}`).toString('base64')}`;
+    expect((await call('GET /admin/queues', { headers: { authorization: basic } })).status).toBe(200);
+    expect((await call('GET /admin/queues')).status).toBe(401);
+    expect((await call('GET /console')).status).toBe(200);
   });
 
   it('the reference page loads only same-origin scripts, which answer JavaScript', async () => {
@@ -753,62 +423,8 @@ describe('real answers match the documented responses', () => {
     expect((await call('GET /docs/assets/{file}', { path: '/docs/assets/..%2Fpackage.json' })).status).toBe(404);
   });
 
-  it('the console: sign-in, session, sign-out, and the endpoints it added', async () => {
-    const admin = { key: ADMIN_TOKEN };
-    expect((await call('POST /v1/admin/session', { body: { token: 'wrong' } })).status).toBe(401);
-    expect((await call('POST /v1/admin/session', { body: {} })).status).toBe(422);
-    const signedIn = await call('POST /v1/admin/session', { body: { token: ADMIN_TOKEN } });
-    expect(signedIn.status).toBe(201);
-    const cookie = signedIn.headers.getSetCookie()[0]!.split(';')[0]!;
-    expect((await call('GET /v1/admin/session', { headers: { cookie } })).status).toBe(200);
-    expect((await call('GET /v1/admin/session')).status).toBe(401);
-    const forged = await call('POST /v1/admin/partners/{id}/pause', {
-      path: `/v1/admin/partners/${partnerId}/pause`,
-      headers: { cookie },
-    });
-    expect(forged.status).toBe(403);
-    expect((await call('DELETE /v1/admin/session', { headers: { cookie } })).status).toBe(403);
-    const out = await call('DELETE /v1/admin/session', {
-      headers: { cookie, 'x-csrf-token': signedIn.body.csrfToken },
-    });
-    expect(out.status).toBe(204);
-
-    expect((await call('GET /v1/admin/stats/timeline', admin)).status).toBe(200);
-    expect(
-      (await call('GET /v1/admin/stats/timeline', { ...admin, path: '/v1/admin/stats/timeline?step=day' })).status,
-    ).toBe(422);
-    expect((await call('GET /v1/admin/queues', admin)).status).toBe(200);
-    const [lead] = (await stack.admin('GET', '/leads?limit=1')).body.items;
-    expect((await call('GET /v1/admin/leads/{id}', { ...admin, path: `/v1/admin/leads/${lead.id}` })).status).toBe(200);
-    expect((await call('GET /v1/admin/leads/{id}', { ...admin, path: `/v1/admin/leads/${randomUUID()}` })).status).toBe(
-      404,
-    );
-    const health = `/v1/admin/partners/${partnerId}/health`;
-    expect((await call('GET /v1/admin/partners/{id}/health', { ...admin, path: health })).status).toBe(200);
-    expect((await call('GET /v1/admin/partners/{id}/health', { ...admin, path: `${health}?since=soon` })).status).toBe(
-      422,
-    );
-    const pause = `/v1/admin/partners/${partnerId}/pause`;
-    expect((await call('POST /v1/admin/partners/{id}/pause', { ...admin, path: pause })).status).toBe(200);
-    expect(
-      (await call('POST /v1/admin/partners/{id}/pause', { ...admin, path: pause, body: { reason: 1 } })).status,
-    ).toBe(422);
-    await stack.admin('POST', `/partners/${partnerId}/resume`);
-    const route = example('POST /v1/admin/routes/dry-run').route as Record<string, unknown>;
-    const dry = await call('POST /v1/admin/routes/dry-run', {
-      ...admin,
-      body: { route: { ...route, id: undefined, partners: [{ partnerId }] }, limit: 50 },
-    });
-    expect(dry.status).toBe(200);
-    expect(dry.body.leads).toBeGreaterThan(0);
-    expect((await call('POST /v1/admin/routes/dry-run', { ...admin, body: { limit: 0 } })).status).toBe(422);
-
-    const page = await call('GET /console');
-    expect(page.status).toBe(200);
-  });
-
-  it('exercised every documented success answer', () => {
-    const successes = documented.flatMap((key) =>
+  it('exercised every documented success answer of them', () => {
+    const successes = writtenOut.flatMap((key) =>
       Object.keys(operation(key).responses)
         .filter((s) => /^2/.test(s))
         .map((s) => `${key} ${s}`),

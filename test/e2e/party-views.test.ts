@@ -110,6 +110,15 @@ describe('what each party sees', () => {
   ];
   const leaked = (text: string) => forSourceEyes().filter((secret) => text.includes(secret));
 
+  /** The OpenAPI document's schema `name`: each party's answer is an instance of its own view's schema only. */
+  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  addFormats(ajv);
+  ajv.addSchema({ ...buildOpenApiDocument(), $id: 'https://leadrouter.test/openapi.json' });
+  const documented = (name: string) =>
+    ajv.compile({ $ref: `https://leadrouter.test/openapi.json#/components/schemas/${name}` });
+  const views = { source: documented('LeadSourceView'), admin: documented('LeadView') };
+  const viewsOf = (body: unknown) => Object.entries(views).flatMap(([party, valid]) => (valid(body) ? [party] : []));
+
   describe('a source, in its lead view', () => {
     it('sees its leads, their statuses and when, and nothing of partners, routes, answers, prices or refusals', async () => {
       for (const [kind, id] of Object.entries(leads)) {
@@ -120,6 +129,7 @@ describe('what each party sees', () => {
         expect(Object.keys(res.body).sort()).toEqual(['createdAt', 'events', 'id', 'lead', 'sourceId', 'status']);
         for (const event of res.body.events) expect(Object.keys(event).sort()).toEqual(['at', 'status']);
         expect(res.body.lead.phone).toContain('*');
+        expect({ kind, views: viewsOf(res.body) }).toEqual({ kind, views: ['source'] });
       }
       const waterfall = await stack.request('GET', `/v1/leads/${leads.waterfall}`, { key: source.apiKey });
       expect(waterfall.body.status).toBe('delivered');
@@ -153,6 +163,7 @@ describe('what each party sees', () => {
         expect({ secret, shown: text.includes(secret) }).toEqual({ secret, shown: true });
       }
       expect(res.body.lead.phone).toBe('+14155550210');
+      expect(viewsOf(res.body)).toEqual(['admin']);
       expect(
         res.body.routing.partners.map((p: { partner: string; decision: string }) => [p.partner, p.decision]),
       ).toEqual([
@@ -171,11 +182,7 @@ describe('what each party sees', () => {
       });
 
     it('is told the lead, its status and when — in its own terms, with no partner, answer or price', async () => {
-      const doc = buildOpenApiDocument();
-      const ajv = new Ajv2020({ allErrors: true, strict: false });
-      addFormats(ajv);
-      ajv.addSchema({ ...doc, $id: 'https://leadrouter.test/openapi.json' });
-      const documented = ajv.compile({ $ref: 'https://leadrouter.test/openapi.json#/components/schemas/Postback' });
+      const postbackSchema = documented('Postback');
 
       for (const [kind, status] of [
         ['waterfall', 'delivered'],
@@ -186,7 +193,7 @@ describe('what each party sees', () => {
         expect({ kind, leaked: leaked(postback.body) }).toEqual({ kind, leaked: [] });
         const event = await stack.db.leadEvent.findFirstOrThrow({ where: { leadId: leads[kind], status } });
         expect(postback.json).toEqual({ id: leads[kind], status, at: event.at.toISOString() });
-        expect({ kind, errors: documented(postback.json) ? null : documented.errors }).toEqual({
+        expect({ kind, errors: postbackSchema(postback.json) ? null : postbackSchema.errors }).toEqual({
           kind,
           errors: null,
         });

@@ -281,6 +281,27 @@ describe('POST /v1/leads: the source-facing contract', () => {
       expect(res.body.errors[0]).toMatchObject({ field: '/leads' });
       expect((await stack.request('POST', '/v1/leads/batch', { key, body: [sampleLead()] })).status).toBe(422);
     });
+
+    it('lists every problem of the batch itself, and refuses a key too long for its leads’ `#<index>`', async () => {
+      const bad = await stack.request('POST', '/v1/leads/batch', { key, body: { leads: [], extra: 1, more: 2 } });
+      expect({ status: bad.status, errors: bad.body.errors }).toEqual({
+        status: 422,
+        errors: [
+          { field: '/extra', message: 'is not an allowed property' },
+          { field: '/more', message: 'is not an allowed property' },
+          { field: '/leads', message: 'must NOT have fewer than 1 items' },
+        ],
+      });
+      const long = await stack.request('POST', '/v1/leads/batch', {
+        key,
+        body: { leads: [fresh()] },
+        headers: { 'idempotency-key': 'k'.repeat(197) },
+      });
+      expect({ status: long.status, errors: long.body.errors }).toEqual({
+        status: 422,
+        errors: [{ field: 'Idempotency-Key', message: 'header must be 1–196 characters' }],
+      });
+    });
   });
 
   describe('rate limits', () => {
@@ -295,6 +316,17 @@ describe('POST /v1/leads: the source-facing contract', () => {
       expect(retryAfter).toBeLessThanOrEqual(60);
       // Another source is not affected.
       expect((await post(fresh())).status).toBe(202);
+    });
+
+    it('refuses a source over its limit before reading its body', async () => {
+      const limited = await stack.createSource({ rateLimitPerMinute: 1 });
+      expect((await post(fresh(), {}, limited.apiKey)).status).toBe(202);
+      const malformed = await stack.request('POST', '/v1/leads', {
+        key: limited.apiKey,
+        rawBody: '{"name":',
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(malformed.status).toBe(429);
     });
 
     it('counts every lead of a batch', async () => {
