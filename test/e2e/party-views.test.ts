@@ -126,7 +126,15 @@ describe('what each party sees', () => {
         expect(res.status).toBe(200);
         const text = JSON.stringify(res.body);
         expect({ kind, leaked: leaked(text) }).toEqual({ kind, leaked: [] });
-        expect(Object.keys(res.body).sort()).toEqual(['createdAt', 'events', 'id', 'lead', 'sourceId', 'status']);
+        expect(Object.keys(res.body).sort()).toEqual([
+          'createdAt',
+          'events',
+          'id',
+          'lead',
+          'payout',
+          'sourceId',
+          'status',
+        ]);
         for (const event of res.body.events) expect(Object.keys(event).sort()).toEqual(['at', 'status']);
         expect(res.body.lead.phone).toContain('*');
         expect({ kind, views: viewsOf(res.body) }).toEqual({ kind, views: ['source'] });

@@ -12,6 +12,9 @@ const LEAD = '0c000000-0000-4000-8000-000000000001';
 const BARE = '0c000000-0000-4000-8000-000000000002';
 const DELIVERY_ALPHA = '0d000000-0000-4000-8000-000000000001';
 const DELIVERY_BRAVO = '0d000000-0000-4000-8000-000000000002';
+const ENTRY_SALE = '0e000000-0000-4000-8000-000000000001';
+const ENTRY_CPL = '0e000000-0000-4000-8000-000000000002';
+const ENTRY_ADJUSTMENT = '0e000000-0000-4000-8000-000000000003';
 const at = (ms: string) => `2026-01-31T12:00:00.${ms}Z`;
 
 /**
@@ -80,6 +83,14 @@ describe('GET /v1/leads/:id', () => {
        ($1, 2, 'rejected', 400, 5, 'HTTP 400', $4)`,
       [DELIVERY_ALPHA, DELIVERY_BRAVO, at('150'), at('200')],
     );
+    // Its money: bravo's sale, the source's cpl (keyed by the lead), and an operator's correction.
+    await pool.query(
+      `INSERT INTO ledger_entries (id, lead_id, party, party_id, kind, amount, delivery_id, event_id, note, at) VALUES
+       ($1, $4, 'partner', $5, 'sale', 12.5, $6, $6, NULL, $8),
+       ($2, $4, 'source', $7, 'sale', 10, $6, $4, NULL, $8),
+       ($3, $4, 'source', $7, 'adjustment', -0.25, NULL, $3, 'rounding', $9)`,
+      [ENTRY_SALE, ENTRY_CPL, ENTRY_ADJUSTMENT, LEAD, BRAVO, DELIVERY_BRAVO, source.id, at('290'), at('400')],
+    );
   });
   afterAll(() => stack.stop());
 
@@ -110,6 +121,7 @@ describe('GET /v1/leads/:id', () => {
       { at: at('300'), status: 'delivered' },
       { at: at('250'), status: 'delivered' },
     ],
+    payout: 9.75,
   });
 
   const adminView = () => ({
@@ -155,6 +167,41 @@ describe('GET /v1/leads/:id', () => {
       },
       { partner: 'bravo', attempt: 1, outcome: 'accepted', httpStatus: 200, durationMs: 4, error: null, at: at('200') },
     ],
+    money: {
+      revenue: 12.5,
+      cost: 9.75,
+      margin: 2.75,
+      entries: [
+        {
+          id: ENTRY_SALE,
+          party: 'partner',
+          partyId: BRAVO,
+          kind: 'sale',
+          amount: 12.5,
+          deliveryId: DELIVERY_BRAVO,
+          at: at('290'),
+        },
+        {
+          id: ENTRY_CPL,
+          party: 'source',
+          partyId: source.id,
+          kind: 'sale',
+          amount: 10,
+          deliveryId: DELIVERY_BRAVO,
+          at: at('290'),
+        },
+        {
+          id: ENTRY_ADJUSTMENT,
+          party: 'source',
+          partyId: source.id,
+          kind: 'adjustment',
+          amount: -0.25,
+          deliveryId: null,
+          note: 'rounding',
+          at: at('400'),
+        },
+      ],
+    },
   });
 
   it('shows the lead to its source, phone and email masked, with its statuses and nothing of its partners', async () => {
@@ -178,6 +225,7 @@ describe('GET /v1/leads/:id', () => {
         sourceId: source.id,
         lead: { name: 'Bare', phone: '+1415*****24', email: null, geo: null, source: null, fields: {} },
         events: [],
+        payout: 0,
       }),
     });
     expect(await get(BARE, ADMIN_TOKEN)).toEqual({
@@ -191,6 +239,7 @@ describe('GET /v1/leads/:id', () => {
         events: [],
         routing: null,
         deliveries: [],
+        money: { revenue: 0, cost: 0, margin: 0, entries: [] },
       }),
     });
   });

@@ -11,6 +11,7 @@ import {
   Dict,
   Nullable,
   OneOf,
+  POSTBACK_EVENTS,
   Scalar,
   TERMINAL_STATUSES,
   Type,
@@ -18,7 +19,9 @@ import {
   type PostbackBody,
   type Static,
 } from '@leadrouter/core';
+import { AmountAnswer } from './amounts.js';
 import { FieldErrors } from './answers.js';
+import { LeadMoney } from './answers-money.js';
 import { LeadStatusSchema } from './answers-operations.js';
 import { Lead } from './bodies.js';
 import { component, ref } from './components.js';
@@ -122,8 +125,8 @@ const events = <S extends Parameters<typeof Closed>[0]>(event: S) =>
 
 /**
  * A lead as its source sees it (README "What each party sees"): its data, its status and when each status was
- * reached — never which partners were offered it, what they answered, what they paid, or which route decided
- * (docs/decisions/0015-what-each-party-sees.md).
+ * reached, and what it earns on the lead — never which partners were offered it, what they answered, what they
+ * paid, or which route decided (docs/decisions/0015-what-each-party-sees.md, 0026).
  */
 export const LeadSourceView = component(
   'LeadSourceView',
@@ -135,10 +138,11 @@ export const LeadSourceView = component(
       sourceId: Uuid({ description: 'your source’s id' }),
       lead: leadData(true),
       events: events({ at: DateTime(), status: LeadStatusSchema }),
+      payout: AmountAnswer('what you earn on the lead so far: your payouts, less what returns and reversals took back'),
     },
     {
       description:
-        'A lead as its source sees it: its data (phone and email partly masked), its status and when each status was reached. Never a partner’s name, a partner’s answer, a price or a route.',
+        'A lead as its source sees it: its data (phone and email partly masked), its status and when each status was reached, and what you earn on it. Never a partner’s name, a partner’s answer, a price or a route.',
     },
   ),
 );
@@ -194,10 +198,11 @@ export const LeadView = component(
         }),
         { description: 'every delivery attempt to every partner, oldest first' },
       ),
+      money: ref(LeadMoney),
     },
     {
       description:
-        'A lead as the admin token sees it: everything, unmasked — partners, the routing decision and every delivery attempt with the partner’s answer.',
+        'A lead as the admin token sees it: everything, unmasked — partners, the routing decision, every delivery attempt with the partner’s answer, and its money.',
     },
   ),
 );
@@ -208,13 +213,21 @@ export const Postback = component(
   Closed(
     {
       id: Uuid({ description: 'the lead id' }),
-      status: OneOf(TERMINAL_STATUSES, { description: 'the status the lead reached' }),
-      reason: Type.Optional(Type.String({ description: 'a reason in the source’s terms, where the status has one' })),
-      at: DateTime({ description: 'when the lead reached the status' }),
+      status: OneOf([...TERMINAL_STATUSES, ...POSTBACK_EVENTS], {
+        description: 'the status the lead reached, or what its buyer reported (`converted`, `returned`, `reversed`)',
+      }),
+      payout: Type.Optional(
+        Type.Number({
+          description:
+            'what you earn with it, in CURRENCY (negative when a return or reversal takes your payout back); absent when you are paid nothing for the lead',
+        }),
+      ),
+      reason: Type.Optional(Type.String({ description: 'a reason in the source’s terms (a return’s)' })),
+      at: DateTime({ description: 'when the lead reached the status, or when the event happened' }),
     } satisfies Record<keyof PostbackBody, unknown>,
     {
       description:
-        'What a source’s `postbackUrl` receives when its lead reaches a final status. Never a partner’s name, answer or price.',
+        'What a source’s `postbackUrl` receives when its lead reaches a final status, or its buyer reports a conversion, a return or a reversal. Never a partner’s name, answer or price.',
     },
   ),
 );

@@ -17,6 +17,7 @@ import {
   type Static,
   type TSchema,
 } from '@leadrouter/core';
+import { AmountAnswer, PayoutAnswer } from './amounts.js';
 import { partnerProperties as partnerInput } from './bodies.js';
 import { component, ref } from './components.js';
 
@@ -70,6 +71,10 @@ const sourceProperties = {
   hasPostbackSecret: Type.Boolean(),
   rateLimitPerMinute: Nullable(Type.Integer({ description: 'leads per minute; null: no limit' })),
   duplicateWindowHours: Type.Integer({ description: '0: duplicate checks are off' }),
+  payout: PayoutAnswer,
+  clawback: Type.Boolean({
+    description: 'whether an approved return takes back what the source was paid for the sale',
+  }),
   active: Type.Boolean({ description: 'false: the key no longer works' }),
   createdAt: DateTime(),
   updatedAt: DateTime(),
@@ -123,7 +128,20 @@ const partnerProperties = {
   schedule: asStored(partnerInput.schedule),
   filters: orNull(ref(FiltersSchema)),
   concurrency: nullableInteger,
-  price: Nullable(Type.Number()),
+  price: Nullable(AmountAnswer('what it pays per lead, unless its answer says')),
+  conversionPrice: Nullable(AmountAnswer('what it pays per conversion reported without an amount')),
+  returns: Closed({
+    windowDays: Type.Integer({ description: 'days after the sale it may return a lead; 0: no returns' }),
+    autoApprove: Type.Boolean({ description: 'its returns are approved at once, not queued for an operator' }),
+  }),
+  statusMap: Type.Unsafe<Record<string, string> | null>({
+    type: ['object', 'null'],
+    additionalProperties: { type: 'string' },
+    description: 'its raw statuses to the events they mean',
+  }),
+  feedbackKeyPrefix: Nullable(
+    Type.String({ description: 'the first characters of its feedback key; null: it has none (rotate to issue one)' }),
+  ),
   pauseAfterFailures: Type.Integer(),
   active: Type.Boolean(),
   status: OneOf(['active', 'paused', 'inactive'], {
@@ -136,6 +154,25 @@ const partnerProperties = {
   updatedAt: DateTime(),
 };
 export const Partner = component('Partner', Closed(partnerProperties));
+const feedbackKey = Type.String({
+  pattern: '^lrf_',
+  description:
+    'the key the partner sends feedback with (`POST /v1/feedback`) — shown only in this answer; store it now',
+});
+export const PartnerCreated = component(
+  'PartnerCreated',
+  Closed(
+    { ...partnerProperties, feedbackKey },
+    { description: 'The new partner, with its feedback key: shown only this once.' },
+  ),
+);
+export const PartnerFeedbackKeyRotated = component(
+  'PartnerFeedbackKeyRotated',
+  Closed(
+    { ...partnerProperties, feedbackKey },
+    { description: 'The partner with its new feedback key; the previous key stopped working.' },
+  ),
+);
 export const PartnerResumed = component(
   'PartnerResumed',
   Closed(

@@ -4,6 +4,7 @@
  * timezone, allowed headers, compiling patterns, partners that exist) the handlers check beside it, and one
  * 422 lists every problem.
  */
+import { AmountInput, NullableAmountInput, PayoutInput, ReturnsInput, StatusMapInput } from './amounts.js';
 import { component } from './components.js';
 import {
   AcceptWhenSchema,
@@ -42,6 +43,12 @@ const sourceProperties = {
   postbackUrl: Type.Optional(Nullable(httpUrl)),
   rateLimitPerMinute: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 1000000 }))),
   duplicateWindowHours: Type.Optional(Type.Integer({ minimum: 0, maximum: 8760 })),
+  payout: Type.Optional(PayoutInput),
+  clawback: Type.Optional(
+    Type.Boolean({
+      description: 'false: an approved return leaves the source what it was paid for the sale (default true)',
+    }),
+  ),
   active: Type.Optional(Type.Boolean()),
 };
 export const SourceCreate = component('SourceCreate', Type.Object(sourceProperties, { additionalProperties: false }));
@@ -75,7 +82,14 @@ export const partnerProperties = {
   schedule: Type.Optional(Nullable(ScheduleSchema)),
   filters: Type.Optional(NullableFilters),
   concurrency: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 1000 }))),
-  price: Type.Optional(Nullable(Type.Number({ minimum: 0, maximum: 1000000 }))),
+  price: Type.Optional(
+    NullableAmountInput('what the partner pays per lead it accepts, unless its answer says (`responseMap.price`)'),
+  ),
+  conversionPrice: Type.Optional(
+    NullableAmountInput('what the partner pays per conversion it reports without an `amount`'),
+  ),
+  returns: Type.Optional(ReturnsInput),
+  statusMap: Type.Optional(StatusMapInput),
   pauseAfterFailures: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
   active: Type.Optional(Type.Boolean()),
 };
@@ -161,3 +175,40 @@ export const SignIn = component(
   'SignIn',
   Closed({ token: Type.String({ minLength: 1, maxLength: 1000, description: 'the admin token' }) }),
 );
+
+// ---------------------------------------------------------------------------
+// Money (ADR 0026)
+
+/** `POST /v1/admin/leads/:id/returns`: an operator files a partner's return of a lead it bought. */
+export const ReturnFile = component(
+  'ReturnFile',
+  Closed({
+    partnerId: Uuid({ description: 'the partner returning the lead (it must have bought it)' }),
+    reason: Type.String({
+      minLength: 1,
+      maxLength: 500,
+      pattern: '\\S',
+      description: 'why, in words the source may read',
+    }),
+  }),
+);
+
+/** `POST /v1/admin/returns/:id/reject`. */
+export const ReturnReject = component(
+  'ReturnReject',
+  Closed({ reason: Type.String({ minLength: 1, maxLength: 500, pattern: '\\S', description: 'why it is rejected' }) }),
+);
+
+/** `POST /v1/admin/leads/:id/adjustments`: a manual correction, one signed ledger entry. */
+export const AdjustmentCreate = component(
+  'AdjustmentCreate',
+  Closed({
+    party: OneOf(['partner', 'source'], {
+      description: '`partner`: revenue (what a partner pays); `source`: cost (what the source is paid)',
+    }),
+    partyId: Uuid({ description: 'the partner (one the lead was offered to) or the lead’s source' }),
+    amount: AmountInput('signed: positive adds to the party’s side, negative takes from it; not 0'),
+    note: Type.String({ minLength: 1, maxLength: 500, pattern: '\\S', description: 'why' }),
+  }),
+);
+export type AdjustmentBody = Static<typeof AdjustmentCreate>;

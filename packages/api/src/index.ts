@@ -5,6 +5,8 @@ export * from './bodies.js';
 export * from './answers.js';
 export * from './answers-operations.js';
 export * from './answers-leads.js';
+export * from './amounts.js';
+export * from './answers-money.js';
 export * from './openapi.js';
 export * from './routes.js';
 export * from './examples.js';

@@ -18,6 +18,7 @@ export const SECURITY = {
   sourceOrAdmin: [{ sourceBearer: [] }, { sourceApiKey: [] }, { adminBearer: [] }],
   admin: [{ adminBearer: [] }, { consoleSession: [] }],
   session: [{ consoleSession: [] }],
+  partner: [{ partnerFeedbackKey: [] }],
   public: [],
 } as const;
 

@@ -6,6 +6,7 @@ import { EXAMPLE_LEAD, Type, Uuid } from '@leadrouter/core';
 import { EXAMPLE_PARTNER_ID, since } from './examples.js';
 import {
   Partner,
+  PartnerCreated,
   PartnerHealth,
   PartnerPage,
   PartnerResumed,
@@ -149,7 +150,7 @@ export const createPartner = route({
   tag: 'Partners',
   summary: 'Create a partner',
   description:
-    'A buyer: an HTTP API that receives leads. Its `secret`, when given, signs deliveries (Standard Webhooks) and is never shown again.',
+    'A buyer: an HTTP API that receives leads. Its `secret`, when given, signs deliveries (Standard Webhooks) and is never shown again. The answer carries its `feedbackKey` (for `POST /v1/feedback`): shown only this once.',
   body: {
     schema: PartnerCreate,
     example: {
@@ -160,9 +161,15 @@ export const createPartner = route({
       schedule: { timezone: 'America/New_York', days: { mon: ['09:00-17:00'], tue: ['09:00-17:00'] } },
       filters: { geo: ['US'] },
       price: 12.5,
+      conversionPrice: 40,
+      returns: { windowDays: 14, autoApprove: false },
+      statusMap: { Deposit: 'converted', 'Invalid number': 'returned', Chargeback: 'reversed' },
     },
   },
-  answers: { 201: { description: 'The new partner.', schema: Partner }, 409: 'NameTaken' },
+  answers: {
+    201: { description: 'The new partner, with its feedback key.', schema: PartnerCreated },
+    409: 'NameTaken',
+  },
 });
 
 export const getPartner = route({

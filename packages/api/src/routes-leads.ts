@@ -3,7 +3,9 @@
  * follow a lead. The ingest binds them with their own middleware (the rate limit before the body; ADR 0019).
  */
 import { EXAMPLE_LEAD, Type, Uuid, type Static } from '@leadrouter/core';
-import { EXAMPLE_AT, EXAMPLE_ID, EXAMPLE_SOURCE_ID } from './examples.js';
+import { EXAMPLE_AT, EXAMPLE_ID, EXAMPLE_PARTNER_ID, EXAMPLE_SOURCE_ID } from './examples.js';
+
+const EXAMPLE_DELIVERY_ID = '6e7f8091-a2b3-4c4d-9e5f-60718293a4b5';
 import {
   BATCH_BODY_LIMIT,
   BatchResults,
@@ -166,8 +168,8 @@ export const getLead = route({
   description: [
     'Each party sees its own view of the lead:',
     '',
-    '- **the owning source’s key** (`LeadSourceView`): the lead’s data with phone and email partly masked, its status and when each status was reached. Nothing of its routing or deliveries: no partner’s name, answer or price, no route.',
-    '- **the admin token** (`LeadView`): everything, unmasked — which partner took it, the routing decision with every partner’s fate, and every delivery attempt with the partner’s answer.',
+    '- **the owning source’s key** (`LeadSourceView`): the lead’s data with phone and email partly masked, its status and when each status was reached, and its `payout`: what the source earns on it (its own ledger entries’ sum). Nothing of its routing or deliveries: no partner’s name, answer or price, no route.',
+    '- **the admin token** (`LeadView`): everything, unmasked — which partner took it, the routing decision with every partner’s fate, every delivery attempt with the partner’s answer, and `money`: revenue, cost, margin and every ledger entry.',
     '',
     'Another source’s lead is a `404`, as is an id that is not a UUID.',
   ].join('\n'),
@@ -193,6 +195,7 @@ export const getLead = route({
               { at: ROUTED_AT, status: 'routing' },
               { at: DELIVERED_AT, status: 'delivered' },
             ],
+            payout: 10,
           },
         },
         admin: {
@@ -224,6 +227,31 @@ export const getLead = route({
                 at: '2026-01-31T12:00:00.165Z',
               },
             ],
+            money: {
+              revenue: 12.5,
+              cost: 10,
+              margin: 2.5,
+              entries: [
+                {
+                  id: '1d2c3b4a-5e6f-4a0b-8c1d-2e3f4a5b6c7d',
+                  party: 'partner',
+                  partyId: EXAMPLE_PARTNER_ID,
+                  kind: 'sale',
+                  amount: 12.5,
+                  deliveryId: EXAMPLE_DELIVERY_ID,
+                  at: DELIVERED_AT,
+                },
+                {
+                  id: '2e3d4c5b-6f7a-4b1c-9d2e-3f4a5b6c7d8e',
+                  party: 'source',
+                  partyId: EXAMPLE_SOURCE_ID,
+                  kind: 'sale',
+                  amount: 10,
+                  deliveryId: EXAMPLE_DELIVERY_ID,
+                  at: DELIVERED_AT,
+                },
+              ],
+            },
           },
         },
       },

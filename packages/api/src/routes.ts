@@ -1,6 +1,7 @@
 import * as admin from './routes-admin.js';
 import * as consoleSession from './routes-console.js';
 import * as leads from './routes-leads.js';
+import * as money from './routes-money.js';
 import * as operations from './routes-operations.js';
 import type { RouteSpec } from './table.js';
 
@@ -10,5 +11,6 @@ export const ROUTES: readonly RouteSpec[] = [
   ...Object.values(admin),
   ...Object.values(operations),
   ...Object.values(consoleSession),
+  ...Object.values(money),
 ];
-export { admin, consoleSession, leads, operations };
+export { admin, consoleSession, leads, money, operations };

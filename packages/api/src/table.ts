@@ -10,9 +10,9 @@ export type Method = 'get' | 'post' | 'patch' | 'delete';
 
 /**
  * Who may call an operation: a source's API key; a source's key or the admin token; the admin token or the
- * console's session (the admin API); the console's session cookie only; anyone.
+ * console's session (the admin API); the console's session cookie only; a partner's feedback key; anyone.
  */
-export type Party = 'source' | 'sourceOrAdmin' | 'admin' | 'session' | 'public';
+export type Party = 'source' | 'sourceOrAdmin' | 'admin' | 'session' | 'partner' | 'public';
 
 /** A standard answer, described once in the document's `components.responses`. */
 export type StandardAnswer =

@@ -18,6 +18,7 @@ export {
   DELIVERY_STATUSES,
   LEAD_STATUSES,
   PARTNER_DECISIONS,
+  POSTBACK_EVENTS,
   POSTBACK_STATUSES,
   ROUTE_OUTCOMES,
   ROUTE_STRATEGIES,
@@ -40,13 +41,14 @@ export {
   type DeliveryStatus,
   type LeadStatus,
   type PartnerDecision,
+  type PostbackEvent,
   type PostbackStatus,
   type RouteOutcome,
   type RouteStrategy,
   type TerminalStatus,
 } from './states.js';
 export { maskEmail, maskPhone } from './mask.js';
-export { apiKeyPrefix, generateApiKey, generateSigningSecret, hashApiKey } from './keys.js';
+export { apiKeyPrefix, generateApiKey, generateFeedbackKey, generateSigningSecret, hashApiKey } from './keys.js';
 export { isUuid, UUID_PATTERN, UUID_RE } from './ids.js';
 export {
   Closed,

@@ -52,6 +52,10 @@ export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
 export const POSTBACK_STATUSES = ['pending', 'delivered', 'failed'] as const;
 export type PostbackStatus = (typeof POSTBACK_STATUSES)[number];
 
+/** The feedback events a postback reports, besides a lead's final status (SPEC "Postbacks to sources"). */
+export const POSTBACK_EVENTS = ['converted', 'returned', 'reversed'] as const;
+export type PostbackEvent = (typeof POSTBACK_EVENTS)[number];
+
 /** How a route orders its partners. */
 export const ROUTE_STRATEGIES = ['priority', 'round_robin', 'weighted'] as const;
 export type RouteStrategy = (typeof ROUTE_STRATEGIES)[number];

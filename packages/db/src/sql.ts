@@ -8,6 +8,7 @@ import type {
   LedgerKind,
   LedgerParty,
   PayoutModel,
+  PostbackEvent,
   PostbackStatus,
   ReturnStatus,
   RouteStrategy,
@@ -46,6 +47,7 @@ interface SqlScalars {
   '"DeliveryStatus"': DeliveryStatus;
   '"AttemptOutcome"': AttemptOutcome;
   '"PostbackStatus"': PostbackStatus;
+  '"PostbackEvent"': PostbackEvent;
   '"RouteStrategy"': RouteStrategy;
   '"PayoutModel"': PayoutModel;
   '"LedgerParty"': LedgerParty;

@@ -9,6 +9,7 @@ import {
   RETURN_STATUSES,
   DELIVERY_STATUSES,
   LEAD_STATUSES,
+  POSTBACK_EVENTS,
   POSTBACK_STATUSES,
   ROUTE_STRATEGIES,
 } from '@leadrouter/core';
@@ -39,6 +40,7 @@ it("packages/core's state lists are the migrated database's enums", async () => 
       DeliveryStatus: [...DELIVERY_STATUSES],
       AttemptOutcome: [...ATTEMPT_OUTCOMES],
       PostbackStatus: [...POSTBACK_STATUSES],
+      PostbackEvent: [...POSTBACK_EVENTS],
       RouteStrategy: [...ROUTE_STRATEGIES],
       PayoutModel: [...PAYOUT_MODELS],
       LedgerParty: [...LEDGER_PARTIES],

@@ -190,6 +190,10 @@ describe('payload and request', () => {
       reason: 'x'.repeat(499) + '😀',
       reference: 'a\ufffd',
     });
-    expect(readPartnerAnswer('{"price":"99999999.9999"}', { price: 'price' })).toEqual({ price: 99999999.9999 });
+    expect(readPartnerAnswer('{"price":"99999999.9999"}', { price: 'price' }).price?.toString()).toBe('99999999.9999');
+    // Exact, rounded to 4 places (half to even): never a float's approximation.
+    expect(readPartnerAnswer('{"price":"0.00005"}', { price: 'price' }).price?.toString()).toBe('0');
+    expect(readPartnerAnswer('{"price":12.34565}', { price: 'price' }).price?.toString()).toBe('12.3456');
+    expect(readPartnerAnswer('{"price":"-1"}', { price: 'price' })).toEqual({});
   });
 });

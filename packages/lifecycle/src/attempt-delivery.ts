@@ -26,10 +26,12 @@ import {
   type StatementRow,
 } from '@leadrouter/db';
 import type { DeliverJob } from '@leadrouter/queue';
+import { amount, formatAmount } from '@leadrouter/money';
 import { advanceAndCommit, settleUnreadable, type DeliveryState } from './advance.js';
 import { decideAttempt, type AttemptDecision } from './decide/attempt.js';
 import { decideBreaker, type BreakerDecision } from './decide/breaker.js';
 import { decideSupersede } from './decide/superseded.js';
+import { saleCalls } from './money.js';
 import { enqueueDeliveries, enqueueFollowups, NOTHING, type Followups, type LeadFlowDeps } from './flow.js';
 
 export type DeliveryStepResult = 'stale' | 'accepted' | 'rejected' | 'retry' | 'dead_lettered' | 'paused' | 'busy';
@@ -271,8 +273,8 @@ async function recordAttempt(
   const { step } = decision;
   const retryInMs = decision.step === 'retry' ? decision.retryInMs : 0;
   const error = decision.step === 'accepted' ? null : decision.error;
-  const given = answer.price ?? (partner.price === null ? null : Number(partner.price));
-  const price = given === null ? null : String(given);
+  // Exact: the answer's price (`responseMap.price`, read by readAnswerAmount), else the partner's fixed price.
+  const price = answer.price !== undefined ? formatAmount(answer.price) : partner.price;
   return sqlTransaction(sqlPool(deps.db), async (tx): Promise<Recorded> => {
     const health = breakerStatement(tx, partner, breaker, now);
     // The lead's lock; the attempt recorded (if no other worker recorded it first) with the lead's
@@ -356,9 +358,10 @@ export async function commitDeliveryAccepted(
   accepted: AcceptedDelivery,
   settled: SettledLead,
 ): Promise<Followups> {
-  // What the sale writes besides the attempt, committed in the same message as the lead's move (none yet: the
-  // money entries of ADR 0023 go here).
-  const withSale: string[] = [];
+  // What the sale writes besides the attempt, committed in the same message as the lead's move: its ledger lines
+  // (the partner's price, the source's cpl or revshare; ADR 0026).
+  const price = accepted.price === null ? null : amount(accepted.price);
+  const withSale = await saleCalls(tx, { ...accepted, price }, settled.now);
   const outcome = { partnerId: accepted.partnerId, decision: 'accepted', at: settled.now.toISOString() } as const;
   const moved = await moveLeadOn(deps, tx, outcome, settled, withSale);
   if (moved) return moved;

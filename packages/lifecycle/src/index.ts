@@ -55,6 +55,7 @@ export {
   pausePartner,
   requeueParked,
   resumePartner,
+  rotatePartnerFeedbackKey,
   type CacheInvalidation,
   type PartnerDeps,
   type PartnerSummary,
@@ -100,3 +101,51 @@ export {
 } from './leads.js';
 export { dryRun, parseDryRun, type DryRunAnswer, type DryRunLead, type DryRunRequest } from './dry-run.js';
 export { partnerHealth, type PartnerHealth } from './partner-health.js';
+
+// Money (ADR 0023, 0026): the ledger's use cases, partner feedback, returns.
+export {
+  decideFeedback,
+  feedbackTime,
+  moneyStatus,
+  type FeedbackDecision,
+  type FeedbackEffect,
+  type FeedbackFacts,
+  type FeedbackOutcome,
+  type FeedbackTerms,
+  type SaleFacts,
+} from './decide/feedback.js';
+export {
+  addAdjustment,
+  adjustmentId,
+  entryView,
+  moneyView,
+  payoutView,
+  storedLines,
+  type AdjustmentInput,
+  type LedgerEntryView,
+  type MoneyDeps,
+  type MoneyView,
+  type StoredLine,
+} from './money.js';
+export {
+  feedbackPartnerOf,
+  parseFeedback,
+  parseFeedbackEvent,
+  recordFeedback,
+  type FeedbackAnswer,
+  type FeedbackInput,
+  type FeedbackParse,
+  type FeedbackPartner,
+  type FeedbackPartnerRow,
+  type FeedbackResult,
+} from './feedback.js';
+export {
+  approveReturn,
+  fileReturn,
+  listReturns,
+  parseReturnQuery,
+  rejectReturn,
+  type ReturnQuery,
+  type ReturnResult,
+  type ReturnView,
+} from './returns.js';

@@ -1,4 +1,4 @@
-import { invalid, notFound } from '@leadrouter/core';
+import { apiKeyPrefix, generateFeedbackKey, hashApiKey, invalid, notFound } from '@leadrouter/core';
 import { Prisma, runStatement, sqlPool, UNPARK_RETRIES, type Db, type Partner } from '@leadrouter/db';
 import type { CacheTopic, Queues } from '@leadrouter/queue';
 
@@ -104,4 +104,18 @@ export async function listPartners(db: Db): Promise<PartnerSummary[]> {
     pausedAt: p.pausedAt,
     pauseReason: p.pauseReason,
   }));
+}
+
+/**
+ * Gives a partner a new feedback key (its first, for a partner created before keys existed); the old one
+ * stops working at once (feedback keys are looked up by hash on every request, never cached). The key is
+ * returned once, to be shown once: only its hash and prefix are stored.
+ */
+export async function rotatePartnerFeedbackKey(db: Db, id: string): Promise<{ partner: Partner; feedbackKey: string }> {
+  const feedbackKey = generateFeedbackKey();
+  const partner = await updatePartner(db, id, {
+    feedbackKeyHash: hashApiKey(feedbackKey),
+    feedbackKeyPrefix: apiKeyPrefix(feedbackKey),
+  });
+  return { partner, feedbackKey };
 }

@@ -7,6 +7,7 @@ import {
   sqlPool,
 } from '@leadrouter/db';
 import { classify, signatureHeaders } from '@leadrouter/delivery';
+import { amount, amountNumber } from '@leadrouter/money';
 import type { PostbackJob } from '@leadrouter/queue';
 import { decidePostback, POSTBACK_POLICY } from './decide/postback.js';
 import type { LeadFlowDeps } from './flow.js';
@@ -14,7 +15,8 @@ import type { LeadFlowDeps } from './flow.js';
 export type PostbackStepResult = 'stale' | 'delivered' | 'retry' | 'failed';
 
 /**
- * Sends a postback (the worker's `postback` job): tells the lead's source its final status
+ * Sends a postback (the worker's `postback` job): tells the lead's source its final status, or a
+ * feedback event of its lead with what the source earns or gives back by it
  * (`postbackBody`: no partner, no price) at its postbackUrl, signed like a delivery with the
  * source's postbackSecret. 2xx: done; 4xx (but 408/429): the source refused
  * it, not retried; anything else is retried with backoff as a delivery
@@ -31,8 +33,16 @@ export async function sendPostback(deps: LeadFlowDeps, job: PostbackJob): Promis
     return 'failed';
   }
 
-  // The postback row is written in the transaction that moved the lead to its status: its time is the status's.
-  const body = JSON.stringify(postbackBody(postback.leadId, postback.leadStatus, postback.createdAt));
+  // The postback row is written in the transaction that moved the lead to its status (or recorded the event):
+  // its time is the status's, or the event's own.
+  const status = postback.event ?? postback.leadStatus;
+  if (status === null) throw new Error(`postback ${postback.id} reports neither a status nor an event`);
+  const body = JSON.stringify(
+    postbackBody(postback.leadId, status, postback.at, {
+      payout: postback.payout === null ? null : amountNumber(amount(postback.payout)),
+      reason: postback.reason,
+    }),
+  );
   const secret = postback.postbackSecret;
   const result = await deps.send({
     url,

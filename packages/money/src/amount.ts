@@ -115,3 +115,12 @@ export function readAnswerAmount(value: unknown): Amount | null {
   const rounded = roundAmount(decimal);
   return withinRange(rounded) ? rounded : null;
 }
+
+/**
+ * An amount as a JSON number, for the API's answers and postbacks: exact, since every amount we hold has at
+ * most 15 significant digits, whose shortest round-trip text is the decimal itself (`12.5`, `-0.0125`).
+ * Throws (big.js strict mode) rather than answer a number that is not the amount.
+ */
+export function amountNumber(value: Amount): number {
+  return value.toNumber();
+}

@@ -18,6 +18,8 @@ import { sourcesRouter } from './admin/sources.js';
 import { statsRouter } from './admin/stats.js';
 import { deadLettersRouter } from './admin/dead-letters.js';
 import { leadSearchRouter } from './admin/leads.js';
+import { returnsRouter } from './admin/returns.js';
+import { feedbackRouter } from './feedback/router.js';
 import { queuesRouter } from './admin/queues.js';
 import { BOARD_PATH, queuesBoard } from './admin/board.js';
 import { sessionRouter } from './admin/session.js';
@@ -110,6 +112,7 @@ export function createApp(given: IngestDeps): Express {
 
   app.use(openapiRouter());
   app.use(leadsRouter(deps));
+  app.use('/v1/feedback', feedbackRouter(deps));
 
   // The console signs in here, before the admin API's gate, which takes its session cookie too (ADR 0018).
   const sessions = new SessionStore(deps.db, deps.config.ADMIN_TOKEN);
@@ -125,6 +128,7 @@ export function createApp(given: IngestDeps): Express {
   admin.use('/stats', statsRouter(deps));
   admin.use('/dead-letters', deadLettersRouter(deps));
   admin.use('/leads', leadSearchRouter(deps));
+  admin.use('/returns', returnsRouter(deps));
   admin.use('/queues', queuesRouter(deps));
   app.use('/v1/admin', admin);
   app.use(BOARD_PATH, queuesBoard(deps));

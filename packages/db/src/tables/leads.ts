@@ -1,4 +1,12 @@
-import type { AttemptOutcome, LeadFields, LeadStatus, NormalisedLead, RoutingRecord } from '@leadrouter/core';
+import type {
+  AttemptOutcome,
+  LeadFields,
+  LeadStatus,
+  LedgerKind,
+  LedgerParty,
+  NormalisedLead,
+  RoutingRecord,
+} from '@leadrouter/core';
 import { defineStatement, json, sql, typed, type SqlFragment, type StatementParams } from '../sql.js';
 
 // The leads table (with its events): the ingest's accept, the worker's lock and advance step (ADR 0010, group
@@ -79,6 +87,29 @@ export const ADVANCE = defineStatement({
      ON CONFLICT (lead_id, lead_status) DO NOTHING
      RETURNING id)
    SELECT id::text FROM postback`,
+});
+
+// ---------------------------------------------------------------------------
+// Money's (ADR 0026): a sold lead's status follows its ledger, under its lock (LOCK_LEAD_MONEY, ledger.ts).
+
+/**
+ * Moves a lead whose money changed its status (`delivered` ↔ `converted` → `returned`) from `from` to `to`,
+ * with its event; nothing when it is no longer in `from`. Run under the lead's lock.
+ */
+export const SET_MONEY_STATUS = defineStatement({
+  name: 'lr_set_money_status',
+  params: {
+    leadId: 'uuid',
+    from: '"LeadStatus"',
+    to: '"LeadStatus"',
+    partnerId: 'uuid | null',
+    detail: 'jsonb | null',
+    at: 'timestamptz',
+  },
+  sql: (p) => sql`WITH moved AS (
+     UPDATE leads SET status = ${p.to}, updated_at = now() WHERE id = ${p.leadId} AND status = ${p.from} RETURNING id)
+   INSERT INTO lead_events (lead_id, status, partner_id, detail, at)
+   SELECT id, ${p.to}, ${p.partnerId}, ${p.detail}, ${p.at} FROM moved`,
 });
 
 // ---------------------------------------------------------------------------
@@ -279,7 +310,22 @@ const leadViewColumns = sql`l.id, l.source_id AS "sourceId", l.status, l.name, l
           l.sub_source AS "subSource", l.fields, l.created_at AS "createdAt"`;
 
 /** One attempt of one of the lead's deliveries, as the admin's view lists them. */
-export interface LeadViewAttempt {
+export /** One ledger entry as the admin's lead view reads it (LEAD_VIEW). */
+interface LeadViewEntry {
+  id: string;
+  party: LedgerParty;
+  partyId: string;
+  kind: LedgerKind;
+  /** numeric, as text: exact */
+  amount: string;
+  deliveryId: string | null;
+  eventId: string;
+  note: string | null;
+  /** epoch milliseconds */
+  at: number;
+}
+
+interface LeadViewAttempt {
   partner: string;
   attempt: number;
   outcome: AttemptOutcome;
@@ -298,10 +344,17 @@ export interface LeadViewAttempt {
 export const SOURCE_LEAD_VIEW = defineStatement({
   name: 'lr_source_lead_view',
   params: { id: 'uuid', sourceId: 'uuid' },
-  row: { ...LEAD_VIEW_ROW, events: json<{ at: number; status: LeadStatus }[]>() },
+  row: {
+    ...LEAD_VIEW_ROW,
+    events: json<{ at: number; status: LeadStatus }[]>(),
+    /** What the source earns on the lead: its own ledger entries' sum (numeric text: exact). */
+    payout: 'text',
+  },
   sql: (p) => sql`SELECT ${leadViewColumns},
     (SELECT coalesce(json_agg(json_build_object('at', ${epochMs(sql`e.at`)}, 'status', e.status) ORDER BY e.id), '[]')
-       FROM lead_events e WHERE e.lead_id = l.id) AS events
+       FROM lead_events e WHERE e.lead_id = l.id) AS events,
+    (SELECT coalesce(sum(m.amount), 0)::text FROM ledger_entries m
+       WHERE m.lead_id = l.id AND m.party = 'source') AS payout
   FROM leads l
   WHERE l.id = ${p.id} AND l.source_id = ${p.sourceId}`,
 });
@@ -324,6 +377,8 @@ export const LEAD_VIEW = defineStatement({
     events: json<{ at: number; status: LeadStatus; partnerId: string | null }[]>(),
     attempts: json<LeadViewAttempt[]>(),
     partners: json<Record<string, string>>(),
+    /** Its ledger, oldest first (amounts as numeric text, times as epoch milliseconds: exact). */
+    entries: json<LeadViewEntry[]>(),
   },
   sql: (p) => sql`SELECT ${leadViewColumns}, l.routing,
     (SELECT coalesce(json_agg(json_build_object('at', ${epochMs(sql`e.at`)}, 'status', e.status, 'partnerId', e.partner_id)
@@ -339,7 +394,11 @@ export const LEAD_VIEW = defineStatement({
        WHERE p.id = ANY (ARRAY(
          SELECT d.partner_id FROM deliveries d WHERE d.lead_id = l.id
          UNION SELECT (jsonb_path_query(l.routing, 'lax $.decisions[*].partnerId') #>> '{}')::uuid
-         UNION SELECT (jsonb_path_query(l.routing, 'lax $.candidates[*]') #>> '{}')::uuid))) AS partners
+         UNION SELECT (jsonb_path_query(l.routing, 'lax $.candidates[*]') #>> '{}')::uuid))) AS partners,
+    (SELECT coalesce(json_agg(json_build_object('id', m.id, 'party', m.party, 'partyId', m.party_id, 'kind', m.kind,
+              'amount', m.amount::text, 'deliveryId', m.delivery_id, 'eventId', m.event_id, 'note', m.note,
+              'at', ${epochMs(sql`m.at`)}) ORDER BY m.at, m.recorded_at, m.kind, m.party, m.id), '[]')
+       FROM ledger_entries m WHERE m.lead_id = l.id) AS entries
   FROM leads l
   WHERE l.id = ${p.id}`,
 });

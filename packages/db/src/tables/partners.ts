@@ -33,6 +33,12 @@ const PARTNER_COLUMNS = {
   capHourly: ['p.cap_hourly', 'int | null'],
   capDaily: ['p.cap_daily', 'int | null'],
   filters: ['p.filters', json<Filters | null>('jsonb | null')],
+  /** numeric, as text: exact */
+  conversionPrice: ['p.conversion_price::text', 'text | null'],
+  returnsWindowDays: ['p.returns_window_days', 'int'],
+  returnsAutoApprove: ['p.returns_auto_approve', 'boolean'],
+  /** As the admin API took it: `{"Deposit": "converted", …}`. */
+  statusMap: ['p.status_map', json<Record<string, string> | null>('jsonb | null')],
 } as const satisfies Record<string, readonly [string, SqlType]>;
 
 type PartnerColumn = keyof typeof PARTNER_COLUMNS;

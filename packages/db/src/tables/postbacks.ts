@@ -1,7 +1,9 @@
 import { defineStatement, sql } from '../sql.js';
 
-// The postbacks table: a lead's final status told to its source (README "Postbacks"). A postback is written
-// with the lead's final status, by the advance step (leads.ts); the worker's postback job reads and moves it.
+// The postbacks table: a lead's final status, or a feedback event of one of its sales, told to its source
+// (README "Postbacks"). A postback is written in the transaction of what it reports: with the lead's final
+// status by the advance step (leads.ts), with a conversion, an approved return or a reversal by the feedback
+// use cases (INSERT_EVENT_POSTBACK); the worker's postback job reads and moves it.
 
 /** A postback with its source's postback settings. */
 export const LOAD_POSTBACK = defineStatement({
@@ -10,17 +12,52 @@ export const LOAD_POSTBACK = defineStatement({
   row: {
     id: 'uuid',
     leadId: 'uuid',
-    leadStatus: '"LeadStatus"',
+    leadStatus: '"LeadStatus" | null',
+    event: '"PostbackEvent" | null',
+    /** What the event paid the source (signed); for a `delivered` status, what its sales paid it so far. */
+    payout: 'text | null',
+    reason: 'varchar | null',
+    at: 'timestamptz',
     status: '"PostbackStatus"',
     attempts: 'int',
-    createdAt: 'timestamptz',
     postbackUrl: 'varchar | null',
     postbackSecret: 'varchar | null',
   },
   prepared: false,
-  sql: (p) => sql`SELECT p.id, p.lead_id AS "leadId", p.lead_status AS "leadStatus", p.status, p.attempts,
-          p.created_at AS "createdAt", s.postback_url AS "postbackUrl", s.postback_secret AS "postbackSecret"
+  sql: (p) => sql`SELECT p.id, p.lead_id AS "leadId", p.lead_status AS "leadStatus", p.event,
+          CASE WHEN p.event IS NOT NULL THEN p.payout::text
+               WHEN p.lead_status = 'delivered' THEN (
+                 SELECT sum(e.amount)::text FROM ledger_entries e
+                 WHERE e.lead_id = p.lead_id AND e.party = 'source' AND e.kind = 'sale') END AS payout,
+          p.reason, coalesce(p.event_at, p.created_at) AS at, p.status, p.attempts,
+          s.postback_url AS "postbackUrl", s.postback_secret AS "postbackSecret"
    FROM postbacks p JOIN sources s ON s.id = p.source_id WHERE p.id = ${p.id}`,
+});
+
+/**
+ * The postback of a feedback event (`converted`, `returned`, `reversed`) of one sale (`eventKey`, its
+ * delivery), in the event's transaction, when the lead's source has a postback URL: once per event and sale.
+ * `payout` is the source's own lines of the event (signed), `reason` in its terms. Returns the postback created.
+ */
+export const INSERT_EVENT_POSTBACK = defineStatement({
+  name: 'lr_insert_event_postback',
+  params: {
+    leadId: 'uuid',
+    event: '"PostbackEvent"',
+    eventKey: 'uuid',
+    payout: 'numeric',
+    reason: 'text | null',
+    at: 'timestamptz',
+  },
+  row: { id: 'text' },
+  sql: (p) => sql`INSERT INTO postbacks (id, lead_id, source_id, event, event_key, payout, reason, event_at,
+                         next_attempt_at, updated_at)
+   SELECT gen_random_uuid(), l.id, l.source_id, ${p.event}, ${p.eventKey}, ${p.payout}, ${p.reason}, ${p.at},
+          now(), now()
+   FROM leads l JOIN sources s ON s.id = l.source_id
+   WHERE l.id = ${p.leadId} AND s.postback_url IS NOT NULL
+   ON CONFLICT (event, event_key) DO NOTHING
+   RETURNING id::text`,
 });
 
 /** A postback whose source no longer has a postback URL: failed, for good. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { validateLead, invalid } from '@leadrouter/core';
 import type { Partner } from '@leadrouter/db';
+import { amountNumber } from '@leadrouter/money';
 import {
   buildRequest,
   classify,
@@ -60,7 +61,11 @@ export async function testPartner(partner: Partner, body: unknown, agents?: Deli
     durationMs: result.durationMs,
     error: result.kind === 'error' ? `${result.code}: ${result.message}` : null,
     response: result.kind === 'response' ? excerpt(result.body) : null,
-    answer,
+    answer: {
+      ...(answer.price !== undefined ? { price: amountNumber(answer.price) } : {}),
+      ...(answer.reason !== undefined ? { reason: answer.reason } : {}),
+      ...(answer.reference !== undefined ? { reference: answer.reference } : {}),
+    },
     request: {
       method: request.method,
       url: request.url,

@@ -1,6 +1,15 @@
 import type { Router } from 'express';
-import { isValidTimezone, partnerHeaderProblems, regexErrors, type FieldError, type Static } from '@leadrouter/core';
-import { admin as table, type Partner as PartnerView, type PartnerInput } from '@leadrouter/api';
+import {
+  apiKeyPrefix,
+  generateFeedbackKey,
+  hashApiKey,
+  isValidTimezone,
+  partnerHeaderProblems,
+  regexErrors,
+  type FieldError,
+  type Static,
+} from '@leadrouter/core';
+import { admin, money, type Partner as PartnerView, type PartnerInput } from '@leadrouter/api';
 import { Prisma, type Partner } from '@leadrouter/db';
 import {
   ParamReader,
@@ -9,20 +18,27 @@ import {
   pausePartner,
   requeueParked,
   resumePartner,
+  rotatePartnerFeedbackKey,
 } from '@leadrouter/lifecycle';
 import type { IngestDeps } from '../deps.js';
 import { tableRouter } from '../http/bind.js';
 import { mapDbError, pageOf, pageParams, pageQuery } from './common.js';
+import { amountAnswer, amountColumn, partnerMoneyProblems } from './money-terms.js';
 
 /**
  * What JSON Schema cannot say: the schedule's timezone must be a real IANA
  * zone, the headers must be ones a partner may set (`partnerHeaderProblems`),
- * and regex filters must compile (RE2, ADR 0013).
+ * regex filters must compile (RE2, ADR 0013), and amounts and status maps
+ * must be what the ledger takes (ADR 0026).
  */
 function partnerProblems(body: unknown): FieldError[] {
   if (typeof body !== 'object' || body === null) return [];
   const { schedule, headers, filters } = body as { schedule?: unknown; headers?: unknown; filters?: unknown };
-  const errors = [...partnerHeaderProblems(headers), ...regexErrors(filters, '/filters')];
+  const errors = [
+    ...partnerHeaderProblems(headers),
+    ...regexErrors(filters, '/filters'),
+    ...partnerMoneyProblems(body),
+  ];
   const timezone =
     typeof schedule === 'object' && schedule !== null ? (schedule as { timezone?: unknown }).timezone : undefined;
   if (typeof timezone === 'string' && timezone !== '' && !isValidTimezone(timezone))
@@ -55,7 +71,11 @@ function toData(input: Partial<PartnerInput>): Prisma.PartnerUpdateInput {
   if (input.schedule !== undefined) d.schedule = json(input.schedule);
   if (input.filters !== undefined) d.filters = json(input.filters);
   if (input.concurrency !== undefined) d.concurrency = input.concurrency;
-  if (input.price !== undefined) d.price = input.price;
+  if (input.price !== undefined) d.price = amountColumn(input.price);
+  if (input.conversionPrice !== undefined) d.conversionPrice = amountColumn(input.conversionPrice);
+  if (input.returns?.windowDays !== undefined) d.returnsWindowDays = input.returns.windowDays;
+  if (input.returns?.autoApprove !== undefined) d.returnsAutoApprove = input.returns.autoApprove;
+  if (input.statusMap !== undefined) d.statusMap = json(input.statusMap);
   if (input.pauseAfterFailures !== undefined) d.pauseAfterFailures = input.pauseAfterFailures;
   if (input.active !== undefined) d.active = input.active;
   return d;
@@ -80,7 +100,11 @@ export function partnerView(p: Partner): Static<typeof PartnerView> {
     schedule: p.schedule as PartnerInput['schedule'] & {},
     filters: p.filters as PartnerInput['filters'] & {},
     concurrency: p.concurrency,
-    price: p.price === null ? null : Number(p.price),
+    price: amountAnswer(p.price),
+    conversionPrice: amountAnswer(p.conversionPrice),
+    returns: { windowDays: p.returnsWindowDays, autoApprove: p.returnsAutoApprove },
+    statusMap: p.statusMap as Record<string, string> | null,
+    feedbackKeyPrefix: p.feedbackKeyPrefix,
     pauseAfterFailures: p.pauseAfterFailures,
     active: p.active,
     status: partnerStatus(p),
@@ -93,17 +117,23 @@ export function partnerView(p: Partner): Static<typeof PartnerView> {
 
 export function partnersRouter({ db, agents, queues, caches }: IngestDeps): Router {
   const { router, bind } = tableRouter('/v1/admin/partners');
+  const table = { ...admin, ...money };
   // Every worker drops its cached rules before the answer, so the next lead sees the change (ADR 0009).
   const changed = () => caches?.invalidate('rules');
 
   bind(
     table.createPartner,
     async ({ body: input }) => {
-      const partner = await db.partner
-        .create({ data: toData(input) as Prisma.PartnerCreateInput })
-        .catch((err: unknown) => mapDbError(err, 'partner'));
+      // Its feedback key, shown once: only its hash and prefix are stored.
+      const feedbackKey = generateFeedbackKey();
+      const data = {
+        ...toData(input),
+        feedbackKeyHash: hashApiKey(feedbackKey),
+        feedbackKeyPrefix: apiKeyPrefix(feedbackKey),
+      } as Prisma.PartnerCreateInput;
+      const partner = await db.partner.create({ data }).catch((err: unknown) => mapDbError(err, 'partner'));
       await changed();
-      return { status: 201, body: partnerView(partner) };
+      return { status: 201, body: { ...partnerView(partner), feedbackKey } };
     },
     { check: partnerProblems },
   );
@@ -180,6 +210,11 @@ export function partnersRouter({ db, agents, queues, caches }: IngestDeps): Rout
       params.id,
     );
     return { status: 200, body: { ...partnerView(partner), requeued } };
+  });
+
+  bind(table.rotatePartnerFeedbackKey, async ({ params }) => {
+    const { partner, feedbackKey } = await rotatePartnerFeedbackKey(db, params.id);
+    return { status: 200, body: { ...partnerView(partner), feedbackKey } };
   });
 
   return router;

@@ -6,6 +6,7 @@ import type { Source } from '@leadrouter/db';
 import type { IngestDeps } from '../deps.js';
 import { tableRouter } from '../http/bind.js';
 import { mapDbError, pageOf, pageParams, pageQuery } from './common.js';
+import { payoutAnswer, sourceMoneyData, sourceMoneyProblems } from './money-terms.js';
 
 /** A source as the admin API shows it: never its key or postback secret (those are shown once). */
 export function sourceView(s: Source): Static<typeof SourceView> {
@@ -17,6 +18,8 @@ export function sourceView(s: Source): Static<typeof SourceView> {
     hasPostbackSecret: s.postbackSecret !== null,
     rateLimitPerMinute: s.rateLimitPerMinute,
     duplicateWindowHours: s.duplicateWindowHours,
+    payout: payoutAnswer(s),
+    clawback: s.clawback,
     active: s.active,
     createdAt: s.createdAt.toISOString(),
     updatedAt: s.updatedAt.toISOString(),
@@ -28,25 +31,30 @@ export function sourcesRouter({ db, caches }: IngestDeps): Router {
   // Every replica drops its cached source keys before the answer (ADR 0009).
   const changed = () => caches?.invalidate('sources');
 
-  bind(table.createSource, async ({ body: input }) => {
-    const apiKey = generateApiKey();
-    const postbackSecret = generateSigningSecret();
-    const source = await db.source
-      .create({
-        data: {
-          name: input.name,
-          apiKeyHash: hashApiKey(apiKey),
-          apiKeyPrefix: apiKeyPrefix(apiKey),
-          postbackUrl: input.postbackUrl ?? null,
-          postbackSecret,
-          rateLimitPerMinute: input.rateLimitPerMinute ?? null,
-          duplicateWindowHours: input.duplicateWindowHours ?? 0,
-          active: input.active ?? true,
-        },
-      })
-      .catch((err: unknown) => mapDbError(err, 'source'));
-    return { status: 201, body: { ...sourceView(source), apiKey, postbackSecret } };
-  });
+  bind(
+    table.createSource,
+    async ({ body: input }) => {
+      const apiKey = generateApiKey();
+      const postbackSecret = generateSigningSecret();
+      const source = await db.source
+        .create({
+          data: {
+            name: input.name,
+            apiKeyHash: hashApiKey(apiKey),
+            apiKeyPrefix: apiKeyPrefix(apiKey),
+            postbackUrl: input.postbackUrl ?? null,
+            postbackSecret,
+            rateLimitPerMinute: input.rateLimitPerMinute ?? null,
+            duplicateWindowHours: input.duplicateWindowHours ?? 0,
+            active: input.active ?? true,
+            ...sourceMoneyData(input),
+          },
+        })
+        .catch((err: unknown) => mapDbError(err, 'source'));
+      return { status: 201, body: { ...sourceView(source), apiKey, postbackSecret } };
+    },
+    { check: sourceMoneyProblems },
+  );
 
   bind(table.listSources, async (_input, req) => {
     const page = pageParams(req);
@@ -60,22 +68,27 @@ export function sourcesRouter({ db, caches }: IngestDeps): Router {
     return { status: 200, body: sourceView(source) };
   });
 
-  bind(table.updateSource, async ({ params, body: input }) => {
-    const source = await db.source
-      .update({
-        where: { id: params.id },
-        data: {
-          ...(input.name !== undefined ? { name: input.name } : {}),
-          ...(input.postbackUrl !== undefined ? { postbackUrl: input.postbackUrl } : {}),
-          ...(input.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: input.rateLimitPerMinute } : {}),
-          ...(input.duplicateWindowHours !== undefined ? { duplicateWindowHours: input.duplicateWindowHours } : {}),
-          ...(input.active !== undefined ? { active: input.active } : {}),
-        },
-      })
-      .catch((err: unknown) => mapDbError(err, 'source'));
-    await changed();
-    return { status: 200, body: sourceView(source) };
-  });
+  bind(
+    table.updateSource,
+    async ({ params, body: input }) => {
+      const source = await db.source
+        .update({
+          where: { id: params.id },
+          data: {
+            ...(input.name !== undefined ? { name: input.name } : {}),
+            ...(input.postbackUrl !== undefined ? { postbackUrl: input.postbackUrl } : {}),
+            ...(input.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: input.rateLimitPerMinute } : {}),
+            ...(input.duplicateWindowHours !== undefined ? { duplicateWindowHours: input.duplicateWindowHours } : {}),
+            ...(input.active !== undefined ? { active: input.active } : {}),
+            ...sourceMoneyData(input),
+          },
+        })
+        .catch((err: unknown) => mapDbError(err, 'source'));
+      await changed();
+      return { status: 200, body: sourceView(source) };
+    },
+    { check: sourceMoneyProblems },
+  );
 
   bind(table.deleteSource, async ({ params: { id } }) => {
     // A source with leads keeps its history: it is deactivated (its key stops working) rather than removed.

@@ -1,14 +1,16 @@
 import type { LeadSourceView as SourceLeadViewSchema, LeadView as LeadViewSchema } from '@leadrouter/api';
 import { isUuid, maskEmail, maskPhone, notFound, type Static } from '@leadrouter/core';
 import { LEAD_VIEW, runStatement, SOURCE_LEAD_VIEW, sqlPool, type Db, type StatementRow } from '@leadrouter/db';
+import { moneyView, payoutView, storedLines } from '@leadrouter/lifecycle';
+import { amount } from '@leadrouter/money';
 
 /**
  * A lead as its source sees it (README "What each party sees"): its data, its status and when each status was
- * reached — never which partners were offered it, what they answered, what they paid, or which route decided
- * (docs/decisions/0015-what-each-party-sees.md).
+ * reached, and what it earns on the lead — never which partners were offered it, what they answered, what they
+ * paid, or which route decided (docs/decisions/0015-what-each-party-sees.md, 0026).
  */
 export type SourceLeadView = Static<typeof SourceLeadViewSchema>;
-/** A lead as the admin token sees it: everything, unmasked, with its routing and every delivery attempt. */
+/** A lead as the admin token sees it: everything, unmasked, with its routing, every delivery attempt and its money. */
 export type LeadView = Static<typeof LeadViewSchema>;
 type LeadData = LeadView['lead'];
 /** The lead's own columns, as both views read them. */
@@ -32,6 +34,7 @@ export async function showLeadToSource(db: Db, id: string, sourceId: string): Pr
     sourceId: lead.sourceId,
     lead: leadData(lead, { mask: true }),
     events: lead.events.map((e) => ({ at: new Date(e.at).toISOString(), status: e.status })),
+    payout: payoutView([{ party: 'source', amount: amount(lead.payout) }]),
   };
 }
 
@@ -66,6 +69,7 @@ export async function showLeadToAdmin(db: Db, id: string): Promise<LeadView> {
       error: a.error,
       at: new Date(a.at).toISOString(),
     })),
+    money: moneyView(storedLines(lead.entries.map((e) => ({ ...e, at: new Date(e.at) })))),
   };
 }
 

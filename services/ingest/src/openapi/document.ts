@@ -36,20 +36,35 @@ function webhooks(): Record<string, PathItem> {
       post: {
         tags: ['Leads'],
         operationId: 'leadStatusPostback',
-        summary: 'Postback: your lead reached a final status',
+        summary: 'Postback: your lead reached a final status, or converted, was returned or reversed',
         // No credential of the receiver's: leadrouter signs the body instead (below).
         security: PUBLIC,
         description: [
-          'Sent to the source’s `postbackUrl` when one of its leads reaches `delivered`, `unsold`, `unmatched` or `dead_lettered` — once per lead and status.',
+          'Sent to the source’s `postbackUrl` when one of its leads reaches `delivered`, `unsold`, `unmatched` or `dead_lettered` — once per lead and status —, and when a buyer reports what became of it: `converted`, `returned` (an approved return, with its `reason`) and `reversed` (a conversion taken back) — once per event and buyer (a lead two partners bought can be returned twice).',
           '',
-          'Only the source’s own terms: the lead id, the status and when it was reached. Never a partner’s name, a partner’s answer or a price.',
+          'Only the source’s own terms: the lead id, the status or event, when it happened, and `payout`: what you earn with it (on `delivered`, what its sale paid you; on `converted`, the conversion’s payout; on `returned` and `reversed`, what is taken back, negative — 0 when nothing is). Never a partner’s name, a partner’s answer or a price.',
           '',
           'With `X-Lead-Id`, and signed with the source’s `postbackSecret` (Standard Webhooks: `webhook-id` — the same on every retry of one postback —, `webhook-timestamp`, `webhook-signature`). Answer 2xx to acknowledge it; 408, 429, 5xx and no answer are retried with exponential backoff, up to 8 attempts; any other 4xx ends it.',
         ].join('\n'),
         requestBody: {
           required: true,
           ...json(ref('Postback'), {
-            example: { id: EXAMPLE_ID, status: 'delivered', at: '2026-01-31T12:00:00.170Z' },
+            examples: {
+              delivered: {
+                summary: 'a final status',
+                value: { id: EXAMPLE_ID, status: 'delivered', payout: 10, at: '2026-01-31T12:00:00.170Z' },
+              },
+              returned: {
+                summary: 'an approved return',
+                value: {
+                  id: EXAMPLE_ID,
+                  status: 'returned',
+                  payout: -10,
+                  reason: 'disconnected number',
+                  at: '2026-02-03T09:12:00.000Z',
+                },
+              },
+            },
           }),
         },
         responses: {
@@ -241,6 +256,12 @@ function components(): JsonSchema {
         scheme: 'bearer',
         description: 'The operator token (`ADMIN_TOKEN`): `Authorization: Bearer $ADMIN_TOKEN`.',
       },
+      partnerFeedbackKey: {
+        type: 'http',
+        scheme: 'bearer',
+        description:
+          'A partner’s feedback key (`lrf_…`), issued when the partner is created (`POST /v1/admin/partners`) or by `POST /v1/admin/partners/{id}/rotate-feedback-key`: `Authorization: Bearer <key>`.',
+      },
       consoleSession: {
         type: 'apiKey',
         in: 'cookie',
@@ -348,7 +369,9 @@ export function buildOpenApiDocument(): OpenApiDocument {
       description: [
         'Affiliates (sources) post leads; leadrouter validates them, stores them durably, routes each to the partners (buyers) your routing rules allow, delivers them with retries, and records every step.',
         '',
-        '**Authentication.** Lead endpoints take a source’s API key, as `Authorization: Bearer <key>` or `X-API-Key: <key>`. The admin API (`/v1/admin/*`) takes the operator token, `Authorization: Bearer $ADMIN_TOKEN`.',
+        '**Authentication.** Lead endpoints take a source’s API key, as `Authorization: Bearer <key>` or `X-API-Key: <key>`. Partners send feedback with their feedback key, `Authorization: Bearer <key>`. The admin API (`/v1/admin/*`) takes the operator token, `Authorization: Bearer $ADMIN_TOKEN`.',
+        '',
+        '**Money** is in the installation’s `CURRENCY`: amounts are exact, with at most 4 decimal places, taken as JSON numbers or decimal strings and answered as JSON numbers.',
         '',
         '**Answers** are JSON. Every error has `status` (`rejected`, or `error` for 5xx), a `message` and `errors` — every problem, each with the `field` it concerns where there is one. Every answer carries an `X-Request-Id` header (yours, if you sent a valid one). Clients should ignore properties they do not know: new ones may be added.',
       ].join('\n'),
@@ -363,6 +386,15 @@ export function buildOpenApiDocument(): OpenApiDocument {
       {
         name: 'Dead letters',
         description: 'Deliveries that exhausted their attempts: list, retry, discard.',
+      },
+      {
+        name: 'Feedback',
+        description: 'For partners: what became of the leads you bought (conversions, returns, reversals, statuses).',
+      },
+      {
+        name: 'Returns',
+        description:
+          'Partners’ returns of leads they bought, the operators’ queue, and manual corrections of a lead’s money.',
       },
       { name: 'Operations', description: 'Lead search, statistics, the queues dashboard, liveness and readiness.' },
       { name: 'Console', description: 'The operator console and its sign-in.' },

@@ -1,0 +1,375 @@
+import { FeedbackEvent, MAX_FEEDBACK_BATCH } from '@leadrouter/api';
+import {
+  type AppError,
+  compile,
+  invalid,
+  notFound,
+  toFieldErrors,
+  type FeedbackEventKind,
+  type FeedbackVia,
+  type FieldError,
+} from '@leadrouter/core';
+import {
+  INSERT_FEEDBACK,
+  SALE_BY_LEAD,
+  SALE_STATE,
+  SALES_BY_REFERENCE,
+  SET_FEEDBACK_OUTCOME,
+  SET_PARTNER_STATUS,
+  FILE_RETURN,
+  runStatement,
+  sqlPool,
+  sqlTransaction,
+  type SqlCall,
+  type StatementRow,
+  type PARTNER_BY_FEEDBACK_KEY,
+} from '@leadrouter/db';
+import {
+  amount,
+  conversionRevenue,
+  formatAmount,
+  ledgerLines,
+  parseAmount,
+  parseStatusMap,
+  type Amount,
+  type LedgerLine,
+  type MoneyEvent,
+} from '@leadrouter/money';
+import type { PostbackJob } from '@leadrouter/queue';
+import {
+  decideFeedback,
+  feedbackTime,
+  type FeedbackFacts,
+  type FeedbackOutcome,
+  type FeedbackTerms,
+  type SaleFacts,
+} from './decide/feedback.js';
+import {
+  eventPostback,
+  insertLines,
+  leadMoneyOf,
+  lockCalls,
+  postbackJobs,
+  statusAfter,
+  storedLines,
+  type MoneyDeps,
+  type StoredLine,
+} from './money.js';
+
+// Partner feedback (SPEC "Feedback from partners", ADR 0026): one event at a time, each in one transaction
+// under its lead's lock — the event as received, what it does to the sale's money, the sale's return, the
+// lead's status and the source's postback, committed together.
+
+/** A partner as its feedback is read: who it is and what it agreed to. */
+export interface FeedbackPartner {
+  id: string;
+  name: string;
+  conversionPrice: Amount | null;
+  terms: FeedbackTerms;
+}
+
+/** A partner row with its feedback terms (`PARTNER_BY_FEEDBACK_KEY`, `FEEDBACK_PARTNER_BY_ID`). */
+export type FeedbackPartnerRow = StatementRow<typeof PARTNER_BY_FEEDBACK_KEY>;
+
+export function feedbackPartnerOf(row: FeedbackPartnerRow): FeedbackPartner {
+  // The admin API checked the map when it took it (parseStatusMap): a stored map always parses.
+  const map = parseStatusMap(row.statusMap);
+  return {
+    id: row.id,
+    name: row.name,
+    conversionPrice: row.conversionPrice === null ? null : amount(row.conversionPrice),
+    terms: {
+      statusMap: map.ok ? map.map : new Map(),
+      returnsWindowDays: row.returnsWindowDays,
+      returnsAutoApprove: row.returnsAutoApprove,
+    },
+  };
+}
+
+/** One feedback event, validated. */
+export interface FeedbackInput {
+  lead: { leadId: string } | { reference: string };
+  event: FeedbackEventKind;
+  status: string | null;
+  amount: Amount | null;
+  reason: string | null;
+  eventId: string | null;
+  at: Date | null;
+}
+
+const validateEvent = compile<Record<string, unknown>>(FeedbackEvent);
+
+/** How far in the future a partner's `at` may be (clocks differ). */
+const CLOCK_SKEW_MS = 5 * 60_000;
+
+export type FeedbackParse = { ok: true; input: FeedbackInput } | { ok: false; errors: FieldError[] };
+
+/**
+ * One event of a feedback body (`pointer`: where it is in the body), with every problem: the schema's, and
+ * what it cannot say — exactly one of `leadId` and `reference`, a `status` for (and only for) status events,
+ * an amount with at most 4 decimal places, not negative, only where a conversion can be, a time not in the
+ * future.
+ */
+export function parseFeedbackEvent(raw: unknown, now: Date, pointer = ''): FeedbackParse {
+  const errors: FieldError[] = validateEvent(raw)
+    ? []
+    : toFieldErrors(validateEvent.errors).map((e) => ({
+        ...e,
+        field: `${pointer}${e.field === '/' ? '' : e.field}` || '/',
+      }));
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, errors };
+  const body = raw as Record<string, unknown>;
+  const at = (field: string, message: string) => errors.push({ field: `${pointer}/${field}`, message });
+  if (body.leadId === undefined && body.reference === undefined)
+    at('leadId', 'is required: name the lead by `leadId` or by `reference`');
+  else if (body.leadId !== undefined && body.reference !== undefined)
+    at('reference', 'cannot be given with `leadId`: name the lead by one of them');
+  const event = body.event;
+  if (event === 'status' && body.status === undefined) at('status', 'is required for a status event');
+  if (event !== 'status' && typeof event === 'string' && body.status !== undefined)
+    at('status', 'is only for `status` events');
+  let amountValue: Amount | null = null;
+  if (body.amount !== undefined && (typeof body.amount === 'number' || typeof body.amount === 'string')) {
+    const parsed = parseAmount(body.amount);
+    if (!parsed.ok) at('amount', parsed.message);
+    else amountValue = parsed.amount;
+    if (event === 'returned' || event === 'reversed')
+      at('amount', 'is only for conversions (`converted`, or a `status` meaning converted)');
+  }
+  let when: Date | null = null;
+  if (typeof body.at === 'string') {
+    const ms = Date.parse(body.at);
+    if (!Number.isNaN(ms)) {
+      when = new Date(ms);
+      if (ms > now.getTime() + CLOCK_SKEW_MS) at('at', 'is in the future');
+    }
+  }
+  if (errors.length > 0) return { ok: false, errors };
+  const text = (v: unknown) => (typeof v === 'string' ? v : null);
+  return {
+    ok: true,
+    input: {
+      lead:
+        typeof body.leadId === 'string'
+          ? { leadId: body.leadId.toLowerCase() }
+          : { reference: body.reference as string },
+      event: event as FeedbackEventKind,
+      status: text(body.status),
+      amount: amountValue,
+      reason: text(body.reason),
+      eventId: text(body.eventId),
+      at: when,
+    },
+  };
+}
+
+/** A feedback body: one event, or `{"events": […]}` (each parsed on its own); a batch's own problems throw a 422. */
+export function parseFeedback(body: unknown, now: Date): { batch: boolean; events: FeedbackParse[] } {
+  if (typeof body === 'object' && body !== null && !Array.isArray(body) && 'events' in body) {
+    const events = body.events;
+    const extra = Object.keys(body).filter((k) => k !== 'events');
+    const errors: FieldError[] = extra.map((k) => ({ field: `/${k}`, message: 'is not an allowed property' }));
+    if (!Array.isArray(events) || events.length === 0 || events.length > MAX_FEEDBACK_BATCH)
+      errors.push({ field: '/events', message: `must be an array of 1 to ${MAX_FEEDBACK_BATCH} events` });
+    if (errors.length > 0) throw invalid(errors);
+    return { batch: true, events: (events as unknown[]).map((e, i) => parseFeedbackEvent(e, now, `/events/${i}`)) };
+  }
+  return { batch: false, events: [parseFeedbackEvent(body, now)] };
+}
+
+/** What one event is answered: recorded (202), a duplicate (200), or refused (404, 422). */
+export type FeedbackAnswer =
+  | { httpStatus: 202; body: { status: 'recorded'; outcome: FeedbackOutcome } }
+  | { httpStatus: 200; body: { status: 'duplicate' } }
+  | { httpStatus: 404 | 422; error: AppError };
+
+export interface FeedbackResult {
+  answer: FeedbackAnswer;
+  /** The postbacks the event's transaction wrote, to enqueue (the sweeper sends any that are not). */
+  postbacks: PostbackJob[];
+}
+
+const NOT_BOUGHT = (): FeedbackResult => ({ answer: { httpStatus: 404, error: notFound('lead') }, postbacks: [] });
+const DUPLICATE: FeedbackResult = { answer: { httpStatus: 200, body: { status: 'duplicate' } }, postbacks: [] };
+
+/** The sale's facts from its lead's entries and its state row. */
+function saleFacts(
+  entries: readonly StoredLine[],
+  deliveryId: string,
+  state: StatementRow<typeof SALE_STATE>,
+): SaleFacts {
+  const line = (kind: LedgerLine['kind']) =>
+    entries.find((e) => e.kind === kind && e.party === 'partner' && e.eventId === deliveryId);
+  return {
+    saleAt: line('sale')?.at ?? null,
+    partnerStatus: state.partnerStatus,
+    partnerStatusAt: state.partnerStatusAt,
+    returnStatus: state.returnStatus,
+    conversion: line('conversion') !== undefined,
+    reversal: line('reversal') !== undefined,
+  };
+}
+
+/**
+ * Records one feedback event of `partner` (SPEC "Feedback from partners"): finds the sale (by the partner's
+ * reference, or by lead id), then, under the lead's lock, decides (`decideFeedback`) and writes in one commit
+ * the event (once per `eventId`: a repeat, also one sent at the same moment to another ingest, inserts
+ * nothing and is answered as a duplicate), the ledger lines (once each: their once-keys), the sale's return,
+ * the partner's status, the lead's status and the source's postback.
+ */
+export async function recordFeedback(
+  deps: MoneyDeps,
+  partner: FeedbackPartner,
+  input: FeedbackInput,
+  via: FeedbackVia = 'push',
+): Promise<FeedbackResult> {
+  const pool = sqlPool(deps.db);
+  const now = (deps.now ?? (() => new Date()))();
+  let sale: { id: string; leadId: string } | undefined;
+  if ('reference' in input.lead) {
+    const found = await runStatement(pool, SALES_BY_REFERENCE, {
+      partnerId: partner.id,
+      reference: input.lead.reference,
+    });
+    if (found.length > 1)
+      return {
+        answer: {
+          httpStatus: 422,
+          error: invalid([{ field: '/reference', message: 'names more than one of your leads: send the `leadId`' }]),
+        },
+        postbacks: [],
+      };
+    sale = found[0];
+  } else {
+    const [found] = await runStatement(pool, SALE_BY_LEAD, { partnerId: partner.id, leadId: input.lead.leadId });
+    sale = found?.status === 'accepted' ? found : undefined;
+  }
+  if (!sale) return NOT_BOUGHT();
+  const { id: deliveryId, leadId } = sale;
+
+  return sqlTransaction(pool, async (tx) => {
+    const [locked, rows, states] = await tx.run([...lockCalls(tx, leadId), tx.call(SALE_STATE, { deliveryId })]);
+    const lead = locked[0];
+    const state = states[0];
+    if (!lead || state?.status !== 'accepted') return NOT_BOUGHT();
+    const entries = storedLines(rows);
+    const facts: FeedbackFacts = {
+      event: input.event,
+      status: input.status,
+      amount: input.amount,
+      reason: input.reason,
+      at: input.at ?? now,
+    };
+    const sold = saleFacts(entries, deliveryId, state);
+    const decision = decideFeedback(facts, sold, partner.terms, now);
+    switch (decision.outcome) {
+      case 'not_sold':
+        return NOT_BOUGHT();
+      case 'refused':
+        return {
+          answer: { httpStatus: 422, error: invalid([{ field: decision.field, message: decision.message }]) },
+          postbacks: [],
+        };
+      case 'duplicate':
+        return DUPLICATE;
+      case 'record':
+        break;
+    }
+
+    // The event first: the same eventId recorded already (by anyone, for any lead) makes this a duplicate.
+    const [inserted] = await tx.run([
+      tx.call(INSERT_FEEDBACK, {
+        partnerId: partner.id,
+        leadId,
+        deliveryId,
+        event: input.event,
+        status: input.status,
+        outcome: decision.result,
+        amount: input.amount === null ? null : formatAmount(input.amount),
+        reason: input.reason,
+        eventId: input.eventId,
+        via,
+        at: facts.at,
+      }),
+    ]);
+    if (inserted.length === 0) {
+      await tx.rollback();
+      return DUPLICATE;
+    }
+
+    const saleAt = sold.saleAt!;
+    const entryAt = feedbackTime(facts.at, saleAt, now);
+    const calls: SqlCall<unknown>[] = [];
+    if (decision.partnerStatus)
+      calls.push(
+        tx.call(SET_PARTNER_STATUS, {
+          deliveryId,
+          status: decision.partnerStatus.status,
+          at: decision.partnerStatus.at,
+        }),
+      );
+    const money = leadMoneyOf(lead, entries);
+    let all: LedgerLine[] = [...entries];
+    const postbacks: SqlCall<{ id: string }>[] = [];
+    /** Writes an event's lines (and its postback), with what follows from them seen by the next. */
+    const apply = (
+      event: MoneyEvent,
+      at: Date,
+      postback: 'converted' | 'returned' | 'reversed' | null,
+      reason: string | null,
+    ) => {
+      const lines = ledgerLines(event, { ...money, entries: all });
+      if (lines.outcome !== 'record') return;
+      calls.push(insertLines(tx, lead.id, lines.lines, at));
+      all = [...all, ...lines.lines];
+      if (postback) postbacks.push(eventPostback(tx, lead.id, postback, deliveryId, lines.lines, reason, at));
+    };
+    const effect = decision.effect;
+    switch (effect.kind) {
+      case 'none':
+      case 'await_conversion':
+        break;
+      case 'convert': {
+        const revenue = conversionRevenue({ reported: input.amount, conversionPrice: partner.conversionPrice });
+        apply({ kind: 'conversion', deliveryId, partnerId: partner.id, amount: revenue }, entryAt, 'converted', null);
+        if (state.waitingId !== null) {
+          // A reversal that arrived before this conversion takes it back now.
+          const at = feedbackTime(state.waitingAt ?? entryAt, entryAt, now);
+          apply({ kind: 'reversal', deliveryId, partnerId: partner.id }, at, 'reversed', state.waitingReason);
+          calls.push(tx.call(SET_FEEDBACK_OUTCOME, { id: state.waitingId, outcome: 'reversed' }));
+        }
+        break;
+      }
+      case 'reverse':
+        apply({ kind: 'reversal', deliveryId, partnerId: partner.id }, entryAt, 'reversed', input.reason);
+        break;
+      case 'file_return': {
+        const reason = input.reason ?? (input.status !== null ? `status: ${input.status}` : 'returned by the buyer');
+        calls.push(
+          tx.call(FILE_RETURN, {
+            leadId,
+            deliveryId,
+            partnerId: partner.id,
+            status: effect.approve ? 'approved' : 'pending',
+            reason,
+            via,
+            decidedBy: effect.approve ? 'auto' : null,
+            at: now,
+          }),
+        );
+        if (effect.approve) apply({ kind: 'return', deliveryId, partnerId: partner.id }, now, 'returned', reason);
+        break;
+      }
+    }
+    const detail =
+      effect.kind === 'reverse' || (effect.kind === 'convert' && state.waitingId !== null)
+        ? { event: 'reversed' }
+        : null;
+    calls.push(...statusAfter(tx, lead, all, entryAt, partner.id, detail));
+    const results = await tx.commit([...calls, ...postbacks]);
+    return {
+      answer: { httpStatus: 202, body: { status: 'recorded', outcome: decision.result } },
+      postbacks: postbackJobs(results.slice(calls.length) as { id: string }[][]),
+    };
+  });
+}

@@ -1,0 +1,103 @@
+import type { NextFunction, Request, Response, Router } from 'express';
+import { money as table } from '@leadrouter/api';
+import { AppError, hashApiKey, unauthorized } from '@leadrouter/core';
+import { PARTNER_BY_FEEDBACK_KEY, runStatement, sqlPool } from '@leadrouter/db';
+import {
+  feedbackPartnerOf,
+  parseFeedback,
+  recordFeedback,
+  type FeedbackAnswer,
+  type FeedbackPartner,
+} from '@leadrouter/lifecycle';
+import type { AppDeps } from '../deps.js';
+import { enqueuePostbacks } from '../admin/returns.js';
+import { clientKey } from '../http/auth-failures.js';
+import { presentedKey } from '../http/auth.js';
+import { tableRouter } from '../http/bind.js';
+import { errorBody } from '../http/errors.js';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** The partner whose feedback key was presented (`POST /v1/feedback`). */
+    partner?: FeedbackPartner;
+  }
+}
+
+/**
+ * A partner's feedback key: looked up by its hash on every request (not cached, so a rotated key stops at
+ * once). A request without a valid key counts against its client address like one without a source key
+ * (ADR 0014): past the limit it is a 429, answered without a lookup.
+ */
+function partnerAuth(deps: AppDeps) {
+  const pool = sqlPool(deps.db);
+  const { authFailures: failures } = deps;
+  return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
+    const key = presentedKey(req);
+    const address = clientKey(req.ip);
+    const throttledMs = failures.throttledFor(address);
+    const refuse = async (message: string): Promise<AppError> => {
+      const ms = throttledMs > 0 ? throttledMs : await failures.fail(address);
+      deps.metrics.authFailures.inc({ answer: ms > 0 ? 'throttled' : 'unauthorized' });
+      if (ms === 0) return unauthorized(message);
+      const retryAfterSeconds = Math.max(1, Math.ceil(ms / 1000));
+      return new AppError(
+        'auth_throttled',
+        `too many requests without a valid key from this address; retry in ${retryAfterSeconds} s`,
+        429,
+        { retryAfterSeconds },
+      );
+    };
+    if (!key) throw await refuse('missing feedback key: send Authorization: Bearer <feedback key>');
+    const [row] =
+      throttledMs === 0 && key.length <= 200
+        ? await runStatement(pool, PARTNER_BY_FEEDBACK_KEY, { hash: hashApiKey(key) })
+        : [];
+    if (!row) throw await refuse('unknown or revoked feedback key');
+    req.partner = feedbackPartnerOf(row);
+    next();
+  };
+}
+
+/** One event's answer as a batch result: what it would have been answered alone, with its status when refused. */
+function batchResult(answer: FeedbackAnswer) {
+  if ('body' in answer) return answer.body;
+  const { message, errors } = errorBody(answer.error) as {
+    message: string;
+    errors: { field?: string; message: string }[];
+  };
+  return { status: 'rejected' as const, httpStatus: answer.httpStatus, message, errors };
+}
+
+/**
+ * `POST /v1/feedback` (SPEC "Feedback from partners"): one event, or a batch answered event by event in order.
+ * Each event is recorded in a transaction of its own (packages/lifecycle's `recordFeedback`), postbacks
+ * included; their jobs are enqueued after it, and the worker's sweeper sends any Redis did not take. SQL on
+ * node-postgres only, like the lead API (ADR 0009).
+ */
+export function feedbackRouter(deps: AppDeps): Router {
+  const { router, bind } = tableRouter('/v1/feedback', { partner: [partnerAuth(deps)] });
+  bind(table.sendFeedback, async ({ body }, req) => {
+    const partner = req.partner!;
+    const now = new Date();
+    const parsed = parseFeedback(body, now);
+    const answers: FeedbackAnswer[] = [];
+    for (const event of parsed.events) {
+      if (!event.ok) {
+        answers.push({
+          httpStatus: 422,
+          error: new AppError('invalid', 'the event is invalid', 422, { errors: event.errors }),
+        });
+        continue;
+      }
+      const result = await recordFeedback({ db: deps.db }, partner, event.input);
+      await enqueuePostbacks(deps, req, result.postbacks);
+      answers.push(result.answer);
+    }
+    if (parsed.batch) return { status: 207, body: { results: answers.map(batchResult) } };
+    const [answer] = answers;
+    if (!answer) throw new Error('feedback: no answer');
+    if ('error' in answer) throw answer.error;
+    return answer.httpStatus === 202 ? { status: 202, body: answer.body } : { status: 200, body: answer.body };
+  });
+  return router;
+}
