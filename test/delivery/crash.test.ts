@@ -21,7 +21,7 @@ describe('a worker killed mid-delivery', () => {
 
   beforeAll(async () => {
     await stack.start();
-    key = (await stack.createSource()).apiKey;
+    key = (await stack.createSource({ payout: { model: 'cpl', amount: 4 } })).apiKey;
   });
   afterAll(async () => {
     await Promise.all(workers.map((w) => w.stop('SIGKILL')));
@@ -37,7 +37,7 @@ describe('a worker killed mid-delivery', () => {
     // concurrency 1: the dead worker's slot is the partner's only one, so the redelivery also waits for it to
     // expire (timeoutMs + 5 s after it was taken).
     const timeoutMs = 3_000;
-    const p = await stack.createPartner({ url: partner.url, timeoutMs, concurrency: 1, maxAttempts: 3 });
+    const p = await stack.createPartner({ url: partner.url, timeoutMs, concurrency: 1, maxAttempts: 3, price: 11 });
     await stack.createRoute({ partners: [{ partnerId: p.id }] });
 
     const env = { ...stack.env(), WORKER_CONCURRENCY: '4', LOG_LEVEL: 'info' };
@@ -81,6 +81,12 @@ describe('a worker killed mid-delivery', () => {
     expect(deliveries[0]).toMatchObject({ status: 'accepted', attempts: 1 });
     // The killed worker recorded nothing: the one attempt on record is the redelivery's.
     expect(deliveries[0]!.attemptLog.map((a) => [a.attempt, a.outcome])).toEqual([[1, 'accepted']]);
+    // The sale was written once, with the accepted attempt: the partner's price and the source's cpl.
+    const ledger = await stack.db.ledgerEntry.findMany({ where: { leadId }, orderBy: { party: 'asc' } });
+    expect(ledger.map((e) => [e.party, e.kind, e.amount.toString()])).toEqual([
+      ['partner', 'sale', '11'],
+      ['source', 'sale', '4'],
+    ]);
     await waitFor(() => second.output.includes('delivery attempt'), { what: 'the second worker to log the attempt' });
     expect(partner.requests).toHaveLength(2);
   }, 120_000);
@@ -94,9 +100,12 @@ describe('a worker killed mid-delivery', () => {
     it('does nothing when the delivery was accepted', async () => {
       const delivery = await stack.db.delivery.findFirstOrThrow({ where: { status: 'accepted' } });
       const before = partner.requests.length;
+      const entries = await stack.db.ledgerEntry.count({ where: { deliveryId: delivery.id } });
       expect(await deliverAttempt(direct, { deliveryId: delivery.id, attempt: 1 })).toBe('stale');
       expect(partner.requests).toHaveLength(before);
       expect(await stack.db.deliveryAttempt.count({ where: { deliveryId: delivery.id } })).toBe(1);
+      // Nor is the sale written again.
+      expect(await stack.db.ledgerEntry.count({ where: { deliveryId: delivery.id } })).toBe(entries);
     });
 
     it('does nothing when that attempt was recorded and the delivery awaits its next one', async () => {
