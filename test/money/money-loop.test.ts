@@ -498,6 +498,35 @@ describe('a lead’s money', () => {
     expect((await feedback(other.feedbackKey, { leadId: randomUUID(), event: 'converted' })).status).toBe(404);
   });
 
+  it('a source paid nothing gets its postbacks without a payout; one whose payout is not clawed back gets 0', async () => {
+    const unpaid = await stack.createSource({ postbackUrl: affiliate.url });
+    const { body: a } = await stack.request('POST', '/v1/leads', { key: unpaid.apiKey, body: lead() });
+    await delivered(a.id);
+    await feedback(partner.feedbackKey, { leadId: a.id, event: 'converted' });
+    await waitFor(() => postbacksOf(a.id).length === 2, { what: 'delivered and converted postbacks' });
+    for (const p of postbacksOf(a.id)) expect(p).not.toHaveProperty('payout');
+
+    const kept = await stack.createSource({
+      postbackUrl: affiliate.url,
+      payout: { model: 'cpl', amount: 3 },
+      clawback: false,
+    });
+    const { body: b } = await stack.request('POST', '/v1/leads', { key: kept.apiKey, body: lead() });
+    await delivered(b.id);
+    const filed = await stack.admin('POST', `/leads/${b.id}/returns`, { partnerId: partner.id, reason: 'bad data' });
+    expect(filed.status).toBe(201);
+    await waitFor(() => postbacksOf(b.id).length === 2, { what: 'delivered and returned postbacks' });
+    expect(
+      postbacksOf(b.id)
+        .map((p) => [p.status, p.payout])
+        .sort(),
+    ).toEqual([
+      ['delivered', 3],
+      ['returned', 0],
+    ]);
+    expect((await stack.request('GET', `/v1/leads/${b.id}`, { key: kept.apiKey })).body.payout).toBe(3);
+  });
+
   it('a postback written with its event is sent even when nothing enqueued it (a crash between the commit and the enqueue)', async () => {
     const source = await stack.createSource({ postbackUrl: affiliate.url, payout: { model: 'cpa', amount: 12 } });
     const { body } = await stack.request('POST', '/v1/leads', { key: source.apiKey, body: lead() });

@@ -322,7 +322,7 @@ export async function recordFeedback(
       if (lines.outcome !== 'record') return;
       calls.push(insertLines(tx, lead.id, lines.lines, at));
       all = [...all, ...lines.lines];
-      if (postback) postbacks.push(eventPostback(tx, lead.id, postback, deliveryId, lines.lines, reason, at));
+      if (postback) postbacks.push(eventPostback(tx, lead, postback, deliveryId, lines.lines, reason, at));
     };
     const effect = decision.effect;
     switch (effect.kind) {

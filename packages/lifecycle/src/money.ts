@@ -100,22 +100,24 @@ export function sourceShare(lines: readonly LedgerLine[]): Amount {
 
 /**
  * The source's postback of a feedback event of one sale (written only when the source has a postback URL,
- * once per event and sale): `payout`, the source's own lines of the event, signed.
+ * once per event and sale): `payout`, the source's own lines of the event, signed — 0 when they are none (a
+ * return that leaves the source its payout), absent when the source is paid nothing for its leads at all.
  */
 export function eventPostback(
   tx: SqlTx,
-  leadId: string,
+  lead: MoneyLead,
   event: PostbackEvent,
   deliveryId: string,
   lines: readonly LedgerLine[],
   reason: string | null,
   at: Date,
 ): SqlCall<{ id: string }> {
+  const paid = lead.payoutModel !== null || lines.some((l) => l.party === 'source');
   return tx.call(INSERT_EVENT_POSTBACK, {
-    leadId,
+    leadId: lead.id,
     event,
     eventKey: deliveryId,
-    payout: formatAmount(sourceShare(lines)),
+    payout: paid ? formatAmount(sourceShare(lines)) : null,
     reason,
     at,
   });

@@ -139,7 +139,7 @@ function approvalCalls(
   const all = [...entries, ...decision.lines];
   return {
     calls: [insertLines(tx, lead.id, decision.lines, now), ...statusAfter(tx, lead, all, now, sale.partnerId)],
-    postbacks: [eventPostback(tx, lead.id, 'returned', sale.deliveryId, decision.lines, reason, now)],
+    postbacks: [eventPostback(tx, lead, 'returned', sale.deliveryId, decision.lines, reason, now)],
   };
 }
 

@@ -37,7 +37,8 @@ export const LOAD_POSTBACK = defineStatement({
 /**
  * The postback of a feedback event (`converted`, `returned`, `reversed`) of one sale (`eventKey`, its
  * delivery), in the event's transaction, when the lead's source has a postback URL: once per event and sale.
- * `payout` is the source's own lines of the event (signed), `reason` in its terms. Returns the postback created.
+ * `payout` is the source's own lines of the event (signed; null: the source is paid nothing), `reason` in its
+ * terms. Returns the postback created.
  */
 export const INSERT_EVENT_POSTBACK = defineStatement({
   name: 'lr_insert_event_postback',
@@ -45,7 +46,7 @@ export const INSERT_EVENT_POSTBACK = defineStatement({
     leadId: 'uuid',
     event: '"PostbackEvent"',
     eventKey: 'uuid',
-    payout: 'numeric',
+    payout: 'numeric | null',
     reason: 'text | null',
     at: 'timestamptz',
   },
