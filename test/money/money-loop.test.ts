@@ -225,6 +225,15 @@ describe('a lead’s money', () => {
       cost: sum('source'),
     });
     expect(view.money).toMatchObject({ revenue: 0, cost: 1.5, margin: -1.5 });
+    // The operators' story of the lead has the same money, its feedback as received and its return.
+    const story = (await stack.admin('GET', `/leads/${id}`)).body;
+    expect(story.money).toEqual(view.money);
+    expect(story.feedback.map((f: { event: string; outcome: string }) => [f.event, f.outcome])).toEqual([
+      ['converted', 'converted'],
+      ['returned', 'return_pending'],
+      ['reversed', 'reversed'],
+    ]);
+    expect(story.returns).toEqual([expect.objectContaining({ id: pending.id, status: 'approved' })]);
     // The rollups (maintained by the ledger's trigger) agree with the ledger.
     const [rollup] = await stack.db.$queryRaw<{ revenue: string; cost: string }[]>`
       SELECT sum(revenue)::text AS revenue, sum(cost)::text AS cost FROM report_daily WHERE source_id = ${source.id}::uuid`;

@@ -9,6 +9,8 @@ import {
   Const,
   DateTime,
   DELIVERY_STATUSES,
+  FEEDBACK_EVENT_KINDS,
+  FEEDBACK_VIA,
   Dict,
   Json,
   LEAD_STATUSES,
@@ -19,7 +21,8 @@ import {
   type DeliveryStatus,
 } from '@leadrouter/core';
 import { FieldErrors, PageOf } from './answers.js';
-import { component } from './components.js';
+import { LeadMoney, Return } from './answers-money.js';
+import { component, ref } from './components.js';
 
 const count = Type.Integer({ minimum: 0 });
 const nullableString = Nullable(Type.String());
@@ -210,6 +213,23 @@ export const LeadDetail = component(
         ),
       }),
     ),
+    money: ref(LeadMoney),
+    feedback: Type.Array(
+      Closed({
+        at: DateTime({ description: 'when the partner says it happened' }),
+        receivedAt: DateTime(),
+        partner: Type.String(),
+        event: OneOf(FEEDBACK_EVENT_KINDS),
+        status: nullableString,
+        outcome: Type.String({ description: 'what it did (`converted`, `return_pending`, `stale`, …)' }),
+        amount: Nullable(Type.Number()),
+        reason: nullableString,
+        eventId: nullableString,
+        via: OneOf(FEEDBACK_VIA),
+      }),
+      { description: 'the partners’ feedback on the lead, as received, oldest first' },
+    ),
+    returns: Type.Array(ref(Return), { description: 'its returns, one per sale at most' }),
   }),
 );
 

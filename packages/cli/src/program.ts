@@ -419,6 +419,34 @@ function showLead(lead: LeadDetail): string {
         .map((a) => [a.at, a.partner, a.attempt, a.outcome, a.httpStatus, a.durationMs, truncate(a.error, 50)]),
     );
   }
+  if (lead.money.entries.length > 0) {
+    const partnerNames = new Map(lead.deliveries.map((d) => [d.partnerId, d.partner]));
+    out += `\nMONEY  revenue ${lead.money.revenue}  cost ${lead.money.cost}  margin ${lead.money.margin}\n`;
+    out += table(
+      ['AT', 'PARTY', 'KIND', 'AMOUNT', 'NOTE'],
+      lead.money.entries.map((e) => [
+        e.at,
+        e.party === 'partner' ? (partnerNames.get(e.partyId) ?? e.partyId) : 'source',
+        e.kind,
+        e.amount,
+        e.note,
+      ]),
+    );
+  }
+  if (lead.feedback.length > 0) {
+    out += '\nFEEDBACK\n';
+    out += table(
+      ['AT', 'PARTNER', 'EVENT', 'OUTCOME', 'REASON'],
+      lead.feedback.map((f) => [f.at, f.partner, f.status ? `${f.event} (${f.status})` : f.event, f.outcome, f.reason]),
+    );
+  }
+  if (lead.returns.length > 0) {
+    out += '\nRETURNS\n';
+    out += table(
+      ['ID', 'PARTNER', 'STATUS', 'REASON'],
+      lead.returns.map((r) => [r.id, r.partner.name, r.status, truncate(r.reason, 50)]),
+    );
+  }
   return out;
 }
 

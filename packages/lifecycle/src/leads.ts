@@ -1,13 +1,18 @@
 import {
   type AttemptOutcome,
   type DeliveryStatus,
+  type FeedbackEventKind,
+  type FeedbackVia,
   LEAD_STATUSES,
   type LeadStatus,
   normalisePhone,
   notFound,
   UUID_RE,
 } from '@leadrouter/core';
-import { Prisma, type Db } from '@leadrouter/db';
+import { LEAD_ENTRIES, Prisma, runStatement, sqlPool, type Db } from '@leadrouter/db';
+import { amount, amountNumber } from '@leadrouter/money';
+import { moneyView, storedLines, type MoneyView } from './money.js';
+import { leadReturns, type ReturnView } from './returns.js';
 import { encodeCursor, type Cursor, type Page } from './cursor.js';
 import { ParamReader, type RawParams } from './params.js';
 import { findPartner, findSource, type Named } from './refs.js';
@@ -221,6 +226,23 @@ export interface LeadDetail {
       at: string;
     }[];
   }[];
+  /** Revenue, cost, margin and every ledger entry (ADR 0026). */
+  money: MoneyView;
+  /** The partners' feedback, as received, oldest first. */
+  feedback: {
+    at: string;
+    receivedAt: string;
+    partner: string;
+    event: FeedbackEventKind;
+    status: string | null;
+    outcome: string;
+    amount: number | null;
+    reason: string | null;
+    eventId: string | null;
+    via: FeedbackVia;
+  }[];
+  /** Its returns (one per sale at most). */
+  returns: ReturnView[];
 }
 
 export async function leadDetail(db: Db, id: string): Promise<LeadDetail> {
@@ -234,12 +256,17 @@ export async function leadDetail(db: Db, id: string): Promise<LeadDetail> {
         orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
         include: { partner: { select: { name: true } }, attemptLog: { orderBy: { attempt: 'asc' } } },
       },
+      feedbackEvents: {
+        orderBy: [{ receivedAt: 'asc' }, { id: 'asc' }],
+        include: { partner: { select: { name: true } } },
+      },
     },
   });
   if (!lead) throw notFound('lead');
   const partnerIds = [...new Set(lead.events.flatMap((e) => (e.partnerId ? [e.partnerId] : [])))];
   const partners = await db.partner.findMany({ where: { id: { in: partnerIds } }, select: { id: true, name: true } });
   const partnerNames = new Map(partners.map((p) => [p.id, p.name]));
+  const [money, returns] = await Promise.all([leadMoneyOf(db, lead.id), leadReturns(db, lead.id)]);
   return {
     id: lead.id,
     status: lead.status,
@@ -284,5 +311,24 @@ export async function leadDetail(db: Db, id: string): Promise<LeadDetail> {
         at: a.at.toISOString(),
       })),
     })),
+    money,
+    feedback: lead.feedbackEvents.map((f) => ({
+      at: f.at.toISOString(),
+      receivedAt: f.receivedAt.toISOString(),
+      partner: f.partner.name,
+      event: f.event,
+      status: f.status,
+      outcome: f.outcome,
+      amount: f.amount === null ? null : amountNumber(amount(f.amount.toString())),
+      reason: f.reason,
+      eventId: f.eventId,
+      via: f.via,
+    })),
+    returns,
   };
+}
+
+/** A lead's money, from its ledger (typed statements, as every writer reads it). */
+async function leadMoneyOf(db: Db, leadId: string): Promise<MoneyView> {
+  return moneyView(storedLines(await runStatement(sqlPool(db), LEAD_ENTRIES, { leadId })));
 }

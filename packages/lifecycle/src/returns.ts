@@ -69,7 +69,15 @@ function returnView(r: StatementRow<typeof LIST_RETURNS>): ReturnView {
   };
 }
 
-const one = { statuses: [...RETURN_STATUSES], partnerId: null, afterAt: null, afterId: null, limit: 1 };
+const one = {
+  statuses: [...RETURN_STATUSES],
+  partnerId: null,
+  afterAt: null,
+  afterId: null,
+  limit: 1,
+  id: null,
+  leadId: null,
+};
 
 async function readReturn(db: Db, id: string): Promise<ReturnView> {
   const [row] = await runStatement(sqlPool(db), LIST_RETURNS, { ...one, id });
@@ -107,6 +115,7 @@ export async function listReturns(db: Db, q: ReturnQuery): Promise<Page<ReturnVi
     afterId: q.cursor?.id ?? null,
     limit: q.limit + 1,
     id: null,
+    leadId: null,
   });
   const more = rows.length > q.limit;
   const items = more ? rows.slice(0, q.limit) : rows;
@@ -115,6 +124,12 @@ export async function listReturns(db: Db, q: ReturnQuery): Promise<Page<ReturnVi
     items: items.map(returnView),
     nextCursor: more && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null,
   };
+}
+
+/** A lead's returns, oldest first. */
+export async function leadReturns(db: Db, leadId: string): Promise<ReturnView[]> {
+  const rows = await runStatement(sqlPool(db), LIST_RETURNS, { ...one, limit: 100, leadId });
+  return rows.map(returnView);
 }
 
 export interface ReturnResult {

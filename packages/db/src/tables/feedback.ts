@@ -182,7 +182,7 @@ export const DECIDE_RETURN = defineStatement({
 });
 
 /**
- * Returns of the given statuses (and partner, when given; the one return `id`, when given), oldest first,
+ * Returns of the given statuses (and partner, when given; the one return `id`, or a lead's, when given), oldest first,
  * after the cursor `(afterAt, afterId)` (none: from the start), `limit` of them: with the partner's name and
  * the sale's amount (its partner line).
  */
@@ -195,6 +195,7 @@ export const LIST_RETURNS = defineStatement({
     afterId: 'uuid | null',
     limit: 'int',
     id: 'uuid | null',
+    leadId: 'uuid | null',
   },
   row: {
     id: 'text',
@@ -222,6 +223,7 @@ export const LIST_RETURNS = defineStatement({
    WHERE r.status = ANY(${p.statuses})
      AND (${p.partnerId}::uuid IS NULL OR r.partner_id = ${p.partnerId})
      AND (${p.id}::uuid IS NULL OR r.id = ${p.id})
+     AND (${p.leadId}::uuid IS NULL OR r.lead_id = ${p.leadId})
      AND (${p.afterAt}::timestamptz IS NULL OR (r.created_at, r.id) > (${p.afterAt}, ${p.afterId}))
    ORDER BY r.created_at, r.id
    LIMIT ${p.limit}`,
