@@ -35,6 +35,13 @@ for (const name of ['compile', 'instantiate', 'compileStreaming', 'instantiateSt
     return original.call(this, source, ...rest);
   };
 }
+// got (the HTTP client of deliveries, with http2-wrapper and the rest) is loaded by the first partner test only.
+const Module = require('node:module');
+const load = Module._load;
+Module._load = function (request) {
+  if (request === 'got') record('load got', null);
+  return load.apply(this, arguments);
+};
 `;
 
 interface Compilation {
@@ -48,9 +55,10 @@ const isPrisma = (c: Compilation) => /prisma/i.test(c.stack) || (c.bytes ?? 0) >
 /**
  * ADR 0009 addendum: an ingest that only serves sources (posting leads and
  * reading them back) runs no Prisma query, so it never loads Prisma's query
- * compiler. A real ingest process, watched by a probe on WebAssembly; the
- * admin API at the end (Prisma) shows that the probe sees the compiler when
- * it is loaded.
+ * compiler, nor got, the HTTP client of deliveries (loaded by the first
+ * partner test). A real ingest process, watched by a probe on WebAssembly and
+ * on module loads; the admin API at the end (Prisma, a partner test) shows
+ * that the probe sees each when it is loaded.
  */
 describe('an ingest serving the lead API only', () => {
   const stack = new TestStack();
@@ -96,7 +104,7 @@ describe('an ingest serving the lead API only', () => {
     return { status: res.status, body: (await res.json()) as Record<string, any> };
   };
 
-  it("posts, reads back and routes leads without compiling Prisma's query compiler", async () => {
+  it("posts, reads back and routes leads without compiling Prisma's query compiler or loading got", async () => {
     // Set up through the test process's own ingest: the admin API uses Prisma there, not in `ingest`.
     const rejecting = await new FakePartner(() => ({ status: 400, body: { accepted: false } })).start();
     const accepting = await new FakePartner().start();
@@ -144,9 +152,12 @@ describe('an ingest serving the lead API only', () => {
     // Other modules compile small WebAssembly of their own (tsx's lexer here, undici's HTTP parser): only Prisma's
     // counts, found by its stack or by its size (the query compiler is megabytes; the others tens of kilobytes).
     expect(compilations().filter(isPrisma)).toEqual([]);
+    expect(compilations().filter((c) => c.how === 'load got')).toEqual([]);
 
     // The probe's control: the admin API runs Prisma queries, and the probe sees the compiler loaded.
     expect((await call('GET', '/v1/admin/sources', ADMIN_TOKEN)).status).toBe(200);
     expect(compilations().filter((c) => /prisma/i.test(c.stack) && (c.bytes ?? 0) > 1_000_000)).toHaveLength(1);
+    expect((await call('POST', `/v1/admin/partners/${second.id}/test`, ADMIN_TOKEN, {})).status).toBe(200);
+    expect(compilations().filter((c) => c.how === 'load got')).toHaveLength(1);
   });
 });

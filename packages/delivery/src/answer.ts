@@ -40,3 +40,13 @@ export function readPartnerAnswer(body: string, map: ResponseMap | null | undefi
   }
   return out;
 }
+
+/** What is kept of a response body (README "Whatever a partner answers": the first 2 KiB). */
+export const EXCERPT_BYTES = 2048;
+/**
+ * The first 2 KiB of a body, as it can be stored: cut on a character
+ * boundary, without NUL characters or lone surrogates (`storableText`).
+ */
+export function excerpt(body: string): string {
+  return storableText(body, { bytes: EXCERPT_BYTES });
+}

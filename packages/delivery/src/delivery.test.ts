@@ -1,7 +1,7 @@
 import { backoffDelay, classify, parseRetryAfter, readJsonPath, type AttemptResult } from './classify';
 import { buildPayload, type PublicLead } from './payload';
 import { buildRequest } from './request';
-import { excerpt } from './send';
+import { excerpt } from './answer';
 import { readPartnerAnswer } from './answer';
 
 const response = (status: number, body = '', headers: Record<string, string> = {}): AttemptResult => ({

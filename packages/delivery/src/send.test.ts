@@ -1,7 +1,8 @@
 import { serve, type TestServer } from '../../../test/support/http-server.js';
 import { createAgents, destroyAgents } from './agents';
 import { classify } from './classify';
-import { excerpt, READ_LIMIT_BYTES, send, type OutgoingRequest } from './send';
+import { excerpt } from './answer';
+import { READ_LIMIT_BYTES, send, type OutgoingRequest } from './send';
 
 /**
  * send() against misbehaving partners on loopback: it always settles within

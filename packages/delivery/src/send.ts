@@ -1,5 +1,4 @@
 import got from 'got';
-import { storableText } from '@leadrouter/core';
 import { createAgents, type DeliveryAgents } from './agents.js';
 import type { AttemptResult } from './classify.js';
 
@@ -11,8 +10,6 @@ export interface OutgoingRequest {
   timeoutMs: number;
 }
 
-/** What is kept of a response body (README "Whatever a partner answers": the first 2 KiB). */
-export const EXCERPT_BYTES = 2048;
 /** What is read at most (enough for acceptWhen on any sane answer); the rest is dropped unread. */
 export const READ_LIMIT_BYTES = 64 * 1024;
 
@@ -82,12 +79,4 @@ export function send(req: OutgoingRequest, agents?: DeliveryAgents): Promise<Att
       finish({ kind: 'error', code: err.code ?? 'ERROR', message: err.message.slice(0, 500), durationMs: elapsed() });
     });
   });
-}
-
-/**
- * The first 2 KiB of a body, as it can be stored: cut on a character
- * boundary, without NUL characters or lone surrogates (`storableText`).
- */
-export function excerpt(body: string): string {
-  return storableText(body, { bytes: EXCERPT_BYTES });
 }

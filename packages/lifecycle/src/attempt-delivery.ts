@@ -7,7 +7,7 @@ import {
   type Classification,
   type PartnerAnswer,
   type PublicLead,
-} from '@leadrouter/delivery';
+} from '@leadrouter/delivery/requests';
 import {
   CLEAR_FAILURES,
   COUNT_FAILURE,

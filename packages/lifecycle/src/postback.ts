@@ -6,7 +6,7 @@ import {
   runStatement,
   sqlPool,
 } from '@leadrouter/db';
-import { classify, signatureHeaders } from '@leadrouter/delivery';
+import { classify, signatureHeaders } from '@leadrouter/delivery/requests';
 import { amount, amountNumber } from '@leadrouter/money';
 import type { PostbackJob } from '@leadrouter/queue';
 import { decidePostback, POSTBACK_POLICY } from './decide/postback.js';

@@ -1,5 +1,5 @@
 import { storableText } from '@leadrouter/core';
-import { backoffDelay, type Classification } from '@leadrouter/delivery';
+import { backoffDelay, type Classification } from '@leadrouter/delivery/requests';
 
 /** A partner's retry settings (SPEC "Delivery"). */
 export interface RetryPolicy {

@@ -1,5 +1,5 @@
 import { storableText } from '@leadrouter/core';
-import { backoffDelay, type Classification } from '@leadrouter/delivery';
+import { backoffDelay, type Classification } from '@leadrouter/delivery/requests';
 
 /** Postbacks retry like a partner with the default policy (README "Postbacks (for sources)"). */
 export const POSTBACK_POLICY = { timeoutMs: 10_000, maxAttempts: 8, delayMs: 1_000, maxDelayMs: 3_600_000 };

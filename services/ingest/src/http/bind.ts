@@ -23,16 +23,20 @@ export interface BindOptions {
  * A router for the table's entries below `base` (`/v1/admin/sources`). Each entry is bound with the guards of
  * its party, its own middleware (`before`), its body parsed (415, 400, 413) and validated with its schema (422
  * listing every problem), its path parameters checked (a value that matches no resource is a 404) and its
- * handler's answer sent. Validators are compiled here, once per entry; a request runs only them.
+ * handler's answer sent. Validators are compiled once per entry, on its first request: an ingest that serves
+ * sources alone never compiles the admin API's schemas, whose generated code would grow its heap at start
+ * (ADR 0009).
  */
 export function tableRouter(base: string, guards: Partial<Record<Party, RequestHandler[]>> = {}) {
   const router = Router();
   function bind<S extends RouteSpec>(spec: S, handler: NoInfer<Handler<S>>, opts: BindOptions = {}): void {
     if (!spec.path.startsWith(base)) throw new Error(`${spec.path} is not below ${base}`);
     const path = spec.path.slice(base.length).replace(/\{(\w+)\}/g, ':$1') || '/';
-    const validParams = spec.params ? compile(spec.params) : undefined;
+    const validParams = spec.params ? once(() => compile(spec.params!)) : undefined;
     const validBody =
-      spec.body && !spec.body.unchecked ? bodyValidator(spec.body.envelope ?? spec.body.schema, opts.check) : undefined;
+      spec.body && !spec.body.unchecked
+        ? once(() => bodyValidator(spec.body!.envelope ?? spec.body!.schema, opts.check))
+        : undefined;
     const parse = spec.body
       ? spec.body.optional
         ? [optionalJsonBody()]
@@ -40,11 +44,11 @@ export function tableRouter(base: string, guards: Partial<Record<Party, RequestH
       : [];
     const guard = guards[spec.party] ?? [];
     router[spec.method](path, ...guard, ...(opts.before ?? []), ...parse, async (req: Request, res: Response) => {
-      if (validParams && !validParams(req.params)) throw notFound(spec.resource ?? 'resource');
+      if (validParams && !validParams()(req.params)) throw notFound(spec.resource ?? 'resource');
       const body: unknown = req.body;
       const input = {
         params: req.params,
-        body: validBody && !(spec.body?.optional && body === undefined) ? validBody(body) : body,
+        body: validBody && !(spec.body?.optional && body === undefined) ? validBody()(body) : body,
       } as Input<S>;
       const reply = (await handler(input, req, res)) as { status: number; body?: unknown };
       if ('body' in reply) res.status(reply.status).json(reply.body);
@@ -52,4 +56,10 @@ export function tableRouter(base: string, guards: Partial<Record<Party, RequestH
     });
   }
   return { router, bind };
+}
+
+/** `make()` on the first call, its result on every later one. */
+function once<T>(make: () => T): () => T {
+  let made: T | undefined;
+  return () => (made ??= make());
 }
