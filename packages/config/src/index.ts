@@ -1,3 +1,17 @@
-export * from './env.js';
-export * from './config.js';
-export * from './logger.js';
+export { ConfigError, withoutCredentials, type EnvVar } from './env.js';
+export {
+  DEV_ADMIN_TOKEN,
+  MAX_QUEUE_PARTITIONS,
+  ingestEnv,
+  loadCliConfig,
+  loadIngestConfig,
+  loadWorkerConfig,
+  redisTarget,
+  trustProxySetting,
+  workerEnv,
+  type CliConfig,
+  type IngestConfig,
+  type RedisTarget,
+  type WorkerConfig,
+} from './config.js';
+export { createLogger, type Logger } from './logger.js';

@@ -5,10 +5,9 @@
  * (an ingest serving sources) does not load got and its dependencies at start
  * (ADR 0009); `@leadrouter/delivery` is this plus `send`.
  */
-export * from './payload.js';
-export * from './classify.js';
-export * from './request.js';
-export * from './answer.js';
-export * from './destination.js';
-export * from './agents.js';
-export * from './signing.js';
+export { type PublicLead } from './payload.js';
+export { backoffDelay, classify, type AcceptWhen, type AttemptResult, type Classification } from './classify.js';
+export { buildRequest } from './request.js';
+export { excerpt, readPartnerAnswer, type PartnerAnswer, type ResponseMap } from './answer.js';
+export { createAgents, destroyAgents, type DeliveryAgents } from './agents.js';
+export { signatureHeaders } from './signing.js';

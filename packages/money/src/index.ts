@@ -1,4 +1,20 @@
-export * from './amount.js';
-export * from './payout.js';
-export * from './ledger.js';
-export * from './status.js';
+export {
+  ZERO,
+  amount,
+  amountNumber,
+  formatAmount,
+  parseAmount,
+  readAnswerAmount,
+  sumAmounts,
+  type Amount,
+} from './amount.js';
+export {
+  conversionRevenue,
+  parsePayout,
+  payoutFromColumns,
+  payoutToColumns,
+  salePrice,
+  type Payout,
+} from './payout.js';
+export { leadMoney, ledgerLines, sourceEarnings, type LeadMoney, type LedgerLine, type MoneyEvent } from './ledger.js';
+export { parseStatusMap, statusChange, type StatusMap } from './status.js';

@@ -1,5 +1,13 @@
-export * from './catalog.js';
-export * from './connection.js';
-export * from './invalidation.js';
-export * from './layout.js';
-export * from './partitioned.js';
+export { QUEUES, jobIds, type DeliverJob, type PostbackJob, type QueueName, type RouteJob } from './catalog.js';
+export {
+  Queues,
+  clusterNodeProblem,
+  createRedis,
+  pingEveryShard,
+  refuseClusterNode,
+  subQueueNames,
+  type RedisClient,
+} from './connection.js';
+export { SharedCaches, invalidationChannel, type CacheTopic } from './invalidation.js';
+export { hashTag, partitionOf, redisKeys, subQueueName } from './layout.js';
+export { PartitionedQueue } from './partitioned.js';
