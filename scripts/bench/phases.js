@@ -418,4 +418,4 @@ async function soak({ stack, opts, pool, log }) {
   return result;
 }
 
-module.exports = { ingestThroughput, endToEnd, isolation, concurrencySweep, soak, sleep };
+module.exports = { ingestThroughput, endToEnd, isolation, concurrencySweep, soak, sleep, sampler, settle };

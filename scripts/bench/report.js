@@ -41,6 +41,21 @@ function targets(r) {
       i.instantUnderLoad.p99 <= 250,
     );
   }
+  if (r.feedback) {
+    const f = r.feedback;
+    add(
+      'feedback events/s, one per request (issue 17)',
+      `${f.single.eventsPerSecond} (batches of ${f.batched.batchSize}: ${f.batched.eventsPerSecond})`,
+      '≥ 2,000/s',
+      f.single.eventsPerSecond >= 2000,
+    );
+    add(
+      'feedback recorded exactly once (ledger lines per lead)',
+      `${f.ledger.conversions} conversions, ${f.ledger.reversals} reversals of ${f.ledger.expected}`,
+      'one each',
+      f.ledger.conversions === f.ledger.expected && f.ledger.reversals === f.ledger.expected,
+    );
+  }
   const peak = peakRss(r);
   if (peak.length) {
     const worst = peak.reduce((a, b) => (b.mb > a.mb ? b : a));
@@ -224,6 +239,37 @@ function print(r) {
       ]),
     )}\n`;
     out += processTable('Processes (soak)', s.processes);
+  }
+  if (r.feedback) {
+    const f = r.feedback;
+    const codes = (c) =>
+      Object.entries(c)
+        .map(([code, n]) => `${code}: ${n}`)
+        .join(', ');
+    out += `\nPartner feedback (POST /v1/feedback) on ${f.leads} sold leads, worker running\n`;
+    out += table(
+      ['events', 'events/s', 'p50 ms', 'p99 ms', 'answers', 'errors'],
+      [
+        [
+          'converted, one per request (32 connections)',
+          f.single.eventsPerSecond,
+          f.single.p50,
+          f.single.p99,
+          codes(f.single.statusCodes),
+          f.single.errors,
+        ],
+        [
+          `reversed, ${f.batched.batchSize} per request (8 connections)`,
+          f.batched.eventsPerSecond,
+          f.batched.p50,
+          f.batched.p99,
+          codes(f.batched.statusCodes),
+          f.batched.errors,
+        ],
+      ],
+    );
+    out += `\n${processTable('Processes (feedback, one event per request)', f.processes.single)}`;
+    out += processTable('Processes (feedback in batches)', f.processes.batched);
   }
   const t = targets(r);
   out += `\nTargets (issue 7)\n${table(
