@@ -26,7 +26,7 @@ import type { LeadStatus, Static } from '@leadrouter/core';
 export type { Page } from '@leadrouter/api';
 export type { LeadStatus };
 
-/** The statuses the console counts and filters by. */
+/** The statuses the console counts and filters by: every status, in the order of the lead's life. */
 export const LEAD_STATUSES = [
   'queued',
   'routing',
@@ -34,7 +34,14 @@ export const LEAD_STATUSES = [
   'unsold',
   'unmatched',
   'dead_lettered',
+  'converted',
+  'returned',
 ] as const satisfies readonly LeadStatus[];
+// A status added to the API and not to the list above fails the build here (type-only: nothing in the bundle).
+type Holds<T extends true> = T;
+export type EveryStatusListed = Holds<
+  [Exclude<LeadStatus, (typeof LEAD_STATUSES)[number]>] extends [never] ? true : false
+>;
 
 export type Stats = Static<typeof StatsSchema>;
 export type Timeline = Static<typeof TimelineSchema>;
