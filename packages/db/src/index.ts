@@ -11,5 +11,6 @@ export * from './tables/leads.js';
 export * from './tables/partners.js';
 export * from './tables/postbacks.js';
 export * from './tables/readiness.js';
+export * from './tables/reports.js';
 export * from './tables/routes.js';
 export * from './tables/sources.js';

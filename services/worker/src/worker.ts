@@ -16,6 +16,7 @@ import { sendPostback } from './postback.js';
 import { routeLead } from './route-lead.js';
 import { startSweeper } from './sweeper.js';
 import { startHousekeeping } from './housekeeping.js';
+import { startReportFold } from './report-fold.js';
 import { startDraining } from './drain.js';
 
 export interface RunningWorker {
@@ -95,6 +96,7 @@ export function startWorker(deps: WorkerDeps): RunningWorker {
   for (const queue of Object.values(QUEUES))
     for (const name of subQueueNames(queue, config.QUEUE_PARTITIONS)) consume(queue, name);
   const housekeeping = startHousekeeping(deps);
+  const reportFold = startReportFold(deps);
   const draining = startDraining(
     deps,
     connection,
@@ -125,6 +127,7 @@ export function startWorker(deps: WorkerDeps): RunningWorker {
       void Promise.allSettled([
         sweeping.then(() => sweeper?.stop()),
         housekeeping.stop(),
+        reportFold.stop(),
         closeWorkers(),
         // Again once the drain check has stopped (it waits for its Redis command, for ever while Redis is
         // away), so a worker it started meanwhile is not left out; close() is idempotent.

@@ -9,7 +9,10 @@ export interface RejectionErrors {
   message: string;
 }
 
-/** One rejection of a source's post, right after the answer. */
+/**
+ * One rejection of a source's post, right after the answer; a duplicate with the posted lead's geo and channel
+ * (its `source` field), which the reports count it by (ADR 0028).
+ */
 export const INSERT_REJECTION = defineStatement({
   name: 'lr_insert_rejection',
   params: {
@@ -18,9 +21,11 @@ export const INSERT_REJECTION = defineStatement({
     reason: 'varchar',
     errors: json<RejectionErrors[] | null>('jsonb | null'),
     leadId: 'uuid | null',
+    geo: 'varchar | null',
+    channel: 'varchar | null',
   },
-  sql: (p) => sql`INSERT INTO ingest_rejections (source_id, http_status, reason, errors, lead_id)
-   VALUES (${p.sourceId}, ${p.httpStatus}, ${p.reason}, ${p.errors}, ${p.leadId})`,
+  sql: (p) => sql`INSERT INTO ingest_rejections (source_id, http_status, reason, errors, lead_id, geo, channel)
+   VALUES (${p.sourceId}, ${p.httpStatus}, ${p.reason}, ${p.errors}, ${p.leadId}, ${p.geo}, ${p.channel})`,
 });
 
 /** The sums of requests without a valid key: one row per status and reason, with its count and first time. */

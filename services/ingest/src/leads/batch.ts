@@ -47,10 +47,19 @@ export async function acceptBatch(
       }
     }
   });
-  return results.map((r) => {
+  const leads = new Map(valid.map((v) => [v.index, v.lead]));
+  return results.map((r, index) => {
     countLead(deps, source, r.status);
     if (r.status === 'duplicate') {
-      recordRejection(deps, { sourceId: source.id, httpStatus: 409, reason: 'duplicate', leadId: r.existingId });
+      const lead = leads.get(index);
+      recordRejection(deps, {
+        sourceId: source.id,
+        httpStatus: 409,
+        reason: 'duplicate',
+        leadId: r.existingId,
+        geo: lead?.geo ?? null,
+        channel: lead?.source ?? null,
+      });
     }
     return r.status === 'accepted' || r.status === 'duplicate' ? acceptAnswer(r) : r;
   });

@@ -17,6 +17,9 @@ export interface Rejection {
   reason: string;
   errors?: RejectionErrors[];
   leadId?: string;
+  /** A duplicate's geo and channel (the lead's `source` field), for the reports. */
+  geo?: string | null;
+  channel?: string | null;
 }
 
 /** How often the sums of rejections without a valid key are written. */
@@ -68,6 +71,8 @@ export class RejectionLog {
       reason: r.reason.slice(0, 50),
       errors: r.errors ? r.errors.slice(0, 50) : null,
       leadId: r.leadId ?? null,
+      geo: r.geo ?? null,
+      channel: r.channel ?? null,
     }).catch((err: unknown) => {
       this.log.warn({ err: { message: (err as Error).message }, rejection: r.reason }, 'could not record a rejection');
     });

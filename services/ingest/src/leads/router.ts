@@ -36,6 +36,8 @@ export function leadsRouter(deps: AppDeps): Router {
           httpStatus: 409,
           reason: 'duplicate',
           leadId: outcome.existingId,
+          geo: lead.geo,
+          channel: lead.source,
         });
       }
       countLead(deps, req.source, outcome.status);

@@ -1,0 +1,216 @@
+import { defineStatement, sql, SqlFragment, type Statement, type StatementRow } from '../sql.js';
+
+// The report rollups (ADR 0023, 0028): report_daily (UTC day × source × partner × geo × channel) and
+// report_hourly (UTC hour × source × partner), kept by the ledger's trigger, with the lead figures still in
+// report_deltas (the leads' and rejections' triggers) until report_fold() adds them. Every report reads a
+// rollup and the deltas of its range in one statement (one snapshot: a fold in between cannot count a
+// figure twice or lose it), never the lead tables.
+
+/** The nil uuid: the rollups' partner for what belongs to no partner (the leads' own figures). */
+export const NO_PARTNER = '00000000-0000-0000-0000-000000000000';
+
+/** What a report can be grouped by. */
+export const REPORT_KEYS = ['day', 'hour', 'source', 'partner', 'geo', 'channel'] as const;
+export type ReportKey = (typeof REPORT_KEYS)[number];
+
+/** The rollup a report reads: per day (every key but hour), or per hour (no geo, no channel). */
+export type ReportTable = 'daily' | 'hourly';
+
+/** The keys each rollup holds. */
+export const REPORT_TABLE_KEYS: Record<ReportTable, readonly ReportKey[]> = {
+  daily: ['day', 'source', 'partner', 'geo', 'channel'],
+  hourly: ['hour', 'source', 'partner'],
+};
+
+/** At most this many keys in one report. */
+export const MAX_REPORT_KEYS = 2;
+
+const COUNTS = [
+  ['leads', 'leads'],
+  ['accepted', 'accepted'],
+  ['duplicates', 'duplicates'],
+  ['sold', 'sold'],
+  ['unsold', 'unsold'],
+  ['unmatched', 'unmatched'],
+  ['deadLettered', 'dead_lettered'],
+  ['converted', 'converted'],
+  ['returned', 'returned'],
+  ['reversed', 'reversed'],
+  ['pings', 'pings'],
+  ['bids', 'bids'],
+  ['wins', 'wins'],
+] as const;
+/** The figures the deltas do not hold (the ledger adds them to the rollups itself). */
+const LEDGER_ONLY = new Set(['converted', 'returned', 'reversed']);
+
+const row = {
+  day: 'text | null',
+  hour: 'timestamptz | null',
+  sourceId: 'text | null',
+  sourceName: 'text | null',
+  partnerId: 'text | null',
+  partnerName: 'text | null',
+  geo: 'text | null',
+  channel: 'text | null',
+  leads: 'bigint',
+  accepted: 'bigint',
+  duplicates: 'bigint',
+  sold: 'bigint',
+  unsold: 'bigint',
+  unmatched: 'bigint',
+  deadLettered: 'bigint',
+  converted: 'bigint',
+  returned: 'bigint',
+  reversed: 'bigint',
+  pings: 'bigint',
+  bids: 'bigint',
+  wins: 'bigint',
+  revenue: 'numeric',
+  cost: 'numeric',
+  margin: 'numeric',
+} as const;
+
+export type ReportStatement = Statement<
+  { since: Date; until: Date; sourceId: string | null },
+  StatementRow<ReturnType<typeof reportStatementOf>>
+>;
+/** One row of a report: its group's keys (null where not grouped by) and sums, counts as text (bigint), money exact. */
+export type ReportRow = StatementRow<ReportStatement>;
+
+const text = (s: string) => new SqlFragment([s]);
+
+function reportStatementOf(table: ReportTable, keys: readonly ReportKey[]) {
+  const has = (k: ReportKey) => keys.includes(k);
+  const pick = (k: ReportKey, yes: string, no: string) => text(has(k) ? yes : no);
+  const rollup = table === 'daily' ? 'report_daily' : 'report_hourly';
+  const time = table === 'daily' ? 'day' : 'hour';
+  // The deltas' `at` is the hour of their figures; its day is the UTC date of that hour.
+  const deltaTime = table === 'daily' ? `(d.at AT TIME ZONE 'UTC')::date` : 'd.at';
+  const geo = table === 'daily' ? 'geo, channel, ' : '';
+  const figures = COUNTS.map(([, c]) => c).join(', ');
+  const deltaFigures = COUNTS.map(([, c]) => (LEDGER_ONLY.has(c) ? '0' : `d.${c}`)).join(', ');
+  // The no-partner rows count leads (a lead sold to two partners is one sold), the partners' rows their
+  // sales: grouped by partner, each group has its own; otherwise `sold` is the leads'.
+  const sold = has('partner') ? 'sum(r.sold)' : `sum(r.sold) FILTER (WHERE r.partner_id = '${NO_PARTNER}')`;
+  const groupBy = (['day', 'hour', 'source', 'partner', 'geo', 'channel'] as const)
+    .filter(has)
+    .map((k) => `r.${k === 'source' || k === 'partner' ? `${k}_id` : k}`);
+  const orderBy = [
+    has('day') ? 'g.day' : null,
+    has('hour') ? 'g.hour' : null,
+    has('source') ? 's.name NULLS FIRST, g.source_id' : null,
+    has('partner') ? 'pa.name NULLS FIRST, g.partner_id' : null,
+    has('geo') ? 'g.geo' : null,
+    has('channel') ? 'g.channel' : null,
+  ].filter((o) => o !== null);
+  const sums = [
+    ...groupBy,
+    ...COUNTS.map(([name, c]) => `coalesce(${c === 'sold' ? sold : `sum(r.${c})`}, 0) AS "${name}"`),
+    'coalesce(sum(r.revenue), 0) AS revenue',
+    'coalesce(sum(r.cost), 0) AS cost',
+  ];
+  return defineStatement({
+    name: `lr_report_${table}_${keys.length === 0 ? 'total' : keys.join('_')}`,
+    params: { since: 'timestamptz', until: 'timestamptz', sourceId: 'uuid | null' },
+    row,
+    prepared: false,
+    sql: (p) => {
+      // `since` <= time < `until`, whole days (daily) or hours (hourly): the reader checks them.
+      const within = (column: string) =>
+        sql`${text(column)} >= ${p.since} AND ${text(column)} < ${p.until}
+         AND (${p.sourceId}::uuid IS NULL OR source_id = ${p.sourceId})`;
+      return sql`WITH g AS (
+     SELECT ${text(sums.join(',\n            '))}
+     FROM (
+       SELECT ${text(time)}, source_id, partner_id, ${text(geo)}${text(figures)}, revenue, cost
+       FROM ${text(rollup)}
+       WHERE ${within(time)}
+       UNION ALL
+       SELECT ${text(deltaTime)}, d.source_id, d.partner_id, ${text(table === 'daily' ? 'd.geo, d.channel, ' : '')}${text(deltaFigures)}, 0, 0
+       FROM report_deltas AS d
+       WHERE ${within('d.at')}
+     ) AS r (${text(time)}, source_id, partner_id, ${text(geo)}${text(figures)}, revenue, cost)
+     ${text(groupBy.length > 0 ? `GROUP BY ${groupBy.join(', ')}` : '')})
+   SELECT ${pick('day', 'g.day::text', 'NULL::text')} AS day,
+          ${pick('hour', 'g.hour', 'NULL::timestamptz')} AS hour,
+          ${pick('source', 'g.source_id::text', 'NULL::text')} AS "sourceId",
+          ${pick('source', 's.name::text', 'NULL::text')} AS "sourceName",
+          ${pick('partner', `nullif(g.partner_id, '${NO_PARTNER}')::text`, 'NULL::text')} AS "partnerId",
+          ${pick('partner', 'pa.name::text', 'NULL::text')} AS "partnerName",
+          ${pick('geo', 'g.geo::text', 'NULL::text')} AS geo,
+          ${pick('channel', 'g.channel::text', 'NULL::text')} AS channel,
+          ${text(COUNTS.map(([name]) => `g."${name}"::bigint AS "${name}"`).join(', '))},
+          g.revenue::numeric AS revenue, g.cost::numeric AS cost, (g.revenue - g.cost)::numeric AS margin
+   FROM g
+   ${pick('source', 'LEFT JOIN sources AS s ON s.id = g.source_id', '')}
+   ${pick('partner', 'LEFT JOIN partners AS pa ON pa.id = g.partner_id', '')}
+   ${text(orderBy.length > 0 ? `ORDER BY ${orderBy.join(', ')}` : '')}`;
+    },
+  });
+}
+
+/** Every grouping a report takes: no key, one key, or two keys the rollup holds together (hour without geo). */
+function groupings(table: ReportTable): ReportKey[][] {
+  const keys = REPORT_TABLE_KEYS[table];
+  const out: ReportKey[][] = [[]];
+  keys.forEach((a, i) => {
+    out.push([a]);
+    for (const b of keys.slice(i + 1)) out.push([a, b]);
+  });
+  return out;
+}
+
+const statements = new Map<string, ReportStatement>();
+for (const table of ['daily', 'hourly'] as const) {
+  for (const keys of groupings(table)) statements.set(`${table}:${keys.join(',')}`, reportStatementOf(table, keys));
+}
+
+/**
+ * The statement of a report over `table` grouped by `keys` (in the order of REPORT_TABLE_KEYS; the caller
+ * orders the answer's keys as asked). Its values: `since` and `until` (whole UTC days for daily, whole hours
+ * for hourly: `since` <= time < `until`), and a source to restrict it to (its own report) or null.
+ */
+export function reportStatement(table: ReportTable, keys: readonly ReportKey[]): ReportStatement {
+  const ordered = REPORT_TABLE_KEYS[table].filter((k) => keys.includes(k));
+  const stmt = statements.get(`${table}:${ordered.join(',')}`);
+  if (!stmt || ordered.length !== keys.length)
+    throw new Error(`reports: no ${table} report grouped by ${keys.join(',')}`);
+  return stmt;
+}
+
+/**
+ * Moves up to `maxRows` of the oldest lead figures from report_deltas into the rollups (report_fold(), one
+ * transaction); returns how many it moved.
+ */
+export const FOLD_REPORT_DELTAS = defineStatement({
+  name: 'lr_fold_report_deltas',
+  params: { maxRows: 'int' },
+  row: { folded: 'int' },
+  sql: (p) => sql`SELECT report_fold(${p.maxRows}) AS folded`,
+});
+
+/**
+ * A partner's figures since `since` (whole hours, from report_hourly; the partners' events and money are
+ * in the rollups as soon as the ledger has them): the worker's money gauges.
+ */
+export const PARTNER_MONEY_SINCE = defineStatement({
+  name: 'lr_partner_money_since',
+  params: { since: 'timestamptz' },
+  row: {
+    partnerId: 'text',
+    partnerName: 'text | null',
+    sold: 'bigint',
+    converted: 'bigint',
+    returned: 'bigint',
+    reversed: 'bigint',
+    revenue: 'numeric',
+    cost: 'numeric',
+  },
+  prepared: false,
+  sql: (p) => sql`SELECT r.partner_id::text AS "partnerId", pa.name::text AS "partnerName",
+          sum(r.sold)::bigint AS sold, sum(r.converted)::bigint AS converted, sum(r.returned)::bigint AS returned,
+          sum(r.reversed)::bigint AS reversed, sum(r.revenue)::numeric AS revenue, sum(r.cost)::numeric AS cost
+   FROM report_hourly AS r LEFT JOIN partners AS pa ON pa.id = r.partner_id
+   WHERE r.hour >= date_trunc('hour', ${p.since}, 'UTC') AND r.partner_id <> '00000000-0000-0000-0000-000000000000'
+   GROUP BY r.partner_id, pa.name`,
+});

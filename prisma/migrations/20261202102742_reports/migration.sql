@@ -1,0 +1,181 @@
+-- AlterTable
+ALTER TABLE "ingest_rejections" ADD COLUMN     "channel" VARCHAR(100),
+ADD COLUMN     "geo" VARCHAR(2);
+
+-- CreateTable
+CREATE TABLE "report_deltas" (
+    "id" BIGSERIAL NOT NULL,
+    "at" TIMESTAMPTZ(3) NOT NULL,
+    "source_id" UUID NOT NULL,
+    "partner_id" UUID NOT NULL DEFAULT '00000000-0000-0000-0000-000000000000',
+    "geo" VARCHAR(2) NOT NULL DEFAULT '',
+    "channel" VARCHAR(100) NOT NULL DEFAULT '',
+    "leads" INTEGER NOT NULL DEFAULT 0,
+    "accepted" INTEGER NOT NULL DEFAULT 0,
+    "duplicates" INTEGER NOT NULL DEFAULT 0,
+    "sold" INTEGER NOT NULL DEFAULT 0,
+    "unsold" INTEGER NOT NULL DEFAULT 0,
+    "unmatched" INTEGER NOT NULL DEFAULT 0,
+    "dead_lettered" INTEGER NOT NULL DEFAULT 0,
+    "pings" INTEGER NOT NULL DEFAULT 0,
+    "bids" INTEGER NOT NULL DEFAULT 0,
+    "wins" INTEGER NOT NULL DEFAULT 0,
+
+    CONSTRAINT "report_deltas_pkey" PRIMARY KEY ("id")
+);
+
+-- Hand-written (prisma/hand-written/reports.sql): the lead figures of the report rollups (docs/decisions/0028-reports.md). The ledger adds
+-- its money and the partners' events to report_daily/report_hourly itself (money.sql); the figures of
+-- leads are appended to report_deltas by the triggers below, in the transaction of the change, and
+-- report_fold() moves them into the rollups. Appending takes no lock another transaction waits for, so
+-- the ingest's group commit (many leads of many sources in one transaction, the others in flight beside
+-- it) neither waits for a hot rollup row nor deadlocks on two; the fold adds a batch in key order.
+
+-- Which of a report's lead outcomes a status counts in: sold (also once converted or returned: it was
+-- sold), unsold, unmatched, dead_lettered; none while the lead is on its way (queued, routing).
+CREATE FUNCTION report_lead_outcome(status "LeadStatus") RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE status
+    WHEN 'delivered' THEN 'sold'
+    WHEN 'converted' THEN 'sold'
+    WHEN 'returned' THEN 'sold'
+    WHEN 'unsold' THEN 'unsold'
+    WHEN 'unmatched' THEN 'unmatched'
+    WHEN 'dead_lettered' THEN 'dead_lettered'
+  END
+$$;
+
+-- A lead counts on the row of the hour it arrived (its source, geo and channel): one lead, accepted,
+-- and one in its outcome once it has one. A lead is inserted `queued`; the outcome is counted here too
+-- so a lead inserted in another status (a restore, a test) is counted as it is.
+CREATE FUNCTION leads_report_insert() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO report_deltas (at, source_id, geo, channel, leads, accepted, sold, unsold, unmatched, dead_lettered)
+  SELECT date_trunc('hour', n.created_at, 'UTC'), n.source_id, coalesce(n.geo, ''), coalesce(n.sub_source, ''),
+         count(*), count(*),
+         count(*) FILTER (WHERE report_lead_outcome(n.status) = 'sold'),
+         count(*) FILTER (WHERE report_lead_outcome(n.status) = 'unsold'),
+         count(*) FILTER (WHERE report_lead_outcome(n.status) = 'unmatched'),
+         count(*) FILTER (WHERE report_lead_outcome(n.status) = 'dead_lettered')
+  FROM new_leads AS n
+  GROUP BY 1, 2, 3, 4;
+  RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER leads_report_insert
+AFTER INSERT ON leads
+REFERENCING NEW TABLE AS new_leads
+FOR EACH STATEMENT EXECUTE FUNCTION leads_report_insert();
+
+-- A lead whose outcome changed (routing -> sold, dead_lettered -> routing when an operator retries it,
+-- ...) or whose row keys changed moves: its old contribution is taken off its old row and its new one
+-- added to its new row, so the rollups always count each lead once, in its outcome of now, at its
+-- arrival. Updates that change neither (the routing record, converted <-> delivered) add nothing.
+CREATE FUNCTION leads_report_update() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO report_deltas (at, source_id, geo, channel, leads, accepted, sold, unsold, unmatched, dead_lettered)
+  SELECT at, source_id, geo, channel, sum(one), sum(one),
+         coalesce(sum(one) FILTER (WHERE outcome = 'sold'), 0),
+         coalesce(sum(one) FILTER (WHERE outcome = 'unsold'), 0),
+         coalesce(sum(one) FILTER (WHERE outcome = 'unmatched'), 0),
+         coalesce(sum(one) FILTER (WHERE outcome = 'dead_lettered'), 0)
+  FROM (
+    SELECT date_trunc('hour', o.created_at, 'UTC') AS at, o.source_id, coalesce(o.geo, '') AS geo,
+           coalesce(o.sub_source, '') AS channel, report_lead_outcome(o.status) AS outcome, -1 AS one
+    FROM old_leads AS o JOIN new_leads AS n ON n.id = o.id
+    WHERE report_lead_outcome(o.status) IS DISTINCT FROM report_lead_outcome(n.status)
+       OR (o.created_at, o.source_id, o.geo, o.sub_source) IS DISTINCT FROM (n.created_at, n.source_id, n.geo, n.sub_source)
+    UNION ALL
+    SELECT date_trunc('hour', n.created_at, 'UTC'), n.source_id, coalesce(n.geo, ''),
+           coalesce(n.sub_source, ''), report_lead_outcome(n.status), 1
+    FROM old_leads AS o JOIN new_leads AS n ON n.id = o.id
+    WHERE report_lead_outcome(o.status) IS DISTINCT FROM report_lead_outcome(n.status)
+       OR (o.created_at, o.source_id, o.geo, o.sub_source) IS DISTINCT FROM (n.created_at, n.source_id, n.geo, n.sub_source)
+  ) AS moved
+  GROUP BY at, source_id, geo, channel;
+  RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER leads_report_update
+AFTER UPDATE ON leads
+REFERENCING OLD TABLE AS old_leads NEW TABLE AS new_leads
+FOR EACH STATEMENT EXECUTE FUNCTION leads_report_update();
+
+-- A source's post that was not accepted counts as a lead when it was one: a duplicate (409) or a lead
+-- that failed validation (422 `invalid`); a duplicate also in `duplicates`, with the posted lead's geo
+-- and channel. Requests refused before a lead was read (401, 413, 415, 429, malformed JSON) are not leads.
+CREATE FUNCTION ingest_rejections_report() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO report_deltas (at, source_id, geo, channel, leads, duplicates)
+  SELECT date_trunc('hour', r.at, 'UTC'), r.source_id, coalesce(r.geo, ''), coalesce(r.channel, ''),
+         sum(r.count), coalesce(sum(r.count) FILTER (WHERE r.reason = 'duplicate'), 0)
+  FROM new_rejections AS r
+  WHERE r.source_id IS NOT NULL AND r.reason IN ('duplicate', 'invalid')
+  GROUP BY 1, 2, 3, 4;
+  RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER ingest_rejections_report
+AFTER INSERT ON ingest_rejections
+REFERENCING NEW TABLE AS new_rejections
+FOR EACH STATEMENT EXECUTE FUNCTION ingest_rejections_report();
+
+-- Moves up to `max_rows` of the oldest deltas into the rollups, in one transaction (the deltas deleted
+-- and their sums added together, so a report, which reads both in one snapshot, never sees a figure
+-- twice or not at all); rows another fold holds are skipped. Returns how many deltas it moved.
+CREATE FUNCTION report_fold(max_rows integer) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+  moved_rows integer;
+  deltas jsonb;
+BEGIN
+  WITH moved AS (
+    DELETE FROM report_deltas
+    WHERE id IN (SELECT id FROM report_deltas ORDER BY id LIMIT max_rows FOR UPDATE SKIP LOCKED)
+    RETURNING *
+  ), summed AS (
+    SELECT at, source_id, partner_id, geo, channel, count(*) AS n,
+           sum(leads) AS leads, sum(accepted) AS accepted, sum(duplicates) AS duplicates, sum(sold) AS sold,
+           sum(unsold) AS unsold, sum(unmatched) AS unmatched, sum(dead_lettered) AS dead_lettered,
+           sum(pings) AS pings, sum(bids) AS bids, sum(wins) AS wins
+    FROM moved
+    GROUP BY at, source_id, partner_id, geo, channel
+  )
+  SELECT coalesce(sum(n), 0)::integer, coalesce(jsonb_agg(to_jsonb(s) - 'n'), '[]')
+  INTO moved_rows, deltas
+  FROM summed AS s;
+  PERFORM report_rollup_add(deltas);
+  RETURN moved_rows;
+END;
+$$;
+
+-- Hand-written: the lead figures of everything recorded before this migration (ADR 0028), straight into
+-- the rollups. The triggers above exist already in this transaction, and creating them waited for every
+-- transaction writing leads or rejections and holds off the next until the commit: nothing is counted
+-- twice or missed. Rejections are counted as far back as housekeeping kept them (30 days), without geo.
+SELECT report_rollup_add(coalesce(jsonb_agg(to_jsonb(b)), '[]'))
+FROM (
+  SELECT date_trunc('hour', l.created_at, 'UTC') AS at, l.source_id, coalesce(l.geo, '') AS geo,
+         coalesce(l.sub_source, '') AS channel, count(*) AS leads, count(*) AS accepted,
+         count(*) FILTER (WHERE report_lead_outcome(l.status) = 'sold') AS sold,
+         count(*) FILTER (WHERE report_lead_outcome(l.status) = 'unsold') AS unsold,
+         count(*) FILTER (WHERE report_lead_outcome(l.status) = 'unmatched') AS unmatched,
+         count(*) FILTER (WHERE report_lead_outcome(l.status) = 'dead_lettered') AS dead_lettered
+  FROM leads AS l
+  GROUP BY 1, 2, 3, 4
+) AS b;
+
+SELECT report_rollup_add(coalesce(jsonb_agg(to_jsonb(b)), '[]'))
+FROM (
+  SELECT date_trunc('hour', r.at, 'UTC') AS at, r.source_id, sum(r.count) AS leads,
+         coalesce(sum(r.count) FILTER (WHERE r.reason = 'duplicate'), 0) AS duplicates
+  FROM ingest_rejections AS r
+  WHERE r.source_id IS NOT NULL AND r.reason IN ('duplicate', 'invalid')
+  GROUP BY 1, 2
+) AS b;
