@@ -53,7 +53,7 @@ describe('the worker’s gauges and readiness', () => {
       const d = await fixtures.delivery({ leadId: lead.id, partnerId, status });
       await stack.db.$executeRaw`UPDATE deliveries SET created_at = ${createdAt} WHERE id = ${d.id}::uuid`;
     };
-    const { hourStart, dayStart } = capPeriods(now, 'America/New_York');
+    const { hour: hourStart, day: dayStart } = capPeriods(now, 'America/New_York');
     await delivery(capped.id, 'accepted', now);
     await delivery(capped.id, 'pending', hourStart);
     await delivery(capped.id, 'rejected', now);

@@ -3,6 +3,7 @@ export * from './migrate.js';
 export * from './sql.js';
 export * from './statements.js';
 export * from './tables/admin-sessions.js';
+export * from './tables/caps.js';
 export * from './tables/deliveries.js';
 export * from './tables/feedback.js';
 export * from './tables/ingest-rejections.js';

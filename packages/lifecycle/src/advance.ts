@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   storableText,
   type LeadStatus,
@@ -6,11 +6,9 @@ import {
   type RoutingRecord,
   type TerminalStatus,
 } from '@leadrouter/core';
-import { capPeriods, checkCaps, describeLocalTime, isWithinSchedule } from '@leadrouter/routing';
+import { describeLocalTime, hasCaps, isWithinSchedule } from '@leadrouter/routing';
 import {
   ADVANCE,
-  CAPS_IN_USE,
-  LOCK_KEYS,
   PARTNER_ROWS,
   SUPERSEDE,
   type PartnerRow,
@@ -20,6 +18,7 @@ import {
 } from '@leadrouter/db';
 import { decideFinalStatus, decideOffers, decideUnreadableRecord } from './decide/advance.js';
 import { decideSupersede } from './decide/superseded.js';
+import { capsOf, checkCapped, reserveCalls, type CapReservation } from './caps.js';
 import { NOTHING, type FlowLog, type Followups } from './flow.js';
 
 /** One of the lead's deliveries, as the advance step counts them. */
@@ -114,6 +113,7 @@ export async function advanceAndCommit(
       status: final ?? entering?.status ?? null,
       deliveryIds: offered.map((o) => o.deliveryId),
       partnerIds: offered.map((o) => o.partnerId),
+      capAmounts: offered.map((o) => o.reservation?.reserved ?? null),
       dueAt: now,
       eventStatuses: events.map((e) => e.status),
       eventPartners: events.map((e) => e.partnerId),
@@ -121,12 +121,22 @@ export async function advanceAndCommit(
       postbackStatus: final !== undefined && postback ? final : null,
     }),
     ...(superseded.length > 0 ? [tx.call(SUPERSEDE, { leadId, ids: superseded })] : []),
+    // The slots the new deliveries take, in the message that creates them (the partners' locks are held).
+    ...reserveCalls(
+      tx,
+      offered.flatMap((o) => (o.reservation ? [o.reservation] : [])),
+    ),
     ...commitWith,
   ]);
   return {
     deliveries: jobs,
     postbacks: created.map((r) => ({ postbackId: r.id, attempt: 1 })),
-    partners: new Map(offered.map((o) => [o.deliveryId, o.partner])),
+    offers: new Map(
+      offered.map((o) => [
+        o.deliveryId,
+        { partner: o.partner, createdAt: now, capAmount: o.reservation?.reserved ?? null },
+      ]),
+    ),
   };
 }
 
@@ -162,6 +172,7 @@ export async function settleUnreadable(
       status,
       deliveryIds: [],
       partnerIds: [],
+      capAmounts: [],
       dueAt: now,
       eventStatuses: [status],
       eventPartners: [decision.outcome === 'delivered' ? decision.partnerId : null],
@@ -184,11 +195,12 @@ function setDecision(routing: RoutingRecord, given: PartnerDecisionEntry): void 
   else routing.decisions.push(entry);
 }
 
-/** A partner just offered the lead: its new delivery. */
+/** A partner just offered the lead: its new delivery, and the slot it takes of the partner's caps. */
 interface Offered {
   partnerId: string;
   deliveryId: string;
   partner: PartnerRow;
+  reservation?: CapReservation;
 }
 
 /**
@@ -208,7 +220,7 @@ async function offer(
   for (let i = 0; offered.length < need && i < candidates.length;) {
     const batch = candidates.slice(i, i + need - offered.length);
     i += batch.length;
-    const { partners, skips } = await eligibility(tx, batch, now);
+    const { partners, skips, reservations } = await eligibility(tx, batch, now);
     for (const partnerId of batch) {
       const skip = skips.get(partnerId);
       const partner = partners.get(partnerId);
@@ -222,7 +234,8 @@ async function offer(
         continue;
       }
       setDecision(routing, { partnerId, decision: 'offered', at: now.toISOString() });
-      offered.push({ partnerId, deliveryId: randomUUID(), partner });
+      const reservation = reservations.get(partnerId);
+      offered.push({ partnerId, deliveryId: randomUUID(), partner, ...(reservation ? { reservation } : {}) });
     }
   }
   return offered;
@@ -230,22 +243,26 @@ async function offer(
 
 /**
  * Why each candidate cannot take the lead right now (absent when it can),
- * read fresh from PostgreSQL. Caps are counted there — deliveries pending
- * or accepted in the partner's current hour and day — under an advisory
- * lock per partner, taken before the count in the same transaction, so
- * workers creating deliveries at the same time cannot both take the last
- * slot. A rejected or dead-lettered delivery stops counting: its slot is
- * given back. Uncapped partners cost one round trip for the whole batch,
- * capped ones a second.
+ * read fresh from PostgreSQL, and the slot each capped one that can would
+ * take. Caps are checked on the partner's counters (`checkCapped`: under
+ * an advisory lock per partner, held until the commit that creates the
+ * delivery takes the slot), so workers offering leads at the same time
+ * cannot both take the last slot. Uncapped partners cost one round trip for
+ * the whole batch, capped ones a second.
  */
 async function eligibility(
   tx: SqlTx,
   partnerIds: string[],
   now: Date,
-): Promise<{ partners: Map<string, PartnerRow>; skips: Map<string, string> }> {
+): Promise<{
+  partners: Map<string, PartnerRow>;
+  skips: Map<string, string>;
+  reservations: Map<string, CapReservation>;
+}> {
   const rows = await tx.query(PARTNER_ROWS, { ids: partnerIds });
   const states = new Map(rows.map(({ partner }) => [partner.id, partner]));
   const skips = new Map<string, string>();
+  const reservations = new Map<string, CapReservation>();
   const capped: PartnerRow[] = [];
   for (const id of partnerIds) {
     const partner = states.get(id);
@@ -255,32 +272,12 @@ async function eligibility(
       skips.set(id, `partner is paused${partner.pauseReason ? ` (${partner.pauseReason})` : ''}`);
     else if (!isWithinSchedule(partner.schedule, now))
       skips.set(id, `outside its schedule (${describeLocalTime(now, partner.schedule?.timezone)})`);
-    else if (partner.capHourly !== null || partner.capDaily !== null) capped.push(partner);
+    else if (hasCaps(capsOf(partner))) capped.push(partner);
   }
-  if (capped.length === 0) return { partners: states, skips };
-
-  // Locks in a fixed order, so two transactions locking the same partners never deadlock.
-  const keys = capped.map((p) => capLockKey(p.id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const periods = capped.map((p) => capPeriods(now, p.schedule?.timezone));
-  const [, counts] = await tx.run([
-    tx.call(LOCK_KEYS, { keys }),
-    tx.call(CAPS_IN_USE, {
-      ids: capped.map((p) => p.id),
-      hourStarts: periods.map((p) => p.hourStart),
-      dayStarts: periods.map((p) => p.dayStart),
-    }),
-  ]);
-  const used = new Map(counts.map((r) => [r.id, r]));
-  for (const partner of capped) {
-    const check = checkCaps(
-      { hourly: partner.capHourly, daily: partner.capDaily },
-      { hour: used.get(partner.id)?.hour ?? 0, day: used.get(partner.id)?.day ?? 0 },
-    );
-    if (!check.ok) skips.set(partner.id, check.reason);
+  if (capped.length === 0) return { partners: states, skips, reservations };
+  for (const [id, decision] of await checkCapped(tx, capped, now)) {
+    if (decision.ok) reservations.set(id, decision.reservation);
+    else skips.set(id, decision.reason);
   }
-  return { partners: states, skips };
-}
-
-function capLockKey(partnerId: string): bigint {
-  return createHash('sha256').update(`cap:${partnerId}`).digest().readBigInt64BE(0);
+  return { partners: states, skips, reservations };
 }

@@ -31,6 +31,7 @@ import { advanceAndCommit, settleUnreadable, type DeliveryState } from './advanc
 import { decideAttempt, type AttemptDecision } from './decide/attempt.js';
 import { decideBreaker, type BreakerDecision } from './decide/breaker.js';
 import { decideSupersede } from './decide/superseded.js';
+import { releaseCalls, saleCorrectionCalls, type CapHold } from './caps.js';
 import { saleCalls } from './money.js';
 import { enqueueDeliveries, enqueueFollowups, NOTHING, type Followups, type LeadFlowDeps } from './flow.js';
 
@@ -67,13 +68,15 @@ export function busyDelayMs(random: () => number, waitedMs = 0): number {
 export async function deliverNow(deps: LeadFlowDeps, lead: PublicLead, offered: Followups): Promise<void> {
   await Promise.all(
     offered.deliveries.map(async (job) => {
-      const partner = offered.partners?.get(job.deliveryId);
-      const known: LoadedDelivery | undefined = partner && {
+      const offer = offered.offers?.get(job.deliveryId);
+      const known: LoadedDelivery | undefined = offer && {
         id: job.deliveryId,
         status: 'pending',
         attempts: 0,
         attemptsBase: 0,
-        partner,
+        createdAt: offer.createdAt,
+        capAmount: offer.capAmount,
+        partner: offer.partner,
         lead,
       };
       if ((await attemptDelivery(deps, job, known)) === 'busy')
@@ -312,13 +315,15 @@ async function recordAttempt(
           health: changed,
         };
       case 'accepted': {
-        const accepted = { leadId: lead.id, deliveryId: delivery.id, partnerId: partner.id, price };
+        const hold = { partner, createdAt: delivery.createdAt, capAmount: delivery.capAmount };
+        const accepted = { leadId: lead.id, deliveryId: delivery.id, partnerId: partner.id, price, hold };
         const followups = await commitDeliveryAccepted(deps, tx, accepted, { lead: locked[0], deliveries, now });
         return { followups, delayMs: 0, health: changed };
       }
       case 'rejected':
       case 'dead_lettered': {
-        const failed = { partnerId: partner.id, step: decision.step, error: decision.error };
+        const hold = { partner, createdAt: delivery.createdAt, capAmount: delivery.capAmount };
+        const failed = { partnerId: partner.id, step: decision.step, error: decision.error, hold };
         const followups = await commitDeliveryFailed(deps, tx, failed, { lead: locked[0], deliveries, now });
         return { followups, delayMs: 0, health: changed };
       }
@@ -339,6 +344,8 @@ export interface AcceptedDelivery {
   deliveryId: string;
   partnerId: string;
   price: string | null;
+  /** Its hold on the partner's cap counters, whose reservation the sale's price replaces (ADR 0030). */
+  hold?: CapHold;
 }
 
 /**
@@ -359,9 +366,13 @@ export async function commitDeliveryAccepted(
   settled: SettledLead,
 ): Promise<Followups> {
   // What the sale writes besides the attempt, committed in the same message as the lead's move: its ledger lines
-  // (the partner's price, the source's cpl or revshare; ADR 0026).
+  // (the partner's price, the source's cpl or revshare; ADR 0026), and its price in place of what the offer
+  // reserved of the partner's budgets (ADR 0030).
   const price = accepted.price === null ? null : amount(accepted.price);
-  const withSale = await saleCalls(tx, { ...accepted, price }, settled.now);
+  const withSale = [
+    ...(await saleCalls(tx, { ...accepted, price }, settled.now)),
+    ...(accepted.hold ? saleCorrectionCalls(tx, accepted.hold, accepted.price) : []),
+  ];
   const outcome = { partnerId: accepted.partnerId, decision: 'accepted', at: settled.now.toISOString() } as const;
   const moved = await moveLeadOn(deps, tx, outcome, settled, withSale);
   if (moved) return moved;
@@ -384,16 +395,19 @@ export async function commitDeliveryAccepted(
   return NOTHING;
 }
 
-/** A delivery the partner rejected, or that ran out of attempts. */
+/** A delivery the partner rejected, or that ran out of attempts, with its hold on the partner's cap counters. */
 interface FailedDelivery {
   partnerId: string;
   step: 'rejected' | 'dead_lettered';
   error: string;
+  hold: CapHold;
 }
 
 /**
- * The commit of a delivery rejected or dead-lettered: a routing lead moves
- * on (`moveLeadOn`); a lead no longer routing stays as it is.
+ * The commit of a delivery rejected or dead-lettered: its slot of the
+ * partner's caps is given back (ADR 0030), and a routing lead moves on
+ * (`moveLeadOn`: the next partner may take that very slot); a lead no
+ * longer routing stays as it is.
  */
 async function commitDeliveryFailed(
   deps: Pick<LeadFlowDeps, 'log'>,
@@ -407,7 +421,11 @@ async function commitDeliveryFailed(
     reason: failed.error,
     at: settled.now.toISOString(),
   } as const;
-  return (await moveLeadOn(deps, tx, outcome, settled, [])) ?? NOTHING;
+  const released = releaseCalls(tx, failed.hold);
+  const moved = await moveLeadOn(deps, tx, outcome, settled, released);
+  if (moved) return moved;
+  await tx.commit(released);
+  return NOTHING;
 }
 
 /**

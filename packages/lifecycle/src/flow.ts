@@ -44,8 +44,15 @@ export interface LeadFlowDeps {
 export interface Followups {
   deliveries: DeliverJob[];
   postbacks: PostbackJob[];
-  /** The partner of each new delivery, by delivery id, as read when it was offered the lead. */
-  partners?: ReadonlyMap<string, PartnerRow>;
+  /** Each new delivery, by id: its partner as read when it was offered the lead, when, and what it reserved. */
+  offers?: ReadonlyMap<string, OfferedDelivery>;
+}
+
+/** A delivery just created: its partner as the offer read it, its creation time, its reservation (text, or null). */
+export interface OfferedDelivery {
+  partner: PartnerRow;
+  createdAt: Date;
+  capAmount: string | null;
 }
 
 export const NOTHING: Followups = { deliveries: [], postbacks: [] };

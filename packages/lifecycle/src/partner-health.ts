@@ -1,6 +1,5 @@
 import { type AttemptOutcome, notFound, UUID_RE } from '@leadrouter/core';
 import {
-  PARTNER_CAPS_USED,
   PARTNER_HEALTH_ROW,
   PARTNER_LAST_FAILURE,
   PARTNER_OUTCOMES,
@@ -8,7 +7,7 @@ import {
   sqlPool,
   type Db,
 } from '@leadrouter/db';
-import { capPeriods } from '@leadrouter/routing';
+import { readCapUsage } from './caps.js';
 
 /** How a partner is doing: recent outcomes, its last failure, and how much of each cap is in use. */
 export interface PartnerHealth {
@@ -35,20 +34,21 @@ export interface PartnerHealth {
 
 /**
  * `GET /v1/admin/partners/:id/health?since=`: one partner's figures, each an
- * indexed read — deliveries(partner_id, created_at) for the window and the
- * caps (counted as the worker counts them when it takes a slot).
+ * indexed read — deliveries(partner_id, created_at) for the window, and the
+ * partner's cap counters for the caps (counted from its deliveries for a
+ * period without one, as the worker seeds a counter).
  */
 export async function partnerHealth(db: Db, id: string, since: Date, now = new Date()): Promise<PartnerHealth> {
   if (!UUID_RE.test(id)) throw notFound('partner');
   const pool = sqlPool(db);
   const [partner] = await runStatement(pool, PARTNER_HEALTH_ROW, { id });
   if (!partner) throw notFound('partner');
-  const { hourStart, dayStart } = capPeriods(now, partner.schedule?.timezone);
-  const [byStatus, [last], [used = { hour: 0, day: 0 }]] = await Promise.all([
+  const [byStatus, [last], caps] = await Promise.all([
     runStatement(pool, PARTNER_OUTCOMES, { partnerId: id, since }),
     runStatement(pool, PARTNER_LAST_FAILURE, { partnerId: id, since }),
-    runStatement(pool, PARTNER_CAPS_USED, { partnerId: id, hourStart, dayStart }),
+    readCapUsage(db, [{ ...partner, id }], now, () => ['hour', 'day']),
   ]);
+  const { periods, usage } = caps.get(id)!;
   const deliveries = { pending: 0, accepted: 0, rejected: 0, dead_lettered: 0 };
   let attempts = 0;
   for (const row of byStatus) {
@@ -69,8 +69,8 @@ export async function partnerHealth(db: Db, id: string, since: Date, now = new D
       ? { at: last.at.toISOString(), outcome: last.outcome, error: last.error, httpStatus: last.httpStatus }
       : null,
     caps: {
-      hour: { used: used.hour, limit: partner.capHourly, periodStart: hourStart.toISOString() },
-      day: { used: used.day, limit: partner.capDaily, periodStart: dayStart.toISOString() },
+      hour: { used: usage.hour?.count ?? 0, limit: partner.capHourly, periodStart: periods.hour.toISOString() },
+      day: { used: usage.day?.count ?? 0, limit: partner.capDaily, periodStart: periods.day.toISOString() },
     },
   };
 }

@@ -10,15 +10,27 @@ export {
   type SelectedRoute,
   type Skipped,
 } from './decide.js';
+export { describeLocalTime, isWithinSchedule } from './schedule.js';
 export {
+  CAP_LIMITS,
   capPeriods,
+  cappedPeriods,
+  capReserve,
+  capsInUse,
   checkCaps,
-  describeLocalTime,
-  isWithinSchedule,
+  hasCaps,
+  LIMIT_PERIOD,
+  NO_CAPS,
+  UNUSED,
   type CapCheck,
+  type CapLimit,
   type CapPeriods,
   type Caps,
-} from './schedule.js';
+  type CapsInUse,
+  type CapUsage,
+  type LimitUse,
+  type PeriodUsage,
+} from './caps.js';
 export {
   REPLAY_LIMITS,
   replayedRouteOf,

@@ -1,4 +1,4 @@
-import { capPeriods, checkCaps, describeLocalTime, isWithinSchedule } from './schedule';
+import { describeLocalTime, isWithinSchedule } from './schedule';
 
 const at = (iso: string) => new Date(iso);
 
@@ -58,45 +58,5 @@ describe('isWithinSchedule', () => {
   it('says when, on the partner’s clock', () => {
     expect(describeLocalTime(at('2026-01-05T23:05:00Z'), 'America/New_York')).toBe('Mon 18:05 America/New_York');
     expect(describeLocalTime(at('2026-01-05T23:05:00Z'), undefined)).toBe('Mon 23:05 UTC');
-  });
-});
-
-describe('capPeriods', () => {
-  it('counts hours and days on the partner’s clock (UTC without a timezone)', () => {
-    const now = at('2026-01-06T03:30:00Z');
-    expect(capPeriods(now, undefined)).toEqual({
-      hourStart: at('2026-01-06T03:00:00Z'),
-      dayStart: at('2026-01-06T00:00:00Z'),
-    });
-    // New York: 22:30 on the 5th, so the day began at 05:00Z on the 5th.
-    expect(capPeriods(now, 'America/New_York')).toEqual({
-      hourStart: at('2026-01-06T03:00:00Z'),
-      dayStart: at('2026-01-05T05:00:00Z'),
-    });
-    // India is UTC+5:30: the local hour starts on the half hour in UTC.
-    expect(capPeriods(now, 'Asia/Kolkata').hourStart).toEqual(at('2026-01-06T03:30:00Z'));
-  });
-
-  it('has a 23-hour day on the spring DST change', () => {
-    const { dayStart } = capPeriods(at('2026-03-08T20:00:00Z'), 'America/New_York');
-    expect(dayStart).toEqual(at('2026-03-08T05:00:00Z')); // midnight EST
-    const next = capPeriods(at('2026-03-09T20:00:00Z'), 'America/New_York').dayStart;
-    expect(next.getTime() - dayStart.getTime()).toBe(23 * 3600_000);
-  });
-});
-
-describe('checkCaps', () => {
-  it('refuses once a period is full, hourly first', () => {
-    expect(checkCaps({ hourly: 5, daily: 100 }, { hour: 4, day: 50 })).toEqual({ ok: true });
-    expect(checkCaps({ hourly: 5, daily: 100 }, { hour: 5, day: 50 })).toEqual({
-      ok: false,
-      reason: 'hourly cap of 5 reached',
-    });
-    expect(checkCaps({ hourly: null, daily: 100 }, { hour: 500, day: 100 })).toEqual({
-      ok: false,
-      reason: 'daily cap of 100 reached',
-    });
-    expect(checkCaps({ hourly: null, daily: null }, { hour: 1e6, day: 1e6 })).toEqual({ ok: true });
-    expect(checkCaps({ hourly: 0, daily: null }, { hour: 0, day: 0 })).toMatchObject({ ok: false });
   });
 });

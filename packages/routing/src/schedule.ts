@@ -39,29 +39,3 @@ export function describeLocalTime(now: Date, zone: string | undefined): string {
   const local = DateTime.fromJSDate(now, { zone: zone ?? 'UTC' });
   return `${local.toFormat('ccc HH:mm')} ${zone ?? 'UTC'}`;
 }
-
-export interface CapPeriods {
-  hourStart: Date;
-  dayStart: Date;
-}
-
-/** The current hour and day as instants, counted on the partner's wall clock (UTC without a timezone). */
-export function capPeriods(now: Date, zone: string | undefined): CapPeriods {
-  const local = DateTime.fromJSDate(now, { zone: zone ?? 'UTC' });
-  return { hourStart: local.startOf('hour').toJSDate(), dayStart: local.startOf('day').toJSDate() };
-}
-
-export interface Caps {
-  hourly: number | null;
-  daily: number | null;
-}
-
-export type CapCheck = { ok: true } | { ok: false; reason: string };
-
-/** Whether one more lead fits, given how many are already reserved (pending or accepted) in each period. */
-export function checkCaps(caps: Caps, used: { hour: number; day: number }): CapCheck {
-  if (caps.hourly !== null && used.hour >= caps.hourly)
-    return { ok: false, reason: `hourly cap of ${caps.hourly} reached` };
-  if (caps.daily !== null && used.day >= caps.daily) return { ok: false, reason: `daily cap of ${caps.daily} reached` };
-  return { ok: true };
-}

@@ -1,7 +1,8 @@
 import { scrapeGauge, type WorkerMetrics } from '@leadrouter/metrics';
-import { capPeriods } from '@leadrouter/routing';
+import { amountNumber, type Amount } from '@leadrouter/money';
+import { readCapUsage } from '@leadrouter/lifecycle';
+import { capsInUse, type CapLimit } from '@leadrouter/routing';
 import {
-  CAP_IN_USE,
   CAPPED_PARTNERS,
   COUNT_DEAD_LETTERS,
   COUNT_PAUSED_PARTNERS,
@@ -70,21 +71,33 @@ export function registerWorkerGauges(deps: WorkerDeps, metrics: WorkerMetrics): 
   scrapeGauge(
     registry,
     'leadrouter_partner_cap_usage_ratio',
-    'Share of a partner’s cap in use in the current period (pending or accepted deliveries / cap)',
+    'Share of each of a partner’s caps in use in its current period: leads pending or accepted / cap (period hour, day, week, month), what they hold / budget (day_budget, month_budget)',
     ['partner', 'period'],
     async () => {
       const capped = await runStatement(pool, CAPPED_PARTNERS, {});
-      const out = [];
-      const now = deps.now();
-      for (const p of capped) {
-        const { hourStart, dayStart } = capPeriods(now, p.schedule?.timezone);
-        const inUse = (since: Date) => count(CAP_IN_USE, { partnerId: p.id, since });
-        if (p.capHourly)
-          out.push({ labels: { partner: p.name, period: 'hour' }, value: (await inUse(hourStart)) / p.capHourly });
-        if (p.capDaily)
-          out.push({ labels: { partner: p.name, period: 'day' }, value: (await inUse(dayStart)) / p.capDaily });
-      }
-      return out;
+      const states = await readCapUsage(deps.db, capped, deps.now());
+      return capped.flatMap((p) => {
+        const { caps, usage, periods } = states.get(p.id)!;
+        return Object.entries(capsInUse(caps, usage, periods)).map(([limit, use]) => ({
+          labels: { partner: p.name, period: GAUGE_PERIODS[limit as CapLimit] },
+          value: ratio(asNumber(use.used), asNumber(use.limit)),
+        }));
+      });
     },
   );
 }
+
+/** The gauge's `period` label of each limit. */
+const GAUGE_PERIODS: Record<CapLimit, string> = {
+  hourly: 'hour',
+  daily: 'day',
+  weekly: 'week',
+  monthly: 'month',
+  dailyBudget: 'day_budget',
+  monthlyBudget: 'month_budget',
+};
+
+const asNumber = (v: number | Amount) => (typeof v === 'number' ? v : amountNumber(v));
+
+/** used / limit, with a limit of 0 full (1) rather than infinite. */
+const ratio = (used: number, limit: number) => (limit === 0 ? 1 : used / limit);

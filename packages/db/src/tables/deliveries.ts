@@ -1,6 +1,6 @@
 import type { PublicLead } from '@leadrouter/core';
 import { defineStatement, json, sql } from '../sql.js';
-import { PARTNER_ROW_JSON, type PartnerRow } from './partners.js';
+import { CAP_SETTINGS, PARTNER_ROW_JSON, partnerJson, type PartnerCaps, type PartnerRow } from './partners.js';
 
 // The deliveries table (one lead offered to one partner), with its attempts.
 
@@ -23,7 +23,10 @@ export const LEAD_DELIVERIES = defineStatement({
    FROM deliveries WHERE lead_id = ${p.leadId}`,
 });
 
-/** The delivery, its partner (a `PartnerRow`) and its lead as partners see it, in one statement. */
+/**
+ * The delivery (with when it was created and what it reserved of its partner's budgets: its hold on the cap
+ * counters), its partner (a `PartnerRow`) and its lead as partners see it, in one statement.
+ */
 export const LOAD_DELIVERY = defineStatement({
   name: 'lr_load_delivery',
   params: { deliveryId: 'uuid' },
@@ -32,12 +35,16 @@ export const LOAD_DELIVERY = defineStatement({
     status: '"DeliveryStatus"',
     attempts: 'int',
     attemptsBase: 'int',
+    createdAt: 'timestamptz',
+    /** numeric, as text: exact */
+    capAmount: 'text | null',
     partner: json<PartnerRow>(),
     lead: json<PublicLead>(),
   },
   sql: (
     p,
-  ) => sql`SELECT d.id::text, d.status, d.attempts, d.attempts_base AS "attemptsBase", ${PARTNER_ROW_JSON} AS partner,
+  ) => sql`SELECT d.id::text, d.status, d.attempts, d.attempts_base AS "attemptsBase", d.created_at AS "createdAt",
+          d.cap_amount::text AS "capAmount", ${PARTNER_ROW_JSON} AS partner,
           json_build_object(
             'id', l.id, 'name', l.name, 'phone', l.phone, 'email', l.email, 'geo', l.geo::text,
             'source', l.sub_source, 'fields', l.fields) AS lead
@@ -126,24 +133,6 @@ export const PARK_DELIVERY = defineStatement({
      AND status::text = 'pending' -- as text: no plan may pick a (status, …) index over the key`,
 });
 
-/**
- * Each capped partner's deliveries pending or accepted since the start of
- * its current hour and day (`ids[i]` with `hourStarts[i]`, `dayStarts[i]`):
- * what counts against its caps. Run after the partners' advisory locks.
- */
-export const CAPS_IN_USE = defineStatement({
-  name: 'lr_caps_in_use',
-  params: { ids: 'uuid[]', hourStarts: 'timestamptz[]', dayStarts: 'timestamptz[]' },
-  row: { id: 'text', hour: 'int', day: 'int' },
-  prepared: false,
-  sql: (p) => sql`SELECT c.id::text, count(d.id) FILTER (WHERE d.created_at >= c.hour_start)::int AS hour,
-          count(d.id)::int AS day
-   FROM unnest(${p.ids}, ${p.hourStarts}, ${p.dayStarts}) AS c (id, hour_start, day_start)
-   LEFT JOIN deliveries d
-     ON d.partner_id = c.id AND d.status IN ('pending', 'accepted') AND d.created_at >= c.day_start
-   GROUP BY c.id`,
-});
-
 // ---------------------------------------------------------------------------
 // The operations' retries and discards of dead letters (ADR 0007): occasional, many rows at once, planned for
 // their values each time (`prepared: false`), in the worker's lock order — leads, then deliveries, each by id.
@@ -157,7 +146,10 @@ export const LEADS_OF_DELIVERIES = defineStatement({
   sql: (p) => sql`SELECT DISTINCT lead_id::text AS "leadId" FROM deliveries WHERE id = ANY(${p.ids})`,
 });
 
-/** Locks these deliveries (by id), reading them with what a retry checks of their partner. */
+/**
+ * Locks these deliveries (by id), reading them with what a retry checks of their partner, and their hold on
+ * its cap counters (when they were created, what they reserved, its caps).
+ */
 export const LOCK_DELIVERIES = defineStatement({
   name: 'lr_lock_deliveries',
   params: { ids: 'uuid[]' },
@@ -169,10 +161,15 @@ export const LOCK_DELIVERIES = defineStatement({
     attempts: 'int',
     partnerActive: 'boolean',
     partnerPaused: 'boolean',
+    createdAt: 'timestamptz',
+    /** numeric, as text: exact */
+    capAmount: 'text | null',
+    partnerCaps: json<PartnerCaps>(),
   },
   prepared: false,
   sql: (p) => sql`SELECT d.id::text, d.lead_id::text AS "leadId", d.partner_id::text AS "partnerId", d.status,
-          d.attempts, p.active AS "partnerActive", p.paused_at IS NOT NULL AS "partnerPaused"
+          d.attempts, p.active AS "partnerActive", p.paused_at IS NOT NULL AS "partnerPaused",
+          d.created_at AS "createdAt", d.cap_amount::text AS "capAmount", ${partnerJson(CAP_SETTINGS)} AS "partnerCaps"
    FROM deliveries d JOIN partners p ON p.id = d.partner_id
    WHERE d.id = ANY(${p.ids}) ORDER BY d.id FOR UPDATE OF d`,
 });
@@ -277,16 +274,6 @@ export const COUNT_DEAD_LETTERS = defineStatement({
   sql: () => sql`SELECT count(*)::int AS n FROM deliveries WHERE status = 'dead_lettered'`,
 });
 
-/** A partner's deliveries pending or accepted since `since`: what counts against its cap. */
-export const CAP_IN_USE = defineStatement({
-  name: 'lr_cap_in_use',
-  params: { partnerId: 'uuid', since: 'timestamptz' },
-  row: { n: 'int' },
-  prepared: false,
-  sql: (p) => sql`SELECT count(*)::int AS n FROM deliveries
-   WHERE partner_id = ${p.partnerId} AND status IN ('pending', 'accepted') AND created_at >= ${p.since}`,
-});
-
 // ---------------------------------------------------------------------------
 // A partner's health report (GET /v1/admin/partners/:id/health): indexed reads of deliveries(partner_id,
 // created_at), planned for their values each time.
@@ -311,14 +298,4 @@ export const PARTNER_LAST_FAILURE = defineStatement({
    FROM deliveries d JOIN delivery_attempts a ON a.delivery_id = d.id
    WHERE d.partner_id = ${p.partnerId} AND d.created_at >= ${p.since} AND a.outcome <> 'accepted'
    ORDER BY a.at DESC, a.id DESC LIMIT 1`,
-});
-
-/** The partner's deliveries pending or accepted since the start of its current hour and day: its caps in use. */
-export const PARTNER_CAPS_USED = defineStatement({
-  name: 'lr_partner_caps_used',
-  params: { partnerId: 'uuid', hourStart: 'timestamptz', dayStart: 'timestamptz' },
-  row: { hour: 'int', day: 'int' },
-  prepared: false,
-  sql: (p) => sql`SELECT count(*) FILTER (WHERE created_at >= ${p.hourStart})::int AS hour, count(*)::int AS day
-   FROM deliveries WHERE partner_id = ${p.partnerId} AND status IN ('pending', 'accepted') AND created_at >= ${p.dayStart}`,
 });

@@ -40,7 +40,8 @@ export const LOCK_LEAD = defineStatement({
 
 /**
  * Everything an advance step writes, in one statement sent with the commit:
- * the new deliveries (`deliveryIds` to `partnerIds`, due at `dueAt`), the
+ * the new deliveries (`deliveryIds` to `partnerIds`, each with what it reserved
+ * of its partner's budgets, `capAmounts`; created and due at `dueAt`), the
  * routing record and the status (each unchanged when null) in one update, the
  * events in order (`eventStatuses`, `eventPartners`, `eventDetails`: JSON
  * texts), and the postback for a final status (`postbackStatus`) when the
@@ -57,6 +58,7 @@ export const ADVANCE = defineStatement({
     status: '"LeadStatus" | null',
     deliveryIds: 'uuid[]',
     partnerIds: 'uuid[]',
+    capAmounts: 'numeric[]',
     dueAt: 'timestamptz',
     eventStatuses: '"LeadStatus"[]',
     eventPartners: 'uuid[]',
@@ -66,9 +68,9 @@ export const ADVANCE = defineStatement({
   row: { id: 'text' },
   sql: (p) => sql`WITH
    offered AS (
-     INSERT INTO deliveries (id, lead_id, partner_id, next_attempt_at, created_at, updated_at)
-     SELECT o.id, ${p.leadId}, o.partner_id, ${p.dueAt}, ${p.dueAt}, now()
-     FROM unnest(${p.deliveryIds}, ${p.partnerIds}) AS o (id, partner_id)),
+     INSERT INTO deliveries (id, lead_id, partner_id, cap_amount, next_attempt_at, created_at, updated_at)
+     SELECT o.id, ${p.leadId}, o.partner_id, o.cap_amount, ${p.dueAt}, ${p.dueAt}, now()
+     FROM unnest(${p.deliveryIds}, ${p.partnerIds}, ${p.capAmounts}) AS o (id, partner_id, cap_amount)),
    lead AS (
      UPDATE leads SET routing = coalesce(${p.routing}, routing), status = coalesce(${p.status}, status),
        updated_at = now()

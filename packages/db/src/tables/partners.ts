@@ -32,6 +32,12 @@ const PARTNER_COLUMNS = {
   schedule: ['p.schedule', json<Schedule | null>('jsonb | null')],
   capHourly: ['p.cap_hourly', 'int | null'],
   capDaily: ['p.cap_daily', 'int | null'],
+  capWeekly: ['p.cap_weekly', 'int | null'],
+  capMonthly: ['p.cap_monthly', 'int | null'],
+  /** numeric, as text: exact */
+  capDailyBudget: ['p.cap_daily_budget::text', 'text | null'],
+  /** numeric, as text: exact */
+  capMonthlyBudget: ['p.cap_monthly_budget::text', 'text | null'],
   filters: ['p.filters', json<Filters | null>('jsonb | null')],
   /** numeric, as text: exact */
   conversionPrice: ['p.conversion_price::text', 'text | null'],
@@ -61,6 +67,24 @@ export function partnerJson(keys: readonly PartnerColumn[]): SqlFragment {
   return new SqlFragment([`json_build_object(${keys.map((k) => `'${k}', ${PARTNER_COLUMNS[k][0]}`).join(', ')})`]);
 }
 
+/** A partner's caps, with the schedule whose timezone their periods are counted in (ADR 0030). */
+export const CAP_SETTINGS = [
+  'capHourly',
+  'capDaily',
+  'capWeekly',
+  'capMonthly',
+  'capDailyBudget',
+  'capMonthlyBudget',
+  'schedule',
+] as const;
+export type PartnerCaps = PartnerOf<(typeof CAP_SETTINGS)[number]>;
+
+/** `p.cap_hourly IS NOT NULL OR …`: the partner has a cap, so its counters are kept. */
+const HAS_CAPS = new SqlFragment([
+  '(p.cap_hourly IS NOT NULL OR p.cap_daily IS NOT NULL OR p.cap_weekly IS NOT NULL OR p.cap_monthly IS NOT NULL' +
+    ' OR p.cap_daily_budget IS NOT NULL OR p.cap_monthly_budget IS NOT NULL)',
+]);
+
 /** What the worker reads of a partner: routing's eligibility (state, schedule, caps) and an attempt's settings. */
 const SETTINGS = [
   'id',
@@ -82,9 +106,7 @@ const SETTINGS = [
   'paused',
   'pauseReason',
   'consecutiveFailures',
-  'schedule',
-  'capHourly',
-  'capDaily',
+  ...CAP_SETTINGS,
 ] as const;
 
 /** A partner as the advance step (eligibility) and a delivery attempt read it. */
@@ -158,10 +180,10 @@ export const ROUTING_PARTNERS = defineStatement({
 /** Active partners with a cap, for the cap-usage gauge. */
 export const CAPPED_PARTNERS = defineStatement({
   name: 'lr_capped_partners',
-  row: partnerRow(['id', 'name', 'capHourly', 'capDaily', 'schedule']),
+  row: partnerRow(['id', 'name', ...CAP_SETTINGS]),
   prepared: false,
-  sql: () => sql`SELECT ${partnerColumns(['id', 'name', 'capHourly', 'capDaily', 'schedule'])} FROM partners p
-   WHERE p.active AND (p.cap_hourly IS NOT NULL OR p.cap_daily IS NOT NULL)`,
+  sql: () =>
+    sql`SELECT ${partnerColumns(['id', 'name', ...CAP_SETTINGS])} FROM partners p WHERE p.active AND ${HAS_CAPS}`,
 });
 
 /** How many active partners are paused (the circuit breaker's, a 410's, an operator's). */
@@ -176,10 +198,17 @@ export const COUNT_PAUSED_PARTNERS = defineStatement({
 export const PARTNER_HEALTH_ROW = defineStatement({
   name: 'lr_partner_health_row',
   params: { id: 'uuid' },
-  row: partnerRow(['capHourly', 'capDaily', 'schedule', 'consecutiveFailures', 'pauseAfterFailures']),
+  row: partnerRow([...CAP_SETTINGS, 'consecutiveFailures', 'pauseAfterFailures']),
   prepared: false,
-  sql: (
-    p,
-  ) => sql`SELECT ${partnerColumns(['capHourly', 'capDaily', 'schedule', 'consecutiveFailures', 'pauseAfterFailures'])}
+  sql: (p) => sql`SELECT ${partnerColumns([...CAP_SETTINGS, 'consecutiveFailures', 'pauseAfterFailures'])}
    FROM partners p WHERE p.id = ${p.id}`,
+});
+
+/** These partners' caps (absent: no such partner), for the admin API's views of what is used of them. */
+export const PARTNER_CAPS = defineStatement({
+  name: 'lr_partner_caps',
+  params: { ids: 'uuid[]' },
+  row: partnerRow(['id', ...CAP_SETTINGS]),
+  prepared: false,
+  sql: (p) => sql`SELECT ${partnerColumns(['id', ...CAP_SETTINGS])} FROM partners p WHERE p.id = ANY(${p.ids})`,
 });

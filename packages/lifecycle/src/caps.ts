@@ -1,0 +1,279 @@
+import { createHash } from 'node:crypto';
+import type { CapPeriod } from '@leadrouter/core';
+import {
+  CAP_ADJUST,
+  CAP_RESERVE,
+  CAP_USAGE,
+  LAST_SALE_PRICES,
+  LOCK_KEYS,
+  RESET_CAP_COUNTERS,
+  runStatement,
+  sqlPool,
+  sqlTransaction,
+  type Db,
+  type PartnerCaps,
+  type SqlTx,
+} from '@leadrouter/db';
+import { amount, formatAmount, ZERO, type Amount } from '@leadrouter/money';
+import {
+  capPeriods,
+  cappedPeriods,
+  capReserve,
+  checkCaps,
+  hasCaps,
+  type CapPeriods,
+  type Caps,
+  type CapUsage,
+} from '@leadrouter/routing';
+
+// The cap counters' use (docs/decisions/0030-cap-counters.md). A partner with caps has one counter row per
+// period its limits need; an offer reads them under the partner's advisory lock, checks (`checkCaps`, pure) and
+// reserves a slot — a lead, and its expected price against budgets — in the commit that creates the delivery.
+// The delivery's end gives the slot back (rejected, dead-lettered) or corrects the price (accepted), in the
+// transaction that records it. Periods are those the delivery was created in, on the partner's clock.
+
+/** A partner's caps as the routing package decides on them (budgets exact). */
+export function capsOf(p: Omit<PartnerCaps, 'schedule'>): Caps {
+  return {
+    hourly: p.capHourly,
+    daily: p.capDaily,
+    weekly: p.capWeekly,
+    monthly: p.capMonthly,
+    dailyBudget: p.capDailyBudget === null ? null : amount(p.capDailyBudget),
+    monthlyBudget: p.capMonthlyBudget === null ? null : amount(p.capMonthlyBudget),
+  };
+}
+
+/** The advisory lock under which a partner's slots are taken (and its counters reset). */
+export function capLockKey(partnerId: string): bigint {
+  return createHash('sha256').update(`cap:${partnerId}`).digest().readBigInt64BE(0);
+}
+
+/** The partners' lock keys in ascending order: every transaction takes them so, and two never deadlock. */
+function capLockKeys(partnerIds: readonly string[]): bigint[] {
+  return partnerIds.map(capLockKey).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** A partner with caps, as an offer checks it: its id, caps, clock and fixed price (text, exact). */
+export interface CappedPartner extends PartnerCaps {
+  id: string;
+  price: string | null;
+}
+
+/** A slot taken for one partner: what its delivery reserves, and the counter rows to add to at commit. */
+export interface CapReservation {
+  partnerId: string;
+  /** What the delivery holds against the budgets (`deliveries.cap_amount`), text. */
+  reserved: string;
+  rows: { period: CapPeriod; start: Date; count: number; amount: Amount }[];
+}
+
+/** Each capped partner's check: a reservation to commit with the offer, or the reason it cannot take the lead. */
+export type CapDecision = { ok: true; reservation: CapReservation } | { ok: false; reason: string };
+
+/**
+ * Checks capped partners for one more lead each, in the caller's transaction:
+ * takes their advisory locks (held until it ends, so no other worker takes
+ * the same slots meanwhile) and reads their counters for the periods `now`
+ * falls in — with the price of each one's last sale when a budget needs it
+ * and no fixed price says — in one round trip. A slot is taken only when the
+ * caller commits its reservation (`reserveCalls`) with the delivery.
+ */
+export async function checkCapped(
+  tx: SqlTx,
+  partners: readonly CappedPartner[],
+  now: Date,
+): Promise<Map<string, CapDecision>> {
+  const wanted = partners.map((p) => {
+    const caps = capsOf(p);
+    return { partner: p, caps, periods: capPeriods(now, p.schedule?.timezone), needed: cappedPeriods(caps) };
+  });
+  const rows = wanted.flatMap((w) =>
+    w.needed.map((period) => ({ id: w.partner.id, period, start: w.periods[period] })),
+  );
+  const lastPriceOf = wanted
+    .filter((w) => w.partner.price === null && (w.caps.dailyBudget !== null || w.caps.monthlyBudget !== null))
+    .map((w) => w.partner.id);
+  const [, usageRows, lastPrices = []] = await tx.run([
+    tx.call(LOCK_KEYS, { keys: capLockKeys(partners.map((p) => p.id)) }),
+    tx.call(CAP_USAGE, {
+      partnerIds: rows.map((r) => r.id),
+      periods: rows.map((r) => r.period),
+      starts: rows.map((r) => r.start),
+    }),
+    ...(lastPriceOf.length > 0 ? [tx.call(LAST_SALE_PRICES, { partnerIds: lastPriceOf })] : []),
+  ]);
+  const last = new Map(lastPrices.map((r) => [r.partnerId, r.price === null ? null : amount(r.price)]));
+  const decisions = new Map<string, CapDecision>();
+  for (const { partner, caps, periods, needed } of wanted) {
+    const read = usageRows.filter((r) => r.partnerId === partner.id);
+    const usage: CapUsage = Object.fromEntries(
+      read.map((r) => [r.period, { count: r.count, amount: amount(r.amount) }]),
+    );
+    const reserve = capReserve(partner.price === null ? null : amount(partner.price), last.get(partner.id) ?? null);
+    const check = checkCaps(caps, usage, reserve);
+    if (!check.ok) {
+      decisions.set(partner.id, check);
+      continue;
+    }
+    const stored = new Set(read.filter((r) => r.stored).map((r) => r.period));
+    decisions.set(partner.id, {
+      ok: true,
+      reservation: {
+        partnerId: partner.id,
+        reserved: formatAmount(reserve),
+        // A row not there yet starts from its seed (what CAP_USAGE counted of the deliveries), plus this lead.
+        rows: needed.map((period) => {
+          const seed = stored.has(period) ? { count: 0, amount: ZERO } : usage[period]!;
+          return { period, start: periods[period], count: seed.count + 1, amount: seed.amount.plus(reserve) };
+        }),
+      },
+    });
+  }
+  return decisions;
+}
+
+/** The statement that takes the reserved slots, for the commit that creates the deliveries (none: nothing). */
+export function reserveCalls(tx: SqlTx, reservations: readonly CapReservation[]): string[] {
+  const rows = reservations.flatMap((r) => r.rows.map((row) => ({ partnerId: r.partnerId, ...row })));
+  if (rows.length === 0) return [];
+  return [tx.call(CAP_RESERVE, counterValues(rows))];
+}
+
+function counterValues(
+  rows: readonly { partnerId: string; period: CapPeriod; start: Date; count: number; amount: Amount }[],
+) {
+  return {
+    partnerIds: rows.map((r) => r.partnerId),
+    periods: rows.map((r) => r.period),
+    starts: rows.map((r) => r.start),
+    counts: rows.map((r) => r.count),
+    amounts: rows.map((r) => formatAmount(r.amount)),
+  };
+}
+
+/** A delivery's hold on its partner's counters: when it was created and what it reserved (text; null: nothing). */
+export interface CapHold {
+  partner: PartnerCaps & { id: string };
+  createdAt: Date;
+  capAmount: string | null;
+}
+
+/** What to add to the counters a delivery holds: `count` leads and `amount`. */
+export interface HoldChange {
+  hold: CapHold;
+  count: number;
+  amount: Amount;
+}
+
+/**
+ * Adds to the counters of the periods each delivery was created in (those
+ * its partner's caps keep now), as one statement for the caller's commit —
+ * rows in key order, changes to the same row summed; nothing when no partner
+ * has caps or there is nothing to add. Rows that do not exist are left alone
+ * (CAP_ADJUST).
+ */
+export function adjustCalls(tx: SqlTx, changes: readonly HoldChange[]): string[] {
+  const rows = new Map<string, { partnerId: string; period: CapPeriod; start: Date; count: number; amount: Amount }>();
+  for (const { hold, count, amount: delta } of changes) {
+    const caps = capsOf(hold.partner);
+    if (!hasCaps(caps) || (count === 0 && delta.eq(ZERO))) continue;
+    const periods: CapPeriods = capPeriods(hold.createdAt, hold.partner.schedule?.timezone);
+    for (const period of cappedPeriods(caps)) {
+      const key = `${hold.partner.id}/${period}/${periods[period].toISOString()}`;
+      const row = rows.get(key) ?? {
+        partnerId: hold.partner.id,
+        period,
+        start: periods[period],
+        count: 0,
+        amount: ZERO,
+      };
+      rows.set(key, { ...row, count: row.count + count, amount: row.amount.plus(delta) });
+    }
+  }
+  return rows.size === 0 ? [] : [tx.call(CAP_ADJUST, counterValues([...rows.values()]))];
+}
+
+/** What a delivery reserved against its partner's budgets. */
+export function reservedOf(hold: Pick<CapHold, 'capAmount'>): Amount {
+  return hold.capAmount === null ? ZERO : amount(hold.capAmount);
+}
+
+/** A delivery rejected or dead-lettered gives its slot back: its lead and its reservation. */
+export function releaseCalls(tx: SqlTx, hold: CapHold): string[] {
+  return adjustCalls(tx, [{ hold, count: -1, amount: reservedOf(hold).neg() }]);
+}
+
+/** A delivery accepted at `price` (text; null: 0) holds the sale's price instead of its reservation. */
+export function saleCorrectionCalls(tx: SqlTx, hold: CapHold, price: string | null): string[] {
+  return adjustCalls(tx, [{ hold, count: 0, amount: (price === null ? ZERO : amount(price)).minus(reservedOf(hold)) }]);
+}
+
+/**
+ * Dead letters an operator retried hold their slots again, in the periods they
+ * were created in, without a check (as before they were dead-lettered): the
+ * operator asked for the lead to be sent.
+ */
+export function retakeCalls(tx: SqlTx, holds: readonly CapHold[]): string[] {
+  return adjustCalls(
+    tx,
+    holds.map((hold) => ({ hold, count: 1, amount: reservedOf(hold) })),
+  );
+}
+
+/**
+ * Forgets a partner's counters, under its advisory lock: its caps or its
+ * timezone changed, so the next lead offered to it counts its current periods
+ * afresh from its deliveries. Run after the change is committed.
+ */
+export async function resetCapCounters(db: Db, partnerId: string): Promise<void> {
+  await sqlTransaction(sqlPool(db), (tx) =>
+    tx.commit([tx.call(LOCK_KEYS, { keys: [capLockKey(partnerId)] }), tx.call(RESET_CAP_COUNTERS, { partnerId })]),
+  );
+}
+
+/** A partner's caps with what it holds in the periods `now` falls in. */
+export interface CapState {
+  caps: Caps;
+  periods: CapPeriods;
+  usage: CapUsage;
+}
+
+/**
+ * What partners hold in the current periods (`periodsOf`: which; by default
+ * those their caps keep counters for), read without a lock, for views and
+ * gauges: their counters, or for a period without one, the deliveries
+ * counted as its seed would be.
+ */
+export async function readCapUsage(
+  db: Db,
+  partners: readonly (PartnerCaps & { id: string })[],
+  now: Date,
+  periodsOf: (caps: Caps) => readonly CapPeriod[] = cappedPeriods,
+): Promise<Map<string, CapState>> {
+  const states = partners.map((p) => {
+    const caps = capsOf(p);
+    return { id: p.id, caps, periods: capPeriods(now, p.schedule?.timezone), needed: periodsOf(caps) };
+  });
+  const rows = states.flatMap((s) => s.needed.map((period) => ({ id: s.id, period, start: s.periods[period] })));
+  const read =
+    rows.length === 0
+      ? []
+      : await runStatement(sqlPool(db), CAP_USAGE, {
+          partnerIds: rows.map((r) => r.id),
+          periods: rows.map((r) => r.period),
+          starts: rows.map((r) => r.start),
+        });
+  return new Map(
+    states.map((s) => [
+      s.id,
+      {
+        caps: s.caps,
+        periods: s.periods,
+        usage: Object.fromEntries(
+          read.filter((r) => r.partnerId === s.id).map((r) => [r.period, { count: r.count, amount: amount(r.amount) }]),
+        ),
+      },
+    ]),
+  );
+}
