@@ -137,7 +137,8 @@ describe('admin API', () => {
         timeoutMs: 10000,
         maxAttempts: 8,
         backoff: { delayMs: 1000, maxDelayMs: 3600000 },
-        caps: { hourly: null, daily: 100 },
+        caps: { hourly: null, daily: 100, weekly: null, monthly: null, dailyBudget: null, monthlyBudget: null },
+        capsInUse: { daily: { limit: 100, used: 0, remaining: 100, periodStart: expect.any(String) } },
         pauseAfterFailures: 20,
         active: true,
         status: 'active',
@@ -161,6 +162,85 @@ describe('admin API', () => {
       const fields = new Set(res.body.errors.map((e: { field: string }) => e.field));
       for (const f of ['/url', '/method', '/timeoutMs', '/schedule/days/mon/0', '/filters/fields/0/op'])
         expect(fields).toContain(f);
+    });
+
+    it('takes lead caps per hour, day, week and month and budgets per day and month, exact', async () => {
+      const caps = { hourly: 5, daily: 50, weekly: 200, monthly: 700, dailyBudget: '1250.5', monthlyBudget: 30000 };
+      const res = await stack.admin('POST', '/partners', { name: 'capped', url: 'https://c.example/leads', caps });
+      expect(res.status).toBe(201);
+      expect(res.body.caps).toEqual({ ...caps, dailyBudget: 1250.5 });
+      expect(Object.keys(res.body.capsInUse)).toEqual(Object.keys(caps));
+      expect(res.body.capsInUse.dailyBudget).toEqual({
+        limit: 1250.5,
+        used: 0,
+        remaining: 1250.5,
+        periodStart: expect.stringMatching(/T00:00:00\.000Z$/), // no schedule: UTC days
+      });
+      // Unset one, change another: the rest stay as they were.
+      const patched = await stack.admin('PATCH', `/partners/${res.body.id}`, { caps: { weekly: null, monthly: 10 } });
+      expect(patched.body.caps).toEqual({ ...caps, weekly: null, monthly: 10, dailyBudget: 1250.5 });
+      expect(patched.body.capsInUse.weekly).toBeUndefined();
+      expect(patched.body.capsInUse.monthly).toMatchObject({ limit: 10, used: 0, remaining: 10 });
+      const stored = await stack.db.partner.findUniqueOrThrow({ where: { id: res.body.id } });
+      expect(stored.capDailyBudget?.toFixed(4)).toBe('1250.5000');
+    });
+
+    it('refuses bad caps with every problem in one 422', async () => {
+      const res = await stack.admin('POST', '/partners', {
+        name: 'bad-caps',
+        url: 'https://c.example/leads',
+        caps: { hourly: -1, weekly: 1.5, monthly: '9', dailyBudget: '12.34567', monthlyBudget: -5, yearly: 3 },
+      });
+      expect(res.status).toBe(422);
+      const fields = res.body.errors.map((e: { field: string }) => e.field);
+      for (const f of ['/caps/hourly', '/caps/weekly', '/caps/monthly', '/caps/dailyBudget', '/caps/monthlyBudget'])
+        expect(fields).toContain(f);
+      expect(JSON.stringify(res.body.errors)).toContain('yearly');
+      const patch = await stack.admin(
+        'PATCH',
+        `/partners/${(await stack.createPartner({ url: 'https://d.example' })).id}`,
+        {
+          caps: { dailyBudget: 100000000 },
+        },
+      );
+      expect(patch.status).toBe(422);
+      expect(patch.body.errors).toEqual([expect.objectContaining({ field: '/caps/dailyBudget' })]);
+    });
+
+    it('shows what the current periods have used of each limit, on the partner’s clock', async () => {
+      const p = await stack.createPartner({
+        url: 'https://e.example/leads',
+        price: 10,
+        caps: { daily: 3, weekly: 10, dailyBudget: 25 },
+        schedule: { timezone: 'America/New_York', days: {} },
+      });
+      const source = await stack.createSource();
+      const delivered = async (status: 'pending' | 'accepted' | 'rejected', price: string | null, reserved: string) => {
+        const lead = await stack.db.lead.create({
+          data: {
+            sourceId: source.id,
+            status: 'routing',
+            name: 'N',
+            phone: `+1415555${String(Math.random()).slice(2, 6)}`,
+          },
+        });
+        await stack.db.delivery.create({
+          data: { leadId: lead.id, partnerId: p.id, status, price, capAmount: reserved },
+        });
+      };
+      await delivered('accepted', '12.5', '10');
+      await delivered('pending', null, '10');
+      await delivered('rejected', null, '10');
+      const { body } = await stack.admin('GET', `/partners/${p.id}`);
+      expect(body.capsInUse).toMatchObject({
+        daily: { limit: 3, used: 2, remaining: 1 },
+        weekly: { limit: 10, used: 2, remaining: 8 },
+        dailyBudget: { limit: 25, used: 22.5, remaining: 2.5 },
+      });
+      // New York's midnight, in UTC: 04:00 or 05:00.
+      expect(body.capsInUse.daily.periodStart).toMatch(/T0[45]:00:00\.000Z$/);
+      const list = await stack.admin('GET', '/partners?limit=500');
+      expect(list.body.items.find((x: { id: string }) => x.id === p.id).capsInUse).toEqual(body.capsInUse);
     });
 
     it('updates, pauses/resumes and deletes', async () => {

@@ -111,6 +111,33 @@ export const SourcePage = component('SourcePage', PageOf(Source));
 /** A stored JSON column, shown as the body gave it (the body's schema without its `Optional`). */
 const asStored = <S extends TSchema>(schema: S) => Type.Unsafe<Exclude<Static<S>, undefined>>({ ...schema });
 
+const leadLimitUse = (limit: string) =>
+  Type.Optional(
+    Closed(
+      {
+        limit: Type.Integer({ minimum: 0 }),
+        used: Type.Integer({ minimum: 0, description: 'leads pending or accepted, offered in the current period' }),
+        remaining: Type.Integer({ minimum: 0, description: 'leads it can still be offered in the period' }),
+        periodStart: DateTime({ description: 'the start of the current period, on the partner’s clock' }),
+      },
+      { description: `its \`${limit}\` cap and how much of it the current period has used` },
+    ),
+  );
+const budgetUse = (limit: string) =>
+  Type.Optional(
+    Closed(
+      {
+        limit: AmountAnswer('the budget'),
+        used: AmountAnswer(
+          'what the period’s sales cost it, with what its pending leads reserve (answer prices can take it past the limit)',
+        ),
+        remaining: AmountAnswer('what is left of it (0 once used up)'),
+        periodStart: DateTime({ description: 'the start of the current period, on the partner’s clock' }),
+      },
+      { description: `its \`${limit}\` and how much of it the current period has used` },
+    ),
+  );
+
 const partnerProperties = {
   id: Uuid(),
   name: Type.String(),
@@ -124,7 +151,28 @@ const partnerProperties = {
   timeoutMs: Type.Integer(),
   maxAttempts: Type.Integer(),
   backoff: Closed({ delayMs: Type.Integer(), maxDelayMs: Type.Integer() }),
-  caps: Closed({ hourly: nullableInteger, daily: nullableInteger }),
+  caps: Closed(
+    {
+      hourly: nullableInteger,
+      daily: nullableInteger,
+      weekly: nullableInteger,
+      monthly: nullableInteger,
+      dailyBudget: Nullable(AmountAnswer('the most it pays for leads per day')),
+      monthlyBudget: Nullable(AmountAnswer('the most it pays for leads per calendar month')),
+    },
+    { description: 'its limits as set (null: none)' },
+  ),
+  capsInUse: Closed(
+    {
+      hourly: leadLimitUse('hourly'),
+      daily: leadLimitUse('daily'),
+      weekly: leadLimitUse('weekly'),
+      monthly: leadLimitUse('monthly'),
+      dailyBudget: budgetUse('dailyBudget'),
+      monthlyBudget: budgetUse('monthlyBudget'),
+    },
+    { description: 'each limit it has, with what is used and left of it now (a limit it does not have is absent)' },
+  ),
   schedule: asStored(partnerInput.schedule),
   filters: orNull(ref(FiltersSchema)),
   concurrency: nullableInteger,

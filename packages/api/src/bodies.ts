@@ -55,7 +55,28 @@ export const SourceCreate = component('SourceCreate', Type.Object(sourceProperti
 export const SourceUpdate = component('SourceUpdate', update(sourceProperties));
 export type SourceInput = Static<typeof SourceCreate>;
 
-const cap = Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: 100000000 })));
+const cap = (description: string) =>
+  Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: 100000000, description })));
+const budget = (description: string) => Type.Optional(NullableAmountInput(description));
+
+/**
+ * A partner's caps (ADR 0008, 0030): leads per period and what it pays per day and month, each counted on its
+ * schedule's clock (UTC without a schedule; weeks from Monday); null: no limit. A lead counts from its offer:
+ * pending or accepted, in the period it was offered in; a rejection or a dead letter gives its slot back.
+ */
+export const CapsInput = Type.Object(
+  {
+    hourly: cap('leads per hour'),
+    daily: cap('leads per day'),
+    weekly: cap('leads per week (Monday to Sunday)'),
+    monthly: cap('leads per calendar month'),
+    dailyBudget: budget(
+      'the most it pays for leads per day: the sum of its sales’ prices, with leads pending reserving its `price` (else its last sale’s)',
+    ),
+    monthlyBudget: budget('the most it pays for leads per calendar month, counted as `dailyBudget`'),
+  },
+  { additionalProperties: false },
+);
 
 /** A partner's properties as a body gives them (some are shown as they are in the partner's view). */
 export const partnerProperties = {
@@ -78,7 +99,7 @@ export const partnerProperties = {
       { additionalProperties: false },
     ),
   ),
-  caps: Type.Optional(Type.Object({ hourly: cap, daily: cap }, { additionalProperties: false })),
+  caps: Type.Optional(CapsInput),
   schedule: Type.Optional(Nullable(ScheduleSchema)),
   filters: Type.Optional(NullableFilters),
   concurrency: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 1000 }))),

@@ -157,7 +157,7 @@ export const createPartner = route({
       name: 'acme',
       url: 'https://buyer.example/leads',
       fieldMap: { first_name: 'name', phone_number: 'phone', zip: 'fields.zip' },
-      caps: { daily: 500 },
+      caps: { daily: 500, monthlyBudget: 5000 },
       schedule: { timezone: 'America/New_York', days: { mon: ['09:00-17:00'], tue: ['09:00-17:00'] } },
       filters: { geo: ['US'] },
       price: 12.5,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { CapPeriod } from '@leadrouter/core';
+import type { Partner } from '@leadrouter/api';
+import type { CapPeriod, Static } from '@leadrouter/core';
 import {
   CAP_ADJUST,
   CAP_RESERVE,
@@ -14,11 +15,12 @@ import {
   type PartnerCaps,
   type SqlTx,
 } from '@leadrouter/db';
-import { amount, formatAmount, ZERO, type Amount } from '@leadrouter/money';
+import { amount, amountNumber, formatAmount, ZERO, type Amount } from '@leadrouter/money';
 import {
   capPeriods,
   cappedPeriods,
   capReserve,
+  capsInUse,
   checkCaps,
   hasCaps,
   type CapPeriods,
@@ -275,5 +277,35 @@ export async function readCapUsage(
         ),
       },
     ]),
+  );
+}
+
+/** What the admin API shows of a partner's caps in use (`Partner.capsInUse`). */
+export type CapsInUseView = Static<typeof Partner>['capsInUse'];
+
+/**
+ * Each partner's limits with what is used and left of them in the current
+ * periods, as the admin API shows them (amounts as exact JSON numbers).
+ */
+export async function capsInUseViews(
+  db: Db,
+  partners: readonly (PartnerCaps & { id: string })[],
+  now = new Date(),
+): Promise<Map<string, CapsInUseView>> {
+  const states = await readCapUsage(db, partners, now);
+  return new Map(
+    [...states].map(([id, { caps, usage, periods }]) => {
+      const view: Record<string, unknown> = {};
+      for (const [limit, use] of Object.entries(capsInUse(caps, usage, periods))) {
+        const shown = (v: number | Amount) => (typeof v === 'number' ? v : amountNumber(v));
+        view[limit] = {
+          limit: shown(use.limit),
+          used: shown(use.used),
+          remaining: shown(use.remaining),
+          periodStart: use.periodStart.toISOString(),
+        };
+      }
+      return [id, view];
+    }),
   );
 }

@@ -101,7 +101,15 @@ export {
 } from './leads.js';
 export { dryRun, parseDryRun, type DryRunAnswer, type DryRunLead, type DryRunRequest } from './dry-run.js';
 export { partnerHealth, type PartnerHealth } from './partner-health.js';
-export { capLockKey, capsOf, readCapUsage, resetCapCounters, type CapState } from './caps.js';
+export {
+  capLockKey,
+  capsInUseViews,
+  capsOf,
+  readCapUsage,
+  resetCapCounters,
+  type CapsInUseView,
+  type CapState,
+} from './caps.js';
 
 // Money (ADR 0023, 0026): the ledger's use cases, partner feedback, returns.
 export {

@@ -83,11 +83,16 @@ export function payoutAnswer(s: Source) {
   };
 }
 
-/** A partner's `price`, `conversionPrice` and `statusMap`, beyond their schemas. */
+/** A partner's `price`, `conversionPrice`, budgets (`caps.dailyBudget`, `caps.monthlyBudget`) and `statusMap`, beyond their schemas. */
 export function partnerMoneyProblems(body: unknown): FieldError[] {
   const input = asObject(body);
   if (!input) return [];
   const errors = amountProblems(input, ['price', 'conversionPrice']);
+  const caps = asObject(input.caps);
+  if (caps)
+    errors.push(
+      ...amountProblems(caps, ['dailyBudget', 'monthlyBudget']).map((e) => ({ ...e, field: `/caps${e.field}` })),
+    );
   const map = input.statusMap;
   if (map !== null && typeof map === 'object' && !Array.isArray(map)) {
     const parsed = parseStatusMap(map);

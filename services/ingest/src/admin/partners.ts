@@ -7,18 +7,22 @@ import {
   partnerHeaderProblems,
   regexErrors,
   type FieldError,
+  type Schedule,
   type Static,
 } from '@leadrouter/core';
 import { admin, money, type Partner as PartnerView, type PartnerInput } from '@leadrouter/api';
-import { Prisma, type Partner } from '@leadrouter/db';
+import { Prisma, type Db, type Partner } from '@leadrouter/db';
 import {
+  capsInUseViews,
   ParamReader,
   partnerHealth,
   partnerStatus,
   pausePartner,
   requeueParked,
+  resetCapCounters,
   resumePartner,
   rotatePartnerFeedbackKey,
+  type CapsInUseView,
 } from '@leadrouter/lifecycle';
 import type { IngestDeps } from '../deps.js';
 import { tableRouter } from '../http/bind.js';
@@ -68,6 +72,10 @@ function toData(input: Partial<PartnerInput>): Prisma.PartnerUpdateInput {
   if (input.backoff?.maxDelayMs !== undefined) d.backoffMaxDelayMs = input.backoff.maxDelayMs;
   if (input.caps?.hourly !== undefined) d.capHourly = input.caps.hourly;
   if (input.caps?.daily !== undefined) d.capDaily = input.caps.daily;
+  if (input.caps?.weekly !== undefined) d.capWeekly = input.caps.weekly;
+  if (input.caps?.monthly !== undefined) d.capMonthly = input.caps.monthly;
+  if (input.caps?.dailyBudget !== undefined) d.capDailyBudget = amountColumn(input.caps.dailyBudget);
+  if (input.caps?.monthlyBudget !== undefined) d.capMonthlyBudget = amountColumn(input.caps.monthlyBudget);
   if (input.schedule !== undefined) d.schedule = json(input.schedule);
   if (input.filters !== undefined) d.filters = json(input.filters);
   if (input.concurrency !== undefined) d.concurrency = input.concurrency;
@@ -81,8 +89,8 @@ function toData(input: Partial<PartnerInput>): Prisma.PartnerUpdateInput {
   return d;
 }
 
-/** A partner as the admin API shows it. Its signing secret is never shown again. */
-export function partnerView(p: Partner): Static<typeof PartnerView> {
+/** A partner as the admin API shows it, with its caps in use now. Its signing secret is never shown again. */
+export function partnerView(p: Partner, capsInUse: CapsInUseView): Static<typeof PartnerView> {
   return {
     id: p.id,
     name: p.name,
@@ -96,7 +104,15 @@ export function partnerView(p: Partner): Static<typeof PartnerView> {
     timeoutMs: p.timeoutMs,
     maxAttempts: p.maxAttempts,
     backoff: { delayMs: p.backoffDelayMs, maxDelayMs: p.backoffMaxDelayMs },
-    caps: { hourly: p.capHourly, daily: p.capDaily },
+    caps: {
+      hourly: p.capHourly,
+      daily: p.capDaily,
+      weekly: p.capWeekly,
+      monthly: p.capMonthly,
+      dailyBudget: amountAnswer(p.capDailyBudget),
+      monthlyBudget: amountAnswer(p.capMonthlyBudget),
+    },
+    capsInUse,
     schedule: p.schedule as PartnerInput['schedule'] & {},
     filters: p.filters as PartnerInput['filters'] & {},
     concurrency: p.concurrency,
@@ -113,6 +129,47 @@ export function partnerView(p: Partner): Static<typeof PartnerView> {
     createdAt: p.createdAt.toISOString(),
     updatedAt: p.updatedAt.toISOString(),
   };
+}
+
+/** What the cap counters read of a partner: its caps (budgets as exact text) and its clock. */
+function capColumns(p: Partner) {
+  return {
+    id: p.id,
+    capHourly: p.capHourly,
+    capDaily: p.capDaily,
+    capWeekly: p.capWeekly,
+    capMonthly: p.capMonthly,
+    capDailyBudget: p.capDailyBudget?.toFixed() ?? null,
+    capMonthlyBudget: p.capMonthlyBudget?.toFixed() ?? null,
+    schedule: p.schedule as Schedule | null,
+  };
+}
+
+/** The partners as the admin API shows them, with what is used of their caps (one read for all of them). */
+async function partnerViews(db: Db, partners: readonly Partner[]): Promise<Static<typeof PartnerView>[]> {
+  const inUse = await capsInUseViews(db, partners.map(capColumns));
+  return partners.map((p) => partnerView(p, inUse.get(p.id)!));
+}
+
+const viewOf = async (db: Db, p: Partner) => (await partnerViews(db, [p]))[0]!;
+
+/**
+ * Whether a change of a partner makes its cap counters wrong: the periods they
+ * are kept for (the limits it has) or its clock changed. Its counters are then
+ * forgotten, and counted afresh from its deliveries by the next lead (ADR 0030).
+ */
+function countersStale(before: Partner, after: Partner): boolean {
+  const kept = (p: Partner) => {
+    const c = capColumns(p);
+    return [
+      c.capHourly !== null,
+      c.capDaily !== null || c.capDailyBudget !== null,
+      c.capWeekly !== null,
+      c.capMonthly !== null || c.capMonthlyBudget !== null,
+      c.schedule?.timezone ?? 'UTC',
+    ].join();
+  };
+  return kept(before) !== kept(after);
 }
 
 export function partnersRouter({ db, agents, queues, caches }: IngestDeps): Router {
@@ -133,33 +190,40 @@ export function partnersRouter({ db, agents, queues, caches }: IngestDeps): Rout
       } as Prisma.PartnerCreateInput;
       const partner = await db.partner.create({ data }).catch((err: unknown) => mapDbError(err, 'partner'));
       await changed();
-      return { status: 201, body: { ...partnerView(partner), feedbackKey } };
+      return { status: 201, body: { ...(await viewOf(db, partner)), feedbackKey } };
     },
     { check: partnerProblems },
   );
 
   bind(table.listPartners, async (_input, req) => {
     const page = pageParams(req);
-    return { status: 200, body: pageOf(await db.partner.findMany(pageQuery(page)), page, partnerView) };
+    const partners = await db.partner.findMany(pageQuery(page));
+    const views = new Map((await partnerViews(db, partners)).map((v) => [v.id, v]));
+    return { status: 200, body: pageOf(partners, page, (p) => views.get(p.id)!) };
   });
 
   bind(table.getPartner, async ({ params }) => {
     const partner = await db.partner
       .findUniqueOrThrow({ where: { id: params.id } })
       .catch((err: unknown) => mapDbError(err, 'partner'));
-    return { status: 200, body: partnerView(partner) };
+    return { status: 200, body: await viewOf(db, partner) };
   });
 
   bind(
     table.updatePartner,
     async ({ params, body: input }, req) => {
+      const before =
+        input.caps !== undefined || input.schedule !== undefined
+          ? await db.partner.findUnique({ where: { id: params.id } })
+          : null;
       const partner = await db.partner
         .update({ where: { id: params.id }, data: toData(input) })
         .catch((err: unknown) => mapDbError(err, 'partner'));
+      if (before && countersStale(before, partner)) await resetCapCounters(db, partner.id);
       await changed();
       // Reactivated: the retries that waited while it was inactive are due now (unless it is paused).
       if (input.active === true) await requeueParked({ db, queues, log: req.log }, partner.id);
-      return { status: 200, body: partnerView(partner) };
+      return { status: 200, body: await viewOf(db, partner) };
     },
     { check: partnerProblems },
   );
@@ -192,7 +256,7 @@ export function partnersRouter({ db, agents, queues, caches }: IngestDeps): Rout
   bind(table.pausePartner, async ({ params, body }) => {
     const reason = body && typeof body === 'object' && 'reason' in body ? body.reason : undefined;
     const partner = await pausePartner({ db, ...(caches ? { caches } : {}) }, params.id, reason);
-    return { status: 200, body: partnerView(partner) };
+    return { status: 200, body: await viewOf(db, partner) };
   });
 
   // `?since=` (default: the last 24 h): outcomes, success rate, last error, and the caps in use now.
@@ -209,12 +273,12 @@ export function partnersRouter({ db, agents, queues, caches }: IngestDeps): Rout
       { db, queues, log: req.log, ...(caches ? { caches } : {}) },
       params.id,
     );
-    return { status: 200, body: { ...partnerView(partner), requeued } };
+    return { status: 200, body: { ...(await viewOf(db, partner)), requeued } };
   });
 
   bind(table.rotatePartnerFeedbackKey, async ({ params }) => {
     const { partner, feedbackKey } = await rotatePartnerFeedbackKey(db, params.id);
-    return { status: 200, body: { ...partnerView(partner), feedbackKey } };
+    return { status: 200, body: { ...(await viewOf(db, partner)), feedbackKey } };
   });
 
   return router;
