@@ -41,7 +41,8 @@ export const LAST_SALE_PRICES = defineStatement({
   row: { partnerId: 'text', price: 'text | null' },
   sql: (p) => sql`SELECT w.id::text AS "partnerId",
           (SELECT d.price::text FROM deliveries d
-           WHERE d.partner_id = w.id AND d.status::text = 'accepted' AND d.price IS NOT NULL
+           WHERE d.partner_id = w.id AND d.created_at < 'infinity' -- both in deliveries(partner_id, created_at)
+             AND d.status::text = 'accepted' AND d.price IS NOT NULL
            ORDER BY d.created_at DESC LIMIT 1) AS price
    FROM unnest(${p.partnerIds}) AS w (id)`,
 });
