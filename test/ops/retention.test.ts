@@ -1,6 +1,12 @@
 // The worker's housekeeping: ingest rejections are kept 30 days (README "Posting leads (for sources)"; ADR 0014),
-// deleted in small batches, by whichever worker takes the round.
-import { pruneRejections, REJECTION_RETENTION_DAYS } from '../../services/worker/src/housekeeping';
+// cap counters two months after their period started (ADR 0030); rejections are deleted in small batches, by
+// whichever worker takes the round.
+import {
+  CAP_COUNTER_RETENTION_DAYS,
+  pruneCapCounters,
+  pruneRejections,
+  REJECTION_RETENTION_DAYS,
+} from '../../services/worker/src/housekeeping';
 import { TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
@@ -49,5 +55,26 @@ describe('ingest rejections', () => {
     await stack.startWorker();
     await waitFor(async () => (await left()).old === 0, { timeoutMs: 30_000, what: 'the old rejections deleted' });
     expect(await left()).toEqual({ old: 0, recent: 3 });
+  });
+});
+
+describe('cap counters', () => {
+  const stack = new TestStack({ worker: false });
+  beforeAll(() => stack.start(), 60_000);
+  afterAll(() => stack.stop());
+
+  it('are deleted two months after their period started, those of periods still counted kept', async () => {
+    const now = new Date('2031-06-15T12:00:00Z');
+    const partner = await stack.createPartner({ url: 'https://p.example/leads', caps: { monthly: 10, hourly: 5 } });
+    const counter = (period: 'hour' | 'month', daysAgo: number) =>
+      stack.db.capCounter.create({
+        data: { partnerId: partner.id, period, periodStart: new Date(now.getTime() - daysAgo * DAY), count: 1 },
+      });
+    await counter('hour', CAP_COUNTER_RETENTION_DAYS + 1);
+    await counter('month', CAP_COUNTER_RETENTION_DAYS + 14);
+    await counter('month', 45); // April: over, but a late delivery of its last days may still settle
+    await counter('hour', 0);
+    expect(await pruneCapCounters({ db: stack.db, now: () => now })).toBe(2);
+    expect(await stack.db.capCounter.count()).toBe(2);
   });
 });

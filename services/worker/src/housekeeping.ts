@@ -1,9 +1,14 @@
-import { DELETE_OLD_REJECTIONS, runStatement, sqlPool } from '@leadrouter/db';
+import { DELETE_OLD_CAP_COUNTERS, DELETE_OLD_REJECTIONS, runStatement, sqlPool } from '@leadrouter/db';
 import { redisKeys } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
 
 /** How long ingest rejections are kept (README "Posting leads (for sources)"; ADR 0014). */
 export const REJECTION_RETENTION_DAYS = 30;
+/**
+ * How long the cap counters of a period are kept after it started (ADR 0030): two months, so a month's
+ * counter outlives its month by one more, for the deliveries of its last days that settle late.
+ */
+export const CAP_COUNTER_RETENTION_DAYS = 62;
 /** How often one of the workers runs the housekeeping (the first run is at start). */
 export const HOUSEKEEPING_INTERVAL_MS = 60 * 60_000;
 /** Rows one statement deletes: each is its own short transaction, so no lock is held for long. */
@@ -33,11 +38,18 @@ export async function pruneRejections(
   return deleted;
 }
 
+/** Deletes the cap counters of periods that started more than CAP_COUNTER_RETENTION_DAYS ago; returns how many. */
+export async function pruneCapCounters(deps: Pick<WorkerDeps, 'db' | 'now'>): Promise<number> {
+  const before = new Date(deps.now().getTime() - CAP_COUNTER_RETENTION_DAYS * 24 * 60 * 60_000);
+  const [{ deleted } = { deleted: 0 }] = await runStatement(sqlPool(deps.db), DELETE_OLD_CAP_COUNTERS, { before });
+  return deleted;
+}
+
 /**
  * Runs the housekeeping every `intervalMs` on whichever worker takes the
  * lock first (the lock lasts the interval, so one run per interval across
- * all workers), and once at start. Today it is the retention of ingest
- * rejections.
+ * all workers), and once at start: the retention of ingest rejections and
+ * of cap counters.
  */
 export function startHousekeeping(deps: WorkerDeps, intervalMs = HOUSEKEEPING_INTERVAL_MS): { stop(): Promise<void> } {
   const lockKey = redisKeys(deps.config.QUEUE_PREFIX).housekeepingLock;
@@ -51,7 +63,10 @@ export function startHousekeeping(deps: WorkerDeps, intervalMs = HOUSEKEEPING_IN
         if (got !== 'OK') return;
         const rejections = await pruneRejections(deps, { stopping: () => stopping });
         deps.metrics?.housekeepingDeleted.inc({ table: 'ingest_rejections' }, rejections);
-        if (rejections > 0) deps.log.info({ rejections }, 'housekeeping deleted old rows');
+        const capCounters = stopping ? 0 : await pruneCapCounters(deps);
+        deps.metrics?.housekeepingDeleted.inc({ table: 'cap_counters' }, capCounters);
+        if (rejections > 0 || capCounters > 0)
+          deps.log.info({ rejections, capCounters }, 'housekeeping deleted old rows');
       } catch (err) {
         deps.log.warn({ err: { message: (err as Error).message } }, 'housekeeping failed; will try again');
       } finally {

@@ -120,10 +120,15 @@ export const RESET_CAP_COUNTERS = defineStatement({
   sql: (p) => sql`DELETE FROM cap_counters WHERE partner_id = ${p.partnerId}`,
 });
 
-/** Housekeeping: counters of periods that started before `before` (long over: nothing counts against them). */
+/**
+ * Housekeeping: counters of periods that started before `before` (long over: nothing is checked against them,
+ * and a delivery of theirs that settles later finds no row to change). Returns how many it deleted.
+ */
 export const DELETE_OLD_CAP_COUNTERS = defineStatement({
   name: 'lr_delete_old_cap_counters',
   params: { before: 'timestamptz' },
+  row: { deleted: 'int' },
   prepared: false,
-  sql: (p) => sql`DELETE FROM cap_counters WHERE period_start < ${p.before}`,
+  sql: (p) => sql`WITH gone AS (DELETE FROM cap_counters WHERE period_start < ${p.before} RETURNING 1)
+   SELECT count(*)::int AS deleted FROM gone`,
 });
