@@ -149,25 +149,30 @@ $$;
 -- Partner entries are revenue on that partner's row; source entries are cost on the row
 -- of the partner whose sale they belong to (the nil partner when none); each partner
 -- entry of a sale, conversion, return or reversal counts one event on its partner's row.
+-- They are appended to report_deltas (reports.sql: report_fold() adds them to the
+-- rollups), as the leads' figures are: adding to report_daily/report_hourly here made
+-- every sale and feedback event of a partner wait for the one before it to commit, on
+-- the same two rollup rows (docs/performance.md, "Partner feedback").
 CREATE FUNCTION ledger_entries_rollup() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM report_rollup_add(coalesce(jsonb_agg(jsonb_build_object(
-    'at', e.at,
-    'source_id', l.source_id,
-    'partner_id', CASE WHEN e.party = 'partner' THEN e.party_id ELSE d.partner_id END,
-    'geo', l.geo,
-    'channel', l.sub_source,
-    'sold', CASE WHEN e.party = 'partner' AND e.kind = 'sale' THEN 1 ELSE 0 END,
-    'converted', CASE WHEN e.party = 'partner' AND e.kind = 'conversion' THEN 1 ELSE 0 END,
-    'returned', CASE WHEN e.party = 'partner' AND e.kind = 'return' THEN 1 ELSE 0 END,
-    'reversed', CASE WHEN e.party = 'partner' AND e.kind = 'reversal' THEN 1 ELSE 0 END,
-    'revenue', CASE WHEN e.party = 'partner' THEN e.amount ELSE 0 END,
-    'cost', CASE WHEN e.party = 'source' THEN e.amount ELSE 0 END
-  )), '[]'))
+  INSERT INTO report_deltas (at, source_id, partner_id, geo, channel, sold, converted, returned, reversed, revenue, cost)
+  SELECT date_trunc('hour', e.at, 'UTC'),
+         l.source_id,
+         coalesce(CASE WHEN e.party = 'partner' THEN e.party_id ELSE d.partner_id END,
+                  '00000000-0000-0000-0000-000000000000'),
+         coalesce(l.geo, ''),
+         coalesce(l.sub_source, ''),
+         count(*) FILTER (WHERE e.party = 'partner' AND e.kind = 'sale'),
+         count(*) FILTER (WHERE e.party = 'partner' AND e.kind = 'conversion'),
+         count(*) FILTER (WHERE e.party = 'partner' AND e.kind = 'return'),
+         count(*) FILTER (WHERE e.party = 'partner' AND e.kind = 'reversal'),
+         coalesce(sum(e.amount) FILTER (WHERE e.party = 'partner'), 0),
+         coalesce(sum(e.amount) FILTER (WHERE e.party = 'source'), 0)
   FROM inserted AS e
   JOIN leads AS l ON l.id = e.lead_id
-  LEFT JOIN deliveries AS d ON d.id = e.delivery_id;
+  LEFT JOIN deliveries AS d ON d.id = e.delivery_id
+  GROUP BY 1, 2, 3, 4, 5;
   RETURN NULL;
 END;
 $$;

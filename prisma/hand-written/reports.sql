@@ -1,5 +1,5 @@
--- Hand-written: the lead figures of the report rollups (docs/decisions/0028-reports.md). The ledger adds
--- its money and the partners' events to report_daily/report_hourly itself (money.sql); the figures of
+-- Hand-written: the lead figures of the report rollups (docs/decisions/0028-reports.md). The ledger appends
+-- its money and the partners' events to report_deltas too (money.sql); the figures of
 -- leads are appended to report_deltas by the triggers below, in the transaction of the change, and
 -- report_fold() moves them into the rollups. Appending takes no lock another transaction waits for, so
 -- the ingest's group commit (many leads of many sources in one transaction, the others in flight beside
@@ -117,7 +117,8 @@ BEGIN
     SELECT at, source_id, partner_id, geo, channel, count(*) AS n,
            sum(leads) AS leads, sum(accepted) AS accepted, sum(duplicates) AS duplicates, sum(sold) AS sold,
            sum(unsold) AS unsold, sum(unmatched) AS unmatched, sum(dead_lettered) AS dead_lettered,
-           sum(pings) AS pings, sum(bids) AS bids, sum(wins) AS wins
+           sum(converted) AS converted, sum(returned) AS returned, sum(reversed) AS reversed,
+           sum(pings) AS pings, sum(bids) AS bids, sum(wins) AS wins, sum(revenue) AS revenue, sum(cost) AS cost
     FROM moved
     GROUP BY at, source_id, partner_id, geo, channel
   )

@@ -234,7 +234,8 @@ describe('a lead’s money', () => {
       ['reversed', 'reversed'],
     ]);
     expect(story.returns).toEqual([expect.objectContaining({ id: pending.id, status: 'approved' })]);
-    // The rollups (maintained by the ledger's trigger) agree with the ledger.
+    // The rollups (the ledger's trigger appends deltas, the worker's fold adds them) agree with the ledger.
+    await stack.db.$queryRaw`SELECT report_fold(1000000)`;
     const [rollup] = await stack.db.$queryRaw<{ revenue: string; cost: string }[]>`
       SELECT sum(revenue)::text AS revenue, sum(cost)::text AS cost FROM report_daily WHERE source_id = ${source.id}::uuid`;
     expect(rollup).toEqual({ revenue: '0.0000', cost: '1.5000' });

@@ -200,8 +200,18 @@ describe('lead figures in the report rollups', () => {
       [at],
     );
     expect(await report(s, ['geo', 'channel'], '2026-05-01', '2026-05-02')).toEqual([
-      { ...zero, geo: '', channel: '', leads: 1, revenue: '0', cost: '0', margin: '0' },
-      { ...zero, geo: 'US', channel: 'fb', leads: 2, duplicates: 2, revenue: '0', cost: '0', margin: '0' },
+      // Unfolded deltas: their money columns are numeric(18, 4), as the rollups' are.
+      { ...zero, geo: '', channel: '', leads: 1, revenue: '0.0000', cost: '0.0000', margin: '0.0000' },
+      {
+        ...zero,
+        geo: 'US',
+        channel: 'fb',
+        leads: 2,
+        duplicates: 2,
+        revenue: '0.0000',
+        cost: '0.0000',
+        margin: '0.0000',
+      },
     ]);
   });
 

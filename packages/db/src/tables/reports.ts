@@ -1,8 +1,8 @@
 import { defineStatement, sql, SqlFragment, type Statement, type StatementRow } from '../sql.js';
 
 // The report rollups (ADR 0023, 0028): report_daily (UTC day × source × partner × geo × channel) and
-// report_hourly (UTC hour × source × partner), kept by the ledger's trigger, with the lead figures still in
-// report_deltas (the leads' and rejections' triggers) until report_fold() adds them. Every report reads a
+// report_hourly (UTC hour × source × partner), with the figures still in report_deltas (appended by the
+// triggers of leads, rejections and the ledger) until report_fold() adds them. Every report reads a
 // rollup and the deltas of its range in one statement (one snapshot: a fold in between cannot count a
 // figure twice or lose it), never the lead tables.
 
@@ -40,8 +40,6 @@ const COUNTS = [
   ['bids', 'bids'],
   ['wins', 'wins'],
 ] as const;
-/** The figures the deltas do not hold (the ledger adds them to the rollups itself). */
-const LEDGER_ONLY = new Set(['converted', 'returned', 'reversed']);
 
 const row = {
   day: 'text | null',
@@ -88,7 +86,7 @@ function reportStatementOf(table: ReportTable, keys: readonly ReportKey[]) {
   const deltaTime = table === 'daily' ? `(d.at AT TIME ZONE 'UTC')::date` : 'd.at';
   const geo = table === 'daily' ? 'geo, channel, ' : '';
   const figures = COUNTS.map(([, c]) => c).join(', ');
-  const deltaFigures = COUNTS.map(([, c]) => (LEDGER_ONLY.has(c) ? '0' : `d.${c}`)).join(', ');
+  const deltaFigures = COUNTS.map(([, c]) => `d.${c}`).join(', ');
   // The no-partner rows count leads (a lead sold to two partners is one sold), the partners' rows their
   // sales: grouped by partner, each group has its own; otherwise `sold` is the leads'.
   const sold = has('partner') ? 'sum(r.sold)' : `sum(r.sold) FILTER (WHERE r.partner_id = '${NO_PARTNER}')`;
@@ -126,7 +124,7 @@ function reportStatementOf(table: ReportTable, keys: readonly ReportKey[]) {
        FROM ${text(rollup)}
        WHERE ${within(time)}
        UNION ALL
-       SELECT ${text(deltaTime)}, d.source_id, d.partner_id, ${text(table === 'daily' ? 'd.geo, d.channel, ' : '')}${text(deltaFigures)}, 0, 0
+       SELECT ${text(deltaTime)}, d.source_id, d.partner_id, ${text(table === 'daily' ? 'd.geo, d.channel, ' : '')}${text(deltaFigures)}, d.revenue, d.cost
        FROM report_deltas AS d
        WHERE ${within('d.at')}
      ) AS r (${text(time)}, source_id, partner_id, ${text(geo)}${text(figures)}, revenue, cost)
