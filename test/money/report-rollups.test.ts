@@ -5,7 +5,8 @@
 // never wait for each other (the ingest's group commits), where adding to the rollups at once would deadlock.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { FOLD_REPORT_DELTAS, reportStatement, runStatement, type ReportKey, type ReportTable } from '@leadrouter/db';
+import type { ReportKey } from '@leadrouter/core';
+import { FOLD_REPORT_DELTAS, reportStatement, runStatement, type ReportTable } from '@leadrouter/db';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 let database: TestDatabase;
@@ -161,6 +162,24 @@ describe('lead figures in the report rollups', () => {
         margin: '0.0000',
       },
     ]);
+  });
+
+  test('days are UTC days whatever the session’s time zone', async () => {
+    const s = await source();
+    await lead(pool, { sourceId: s, at: new Date('2026-03-10T23:30:00Z'), status: 'unsold' });
+    await lead(pool, { sourceId: s, at: new Date('2026-03-11T00:30:00Z'), status: 'unsold' });
+    await fold();
+    const tokyo = new pg.Pool({ connectionString: database.url, max: 1, options: '-c TimeZone=Asia/Tokyo' });
+    try {
+      const rows = await runStatement(tokyo, reportStatement('daily', ['day']), {
+        since: new Date('2026-03-11T00:00:00Z'),
+        until: new Date('2026-03-12T00:00:00Z'),
+        sourceId: s,
+      });
+      expect(rows.map((r) => [r.day, r.leads, r.unsold])).toEqual([['2026-03-11', '1', '1']]);
+    } finally {
+      await tokyo.end();
+    }
   });
 
   test('a change after the fold moves the lead between outcomes of the folded rows', async () => {

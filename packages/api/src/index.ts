@@ -7,6 +7,7 @@ export * from './answers-operations.js';
 export * from './answers-leads.js';
 export * from './amounts.js';
 export * from './answers-money.js';
+export * from './answers-reports.js';
 export * from './openapi.js';
 export * from './routes.js';
 export * from './examples.js';

@@ -53,6 +53,14 @@ function answer(a: Answer | string): JsonObject {
   if (typeof a === 'string') return responseRef(a);
   // A thrown answer is the error body (`Error`) unless its schema says more (a 409's `reason`).
   const body = a.schema ? documented(a.schema) : a.error ? schemaRef('Error') : undefined;
+  const text = a.text
+    ? {
+        [a.text.mediaType]: {
+          schema: { type: 'string', ...(a.text.description ? { description: a.text.description } : {}) },
+          ...(a.text.example !== undefined ? { example: a.text.example } : {}),
+        },
+      }
+    : {};
   return {
     description: a.description,
     ...(a.headers ? { headers: a.headers } : {}),
@@ -64,6 +72,7 @@ function answer(a: Answer | string): JsonObject {
               ...(a.example !== undefined ? { example: a.example } : {}),
               ...(a.examples ? { examples: a.examples } : {}),
             },
+            ...text,
           },
         }
       : {}),

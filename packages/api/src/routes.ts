@@ -3,6 +3,7 @@ import * as consoleSession from './routes-console.js';
 import * as leads from './routes-leads.js';
 import * as money from './routes-money.js';
 import * as operations from './routes-operations.js';
+import * as reports from './routes-reports.js';
 import type { RouteSpec } from './table.js';
 
 /** Every entry of the route table (ADR 0019). */
@@ -12,5 +13,6 @@ export const ROUTES: readonly RouteSpec[] = [
   ...Object.values(operations),
   ...Object.values(consoleSession),
   ...Object.values(money),
+  ...Object.values(reports),
 ];
-export { admin, consoleSession, leads, money, operations };
+export { admin, consoleSession, leads, money, operations, reports };

@@ -41,6 +41,11 @@ export interface Answer<S extends TSchema = TSchema> {
   examples?: Record<string, { summary: string; value: unknown }>;
   /** Response headers, as OpenAPI header objects (or `$ref`s to `components.headers`). */
   headers?: Record<string, unknown>;
+  /**
+   * The same answer as text of another media type, which the handler may send instead of the JSON body (a
+   * report as CSV): `{status, text, headers?}`.
+   */
+  text?: { mediaType: string; description?: string; example?: string };
 }
 
 export type Answers = { [status: number]: Answer | StandardAnswer };
@@ -117,6 +122,13 @@ export type Reply<S extends RouteSpec> = {
   [K in keyof S['answers'] & number]: S['answers'][K] extends StandardAnswer | { error: true }
     ? never
     : S['answers'][K] extends { schema: infer B extends TSchema }
-      ? { status: K; body: Static<B> }
+      ? { status: K; body: Static<B> } | (S['answers'][K] extends { text: object } ? TextReply<K> : never)
       : { status: K };
 }[keyof S['answers'] & number];
+
+/** An answer sent as text of the answer's `text.mediaType`, with headers of its own (`Content-Disposition`). */
+export interface TextReply<K extends number = number> {
+  status: K;
+  text: string;
+  headers?: Record<string, string>;
+}

@@ -96,3 +96,14 @@ export {
   type RoutingRecordRead,
 } from './routing-record.js';
 export { compileRegex, REGEX_MAX_LENGTH, REGEX_MAX_PROGRAM, regexErrors, type CompiledRegex } from './regex.js';
+export {
+  ADMIN_REPORT_FIGURES,
+  MAX_REPORT_DAYS,
+  MAX_REPORT_KEYS,
+  REPORT_FORMATS,
+  REPORT_KEYS,
+  SOURCE_REPORT_FIGURES,
+  SOURCE_REPORT_KEYS,
+  type ReportFormat,
+  type ReportKey,
+} from './reports.js';

@@ -158,3 +158,22 @@ export {
   type ReturnResult,
   type ReturnView,
 } from './returns.js';
+
+// Reports, shared by the admin API, the source's report and the CLI (ADR 0028).
+export {
+  adminReport,
+  csvField,
+  DEFAULT_REPORT_DAYS,
+  parseReport,
+  reportColumns,
+  reportCsv,
+  reportFileName,
+  sourceReport,
+  type AdminReportItem,
+  type LeadFigures,
+  type ReportKeys,
+  type ReportParty,
+  type ReportQuery,
+  type ReportView,
+  type SourceReportItem,
+} from './reports.js';

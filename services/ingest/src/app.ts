@@ -20,6 +20,7 @@ import { deadLettersRouter } from './admin/dead-letters.js';
 import { leadSearchRouter } from './admin/leads.js';
 import { returnsRouter } from './admin/returns.js';
 import { feedbackRouter } from './feedback/router.js';
+import { adminReportsRouter, sourceReportsRouter } from './reports/router.js';
 import { queuesRouter } from './admin/queues.js';
 import { BOARD_PATH, queuesBoard } from './admin/board.js';
 import { sessionRouter } from './admin/session.js';
@@ -113,6 +114,7 @@ export function createApp(given: IngestDeps): Express {
   app.use(openapiRouter());
   app.use(leadsRouter(deps));
   app.use('/v1/feedback', feedbackRouter(deps));
+  app.use('/v1/reports', sourceReportsRouter(deps));
 
   // The console signs in here, before the admin API's gate, which takes its session cookie too (ADR 0018).
   const sessions = new SessionStore(deps.db, deps.config.ADMIN_TOKEN);
@@ -126,6 +128,7 @@ export function createApp(given: IngestDeps): Express {
   admin.use('/partners', partnersRouter(deps));
   admin.use('/routes', routesRouter(deps));
   admin.use('/stats', statsRouter(deps));
+  admin.use('/reports', adminReportsRouter(deps));
   admin.use('/dead-letters', deadLettersRouter(deps));
   admin.use('/leads', leadSearchRouter(deps));
   admin.use('/returns', returnsRouter(deps));

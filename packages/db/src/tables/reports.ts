@@ -1,3 +1,4 @@
+import { type ReportKey } from '@leadrouter/core';
 import { defineStatement, sql, SqlFragment, type Statement, type StatementRow } from '../sql.js';
 
 // The report rollups (ADR 0023, 0028): report_daily (UTC day × source × partner × geo × channel) and
@@ -9,10 +10,6 @@ import { defineStatement, sql, SqlFragment, type Statement, type StatementRow } 
 /** The nil uuid: the rollups' partner for what belongs to no partner (the leads' own figures). */
 export const NO_PARTNER = '00000000-0000-0000-0000-000000000000';
 
-/** What a report can be grouped by. */
-export const REPORT_KEYS = ['day', 'hour', 'source', 'partner', 'geo', 'channel'] as const;
-export type ReportKey = (typeof REPORT_KEYS)[number];
-
 /** The rollup a report reads: per day (every key but hour), or per hour (no geo, no channel). */
 export type ReportTable = 'daily' | 'hourly';
 
@@ -21,9 +18,6 @@ export const REPORT_TABLE_KEYS: Record<ReportTable, readonly ReportKey[]> = {
   daily: ['day', 'source', 'partner', 'geo', 'channel'],
   hourly: ['hour', 'source', 'partner'],
 };
-
-/** At most this many keys in one report. */
-export const MAX_REPORT_KEYS = 2;
 
 const COUNTS = [
   ['leads', 'leads'],
@@ -113,20 +107,22 @@ function reportStatementOf(table: ReportTable, keys: readonly ReportKey[]) {
     row,
     prepared: false,
     sql: (p) => {
-      // `since` <= time < `until`, whole days (daily) or hours (hourly): the reader checks them.
-      const within = (column: string) =>
-        sql`${text(column)} >= ${p.since} AND ${text(column)} < ${p.until}
+      // `since` <= time < `until`, whole days (daily) or hours (hourly): the reader checks them. A day is
+      // compared as the UTC date (a date against a timestamptz would be taken at the session's time zone).
+      const bound = (at: typeof p.since, day: boolean) => (day ? sql`(${at} AT TIME ZONE 'UTC')::date` : sql`${at}`);
+      const within = (column: string, day: boolean) =>
+        sql`${text(column)} >= ${bound(p.since, day)} AND ${text(column)} < ${bound(p.until, day)}
          AND (${p.sourceId}::uuid IS NULL OR source_id = ${p.sourceId})`;
       return sql`WITH g AS (
      SELECT ${text(sums.join(',\n            '))}
      FROM (
        SELECT ${text(time)}, source_id, partner_id, ${text(geo)}${text(figures)}, revenue, cost
        FROM ${text(rollup)}
-       WHERE ${within(time)}
+       WHERE ${within(time, table === 'daily')}
        UNION ALL
        SELECT ${text(deltaTime)}, d.source_id, d.partner_id, ${text(table === 'daily' ? 'd.geo, d.channel, ' : '')}${text(deltaFigures)}, d.revenue, d.cost
        FROM report_deltas AS d
-       WHERE ${within('d.at')}
+       WHERE ${within('d.at', false)}
      ) AS r (${text(time)}, source_id, partner_id, ${text(geo)}${text(figures)}, revenue, cost)
      ${text(groupBy.length > 0 ? `GROUP BY ${groupBy.join(', ')}` : '')})
    SELECT ${pick('day', 'g.day::text', 'NULL::text')} AS day,

@@ -1,6 +1,6 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { compile, notFound, type FieldError } from '@leadrouter/core';
-import type { Input, Party, Reply, RouteSpec } from '@leadrouter/api';
+import type { Answer, Input, Party, Reply, RouteSpec, TextReply } from '@leadrouter/api';
 import { bodyValidator, jsonBody, optionalJsonBody } from './body.js';
 
 /** A handler of a table entry: its validated input in, one of its answers out (errors are thrown). */
@@ -50,8 +50,18 @@ export function tableRouter(base: string, guards: Partial<Record<Party, RequestH
         params: req.params,
         body: validBody && !(spec.body?.optional && body === undefined) ? validBody()(body) : body,
       } as Input<S>;
-      const reply = (await handler(input, req, res)) as { status: number; body?: unknown };
-      if ('body' in reply) res.status(reply.status).json(reply.body);
+      const reply = (await handler(input, req, res)) as { status: number; body?: unknown } | TextReply;
+      if ('text' in reply) {
+        // The answer's other media type (a report as CSV), as the table entry names it.
+        const answer = spec.answers[reply.status] as Answer | undefined;
+        if (!answer || typeof answer !== 'object' || !answer.text)
+          throw new Error(`${spec.operationId}: no text answer for ${reply.status}`);
+        res
+          .status(reply.status)
+          .set(reply.headers ?? {})
+          .type(answer.text.mediaType)
+          .send(reply.text);
+      } else if ('body' in reply) res.status(reply.status).json(reply.body);
       else res.status(reply.status).end();
     });
   }

@@ -396,6 +396,10 @@ export function buildOpenApiDocument(): OpenApiDocument {
         description:
           'Partners’ returns of leads they bought, the operators’ queue, and manual corrections of a lead’s money.',
       },
+      {
+        name: 'Reports',
+        description: 'Leads, sales, conversions, returns and money per day, hour, source, partner, geo and channel.',
+      },
       { name: 'Operations', description: 'Lead search, statistics, the queues dashboard, liveness and readiness.' },
       { name: 'Console', description: 'The operator console and its sign-in.' },
       { name: 'Documentation', description: 'This document and its rendered reference page.' },

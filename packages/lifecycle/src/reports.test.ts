@@ -1,0 +1,108 @@
+import type { AppError } from '@leadrouter/core';
+import { csvField, parseReport, reportCsv, type ReportQuery } from './reports.js';
+
+describe('csvField (RFC 4180)', () => {
+  it('quotes fields with a comma, a quote or a line break, doubling quotes', () => {
+    expect(csvField('plain', true)).toBe('plain');
+    expect(csvField('a,b', true)).toBe('"a,b"');
+    expect(csvField('say "hi"', true)).toBe('"say ""hi"""');
+    expect(csvField('two\nlines', true)).toBe('"two\nlines"');
+    expect(csvField('cr\rlf', true)).toBe('"cr\rlf"');
+    expect(csvField(null, true)).toBe('');
+    expect(csvField(undefined, false)).toBe('');
+    expect(csvField(0, false)).toBe('0');
+  });
+
+  it('writes text a spreadsheet would run as a formula as text, and never touches figures', () => {
+    for (const formula of ['=1+1', '+1', '-1', '@SUM(A1)', '\tx']) expect(csvField(formula, true)).toBe(`'${formula}`);
+    expect(csvField('=HYPERLINK("x","y")', true)).toBe(`"'=HYPERLINK(""x"",""y"")"`);
+    expect(csvField('-2.5000', false)).toBe('-2.5000');
+  });
+});
+
+describe('parseReport', () => {
+  const now = new Date('2026-12-02T10:20:00Z');
+  const errors = (raw: Record<string, unknown>, view: 'admin' | 'source' = 'admin') => {
+    try {
+      parseReport(raw, view, now);
+      return [];
+    } catch (err) {
+      return (err as AppError).details.errors;
+    }
+  };
+
+  it('defaults to the 30 UTC days up to the end of today, by day, as JSON', () => {
+    expect(parseReport({}, 'admin', now)).toEqual({
+      view: 'admin',
+      keys: ['day'],
+      table: 'daily',
+      since: new Date('2026-11-03T00:00:00Z'),
+      until: new Date('2026-12-03T00:00:00Z'),
+      format: 'json',
+    });
+  });
+
+  it('reads whole hours from the hourly rollup unless grouped by day, geo or channel', () => {
+    const q = parseReport(
+      { groupBy: 'partner', since: '2026-12-01T06:00:00+02:00', until: '2026-12-02' },
+      'admin',
+      now,
+    );
+    expect(q).toMatchObject({ table: 'hourly', since: new Date('2026-12-01T04:00:00Z') });
+    expect(
+      parseReport({ groupBy: 'source,partner', since: '2026-12-01', until: '2026-12-02' }, 'admin', now).table,
+    ).toBe('daily');
+    expect(parseReport({ groupBy: 'hour,source' }, 'admin', now).table).toBe('hourly');
+  });
+
+  it('says what is wrong with groupBy without more about the range', () => {
+    expect(errors({ groupBy: 'day,day', since: '2026-12-01T10:00:00Z' })).toEqual([
+      { field: 'groupBy', message: 'names a key twice' },
+    ]);
+    expect(errors({ groupBy: 'geo', since: '2026-12-01T10:30:00Z' })).toEqual([
+      {
+        field: 'since',
+        message: 'must be a whole UTC hour (the reports are kept per hour), e.g. 2026-01-31T10:00:00Z',
+      },
+    ]);
+    expect(errors({ groupBy: 'source', until: '2026-12-01' }, 'source')).toEqual([
+      { field: 'groupBy', message: 'a source’s report holds its own figures only: no source or partner' },
+    ]);
+    expect(errors({ since: '2026-12-05', until: '2026-12-01' })).toEqual([
+      { field: 'until', message: 'must be later than since' },
+    ]);
+  });
+});
+
+describe('reportCsv', () => {
+  it('has one header row and a CRLF-ended line per item, a party as its id and name', () => {
+    const q: ReportQuery = {
+      view: 'source',
+      keys: ['geo'],
+      table: 'daily',
+      since: new Date('2026-12-01T00:00:00Z'),
+      until: new Date('2026-12-02T00:00:00Z'),
+      format: 'csv',
+    };
+    const item = {
+      geo: null,
+      leads: 1,
+      accepted: 1,
+      duplicates: 0,
+      sold: 0,
+      unsold: 1,
+      unmatched: 0,
+      deadLettered: 0,
+      converted: 0,
+      returned: 0,
+      reversed: 0,
+      payout: '0.0000',
+      conversionRate: null,
+      returnRate: null,
+    };
+    expect(reportCsv(q, [item])).toBe(
+      'geo,leads,accepted,duplicates,sold,unsold,unmatched,deadLettered,converted,returned,reversed,payout,conversionRate,returnRate\r\n' +
+        ',1,1,0,0,1,0,0,0,0,0,0.0000,,\r\n',
+    );
+  });
+});

@@ -1,0 +1,299 @@
+import {
+  ADMIN_REPORT_FIGURES,
+  MAX_REPORT_DAYS,
+  MAX_REPORT_KEYS,
+  REPORT_FORMATS,
+  REPORT_KEYS,
+  SOURCE_REPORT_FIGURES,
+  SOURCE_REPORT_KEYS,
+  type FieldError,
+  type ReportFormat,
+  type ReportKey,
+} from '@leadrouter/core';
+import { reportStatement, runStatement, sqlPool, type Db, type ReportRow, type ReportTable } from '@leadrouter/db';
+import { amount, formatAmount } from '@leadrouter/money';
+import { ParamReader, type RawParams } from './params.js';
+
+// Reports (SPEC "Reports"; ADR 0028): figures per day, hour, source, partner, geo and channel, read from the
+// rollups (report_daily, report_hourly and the lead figures on their way, report_deltas), for the admin API,
+// the source's own `GET /v1/reports` and `leadrouter report`. Days and hours are UTC.
+
+/** The range a report covers when not told: the 30 UTC days up to the end of today. */
+export const DEFAULT_REPORT_DAYS = 30;
+/** Who reads the report: an operator (everything), or a source (its own leads and payouts). */
+export type ReportView = 'admin' | 'source';
+
+export interface ReportQuery {
+  view: ReportView;
+  /** The group's keys, in the order asked (the answer's order). */
+  keys: ReportKey[];
+  /** The rollup read: per day unless grouped by hour, or over a range of whole hours that are not whole days. */
+  table: ReportTable;
+  /** since <= time < until: whole UTC days (daily) or hours (hourly). */
+  since: Date;
+  until: Date;
+  format: ReportFormat;
+}
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i;
+const startOfUtcDay = (ms: number) => Math.floor(ms / DAY_MS) * DAY_MS;
+
+/** A report's time bound: a date (its UTC midnight) or a date-time with a zone. */
+function readTime(r: ParamReader, name: string): Date | undefined {
+  const v = r.string(name, 40);
+  if (v === undefined) return undefined;
+  const ms = DATE_ONLY.test(v) ? Date.parse(`${v}T00:00:00Z`) : DATE_TIME.test(v) ? Date.parse(v) : NaN;
+  if (Number.isNaN(ms)) {
+    r.errors.push({
+      field: name,
+      message: 'must be a date (2026-01-31, a UTC day) or an ISO 8601 date-time with a zone (2026-01-31T10:00:00Z)',
+    });
+    return undefined;
+  }
+  return new Date(ms);
+}
+
+/** `groupBy`: one or two keys, each once, that a rollup holds together; every problem found. */
+function readKeys(r: ParamReader, view: ReportView): ReportKey[] | undefined {
+  const v = r.string('groupBy', 100);
+  if (v === undefined) return v;
+  const allowed: readonly ReportKey[] = view === 'admin' ? REPORT_KEYS : SOURCE_REPORT_KEYS;
+  const parts = v.split(',').map((s) => s.trim());
+  const problems: string[] = [];
+  const unknown = parts.filter((p) => !allowed.includes(p as ReportKey));
+  if (unknown.length > 0) {
+    const partyKeys: string[] = view === 'source' ? unknown.filter((p) => p === 'source' || p === 'partner') : [];
+    if (partyKeys.length > 0) problems.push('a source’s report holds its own figures only: no source or partner');
+    const others = unknown.filter((p) => !partyKeys.includes(p));
+    if (others.length > 0)
+      problems.push(`${others.map((o) => JSON.stringify(o)).join(', ')} is not a grouping (use ${allowed.join(', ')})`);
+  }
+  const keys = parts.filter((p): p is ReportKey => allowed.includes(p as ReportKey));
+  if (new Set(keys).size < keys.length) problems.push('names a key twice');
+  if (parts.length > MAX_REPORT_KEYS) problems.push(`takes at most ${MAX_REPORT_KEYS} keys, e.g. day,partner`);
+  if (keys.includes('day') && keys.includes('hour'))
+    problems.push('takes day or hour, not both (an hour names its day)');
+  if (keys.includes('hour') && (keys.includes('geo') || keys.includes('channel')))
+    problems.push('cannot put hour with geo or channel: hourly figures are kept per source and partner only');
+  for (const message of problems) r.errors.push({ field: 'groupBy', message });
+  return problems.length > 0 ? undefined : [...new Set(keys)];
+}
+
+/**
+ * A report's parameters: `groupBy` (default `day`), `since` and `until` (dates, or date-times with a zone; by
+ * default the 30 UTC days up to the end of today; at most MAX_REPORT_DAYS apart), `format` (`json`, `csv`).
+ * Every problem in one 422. The range is of whole UTC hours, and of whole UTC days when grouped by day, geo or
+ * channel (the rollups' own units).
+ */
+export function parseReport(raw: RawParams, view: ReportView, now: Date): ReportQuery {
+  const r = new ParamReader(raw, ['groupBy', 'since', 'until', 'format']);
+  const keys = readKeys(r, view);
+  const sinceGiven = readTime(r, 'since');
+  const untilGiven = readTime(r, 'until');
+  const format = r.enumList('format', REPORT_FORMATS);
+  if (format && format.length > 1) r.errors.push({ field: 'format', message: 'must be one of json, csv' });
+  const until = untilGiven ?? new Date(startOfUtcDay(now.getTime()) + DAY_MS);
+  const since = sinceGiven ?? new Date(until.getTime() - DEFAULT_REPORT_DAYS * DAY_MS);
+  const grouped = keys ?? ['day'];
+  // Keys with problems of their own say nothing of the range's unit: only whole hours are checked then.
+  const keysOk = raw.groupBy === undefined || keys !== undefined;
+  const byDay = keysOk && grouped.some((k) => k === 'day' || k === 'geo' || k === 'channel');
+  const wholeDays = since.getTime() % DAY_MS === 0 && until.getTime() % DAY_MS === 0;
+  const bound = (field: 'since' | 'until', at: Date, given: Date | undefined): FieldError[] => {
+    if (!given) return [];
+    if (at.getTime() % HOUR_MS !== 0)
+      return [
+        { field, message: 'must be a whole UTC hour (the reports are kept per hour), e.g. 2026-01-31T10:00:00Z' },
+      ];
+    if (byDay && at.getTime() % DAY_MS !== 0)
+      return [
+        {
+          field,
+          message: 'must be a whole UTC day (2026-01-31) when grouping by day, geo or channel (kept per UTC day)',
+        },
+      ];
+    return [];
+  };
+  r.errors.push(...bound('since', since, sinceGiven), ...bound('until', until, untilGiven));
+  if (since.getTime() >= until.getTime()) r.errors.push({ field: 'until', message: 'must be later than since' });
+  else if (until.getTime() - since.getTime() > MAX_REPORT_DAYS * DAY_MS)
+    r.errors.push({
+      field: 'since',
+      message: `a report covers at most ${MAX_REPORT_DAYS} days; since to until is ${Math.ceil((until.getTime() - since.getTime()) / DAY_MS)}`,
+    });
+  r.check();
+  return {
+    view,
+    keys: grouped,
+    table: grouped.includes('hour') || (!byDay && !wholeDays) ? 'hourly' : 'daily',
+    since,
+    until,
+    format: format?.[0] ?? 'json',
+  };
+}
+
+/** A party of a report's group: its id and name (null when it was deleted since). */
+export interface ReportParty {
+  id: string;
+  name: string | null;
+}
+
+/** The keys of a report's group, as answered: those asked for only. */
+export interface ReportKeys {
+  day?: string;
+  hour?: string;
+  source?: ReportParty;
+  /** null: what belongs to no partner (the leads' own figures, source adjustments). */
+  partner?: ReportParty | null;
+  /** null: leads without one. */
+  geo?: string | null;
+  channel?: string | null;
+}
+
+export interface LeadFigures {
+  leads: number;
+  accepted: number;
+  duplicates: number;
+  sold: number;
+  unsold: number;
+  unmatched: number;
+  deadLettered: number;
+  converted: number;
+  returned: number;
+  reversed: number;
+  /** converted / sold, to 4 places; null when nothing was sold. */
+  conversionRate: number | null;
+  /** returned / sold, to 4 places; null when nothing was sold. */
+  returnRate: number | null;
+}
+
+/** A group of an operator's report. Money is exact decimal text (`12.5000`), in CURRENCY. */
+export type AdminReportItem = ReportKeys &
+  LeadFigures & {
+    revenue: string;
+    cost: string;
+    margin: string;
+    pings: number;
+    bids: number;
+    /** wins / bids, to 4 places; null without bids. */
+    winRate: number | null;
+  };
+
+/** A group of a source's own report: no partner, no revenue, no margin; `payout` is what it is paid. */
+export type SourceReportItem = Omit<ReportKeys, 'source' | 'partner'> & LeadFigures & { payout: string };
+
+const rate = (part: number, whole: number) => (whole === 0 ? null : Math.round((part / whole) * 10_000) / 10_000);
+const money = (text: string) => formatAmount(amount(text));
+
+function keysOf(q: ReportQuery, row: ReportRow): ReportKeys {
+  const out: ReportKeys = {};
+  for (const key of q.keys) {
+    if (key === 'day') out.day = row.day!;
+    else if (key === 'hour') out.hour = row.hour!.toISOString();
+    else if (key === 'source') out.source = { id: row.sourceId!, name: row.sourceName };
+    else if (key === 'partner')
+      out.partner = row.partnerId === null ? null : { id: row.partnerId, name: row.partnerName };
+    else if (key === 'geo') out.geo = row.geo || null;
+    else out.channel = row.channel || null;
+  }
+  return out;
+}
+
+function leadFigures(row: ReportRow): Omit<LeadFigures, 'conversionRate' | 'returnRate'> {
+  return {
+    leads: Number(row.leads),
+    accepted: Number(row.accepted),
+    duplicates: Number(row.duplicates),
+    sold: Number(row.sold),
+    unsold: Number(row.unsold),
+    unmatched: Number(row.unmatched),
+    deadLettered: Number(row.deadLettered),
+    converted: Number(row.converted),
+    returned: Number(row.returned),
+    reversed: Number(row.reversed),
+  };
+}
+
+async function rowsOf(db: Db, q: ReportQuery, sourceId: string | null): Promise<ReportRow[]> {
+  return runStatement(sqlPool(db), reportStatement(q.table, q.keys), { since: q.since, until: q.until, sourceId });
+}
+
+/** An operator's report: every source and partner. */
+export async function adminReport(db: Db, q: ReportQuery): Promise<AdminReportItem[]> {
+  return (await rowsOf(db, q, null)).map((row) => {
+    const f = leadFigures(row);
+    const [pings, bids, wins] = [Number(row.pings), Number(row.bids), Number(row.wins)];
+    return {
+      ...keysOf(q, row),
+      ...f,
+      revenue: money(row.revenue),
+      cost: money(row.cost),
+      margin: money(row.margin),
+      conversionRate: rate(f.converted, f.sold),
+      returnRate: rate(f.returned, f.sold),
+      pings,
+      bids,
+      winRate: rate(wins, bids),
+    };
+  });
+}
+
+/** A source's own report: its leads, and what it is paid (the cost side of its leads' money). */
+export async function sourceReport(db: Db, q: ReportQuery, sourceId: string): Promise<SourceReportItem[]> {
+  return (await rowsOf(db, q, sourceId)).map((row) => {
+    const f = leadFigures(row);
+    return {
+      ...(keysOf(q, row) as Omit<ReportKeys, 'source' | 'partner'>),
+      ...f,
+      payout: money(row.cost),
+      conversionRate: rate(f.converted, f.sold),
+      returnRate: rate(f.returned, f.sold),
+    };
+  });
+}
+
+/** The columns of a report's CSV: the keys (a party as its id and name), then the figures, as in the JSON. */
+export function reportColumns(q: ReportQuery): string[] {
+  const keyColumns = q.keys.flatMap((k) => (k === 'source' || k === 'partner' ? [`${k}.id`, `${k}.name`] : [k]));
+  return [...keyColumns, ...(q.view === 'admin' ? ADMIN_REPORT_FIGURES : SOURCE_REPORT_FIGURES)];
+}
+
+/** Text a spreadsheet would run as a formula (CSV injection): a name or a channel is anyone's text. */
+const FORMULA = /^[=+\-@\t\r]/;
+
+/**
+ * A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break, quotes doubled; text that a
+ * spreadsheet would read as a formula gets a leading `'` (names and channels come from outside; figures are
+ * numbers and never get one).
+ */
+export function csvField(value: string | number | null | undefined, text: boolean): string {
+  if (value === null || value === undefined) return '';
+  let s = String(value);
+  if (text && FORMULA.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** A report as CSV: one header row, then a row per group, lines ended by CRLF (RFC 4180). */
+export function reportCsv(q: ReportQuery, items: readonly (AdminReportItem | SourceReportItem)[]): string {
+  const columns = reportColumns(q);
+  const lines = [columns.join(',')];
+  for (const item of items) {
+    const cells = columns.map((c) => {
+      const [key, part] = c.split('.') as [string, 'id' | 'name' | undefined];
+      const v = (item as unknown as Record<string, unknown>)[key];
+      if (part) return csvField(v === null || v === undefined ? null : (v as ReportParty)[part], true);
+      return csvField(v as string | number | null | undefined, key === 'geo' || key === 'channel');
+    });
+    lines.push(cells.join(','));
+  }
+  return lines.map((l) => `${l}\r\n`).join('');
+}
+
+/** The CSV's file name: `leadrouter-report-<since>-<until>-<keys>.csv`, days or hours (UTC). */
+export function reportFileName(q: ReportQuery): string {
+  const at = (d: Date) => (q.table === 'daily' ? d.toISOString().slice(0, 10) : `${d.toISOString().slice(0, 13)}h`);
+  return `leadrouter-report-${at(q.since)}-${at(q.until)}-${q.keys.join('-')}.csv`;
+}

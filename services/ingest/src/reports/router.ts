@@ -1,0 +1,68 @@
+import type { Router } from 'express';
+import { reports as table, type TextReply } from '@leadrouter/api';
+import {
+  adminReport,
+  parseReport,
+  reportCsv,
+  reportFileName,
+  sourceReport,
+  type ReportQuery,
+  type ReportView,
+} from '@leadrouter/lifecycle';
+import type { AppDeps } from '../deps.js';
+import { sourceAuth } from '../http/auth.js';
+import { tableRouter } from '../http/bind.js';
+
+/** The report as CSV, as a download named after its range and grouping. */
+function csvReply(q: ReportQuery, items: Parameters<typeof reportCsv>[1]): TextReply<200> {
+  return {
+    status: 200,
+    text: reportCsv(q, items),
+    headers: { 'Content-Disposition': `attachment; filename="${reportFileName(q)}"` },
+  };
+}
+
+const parse = (query: unknown, view: ReportView) => parseReport(query as Record<string, unknown>, view, new Date());
+
+/** `GET /v1/admin/reports` (ADR 0028): an operator's report, as JSON or CSV, from the rollups. */
+export function adminReportsRouter(deps: AppDeps): Router {
+  const { router, bind } = tableRouter('/v1/admin/reports');
+  bind(table.getReport, async (_input, req) => {
+    const q = parse(req.query, 'admin');
+    const items = await adminReport(deps.db, q);
+    if (q.format === 'csv') return csvReply(q, items);
+    return {
+      status: 200,
+      body: { since: q.since.toISOString(), until: q.until.toISOString(), groupBy: q.keys, items },
+    };
+  });
+  return router;
+}
+
+/** `GET /v1/reports` with a source's key: its own leads and payouts, nothing of a partner (ADR 0015, 0028). */
+export function sourceReportsRouter(deps: AppDeps): Router {
+  const { router, bind } = tableRouter('/v1/reports', {
+    source: [
+      sourceAuth(deps.db, deps.config.ADMIN_TOKEN, {
+        caches: deps.caches,
+        failures: deps.authFailures,
+        metrics: deps.metrics,
+      }),
+    ],
+  });
+  bind(table.getSourceReport, async (_input, req) => {
+    const q = parse(req.query, 'source');
+    const items = await sourceReport(deps.db, q, req.source!.id);
+    if (q.format === 'csv') return csvReply(q, items);
+    return {
+      status: 200,
+      body: {
+        since: q.since.toISOString(),
+        until: q.until.toISOString(),
+        groupBy: q.keys as ('day' | 'hour' | 'geo' | 'channel')[],
+        items,
+      },
+    };
+  });
+  return router;
+}

@@ -1,0 +1,387 @@
+import { amount, formatAmount } from '@leadrouter/money';
+import { FakePartner } from '../support/partner';
+import { ADMIN_TOKEN, sampleLead, TestStack } from '../support/stack';
+import { waitFor } from '../support/wait';
+
+// Reports (SPEC "Reports"; ADR 0028) over a known set of leads made through the real API and worker: sales,
+// a duplicate, an invalid post, an unmatched and an unsold lead, conversions, an approved return, a reversal.
+// The figures, each grouping, the CSV, the limits, and what a source sees of its own.
+
+describe('reports', () => {
+  const stack = new TestStack();
+  const fakes: FakePartner[] = [];
+  let phones = 0;
+  let acme: { id: string; name: string; feedbackKey: string };
+  let beta: { id: string; name: string; feedbackKey: string };
+  let a: { id: string; apiKey: string; name: string };
+  let b: { id: string; apiKey: string; name: string };
+  const leads: Record<string, string> = {};
+  const today = new Date().toISOString().slice(0, 10);
+  const tomorrow = new Date(Date.parse(today) + 86_400_000).toISOString().slice(0, 10);
+
+  const lead = (overrides: Record<string, unknown> = {}) =>
+    sampleLead({
+      phone: `+1 415 555 ${String(2000 + ++phones).padStart(4, '0')}`,
+      email: `report${phones}@example.com`,
+      ...overrides,
+    });
+  const post = async (key: string, body: unknown, status = 202): Promise<string> => {
+    const res = await stack.request('POST', '/v1/leads', { key, body });
+    expect(res.status).toBe(status);
+    return res.body?.id;
+  };
+  const feedback = async (key: string, body: unknown) => {
+    const res = await stack.request('POST', '/v1/feedback', { key, body });
+    expect(res.status).toBe(202);
+  };
+  const report = (query: string, key = ADMIN_TOKEN) => stack.request('GET', `/v1/admin/reports?${query}`, { key });
+  const ownReport = (query: string, key: string) => stack.request('GET', `/v1/reports?${query}`, { key });
+
+  beforeAll(async () => {
+    await stack.start();
+    const start = async (fake: FakePartner) => (fakes.push(await fake.start()), fake);
+    const acmeFake = await start(new FakePartner(() => ({ status: 200, body: { ok: true } })));
+    const betaFake = await start(new FakePartner(() => ({ status: 200, body: { ok: true } })));
+    const refusing = await start(new FakePartner(() => ({ status: 400 })));
+    acme = (await stack.createPartner({
+      url: acmeFake.url,
+      name: 'acme',
+      price: 10,
+      conversionPrice: 40,
+      returns: { windowDays: 30, autoApprove: true },
+    })) as typeof acme;
+    beta = (await stack.createPartner({ url: betaFake.url, name: 'beta', price: '7.25' })) as typeof beta;
+    const never = await stack.createPartner({ url: refusing.url, name: 'refusing', price: 50 });
+    await stack.createRoute({ name: 'us', filters: { geo: ['US'] }, partners: [{ partnerId: acme.id }] });
+    await stack.createRoute({ name: 'ca', filters: { geo: ['CA'] }, partners: [{ partnerId: beta.id }] });
+    await stack.createRoute({ name: 'gb', filters: { geo: ['GB'] }, partners: [{ partnerId: never.id }] });
+    a = await stack.createSource({
+      name: 'Leads, Inc.',
+      duplicateWindowHours: 24,
+      payout: { model: 'cpl', amount: 4 },
+    });
+    b = await stack.createSource({ name: 'beta-affiliate', payout: { model: 'revshare', percent: 50 } });
+
+    // Source A: three US leads sold to acme, a duplicate, an invalid post, a lead no route takes.
+    leads.a1 = await post(a.apiKey, lead({ source: 'Facebook' }));
+    leads.a2 = await post(a.apiKey, lead({ source: 'Facebook' }));
+    leads.a3 = await post(a.apiKey, lead({ source: '=cmd|calc' }));
+    await post(a.apiKey, sampleLead({ phone: '+1 415 555 2001', email: 'again@example.com', source: 'Facebook' }), 409);
+    await post(a.apiKey, { name: 'No Phone', geo: 'US' }, 422);
+    leads.a4 = await post(a.apiKey, lead({ geo: 'DE', source: undefined }));
+    // Source B: two CA leads sold to beta, one GB lead every partner refuses.
+    leads.b1 = await post(b.apiKey, lead({ geo: 'CA', source: 'Google' }));
+    leads.b2 = await post(b.apiKey, lead({ geo: 'CA', source: 'Google' }));
+    leads.b3 = await post(b.apiKey, lead({ geo: 'GB', source: 'Google' }));
+    const settled = Object.fromEntries(
+      await Promise.all(Object.entries(leads).map(async ([k, id]) => [k, await stack.finalStatus(id)])),
+    );
+    expect(settled).toEqual({
+      a1: 'delivered',
+      a2: 'delivered',
+      a3: 'delivered',
+      a4: 'unmatched',
+      b1: 'delivered',
+      b2: 'delivered',
+      b3: 'unsold',
+    });
+    // acme: a conversion (its conversionPrice, 40), a return (approved at once), a conversion then reversed;
+    // beta: a conversion of 20.
+    await feedback(acme.feedbackKey, { leadId: leads.a1, event: 'converted', eventId: 'c1' });
+    await feedback(acme.feedbackKey, { leadId: leads.a2, event: 'returned', reason: 'bad number', eventId: 'r2' });
+    await feedback(acme.feedbackKey, { leadId: leads.a3, event: 'converted', eventId: 'c3' });
+    await feedback(acme.feedbackKey, { leadId: leads.a3, event: 'reversed', eventId: 'x3' });
+    await feedback(beta.feedbackKey, { leadId: leads.b1, event: 'converted', amount: 20, eventId: 'c4' });
+    await waitFor(async () => (await stack.leadStatus(leads.a2!)) === 'returned', { what: 'the return approved' });
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(fakes.map((f) => f.stop()));
+    await stack.stop();
+  });
+
+  const zero = { leads: 0, accepted: 0, duplicates: 0, sold: 0, unsold: 0, unmatched: 0, deadLettered: 0 };
+  const noAuction = { pings: 0, bids: 0, winRate: null };
+
+  it('by partner: each partner its sales, events and money; no partner: the leads’ own figures', async () => {
+    const res = await report(`groupBy=partner&since=${today}&until=${tomorrow}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      since: `${today}T00:00:00.000Z`,
+      until: `${tomorrow}T00:00:00.000Z`,
+      groupBy: ['partner'],
+      items: [
+        {
+          partner: null,
+          leads: 9,
+          accepted: 7,
+          duplicates: 1,
+          sold: 5,
+          unsold: 1,
+          unmatched: 1,
+          deadLettered: 0,
+          converted: 0,
+          returned: 0,
+          reversed: 0,
+          revenue: '0.0000',
+          cost: '0.0000',
+          margin: '0.0000',
+          conversionRate: 0,
+          returnRate: 0,
+          ...noAuction,
+        },
+        {
+          partner: { id: acme.id, name: 'acme' },
+          ...zero,
+          sold: 3,
+          converted: 2,
+          returned: 1,
+          reversed: 1,
+          // 3 × 10 + 2 × 40 − 10 (return) − 40 (reversal); cost: 3 × 4 cpl − 4 clawed back.
+          revenue: '60.0000',
+          cost: '8.0000',
+          margin: '52.0000',
+          conversionRate: 0.6667,
+          returnRate: 0.3333,
+          ...noAuction,
+        },
+        {
+          partner: { id: beta.id, name: 'beta' },
+          ...zero,
+          sold: 2,
+          converted: 1,
+          returned: 0,
+          reversed: 0,
+          // 2 × 7.25 + 20; cost: half of each.
+          revenue: '34.5000',
+          cost: '17.2500',
+          margin: '17.2500',
+          conversionRate: 0.5,
+          returnRate: 0,
+          ...noAuction,
+        },
+      ],
+    });
+  });
+
+  it('matches the ledger: revenue and cost are the sums of every lead’s entries', async () => {
+    let revenue = amount('0');
+    let cost = amount('0');
+    for (const id of Object.values(leads)) {
+      const view = (await stack.request('GET', `/v1/leads/${id}`, { key: ADMIN_TOKEN })).body;
+      revenue = revenue.plus(amount(String(view.money.revenue)));
+      cost = cost.plus(amount(String(view.money.cost)));
+    }
+    const [total] = (await report(`groupBy=day&since=${today}&until=${tomorrow}`)).body.items;
+    expect({ revenue: total.revenue, cost: total.cost, margin: total.margin }).toEqual({
+      revenue: formatAmount(revenue),
+      cost: formatAmount(cost),
+      margin: formatAmount(revenue.minus(cost)),
+    });
+  });
+
+  it('by source, by day, by hour, by geo and channel: the same leads from each side', async () => {
+    const bySource = (await report(`groupBy=source&since=${today}&until=${tomorrow}`)).body.items;
+    expect(bySource).toEqual([
+      {
+        source: { id: a.id, name: 'Leads, Inc.' },
+        ...zero,
+        leads: 6,
+        accepted: 4,
+        duplicates: 1,
+        sold: 3,
+        unmatched: 1,
+        converted: 2,
+        returned: 1,
+        reversed: 1,
+        revenue: '60.0000',
+        cost: '8.0000',
+        margin: '52.0000',
+        conversionRate: 0.6667,
+        returnRate: 0.3333,
+        ...noAuction,
+      },
+      {
+        source: { id: b.id, name: 'beta-affiliate' },
+        ...zero,
+        leads: 3,
+        accepted: 3,
+        sold: 2,
+        unsold: 1,
+        converted: 1,
+        returned: 0,
+        reversed: 0,
+        revenue: '34.5000',
+        cost: '17.2500',
+        margin: '17.2500',
+        conversionRate: 0.5,
+        returnRate: 0,
+        ...noAuction,
+      },
+    ]);
+    const totals = {
+      leads: 9,
+      accepted: 7,
+      duplicates: 1,
+      sold: 5,
+      unsold: 1,
+      unmatched: 1,
+      deadLettered: 0,
+      converted: 3,
+      returned: 1,
+      reversed: 1,
+      revenue: '94.5000',
+      cost: '25.2500',
+      margin: '69.2500',
+      conversionRate: 0.6,
+      returnRate: 0.2,
+      ...noAuction,
+    };
+    expect((await report(`groupBy=day&since=${today}&until=${tomorrow}`)).body.items).toEqual([
+      { day: today, ...totals },
+    ]);
+    // By hour: the same sums over the hours they fell in (the test may straddle an hour).
+    const hours = (await report(`groupBy=hour&since=${today}&until=${tomorrow}`)).body.items;
+    expect(hours.every((h: { hour: string }) => h.hour.startsWith(today) && h.hour.endsWith(':00:00.000Z'))).toBe(true);
+    const sum = (items: Record<string, number>[], k: string) => items.reduce((n, i) => n + i[k]!, 0);
+    expect(sum(hours, 'leads')).toBe(9);
+    expect(sum(hours, 'converted')).toBe(3);
+    // Two keys, in the order asked.
+    const byPartnerDay = (await report(`groupBy=partner,day&since=${today}&until=${tomorrow}`)).body.items;
+    expect(Object.keys(byPartnerDay[1]).slice(0, 3)).toEqual(['partner', 'day', 'leads']);
+    const byDayPartner = (await report(`groupBy=day,partner&since=${today}&until=${tomorrow}`)).body.items;
+    expect(Object.keys(byDayPartner[1]).slice(0, 3)).toEqual(['day', 'partner', 'leads']);
+    expect(byDayPartner.map((i: { partner: { name: string } | null }) => i.partner?.name ?? null)).toEqual([
+      null,
+      'acme',
+      'beta',
+    ]);
+    const byGeo = (await report(`groupBy=geo,channel&since=${today}&until=${tomorrow}`)).body.items;
+    expect(
+      byGeo.map((i: Record<string, unknown>) => [i.geo, i.channel, i.leads, i.accepted, i.sold, i.revenue]),
+    ).toEqual([
+      // The invalid post has no geo; the duplicate is counted with its own geo and channel.
+      [null, null, 1, 0, 0, '0.0000'],
+      ['CA', 'Google', 2, 2, 2, '34.5000'],
+      ['DE', null, 1, 1, 0, '0.0000'],
+      ['GB', 'Google', 1, 1, 0, '0.0000'],
+      ['US', '=cmd|calc', 1, 1, 1, '10.0000'],
+      ['US', 'Facebook', 3, 2, 2, '50.0000'],
+    ]);
+  });
+
+  it('as CSV: one header row, the same columns, quoted, with a file name', async () => {
+    const res = await stack.request(
+      'GET',
+      `/v1/admin/reports?groupBy=source,channel&since=${today}&until=${tomorrow}&format=csv`,
+      {
+        key: ADMIN_TOKEN,
+      },
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(res.headers.get('content-disposition')).toBe(
+      `attachment; filename="leadrouter-report-${today}-${tomorrow}-source-channel.csv"`,
+    );
+    const text = res.body as string;
+    expect(text.endsWith('\r\n')).toBe(true);
+    const lines = text.split('\r\n').slice(0, -1);
+    expect(lines[0]).toBe(
+      'source.id,source.name,channel,leads,accepted,duplicates,sold,unsold,unmatched,deadLettered,converted,returned,reversed,revenue,cost,margin,conversionRate,returnRate,pings,bids,winRate',
+    );
+    expect(lines.slice(1)).toEqual([
+      `${a.id},"Leads, Inc.",,2,1,0,0,0,1,0,0,0,0,0.0000,0.0000,0.0000,,,0,0,`,
+      // A channel a spreadsheet would run as a formula is written as text.
+      `${a.id},"Leads, Inc.",'=cmd|calc,1,1,0,1,0,0,0,1,0,1,10.0000,4.0000,6.0000,1,0,0,0,`,
+      `${a.id},"Leads, Inc.",Facebook,3,2,1,2,0,0,0,1,1,0,50.0000,4.0000,46.0000,0.5,0.5,0,0,`,
+      `${b.id},beta-affiliate,Google,3,3,0,2,1,0,0,1,0,0,34.5000,17.2500,17.2500,0.5,0,0,0,`,
+    ]);
+  });
+
+  it('refuses more than 400 days, and lists every problem of the parameters in one 422', async () => {
+    const long = await report('groupBy=day&since=2025-01-01&until=2026-02-06');
+    expect(long.status).toBe(422);
+    expect(long.body.errors).toEqual([
+      { field: 'since', message: 'a report covers at most 400 days; since to until is 401' },
+    ]);
+    expect((await report('groupBy=day&since=2025-01-01&until=2026-02-05')).status).toBe(200);
+    const bad = await report('groupBy=week,day,hour,geo&since=yesterday&until=2026-02-05T10:30:00Z&format=xml&tz=UTC');
+    expect(bad.status).toBe(422);
+    expect(bad.body.errors).toEqual([
+      { field: 'tz', message: 'is not a parameter here (use groupBy, since, until, format)' },
+      { field: 'groupBy', message: '"week" is not a grouping (use day, hour, source, partner, geo, channel)' },
+      { field: 'groupBy', message: 'takes at most 2 keys, e.g. day,partner' },
+      { field: 'groupBy', message: 'takes day or hour, not both (an hour names its day)' },
+      {
+        field: 'groupBy',
+        message: 'cannot put hour with geo or channel: hourly figures are kept per source and partner only',
+      },
+      {
+        field: 'since',
+        message: 'must be a date (2026-01-31, a UTC day) or an ISO 8601 date-time with a zone (2026-01-31T10:00:00Z)',
+      },
+      { field: 'format', message: 'must be one or more (comma-separated) of json, csv; got "xml"' },
+      {
+        field: 'until',
+        message: 'must be a whole UTC hour (the reports are kept per hour), e.g. 2026-01-31T10:00:00Z',
+      },
+    ]);
+    const partOfDay = await report(`groupBy=geo&since=${today}T10:00:00Z&until=${tomorrow}`);
+    expect(partOfDay.body.errors).toEqual([
+      {
+        field: 'since',
+        message: 'must be a whole UTC day (2026-01-31) when grouping by day, geo or channel (kept per UTC day)',
+      },
+    ]);
+    // A range of whole hours, by partner: from the hourly rollup.
+    const hours = await report(`groupBy=partner&since=${today}T00:00:00Z&until=${tomorrow}T00:00:00Z`);
+    expect(hours.status).toBe(200);
+    expect(hours.body.items.map((i: { sold: number }) => i.sold)).toEqual([5, 3, 2]);
+  });
+
+  it('a source sees its own leads and payouts only, no partner and no revenue', async () => {
+    const own = await ownReport(`groupBy=day&since=${today}&until=${tomorrow}`, a.apiKey);
+    expect(own.status).toBe(200);
+    expect(own.body).toEqual({
+      since: `${today}T00:00:00.000Z`,
+      until: `${tomorrow}T00:00:00.000Z`,
+      groupBy: ['day'],
+      items: [
+        {
+          day: today,
+          leads: 6,
+          accepted: 4,
+          duplicates: 1,
+          sold: 3,
+          unsold: 0,
+          unmatched: 1,
+          deadLettered: 0,
+          converted: 2,
+          returned: 1,
+          reversed: 1,
+          payout: '8.0000',
+          conversionRate: 0.6667,
+          returnRate: 0.3333,
+        },
+      ],
+    });
+    const other = (await ownReport(`groupBy=geo&since=${today}&until=${tomorrow}`, b.apiKey)).body.items;
+    expect(other.map((i: { geo: string; leads: number; payout: string }) => [i.geo, i.leads, i.payout])).toEqual([
+      ['CA', 2, '17.2500'],
+      ['GB', 1, '0.0000'],
+    ]);
+    const text = JSON.stringify(other) + JSON.stringify(own.body);
+    for (const secret of [acme.id, beta.id, 'acme', 'beta', 'revenue', 'margin', a.id === b.id ? '' : b.id])
+      expect(text).not.toContain(secret);
+    const csv = await ownReport(`groupBy=channel&since=${today}&until=${tomorrow}&format=csv`, b.apiKey);
+    expect((csv.body as string).split('\r\n')[0]).toBe(
+      'channel,leads,accepted,duplicates,sold,unsold,unmatched,deadLettered,converted,returned,reversed,payout,conversionRate,returnRate',
+    );
+    const byPartner = await ownReport('groupBy=partner,source', a.apiKey);
+    expect(byPartner.status).toBe(422);
+    expect(byPartner.body.errors).toEqual([
+      { field: 'groupBy', message: 'a source’s report holds its own figures only: no source or partner' },
+    ]);
+    expect((await ownReport('groupBy=day', ADMIN_TOKEN)).status).toBe(401);
+    expect((await stack.request('GET', '/v1/admin/reports', { key: a.apiKey })).status).toBe(401);
+  });
+});
