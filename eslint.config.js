@@ -105,7 +105,7 @@ const DECIDE_STAYS_INSIDE = {
  * is written in packages/db's table module only, and nothing writes a lead
  * through Prisma (LEAD_WRITES below).
  */
-const LEAD_STATUS_STATEMENTS = ['ACCEPT', 'ADVANCE', 'REOPEN_LEADS', 'SET_MONEY_STATUS'];
+const LEAD_STATUS_STATEMENTS = ['ACCEPT', 'ADVANCE', 'REOPEN_LEADS', 'SET_MONEY_STATUS', 'ERASE_PERSONAL_DATA'];
 const LEAD_STATUS_OWNERS = ['packages/db', 'packages/lifecycle'];
 
 const DEEP_IMPORTS = {

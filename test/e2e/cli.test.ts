@@ -229,7 +229,14 @@ describe('the leadrouter CLI', () => {
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toEqual({
       requeued: 0,
-      skipped: { not_dead_lettered: 0, sold: 1, busy: 0, partner_paused: 0, partner_inactive: 0 },
+      skipped: {
+        not_dead_lettered: 0,
+        sold: 1,
+        busy: 0,
+        partner_paused: 0,
+        partner_inactive: 0,
+        personal_data_erased: 0,
+      },
     });
     await db.delivery.update({ where: { id: sold.delivery.id }, data: { status: 'rejected' } });
   });

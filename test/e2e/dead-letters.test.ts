@@ -116,7 +116,14 @@ describe('dead letters with a real worker', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
       requeued: 3,
-      skipped: { not_dead_lettered: 0, sold: 0, busy: 0, partner_paused: 0, partner_inactive: 0 },
+      skipped: {
+        not_dead_lettered: 0,
+        sold: 0,
+        busy: 0,
+        partner_paused: 0,
+        partner_inactive: 0,
+        personal_data_erased: 0,
+      },
     });
     for (const id of ids) await settled(id, 'delivered');
     expect(partner.requests).toHaveLength(9);

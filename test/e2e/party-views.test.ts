@@ -132,6 +132,7 @@ describe('what each party sees', () => {
           'id',
           'lead',
           'payout',
+          'personalDataErasedAt',
           'sourceId',
           'status',
         ]);

@@ -114,6 +114,7 @@ describe('GET /v1/leads/:id', () => {
     status: 'delivered',
     createdAt: at('000'),
     sourceId: source.id,
+    personalDataErasedAt: null,
     lead: lead('+1415*****23', 'j*******@example.com'),
     events: [
       { at: at('000'), status: 'queued' },
@@ -129,6 +130,7 @@ describe('GET /v1/leads/:id', () => {
     status: 'delivered',
     createdAt: at('000'),
     sourceId: source.id,
+    personalDataErasedAt: null,
     lead: lead('+14155550123', 'jane.roe@example.com'),
     events: [
       { at: at('000'), status: 'queued' },
@@ -223,6 +225,7 @@ describe('GET /v1/leads/:id', () => {
         status: 'queued',
         createdAt: at('000'),
         sourceId: source.id,
+        personalDataErasedAt: null,
         lead: { name: 'Bare', phone: '+1415*****24', email: null, geo: null, source: null, fields: {} },
         events: [],
         payout: 0,
@@ -235,6 +238,7 @@ describe('GET /v1/leads/:id', () => {
         status: 'queued',
         createdAt: at('000'),
         sourceId: source.id,
+        personalDataErasedAt: null,
         lead: { name: 'Bare', phone: '+14155550124', email: null, geo: null, source: null, fields: {} },
         events: [],
         routing: null,

@@ -300,7 +300,14 @@ describe('dead letters: admin API', () => {
       expect(byPartner.status).toBe(200);
       expect(byPartner.body).toEqual({
         requeued: 3,
-        skipped: { not_dead_lettered: 0, sold: 0, busy: 0, partner_paused: 0, partner_inactive: 0 },
+        skipped: {
+          not_dead_lettered: 0,
+          sold: 0,
+          busy: 0,
+          partner_paused: 0,
+          partner_inactive: 0,
+          personal_data_erased: 0,
+        },
       });
       for (const { delivery } of ofA) expect(await deliver.getJob(jobIds.deliver(delivery.id, 3))).toBeDefined();
       expect(await stack.db.delivery.count({ where: { partnerId: a.id, status: 'pending' } })).toBe(3);
@@ -309,7 +316,14 @@ describe('dead letters: admin API', () => {
       expect(all.status).toBe(200);
       expect(all.body).toEqual({
         requeued: 1,
-        skipped: { not_dead_lettered: 0, sold: 1, busy: 0, partner_paused: 1, partner_inactive: 0 },
+        skipped: {
+          not_dead_lettered: 0,
+          sold: 1,
+          busy: 0,
+          partner_paused: 1,
+          partner_inactive: 0,
+          personal_data_erased: 0,
+        },
       });
       expect(await deliver.getJob(jobIds.deliver(ofB.delivery.id, 3))).toBeDefined();
       // What was skipped is still a dead letter, and a second run skips it again.
@@ -348,7 +362,14 @@ describe('dead letters: admin API', () => {
         );
         expect(result).toEqual({
           requeued: 6,
-          skipped: { not_dead_lettered: 0, sold: 0, busy: 1, partner_paused: 0, partner_inactive: 0 },
+          skipped: {
+            not_dead_lettered: 0,
+            sold: 0,
+            busy: 1,
+            partner_paused: 0,
+            partner_inactive: 0,
+            personal_data_erased: 0,
+          },
         });
         expect(progress).toEqual([0, 2, 4, 6, 7]);
       } finally {

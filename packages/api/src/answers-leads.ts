@@ -22,7 +22,7 @@ import {
 import { AmountAnswer } from './amounts.js';
 import { FieldErrors } from './answers.js';
 import { LeadMoney } from './answers-money.js';
-import { LeadStatusSchema } from './answers-operations.js';
+import { LeadStatusSchema, PersonalDataErasedAt } from './answers-operations.js';
 import { Lead } from './bodies.js';
 import { component, ref } from './components.js';
 
@@ -107,11 +107,15 @@ export const BatchResults = component(
 
 const nullableString = Nullable(Type.String());
 
-/** The lead's own data, as it was posted (phone and email partly masked for its source). */
+/** The lead's own data, as it was posted (phone and email partly masked for its source); null once erased. */
 const leadData = (masked: boolean) =>
   Closed({
-    name: Type.String(),
-    phone: Type.String({ description: masked ? 'E.164, partly masked (`+1415*****00`)' : 'E.164' }),
+    name: Nullable(Type.String({ description: 'null once erased' })),
+    phone: Nullable(
+      Type.String({
+        description: masked ? 'E.164, partly masked (`+1415*****00`); null once erased' : 'E.164; null once erased',
+      }),
+    ),
     email: Nullable(
       Type.String({ description: masked ? 'lower-cased, partly masked (`j***@example.com`)' : 'lower-cased' }),
     ),
@@ -136,6 +140,7 @@ export const LeadSourceView = component(
       status: LeadStatusSchema,
       createdAt: DateTime(),
       sourceId: Uuid({ description: 'your source’s id' }),
+      personalDataErasedAt: PersonalDataErasedAt,
       lead: leadData(true),
       events: events({ at: DateTime(), status: LeadStatusSchema }),
       payout: AmountAnswer('what you earn on the lead so far: your payouts, less what returns and reversals took back'),
@@ -181,6 +186,7 @@ export const LeadView = component(
       status: LeadStatusSchema,
       createdAt: DateTime(),
       sourceId: Uuid(),
+      personalDataErasedAt: PersonalDataErasedAt,
       lead: leadData(false),
       events: events({ at: DateTime(), status: LeadStatusSchema, partner: Type.Optional(Type.String()) }),
       routing: Type.Union([routing, Type.Null()], {

@@ -40,6 +40,7 @@ export const SKIP_REASONS = {
   busy: 'the lead is being delivered to other partners right now, up to its route’s maxDeliveries; retry once that settles',
   partner_paused: 'the partner is paused; resume it first (POST /v1/admin/partners/:id/resume)',
   partner_inactive: 'the partner is inactive; reactivate it first',
+  personal_data_erased: 'the lead’s personal data was erased: there is nothing left to send',
 } as const;
 type SkipReason = keyof typeof SKIP_REASONS;
 const skipReasons = Object.keys(SKIP_REASONS) as SkipReason[];
@@ -158,6 +159,32 @@ export const LeadListItem = component(
 );
 export const LeadSearchPage = component('LeadSearchPage', PageOf(LeadListItem));
 
+/** When the lead's personal data was erased (null: kept); its name, phone, email and fields are gone then. */
+export const PersonalDataErasedAt = Nullable(
+  DateTime({
+    description:
+      'when the lead’s personal data was erased (an operator’s request, or the installation’s retention): its name, phone and email are then null and its fields empty; null while they are kept',
+  }),
+);
+
+/** What an erasure of a lead's personal data answers (ADR 0031). */
+export const PersonalDataErased = component(
+  'PersonalDataErased',
+  Closed(
+    {
+      id: Uuid(),
+      personalDataErasedAt: DateTime({
+        description: 'when its personal data was erased: now, or by an earlier request',
+      }),
+      alreadyErased: Type.Boolean({ description: 'true: it had been erased before, and this request changed nothing' }),
+    },
+    {
+      description:
+        'The lead’s personal data is erased: its name, phone, email, custom fields and consent, and whatever of them its partners’ answers, errors and reasons repeated. Its money, statuses, history, deliveries’ outcomes and ids stay.',
+    },
+  ),
+);
+
 export const LeadDetail = component(
   'LeadDetail',
   Closed({
@@ -166,14 +193,15 @@ export const LeadDetail = component(
     createdAt: DateTime(),
     updatedAt: DateTime(),
     source: Closed({ id: Uuid(), name: Type.String() }),
+    personalDataErasedAt: PersonalDataErasedAt,
     lead: Closed({
-      name: Type.String(),
-      phone: Type.String({ description: 'E.164' }),
+      name: Nullable(Type.String({ description: 'null once erased' })),
+      phone: Nullable(Type.String({ description: 'E.164; null once erased' })),
       email: nullableString,
       geo: nullableString,
       source: Nullable(Type.String({ description: 'the lead’s own traffic channel' })),
-      fields: Type.Unsafe<unknown>({ type: 'object' }),
-      consent: Json(),
+      fields: Type.Unsafe<unknown>({ type: 'object', description: 'empty once erased' }),
+      consent: Json({ description: 'null once erased' }),
     }),
     routing: Json({
       description:

@@ -233,3 +233,21 @@ export const AdjustmentCreate = component(
   }),
 );
 export type AdjustmentBody = Static<typeof AdjustmentCreate>;
+
+/** An operator's erasure of a lead's personal data (ADR 0031): why, kept on the lead's timeline. */
+export const PersonalDataErasureRequest = component(
+  'PersonalDataErasureRequest',
+  Type.Object(
+    {
+      reason: Type.Optional(
+        Type.String({
+          minLength: 1,
+          maxLength: 500,
+          description:
+            'why (e.g. the ticket of the person’s request), kept on the lead’s timeline; never the personal data itself',
+        }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+);

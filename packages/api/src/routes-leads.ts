@@ -189,6 +189,7 @@ export const getLead = route({
             status: 'delivered',
             createdAt: EXAMPLE_AT,
             sourceId: EXAMPLE_SOURCE_ID,
+            personalDataErasedAt: null,
             lead: exampleLead(true),
             events: [
               { at: EXAMPLE_AT, status: 'queued' },
@@ -205,6 +206,7 @@ export const getLead = route({
             status: 'delivered',
             createdAt: EXAMPLE_AT,
             sourceId: EXAMPLE_SOURCE_ID,
+            personalDataErasedAt: null,
             lead: exampleLead(false),
             events: [
               { at: EXAMPLE_AT, status: 'queued' },

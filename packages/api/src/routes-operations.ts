@@ -3,7 +3,7 @@
  * statistics, the queues and the routing dry run (README "Operating it (runbook)").
  */
 import { DateTime, OneOf, Type, Uuid } from '@leadrouter/core';
-import { DRY_RUN_DEFAULT_LEADS, DRY_RUN_MAX_LEADS, DryRunRequest } from './bodies.js';
+import { DRY_RUN_DEFAULT_LEADS, DRY_RUN_MAX_LEADS, DryRunRequest, PersonalDataErasureRequest } from './bodies.js';
 import {
   BulkDiscardResult,
   BulkRetryResult,
@@ -13,6 +13,7 @@ import {
   DryRun,
   LeadDetail,
   LeadSearchPage,
+  PersonalDataErased,
   QueueDepths,
   RetryResult,
   Stats,
@@ -178,6 +179,25 @@ export const getLeadStory = route({
   params: Type.Object({ id: Uuid({ description: 'lead id (anything that is not a UUID is a `404`)' }) }),
   resource: 'lead',
   answers: { 200: { description: 'The lead.', schema: LeadDetail }, 404: 'NotFound' },
+});
+
+export const erasePersonalData = route({
+  method: 'delete',
+  path: '/v1/admin/leads/{id}/personal-data',
+  party: 'admin',
+  operationId: 'erasePersonalData',
+  tag: 'Operations',
+  summary: 'Erase a lead’s personal data (right to erasure)',
+  description:
+    'Erases the lead’s name, phone, email, custom fields and consent at once, with whatever of them its partners’ answers, errors, reasons and statuses repeated, and records who asked and why on its timeline (never the data). Its money, statuses, history, deliveries’ outcomes and ids stay, and its phone and email stay findable by the duplicate check, as keyed digests, while a source’s `duplicateWindowHours` reaches it. Asking again changes nothing (`alreadyErased`). A lead still being delivered (queued, routing, or a retried dead letter pending) is a `409`: ask again once it has settled. The body is optional. `PII_RETENTION_DAYS` erases older leads by itself.',
+  params: Type.Object({ id: Uuid({ description: 'lead id (anything that is not a UUID is a `404`)' }) }),
+  resource: 'lead',
+  body: { schema: PersonalDataErasureRequest, optional: true, example: { reason: 'erasure request #4711' } },
+  answers: {
+    200: { description: 'Erased, now or before.', schema: PersonalDataErased },
+    404: 'NotFound',
+    409: { description: 'The lead is still being delivered: ask again once it has settled.', error: true },
+  },
 });
 
 export const getStats = route({

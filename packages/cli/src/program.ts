@@ -6,6 +6,8 @@ import { isDatabaseUnavailable } from '@leadrouter/db';
 import {
   discardDeadLetter,
   discardDeadLetters,
+  erasePersonalData,
+  ERASURE_REASON_MAX,
   findPartner,
   findSource,
   leadDetail,
@@ -249,7 +251,10 @@ same command again to discard what is left.
         );
     });
 
-  const leads = program.command('leads').description('leads: show one, search').addHelpText('after', ENVIRONMENT_HELP);
+  const leads = program
+    .command('leads')
+    .description('leads: show one, search, erase one’s personal data')
+    .addHelpText('after', ENVIRONMENT_HELP);
 
   leads
     .command('show')
@@ -259,6 +264,29 @@ same command again to discard what is left.
     .action(async (id: string, opts: { json?: boolean }) => {
       const lead = await leadDetail(ctx.db(), id);
       io.stdout.write(opts.json ? json(lead) : showLead(lead));
+    });
+
+  leads
+    .command('erase')
+    .description(
+      'erase a lead’s personal data now (right to erasure): name, phone, email, fields, consent, and what partners echoed of them; its money, statuses and history stay',
+    )
+    .argument('<id>', 'the lead id')
+    .option('--reason <text>', 'why (1–500 characters), kept on the lead’s timeline: never the personal data itself')
+    .option('--json', 'print {id, personalDataErasedAt, alreadyErased} as JSON')
+    .action(async (id: string, opts: { reason?: string; json?: boolean }) => {
+      if (opts.reason !== undefined && (opts.reason.trim() === '' || opts.reason.length > ERASURE_REASON_MAX))
+        throw new UsageError(`--reason must be 1 to ${ERASURE_REASON_MAX} characters`);
+      const erased = await erasePersonalData({ db: ctx.db() }, id, {
+        via: 'cli',
+        ...(opts.reason ? { reason: opts.reason } : {}),
+      });
+      if (opts.json) return void io.stdout.write(json(erased));
+      io.stdout.write(
+        erased.alreadyErased
+          ? `lead ${erased.id}: personal data already erased at ${erased.personalDataErasedAt}; nothing changed\n`
+          : `lead ${erased.id}: personal data erased at ${erased.personalDataErasedAt}\n`,
+      );
     });
 
   leads
@@ -383,9 +411,13 @@ function showLead(lead: LeadDetail): string {
     ['status', lead.status],
     ['created', lead.createdAt],
     ['source', `${lead.source.name} (${lead.source.id})`],
-    ['name', lead.lead.name],
-    ['phone', lead.lead.phone],
-    ['email', lead.lead.email],
+    ...((lead.personalDataErasedAt
+      ? [['personal data', `erased at ${lead.personalDataErasedAt}`]]
+      : [
+          ['name', lead.lead.name],
+          ['phone', lead.lead.phone],
+          ['email', lead.lead.email],
+        ]) as [string, string | null][]),
     ['geo', lead.lead.geo],
     ['channel', lead.lead.source],
     ['route', routeOf(lead.routing)],
@@ -468,6 +500,8 @@ function routeOf(stored: unknown): string {
 function noteOf(detail: unknown): string | null {
   if (typeof detail !== 'object' || detail === null) return null;
   const d = detail as Record<string, unknown>;
+  if (d.event === 'personal_data_erased')
+    return `personal data erased (${d.by === 'retention' ? 'retention' : 'by an operator'})${typeof d.reason === 'string' ? `: ${d.reason}` : ''}`;
   if (typeof d.reason === 'string') return d.reason;
   if (typeof d.route === 'string') return `route ${d.route}`;
   return null;

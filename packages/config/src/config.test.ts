@@ -35,6 +35,15 @@ describe('config', () => {
     });
   });
 
+  it('keeps personal data for ever unless PII_RETENTION_DAYS says how many days, a whole number of them', () => {
+    expect(loadWorkerConfig({}).PII_RETENTION_DAYS).toBe(0);
+    expect(loadWorkerConfig({ PII_RETENTION_DAYS: '30' }).PII_RETENTION_DAYS).toBe(30);
+    for (const bad of ['-1', '1.5', 'forever', '36501'])
+      expect(() => loadWorkerConfig({ PII_RETENTION_DAYS: bad })).toThrow(
+        new RegExp(`^PII_RETENTION_DAYS="${bad}" is invalid: it must be .*\\(days a lead's personal data`),
+      );
+  });
+
   it('coerces numbers and booleans', () => {
     const c = loadIngestConfig({ PORT: '8080', ALLOW_PRIVATE_DESTINATIONS: 'true', ADMIN_TOKEN: GOOD_TOKEN });
     expect(c.PORT).toBe(8080);

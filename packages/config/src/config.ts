@@ -8,6 +8,9 @@ const port = { type: 'integer', minimum: 0, maximum: 65535 };
 /** The most sub-queues a queue may be split into (QUEUE_PARTITIONS); workers look this far for jobs to drain. */
 export const MAX_QUEUE_PARTITIONS = 32;
 
+/** The longest PII_RETENTION_DAYS (a century): a larger value is a typo, not a policy. */
+export const MAX_PII_RETENTION_DAYS = 36_500;
+
 /** The shortest bearer token accepted (ADMIN_TOKEN, METRICS_TOKEN): 32 random hex digits are 128 bits. */
 export const MIN_TOKEN_LENGTH = 32;
 /** Fewer different characters than this is a placeholder, not a secret (32 random hex digits have 9 or more). */
@@ -170,6 +173,12 @@ export const workerEnv = {
     default: '10000',
     description: 'how often the sweeper looks for leads and deliveries that lost their job',
   },
+  PII_RETENTION_DAYS: {
+    schema: { type: 'integer', minimum: 0, maximum: MAX_PII_RETENTION_DAYS },
+    default: '0',
+    description:
+      "days a lead's personal data (name, phone, email, fields, consent) is kept; the worker's housekeeping erases it from older leads, keeping their money, statuses and ids; 0 keeps it for ever",
+  },
 } satisfies EnvSpec;
 
 /** The `leadrouter` CLI: the same database and queues as the services, read the same way. */
@@ -205,6 +214,8 @@ export interface WorkerConfig extends CommonConfig {
   WORKER_PORT: number;
   WORKER_CONCURRENCY: number;
   SWEEP_INTERVAL_MS: number;
+  /** 0: personal data is kept for ever. */
+  PII_RETENTION_DAYS: number;
 }
 
 /**

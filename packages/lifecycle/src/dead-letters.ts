@@ -382,6 +382,7 @@ async function requeue(db: Db, ids: string[], at: Date): Promise<Map<string, Out
               accepted: count.get(l.id)?.accepted ?? 0,
               pending: count.get(l.id)?.pending ?? 0,
               maxDeliveries: recordedMaxDeliveries(l),
+              erased: l.erased,
             },
           ]),
         ),
@@ -610,7 +611,7 @@ async function settleAgain(deps: OperationsDeps, leadIds: string[]): Promise<voi
 }
 
 function emptySkips(): Record<RequeueSkipReason, number> {
-  return { not_dead_lettered: 0, sold: 0, busy: 0, partner_paused: 0, partner_inactive: 0 };
+  return { not_dead_lettered: 0, sold: 0, busy: 0, partner_paused: 0, partner_inactive: 0, personal_data_erased: 0 };
 }
 
 function now(deps: { now?: () => Date }): Date {

@@ -177,3 +177,18 @@ export {
   type ReportView,
   type SourceReportItem,
 } from './reports.js';
+
+// Personal-data erasure (ADR 0031): an operator's, for the admin API and the CLI; the retention's, for the worker.
+export { decideErasure, type ErasureDecision, type ErasureTarget } from './decide/erasure.js';
+export {
+  erasePersonalData,
+  eraseExpiredPersonalData,
+  ERASURE_REASON_MAX,
+  PRUNE_BATCH,
+  pruneErasedContacts,
+  RETENTION_BATCH,
+  RETENTION_MAX_BATCHES,
+  type Erasure,
+  type ErasureRequest,
+  type RetentionRound,
+} from './erasure.js';

@@ -188,9 +188,11 @@ export interface LeadDetail {
   createdAt: string;
   updatedAt: string;
   source: Named;
+  /** When its personal data was erased (ADR 0031); its name, phone, email, fields and consent are gone then. */
+  personalDataErasedAt: string | null;
   lead: {
-    name: string;
-    phone: string;
+    name: string | null;
+    phone: string | null;
     email: string | null;
     geo: string | null;
     source: string | null;
@@ -273,6 +275,7 @@ export async function leadDetail(db: Db, id: string): Promise<LeadDetail> {
     createdAt: lead.createdAt.toISOString(),
     updatedAt: lead.updatedAt.toISOString(),
     source: lead.source,
+    personalDataErasedAt: lead.personalDataErasedAt?.toISOString() ?? null,
     lead: {
       name: lead.name,
       phone: lead.phone,

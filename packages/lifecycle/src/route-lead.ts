@@ -64,13 +64,15 @@ export async function routeLead(deps: LeadFlowDeps, leadId: string): Promise<voi
           return advanceAndCommit(tx, leadId, stored.record, now, given);
       }
     }
-    if (lead?.status !== 'queued') return NOTHING;
+    // An erased lead is never queued (its erasure waits until it is settled, ADR 0031): nothing to send.
+    if (lead?.status !== 'queued' || lead.name === null || lead.phone === null) return NOTHING;
     const { id, name, phone, email, geo, source, fields } = lead;
     routed = { id, name, phone, email, geo, source, fields }; // what partners see of it
-    const selected = selectRoute(lead, routes);
+    const routable = { ...routed, sourceId: lead.sourceId };
+    const selected = selectRoute(routable, routes);
     const { route } = selected;
     const rotation = route?.strategy === 'round_robin' ? await deps.nextRotation(route.id) : 0;
-    decision = decideRoute({ lead, routes, partners, rotation, random: deps.random, selected });
+    decision = decideRoute({ lead: routable, routes, partners, rotation, random: deps.random, selected });
     const record = routingRecordOf(decision, route?.strategy, now);
     return advanceAndCommit(tx, leadId, record, now, {
       entering: { status: 'routing', detail: { route: record.routeName ?? null } },

@@ -1,4 +1,5 @@
 import { DELETE_OLD_CAP_COUNTERS, DELETE_OLD_REJECTIONS, runStatement, sqlPool } from '@leadrouter/db';
+import { eraseExpiredPersonalData, pruneErasedContacts } from '@leadrouter/lifecycle';
 import { redisKeys } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
 
@@ -46,10 +47,32 @@ export async function pruneCapCounters(deps: Pick<WorkerDeps, 'db' | 'now'>): Pr
 }
 
 /**
+ * The personal-data part of a round (ADR 0031): the digests of erased leads
+ * that no duplicate window reaches any more are deleted; with
+ * PII_RETENTION_DAYS set, the personal data of older leads is erased, in
+ * batches of short transactions. Logged as counts, never as data.
+ */
+export async function erasePersonalDataRound(
+  deps: Pick<WorkerDeps, 'db' | 'now' | 'log' | 'metrics' | 'config'>,
+  opts: { batch?: number; stopping?: () => boolean } = {},
+): Promise<{ erased: number; contactsPruned: number }> {
+  const contactsPruned = await pruneErasedContacts(deps, opts);
+  deps.metrics?.housekeepingDeleted.inc({ table: 'erased_contacts' }, contactsPruned);
+  const days = deps.config.PII_RETENTION_DAYS;
+  const { erased, batches } = days > 0 ? await eraseExpiredPersonalData(deps, days, opts) : { erased: 0, batches: 0 };
+  if (erased > 0 || contactsPruned > 0)
+    deps.log.info(
+      { erased, batches, contactsPruned, retentionDays: days },
+      'housekeeping erased the personal data of leads past their retention',
+    );
+  return { erased, contactsPruned };
+}
+
+/**
  * Runs the housekeeping every `intervalMs` on whichever worker takes the
  * lock first (the lock lasts the interval, so one run per interval across
- * all workers), and once at start: the retention of ingest rejections and
- * of cap counters.
+ * all workers), and once at start: the retention of ingest rejections, of
+ * cap counters, and of personal data (`erasePersonalDataRound`).
  */
 export function startHousekeeping(deps: WorkerDeps, intervalMs = HOUSEKEEPING_INTERVAL_MS): { stop(): Promise<void> } {
   const lockKey = redisKeys(deps.config.QUEUE_PREFIX).housekeepingLock;
@@ -67,6 +90,7 @@ export function startHousekeeping(deps: WorkerDeps, intervalMs = HOUSEKEEPING_IN
         deps.metrics?.housekeepingDeleted.inc({ table: 'cap_counters' }, capCounters);
         if (rejections > 0 || capCounters > 0)
           deps.log.info({ rejections, capCounters }, 'housekeeping deleted old rows');
+        if (!stopping) await erasePersonalDataRound(deps, { stopping: () => stopping });
       } catch (err) {
         deps.log.warn({ err: { message: (err as Error).message } }, 'housekeeping failed; will try again');
       } finally {

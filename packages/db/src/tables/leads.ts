@@ -23,8 +23,9 @@ export const LOCK_LEAD = defineStatement({
     id: 'text',
     status: '"LeadStatus"',
     sourceId: 'text',
-    name: 'varchar',
-    phone: 'varchar',
+    /** Null once its personal data is erased: never while it is queued or routing (ADR 0031). */
+    name: 'varchar | null',
+    phone: 'varchar | null',
     email: 'varchar | null',
     geo: 'text | null',
     source: 'varchar | null',
@@ -137,9 +138,11 @@ export const RELEASE_KEY = defineStatement({
 /**
  * Lead number `n` of a group: the holder of its Idempotency-Key (a replay),
  * else a lead with its phone or email in the source's duplicate window
- * (`windowHours`, 0: no check), with whether it is the source's own, else the
- * lead inserted with its `queued` event. The duplicate look-up is one branch
- * per index, so no plan can walk `created_at` instead.
+ * (`windowHours`, 0: no check) — also one whose personal data was erased,
+ * by the digests kept of it (`erased_contacts`, ADR 0031) — with whether it
+ * is the source's own, else the lead inserted with its `queued` event. The
+ * duplicate look-up is one branch per index, so no plan can walk
+ * `created_at` instead.
  */
 export const ACCEPT = defineStatement({
   name: 'lr_accept',
@@ -173,6 +176,10 @@ export const ACCEPT = defineStatement({
        UNION ALL
        SELECT id, source_id, created_at FROM leads
        WHERE email = ${p.email} AND created_at > now() - make_interval(hours => ${p.windowHours})
+       UNION ALL
+       SELECT lead_id, source_id, created_at FROM erased_contacts
+       WHERE digest = ANY (ARRAY[contact_digest('phone', ${p.phone}), contact_digest('email', ${p.email})])
+         AND created_at > now() - make_interval(hours => ${p.windowHours})
      ) AS d
      WHERE ${p.windowHours} > 0 AND NOT EXISTS (SELECT 1 FROM replay)
      ORDER BY created_at LIMIT 1),
@@ -220,13 +227,14 @@ export const LEAD_BY_KEY = defineStatement({
 // ---------------------------------------------------------------------------
 // The operations' (ADR 0007): planned for their values each time (`prepared: false`).
 
-/** Locks these leads, in id order (the worker's), reading their status and routing record (as stored). */
+/** Locks these leads, in id order (the worker's), reading their status, routing record (as stored) and whether they are erased. */
 export const LOCK_LEADS = defineStatement({
   name: 'lr_lock_leads',
   params: { ids: 'uuid[]' },
-  row: { id: 'text', status: '"LeadStatus"', routing: 'jsonb | null' },
+  row: { id: 'text', status: '"LeadStatus"', routing: 'jsonb | null', erased: 'boolean' },
   prepared: false,
-  sql: (p) => sql`SELECT id::text, status, routing FROM leads WHERE id = ANY(${p.ids}) ORDER BY id FOR UPDATE`,
+  sql: (p) => sql`SELECT id::text, status, routing, personal_data_erased_at IS NOT NULL AS erased
+   FROM leads WHERE id = ANY(${p.ids}) ORDER BY id FOR UPDATE`,
 });
 
 /** Moves these leads back to `routing` at `at`, for the worker to settle them again. */
@@ -300,16 +308,20 @@ const LEAD_VIEW_ROW = {
   id: 'uuid',
   sourceId: 'uuid',
   status: '"LeadStatus"',
-  name: 'varchar',
-  phone: 'varchar',
+  /** Null once erased (`erasedAt`), as phone and email. */
+  name: 'varchar | null',
+  phone: 'varchar | null',
   email: 'varchar | null',
   geo: 'bpchar | null',
   subSource: 'varchar | null',
   fields: json<LeadFields['fields']>('jsonb'),
   createdAt: 'timestamptz',
+  erasedAt: 'timestamptz | null',
 } as const;
 const leadViewColumns = sql`l.id, l.source_id AS "sourceId", l.status, l.name, l.phone, l.email, l.geo,
-          l.sub_source AS "subSource", l.fields, l.created_at AS "createdAt"`;
+          l.sub_source AS "subSource", l.fields, l.created_at AS "createdAt", l.personal_data_erased_at AS "erasedAt"`;
+/** The lead's status changes: every event but its erasure's (which the views show as `personalDataErasedAt`). */
+const statusEvents = sql`e.lead_id = l.id AND (e.detail IS NULL OR e.detail->>'event' IS DISTINCT FROM 'personal_data_erased')`;
 
 /** One attempt of one of the lead's deliveries, as the admin's view lists them. */
 export /** One ledger entry as the admin's lead view reads it (LEAD_VIEW). */
@@ -354,7 +366,7 @@ export const SOURCE_LEAD_VIEW = defineStatement({
   },
   sql: (p) => sql`SELECT ${leadViewColumns},
     (SELECT coalesce(json_agg(json_build_object('at', ${epochMs(sql`e.at`)}, 'status', e.status) ORDER BY e.id), '[]')
-       FROM lead_events e WHERE e.lead_id = l.id) AS events,
+       FROM lead_events e WHERE ${statusEvents}) AS events,
     (SELECT coalesce(sum(m.amount), 0)::text FROM ledger_entries m
        WHERE m.lead_id = l.id AND m.party = 'source') AS payout
   FROM leads l
@@ -385,7 +397,7 @@ export const LEAD_VIEW = defineStatement({
   sql: (p) => sql`SELECT ${leadViewColumns}, l.routing,
     (SELECT coalesce(json_agg(json_build_object('at', ${epochMs(sql`e.at`)}, 'status', e.status, 'partnerId', e.partner_id)
               ORDER BY e.id), '[]')
-       FROM lead_events e WHERE e.lead_id = l.id) AS events,
+       FROM lead_events e WHERE ${statusEvents}) AS events,
     (SELECT coalesce(json_agg(json_build_object('partner', p.name, 'attempt', a.attempt, 'outcome', a.outcome,
               'httpStatus', a.http_status, 'durationMs', a.duration_ms, 'error', a.error, 'at', ${epochMs(sql`a.at`)})
               ORDER BY a.at, d.partner_id, a.attempt), '[]')
@@ -403,4 +415,154 @@ export const LEAD_VIEW = defineStatement({
        FROM ledger_entries m WHERE m.lead_id = l.id) AS entries
   FROM leads l
   WHERE l.id = ${p.id}`,
+});
+
+// ---------------------------------------------------------------------------
+// Personal-data erasure (ADR 0031): an operator's request for one lead, or the worker's retention in batches.
+
+/** What the erasure's event on the lead's timeline says: who asked and why, never what was erased. */
+export interface ErasureDetail {
+  event: 'personal_data_erased';
+  /** `operator` (the admin API, the console, the CLI) or `retention` (PII_RETENTION_DAYS). */
+  by: 'operator' | 'retention';
+  /** Through what: `api` or `cli` for an operator. */
+  via?: 'api' | 'cli';
+  /** The operator's reason, as given. */
+  reason?: string;
+}
+
+/**
+ * Locks a lead for its erasure (the worker's lock: the lead's row), reading
+ * whether it is erased already and whether it is still being delivered: its
+ * status, and whether a delivery of it is pending (a retried dead letter of a
+ * lead already sold is, while its status is settled).
+ */
+export const LOCK_LEAD_FOR_ERASURE = defineStatement({
+  name: 'lr_lock_lead_for_erasure',
+  params: { leadId: 'uuid' },
+  row: {
+    id: 'text',
+    status: '"LeadStatus"',
+    erasedAt: 'timestamptz | null',
+    pending: 'boolean',
+  },
+  prepared: false,
+  sql: (p) => sql`SELECT l.id::text, l.status, l.personal_data_erased_at AS "erasedAt",
+          EXISTS (SELECT 1 FROM deliveries d WHERE d.lead_id = l.id AND d.status::text = 'pending') AS pending
+   FROM leads l WHERE l.id = ${p.leadId} FOR UPDATE OF l`,
+});
+
+/**
+ * The retention's next batch: leads created before `before` whose personal
+ * data is kept, oldest first, locked — those another transaction holds (a
+ * worker, another replica's housekeeping) skipped, and those still being
+ * delivered (queued, routing, or with a pending delivery) left for a later
+ * round. Walks `leads_personal_data_kept_idx` (the leads not erased, by
+ * created_at) from its start: what it erased before is not in it.
+ */
+export const LEADS_PAST_RETENTION = defineStatement({
+  name: 'lr_leads_past_retention',
+  params: { before: 'timestamptz', limit: 'int' },
+  row: { id: 'uuid' },
+  prepared: false,
+  sql: (p) => sql`SELECT l.id FROM leads l
+   WHERE l.personal_data_erased_at IS NULL AND l.created_at < ${p.before}
+     AND l.status::text NOT IN ('queued', 'routing')
+     AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.lead_id = l.id AND d.status::text = 'pending')
+   ORDER BY l.created_at LIMIT ${p.limit}
+   FOR UPDATE OF l SKIP LOCKED`,
+});
+
+/**
+ * Erases the personal data of these leads (the caller holds their locks; a
+ * lead erased already is left as it is), in one statement:
+ *
+ * - the lead's name, phone, email, custom fields, consent, and its
+ *   Idempotency-Key and request fingerprint (a source's key may hold an
+ *   email); `personal_data_erased_at` set to `at`;
+ * - its phone and email as keyed digests (`erased_contacts`) while the
+ *   longest duplicate window of any source still reaches the lead, so the
+ *   duplicate check keeps finding it;
+ * - every free text that could echo them — a partner's answer excerpts
+ *   (dropped), errors, reasons and raw statuses, the routing record and the
+ *   events' details — with the lead's own strings replaced by `[erased]`
+ *   (`personal_data_needles`, `erase_text`, `erase_jsonb`);
+ * - one event on its timeline, at its current status, with `detail`.
+ *
+ * Money (the ledger, prices), statuses, deliveries' outcomes, the partners'
+ * references and the ids stay. Returns the leads erased.
+ */
+export const ERASE_PERSONAL_DATA = defineStatement({
+  name: 'lr_erase_personal_data',
+  params: { ids: 'uuid[]', at: 'timestamptz', detail: json<ErasureDetail>('jsonb') },
+  row: { id: 'text' },
+  prepared: false,
+  sql: (p) => sql`WITH
+   target AS (
+     SELECT l.id, l.source_id, l.created_at, l.phone, l.email,
+            personal_data_needles(l.name, l.phone, l.email, l.fields) AS needles
+     FROM leads l WHERE l.id = ANY (${p.ids}) AND l.personal_data_erased_at IS NULL),
+   windowed AS (
+     SELECT ${p.at}::timestamptz - make_interval(hours => coalesce(max(duplicate_window_hours), 0)) AS since
+     FROM sources),
+   contacts AS (
+     INSERT INTO erased_contacts (digest, lead_id, source_id, created_at)
+     SELECT contact_digest(c.kind, c.value), t.id, t.source_id, t.created_at
+     FROM target t CROSS JOIN windowed w CROSS JOIN LATERAL (VALUES ('phone', t.phone), ('email', t.email)) AS c (kind, value)
+     WHERE c.value IS NOT NULL AND t.created_at > w.since
+     ON CONFLICT DO NOTHING),
+   scrubbed_events AS (
+     UPDATE lead_events e SET detail = erase_jsonb(e.detail, t.needles)
+     FROM target t WHERE e.lead_id = t.id AND e.detail IS NOT NULL),
+   scrubbed_deliveries AS (
+     UPDATE deliveries d SET last_error = left(erase_text(d.last_error, t.needles), 1000),
+       reason = left(erase_text(d.reason, t.needles), 500),
+       partner_status = left(erase_text(d.partner_status, t.needles), 200)
+     FROM target t
+     WHERE d.lead_id = t.id AND (d.last_error IS NOT NULL OR d.reason IS NOT NULL OR d.partner_status IS NOT NULL)),
+   scrubbed_attempts AS (
+     UPDATE delivery_attempts a SET response_excerpt = NULL, error = left(erase_text(a.error, t.needles), 1000)
+     FROM deliveries d JOIN target t ON t.id = d.lead_id
+     WHERE a.delivery_id = d.id AND (a.response_excerpt IS NOT NULL OR a.error IS NOT NULL)),
+   scrubbed_feedback AS (
+     UPDATE feedback_events f SET status = left(erase_text(f.status, t.needles), 200),
+       reason = left(erase_text(f.reason, t.needles), 500)
+     FROM target t WHERE f.lead_id = t.id AND (f.status IS NOT NULL OR f.reason IS NOT NULL)),
+   scrubbed_returns AS (
+     UPDATE returns r SET reason = left(erase_text(r.reason, t.needles), 500),
+       decision_reason = left(erase_text(r.decision_reason, t.needles), 500)
+     FROM target t WHERE r.lead_id = t.id),
+   scrubbed_postbacks AS (
+     UPDATE postbacks b SET reason = left(erase_text(b.reason, t.needles), 500),
+       last_error = left(erase_text(b.last_error, t.needles), 1000)
+     FROM target t WHERE b.lead_id = t.id AND (b.reason IS NOT NULL OR b.last_error IS NOT NULL)),
+   erased AS (
+     UPDATE leads l SET name = NULL, phone = NULL, email = NULL, fields = '{}', consent = NULL,
+       idempotency_key = NULL, request_hash = NULL,
+       routing = erase_jsonb(l.routing, t.needles), personal_data_erased_at = ${p.at}
+     FROM target t WHERE l.id = t.id
+     RETURNING l.id, l.status)
+   INSERT INTO lead_events (lead_id, status, detail, at)
+   SELECT id, status, ${p.detail}, ${p.at} FROM erased
+   RETURNING lead_id::text AS id`,
+});
+
+/**
+ * Deletes up to `limit` digests of erased leads that no source's duplicate
+ * window reaches any more at `at` (the longest window of any source, now),
+ * oldest first. Returns how many it deleted.
+ */
+export const PRUNE_ERASED_CONTACTS = defineStatement({
+  name: 'lr_prune_erased_contacts',
+  params: { at: 'timestamptz', limit: 'int' },
+  row: { deleted: 'int' },
+  prepared: false,
+  sql: (p) => sql`WITH gone AS (
+     DELETE FROM erased_contacts WHERE (digest, lead_id) IN (
+       SELECT digest, lead_id FROM erased_contacts
+       WHERE created_at <= ${p.at}::timestamptz
+         - make_interval(hours => (SELECT coalesce(max(duplicate_window_hours), 0) FROM sources))
+       ORDER BY created_at LIMIT ${p.limit})
+     RETURNING 1)
+   SELECT count(*)::int AS deleted FROM gone`,
 });

@@ -42,6 +42,12 @@ describe('decideRequeues: which dead letters an operator’s retry puts back', (
     ]);
   });
 
+  it('never requeues a dead letter of a lead whose personal data was erased: nothing is left to send', () => {
+    expect(decide([dead('a')], { L: lead({ erased: true }) })).toEqual([
+      ['a', { outcome: 'skip', reason: 'personal_data_erased' }],
+    ]);
+  });
+
   it('refuses while the partner is inactive or paused (inactive said first)', () => {
     expect(decide([dead('a', 'L', { partnerActive: false, partnerPaused: true })], { L: lead() })).toEqual([
       ['a', { outcome: 'skip', reason: 'partner_inactive' }],

@@ -8,6 +8,7 @@ export const REQUEUE_SKIP_REASONS = [
   'busy',
   'partner_paused',
   'partner_inactive',
+  'personal_data_erased',
 ] as const;
 export type RequeueSkipReason = (typeof REQUEUE_SKIP_REASONS)[number];
 
@@ -28,6 +29,8 @@ export interface RequeueLead {
   pending: number;
   /** As its routing record holds it (undefined when the record does not say, or cannot be read). */
   maxDeliveries: number | undefined;
+  /** Its personal data was erased (ADR 0031): there is nothing left to send a partner. */
+  erased?: boolean;
 }
 
 /**
@@ -50,7 +53,8 @@ const REOPENS: readonly LeadStatus[] = ['dead_lettered', 'unsold', 'unmatched'];
  * counting those requeued earlier in the same batch. A superseded dead
  * letter (its lead sold through others to `maxDeliveries` partners) is
  * `sold`, whatever the counts say now. A paused or inactive partner gets
- * nothing until an operator resumes or reactivates it.
+ * nothing until an operator resumes or reactivates it. A lead whose personal
+ * data was erased is never sent again.
  */
 export function decideRequeues<T extends RequeueCandidate>(
   candidates: readonly T[],
@@ -67,6 +71,7 @@ export function decideRequeues<T extends RequeueCandidate>(
     const pending = inFlight.get(d.leadId) ?? lead?.pending ?? 0;
     if (d.status === 'superseded') return { outcome: 'skip', reason: 'sold', deliveryStatus: d.status };
     if (d.status !== 'dead_lettered') return { outcome: 'skip', reason: 'not_dead_lettered', deliveryStatus: d.status };
+    if (lead?.erased) return { outcome: 'skip', reason: 'personal_data_erased' };
     if (!d.partnerActive) return { outcome: 'skip', reason: 'partner_inactive' };
     if (d.partnerPaused) return { outcome: 'skip', reason: 'partner_paused' };
     if (accepted >= limit) return { outcome: 'skip', reason: 'sold' };

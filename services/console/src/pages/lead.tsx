@@ -52,11 +52,17 @@ function Story({ lead, reload }: { lead: LeadDetail; reload: () => void }) {
       {retry.error && <ErrorNote error={retry.error} />}
       <div class="grid">
         <Section title="Data">
+          {lead.personalDataErasedAt && (
+            <p class="notice" role="note">
+              Personal data erased <Time iso={lead.personalDataErasedAt} />: its name, phone, email, fields and consent
+              are gone; its money, statuses and history stay.
+            </p>
+          )}
           <dl class="props">
             <dt>Name</dt>
-            <dd>{lead.lead.name}</dd>
+            <dd>{lead.lead.name ?? '—'}</dd>
             <dt>Phone</dt>
-            <dd>{lead.lead.phone}</dd>
+            <dd>{lead.lead.phone ?? '—'}</dd>
             <dt>Email</dt>
             <dd>{lead.lead.email ?? '—'}</dd>
             <dt>Geo</dt>
@@ -204,6 +210,11 @@ function Story({ lead, reload }: { lead: LeadDetail; reload: () => void }) {
 
 function describe(detail: unknown): string {
   if (typeof detail !== 'object' || detail === null) return String(detail);
+  const erasure = detail as { event?: unknown; by?: unknown; reason?: unknown };
+  if (erasure.event === 'personal_data_erased')
+    return `personal data erased ${erasure.by === 'retention' ? 'after its retention' : 'by an operator'}${
+      typeof erasure.reason === 'string' ? `: ${erasure.reason}` : ''
+    }`;
   return Object.entries(detail)
     .filter(([, v]) => v !== null && v !== undefined)
     .map(([k, v]) => `${humanise(k)}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)

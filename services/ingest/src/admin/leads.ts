@@ -1,7 +1,14 @@
 import type { Router } from 'express';
 import { money, operations as table } from '@leadrouter/api';
 import { invalid } from '@leadrouter/core';
-import { addAdjustment, fileReturn, leadDetail, parseLeadSearch, searchLeads } from '@leadrouter/lifecycle';
+import {
+  addAdjustment,
+  erasePersonalData,
+  fileReturn,
+  leadDetail,
+  parseLeadSearch,
+  searchLeads,
+} from '@leadrouter/lifecycle';
 import { parseAmount, ZERO } from '@leadrouter/money';
 import type { IngestDeps } from '../deps.js';
 import { tableRouter } from '../http/bind.js';
@@ -30,6 +37,10 @@ export function leadSearchRouter(deps: IngestDeps): Router {
     body: await searchLeads(db, await parseLeadSearch(db, req.query)),
   }));
   bind(table.getLeadStory, async ({ params }) => ({ status: 200, body: await leadDetail(db, params.id) }));
+  bind(table.erasePersonalData, async ({ params, body }) => ({
+    status: 200,
+    body: await erasePersonalData(deps, params.id, { via: 'api', ...(body?.reason ? { reason: body.reason } : {}) }),
+  }));
   bind(money.fileReturn, async ({ params, body }, req) => {
     const result = await fileReturn(deps, params.id, body);
     await enqueuePostbacks(deps, req, result.postbacks);

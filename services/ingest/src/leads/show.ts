@@ -32,6 +32,7 @@ export async function showLeadToSource(db: Db, id: string, sourceId: string): Pr
     status: lead.status,
     createdAt: lead.createdAt.toISOString(),
     sourceId: lead.sourceId,
+    personalDataErasedAt: lead.erasedAt?.toISOString() ?? null,
     lead: leadData(lead, { mask: true }),
     events: lead.events.map((e) => ({ at: new Date(e.at).toISOString(), status: e.status })),
     payout: payoutView([{ party: 'source', amount: amount(lead.payout) }]),
@@ -53,6 +54,7 @@ export async function showLeadToAdmin(db: Db, id: string): Promise<LeadView> {
     status: lead.status,
     createdAt: lead.createdAt.toISOString(),
     sourceId: lead.sourceId,
+    personalDataErasedAt: lead.erasedAt?.toISOString() ?? null,
     lead: leadData(lead, { mask: false }),
     events: lead.events.map((e) => ({
       at: new Date(e.at).toISOString(),
@@ -76,7 +78,7 @@ export async function showLeadToAdmin(db: Db, id: string): Promise<LeadView> {
 function leadData(lead: LeadRow, { mask }: { mask: boolean }): LeadData {
   return {
     name: lead.name,
-    phone: mask ? maskPhone(lead.phone) : lead.phone,
+    phone: lead.phone && mask ? maskPhone(lead.phone) : lead.phone,
     email: lead.email && mask ? maskEmail(lead.email) : lead.email,
     geo: lead.geo,
     source: lead.subSource,
