@@ -136,6 +136,26 @@ describe('caps with three worker processes', () => {
     expect(JSON.stringify(lead.body)).toContain('weekly cap of 6 reached');
   });
 
+  it('pass leads between two capped partners in both directions without a deadlock', async () => {
+    const schedule = noonSchedule();
+    // Each rejects: a lead offered to one waterfalls to the other, giving back one slot and taking the other's,
+    // in one commit; round-robin makes half the leads go each way at the same time.
+    const config = { price: 2, schedule, caps: { daily: 1000, dailyBudget: 10000, monthly: 10000 } };
+    const a = await partner(new FakePartner(() => ({ status: 400, delayMs: 20 })), config);
+    const b = await partner(new FakePartner(() => ({ status: 400, delayMs: 20 })), config);
+    await stack.createRoute({ strategy: 'round_robin', partners: [{ partnerId: a.id }, { partnerId: b.id }] });
+    const ids = await burst(60);
+    expect(await stack.db.lead.count({ where: { id: { in: ids }, status: 'unsold' } })).toBe(60);
+    expect(a.fake.requests).toHaveLength(60);
+    expect(b.fake.requests).toHaveLength(60);
+    for (const w of workers) expect(w.output).not.toMatch(/deadlock detected/);
+    // Every slot was given back.
+    expect(await counted(a.id)).toEqual([
+      ['day', 0, '0.0000'],
+      ['month', 0, '0.0000'],
+    ]);
+  });
+
   it('give back the slots of the leads a partner rejects, so it still takes exactly its cap', async () => {
     const schedule = noonSchedule();
     // Rejects every other lead: each rejection frees its slot (and reservation) for the next lead.

@@ -18,7 +18,7 @@ import {
 } from '@leadrouter/db';
 import { decideFinalStatus, decideOffers, decideUnreadableRecord } from './decide/advance.js';
 import { decideSupersede } from './decide/superseded.js';
-import { capsOf, checkCapped, reserveCalls, type CapReservation } from './caps.js';
+import { capsOf, checkCapped, counterCalls, type CapReservation, type CounterChange } from './caps.js';
 import { NOTHING, type FlowLog, type Followups } from './flow.js';
 
 /** One of the lead's deliveries, as the advance step counts them. */
@@ -42,6 +42,12 @@ export interface AdvanceOptions {
    * the event that caused the advance writes with it (`commitDeliveryAccepted`).
    */
   commitWith?: readonly string[];
+  /**
+   * What the event that caused the advance changes of the cap counters (a
+   * slot given back, a sale's price): written with the slots the advance
+   * takes, in one statement (ADR 0030).
+   */
+  counters?: readonly CounterChange[];
 }
 
 /**
@@ -61,7 +67,7 @@ export async function advanceAndCommit(
   leadId: string,
   record: RoutingRecord,
   now: Date,
-  { outcome, entering, deliveries, postback, commitWith = [] }: AdvanceOptions,
+  { outcome, entering, deliveries, postback, commitWith = [], counters = [] }: AdvanceOptions,
 ): Promise<Followups> {
   const routing: RoutingRecord = { ...record, decisions: [...record.decisions] };
   if (outcome) setDecision(routing, outcome);
@@ -121,11 +127,9 @@ export async function advanceAndCommit(
       postbackStatus: final !== undefined && postback ? final : null,
     }),
     ...(superseded.length > 0 ? [tx.call(SUPERSEDE, { leadId, ids: superseded })] : []),
-    // The slots the new deliveries take, in the message that creates them (the partners' locks are held).
-    ...reserveCalls(
-      tx,
-      offered.flatMap((o) => (o.reservation ? [o.reservation] : [])),
-    ),
+    // The slots the new deliveries take, in the message that creates them (the partners' locks are held), with
+    // what the event that caused the advance gives back or corrects: one statement, rows in key order.
+    ...counterCalls(tx, [...offered.flatMap((o) => o.reservation?.rows ?? []), ...counters]),
     ...commitWith,
   ]);
   return {
@@ -155,8 +159,9 @@ export async function settleUnreadable(
   leadId: string,
   reason: string,
   now: Date,
-  { deliveries, postback, commitWith = [] }: Omit<AdvanceOptions, 'outcome' | 'entering'>,
+  { deliveries, postback, commitWith: given = [], counters = [] }: Omit<AdvanceOptions, 'outcome' | 'entering'>,
 ): Promise<{ settled?: TerminalStatus; followups: Followups }> {
+  const commitWith = [...given, ...counterCalls(tx, counters)];
   const decision = decideUnreadableRecord(deliveries);
   if (decision.outcome === 'open') {
     log.error({ leadId, reason }, 'the lead’s routing record cannot be read: it settles once no delivery is pending');

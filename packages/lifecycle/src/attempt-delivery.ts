@@ -31,7 +31,7 @@ import { advanceAndCommit, settleUnreadable, type DeliveryState } from './advanc
 import { decideAttempt, type AttemptDecision } from './decide/attempt.js';
 import { decideBreaker, type BreakerDecision } from './decide/breaker.js';
 import { decideSupersede } from './decide/superseded.js';
-import { releaseCalls, saleCorrectionCalls, type CapHold } from './caps.js';
+import { counterCalls, released, saleCorrection, type CapHold, type CounterChange } from './caps.js';
 import { saleCalls } from './money.js';
 import { enqueueDeliveries, enqueueFollowups, NOTHING, type Followups, type LeadFlowDeps } from './flow.js';
 
@@ -369,12 +369,10 @@ export async function commitDeliveryAccepted(
   // (the partner's price, the source's cpl or revshare; ADR 0026), and its price in place of what the offer
   // reserved of the partner's budgets (ADR 0030).
   const price = accepted.price === null ? null : amount(accepted.price);
-  const withSale = [
-    ...(await saleCalls(tx, { ...accepted, price }, settled.now)),
-    ...(accepted.hold ? saleCorrectionCalls(tx, accepted.hold, accepted.price) : []),
-  ];
+  const withSale = await saleCalls(tx, { ...accepted, price }, settled.now);
+  const counters = accepted.hold ? saleCorrection(accepted.hold, accepted.price) : [];
   const outcome = { partnerId: accepted.partnerId, decision: 'accepted', at: settled.now.toISOString() } as const;
-  const moved = await moveLeadOn(deps, tx, outcome, settled, withSale);
+  const moved = await moveLeadOn(deps, tx, outcome, settled, { commitWith: withSale, counters });
   if (moved) return moved;
   // A lead no longer routing: a dead letter an operator retried on a lead already sold (a shared route with room
   // left). The sale that fills the share supersedes the lead's other dead letters, as advanceAndCommit does.
@@ -391,6 +389,7 @@ export async function commitDeliveryAccepted(
       ? [tx.call(SUPERSEDE, { leadId: accepted.leadId, ids: supersede.deliveryIds })]
       : []),
     ...withSale,
+    ...counterCalls(tx, counters),
   ]);
   return NOTHING;
 }
@@ -421,16 +420,16 @@ async function commitDeliveryFailed(
     reason: failed.error,
     at: settled.now.toISOString(),
   } as const;
-  const released = releaseCalls(tx, failed.hold);
-  const moved = await moveLeadOn(deps, tx, outcome, settled, released);
+  const counters = released(failed.hold);
+  const moved = await moveLeadOn(deps, tx, outcome, settled, { counters });
   if (moved) return moved;
-  await tx.commit(released);
+  await tx.commit(counterCalls(tx, counters));
   return NOTHING;
 }
 
 /**
  * Moves a routing lead on once one of its deliveries settled, and commits,
- * with `commitWith` in the same message: it advances with the delivery's
+ * with `commitWith` and the cap counters' changes in the same message: it advances with the delivery's
  * outcome (`advanceAndCommit`: the waterfall, or its final status), or is
  * settled when its routing record cannot be read (`settleUnreadable`).
  * Null, with nothing written, for a lead not routing or without a record.
@@ -440,11 +439,11 @@ async function moveLeadOn(
   tx: SqlTx,
   outcome: PartnerDecisionEntry,
   { lead, deliveries, now }: SettledLead,
-  commitWith: readonly string[],
+  { commitWith = [], counters = [] }: { commitWith?: readonly string[]; counters?: readonly CounterChange[] },
 ): Promise<Followups | null> {
   if (lead?.status !== 'routing') return null;
   const stored = readRoutingRecord(lead.routing);
-  const given = { deliveries, postback: lead.postback, commitWith };
+  const given = { deliveries, postback: lead.postback, commitWith, counters };
   switch (stored.kind) {
     case 'none':
       return null;

@@ -2,8 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Partner } from '@leadrouter/api';
 import type { CapPeriod, Static } from '@leadrouter/core';
 import {
-  CAP_ADJUST,
-  CAP_RESERVE,
+  CAP_ADD,
   CAP_USAGE,
   LAST_SALE_PRICES,
   LOCK_KEYS,
@@ -62,12 +61,26 @@ export interface CappedPartner extends PartnerCaps {
   price: string | null;
 }
 
+/**
+ * A change to one counter row: leads and amount to add; `create`: the row may
+ * be created with these figures (a slot taken, from its seed), else only an
+ * existing row is changed.
+ */
+export interface CounterChange {
+  partnerId: string;
+  period: CapPeriod;
+  start: Date;
+  count: number;
+  amount: Amount;
+  create: boolean;
+}
+
 /** A slot taken for one partner: what its delivery reserves, and the counter rows to add to at commit. */
 export interface CapReservation {
   partnerId: string;
   /** What the delivery holds against the budgets (`deliveries.cap_amount`), text. */
   reserved: string;
-  rows: { period: CapPeriod; start: Date; count: number; amount: Amount }[];
+  rows: CounterChange[];
 }
 
 /** Each capped partner's check: a reservation to commit with the offer, or the reason it cannot take the lead. */
@@ -79,7 +92,7 @@ export type CapDecision = { ok: true; reservation: CapReservation } | { ok: fals
  * the same slots meanwhile) and reads their counters for the periods `now`
  * falls in — with the price of each one's last sale when a budget needs it
  * and no fixed price says — in one round trip. A slot is taken only when the
- * caller commits its reservation (`reserveCalls`) with the delivery.
+ * caller commits its reservation's rows (`counterCalls`) with the delivery.
  */
 export async function checkCapped(
   tx: SqlTx,
@@ -127,7 +140,15 @@ export async function checkCapped(
         // A row not there yet starts from its seed (what CAP_USAGE counted of the deliveries), plus this lead.
         rows: needed.map((period) => {
           const seed = stored.has(period) ? { count: 0, amount: ZERO } : usage[period]!;
-          return { period, start: periods[period], count: seed.count + 1, amount: seed.amount.plus(reserve) };
+          const start = periods[period];
+          return {
+            partnerId: partner.id,
+            period,
+            start,
+            count: seed.count + 1,
+            amount: seed.amount.plus(reserve),
+            create: true,
+          };
         }),
       },
     });
@@ -135,23 +156,38 @@ export async function checkCapped(
   return decisions;
 }
 
-/** The statement that takes the reserved slots, for the commit that creates the deliveries (none: nothing). */
-export function reserveCalls(tx: SqlTx, reservations: readonly CapReservation[]): string[] {
-  const rows = reservations.flatMap((r) => r.rows.map((row) => ({ partnerId: r.partnerId, ...row })));
-  if (rows.length === 0) return [];
-  return [tx.call(CAP_RESERVE, counterValues(rows))];
-}
-
-function counterValues(
-  rows: readonly { partnerId: string; period: CapPeriod; start: Date; count: number; amount: Amount }[],
-) {
-  return {
-    partnerIds: rows.map((r) => r.partnerId),
-    periods: rows.map((r) => r.period),
-    starts: rows.map((r) => r.start),
-    counts: rows.map((r) => r.count),
-    amounts: rows.map((r) => formatAmount(r.amount)),
-  };
+/**
+ * The one statement that writes a transaction's counter changes — the slots
+ * its offers take, and those its settled deliveries give back or correct —
+ * for its commit: changes to the same row summed, rows in key order, so
+ * transactions never wait for each other's rows in opposite orders (CAP_ADD).
+ * None when there is nothing to change.
+ */
+export function counterCalls(tx: SqlTx, changes: readonly CounterChange[]): string[] {
+  const rows = new Map<string, CounterChange>();
+  for (const c of changes) {
+    if (c.count === 0 && c.amount.eq(ZERO) && !c.create) continue;
+    const key = `${c.partnerId}/${c.period}/${c.start.toISOString()}`;
+    const row = rows.get(key);
+    rows.set(
+      key,
+      row
+        ? { ...row, count: row.count + c.count, amount: row.amount.plus(c.amount), create: row.create || c.create }
+        : c,
+    );
+  }
+  if (rows.size === 0) return [];
+  const all = [...rows.values()];
+  return [
+    tx.call(CAP_ADD, {
+      partnerIds: all.map((r) => r.partnerId),
+      periods: all.map((r) => r.period),
+      starts: all.map((r) => r.start),
+      counts: all.map((r) => r.count),
+      amounts: all.map((r) => formatAmount(r.amount)),
+      creates: all.map((r) => r.create),
+    }),
+  ];
 }
 
 /** A delivery's hold on its partner's counters: when it was created and what it reserved (text; null: nothing). */
@@ -169,31 +205,22 @@ export interface HoldChange {
 }
 
 /**
- * Adds to the counters of the periods each delivery was created in (those
- * its partner's caps keep now), as one statement for the caller's commit —
- * rows in key order, changes to the same row summed; nothing when no partner
- * has caps or there is nothing to add. Rows that do not exist are left alone
- * (CAP_ADJUST).
+ * The changes to the counters of the periods a delivery was created in (those
+ * its partner's caps keep now): `count` leads and `amount`, to existing rows
+ * only. None when the partner has no caps or there is nothing to add.
  */
-export function adjustCalls(tx: SqlTx, changes: readonly HoldChange[]): string[] {
-  const rows = new Map<string, { partnerId: string; period: CapPeriod; start: Date; count: number; amount: Amount }>();
-  for (const { hold, count, amount: delta } of changes) {
-    const caps = capsOf(hold.partner);
-    if (!hasCaps(caps) || (count === 0 && delta.eq(ZERO))) continue;
-    const periods: CapPeriods = capPeriods(hold.createdAt, hold.partner.schedule?.timezone);
-    for (const period of cappedPeriods(caps)) {
-      const key = `${hold.partner.id}/${period}/${periods[period].toISOString()}`;
-      const row = rows.get(key) ?? {
-        partnerId: hold.partner.id,
-        period,
-        start: periods[period],
-        count: 0,
-        amount: ZERO,
-      };
-      rows.set(key, { ...row, count: row.count + count, amount: row.amount.plus(delta) });
-    }
-  }
-  return rows.size === 0 ? [] : [tx.call(CAP_ADJUST, counterValues([...rows.values()]))];
+export function holdChanges(hold: CapHold, count: number, delta: Amount): CounterChange[] {
+  const caps = capsOf(hold.partner);
+  if (!hasCaps(caps) || (count === 0 && delta.eq(ZERO))) return [];
+  const periods: CapPeriods = capPeriods(hold.createdAt, hold.partner.schedule?.timezone);
+  return cappedPeriods(caps).map((period) => ({
+    partnerId: hold.partner.id,
+    period,
+    start: periods[period],
+    count,
+    amount: delta,
+    create: false,
+  }));
 }
 
 /** What a delivery reserved against its partner's budgets. */
@@ -202,13 +229,13 @@ export function reservedOf(hold: Pick<CapHold, 'capAmount'>): Amount {
 }
 
 /** A delivery rejected or dead-lettered gives its slot back: its lead and its reservation. */
-export function releaseCalls(tx: SqlTx, hold: CapHold): string[] {
-  return adjustCalls(tx, [{ hold, count: -1, amount: reservedOf(hold).neg() }]);
+export function released(hold: CapHold): CounterChange[] {
+  return holdChanges(hold, -1, reservedOf(hold).neg());
 }
 
 /** A delivery accepted at `price` (text; null: 0) holds the sale's price instead of its reservation. */
-export function saleCorrectionCalls(tx: SqlTx, hold: CapHold, price: string | null): string[] {
-  return adjustCalls(tx, [{ hold, count: 0, amount: (price === null ? ZERO : amount(price)).minus(reservedOf(hold)) }]);
+export function saleCorrection(hold: CapHold, price: string | null): CounterChange[] {
+  return holdChanges(hold, 0, (price === null ? ZERO : amount(price)).minus(reservedOf(hold)));
 }
 
 /**
@@ -216,11 +243,8 @@ export function saleCorrectionCalls(tx: SqlTx, hold: CapHold, price: string | nu
  * were created in, without a check (as before they were dead-lettered): the
  * operator asked for the lead to be sent.
  */
-export function retakeCalls(tx: SqlTx, holds: readonly CapHold[]): string[] {
-  return adjustCalls(
-    tx,
-    holds.map((hold) => ({ hold, count: 1, amount: reservedOf(hold) })),
-  );
+export function retaken(holds: readonly CapHold[]): CounterChange[] {
+  return holds.flatMap((hold) => holdChanges(hold, 1, reservedOf(hold)));
 }
 
 /**

@@ -25,7 +25,7 @@ import {
   type SqlTx,
   type StatementRow,
 } from '@leadrouter/db';
-import { retakeCalls } from './caps.js';
+import { counterCalls, retaken } from './caps.js';
 import { decideRequeues, type RequeueSkipReason } from './decide/requeue.js';
 import type { DeliverJob, Queues } from '@leadrouter/queue';
 import { DEAD_LETTER_STATUSES, SKIP_REASONS as API_SKIP_REASONS } from '@leadrouter/api';
@@ -411,13 +411,15 @@ async function requeue(db: Db, ids: string[], at: Date): Promise<Map<string, Out
       await tx.commit([
         tx.call(REQUEUE_DEAD_LETTERS, { ids: requeued.map((d) => d.id), at }),
         // Pending again, each holds its slot of its partner's caps again, in the periods it was created in.
-        ...retakeCalls(
+        ...counterCalls(
           tx,
-          requeued.map((d) => ({
-            partner: { ...d.partnerCaps, id: d.partnerId },
-            createdAt: d.createdAt,
-            capAmount: d.capAmount,
-          })),
+          retaken(
+            requeued.map((d) => ({
+              partner: { ...d.partnerCaps, id: d.partnerId },
+              createdAt: d.createdAt,
+              capAmount: d.capAmount,
+            })),
+          ),
         ),
         ...(reopened.size > 0
           ? reopen(tx, reopened, at, (d) => ({ reason: 'operator retried a dead letter', deliveryId: d.id }))

@@ -1,11 +1,11 @@
-import { defineStatement, sql, type SqlFragment } from '../sql.js';
+import { defineStatement, sql } from '../sql.js';
 
 // The cap counters (docs/decisions/0030-cap-counters.md): one row per partner, period (hour, day, week, month)
 // and period start, holding the leads the partner has pending or accepted from that period (`count`) and what
 // they hold against its budgets (`amount`: the price reserved while pending, the sale's price once accepted).
 // Kept only for partners with caps, and only for the periods their limits need. A reservation reads the rows
-// under the partner's advisory lock (CAP_USAGE) and adds to them in the offer's commit (CAP_RESERVE); releases
-// and corrections add to the rows that exist (CAP_ADJUST). Writers take the rows in key order: no deadlock.
+// under the partner's advisory lock (CAP_USAGE) and adds to them in the offer's commit; releases and corrections
+// add to the rows that exist; each transaction's changes are one CAP_ADD, which takes rows in key order.
 
 /** What a delivery holds against its partner's budgets as the counters' seed sums it: sale price, else reserved. */
 const HELD_AMOUNT = sql`CASE WHEN d.status::text = 'accepted' THEN coalesce(d.price, 0) ELSE coalesce(d.cap_amount, 0) END`;
@@ -47,66 +47,36 @@ export const LAST_SALE_PRICES = defineStatement({
    FROM unnest(${p.partnerIds}) AS w (id)`,
 });
 
-/** Counter rows and what to add to each: `counts[i]` leads and `amounts[i]` (signed). */
-interface CounterDeltas {
-  partnerIds: Param;
-  periods: Param;
-  starts: Param;
-  counts: Param;
-  amounts: Param;
-}
-type Param = Parameters<typeof sql>[1];
-
 /**
- * Adds to counter rows in key order (so two writers never wait for each other's rows in opposite orders);
- * `only` narrows the rows written. Neither figure goes below 0.
+ * Adds to counter rows (`counts[i]` leads and `amounts[i]`, signed), all of one transaction's in one statement,
+ * in key order — so two writers never hold rows the other waits for, whatever they change. A row that does
+ * not exist is created with the figures given when `creates[i]` (a slot taken: the seed CAP_USAGE counted plus
+ * the reservation, under the partner's advisory lock held since that read), and left alone otherwise (a slot
+ * given back, a sale's price for its reservation, a dead letter retried: a period not counted — the partner had
+ * no cap then, or its counters were reset since — stays uncounted). Neither figure goes below 0.
  */
-function addToCounters(p: CounterDeltas, only: SqlFragment): SqlFragment {
-  return sql`INSERT INTO cap_counters AS c (partner_id, period, period_start, count, amount)
+export const CAP_ADD = defineStatement({
+  name: 'lr_cap_add',
+  params: {
+    partnerIds: 'uuid[]',
+    periods: '"CapPeriod"[]',
+    starts: 'timestamptz[]',
+    counts: 'int[]',
+    amounts: 'numeric[]',
+    creates: 'boolean[]',
+  },
+  sql: (p) => sql`INSERT INTO cap_counters AS c (partner_id, period, period_start, count, amount)
    SELECT a.partner_id, a.period, a.period_start, a.count, a.amount
-   FROM unnest(${p.partnerIds}, ${p.periods}, ${p.starts}, ${p.counts}, ${p.amounts})
-     AS a (partner_id, period, period_start, count, amount)
-   WHERE ${only}
+   FROM unnest(${p.partnerIds}, ${p.periods}, ${p.starts}, ${p.counts}, ${p.amounts}, ${p.creates})
+     AS a (partner_id, period, period_start, count, amount, creates)
+   -- A probe of the key per row (LIMIT 1: never flattened into a join that could read the whole table)
+   LEFT JOIN LATERAL (SELECT TRUE AS present FROM cap_counters e
+     WHERE e.partner_id = a.partner_id AND e.period = a.period AND e.period_start = a.period_start LIMIT 1) e ON TRUE
+   WHERE a.creates OR e.present
    ORDER BY a.partner_id, a.period, a.period_start
    ON CONFLICT (partner_id, period, period_start) DO UPDATE SET
      count = greatest(c.count + excluded.count, 0),
-     amount = greatest(c.amount + excluded.amount, 0)`;
-}
-
-const counterDeltas = {
-  partnerIds: 'uuid[]',
-  periods: '"CapPeriod"[]',
-  starts: 'timestamptz[]',
-  counts: 'int[]',
-  amounts: 'numeric[]',
-} as const;
-
-/**
- * Takes slots, in the commit of the offers that take them, under the partners' advisory locks held since
- * CAP_USAGE read the rows: adds to each row, or creates it with what is given — the seed CAP_USAGE counted,
- * plus the reservation — when it did not exist.
- */
-export const CAP_RESERVE = defineStatement({
-  name: 'lr_cap_reserve',
-  params: counterDeltas,
-  sql: (p) => addToCounters(p, sql`TRUE`),
-});
-
-/**
- * Gives slots back or corrects amounts, without the partners' locks (it never takes a slot that was not taken):
- * a rejected or dead-lettered delivery's lead and reservation (negative), an accepted one's sale price for its
- * reservation, an operator's retry of a dead letter. Rows that do not exist (a period not counted: the partner
- * had no cap then, or its counters were reset since) are left alone.
- */
-export const CAP_ADJUST = defineStatement({
-  name: 'lr_cap_adjust',
-  params: counterDeltas,
-  sql: (p) =>
-    addToCounters(
-      p,
-      sql`EXISTS (SELECT 1 FROM cap_counters e
-        WHERE e.partner_id = a.partner_id AND e.period = a.period AND e.period_start = a.period_start)`,
-    ),
+     amount = greatest(c.amount + excluded.amount, 0)`,
 });
 
 /**
