@@ -203,12 +203,3 @@ export const PARTNER_HEALTH_ROW = defineStatement({
   sql: (p) => sql`SELECT ${partnerColumns([...CAP_SETTINGS, 'consecutiveFailures', 'pauseAfterFailures'])}
    FROM partners p WHERE p.id = ${p.id}`,
 });
-
-/** These partners' caps (absent: no such partner), for the admin API's views of what is used of them. */
-export const PARTNER_CAPS = defineStatement({
-  name: 'lr_partner_caps',
-  params: { ids: 'uuid[]' },
-  row: partnerRow(['id', ...CAP_SETTINGS]),
-  prepared: false,
-  sql: (p) => sql`SELECT ${partnerColumns(['id', ...CAP_SETTINGS])} FROM partners p WHERE p.id = ANY(${p.ids})`,
-});
