@@ -179,6 +179,68 @@ describe('reports', () => {
     });
   });
 
+  it('the stats have each partner’s and source’s money and rates, exactly as the report', async () => {
+    const stats = (await stack.admin('GET', '/stats')).body;
+    const money = (x: Record<string, unknown>) => {
+      const { sales, conversions, returns, reversals, revenue, cost, margin } = x;
+      const { conversionRate, returnRate, reversalRate } = x;
+      return {
+        sales,
+        conversions,
+        returns,
+        reversals,
+        revenue,
+        cost,
+        margin,
+        conversionRate,
+        returnRate,
+        reversalRate,
+      };
+    };
+    const partner = (id: string) => money(stats.partners.find((p: { partnerId: string }) => p.partnerId === id));
+    const source = (id: string) => money(stats.sources.find((p: { sourceId: string }) => p.sourceId === id));
+    const acmeFigures = {
+      sales: 3,
+      conversions: 2,
+      returns: 1,
+      reversals: 1,
+      revenue: '60.0000',
+      cost: '8.0000',
+      margin: '52.0000',
+      conversionRate: 0.6667,
+      returnRate: 0.3333,
+      reversalRate: 0.5,
+    };
+    expect(partner(acme.id)).toEqual(acmeFigures);
+    expect(source(a.id)).toEqual(acmeFigures);
+    const betaFigures = {
+      sales: 2,
+      conversions: 1,
+      returns: 0,
+      reversals: 0,
+      revenue: '34.5000',
+      cost: '17.2500',
+      margin: '17.2500',
+      conversionRate: 0.5,
+      returnRate: 0,
+      reversalRate: 0,
+    };
+    expect(partner(beta.id)).toEqual(betaFigures);
+    expect(source(b.id)).toEqual(betaFigures);
+    expect(money(stats)).toEqual({
+      sales: 5,
+      conversions: 3,
+      returns: 1,
+      reversals: 1,
+      revenue: '94.5000',
+      cost: '25.2500',
+      margin: '69.2500',
+      conversionRate: 0.6,
+      returnRate: 0.2,
+      reversalRate: 0.3333,
+    });
+  });
+
   it('by source, by day, by hour, by geo and channel: the same leads from each side', async () => {
     const bySource = (await report(`groupBy=source&since=${today}&until=${tomorrow}`)).body.items;
     expect(bySource).toEqual([

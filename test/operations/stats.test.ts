@@ -7,7 +7,7 @@ import { waitFor } from '../support/wait';
 
 /**
  * README "Watching it" (runbook): `GET /v1/admin/stats?since=` counts by status, source
- * and partner (accepted, rejected, delivered, revenue) — here over real
+ * and partner (accepted, rejected, delivered, money) — here over real
  * deliveries by the worker, priced by the partner's `price` and by its answer
  * (`responseMap.price`).
  */
@@ -82,7 +82,7 @@ describe('GET /v1/admin/stats', () => {
     const old = await stack.db.lead.create({
       data: { sourceId: a.id, status: 'delivered', name: 'Old', phone: '+14155550999', createdAt: twoDaysAgo },
     });
-    await stack.db.delivery.create({
+    const oldSale = await stack.db.delivery.create({
       data: {
         leadId: old.id,
         partnerId: listed.id,
@@ -92,6 +92,9 @@ describe('GET /v1/admin/stats', () => {
         createdAt: twoDaysAgo,
       },
     });
+    await stack.db
+      .$executeRaw`INSERT INTO ledger_entries (lead_id, party, party_id, kind, amount, delivery_id, event_id, at)
+      VALUES (${old.id}::uuid, 'partner', ${listed.id}::uuid, 'sale', 100, ${oldSale.id}::uuid, ${oldSale.id}::uuid, ${twoDaysAgo})`;
 
     // A dead letter superseded by a sale elsewhere (offered in the window, on that old lead): its own figure.
     await stack.db.delivery.create({
@@ -103,7 +106,15 @@ describe('GET /v1/admin/stats', () => {
     expect(validStats(stats.body)).toBe(true);
     expect(validStats.errors ?? []).toEqual([]);
     expect(stats.body.leads).toEqual({ received: 4, byStatus: { delivered: 3, routing: 1 } });
-    expect(stats.body.revenue).toBe(59.25); // 3 × (12.5 + 7.25)
+    // 3 × (12.5 + 7.25), exact, with the events behind it.
+    expect(stats.body).toMatchObject({
+      ...noMoney,
+      sales: 6,
+      revenue: '59.2500',
+      margin: '59.2500',
+      conversionRate: 0,
+      returnRate: 0,
+    });
 
     const byName = (name: string) => stats.body.partners.find((p: { name: string }) => p.name === name);
     const none = { pending: 0, accepted: 0, rejected: 0, dead_lettered: 0, superseded: 0 };
@@ -112,16 +123,26 @@ describe('GET /v1/admin/stats', () => {
       name: listed.name,
       deliveries: { ...none, accepted: 3 },
       attempts: 3,
-      revenue: 37.5,
+      ...noMoney,
+      sales: 3,
+      revenue: '37.5000',
+      margin: '37.5000',
+      conversionRate: 0,
+      returnRate: 0,
     });
-    expect(byName(bidding.name)).toMatchObject({ deliveries: { ...none, accepted: 3 }, attempts: 3, revenue: 21.75 });
+    expect(byName(bidding.name)).toMatchObject({
+      deliveries: { ...none, accepted: 3 },
+      attempts: 3,
+      sales: 3,
+      revenue: '21.7500',
+    });
     expect(byName(refusing.name)).toMatchObject({
       deliveries: { ...none, rejected: 1, superseded: 1 },
       attempts: 3,
-      revenue: 0,
+      ...noMoney,
     });
-    expect(byName(failing.name)).toMatchObject({ deliveries: { ...none, dead_lettered: 1 }, attempts: 2, revenue: 0 });
-    expect(byName(waiting.name)).toMatchObject({ deliveries: { ...none, pending: 1 }, attempts: 1, revenue: 0 });
+    expect(byName(failing.name)).toMatchObject({ deliveries: { ...none, dead_lettered: 1 }, attempts: 2, ...noMoney });
+    expect(byName(waiting.name)).toMatchObject({ deliveries: { ...none, pending: 1 }, attempts: 1, ...noMoney });
     expect(stats.body.partners.map((p: { name: string }) => p.name)).toEqual(
       [listed, bidding, refusing, failing, waiting].map((p) => p.name).sort(),
     );
@@ -133,28 +154,56 @@ describe('GET /v1/admin/stats', () => {
       leads: { delivered: 2 },
       received: 2,
       rejections: {},
-      revenue: 39.5,
+      ...noMoney,
+      sales: 4,
+      revenue: '39.5000',
+      margin: '39.5000',
+      conversionRate: 0,
+      returnRate: 0,
     });
-    expect(bySource(b.id)).toMatchObject({ leads: { delivered: 1, routing: 1 }, received: 2, revenue: 19.75 });
+    expect(bySource(b.id)).toMatchObject({ leads: { delivered: 1, routing: 1 }, received: 2, revenue: '19.7500' });
     expect(await stack.leadStatus(unsold)).toBe('routing');
 
     // Reaching back three days takes in the old sale, its lead and its price.
     const since = new Date(Date.now() - 72 * 3600_000).toISOString();
     const wider = await stack.admin('GET', `/stats?since=${encodeURIComponent(since)}`);
-    expect(wider.body.revenue).toBe(159.25);
+    expect(wider.body.revenue).toBe('159.2500');
     expect(wider.body.leads.received).toBe(5);
-    expect(byNameIn(wider.body, listed.name)).toMatchObject({ deliveries: { accepted: 4 }, revenue: 137.5 });
-    expect(wider.body.sources.find((s: { sourceId: string }) => s.sourceId === a.id).revenue).toBe(139.5);
+    expect(byNameIn(wider.body, listed.name)).toMatchObject({ deliveries: { accepted: 4 }, revenue: '137.5000' });
+    expect(wider.body.sources.find((s: { sourceId: string }) => s.sourceId === a.id).revenue).toBe('139.5000');
+    // Exact to the entry within an hour: the part of the hour before the first whole one is read from the
+    // ledger, so a `since` a millisecond either side of the old sale takes it in or leaves it out.
+    const at = async (ms: number) =>
+      (
+        await stack.admin(
+          'GET',
+          `/stats?since=${encodeURIComponent(new Date(twoDaysAgo.getTime() + ms).toISOString())}`,
+        )
+      ).body.revenue;
+    expect([await at(-1), await at(0), await at(1)]).toEqual(['159.2500', '159.2500', '59.2500']);
 
     // A window with nothing in it.
     const future = await stack.admin(
       'GET',
       `/stats?since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`,
     );
-    expect(future.body).toMatchObject({ leads: { received: 0 }, revenue: 0, sources: [], partners: [] });
+    expect(future.body).toMatchObject({ leads: { received: 0 }, ...noMoney, sources: [], partners: [] });
     expect(validStats(future.body)).toBe(true);
   });
 });
+
+const noMoney = {
+  sales: 0,
+  conversions: 0,
+  returns: 0,
+  reversals: 0,
+  revenue: '0.0000',
+  cost: '0.0000',
+  margin: '0.0000',
+  conversionRate: null,
+  returnRate: null,
+  reversalRate: null,
+};
 
 function byNameIn(body: { partners: { name: string }[] }, name: string) {
   return body.partners.find((p) => p.name === name);

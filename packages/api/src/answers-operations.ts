@@ -22,6 +22,7 @@ import {
 } from '@leadrouter/core';
 import { FieldErrors, PageOf } from './answers.js';
 import { LeadMoney, Return } from './answers-money.js';
+import { MoneyText } from './answers-reports.js';
 import { component, ref } from './components.js';
 
 const count = Type.Integer({ minimum: 0 });
@@ -264,7 +265,20 @@ export const LeadDetail = component(
 /** Counts by a key (`additionalProperties`). */
 const counts = (description: string, options: Record<string, unknown> = {}) => Dict(count, { description, ...options });
 const byLeadStatus = () => counts('leads by current status', { propertyNames: { enum: LEAD_STATUSES } });
-const money = (description: string) => Type.Number({ minimum: 0, description });
+const rate = (description: string) => Nullable(Type.Number({ minimum: 0, description }));
+/** The money since a time and the partners' events behind it (ADR 0028), of the whole, a source or a partner. */
+const moneyStats = (whose: string) => ({
+  sales: count,
+  conversions: count,
+  returns: Type.Integer({ minimum: 0, description: 'approved returns' }),
+  reversals: count,
+  revenue: MoneyText(`what partners paid ${whose}, net of returns and reversals, with adjustments`),
+  cost: MoneyText(`what sources are paid ${whose}, net of clawbacks and reversals, with adjustments`),
+  margin: MoneyText('revenue − cost'),
+  conversionRate: rate('conversions / sales'),
+  returnRate: rate('returns / sales'),
+  reversalRate: rate('reversals / conversions: a warning sign of “shaving”'),
+});
 
 export const Stats = component(
   'Stats',
@@ -275,7 +289,7 @@ export const Stats = component(
       total: count,
       byReason: counts('answers that did not accept a lead, by reason (`invalid`, `duplicate`, `rate_limited`, …)'),
     }),
-    revenue: money('what the deliveries created since then paid: the sum of the accepted ones’ `price`'),
+    ...moneyStats('since then'),
     sources: Type.Array(
       Closed({
         sourceId: Type.Union([Uuid(), Type.Null()], { description: 'null: requests without a valid key' }),
@@ -283,7 +297,7 @@ export const Stats = component(
         leads: byLeadStatus(),
         received: count,
         rejections: counts('rejections by reason'),
-        revenue: money('what the deliveries of this source’s leads created since then paid'),
+        ...moneyStats('for this source’s leads'),
       }),
     ),
     partners: Type.Array(
@@ -304,7 +318,7 @@ export const Stats = component(
           { description: 'deliveries (lead × partner) created since then, by current status' },
         ),
         attempts: Type.Integer({ minimum: 0, description: 'requests sent for them, retries included' }),
-        revenue: money('what the accepted ones paid (their `price`)'),
+        ...moneyStats('this partner'),
       }),
       { description: 'partners with deliveries created since then, by name' },
     ),

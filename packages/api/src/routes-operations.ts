@@ -206,9 +206,9 @@ export const getStats = route({
   party: 'admin',
   operationId: 'getStats',
   tag: 'Operations',
-  summary: 'Counts of leads, rejections and deliveries, and revenue',
+  summary: 'Counts of leads, rejections and deliveries, and money',
   description:
-    'Leads received since a time, by current status and by source; the answers that did not accept a lead, by reason and by source — to see why a source’s leads fail; and the deliveries created since then by partner (pending, accepted, rejected, dead-lettered, superseded, attempts) with the revenue of the accepted ones (their `price`), in total, by partner and by the source of the lead.',
+    'Leads received since a time, by current status and by source; the answers that did not accept a lead, by reason and by source — to see why a source’s leads fail; the deliveries created since then by partner (pending, accepted, rejected, dead-lettered, superseded, attempts); and the money recorded since then with the events behind it — sales, conversions, returns, reversals, revenue, cost, margin (exact decimal text) and the conversion, return and reversal rates — in total, by partner and by source.',
   query: Type.Object({
     since: Type.Optional(DateTime({ description: 'ISO 8601 date-time; default: 24 hours ago', example: EXAMPLE_AT })),
   }),

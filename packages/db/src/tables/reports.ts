@@ -208,3 +208,60 @@ export const PARTNER_MONEY_SINCE = defineStatement({
    WHERE r.hour >= date_trunc('hour', ${p.since}, 'UTC') AND r.partner_id <> '00000000-0000-0000-0000-000000000000'
    GROUP BY r.partner_id, pa.name`,
 });
+
+/**
+ * The partners' events and the money since `since`, per source and partner (the stats; ADR 0028): the whole
+ * hours from report_hourly and the deltas, the part of an hour before the first of them from the ledger itself
+ * (its entries of `parties`, every partner and source, through ledger_entries(party_id, at)), so any `since` is
+ * exact and a long window reads hours, not entries. Counts are the partners' events (the no-partner rows'
+ * lead counts are left out); money is every entry's, adjustments to sources on the no-partner row.
+ */
+export const MONEY_SINCE = defineStatement({
+  name: 'lr_money_since',
+  params: { since: 'timestamptz', parties: 'uuid[]' },
+  row: {
+    sourceId: 'text',
+    partnerId: 'text | null',
+    sold: 'bigint',
+    converted: 'bigint',
+    returned: 'bigint',
+    reversed: 'bigint',
+    revenue: 'numeric',
+    cost: 'numeric',
+  },
+  prepared: false,
+  sql: (p) => sql`WITH b AS (
+     SELECT ${p.since}::timestamptz AS since,
+            CASE WHEN date_trunc('hour', ${p.since}::timestamptz, 'UTC') = ${p.since}::timestamptz
+                 THEN ${p.since}::timestamptz
+                 ELSE date_trunc('hour', ${p.since}::timestamptz, 'UTC') + interval '1 hour' END AS whole
+   ), r AS (
+     SELECT h.source_id, h.partner_id, h.sold, h.converted, h.returned, h.reversed, h.revenue, h.cost
+     FROM report_hourly AS h, b WHERE h.hour >= b.whole
+     UNION ALL
+     SELECT d.source_id, d.partner_id, d.sold, d.converted, d.returned, d.reversed, d.revenue, d.cost
+     FROM report_deltas AS d, b WHERE d.at >= b.whole
+     UNION ALL
+     SELECT l.source_id,
+            coalesce(CASE WHEN e.party = 'partner' THEN e.party_id ELSE dl.partner_id END,
+                     '${text(NO_PARTNER)}'),
+            (e.party = 'partner' AND e.kind = 'sale')::int,
+            (e.party = 'partner' AND e.kind = 'conversion')::int,
+            (e.party = 'partner' AND e.kind = 'return')::int,
+            (e.party = 'partner' AND e.kind = 'reversal')::int,
+            CASE WHEN e.party = 'partner' THEN e.amount ELSE 0 END,
+            CASE WHEN e.party = 'source' THEN e.amount ELSE 0 END
+     FROM ledger_entries AS e
+     JOIN leads AS l ON l.id = e.lead_id
+     LEFT JOIN deliveries AS dl ON dl.id = e.delivery_id, b
+     WHERE e.party_id = ANY(${p.parties}) AND e.at >= b.since AND e.at < b.whole
+   )
+   SELECT r.source_id::text AS "sourceId", nullif(r.partner_id, '${text(NO_PARTNER)}')::text AS "partnerId",
+          coalesce(sum(r.sold) FILTER (WHERE r.partner_id <> '${text(NO_PARTNER)}'), 0)::bigint AS sold,
+          sum(r.converted)::bigint AS converted, sum(r.returned)::bigint AS returned,
+          sum(r.reversed)::bigint AS reversed, sum(r.revenue)::numeric AS revenue, sum(r.cost)::numeric AS cost
+   FROM r
+   GROUP BY r.source_id, r.partner_id
+   HAVING sum(r.converted) + sum(r.returned) + sum(r.reversed) + coalesce(sum(r.sold) FILTER (WHERE r.partner_id <> '${text(NO_PARTNER)}'), 0) > 0
+       OR sum(r.revenue) <> 0 OR sum(r.cost) <> 0`,
+});

@@ -1,36 +1,90 @@
 import type { Router } from 'express';
 import { operations as table } from '@leadrouter/api';
 import { invalid, type DeliveryStatus } from '@leadrouter/core';
+import { MONEY_SINCE, runStatement, sqlPool } from '@leadrouter/db';
+import { amount, formatAmount, ZERO, type Amount } from '@leadrouter/money';
 import type { IngestDeps } from '../deps.js';
 import { tableRouter } from '../http/bind.js';
 import { leadTimeline, parseTimeline } from './timeline.js';
 
-export interface PartnerStats {
+/** The money since a time and the partners' events behind it (the ledger's, through the rollups; ADR 0028). */
+export interface MoneyStats {
+  /** Sales, conversions, returns, reversals recorded since. */
+  sales: number;
+  conversions: number;
+  returns: number;
+  reversals: number;
+  /** What partners paid, net (exact decimal text); `cost` what sources are paid; `margin` the difference. */
+  revenue: string;
+  cost: string;
+  margin: string;
+  /** conversions / sales, returns / sales, reversals / conversions, to 4 places; null when dividing by 0. */
+  conversionRate: number | null;
+  returnRate: number | null;
+  reversalRate: number | null;
+}
+
+export interface PartnerStats extends MoneyStats {
   partnerId: string;
   name: string;
   /** Deliveries (lead × partner) created since, by current status; `accepted` are the leads the partner bought. */
   deliveries: Record<DeliveryStatus, number>;
   /** Requests sent for those deliveries (every attempt, retries included). */
   attempts: number;
-  /** What the accepted ones paid. */
-  revenue: number;
+}
+
+/** Sums of money and events, added up exactly. */
+class MoneySum {
+  sales = 0;
+  conversions = 0;
+  returns = 0;
+  reversals = 0;
+  private revenue: Amount = ZERO;
+  private cost: Amount = ZERO;
+
+  add(row: { sold: string; converted: string; returned: string; reversed: string; revenue: string; cost: string }) {
+    this.sales += Number(row.sold);
+    this.conversions += Number(row.converted);
+    this.returns += Number(row.returned);
+    this.reversals += Number(row.reversed);
+    this.revenue = this.revenue.plus(amount(row.revenue));
+    this.cost = this.cost.plus(amount(row.cost));
+  }
+
+  stats(): MoneyStats {
+    const rate = (part: number, whole: number) => (whole === 0 ? null : Math.round((part / whole) * 10_000) / 10_000);
+    return {
+      sales: this.sales,
+      conversions: this.conversions,
+      returns: this.returns,
+      reversals: this.reversals,
+      revenue: formatAmount(this.revenue),
+      cost: formatAmount(this.cost),
+      margin: formatAmount(this.revenue.minus(this.cost)),
+      conversionRate: rate(this.conversions, this.sales),
+      returnRate: rate(this.returns, this.sales),
+      reversalRate: rate(this.reversals, this.conversions),
+    };
+  }
 }
 
 /**
  * `GET /v1/admin/stats?since=` — figures since a time (default: the last
  * 24 h): leads received, by status and by source; ingest rejections by reason
- * and by source, so an operator can see why a source's leads fail; and
+ * and by source, so an operator can see why a source's leads fail;
  * deliveries by partner (pending, accepted, rejected, dead-lettered, the
- * attempts they took) with the revenue of the accepted ones (their `price`),
- * in total, by partner and by the source of the lead.
+ * attempts they took); and the money with the events behind it — sales,
+ * conversions, returns, reversals, revenue, cost, margin and their rates —
+ * in total, by partner and by source.
  *
- * Leads count by when they were received, deliveries and revenue by when the
- * delivery was created (a lead is offered to a partner seconds after it
- * arrives, or later in a waterfall), so the revenue by partner and by source
- * add up to the total. Every figure is one aggregate query over an index on
- * time — leads (created_at), rejections (at), deliveries (partner_id,
- * created_at) — so a short window costs its own rows, not the whole history
- * (ADR 0007, "Stats").
+ * Leads count by when they were received, deliveries by when they were
+ * created, money and its events by when they happened (the ledger's `at`),
+ * so the money by partner and by source adds up to the total. Every figure is
+ * one aggregate query over an index on time — leads (created_at), rejections
+ * (at), deliveries (partner_id, created_at) — so a short window costs its own
+ * rows, not the whole history (ADR 0007, "Stats"); the money is read from the
+ * report rollups per hour, and from the ledger for the part of an hour before
+ * the first whole one (ADR 0028), exact to the entry.
  */
 export function statsRouter({ db }: IngestDeps): Router {
   const { router, bind } = tableRouter('/v1/admin/stats');
@@ -53,19 +107,28 @@ export function statsRouter({ db }: IngestDeps): Router {
     // `partner_id = ANY(every partner)` selects every delivery; it lets the planner reach them through
     // (partner_id, created_at), so a short window reads only its own rows (a long one: a sequential scan).
     const partnerIds = partners.map((p) => p.id);
-    const [deliveries, revenueBySource] = await Promise.all([
-      db.$queryRaw<{ partnerId: string; status: DeliveryStatus; count: number; attempts: number; revenue: number }[]>`
+    const [deliveries, money] = await Promise.all([
+      db.$queryRaw<{ partnerId: string; status: DeliveryStatus; count: number; attempts: number }[]>`
         SELECT partner_id::text AS "partnerId", status::text AS status, count(*)::int AS count,
-               sum(attempts)::int AS attempts, coalesce(sum(price), 0)::float8 AS revenue
+               sum(attempts)::int AS attempts
         FROM deliveries
         WHERE partner_id = ANY(${partnerIds}::uuid[]) AND created_at >= ${since}
         GROUP BY partner_id, status`,
-      db.$queryRaw<{ sourceId: string; revenue: number }[]>`
-        SELECT l.source_id::text AS "sourceId", coalesce(sum(d.price), 0)::float8 AS revenue
-        FROM deliveries d JOIN leads l ON l.id = d.lead_id
-        WHERE d.partner_id = ANY(${partnerIds}::uuid[]) AND d.created_at >= ${since} AND d.status = 'accepted'
-        GROUP BY l.source_id`,
+      runStatement(sqlPool(db), MONEY_SINCE, { since, parties: [...partnerIds, ...sources.map((s) => s.id)] }),
     ]);
+    const total = new MoneySum();
+    const moneyBySource = new Map<string, MoneySum>();
+    const moneyByPartner = new Map<string, MoneySum>();
+    const sumOf = (sums: Map<string, MoneySum>, key: string) => {
+      let sum = sums.get(key);
+      if (!sum) sums.set(key, (sum = new MoneySum()));
+      return sum;
+    };
+    for (const row of money) {
+      total.add(row);
+      sumOf(moneyBySource, row.sourceId).add(row);
+      if (row.partnerId) sumOf(moneyByPartner, row.partnerId).add(row);
+    }
 
     const names = new Map(sources.map((s) => [s.id, s.name]));
     const perSource = new Map<
@@ -76,8 +139,7 @@ export function statsRouter({ db }: IngestDeps): Router {
         leads: Record<string, number>;
         received: number;
         rejections: Record<string, number>;
-        revenue: number;
-      }
+      } & MoneyStats
     >();
     const entry = (sourceId: string | null) => {
       const key = sourceId ?? '';
@@ -89,7 +151,7 @@ export function statsRouter({ db }: IngestDeps): Router {
           leads: {},
           received: 0,
           rejections: {},
-          revenue: 0,
+          ...new MoneySum().stats(),
         };
         perSource.set(key, e);
       }
@@ -101,25 +163,30 @@ export function statsRouter({ db }: IngestDeps): Router {
       e.received += row._count._all;
     }
     for (const row of rejectionsBySource) entry(row.sourceId).rejections[row.reason] = row._sum.count ?? 0;
-    for (const row of revenueBySource) entry(row.sourceId).revenue = money(row.revenue);
+    for (const [sourceId, sum] of moneyBySource) Object.assign(entry(sourceId), sum.stats());
 
     const perPartner = new Map<string, PartnerStats>();
-    for (const row of deliveries) {
-      let p = perPartner.get(row.partnerId);
+    const partnerEntry = (partnerId: string) => {
+      let p = perPartner.get(partnerId);
       if (!p) {
         p = {
-          partnerId: row.partnerId,
+          partnerId,
           name: '',
           deliveries: { pending: 0, accepted: 0, rejected: 0, dead_lettered: 0, superseded: 0 },
           attempts: 0,
-          revenue: 0,
+          ...(moneyByPartner.get(partnerId) ?? new MoneySum()).stats(),
         };
-        perPartner.set(row.partnerId, p);
+        perPartner.set(partnerId, p);
       }
+      return p;
+    };
+    for (const row of deliveries) {
+      const p = partnerEntry(row.partnerId);
       p.deliveries[row.status] = row.count;
       p.attempts += row.attempts;
-      if (row.status === 'accepted') p.revenue = money(row.revenue);
     }
+    // A partner with money but no delivery created in the window (feedback on older sales) is listed too.
+    for (const partnerId of moneyByPartner.keys()) partnerEntry(partnerId);
     const partnerStats = partners.flatMap((p) => {
       const stats = perPartner.get(p.id);
       return stats ? [{ ...stats, name: p.name }] : [];
@@ -137,18 +204,13 @@ export function statsRouter({ db }: IngestDeps): Router {
           total: rejectionsByReason.reduce((n, r) => n + (r._sum.count ?? 0), 0),
           byReason: Object.fromEntries(rejectionsByReason.map((r) => [r.reason, r._sum.count ?? 0])),
         },
-        revenue: money(partnerStats.reduce((sum, p) => sum + p.revenue, 0)),
+        ...total.stats(),
         sources: [...perSource.values()],
         partners: partnerStats,
       },
     };
   });
   return router;
-}
-
-/** Prices have 4 decimals (numeric(12,4)): a sum of them, without float noise. */
-function money(value: number): number {
-  return Math.round(value * 10_000) / 10_000;
 }
 
 function parseSince(raw: unknown): Date {
