@@ -363,6 +363,36 @@ describe('the leadrouter CLI', () => {
     });
   });
 
+  it('erases a lead’s personal data, once, saying so; a lead still being delivered waits', async () => {
+    const lead = await fx.lead({ sourceId: source.id, status: 'unsold' });
+    await db.leadEvent.create({ data: { leadId: lead.id, status: 'unsold' } });
+    const erased = await cli(['leads', 'erase', lead.id, '--reason', 'ticket 4711']);
+    expect(erased).toMatchObject({ code: 0, stderr: '' });
+    expect(erased.stdout).toMatch(new RegExp(`^lead ${lead.id}: personal data erased at \\d{4}-\\d\\d-\\d\\dT.*Z\\n$`));
+    const row = await db.lead.findUniqueOrThrow({ where: { id: lead.id } });
+    expect(row).toMatchObject({ name: null, phone: null, email: null, status: 'unsold' });
+    expect(
+      (await db.leadEvent.findMany({ where: { leadId: lead.id }, orderBy: { id: 'asc' } })).at(-1)?.detail,
+    ).toEqual({ event: 'personal_data_erased', by: 'operator', via: 'cli', reason: 'ticket 4711' });
+
+    const [again, shown, busy, badReason] = await Promise.all([
+      cli(['leads', 'erase', lead.id, '--json']),
+      cli(['leads', 'show', lead.id]),
+      fx.lead({ sourceId: source.id, status: 'routing' }).then((l) => cli(['leads', 'erase', l.id])),
+      cli(['leads', 'erase', lead.id, '--reason', ' ']),
+    ]);
+    expect(JSON.parse(again.stdout)).toEqual({
+      id: lead.id,
+      personalDataErasedAt: row.personalDataErasedAt!.toISOString(),
+      alreadyErased: true,
+    });
+    expect(shown.stdout).toContain(`personal data  erased at ${row.personalDataErasedAt!.toISOString()}`);
+    expect(shown.stdout).toMatch(/personal data erased \(by an operator\): ticket 4711/);
+    expect(shown.stdout).not.toContain(lead.phone!);
+    expectFailure(busy, /^leadrouter: the lead is still being delivered \(routing\)/);
+    expect(badReason).toMatchObject({ code: 2, stderr: 'leadrouter: --reason must be 1 to 500 characters\n' });
+  });
+
   it('pauses and resumes a partner by name, requeueing its waiting retries, and lists partners', async () => {
     const partner = await fx.partner({ name: 'pausable-buyer' });
     const lead = await fx.lead({ sourceId: source.id });

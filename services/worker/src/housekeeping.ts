@@ -63,7 +63,7 @@ export async function erasePersonalDataRound(
   if (erased > 0 || contactsPruned > 0)
     deps.log.info(
       { erased, batches, contactsPruned, retentionDays: days },
-      'housekeeping erased the personal data of leads past their retention',
+      'housekeeping: personal data past its retention erased, digests no duplicate window needs deleted',
     );
   return { erased, contactsPruned };
 }
