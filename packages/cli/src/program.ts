@@ -1,7 +1,8 @@
+import { writeFile } from 'node:fs/promises';
 import { Command, CommanderError } from 'commander';
 import { Presets, SingleBar } from 'cli-progress';
 import { ConfigError } from '@leadrouter/config';
-import { AppError, notFound, readRoutingRecord } from '@leadrouter/core';
+import { AppError, notFound, readRoutingRecord, type ReportKey } from '@leadrouter/core';
 import { isDatabaseUnavailable } from '@leadrouter/db';
 import {
   discardDeadLetter,
@@ -29,6 +30,10 @@ import {
   type BulkRetryResult,
   type LeadDetail,
   type RequeueSkipReason,
+  adminReport,
+  parseReport,
+  reportCsv,
+  type AdminReportItem,
 } from '@leadrouter/lifecycle';
 import { CliContext } from './context.js';
 import { fields, json, plural, table, truncate } from './output.js';
@@ -79,7 +84,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
 
 function buildProgram(ctx: CliContext, io: Io): Command {
   const program = new Command('leadrouter')
-    .description('leadrouter operations: dead letters, leads, partners and sources, straight from PostgreSQL and Redis')
+    .description(
+      'leadrouter operations: dead letters, leads, partners, sources and reports, straight from PostgreSQL and Redis',
+    )
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
@@ -388,7 +395,101 @@ same command again to discard what is left.
       cacheNote(ctx, io);
     });
 
+  program
+    .command('report')
+    .description('leads, sales, conversions, returns and money per day, hour, source, partner, geo or channel')
+    .option('--group-by <keys>', 'one or two of day, hour, source, partner, geo, channel, comma-separated', 'day')
+    .option(
+      '--since <time>',
+      'from this UTC day (2026-11-01) or whole hour (ISO 8601); default: 30 days before --until',
+    )
+    .option('--until <time>', 'up to (not including) this UTC day or hour; default: the end of today')
+    .option('--csv <file>', 'write every column as CSV to this file (- for standard output) instead of the table')
+    .option('--json', 'print {since, until, groupBy, items} as JSON, as GET /v1/admin/reports answers')
+    .addHelpText(
+      'after',
+      `
+The same report as GET /v1/admin/reports, from the report rollups (never a scan of
+the leads). Lead figures count leads by their arrival, in the outcome they have now;
+conversions, returns, reversals and money count when they happened. The table leaves
+out pings, bids and win rate (0 until ping/post); --csv and --json have every column.
+Days and hours are UTC; at most 400 days.
+${ENVIRONMENT_HELP}`,
+    )
+    .action(async (opts: { groupBy: string; since?: string; until?: string; csv?: string; json?: boolean }) => {
+      if (opts.csv !== undefined && opts.json) throw new UsageError('give --csv or --json, not both');
+      const q = parseReport(
+        defined({ groupBy: opts.groupBy, since: opts.since, until: opts.until }),
+        'admin',
+        new Date(),
+      );
+      const items = await adminReport(ctx.db(), q);
+      if (opts.json)
+        return void io.stdout.write(
+          json({ since: q.since.toISOString(), until: q.until.toISOString(), groupBy: q.keys, items }),
+        );
+      if (opts.csv !== undefined) {
+        const csv = reportCsv(q, items);
+        if (opts.csv === '-') return void io.stdout.write(csv);
+        await writeFile(opts.csv, csv);
+        return void io.stdout.write(`wrote ${plural(items.length, 'row')} and a header to ${opts.csv}\n`);
+      }
+      const range = `${q.since.toISOString()} – ${q.until.toISOString()} (UTC)`;
+      if (items.length === 0) return void io.stdout.write(`nothing reported ${range}\n`);
+      io.stdout.write(reportTable(q.keys, items));
+    });
+
   return program;
+}
+
+/** An operator's report as a table: the keys, then every figure but the auction's, rates as percentages. */
+function reportTable(keys: readonly ReportKey[], items: AdminReportItem[]): string {
+  const key = (item: AdminReportItem, k: ReportKey): string | null => {
+    if (k === 'source' || k === 'partner') {
+      const party = item[k];
+      return party ? (party.name ?? party.id) : k === 'partner' ? '(no partner)' : null;
+    }
+    return item[k] ?? null;
+  };
+  const percent = (r: number | null) => (r === null ? null : `${(r * 100).toFixed(1)}%`);
+  return table(
+    [
+      ...keys.map((k) => k.toUpperCase()),
+      'LEADS',
+      'ACCEPTED',
+      'DUPS',
+      'SOLD',
+      'UNSOLD',
+      'UNMATCHED',
+      'DEAD',
+      'CONV',
+      'RETURNED',
+      'REVERSED',
+      'REVENUE',
+      'COST',
+      'MARGIN',
+      'CONV%',
+      'RET%',
+    ],
+    items.map((i) => [
+      ...keys.map((k) => key(i, k)),
+      i.leads,
+      i.accepted,
+      i.duplicates,
+      i.sold,
+      i.unsold,
+      i.unmatched,
+      i.deadLettered,
+      i.converted,
+      i.returned,
+      i.reversed,
+      i.revenue,
+      i.cost,
+      i.margin,
+      percent(i.conversionRate),
+      percent(i.returnRate),
+    ]),
+  );
 }
 
 /** The partner an operator named (id or name), or a refusal. */
@@ -593,9 +694,9 @@ function report(err: unknown, ctx: CliContext, io: Io): number {
   return EXIT.failed;
 }
 
-/** `limit` → "--limit: ", `/partner` → "--partner: ", `/` → "". */
+/** `limit` → "--limit: ", `/partner` → "--partner: ", `groupBy` → "--group-by: ", `/` → "". */
 function optionName(field: string | undefined): string {
-  const name = (field ?? '').replace(/^\//, '');
+  const name = (field ?? '').replace(/^\//, '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
   return name ? `--${name}: ` : '';
 }
 
