@@ -266,6 +266,21 @@ describeInBrowser('the operator console', () => {
     await page.getByText('Requeued 0. 1 could not be.').waitFor();
   });
 
+  it('shows a lead whose personal data was erased: a note, no data, the erasure on its timeline', async () => {
+    const erased = await stack.admin('DELETE', `/leads/${leadId}/personal-data`, { reason: 'ticket 4711' });
+    expect(erased.status).toBe(200);
+    await page.goto(`${stack.url}/console/leads/${leadId}`);
+    await heading(`Lead ${leadId.slice(0, 8)}`).waitFor();
+    await page
+      .getByRole('note')
+      .getByText(/Personal data erased/)
+      .waitFor();
+    await page.getByText('personal data erased by an operator: ticket 4711').waitFor();
+    expect(await page.getByText('Jane Roe').count()).toBe(0);
+    expect(await page.getByText('jane@example.com').count()).toBe(0);
+    expect(await inspect(page, 'lead-erased')).toEqual([]);
+  });
+
   it('signs out, and the old cookie is refused by the admin API', async () => {
     const cookie = (await context.cookies()).find((c) => c.name === 'lr_console')!;
     await page.getByRole('button', { name: 'Sign out' }).click();

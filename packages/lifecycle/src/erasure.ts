@@ -78,8 +78,11 @@ export async function erasePersonalData(
 
 /** Leads one retention transaction erases at most: each batch is a short transaction of its own. */
 export const RETENTION_BATCH = 500;
-/** Batches one round runs at most (100,000 leads); what is left waits for the next round. */
-export const RETENTION_MAX_BATCHES = 200;
+/**
+ * Batches one round runs at most (500,000 leads, about six minutes at the ~1,300 leads/s measured in ADR 0031);
+ * what is left waits for the next round.
+ */
+export const RETENTION_MAX_BATCHES = 1_000;
 
 /** What one round of the retention did. */
 export interface RetentionRound {
