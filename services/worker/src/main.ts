@@ -6,6 +6,7 @@ import type { WorkerDeps } from './deps.js';
 import { startHealthServer } from './health.js';
 import { startWorker } from './worker.js';
 import { registerWorkerGauges } from './gauges.js';
+import { registerMoneyGauges } from './money-gauges.js';
 import { createWorkerMetrics } from '@leadrouter/metrics';
 
 const SHUTDOWN_DEADLINE_MS = 25_000;
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
     ),
   };
   registerWorkerGauges(deps, metrics);
+  registerMoneyGauges(deps, metrics);
 
   const worker = startWorker(deps);
   const health = await startHealthServer(deps, config.WORKER_PORT).catch((err: Error) => {

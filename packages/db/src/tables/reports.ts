@@ -184,8 +184,8 @@ export const FOLD_REPORT_DELTAS = defineStatement({
 });
 
 /**
- * A partner's figures since `since` (whole hours, from report_hourly; the partners' events and money are
- * in the rollups as soon as the ledger has them): the worker's money gauges.
+ * Each partner's events and money from the start of the hour `since` falls in (report_hourly and the deltas not
+ * yet folded into it): the worker's money gauges (ADR 0028). Partners without any in the window have no row.
  */
 export const PARTNER_MONEY_SINCE = defineStatement({
   name: 'lr_partner_money_since',
@@ -204,8 +204,15 @@ export const PARTNER_MONEY_SINCE = defineStatement({
   sql: (p) => sql`SELECT r.partner_id::text AS "partnerId", pa.name::text AS "partnerName",
           sum(r.sold)::bigint AS sold, sum(r.converted)::bigint AS converted, sum(r.returned)::bigint AS returned,
           sum(r.reversed)::bigint AS reversed, sum(r.revenue)::numeric AS revenue, sum(r.cost)::numeric AS cost
-   FROM report_hourly AS r LEFT JOIN partners AS pa ON pa.id = r.partner_id
-   WHERE r.hour >= date_trunc('hour', ${p.since}, 'UTC') AND r.partner_id <> '00000000-0000-0000-0000-000000000000'
+   FROM (
+     SELECT partner_id, sold, converted, returned, reversed, revenue, cost
+     FROM report_hourly WHERE hour >= date_trunc('hour', ${p.since}, 'UTC')
+     UNION ALL
+     SELECT partner_id, sold, converted, returned, reversed, revenue, cost
+     FROM report_deltas WHERE at >= date_trunc('hour', ${p.since}, 'UTC')
+   ) AS r
+   LEFT JOIN partners AS pa ON pa.id = r.partner_id
+   WHERE r.partner_id <> '${text(NO_PARTNER)}'
    GROUP BY r.partner_id, pa.name`,
 });
 
