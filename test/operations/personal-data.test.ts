@@ -279,4 +279,13 @@ describe('erasing a lead’s personal data', () => {
     expect(retried).toMatchObject({ status: 409, body: { reason: 'personal_data_erased' } });
     expect(await stack.leadStatus(lead.id)).toBe('dead_lettered');
   });
+
+  it('leaves erased leads out of a routing dry run: what its filters read is gone', async () => {
+    const lead = await fx.lead({ sourceId: source.id, status: 'unsold' });
+    expect((await erase(lead.id)).status).toBe(200);
+    const kept = await stack.db.lead.count({ where: { personalDataErasedAt: null } });
+    const run = await stack.admin('POST', '/routes/dry-run', { routes: [], limit: 500 });
+    expect(run.status).toBe(200);
+    expect(run.body.leads).toBe(kept);
+  });
 });

@@ -251,7 +251,7 @@ export const dryRunRoutes = route({
   operationId: 'dryRunRoutes',
   tag: 'Routes',
   summary: 'Replay draft routing rules over the last leads',
-  description: `The last \`limit\` stored leads (default ${DRY_RUN_DEFAULT_LEADS}, at most ${DRY_RUN_MAX_LEADS}) routed by a draft — \`routes\`, a whole set, or \`route\`, one route (with the \`id\` of the stored route it replaces, or new) with the others as stored — beside the rules as stored and what really happened, per partner, with a sample of the leads the draft changes. A pure replay of the routing decision (route selection, partner filters, active and paused, schedules at the lead’s time): nothing is sent, written or counted. \`notReplayed\` says what it cannot check (caps, partners’ answers).`,
+  description: `The last \`limit\` stored leads whose personal data is kept (default ${DRY_RUN_DEFAULT_LEADS}, at most ${DRY_RUN_MAX_LEADS}) routed by a draft — \`routes\`, a whole set, or \`route\`, one route (with the \`id\` of the stored route it replaces, or new) with the others as stored — beside the rules as stored and what really happened, per partner, with a sample of the leads the draft changes. A pure replay of the routing decision (route selection, partner filters, active and paused, schedules at the lead’s time): nothing is sent, written or counted. \`notReplayed\` says what it cannot check (caps, partners’ answers).`,
   // Read by @leadrouter/lifecycle (parseDryRun), which also checks the partners and patterns it names.
   body: {
     schema: DryRunRequest,

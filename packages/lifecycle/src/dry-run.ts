@@ -115,7 +115,8 @@ interface LeadRow {
 /**
  * `POST /v1/admin/routes/dry-run`: the last `limit` stored leads routed by the
  * draft beside the stored rules and what really happened, per partner. A pure
- * replay (`replayRoute`): nothing is sent, written or counted.
+ * replay (`replayRoute`): nothing is sent, written or counted. Leads whose
+ * personal data was erased are not replayed: what the filters read is gone.
  */
 export async function dryRun(db: Db, req: DryRunRequest): Promise<DryRunAnswer> {
   const [routeRows, partnerRows, leadRows] = await Promise.all([
@@ -125,7 +126,7 @@ export async function dryRun(db: Db, req: DryRunRequest): Promise<DryRunAnswer> 
     }),
     db.$queryRaw<LeadRow[]>`
       SELECT id::text, source_id::text, name, phone, email, geo, sub_source AS source, fields, created_at
-      FROM leads ORDER BY created_at DESC, id DESC LIMIT ${req.limit}`,
+      FROM leads WHERE personal_data_erased_at IS NULL ORDER BY created_at DESC, id DESC LIMIT ${req.limit}`,
   ]);
   const deliveries = await db.delivery.findMany({
     where: { leadId: { in: leadRows.map((l) => l.id) } },
