@@ -56,6 +56,15 @@ function targets(r) {
       f.ledger.conversions === f.ledger.expected && f.ledger.reversals === f.ledger.expected,
     );
   }
+  if (r.reports) {
+    const worst = r.reports.groupings.reduce((a, b) => (b.p99 > a.p99 ? b : a));
+    add(
+      `reports over a year of ${(r.reports.seeded.leads / 1e6).toFixed(1)} M leads, slowest p99`,
+      `${worst.p99} ms (groupBy=${worst.groupBy})`,
+      '≤ 1,000 ms',
+      worst.p99 <= 1000,
+    );
+  }
   const peak = peakRss(r);
   if (peak.length) {
     const worst = peak.reduce((a, b) => (b.mb > a.mb ? b : a));
@@ -270,6 +279,17 @@ function print(r) {
     );
     out += `\n${processTable('Processes (feedback, one event per request)', f.processes.single)}`;
     out += processTable('Processes (feedback in batches)', f.processes.batched);
+  }
+  if (r.reports) {
+    const x = r.reports;
+    out += `\nReports (GET /v1/admin/reports) over ${x.seeded.since.slice(0, 10)} – ${x.seeded.until.slice(0, 10)}: `;
+    out += `${x.seeded.daily} daily and ${x.seeded.hourly} hourly rollup rows, ${x.seeded.deltas} deltas, `;
+    out += `${x.seeded.leads} leads (seeded in ${x.seeded.seconds} s)\n`;
+    out += table(
+      ['groupBy', 'days', 'items', 'kB', 'p50 ms', 'p99 ms', 'calls'],
+      x.groupings.map((g) => [g.groupBy, g.days, g.items, g.kB, g.p50, g.p99, g.calls]),
+    );
+    out += `\n${processTable('Processes (reports)', x.processes)}`;
   }
   const t = targets(r);
   out += `\nTargets (issue 7)\n${table(

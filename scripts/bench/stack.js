@@ -291,4 +291,4 @@ class BenchStack {
   }
 }
 
-module.exports = { BenchStack, build, poll, ROOT };
+module.exports = { ADMIN_TOKEN, BenchStack, build, poll, ROOT };

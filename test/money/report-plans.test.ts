@@ -39,7 +39,7 @@ describe('the report statements', () => {
 
   const plan = async (table: ReportTable, keys: ReportKey[], since: string, until: string, source: string | null) => {
     const stmt = reportStatement(table, keys);
-    const values = { since: new Date(since), until: new Date(until), sourceId: source };
+    const values = { since: new Date(since), until: new Date(until), sourceId: source, limit: 20_001 };
     const rows = await db().query<{ 'QUERY PLAN': string }>(`EXPLAIN ${inlineSql(stmt, orderedValues(stmt, values))}`);
     return rows.rows.map((r) => r['QUERY PLAN']).join('\n');
   };

@@ -72,6 +72,7 @@ async function report(
     since: new Date(since),
     until: new Date(until),
     sourceId,
+    limit: 1000,
   });
   return rows.map((r) => {
     const out: Record<string, unknown> = {};
@@ -175,6 +176,7 @@ describe('lead figures in the report rollups', () => {
         since: new Date('2026-03-11T00:00:00Z'),
         until: new Date('2026-03-12T00:00:00Z'),
         sourceId: s,
+        limit: 1000,
       });
       expect(rows.map((r) => [r.day, r.leads, r.unsold])).toEqual([['2026-03-11', '1', '1']]);
     } finally {

@@ -387,6 +387,10 @@ describe('reports', () => {
         message: 'must be a whole UTC hour (the reports are kept per hour), e.g. 2026-01-31T10:00:00Z',
       },
     ]);
+    const hoursOfAYear = await report('groupBy=hour,partner&since=2026-01-01&until=2026-02-02');
+    expect(hoursOfAYear.body.errors).toEqual([
+      { field: 'since', message: 'a report by hour covers at most 31 days; since to until is 32' },
+    ]);
     const partOfDay = await report(`groupBy=geo&since=${today}T10:00:00Z&until=${tomorrow}`);
     expect(partOfDay.body.errors).toEqual([
       {
@@ -398,6 +402,24 @@ describe('reports', () => {
     const hours = await report(`groupBy=partner&since=${today}T00:00:00Z&until=${tomorrow}T00:00:00Z`);
     expect(hours.status).toBe(200);
     expect(hours.body.items.map((i: { sold: number }) => i.sold)).toEqual([5, 3, 2]);
+  });
+
+  it('refuses a report of more than 20,000 groups', async () => {
+    // 20,001 channels on a day long before the others.
+    await stack.db.$executeRaw`INSERT INTO report_daily (day, source_id, partner_id, geo, channel, leads)
+      SELECT '2020-01-01', ${a.id}::uuid, '00000000-0000-0000-0000-000000000000', '', 'c' || i, 1
+      FROM generate_series(1, 20001) AS i`;
+    const many = await report('groupBy=channel&since=2020-01-01&until=2020-01-02');
+    expect(many.status).toBe(422);
+    expect(many.body.errors).toEqual([
+      {
+        field: 'groupBy',
+        message: 'the report has more than 20000 groups: narrow since–until or group by fewer keys',
+      },
+    ]);
+    expect((await report('groupBy=day&since=2020-01-01&until=2020-01-02')).body.items).toMatchObject([
+      { day: '2020-01-01', leads: 20001 },
+    ]);
   });
 
   it('a source sees its own leads and payouts only, no partner and no revenue', async () => {

@@ -3,7 +3,15 @@
  * rollups, never the lead tables; the logic is @leadrouter/lifecycle's (parseReport, adminReport,
  * sourceReport), shared with `leadrouter report`.
  */
-import { MAX_REPORT_DAYS, MAX_REPORT_KEYS, OneOf, REPORT_FORMATS, Type } from '@leadrouter/core';
+import {
+  MAX_HOURLY_REPORT_DAYS,
+  MAX_REPORT_DAYS,
+  MAX_REPORT_ITEMS,
+  MAX_REPORT_KEYS,
+  OneOf,
+  REPORT_FORMATS,
+  Type,
+} from '@leadrouter/core';
 import { REPORT_CSV_EXAMPLE, REPORT_EXAMPLE, Report, SourceReport } from './answers-reports.js';
 import { route } from './table.js';
 
@@ -25,7 +33,7 @@ const query = (keys: string, example: string) =>
         example,
       }),
     ),
-    since: timeParam('the first instant covered', '30 days before `until`'),
+    since: timeParam('the first instant covered', '30 days before `until` (by hour: 2 days)'),
     until: timeParam('the instant after the last covered', 'the end of today (UTC)'),
     format: Type.Optional(OneOf(REPORT_FORMATS, { default: 'json', description: '`csv`: the same columns as CSV' })),
   });
@@ -38,7 +46,7 @@ const contentDisposition = {
 };
 
 const rules = [
-  `Days and hours are UTC; \`since\` ≤ time < \`until\`, at most ${MAX_REPORT_DAYS} days.`,
+  `Days and hours are UTC; \`since\` ≤ time < \`until\`, at most ${MAX_REPORT_DAYS} days (by hour: ${MAX_HOURLY_REPORT_DAYS}); at most ${MAX_REPORT_ITEMS.toLocaleString('en')} groups.`,
   'Lead figures (`leads`, `accepted`, `duplicates`, `sold`, `unsold`, `unmatched`, `deadLettered`) count leads by their arrival, in the outcome they have now; conversions, returns, reversals and money are counted when they happened.',
   'Every problem of the parameters is listed in one `422` (unknown parameters too).',
 ].join(' ');

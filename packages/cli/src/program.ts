@@ -413,7 +413,7 @@ The same report as GET /v1/admin/reports, from the report rollups (never a scan 
 the leads). Lead figures count leads by their arrival, in the outcome they have now;
 conversions, returns, reversals and money count when they happened. The table leaves
 out pings, bids and win rate (0 until ping/post); --csv and --json have every column.
-Days and hours are UTC; at most 400 days.
+Days and hours are UTC; at most 400 days (by hour: 31), at most 20,000 groups.
 ${ENVIRONMENT_HELP}`,
     )
     .action(async (opts: { groupBy: string; since?: string; until?: string; csv?: string; json?: boolean }) => {

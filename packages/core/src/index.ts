@@ -98,7 +98,9 @@ export {
 export { compileRegex, REGEX_MAX_LENGTH, REGEX_MAX_PROGRAM, regexErrors, type CompiledRegex } from './regex.js';
 export {
   ADMIN_REPORT_FIGURES,
+  MAX_HOURLY_REPORT_DAYS,
   MAX_REPORT_DAYS,
+  MAX_REPORT_ITEMS,
   MAX_REPORT_KEYS,
   REPORT_FORMATS,
   REPORT_KEYS,

@@ -10,6 +10,10 @@ export const SOURCE_REPORT_KEYS = ['day', 'hour', 'geo', 'channel'] as const sat
 export const MAX_REPORT_KEYS = 2;
 /** The longest range a report covers. */
 export const MAX_REPORT_DAYS = 400;
+/** The longest range a report by hour covers: 744 hours a group key, not 9,600. */
+export const MAX_HOURLY_REPORT_DAYS = 31;
+/** The most groups a report answers (more is a 422: narrow the range or the grouping). */
+export const MAX_REPORT_ITEMS = 20_000;
 export const REPORT_FORMATS = ['json', 'csv'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 

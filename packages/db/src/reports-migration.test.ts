@@ -92,6 +92,7 @@ describe(`migration ${REPORTS}`, () => {
       since: new Date('2026-11-01T00:00:00Z'),
       until: new Date('2026-11-03T00:00:00Z'),
       sourceId: source,
+      limit: 1000,
     });
     const figures = rows.map((r) => ({
       day: r.day,

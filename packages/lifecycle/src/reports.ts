@@ -1,11 +1,14 @@
 import {
   ADMIN_REPORT_FIGURES,
+  MAX_HOURLY_REPORT_DAYS,
   MAX_REPORT_DAYS,
+  MAX_REPORT_ITEMS,
   MAX_REPORT_KEYS,
   REPORT_FORMATS,
   REPORT_KEYS,
   SOURCE_REPORT_FIGURES,
   SOURCE_REPORT_KEYS,
+  invalid,
   type FieldError,
   type ReportFormat,
   type ReportKey,
@@ -18,8 +21,9 @@ import { ParamReader, type RawParams } from './params.js';
 // rollups (report_daily, report_hourly and the lead figures on their way, report_deltas), for the admin API,
 // the source's own `GET /v1/reports` and `leadrouter report`. Days and hours are UTC.
 
-/** The range a report covers when not told: the 30 UTC days up to the end of today. */
+/** The range a report covers when not told: the 30 UTC days up to the end of today (by hour: the 2 days). */
 export const DEFAULT_REPORT_DAYS = 30;
+export const DEFAULT_HOURLY_REPORT_DAYS = 2;
 /** Who reads the report: an operator (everything), or a source (its own leads and payouts). */
 export type ReportView = 'admin' | 'source';
 
@@ -84,7 +88,8 @@ function readKeys(r: ParamReader, view: ReportView): ReportKey[] | undefined {
 
 /**
  * A report's parameters: `groupBy` (default `day`), `since` and `until` (dates, or date-times with a zone; by
- * default the 30 UTC days up to the end of today; at most MAX_REPORT_DAYS apart), `format` (`json`, `csv`).
+ * default the 30 UTC days up to the end of today, by hour the 2; at most MAX_REPORT_DAYS apart, by hour
+ * MAX_HOURLY_REPORT_DAYS), `format` (`json`, `csv`).
  * Every problem in one 422. The range is of whole UTC hours, and of whole UTC days when grouped by day, geo or
  * channel (the rollups' own units).
  */
@@ -96,7 +101,9 @@ export function parseReport(raw: RawParams, view: ReportView, now: Date): Report
   const format = r.enumList('format', REPORT_FORMATS);
   if (format && format.length > 1) r.errors.push({ field: 'format', message: 'must be one of json, csv' });
   const until = untilGiven ?? new Date(startOfUtcDay(now.getTime()) + DAY_MS);
-  const since = sinceGiven ?? new Date(until.getTime() - DEFAULT_REPORT_DAYS * DAY_MS);
+  const hourly = raw.groupBy !== undefined && keys?.includes('hour') === true;
+  const since =
+    sinceGiven ?? new Date(until.getTime() - (hourly ? DEFAULT_HOURLY_REPORT_DAYS : DEFAULT_REPORT_DAYS) * DAY_MS);
   const grouped = keys ?? ['day'];
   // Keys with problems of their own say nothing of the range's unit: only whole hours are checked then.
   const keysOk = raw.groupBy === undefined || keys !== undefined;
@@ -118,11 +125,13 @@ export function parseReport(raw: RawParams, view: ReportView, now: Date): Report
     return [];
   };
   r.errors.push(...bound('since', since, sinceGiven), ...bound('until', until, untilGiven));
+  const byHour = keysOk && grouped.includes('hour');
+  const maxDays = byHour ? MAX_HOURLY_REPORT_DAYS : MAX_REPORT_DAYS;
   if (since.getTime() >= until.getTime()) r.errors.push({ field: 'until', message: 'must be later than since' });
-  else if (until.getTime() - since.getTime() > MAX_REPORT_DAYS * DAY_MS)
+  else if (until.getTime() - since.getTime() > maxDays * DAY_MS)
     r.errors.push({
       field: 'since',
-      message: `a report covers at most ${MAX_REPORT_DAYS} days; since to until is ${Math.ceil((until.getTime() - since.getTime()) / DAY_MS)}`,
+      message: `a report ${byHour ? 'by hour ' : ''}covers at most ${maxDays} days; since to until is ${Math.ceil((until.getTime() - since.getTime()) / DAY_MS)}`,
     });
   r.check();
   return {
@@ -217,8 +226,25 @@ function leadFigures(row: ReportRow): Omit<LeadFigures, 'conversionRate' | 'retu
   };
 }
 
+/**
+ * The report's rows; more than MAX_REPORT_ITEMS groups is a 422 (an answer that size is no report anyone
+ * reads, and would hold tens of MB in the process).
+ */
 async function rowsOf(db: Db, q: ReportQuery, sourceId: string | null): Promise<ReportRow[]> {
-  return runStatement(sqlPool(db), reportStatement(q.table, q.keys), { since: q.since, until: q.until, sourceId });
+  const rows = await runStatement(sqlPool(db), reportStatement(q.table, q.keys), {
+    since: q.since,
+    until: q.until,
+    sourceId,
+    limit: MAX_REPORT_ITEMS + 1,
+  });
+  if (rows.length > MAX_REPORT_ITEMS)
+    throw invalid([
+      {
+        field: 'groupBy',
+        message: `the report has more than ${MAX_REPORT_ITEMS} groups: narrow since–until or group by fewer keys`,
+      },
+    ]);
+  return rows;
 }
 
 /** An operator's report: every source and partner. */

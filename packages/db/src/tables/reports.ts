@@ -63,7 +63,7 @@ const row = {
 } as const;
 
 export type ReportStatement = Statement<
-  { since: Date; until: Date; sourceId: string | null },
+  { since: Date; until: Date; sourceId: string | null; limit: number },
   StatementRow<ReturnType<typeof reportStatementOf>>
 >;
 /** One row of a report: its group's keys (null where not grouped by) and sums, counts as text (bigint), money exact. */
@@ -103,7 +103,7 @@ function reportStatementOf(table: ReportTable, keys: readonly ReportKey[]) {
   ];
   return defineStatement({
     name: `lr_report_${table}_${keys.length === 0 ? 'total' : keys.join('_')}`,
-    params: { since: 'timestamptz', until: 'timestamptz', sourceId: 'uuid | null' },
+    params: { since: 'timestamptz', until: 'timestamptz', sourceId: 'uuid | null', limit: 'int' },
     row,
     prepared: false,
     sql: (p) => {
@@ -138,7 +138,8 @@ function reportStatementOf(table: ReportTable, keys: readonly ReportKey[]) {
    FROM g
    ${pick('source', 'LEFT JOIN sources AS s ON s.id = g.source_id', '')}
    ${pick('partner', 'LEFT JOIN partners AS pa ON pa.id = g.partner_id', '')}
-   ${text(orderBy.length > 0 ? `ORDER BY ${orderBy.join(', ')}` : '')}`;
+   ${text(orderBy.length > 0 ? `ORDER BY ${orderBy.join(', ')}` : '')}
+   LIMIT ${p.limit}`;
     },
   });
 }
@@ -162,7 +163,8 @@ for (const table of ['daily', 'hourly'] as const) {
 /**
  * The statement of a report over `table` grouped by `keys` (in the order of REPORT_TABLE_KEYS; the caller
  * orders the answer's keys as asked). Its values: `since` and `until` (whole UTC days for daily, whole hours
- * for hourly: `since` <= time < `until`), and a source to restrict it to (its own report) or null.
+ * for hourly: `since` <= time < `until`), a source to restrict it to (its own report) or null, and the most
+ * groups to answer (`limit`: ask one more than allowed to know there are too many).
  */
 export function reportStatement(table: ReportTable, keys: readonly ReportKey[]): ReportStatement {
   const ordered = REPORT_TABLE_KEYS[table].filter((k) => keys.includes(k));
