@@ -12,6 +12,8 @@ import {
   Nullable,
   OneOf,
   ROUTE_STRATEGIES,
+  STATUS_PULL_METHODS,
+  StatusPullSchema,
   Type,
   Uuid,
   type Static,
@@ -138,6 +140,39 @@ const budgetUse = (limit: string) =>
     ),
   );
 
+/** A partner's `statusPull` as shown: its settings (defaults filled in) and how its last pull went. */
+export const StatusPullView = component(
+  'StatusPullView',
+  Closed(
+    {
+      ...StatusPullSchema.properties,
+      method: OneOf(STATUS_PULL_METHODS),
+      headers: Type.Unsafe<Record<string, string>>({ type: 'object', additionalProperties: { type: 'string' } }),
+      intervalSeconds: Type.Integer(),
+      lookbackHours: Type.Integer(),
+      lastRunAt: Nullable(
+        DateTime({ description: 'when the last finished pull started; null: none has finished yet' }),
+      ),
+      ok: Nullable(
+        Type.Boolean({ description: 'whether the last pull read every page of the partner’s answer; null: none yet' }),
+      ),
+      error: Type.Optional(Type.String({ description: 'why the last pull failed (only when `ok` is false)' })),
+      updated: Type.Integer({ minimum: 0, description: 'sales whose status the last pull changed' }),
+      running: Type.Boolean({ description: 'a pull is running now' }),
+      nextRunAt: Nullable(
+        DateTime({
+          description:
+            'when the next pull is due (while one runs: when its lease ends); null: at once. Paused and inactive partners are not pulled.',
+        }),
+      ),
+    },
+    {
+      description:
+        'The partner’s status pull: its settings as they apply, and its last run (`POST /v1/admin/partners/{id}/status-pull` runs one now).',
+    },
+  ),
+);
+
 const partnerProperties = {
   id: Uuid(),
   name: Type.String(),
@@ -187,6 +222,7 @@ const partnerProperties = {
     additionalProperties: { type: 'string' },
     description: 'its raw statuses to the events they mean',
   }),
+  statusPull: orNull(ref(StatusPullView), { description: 'null: its statuses are not pulled' }),
   feedbackKeyPrefix: Nullable(
     Type.String({ description: 'the first characters of its feedback key; null: it has none (rotate to issue one)' }),
   ),

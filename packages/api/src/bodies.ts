@@ -19,10 +19,12 @@ import {
   ResponseMapSchema,
   ROUTE_STRATEGIES,
   ScheduleSchema,
+  StatusPullSchema,
   Type,
   Uuid,
   type FieldMap,
   type Static,
+  type StatusPull,
   type TSchema,
 } from '@leadrouter/core';
 
@@ -111,6 +113,12 @@ export const partnerProperties = {
   ),
   returns: Type.Optional(ReturnsInput),
   statusMap: Type.Optional(StatusMapInput),
+  statusPull: Type.Optional(
+    Type.Unsafe<StatusPull | null>({
+      ...Nullable(StatusPullSchema),
+      description: `${(StatusPullSchema as { description?: string }).description} Given again, it replaces the one stored; null: no pulls.`,
+    }),
+  ),
   pauseAfterFailures: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
   active: Type.Optional(Type.Boolean()),
 };

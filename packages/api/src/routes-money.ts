@@ -14,7 +14,7 @@ import {
   Return,
   ReturnPage,
 } from './answers-money.js';
-import { PartnerFeedbackKeyRotated } from './answers.js';
+import { PartnerFeedbackKeyRotated, StatusPullView } from './answers.js';
 import { AdjustmentCreate, ReturnFile, ReturnReject } from './bodies.js';
 import { EXAMPLE_ID, EXAMPLE_PARTNER_ID, EXAMPLE_SOURCE_ID } from './examples.js';
 import { ref } from './components.js';
@@ -82,6 +82,27 @@ export const rotatePartnerFeedbackKey = route({
   answers: {
     200: { description: 'The partner, with its new feedback key.', schema: PartnerFeedbackKeyRotated },
     404: 'NotFound',
+  },
+});
+
+export const runStatusPull = route({
+  method: 'post',
+  path: '/v1/admin/partners/{id}/status-pull',
+  party: 'admin',
+  operationId: 'runStatusPull',
+  tag: 'Partners',
+  summary: 'Pull a partner’s statuses now',
+  description:
+    'Makes the partner’s next status pull due at once: a worker starts it within a second or two, and the partner’s `statusPull` shows how it went (`lastRunAt`, `ok`, `error`, `updated`). One pull per partner runs at a time: while one runs, this is a `409` (its results are on the way). A partner without `statusPull`, paused or inactive is not pulled: `409` too.',
+  params: idOf('partner'),
+  resource: 'partner',
+  answers: {
+    202: { description: 'The pull is due now.', schema: StatusPullView },
+    404: 'NotFound',
+    409: {
+      description: 'A pull of this partner is running, or it has no `statusPull`, or it is paused or inactive.',
+      error: true,
+    },
   },
 });
 

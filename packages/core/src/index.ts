@@ -86,6 +86,19 @@ export {
   type ResponseMap,
   type Schedule,
 } from './rules.js';
+export {
+  STATUS_PULL_DEFAULTS,
+  STATUS_PULL_METHODS,
+  STATUS_PULL_PLACEHOLDERS,
+  statusPullProblems,
+  StatusPullSchema,
+  statusPullSettings,
+  statusPullUrl,
+  statusPullWindow,
+  type StatusPull,
+  type StatusPullSettings,
+  type StatusPullWindow,
+} from './status-pull.js';
 export { postbackBody, type PostbackBody } from './postback.js';
 export {
   readRoutingRecord,

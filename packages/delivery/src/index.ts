@@ -6,7 +6,11 @@ export {
   destroyAgents,
   excerpt,
   readPartnerAnswer,
+  readStatusPullPage,
   signatureHeaders,
+  STATUS_PULL_MAX_BYTES,
+  STATUS_PULL_MAX_ITEMS,
+  statusPullRequest,
   type AcceptWhen,
   type AttemptResult,
   type Classification,
@@ -14,5 +18,6 @@ export {
   type PartnerAnswer,
   type PublicLead,
   type ResponseMap,
+  type StatusPullPage,
 } from './requests.js';
-export { send, type OutgoingRequest } from './send.js';
+export { exchange, send, type BodilessRequest, type ExchangeResult, type OutgoingRequest } from './send.js';

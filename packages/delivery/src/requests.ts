@@ -11,3 +11,10 @@ export { buildRequest } from './request.js';
 export { excerpt, readPartnerAnswer, type PartnerAnswer, type ResponseMap } from './answer.js';
 export { createAgents, destroyAgents, type DeliveryAgents } from './agents.js';
 export { signatureHeaders } from './signing.js';
+export {
+  readStatusPullPage,
+  STATUS_PULL_MAX_BYTES,
+  STATUS_PULL_MAX_ITEMS,
+  statusPullRequest,
+  type StatusPullPage,
+} from './status-pull.js';

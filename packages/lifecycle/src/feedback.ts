@@ -212,10 +212,8 @@ function saleFacts(
 
 /**
  * Records one feedback event of `partner` (SPEC "Feedback from partners"): finds the sale (by the partner's
- * reference, or by lead id), then, under the lead's lock, decides (`decideFeedback`) and writes in one commit
- * the event (once per `eventId`: a repeat, also one sent at the same moment to another ingest, inserts
- * nothing and is answered as a duplicate), the ledger lines (once each: their once-keys), the sale's return,
- * the partner's status, the lead's status and the source's postback.
+ * reference, or by lead id), then records the event about it (`recordSaleFeedback`): a repeated `eventId`,
+ * also one sent at the same moment to another ingest, inserts nothing and is answered as a duplicate.
  */
 export async function recordFeedback(
   deps: MoneyDeps,
@@ -224,7 +222,6 @@ export async function recordFeedback(
   via: FeedbackVia = 'push',
 ): Promise<FeedbackResult> {
   const pool = sqlPool(deps.db);
-  const now = (deps.now ?? (() => new Date()))();
   let sale: { id: string; leadId: string } | undefined;
   if ('reference' in input.lead) {
     const found = await runStatement(pool, SALES_BY_REFERENCE, {
@@ -245,7 +242,26 @@ export async function recordFeedback(
     sale = found?.status === 'accepted' ? found : undefined;
   }
   if (!sale) return NOT_BOUGHT();
-  const { id: deliveryId, leadId } = sale;
+  return recordSaleFeedback(deps, partner, { deliveryId: sale.id, leadId: sale.leadId }, input, via);
+}
+
+/**
+ * Records one feedback event about a sale of `partner` found already (by `recordFeedback`, or by a status
+ * pull's match): under the lead's lock, decides (`decideFeedback`) and writes in one commit the event (once
+ * per `eventId`), the ledger lines (once each: their once-keys), the sale's return, the partner's status, the
+ * lead's status and the source's postback. A pulled status (`via: 'pull'`) that is unchanged, or older than
+ * the one stored, writes nothing at all (it is asked for again on every pull): answered as a duplicate.
+ */
+export async function recordSaleFeedback(
+  deps: MoneyDeps,
+  partner: FeedbackPartner,
+  sale: { deliveryId: string; leadId: string },
+  input: FeedbackInput,
+  via: FeedbackVia,
+): Promise<FeedbackResult> {
+  const pool = sqlPool(deps.db);
+  const now = (deps.now ?? (() => new Date()))();
+  const { deliveryId, leadId } = sale;
 
   return sqlTransaction(pool, async (tx) => {
     const [locked, rows, states] = await tx.run([...lockCalls(tx, leadId), tx.call(SALE_STATE, { deliveryId })]);
@@ -273,6 +289,7 @@ export async function recordFeedback(
       case 'duplicate':
         return DUPLICATE;
       case 'record':
+        if (via === 'pull' && (decision.result === 'unchanged' || decision.result === 'stale')) return DUPLICATE;
         break;
     }
 

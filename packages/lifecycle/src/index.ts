@@ -141,6 +141,7 @@ export {
   parseFeedback,
   parseFeedbackEvent,
   recordFeedback,
+  recordSaleFeedback,
   type FeedbackAnswer,
   type FeedbackInput,
   type FeedbackParse,
@@ -192,3 +193,22 @@ export {
   type ErasureRequest,
   type RetentionRound,
 } from './erasure.js';
+export {
+  claimStatusPulls,
+  leaseSeconds,
+  PULL_CHUNK,
+  requestStatusPull,
+  runStatusPull,
+  type ClaimedPull,
+  type StatusPullDeps,
+  type StatusPullOutcome,
+} from './status-pull.js';
+export {
+  decidePageStep,
+  emptyTally,
+  pullOutcome,
+  sameStatus,
+  STATUS_PULL_MAX_PAGES,
+  type PageStep,
+  type PullTally,
+} from './decide/status-pull.js';

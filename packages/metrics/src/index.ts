@@ -108,6 +108,18 @@ export function createWorkerMetrics(opts: { processMetrics?: boolean } = {}) {
       labelNames: ['table'] as const,
       registers: [registry],
     }),
+    statusPullRuns: new Counter({
+      name: 'leadrouter_status_pull_runs_total',
+      help: 'Status pulls run, by partner and outcome (ok; failed: a page could not be read, or no item of it)',
+      labelNames: ['partner', 'outcome'] as const,
+      registers: [registry],
+    }),
+    statusPullItems: new Counter({
+      name: 'leadrouter_status_pull_items_total',
+      help: 'Items of status pulls, by partner and result (updated, unchanged, unmatched, ambiguous, unreadable, refused)',
+      labelNames: ['partner', 'result'] as const,
+      registers: [registry],
+    }),
     sweeperRuns: new Counter({
       name: 'leadrouter_sweeper_runs_total',
       help: 'Sweeper rounds run by this process',

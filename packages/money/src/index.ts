@@ -17,4 +17,13 @@ export {
   type Payout,
 } from './payout.js';
 export { leadMoney, ledgerLines, sourceEarnings, type LeadMoney, type LedgerLine, type MoneyEvent } from './ledger.js';
-export { parseStatusMap, statusChange, type StatusMap } from './status.js';
+export {
+  normaliseStatus,
+  parseStatusMap,
+  parseStatusPullItem,
+  statusChange,
+  statusPullItems,
+  type StatusMap,
+  type StatusPullItem,
+  type StatusPullItemParse,
+} from './status.js';

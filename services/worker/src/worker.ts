@@ -17,6 +17,7 @@ import { routeLead } from './route-lead.js';
 import { startSweeper } from './sweeper.js';
 import { startHousekeeping } from './housekeeping.js';
 import { startReportFold } from './report-fold.js';
+import { startStatusPulls } from './status-pulls.js';
 import { startDraining } from './drain.js';
 
 export interface RunningWorker {
@@ -97,6 +98,7 @@ export function startWorker(deps: WorkerDeps): RunningWorker {
     for (const name of subQueueNames(queue, config.QUEUE_PARTITIONS)) consume(queue, name);
   const housekeeping = startHousekeeping(deps);
   const reportFold = startReportFold(deps);
+  const statusPulls = startStatusPulls(deps);
   const draining = startDraining(
     deps,
     connection,
@@ -128,6 +130,7 @@ export function startWorker(deps: WorkerDeps): RunningWorker {
         sweeping.then(() => sweeper?.stop()),
         housekeeping.stop(),
         reportFold.stop(),
+        statusPulls.stop(),
         closeWorkers(),
         // Again once the drain check has stopped (it waits for its Redis command, for ever while Redis is
         // away), so a worker it started meanwhile is not left out; close() is idempotent.

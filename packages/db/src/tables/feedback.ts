@@ -53,6 +53,40 @@ export const SALE_BY_LEAD = defineStatement({
 });
 
 /**
+ * The partner's sales that the items of a status pull name (docs/decisions/0029-status-pull.md), one row per
+ * reference that names one: by the partner's own reference (`byReference`: how many of its accepted deliveries
+ * have it; more than one and the item cannot say which), else by our lead id. With the sale's last raw status,
+ * so an unchanged status is passed over without taking the lead's lock.
+ */
+export const SALES_FOR_PULL = defineStatement({
+  name: 'lr_sales_for_pull',
+  params: { partnerId: 'uuid', references: 'text[]' },
+  row: {
+    reference: 'text',
+    deliveryId: 'text',
+    leadId: 'text',
+    partnerStatus: 'varchar | null',
+    byReference: 'int',
+  },
+  prepared: false,
+  sql: (p) => sql`SELECT i.ref AS reference, COALESCE(r.id, l.id)::text AS "deliveryId",
+          COALESCE(r.lead_id, l.lead_id)::text AS "leadId",
+          CASE WHEN r.id IS NOT NULL THEN r.partner_status ELSE l.partner_status END AS "partnerStatus",
+          COALESCE(r.n, 0)::int AS "byReference"
+   FROM (SELECT DISTINCT unnest(${p.references}::text[]) AS ref) i
+   LEFT JOIN LATERAL (
+     SELECT d.id, d.lead_id, d.partner_status, count(*) OVER () AS n FROM deliveries d
+     WHERE d.partner_id = ${p.partnerId} AND d.reference = i.ref AND d.status = 'accepted'
+     ORDER BY d.created_at LIMIT 1) r ON TRUE
+   LEFT JOIN LATERAL (
+     SELECT d.id, d.lead_id, d.partner_status FROM deliveries d
+     WHERE r.id IS NULL AND d.partner_id = ${p.partnerId} AND d.status = 'accepted'
+       AND d.lead_id = (CASE WHEN i.ref ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                             THEN i.ref::uuid END)) l ON TRUE
+   WHERE r.id IS NOT NULL OR l.id IS NOT NULL`,
+});
+
+/**
  * A sale as feedback about it needs it, read under its lead's lock: the delivery's status and the partner's
  * last raw status, its return, and the earliest reversal that waits for its conversion.
  */

@@ -1,4 +1,4 @@
-import type { AcceptWhen, FieldMap, Filters, ResponseMap, Schedule } from '@leadrouter/core';
+import type { AcceptWhen, FieldMap, Filters, ResponseMap, Schedule, StatusPull } from '@leadrouter/core';
 import { defineStatement, json, sql, SqlFragment, type RowOf, type SqlType } from '../sql.js';
 
 // The partners table. Its JSON settings are stored as the admin API takes them (their shapes are core's rules.ts).
@@ -45,6 +45,8 @@ const PARTNER_COLUMNS = {
   returnsAutoApprove: ['p.returns_auto_approve', 'boolean'],
   /** As the admin API took it: `{"Deposit": "converted", …}`. */
   statusMap: ['p.status_map', json<Record<string, string> | null>('jsonb | null')],
+  /** As the admin API took it (core's `StatusPull`); null: its statuses are not pulled. */
+  statusPull: ['p.status_pull', json<StatusPull | null>('jsonb | null')],
 } as const satisfies Record<string, readonly [string, SqlType]>;
 
 type PartnerColumn = keyof typeof PARTNER_COLUMNS;
@@ -202,4 +204,123 @@ export const PARTNER_HEALTH_ROW = defineStatement({
   prepared: false,
   sql: (p) => sql`SELECT ${partnerColumns([...CAP_SETTINGS, 'consecutiveFailures', 'pauseAfterFailures'])}
    FROM partners p WHERE p.id = ${p.id}`,
+});
+
+// ---------------------------------------------------------------------------
+// Status pulls (docs/decisions/0029-status-pull.md): each partner's pull is scheduled by its row. A worker
+// claims a due pull by taking a lease on it (`status_pull_due_at` moved to the lease's end, the run's id and
+// start in `status_pull_cursor`), renews the lease as it goes, and ends it by writing the run's outcome and the
+// next due time. A lease that is not renewed (its worker died) ends by itself, and the pull is due again.
+
+/** Whether a partner is pulled: it has a `statusPull`, is active and not paused. */
+const PULLED = sql`p.status_pull IS NOT NULL AND p.active AND p.paused_at IS NULL`;
+/** Whether a pull of `p` runs now: a run holds an unexpired lease. */
+const RUNNING = sql`(p.status_pull_cursor IS NOT NULL AND p.status_pull_due_at > now())`;
+
+/**
+ * Up to `limit` due pulls, each claimed for a run of its own (`run`: its id) with a lease of `leaseSeconds`;
+ * rows another transaction is claiming are skipped. With the partner's feedback terms and its timeout.
+ */
+export const CLAIM_STATUS_PULLS = defineStatement({
+  name: 'lr_claim_status_pulls',
+  params: { leaseSeconds: 'int', limit: 'int' },
+  row: {
+    ...partnerRow([
+      'id',
+      'name',
+      'timeoutMs',
+      'conversionPrice',
+      'returnsWindowDays',
+      'returnsAutoApprove',
+      'statusMap',
+    ]),
+    statusPull: json<StatusPull>('jsonb'),
+    run: 'text',
+    startedAt: 'timestamptz',
+  },
+  prepared: false,
+  sql: (p) => sql`UPDATE partners p SET status_pull_due_at = now() + make_interval(secs => ${p.leaseSeconds}),
+     status_pull_cursor = jsonb_build_object('run', gen_random_uuid()::text, 'startedAt', now())
+   FROM (SELECT id FROM partners p
+         WHERE ${PULLED} AND (p.status_pull_due_at IS NULL OR p.status_pull_due_at <= now())
+         ORDER BY p.status_pull_due_at NULLS FIRST LIMIT ${p.limit}
+         FOR UPDATE SKIP LOCKED) due
+   WHERE p.id = due.id
+   RETURNING ${partnerColumns(['id', 'name', 'timeoutMs', 'conversionPrice', 'returnsWindowDays', 'returnsAutoApprove', 'statusMap'])},
+     p.status_pull AS "statusPull", p.status_pull_cursor->>'run' AS run, now() AS "startedAt"`,
+});
+
+/**
+ * Extends the lease of run `run` by `leaseSeconds` from now, while it is still the partner's run and the
+ * partner is still pulled; no row: the run must stop (the partner was paused, deactivated or its pull removed,
+ * or the lease ran out and another run took it).
+ */
+export const RENEW_STATUS_PULL = defineStatement({
+  name: 'lr_renew_status_pull',
+  params: { id: 'uuid', run: 'text', leaseSeconds: 'int' },
+  row: { dueAt: 'timestamptz' },
+  prepared: false,
+  sql: (p) => sql`UPDATE partners p SET status_pull_due_at = now() + make_interval(secs => ${p.leaseSeconds})
+   WHERE p.id = ${p.id} AND p.status_pull_cursor->>'run' = ${p.run} AND ${PULLED}
+   RETURNING p.status_pull_due_at AS "dueAt"`,
+});
+
+/**
+ * Ends run `run` with its outcome: the partner's last run (when it started, whether it read every page, why
+ * not, how many sales it changed), and the next pull due an interval from now (the interval stored now, or
+ * `defaultIntervalSeconds`). No row: the run was not the partner's any more (another took its lease).
+ */
+export const FINISH_STATUS_PULL = defineStatement({
+  name: 'lr_finish_status_pull',
+  params: {
+    id: 'uuid',
+    run: 'text',
+    ok: 'boolean',
+    error: 'text | null',
+    updated: 'int',
+    defaultIntervalSeconds: 'int',
+  },
+  row: { nextRunAt: 'timestamptz' },
+  prepared: false,
+  sql: (p) => sql`UPDATE partners p SET status_pull_cursor = NULL,
+     status_pull_last_run_at = (p.status_pull_cursor->>'startedAt')::timestamptz,
+     status_pull_ok = ${p.ok}, status_pull_error = left(${p.error}, 1000), status_pull_updated = ${p.updated},
+     status_pull_due_at = now() + make_interval(secs =>
+       COALESCE((p.status_pull->>'intervalSeconds')::int, ${p.defaultIntervalSeconds}))
+   WHERE p.id = ${p.id} AND p.status_pull_cursor->>'run' = ${p.run}
+   RETURNING p.status_pull_due_at AS "nextRunAt"`,
+});
+
+/**
+ * Makes the partner's next pull due now ("pull now"), unless one runs or the partner is not pulled: then no
+ * row, and `STATUS_PULL_STATE` says which.
+ */
+export const REQUEST_STATUS_PULL = defineStatement({
+  name: 'lr_request_status_pull',
+  params: { id: 'uuid' },
+  row: { id: 'text' },
+  prepared: false,
+  sql: (p) => sql`UPDATE partners p SET status_pull_due_at = now()
+   WHERE p.id = ${p.id} AND ${PULLED} AND NOT ${RUNNING}
+   RETURNING p.id::text`,
+});
+
+/** Whether the partner is pulled, and whether a pull of it runs now. */
+export const STATUS_PULL_STATE = defineStatement({
+  name: 'lr_status_pull_state',
+  params: { id: 'uuid' },
+  row: { configured: 'boolean', active: 'boolean', paused: 'boolean', running: 'boolean' },
+  prepared: false,
+  sql: (p) => sql`SELECT p.status_pull IS NOT NULL AS configured, p.active, p.paused_at IS NOT NULL AS paused,
+     ${RUNNING} AS running
+   FROM partners p WHERE p.id = ${p.id}`,
+});
+
+/** Gives up run `run` without an outcome (its worker is stopping): the pull is due again at once, for another. */
+export const RELEASE_STATUS_PULL = defineStatement({
+  name: 'lr_release_status_pull',
+  params: { id: 'uuid', run: 'text' },
+  prepared: false,
+  sql: (p) => sql`UPDATE partners p SET status_pull_cursor = NULL, status_pull_due_at = now()
+   WHERE p.id = ${p.id} AND p.status_pull_cursor->>'run' = ${p.run}`,
 });

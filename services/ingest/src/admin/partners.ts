@@ -6,11 +6,14 @@ import {
   isValidTimezone,
   partnerHeaderProblems,
   regexErrors,
+  statusPullProblems,
+  statusPullSettings,
   type FieldError,
   type Schedule,
   type Static,
+  type StatusPull,
 } from '@leadrouter/core';
-import { admin, money, type Partner as PartnerView, type PartnerInput } from '@leadrouter/api';
+import { admin, money, type Partner as PartnerView, type PartnerInput, type StatusPullView } from '@leadrouter/api';
 import { Prisma, type Db, type Partner } from '@leadrouter/db';
 import {
   capsInUseViews,
@@ -21,6 +24,7 @@ import {
   requeueParked,
   resetCapCounters,
   resumePartner,
+  requestStatusPull,
   rotatePartnerFeedbackKey,
   type CapsInUseView,
 } from '@leadrouter/lifecycle';
@@ -37,11 +41,17 @@ import { amountAnswer, amountColumn, partnerMoneyProblems } from './money-terms.
  */
 function partnerProblems(body: unknown): FieldError[] {
   if (typeof body !== 'object' || body === null) return [];
-  const { schedule, headers, filters } = body as { schedule?: unknown; headers?: unknown; filters?: unknown };
+  const { schedule, headers, filters, statusPull } = body as {
+    schedule?: unknown;
+    headers?: unknown;
+    filters?: unknown;
+    statusPull?: unknown;
+  };
   const errors = [
     ...partnerHeaderProblems(headers),
     ...regexErrors(filters, '/filters'),
     ...partnerMoneyProblems(body),
+    ...statusPullProblems(statusPull),
   ];
   const timezone =
     typeof schedule === 'object' && schedule !== null ? (schedule as { timezone?: unknown }).timezone : undefined;
@@ -84,9 +94,25 @@ function toData(input: Partial<PartnerInput>): Prisma.PartnerUpdateInput {
   if (input.returns?.windowDays !== undefined) d.returnsWindowDays = input.returns.windowDays;
   if (input.returns?.autoApprove !== undefined) d.returnsAutoApprove = input.returns.autoApprove;
   if (input.statusMap !== undefined) d.statusMap = json(input.statusMap);
+  if (input.statusPull !== undefined) d.statusPull = json(input.statusPull);
   if (input.pauseAfterFailures !== undefined) d.pauseAfterFailures = input.pauseAfterFailures;
   if (input.active !== undefined) d.active = input.active;
   return d;
+}
+
+/** A partner's status pull as the admin API shows it: its settings as they apply, and its last run (ADR 0029). */
+export function statusPullView(p: Partner, now = new Date()): Static<typeof StatusPullView> | null {
+  if (p.statusPull === null) return null;
+  const running = p.statusPullCursor !== null && p.statusPullDueAt !== null && p.statusPullDueAt > now;
+  return {
+    ...statusPullSettings(p.statusPull as StatusPull),
+    lastRunAt: p.statusPullLastRunAt?.toISOString() ?? null,
+    ok: p.statusPullOk,
+    ...(p.statusPullOk === false && p.statusPullError !== null ? { error: p.statusPullError } : {}),
+    updated: p.statusPullUpdated,
+    running,
+    nextRunAt: p.statusPullDueAt?.toISOString() ?? null,
+  };
 }
 
 /** A partner as the admin API shows it, with its caps in use now. Its signing secret is never shown again. */
@@ -120,6 +146,7 @@ export function partnerView(p: Partner, capsInUse: CapsInUseView): Static<typeof
     conversionPrice: amountAnswer(p.conversionPrice),
     returns: { windowDays: p.returnsWindowDays, autoApprove: p.returnsAutoApprove },
     statusMap: p.statusMap as Record<string, string> | null,
+    statusPull: statusPullView(p),
     feedbackKeyPrefix: p.feedbackKeyPrefix,
     pauseAfterFailures: p.pauseAfterFailures,
     active: p.active,
@@ -274,6 +301,15 @@ export function partnersRouter({ db, agents, queues, caches }: IngestDeps): Rout
       params.id,
     );
     return { status: 200, body: { ...(await viewOf(db, partner)), requeued } };
+  });
+
+  // Makes its next status pull due now (a worker starts it within a second or two); 409 while one runs.
+  bind(table.runStatusPull, async ({ params }) => {
+    await requestStatusPull(db, params.id);
+    const partner = await db.partner
+      .findUniqueOrThrow({ where: { id: params.id } })
+      .catch((err: unknown) => mapDbError(err, 'partner'));
+    return { status: 202, body: statusPullView(partner)! };
   });
 
   bind(table.rotatePartnerFeedbackKey, async ({ params }) => {
