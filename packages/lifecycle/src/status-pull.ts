@@ -13,14 +13,8 @@ import {
   type Db,
   type StatementRow,
 } from '@leadrouter/db';
-import {
-  readStatusPullPage,
-  statusPullRequest,
-  STATUS_PULL_MAX_BYTES,
-  type BodilessRequest,
-  type ExchangeResult,
-  type OutgoingRequest,
-} from '@leadrouter/delivery';
+import type { BodilessRequest, ExchangeResult, OutgoingRequest } from '@leadrouter/delivery';
+import { readStatusPullPage, statusPullRequest, STATUS_PULL_MAX_BYTES } from '@leadrouter/delivery/requests';
 import type { WorkerMetrics } from '@leadrouter/metrics';
 import type { StatusPullItem, StatusPullItemParse } from '@leadrouter/money';
 import type { PostbackJob } from '@leadrouter/queue';
