@@ -198,6 +198,7 @@ export {
   leaseSeconds,
   PULL_CHUNK,
   requestStatusPull,
+  rescheduleStatusPull,
   runStatusPull,
   type ClaimedPull,
   type StatusPullDeps,

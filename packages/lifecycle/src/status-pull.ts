@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { conflict, notFound, statusPullSettings, statusPullWindow } from '@leadrouter/core';
+import { conflict, notFound, STATUS_PULL_DEFAULTS, statusPullSettings, statusPullWindow } from '@leadrouter/core';
 import {
   CLAIM_STATUS_PULLS,
   FINISH_STATUS_PULL,
   RELEASE_STATUS_PULL,
   RENEW_STATUS_PULL,
   REQUEST_STATUS_PULL,
+  RESCHEDULE_STATUS_PULL,
   SALES_FOR_PULL,
   STATUS_PULL_STATE,
   runStatement,
@@ -234,4 +235,15 @@ export async function requestStatusPull(db: Db, id: string): Promise<void> {
   if (!state.active) throw conflict('the partner is inactive: its statuses are not pulled');
   if (state.paused) throw conflict('the partner is paused: its statuses are not pulled until it is resumed');
   throw conflict('a status pull of this partner is running: its results will show on the partner');
+}
+
+/**
+ * After an operator changed the partner's `statusPull`: a shorter interval takes effect from its last pull, not
+ * after the next one (a new statusPull is due at once; a pull that runs finishes with the settings it read).
+ */
+export async function rescheduleStatusPull(db: Db, id: string): Promise<void> {
+  await runStatement(sqlPool(db), RESCHEDULE_STATUS_PULL, {
+    id,
+    defaultIntervalSeconds: STATUS_PULL_DEFAULTS.intervalSeconds,
+  });
 }

@@ -324,3 +324,18 @@ export const RELEASE_STATUS_PULL = defineStatement({
   sql: (p) => sql`UPDATE partners p SET status_pull_cursor = NULL, status_pull_due_at = now()
    WHERE p.id = ${p.id} AND p.status_pull_cursor->>'run' = ${p.run}`,
 });
+
+/**
+ * After the partner's `statusPull` changed: its next pull an interval (the one stored now, or
+ * `defaultIntervalSeconds`) after its last one, when that is sooner than the time set before; a pull that runs
+ * keeps its lease.
+ */
+export const RESCHEDULE_STATUS_PULL = defineStatement({
+  name: 'lr_reschedule_status_pull',
+  params: { id: 'uuid', defaultIntervalSeconds: 'int' },
+  prepared: false,
+  sql: (p) => sql`UPDATE partners p SET status_pull_due_at = LEAST(p.status_pull_due_at,
+       COALESCE(p.status_pull_last_run_at, now())
+         + make_interval(secs => COALESCE((p.status_pull->>'intervalSeconds')::int, ${p.defaultIntervalSeconds})))
+   WHERE p.id = ${p.id} AND p.status_pull IS NOT NULL AND p.status_pull_due_at IS NOT NULL AND NOT ${RUNNING}`,
+});

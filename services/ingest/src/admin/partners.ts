@@ -25,6 +25,7 @@ import {
   resetCapCounters,
   resumePartner,
   requestStatusPull,
+  rescheduleStatusPull,
   rotatePartnerFeedbackKey,
   type CapsInUseView,
 } from '@leadrouter/lifecycle';
@@ -243,10 +244,15 @@ export function partnersRouter({ db, agents, queues, caches }: IngestDeps): Rout
         input.caps !== undefined || input.schedule !== undefined
           ? await db.partner.findUnique({ where: { id: params.id } })
           : null;
-      const partner = await db.partner
+      let partner = await db.partner
         .update({ where: { id: params.id }, data: toData(input) })
         .catch((err: unknown) => mapDbError(err, 'partner'));
       if (before && countersStale(before, partner)) await resetCapCounters(db, partner.id);
+      // A new interval counts from the last pull (ADR 0029).
+      if (input.statusPull !== undefined) {
+        await rescheduleStatusPull(db, partner.id);
+        partner = await db.partner.findUniqueOrThrow({ where: { id: partner.id } });
+      }
       await changed();
       // Reactivated: the retries that waited while it was inactive are due now (unless it is paused).
       if (input.active === true) await requeueParked({ db, queues, log: req.log }, partner.id);
