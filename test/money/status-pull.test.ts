@@ -283,6 +283,11 @@ describe('status pull', () => {
         /not UTF-8/,
       ],
       ['wrong shape', (r) => (r.answer = answer(200, '{"data":{"lead_id":"x"}}')), /no array at `data`/],
+      [
+        'NUL statuses',
+        (r) => (r.answer = answer(200, '{"data":[{"lead_id":"zz","status":"\\u0000"}]}')),
+        /no item could be read/,
+      ],
       ['unreadable items', (r) => (r.answer = answer(200, '{"data":[{"id":1}]}')), /no item could be read/],
       ['huge', (r) => (r.answer = answer(200, `{"data":[${'"x",'.repeat(2_300_000)}"x"]}`)), /larger than 8192 KiB/],
       [

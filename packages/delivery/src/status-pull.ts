@@ -1,4 +1,10 @@
-import { RESERVED_HEADERS, statusPullUrl, type StatusPullSettings, type StatusPullWindow } from '@leadrouter/core';
+import {
+  RESERVED_HEADERS,
+  storableText,
+  statusPullUrl,
+  type StatusPullSettings,
+  type StatusPullWindow,
+} from '@leadrouter/core';
 import { parseStatusPullItem, statusPullItems, type StatusPullItemParse } from '@leadrouter/money';
 import { DESTINATION_REFUSED } from './destination.js';
 import type { BodilessRequest, ExchangeResult, OutgoingRequest } from './send.js';
@@ -95,5 +101,20 @@ export function readStatusPullPage(
   if (items === null) return { ok: false, error: `the answer has no array at \`${paths.itemsPath}\`` };
   if (items.length > STATUS_PULL_MAX_ITEMS)
     return { ok: false, error: `the answer has ${items.length} items, more than ${STATUS_PULL_MAX_ITEMS}` };
-  return { ok: true, items: items.map((item) => parseStatusPullItem(item, paths)) };
+  return { ok: true, items: items.map((item) => storable(parseStatusPullItem(item, paths), paths)) };
+}
+
+/**
+ * An item's reference and status as they can be stored and compared (`storableText`: no NUL, no lone
+ * surrogate — PostgreSQL takes neither); one left empty by that cannot be read.
+ */
+function storable(parsed: StatusPullItemParse, paths: Pick<StatusPullSettings, 'referencePath' | 'statusPath'>) {
+  if (!parsed.ok) return parsed;
+  const reference = storableText(parsed.item.reference).trim();
+  const status = storableText(parsed.item.status);
+  if (reference === '')
+    return { ok: false as const, error: `${paths.referencePath}: no reference of 1 to 200 characters` };
+  if (status.trim() === '')
+    return { ok: false as const, error: `${paths.statusPath}: no status of 1 to 200 characters` };
+  return { ok: true as const, item: { ...parsed.item, reference, status } };
 }

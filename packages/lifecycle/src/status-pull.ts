@@ -72,7 +72,8 @@ export interface StatusPullOutcome {
  * Runs one claimed pull to its end and records its outcome on the partner (`statusPull: {lastRunAt, ok, error,
  * updated}`), its next pull an interval later. `stopping()` true: the run gives its lease back between two
  * requests, without an outcome, so another worker pulls at once. Never throws for anything the partner
- * answers; a database failure is thrown (the lease then runs out and the pull is due again).
+ * answers; what fails on our side fails the run, and a database that cannot record that is thrown (the lease
+ * then runs out and the pull is due again).
  */
 export async function runStatusPull(
   deps: StatusPullDeps,
@@ -81,8 +82,6 @@ export async function runStatusPull(
 ): Promise<StatusPullOutcome | null> {
   const pool = sqlPool(deps.db);
   const settings = statusPullSettings(pull.statusPull);
-  const partner = feedbackPartnerOf({ ...pull, active: true });
-  const window = statusPullWindow(settings, pull.startedAt);
   const log = { partnerId: pull.id, run: pull.run };
   const tally = emptyTally();
   const renew = async () =>
@@ -94,17 +93,66 @@ export async function runStatusPull(
       })
     ).length > 0;
 
+  let pulled: { stopped: string | null; pages: number } | 'handed_back';
+  try {
+    pulled = await pullPages(deps, pull, tally, renew, stopping);
+  } catch (err) {
+    // Something on our side (the database refused a value, say): the run fails visibly rather than its lease
+    // running out unexplained; a database that is down fails the outcome's write too, and that is thrown.
+    deps.log.warn({ ...log, err: { message: (err as Error).message } }, 'status pull: an item could not be recorded');
+    pulled = { stopped: `failed on our side: ${(err as Error).message.slice(0, 300)}`, pages: 0 };
+  }
+  if (pulled === 'handed_back') {
+    await runStatement(pool, RELEASE_STATUS_PULL, { id: pull.id, run: pull.run });
+    deps.log.info(log, 'status pull handed back: the worker is stopping');
+    return null;
+  }
+  const { stopped, pages } = pulled;
+
+  const { ok, error } = pullOutcome(stopped, tally);
+  const [finished] = await runStatement(pool, FINISH_STATUS_PULL, {
+    id: pull.id,
+    run: pull.run,
+    ok,
+    error,
+    updated: tally.updated,
+    defaultIntervalSeconds: settings.intervalSeconds,
+  });
+  deps.metrics?.statusPullRuns.inc({ partner: pull.name, outcome: ok ? 'ok' : 'failed' });
+  for (const result of ['updated', 'unchanged', 'unmatched', 'ambiguous', 'unreadable', 'refused'] as const)
+    if (tally[result] > 0) deps.metrics?.statusPullItems.inc({ partner: pull.name, result }, tally[result]);
+  const { firstUnreadable: _first, ...counts } = tally;
+  // Counts and our own ids only: an item may name a person (a reference can be anything the partner chose).
+  if (ok) deps.log.info({ ...log, pages, ...counts }, 'status pull done');
+  else deps.log.warn({ ...log, pages, ...counts, error }, 'status pull failed');
+  return { ok, error, pages, tally, recorded: finished !== undefined };
+}
+
+/** Why a run stops when its lease cannot be renewed. */
+const PARTNER_CHANGED = 'stopped: the partner was paused or deactivated, or its statusPull changed, during the pull';
+
+/**
+ * The pages of one run, each read and its items recorded, until the last page, or a page that cannot be read,
+ * or the lease is lost (renewed before each page and each chunk of items); 'handed_back' when the worker
+ * stops meanwhile.
+ */
+async function pullPages(
+  deps: StatusPullDeps,
+  pull: ClaimedPull,
+  tally: PullTally,
+  renew: () => Promise<boolean>,
+  stopping: () => boolean,
+): Promise<{ stopped: string | null; pages: number } | 'handed_back'> {
+  const settings = statusPullSettings(pull.statusPull);
+  const partner = feedbackPartnerOf({ ...pull, active: true });
+  const window = statusPullWindow(settings, pull.startedAt);
   let stopped: string | null = null;
   let pages = 0;
   let previous: string | null = null;
   for (let page = settings.page ? 1 : null; ; page = page === null ? null : page + 1) {
-    if (stopping()) {
-      await runStatement(pool, RELEASE_STATUS_PULL, { id: pull.id, run: pull.run });
-      deps.log.info({ ...log, pages }, 'status pull handed back: the worker is stopping');
-      return null;
-    }
+    if (stopping()) return 'handed_back';
     if (!(await renew())) {
-      stopped = 'stopped: the partner was paused or deactivated, or its statusPull changed, during the pull';
+      stopped = PARTNER_CHANGED;
       break;
     }
     const result = await deps.exchange(
@@ -132,7 +180,7 @@ export async function runStatusPull(
     }
     for (let i = 0; i < read.items.length; i += PULL_CHUNK) {
       if (i > 0 && !(await renew())) {
-        stopped = 'stopped: the partner was paused or deactivated, or its statusPull changed, during the pull';
+        stopped = PARTNER_CHANGED;
         break;
       }
       await applyItems(deps, partner, read.items.slice(i, i + PULL_CHUNK), tally);
@@ -140,23 +188,7 @@ export async function runStatusPull(
     if (stopped !== null || step.next === 'done') break;
   }
 
-  const { ok, error } = pullOutcome(stopped, tally);
-  const [finished] = await runStatement(pool, FINISH_STATUS_PULL, {
-    id: pull.id,
-    run: pull.run,
-    ok,
-    error,
-    updated: tally.updated,
-    defaultIntervalSeconds: settings.intervalSeconds,
-  });
-  deps.metrics?.statusPullRuns.inc({ partner: pull.name, outcome: ok ? 'ok' : 'failed' });
-  for (const result of ['updated', 'unchanged', 'unmatched', 'ambiguous', 'unreadable', 'refused'] as const)
-    if (tally[result] > 0) deps.metrics?.statusPullItems.inc({ partner: pull.name, result }, tally[result]);
-  const { firstUnreadable: _first, ...counts } = tally;
-  // Counts and our own ids only: an item may name a person (a reference can be anything the partner chose).
-  if (ok) deps.log.info({ ...log, pages, ...counts }, 'status pull done');
-  else deps.log.warn({ ...log, pages, ...counts, error }, 'status pull failed');
-  return { ok, error, pages, tally, recorded: finished !== undefined };
+  return { stopped, pages };
 }
 
 /**
