@@ -381,6 +381,7 @@ module.exports = defineConfig(
 
   // No lead is written outside packages/db's table module: no SQL that inserts
   // or updates `leads`, no Prisma write of a lead (ADR 0022). Tests set up rows.
+  // And no `export *`: a package's entry names what it exports.
   {
     files: ['packages/*/src/**/*.ts', 'services/*/src/**/*.ts'],
     ignores: ['**/*.test.ts', 'packages/db/src/tables/leads.ts', ...CONSOLE_SOURCES],
@@ -397,6 +398,11 @@ module.exports = defineConfig(
             "CallExpression[callee.property.name=/^(create|createMany|createManyAndReturn|update|updateMany|updateManyAndReturn|upsert)$/][callee.object.property.name='lead']",
           message:
             "A lead is written by packages/lifecycle through packages/db's statements, not through Prisma (ADR 0022).",
+        },
+        {
+          selector: 'ExportAllDeclaration',
+          message:
+            'A module exports what it means to export, by name: no `export *`, which also exports what a package keeps for its own tests (ADR 0022).',
         },
       ],
     },

@@ -1,13 +1,51 @@
-export * from './table.js';
-export * from './components.js';
-export * from './pagination.js';
-export * from './bodies.js';
-export * from './answers.js';
-export * from './answers-operations.js';
-export * from './answers-leads.js';
-export * from './amounts.js';
-export * from './answers-money.js';
-export * from './answers-reports.js';
-export * from './openapi.js';
-export * from './routes.js';
-export * from './examples.js';
+export { type Answer, type Input, type Party, type Reply, type RouteSpec, type TextReply } from './table.js';
+export { componentSchemas } from './components.js';
+export {
+  DEFAULT_LIMIT,
+  MAX_CURSOR,
+  MAX_LIMIT,
+  decodeCursor,
+  encodeCursor,
+  pageOf,
+  pageParameters,
+  type Cursor,
+  type Page,
+} from './pagination.js';
+export {
+  DRY_RUN_DEFAULT_LEADS,
+  DryRunRequest,
+  type DraftRoute,
+  type DryRunBody,
+  type PartnerInput,
+  type RouteInput,
+} from './bodies.js';
+export {
+  Partner,
+  PartnerHealth,
+  PartnerTestReport,
+  Route,
+  Session,
+  Source,
+  SourceCreated,
+  SourceKeyRotated,
+  StatusPullView,
+} from './answers.js';
+export {
+  BulkRetryResult,
+  DEAD_LETTER_STATUSES,
+  DeadLetter,
+  DryRun,
+  LeadDetail,
+  LeadListItem,
+  QueueDepths,
+  RetryResult,
+  SKIP_REASONS,
+  Stats,
+  Timeline,
+} from './answers-operations.js';
+export { IDEMPOTENCY_WINDOW_HOURS, LeadSourceView, LeadView, MAX_IDEMPOTENCY_KEY } from './answers-leads.js';
+export { PayoutInput } from './amounts.js';
+export { FEEDBACK_OUTCOMES, FeedbackEvent, MAX_FEEDBACK_BATCH } from './answers-money.js';
+export { documented, pathsOf } from './openapi.js';
+export { ROUTES, admin, consoleSession, leads, money, operations, reports } from './routes.js';
+export { EXAMPLE_ID } from './examples.js';
