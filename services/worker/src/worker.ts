@@ -1,4 +1,4 @@
-import { DelayedError, Worker, type Job } from 'bullmq';
+import { DelayedError, RedisQueueBackend, Worker, type Job } from 'bullmq';
 import { redisTarget } from '@leadrouter/config';
 import {
   createRedis,
@@ -153,16 +153,20 @@ export function startWorker(deps: WorkerDeps): RunningWorker {
  * connection, reconnecting for ever, and, when close() hangs, the lock renewal
  * timer (every lockDuration / 4), which close() stops only after the step that
  * hangs. No job runs any more, so nothing needs either; on a worker that did
- * close cleanly both calls do nothing. The blocking connection is dropped through the backend's public
- * disconnectBlocking(); the lock manager is not public API, hence the guarded
- * lookup: should a release rename it, this does nothing there and
- * test/ops/worker-stop-redis-gone.test.ts fails.
+ * close cleanly both calls do nothing.
+ *
+ * The blocking connection's ioredis client is disconnected itself: BullMQ's own disconnectBlocking() does
+ * nothing once close() has marked that client `end`, which close() does even when its quit() failed on a
+ * reconnecting connection, while ioredis goes on reconnecting (the client's status then turns back to
+ * `reconnecting` at its next attempt, so whether disconnectBlocking() acted depended on timing). Its public
+ * `client` resolves only once the connection was ready, never while Redis stayed away, so the client is taken
+ * from the connection's `_client`. Neither it nor the lock manager is public API, hence the guarded lookups:
+ * should a release rename them, this does nothing there and test/ops/worker-stop-redis-gone.test.ts fails.
  */
 function releaseStuckClose(worker: Worker): void {
-  void worker
-    .getBackend()
-    .disconnectBlocking(false)
-    .catch(() => undefined);
+  const backend = worker.getBackend();
+  const blocking = backend instanceof RedisQueueBackend ? backend.blockingConnection : undefined;
+  (blocking as unknown as { _client?: { disconnect?: () => void } } | undefined)?._client?.disconnect?.();
   const { lockManager } = worker as unknown as { lockManager?: { close?: () => Promise<void> } };
   if (typeof lockManager?.close === 'function') void lockManager.close().catch(() => undefined);
 }
