@@ -11,6 +11,7 @@ import {
   FiltersSchema,
   Nullable,
   OneOf,
+  PingSchema,
   ROUTE_STRATEGIES,
   STATUS_PULL_METHODS,
   StatusPullSchema,
@@ -173,6 +174,21 @@ export const StatusPullView = component(
   ),
 );
 
+/** A partner's `ping` as shown: its settings, defaults filled in. */
+export const PingView = component(
+  'PingView',
+  Closed(
+    {
+      ...PingSchema.properties,
+      method: Type.String(),
+      headers: Type.Unsafe<Record<string, string>>({ type: 'object', additionalProperties: { type: 'string' } }),
+      timeoutMs: Type.Integer(),
+      bidPath: Type.String(),
+    },
+    { description: 'How the partner is asked for a bid (ADR 0032), its defaults filled in.' },
+  ),
+);
+
 const partnerProperties = {
   id: Uuid(),
   name: Type.String(),
@@ -223,6 +239,7 @@ const partnerProperties = {
     description: 'its raw statuses to the events they mean',
   }),
   statusPull: orNull(ref(StatusPullView), { description: 'null: its statuses are not pulled' }),
+  ping: orNull(ref(PingView), { description: 'null: it is not pinged (on an auction route it bids its `price`)' }),
   feedbackKeyPrefix: Nullable(
     Type.String({ description: 'the first characters of its feedback key; null: it has none (rotate to issue one)' }),
   ),
@@ -278,6 +295,15 @@ export const Route = component(
     filters: orNull(ref(FiltersSchema)),
     partners: Type.Array(Closed({ partnerId: Uuid(), weight: Type.Integer() }), { description: 'in order' }),
     strategy: OneOf(ROUTE_STRATEGIES),
+    auction: Nullable(
+      Closed(
+        {
+          timeoutMs: Type.Integer(),
+          floor: AmountAnswer('bids below this are no bids'),
+        },
+        { description: 'an auction route’s deadline and floor, defaults filled in; null for other strategies' },
+      ),
+    ),
     maxDeliveries: Type.Integer(),
     active: Type.Boolean(),
     createdAt: DateTime(),

@@ -16,6 +16,7 @@ import {
   NullableFilters,
   OneOf,
   PartnerHeadersSchema,
+  PingSchema,
   ResponseMapSchema,
   ROUTE_STRATEGIES,
   ScheduleSchema,
@@ -23,6 +24,7 @@ import {
   Type,
   Uuid,
   type FieldMap,
+  type Ping,
   type Static,
   type StatusPull,
   type TSchema,
@@ -119,6 +121,12 @@ export const partnerProperties = {
       description: `${(StatusPullSchema as { description?: string }).description} Given again, it replaces the one stored; null: no pulls.`,
     }),
   ),
+  ping: Type.Optional(
+    Type.Unsafe<Ping | null>({
+      ...Nullable(PingSchema),
+      description: `${(PingSchema as { description?: string }).description} On an auction route a partner without \`ping\` bids its \`price\`. Given again, it replaces the one stored; null: not pinged.`,
+    }),
+  ),
   pauseAfterFailures: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
   active: Type.Optional(Type.Boolean()),
 };
@@ -128,6 +136,27 @@ export const PartnerCreate = component(
 );
 export const PartnerUpdate = component('PartnerUpdate', update(partnerProperties));
 export type PartnerInput = Static<typeof PartnerCreate>;
+
+/** An auction route's deadline and floor (ADR 0032). */
+export const AuctionInput = Nullable(
+  Type.Object(
+    {
+      timeoutMs: Type.Optional(
+        Type.Integer({
+          minimum: 50,
+          maximum: 10000,
+          description: 'the auction’s deadline: answers later than this are no bids (default 800)',
+        }),
+      ),
+      floor: Type.Optional(AmountInput('bids below this are no bids (default 0)')),
+    },
+    {
+      additionalProperties: false,
+      description:
+        'For `strategy: "auction"` only: the deadline of its pings and the lowest bid taken; null: the defaults',
+    },
+  ),
+);
 
 const routeProperties = {
   name,
@@ -140,7 +169,11 @@ const routeProperties = {
     ),
     { minItems: 1, maxItems: 200 },
   ),
-  strategy: OneOf(ROUTE_STRATEGIES),
+  strategy: OneOf(ROUTE_STRATEGIES, {
+    description:
+      '`priority`: list order; `round_robin`: rotate across leads; `weighted`: random by weight; `auction`: every eligible partner is pinged in parallel and the lead goes to the highest bid (ties: list order)',
+  }),
+  auction: Type.Optional(AuctionInput),
   maxDeliveries: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
   active: Type.Optional(Type.Boolean()),
 };

@@ -28,6 +28,7 @@ export {
   Source,
   SourceCreated,
   SourceKeyRotated,
+  PingView,
   StatusPullView,
 } from './answers.js';
 export {

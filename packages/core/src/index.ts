@@ -99,6 +99,21 @@ export {
   type StatusPullSettings,
   type StatusPullWindow,
 } from './status-pull.js';
+export {
+  AUCTION_DEFAULTS,
+  auctionProblems,
+  auctionSettings,
+  CONTACT_FIELDS,
+  isContactPath,
+  PING_DEFAULTS,
+  pingProblems,
+  PingSchema,
+  pingSettings,
+  type Auction,
+  type AuctionSettings,
+  type Ping,
+  type PingSettings,
+} from './ping.js';
 export { postbackBody, type PostbackBody } from './postback.js';
 export {
   readRoutingRecord,

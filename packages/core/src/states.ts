@@ -57,7 +57,7 @@ export const POSTBACK_EVENTS = ['converted', 'returned', 'reversed'] as const;
 export type PostbackEvent = (typeof POSTBACK_EVENTS)[number];
 
 /** How a route orders its partners. */
-export const ROUTE_STRATEGIES = ['priority', 'round_robin', 'weighted'] as const;
+export const ROUTE_STRATEGIES = ['priority', 'round_robin', 'weighted', 'auction'] as const;
 export type RouteStrategy = (typeof ROUTE_STRATEGIES)[number];
 
 /** What the routing decision came to: a route with candidates, or none (the lead becomes `unmatched`). */

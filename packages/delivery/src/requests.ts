@@ -18,3 +18,12 @@ export {
   statusPullRequest,
   type StatusPullPage,
 } from './status-pull.js';
+export {
+  PING_READ_LIMIT_BYTES,
+  pingLead,
+  pingPayload,
+  pingRequest,
+  readPingAnswer,
+  type PingAnswer,
+  type PingLead,
+} from './ping.js';

@@ -142,6 +142,7 @@ function order(
   const ids = eligible.map((e) => e.partnerId);
   switch (strategy) {
     case 'priority':
+    case 'auction': // in list order: the auction ranks them by their bids (ties keep this order)
       return ids;
     case 'round_robin': {
       const start = ((rotation % ids.length) + ids.length) % ids.length;

@@ -1,4 +1,4 @@
-import type { AcceptWhen, FieldMap, Filters, ResponseMap, Schedule, StatusPull } from '@leadrouter/core';
+import type { AcceptWhen, FieldMap, Filters, Ping, ResponseMap, Schedule, StatusPull } from '@leadrouter/core';
 import { defineStatement, json, sql, SqlFragment, type RowOf, type SqlType } from '../sql.js';
 
 // The partners table. Its JSON settings are stored as the admin API takes them (their shapes are core's rules.ts).
@@ -47,6 +47,8 @@ const PARTNER_COLUMNS = {
   statusMap: ['p.status_map', json<Record<string, string> | null>('jsonb | null')],
   /** As the admin API took it (core's `StatusPull`); null: its statuses are not pulled. */
   statusPull: ['p.status_pull', json<StatusPull | null>('jsonb | null')],
+  /** As the admin API took it (core's `Ping`); null: not pinged, it bids its `price` in auctions (ADR 0032). */
+  ping: ['p.ping', json<Ping | null>('jsonb | null')],
 } as const satisfies Record<string, readonly [string, SqlType]>;
 
 type PartnerColumn = keyof typeof PARTNER_COLUMNS;

@@ -1,4 +1,4 @@
-import type { Filters } from '@leadrouter/core';
+import type { Auction, Filters } from '@leadrouter/core';
 import { defineStatement, json, sql } from '../sql.js';
 
 // The routes table, as the worker's routing decision reads it (the admin API writes it through Prisma).
@@ -13,11 +13,13 @@ export const ROUTING_ROUTES = defineStatement({
     active: 'boolean',
     filters: json<Filters | null>('jsonb | null'),
     strategy: '"RouteStrategy"',
+    /** An auction route's deadline and floor as stored (null: the defaults; ADR 0032). */
+    auction: json<Auction | null>('jsonb | null'),
     maxDeliveries: 'int',
     partners: json<{ partnerId: string; weight: number }[]>(),
   },
   prepared: false,
-  sql: () => sql`SELECT r.id::text, r.name, r.priority, r.active, r.filters, r.strategy,
+  sql: () => sql`SELECT r.id::text, r.name, r.priority, r.active, r.filters, r.strategy, r.auction,
           r.max_deliveries AS "maxDeliveries",
           coalesce(json_agg(json_build_object('partnerId', rp.partner_id, 'weight', rp.weight)
                             ORDER BY rp.position) FILTER (WHERE rp.partner_id IS NOT NULL), '[]') AS partners

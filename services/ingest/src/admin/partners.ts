@@ -5,11 +5,14 @@ import {
   hashApiKey,
   isValidTimezone,
   partnerHeaderProblems,
+  pingProblems,
+  pingSettings,
   regexErrors,
   statusPullProblems,
   statusPullSettings,
   type FieldError,
   type Schedule,
+  type Ping,
   type Static,
   type StatusPull,
 } from '@leadrouter/core';
@@ -37,22 +40,24 @@ import { amountAnswer, amountColumn, partnerMoneyProblems } from './money-terms.
 /**
  * What JSON Schema cannot say: the schedule's timezone must be a real IANA
  * zone, the headers must be ones a partner may set (`partnerHeaderProblems`),
- * regex filters must compile (RE2, ADR 0013), and amounts and status maps
- * must be what the ledger takes (ADR 0026).
+ * regex filters must compile (RE2, ADR 0013), amounts and status maps
+ * must be what the ledger takes (ADR 0026), and a ping names no contact data (ADR 0032).
  */
 function partnerProblems(body: unknown): FieldError[] {
   if (typeof body !== 'object' || body === null) return [];
-  const { schedule, headers, filters, statusPull } = body as {
+  const { schedule, headers, filters, statusPull, ping } = body as {
     schedule?: unknown;
     headers?: unknown;
     filters?: unknown;
     statusPull?: unknown;
+    ping?: unknown;
   };
   const errors = [
     ...partnerHeaderProblems(headers),
     ...regexErrors(filters, '/filters'),
     ...partnerMoneyProblems(body),
     ...statusPullProblems(statusPull),
+    ...pingProblems(ping),
   ];
   const timezone =
     typeof schedule === 'object' && schedule !== null ? (schedule as { timezone?: unknown }).timezone : undefined;
@@ -96,6 +101,7 @@ function toData(input: Partial<PartnerInput>): Prisma.PartnerUpdateInput {
   if (input.returns?.autoApprove !== undefined) d.returnsAutoApprove = input.returns.autoApprove;
   if (input.statusMap !== undefined) d.statusMap = json(input.statusMap);
   if (input.statusPull !== undefined) d.statusPull = json(input.statusPull);
+  if (input.ping !== undefined) d.ping = json(input.ping);
   if (input.pauseAfterFailures !== undefined) d.pauseAfterFailures = input.pauseAfterFailures;
   if (input.active !== undefined) d.active = input.active;
   return d;
@@ -148,6 +154,7 @@ export function partnerView(p: Partner, capsInUse: CapsInUseView): Static<typeof
     returns: { windowDays: p.returnsWindowDays, autoApprove: p.returnsAutoApprove },
     statusMap: p.statusMap as Record<string, string> | null,
     statusPull: statusPullView(p),
+    ping: p.ping === null ? null : pingSettings(p.ping as Ping),
     feedbackKeyPrefix: p.feedbackKeyPrefix,
     pauseAfterFailures: p.pauseAfterFailures,
     active: p.active,

@@ -1,14 +1,42 @@
 import type { Router } from 'express';
-import { invalid, regexErrors, type Static } from '@leadrouter/core';
+import { auctionProblems, auctionSettings, invalid, regexErrors, type Auction, type Static } from '@leadrouter/core';
 import { admin as table, operations, type Route as RouteSchema, type RouteInput } from '@leadrouter/api';
 import { Prisma, type Db, type Route, type RoutePartner } from '@leadrouter/db';
 import { dryRun, parseDryRun } from '@leadrouter/lifecycle';
+import { amount, amountNumber, parseAmount } from '@leadrouter/money';
 import type { IngestDeps } from '../deps.js';
 import { tableRouter } from '../http/bind.js';
 import { mapDbError, pageOf, pageParams, pageQuery } from './common.js';
 
-/** Regex filters must compile (RE2, ADR 0013): reported with the schema's errors. */
-const patterns = (body: unknown) => regexErrors((body as { filters?: unknown } | null)?.filters, '/filters');
+/**
+ * Regex filters must compile (RE2, ADR 0013); an `auction` is for auction routes only, its floor an amount
+ * (ADR 0032): reported with the schema's errors.
+ */
+function routeProblems(body: unknown) {
+  const errors = [
+    ...regexErrors((body as { filters?: unknown } | null)?.filters, '/filters'),
+    ...auctionProblems(body),
+  ];
+  const floor = (body as { auction?: { floor?: unknown } | null } | null)?.auction?.floor;
+  if (typeof floor === 'number' || typeof floor === 'string') {
+    const parsed = parseAmount(floor);
+    if (!parsed.ok) errors.push({ field: '/auction/floor', message: parsed.message });
+  }
+  return errors;
+}
+
+/** An auction route's settings as stored (the floor as exact text); null for other strategies or none given. */
+function auctionColumn(input: { auction?: RouteInput['auction'] }): Prisma.InputJsonValue | typeof Prisma.DbNull {
+  if (!input.auction) return Prisma.DbNull;
+  const stored: Auction = {};
+  if (input.auction.timeoutMs !== undefined) stored.timeoutMs = input.auction.timeoutMs;
+  if (input.auction.floor !== undefined) {
+    const parsed = parseAmount(input.auction.floor);
+    if (!parsed.ok) throw new Error('auctionColumn: the floor was not checked');
+    stored.floor = parsed.amount.toFixed();
+  }
+  return stored as Prisma.InputJsonValue;
+}
 
 type RouteRow = Route & { partners: RoutePartner[] };
 
@@ -22,6 +50,12 @@ export function routeView(r: RouteRow): Static<typeof RouteSchema> {
       .sort((a, b) => a.position - b.position)
       .map((p) => ({ partnerId: p.partnerId, weight: p.weight })),
     strategy: r.strategy,
+    auction:
+      r.strategy === 'auction'
+        ? (({ timeoutMs, floor }) => ({ timeoutMs, floor: amountNumber(amount(floor)) }))(
+            auctionSettings(r.auction as Auction | null),
+          )
+        : null,
     maxDeliveries: r.maxDeliveries,
     active: r.active,
     createdAt: r.createdAt.toISOString(),
@@ -69,6 +103,7 @@ export function routesRouter({ db, caches }: IngestDeps): Router {
             priority: input.priority,
             filters: json(input.filters ?? null),
             strategy: input.strategy,
+            auction: auctionColumn(input),
             maxDeliveries: input.maxDeliveries ?? 1,
             active: input.active ?? true,
             partners: { create: partnerRows(input.partners) },
@@ -79,7 +114,7 @@ export function routesRouter({ db, caches }: IngestDeps): Router {
       await changed();
       return { status: 201, body: routeView(route) };
     },
-    { check: patterns },
+    { check: routeProblems },
   );
 
   // The draft replayed over the last leads: nothing is sent, written or counted (@leadrouter/lifecycle dryRun).
@@ -119,6 +154,7 @@ export function routesRouter({ db, caches }: IngestDeps): Router {
               ...(input.priority !== undefined ? { priority: input.priority } : {}),
               ...(input.filters !== undefined ? { filters: json(input.filters) } : {}),
               ...(input.strategy !== undefined ? { strategy: input.strategy } : {}),
+              ...(input.auction !== undefined ? { auction: auctionColumn(input) } : {}),
               ...(input.maxDeliveries !== undefined ? { maxDeliveries: input.maxDeliveries } : {}),
               ...(input.active !== undefined ? { active: input.active } : {}),
               ...(input.partners ? { partners: { create: partnerRows(input.partners) } } : {}),
@@ -130,7 +166,7 @@ export function routesRouter({ db, caches }: IngestDeps): Router {
       await changed();
       return { status: 200, body: routeView(route) };
     },
-    { check: patterns },
+    { check: routeProblems },
   );
 
   bind(table.deleteRoute, async ({ params }) => {
