@@ -19,6 +19,8 @@ let inFlight = 0;
 let maxInFlight = 0;
 /** lead id -> when it was first accepted */
 let accepted = new Map();
+/** lead id -> requests for it beyond the first (a lead sent again) */
+let again = new Map();
 
 const server = http.createServer((req, res) => {
   const at = now();
@@ -28,6 +30,8 @@ const server = http.createServer((req, res) => {
   req.resume();
   req.on('end', () => {
     const leadId = req.headers['x-lead-id'];
+    if (typeof leadId === 'string' && (accepted.has(leadId) || again.has(leadId)))
+      again.set(leadId, (again.get(leadId) ?? 0) + 1);
     const fail = Math.random() < failRate;
     const answer = () => {
       inFlight--;
@@ -48,11 +52,20 @@ const server = http.createServer((req, res) => {
 process.on('message', (msg) => {
   if (msg.type === 'count') process.send({ type: 'count', requests, failed, unique: accepted.size });
   if (msg.type === 'stats') {
-    process.send({ type: 'stats', requests, failed, maxInFlight, unique: accepted.size, accepted: [...accepted] });
+    process.send({
+      type: 'stats',
+      requests,
+      failed,
+      maxInFlight,
+      unique: accepted.size,
+      accepted: [...accepted],
+      again: [...again],
+    });
   }
   if (msg.type === 'reset') {
     requests = failed = maxInFlight = 0;
     accepted = new Map();
+    again = new Map();
     process.send({ type: 'reset' });
   }
 });

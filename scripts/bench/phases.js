@@ -62,6 +62,8 @@ async function settle(stack, partner, ids, { stallMs = 30_000, timeoutMs = 900_0
     lostAtPartner: want.size - seen.size,
     lostInDb: want.size - deliveredInDb,
     lost: Math.max(want.size - seen.size, want.size - deliveredInDb),
+    // Leads the partner received more than once (a job run again: a stalled lock, a crash, a failover).
+    sentAgain: stats.again.filter(([id]) => want.has(id)).length,
     byStatus,
   };
 }

@@ -65,6 +65,24 @@ function targets(r) {
       worst.p99 <= 1000,
     );
   }
+  if (r.cluster) {
+    const one = r.cluster.shards.find((x) => x.masters === 1);
+    const three = r.cluster.shards.find((x) => x.masters === 3);
+    if (one && three)
+      add(
+        'cluster: delivered/s with 3 shards vs 1 (issue 16)',
+        `${three.deliveredPerSecond} vs ${one.deliveredPerSecond}`,
+        'grows',
+        three.deliveredPerSecond > one.deliveredPerSecond,
+      );
+    const f = r.cluster.failover;
+    add(
+      'cluster: a master killed mid-traffic, lost / delivered twice',
+      `${f.lost} / ${f.duplicates} (gap ${f.longestDeliveryGapMs} ms)`,
+      '0 / 0',
+      f.lost === 0 && f.duplicates === 0,
+    );
+  }
   const peak = peakRss(r);
   if (peak.length) {
     const worst = peak.reduce((a, b) => (b.mb > a.mb ? b : a));
@@ -84,6 +102,8 @@ function lostOf(r) {
     r.isolation?.slowLost,
     ...(r.concurrency ?? []).map((x) => x.lost),
     r.soak?.lost,
+    ...(r.cluster?.shards ?? []).map((x) => x.lost),
+    r.cluster?.failover.lost,
   ].filter((x) => x !== undefined);
   return parts.length ? parts.reduce((a, b) => a + b, 0) : null;
 }
@@ -290,6 +310,27 @@ function print(r) {
       x.groupings.map((g) => [g.groupBy, g.days, g.items, g.kB, g.p50, g.p99, g.calls]),
     );
     out += `\n${processTable('Processes (reports)', x.processes)}`;
+  }
+  if (r.cluster) {
+    const c = r.cluster;
+    out += `\nOn a Redis Cluster of the bench's own (a replica per master, cluster-node-timeout ${c.nodeTimeoutMs} ms), instant partner\n`;
+    out += table(
+      ['masters', 'QUEUE_PARTITIONS', 'delivered/s', 'lost', 'twice', 'Redis commands per lead, by master'],
+      c.shards.map((x) => [
+        x.masters || 'one server (REDIS_URL)',
+        x.queuePartitions,
+        x.deliveredPerSecond,
+        x.lost,
+        x.duplicates,
+        `${x.commandsPerLead} (${Object.values(x.commandsPerLeadByMaster).join(' + ')})`,
+      ]),
+    );
+    const f = c.failover;
+    out += `\nFailover: ${f.rate} leads/s for ${f.seconds} s on 3 shards, the busiest master killed a third of the way in: `;
+    out += `replica serving after ${f.replicaPromotedAfterMs} ms, longest gap in deliveries ${f.longestDeliveryGapMs} ms, `;
+    out += `${f.accepted} accepted of ${f.sent} (answers ${JSON.stringify(f.statuses)}), lost ${f.lost}, delivered twice ${f.duplicates}\n`;
+    for (const x of c.shards)
+      out += `\n${processTable(`Processes (${x.masters ? `cluster, ${x.masters} shard(s)` : 'one redis-server'})`, x.processes)}`;
   }
   const t = targets(r);
   out += `\nTargets (issue 7)\n${table(
