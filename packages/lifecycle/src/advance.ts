@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { uuidv7 } from 'uuidv7';
 import {
   storableText,
   type LeadStatus,
@@ -240,7 +240,7 @@ async function offer(
       }
       setDecision(routing, { partnerId, decision: 'offered', at: now.toISOString() });
       const reservation = reservations.get(partnerId);
-      offered.push({ partnerId, deliveryId: randomUUID(), partner, ...(reservation ? { reservation } : {}) });
+      offered.push({ partnerId, deliveryId: uuidv7(), partner, ...(reservation ? { reservation } : {}) });
     }
   }
   return offered;

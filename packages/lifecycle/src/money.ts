@@ -1,4 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { uuidv7 } from 'uuidv7';
 import { invalid, isUuid, notFound, type LedgerKind, type LedgerParty, type PostbackEvent } from '@leadrouter/core';
 import {
   INSERT_ENTRIES,
@@ -237,7 +238,7 @@ export interface AdjustmentInput {
  * nothing more: its once-key), else a new one.
  */
 export function adjustmentId(leadId: string, key: string | undefined): string {
-  if (key === undefined) return randomUUID();
+  if (key === undefined) return uuidv7();
   const h = createHash('sha256').update(`adjustment:${leadId}:${key}`).digest('hex');
   // A version-8 (custom) UUID of the hash.
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;

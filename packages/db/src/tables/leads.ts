@@ -84,7 +84,7 @@ export const ADVANCE = defineStatement({
      ORDER BY e.n),
    postback AS (
      INSERT INTO postbacks (id, lead_id, source_id, lead_status, next_attempt_at, updated_at)
-     SELECT gen_random_uuid(), l.id, l.source_id, ${p.postbackStatus}, now(), now()
+     SELECT uuidv7(), l.id, l.source_id, ${p.postbackStatus}, now(), now()
      FROM leads l JOIN sources s ON s.id = l.source_id
      WHERE ${p.postbackStatus} IS NOT NULL AND l.id = ${p.leadId} AND s.postback_url IS NOT NULL
      ON CONFLICT (lead_id, lead_status) DO NOTHING
@@ -186,7 +186,7 @@ export const ACCEPT = defineStatement({
    created AS (
      INSERT INTO leads (id, source_id, name, phone, email, geo, sub_source, fields, consent,
                         idempotency_key, request_hash, updated_at)
-     SELECT gen_random_uuid(), ${p.sourceId}, ${p.name}, ${p.phone}, ${p.email}, ${p.geo}, ${p.subSource},
+     SELECT uuidv7(), ${p.sourceId}, ${p.name}, ${p.phone}, ${p.email}, ${p.geo}, ${p.subSource},
             ${p.fields}, ${p.consent}, ${p.key}, ${p.requestHash}, now()
      WHERE NOT EXISTS (SELECT 1 FROM replay) AND NOT EXISTS (SELECT 1 FROM duplicate)
      RETURNING id),

@@ -53,7 +53,7 @@ export const INSERT_EVENT_POSTBACK = defineStatement({
   row: { id: 'text' },
   sql: (p) => sql`INSERT INTO postbacks (id, lead_id, source_id, event, event_key, payout, reason, event_at,
                          next_attempt_at, updated_at)
-   SELECT gen_random_uuid(), l.id, l.source_id, ${p.event}, ${p.eventKey}, ${p.payout}, ${p.reason}, ${p.at},
+   SELECT uuidv7(), l.id, l.source_id, ${p.event}, ${p.eventKey}, ${p.payout}, ${p.reason}, ${p.at},
           now(), now()
    FROM leads l JOIN sources s ON s.id = l.source_id
    WHERE l.id = ${p.leadId} AND s.postback_url IS NOT NULL
