@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { describeInBrowser, ensureConsoleBuilt, inspect, launchChromium } from '../support/browser';
 import { FakePartner } from '../support/partner';
@@ -20,6 +21,8 @@ describeInBrowser('the operator console', () => {
     accepting ? { status: 200, body: { accepted: true } } : { status: 503, body: { error: 'down for maintenance' } },
   );
   let partnerId = '';
+  let feedbackKey = '';
+  let sourceKey = '';
   let routeId = '';
   let leadId = '';
   let browser: Browser;
@@ -31,15 +34,18 @@ describeInBrowser('the operator console', () => {
   beforeAll(async () => {
     ensureConsoleBuilt();
     await Promise.all([stack.start(), buyer.start()]);
-    const source = await stack.createSource({ name: 'Facebook ads' });
-    partnerId = (
-      await stack.createPartner({
-        name: 'Acme Insurance',
-        url: buyer.url,
-        maxAttempts: 2,
-        backoff: { delayMs: 10, maxDelayMs: 20 },
-      })
-    ).id;
+    const source = await stack.createSource({ name: 'Facebook ads', payout: { model: 'cpl', amount: 4.25 } });
+    sourceKey = source.apiKey;
+    const acme = await stack.createPartner({
+      name: 'Acme Insurance',
+      url: buyer.url,
+      maxAttempts: 2,
+      backoff: { delayMs: 10, maxDelayMs: 20 },
+      price: 12.5,
+      returns: { windowDays: 30, autoApprove: false },
+    });
+    partnerId = acme.id;
+    feedbackKey = acme.feedbackKey;
     routeId = (await stack.createRoute({ name: 'US leads', partners: [{ partnerId }] })).id;
     const posted = await stack.request('POST', '/v1/leads', {
       key: source.apiKey,
@@ -166,6 +172,104 @@ describeInBrowser('the operator console', () => {
     expect(await stack.leadStatus(leadId)).toBe('delivered');
   });
 
+  it('shows the lead’s money: the sale, the payout and their ledger entries', async () => {
+    const ledger = page.getByRole('region', { name: 'Ledger of the lead' });
+    await ledger.waitFor();
+    await ledger.getByRole('cell', { name: '12.50', exact: true }).waitFor();
+    await ledger.getByRole('cell', { name: '4.25', exact: true }).waitFor();
+    await page
+      .getByRole('definition')
+      .filter({ hasText: /^8\.25$/ })
+      .waitFor();
+  });
+
+  it('files a return for the buyer from the lead page, approved at once, and sees the credit in the ledger', async () => {
+    const form = page.getByRole('form', { name: 'File a return' });
+    await form.getByRole('button', { name: 'File and approve the return' }).click();
+    // An empty reason is refused by the browser before it is sent: nothing filed.
+    expect((await stack.admin('GET', '/returns?status=pending,approved,rejected')).body.items).toEqual([]);
+    await form.getByLabel('Reason').fill('disconnected number, said by e-mail');
+    await form.getByRole('button', { name: 'File and approve the return' }).click();
+    await page.getByText(/Return for Acme Insurance filed and approved: 12\.5 credited/).waitFor();
+    await page.getByRole('region', { name: 'Ledger of the lead' }).getByRole('cell', { name: '-12.50' }).waitFor();
+    const returns = (await stack.admin('GET', '/returns?status=approved')).body.items;
+    expect(returns).toMatchObject([
+      { leadId, status: 'approved', filedVia: 'operator', reason: 'disconnected number, said by e-mail' },
+    ]);
+    expect(await inspect(page, 'lead-money')).toEqual([]);
+  });
+
+  it('approves a return in the queue, and rejects another with its reason', async () => {
+    const returned: string[] = [];
+    for (const phone of ['+1 415 555 0181', '+1 415 555 0182']) {
+      const posted = await stack.request('POST', '/v1/leads', { key: sourceKey, body: sampleLead({ phone }) });
+      expect(await stack.finalStatus(posted.body.id)).toBe('delivered');
+      const fed = await stack.request('POST', '/v1/feedback', {
+        key: feedbackKey,
+        body: { leadId: posted.body.id, event: 'returned', reason: 'wrong number' },
+      });
+      expect(fed.body).toEqual({ status: 'recorded', outcome: 'return_pending' });
+      returned.push(posted.body.id);
+    }
+    await nav('Returns');
+    await heading('Returns').waitFor();
+    const table = page.getByRole('region', { name: 'Returns' });
+    const [approveId, rejectId] = returned as [string, string];
+    await table.getByRole('link', { name: approveId.slice(0, 8) }).waitFor();
+    expect(await inspect(page, 'returns')).toEqual([]);
+    await page
+      .getByRole('button', { name: `Approve the return of lead ${approveId.slice(0, 8)} by Acme Insurance` })
+      .click();
+    await page.getByText(`Return of lead ${approveId.slice(0, 8)} by Acme Insurance approved.`).waitFor();
+    await page
+      .getByRole('button', { name: `Reject the return of lead ${rejectId.slice(0, 8)} by Acme Insurance` })
+      .click();
+    const form = page.getByRole('form', {
+      name: `Reject the return of lead ${rejectId.slice(0, 8)} by Acme Insurance`,
+    });
+    await form.getByLabel('Why it is rejected').fill('reached on the second call');
+    await form.getByRole('button', { name: 'Reject the return' }).click();
+    await page.getByText(`Return of lead ${rejectId.slice(0, 8)} by Acme Insurance rejected.`).waitFor();
+    await page.getByText('No return is waiting for a decision.').waitFor();
+    const all = (await stack.admin('GET', '/returns?status=approved,rejected')).body.items as {
+      leadId: string;
+      status: string;
+      decisionReason: string | null;
+    }[];
+    expect(all.find((r) => r.leadId === approveId)).toMatchObject({ status: 'approved' });
+    expect(all.find((r) => r.leadId === rejectId)).toMatchObject({
+      status: 'rejected',
+      decisionReason: 'reached on the second call',
+    });
+    expect(await stack.leadStatus(approveId)).toBe('returned');
+    expect(await stack.leadStatus(rejectId)).toBe('delivered');
+  });
+
+  it('shows a report by day and partner and downloads it as CSV', async () => {
+    await nav('Reports');
+    await heading('Reports').waitFor();
+    await page.getByLabel('Then by').selectOption('partner');
+    const table = page.getByRole('region', { name: 'Report table' });
+    const row = table.getByRole('row', { name: /Acme Insurance/ });
+    await row.waitFor();
+    // Three sales (12.50 each), two returns approved: 12.50 of revenue today.
+    expect(await row.getByRole('cell').nth(2).textContent()).toBe('3');
+    await row.getByRole('cell', { name: '12.50', exact: true }).first().waitFor();
+    await page.getByRole('img', { name: /Leads by day and partner/ }).waitFor();
+    expect(await inspect(page, 'reports')).toEqual([]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Download CSV' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/\.csv$/);
+    const csv = readFileSync(await download.path(), 'utf8');
+    const [header, ...rows] = csv.trim().split('\r\n');
+    expect(header).toMatch(/^day,partner\.id,partner\.name,leads,/);
+    const acmeRow = rows.find((r) => r.includes(`,${partnerId},Acme Insurance,`));
+    expect(acmeRow).toBeDefined();
+    expect(acmeRow).toContain(',12.5000,');
+  });
+
   it('pauses and resumes a partner', async () => {
     await nav('Partners');
     await heading('Partners').waitFor();
@@ -210,7 +314,8 @@ describeInBrowser('the operator console', () => {
     const table = page.getByRole('region', { name: 'Dry run by partner' });
     await table.waitFor();
     const row = table.getByRole('row', { name: /Acme Insurance/ });
-    expect((await row.getByRole('cell').allTextContents()).map((t) => t.trim())).toEqual(['0', '1', '1']);
+    // The three leads delivered to Acme so far (the first, and the two returned): the draft's CA filter takes none.
+    expect((await row.getByRole('cell').allTextContents()).map((t) => t.trim())).toEqual(['0', '3', '3']);
     await page.getByRole('region', { name: 'Leads the draft changes' }).getByText(leadId.slice(0, 8)).waitFor();
     expect((await stack.admin('GET', `/routes/${routeId}`)).body.filters).toBeNull();
     expect(await inspect(page, 'route-dry-run')).toEqual([]);

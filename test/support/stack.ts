@@ -250,7 +250,7 @@ export class TestStack {
     return res.body;
   }
 
-  async createPartner(input: Record<string, unknown>): Promise<{ id: string; name: string }> {
+  async createPartner(input: Record<string, unknown>): Promise<{ id: string; name: string; feedbackKey: string }> {
     const res = await this.admin('POST', '/partners', { name: `partner-${randomBytes(4).toString('hex')}`, ...input });
     if (res.status !== 201) throw new Error(`createPartner: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body;

@@ -46,7 +46,15 @@ export {
 } from './answers-operations.js';
 export { IDEMPOTENCY_WINDOW_HOURS, LeadSourceView, LeadView, MAX_IDEMPOTENCY_KEY } from './answers-leads.js';
 export { PayoutInput } from './amounts.js';
-export { FEEDBACK_OUTCOMES, FeedbackEvent, MAX_FEEDBACK_BATCH } from './answers-money.js';
+export {
+  FEEDBACK_OUTCOMES,
+  FeedbackEvent,
+  LedgerEntry,
+  MAX_FEEDBACK_BATCH,
+  Return,
+  ReturnPage,
+} from './answers-money.js';
+export { Report, ReportItem } from './answers-reports.js';
 export { documented, pathsOf } from './openapi.js';
 export { ROUTES, admin, consoleSession, leads, money, operations, reports } from './routes.js';
 export { EXAMPLE_ID } from './examples.js';

@@ -13,6 +13,8 @@ import type {
   PartnerHealth as PartnerHealthSchema,
   PartnerTestReport as PartnerTestReportSchema,
   QueueDepths as QueueDepthsSchema,
+  Report as ReportSchema,
+  Return as ReturnSchema,
   RetryResult,
   Route as RouteSchema,
   Source as SourceSchema,
@@ -21,10 +23,10 @@ import type {
   Stats as StatsSchema,
   Timeline as TimelineSchema,
 } from '@leadrouter/api';
-import type { LeadStatus, Static } from '@leadrouter/core';
+import type { LeadStatus, PayoutModel, ReportKey, Static } from '@leadrouter/core';
 
 export type { Page } from '@leadrouter/api';
-export type { LeadStatus };
+export type { LeadStatus, ReportKey };
 
 /** The statuses the console counts and filters by: every status, in the order of the lead's life. */
 export const LEAD_STATUSES = [
@@ -73,3 +75,26 @@ export type DeadLetter = Static<typeof DeadLetterSchema>;
 export type RetryAnswer = Static<typeof RetryResult>;
 /** POST /v1/admin/dead-letters/retry. */
 export type BulkRetryAnswer = Static<typeof BulkRetryResult>;
+
+/** A return in the queue (GET /v1/admin/returns), approved, rejected or filed from a lead. */
+export type Return = Static<typeof ReturnSchema>;
+export type ReturnStatus = Return['status'];
+export type Report = Static<typeof ReportSchema>;
+export type ReportItem = Report['items'][number];
+
+/** The keys a report may be grouped by, in the API's order (type-checked against the API's list). */
+export const REPORT_KEYS = [
+  'day',
+  'hour',
+  'source',
+  'partner',
+  'geo',
+  'channel',
+] as const satisfies readonly ReportKey[];
+export type EveryReportKeyListed = Holds<
+  [Exclude<ReportKey, (typeof REPORT_KEYS)[number]>] extends [never] ? true : false
+>;
+export const PAYOUT_MODELS = ['cpl', 'cpa', 'revshare'] as const satisfies readonly PayoutModel[];
+export type EveryPayoutModelListed = Holds<
+  [Exclude<PayoutModel, (typeof PAYOUT_MODELS)[number]>] extends [never] ? true : false
+>;

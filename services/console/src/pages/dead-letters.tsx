@@ -1,17 +1,16 @@
 import { useState } from 'preact/hooks';
 import { api, query } from '../api/client';
-import type { BulkRetryAnswer, DeadLetter, Page as ApiPage, Partner, RetryAnswer } from '../api/types';
+import type { BulkRetryAnswer, DeadLetter, Page as ApiPage, RetryAnswer } from '../api/types';
 import { useAction } from '../ui/action';
 import { Async, ErrorNote, useApi } from '../ui/data';
-import { Field } from '../ui/field';
 import { Page, TableWrap } from '../ui/page';
 import { Time } from '../ui/time';
 import { BASE } from './base';
+import { PartnerFilter } from './partner-filter';
 
 /** Dead-lettered deliveries: filter by partner, retry or discard the selected ones (with progress), or retry all. */
 export function DeadLetters() {
   const [partner, setPartner] = useState('');
-  const partners = useApi<ApiPage<Partner>>('/partners?limit=500');
   const list = useApi<ApiPage<DeadLetter>>(`/dead-letters${query({ partner, limit: 500 })}`);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [progress, setProgress] = useState<{ done: number; total: number; label: string }>();
@@ -65,23 +64,14 @@ export function DeadLetters() {
   return (
     <Page title="Dead letters">
       <div class="panel">
-        <Field id="dl-partner" label="Partner">
-          <select
-            id="dl-partner"
-            value={partner}
-            onChange={(e) => {
-              setPartner(e.currentTarget.value);
-              setSelected(new Set());
-            }}
-          >
-            <option value="">every partner</option>
-            {partners.data?.items.map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.name}
-              </option>
-            ))}
-          </select>
-        </Field>
+        <PartnerFilter
+          id="dl-partner"
+          value={partner}
+          onChange={(id) => {
+            setPartner(id);
+            setSelected(new Set());
+          }}
+        />
         <div class="button-row">
           <button
             type="button"

@@ -5,6 +5,8 @@ import { LeadPage } from './lead';
 import { Leads } from './leads';
 import { Overview } from './overview';
 import { NewPartner, PartnerPage, Partners } from './partners';
+import { Reports } from './reports';
+import { Returns } from './returns';
 import { NewRoute, RoutePage, Routes } from './routes';
 import { SourcePage, Sources } from './sources';
 
@@ -27,6 +29,8 @@ export const PAGES: PageEntry[] = [
   { path: `${BASE}/leads`, nav: 'Leads', component: Leads },
   { path: `${BASE}/leads/:id`, component: LeadPage },
   { path: `${BASE}/dead-letters`, nav: 'Dead letters', component: DeadLetters },
+  { path: `${BASE}/returns`, nav: 'Returns', component: Returns },
+  { path: `${BASE}/reports`, nav: 'Reports', component: Reports },
   { path: `${BASE}/partners`, nav: 'Partners', component: Partners },
   { path: `${BASE}/partners/new`, component: NewPartner },
   { path: `${BASE}/partners/:id`, component: PartnerPage },

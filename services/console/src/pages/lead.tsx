@@ -1,11 +1,13 @@
 import { Fragment } from 'preact';
 import { useState } from 'preact/hooks';
 import { api } from '../api/client';
-import type { LeadDetail, RetryAnswer } from '../api/types';
-import { useAction } from '../ui/action';
+import type { LeadDetail, RetryAnswer, Return } from '../api/types';
+import { generalError, useAction } from '../ui/action';
+import { describedBy, Field } from '../ui/field';
 import { Async, ErrorNote, useApi, useInterval } from '../ui/data';
 import { humanise } from '../ui/format';
 import { Page, Section, TableWrap } from '../ui/page';
+import { formatMoney } from '../ui/format';
 import { Status } from '../ui/status';
 import { Time } from '../ui/time';
 import { BASE } from './base';
@@ -204,7 +206,198 @@ function Story({ lead, reload }: { lead: LeadDetail; reload: () => void }) {
           </div>
         ))}
       </Section>
+      <Money lead={lead} />
+      <Feedback lead={lead} />
+      <Returns lead={lead} reload={reload} />
     </>
+  );
+}
+
+/** The lead's money: revenue, cost and margin, and every ledger entry behind them. */
+function Money({ lead }: { lead: LeadDetail }) {
+  const { money } = lead;
+  const partyName = (party: string, id: string) =>
+    party === 'source'
+      ? lead.source.name
+      : (lead.deliveries.find((d) => d.partnerId === id)?.partner ?? id.slice(0, 8));
+  return (
+    <Section title="Money">
+      <dl class="props">
+        <dt>Revenue</dt>
+        <dd>{formatMoney(money.revenue)}</dd>
+        <dt>Cost</dt>
+        <dd>{formatMoney(money.cost)}</dd>
+        <dt>Margin</dt>
+        <dd>{formatMoney(money.margin)}</dd>
+      </dl>
+      {money.entries.length === 0 ? (
+        <p class="muted">No ledger entry: nothing was sold or paid for this lead.</p>
+      ) : (
+        <TableWrap label="Ledger of the lead">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">At</th>
+                <th scope="col">Side</th>
+                <th scope="col">Who</th>
+                <th scope="col">Kind</th>
+                <th scope="col">Amount</th>
+                <th scope="col">Note</th>
+              </tr>
+            </thead>
+            <tbody>
+              {money.entries.map((e) => (
+                <tr key={e.id}>
+                  <td>
+                    <Time iso={e.at} />
+                  </td>
+                  <td>{e.party === 'partner' ? 'revenue' : 'cost'}</td>
+                  <td>{partyName(e.party, e.partyId)}</td>
+                  <td>{humanise(e.kind)}</td>
+                  <td class="num">{formatMoney(e.amount)}</td>
+                  <td>{e.note ?? ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableWrap>
+      )}
+    </Section>
+  );
+}
+
+/** What partners said became of the lead, as received. */
+function Feedback({ lead }: { lead: LeadDetail }) {
+  return (
+    <Section title="Partners’ feedback">
+      {lead.feedback.length === 0 ? (
+        <p class="muted">No partner has reported on this lead.</p>
+      ) : (
+        <TableWrap label="Feedback on the lead">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">At</th>
+                <th scope="col">Partner</th>
+                <th scope="col">Event</th>
+                <th scope="col">What it did</th>
+                <th scope="col">Amount</th>
+                <th scope="col">Reason</th>
+              </tr>
+            </thead>
+            <tbody>
+              {lead.feedback.map((f, i) => (
+                <tr key={f.eventId ?? i}>
+                  <td>
+                    <Time iso={f.at} />
+                    {f.via !== 'push' && <div class="muted">{humanise(f.via)}</div>}
+                  </td>
+                  <td>{f.partner}</td>
+                  <td>
+                    {humanise(f.event)}
+                    {f.status && <span class="muted"> “{f.status}”</span>}
+                  </td>
+                  <td>
+                    <Status value={f.outcome} />
+                  </td>
+                  <td class="num">{f.amount ?? '—'}</td>
+                  <td>{f.reason ?? ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableWrap>
+      )}
+    </Section>
+  );
+}
+
+/** The lead's returns, and a return filed for a partner that bought it (approved at once). */
+function Returns({ lead, reload }: { lead: LeadDetail; reload: () => void }) {
+  const returned = new Set(lead.returns.map((r) => r.partner.id));
+  const buyers = lead.deliveries.filter((d) => d.status === 'accepted' && !returned.has(d.partnerId));
+  const [partnerId, setPartnerId] = useState('');
+  const [reason, setReason] = useState('');
+  const [notice, setNotice] = useState<string>();
+  const chosen = partnerId || buyers[0]?.partnerId || '';
+  const file = useAction(async () => {
+    const r = await api<Return>('POST', `/leads/${lead.id}/returns`, { body: { partnerId: chosen, reason } });
+    setNotice(`Return for ${r.partner.name} filed and approved${r.amount != null ? `: ${r.amount} credited` : ''}.`);
+    setReason('');
+    reload();
+  });
+  const reasonError = file.error?.forField('/reason');
+  const partnerError = file.error?.forField('/partnerId');
+  return (
+    <Section title="Returns">
+      {lead.returns.length === 0 ? (
+        <p class="muted">No partner has returned this lead.</p>
+      ) : (
+        <ul>
+          {lead.returns.map((r) => (
+            <li key={r.id}>
+              <Status value={r.status} /> {r.partner.name}: {r.reason} <Time iso={r.createdAt} />
+              {r.decisionReason && <span class="muted"> — {r.decisionReason}</span>}
+              {r.status === 'pending' && (
+                <>
+                  {' '}
+                  <a href={`${BASE}/returns`}>decide in the queue</a>
+                </>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      {notice && (
+        <p class="notice" role="status">
+          {notice}
+        </p>
+      )}
+      {buyers.length > 0 && (
+        <form
+          aria-label="File a return"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void file.run();
+          }}
+        >
+          <h3>File a return</h3>
+          <p class="muted">For a partner that asked another way (by e-mail, say): approved at once.</p>
+          {file.error && !reasonError && !partnerError && (
+            <p class="state error" role="alert">
+              {generalError(file.error, ['/reason', '/partnerId'])}
+            </p>
+          )}
+          <div class="form-grid">
+            <Field id="return-partner" label="Partner returning it" error={partnerError}>
+              <select
+                value={chosen}
+                onChange={(e) => setPartnerId(e.currentTarget.value)}
+                {...describedBy('return-partner', undefined, partnerError)}
+              >
+                {buyers.map((d) => (
+                  <option key={d.partnerId} value={d.partnerId}>
+                    {d.partner}
+                  </option>
+                ))}
+              </select>
+            </Field>
+            <Field id="return-reason" label="Reason" hint="the source may read it" error={reasonError}>
+              <input
+                value={reason}
+                required
+                maxLength={500}
+                onInput={(e) => setReason(e.currentTarget.value)}
+                {...describedBy('return-reason', 'the source may read it', reasonError)}
+              />
+            </Field>
+          </div>
+          <button type="submit" disabled={file.busy}>
+            {file.busy ? 'Filing…' : 'File and approve the return'}
+          </button>
+        </form>
+      )}
+    </Section>
   );
 }
 
