@@ -175,6 +175,23 @@ const routing = Closed({
         'routes passed over because their filters could not be evaluated (e.g. a stored `regex` pattern that does not compile), each with the reason; such filters match no lead',
     }),
   ),
+  pings: Type.Optional(
+    Type.Array(
+      Closed({
+        partner: Type.String({ description: 'partner name' }),
+        outcome: OneOf(['bid', 'no_bid', 'timeout', 'error']),
+        bid: Type.Optional(AmountAnswer('its bid (its fixed `price` when it has no `ping`)')),
+        reference: Type.Optional(Type.String({ description: 'its reference for the ping, sent with the post' })),
+        reason: Type.Optional(Type.String({ description: 'why it is no bid or an error' })),
+        pinged: Type.Boolean({ description: 'false: it has no `ping` and bid its fixed price' }),
+        durationMs: Type.Integer({ minimum: 0 }),
+      }),
+      {
+        description:
+          'an auction route’s pings, in the route’s order: who bid what; the partners are then offered the lead highest bid first',
+      },
+    ),
+  ),
 });
 
 /** A lead as the admin token sees it: everything, unmasked, with its routing and every delivery attempt. */

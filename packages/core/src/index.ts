@@ -120,6 +120,7 @@ export {
   ROUTING_RECORD_VERSION,
   routingRecordSchema,
   type PartnerDecisionEntry,
+  type PingEntry,
   type RoutingRecord,
   type RoutingRecordRead,
 } from './routing-record.js';

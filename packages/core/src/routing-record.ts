@@ -29,6 +29,21 @@ export interface PartnerDecisionEntry {
   at: string;
 }
 
+/** One ping of an auction (ADR 0032): the partner, what its answer came to, and how long it took. */
+export interface PingEntry {
+  partnerId: string;
+  outcome: 'bid' | 'no_bid' | 'timeout' | 'error';
+  /** Exact decimal text: its bid, or its fixed price for a partner without `ping`. */
+  bid?: string;
+  /** The partner's reference for the ping (its `referencePath`): sent back with the post. */
+  reference?: string;
+  /** Why it is no bid or an error (storable text). */
+  reason?: string;
+  /** False for a partner without `ping`, bidding its fixed price. */
+  pinged: boolean;
+  durationMs: number;
+}
+
 /** What the lead's routing left in `leads.routing`: the decision, and each candidate's fate. */
 export interface RoutingRecord {
   version: typeof ROUTING_RECORD_VERSION;
@@ -44,6 +59,8 @@ export interface RoutingRecord {
   decisions: PartnerDecisionEntry[];
   /** Routes passed over because their filters could not be evaluated, with the reason (ADR 0013). */
   filterErrors?: string[];
+  /** An auction route's pings, in the route's list order (ADR 0032); `candidates` are then its bids, highest first. */
+  pings?: PingEntry[];
 }
 
 const text = { type: 'string' } as const;
@@ -71,6 +88,22 @@ export const routingRecordSchema = {
       },
     },
     filterErrors: { type: 'array', items: text },
+    pings: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['partnerId', 'outcome', 'pinged', 'durationMs'],
+        properties: {
+          partnerId: text,
+          outcome: { enum: ['bid', 'no_bid', 'timeout', 'error'] },
+          bid: text,
+          reference: text,
+          reason: text,
+          pinged: { type: 'boolean' },
+          durationMs: { type: 'integer', minimum: 0 },
+        },
+      },
+    },
   },
 } as const;
 

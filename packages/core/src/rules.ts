@@ -83,12 +83,15 @@ export const PartnerHeadersSchema = Dict(Type.String({ maxLength: 4096 }), {
 
 const jsonPath = Type.String({ minLength: 1, maxLength: 200 });
 
-/** How a partner's request body is built from the lead: its field name → the lead's (`fields.zip` for a custom one). */
+/**
+ * How a partner's request body is built from the lead: its field name → the lead's (`fields.zip` for a custom
+ * one; `ping.reference`: the partner's reference from its ping, on the post of an auction it won, ADR 0032).
+ */
 export const FieldMapSchema = Type.Unsafe<Record<string, string>>({
   type: 'object',
   maxProperties: 100,
   propertyNames: { type: 'string', minLength: 1, maxLength: 100 },
-  additionalProperties: Type.String({ pattern: '^(id|name|phone|email|geo|source|fields\\.[^.]+)$' }),
+  additionalProperties: Type.String({ pattern: '^(id|name|phone|email|geo|source|ping\\.reference|fields\\.[^.]+)$' }),
 });
 export type FieldMap = Static<typeof FieldMapSchema>;
 
@@ -133,7 +136,7 @@ export const RESERVED_HEADERS: ReadonlyMap<string, string> = new Map([
   ...['webhook-id', 'webhook-timestamp', 'webhook-signature'].map(
     (name) => [name, 'is a signing header, sent when the partner has a `secret`; set the secret instead'] as const,
   ),
-  ...['x-lead-id', 'idempotency-key'].map(
+  ...['x-lead-id', 'idempotency-key', 'x-ping-id', 'x-ping-reference'].map(
     (name) =>
       [name, 'is set by leadrouter on every delivery (the same on every retry); a partner may not set it'] as const,
   ),

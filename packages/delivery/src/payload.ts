@@ -10,6 +10,7 @@ export type { PublicLead };
 export function buildPayload(
   lead: PublicLead,
   fieldMap: Record<string, string> | null | undefined,
+  pingReference?: string,
 ): Record<string, unknown> {
   if (!fieldMap) {
     const { id, name, phone, email, geo, source, fields } = lead;
@@ -17,7 +18,8 @@ export function buildPayload(
   }
   const out: Record<string, unknown> = {};
   for (const [partnerField, path] of Object.entries(fieldMap)) {
-    const value = readLeadPath(lead, path);
+    // `ping.reference`: the partner's reference from the ping of the auction it won (ADR 0032).
+    const value = path === 'ping.reference' ? pingReference : readLeadPath(lead, path);
     if (value !== undefined && value !== null) out[partnerField] = value;
   }
   return out;

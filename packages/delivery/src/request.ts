@@ -26,8 +26,9 @@ export function buildRequest(
   lead: PublicLead,
   deliveryId: string,
   now: Date = new Date(),
+  pingReference?: string,
 ): OutgoingRequest {
-  const body = JSON.stringify(buildPayload(lead, partner.fieldMap));
+  const body = JSON.stringify(buildPayload(lead, partner.fieldMap, pingReference));
   return {
     url: partner.url,
     method: partner.method,
@@ -45,6 +46,7 @@ export function buildRequest(
       'user-agent': 'leadrouter',
       'x-lead-id': lead.id,
       'idempotency-key': deliveryId,
+      ...(pingReference !== undefined ? { 'x-ping-reference': pingReference } : {}),
       ...(partner.secret ? signatureHeaders(partner.secret, deliveryId, now, body) : {}),
     },
   };

@@ -1,4 +1,4 @@
-import { readRoutingRecord, type PartnerDecisionEntry } from '@leadrouter/core';
+import { readRoutingRecord, type PartnerDecisionEntry, type PingEntry } from '@leadrouter/core';
 import {
   buildRequest,
   classify,
@@ -65,7 +65,12 @@ export function busyDelayMs(random: () => number, waitedMs = 0): number {
  * over as stalled and its repeat puts the pending delivery on the deliver
  * queue (`routeLead`), which re-sends it with the same Idempotency-Key.
  */
-export async function deliverNow(deps: LeadFlowDeps, lead: PublicLead, offered: Followups): Promise<void> {
+export async function deliverNow(
+  deps: LeadFlowDeps,
+  lead: PublicLead,
+  offered: Followups,
+  pings: readonly PingEntry[] = [],
+): Promise<void> {
   await Promise.all(
     offered.deliveries.map(async (job) => {
       const offer = offered.offers?.get(job.deliveryId);
@@ -78,6 +83,7 @@ export async function deliverNow(deps: LeadFlowDeps, lead: PublicLead, offered: 
         capAmount: offer.capAmount,
         partner: offer.partner,
         lead,
+        ping: auctionBid(pings, offer.partner.id),
       };
       if ((await attemptDelivery(deps, job, known)) === 'busy')
         await enqueueDeliveries(deps, [{ ...job, busySince: Date.now() }], busyDelayMs(deps.random));
@@ -125,6 +131,12 @@ export async function attemptDelivery(
   } finally {
     await releaseSlot();
   }
+}
+
+/** A partner's bid in the lead's auction, with its ping reference (as LOAD_DELIVERY reads it); null: none. */
+function auctionBid(pings: readonly PingEntry[], partnerId: string): LoadedDelivery['ping'] {
+  const won = pings.find((p) => p.partnerId === partnerId && p.outcome === 'bid' && p.bid !== undefined);
+  return won ? { bid: won.bid!, reference: won.reference ?? null } : null;
 }
 
 /** A delivery with what its attempt needs: the partner's settings and the lead as partners see it. */
@@ -189,6 +201,7 @@ async function attempt(
     lead,
     delivery.id,
     deps.now(),
+    delivery.ping?.reference ?? undefined,
   );
   const result = await deps.send(request);
   void releaseSlot();
@@ -276,8 +289,9 @@ async function recordAttempt(
   const { step } = decision;
   const retryInMs = decision.step === 'retry' ? decision.retryInMs : 0;
   const error = decision.step === 'accepted' ? null : decision.error;
-  // Exact: the answer's price (`responseMap.price`, read by readAnswerAmount), else the partner's fixed price.
-  const price = answer.price !== undefined ? formatAmount(answer.price) : partner.price;
+  // Exact: the answer's price (`responseMap.price`, read by readAnswerAmount), else its bid in the lead's
+  // auction (ADR 0032), else the partner's fixed price.
+  const price = answer.price !== undefined ? formatAmount(answer.price) : (delivery.ping?.bid ?? partner.price);
   return sqlTransaction(sqlPool(deps.db), async (tx): Promise<Recorded> => {
     const health = breakerStatement(tx, partner, breaker, now);
     // The lead's lock; the attempt recorded (if no other worker recorded it first) with the lead's

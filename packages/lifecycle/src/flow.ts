@@ -1,5 +1,5 @@
 import type { Db, PartnerRow } from '@leadrouter/db';
-import type { AttemptResult, OutgoingRequest } from '@leadrouter/delivery';
+import type { AttemptResult, ExchangeResult, OutgoingRequest } from '@leadrouter/delivery';
 import type { WorkerMetrics } from '@leadrouter/metrics';
 import type { DeliverJob, PostbackJob, Queues, SharedCaches } from '@leadrouter/queue';
 
@@ -26,7 +26,7 @@ export interface LeadFlowDeps {
   caches?: SharedCaches;
   metrics?: Pick<
     WorkerMetrics,
-    'deliveryAttempts' | 'deliveryDuration' | 'leadsRouted' | 'postbacks' | 'partnerPauses'
+    'deliveryAttempts' | 'deliveryDuration' | 'leadsRouted' | 'postbacks' | 'partnerPauses' | 'pings' | 'pingDuration'
   >;
   /** The next round-robin position of a route, shared by every worker (a Redis counter). */
   nextRotation(routeId: string): Promise<number>;
@@ -38,6 +38,8 @@ export interface LeadFlowDeps {
   ): Promise<(() => Promise<void>) | null>;
   /** Sends one request to a partner or a source (packages/delivery's `send`, with the process's outbound agents). */
   send(request: OutgoingRequest): Promise<AttemptResult>;
+  /** Sends one ping (packages/delivery's `exchange` with the process's outbound agents, its answer read up to `PING_READ_LIMIT_BYTES`). */
+  ping(request: OutgoingRequest): Promise<ExchangeResult>;
 }
 
 /** What to enqueue once the transaction that decided it has committed. */

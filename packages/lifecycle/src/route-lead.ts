@@ -5,7 +5,7 @@ import {
   type RoutingPartner,
   type RoutingRoute,
 } from '@leadrouter/routing';
-import { readRoutingRecord, regexErrors, type PublicLead } from '@leadrouter/core';
+import { readRoutingRecord, regexErrors, type Auction, type PublicLead, type RoutingRecord } from '@leadrouter/core';
 import {
   LEAD_DELIVERIES,
   LOCK_LEAD,
@@ -17,6 +17,7 @@ import {
 } from '@leadrouter/db';
 import type { DeliverJob } from '@leadrouter/queue';
 import { advanceAndCommit, settleUnreadable } from './advance.js';
+import { runAuction, type AuctionCandidate, type AuctionOutcome } from './auction.js';
 import { deliverNow } from './attempt-delivery.js';
 import { enqueueDeliveries, NOTHING, type Followups, type LeadFlowDeps } from './flow.js';
 import { routingRecordOf } from './record.js';
@@ -33,11 +34,13 @@ import { routingRecordOf } from './record.js';
  * routing reads and its deliveries), the candidates' state, and the writes
  * with the commit.
  */
-export async function routeLead(deps: LeadFlowDeps, leadId: string): Promise<void> {
+export async function routeLead(deps: LeadFlowDeps, leadId: string, auction?: AuctionOutcome): Promise<void> {
   const { routes, partners } = await routingRules(deps);
   let decision: RouteDecision | undefined;
+  let auctionDue: { lead: PublicLead; candidates: AuctionCandidate[]; settings: Auction | null } | undefined;
   let resumed: { job: DeliverJob; delayMs: number }[] = [];
   let routed: PublicLead | undefined;
+  let pings: RoutingRecord['pings'];
   const next = await sqlTransaction(sqlPool(deps.db), async (tx): Promise<Followups> => {
     const [[lead], deliveries] = await tx.run([tx.call(LOCK_LEAD, { leadId }), tx.call(LEAD_DELIVERIES, { leadId })]);
     const now = deps.now();
@@ -73,7 +76,23 @@ export async function routeLead(deps: LeadFlowDeps, leadId: string): Promise<voi
     const { route } = selected;
     const rotation = route?.strategy === 'round_robin' ? await deps.nextRotation(route.id) : 0;
     decision = decideRoute({ lead: routable, routes, partners, rotation, random: deps.random, selected });
-    const record = routingRecordOf(decision, route?.strategy, now);
+    let record: RoutingRecord;
+    if (route?.strategy === 'auction' && decision.outcome === 'matched') {
+      if (!auction) {
+        // The auction runs outside the transaction (its pings take up to its deadline); then the lead is
+        // routed again with its outcome, under its lock, from the state it is in then (ADR 0032).
+        auctionDue = {
+          lead: routed,
+          candidates: decision.candidates.map((id) => partners.get(id)!),
+          settings: route.auction ?? null,
+        };
+        decision = undefined;
+        return NOTHING;
+      }
+      decision = auctionDecision(decision, auction);
+      record = auctionRecord(routingRecordOf(decision, route.strategy, now), auction, now);
+      pings = record.pings;
+    } else record = routingRecordOf(decision, route?.strategy, now);
     return advanceAndCommit(tx, leadId, record, now, {
       entering: { status: 'routing', detail: { route: record.routeName ?? null } },
       // A queued lead has no deliveries yet: they are created with its move to `routing`.
@@ -81,6 +100,10 @@ export async function routeLead(deps: LeadFlowDeps, leadId: string): Promise<voi
       postback: lead.postback,
     });
   });
+  if (auctionDue) {
+    const outcome = await runAuction(deps, auctionDue.lead, leadId, auctionDue.candidates, auctionDue.settings);
+    return routeLead(deps, leadId, outcome);
+  }
   if (decision) {
     deps.metrics?.leadsRouted.inc({ outcome: decision.outcome });
     deps.log.info(
@@ -96,13 +119,60 @@ export async function routeLead(deps: LeadFlowDeps, leadId: string): Promise<voi
   for (const { job, delayMs } of resumed) await deps.queues.enqueueDelivery(job, delayMs);
   for (const job of next.postbacks) await deps.queues.enqueuePostback(job);
   // A lead routed just now: its first attempts are made here. One advanced after a repeat: its new ones are queued.
-  if (routed) await deliverNow(deps, routed, next);
+  if (routed) await deliverNow(deps, routed, next, pings);
   else await enqueueDeliveries(deps, next.deliveries);
 }
 
 export interface RoutingRules {
   routes: RoutingRoute[];
-  partners: ReadonlyMap<string, RoutingPartner>;
+  partners: ReadonlyMap<string, RoutingPartner & AuctionCandidate>;
+}
+
+/**
+ * An auction route's decision once its bids are in: the candidates that bid at or above the floor, highest bid
+ * first (ties: list order); none: the lead is unmatched, no bid in the auction.
+ */
+function auctionDecision(
+  decision: Extract<RouteDecision, { outcome: 'matched' }>,
+  auction: AuctionOutcome,
+): RouteDecision {
+  const eligible = new Set(decision.candidates);
+  const candidates = auction.ranked.map((r) => r.partnerId).filter((id) => eligible.has(id));
+  if (candidates.length > 0) return { ...decision, candidates };
+  const { routeId, routeName, skipped, filterErrors } = decision;
+  return {
+    outcome: 'unmatched',
+    reason: 'no bid in the auction',
+    routeId,
+    routeName,
+    skipped,
+    ...(filterErrors ? { filterErrors } : {}),
+  };
+}
+
+const LOST_TEXT = {
+  below_floor: 'bid below the auction’s floor',
+  no_bid: 'no bid',
+  timeout: 'no answer to the ping within the auction’s deadline',
+  error: 'the ping failed',
+} as const;
+
+/** The routing record of an auction: every ping, and each candidate without a bid taken, with why. */
+function auctionRecord(record: RoutingRecord, auction: AuctionOutcome, now: Date): RoutingRecord {
+  const at = now.toISOString();
+  return {
+    ...record,
+    pings: auction.pings,
+    decisions: [
+      ...record.decisions,
+      ...auction.lost.map((l) => ({
+        partnerId: l.partnerId,
+        decision: 'skipped' as const,
+        reason: `auction: ${LOST_TEXT[l.why]}`,
+        at,
+      })),
+    ],
+  };
 }
 
 /** How long the rules are used without asking PostgreSQL again (every write drops them at once; ADR 0009). */

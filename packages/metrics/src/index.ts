@@ -78,6 +78,19 @@ export function createWorkerMetrics(opts: { processMetrics?: boolean } = {}) {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
+    pings: new Counter({
+      name: 'leadrouter_pings_total',
+      help: 'Pings of auctions to partners, by partner and outcome (bid, no_bid, timeout, error)',
+      labelNames: ['partner', 'outcome'] as const,
+      registers: [registry],
+    }),
+    pingDuration: new Histogram({
+      name: 'leadrouter_ping_duration_seconds',
+      help: 'Duration of one ping (the partner’s answer time, or the auction’s deadline), by partner',
+      labelNames: ['partner'] as const,
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.8, 1, 2.5],
+      registers: [registry],
+    }),
     leadsRouted: new Counter({
       name: 'leadrouter_leads_routed_total',
       help: 'Leads routed, by outcome of the routing decision (matched, unmatched)',

@@ -1,4 +1,4 @@
-import type { Filters, RouteStrategy } from '@leadrouter/core';
+import type { Auction, Filters, RouteStrategy } from '@leadrouter/core';
 import { matchFilters, type RoutingLead } from './filters.js';
 
 export interface RoutingRoute {
@@ -8,6 +8,8 @@ export interface RoutingRoute {
   active: boolean;
   filters: Filters | null;
   strategy: RouteStrategy;
+  /** An auction route's deadline and floor as stored (null or absent: the defaults). */
+  auction?: Auction | null;
   maxDeliveries: number;
   /** In list order. */
   partners: { partnerId: string; weight: number }[];

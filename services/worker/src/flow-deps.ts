@@ -1,4 +1,4 @@
-import { send } from '@leadrouter/delivery';
+import { exchange, PING_READ_LIMIT_BYTES, send } from '@leadrouter/delivery';
 import type { LeadFlowDeps } from '@leadrouter/lifecycle';
 import { redisKeys } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
@@ -25,5 +25,6 @@ export function leadFlowDeps(deps: WorkerDeps): LeadFlowDeps {
     acquirePartnerSlot: (partnerId, limit, timeoutMs) =>
       new PartnerSlots(redis, prefix).tryAcquire(partnerId, limit, timeoutMs),
     send: (request) => send(request, agents),
+    ping: (request) => exchange(request, PING_READ_LIMIT_BYTES, agents),
   };
 }

@@ -40,11 +40,17 @@ export const LOAD_DELIVERY = defineStatement({
     capAmount: 'text | null',
     partner: json<PartnerRow>(),
     lead: json<PublicLead>(),
+    /** The partner's winning bid in the lead's auction and its ping reference (ADR 0032); null: no auction bid. */
+    ping: json<{ bid: string; reference: string | null } | null>('jsonb | null'),
   },
   sql: (
     p,
   ) => sql`SELECT d.id::text, d.status, d.attempts, d.attempts_base AS "attemptsBase", d.created_at AS "createdAt",
           d.cap_amount::text AS "capAmount", ${PARTNER_ROW_JSON} AS partner,
+          (SELECT jsonb_build_object('bid', e->>'bid', 'reference', e->>'reference')
+             FROM jsonb_array_elements(CASE WHEN jsonb_typeof(l.routing->'pings') = 'array'
+                                            THEN l.routing->'pings' ELSE '[]'::jsonb END) e
+            WHERE e->>'partnerId' = d.partner_id::text AND e->>'outcome' = 'bid' LIMIT 1) AS ping,
           json_build_object(
             'id', l.id, 'name', l.name, 'phone', l.phone, 'email', l.email, 'geo', l.geo::text,
             'source', l.sub_source, 'fields', l.fields) AS lead

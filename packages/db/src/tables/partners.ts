@@ -174,11 +174,13 @@ export const COUNT_FAILURE = defineStatement({
 // Occasional reads: planned for their values each time.
 
 /** Every partner, as the routing decision reads it (cached by the worker, ADR 0009). */
+/** What routing reads of every partner: its state and filters, and for auctions its `ping` and fixed `price`. */
+const ROUTING_COLUMNS = ['id', 'name', 'active', 'paused', 'filters', 'ping', 'price'] as const;
 export const ROUTING_PARTNERS = defineStatement({
   name: 'lr_routing_partners',
-  row: partnerRow(['id', 'name', 'active', 'paused', 'filters']),
+  row: partnerRow(ROUTING_COLUMNS),
   prepared: false,
-  sql: () => sql`SELECT ${partnerColumns(['id', 'name', 'active', 'paused', 'filters'])} FROM partners p`,
+  sql: () => sql`SELECT ${partnerColumns(ROUTING_COLUMNS)} FROM partners p`,
 });
 
 /** Active partners with a cap, for the cap-usage gauge. */

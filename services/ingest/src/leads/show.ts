@@ -1,8 +1,8 @@
 import type { LeadSourceView as SourceLeadViewSchema, LeadView as LeadViewSchema } from '@leadrouter/api';
-import { isUuid, maskEmail, maskPhone, notFound, type Static } from '@leadrouter/core';
+import { isUuid, maskEmail, maskPhone, notFound, type PingEntry, type Static } from '@leadrouter/core';
 import { LEAD_VIEW, runStatement, SOURCE_LEAD_VIEW, sqlPool, type Db, type StatementRow } from '@leadrouter/db';
 import { moneyView, payoutView, storedLines } from '@leadrouter/lifecycle';
-import { amount } from '@leadrouter/money';
+import { amount, amountNumber } from '@leadrouter/money';
 
 /**
  * A lead as its source sees it (README "What each party sees"): its data, its status and when each status was
@@ -94,6 +94,7 @@ interface RoutingRecord {
   reason?: string;
   decisions?: { partnerId: string; decision: string; reason?: string; at: string }[];
   filterErrors?: string[];
+  pings?: PingEntry[];
 }
 
 /**
@@ -108,6 +109,19 @@ function routingView(record: RoutingRecord, name: (id: string) => string): NonNu
     strategy: record.strategy ?? null,
     ...(record.reason ? { reason: record.reason } : {}),
     ...(record.filterErrors?.length ? { filterErrors: record.filterErrors } : {}),
+    ...(record.pings
+      ? {
+          pings: record.pings.map((p) => ({
+            partner: name(p.partnerId),
+            outcome: p.outcome,
+            ...(p.bid !== undefined ? { bid: amountNumber(amount(p.bid)) } : {}),
+            ...(p.reference !== undefined ? { reference: p.reference } : {}),
+            ...(p.reason !== undefined ? { reason: p.reason } : {}),
+            pinged: p.pinged,
+            durationMs: p.durationMs,
+          })),
+        }
+      : {}),
     partners: [
       ...(record.decisions ?? []).map((d) => ({
         partner: name(d.partnerId),
