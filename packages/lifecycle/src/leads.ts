@@ -113,7 +113,8 @@ export async function parseLeadSearch(db: Db, raw: RawParams): Promise<LeadSearc
 
 /**
  * The search as one SQL statement, newest first by (created_at, id), written
- * so each filter can use its index: leads(status, created_at),
+ * so each filter can use its index: leads(created_at) (a status filter reads it
+ * newest first; the rare states queued, routing and dead_lettered have partial indexes, ADR 0035),
  * leads(source_id, created_at), leads(phone, created_at), leads(email, created_at),
  * leads(created_at) and, for a partner,
  * deliveries(partner_id, created_at) — a delivery is never older than its
