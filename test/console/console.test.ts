@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { describeInBrowser, ensureConsoleBuilt, inspect, launchChromium } from '../support/browser';
 import { FakePartner } from '../support/partner';
+import { waitFor } from '../support/wait';
 import { ADMIN_TOKEN, sampleLead, TestStack } from '../support/stack';
 
 /**
@@ -43,6 +44,7 @@ describeInBrowser('the operator console', () => {
       backoff: { delayMs: 10, maxDelayMs: 20 },
       price: 12.5,
       returns: { windowDays: 30, autoApprove: false },
+      caps: { daily: 100, monthlyBudget: 1000 },
     });
     partnerId = acme.id;
     feedbackKey = acme.feedbackKey;
@@ -270,6 +272,15 @@ describeInBrowser('the operator console', () => {
     expect(acmeRow).toContain(',12.5000,');
   });
 
+  it('shows today’s revenue, cost and margin on the overview', async () => {
+    await nav('Overview');
+    const money = page.getByRole('region', { name: 'Money today' });
+    // Three sales of 12.50 and two of them returned; 4.25 paid for each, taken back with each return.
+    await money.getByText('8.25').waitFor();
+    expect(await money.getByRole('definition').first().textContent()).toBe('12.50');
+    expect(await money.getByRole('definition').nth(1).textContent()).toBe('4.25');
+  });
+
   it('pauses and resumes a partner', async () => {
     await nav('Partners');
     await heading('Partners').waitFor();
@@ -285,6 +296,61 @@ describeInBrowser('the operator console', () => {
     await page.getByRole('button', { name: 'Send a test lead' }).click();
     await page.getByRole('heading', { name: 'Test send' }).waitFor();
     expect(await inspect(page, 'partner')).toEqual([]);
+  });
+
+  it('shows the caps in use of each limit, and edits every kind of cap with a wrong one shown by its field', async () => {
+    const caps = page.getByRole('region', { name: 'Caps in use' });
+    const { capsInUse } = (await stack.admin('GET', `/partners/${partnerId}`)).body;
+    await caps.getByRole('row', { name: new RegExp(`Daily cap ${capsInUse.daily.used} of 100`) }).waitFor();
+    await caps.getByRole('row', { name: /Monthly budget .* of 1,000\.00/ }).waitFor();
+    await page.getByLabel('Weekly cap').fill('-1');
+    await page.getByLabel('Monthly budget').fill('2500.75');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page
+      .locator('.field.invalid')
+      .getByText(/must be >= 0/)
+      .waitFor();
+    expect(await page.getByLabel('Weekly cap').getAttribute('aria-invalid')).toBe('true');
+    expect((await stack.admin('GET', `/partners/${partnerId}`)).body.caps.weekly).toBeNull();
+    await page.getByLabel('Weekly cap').fill('500');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Saved.').waitFor();
+    const stored = (await stack.admin('GET', `/partners/${partnerId}`)).body;
+    expect(stored.caps).toEqual({
+      hourly: null,
+      daily: 100,
+      weekly: 500,
+      monthly: null,
+      dailyBudget: null,
+      monthlyBudget: 2500.75,
+    });
+    await caps.getByRole('row', { name: /Weekly cap \d+ of 500/ }).waitFor();
+  });
+
+  it('shows a partner’s status pull and pulls it now', async () => {
+    const crm = await stack.createPartner({
+      name: 'Pulled CRM',
+      url: buyer.url,
+      statusPull: { url: buyer.url, itemsPath: 'items', referencePath: 'ref', statusPath: 'status' },
+    });
+    await page.goto(`${stack.url}/console/partners/${crm.id}`);
+    await heading('Pulled CRM').waitFor();
+    await page.getByRole('heading', { name: 'Status pull' }).waitFor();
+    const before = (await stack.admin('GET', `/partners/${crm.id}`)).body.statusPull.lastRunAt;
+    await page.getByRole('button', { name: 'Pull statuses now' }).click();
+    await page.getByText(/The pull is due now/).waitFor();
+    const pulled = await waitFor(
+      async () => {
+        const v = (await stack.admin('GET', `/partners/${crm.id}`)).body.statusPull;
+        return v.lastRunAt && v.lastRunAt !== before && !v.running ? v : undefined;
+      },
+      { what: 'the pull asked for from the console' },
+    );
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page
+      .getByText(pulled.ok ? `read, ${pulled.updated} sales changed` : `failed — ${pulled.error}`, { exact: false })
+      .waitFor();
+    expect(await inspect(page, 'partner-status-pull')).toEqual([]);
   });
 
   it('edits a route with an invalid filter and sees the error by the field', async () => {
@@ -332,6 +398,19 @@ describeInBrowser('the operator console', () => {
     expect(await inspect(page, 'sources')).toEqual([]);
     await page.getByRole('link', { name: 'Google ads' }).first().click();
     await heading('Google ads').waitFor();
+    const sourceId = page.url().split('/').pop()!;
+    await page.getByLabel('Paid').selectOption('cpl');
+    await page.getByLabel('Amount', { exact: true }).fill('3.5');
+    await page.getByLabel('Amount by geo').fill('{"CA": 2}');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await waitFor(
+      async () => ((await stack.admin('GET', `/sources/${sourceId}`)).body.payout?.model === 'cpl' ? true : undefined),
+      { what: 'the payout saved' },
+    );
+    expect((await stack.admin('GET', `/sources/${sourceId}`)).body).toMatchObject({
+      payout: { model: 'cpl', amount: 3.5, geo: { CA: 2 } },
+      clawback: true,
+    });
     await page.getByRole('tab', { name: 'Python' }).click();
     await page
       .getByRole('tabpanel')

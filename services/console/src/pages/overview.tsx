@@ -10,7 +10,7 @@ import {
 } from '../api/types';
 import { BarChart } from '../ui/chart';
 import { Async, useApi, useInterval } from '../ui/data';
-import { formatNumber, formatPercent, humanise, startOfToday } from '../ui/format';
+import { formatMoney, formatNumber, formatPercent, humanise, startOfToday } from '../ui/format';
 import { Page, Section, TableWrap } from '../ui/page';
 import { Status } from '../ui/status';
 import { BASE } from './base';
@@ -67,6 +67,39 @@ export function Overview() {
         <Section title="Deliveries today">
           <Async state={stats} what="today’s deliveries">
             {(s) => <DeliveryRate stats={s} />}
+          </Async>
+        </Section>
+        <Section title="Money today">
+          <Async state={stats} what="today’s money">
+            {(s) => (
+              <>
+                <p class="big">
+                  {formatMoney(s.margin)} <span class="muted">margin</span>
+                </p>
+                <dl class="props">
+                  <dt>Revenue</dt>
+                  <dd>{formatMoney(s.revenue)}</dd>
+                  <dt>Cost</dt>
+                  <dd>{formatMoney(s.cost)}</dd>
+                  <dt>Sales</dt>
+                  <dd>{formatNumber(s.sales)}</dd>
+                  <dt>Conversions</dt>
+                  <dd>
+                    {formatNumber(s.conversions)}
+                    {s.conversionRate != null && ` (${formatPercent(s.conversionRate)})`}
+                  </dd>
+                  <dt>Returns</dt>
+                  <dd>
+                    {formatNumber(s.returns)}
+                    {s.returnRate != null && ` (${formatPercent(s.returnRate)})`}{' '}
+                    <a href={`${BASE}/returns`}>returns queue</a>
+                  </dd>
+                </dl>
+                <p class="muted">
+                  Net of returns and reversals, with adjustments. <a href={`${BASE}/reports`}>Reports</a>
+                </p>
+              </>
+            )}
           </Async>
         </Section>
       </div>

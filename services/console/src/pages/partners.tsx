@@ -4,8 +4,9 @@ import { api, query } from '../api/client';
 import type { Page as ApiPage, Partner, PartnerHealth, PartnerTestReport, Stats } from '../api/types';
 import { generalError, useAction } from '../ui/action';
 import { Async, ErrorNote, useApi } from '../ui/data';
-import { formatPercent } from '../ui/format';
+import { formatMoney, formatNumber, formatPercent } from '../ui/format';
 import {
+  amountOrNull,
   CheckInput,
   JsonInput,
   jsonText,
@@ -56,7 +57,7 @@ export function Partners() {
                   <th scope="col">Partner</th>
                   <th scope="col">State</th>
                   <th scope="col">Accepted (24 h)</th>
-                  <th scope="col">Caps</th>
+                  <th scope="col">Caps used</th>
                   <th scope="col">Endpoint</th>
                 </tr>
               </thead>
@@ -72,7 +73,7 @@ export function Partners() {
                     </td>
                     <td>{rate(x.id)}</td>
                     <td>
-                      {x.caps.hourly ?? '∞'}/h, {x.caps.daily ?? '∞'}/day
+                      <CapsInUse partner={x} brief />
                     </td>
                     <td class="mono">{x.url}</td>
                   </tr>
@@ -97,6 +98,13 @@ function draftOf(p?: Partner): Draft {
     maxAttempts: String(p?.maxAttempts ?? 8),
     capHourly: p?.caps.hourly == null ? '' : String(p.caps.hourly),
     capDaily: p?.caps.daily == null ? '' : String(p.caps.daily),
+    capWeekly: p?.caps.weekly == null ? '' : String(p.caps.weekly),
+    capMonthly: p?.caps.monthly == null ? '' : String(p.caps.monthly),
+    dailyBudget: p?.caps.dailyBudget == null ? '' : String(p.caps.dailyBudget),
+    monthlyBudget: p?.caps.monthlyBudget == null ? '' : String(p.caps.monthlyBudget),
+    conversionPrice: p?.conversionPrice == null ? '' : String(p.conversionPrice),
+    returnsWindowDays: String(p?.returns.windowDays ?? 0),
+    returnsAutoApprove: p?.returns.autoApprove ?? false,
     price: p?.price == null ? '' : String(p.price),
     pauseAfterFailures: String(p?.pauseAfterFailures ?? 20),
     active: p?.active ?? true,
@@ -125,8 +133,17 @@ function PartnerForm({ partner, onSaved }: { partner?: Partner; onSaved: (p: Par
       method: draft.method,
       timeoutMs: numberOrNull(draft.timeoutMs),
       maxAttempts: numberOrNull(draft.maxAttempts),
-      caps: { hourly: numberOrNull(draft.capHourly), daily: numberOrNull(draft.capDaily) },
-      price: numberOrNull(draft.price),
+      caps: {
+        hourly: numberOrNull(draft.capHourly),
+        daily: numberOrNull(draft.capDaily),
+        weekly: numberOrNull(draft.capWeekly),
+        monthly: numberOrNull(draft.capMonthly),
+        dailyBudget: amountOrNull(draft.dailyBudget),
+        monthlyBudget: amountOrNull(draft.monthlyBudget),
+      },
+      price: amountOrNull(draft.price),
+      conversionPrice: amountOrNull(draft.conversionPrice),
+      returns: { windowDays: numberOrNull(draft.returnsWindowDays) ?? 0, autoApprove: draft.returnsAutoApprove },
       pauseAfterFailures: numberOrNull(draft.pauseAfterFailures),
       active: draft.active,
       headers: values.headers ?? {},
@@ -151,6 +168,8 @@ function PartnerForm({ partner, onSaved }: { partner?: Partner; onSaved: (p: Par
     '/maxAttempts',
     '/caps',
     '/price',
+    '/conversionPrice',
+    '/returns',
     '/pauseAfterFailures',
     '/active',
     '/secret',
@@ -191,7 +210,51 @@ function PartnerForm({ partner, onSaved }: { partner?: Partner; onSaved: (p: Par
           type="number"
           hint="empty: no cap"
         />
-        <TextInput {...common} name="price" label="Price per lead" type="number" />
+        <TextInput
+          {...common}
+          name="capWeekly"
+          pointer="/caps/weekly"
+          label="Weekly cap"
+          type="number"
+          hint="leads, Monday to Sunday; empty: no cap"
+        />
+        <TextInput
+          {...common}
+          name="capMonthly"
+          pointer="/caps/monthly"
+          label="Monthly cap"
+          type="number"
+          hint="leads per calendar month; empty: no cap"
+        />
+        <TextInput
+          {...common}
+          name="dailyBudget"
+          pointer="/caps/dailyBudget"
+          label="Daily budget"
+          hint="the most it pays per day; empty: none"
+        />
+        <TextInput
+          {...common}
+          name="monthlyBudget"
+          pointer="/caps/monthlyBudget"
+          label="Monthly budget"
+          hint="the most it pays per month; empty: none"
+        />
+        <TextInput {...common} name="price" label="Price per lead" hint="unless its answer says" />
+        <TextInput
+          {...common}
+          name="conversionPrice"
+          label="Price per conversion"
+          hint="when it reports one without an amount"
+        />
+        <TextInput
+          {...common}
+          name="returnsWindowDays"
+          pointer="/returns/windowDays"
+          label="Returns window (days)"
+          type="number"
+          hint="0: no returns"
+        />
         <TextInput {...common} name="pauseAfterFailures" label="Pause after failures in a row" type="number" />
         <TextInput
           {...common}
@@ -201,6 +264,12 @@ function PartnerForm({ partner, onSaved }: { partner?: Partner; onSaved: (p: Par
           hint={partner?.hasSecret ? 'set; leave empty to keep it' : 'empty: deliveries are not signed'}
         />
       </div>
+      <CheckInput
+        {...common}
+        name="returnsAutoApprove"
+        pointer="/returns/autoApprove"
+        label="Approve its returns at once (else they wait in the returns queue)"
+      />
       <CheckInput {...common} name="active" label="Active (takes leads)" />
       <div class="form-grid">
         <JsonInput {...common} name="headers" label="Headers" hint='e.g. {"x-api-key": "…"}' />
@@ -301,6 +370,12 @@ export function PartnerPage({ id }: { id: string }) {
               {test.error && <ErrorNote error={test.error} />}
             </div>
             {report && <TestReport report={report} />}
+            <Section title="Caps in use">
+              <CapsInUse partner={p} />
+            </Section>
+            <Section title="Status pull">
+              <StatusPull partner={p} reload={partner.reload} />
+            </Section>
             <Section title="Last 24 hours">
               <Async state={health} what="the partner’s health">
                 {(h) => <Health health={h} />}
@@ -324,8 +399,6 @@ export function PartnerPage({ id }: { id: string }) {
 }
 
 function Health({ health }: { health: PartnerHealth }) {
-  const cap = (c: PartnerHealth['caps']['hour'], what: string) =>
-    c.limit == null ? `${c.used} this ${what} (no cap)` : `${c.used} of ${c.limit} this ${what}`;
   return (
     <dl class="props">
       <dt>Accepted</dt>
@@ -351,11 +424,146 @@ function Health({ health }: { health: PartnerHealth }) {
           'none'
         )}
       </dd>
-      <dt>Hourly cap</dt>
-      <dd>{cap(health.caps.hour, 'hour')}</dd>
-      <dt>Daily cap</dt>
-      <dd>{cap(health.caps.day, 'day')}</dd>
     </dl>
+  );
+}
+
+const LIMITS = [
+  ['hourly', 'Hourly cap', 'h'],
+  ['daily', 'Daily cap', 'day'],
+  ['weekly', 'Weekly cap', 'week'],
+  ['monthly', 'Monthly cap', 'month'],
+  ['dailyBudget', 'Daily budget', 'day'],
+  ['monthlyBudget', 'Monthly budget', 'month'],
+] as const satisfies readonly (readonly [keyof Partner['capsInUse'], string, string])[];
+const isBudget = (key: string) => key.endsWith('Budget');
+
+/**
+ * How much of each of its limits the partner has used in the current period (ADR 0030: counted as the worker
+ * counts them); `brief` for the list, a table with a meter per limit on its page.
+ */
+function CapsInUse({ partner, brief }: { partner: Partner; brief?: boolean }) {
+  const used = LIMITS.flatMap(([key, label, per]) => {
+    const c = partner.capsInUse[key];
+    return c ? [{ key, label, per, ...c }] : [];
+  });
+  const show = (key: string, v: number) => (isBudget(key) ? formatMoney(v) : formatNumber(v));
+  if (used.length === 0) return <span class="muted">no caps</span>;
+  if (brief)
+    return (
+      <ul class="plain">
+        {used.map((c) => (
+          <li key={c.key}>
+            {show(c.key, c.used)} of {show(c.key, c.limit)}
+            {isBudget(c.key) ? ' spent' : ''} / {c.per}
+          </li>
+        ))}
+      </ul>
+    );
+  return (
+    <TableWrap label="Caps in use">
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Limit</th>
+            <th scope="col">Used</th>
+            <th scope="col" class="num">
+              Left
+            </th>
+            <th scope="col">Period since</th>
+          </tr>
+        </thead>
+        <tbody>
+          {used.map((c) => (
+            <tr key={c.key}>
+              <th scope="row">{c.label}</th>
+              <td>
+                <meter
+                  min={0}
+                  max={c.limit || 1}
+                  value={c.used}
+                  aria-label={`${c.label}: ${show(c.key, c.used)} of ${show(c.key, c.limit)} used`}
+                />{' '}
+                {show(c.key, c.used)} of {show(c.key, c.limit)}
+              </td>
+              <td class="num">{show(c.key, c.remaining)}</td>
+              <td>
+                <Time iso={c.periodStart} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </TableWrap>
+  );
+}
+
+/** The partner's status pull (ADR 0029): its settings as they apply, its last run, and a pull now. */
+function StatusPull({ partner, reload }: { partner: Partner; reload: () => void }) {
+  const pull = partner.statusPull;
+  const [notice, setNotice] = useState<string>();
+  const now = useAction(async () => {
+    await api<NonNullable<Partner['statusPull']>>('POST', `/partners/${partner.id}/status-pull`);
+    setNotice('The pull is due now: a worker starts it within a few seconds.');
+    reload();
+  });
+  if (!pull)
+    return (
+      <p class="muted">
+        Its statuses are not pulled: it reports them itself (feedback key {partner.feedbackKeyPrefix ?? 'not issued'}
+        …), or not at all.
+      </p>
+    );
+  return (
+    <>
+      <dl class="props">
+        <dt>From</dt>
+        <dd class="mono">
+          {pull.method} {pull.url}
+        </dd>
+        <dt>Every</dt>
+        <dd>
+          {formatNumber(Math.round(pull.intervalSeconds / 60))} min, the last {pull.lookbackHours} h of sales
+        </dd>
+        <dt>Last pull</dt>
+        <dd>
+          {pull.running ? (
+            'running now'
+          ) : pull.lastRunAt == null ? (
+            'none yet'
+          ) : (
+            <>
+              <Time iso={pull.lastRunAt} />:{' '}
+              {pull.ok ? `read, ${pull.updated} sales changed` : `failed — ${pull.error ?? 'no reason given'}`}
+            </>
+          )}
+        </dd>
+        <dt>Next pull</dt>
+        <dd>
+          {partner.status !== 'active' ? (
+            `not while ${partner.status}`
+          ) : pull.nextRunAt ? (
+            <Time iso={pull.nextRunAt} />
+          ) : (
+            'due now'
+          )}
+        </dd>
+      </dl>
+      <div class="button-row">
+        <button type="button" disabled={now.busy || pull.running} onClick={() => void now.run()}>
+          Pull statuses now
+        </button>
+        <button type="button" onClick={reload}>
+          Refresh
+        </button>
+      </div>
+      {notice && (
+        <p class="notice" role="status">
+          {notice}
+        </p>
+      )}
+      {now.error && <ErrorNote error={now.error} />}
+    </>
   );
 }
 

@@ -1,9 +1,19 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api/client';
-import type { Page as ApiPage, Source, SourceWithKey } from '../api/types';
+import { PAYOUT_MODELS, type Page as ApiPage, type Source, type SourceWithKey } from '../api/types';
 import { generalError, useAction } from '../ui/action';
 import { Async, ErrorNote, useApi } from '../ui/data';
-import { CheckInput, numberOrNull, TextInput, type Draft } from '../ui/form';
+import {
+  amountOrNull,
+  CheckInput,
+  JsonInput,
+  jsonText,
+  numberOrNull,
+  parseJsonFields,
+  SelectInput,
+  TextInput,
+  type Draft,
+} from '../ui/form';
 import { CopyButton } from '../ui/copy';
 import { Page, Section, TableWrap } from '../ui/page';
 import { Time } from '../ui/time';
@@ -181,11 +191,32 @@ function SourceForm({ source, saved }: { source: Source; saved: () => void }) {
     rateLimitPerMinute: source.rateLimitPerMinute == null ? '' : String(source.rateLimitPerMinute),
     duplicateWindowHours: String(source.duplicateWindowHours),
     active: source.active,
+    payoutModel: source.payout?.model ?? 'none',
+    payoutAmount: source.payout?.amount == null ? '' : String(source.payout.amount),
+    payoutPercent: source.payout?.percent == null ? '' : String(source.payout.percent),
+    payoutGeo: jsonText(source.payout?.geo),
+    clawback: source.clawback,
   });
+  const [local, setLocal] = useState<Record<string, string>>({});
   const set = (name: string, value: string | boolean) => setDraft({ ...draft, [name]: value });
   const save = useAction(async () => {
+    const { values, errors } = parseJsonFields(draft, ['payoutGeo']);
+    setLocal(errors);
+    if (Object.keys(errors).length) return;
+    const payout =
+      draft.payoutModel === 'none'
+        ? null
+        : {
+            model: draft.payoutModel,
+            ...(draft.payoutModel === 'revshare'
+              ? { percent: amountOrNull(draft.payoutPercent) }
+              : { amount: amountOrNull(draft.payoutAmount) }),
+            ...(values.payoutGeo ? { geo: values.payoutGeo } : {}),
+          };
     await api<Source>('PATCH', `/sources/${source.id}`, {
       body: {
+        payout,
+        clawback: draft.clawback,
         name: draft.name,
         postbackUrl: draft.postbackUrl || null,
         rateLimitPerMinute: numberOrNull(draft.rateLimitPerMinute),
@@ -195,7 +226,7 @@ function SourceForm({ source, saved }: { source: Source; saved: () => void }) {
     });
     saved();
   });
-  const common = { draft, set, error: save.error, prefix: 'source-edit' };
+  const common = { draft, set, error: save.error, local, prefix: 'source-edit' };
   return (
     <form
       onSubmit={(e) => {
@@ -212,6 +243,8 @@ function SourceForm({ source, saved }: { source: Source; saved: () => void }) {
             '/rateLimitPerMinute',
             '/duplicateWindowHours',
             '/active',
+            '/payout',
+            '/clawback',
           ])}
         </p>
       )}
@@ -227,6 +260,36 @@ function SourceForm({ source, saved }: { source: Source; saved: () => void }) {
         />
         <TextInput {...common} name="duplicateWindowHours" label="Duplicate window (hours)" type="number" />
       </div>
+      <fieldset>
+        <legend>Payout</legend>
+        <div class="form-grid">
+          <SelectInput
+            {...common}
+            name="payoutModel"
+            pointer="/payout/model"
+            label="Paid"
+            options={['none', ...PAYOUT_MODELS]}
+            hint="cpl: per lead sold; cpa: per conversion; revshare: a share of what partners pay"
+          />
+          {draft.payoutModel === 'revshare' ? (
+            <TextInput {...common} name="payoutPercent" pointer="/payout/percent" label="Share (%)" />
+          ) : (
+            draft.payoutModel !== 'none' && (
+              <TextInput {...common} name="payoutAmount" pointer="/payout/amount" label="Amount" />
+            )
+          )}
+          {(draft.payoutModel === 'cpl' || draft.payoutModel === 'cpa') && (
+            <JsonInput
+              {...common}
+              name="payoutGeo"
+              pointer="/payout/geo"
+              label="Amount by geo"
+              hint='over the amount, e.g. {"US": 5, "CA": 3.5}; empty for none'
+            />
+          )}
+        </div>
+        <CheckInput {...common} name="clawback" label="Take the payout back when a buyer's return is approved" />
+      </fieldset>
       <CheckInput {...common} name="active" label="Active (its key works)" />
       <button type="submit" class="primary" disabled={save.busy}>
         Save

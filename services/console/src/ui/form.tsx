@@ -133,3 +133,9 @@ export function numberOrNull(v: string | boolean | undefined): number | string |
   const n = Number(s);
   return Number.isFinite(n) ? n : s;
 }
+
+/** An amount field's value as the API takes it: the exact decimal text, or null when empty. */
+export function amountOrNull(v: string | boolean | undefined): string | null {
+  const s = String(v ?? '').trim();
+  return s === '' ? null : s;
+}
