@@ -34,7 +34,7 @@ export function DeadLetters() {
         if (verb === 'retry') await api<RetryAnswer>('POST', `/dead-letters/${id}/retry`);
         else await api<void>('DELETE', `/dead-letters/${id}`);
       } catch (err) {
-        problems.push(`${id.slice(0, 8)}: ${(err as Error).message}`);
+        problems.push(`${id.slice(-8)}: ${(err as Error).message}`);
       }
       setProgress({ done: i + 1, total: ids.length, label: verb === 'retry' ? 'Retrying' : 'Discarding' });
     }
@@ -137,14 +137,14 @@ export function DeadLetters() {
                     <td>
                       <input
                         type="checkbox"
-                        aria-label={`Select the delivery of lead ${d.leadId.slice(0, 8)} to ${d.partner}`}
+                        aria-label={`Select the delivery of lead ${d.leadId.slice(-8)} to ${d.partner}`}
                         checked={selected.has(d.id)}
                         onChange={() => toggle(d.id)}
                       />
                     </td>
                     <td>
                       <a href={`${BASE}/leads/${d.leadId}`} class="mono">
-                        {d.leadId.slice(0, 8)}
+                        {d.leadId.slice(-8)}
                       </a>
                     </td>
                     <td>

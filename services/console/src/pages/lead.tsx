@@ -23,7 +23,7 @@ export function LeadPage({ id }: { id: string }) {
     if (busy) lead.reload();
   }, 2000);
   return (
-    <Page title={`Lead ${id.slice(0, 8)}`}>
+    <Page title={`Lead ${id.slice(-8)}`}>
       <Async state={lead} what="the lead">
         {(l) => <Story lead={l} reload={lead.reload} />}
       </Async>
@@ -129,7 +129,7 @@ function Story({ lead, reload }: { lead: LeadDetail; reload: () => void }) {
                       <tr key={d.partnerId}>
                         <td>
                           <a href={`${BASE}/partners/${d.partnerId}`}>
-                            {names.get(d.partnerId) ?? d.partnerId.slice(0, 8)}
+                            {names.get(d.partnerId) ?? d.partnerId.slice(-8)}
                           </a>
                         </td>
                         <td>
@@ -219,7 +219,7 @@ function Money({ lead }: { lead: LeadDetail }) {
   const partyName = (party: string, id: string) =>
     party === 'source'
       ? lead.source.name
-      : (lead.deliveries.find((d) => d.partnerId === id)?.partner ?? id.slice(0, 8));
+      : (lead.deliveries.find((d) => d.partnerId === id)?.partner ?? id.slice(-8));
   return (
     <Section title="Money">
       <dl class="props">

@@ -112,7 +112,7 @@ export function Leads() {
                     <tr key={l.id}>
                       <td>
                         <a href={`${BASE}/leads/${l.id}`} class="mono">
-                          {l.id.slice(0, 8)}
+                          {l.id.slice(-8)}
                           <span class="sr-only">{l.id.slice(8)}</span>
                         </a>
                       </td>

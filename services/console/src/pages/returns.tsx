@@ -71,7 +71,7 @@ export function Returns() {
                     key={r.id}
                     ret={r}
                     decided={(done, verb) => {
-                      setNotice(`Return of lead ${done.leadId.slice(0, 8)} by ${done.partner.name} ${verb}.`);
+                      setNotice(`Return of lead ${done.leadId.slice(-8)} by ${done.partner.name} ${verb}.`);
                       list.reload();
                     }}
                   />
@@ -94,7 +94,7 @@ function ReturnRow({ ret, decided }: { ret: Return; decided: (r: Return, verb: R
   const reject = useAction(async () => {
     decided(await api<Return>('POST', `/returns/${ret.id}/reject`, { body: { reason } }), 'rejected');
   });
-  const who = `lead ${ret.leadId.slice(0, 8)} by ${ret.partner.name}`;
+  const who = `lead ${ret.leadId.slice(-8)} by ${ret.partner.name}`;
   const reasonError = reject.error?.forField('/reason');
   const id = `reject-${ret.id}`;
   return (
@@ -105,7 +105,7 @@ function ReturnRow({ ret, decided }: { ret: Return; decided: (r: Return, verb: R
       </td>
       <td>
         <a href={`${BASE}/leads/${ret.leadId}`} class="mono">
-          {ret.leadId.slice(0, 8)}
+          {ret.leadId.slice(-8)}
         </a>
       </td>
       <td>

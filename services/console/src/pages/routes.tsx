@@ -260,7 +260,7 @@ function RouteForm({ route, onSaved }: { route?: Route; onSaved: (r: Route) => v
 }
 
 function DryRun({ answer, names }: { answer: DryRunAnswer; names: Map<string, string> }) {
-  const name = (id: string) => names.get(id) ?? id.slice(0, 8);
+  const name = (id: string) => names.get(id) ?? id.slice(-8);
   const list = (ids: string[]) => (ids.length ? ids.map(name).join(', ') : 'nobody');
   return (
     <div role="status" aria-live="polite">
@@ -321,7 +321,7 @@ function DryRun({ answer, names }: { answer: DryRunAnswer; names: Map<string, st
                   <tr key={s.leadId}>
                     <td>
                       <a class="mono" href={`${BASE}/leads/${s.leadId}`}>
-                        {s.leadId.slice(0, 8)}
+                        {s.leadId.slice(-8)}
                       </a>
                     </td>
                     <td>
