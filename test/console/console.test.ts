@@ -298,61 +298,6 @@ describeInBrowser('the operator console', () => {
     expect(await inspect(page, 'partner')).toEqual([]);
   });
 
-  it('shows the caps in use of each limit, and edits every kind of cap with a wrong one shown by its field', async () => {
-    const caps = page.getByRole('region', { name: 'Caps in use' });
-    const { capsInUse } = (await stack.admin('GET', `/partners/${partnerId}`)).body;
-    await caps.getByRole('row', { name: new RegExp(`^Daily cap.* ${capsInUse.daily.used} of 100 `) }).waitFor();
-    await caps.getByRole('row', { name: /Monthly budget .* of 1,000\.00/ }).waitFor();
-    await page.getByLabel('Weekly cap').fill('-1');
-    await page.getByLabel('Monthly budget').fill('2500.75');
-    await page.getByRole('button', { name: 'Save changes' }).click();
-    await page
-      .locator('.field.invalid')
-      .getByText(/must be >= 0/)
-      .waitFor();
-    expect(await page.getByLabel('Weekly cap').getAttribute('aria-invalid')).toBe('true');
-    expect((await stack.admin('GET', `/partners/${partnerId}`)).body.caps.weekly).toBeNull();
-    await page.getByLabel('Weekly cap').fill('500');
-    await page.getByRole('button', { name: 'Save changes' }).click();
-    await page.getByText('Saved.').waitFor();
-    const stored = (await stack.admin('GET', `/partners/${partnerId}`)).body;
-    expect(stored.caps).toEqual({
-      hourly: null,
-      daily: 100,
-      weekly: 500,
-      monthly: null,
-      dailyBudget: null,
-      monthlyBudget: 2500.75,
-    });
-    await caps.getByRole('row', { name: /^Weekly cap.* \d+ of 500 / }).waitFor();
-  });
-
-  it('shows a partner’s status pull and pulls it now', async () => {
-    const crm = await stack.createPartner({
-      name: 'Pulled CRM',
-      url: buyer.url,
-      statusPull: { url: buyer.url, itemsPath: 'items', referencePath: 'ref', statusPath: 'status' },
-    });
-    await page.goto(`${stack.url}/console/partners/${crm.id}`);
-    await heading('Pulled CRM').waitFor();
-    await page.getByRole('heading', { name: 'Status pull' }).waitFor();
-    const before = (await stack.admin('GET', `/partners/${crm.id}`)).body.statusPull.lastRunAt;
-    await page.getByRole('button', { name: 'Pull statuses now' }).click();
-    await page.getByText(/The pull is due now/).waitFor();
-    const pulled = await waitFor(
-      async () => {
-        const v = (await stack.admin('GET', `/partners/${crm.id}`)).body.statusPull;
-        return v.lastRunAt && v.lastRunAt !== before && !v.running ? v : undefined;
-      },
-      { what: 'the pull asked for from the console' },
-    );
-    await page.getByRole('button', { name: 'Refresh' }).click();
-    await page
-      .getByText(pulled.ok ? `read, ${pulled.updated} sales changed` : `failed — ${pulled.error}`, { exact: false })
-      .waitFor();
-    expect(await inspect(page, 'partner-status-pull')).toEqual([]);
-  });
-
   it('edits a route with an invalid filter and sees the error by the field', async () => {
     await nav('Routes');
     await heading('Routes').waitFor();
