@@ -187,3 +187,60 @@ describe('sqlTransaction on a deadlock', () => {
     expect(runs).toBeGreaterThan(2);
   });
 });
+
+describe('sqlTransaction when every connection of the pool is busy', () => {
+  function busyPool(): { pool: pg.Pool; hold(): Promise<() => void> } {
+    const pool = new pg.Pool({ connectionString: database.url, max: 1, connectionTimeoutMillis: 200 });
+    pool.on('error', () => undefined);
+    pools.push(pool);
+    return {
+      pool,
+      async hold() {
+        const client = await pool.connect();
+        return () => client.release();
+      },
+    };
+  }
+  const count = (pool: pg.Pool) => sqlTransaction(pool, async (tx) => (await tx.query(COUNT, { ids: [] }))[0]!.n);
+
+  it('fails once the pool has waited its connectionTimeoutMillis, by default', async () => {
+    const { pool, hold } = busyPool();
+    const release = await hold();
+    try {
+      await expect(count(pool)).rejects.toThrow('timeout exceeded when trying to connect');
+    } finally {
+      release();
+    }
+  });
+
+  it('goes on waiting for a connection with busyPoolPatienceMs, and runs once one is free', async () => {
+    const { pool, hold } = busyPool();
+    const release = await hold();
+    const started = Date.now();
+    const freed = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        release();
+        resolve();
+      }, 700),
+    );
+    const n = await sqlTransaction(pool, async (tx) => (await tx.query(COUNT, { ids: [] }))[0]!.n, {
+      busyPoolPatienceMs: 10_000,
+    });
+    await freed;
+    expect(n).toBe(0);
+    // It waited past several of the pool's own 200 ms waits for the connection held 700 ms.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(650);
+  });
+
+  it('still fails when its patience runs out', async () => {
+    const { pool, hold } = busyPool();
+    const release = await hold();
+    try {
+      await expect(sqlTransaction(pool, async () => 1, { busyPoolPatienceMs: 500 })).rejects.toThrow(
+        'timeout exceeded when trying to connect',
+      );
+    } finally {
+      release();
+    }
+  });
+});

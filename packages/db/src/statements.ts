@@ -143,6 +143,15 @@ export interface SqlTransactionOptions {
    * impossible (foreign-key share locks from other writers).
    */
   retryConflicts?: boolean;
+  /**
+   * How long to go on waiting for a connection when every one of the pool is
+   * busy and the pool's own wait (`connectionTimeoutMillis`) ran out: for
+   * work that records something that already happened outside, such as a
+   * partner's answer, which failing would make happen again (the job is
+   * retried and the lead sent twice). Nothing of the transaction has run when
+   * it waits, so waiting again is always safe. Default 0: fail at once.
+   */
+  busyPoolPatienceMs?: number;
 }
 
 /**
@@ -153,19 +162,33 @@ export interface SqlTransactionOptions {
 export async function sqlTransaction<T>(
   pool: pg.Pool,
   work: (tx: SqlTx) => Promise<T>,
-  { retryConflicts = false }: SqlTransactionOptions = {},
+  { retryConflicts = false, busyPoolPatienceMs = 0 }: SqlTransactionOptions = {},
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await once(pool, work);
+      return await once(pool, work, Date.now() + busyPoolPatienceMs);
     } catch (err) {
       if (!retryConflicts || attempt >= CONFLICT_ATTEMPTS || !isTransactionConflict(err)) throw err;
     }
   }
 }
 
-async function once<T>(pool: pg.Pool, work: (tx: SqlTx) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
+/** pg-pool's error when no connection of the pool became free within `connectionTimeoutMillis`. */
+const POOL_WAIT_TIMEOUT = 'timeout exceeded when trying to connect';
+
+/** A connection of the pool, waiting for one until `patientUntil` (epoch ms) when all are busy. */
+async function connect(pool: pg.Pool, patientUntil: number): Promise<pg.PoolClient> {
+  for (;;) {
+    try {
+      return await pool.connect();
+    } catch (err) {
+      if (!(err instanceof Error && err.message === POOL_WAIT_TIMEOUT) || Date.now() >= patientUntil) throw err;
+    }
+  }
+}
+
+async function once<T>(pool: pg.Pool, work: (tx: SqlTx) => Promise<T>, patientUntil: number): Promise<T> {
+  const client = await connect(pool, patientUntil);
   const tx = new SqlTx(client, !inlineMode.has(pool));
   let broken: Error | undefined;
   try {

@@ -275,6 +275,14 @@ type Recorded = { followups: Followups; delayMs: number; health: HealthRow | und
 type HealthRow = { pausedNow: boolean; failures?: number; reason?: string | null };
 
 /**
+ * The partner has answered: a pool whose connections are all busy (a worker running more jobs than it has
+ * connections, on a loaded machine) must not fail the job, which would send the lead again. Measured with the
+ * benchmark's cluster phase at load 12–14: 23–100 of 1,500 leads sent twice, each after `timeout exceeded when
+ * trying to connect` here (docs/scaling.md).
+ */
+const RECORD_AFTER_ANSWER = { busyPoolPatienceMs: 120_000 };
+
+/**
  * Records the attempt and moves the delivery (and, once it is settled, the
  * lead) on, in one transaction under the lead's lock.
  */
@@ -292,57 +300,61 @@ async function recordAttempt(
   // Exact: the answer's price (`responseMap.price`, read by readAnswerAmount), else its bid in the lead's
   // auction (ADR 0032), else the partner's fixed price.
   const price = answer.price !== undefined ? formatAmount(answer.price) : (delivery.ping?.bid ?? partner.price);
-  return sqlTransaction(sqlPool(deps.db), async (tx): Promise<Recorded> => {
-    const health = breakerStatement(tx, partner, breaker, now);
-    // The lead's lock; the attempt recorded (if no other worker recorded it first) with the lead's
-    // deliveries as they are now; the partner's health: one round trip.
-    const [locked, deliveries, healthRows = []] = await tx.run([
-      tx.call(LOCK_LEAD, { leadId: lead.id }),
-      tx.call(RECORD_ATTEMPT, {
-        deliveryId: delivery.id,
-        attempts: job.attempt - 1,
-        status: step === 'retry' ? 'pending' : step,
-        nextAttemptAt: step === 'retry' ? new Date(now.getTime() + retryInMs) : null,
-        error,
-        deadLetteredAt: step === 'dead_lettered' ? now : null,
-        price,
-        reference: answer.reference ?? null,
-        reason: answer.reason ?? null,
-        outcome: step === 'dead_lettered' ? 'failed' : step,
-        httpStatus,
-        durationMs,
-        excerpt: kept,
-        leadId: lead.id,
-      }),
-      ...(health ? [health] : []),
-    ]);
-    if (!deliveries.some((d) => d.moved)) {
-      await tx.rollback(); // another worker recorded this attempt first
-      return null;
-    }
-    const changed: HealthRow | undefined = healthRows[0];
-    switch (decision.step) {
-      case 'retry':
-        return {
-          followups: { deliveries: [{ deliveryId: delivery.id, attempt: job.attempt + 1 }], postbacks: [] },
-          delayMs: retryInMs,
-          health: changed,
-        };
-      case 'accepted': {
-        const hold = { partner, createdAt: delivery.createdAt, capAmount: delivery.capAmount };
-        const accepted = { leadId: lead.id, deliveryId: delivery.id, partnerId: partner.id, price, hold };
-        const followups = await commitDeliveryAccepted(deps, tx, accepted, { lead: locked[0], deliveries, now });
-        return { followups, delayMs: 0, health: changed };
+  return sqlTransaction(
+    sqlPool(deps.db),
+    async (tx): Promise<Recorded> => {
+      const health = breakerStatement(tx, partner, breaker, now);
+      // The lead's lock; the attempt recorded (if no other worker recorded it first) with the lead's
+      // deliveries as they are now; the partner's health: one round trip.
+      const [locked, deliveries, healthRows = []] = await tx.run([
+        tx.call(LOCK_LEAD, { leadId: lead.id }),
+        tx.call(RECORD_ATTEMPT, {
+          deliveryId: delivery.id,
+          attempts: job.attempt - 1,
+          status: step === 'retry' ? 'pending' : step,
+          nextAttemptAt: step === 'retry' ? new Date(now.getTime() + retryInMs) : null,
+          error,
+          deadLetteredAt: step === 'dead_lettered' ? now : null,
+          price,
+          reference: answer.reference ?? null,
+          reason: answer.reason ?? null,
+          outcome: step === 'dead_lettered' ? 'failed' : step,
+          httpStatus,
+          durationMs,
+          excerpt: kept,
+          leadId: lead.id,
+        }),
+        ...(health ? [health] : []),
+      ]);
+      if (!deliveries.some((d) => d.moved)) {
+        await tx.rollback(); // another worker recorded this attempt first
+        return null;
       }
-      case 'rejected':
-      case 'dead_lettered': {
-        const hold = { partner, createdAt: delivery.createdAt, capAmount: delivery.capAmount };
-        const failed = { partnerId: partner.id, step: decision.step, error: decision.error, hold };
-        const followups = await commitDeliveryFailed(deps, tx, failed, { lead: locked[0], deliveries, now });
-        return { followups, delayMs: 0, health: changed };
+      const changed: HealthRow | undefined = healthRows[0];
+      switch (decision.step) {
+        case 'retry':
+          return {
+            followups: { deliveries: [{ deliveryId: delivery.id, attempt: job.attempt + 1 }], postbacks: [] },
+            delayMs: retryInMs,
+            health: changed,
+          };
+        case 'accepted': {
+          const hold = { partner, createdAt: delivery.createdAt, capAmount: delivery.capAmount };
+          const accepted = { leadId: lead.id, deliveryId: delivery.id, partnerId: partner.id, price, hold };
+          const followups = await commitDeliveryAccepted(deps, tx, accepted, { lead: locked[0], deliveries, now });
+          return { followups, delayMs: 0, health: changed };
+        }
+        case 'rejected':
+        case 'dead_lettered': {
+          const hold = { partner, createdAt: delivery.createdAt, capAmount: delivery.capAmount };
+          const failed = { partnerId: partner.id, step: decision.step, error: decision.error, hold };
+          const followups = await commitDeliveryFailed(deps, tx, failed, { lead: locked[0], deliveries, now });
+          return { followups, delayMs: 0, health: changed };
+        }
       }
-    }
-  });
+    },
+    RECORD_AFTER_ANSWER,
+  );
 }
 
 /** The lead as its lock read it (absent if it was deleted), with its deliveries once the attempt was recorded. */

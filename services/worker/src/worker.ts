@@ -90,6 +90,10 @@ export function startWorker(deps: WorkerDeps): RunningWorker {
     const w = new Worker(name, processors[queue], { ...common, concurrency: concurrency[queue] });
     w.on('failed', (job, err) => log.error({ err, jobId: job?.id, queue: w.name }, 'job failed'));
     w.on('error', (err) => log.warn({ err: { message: err.message }, queue: w.name }, 'worker connection error'));
+    // A job whose lock was not renewed in time (its worker died, or was too busy for lockDuration) runs again.
+    w.on('stalled', (jobId) =>
+      log.warn({ jobId, queue: w.name }, 'a job stalled (its lock expired) and was handed back to run again'),
+    );
     workers.add(w);
     return w;
   };
