@@ -53,7 +53,7 @@ describe('a lead’s money', () => {
     })).start();
     second = await new FakePartner(() => ({ status: 200, body: { ok: true } })).start();
     affiliate = await new FakePartner(() => ({ status: 204 })).start();
-    partner = (await stack.createPartner({
+    partner = await stack.createPartner({
       url: buyer.url,
       name: 'acme-buyer',
       responseMap: { price: 'price', reference: 'ref' },
@@ -61,13 +61,13 @@ describe('a lead’s money', () => {
       conversionPrice: 40,
       returns: { windowDays: 30, autoApprove: false },
       statusMap: { Deposit: 'converted', 'Invalid Number': 'returned', Chargeback: 'reversed' },
-    })) as typeof partner;
-    other = (await stack.createPartner({
+    });
+    other = await stack.createPartner({
       url: second.url,
       name: 'second-buyer',
       price: '7.25',
       returns: { windowDays: 30, autoApprove: true },
-    })) as typeof other;
+    });
     await stack.createRoute({
       name: 'one',
       priority: 10,

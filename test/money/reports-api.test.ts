@@ -43,14 +43,14 @@ describe('reports', () => {
     const acmeFake = await start(new FakePartner(() => ({ status: 200, body: { ok: true } })));
     const betaFake = await start(new FakePartner(() => ({ status: 200, body: { ok: true } })));
     const refusing = await start(new FakePartner(() => ({ status: 400 })));
-    acme = (await stack.createPartner({
+    acme = await stack.createPartner({
       url: acmeFake.url,
       name: 'acme',
       price: 10,
       conversionPrice: 40,
       returns: { windowDays: 30, autoApprove: true },
-    })) as typeof acme;
-    beta = (await stack.createPartner({ url: betaFake.url, name: 'beta', price: '7.25' })) as typeof beta;
+    });
+    beta = await stack.createPartner({ url: betaFake.url, name: 'beta', price: '7.25' });
     const never = await stack.createPartner({ url: refusing.url, name: 'refusing', price: 50 });
     await stack.createRoute({ name: 'us', filters: { geo: ['US'] }, partners: [{ partnerId: acme.id }] });
     await stack.createRoute({ name: 'ca', filters: { geo: ['CA'] }, partners: [{ partnerId: beta.id }] });
