@@ -217,9 +217,7 @@ function Story({ lead, reload }: { lead: LeadDetail; reload: () => void }) {
 function Money({ lead }: { lead: LeadDetail }) {
   const { money } = lead;
   const partyName = (party: string, id: string) =>
-    party === 'source'
-      ? lead.source.name
-      : (lead.deliveries.find((d) => d.partnerId === id)?.partner ?? id.slice(-8));
+    party === 'source' ? lead.source.name : (lead.deliveries.find((d) => d.partnerId === id)?.partner ?? id.slice(-8));
   return (
     <Section title="Money">
       <dl class="props">
