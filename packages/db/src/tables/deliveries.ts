@@ -39,9 +39,9 @@ export const LOAD_DELIVERY = defineStatement({
     /** numeric, as text: exact */
     capAmount: 'text | null',
     partner: json<PartnerRow>(),
-    lead: json<PublicLead>(),
     /** The partner's winning bid in the lead's auction and its ping reference (ADR 0032); null: no auction bid. */
     ping: json<{ bid: string; reference: string | null } | null>('jsonb | null'),
+    lead: json<PublicLead>(),
   },
   sql: (
     p,
