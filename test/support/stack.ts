@@ -14,7 +14,7 @@ import {
 import { closeDb, createDb, type Db } from '@leadrouter/db';
 import { createAgents, destroyAgents } from '@leadrouter/delivery';
 import { createIngestMetrics, createWorkerMetrics } from '@leadrouter/metrics';
-import { createRedis, Queues, SharedCaches } from '@leadrouter/queue';
+import { createRedis, OutcomeWaiters, Queues, SharedCaches } from '@leadrouter/queue';
 import { createApp } from '../../services/ingest/src/app';
 import { SourceRateLimits } from '../../services/ingest/src/http/rate-limit';
 import { SignInThrottle } from '../../services/ingest/src/http/sign-in-throttle';
@@ -115,11 +115,15 @@ export class TestStack {
     // The caches the services run with (ADR 0009), so the tests see what production does.
     const caches = new SharedCaches(producer, target, this.prefix);
     this.closers.push(() => caches.close());
+    // Waiting for leads' outcomes (`Prefer: wait`, ADR 0033), as the ingest does.
+    const outcomes = new OutcomeWaiters(target, this.prefix);
+    this.closers.push(() => outcomes.close());
     this.rejections = new RejectionLog(this.db, log, { flushIntervalMs: this.opts.rejectionFlushMs });
     const rejections = this.rejections;
     this.closers.push(() => rejections.close());
     const app = createApp({
       caches,
+      outcomes,
       config: this.ingestConfig,
       db: this.db,
       queues,

@@ -56,6 +56,40 @@ export const LeadAccepted = component(
     { description: 'The lead is stored in PostgreSQL and will be routed.' },
   ),
 );
+/** The source-side reason of each final status but `delivered`, in the source's own terms (SPEC "What each party sees"). */
+export const OUTCOME_REASONS = {
+  unsold: 'unsold',
+  unmatched: 'unmatched',
+  dead_lettered: 'delivery_failed',
+} as const;
+/** Longest `Prefer: wait` honoured, in seconds (SPEC "Waiting for the outcome"). */
+export const MAX_WAIT_SECONDS = 30;
+export const LeadOutcome = component(
+  'LeadOutcome',
+  Closed(
+    {
+      status: OneOf(TERMINAL_STATUSES, {
+        description:
+          'where the lead ended: `delivered` (a buyer accepted it; also when feedback has moved it on since), `unsold` (every eligible buyer refused it), `unmatched` (no buyer could take it), `dead_lettered` (its delivery failed; an operator may retry it)',
+      }),
+      id: Uuid(),
+      payout: Type.Optional(
+        Type.Number({
+          description:
+            'what you earn on the lead so far, in CURRENCY (your own ledger lines); absent while you are paid nothing for it (e.g. a cpa payout before a conversion)',
+        }),
+      ),
+      reason: Type.Optional(
+        OneOf(Object.values(OUTCOME_REASONS), {
+          description: 'why it was not delivered, in your terms (never a buyer’s name, answer or price)',
+        }),
+      ),
+    },
+    {
+      description: `The lead is stored, and its outcome was reached within the \`Prefer: wait=N\` you sent (at most ${MAX_WAIT_SECONDS} s).`,
+    },
+  ),
+);
 export const LeadDuplicate = component(
   'LeadDuplicate',
   Closed(
@@ -83,17 +117,22 @@ export const LeadFailed = component(
 const schemaPath = (name: string) => `#/components/schemas/${name}`;
 /** One lead's result in a batch. */
 export type BatchResult =
-  Static<typeof LeadAccepted> | Static<typeof LeadDuplicate> | Static<typeof LeadRejected> | Static<typeof LeadFailed>;
+  | Static<typeof LeadAccepted>
+  | Static<typeof LeadOutcome>
+  | Static<typeof LeadDuplicate>
+  | Static<typeof LeadRejected>
+  | Static<typeof LeadFailed>;
 export const BatchResults = component(
   'BatchResults',
   Closed({
     results: Type.Array(
       Type.Unsafe<BatchResult>({
-        oneOf: [ref(LeadAccepted), ref(LeadDuplicate), ref(LeadRejected), ref(LeadFailed)],
+        oneOf: [ref(LeadAccepted), ref(LeadOutcome), ref(LeadDuplicate), ref(LeadRejected), ref(LeadFailed)],
         discriminator: {
           propertyName: 'status',
           mapping: {
             accepted: schemaPath('LeadAccepted'),
+            ...Object.fromEntries(TERMINAL_STATUSES.map((status) => [status, schemaPath('LeadOutcome')])),
             duplicate: schemaPath('LeadDuplicate'),
             rejected: schemaPath('LeadRejected'),
             error: schemaPath('LeadFailed'),

@@ -44,7 +44,15 @@ export {
   Stats,
   Timeline,
 } from './answers-operations.js';
-export { IDEMPOTENCY_WINDOW_HOURS, LeadSourceView, LeadView, MAX_IDEMPOTENCY_KEY } from './answers-leads.js';
+export {
+  IDEMPOTENCY_WINDOW_HOURS,
+  LeadOutcome,
+  LeadSourceView,
+  LeadView,
+  MAX_IDEMPOTENCY_KEY,
+  MAX_WAIT_SECONDS,
+  OUTCOME_REASONS,
+} from './answers-leads.js';
 export { PayoutInput } from './amounts.js';
 export {
   FEEDBACK_OUTCOMES,

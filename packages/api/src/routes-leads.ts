@@ -14,16 +14,34 @@ import {
   LeadBatch,
   LeadBatchEnvelope,
   LeadDuplicate,
+  LeadOutcome,
   LeadSourceView,
   LeadView,
   MAX_BATCH,
   MAX_IDEMPOTENCY_KEY,
+  MAX_WAIT_SECONDS,
 } from './answers-leads.js';
 import { Lead } from './bodies.js';
 import { ref } from './components.js';
 import { route } from './table.js';
 
 const retryAfter = { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } };
+
+/** `Prefer: wait=N` (RFC 7240), on a lead or a batch (SPEC "Waiting for the outcome", ADR 0033). */
+const prefer = (what: string) => ({
+  name: 'Prefer',
+  in: 'header',
+  description: `\`wait=N\` (0–${MAX_WAIT_SECONDS} seconds): after recording ${what} exactly as without it, wait up to N seconds for the outcome and answer it when it is reached in time. Other preferences are ignored (RFC 7240); a \`wait\` that is not a whole number of seconds from 0 to ${MAX_WAIT_SECONDS} is a \`422\`, before anything is recorded.`,
+  schema: { type: 'string' },
+  example: 'wait=10',
+});
+const preferenceApplied = {
+  'Preference-Applied': {
+    description: '`wait=N` when the request waited (up to N seconds) for the outcome.',
+    schema: { type: 'string' },
+    example: 'wait=10',
+  },
+};
 
 export const createLead = route({
   method: 'post',
@@ -39,6 +57,8 @@ export const createLead = route({
     'A `422` lists every problem, not only the first.',
     '',
     `Send an \`Idempotency-Key\` to retry safely: the same key from the same source within ${IDEMPOTENCY_WINDOW_HOURS} h answers the first lead's \`202\` again, with no second lead; the same key with a different lead is a \`422\`.`,
+    '',
+    `Send \`Prefer: wait=N\` (N ≤ ${MAX_WAIT_SECONDS}) to learn the lead's outcome in the same request: it is recorded first, exactly as without the header, then the answer is a \`200\` with its outcome if it is reached within N seconds, else the usual \`202\`.`,
   ].join('\n'),
   headers: [
     {
@@ -48,13 +68,26 @@ export const createLead = route({
       schema: { type: 'string', minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY },
       example: 'order-7f3a-2026-01-31',
     },
+    prefer('the lead'),
   ],
   // The handler validates the lead with its Idempotency-Key (one 422 for both), and normalises it.
   body: { schema: Lead, unchecked: true, example: EXAMPLE_LEAD },
   answers: {
+    200: {
+      description:
+        'Sent with `Prefer: wait=N`: the lead is stored, and its outcome was reached within N seconds — `delivered` (with your `payout` when you earn one on it), or `unsold`, `unmatched`, `dead_lettered` with the `reason` in your terms.',
+      schema: LeadOutcome,
+      headers: preferenceApplied,
+      examples: {
+        delivered: { summary: 'sold', value: { status: 'delivered', id: EXAMPLE_ID, payout: 12.5 } },
+        unsold: { summary: 'every buyer refused it', value: { status: 'unsold', id: EXAMPLE_ID, reason: 'unsold' } },
+      },
+    },
     202: {
-      description: 'Accepted: stored, and queued for routing.',
+      description:
+        'Accepted: stored, and queued for routing (with `Prefer: wait=N`: its outcome was not reached within N seconds; follow it with `GET /v1/leads/{id}` or your postback).',
       schema: LeadAccepted,
+      headers: preferenceApplied,
       example: { status: 'accepted', id: EXAMPLE_ID },
     },
     401: 'Unauthorized',
@@ -102,6 +135,8 @@ export const createLeadBatch = route({
     `An \`Idempotency-Key\` (at most ${MAX_IDEMPOTENCY_KEY - 4} characters here) applies to each lead as \`<key>#<index>\` (\`#0\` for the first), so a retried batch replays each lead's answer.`,
     '',
     'The whole batch counts against the source’s rate limit (one per lead) before any lead is recorded.',
+    '',
+    `With \`Prefer: wait=N\` (N ≤ ${MAX_WAIT_SECONDS}) every accepted lead whose outcome is reached within N seconds (one wait for the whole batch) has its outcome as its result (\`delivered\`, \`unsold\`, \`unmatched\`, \`dead_lettered\`), the others stay \`accepted\`.`,
   ].join('\n'),
   headers: [
     {
@@ -111,6 +146,7 @@ export const createLeadBatch = route({
       schema: { type: 'string', minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY - 4 },
       example: 'batch-2026-01-31-001',
     },
+    prefer('every lead'),
   ],
   // The envelope is validated here; each lead on its own by the handler, with a result of its own.
   body: {
@@ -123,6 +159,7 @@ export const createLeadBatch = route({
     207: {
       description: 'One result per lead, in request order.',
       schema: BatchResults,
+      headers: preferenceApplied,
       example: {
         results: [
           { status: 'accepted', id: EXAMPLE_ID },

@@ -135,6 +135,7 @@ export async function advanceAndCommit(
   return {
     deliveries: jobs,
     postbacks: created.map((r) => ({ postbackId: r.id, attempt: 1 })),
+    ...(final !== undefined ? { settled: leadId } : {}),
     offers: new Map(
       offered.map((o) => [
         o.deliveryId,
@@ -188,7 +189,7 @@ export async function settleUnreadable(
   ]);
   return {
     settled: status,
-    followups: { ...NOTHING, postbacks: created.map((r) => ({ postbackId: r.id, attempt: 1 })) },
+    followups: { ...NOTHING, postbacks: created.map((r) => ({ postbackId: r.id, attempt: 1 })), settled: leadId },
   };
 }
 

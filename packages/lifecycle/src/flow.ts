@@ -48,6 +48,8 @@ export interface Followups {
   postbacks: PostbackJob[];
   /** Each new delivery, by id: its partner as read when it was offered the lead, when, and what it reserved. */
   offers?: ReadonlyMap<string, OfferedDelivery>;
+  /** The lead, when the transaction settled it in a final status: announced to waiting sources (ADR 0033). */
+  settled?: string;
 }
 
 /** A delivery just created: its partner as the offer read it, its creation time, its reservation (text, or null). */
@@ -65,8 +67,14 @@ export const NOTHING: Followups = { deliveries: [], postbacks: [] };
  * enqueues them.
  */
 export async function enqueueFollowups(deps: Pick<LeadFlowDeps, 'queues'>, next: Followups): Promise<void> {
+  announceSettled(deps, next);
   await enqueueDeliveries(deps, next.deliveries);
   for (const job of next.postbacks) await deps.queues.enqueuePostback(job);
+}
+
+/** Tells the ingests that a committed transaction settled the lead (`Prefer: wait`, ADR 0033); sent, not awaited. */
+export function announceSettled(deps: Pick<LeadFlowDeps, 'queues'>, next: Followups): void {
+  if (next.settled) deps.queues.announceOutcomes([next.settled]);
 }
 
 export async function enqueueDeliveries(

@@ -19,7 +19,7 @@ import type { DeliverJob } from '@leadrouter/queue';
 import { advanceAndCommit, settleUnreadable } from './advance.js';
 import { runAuction, type AuctionCandidate, type AuctionOutcome } from './auction.js';
 import { deliverNow } from './attempt-delivery.js';
-import { enqueueDeliveries, NOTHING, type Followups, type LeadFlowDeps } from './flow.js';
+import { announceSettled, enqueueDeliveries, NOTHING, type Followups, type LeadFlowDeps } from './flow.js';
 import { routingRecordOf } from './record.js';
 
 /**
@@ -116,6 +116,7 @@ export async function routeLead(deps: LeadFlowDeps, leadId: string, auction?: Au
       'lead routed',
     );
   }
+  announceSettled(deps, next);
   for (const { job, delayMs } of resumed) await deps.queues.enqueueDelivery(job, delayMs);
   for (const job of next.postbacks) await deps.queues.enqueuePostback(job);
   // A lead routed just now: its first attempts are made here. One advanced after a repeat: its new ones are queued.

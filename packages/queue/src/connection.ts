@@ -10,7 +10,7 @@ import {
   type QueueName,
   type RouteJob,
 } from './catalog.js';
-import { subQueueName } from './layout.js';
+import { redisKeys, subQueueName } from './layout.js';
 import { PartitionedQueue } from './partitioned.js';
 
 /** A connection to one Redis server or to a Redis Cluster: what every Redis user here takes. */
@@ -221,6 +221,17 @@ export class Queues {
       jobId: jobIds.deliver(job.deliveryId, job.attempt),
       delay: Math.max(0, Math.round(delayMs)),
     });
+  }
+
+  /**
+   * Tells every ingest that these leads reached their final status (committed): a request waiting for one of them
+   * (`Prefer: wait`, ADR 0033) reads its outcome from PostgreSQL. Plain pub/sub, which reaches every node of a
+   * cluster. Sent, not awaited, and never fails the caller: the job does not wait a round trip for it, and a
+   * request that misses it still looks in PostgreSQL at its deadline.
+   */
+  announceOutcomes(leadIds: readonly string[]): void {
+    const channel = redisKeys(this.prefix).outcomes;
+    for (const id of leadIds) this.connection.publish(channel, id).catch(() => undefined);
   }
 
   async enqueuePostback(job: PostbackJob, delayMs = 0): Promise<void> {

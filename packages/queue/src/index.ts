@@ -9,5 +9,7 @@ export {
   type RedisClient,
 } from './connection.js';
 export { SharedCaches, invalidationChannel, type CacheTopic } from './invalidation.js';
+export { OutcomeWaiters, outcomesChannel } from './outcomes.js';
+export { ChannelSubscriber, type ChannelListener } from './subscriber.js';
 export { hashTag, partitionOf, redisKeys, subQueueName } from './layout.js';
 export { PartitionedQueue } from './partitioned.js';

@@ -1,12 +1,9 @@
-import { Redis } from 'ioredis';
 import type { RedisTarget } from '@leadrouter/config';
-import { createRedis, type RedisClient } from './connection.js';
+import type { RedisClient } from './connection.js';
 import { redisKeys } from './layout.js';
+import { ChannelSubscriber } from './subscriber.js';
 
 const PUBLISH_TIMEOUT_MS = 2_000;
-/** On a cluster: connection attempts to one node before the subscriber moves on to the next. */
-const NODE_ATTEMPTS = 3;
-const NODE_RETRY_MS = 200;
 
 /** What changed: source keys and settings, or the routing rules (routes and partners). */
 export type CacheTopic = 'sources' | 'rules';
@@ -26,24 +23,15 @@ export const invalidationChannel = (prefix: string): string => redisKeys(prefix)
  *   (Redis away, a network split) every read goes to PostgreSQL again, and
  *   the caches start empty once it is back, so a message missed meanwhile
  *   cannot leave a stale entry.
- * - On a Redis Cluster a message published on any node reaches every node,
- *   so the subscriber is a plain connection to one of REDIS_CLUSTER_NODES;
- *   when that node stops answering it moves on to the next one, through the
- *   same drop and clear. (ioredis' own cluster subscriber changes nodes
- *   without a word, which would hide the messages missed in between.)
+ * - On a Redis Cluster the subscriber moves from node to node
+ *   (`ChannelSubscriber`), through the same drop and clear.
  * - Entries also expire after `ttlMs`, a safety net for what pub/sub cannot
  *   see (a write by another tool straight into PostgreSQL).
  */
 export class SharedCaches {
   private readonly channel: string;
-  private readonly target: RedisTarget;
-  private subscriber!: Redis;
+  private readonly subscription: ChannelSubscriber;
   private readonly caches = new Map<CacheTopic, LocalCache<unknown, unknown>>();
-  private subscribed = false;
-  private closed = false;
-  /** On a cluster: the node of REDIS_CLUSTER_NODES the subscriber uses now. */
-  private node = 0;
-  private nextNode?: NodeJS.Timeout;
 
   constructor(
     private readonly publisher: RedisClient,
@@ -53,54 +41,26 @@ export class SharedCaches {
     private readonly onError: (err: Error) => void = () => undefined,
   ) {
     this.channel = invalidationChannel(prefix);
-    this.target = typeof redis === 'string' ? { kind: 'server', url: redis } : redis;
-    this.subscribe();
-  }
-
-  private subscribe(): void {
-    const { target } = this;
-    const subscriber =
-      target.kind === 'server'
-        ? createRedis({ url: target.url, role: 'worker' }, { autoResubscribe: false })
-        : new Redis({
-            ...target.nodes[this.node % target.nodes.length]!,
-            autoResubscribe: false,
-            maxRetriesPerRequest: null,
-            enableReadyCheck: false,
-            retryStrategy: (times) => (times > NODE_ATTEMPTS ? null : NODE_RETRY_MS),
-          });
-    this.subscriber = subscriber;
-    subscriber.on('error', () => undefined);
-    subscriber.on('ready', () => {
-      subscriber.subscribe(this.channel).then(
-        () => {
-          this.clearAll();
-          this.subscribed = !this.closed;
-        },
-        (err: Error) => this.onError(err),
-      );
-    });
-    subscriber.on('close', () => {
-      this.subscribed = false;
-      this.clearAll();
-    });
-    subscriber.on('message', (_channel: string, topic: string) => this.caches.get(topic as CacheTopic)?.clear());
-    // A cluster node that stopped answering: the next one (a server's connection never ends by itself).
-    subscriber.once('end', () => {
-      if (this.closed) return;
-      this.node++;
-      this.nextNode = setTimeout(() => this.subscribe(), NODE_RETRY_MS);
-    });
+    this.subscription = new ChannelSubscriber(
+      redis,
+      this.channel,
+      {
+        message: (topic) => this.caches.get(topic as CacheTopic)?.clear(),
+        up: () => this.clearAll(),
+        down: () => this.clearAll(),
+      },
+      onError,
+    );
   }
 
   /** The Redis (host:port) the invalidations come through now. */
   get subscribedTo(): string {
-    return `${this.subscriber.options.host}:${this.subscriber.options.port}`;
+    return this.subscription.subscribedTo;
   }
 
   /** Whether caching is on right now (subscribed to invalidations). */
   get live(): boolean {
-    return this.subscribed;
+    return this.subscription.live;
   }
 
   /** The cache for `topic` (one per topic and process). */
@@ -140,10 +100,7 @@ export class SharedCaches {
   }
 
   close(): void {
-    this.closed = true;
-    this.subscribed = false;
-    clearTimeout(this.nextNode);
-    this.subscriber.disconnect();
+    this.subscription.close();
   }
 }
 

@@ -93,5 +93,7 @@ export function redisKeys(prefix: string) {
     housekeepingLock: `${prefix}:housekeeping-lock`,
     /** Pub/sub: a message on any node of a cluster reaches every node. */
     invalidation: `${prefix}:invalidate`,
+    /** Pub/sub: a lead reached its final status (its id); every ingest listens (ADR 0033). */
+    outcomes: `${prefix}:outcomes`,
   };
 }

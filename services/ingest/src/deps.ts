@@ -2,7 +2,7 @@ import type { IngestConfig, Logger } from '@leadrouter/config';
 import type { Db } from '@leadrouter/db';
 import type { DeliveryAgents } from '@leadrouter/delivery';
 import type { IngestMetrics } from '@leadrouter/metrics';
-import type { Queues, SharedCaches } from '@leadrouter/queue';
+import type { OutcomeWaiters, Queues, SharedCaches } from '@leadrouter/queue';
 import type { AuthFailureLimits } from './http/auth-failures.js';
 import type { SourceRateLimits } from './http/rate-limit.js';
 import type { SignInThrottle } from './http/sign-in-throttle.js';
@@ -25,6 +25,8 @@ export interface IngestDeps {
   metrics?: IngestMetrics;
   /** Caches of source keys, dropped on every replica when a source changes (ADR 0009); without them every request reads PostgreSQL. */
   caches?: SharedCaches;
+  /** This process's subscription to the leads' outcomes, for requests sent with `Prefer: wait` (ADR 0033); without it they are answered as without. */
+  outcomes?: OutcomeWaiters;
   /** Failed console sign-ins per client address, shared through Redis (main.ts); in this process's memory when absent. */
   signInThrottle?: SignInThrottle;
   /** Where rejections are written (ADR 0014); createApp makes one when none is given (its sums are then written every minute, and lost at exit). */

@@ -9,7 +9,7 @@ import {
 } from '@leadrouter/config';
 import { closeDb, createDb } from '@leadrouter/db';
 import type { DeliveryAgents } from '@leadrouter/delivery';
-import { createRedis, Queues, refuseClusterNode, SharedCaches } from '@leadrouter/queue';
+import { createRedis, OutcomeWaiters, Queues, refuseClusterNode, SharedCaches } from '@leadrouter/queue';
 import { createIngestMetrics } from '@leadrouter/metrics';
 import { createApp } from './app.js';
 import { SourceRateLimits } from './http/rate-limit.js';
@@ -64,6 +64,9 @@ async function main(): Promise<void> {
   const caches = new SharedCaches(redis, target, config.QUEUE_PREFIX, (err) =>
     log.warn({ err: { message: err.message } }, 'cache invalidation'),
   );
+  const outcomes = new OutcomeWaiters(target, config.QUEUE_PREFIX, (err) =>
+    log.warn({ err: { message: err.message } }, 'lead outcomes subscription'),
+  );
   const rejections = new RejectionLog(db, log);
   const authFailures = new AuthFailureLimits(redis, config.QUEUE_PREFIX, config.AUTH_FAILURES_PER_MINUTE);
   const app = createApp({
@@ -74,6 +77,7 @@ async function main(): Promise<void> {
     rateLimits,
     agents,
     caches,
+    outcomes,
     signInThrottle: new SignInThrottle(redis, config.QUEUE_PREFIX),
     metrics: createIngestMetrics(),
     rejections,
@@ -99,6 +103,8 @@ async function main(): Promise<void> {
     // after request would keep open forever: new requests on them are answered with `Connection: close`, and
     // connections are closed as soon as their request in flight is answered.
     server.prependListener('request', (_req, res) => res.setHeader('connection', 'close'));
+    // Requests waiting for an outcome (`Prefer: wait`) answer now, with what they know.
+    outcomes.close();
     const closeIdle = setInterval(() => server.closeIdleConnections(), 100);
     await new Promise<void>((resolve) => server.close(() => resolve()));
     clearInterval(closeIdle);

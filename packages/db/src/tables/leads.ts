@@ -374,6 +374,23 @@ export const SOURCE_LEAD_VIEW = defineStatement({
 });
 
 /**
+ * Where leads stand for their source, for the answer to a source that waits for the outcome (`Prefer: wait`,
+ * ADR 0033): each lead's status and what its source earns on it (its own ledger lines' sum, numeric text: exact),
+ * nothing of a partner. Only the source's own leads.
+ */
+export const LEAD_OUTCOMES = defineStatement({
+  name: 'lr_lead_outcomes',
+  params: { ids: 'uuid[]', sourceId: 'uuid' },
+  /** `payout`: null while the source has no ledger line on the lead. */
+  row: { id: 'uuid', status: '"LeadStatus"', payout: 'text | null' },
+  sql: (p) => sql`SELECT l.id, l.status,
+    (SELECT sum(m.amount)::text FROM ledger_entries m
+       WHERE m.lead_id = l.id AND m.party = 'source') AS payout
+  FROM leads l
+  WHERE l.id = ANY(${p.ids}) AND l.source_id = ${p.sourceId}`,
+});
+
+/**
  * The lead with its history, for the admin: its routing record as stored
  * (read it with `readRoutingRecord` to act on it); its events in the order
  * they were recorded; every attempt of every delivery, oldest first (attempts

@@ -8,6 +8,7 @@ import { acceptAnswer, checkLead, LeadRecorder } from './accept.js';
 import { answerOf, countLead, recordRejection, rejectionOf } from './rejections.js';
 import { showLeadToAdmin, showLeadToSource } from './show.js';
 import { acceptBatch } from './batch.js';
+import { preferredWait, waitForOutcomes } from './wait.js';
 
 /** The source-facing lead API (README "Posting leads (for sources)"), bound to the route table's entries. */
 export function leadsRouter(deps: AppDeps): Router {
@@ -26,9 +27,10 @@ export function leadsRouter(deps: AppDeps): Router {
 
   bind(
     table.createLead,
-    async ({ body }, req) => {
+    async ({ body }, req, res) => {
       const key = req.get('idempotency-key');
       const lead = checkLead(body, key);
+      const wait = preferredWait(req);
       const outcome = await recorder.accept(req.source!, lead, key);
       if (outcome.status === 'duplicate') {
         recordRejection(deps, {
@@ -42,19 +44,34 @@ export function leadsRouter(deps: AppDeps): Router {
       }
       countLead(deps, req.source, outcome.status);
       const answer = acceptAnswer(outcome);
-      return answer.status === 'accepted' ? { status: 202, body: answer } : { status: 409, body: answer };
+      if (answer.status !== 'accepted') return { status: 409, body: answer };
+      // Recorded and committed above, exactly as without the header: now the wait for its outcome (ADR 0033).
+      if (wait !== undefined) {
+        const settled = (await waitForOutcomes(deps, res, req.source!.id, [answer.id], wait)).get(answer.id);
+        if (settled) return { status: 200, body: settled };
+      }
+      return { status: 202, body: answer };
     },
     { before: [rateLimit] },
   );
 
-  bind(table.createLeadBatch, async ({ body }, req) => {
+  bind(table.createLeadBatch, async ({ body }, req, res) => {
     const source = req.source!;
     const key = req.get('idempotency-key');
     if (key !== undefined && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY - 4)) {
       throw invalid([{ field: 'Idempotency-Key', message: `header must be 1–${MAX_IDEMPOTENCY_KEY - 4} characters` }]);
     }
+    const wait = preferredWait(req);
     await deps.rateLimits.consume(source.id, source.rateLimitPerMinute, body.leads.length);
-    return { status: 207, body: { results: await acceptBatch(deps, recorder, source, body.leads, key) } };
+    const results = await acceptBatch(deps, recorder, source, body.leads, key);
+    if (wait === undefined) return { status: 207, body: { results } };
+    // One wait for the whole batch: each accepted lead settled within it gets its outcome as its result.
+    const accepted = results.flatMap((r) => (r.status === 'accepted' ? [r.id] : []));
+    const settled = await waitForOutcomes(deps, res, source.id, accepted, wait);
+    return {
+      status: 207,
+      body: { results: results.map((r) => (r.status === 'accepted' ? (settled.get(r.id) ?? r) : r)) },
+    };
   });
 
   bind(table.getLead, async ({ params: { id } }, req) => {
