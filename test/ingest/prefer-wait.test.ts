@@ -91,7 +91,7 @@ describe('a source waiting for its lead’s outcome', () => {
     expect(res.headers.get('preference-applied')).toBe('wait=1');
     expect(res.body).toEqual({ status: 'accepted', id: expect.any(String) });
     expect(waited).toBeGreaterThanOrEqual(1000);
-    expect(waited).toBeLessThan(5000);
+    expect(waited).toBeLessThan(10_000); // the partner answers only when told to, below
     answer.open();
     expect(await stack.finalStatus(res.body.id)).toBe('delivered');
   });
@@ -156,9 +156,10 @@ describe('a source waiting for its lead’s outcome', () => {
         const rows = await stack.db.lead.findMany({ where: { id: { in: ids } }, select: { id: true, status: true } });
         return new Map(rows.filter((r) => r.status === 'unmatched').map((r) => [r.id, r.status]));
       });
+      // Found by its first look: not at the deadline (which would be a second look), not by a message.
       expect(found.get(res.body.id)).toBe('unmatched');
       expect(looks).toBe(1);
-      expect(Date.now() - started).toBeLessThan(2000);
+      expect(Date.now() - started).toBeLessThan(10_000);
       expect(waiters.waiting).toBe(0);
     } finally {
       waiters.close();
@@ -182,7 +183,8 @@ describe('a source waiting for its lead’s outcome', () => {
       const started = Date.now();
       await publisher.publish(outcomesChannel(stack.prefix), id);
       expect((await waiting).get(id)).toBe('delivered');
-      expect(Date.now() - started).toBeLessThan(2000);
+      // Long before its 20 s deadline: the message woke it.
+      expect(Date.now() - started).toBeLessThan(10_000);
       expect(looks).toBe(2);
     } finally {
       waiters.close();
