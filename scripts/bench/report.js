@@ -14,6 +14,16 @@ function targets(r) {
       '≥ 0.7 ×',
       r.ingest.ingest.ratioToBare >= 0.7,
     );
+    const same = r.ingest.identicalContacts;
+    if (same) {
+      const ratio = Math.round((same.requestsPerSecond / r.ingest.ingest.requestsPerSecond) * 100) / 100;
+      add(
+        'ingest, one phone and email for all, vs distinct',
+        `${same.requestsPerSecond} (${ratio} ×)`,
+        '≥ 0.9 ×',
+        ratio >= 0.9,
+      );
+    }
     add(
       'ingest non-2xx',
       r.ingest.ingest.non2xx + r.ingest.ingest.errors,
@@ -148,7 +158,7 @@ function processTable(title, procs) {
 function print(r) {
   let out = '\n';
   if (r.ingest) {
-    const { bare, ingest } = r.ingest;
+    const { bare, ingest, identicalContacts: identical } = r.ingest;
     out += `Ingest under load (autocannon, 50 connections, ${r.options.durationS} s)\n`;
     out += table(
       ['server', 'req/s', 'ratio', 'p50 ms', 'p99 ms', 'non-2xx', 'errors'],
@@ -171,6 +181,19 @@ function print(r) {
           ingest.non2xx,
           ingest.errors,
         ],
+        ...(identical
+          ? [
+              [
+                'leadrouter ingest, one phone and email for all',
+                identical.requestsPerSecond,
+                (identical.requestsPerSecond / bare.requestsPerSecond).toFixed(2),
+                identical.p50,
+                identical.p99,
+                identical.non2xx,
+                identical.errors,
+              ],
+            ]
+          : []),
       ],
     );
     out += `\n${processTable('Processes (ingest phase)', r.ingest.processes)}`;

@@ -53,7 +53,8 @@ describe('a group of leads whose connection fails', () => {
       name: 'group',
       active: true,
       rateLimitPerMinute: null,
-      duplicateWindowHours: 0,
+      // A duplicate window: its leads take their phone's lock, which this test holds.
+      duplicateWindowHours: 24,
     };
     const recorder = new LeadRecorder({
       db,

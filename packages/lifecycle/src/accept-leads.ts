@@ -66,8 +66,9 @@ export class LeadRecorder {
   }
 
   /**
-   * Under advisory locks on the lead's phone and email (so simultaneous
-   * posts, on any replica, are serialised): an Idempotency-Key seen in the
+   * Under advisory locks on the lead's phone and email when its source checks
+   * duplicates, and on its Idempotency-Key (`locksOf`: simultaneous posts, on
+   * any replica, are serialised): an Idempotency-Key seen in the
    * last 24 h replays the first answer; a phone or email seen within the
    * source's duplicate window is a duplicate; otherwise the lead is inserted
    * with its `queued` event.
@@ -170,15 +171,15 @@ interface Pending {
  * committed before the locks were granted — and the group's earlier leads.
  * The statements are prepared once per connection (`tx.call`; ADR 0010).
  *
- * 1. every advisory lock of the group, in ascending order;
+ * 1. every advisory lock of the group (`locksOf`), in ascending order;
  * 2. per lead, in order: with a key, release it if its holder is older than
  *    the window; then one statement that finds the key's holder (a replay) or
  *    a duplicate, and otherwise inserts the lead with its `queued` event.
  */
 async function recordLeads(pool: SqlPool, group: Pending[]): Promise<(Recorded | AppError)[]> {
-  const keys = [...new Set(group.flatMap((p) => lockKeys(p.lead)))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const keys = [...new Set(group.flatMap(locksOf))].sort(ascending);
   const accepted = await sqlTransaction(pool, async (tx) => {
-    const statements: string[] = [tx.call(LOCK_KEYS, { keys })];
+    const statements: string[] = keys.length > 0 ? [tx.call(LOCK_KEYS, { keys })] : [];
     /** Where each lead's ACCEPT is in the message. */
     const acceptAt = group.map(({ source, lead, idempotencyKey: key, requestHash }, n) => {
       if (key)
@@ -209,13 +210,27 @@ const keyReused = () =>
     },
   ]);
 
+/**
+ * The advisory locks one lead's acceptance takes (ADR 0009):
+ * - its phone and email when its source checks duplicates, so that two posts of one person, on any replica, are
+ *   serialised and the second sees the first. A source without a duplicate window takes none: a burst of leads
+ *   with the same placeholder email (common in affiliate traffic) does not queue on one lock for nothing.
+ * - its Idempotency-Key, so that a post retried while the first is being recorded waits for it and replays it.
+ */
+function locksOf({ source, lead, idempotencyKey }: Pending): bigint[] {
+  return [
+    ...(source.duplicateWindowHours > 0 ? lockKeys(lead) : []),
+    ...(idempotencyKey ? [lockKey(`key:${source.id}:${idempotencyKey}`)] : []),
+  ];
+}
+
 /** Advisory lock keys (64-bit) for the phone and email, in a fixed order so two posts never deadlock. */
 export function lockKeys(lead: Pick<NormalisedLead, 'phone' | 'email'>): bigint[] {
-  const keys = [`phone:${lead.phone}`, ...(lead.email ? [`email:${lead.email}`] : [])].map((v) =>
-    createHash('sha256').update(v).digest().readBigInt64BE(0),
-  );
-  return keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return [`phone:${lead.phone}`, ...(lead.email ? [`email:${lead.email}`] : [])].map(lockKey).sort(ascending);
 }
+
+const lockKey = (name: string): bigint => createHash('sha256').update(name).digest().readBigInt64BE(0);
+const ascending = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0);
 
 function fingerprint(lead: NormalisedLead): string {
   return createHash('sha256').update(JSON.stringify(lead)).digest('hex');
