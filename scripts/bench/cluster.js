@@ -11,7 +11,8 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { hammer, paced } = require('./clients');
-const { ProcSampler, pidsNamed } = require('./procstat');
+const { ProcSampler } = require('./procstat');
+const { settle, trackPostgres } = require('./phases');
 const { poll } = require('./stack');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -256,7 +257,7 @@ function sampler(stack, cluster, own) {
   const s = new ProcSampler();
   for (const [label, child] of Object.entries(own)) s.track(label, [child.pid]);
   s.track('redis-server (every node)', () => cluster.pids(), { group: true });
-  s.track('postgres (all backends)', () => pidsNamed('postgres'), { group: true });
+  trackPostgres(s, stack);
   s.track('load generator (bench)', process.pid);
   return s.start();
 }
@@ -274,7 +275,6 @@ function longestGap(times, from) {
 }
 
 async function clusterPhase({ stack, opts, pool, log }) {
-  const { settle } = require('./phases');
   const shards = [];
   // 0: one redis-server (REDIS_URL, QUEUE_PARTITIONS=1), the same machine's figure without a cluster.
   for (const masters of [0, 1, 2, 3]) {
@@ -335,7 +335,6 @@ async function clusterPhase({ stack, opts, pool, log }) {
  * so far is killed (SIGKILL). Its replica takes over after cluster-node-timeout; nothing is restarted.
  */
 async function failover({ stack, opts, pool, log }) {
-  const { settle } = require('./phases');
   await stack.reset();
   const cluster = await new BenchCluster(log).start(3);
   try {

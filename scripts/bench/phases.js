@@ -7,14 +7,66 @@ const { ProcSampler, pidsNamed } = require('./procstat');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** The processes every phase watches besides its own: Redis, PostgreSQL (all backends) and the load generator. */
+/** The processes every phase watches besides its own: Redis, PostgreSQL and the load generator. */
 function sampler(stack, own) {
   const s = new ProcSampler();
   for (const [label, child] of Object.entries(own)) s.track(label, () => [child().pid]);
   s.track('redis-server', stack.redisChild.pid);
-  s.track('postgres (all backends)', () => pidsNamed('postgres'), { group: true });
+  trackPostgres(s, stack);
   s.track('load generator (bench)', process.pid);
   return s.start();
+}
+
+/**
+ * Tracks PostgreSQL as the backends of the bench's database and the server's background processes (WAL writer,
+ * checkpointer, autovacuum), looked up every second: other databases' backends (tests running on the machine)
+ * are not the bench's CPU.
+ */
+function trackPostgres(s, stack) {
+  let pids = pidsNamed('postgres');
+  const lookUp = () =>
+    stack.pg
+      .query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() OR backend_type <> 'client backend'`)
+      .then(({ rows }) => (pids = rows.map((r) => r.pid)))
+      .catch(() => undefined);
+  void lookUp();
+  const looking = setInterval(lookUp, 1000);
+  s.track(POSTGRES, () => pids, { group: true });
+  const stop = s.stop.bind(s);
+  s.stop = () => {
+    clearInterval(looking);
+    return stop();
+  };
+}
+const POSTGRES = 'postgres (bench database)';
+
+/** PostgreSQL's commits in the bench's database and Redis' commands so far: what a lead costs in messages. */
+async function counters(stack) {
+  const { rows } = await stack.pg.query(
+    'SELECT xact_commit::bigint AS commits FROM pg_stat_database WHERE datname = current_database()',
+  );
+  const info = await stack.redis.info('stats');
+  return {
+    pgCommits: Number(rows[0].commits),
+    redisCommands: Number(/total_commands_processed:(\d+)/.exec(info)[1]),
+  };
+}
+
+/** CPU (ms) and messages per delivered lead, from a phase's process figures and counters before and after. */
+function perLead(procs, before, after, delivered) {
+  const ms = (label) => Math.round(((procs[label]?.cpuMs ?? 0) / delivered) * 100) / 100;
+  const cpuMs = {
+    ingest: ms('ingest'),
+    worker: ms('worker'),
+    postgres: ms(POSTGRES),
+    redis: ms('redis-server'),
+  };
+  const per = (n) => Math.round((n / delivered) * 10) / 10;
+  return {
+    cpuMs: { ...cpuMs, total: Math.round(Object.values(cpuMs).reduce((a, b) => a + b, 0) * 100) / 100 },
+    pgCommits: per(after.pgCommits - before.pgCommits),
+    redisCommands: per(after.redisCommands - before.redisCommands),
+  };
 }
 
 /**
@@ -128,9 +180,11 @@ async function endToEnd({ stack, opts, pool, log }) {
   await partner.ask('reset');
 
   let s = sampler(stack, own);
+  const before = await counters(stack);
   const posted = await hammer({ url: ingest.url, apiKey, bodies: pool, amount: opts.e2eLeads });
   const t = await settle(stack, partner, posted.ids);
   const throughputProcs = s.stop();
+  const costs = perLead(throughputProcs, before, await counters(stack), t.seen.size);
   const times = [...t.seen.values()].sort((a, b) => a - b);
   const seconds = (times[times.length - 1] - posted.firstSentAt) / 1000;
   const throughput = {
@@ -142,9 +196,13 @@ async function endToEnd({ stack, opts, pool, log }) {
     seconds: Math.round(seconds * 10) / 10,
     lost: t.lost,
     byStatus: t.byStatus,
+    perLead: costs,
   };
   log(
     `end to end: ${throughput.deliveredPerSecond} delivered/s (${t.seen.size} leads in ${throughput.seconds} s), lost ${t.lost}`,
+  );
+  log(
+    `per lead: ${costs.cpuMs.total} ms CPU (${JSON.stringify(costs.cpuMs)}), ${costs.pgCommits} PostgreSQL commits, ${costs.redisCommands} Redis commands`,
   );
 
   await partner.ask('reset');
@@ -321,7 +379,7 @@ async function concurrencySweep({ stack, opts, pool, log }) {
       lost: t.lost,
       workerCpuPct: procs.worker.avgCpuPct,
       workerPeakRssMB: procs.worker.peakRssMB,
-      postgresCpuPct: procs['postgres (all backends)'].avgCpuPct,
+      postgresCpuPct: procs[POSTGRES].avgCpuPct,
     };
     log(
       `WORKER_CONCURRENCY=${concurrency}: ${rate} delivered/s (Little's law limit ${row.littlesLawLimit}/s), in flight ≤ ${t.maxInFlight}`,
@@ -427,4 +485,14 @@ async function soak({ stack, opts, pool, log }) {
   return result;
 }
 
-module.exports = { ingestThroughput, endToEnd, isolation, concurrencySweep, soak, sleep, sampler, settle };
+module.exports = {
+  ingestThroughput,
+  endToEnd,
+  isolation,
+  concurrencySweep,
+  soak,
+  sleep,
+  sampler,
+  settle,
+  trackPostgres,
+};

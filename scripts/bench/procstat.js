@@ -85,7 +85,7 @@ class ProcSampler {
     }
   }
 
-  /** { label: { peakRssMB, avgCpuPct } } over the time since start(). */
+  /** { label: { peakRssMB, avgCpuPct, cpuMs } } over the time since start() (cpuMs: user + system CPU used). */
   stop() {
     this.sample();
     clearInterval(this.timer);
@@ -97,6 +97,7 @@ class ProcSampler {
       out[label] = {
         peakRssMB: Math.round((t.peakRss / 1048576) * 10) / 10,
         avgCpuPct: Math.round((ticks / clockTicks() / seconds) * 1000) / 10,
+        cpuMs: Math.round((ticks / clockTicks()) * 1000),
       };
     }
     return out;

@@ -39,6 +39,13 @@ function targets(r) {
       '≥ 1,500 leads/s',
       t.deliveredPerSecond >= 1500,
     );
+    if (t.perLead)
+      add(
+        'CPU per delivered lead (ingest + worker + PostgreSQL + Redis)',
+        `${t.perLead.cpuMs.total} ms`,
+        '≤ 1 ms',
+        t.perLead.cpuMs.total <= 1,
+      );
     const l = r.endToEnd.lag;
     add(`lag p99 at ${l.rate} leads/s`, `${l.p99} ms (p50 ${l.p50})`, '≤ 250 ms', l.p99 !== null && l.p99 <= 250);
   }
@@ -217,6 +224,32 @@ function print(r) {
         ['lost (202 but not delivered)', `${t.lost} + ${l.lost}`],
       ],
     );
+    if (t.perLead) {
+      const { cpuMs: c, pgCommits, redisCommands } = t.perLead;
+      out += `\nPer delivered lead (as fast as possible; CPU from /proc, messages from pg_stat_database and Redis INFO)\n`;
+      out += table(
+        [
+          'ingest CPU',
+          'worker CPU',
+          'PostgreSQL CPU',
+          'Redis CPU',
+          'total CPU',
+          'PostgreSQL commits',
+          'Redis commands',
+        ],
+        [
+          [
+            `${c.ingest} ms`,
+            `${c.worker} ms`,
+            `${c.postgres} ms`,
+            `${c.redis} ms`,
+            `${c.total} ms`,
+            pgCommits,
+            redisCommands,
+          ],
+        ],
+      );
+    }
     out += `\n${processTable('Processes (end to end, as fast as possible)', r.endToEnd.processes.throughput)}`;
     out += processTable(`Processes (end to end at ${l.rate} leads/s)`, r.endToEnd.processes.lag);
   }
