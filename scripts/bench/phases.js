@@ -46,9 +46,13 @@ async function counters(stack) {
     'SELECT xact_commit::bigint AS commits FROM pg_stat_database WHERE datname = current_database()',
   );
   const info = await stack.redis.info('stats');
+  const byCommand = {};
+  for (const [, name, calls] of (await stack.redis.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm))
+    byCommand[name] = Number(calls);
   return {
     pgCommits: Number(rows[0].commits),
     redisCommands: Number(/total_commands_processed:(\d+)/.exec(info)[1]),
+    byCommand,
   };
 }
 
@@ -66,6 +70,13 @@ function perLead(procs, before, after, delivered) {
     cpuMs: { ...cpuMs, total: Math.round(Object.values(cpuMs).reduce((a, b) => a + b, 0) * 100) / 100 },
     pgCommits: per(after.pgCommits - before.pgCommits),
     redisCommands: per(after.redisCommands - before.redisCommands),
+    /** The commands that make most of them, per lead. */
+    redisByCommand: Object.fromEntries(
+      Object.entries(after.byCommand)
+        .map(([name, calls]) => [name, per(calls - (before.byCommand[name] ?? 0))])
+        .filter(([, n]) => n >= 0.5)
+        .sort((a, b) => b[1] - a[1]),
+    ),
   };
 }
 
@@ -202,7 +213,7 @@ async function endToEnd({ stack, opts, pool, log }) {
     `end to end: ${throughput.deliveredPerSecond} delivered/s (${t.seen.size} leads in ${throughput.seconds} s), lost ${t.lost}`,
   );
   log(
-    `per lead: ${costs.cpuMs.total} ms CPU (${JSON.stringify(costs.cpuMs)}), ${costs.pgCommits} PostgreSQL commits, ${costs.redisCommands} Redis commands`,
+    `per lead: ${costs.cpuMs.total} ms CPU (${JSON.stringify(costs.cpuMs)}), ${costs.pgCommits} PostgreSQL commits, ${costs.redisCommands} Redis commands (${JSON.stringify(costs.redisByCommand)})`,
   );
 
   await partner.ask('reset');
