@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { describeInBrowser, ensureConsoleBuilt, inspect, launchChromium } from '../support/browser';
+import { FakeCrm } from '../support/crm';
 import { FakePartner } from '../support/partner';
 import { waitFor } from '../support/wait';
 import { ADMIN_TOKEN, sampleLead, TestStack } from '../support/stack';
@@ -21,6 +22,8 @@ describeInBrowser('the operator console', () => {
   const buyer = new FakePartner(() =>
     accepting ? { status: 200, body: { accepted: true } } : { status: 503, body: { error: 'down for maintenance' } },
   );
+  /** The buyer's CRM, whose status API the console sets up a pull of. */
+  const crm = new FakeCrm();
   let partnerId = '';
   let feedbackKey = '';
   let sourceKey = '';
@@ -34,7 +37,7 @@ describeInBrowser('the operator console', () => {
 
   beforeAll(async () => {
     ensureConsoleBuilt();
-    await Promise.all([stack.start(), buyer.start()]);
+    await Promise.all([stack.start(), buyer.start(), crm.start()]);
     const source = await stack.createSource({ name: 'Facebook ads', payout: { model: 'cpl', amount: 4.25 } });
     sourceKey = source.apiKey;
     const acme = await stack.createPartner({
@@ -69,12 +72,20 @@ describeInBrowser('the operator console', () => {
     await browser?.close();
     await stack.stop();
     await buyer.stop();
+    await crm.stop();
   });
   afterEach(() => {
     expect(pageErrors.splice(0)).toEqual([]);
   });
 
   const heading = (name: string) => page.getByRole('heading', { level: 1, name });
+  /** The API's error shown beside its control: the control marked invalid, the message tied to it for a screen reader. */
+  const fieldError = async (control: Locator, message: RegExp) => {
+    const id = (await control.getAttribute('id'))!;
+    await page.locator(`[id="${id}-error"]`).getByText(message).waitFor();
+    expect(await control.getAttribute('aria-invalid')).toBe('true');
+    expect((await control.getAttribute('aria-describedby'))?.split(' ')).toContain(`${id}-error`);
+  };
 
   it('is served with a strict Content-Security-Policy and no inline script', async () => {
     const res = await stack.request('GET', '/console/leads/whatever');
@@ -296,6 +307,73 @@ describeInBrowser('the operator console', () => {
     await page.getByRole('button', { name: 'Send a test lead' }).click();
     await page.getByRole('heading', { name: 'Test send' }).waitFor();
     expect(await inspect(page, 'partner')).toEqual([]);
+  });
+
+  it('shows the caps in use of each limit, and edits every kind of cap with a wrong one shown by its field', async () => {
+    const caps = page.getByRole('region', { name: 'Caps in use' });
+    const { capsInUse } = (await stack.admin('GET', `/partners/${partnerId}`)).body;
+    await caps.getByRole('row', { name: new RegExp(`^Daily cap.* ${capsInUse.daily.used} of 100 `) }).waitFor();
+    await caps.getByRole('row', { name: /^Monthly budget .* of 1,000\.00 / }).waitFor();
+    const settings = page.getByRole('form', { name: 'Edit Acme Insurance' });
+    // A lead cap is a number field (a spin button), a budget an exact amount typed as text.
+    const weekly = settings.getByRole('spinbutton', { name: 'Weekly cap', exact: true });
+    const budget = settings.getByRole('textbox', { name: 'Monthly budget', exact: true });
+    await weekly.fill('-1');
+    await budget.fill('2500.75');
+    await settings.getByRole('button', { name: 'Save changes' }).click();
+    await fieldError(weekly, /must be >= 0/);
+    expect(await budget.getAttribute('aria-invalid')).toBeNull();
+    expect((await stack.admin('GET', `/partners/${partnerId}`)).body.caps.weekly).toBeNull();
+    await weekly.fill('500');
+    await settings.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Saved.').waitFor();
+    const stored = (await stack.admin('GET', `/partners/${partnerId}`)).body;
+    expect(stored.caps).toEqual({
+      hourly: null,
+      daily: 100,
+      weekly: 500,
+      monthly: null,
+      dailyBudget: null,
+      monthlyBudget: 2500.75,
+    });
+    await caps.getByRole('row', { name: /^Weekly cap.* \d+ of 500 / }).waitFor();
+    await caps.getByRole('row', { name: /^Monthly budget .* of 2,500\.75 / }).waitFor();
+  });
+
+  it('sets up a partner’s status pull (a wrong interval shown by its field), sees its first pull, and pulls now', async () => {
+    // The CRM fails until told otherwise: the first pull, which starts by itself as soon as the settings are
+    // saved, is a failure the page must show; the pull asked for afterwards reads its answer.
+    crm.override = () => ({ status: 500, body: { error: 'maintenance' } });
+    const section = page.getByRole('region', { name: 'Status pull' });
+    const form = section.getByRole('form', { name: 'Status pull settings' });
+    await form.getByRole('checkbox', { name: 'Pull its statuses from its API' }).check();
+    await form.getByRole('textbox', { name: 'Status API URL', exact: true }).fill(crm.url);
+    const every = form.getByRole('spinbutton', { name: 'Every (seconds)', exact: true });
+    await every.fill('5');
+    await form.getByRole('textbox', { name: 'Items path', exact: true }).fill('data');
+    await form.getByRole('textbox', { name: 'Reference path', exact: true }).fill('lead_id');
+    await form.getByRole('textbox', { name: 'Status path', exact: true }).fill('status');
+    await form.getByRole('textbox', { name: 'Status map', exact: true }).fill('{"Deposit": "converted"}');
+    await form.getByRole('button', { name: 'Save status pull' }).click();
+    await fieldError(every, /must be >= 10/);
+    expect((await stack.admin('GET', `/partners/${partnerId}`)).body.statusPull).toBeNull();
+    await every.fill('3600');
+    await form.getByRole('button', { name: 'Save status pull' }).click();
+    await section.getByText('Status pull saved.').waitFor();
+    expect((await stack.admin('GET', `/partners/${partnerId}`)).body).toMatchObject({
+      statusPull: { url: crm.url, intervalSeconds: 3600, itemsPath: 'data', method: 'GET' },
+      statusMap: { Deposit: 'converted' },
+    });
+    // The first pull: the page follows it by itself until it has ended.
+    const last = section.getByRole('definition').filter({ hasText: /failed|read,|running|none yet/ });
+    await last.getByText(/failed — .*500/).waitFor({ timeout: 30_000 });
+    expect(crm.requests.length).toBeGreaterThan(0);
+    crm.override = undefined;
+    await section.getByRole('button', { name: 'Pull statuses now' }).click();
+    await section.getByText(/The pull is due now/).waitFor();
+    await last.getByText('read, 0 sales changed').waitFor({ timeout: 30_000 });
+    expect((await stack.admin('GET', `/partners/${partnerId}`)).body.statusPull).toMatchObject({ ok: true });
+    expect(await inspect(page, 'partner-status-pull')).toEqual([]);
   });
 
   it('edits a route with an invalid filter and sees the error by the field', async () => {

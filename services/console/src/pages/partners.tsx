@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import { api, query } from '../api/client';
 import type { Page as ApiPage, Partner, PartnerHealth, PartnerTestReport, Stats } from '../api/types';
 import { generalError, useAction } from '../ui/action';
-import { Async, ErrorNote, useApi } from '../ui/data';
+import { Async, ErrorNote, useApi, useInterval } from '../ui/data';
 import { formatMoney, formatNumber, formatPercent } from '../ui/format';
 import {
   amountOrNull,
@@ -22,6 +22,19 @@ import { Time } from '../ui/time';
 import { BASE } from './base';
 
 const dayAgo = () => new Date(Date.now() - 24 * 3600_000).toISOString();
+
+type Limit = keyof Partner['caps'];
+/** Every limit a partner may have (ADR 0030): its form field, its row in "Caps in use", and its period. */
+const LIMITS: readonly { key: Limit; label: string; per: string; hint: string }[] = [
+  { key: 'hourly', label: 'Hourly cap', per: 'h', hint: 'leads per hour' },
+  { key: 'daily', label: 'Daily cap', per: 'day', hint: 'leads per day' },
+  { key: 'weekly', label: 'Weekly cap', per: 'week', hint: 'leads, Monday to Sunday' },
+  { key: 'monthly', label: 'Monthly cap', per: 'month', hint: 'leads per calendar month' },
+  { key: 'dailyBudget', label: 'Daily budget', per: 'day', hint: 'the most it pays per day' },
+  { key: 'monthlyBudget', label: 'Monthly budget', per: 'month', hint: 'the most it pays per month' },
+];
+const isBudget = (key: Limit) => key.endsWith('Budget');
+const capField = (key: Limit) => `cap_${key}`;
 
 /** Every partner with its state and its last 24 hours. */
 export function Partners() {
@@ -96,12 +109,7 @@ function draftOf(p?: Partner): Draft {
     method: p?.method ?? 'POST',
     timeoutMs: String(p?.timeoutMs ?? 10000),
     maxAttempts: String(p?.maxAttempts ?? 8),
-    capHourly: p?.caps.hourly == null ? '' : String(p.caps.hourly),
-    capDaily: p?.caps.daily == null ? '' : String(p.caps.daily),
-    capWeekly: p?.caps.weekly == null ? '' : String(p.caps.weekly),
-    capMonthly: p?.caps.monthly == null ? '' : String(p.caps.monthly),
-    dailyBudget: p?.caps.dailyBudget == null ? '' : String(p.caps.dailyBudget),
-    monthlyBudget: p?.caps.monthlyBudget == null ? '' : String(p.caps.monthlyBudget),
+    ...Object.fromEntries(LIMITS.map(({ key }) => [capField(key), p?.caps[key] == null ? '' : String(p.caps[key])])),
     conversionPrice: p?.conversionPrice == null ? '' : String(p.conversionPrice),
     returnsWindowDays: String(p?.returns.windowDays ?? 0),
     returnsAutoApprove: p?.returns.autoApprove ?? false,
@@ -133,14 +141,9 @@ function PartnerForm({ partner, onSaved }: { partner?: Partner; onSaved: (p: Par
       method: draft.method,
       timeoutMs: numberOrNull(draft.timeoutMs),
       maxAttempts: numberOrNull(draft.maxAttempts),
-      caps: {
-        hourly: numberOrNull(draft.capHourly),
-        daily: numberOrNull(draft.capDaily),
-        weekly: numberOrNull(draft.capWeekly),
-        monthly: numberOrNull(draft.capMonthly),
-        dailyBudget: amountOrNull(draft.dailyBudget),
-        monthlyBudget: amountOrNull(draft.monthlyBudget),
-      },
+      caps: Object.fromEntries(
+        LIMITS.map(({ key }) => [key, (isBudget(key) ? amountOrNull : numberOrNull)(draft[capField(key)])]),
+      ),
       price: amountOrNull(draft.price),
       conversionPrice: amountOrNull(draft.conversionPrice),
       returns: { windowDays: numberOrNull(draft.returnsWindowDays) ?? 0, autoApprove: draft.returnsAutoApprove },
@@ -194,52 +197,17 @@ function PartnerForm({ partner, onSaved }: { partner?: Partner; onSaved: (p: Par
         <SelectInput {...common} name="method" label="Method" options={['POST', 'PUT', 'PATCH']} />
         <TextInput {...common} name="timeoutMs" label="Timeout (ms)" type="number" />
         <TextInput {...common} name="maxAttempts" label="Attempts before dead letter" type="number" />
-        <TextInput
-          {...common}
-          name="capHourly"
-          pointer="/caps/hourly"
-          label="Hourly cap"
-          type="number"
-          hint="empty: no cap"
-        />
-        <TextInput
-          {...common}
-          name="capDaily"
-          pointer="/caps/daily"
-          label="Daily cap"
-          type="number"
-          hint="empty: no cap"
-        />
-        <TextInput
-          {...common}
-          name="capWeekly"
-          pointer="/caps/weekly"
-          label="Weekly cap"
-          type="number"
-          hint="leads, Monday to Sunday; empty: no cap"
-        />
-        <TextInput
-          {...common}
-          name="capMonthly"
-          pointer="/caps/monthly"
-          label="Monthly cap"
-          type="number"
-          hint="leads per calendar month; empty: no cap"
-        />
-        <TextInput
-          {...common}
-          name="dailyBudget"
-          pointer="/caps/dailyBudget"
-          label="Daily budget"
-          hint="the most it pays per day; empty: none"
-        />
-        <TextInput
-          {...common}
-          name="monthlyBudget"
-          pointer="/caps/monthlyBudget"
-          label="Monthly budget"
-          hint="the most it pays per month; empty: none"
-        />
+        {LIMITS.map(({ key, label, hint }) => (
+          <TextInput
+            key={key}
+            {...common}
+            name={capField(key)}
+            pointer={`/caps/${key}`}
+            label={label}
+            type={isBudget(key) ? 'text' : 'number'}
+            hint={`${hint}; empty: ${isBudget(key) ? 'none' : 'no cap'}`}
+          />
+        ))}
         <TextInput {...common} name="price" label="Price per lead" hint="unless its answer says" />
         <TextInput
           {...common}
@@ -428,26 +396,16 @@ function Health({ health }: { health: PartnerHealth }) {
   );
 }
 
-const LIMITS = [
-  ['hourly', 'Hourly cap', 'h'],
-  ['daily', 'Daily cap', 'day'],
-  ['weekly', 'Weekly cap', 'week'],
-  ['monthly', 'Monthly cap', 'month'],
-  ['dailyBudget', 'Daily budget', 'day'],
-  ['monthlyBudget', 'Monthly budget', 'month'],
-] as const satisfies readonly (readonly [keyof Partner['capsInUse'], string, string])[];
-const isBudget = (key: string) => key.endsWith('Budget');
-
 /**
  * How much of each of its limits the partner has used in the current period (ADR 0030: counted as the worker
  * counts them); `brief` for the list, a table with a meter per limit on its page.
  */
 function CapsInUse({ partner, brief }: { partner: Partner; brief?: boolean }) {
-  const used = LIMITS.flatMap(([key, label, per]) => {
+  const used = LIMITS.flatMap(({ key, label, per }) => {
     const c = partner.capsInUse[key];
     return c ? [{ key, label, per, ...c }] : [];
   });
-  const show = (key: string, v: number) => (isBudget(key) ? formatMoney(v) : formatNumber(v));
+  const show = (key: Limit, v: number) => (isBudget(key) ? formatMoney(v) : formatNumber(v));
   if (used.length === 0) return <span class="muted">no caps</span>;
   if (brief)
     return (
@@ -498,72 +456,226 @@ function CapsInUse({ partner, brief }: { partner: Partner; brief?: boolean }) {
   );
 }
 
-/** The partner's status pull (ADR 0029): its settings as they apply, its last run, and a pull now. */
+type PullView = NonNullable<Partner['statusPull']>;
+
+/**
+ * The partner's status pull (ADR 0029): its last run and the next, a pull now, and its settings. While a pull is
+ * due or running the section asks again every second, so the operator sees it end without reloading.
+ */
 function StatusPull({ partner, reload }: { partner: Partner; reload: () => void }) {
   const pull = partner.statusPull;
   const [notice, setNotice] = useState<string>();
+  const [asked, setAsked] = useState<string | null>();
   const now = useAction(async () => {
-    await api<NonNullable<Partner['statusPull']>>('POST', `/partners/${partner.id}/status-pull`);
+    await api<PullView>('POST', `/partners/${partner.id}/status-pull`);
+    setAsked(pull?.lastRunAt ?? null);
     setNotice('The pull is due now: a worker starts it within a few seconds.');
     reload();
   });
-  if (!pull)
-    return (
-      <p class="muted">
-        Its statuses are not pulled: it reports them itself (feedback key {partner.feedbackKeyPrefix ?? 'not issued'}
-        …), or not at all.
-      </p>
-    );
+  const waiting =
+    pull !== null &&
+    partner.status === 'active' &&
+    (pull.running || pull.nextRunAt === null || (asked !== undefined && pull.lastRunAt === asked));
+  useInterval(() => {
+    if (waiting) reload();
+  }, 1000);
   return (
     <>
-      <dl class="props">
-        <dt>From</dt>
-        <dd class="mono">
-          {pull.method} {pull.url}
-        </dd>
-        <dt>Every</dt>
-        <dd>
-          {formatNumber(Math.round(pull.intervalSeconds / 60))} min, the last {pull.lookbackHours} h of sales
-        </dd>
-        <dt>Last pull</dt>
-        <dd>
-          {pull.running ? (
-            'running now'
-          ) : pull.lastRunAt == null ? (
-            'none yet'
-          ) : (
-            <>
-              <Time iso={pull.lastRunAt} />:{' '}
-              {pull.ok ? `read, ${pull.updated} sales changed` : `failed — ${pull.error ?? 'no reason given'}`}
-            </>
-          )}
-        </dd>
-        <dt>Next pull</dt>
-        <dd>
-          {partner.status !== 'active' ? (
-            `not while ${partner.status}`
-          ) : pull.nextRunAt ? (
-            <Time iso={pull.nextRunAt} />
-          ) : (
-            'due now'
-          )}
-        </dd>
-      </dl>
-      <div class="button-row">
-        <button type="button" disabled={now.busy || pull.running} onClick={() => void now.run()}>
-          Pull statuses now
-        </button>
-        <button type="button" onClick={reload}>
-          Refresh
-        </button>
-      </div>
+      {pull ? (
+        <>
+          <dl class="props">
+            <dt>From</dt>
+            <dd class="mono">
+              {pull.method} {pull.url}
+            </dd>
+            <dt>Every</dt>
+            <dd>
+              {formatNumber(Math.round(pull.intervalSeconds / 60))} min, the last {pull.lookbackHours} h of sales
+            </dd>
+            <dt>Last pull</dt>
+            <dd aria-live="polite">
+              <LastPull pull={pull} />
+            </dd>
+            <dt>Next pull</dt>
+            <dd>
+              {partner.status !== 'active' ? (
+                `not while ${partner.status}`
+              ) : pull.nextRunAt ? (
+                <Time iso={pull.nextRunAt} />
+              ) : (
+                'due now'
+              )}
+            </dd>
+          </dl>
+          <div class="button-row">
+            <button type="button" disabled={now.busy || pull.running} onClick={() => void now.run()}>
+              Pull statuses now
+            </button>
+            <button type="button" onClick={reload}>
+              Refresh
+            </button>
+          </div>
+        </>
+      ) : (
+        <p class="muted">
+          Its statuses are not pulled: it reports them itself (feedback key {partner.feedbackKeyPrefix ?? 'not issued'}
+          …), or not at all.
+        </p>
+      )}
       {notice && (
         <p class="notice" role="status">
           {notice}
         </p>
       )}
       {now.error && <ErrorNote error={now.error} />}
+      <StatusPullForm
+        key={partner.updatedAt}
+        partner={partner}
+        onSaved={(text) => {
+          setAsked(undefined);
+          setNotice(text);
+          reload();
+        }}
+      />
     </>
+  );
+}
+
+function LastPull({ pull }: { pull: PullView }) {
+  if (pull.running) return <>running now</>;
+  if (pull.lastRunAt == null) return <>none yet</>;
+  return (
+    <>
+      <Time iso={pull.lastRunAt} />:{' '}
+      {pull.ok ? `read, ${pull.updated} sales changed` : `failed — ${pull.error ?? 'no reason given'}`}
+    </>
+  );
+}
+
+/** The status-pull settings' fields: the draft's name, the API's field under `/statusPull`, label and hint. */
+const PULL_TEXT = [
+  ['pullUrl', 'url', 'Status API URL', 'may hold {{from}} and {{to}}, the ends of the look-back window'],
+  ['pullInterval', 'intervalSeconds', 'Every (seconds)', 'at least 10; default 300'],
+  ['pullLookback', 'lookbackHours', 'Look back (hours)', 'how far back each pull asks; default 72'],
+  ['pullItems', 'itemsPath', 'Items path', 'where the array of items is, e.g. data'],
+  ['pullReference', 'referencePath', 'Reference path', 'where an item names its lead, e.g. lead_id'],
+  ['pullStatus', 'statusPath', 'Status path', 'where an item’s status is, e.g. status'],
+  ['pullAmount', 'amountPath', 'Amount path', 'optional: an item’s conversion amount'],
+  ['pullAt', 'atPath', 'Time path', 'optional: when the item’s status was reached'],
+  ['pageParam', 'page/param', 'Page parameter', 'optional: the page number’s parameter, from 1'],
+  ['pageSizeParam', 'page/sizeParam', 'Page size parameter', 'optional'],
+  ['pageSize', 'page/size', 'Page size', 'items per page; a shorter page is the last'],
+] as const;
+const PULL_NUMBERS = new Set(['intervalSeconds', 'lookbackHours', 'page/size']);
+/** The pointers the form shows beside a field; any other error of the API is shown above the form. */
+const PULL_FIELDS = [
+  '/statusPull/method',
+  '/statusPull/headers',
+  '/statusMap',
+  ...PULL_TEXT.map(([, path]) => `/statusPull/${path}`),
+];
+
+function pullDraft(p: Partner): Draft {
+  const pull = p.statusPull;
+  const value = (path: string): unknown =>
+    path.split('/').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], pull ?? undefined);
+  return {
+    pulled: pull !== null,
+    pullMethod: pull?.method ?? 'GET',
+    pullHeaders: jsonText(pull?.headers ?? {}),
+    statusMap: jsonText(p.statusMap),
+    ...Object.fromEntries(
+      PULL_TEXT.map(([name, path]) => {
+        const v = value(path);
+        return [name, typeof v === 'string' || typeof v === 'number' ? String(v) : ''];
+      }),
+    ),
+  };
+}
+
+/** The statusPull body from the draft: empty optional fields left out, so the API's defaults apply. */
+function pullBody(draft: Draft, headers: unknown): Record<string, unknown> {
+  const body: Record<string, unknown> = { method: draft.pullMethod, headers: headers ?? {} };
+  for (const [name, path] of PULL_TEXT) {
+    const text = String(draft[name] ?? '').trim();
+    if (!text) continue;
+    const value = PULL_NUMBERS.has(path) ? numberOrNull(text) : text;
+    const [key, sub] = path.split('/') as [string, string | undefined];
+    if (sub) body[key] = { ...(body[key] as object | undefined), [sub]: value };
+    else body[key] = value;
+  }
+  return body;
+}
+
+/** Edits the partner's `statusPull` and `statusMap` (PATCH): the API's 422 shown by the field. */
+function StatusPullForm({ partner, onSaved }: { partner: Partner; onSaved: (notice: string) => void }) {
+  const [draft, setDraft] = useState<Draft>(() => pullDraft(partner));
+  const [local, setLocal] = useState<Record<string, string>>({});
+  const set = (name: string, value: string | boolean) => setDraft({ ...draft, [name]: value });
+  const save = useAction(async () => {
+    const { values, errors } = parseJsonFields(draft, ['pullHeaders', 'statusMap']);
+    setLocal(errors);
+    if (Object.keys(errors).length) return;
+    const statusPull = draft.pulled ? pullBody(draft, values.pullHeaders) : null;
+    await api<Partner>('PATCH', `/partners/${partner.id}`, { body: { statusPull, statusMap: values.statusMap } });
+    onSaved(statusPull ? 'Status pull saved.' : 'Status pull turned off.');
+  });
+  const common = { draft, set, error: save.error, local, prefix: 'pull' };
+  return (
+    <form
+      aria-label="Status pull settings"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void save.run();
+      }}
+    >
+      <h3>Settings</h3>
+      {save.error && (
+        <p class="state error" role="alert">
+          {generalError(save.error, PULL_FIELDS)}
+        </p>
+      )}
+      <CheckInput {...common} name="pulled" pointer="/statusPull/on" label="Pull its statuses from its API" />
+      {draft.pulled && (
+        <div class="form-grid">
+          <SelectInput
+            {...common}
+            name="pullMethod"
+            pointer="/statusPull/method"
+            label="Method"
+            options={['GET', 'POST']}
+          />
+          {PULL_TEXT.map(([name, path, label, hint]) => (
+            <TextInput
+              key={name}
+              {...common}
+              name={name}
+              pointer={`/statusPull/${path}`}
+              label={label}
+              hint={hint}
+              type={PULL_NUMBERS.has(path) ? 'number' : path === 'url' ? 'url' : 'text'}
+              required={['url', 'itemsPath', 'referencePath', 'statusPath'].includes(path)}
+            />
+          ))}
+          <JsonInput
+            {...common}
+            name="pullHeaders"
+            pointer="/statusPull/headers"
+            label="Pull headers"
+            hint='e.g. {"x-api-key": "…"}'
+          />
+        </div>
+      )}
+      <JsonInput
+        {...common}
+        name="statusMap"
+        label="Status map"
+        hint='its statuses → events, e.g. {"Deposit": "converted", "Chargeback": "reversed"}; empty: none'
+      />
+      <button type="submit" disabled={save.busy}>
+        {save.busy ? 'Saving…' : 'Save status pull'}
+      </button>
+    </form>
   );
 }
 
