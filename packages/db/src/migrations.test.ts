@@ -306,7 +306,9 @@ function sortColumns(lines: string[]): string[] {
     out.push(lines[i]!);
     if (!/^CREATE TABLE .*\($/.test(lines[i]!)) continue;
     const columns: string[] = [];
-    while (i + 1 < lines.length && lines[i + 1] !== ');') columns.push(lines[++i]!.replace(/,$/, ''));
+    // A partitioned table's column list ends with `)`, its PARTITION BY clause on the next line.
+    while (i + 1 < lines.length && lines[i + 1] !== ');' && lines[i + 1] !== ')')
+      columns.push(lines[++i]!.replace(/,$/, ''));
     out.push(...columns.sort());
   }
   return out;

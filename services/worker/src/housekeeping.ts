@@ -1,4 +1,11 @@
-import { DELETE_OLD_CAP_COUNTERS, DELETE_OLD_REJECTIONS, runStatement, sqlPool } from '@leadrouter/db';
+import {
+  CREATE_TIME_PARTITIONS,
+  DELETE_OLD_CAP_COUNTERS,
+  DELETE_OLD_REJECTIONS,
+  DROP_TIME_PARTITIONS,
+  runStatement,
+  sqlPool,
+} from '@leadrouter/db';
 import { eraseExpiredPersonalData, pruneErasedContacts } from '@leadrouter/lifecycle';
 import { redisKeys } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
@@ -17,8 +24,39 @@ export const DELETE_BATCH = 5_000;
 /** Statements one round runs at most (a million rows); what is left waits for the next round. */
 const MAX_BATCHES = 200;
 
+const DAY_MS = 24 * 60 * 60_000;
+
 /**
- * Deletes ingest rejections older than REJECTION_RETENTION_DAYS, in batches
+ * The tables partitioned by time (prisma/hand-written/partitions.sql; ADR 0035): the partitions made ahead
+ * (the current day or month and `ahead` more), and how long a partition is kept once its whole range is past.
+ */
+export const TIME_PARTITIONED: readonly { table: string; unit: 'day' | 'month'; ahead: number; keepDays: number }[] = [
+  { table: 'ingest_rejections', unit: 'day', ahead: 7, keepDays: REJECTION_RETENTION_DAYS },
+];
+
+/**
+ * Creates the partitions ahead and drops those past their retention, for each table of TIME_PARTITIONED
+ * (idempotent; several workers at once take turns on a lock per table). Returns the partitions' names.
+ */
+export async function maintainPartitions(
+  deps: Pick<WorkerDeps, 'db' | 'now'>,
+): Promise<{ created: string[]; dropped: string[] }> {
+  const pool = sqlPool(deps.db);
+  const at = deps.now();
+  const created: string[] = [];
+  const dropped: string[] = [];
+  for (const { table, unit, ahead, keepDays } of TIME_PARTITIONED) {
+    const made = await runStatement(pool, CREATE_TIME_PARTITIONS, { table, unit, ahead, at });
+    created.push(...made.map((r) => r.partition));
+    const before = new Date(at.getTime() - keepDays * DAY_MS);
+    const gone = await runStatement(pool, DROP_TIME_PARTITIONS, { table, before });
+    dropped.push(...gone.map((r) => r.partition));
+  }
+  return { created, dropped };
+}
+
+/**
+ * Deletes ingest rejections older than REJECTION_RETENTION_DAYS that no day's partition holds, in batches
  * of DELETE_BATCH rows (ADR 0014). Stops early when `stopping()` says so.
  * Returns how many rows it deleted.
  */
@@ -28,7 +66,7 @@ export async function pruneRejections(
 ): Promise<number> {
   const pool = sqlPool(deps.db);
   const batch = opts.batch ?? DELETE_BATCH;
-  const before = new Date(deps.now().getTime() - REJECTION_RETENTION_DAYS * 24 * 60 * 60_000);
+  const before = new Date(deps.now().getTime() - REJECTION_RETENTION_DAYS * DAY_MS);
   let deleted = 0;
   for (let i = 0; i < MAX_BATCHES && !opts.stopping?.(); i++) {
     // Oldest first, through the index on `at`; each statement commits on its own.
@@ -41,7 +79,7 @@ export async function pruneRejections(
 
 /** Deletes the cap counters of periods that started more than CAP_COUNTER_RETENTION_DAYS ago; returns how many. */
 export async function pruneCapCounters(deps: Pick<WorkerDeps, 'db' | 'now'>): Promise<number> {
-  const before = new Date(deps.now().getTime() - CAP_COUNTER_RETENTION_DAYS * 24 * 60 * 60_000);
+  const before = new Date(deps.now().getTime() - CAP_COUNTER_RETENTION_DAYS * DAY_MS);
   const [{ deleted } = { deleted: 0 }] = await runStatement(sqlPool(deps.db), DELETE_OLD_CAP_COUNTERS, { before });
   return deleted;
 }
@@ -71,8 +109,9 @@ export async function erasePersonalDataRound(
 /**
  * Runs the housekeeping every `intervalMs` on whichever worker takes the
  * lock first (the lock lasts the interval, so one run per interval across
- * all workers), and once at start: the retention of ingest rejections, of
- * cap counters, and of personal data (`erasePersonalDataRound`).
+ * all workers), and once at start: the partitions made ahead and dropped
+ * after their retention (`maintainPartitions`), the retention of ingest
+ * rejections, of cap counters, and of personal data (`erasePersonalDataRound`).
  */
 export function startHousekeeping(deps: WorkerDeps, intervalMs = HOUSEKEEPING_INTERVAL_MS): { stop(): Promise<void> } {
   const lockKey = redisKeys(deps.config.QUEUE_PREFIX).housekeepingLock;
@@ -84,6 +123,13 @@ export function startHousekeeping(deps: WorkerDeps, intervalMs = HOUSEKEEPING_IN
       try {
         const got = await deps.redis.set(lockKey, '1', 'PX', Math.max(intervalMs - 1000, 100), 'NX');
         if (got !== 'OK') return;
+        // A lock not granted in time (lock_timeout) fails only this part: the next round tries again.
+        const partitions = await maintainPartitions(deps).catch((err: unknown) => {
+          deps.log.warn({ err: { message: (err as Error).message } }, 'housekeeping: partitions not maintained');
+          return { created: [], dropped: [] };
+        });
+        if (partitions.created.length > 0 || partitions.dropped.length > 0)
+          deps.log.info(partitions, 'housekeeping: partitions created ahead, partitions past their retention dropped');
         const rejections = await pruneRejections(deps, { stopping: () => stopping });
         deps.metrics?.housekeepingDeleted.inc({ table: 'ingest_rejections' }, rejections);
         const capCounters = stopping ? 0 : await pruneCapCounters(deps);

@@ -38,8 +38,10 @@ export const INSERT_REJECTION_COUNTS = defineStatement({
 });
 
 /**
- * Deletes up to `limit` rejections older than `before`, oldest first, through
- * the index on `at` (the housekeeping's retention); returns how many.
+ * Deletes up to `limit` rejections older than `before` that no day's partition holds — those of the DEFAULT
+ * partition (a day whose partition was missing) and of the partition of the rows from before partitioning —,
+ * oldest first, through the index on `at` (the housekeeping's retention; a day's partition is dropped whole,
+ * DROP_TIME_PARTITIONS); returns how many.
  */
 export const DELETE_OLD_REJECTIONS = defineStatement({
   name: 'lr_delete_old_rejections',
@@ -47,8 +49,11 @@ export const DELETE_OLD_REJECTIONS = defineStatement({
   row: { deleted: 'int' },
   prepared: false,
   sql: (p) => sql`WITH gone AS (
-     DELETE FROM ingest_rejections WHERE id IN (
-       SELECT id FROM ingest_rejections WHERE at < ${p.before} ORDER BY at LIMIT ${p.limit})
+     DELETE FROM ingest_rejections WHERE (id, at) IN (
+       SELECT id, at FROM ingest_rejections
+       WHERE at < ${p.before}
+         AND tableoid IN (to_regclass('ingest_rejections_default'), to_regclass('ingest_rejections_before_partitioning'))
+       ORDER BY at LIMIT ${p.limit})
      RETURNING 1)
    SELECT count(*)::int AS deleted FROM gone`,
 });

@@ -1,0 +1,23 @@
+import { defineStatement, sql } from '../sql.js';
+
+// Tables partitioned by RANGE on a time column (prisma/hand-written/partitions.sql; ADR 0035): the worker's
+// housekeeping creates their partitions ahead and drops those past their retention. The table name is checked
+// against the catalog by its cast to regclass; each call runs in its own transaction, under a lock per table.
+
+/** Creates the partitions of `table` for the UTC `unit` (day or month) that `at` is in and the `ahead` next; returns the new ones' names. */
+export const CREATE_TIME_PARTITIONS = defineStatement({
+  name: 'lr_create_time_partitions',
+  params: { table: 'text', unit: 'text', ahead: 'int', at: 'timestamptz' },
+  row: { partition: 'text' },
+  prepared: false,
+  sql: (p) => sql`SELECT create_time_partitions(${p.table}::regclass, ${p.unit}, ${p.ahead}, ${p.at}) AS partition`,
+});
+
+/** Drops the partitions of `table` whose whole range is before `before`; returns their names. */
+export const DROP_TIME_PARTITIONS = defineStatement({
+  name: 'lr_drop_time_partitions',
+  params: { table: 'text', before: 'timestamptz' },
+  row: { partition: 'text' },
+  prepared: false,
+  sql: (p) => sql`SELECT drop_time_partitions(${p.table}::regclass, ${p.before}) AS partition`,
+});

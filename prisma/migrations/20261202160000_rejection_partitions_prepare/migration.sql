@@ -1,0 +1,102 @@
+-- Partitions by time (ADR 0035, Decision 3): the functions of prisma/hand-written/partitions.sql, and the
+-- first step of converting ingest_rejections without a long lock: a CHECK that its rows are all before the
+-- start of the day after next, added NOT VALID (no scan; new rows are checked) and validated by a later
+-- migration, so that attaching the table as a partition of that range needs no scan under a lock.
+
+-- The start of the UTC day or month `steps` days or months after the one `at` is in: the bounds of
+-- the partitions (computed on UTC wall time, so a session's time zone and its daylight saving time
+-- never shift them).
+CREATE FUNCTION time_partition_start(unit text, at timestamptz, steps int) RETURNS timestamptz
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT (date_trunc(unit, at AT TIME ZONE 'UTC') + steps * ('1 ' || unit)::interval) AT TIME ZONE 'UTC'
+$$;
+
+-- The range of a partition of a table partitioned by RANGE on a timestamptz column: -infinity for
+-- MINVALUE, infinity for MAXVALUE; NULL for the DEFAULT partition.
+CREATE FUNCTION time_partition_bounds(part regclass, OUT lo timestamptz, OUT hi timestamptz)
+LANGUAGE sql STABLE AS $$
+  SELECT CASE WHEN b[1] = 'MINVALUE' THEN '-infinity' ELSE btrim(b[1], '''') END::timestamptz,
+         CASE WHEN b[2] = 'MAXVALUE' THEN 'infinity' ELSE btrim(b[2], '''') END::timestamptz
+  FROM (SELECT regexp_match(pg_get_expr(c.relpartbound, c.oid), '^FOR VALUES FROM \((.+)\) TO \((.+)\)$') AS b
+        FROM pg_class c WHERE c.oid = part) AS s
+$$;
+
+-- Creates the partitions of `parent` (RANGE on a timestamptz column) for the UTC day or month (`unit`)
+-- that `at` is in and the `ahead` next ones, those that no partition covers yet; returns the names
+-- of those it created. Idempotent, and safe from several workers at once (a transaction-level lock
+-- per table). A new partition is made beside the table and attached (ATTACH takes only a SHARE UPDATE
+-- EXCLUSIVE lock on the table, which reads and writes do not wait for): the rows the DEFAULT partition
+-- took meanwhile for its range (a worker down for days) are moved into it first. Named
+-- <table>_p<yyyymmdd> or <table>_p<yyyymm>.
+CREATE FUNCTION create_time_partitions(parent regclass, unit text, ahead int, at timestamptz DEFAULT now())
+RETURNS SETOF text
+LANGUAGE plpgsql AS $$
+DECLARE
+  key_column name;
+  default_part regclass;
+  schema_name name;
+  table_name name;
+  part text;
+  from_at timestamptz;
+  to_at timestamptz;
+BEGIN
+  IF unit NOT IN ('day', 'month') THEN
+    RAISE EXCEPTION 'create_time_partitions: unit must be day or month, not %', unit;
+  END IF;
+  PERFORM set_config('lock_timeout', '5s', true), pg_advisory_xact_lock(hashtext('time_partitions:' || parent::oid::text));
+  SELECT a.attname, NULLIF(p.partdefid, 0)::regclass, n.nspname, c.relname
+    INTO key_column, default_part, schema_name, table_name
+  FROM pg_partitioned_table p
+  JOIN pg_class c ON c.oid = p.partrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0]
+  WHERE p.partrelid = parent AND p.partstrat = 'r';
+  IF key_column IS NULL THEN
+    RAISE EXCEPTION 'create_time_partitions: % is not partitioned by range', parent;
+  END IF;
+  FOR step IN 0..ahead LOOP
+    from_at := time_partition_start(unit, at, step);
+    to_at := time_partition_start(unit, at, step + 1);
+    CONTINUE WHEN EXISTS (
+      SELECT 1 FROM pg_inherits i, time_partition_bounds(i.inhrelid) b
+      WHERE i.inhparent = parent AND b.lo < to_at AND b.hi > from_at);
+    part := table_name || '_p' || to_char(from_at AT TIME ZONE 'UTC', CASE unit WHEN 'day' THEN 'YYYYMMDD' ELSE 'YYYYMM' END);
+    EXECUTE format('CREATE TABLE %I.%I (LIKE %s INCLUDING DEFAULTS)', schema_name, part, parent);
+    IF default_part IS NOT NULL THEN
+      EXECUTE format('WITH moved AS (DELETE FROM %s WHERE %I >= $1 AND %I < $2 RETURNING *) INSERT INTO %I.%I SELECT * FROM moved',
+                     default_part, key_column, key_column, schema_name, part)
+        USING from_at, to_at;
+    END IF;
+    EXECUTE format('ALTER TABLE %s ATTACH PARTITION %I.%I FOR VALUES FROM (%L) TO (%L)', parent, schema_name, part, from_at, to_at);
+    RETURN NEXT part;
+  END LOOP;
+END;
+$$;
+
+-- Drops the partitions of `parent` whose whole range is before `before` (never the DEFAULT one);
+-- returns their names. Under the same lock as create_time_partitions. Dropping a partition takes an
+-- ACCESS EXCLUSIVE lock on the table for a moment, and so does ATTACH on the DEFAULT partition: both
+-- functions wait 5 s at most for a lock (lock_timeout, for the transaction), then fail, and the
+-- housekeeping tries again in its next round.
+CREATE FUNCTION drop_time_partitions(parent regclass, before timestamptz) RETURNS SETOF text
+LANGUAGE plpgsql AS $$
+DECLARE
+  part regclass;
+BEGIN
+  PERFORM set_config('lock_timeout', '5s', true), pg_advisory_xact_lock(hashtext('time_partitions:' || parent::oid::text));
+  FOR part IN
+    SELECT i.inhrelid::regclass FROM pg_inherits i, time_partition_bounds(i.inhrelid) b
+    WHERE i.inhparent = parent AND b.hi <= before ORDER BY b.hi
+  LOOP
+    RETURN NEXT part::text;
+    EXECUTE format('DROP TABLE %s', part);
+  END LOOP;
+END;
+$$;
+
+DO $$
+BEGIN
+  EXECUTE format('ALTER TABLE "ingest_rejections" ADD CONSTRAINT "ingest_rejections_before_partitioning_at_check" CHECK ("at" < %L) NOT VALID',
+                 time_partition_start('day', now(), 2));
+END;
+$$;
