@@ -211,6 +211,17 @@ describe('config', () => {
     }
   });
 
+  it('opens at most DATABASE_POOL_SIZE PostgreSQL connections per process, 10 unless told', () => {
+    for (const load of [loadIngestConfig, loadWorkerConfig]) {
+      expect(load({ ADMIN_TOKEN: GOOD_TOKEN }).DATABASE_POOL_SIZE).toBe(10);
+      expect(load({ ADMIN_TOKEN: GOOD_TOKEN, DATABASE_POOL_SIZE: '40' }).DATABASE_POOL_SIZE).toBe(40);
+      for (const bad of ['0', '1001', 'ten', '2.5'])
+        expect(failure(() => load({ ADMIN_TOKEN: GOOD_TOKEN, DATABASE_POOL_SIZE: bad }))).toMatch(
+          /^DATABASE_POOL_SIZE=".*" is invalid/,
+        );
+    }
+  });
+
   it('splits each queue into 1 to MAX_QUEUE_PARTITIONS sub-queues', () => {
     expect(loadWorkerConfig({}).QUEUE_PARTITIONS).toBe(1);
     expect(loadWorkerConfig({ QUEUE_PARTITIONS: String(MAX_QUEUE_PARTITIONS) }).QUEUE_PARTITIONS).toBe(

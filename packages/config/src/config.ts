@@ -111,6 +111,12 @@ export const commonEnv = {
     description:
       'run the hot-path SQL as prepared statements (planned once per connection); set false behind PgBouncer in transaction mode',
   },
+  DATABASE_POOL_SIZE: {
+    schema: { type: 'integer', minimum: 1, maximum: 1000 },
+    default: '10',
+    description:
+      "PostgreSQL connections each process opens at most; the worker's jobs (WORKER_CONCURRENCY per queue and sub-queue) share them, holding one only while they write",
+  },
   QUEUE_PREFIX: {
     schema: { type: 'string', minLength: 1, maxLength: 100, pattern: '^[^:]+$|^\\{[^}]+\\}$' },
     default: 'leadrouter',
@@ -197,6 +203,7 @@ export interface CommonConfig {
   REDIS_CLUSTER_NODES?: string;
   DATABASE_URL: string;
   DATABASE_PREPARED_STATEMENTS: boolean;
+  DATABASE_POOL_SIZE: number;
   QUEUE_PREFIX: string;
   QUEUE_PARTITIONS: number;
   ALLOW_PRIVATE_DESTINATIONS: boolean;

@@ -43,6 +43,7 @@ async function main(): Promise<void> {
     connectionTimeoutMs: 2000,
     queryTimeoutMs: 10000,
     preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
+    poolMax: config.DATABASE_POOL_SIZE,
     onConnectionError: (err) =>
       log.warn({ err: { message: err.message } }, 'a PostgreSQL connection failed; dropped (its work is retried)'),
   });

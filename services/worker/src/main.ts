@@ -29,6 +29,7 @@ async function main(): Promise<void> {
   const db = createDb({
     databaseUrl: config.DATABASE_URL,
     preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
+    poolMax: config.DATABASE_POOL_SIZE,
     onConnectionError: (err) =>
       log.warn({ err: { message: err.message } }, 'a PostgreSQL connection failed; dropped (its work is retried)'),
   });
