@@ -346,7 +346,9 @@ describeInBrowser('the operator console', () => {
     crm.override = () => ({ status: 500, body: { error: 'maintenance' } });
     const section = page.getByRole('region', { name: 'Status pull' });
     const form = section.getByRole('form', { name: 'Status pull settings' });
-    await form.getByRole('checkbox', { name: 'Pull its statuses from its API' }).check();
+    // By keyboard: the box ticked with the space bar, the form sent with Enter.
+    await form.getByRole('checkbox', { name: 'Pull its statuses from its API' }).focus();
+    await page.keyboard.press('Space');
     await form.getByRole('textbox', { name: 'Status API URL', exact: true }).fill(crm.url);
     const every = form.getByRole('spinbutton', { name: 'Every (seconds)', exact: true });
     await every.fill('5');
@@ -358,7 +360,7 @@ describeInBrowser('the operator console', () => {
     await fieldError(every, /must be >= 10/);
     expect((await stack.admin('GET', `/partners/${partnerId}`)).body.statusPull).toBeNull();
     await every.fill('3600');
-    await form.getByRole('button', { name: 'Save status pull' }).click();
+    await every.press('Enter');
     await section.getByText('Status pull saved.').waitFor();
     expect((await stack.admin('GET', `/partners/${partnerId}`)).body).toMatchObject({
       statusPull: { url: crm.url, intervalSeconds: 3600, itemsPath: 'data', method: 'GET' },
@@ -471,6 +473,89 @@ describeInBrowser('the operator console', () => {
     await page.getByRole('cell', { name: 'Paused Buyer', exact: true }).waitFor();
     await page.getByRole('button', { name: 'Retry all' }).click();
     await page.getByText('Requeued 0. 1 could not be.').waitFor();
+  });
+
+  it('shows an auction on the lead’s page: who was pinged, each bid and how long it took, who won and why', async () => {
+    // Buyers on loopback that bid on their pings (path /ping): the highest refuses the post, the next takes it,
+    // the lowest bids under the floor; one more has no ping and bids its fixed price. A generous deadline: the
+    // outcome must not depend on the machine's speed.
+    const bidder = (bid: number | string, post: { status: number; body?: unknown }) =>
+      new FakePartner((req) => (req.path.endsWith('/ping') ? { status: 200, body: { bid, ref: `R-${bid}` } } : post));
+    const high = bidder(20, { status: 422, body: { error: 'duplicate' } });
+    const mid = bidder('12.5', { status: 200, body: { accepted: true } });
+    const low = bidder(3, { status: 200, body: { accepted: true } });
+    await Promise.all([high.start(), mid.start(), low.start()]);
+    try {
+      const ping = (b: FakePartner) => ({ url: `${b.url}/ping`, referencePath: 'ref', timeoutMs: 5000 });
+      const partners = [
+        await stack.createPartner({ name: 'High Bidder', url: high.url, ping: ping(high) }),
+        await stack.createPartner({ name: 'Mid Bidder', url: mid.url, ping: ping(mid) }),
+        await stack.createPartner({ name: 'Low Bidder', url: low.url, ping: ping(low) }),
+        await stack.createPartner({ name: 'Fixed Price Buyer', url: buyer.url, price: 8 }),
+      ];
+      const source = await stack.createSource({ name: 'Auction traffic' });
+      const route = await stack.createRoute({
+        name: 'Auction',
+        priority: 100,
+        strategy: 'auction',
+        auction: { timeoutMs: 5000, floor: 5 },
+        filters: { sourceIds: [source.id] },
+        partners: partners.map((p) => ({ partnerId: p.id })),
+      });
+      const posted = await stack.request('POST', '/v1/leads', { key: source.apiKey, body: sampleLead() });
+      expect(await stack.finalStatus(posted.body.id)).toBe('delivered');
+      await stack.admin('DELETE', `/routes/${route.id}`);
+
+      await page.goto(`${stack.url}/console/leads/${posted.body.id}`);
+      const auction = page.getByRole('region', { name: 'Auction' });
+      await auction
+        .getByText('Mid Bidder won at 12.50, the second highest bid: High Bidder bid 20.00 and refused the post')
+        .waitFor();
+      const table = auction.getByRole('region', { name: 'Pings and bids' });
+      const cells = async (name: string) =>
+        (
+          await table
+            .getByRole('row', { name: new RegExp(`^${name}`) })
+            .getByRole('cell')
+            .allTextContents()
+        ).map((t) => t.trim());
+      // Partner, ping, bid, how long it took, rank, outcome.
+      expect(await cells('High Bidder')).toEqual([
+        'High Bidder',
+        'bidreference R-20',
+        '20.00',
+        expect.stringMatching(/^\d+ ms$/),
+        '1',
+        expect.stringMatching(/^rejected/),
+      ]);
+      expect(await cells('Mid Bidder')).toEqual([
+        'Mid Bidder',
+        'bidreference R-12.5',
+        '12.50',
+        expect.stringMatching(/^\d+ ms$/),
+        '2',
+        'accepted',
+      ]);
+      expect(await cells('Low Bidder')).toEqual([
+        'Low Bidder',
+        'bidreference R-3',
+        '3.00',
+        expect.stringMatching(/^\d+ ms$/),
+        '—',
+        expect.stringMatching(/^skipped auction: bid below the auction’s floor/),
+      ]);
+      expect(await cells('Fixed Price Buyer')).toEqual([
+        'Fixed Price Buyer',
+        'not pinged: its fixed price',
+        '8.00',
+        '—',
+        '3',
+        'not offered: sold before its turn',
+      ]);
+      expect(await inspect(page, 'lead-auction')).toEqual([]);
+    } finally {
+      await Promise.all([high.stop(), mid.stop(), low.stop()]);
+    }
   });
 
   it('shows a lead whose personal data was erased: a note, no data, the erasure on its timeline', async () => {

@@ -23,7 +23,7 @@ import type {
   Stats as StatsSchema,
   Timeline as TimelineSchema,
 } from '@leadrouter/api';
-import type { LeadStatus, PayoutModel, ReportKey, Static } from '@leadrouter/core';
+import type { LeadStatus, PayoutModel, PingEntry, ReportKey, Static } from '@leadrouter/core';
 
 export type { Page } from '@leadrouter/api';
 export type { LeadStatus, ReportKey };
@@ -68,7 +68,11 @@ export interface RoutingRecord {
   candidates?: string[];
   reason?: string;
   decisions?: { partnerId: string; decision: string; reason?: string; at?: string }[];
+  /** An auction route's pings, in the route's order (ADR 0032); `candidates` are then the bids taken, highest first. */
+  pings?: AuctionPing[];
 }
+/** One ping of an auction as the routing record keeps it (its bid exact decimal text). */
+export type AuctionPing = PingEntry;
 export type LeadDetail = Omit<Static<typeof LeadDetailSchema>, 'routing'> & { routing: RoutingRecord | null };
 export type DeadLetter = Static<typeof DeadLetterSchema>;
 /** POST /v1/admin/dead-letters/{id}/retry. */

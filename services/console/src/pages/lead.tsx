@@ -1,7 +1,7 @@
 import { Fragment } from 'preact';
 import { useState } from 'preact/hooks';
 import { api } from '../api/client';
-import type { LeadDetail, RetryAnswer, Return } from '../api/types';
+import type { Page as ApiPage, LeadDetail, Partner, RetryAnswer, Return } from '../api/types';
 import { generalError, useAction } from '../ui/action';
 import { describedBy, Field } from '../ui/field';
 import { Async, ErrorNote, useApi, useInterval } from '../ui/data';
@@ -10,6 +10,7 @@ import { Page, Section, TableWrap } from '../ui/page';
 import { formatMoney } from '../ui/format';
 import { Status } from '../ui/status';
 import { Time } from '../ui/time';
+import { Auction } from './auction';
 import { BASE } from './base';
 
 const SETTLING = new Set(['queued', 'routing']);
@@ -32,14 +33,19 @@ export function LeadPage({ id }: { id: string }) {
 }
 
 function Story({ lead, reload }: { lead: LeadDetail; reload: () => void }) {
+  const routing = lead.routing;
   const names = new Map(lead.deliveries.map((d) => [d.partnerId, d.partner]));
+  // Partners the route named that were never offered the lead (skipped, no bid) are named from the partner list.
+  const unnamed = [...(routing?.decisions ?? []), ...(routing?.pings ?? [])].some((x) => !names.has(x.partnerId));
+  const partners = useApi<ApiPage<Partner>>(unnamed ? '/partners?limit=500' : null);
+  for (const p of partners.data?.items ?? []) if (!names.has(p.id)) names.set(p.id, p.name);
+  const name = (partnerId: string) => names.get(partnerId) ?? partnerId.slice(-8);
   const [notice, setNotice] = useState<string>();
   const retry = useAction(async (deliveryId: string) => {
     const answer = await api<RetryAnswer>('POST', `/dead-letters/${deliveryId}/retry`);
     setNotice(`Requeued ${answer.requeued} delivery for a fresh set of attempts.`);
     reload();
   });
-  const routing = lead.routing;
   return (
     <>
       <p>
@@ -128,9 +134,7 @@ function Story({ lead, reload }: { lead: LeadDetail; reload: () => void }) {
                     {routing.decisions.map((d) => (
                       <tr key={d.partnerId}>
                         <td>
-                          <a href={`${BASE}/partners/${d.partnerId}`}>
-                            {names.get(d.partnerId) ?? d.partnerId.slice(-8)}
-                          </a>
+                          <a href={`${BASE}/partners/${d.partnerId}`}>{name(d.partnerId)}</a>
                         </td>
                         <td>
                           <Status value={d.decision} />
@@ -148,6 +152,7 @@ function Story({ lead, reload }: { lead: LeadDetail; reload: () => void }) {
           </>
         )}
       </Section>
+      {routing?.pings && <Auction routing={routing} name={name} />}
       <Section title="Deliveries">
         {lead.deliveries.length === 0 && <p class="muted">No partner has been offered this lead.</p>}
         {lead.deliveries.map((d) => (
