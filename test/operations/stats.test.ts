@@ -190,6 +190,26 @@ describe('GET /v1/admin/stats', () => {
     expect(future.body).toMatchObject({ leads: { received: 0 }, ...noMoney, sources: [], partners: [] });
     expect(validStats(future.body)).toBe(true);
   });
+
+  it('answer 422 for a `since` more than 400 days ago, and for one that is no date-time, listing the problem', async () => {
+    const day = 24 * 3600_000;
+    const stats = (since: string) => stack.admin('GET', `/stats?since=${encodeURIComponent(since)}`);
+    const tooOld = await stats(new Date(Date.now() - 401 * day).toISOString());
+    expect(tooOld.status).toBe(422);
+    expect(tooOld.body.errors).toEqual([
+      {
+        field: 'since',
+        message: 'must be at most 400 days ago; for longer periods use GET /v1/admin/reports, a window at a time',
+      },
+    ]);
+    expect((await stats('last year')).body.errors).toEqual([
+      { field: 'since', message: 'must be an ISO 8601 date-time, e.g. 2026-01-31T00:00:00Z' },
+    ]);
+    // 400 days less a minute: answered.
+    const oldest = await stats(new Date(Date.now() - 400 * day + 60_000).toISOString());
+    expect(oldest.status).toBe(200);
+    expect(validStats(oldest.body)).toBe(true);
+  });
 });
 
 const noMoney = {

@@ -2,7 +2,7 @@
  * The route table's operator endpoints: dead letters, the lead search and a lead's whole story, the
  * statistics, the queues and the routing dry run (README "Operating it (runbook)").
  */
-import { DateTime, OneOf, Type, Uuid } from '@leadrouter/core';
+import { DateTime, MAX_REPORT_DAYS, OneOf, Type, Uuid } from '@leadrouter/core';
 import { DRY_RUN_DEFAULT_LEADS, DRY_RUN_MAX_LEADS, DryRunRequest, PersonalDataErasureRequest } from './bodies.js';
 import {
   BulkDiscardResult,
@@ -210,9 +210,30 @@ export const getStats = route({
   description:
     'Leads received since a time, by current status and by source; the answers that did not accept a lead, by reason and by source — to see why a source’s leads fail; the deliveries created since then by partner (pending, accepted, rejected, dead-lettered, superseded, attempts); and the money recorded since then with the events behind it — sales, conversions, returns, reversals, revenue, cost, margin (exact decimal text) and the conversion, return and reversal rates — in total, by partner and by source.',
   query: Type.Object({
-    since: Type.Optional(DateTime({ description: 'ISO 8601 date-time; default: 24 hours ago', example: EXAMPLE_AT })),
+    since: Type.Optional(
+      DateTime({
+        description: `ISO 8601 date-time, at most ${MAX_REPORT_DAYS} days ago (as the reports); default: 24 hours ago`,
+        example: EXAMPLE_AT,
+      }),
+    ),
   }),
-  answers: { 200: { description: 'The counts.', schema: Stats }, 422: 'Invalid' },
+  answers: {
+    200: { description: 'The counts.', schema: Stats },
+    422: {
+      description: `\`since\` is not a date-time, or is more than ${MAX_REPORT_DAYS} days ago.`,
+      error: true,
+      example: {
+        status: 'rejected',
+        message: 'the request is invalid',
+        errors: [
+          {
+            field: 'since',
+            message: `must be at most ${MAX_REPORT_DAYS} days ago; for longer periods use GET /v1/admin/reports, a window at a time`,
+          },
+        ],
+      },
+    },
+  },
 });
 
 export const getLeadTimeline = route({

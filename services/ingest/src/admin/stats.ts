@@ -1,6 +1,6 @@
 import type { Router } from 'express';
 import { operations as table } from '@leadrouter/api';
-import { invalid, type DeliveryStatus } from '@leadrouter/core';
+import { invalid, MAX_REPORT_DAYS, type DeliveryStatus } from '@leadrouter/core';
 import { MONEY_SINCE, runStatement, sqlPool } from '@leadrouter/db';
 import { amount, formatAmount, ZERO, type Amount } from '@leadrouter/money';
 import type { IngestDeps } from '../deps.js';
@@ -213,10 +213,21 @@ export function statsRouter({ db }: IngestDeps): Router {
   return router;
 }
 
-function parseSince(raw: unknown): Date {
-  if (raw === undefined) return new Date(Date.now() - 24 * 3600_000);
+/**
+ * `since`, at most MAX_REPORT_DAYS (400) back — as far as the reports reach —, so no question of the stats
+ * reads years of leads and rejections.
+ */
+function parseSince(raw: unknown, now = new Date()): Date {
+  if (raw === undefined) return new Date(now.getTime() - 24 * 3600_000);
   const at = typeof raw === 'string' ? Date.parse(raw) : NaN;
   if (Number.isNaN(at))
     throw invalid([{ field: 'since', message: 'must be an ISO 8601 date-time, e.g. 2026-01-31T00:00:00Z' }]);
+  if (now.getTime() - at > MAX_REPORT_DAYS * 24 * 3600_000)
+    throw invalid([
+      {
+        field: 'since',
+        message: `must be at most ${MAX_REPORT_DAYS} days ago; for longer periods use GET /v1/admin/reports, a window at a time`,
+      },
+    ]);
   return new Date(at);
 }
