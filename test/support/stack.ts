@@ -14,7 +14,7 @@ import {
 import { closeDb, createDb, type Db } from '@leadrouter/db';
 import { createAgents, destroyAgents } from '@leadrouter/delivery';
 import { createIngestMetrics, createWorkerMetrics } from '@leadrouter/metrics';
-import { createRedis, OutcomeWaiters, Queues, SharedCaches } from '@leadrouter/queue';
+import { createRedis, OutcomeWaiters, PingBindings, Queues, SharedCaches } from '@leadrouter/queue';
 import { createApp } from '../../services/ingest/src/app';
 import { SourceRateLimits } from '../../services/ingest/src/http/rate-limit';
 import { SignInThrottle } from '../../services/ingest/src/http/sign-in-throttle';
@@ -124,6 +124,7 @@ export class TestStack {
     const app = createApp({
       caches,
       outcomes,
+      pings: new PingBindings(producer, this.prefix),
       config: this.ingestConfig,
       db: this.db,
       queues,

@@ -90,6 +90,47 @@ export const LeadOutcome = component(
     },
   ),
 );
+/** What a source is answered to a ping (SPEC "Ping/post"): never a buyer's name or price. */
+export const PingBid = component(
+  'PingBid',
+  Closed(
+    {
+      status: Const('bid'),
+      pingId: Uuid({ description: 'send it as `pingId` with the full lead to `POST /v1/leads` before `expiresAt`' }),
+      bid: Type.Number({
+        description:
+          'what you will be paid, in CURRENCY, if you post the lead: your payout on the best bid (cpl: your amount; revshare: your share of the bid; cpa: what you earn when it converts)',
+      }),
+      expiresAt: DateTime({ description: 'post the lead before this time' }),
+    },
+    { description: 'A buyer bid on the lead.' },
+  ),
+);
+export const PingNoBid = component(
+  'PingNoBid',
+  Closed(
+    {
+      status: Const('no_bid'),
+      pingId: Uuid(),
+    },
+    {
+      description:
+        'No buyer bid within the auction’s deadline (or the lead matches no auction route): a post against this ping is refused.',
+    },
+  ),
+);
+
+const schemaPath = (name: string) => `#/components/schemas/${name}`;
+
+export type PingAnswer = Static<typeof PingBid> | Static<typeof PingNoBid>;
+export const PingAnswer = Type.Unsafe<PingAnswer>({
+  oneOf: [ref(PingBid), ref(PingNoBid)],
+  discriminator: {
+    propertyName: 'status',
+    mapping: { bid: schemaPath('PingBid'), no_bid: schemaPath('PingNoBid') },
+  },
+});
+
 export const LeadDuplicate = component(
   'LeadDuplicate',
   Closed(
@@ -114,7 +155,6 @@ export const LeadFailed = component(
   ),
 );
 
-const schemaPath = (name: string) => `#/components/schemas/${name}`;
 /** One lead's result in a batch. */
 export type BatchResult =
   | Static<typeof LeadAccepted>

@@ -50,6 +50,12 @@ export const ErrorBody = component(
         minItems: 1,
         description: 'every problem found, not only the first',
       }),
+      reason: Type.Optional(
+        Type.String({
+          description:
+            'why, as a word a program can test, on answers that have one: `ping_expired`, `no_bid` (a post against a ping)',
+        }),
+      ),
     },
     { description: 'Every error answer has this shape.' },
   ),

@@ -11,6 +11,7 @@ import {
   Closed,
   FieldMapSchema,
   FiltersSchema,
+  LeadPingSchema,
   LeadSchema,
   Nullable,
   NullableFilters,
@@ -32,6 +33,8 @@ import {
 
 /** The lead and the filters, named in the document. */
 export const Lead = component('Lead', LeadSchema);
+/** A ping: the lead without its contact data (SPEC "Ping/post"). */
+export const LeadPing = component('LeadPing', LeadPingSchema);
 component('Filters', FiltersSchema);
 
 const name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });

@@ -47,6 +47,7 @@ export {
 export {
   IDEMPOTENCY_WINDOW_HOURS,
   LeadOutcome,
+  PingAnswer,
   LeadSourceView,
   LeadView,
   MAX_IDEMPOTENCY_KEY,

@@ -20,8 +20,9 @@ import {
   MAX_BATCH,
   MAX_IDEMPOTENCY_KEY,
   MAX_WAIT_SECONDS,
+  PingAnswer,
 } from './answers-leads.js';
-import { Lead } from './bodies.js';
+import { Lead, LeadPing } from './bodies.js';
 import { ref } from './components.js';
 import { route } from './table.js';
 
@@ -59,6 +60,8 @@ export const createLead = route({
     `Send an \`Idempotency-Key\` to retry safely: the same key from the same source within ${IDEMPOTENCY_WINDOW_HOURS} h answers the first lead's \`202\` again, with no second lead; the same key with a different lead is a \`422\`.`,
     '',
     `Send \`Prefer: wait=N\` (N ≤ ${MAX_WAIT_SECONDS}) to learn the lead's outcome in the same request: it is recorded first, exactly as without the header, then the answer is a \`200\` with its outcome if it is reached within N seconds, else the usual \`202\`.`,
+    '',
+    'With `pingId` (from `POST /v1/pings`) the lead is sold against that ping’s bids: the best bid first, then the next if that buyer refuses it (no buyer is pinged again). The ping’s values win over fields changed since (the lead’s timeline notes each difference). A ping posts one lead: a second post is a `409` naming the first; a post after `expiresAt` is a `410`, one against a ping without a bid a `422`, against another source’s ping (or an unknown one) a `404`.',
   ].join('\n'),
   headers: [
     {
@@ -91,17 +94,32 @@ export const createLead = route({
       example: { status: 'accepted', id: EXAMPLE_ID },
     },
     401: 'Unauthorized',
+    404: {
+      description: 'The `pingId` is none of your pings (unknown, another source’s, or expired long ago). Nothing was stored.',
+      error: true,
+    },
     409: {
       description:
-        'A duplicate: the same phone or email reached leadrouter (from any source) within this source’s `duplicateWindowHours` (0, the default, turns the check off). Nothing was stored. The answer names the existing lead only when it is one of yours: another source’s lead id is never shown.',
+        'A duplicate: the same phone or email reached leadrouter (from any source) within this source’s `duplicateWindowHours` (0, the default, turns the check off), or a lead was posted against this `pingId` already. Nothing was stored. The answer names the existing lead only when it is one of yours: another source’s lead id is never shown.',
       schema: LeadDuplicate,
       examples: {
         yours: { summary: 'a repeat of one of your leads', value: { status: 'duplicate', id: EXAMPLE_ID } },
         another: { summary: 'a lead another source sent', value: { status: 'duplicate' } },
       },
     },
+    410: {
+      description: 'Posted against a ping after its `expiresAt`: `reason` is `ping_expired`. Nothing was stored.',
+      error: true,
+      example: {
+        status: 'rejected',
+        reason: 'ping_expired',
+        message: 'the ping expired: ping the lead again',
+        errors: [{ field: '/pingId', message: 'the ping expired: ping the lead again' }],
+      },
+    },
     422: {
-      description: 'The lead (or its `Idempotency-Key`) is invalid; `errors` lists every problem.',
+      description:
+        'The lead (or its `Idempotency-Key`) is invalid; `errors` lists every problem. Also a post against a ping that got no bid (`reason`: `no_bid`).',
       error: true,
       example: {
         status: 'rejected',
@@ -116,6 +134,59 @@ export const createLead = route({
     503: {
       description:
         'The lead could not be recorded durably right now (PostgreSQL is unreachable, or its connection failed); it was not accepted. Retry after `Retry-After` seconds, with the same `Idempotency-Key`: if it was stored after all (the connection failed after the commit), the retry answers its `202`, with no second lead.',
+      error: true,
+      headers: retryAfter,
+    },
+  },
+});
+
+export const createPing = route({
+  method: 'post',
+  path: '/v1/pings',
+  party: 'source',
+  operationId: 'createPing',
+  tag: 'Leads',
+  summary: 'Ping a lead: buyers bid on it before you post it',
+  description: [
+    'Ping/post: send the lead without its contact data (`name`, `phone`, `email` are refused); the buyers of the auction route it matches bid on it, and the answer comes within that route’s auction deadline plus 100 ms: `bid` — what you will be paid if you post it (your payout on the best bid) — with a `pingId` and its `expiresAt`, or `no_bid`. Then post the full lead with that `pingId` to `POST /v1/leads` before `expiresAt`.',
+    '',
+    'Nothing is stored as a lead by a ping. The rest of the lead is validated as a lead is; a `422` lists every problem. Pings count against your rate limit as leads do. A lead that matches no auction route, or whose buyers do not answer in time, is `no_bid`.',
+  ].join('\n'),
+  body: {
+    schema: LeadPing,
+    unchecked: true,
+    example: { geo: 'US', source: 'Facebook', fields: { zip: '94107', age: 42 } },
+  },
+  answers: {
+    200: {
+      description: 'The auction’s answer: `bid` (with what you will be paid) or `no_bid`. Never a buyer’s name or price.',
+      schema: PingAnswer,
+      examples: {
+        bid: {
+          summary: 'a bid',
+          value: { status: 'bid', pingId: EXAMPLE_ID, bid: 12.5, expiresAt: '2026-01-31T12:05:00.000Z' },
+        },
+        noBid: { summary: 'no bid', value: { status: 'no_bid', pingId: EXAMPLE_ID } },
+      },
+    },
+    401: 'Unauthorized',
+    422: {
+      description: 'The ping carries contact data, or is otherwise invalid; `errors` lists every problem.',
+      error: true,
+      example: {
+        status: 'rejected',
+        message: 'the request is invalid',
+        errors: [
+          {
+            field: '/phone',
+            message: 'is contact data: a ping carries none (send it in the post, POST /v1/leads with the pingId)',
+          },
+        ],
+      },
+    },
+    429: 'RateLimited',
+    503: {
+      description: 'The ping could not be handed to the auction right now (Redis is unreachable). Retry after `Retry-After` seconds.',
       error: true,
       headers: retryAfter,
     },

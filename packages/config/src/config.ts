@@ -163,6 +163,12 @@ export const ingestEnv = {
     description:
       'lead-API requests with a missing or unknown key one client address may make in a minute; past that it is answered 429 until the minute ends',
   },
+  PING_EXPIRY_SECONDS: {
+    schema: { type: 'integer', minimum: 1, maximum: 86400 },
+    default: '300',
+    description:
+      "seconds after a source's ping (POST /v1/pings) within which the lead may be posted against it (expiresAt); a later post is answered 410 ping_expired",
+  },
 } satisfies EnvSpec;
 
 export const workerEnv = {
@@ -173,6 +179,12 @@ export const workerEnv = {
     default: '64',
     description:
       "jobs each of the worker's queues (each sub-queue, see QUEUE_PARTITIONS) runs at once: route jobs (each making its lead's first attempts) and deliver jobs (later attempts)",
+  },
+  PING_CONCURRENCY: {
+    schema: { type: 'integer', minimum: 1, maximum: 10000 },
+    default: '256',
+    description:
+      "sources' pings each sub-queue of the worker's ping queue auctions at once (each waits at most its route's auction deadline for the buyers' bids)",
   },
   SWEEP_INTERVAL_MS: {
     schema: { type: 'integer', minimum: 100, maximum: 600000 },
@@ -215,11 +227,13 @@ export interface IngestConfig extends CommonConfig {
   ADMIN_TOKEN: string;
   TRUST_PROXY: string;
   AUTH_FAILURES_PER_MINUTE: number;
+  PING_EXPIRY_SECONDS: number;
 }
 
 export interface WorkerConfig extends CommonConfig {
   WORKER_PORT: number;
   WORKER_CONCURRENCY: number;
+  PING_CONCURRENCY: number;
   SWEEP_INTERVAL_MS: number;
   /** 0: personal data is kept for ever. */
   PII_RETENTION_DAYS: number;

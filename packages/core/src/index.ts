@@ -3,14 +3,19 @@ export { ajv, compile, toFieldErrors, unstorableStrings } from './validation.js'
 export { storableText, type TextLimit } from './storable.js';
 export {
   EXAMPLE_LEAD,
+  LeadPingSchema,
   LeadSchema,
   normalisePhone,
   readLeadPath,
   validateLead,
+  validatePing,
   type LeadFields,
   type LeadInput,
+  type LeadPingInput,
   type LeadValidation,
   type NormalisedLead,
+  type PingValidation,
+  type PingValues,
   type PublicLead,
 } from './lead.js';
 export {

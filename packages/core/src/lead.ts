@@ -1,7 +1,8 @@
 import { parsePhoneNumberFromString, isSupportedCountry } from 'libphonenumber-js/max';
 import { ISO_COUNTRIES } from './countries.js';
 import type { FieldError } from './errors.js';
-import { Dict, Scalar, Type, type Static } from './schema.js';
+import { Dict, Scalar, Type, Uuid, type Static } from './schema.js';
+import { CONTACT_FIELDS } from './ping.js';
 import { compile, toFieldErrors, unstorableStrings } from './validation.js';
 
 /** The lead's own fields, as validated and stored: what partners receive and filters look at. */
@@ -30,7 +31,13 @@ export const EXAMPLE_LEAD: LeadInput = {
 /** A lead after validation. */
 export interface NormalisedLead extends LeadFields {
   consent: { tcpa?: boolean; certificateUrl?: string } | null;
+  /** The ping it is posted against (SPEC "Ping/post"), when it is. */
+  pingId?: string;
 }
+
+/** What a ping carries of a lead (SPEC "Ping/post"): everything but its contact data. */
+export type PingValues = Pick<NormalisedLead, 'geo' | 'source' | 'fields' | 'consent'>;
+
 
 /** The lead as partners see it: its id and public fields. */
 export interface PublicLead extends LeadFields {
@@ -90,12 +97,55 @@ export const LeadSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    pingId: Type.Optional(
+      Uuid({
+        description:
+          'the `pingId` of a `POST /v1/pings` answered with a bid: the lead is sold against that ping’s bids, and the ping’s values win over changed fields',
+      }),
+    ),
   },
   { title: 'Lead', additionalProperties: false },
 );
 export type LeadInput = Static<typeof LeadSchema>;
 
 const validateShape = compile<LeadInput>(LeadSchema);
+
+const { name: _name, phone: _phone, email: _email, pingId: _pingId, ...pingProperties } = LeadSchema.properties;
+
+/** A ping as a source sends it (`POST /v1/pings`): a lead without its contact data. */
+export const LeadPingSchema = Type.Object(pingProperties, { title: 'LeadPing', additionalProperties: false });
+export type LeadPingInput = Static<typeof LeadPingSchema>;
+
+const validatePingShape = compile<LeadPingInput>(LeadPingSchema);
+
+export type PingValidation = { ok: true; values: PingValues } | { ok: false; errors: FieldError[] };
+
+/**
+ * Validates a ping (SPEC "Ping/post"): contact data (`name`, `phone`, `email`) present is an error for each,
+ * and the rest is checked as a lead's is; every problem is listed.
+ */
+export function validatePing(input: unknown): PingValidation {
+  const body = (typeof input === 'object' && input !== null && !Array.isArray(input) ? input : {}) as Record<
+    string,
+    unknown
+  >;
+  const errors: FieldError[] = CONTACT_FIELDS.filter((f) => Object.hasOwn(body, f)).map((f) => ({
+    field: `/${f}`,
+    message: 'is contact data: a ping carries none (send it in the post, POST /v1/leads with the pingId)',
+  }));
+  const rest = Object.fromEntries(Object.entries(body).filter(([k]) => !(CONTACT_FIELDS as readonly string[]).includes(k)));
+  errors.push(...unstorableStrings(rest));
+  if (!validatePingShape(input === body ? rest : input)) errors.push(...toFieldErrors(validatePingShape.errors));
+  const geo = typeof body.geo === 'string' && /^[A-Z]{2}$/.test(body.geo) ? body.geo : null;
+  if (geo !== null && !ISO_COUNTRIES.has(geo))
+    errors.push({ field: '/geo', message: 'is not a known ISO 3166-1 alpha-2 country code' });
+  if (errors.length > 0) return { ok: false, errors };
+  const ping = rest as LeadPingInput;
+  return {
+    ok: true,
+    values: { geo, source: ping.source ?? null, fields: ping.fields ?? {}, consent: ping.consent ?? null },
+  };
+}
 
 export type LeadValidation = { ok: true; lead: NormalisedLead } | { ok: false; errors: FieldError[] };
 
@@ -138,6 +188,7 @@ export function validateLead(input: unknown): LeadValidation {
       source: lead.source ?? null,
       fields: lead.fields ?? {},
       consent: lead.consent ?? null,
+      ...(lead.pingId !== undefined ? { pingId: lead.pingId.toLowerCase() } : {}),
     },
   };
 }

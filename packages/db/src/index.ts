@@ -149,5 +149,6 @@ export {
   type ReportRow,
   type ReportTable,
 } from './tables/reports.js';
-export { ROUTING_ROUTES } from './tables/routes.js';
-export { ACTIVE_KEY_HASHES, SOURCE_BY_KEY_HASH } from './tables/sources.js';
+export { RECORD_PING_BIDS, RECORD_PINGS } from './tables/pings.js';
+export { LONGEST_AUCTION, ROUTING_ROUTES } from './tables/routes.js';
+export { ACTIVE_KEY_HASHES, SOURCE_BY_KEY_HASH, SOURCE_PAYOUT } from './tables/sources.js';

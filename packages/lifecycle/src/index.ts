@@ -31,6 +31,7 @@ export {
   type LeadFlowDeps,
 } from './flow.js';
 export { advanceAndCommit, settleUnreadable, type AdvanceOptions, type DeliveryState } from './advance.js';
+export { answerPing, bidToSource, PingLog, type PingBinding, type PingDeps } from './ping.js';
 export { routeLead, routingRules, RULES_CACHE_TTL_MS, type RoutingRules } from './route-lead.js';
 export {
   attemptDelivery,

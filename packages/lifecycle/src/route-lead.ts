@@ -186,7 +186,7 @@ export const RULES_CACHE_TTL_MS = 5_000;
  * lead. What depends on the moment (pause, schedule, caps) is checked again
  * from PostgreSQL when a partner's turn comes (`advanceAndCommit`).
  */
-export function routingRules(deps: LeadFlowDeps): Promise<RoutingRules> {
+export function routingRules(deps: Pick<LeadFlowDeps, 'db' | 'log' | 'caches'>): Promise<RoutingRules> {
   const load = async (): Promise<RoutingRules> => {
     const pool = sqlPool(deps.db);
     const [routes, partners] = await Promise.all([
@@ -210,7 +210,7 @@ const reported = new Set<string>();
  * patterns were checked, or written to the database by hand. They do not
  * match, and each lead they pass over records why (ADR 0013).
  */
-function reportUnusablePatterns(deps: LeadFlowDeps, { routes, partners }: RoutingRules): void {
+function reportUnusablePatterns(deps: Pick<LeadFlowDeps, 'log'>, { routes, partners }: RoutingRules): void {
   const owners = [
     ...routes.map((r) => ({ routeId: r.id, filters: r.filters })),
     ...[...partners.values()].map((p) => ({ partnerId: p.id, filters: p.filters })),

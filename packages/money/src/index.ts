@@ -14,6 +14,7 @@ export {
   payoutFromColumns,
   payoutToColumns,
   salePrice,
+  sourcePayout,
   type Payout,
 } from './payout.js';
 export { leadMoney, ledgerLines, sourceEarnings, type LeadMoney, type LedgerLine, type MoneyEvent } from './ledger.js';

@@ -18,6 +18,11 @@ export const QUEUES = {
   deliver: 'deliver',
   /** One attempt of one postback (a lead's final status, to its source). */
   postback: 'postback',
+  /**
+   * Answer a source's ping: the auction of the route the lead would match (ADR 0032). Its own queue and
+   * workers, so pings are never behind leads' routing and deliveries: the source is waiting for the answer.
+   */
+  ping: 'ping',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
@@ -40,10 +45,31 @@ export interface PostbackJob {
   attempt: number;
 }
 
+/**
+ * A source's ping (SPEC "Ping/post"): the lead's values without contact data (never a name, phone or email),
+ * who sent it, and the times that bound its answer.
+ */
+export interface PingJob {
+  pingId: string;
+  sourceId: string;
+  /** Epoch ms the ingest received it: the auction's deadline counts from there. */
+  receivedAt: number;
+  /** Epoch ms after which a post against it is refused (`ping_expired`). */
+  expiresAt: number;
+  /** packages/core's `PingValues` (this package does not depend on core). */
+  values: {
+    geo: string | null;
+    source: string | null;
+    fields: Record<string, string | number | boolean>;
+    consent: { tcpa?: boolean; certificateUrl?: string } | null;
+  };
+}
+
 export interface JobPayloads {
   route: RouteJob;
   deliver: DeliverJob;
   postback: PostbackJob;
+  ping: PingJob;
 }
 
 /** Job ids make enqueueing idempotent: adding a job whose id exists is a no-op. */
@@ -51,6 +77,7 @@ export const jobIds = {
   route: (leadId: string): string => leadId,
   deliver: (deliveryId: string, attempt: number): string => `${deliveryId}-a${attempt}`,
   postback: (postbackId: string, attempt: number): string => `${postbackId}-p${attempt}`,
+  ping: (pingId: string): string => pingId,
 };
 
 const keepFailed = { age: 7 * 24 * 3600, count: 5000 };
@@ -82,5 +109,12 @@ export const jobOptions: Record<QueueName, JobsOptions> = {
     backoff: { type: 'exponential', delay: 2000 },
     removeOnComplete: true,
     removeOnFail: keepFailed,
+  },
+  ping: {
+    // Answered within a second or not at all: a failed ping is a no bid (the ingest answers so at its deadline),
+    // never retried, and not kept.
+    attempts: 1,
+    removeOnComplete: true,
+    removeOnFail: true,
   },
 };

@@ -6,6 +6,7 @@ import {
   jobOptions,
   QUEUES,
   type DeliverJob,
+  type PingJob,
   type PostbackJob,
   type QueueName,
   type RouteJob,
@@ -151,6 +152,7 @@ export class Queues {
   readonly route: PartitionedQueue<RouteJob>;
   readonly deliver: PartitionedQueue<DeliverJob>;
   readonly postback: PartitionedQueue<PostbackJob>;
+  readonly pings: PartitionedQueue<PingJob>;
   readonly partitions: number;
 
   constructor(
@@ -172,11 +174,17 @@ export class Queues {
     this.route = queue<RouteJob>(QUEUES.route);
     this.deliver = queue<DeliverJob>(QUEUES.deliver);
     this.postback = queue<PostbackJob>(QUEUES.postback);
+    this.pings = queue<PingJob>(QUEUES.ping);
   }
 
   /** The catalog's queues (each counted over its sub-queues). */
   all(): PartitionedQueue<unknown>[] {
-    return [this.route, this.deliver, this.postback] as PartitionedQueue<unknown>[];
+    return [this.route, this.deliver, this.postback, this.pings] as PartitionedQueue<unknown>[];
+  }
+
+  /** The catalog's queue of that name. */
+  queue(name: QueueName): PartitionedQueue<unknown> {
+    return this.all().find((q) => q.name === name)!;
   }
 
   /** Every sub-queue, as BullMQ queues (the dashboard shows each). */
@@ -232,6 +240,12 @@ export class Queues {
   announceOutcomes(leadIds: readonly string[]): void {
     const channel = redisKeys(this.prefix).outcomes;
     for (const id of leadIds) this.connection.publish(channel, id).catch(() => undefined);
+  }
+
+  /** A source's ping, for the worker's auction (ADR 0032); its job id is the ping's. */
+  async enqueuePing(job: PingJob): Promise<void> {
+    this.ensureConnected();
+    await this.pings.add(QUEUES.ping, job, { jobId: jobIds.ping(job.pingId) });
   }
 
   async enqueuePostback(job: PostbackJob, delayMs = 0): Promise<void> {

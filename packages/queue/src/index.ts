@@ -1,4 +1,13 @@
-export { QUEUES, jobIds, type DeliverJob, type PostbackJob, type QueueName, type RouteJob } from './catalog.js';
+export {
+  QUEUES,
+  jobIds,
+  type DeliverJob,
+  type PingJob,
+  type PostbackJob,
+  type QueueName,
+  type RouteJob,
+} from './catalog.js';
+export { keptUntil, PingBindings, type PingClaim, type PingState } from './pings.js';
 export {
   Queues,
   clusterNodeProblem,

@@ -30,7 +30,7 @@ const SLOT_WINDOW = 64;
  * three thirds of the slot space, and, shifted by a little more than a third,
  * their later sub-queues in different thirds from one another's.
  */
-const OFFSET: Record<QueueName, number> = { route: 0, deliver: 7 / 18, postback: 7 / 9 };
+const OFFSET: Record<QueueName, number> = { route: 0, deliver: 7 / 18, postback: 7 / 9, ping: 1 / 6 };
 
 /** 0, 1/3, 2/3, 1/9, 4/9, 7/9, 2/9, …: the digits of `index` in base 3, mirrored after the point. */
 function vanDerCorput(index: number): number {
@@ -93,7 +93,9 @@ export function redisKeys(prefix: string) {
     housekeepingLock: `${prefix}:housekeeping-lock`,
     /** Pub/sub: a message on any node of a cluster reaches every node. */
     invalidation: `${prefix}:invalidate`,
-    /** Pub/sub: a lead reached its final status (its id); every ingest listens (ADR 0033). */
+    /** Pub/sub: a lead reached its final status, or a ping its answer (its id); every ingest listens (ADR 0033). */
     outcomes: `${prefix}:outcomes`,
+    /** A ping's binding (ADR 0032): its answer, bids and expiry, and the lead posted against it; it expires by itself. */
+    ping: (pingId: string) => `${prefix}:ping:${hashTag(pingId)}`,
   };
 }

@@ -9,7 +9,7 @@ import {
 } from '@leadrouter/config';
 import { closeDb, createDb } from '@leadrouter/db';
 import type { DeliveryAgents } from '@leadrouter/delivery';
-import { createRedis, OutcomeWaiters, Queues, refuseClusterNode, SharedCaches } from '@leadrouter/queue';
+import { createRedis, OutcomeWaiters, PingBindings, Queues, refuseClusterNode, SharedCaches } from '@leadrouter/queue';
 import { createIngestMetrics } from '@leadrouter/metrics';
 import { createApp } from './app.js';
 import { SourceRateLimits } from './http/rate-limit.js';
@@ -79,6 +79,7 @@ async function main(): Promise<void> {
     agents,
     caches,
     outcomes,
+    pings: new PingBindings(redis, config.QUEUE_PREFIX),
     signInThrottle: new SignInThrottle(redis, config.QUEUE_PREFIX),
     metrics: createIngestMetrics(),
     rejections,

@@ -62,11 +62,11 @@ export function startDraining(
         const lookup = new Queue(name, { connection, prefix });
         lookup.on('error', () => undefined);
         draining.set(name, { worker: consumer.consume(queue, name), lookup });
-        deps.queues[queue].drainFrom(lookup);
+        deps.queues.queue(queue).drainFrom(lookup);
         deps.log.info({ queue, subQueue: name }, 'draining jobs left in a sub-queue of another layout');
       } else if (!pending && current) {
         draining.delete(name);
-        deps.queues[queue].stopDraining(current.lookup);
+        deps.queues.queue(queue).stopDraining(current.lookup);
         await Promise.all([consumer.release(current.worker), current.lookup.close()]);
         deps.log.info({ queue, subQueue: name }, 'drained a sub-queue of another layout');
       }

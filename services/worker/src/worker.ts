@@ -5,12 +5,14 @@ import {
   QUEUES,
   subQueueNames,
   type DeliverJob,
+  type PingJob,
   type PostbackJob,
   type QueueName,
   type RouteJob,
 } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
 import { busyDelayMs } from '@leadrouter/lifecycle';
+import { answerPing, pingRuntime } from './answer-ping.js';
 import { deliverAttempt } from './deliver.js';
 import { sendPostback } from './postback.js';
 import { routeLead } from './route-lead.js';
@@ -64,6 +66,7 @@ export function startWorker(deps: WorkerDeps): RunningWorker {
       }
     };
 
+  const pings = pingRuntime(deps);
   const processors: Record<QueueName, (job: Job, token?: string) => Promise<unknown>> = {
     route: counted(async (job: Job<RouteJob>) => routeLead(forJob(deps, QUEUES.route, job), job.data.leadId)),
     deliver: counted(async (job: Job<DeliverJob>, token?: string) => {
@@ -77,6 +80,7 @@ export function startWorker(deps: WorkerDeps): RunningWorker {
       throw new DelayedError();
     }),
     postback: counted(async (job: Job<PostbackJob>) => sendPostback(forJob(deps, QUEUES.postback, job), job.data)),
+    ping: counted(async (job: Job<PingJob>) => answerPing(forJob(deps, QUEUES.ping, job), pings, job.data)),
   };
   // Per sub-queue. Route jobs make the lead's first attempts themselves (`deliverNow`): as many in flight as
   // deliver jobs. Not divided among the sub-queues: a slow partner filling a share of one would hold up the others.
@@ -84,6 +88,8 @@ export function startWorker(deps: WorkerDeps): RunningWorker {
     route: config.WORKER_CONCURRENCY,
     deliver: config.WORKER_CONCURRENCY,
     postback: Math.max(4, Math.ceil(config.WORKER_CONCURRENCY / 4)),
+    // A ping mostly waits for its buyers' bids (its route's auction deadline at most): many at once.
+    ping: config.PING_CONCURRENCY,
   };
   const workers = new Set<Worker>();
   const consume = (queue: QueueName, name: string): Worker => {
@@ -135,7 +141,7 @@ export function startWorker(deps: WorkerDeps): RunningWorker {
         housekeeping.stop(),
         reportFold.stop(),
         statusPulls.stop(),
-        closeWorkers(),
+        closeWorkers().then(() => pings.log.close()),
         // Again once the drain check has stopped (it waits for its Redis command, for ever while Redis is
         // away), so a worker it started meanwhile is not left out; close() is idempotent.
         draining.stop().then(closeWorkers),

@@ -26,3 +26,16 @@ export const ROUTING_ROUTES = defineStatement({
    FROM routes r LEFT JOIN route_partners rp ON rp.route_id = r.id
    WHERE r.active GROUP BY r.id ORDER BY r.created_at`,
 });
+
+/**
+ * The longest auction deadline of the active auction routes (their stored `timeoutMs`, else the default `fallback`),
+ * or null without any: how long the ingest waits at most for a ping's answer (ADR 0032).
+ */
+export const LONGEST_AUCTION = defineStatement({
+  name: 'lr_longest_auction',
+  params: { fallback: 'int' },
+  row: { timeoutMs: 'int | null' },
+  prepared: false,
+  sql: (p) => sql`SELECT max(coalesce((auction->>'timeoutMs')::int, ${p.fallback}))::int AS "timeoutMs"
+   FROM routes WHERE active AND strategy = 'auction'`,
+});

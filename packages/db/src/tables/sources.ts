@@ -1,4 +1,4 @@
-import { defineStatement, sql } from '../sql.js';
+import { defineStatement, json, sql } from '../sql.js';
 
 // The sources table, as the lead API reads it: a source by the hash of its API key (the ingest's `sourceAuth`).
 // Sources are written by the admin API (Prisma, ADR 0009) and packages/lifecycle's `rotateSourceKey`.
@@ -25,4 +25,19 @@ export const ACTIVE_KEY_HASHES = defineStatement({
   row: { hash: 'bpchar' },
   prepared: false,
   sql: () => sql`SELECT api_key_hash AS hash FROM sources WHERE active`,
+});
+
+/** A source's payout as stored (read with @leadrouter/money's `payoutFromColumns`): a ping's bid to it (ADR 0032). */
+export const SOURCE_PAYOUT = defineStatement({
+  name: 'lr_source_payout',
+  params: { sourceId: 'uuid' },
+  row: {
+    payoutModel: '"PayoutModel" | null',
+    payoutAmount: 'text | null',
+    payoutPercent: 'text | null',
+    payoutGeo: json<Record<string, string> | null>('jsonb | null'),
+  },
+  sql: (p) => sql`SELECT payout_model AS "payoutModel", payout_amount::text AS "payoutAmount",
+          payout_percent::text AS "payoutPercent", payout_geo AS "payoutGeo"
+   FROM sources WHERE id = ${p.sourceId}`,
 });

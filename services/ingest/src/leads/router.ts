@@ -9,6 +9,7 @@ import { answerOf, countLead, recordRejection, rejectionOf } from './rejections.
 import { showLeadToAdmin, showLeadToSource } from './show.js';
 import { acceptBatch } from './batch.js';
 import { preferredWait, waitForOutcomes } from './wait.js';
+import { answerPing, checkPing } from './pings.js';
 
 /** The source-facing lead API (README "Posting leads (for sources)"), bound to the route table's entries. */
 export function leadsRouter(deps: AppDeps): Router {
@@ -55,6 +56,12 @@ export function leadsRouter(deps: AppDeps): Router {
     { before: [rateLimit] },
   );
 
+  bind(
+    table.createPing,
+    async ({ body }, req) => ({ status: 200, body: await answerPing(deps, req.source!, checkPing(body)) }),
+    { before: [rateLimit] },
+  );
+
   bind(table.createLeadBatch, async ({ body }, req, res) => {
     const source = req.source!;
     const key = req.get('idempotency-key');
@@ -84,7 +91,8 @@ export function leadsRouter(deps: AppDeps): Router {
   // Every lead request that was not accepted leaves a trace (without personal data); those without a valid key
   // are summed (RejectionLog).
   const trace: ErrorRequestHandler = (err: unknown, req, _res, next) => {
-    if (err instanceof AppError && req.method === 'POST') {
+    // Pings are not leads (and may be many times their number): their refusals are not traced as leads'.
+    if (err instanceof AppError && req.method === 'POST' && req.path !== '/v1/pings') {
       recordRejection(deps, rejectionOf(err, req.source?.id ?? null));
       if (req.path === '/v1/leads') countLead(deps, req.source, answerOf(err));
     }

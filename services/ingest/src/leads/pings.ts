@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import type { PingAnswer } from '@leadrouter/api';
+import { AUCTION_DEFAULTS, invalid, unavailable, validatePing, type PingValues } from '@leadrouter/core';
+import { LONGEST_AUCTION, runStatement, sqlPool } from '@leadrouter/db';
+import type { PingBinding } from '@leadrouter/lifecycle';
+import { amount, amountNumber } from '@leadrouter/money';
+import { keptUntil, type PingState } from '@leadrouter/queue';
+import type { AppDeps } from '../deps.js';
+import type { PostingSource } from '../http/auth.js';
+
+/** What the answer may take beyond the route's auction deadline (SPEC "Ping/post"). */
+export const ANSWER_SLACK_MS = 100;
+/** Of that slack, what is kept for the ingest's own no-bid binding and the answer, when the worker is late. */
+const OWN_MARGIN_MS = 20;
+/** How long the longest auction deadline is used without asking PostgreSQL again (route writes drop it). */
+const DEADLINE_CACHE_TTL_MS = 5_000;
+
+/** Validates a ping's body; throws a 422 listing every problem (contact data first). */
+export function checkPing(body: unknown): PingValues {
+  const v = validatePing(body);
+  if (!v.ok) throw invalid(v.errors);
+  return v.values;
+}
+
+/**
+ * Answers a source's ping (`POST /v1/pings`, ADR 0032). The ingest stays thin: it hands the ping to the worker's
+ * `ping` queue (the auction runs there, its deadline counted from now), then waits for the worker's answer on
+ * the outcomes channel it already listens to (`Prefer: wait`, ADR 0033) and reads it from the ping's binding.
+ * It waits up to the longest auction deadline of the active auction routes plus ANSWER_SLACK_MS (the ingest
+ * cannot know the route without routing the lead); the worker of a route with a shorter deadline answers
+ * sooner. No answer by then: the ingest binds `no_bid` itself (only if the worker has not just bound its
+ * answer: the first binding wins) and answers it.
+ */
+export async function answerPing(deps: AppDeps, source: PostingSource, values: PingValues): Promise<PingAnswer> {
+  const bindings = deps.pings;
+  if (!bindings) throw unavailable('pings are not answered by this process', 5);
+  const receivedAt = Date.now();
+  const pingId = randomUUID();
+  const expiresAt = receivedAt + deps.config.PING_EXPIRY_SECONDS * 1000;
+  const deadline = receivedAt + (await longestAuction(deps)) + ANSWER_SLACK_MS - OWN_MARGIN_MS;
+  try {
+    await deps.queues.enqueuePing({ pingId, sourceId: source.id, receivedAt, expiresAt, values });
+  } catch (err) {
+    deps.log.warn({ err: { message: (err as Error).message } }, 'could not enqueue a ping');
+    throw unavailable('the ping could not be auctioned right now; retry shortly', 1, err);
+  }
+  const look = async (ids: string[]) => {
+    const state = ids.length > 0 ? await bindings.read(pingId) : undefined;
+    return new Map(state ? [[pingId, state]] : []);
+  };
+  const ms = Math.max(0, deadline - Date.now());
+  let state = deps.outcomes
+    ? (await deps.outcomes.wait([pingId], ms, look)).get(pingId)
+    : await new Promise<PingState<PingBinding> | undefined>((resolve) =>
+        setTimeout(() => void look([pingId]).then((m) => resolve(m.get(pingId))), ms),
+      );
+  if (!state) {
+    // Late: no bid, bound so, unless the worker's answer got there first (then it is the answer).
+    const noBid: PingState<PingBinding> = {
+      status: 'no_bid',
+      expiresAt,
+      binding: { pingId, sourceId: source.id, routeId: null, values, pings: [], ranked: [], lost: [] },
+    };
+    const bound = await bindings
+      .settle(pingId, source.id, noBid, keptUntil(receivedAt, expiresAt))
+      .catch(() => true);
+    state = bound ? noBid : ((await bindings.read(pingId).catch(() => undefined)) ?? noBid);
+    if (bound) deps.log.info({ pingId }, 'no answer from the worker by the ping’s deadline: answered no bid');
+  }
+  const sourceBid = state.binding.sourceBid;
+  if (state.status !== 'bid' || sourceBid === undefined) return { status: 'no_bid', pingId };
+  return {
+    status: 'bid',
+    pingId,
+    bid: amountNumber(amount(sourceBid)),
+    expiresAt: new Date(state.expiresAt).toISOString(),
+  };
+}
+
+/** The longest auction deadline of the active auction routes (ms), cached per process like the routing rules. */
+async function longestAuction(deps: AppDeps): Promise<number> {
+  const load = async () => {
+    const [row] = await runStatement(sqlPool(deps.db), LONGEST_AUCTION, { fallback: AUCTION_DEFAULTS.timeoutMs });
+    return row?.timeoutMs ?? AUCTION_DEFAULTS.timeoutMs;
+  };
+  const cache = deps.caches?.cache<'longest', number>('rules', DEADLINE_CACHE_TTL_MS);
+  return cache ? cache.get('longest', load) : load();
+}
