@@ -39,7 +39,12 @@ describe('pings from sources', () => {
       partners[key] = await stack.createPartner({
         url: b.url,
         fieldMap: { phone: 'phone', zip: 'fields.zip', ping_ref: 'ping.reference' },
-        ping: { url: `${b.url}/ping`, fieldMap: { zip: 'fields.zip', state: 'geo' }, referencePath: 'ref', timeoutMs: 5000 },
+        ping: {
+          url: `${b.url}/ping`,
+          fieldMap: { zip: 'fields.zip', state: 'geo' },
+          referencePath: 'ref',
+          timeoutMs: 5000,
+        },
       });
     }
     route = await stack.createRoute({
@@ -138,7 +143,125 @@ describe('pings from sources', () => {
     });
   });
 
-  // Keep the names used by the post tests below.
-  void postsOf;
-  void sampleLead;
+  describe('posting against a ping', () => {
+    let phone = 100;
+    /** A lead of its own phone and email (no duplicate of another test's). */
+    const fullLead = (overrides: Record<string, unknown> = {}) => {
+      phone++;
+      return sampleLead({ phone: `+1 415 555 0${phone}`, email: `p${phone}@example.com`, ...overrides });
+    };
+    const post = (body: Record<string, unknown>, opts: { key?: string; headers?: Record<string, string> } = {}) =>
+      stack.request('POST', '/v1/leads', {
+        key: opts.key ?? source.apiKey,
+        body,
+        ...(opts.headers ? { headers: opts.headers } : {}),
+      });
+    const pingCount = () => Object.values(buyers).reduce((n, b) => n + pingsOf(b).length, 0);
+    const posts = () => Object.fromEntries(Object.entries(buyers).map(([k, b]) => [k, postsOf(b).length]));
+    const normal = (req: { path: string }): PartnerReply =>
+      req.path.endsWith('/ping') ? { status: 200, body: { bid: 12.5, ref: 'MID-1' } } : { status: 200 };
+    afterEach(async () => {
+      buyers.high!.respondWith((req) =>
+        req.path.endsWith('/ping') ? { status: 200, body: { bid: '20', ref: 'HIGH-1' } } : { status: 200 },
+      );
+      buyers.mid!.respondWith(normal);
+      await stack.admin('PATCH', `/partners/${partners.high!.id}`, { caps: { daily: null } });
+    });
+
+    it('sells the lead to the best bid with its reference, without pinging again, and tells a waiting source what it earned', async () => {
+      const pinged = await ping(pingBody());
+      expect(pinged.body.status).toBe('bid');
+      const [pingsBefore, postsBefore] = [pingCount(), posts()];
+      const res = await post(fullLead({ pingId: pinged.body.pingId }), { headers: { prefer: 'wait=10' } });
+      expect(res.status).toBe(200);
+      // Its payout on the winning bid, and nothing of the buyer.
+      expect(res.body).toEqual({ status: 'delivered', id: expect.any(String), payout: 10 });
+      expect(pingCount()).toBe(pingsBefore);
+      expect(posts()).toEqual({ ...postsBefore, high: postsBefore.high! + 1 });
+      const sent = postsOf(buyers.high!).at(-1)!;
+      expect(sent.headers['x-ping-reference']).toBe('HIGH-1');
+      expect(sent.json).toMatchObject({ ping_ref: 'HIGH-1', zip: '94107' });
+      const own = await stack.request('GET', `/v1/leads/${res.body.id}`, { key: source.apiKey });
+      for (const p of Object.values(partners)) expect(JSON.stringify(own.body)).not.toContain(p.name);
+    });
+
+    it('keeps the ping’s values over fields changed in the post, and notes which on the timeline', async () => {
+      const pinged = await ping(pingBody());
+      const res = await post(
+        fullLead({ pingId: pinged.body.pingId, source: 'Google', fields: { zip: '10001', age: 42, extra: 'x' } }),
+      );
+      expect(res.status).toBe(202);
+      expect(await stack.finalStatus(res.body.id)).toBe('delivered');
+      expect(postsOf(buyers.high!).at(-1)!.json).toMatchObject({ zip: '94107' });
+      const lead = await stack.db.lead.findUniqueOrThrow({ where: { id: res.body.id } });
+      expect(lead).toMatchObject({ subSource: 'Facebook', geo: 'US', fields: { zip: '94107', age: 42 } });
+      const queued = await stack.db.leadEvent.findFirstOrThrow({ where: { leadId: res.body.id, status: 'queued' } });
+      expect(queued.detail).toEqual({
+        pingId: pinged.body.pingId,
+        pingValuesKept: expect.arrayContaining(['source', 'fields.zip', 'fields.extra']),
+      });
+      expect((queued.detail as { pingValuesKept: string[] }).pingValuesKept).toHaveLength(3);
+    });
+
+    it('takes one lead per ping: a second post, even at the same moment, is a duplicate naming the first', async () => {
+      const pinged = await ping(pingBody());
+      const both = await Promise.all([
+        post(fullLead({ pingId: pinged.body.pingId })),
+        post(fullLead({ pingId: pinged.body.pingId })),
+      ]);
+      expect(both.map((r) => r.status).sort()).toEqual([202, 409]);
+      const first = both.find((r) => r.status === 202)!.body.id;
+      expect(both.find((r) => r.status === 409)!.body).toEqual({ status: 'duplicate', id: first });
+      const again = await post(fullLead({ pingId: pinged.body.pingId }));
+      expect(again.status).toBe(409);
+      expect(again.body).toEqual({ status: 'duplicate', id: first });
+    });
+
+    it('answers 404 for another source’s ping or an unknown one, and 422 for a ping without a bid', async () => {
+      const pinged = await ping(pingBody());
+      const other = await stack.createSource();
+      expect((await post(fullLead({ pingId: pinged.body.pingId }), { key: other.apiKey })).status).toBe(404);
+      expect((await post(fullLead({ pingId: '0190a2b3-c4d5-7e6f-8a9b-0c1d2e3f4a5b' }))).status).toBe(404);
+      // The ping is still the source's own to post.
+      expect((await post(fullLead({ pingId: pinged.body.pingId }))).status).toBe(202);
+
+      const noBid = await ping(pingBody(), other.apiKey);
+      expect(noBid.body.status).toBe('no_bid');
+      const refused = await post(fullLead({ pingId: noBid.body.pingId }), { key: other.apiKey });
+      expect(refused.status).toBe(422);
+      expect(refused.body).toMatchObject({ status: 'rejected', reason: 'no_bid' });
+    });
+
+    it('refuses a post after the ping’s expiry with 410 ping_expired', async () => {
+      const pinged = await ping(pingBody());
+      const expiresAt = Date.parse(pinged.body.expiresAt);
+      // Past the expiry the answer was given (a known time, not a guess).
+      await new Promise((resolve) => setTimeout(resolve, expiresAt - Date.now() + 50));
+      const res = await post(fullLead({ pingId: pinged.body.pingId }));
+      expect(res.status).toBe(410);
+      expect(res.body).toMatchObject({ status: 'rejected', reason: 'ping_expired' });
+      expect(await stack.db.lead.count({ where: { phone: `+14155550${phone}` } })).toBe(0);
+    });
+
+    it('gives the lead to the next bid when the winner refuses the post', async () => {
+      buyers.high!.respondWith((req) =>
+        req.path.endsWith('/ping') ? { status: 200, body: { bid: '20', ref: 'HIGH-1' } } : { status: 422 },
+      );
+      const pinged = await ping(pingBody());
+      const res = await post(fullLead({ pingId: pinged.body.pingId }), { headers: { prefer: 'wait=10' } });
+      // Sold to the next bid (12.5): the source's share follows the sale.
+      expect(res.body).toMatchObject({ status: 'delivered', payout: 6.25 });
+      expect(postsOf(buyers.mid!).at(-1)!.headers['x-ping-reference']).toBe('MID-1');
+    });
+
+    it('gives the lead to the next bid when the winner reached its cap between the ping and the post', async () => {
+      const pinged = await ping(pingBody());
+      const highPosts = postsOf(buyers.high!).length;
+      await stack.admin('PATCH', `/partners/${partners.high!.id}`, { caps: { daily: 0 } });
+      const res = await post(fullLead({ pingId: pinged.body.pingId }), { headers: { prefer: 'wait=10' } });
+      expect(res.body).toMatchObject({ status: 'delivered', payout: 6.25 });
+      expect(postsOf(buyers.high!)).toHaveLength(highPosts);
+      expect(postsOf(buyers.mid!).at(-1)!.headers['x-ping-reference']).toBe('MID-1');
+    });
+  });
 });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { uuidv7 } from 'uuidv7';
 import { IDEMPOTENCY_WINDOW_HOURS } from '@leadrouter/api';
 import { AppError, invalid, unavailable, type NormalisedLead } from '@leadrouter/core';
 import {
@@ -30,6 +31,16 @@ export type AcceptOutcome =
 export interface AcceptingSource {
   id: string;
   duplicateWindowHours: number;
+}
+
+/**
+ * A lead posted against a ping (ADR 0032): the id its ping was claimed for, the auction it is sold against
+ * (the `ping` column), and what its `queued` event notes.
+ */
+export interface PingedLead {
+  id: string;
+  ping: object;
+  detail: object;
 }
 
 /** What accepting leads needs: the database, the route queue, the log. */
@@ -73,10 +84,23 @@ export class LeadRecorder {
    * source's duplicate window is a duplicate; otherwise the lead is inserted
    * with its `queued` event.
    */
-  accept(source: AcceptingSource, lead: NormalisedLead, idempotencyKey?: string): Promise<AcceptOutcome> {
+  accept(
+    source: AcceptingSource,
+    lead: NormalisedLead,
+    idempotencyKey?: string,
+    pinged?: PingedLead,
+  ): Promise<AcceptOutcome> {
     const requestHash = idempotencyKey ? fingerprint(lead) : null;
     return new Promise<AcceptOutcome>((resolve, reject) => {
-      this.waiting.push({ source, lead, idempotencyKey: idempotencyKey ?? null, requestHash, resolve, reject });
+      this.waiting.push({
+        source,
+        lead,
+        idempotencyKey: idempotencyKey ?? null,
+        requestHash,
+        pinged: pinged ?? null,
+        resolve,
+        reject,
+      });
       this.next();
     });
   }
@@ -160,6 +184,7 @@ interface Pending {
   lead: NormalisedLead;
   idempotencyKey: string | null;
   requestHash: string | null;
+  pinged: PingedLead | null;
   resolve: (outcome: AcceptOutcome) => void;
   reject: (err: AppError) => void;
 }
@@ -181,10 +206,17 @@ async function recordLeads(pool: SqlPool, group: Pending[]): Promise<(Recorded |
   const accepted = await sqlTransaction(pool, async (tx) => {
     const statements: string[] = keys.length > 0 ? [tx.call(LOCK_KEYS, { keys })] : [];
     /** Where each lead's ACCEPT is in the message. */
-    const acceptAt = group.map(({ source, lead, idempotencyKey: key, requestHash }, n) => {
+    const acceptAt = group.map(({ source, lead, idempotencyKey: key, requestHash, pinged }, n) => {
       if (key)
         statements.push(tx.call(RELEASE_KEY, { sourceId: source.id, key, windowHours: IDEMPOTENCY_WINDOW_HOURS }));
-      const values = { n, sourceId: source.id, key, requestHash, windowHours: source.duplicateWindowHours };
+      const values = {
+        n,
+        sourceId: source.id,
+        key,
+        requestHash,
+        windowHours: source.duplicateWindowHours,
+        ...(pinged ?? {}),
+      };
       return statements.push(tx.call(ACCEPT, acceptValues(lead, values))) - 1;
     });
     const results = await tx.commit(statements);
@@ -209,6 +241,11 @@ const keyReused = () =>
       message: `was already used in the last ${IDEMPOTENCY_WINDOW_HOURS} h for a different lead; use a new key for a new lead`,
     },
   ]);
+
+/** A new lead's id, as PostgreSQL would make it (UUIDv7, ADR 0035): for a lead whose id is needed before it is recorded. */
+export function newLeadId(): string {
+  return uuidv7();
+}
 
 /**
  * The advisory locks one lead's acceptance takes (ADR 0009):

@@ -47,7 +47,15 @@ export {
 export { sendPostback, type PostbackStepResult } from './postback.js';
 
 // Accepting leads, used by the ingest's lead API: the durable write and the group commit.
-export { LeadRecorder, lockKeys, type AcceptDeps, type AcceptingSource, type AcceptOutcome } from './accept-leads.js';
+export {
+  LeadRecorder,
+  lockKeys,
+  newLeadId,
+  type AcceptDeps,
+  type AcceptingSource,
+  type AcceptOutcome,
+  type PingedLead,
+} from './accept-leads.js';
 export { PENDING_GRACE_MS, QUEUED_GRACE_MS, ROUTING_GRACE_MS, sweep, type SweepResult } from './sweep.js';
 export {
   DEFAULT_PAUSE_REASON,

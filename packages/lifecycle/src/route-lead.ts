@@ -78,6 +78,8 @@ export async function routeLead(deps: LeadFlowDeps, leadId: string, auction?: Au
     decision = decideRoute({ lead: routable, routes, partners, rotation, random: deps.random, selected });
     let record: RoutingRecord;
     if (route?.strategy === 'auction' && decision.outcome === 'matched') {
+      // A lead posted against a source's ping is sold against that ping's bids: its buyers are not pinged again.
+      auction ??= postedAuction(lead.ping);
       if (!auction) {
         // The auction runs outside the transaction (its pings take up to its deadline); then the lead is
         // routed again with its outcome, under its lock, from the state it is in then (ADR 0032).
@@ -174,6 +176,16 @@ function auctionRecord(record: RoutingRecord, auction: AuctionOutcome, now: Date
       })),
     ],
   };
+}
+
+/**
+ * The auction of the ping a lead was posted against, as the ingest stored it (`leads.ping`: packages/lifecycle's
+ * `PingBinding` without the source's side; ADR 0032), or undefined for none or a shape no writer makes.
+ */
+function postedAuction(stored: unknown): AuctionOutcome | undefined {
+  if (typeof stored !== 'object' || stored === null) return undefined;
+  const { pings, ranked, lost } = stored as Partial<AuctionOutcome>;
+  return Array.isArray(pings) && Array.isArray(ranked) && Array.isArray(lost) ? { pings, ranked, lost } : undefined;
 }
 
 /** How long the rules are used without asking PostgreSQL again (every write drops them at once; ADR 0009). */

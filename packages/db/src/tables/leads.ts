@@ -32,10 +32,12 @@ export const LOCK_LEAD = defineStatement({
     fields: json<LeadFields['fields']>('jsonb'),
     /** As stored: read it with `readRoutingRecord`. */
     routing: 'jsonb | null',
+    /** The auction of the ping it was posted against, as stored (packages/lifecycle's `PostedPing`); null: none. */
+    ping: 'jsonb | null',
     postback: 'boolean',
   },
   sql: (p) => sql`SELECT l.id::text, l.status, l.source_id::text AS "sourceId", l.name, l.phone, l.email, l.geo::text,
-          l.sub_source AS source, l.fields, l.routing, s.postback_url IS NOT NULL AS postback
+          l.sub_source AS source, l.fields, l.routing, l.ping, s.postback_url IS NOT NULL AS postback
    FROM leads l JOIN sources s ON s.id = l.source_id WHERE l.id = ${p.leadId} FOR UPDATE OF l`,
 });
 
@@ -159,6 +161,12 @@ export const ACCEPT = defineStatement({
     key: 'text | null',
     requestHash: 'text | null',
     windowHours: 'int',
+    /** The new lead's id, when the caller chose it (a post against a ping claims it first); null: a new UUIDv7. */
+    id: 'uuid | null',
+    /** The auction of the ping it is posted against (ADR 0032); null: none. */
+    ping: 'jsonb | null',
+    /** The detail of its `queued` event (a post against a ping: the ping and the fields its values replaced). */
+    detail: 'jsonb | null',
   },
   row: {
     n: 'int',
@@ -185,12 +193,12 @@ export const ACCEPT = defineStatement({
      ORDER BY created_at LIMIT 1),
    created AS (
      INSERT INTO leads (id, source_id, name, phone, email, geo, sub_source, fields, consent,
-                        idempotency_key, request_hash, updated_at)
-     SELECT uuidv7(), ${p.sourceId}, ${p.name}, ${p.phone}, ${p.email}, ${p.geo}, ${p.subSource},
-            ${p.fields}, ${p.consent}, ${p.key}, ${p.requestHash}, now()
+                        idempotency_key, request_hash, ping, updated_at)
+     SELECT coalesce(${p.id}, uuidv7()), ${p.sourceId}, ${p.name}, ${p.phone}, ${p.email}, ${p.geo}, ${p.subSource},
+            ${p.fields}, ${p.consent}, ${p.key}, ${p.requestHash}, ${p.ping}, now()
      WHERE NOT EXISTS (SELECT 1 FROM replay) AND NOT EXISTS (SELECT 1 FROM duplicate)
      RETURNING id),
-   event AS (INSERT INTO lead_events (lead_id, status) SELECT id, 'queued'::"LeadStatus" FROM created)
+   event AS (INSERT INTO lead_events (lead_id, status, detail) SELECT id, 'queued'::"LeadStatus", ${p.detail} FROM created)
    SELECT ${p.n} AS n, 'replay' AS outcome, id::text AS id, request_hash::text AS "requestHash", TRUE AS "sameSource"
    FROM replay
    UNION ALL SELECT ${p.n}, 'duplicate', id::text, NULL, source_id = ${p.sourceId} FROM duplicate
@@ -200,9 +208,13 @@ export const ACCEPT = defineStatement({
 /** The values of `ACCEPT` for a lead as validated (`NormalisedLead`): its columns. */
 export function acceptValues(
   lead: NormalisedLead,
-  given: Pick<StatementParams<typeof ACCEPT>, 'n' | 'sourceId' | 'key' | 'requestHash' | 'windowHours'>,
+  given: Pick<StatementParams<typeof ACCEPT>, 'n' | 'sourceId' | 'key' | 'requestHash' | 'windowHours'> &
+    Partial<Pick<StatementParams<typeof ACCEPT>, 'id' | 'ping' | 'detail'>>,
 ): StatementParams<typeof ACCEPT> {
   return {
+    id: null,
+    ping: null,
+    detail: null,
     ...given,
     name: lead.name,
     phone: lead.phone,

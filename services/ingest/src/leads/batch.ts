@@ -1,4 +1,4 @@
-import { AppError, type NormalisedLead } from '@leadrouter/core';
+import { AppError, invalid, type NormalisedLead } from '@leadrouter/core';
 import type { AppDeps } from '../deps.js';
 import type { PostingSource } from '../http/auth.js';
 import { acceptAnswer, checkLead, type AcceptAnswer, type AcceptOutcome, type LeadRecorder } from './accept.js';
@@ -32,7 +32,11 @@ export async function acceptBatch(
     // One key per lead of the batch, so a retried batch replays each lead's answer.
     const key = idempotencyKey === undefined ? undefined : `${idempotencyKey}#${index}`;
     try {
-      valid.push({ index, lead: checkLead(body, key), ...(key ? { key } : {}) });
+      const lead = checkLead(body, key);
+      // A post against a ping is answered on its own (410, 404, 409 for the ping): not in a batch.
+      if (lead.pingId !== undefined)
+        throw invalid([{ field: '/pingId', message: 'post a lead with a pingId alone, to POST /v1/leads' }]);
+      valid.push({ index, lead, ...(key ? { key } : {}) });
     } catch (err) {
       results[index] = failed(deps, source, err);
     }

@@ -1,8 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { PingAnswer } from '@leadrouter/api';
-import { AUCTION_DEFAULTS, invalid, unavailable, validatePing, type PingValues } from '@leadrouter/core';
+import {
+  AppError,
+  AUCTION_DEFAULTS,
+  invalid,
+  notFound,
+  unavailable,
+  validatePing,
+  type NormalisedLead,
+  type PingValues,
+} from '@leadrouter/core';
 import { LONGEST_AUCTION, runStatement, sqlPool } from '@leadrouter/db';
-import type { PingBinding } from '@leadrouter/lifecycle';
+import { newLeadId, type PingBinding, type PingedLead } from '@leadrouter/lifecycle';
 import { amount, amountNumber } from '@leadrouter/money';
 import { keptUntil, type PingState } from '@leadrouter/queue';
 import type { AppDeps } from '../deps.js';
@@ -85,4 +94,70 @@ async function longestAuction(deps: AppDeps): Promise<number> {
   };
   const cache = deps.caches?.cache<'longest', number>('rules', DEADLINE_CACHE_TTL_MS);
   return cache ? cache.get('longest', load) : load();
+}
+
+/** A lead posted against a ping, claimed for it: the lead with the ping's values, and what is stored with it. */
+export interface ClaimedPing {
+  lead: NormalisedLead;
+  pinged: PingedLead;
+  /** Gives the claim back: the lead was not recorded after all (a duplicate, PostgreSQL away). */
+  release(): Promise<void>;
+}
+
+/**
+ * Claims the ping a lead is posted against (`pingId`, SPEC "Ping/post", ADR 0032) for a new lead id, atomically
+ * on its binding (one lead per ping, across ingest replicas), or throws the answer: another source's or an
+ * unknown ping 404, a second post is a duplicate of the first lead (returned), one after `expiresAt` 410 `ping_expired`, a ping
+ * without a bid 422 `no_bid`. The ping's values replace the posted ones (geo, source, fields: what the buyers
+ * bid on); the names of those that differed are noted on the lead's `queued` event, never their values.
+ */
+export async function claimPing(
+  deps: AppDeps,
+  source: PostingSource,
+  lead: NormalisedLead,
+): Promise<ClaimedPing | { duplicateOf: string }> {
+  const bindings = deps.pings;
+  const pingId = lead.pingId!;
+  if (!bindings) throw unavailable('posts against pings are not taken by this process', 5);
+  const leadId = newLeadId();
+  const claim = await bindings.claim(pingId, source.id, Date.now(), leadId).catch((err: unknown) => {
+    throw unavailable('the ping could not be looked up right now; retry shortly', 1, err);
+  });
+  switch (claim.outcome) {
+    case 'unknown':
+    case 'foreign':
+      throw notFound('ping');
+    case 'duplicate':
+      return { duplicateOf: claim.leadId };
+    case 'expired':
+      throw rejected(410, 'ping_expired', 'the ping expired: ping the lead again');
+    case 'no_bid':
+      throw rejected(422, 'no_bid', 'the ping got no bid: nothing can be sold against it');
+    case 'claimed':
+      break;
+  }
+  const { values, routeId, pings, ranked, lost } = claim.binding;
+  const changed = changedFields(lead, values);
+  return {
+    lead: { ...lead, geo: values.geo, source: values.source, fields: values.fields },
+    pinged: {
+      id: leadId,
+      ping: { pingId, routeId, pings, ranked, lost },
+      detail: { pingId, ...(changed.length > 0 ? { pingValuesKept: changed } : {}) },
+    },
+    release: () => bindings.release(pingId, leadId).catch(() => undefined),
+  };
+}
+
+const rejected = (status: number, reason: string, message: string) =>
+  new AppError(reason, message, status, { errors: [{ field: '/pingId', message }], body: { reason } });
+
+/** The paths (`geo`, `source`, `fields.<name>`) whose posted value differs from the ping's. */
+export function changedFields(lead: NormalisedLead, ping: PingValues): string[] {
+  const changed = (['geo', 'source'] as const).filter((k) => lead[k] !== ping[k]);
+  const names = new Set([...Object.keys(lead.fields), ...Object.keys(ping.fields)]);
+  return [
+    ...changed,
+    ...[...names].filter((n) => lead.fields[n] !== ping.fields[n]).map((n) => `fields.${n}`),
+  ];
 }

@@ -9,7 +9,7 @@ import { answerOf, countLead, recordRejection, rejectionOf } from './rejections.
 import { showLeadToAdmin, showLeadToSource } from './show.js';
 import { acceptBatch } from './batch.js';
 import { preferredWait, waitForOutcomes } from './wait.js';
-import { answerPing, checkPing } from './pings.js';
+import { answerPing, checkPing, claimPing } from './pings.js';
 
 /** The source-facing lead API (README "Posting leads (for sources)"), bound to the route table's entries. */
 export function leadsRouter(deps: AppDeps): Router {
@@ -30,9 +30,18 @@ export function leadsRouter(deps: AppDeps): Router {
     table.createLead,
     async ({ body }, req, res) => {
       const key = req.get('idempotency-key');
-      const lead = checkLead(body, key);
+      const posted = checkLead(body, key);
       const wait = preferredWait(req);
-      const outcome = await recorder.accept(req.source!, lead, key);
+      // Posted against a ping: claimed for this lead, with the ping's values (ADR 0032).
+      const claim = posted.pingId !== undefined ? await claimPing(deps, req.source!, posted) : undefined;
+      if (claim && 'duplicateOf' in claim) return { status: 409, body: { status: 'duplicate', id: claim.duplicateOf } };
+      const claimed = claim;
+      const lead = claimed?.lead ?? posted;
+      const outcome = await recorder.accept(req.source!, lead, key, claimed?.pinged).catch(async (err: unknown) => {
+        await claimed?.release();
+        throw err;
+      });
+      if (outcome.status !== 'accepted' || outcome.id !== (claimed?.pinged.id ?? outcome.id)) await claimed?.release();
       if (outcome.status === 'duplicate') {
         recordRejection(deps, {
           sourceId: req.source!.id,
