@@ -95,7 +95,8 @@ export const createLead = route({
     },
     401: 'Unauthorized',
     404: {
-      description: 'The `pingId` is none of your pings (unknown, another source’s, or expired long ago). Nothing was stored.',
+      description:
+        'The `pingId` is none of your pings (unknown, another source’s, or expired long ago). Nothing was stored.',
       error: true,
     },
     409: {
@@ -159,7 +160,8 @@ export const createPing = route({
   },
   answers: {
     200: {
-      description: 'The auction’s answer: `bid` (with what you will be paid) or `no_bid`. Never a buyer’s name or price.',
+      description:
+        'The auction’s answer: `bid` (with what you will be paid) or `no_bid`. Never a buyer’s name or price.',
       schema: PingAnswer,
       examples: {
         bid: {
@@ -186,7 +188,8 @@ export const createPing = route({
     },
     429: 'RateLimited',
     503: {
-      description: 'The ping could not be handed to the auction right now (Redis is unreachable). Retry after `Retry-After` seconds.',
+      description:
+        'The ping could not be handed to the auction right now (Redis is unreachable). Retry after `Retry-After` seconds.',
       error: true,
       headers: retryAfter,
     },

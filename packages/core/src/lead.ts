@@ -38,7 +38,6 @@ export interface NormalisedLead extends LeadFields {
 /** What a ping carries of a lead (SPEC "Ping/post"): everything but its contact data. */
 export type PingValues = Pick<NormalisedLead, 'geo' | 'source' | 'fields' | 'consent'>;
 
-
 /** The lead as partners see it: its id and public fields. */
 export interface PublicLead extends LeadFields {
   id: string;
@@ -133,7 +132,9 @@ export function validatePing(input: unknown): PingValidation {
     field: `/${f}`,
     message: 'is contact data: a ping carries none (send it in the post, POST /v1/leads with the pingId)',
   }));
-  const rest = Object.fromEntries(Object.entries(body).filter(([k]) => !(CONTACT_FIELDS as readonly string[]).includes(k)));
+  const rest = Object.fromEntries(
+    Object.entries(body).filter(([k]) => !(CONTACT_FIELDS as readonly string[]).includes(k)),
+  );
   errors.push(...unstorableStrings(rest));
   if (!validatePingShape(input === body ? rest : input)) errors.push(...toFieldErrors(validatePingShape.errors));
   const geo = typeof body.geo === 'string' && /^[A-Z]{2}$/.test(body.geo) ? body.geo : null;

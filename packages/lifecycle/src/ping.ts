@@ -1,5 +1,13 @@
 import { auctionSettings, type PingValues } from '@leadrouter/core';
-import { RECORD_PING_BIDS, RECORD_PINGS, runStatement, SOURCE_PAYOUT, sqlPool, type Db, type SqlPool } from '@leadrouter/db';
+import {
+  RECORD_PING_BIDS,
+  RECORD_PINGS,
+  runStatement,
+  SOURCE_PAYOUT,
+  sqlPool,
+  type Db,
+  type SqlPool,
+} from '@leadrouter/db';
 import { amount, formatAmount, payoutFromColumns, sourcePayout, ZERO, type Payout } from '@leadrouter/money';
 import { keptUntil, type PingBindings, type PingJob } from '@leadrouter/queue';
 import { decideRoute, selectRoute } from '@leadrouter/routing';
@@ -22,7 +30,10 @@ export interface PingBinding extends AuctionOutcome {
 }
 
 /** What answering a ping needs besides the lead flow's ports. */
-export interface PingDeps extends Pick<LeadFlowDeps, 'db' | 'queues' | 'log' | 'random' | 'caches' | 'metrics' | 'ping'> {
+export interface PingDeps extends Pick<
+  LeadFlowDeps,
+  'db' | 'queues' | 'log' | 'random' | 'caches' | 'metrics' | 'ping'
+> {
   bindings: PingBindings<PingBinding>;
   /** Where pings are recorded for stats (in bulk, off the answer's path); none: not recorded. */
   pingLog?: PingLog;
@@ -145,18 +156,18 @@ export class PingLog {
       await runStatement(this.pool, RECORD_PINGS, {
         ids: rows.map((r) => r.binding.pingId),
         sourceIds: rows.map((r) => r.binding.sourceId),
-        routeIds: rows.map((r) => r.binding.routeId) as string[],
+        routeIds: rows.map((r) => r.binding.routeId),
         statuses: rows.map((r) => (r.binding.sourceBid === undefined ? 'no_bid' : 'bid')),
-        bestBids: rows.map((r) => r.binding.ranked[0]?.bid ?? null) as string[],
-        sourceBids: rows.map((r) => r.binding.sourceBid ?? null) as string[],
+        bestBids: rows.map((r) => r.binding.ranked[0]?.bid ?? null),
+        sourceBids: rows.map((r) => r.binding.sourceBid ?? null),
         at: rows.map((r) => r.at),
       });
       await runStatement(this.pool, RECORD_PING_BIDS, {
         pingIds: bids.map((b) => b.pingId),
         partnerIds: bids.map((b) => b.p.partnerId),
         outcomes: bids.map((b) => b.p.outcome),
-        bids: bids.map((b) => b.p.bid ?? null) as string[],
-        ranks: bids.map((b) => b.rank) as number[],
+        bids: bids.map((b) => b.p.bid ?? null),
+        ranks: bids.map((b) => b.rank),
         durations: bids.map((b) => b.p.durationMs),
         at: bids.map((b) => b.at),
       });

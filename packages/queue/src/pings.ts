@@ -64,12 +64,7 @@ export class PingBindings<T> {
    * Binds the ping's answer unless it has one already: true when this call's answer is the one bound (a worker
    * that finishes after the ingest answered no bid at its deadline binds nothing).
    */
-  async settle(
-    pingId: string,
-    sourceId: string,
-    state: PingState<T>,
-    keepUntil: number,
-  ): Promise<boolean> {
+  async settle(pingId: string, sourceId: string, state: PingState<T>, keepUntil: number): Promise<boolean> {
     const args = [sourceId, String(state.expiresAt), state.status, JSON.stringify(state.binding), String(keepUntil)];
     return (await this.redis.eval(SETTLE, 1, this.key(pingId), ...args)) === 1;
   }

@@ -70,9 +70,7 @@ export async function answerPing(deps: AppDeps, source: PostingSource, values: P
       expiresAt,
       binding: { pingId, sourceId: source.id, routeId: null, values, pings: [], ranked: [], lost: [] },
     };
-    const bound = await bindings
-      .settle(pingId, source.id, noBid, keptUntil(receivedAt, expiresAt))
-      .catch(() => true);
+    const bound = await bindings.settle(pingId, source.id, noBid, keptUntil(receivedAt, expiresAt)).catch(() => true);
     state = bound ? noBid : ((await bindings.read(pingId).catch(() => undefined)) ?? noBid);
     if (bound) deps.log.info({ pingId }, 'no answer from the worker by the ping’s deadline: answered no bid');
   }
@@ -156,8 +154,5 @@ const rejected = (status: number, reason: string, message: string) =>
 export function changedFields(lead: NormalisedLead, ping: PingValues): string[] {
   const changed = (['geo', 'source'] as const).filter((k) => lead[k] !== ping[k]);
   const names = new Set([...Object.keys(lead.fields), ...Object.keys(ping.fields)]);
-  return [
-    ...changed,
-    ...[...names].filter((n) => lead.fields[n] !== ping.fields[n]).map((n) => `fields.${n}`),
-  ];
+  return [...changed, ...[...names].filter((n) => lead.fields[n] !== ping.fields[n]).map((n) => `fields.${n}`)];
 }
