@@ -59,7 +59,11 @@ describeInBrowser('the operator console', () => {
     leadId = posted.body.id;
     expect(await stack.finalStatus(leadId)).toBe('dead_lettered');
     browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 }, timezoneId: 'America/New_York' });
+    context = await browser.newContext({
+      viewport: { width: 1280, height: 800 },
+      timezoneId: 'America/New_York',
+      locale: 'en-US',
+    });
     page = await context.newPage();
     page.on('console', (msg) => {
       // The API's own 4xx answers (shown by the page) are logged by Chromium as failed loads: not errors here.
@@ -164,6 +168,17 @@ describeInBrowser('the operator console', () => {
     const timeline = page.locator('ol.timeline li');
     expect(await timeline.count()).toBeGreaterThanOrEqual(3);
     await page.getByText('Jane Roe').waitFor();
+    // Times in the operator's zone (the browser's: New York here), the instant itself kept in `datetime`.
+    const first = page.locator('ol.timeline time').first();
+    const at = (await first.getAttribute('datetime'))!;
+    expect(await first.getAttribute('title')).toBe(`${at} (shown in America/New_York)`);
+    expect(await first.textContent()).toBe(
+      new Intl.DateTimeFormat('en-US', {
+        dateStyle: 'medium',
+        timeStyle: 'medium',
+        timeZone: 'America/New_York',
+      }).format(new Date(at)),
+    );
     await page
       .getByRole('region', { name: 'Every partner the route named' })
       .getByRole('link', { name: 'Acme Insurance' })
@@ -261,7 +276,16 @@ describeInBrowser('the operator console', () => {
   it('shows a report by day and partner and downloads it as CSV', async () => {
     await nav('Reports');
     await heading('Reports').waitFor();
+    // Days in the operator's zone (tz), but for geo and channel, which are kept per UTC day.
+    await page.getByText(/Days are days in America\/New_York/).waitFor();
+    await page.getByLabel('Then by').selectOption('geo');
+    await page.getByLabel('From (day in UTC)').waitFor();
+    await page.getByText(/geo and channel are kept per UTC day/).waitFor();
     await page.getByLabel('Then by').selectOption('partner');
+    await page.getByLabel('From (day in America/New_York)').waitFor();
+    expect(await page.getByRole('link', { name: 'Download CSV' }).getAttribute('href')).toContain(
+      'tz=America%2FNew_York',
+    );
     const table = page.getByRole('region', { name: 'Report table' });
     const row = table.getByRole('row', { name: /Acme Insurance/ });
     await row.waitFor();

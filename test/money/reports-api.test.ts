@@ -108,6 +108,7 @@ describe('reports', () => {
     expect(res.body).toEqual({
       since: `${today}T00:00:00.000Z`,
       until: `${tomorrow}T00:00:00.000Z`,
+      tz: 'UTC',
       groupBy: ['partner'],
       items: [
         {
@@ -366,10 +367,12 @@ describe('reports', () => {
       { field: 'since', message: 'a report covers at most 400 days; since to until is 401' },
     ]);
     expect((await report('groupBy=day&since=2025-01-01&until=2026-02-05')).status).toBe(200);
-    const bad = await report('groupBy=week,day,hour,geo&since=yesterday&until=2026-02-05T10:30:00Z&format=xml&tz=UTC');
+    const bad = await report(
+      'groupBy=week,day,hour,geo&since=yesterday&until=2026-02-05T10:30:00Z&format=xml&tz=UTC&zone=UTC',
+    );
     expect(bad.status).toBe(422);
     expect(bad.body.errors).toEqual([
-      { field: 'tz', message: 'is not a parameter here (use groupBy, since, until, format)' },
+      { field: 'zone', message: 'is not a parameter here (use groupBy, since, until, format, tz)' },
       { field: 'groupBy', message: '"week" is not a grouping (use day, hour, source, partner, geo, channel)' },
       { field: 'groupBy', message: 'takes at most 2 keys, e.g. day,partner' },
       { field: 'groupBy', message: 'takes day or hour, not both (an hour names its day)' },
@@ -404,6 +407,85 @@ describe('reports', () => {
     expect(hours.body.items.map((i: { sold: number }) => i.sold)).toEqual([5, 3, 2]);
   });
 
+  it('by the days of a time zone (tz): each UTC hour in its local day, a day a clock changes included', async () => {
+    // New York moved its clocks on 2020-03-08 (EST, -5 h, to EDT, -4 h): that day had 23 hours. Figures at the
+    // hours around its midnights, in the hourly rollup and still in the deltas, long before the other leads.
+    const hourly = [
+      ['2020-03-07T04:00:00Z', 1], // Mar 6, 23:00 EST (Mar 7, 13:00 in Tokyo)
+      ['2020-03-07T05:00:00Z', 10], // Mar 7, 00:00 EST
+      ['2020-03-08T04:00:00Z', 100], // Mar 7, 23:00 EST
+      ['2020-03-08T05:00:00Z', 1000], // Mar 8, 00:00 EST
+      ['2020-03-09T03:00:00Z', 10000], // Mar 8, 23:00 EDT
+    ] as const;
+    for (const [hour, leads] of hourly)
+      await stack.db.$executeRaw`INSERT INTO report_hourly (hour, source_id, partner_id, leads, accepted)
+        VALUES (${new Date(hour)}, ${b.id}::uuid, '00000000-0000-0000-0000-000000000000', ${leads}, ${leads})`;
+    // Not folded yet: Mar 9, 00:00 EDT.
+    await stack.db.$executeRaw`INSERT INTO report_deltas (at, source_id, leads, accepted)
+      VALUES (${new Date('2020-03-09T04:00:00Z')}, ${b.id}::uuid, 100000, 100000)`;
+    const days = async (query: string, key = ADMIN_TOKEN) => {
+      const res = await stack.request('GET', `${key === ADMIN_TOKEN ? '/v1/admin' : '/v1'}/reports?${query}`, { key });
+      expect(res.status).toBe(200);
+      return (res.body.items as { day: string; leads: number }[]).map((i) => [i.day, i.leads]);
+    };
+    const range = 'since=2020-03-07&until=2020-03-10';
+    const newYork = [
+      ['2020-03-07', 110],
+      ['2020-03-08', 11000],
+      ['2020-03-09', 100000],
+    ];
+    expect(await days(`groupBy=day&${range}&tz=America/New_York`)).toEqual(newYork);
+    const res = await report(`groupBy=day,source&${range}&tz=America/New_York&format=csv`);
+    expect(res.headers.get('content-disposition')).toBe(
+      'attachment; filename="leadrouter-report-2020-03-07-2020-03-10-day-source.csv"',
+    );
+    const json = await report(`groupBy=source,day&${range}&tz=America/New_York`);
+    expect(json.body).toMatchObject({ since: '2020-03-07T05:00:00.000Z', until: '2020-03-10T04:00:00.000Z' });
+    expect(json.body.tz).toBe('America/New_York');
+    expect(json.body.items.map((i: { source: { name: string } }) => i.source.name)).toEqual(
+      Array(3).fill('beta-affiliate'),
+    );
+    // Tokyo (+9 h all year): the same hours fall in other days. A source asks its own the same way.
+    expect(await days(`groupBy=day&${range}&tz=Asia/Tokyo`, b.apiKey)).toEqual([
+      ['2020-03-07', 11],
+      ['2020-03-08', 1100],
+      ['2020-03-09', 110000],
+    ]);
+    // Without tz, UTC days: the daily rollup (which has none of these hours) and the deltas.
+    expect(await days(`groupBy=day&${range}`)).toEqual([['2020-03-09', 100000]]);
+
+    const refused = async (query: string) => {
+      const r = await report(query);
+      expect(r.status).toBe(422);
+      return r.body.errors;
+    };
+    expect(await refused(`groupBy=day&${range}&tz=Mars/Olympus`)).toEqual([
+      { field: 'tz', message: 'must be an IANA time zone name, e.g. America/New_York or Europe/Paris' },
+    ]);
+    expect(await refused(`groupBy=day&${range}&tz=%2B05:00`)).toEqual([
+      { field: 'tz', message: 'must be an IANA time zone name, e.g. America/New_York or Europe/Paris' },
+    ]);
+    expect(await refused(`groupBy=day&${range}&tz=Asia/Kolkata`)).toEqual([
+      {
+        field: 'tz',
+        message:
+          'is +05:30 off UTC on 2020-03-07, not whole hours: reports are kept per UTC hour, so its days cannot be made of them (leave tz out for UTC days)',
+      },
+    ]);
+    expect(await refused(`groupBy=day,geo&${range}&tz=America/New_York`)).toEqual([
+      {
+        field: 'tz',
+        message:
+          'cannot go with geo: the days of a zone off UTC are made of hourly figures, kept per source and partner only (leave tz out for UTC days)',
+      },
+    ]);
+    expect(await refused('groupBy=day&since=2020-03-01&until=2020-04-02&tz=America/New_York')).toEqual([
+      { field: 'since', message: 'a report in America/New_York covers at most 31 days; since to until is 32' },
+    ]);
+    // A month with its 23-hour day is 31 days.
+    expect((await report('groupBy=day&since=2020-03-01&until=2020-04-01&tz=America/New_York')).status).toBe(200);
+  });
+
   it('refuses a report of more than 20,000 groups', async () => {
     // 20,001 channels on a day long before the others.
     await stack.db.$executeRaw`INSERT INTO report_daily (day, source_id, partner_id, geo, channel, leads)
@@ -428,6 +510,7 @@ describe('reports', () => {
     expect(own.body).toEqual({
       since: `${today}T00:00:00.000Z`,
       until: `${tomorrow}T00:00:00.000Z`,
+      tz: 'UTC',
       groupBy: ['day'],
       items: [
         {

@@ -27,7 +27,9 @@ export const ReportParty = component(
 );
 
 const timeKeys = {
-  day: Type.Optional(Type.String({ format: 'date', description: 'the UTC day (groupBy=day)' })),
+  day: Type.Optional(
+    Type.String({ format: 'date', description: 'the day (groupBy=day): a UTC day, or a day of the zone `tz` names' }),
+  ),
   hour: Type.Optional(DateTime({ description: 'the UTC hour’s start (groupBy=hour)' })),
 };
 const placeKeys = {
@@ -84,6 +86,7 @@ export const Report = component(
   Closed({
     since: DateTime({ description: 'the first instant covered (UTC)' }),
     until: DateTime({ description: 'the instant after the last covered (UTC)' }),
+    tz: Type.String({ description: 'the time zone whose days the report’s days are (`UTC` unless `tz` was given)' }),
     groupBy: Type.Array(OneOf(REPORT_KEYS), { description: 'the group keys, in the order of each item’s keys' }),
     items: Type.Array(ref(ReportItem), {
       description: 'one per group that has figures, ordered by its keys (time, then name)',
@@ -107,6 +110,7 @@ export const SourceReport = component(
   Closed({
     since: DateTime(),
     until: DateTime(),
+    tz: Type.String({ description: 'the time zone whose days the report’s days are (`UTC` unless `tz` was given)' }),
     groupBy: Type.Array(OneOf(SOURCE_REPORT_KEYS)),
     items: Type.Array(ref(SourceReportItem)),
   }),
@@ -116,6 +120,7 @@ export const SourceReport = component(
 export const REPORT_EXAMPLE = {
   since: '2026-12-01T00:00:00.000Z',
   until: '2026-12-02T00:00:00.000Z',
+  tz: 'UTC',
   groupBy: ['day', 'partner'],
   items: [
     {

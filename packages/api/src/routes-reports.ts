@@ -20,7 +20,7 @@ const timeParam = (what: string, fallback: string) =>
     Type.String({
       minLength: 10,
       maxLength: 40,
-      description: `${what}: a date (\`2026-12-01\`, its UTC midnight) or an ISO 8601 date-time with a zone, on a whole UTC hour (a whole day when grouping by day, geo or channel); default: ${fallback}`,
+      description: `${what}: a date (\`2026-12-01\`, its midnight in \`tz\`: UTC unless given) or an ISO 8601 date-time with a zone, on a whole UTC hour (a whole day when grouping by day, geo or channel); default: ${fallback}`,
     }),
   );
 
@@ -34,7 +34,14 @@ const query = (keys: string, example: string) =>
       }),
     ),
     since: timeParam('the first instant covered', '30 days before `until` (by hour: 2 days)'),
-    until: timeParam('the instant after the last covered', 'the end of today (UTC)'),
+    until: timeParam('the instant after the last covered', 'the end of today (in `tz`)'),
+    tz: Type.Optional(
+      Type.String({
+        maxLength: 64,
+        description: `an IANA time zone name (\`America/New_York\`): the days are its days, made of the UTC hours of each local date (a day its clocks change has 23 or 25), and dates in \`since\`/\`until\` are its midnights. A zone off UTC in the range takes neither geo nor channel (kept per UTC day) nor a zone off by part of an hour (\`Asia/Kolkata\`), and covers at most ${MAX_HOURLY_REPORT_DAYS} days; default UTC`,
+        example: 'America/New_York',
+      }),
+    ),
     format: Type.Optional(OneOf(REPORT_FORMATS, { default: 'json', description: '`csv`: the same columns as CSV' })),
   });
 
@@ -46,7 +53,7 @@ const contentDisposition = {
 };
 
 const rules = [
-  `Days and hours are UTC; \`since\` ≤ time < \`until\`, at most ${MAX_REPORT_DAYS} days (by hour: ${MAX_HOURLY_REPORT_DAYS}); at most ${MAX_REPORT_ITEMS.toLocaleString('en')} groups.`,
+  `Days are UTC days unless \`tz\` names a zone; hours are UTC hours (their start as an instant); \`since\` ≤ time < \`until\`, at most ${MAX_REPORT_DAYS} days (by hour, or in a zone off UTC: ${MAX_HOURLY_REPORT_DAYS}); at most ${MAX_REPORT_ITEMS.toLocaleString('en')} groups.`,
   'Lead figures (`leads`, `accepted`, `duplicates`, `sold`, `unsold`, `unmatched`, `deadLettered`) count leads by their arrival, in the outcome they have now; conversions, returns, reversals and money are counted when they happened.',
   'Every problem of the parameters is listed in one `422` (unknown parameters too).',
 ].join(' ');

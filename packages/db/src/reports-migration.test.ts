@@ -93,6 +93,7 @@ describe(`migration ${REPORTS}`, () => {
       until: new Date('2026-11-03T00:00:00Z'),
       sourceId: source,
       limit: 1000,
+      tz: 'UTC',
     });
     const figures = rows.map((r) => ({
       day: r.day,

@@ -39,6 +39,8 @@ describe('parseReport', () => {
       since: new Date('2026-11-03T00:00:00Z'),
       until: new Date('2026-12-03T00:00:00Z'),
       format: 'json',
+      tz: 'UTC',
+      dayZone: 'UTC',
     });
   });
 
@@ -53,6 +55,57 @@ describe('parseReport', () => {
       parseReport({ groupBy: 'source,partner', since: '2026-12-01', until: '2026-12-02' }, 'admin', now).table,
     ).toBe('daily');
     expect(parseReport({ groupBy: 'hour,source' }, 'admin', now).table).toBe('hourly');
+  });
+
+  it('takes the days of a time zone (tz): dates are its midnights, its days made of UTC hours when it is off UTC', () => {
+    expect(
+      parseReport(
+        { groupBy: 'day,partner', since: '2026-03-07', until: '2026-03-09', tz: 'America/New_York' },
+        'admin',
+        now,
+      ),
+    ).toMatchObject({
+      table: 'hourly',
+      // EST, then EDT from March 8 (a day of 23 hours).
+      since: new Date('2026-03-07T05:00:00Z'),
+      until: new Date('2026-03-09T04:00:00Z'),
+      tz: 'America/New_York',
+      dayZone: 'America/New_York',
+    });
+    // By default the 30 days of the zone up to the end of its today (10:20 UTC is 19:20 in Tokyo).
+    expect(parseReport({ tz: 'Asia/Tokyo' }, 'admin', now)).toMatchObject({
+      since: new Date('2026-11-02T15:00:00Z'),
+      until: new Date('2026-12-02T15:00:00Z'),
+    });
+    // A zone at UTC all the range long is UTC: its days are the daily rollup's, with geo and channel.
+    expect(
+      parseReport({ groupBy: 'geo', since: '2026-01-05', until: '2026-01-12', tz: 'Europe/London' }, 'admin', now),
+    ).toMatchObject({
+      table: 'daily',
+      since: new Date('2026-01-05T00:00:00Z'),
+      tz: 'Europe/London',
+      dayZone: 'UTC',
+    });
+  });
+
+  it('refuses a zone that is not one, a zone off UTC by part of an hour, and a part of its day', () => {
+    expect(errors({ tz: 'Europe/Nowhere' })).toEqual([
+      { field: 'tz', message: 'must be an IANA time zone name, e.g. America/New_York or Europe/Paris' },
+    ]);
+    expect(errors({ tz: 'Australia/Adelaide', since: '2026-03-01', until: '2026-03-08' })).toEqual([
+      {
+        field: 'tz',
+        message:
+          'is +10:30 off UTC on 2026-03-01, not whole hours: reports are kept per UTC hour, so its days cannot be made of them (leave tz out for UTC days)',
+      },
+    ]);
+    expect(errors({ since: '2026-03-01T00:00:00Z', until: '2026-03-08', tz: 'America/New_York' })).toEqual([
+      {
+        field: 'since',
+        message:
+          'must be a whole day in America/New_York (2026-01-31) when grouping by day, geo or channel (kept per day in America/New_York)',
+      },
+    ]);
   });
 
   it('says what is wrong with groupBy without more about the range', () => {

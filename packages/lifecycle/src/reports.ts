@@ -19,7 +19,8 @@ import { ParamReader, type RawParams } from './params.js';
 
 // Reports (SPEC "Reports"; ADR 0028): figures per day, hour, source, partner, geo and channel, read from the
 // rollups (report_daily, report_hourly and the lead figures on their way, report_deltas), for the admin API,
-// the source's own `GET /v1/reports` and `leadrouter report`. Days and hours are UTC.
+// the source's own `GET /v1/reports` and `leadrouter report`. Days are UTC days, or the days of the zone `tz`
+// names, made of UTC hours.
 
 /** The range a report covers when not told: the 30 UTC days up to the end of today (by hour: the 2 days). */
 export const DEFAULT_REPORT_DAYS = 30;
@@ -37,6 +38,10 @@ export interface ReportQuery {
   since: Date;
   until: Date;
   format: ReportFormat;
+  /** The time zone its days are of, as asked (`UTC` when not). */
+  tz: string;
+  /** The zone the statement takes a day of an hour in: `tz`, or `UTC` when it is at UTC all the range long. */
+  dayZone: string;
 }
 
 const HOUR_MS = 3_600_000;
@@ -45,19 +50,117 @@ const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i;
 const startOfUtcDay = (ms: number) => Math.floor(ms / DAY_MS) * DAY_MS;
 
-/** A report's time bound: a date (its UTC midnight) or a date-time with a zone. */
-function readTime(r: ParamReader, name: string): Date | undefined {
+/**
+ * A time zone, for the days of a report: its offset from UTC at any instant, from the runtime's own time-zone
+ * data (Intl). The reports' rollups keep UTC hours, so a day of a zone is the UTC hours of its local date.
+ */
+export class ReportZone {
+  private constructor(
+    readonly name: string,
+    private readonly format: Intl.DateTimeFormat,
+  ) {}
+
+  private static readonly known = new Map<string, ReportZone>();
+  /** An IANA name (`Europe/Paris`, `Etc/GMT+5`): not an offset, which PostgreSQL would read the other way. */
+  private static readonly NAME = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/;
+  static readonly UTC = ReportZone.of('UTC')!;
+
+  /** The zone of an IANA name, or undefined for a name that is not one. */
+  static of(name: string): ReportZone | undefined {
+    if (!ReportZone.NAME.test(name)) return undefined;
+    let zone = ReportZone.known.get(name);
+    if (!zone) {
+      try {
+        zone = new ReportZone(
+          name,
+          new Intl.DateTimeFormat('en-US', {
+            timeZone: name,
+            hourCycle: 'h23',
+            year: 'numeric',
+            month: 'numeric',
+            day: 'numeric',
+            hour: 'numeric',
+            minute: 'numeric',
+            second: 'numeric',
+          }),
+        );
+      } catch {
+        return undefined;
+      }
+      // Only names the runtime knows are kept: a few hundred at most.
+      ReportZone.known.set(name, zone);
+    }
+    return zone;
+  }
+
+  /** Its offset from UTC at `ms`, in milliseconds (New York in winter: -5 h). */
+  offset(ms: number): number {
+    const part = Object.fromEntries(this.format.formatToParts(new Date(ms)).map((p) => [p.type, Number(p.value)]));
+    const local = Date.UTC(part.year!, part.month! - 1, part.day, part.hour, part.minute, part.second);
+    return local - Math.floor(ms / 1000) * 1000;
+  }
+
+  /** The instant its local date `day` (`2026-03-08`, or that date's UTC midnight in ms) begins. */
+  midnight(day: string | number): number {
+    const utc = typeof day === 'number' ? day : Date.parse(`${day}T00:00:00Z`);
+    return utc - this.offset(utc - this.offset(utc));
+  }
+
+  /** Its local date at `ms`, as the UTC midnight of that date. */
+  date(ms: number): number {
+    return startOfUtcDay(ms + this.offset(ms));
+  }
+
+  /** Whether `ms` is one of its midnights. */
+  isMidnight(ms: number): boolean {
+    return (ms + this.offset(ms)) % DAY_MS === 0;
+  }
+}
+
+/** A report's time bound: a date (its midnight in the report's zone) or a date-time with a zone. */
+function readTime(r: ParamReader, name: string, zone: ReportZone): Date | undefined {
   const v = r.string(name, 40);
   if (v === undefined) return undefined;
-  const ms = DATE_ONLY.test(v) ? Date.parse(`${v}T00:00:00Z`) : DATE_TIME.test(v) ? Date.parse(v) : NaN;
+  const ms =
+    DATE_ONLY.test(v) && !Number.isNaN(Date.parse(`${v}T00:00:00Z`))
+      ? zone.midnight(v)
+      : DATE_TIME.test(v)
+        ? Date.parse(v)
+        : NaN;
   if (Number.isNaN(ms)) {
     r.errors.push({
       field: name,
-      message: 'must be a date (2026-01-31, a UTC day) or an ISO 8601 date-time with a zone (2026-01-31T10:00:00Z)',
+      message: `must be a date (2026-01-31, a ${zone === ReportZone.UTC ? 'UTC day' : `day in ${zone.name}`}) or an ISO 8601 date-time with a zone (2026-01-31T10:00:00Z)`,
     });
     return undefined;
   }
   return new Date(ms);
+}
+
+/** `tz`: an IANA time zone name; UTC when not given. */
+function readZone(r: ParamReader): ReportZone {
+  const v = r.string('tz', 64);
+  if (v === undefined) return ReportZone.UTC;
+  const zone = ReportZone.of(v);
+  if (!zone)
+    r.errors.push({ field: 'tz', message: 'must be an IANA time zone name, e.g. America/New_York or Europe/Paris' });
+  return zone ?? ReportZone.UTC;
+}
+
+/**
+ * Whether the zone is off UTC anywhere from `since` to `until` (looked at each day, and at `until`), and the
+ * first place it is off by a part of an hour, if any (India, Nepal, Newfoundland…): its days cannot be made of
+ * UTC hours.
+ */
+function zoneOverRange(zone: ReportZone, since: number, until: number): { offUtc: boolean; partHour?: number } {
+  let offUtc = false;
+  for (let at = since, n = 0; n <= MAX_REPORT_DAYS + 1; at = Math.min(at + DAY_MS, until), n++) {
+    const offset = zone.offset(at);
+    if (offset % HOUR_MS !== 0) return { offUtc: true, partHour: at };
+    if (offset !== 0) offUtc = true;
+    if (at >= until) break;
+  }
+  return { offUtc };
 }
 
 /** `groupBy`: one or two keys, each once, that a rollup holds together; every problem found. */
@@ -94,54 +197,87 @@ function readKeys(r: ParamReader, view: ReportView): ReportKey[] | undefined {
  * channel (the rollups' own units).
  */
 export function parseReport(raw: RawParams, view: ReportView, now: Date): ReportQuery {
-  const r = new ParamReader(raw, ['groupBy', 'since', 'until', 'format']);
+  const r = new ParamReader(raw, ['groupBy', 'since', 'until', 'format', 'tz']);
   const keys = readKeys(r, view);
-  const sinceGiven = readTime(r, 'since');
-  const untilGiven = readTime(r, 'until');
+  const zone = readZone(r);
+  const sinceGiven = readTime(r, 'since', zone);
+  const untilGiven = readTime(r, 'until', zone);
   const format = r.enumList('format', REPORT_FORMATS);
   if (format && format.length > 1) r.errors.push({ field: 'format', message: 'must be one of json, csv' });
-  const until = untilGiven ?? new Date(startOfUtcDay(now.getTime()) + DAY_MS);
+  const until = untilGiven ?? new Date(zone.midnight(zone.date(now.getTime()) + DAY_MS));
   const hourly = raw.groupBy !== undefined && keys?.includes('hour') === true;
   const since =
-    sinceGiven ?? new Date(until.getTime() - (hourly ? DEFAULT_HOURLY_REPORT_DAYS : DEFAULT_REPORT_DAYS) * DAY_MS);
+    sinceGiven ??
+    new Date(
+      zone.midnight(
+        zone.date(until.getTime() - 1) + DAY_MS - (hourly ? DEFAULT_HOURLY_REPORT_DAYS : DEFAULT_REPORT_DAYS) * DAY_MS,
+      ),
+    );
   const grouped = keys ?? ['day'];
   // Keys with problems of their own say nothing of the range's unit: only whole hours are checked then.
   const keysOk = raw.groupBy === undefined || keys !== undefined;
+  // A zone off UTC in the range: its days are made of the hourly rollup's UTC hours (ADR 0028).
+  const { offUtc, partHour } =
+    since.getTime() < until.getTime() ? zoneOverRange(zone, since.getTime(), until.getTime()) : { offUtc: false };
+  const placeKeys = grouped.filter((k) => k === 'geo' || k === 'channel');
+  if (partHour !== undefined)
+    r.errors.push({
+      field: 'tz',
+      message: `is ${formatOffset(zone.offset(partHour))} off UTC on ${new Date(zone.date(partHour)).toISOString().slice(0, 10)}, not whole hours: reports are kept per UTC hour, so its days cannot be made of them (leave tz out for UTC days)`,
+    });
+  else if (offUtc && keysOk && placeKeys.length > 0)
+    r.errors.push({
+      field: 'tz',
+      message: `cannot go with ${placeKeys.join(' or ')}: the days of a zone off UTC are made of hourly figures, kept per source and partner only (leave tz out for UTC days)`,
+    });
   const byDay = keysOk && grouped.some((k) => k === 'day' || k === 'geo' || k === 'channel');
-  const wholeDays = since.getTime() % DAY_MS === 0 && until.getTime() % DAY_MS === 0;
+  const wholeDays = zone.isMidnight(since.getTime()) && zone.isMidnight(until.getTime());
+  const dayName = offUtc ? `day in ${zone.name}` : 'UTC day';
   const bound = (field: 'since' | 'until', at: Date, given: Date | undefined): FieldError[] => {
     if (!given) return [];
     if (at.getTime() % HOUR_MS !== 0)
       return [
         { field, message: 'must be a whole UTC hour (the reports are kept per hour), e.g. 2026-01-31T10:00:00Z' },
       ];
-    if (byDay && at.getTime() % DAY_MS !== 0)
+    if (byDay && !zone.isMidnight(at.getTime()))
       return [
         {
           field,
-          message: 'must be a whole UTC day (2026-01-31) when grouping by day, geo or channel (kept per UTC day)',
+          message: `must be a whole ${dayName} (2026-01-31) when grouping by day, geo or channel (kept per ${dayName})`,
         },
       ];
     return [];
   };
-  r.errors.push(...bound('since', since, sinceGiven), ...bound('until', until, untilGiven));
+  // A zone's part of an hour makes its midnights parts of UTC hours: the zone's error says what is wrong.
+  if (partHour === undefined) r.errors.push(...bound('since', since, sinceGiven), ...bound('until', until, untilGiven));
   const byHour = keysOk && grouped.includes('hour');
-  const maxDays = byHour ? MAX_HOURLY_REPORT_DAYS : MAX_REPORT_DAYS;
+  const maxDays = byHour || offUtc ? MAX_HOURLY_REPORT_DAYS : MAX_REPORT_DAYS;
+  // Days as the zone counts them: a day a clock changes is one day, of 23 or 25 hours.
+  const days =
+    (until.getTime() + zone.offset(until.getTime()) - since.getTime() - zone.offset(since.getTime())) / DAY_MS;
   if (since.getTime() >= until.getTime()) r.errors.push({ field: 'until', message: 'must be later than since' });
-  else if (until.getTime() - since.getTime() > maxDays * DAY_MS)
+  else if (days > maxDays)
     r.errors.push({
       field: 'since',
-      message: `a report ${byHour ? 'by hour ' : ''}covers at most ${maxDays} days; since to until is ${Math.ceil((until.getTime() - since.getTime()) / DAY_MS)}`,
+      message: `a report ${byHour ? 'by hour ' : offUtc ? `in ${zone.name} ` : ''}covers at most ${maxDays} days; since to until is ${Math.ceil(days)}`,
     });
   r.check();
   return {
     view,
     keys: grouped,
-    table: grouped.includes('hour') || (!byDay && !wholeDays) ? 'hourly' : 'daily',
+    table: offUtc || grouped.includes('hour') || (!byDay && !wholeDays) ? 'hourly' : 'daily',
     since,
     until,
     format: format?.[0] ?? 'json',
+    tz: zone.name,
+    dayZone: offUtc ? zone.name : 'UTC',
   };
+}
+
+/** `+05:30`, `-03:30`: an offset in hours and minutes. */
+function formatOffset(ms: number): string {
+  const minutes = Math.abs(ms) / 60_000;
+  return `${ms < 0 ? '-' : '+'}${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
 }
 
 /** A party of a report's group: its id and name (null when it was deleted since). */
@@ -236,6 +372,12 @@ async function rowsOf(db: Db, q: ReportQuery, sourceId: string | null): Promise<
     until: q.until,
     sourceId,
     limit: MAX_REPORT_ITEMS + 1,
+    tz: q.dayZone,
+  }).catch((err: unknown) => {
+    // A zone this runtime knows and PostgreSQL's time-zone data does not (a newer one): 22023.
+    if ((err as { code?: string }).code === '22023' && /time zone/i.test(String(err)))
+      throw invalid([{ field: 'tz', message: `is a time zone PostgreSQL does not know: ${q.tz}` }]);
+    throw err;
   });
   if (rows.length > MAX_REPORT_ITEMS)
     throw invalid([
@@ -318,8 +460,16 @@ export function reportCsv(q: ReportQuery, items: readonly (AdminReportItem | Sou
   return lines.map((l) => `${l}\r\n`).join('');
 }
 
-/** The CSV's file name: `leadrouter-report-<since>-<until>-<keys>.csv`, days or hours (UTC). */
+/**
+ * The CSV's file name: `leadrouter-report-<since>-<until>-<keys>.csv`, UTC days or hours, or the days of the
+ * report's zone.
+ */
 export function reportFileName(q: ReportQuery): string {
-  const at = (d: Date) => (q.table === 'daily' ? d.toISOString().slice(0, 10) : `${d.toISOString().slice(0, 13)}h`);
+  const zone = ReportZone.of(q.dayZone) ?? ReportZone.UTC;
+  const days =
+    q.table === 'daily' ||
+    (q.dayZone !== 'UTC' && zone.isMidnight(q.since.getTime()) && zone.isMidnight(q.until.getTime()));
+  const at = (d: Date) =>
+    days ? new Date(zone.date(d.getTime())).toISOString().slice(0, 10) : `${d.toISOString().slice(0, 13)}h`;
   return `leadrouter-report-${at(q.since)}-${at(q.until)}-${q.keys.join('-')}.csv`;
 }

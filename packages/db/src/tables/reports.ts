@@ -16,7 +16,7 @@ export type ReportTable = 'daily' | 'hourly';
 /** The keys each rollup holds. */
 export const REPORT_TABLE_KEYS: Record<ReportTable, readonly ReportKey[]> = {
   daily: ['day', 'source', 'partner', 'geo', 'channel'],
-  hourly: ['hour', 'source', 'partner'],
+  hourly: ['hour', 'day', 'source', 'partner'],
 };
 
 const COUNTS = [
@@ -63,7 +63,7 @@ const row = {
 } as const;
 
 export type ReportStatement = Statement<
-  { since: Date; until: Date; sourceId: string | null; limit: number },
+  { since: Date; until: Date; sourceId: string | null; limit: number; tz: string },
   StatementRow<ReturnType<typeof reportStatementOf>>
 >;
 /** One row of a report: its group's keys (null where not grouped by) and sums, counts as text (bigint), money exact. */
@@ -75,9 +75,7 @@ function reportStatementOf(table: ReportTable, keys: readonly ReportKey[]) {
   const has = (k: ReportKey) => keys.includes(k);
   const pick = (k: ReportKey, yes: string, no: string) => text(has(k) ? yes : no);
   const rollup = table === 'daily' ? 'report_daily' : 'report_hourly';
-  const time = table === 'daily' ? 'day' : 'hour';
-  // The deltas' `at` is the hour of their figures; its day is the UTC date of that hour.
-  const deltaTime = table === 'daily' ? `(d.at AT TIME ZONE 'UTC')::date` : 'd.at';
+  const time = table === 'daily' ? 'day' : 'hour, day';
   const geo = table === 'daily' ? 'geo, channel, ' : '';
   const figures = COUNTS.map(([, c]) => c).join(', ');
   const deltaFigures = COUNTS.map(([, c]) => `d.${c}`).join(', ');
@@ -103,24 +101,30 @@ function reportStatementOf(table: ReportTable, keys: readonly ReportKey[]) {
   ];
   return defineStatement({
     name: `lr_report_${table}_${keys.length === 0 ? 'total' : keys.join('_')}`,
-    params: { since: 'timestamptz', until: 'timestamptz', sourceId: 'uuid | null', limit: 'int' },
+    params: { since: 'timestamptz', until: 'timestamptz', sourceId: 'uuid | null', limit: 'int', tz: 'text' },
     row,
     prepared: false,
     sql: (p) => {
-      // `since` <= time < `until`, whole days (daily) or hours (hourly): the reader checks them. A day is
-      // compared as the UTC date (a date against a timestamptz would be taken at the session's time zone).
-      const bound = (at: typeof p.since, day: boolean) => (day ? sql`(${at} AT TIME ZONE 'UTC')::date` : sql`${at}`);
+      // `since` <= time < `until`, whole days (daily) or hours (hourly): the reader checks them. A day is the
+      // date in the zone `tz` (UTC for the daily rollup, whose days are UTC days): an hour's day is its local
+      // date there. A day is never compared as a date against a timestamptz, which PostgreSQL would take at the
+      // session's time zone.
+      const dayOf = (at: SqlFragment) => sql`(${at} AT TIME ZONE ${p.tz})::date`;
       const within = (column: string, day: boolean) =>
-        sql`${text(column)} >= ${bound(p.since, day)} AND ${text(column)} < ${bound(p.until, day)}
+        sql`${text(column)} >= ${day ? dayOf(sql`${p.since}`) : sql`${p.since}`}
+         AND ${text(column)} < ${day ? dayOf(sql`${p.until}`) : sql`${p.until}`}
          AND (${p.sourceId}::uuid IS NULL OR source_id = ${p.sourceId})`;
+      // The hourly rollup's rows and the deltas carry their hour's day in the zone, for a grouping by day.
+      const rollupTime = table === 'daily' ? text('day') : sql`hour, ${dayOf(text('hour'))}`;
+      const deltaTime = table === 'daily' ? dayOf(text('d.at')) : sql`d.at, ${dayOf(text('d.at'))}`;
       return sql`WITH g AS (
      SELECT ${text(sums.join(',\n            '))}
      FROM (
-       SELECT ${text(time)}, source_id, partner_id, ${text(geo)}${text(figures)}, revenue, cost
+       SELECT ${rollupTime}, source_id, partner_id, ${text(geo)}${text(figures)}, revenue, cost
        FROM ${text(rollup)}
-       WHERE ${within(time, table === 'daily')}
+       WHERE ${within(table === 'daily' ? 'day' : 'hour', table === 'daily')}
        UNION ALL
-       SELECT ${text(deltaTime)}, d.source_id, d.partner_id, ${text(table === 'daily' ? 'd.geo, d.channel, ' : '')}${text(deltaFigures)}, d.revenue, d.cost
+       SELECT ${deltaTime}, d.source_id, d.partner_id, ${text(table === 'daily' ? 'd.geo, d.channel, ' : '')}${text(deltaFigures)}, d.revenue, d.cost
        FROM report_deltas AS d
        WHERE ${within('d.at', false)}
      ) AS r (${text(time)}, source_id, partner_id, ${text(geo)}${text(figures)}, revenue, cost)
@@ -144,7 +148,10 @@ function reportStatementOf(table: ReportTable, keys: readonly ReportKey[]) {
   });
 }
 
-/** Every grouping a report takes: no key, one key, or two keys the rollup holds together (hour without geo). */
+/**
+ * Every grouping a report takes: no key, one key, or two keys the rollup holds together (hour without geo; the
+ * hourly rollup's day is a day of a zone made of its hours).
+ */
 function groupings(table: ReportTable): ReportKey[][] {
   const keys = REPORT_TABLE_KEYS[table];
   const out: ReportKey[][] = [[]];
@@ -164,7 +171,8 @@ for (const table of ['daily', 'hourly'] as const) {
  * The statement of a report over `table` grouped by `keys` (in the order of REPORT_TABLE_KEYS; the caller
  * orders the answer's keys as asked). Its values: `since` and `until` (whole UTC days for daily, whole hours
  * for hourly: `since` <= time < `until`), a source to restrict it to (its own report) or null, and the most
- * groups to answer (`limit`: ask one more than allowed to know there are too many).
+ * groups to answer (`limit`: ask one more than allowed to know there are too many), and `tz`, the zone whose
+ * dates the days are (`UTC` for the daily rollup).
  */
 export function reportStatement(table: ReportTable, keys: readonly ReportKey[]): ReportStatement {
   const ordered = REPORT_TABLE_KEYS[table].filter((k) => keys.includes(k));

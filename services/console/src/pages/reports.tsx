@@ -4,7 +4,7 @@ import { REPORT_KEYS, type Report, type ReportItem, type ReportKey } from '../ap
 import { BarChart } from '../ui/chart';
 import { Async, useApi } from '../ui/data';
 import { describedBy, Field } from '../ui/field';
-import { formatMoney, formatNumber, formatPercent } from '../ui/format';
+import { formatHour, formatMoney, formatNumber, formatPercent, TIME_ZONE } from '../ui/format';
 import { Page, Section, TableWrap } from '../ui/page';
 
 /** The figures a report shows, in its columns' order; money is exact text. */
@@ -28,15 +28,27 @@ const LABELS: Record<string, string> = {
 const CHARTED = ['leads', 'sold', 'revenue', 'margin'] as const;
 type Charted = (typeof CHARTED)[number];
 
-/** YYYY-MM-DD of a day `days` from today (UTC: the report's days are UTC days). */
-const utcDay = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+const DAY_MS = 86_400_000;
+/** YYYY-MM-DD of the day `days` from today, in the operator's zone. */
+function localDay(days: number): string {
+  const d = new Date(Date.now() + days * DAY_MS);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+/** The day after a YYYY-MM-DD day (date arithmetic only: no zone involved). */
+const nextDay = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10);
+/**
+ * Reports are kept per UTC hour, and geo and channel per UTC day only (ADR 0028): a report by either, or for an
+ * operator whose zone is off UTC by part of an hour (India, Nepal…), is of UTC days.
+ */
+const PART_HOUR_ZONE = new Date().getTimezoneOffset() % 60 !== 0;
+const utcOnly = (keys: readonly ReportKey[]) => PART_HOUR_ZONE || keys.some((k) => k === 'geo' || k === 'channel');
 
 /** What one group is, in words: its keys' values. */
 function groupName(item: ReportItem, keys: readonly ReportKey[]): string {
   return keys
     .map((k) => {
       if (k === 'day') return item.day!;
-      if (k === 'hour') return `${item.hour!.slice(0, 13).replace('T', ' ')}:00 UTC`;
+      if (k === 'hour') return formatHour(item.hour!);
       if (k === 'source') return item.source?.name ?? '(deleted source)';
       if (k === 'partner') return item.partner === null ? '(no partner)' : (item.partner?.name ?? '(deleted partner)');
       const v = item[k];
@@ -52,15 +64,15 @@ function groupName(item: ReportItem, keys: readonly ReportKey[]): string {
 export function Reports() {
   const [first, setFirst] = useState<ReportKey>('day');
   const [second, setSecond] = useState<ReportKey | ''>('');
-  const [since, setSince] = useState(() => utcDay(-29));
-  const [until, setUntil] = useState(() => utcDay(0));
+  const [since, setSince] = useState(() => localDay(-29));
+  const [until, setUntil] = useState(() => localDay(0));
   const [charted, setCharted] = useState<Charted>('leads');
   const keys = second && second !== first ? [first, second] : [first];
-  // `until` is the day after the last one shown: the form asks for the last day, inclusive.
-  const end = /^\d{4}-\d{2}-\d{2}$/.test(until)
-    ? new Date(Date.parse(`${until}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10)
-    : until;
-  const params = { groupBy: keys.join(','), since, until: end };
+  // `until` is the day after the last one shown: the form asks for the last day, inclusive. Days are the
+  // operator's own (tz), but for geo and channel, kept per UTC day.
+  const end = /^\d{4}-\d{2}-\d{2}$/.test(until) ? nextDay(until) : until;
+  const zone = utcOnly(keys) ? 'UTC' : TIME_ZONE;
+  const params = { groupBy: keys.join(','), since, until: end, tz: zone === 'UTC' ? undefined : zone };
   const report = useApi<Report>(`/reports${query(params)}`);
   const csv = `/v1/admin/reports${query({ ...params, format: 'csv' })}`;
   const error = report.error;
@@ -84,7 +96,7 @@ export function Reports() {
               const key = e.currentTarget.value as ReportKey;
               setFirst(key);
               // By hour, the API covers a few days at most: start with the last two.
-              if (key === 'hour') setSince(utcDay(-1));
+              if (key === 'hour') setSince(localDay(-1));
             }}
             {...describedBy('rep-by', undefined, groupError)}
           >
@@ -105,7 +117,7 @@ export function Reports() {
             ))}
           </select>
         </Field>
-        <Field id="rep-since" label="From (UTC day)" error={sinceError}>
+        <Field id="rep-since" label={`From (day in ${zone})`} error={sinceError}>
           <input
             type="date"
             value={since}
@@ -113,7 +125,7 @@ export function Reports() {
             {...describedBy('rep-since', undefined, sinceError)}
           />
         </Field>
-        <Field id="rep-until" label="To (UTC day, included)" error={untilError}>
+        <Field id="rep-until" label={`To (day in ${zone}, included)`} error={untilError}>
           <input
             type="date"
             value={until}
@@ -123,8 +135,16 @@ export function Reports() {
         </Field>
       </form>
       <p class="muted">
-        Days and hours are UTC, as the rollups keep them. Lead figures count leads by their arrival; money, conversions
-        and returns when they happened.
+        {zone === 'UTC'
+          ? `Days are UTC days${
+              PART_HOUR_ZONE
+                ? `: ${TIME_ZONE} is off UTC by part of an hour, and reports are kept per UTC hour`
+                : utcOnly(keys)
+                  ? ': geo and channel are kept per UTC day'
+                  : ''
+            }.`
+          : `Days are days in ${zone}, hours shown in it.`}{' '}
+        Lead figures count leads by their arrival; money, conversions and returns when they happened.
       </p>
       <Async
         state={report}

@@ -3,12 +3,15 @@ export const TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 const timeOnly = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const hour = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 const number = new Intl.NumberFormat();
 const decimalPoint = number.formatToParts(1.5).find((p) => p.type === 'decimal')?.value ?? '.';
 const percent = new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 1 });
 
 export const formatDateTime = (iso: string) => dateTime.format(new Date(iso));
 export const formatClock = (d: Date) => timeOnly.format(d);
+/** The start of an hour (a report's group), in the operator's zone. */
+export const formatHour = (iso: string) => hour.format(new Date(iso));
 export const formatNumber = (n: number) => number.format(n);
 export const formatPercent = (ratio: number) => percent.format(ratio);
 

@@ -33,7 +33,7 @@ export function adminReportsRouter(deps: AppDeps): Router {
     if (q.format === 'csv') return csvReply(q, items);
     return {
       status: 200,
-      body: { since: q.since.toISOString(), until: q.until.toISOString(), groupBy: q.keys, items },
+      body: { since: q.since.toISOString(), until: q.until.toISOString(), tz: q.tz, groupBy: q.keys, items },
     };
   });
   return router;
@@ -59,6 +59,7 @@ export function sourceReportsRouter(deps: AppDeps): Router {
       body: {
         since: q.since.toISOString(),
         until: q.until.toISOString(),
+        tz: q.tz,
         groupBy: q.keys as ('day' | 'hour' | 'geo' | 'channel')[],
         items,
       },
