@@ -73,6 +73,7 @@ async function report(
     until: new Date(until),
     sourceId,
     limit: 1000,
+    tz: 'UTC',
   });
   return rows.map((r) => {
     const out: Record<string, unknown> = {};
@@ -177,6 +178,7 @@ describe('lead figures in the report rollups', () => {
         until: new Date('2026-03-12T00:00:00Z'),
         sourceId: s,
         limit: 1000,
+        tz: 'UTC',
       });
       expect(rows.map((r) => [r.day, r.leads, r.unsold])).toEqual([['2026-03-11', '1', '1']]);
     } finally {

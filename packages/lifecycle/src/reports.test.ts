@@ -136,6 +136,8 @@ describe('reportCsv', () => {
       since: new Date('2026-12-01T00:00:00Z'),
       until: new Date('2026-12-02T00:00:00Z'),
       format: 'csv',
+      tz: 'UTC',
+      dayZone: 'UTC',
     };
     const item = {
       geo: null,
