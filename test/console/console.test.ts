@@ -597,6 +597,18 @@ describeInBrowser('the operator console', () => {
     expect(await inspect(page, 'lead-erased')).toEqual([]);
   });
 
+  it('passes the same checks on the pages not visited above: a new partner, a new route, one that does not exist', async () => {
+    for (const [path, title, name] of [
+      ['partners/new', 'New partner', 'partner-new'],
+      ['routes/new', 'New route', 'route-new'],
+      ['no-such-page', 'Page not found', 'not-found'],
+    ] as const) {
+      await page.goto(`${stack.url}/console/${path}`);
+      await heading(title).waitFor();
+      expect(await inspect(page, name)).toEqual([]);
+    }
+  });
+
   it('signs out, and the old cookie is refused by the admin API', async () => {
     const cookie = (await context.cookies()).find((c) => c.name === 'lr_console')!;
     await page.getByRole('button', { name: 'Sign out' }).click();
