@@ -5,7 +5,7 @@
 //   npm run bench -- --quick      a smoke run, a few seconds per phase
 //   npm run bench -- --soak 600   the soak alone: 600 s at a steady rate
 //
-// Other options: --only ingest,e2e,isolation,concurrency,feedback,reports,cluster (a subset of the
+// Other options: --only ingest,e2e,isolation,concurrency,feedback,pings,reports,cluster (a subset of the
 // phases), --duration S (seconds per measured phase), --rate N (the soak's
 // leads/s, default 50: about half of what one worker delivers on a 2-core machine), --profile (write V8 CPU profiles of ingest and worker to
 // bench/profiles/; summarise one with scripts/bench/profile-summary.js).
@@ -114,6 +114,7 @@ async function main() {
     if (wanted('isolation')) result.isolation = await phases.isolation({ ...ctx, measured });
     if (wanted('concurrency')) result.concurrency = await phases.concurrencySweep(ctx);
     if (wanted('feedback')) result.feedback = await require('./bench/feedback').feedbackRate(ctx);
+    if (wanted('pings')) result.pings = await require('./bench/pings').pingRate(ctx);
     if (wanted('reports')) result.reports = await require('./bench/reports').reportTimes(ctx);
     if (wanted('cluster')) result.cluster = await require('./bench/cluster').clusterPhase(ctx);
     if (wanted('soak')) result.soak = await phases.soak(ctx);

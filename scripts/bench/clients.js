@@ -68,13 +68,15 @@ async function hammer({ url, apiKey, bodies, connections = 50, durationS, amount
  * scheduled time). Resolves when every answer is in, with each accepted lead's
  * id and scheduled send time.
  */
-async function paced({ url, apiKey, bodies, rate, durationS, maxSockets = 64 }) {
+async function paced({ url, apiKey, bodies, rate, durationS, maxSockets = 64, path = '/v1/leads' }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets });
-  const target = new URL('/v1/leads', url);
+  const target = new URL(path, url);
   const next = cycler(bodies);
   const total = Math.round(rate * durationS);
   const accepted = []; // [id, scheduledAt]
   const statuses = {};
+  /** The answers' `status` field (accepted, bid, no_bid…), counted. */
+  const outcomes = {};
   const latencies = [];
   const started = now();
   let sent = 0;
@@ -100,7 +102,14 @@ async function paced({ url, apiKey, bodies, rate, durationS, maxSockets = 64 }) 
           res.on('end', () => {
             statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
             latencies.push(now() - scheduledAt);
-            if (res.statusCode === 202) accepted.push([JSON.parse(Buffer.concat(chunks).toString()).id, scheduledAt]);
+            let answer;
+            try {
+              answer = JSON.parse(Buffer.concat(chunks).toString());
+            } catch {
+              answer = {};
+            }
+            if (typeof answer.status === 'string') outcomes[answer.status] = (outcomes[answer.status] ?? 0) + 1;
+            if (res.statusCode === 202) accepted.push([answer.id, scheduledAt]);
             resolve();
           });
         },
@@ -123,7 +132,7 @@ async function paced({ url, apiKey, bodies, rate, durationS, maxSockets = 64 }) 
   });
   await Promise.all(inFlight);
   agent.destroy();
-  return { sent, accepted, statuses, answerLatency: percentiles(latencies) };
+  return { sent, accepted, statuses, outcomes, answerLatency: percentiles(latencies) };
 }
 
 /** p50/p99/max of a list of numbers (ms), rounded to 0.1 ms. */

@@ -109,4 +109,4 @@ async function feedbackRate({ stack, opts, pool, log }) {
   return result;
 }
 
-module.exports = { feedbackRate };
+module.exports = { feedbackRate, postAll };

@@ -2,13 +2,18 @@
 // benchmark): answers 200 {"accepted":true} after a delay drawn uniformly from
 // [DELAY_MIN_MS, DELAY_MAX_MS], or 503 to a FAIL_RATE share of requests. It
 // remembers when it first accepted each lead (X-Lead-Id) and answers the
-// parent's questions over IPC.
+// parent's questions over IPC. As a ping/post buyer (PING_BID set), it answers
+// a POST to a path ending in /ping with {"bid":PING_BID,"reference":…} after
+// PING_DELAY_MS (changed over IPC with `set`).
 'use strict';
 const http = require('node:http');
 
 const delayMin = Number(process.env.DELAY_MIN_MS ?? 0);
 const delayMax = Number(process.env.DELAY_MAX_MS ?? delayMin);
 const failRate = Number(process.env.FAIL_RATE ?? 0);
+const pingBid = Number(process.env.PING_BID ?? 0);
+let pingDelayMs = Number(process.env.PING_DELAY_MS ?? 0);
+let pings = 0;
 
 /** Wall-clock ms with sub-ms resolution, comparable across processes. */
 const now = () => performance.timeOrigin + performance.now();
@@ -29,6 +34,17 @@ const server = http.createServer((req, res) => {
   maxInFlight = Math.max(maxInFlight, inFlight);
   req.resume();
   req.on('end', () => {
+    if (req.url.endsWith('/ping')) {
+      pings++;
+      const bid = () => {
+        inFlight--;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ bid: pingBid, reference: `ref-${pings}` }));
+      };
+      if (pingDelayMs > 0) setTimeout(bid, pingDelayMs);
+      else bid();
+      return;
+    }
     const leadId = req.headers['x-lead-id'];
     if (typeof leadId === 'string' && (accepted.has(leadId) || again.has(leadId)))
       again.set(leadId, (again.get(leadId) ?? 0) + 1);
@@ -50,11 +66,16 @@ const server = http.createServer((req, res) => {
 });
 
 process.on('message', (msg) => {
+  if (msg.type === 'set') {
+    pingDelayMs = msg.pingDelayMs ?? pingDelayMs;
+    process.send({ type: 'set' });
+  }
   if (msg.type === 'count') process.send({ type: 'count', requests, failed, unique: accepted.size });
   if (msg.type === 'stats') {
     process.send({
       type: 'stats',
       requests,
+      pings,
       failed,
       maxInFlight,
       unique: accepted.size,
@@ -63,7 +84,7 @@ process.on('message', (msg) => {
     });
   }
   if (msg.type === 'reset') {
-    requests = failed = maxInFlight = 0;
+    requests = pings = failed = maxInFlight = 0;
     accepted = new Map();
     again = new Map();
     process.send({ type: 'reset' });

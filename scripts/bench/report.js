@@ -58,6 +58,22 @@ function targets(r) {
       i.instantUnderLoad.p99 <= 250,
     );
   }
+  if (r.pings) {
+    const p = r.pings;
+    add('pings/s, three instant buyers (issue 14)', `${p.pingsPerSecond}/s`, '≥ 1,000/s', p.pingsPerSecond >= 1000);
+    add(
+      `ping answer above the slowest buyer (${p.overhead.buyerMs} ms), p99`,
+      `${p.overhead.p99} ms (p50 ${p.overhead.p50})`,
+      '≤ 30 ms',
+      p.overhead.p99 !== null && p.overhead.p99 <= 30,
+    );
+    add(
+      'pinged then posted: to the best bidder, none lost',
+      `${p.post.toWinner} of ${p.post.posted}, ${p.post.toOthers} elsewhere, ${p.post.lost} lost`,
+      'all, 0, 0',
+      p.post.posted > 0 && p.post.toWinner === p.post.posted && p.post.toOthers === 0 && p.post.lost === 0,
+    );
+  }
   if (r.feedback) {
     const f = r.feedback;
     add(
@@ -324,6 +340,33 @@ function print(r) {
       ]),
     )}\n`;
     out += processTable('Processes (soak)', s.processes);
+  }
+  if (r.pings) {
+    const p = r.pings;
+    out += `\nPing/post (POST /v1/pings, three buyers bidding 10, 12.5 and 15; the source paid 70 % of the best)\n`;
+    out += table(
+      ['measure', 'value'],
+      [
+        [
+          'pings answered as fast as asked (50 connections)',
+          `${p.pingsPerSecond}/s (${p.fast.requests} in ${p.fast.seconds} s)`,
+        ],
+        ['answers by status code', JSON.stringify(p.fast.statusCodes)],
+        [
+          `answer above a ${p.overhead.buyerMs} ms buyer, ${p.overhead.rate} pings/s`,
+          `p50 ${p.overhead.p50} ms, p99 ${p.overhead.p99} ms ${JSON.stringify(p.overhead.outcomes)}`,
+        ],
+        [
+          'bids seen by the source when pinged then posted',
+          JSON.stringify(p.post.bids) + ` (expected ${p.post.expectedBid})`,
+        ],
+        [
+          'posted with the pingId → best bidder / others / lost',
+          `${p.post.toWinner} / ${p.post.toOthers} / ${p.post.lost} of ${p.post.posted}`,
+        ],
+      ],
+    );
+    out += `\n${processTable('Processes (pings as fast as answered)', p.processes.fast)}`;
   }
   if (r.feedback) {
     const f = r.feedback;

@@ -100,8 +100,8 @@ class Helper extends Child {
     return helper;
   }
 
-  /** Asks over IPC; resolves with the answer of the same type. */
-  ask(type) {
+  /** Asks over IPC (with the message's other fields in `extra`); resolves with the answer of the same type. */
+  ask(type, extra = {}) {
     return new Promise((resolve) => {
       const onMessage = (m) => {
         if (m.type !== type) return;
@@ -109,7 +109,7 @@ class Helper extends Child {
         resolve(m);
       };
       this.proc.on('message', onMessage);
-      this.proc.send({ type });
+      this.proc.send({ ...extra, type });
     });
   }
 }
