@@ -518,17 +518,36 @@ describeInBrowser('the operator console', () => {
         await stack.createPartner({ name: 'Fixed Price Buyer', url: buyer.url, price: 8 }),
       ];
       const source = await stack.createSource({ name: 'Auction traffic' });
-      const route = await stack.createRoute({
-        name: 'Auction',
-        priority: 100,
+      // The auction route, made in the console: a floor with too many decimals is shown by its field.
+      await page.goto(`${stack.url}/console/routes/new`);
+      await heading('New route').waitFor();
+      const form = page.getByRole('form', { name: 'New route' });
+      await form.getByRole('textbox', { name: 'Name', exact: true }).fill('Auction');
+      await form.getByRole('spinbutton', { name: 'Priority', exact: true }).fill('100');
+      await form.getByRole('combobox', { name: 'Strategy', exact: true }).selectOption('auction');
+      await form.getByRole('spinbutton', { name: 'Auction deadline (ms)', exact: true }).fill('5000');
+      const floor = form.getByRole('textbox', { name: 'Floor', exact: true });
+      await floor.fill('5.12345');
+      await form.getByRole('textbox', { name: 'Filters', exact: true }).fill(`{"sourceIds": ["${source.id}"]}`);
+      for (const p of partners) await form.getByRole('checkbox', { name: p.name, exact: true }).check();
+      await form.getByRole('button', { name: 'Create route' }).click();
+      await fieldError(floor, /./);
+      await floor.fill('5');
+      await form.getByRole('button', { name: 'Create route' }).click();
+      await heading('Route Auction').waitFor();
+      const routeId = page.url().split('/').pop()!;
+      expect((await stack.admin('GET', `/routes/${routeId}`)).body).toMatchObject({
         strategy: 'auction',
         auction: { timeoutMs: 5000, floor: 5 },
-        filters: { sourceIds: [source.id] },
-        partners: partners.map((p) => ({ partnerId: p.id })),
       });
+      expect(
+        ((await stack.admin('GET', `/routes/${routeId}`)).body.partners as { partnerId: string }[])
+          .map((p) => p.partnerId)
+          .sort(),
+      ).toEqual(partners.map((p) => p.id).sort());
       const posted = await stack.request('POST', '/v1/leads', { key: source.apiKey, body: sampleLead() });
       expect(await stack.finalStatus(posted.body.id)).toBe('delivered');
-      await stack.admin('DELETE', `/routes/${route.id}`);
+      await stack.admin('DELETE', `/routes/${routeId}`);
 
       await page.goto(`${stack.url}/console/leads/${posted.body.id}`);
       const auction = page.getByRole('region', { name: 'Auction' });

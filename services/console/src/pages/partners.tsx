@@ -100,7 +100,7 @@ export function Partners() {
   );
 }
 
-const JSON_FIELDS = ['headers', 'fieldMap', 'acceptWhen', 'responseMap', 'schedule', 'filters'];
+const JSON_FIELDS = ['headers', 'fieldMap', 'acceptWhen', 'responseMap', 'schedule', 'filters', 'ping'];
 
 function draftOf(p?: Partner): Draft {
   return {
@@ -123,6 +123,7 @@ function draftOf(p?: Partner): Draft {
     responseMap: jsonText(p?.responseMap),
     schedule: jsonText(p?.schedule),
     filters: jsonText(p?.filters),
+    ping: jsonText(p?.ping),
   };
 }
 
@@ -155,6 +156,7 @@ function PartnerForm({ partner, onSaved }: { partner?: Partner; onSaved: (p: Par
       responseMap: values.responseMap,
       schedule: values.schedule,
       filters: values.filters,
+      ping: values.ping,
       ...(draft.secret ? { secret: draft.secret } : {}),
     };
     const saved = partner
@@ -256,6 +258,12 @@ function PartnerForm({ partner, onSaved }: { partner?: Partner; onSaved: (p: Par
           hint='e.g. {"timezone": "America/New_York", "days": {"mon": ["09:00-17:00"]}}'
         />
         <JsonInput {...common} name="filters" label="Filters" hint='e.g. {"geo": ["US"]}' />
+        <JsonInput
+          {...common}
+          name="ping"
+          label="Ping (auctions)"
+          hint='how it is asked for a bid on an auction route, never with contact data, e.g. {"url": "https://…/ping", "bidPath": "bid"}; empty: it bids its price'
+        />
       </div>
       <button type="submit" class="primary" disabled={save.busy}>
         {save.busy ? 'Saving…' : partner ? 'Save changes' : 'Create partner'}

@@ -7,6 +7,7 @@ import { Async, ErrorNote, useApi } from '../ui/data';
 import { describedBy, Field } from '../ui/field';
 import { formatNumber, humanise } from '../ui/format';
 import {
+  amountOrNull,
   CheckInput,
   JsonInput,
   jsonText,
@@ -81,6 +82,8 @@ function draftOf(r?: Route): Draft {
     maxDeliveries: String(r?.maxDeliveries ?? 1),
     active: r?.active ?? true,
     filters: jsonText(r?.filters),
+    auctionTimeoutMs: r?.auction ? String(r.auction.timeoutMs) : '',
+    auctionFloor: r?.auction ? String(r.auction.floor) : '',
   };
   for (const p of r?.partners ?? []) {
     d[`p:${p.partnerId}`] = true;
@@ -102,12 +105,30 @@ function bodyOf(draft: Draft, partners: Partner[]) {
       maxDeliveries: numberOrNull(draft.maxDeliveries),
       active: draft.active,
       filters: values.filters ?? null,
+      // An auction's deadline and floor; empty: the defaults. Other strategies have none.
+      auction:
+        draft.strategy === 'auction'
+          ? {
+              ...(draft.auctionTimeoutMs !== '' ? { timeoutMs: numberOrNull(draft.auctionTimeoutMs) } : {}),
+              ...(draft.auctionFloor !== '' ? { floor: amountOrNull(draft.auctionFloor) } : {}),
+            }
+          : null,
       partners: chosen.map((p) => ({ partnerId: p.id, weight: numberOrNull(draft[`w:${p.id}`]) ?? 1 })),
     },
   };
 }
 
-const FIELDS = ['/name', '/priority', '/strategy', '/maxDeliveries', '/active', '/filters', '/partners'];
+const FIELDS = [
+  '/name',
+  '/priority',
+  '/strategy',
+  '/maxDeliveries',
+  '/active',
+  '/filters',
+  '/partners',
+  '/auction/timeoutMs',
+  '/auction/floor',
+];
 
 function RouteForm({ route, onSaved }: { route?: Route; onSaved: (r: Route) => void }) {
   const partners = useApi<ApiPage<Partner>>('/partners?limit=500');
@@ -174,7 +195,8 @@ function RouteForm({ route, onSaved }: { route?: Route; onSaved: (r: Route) => v
             pointer={pointer('/strategy')}
             name="strategy"
             label="Strategy"
-            options={['priority', 'round_robin', 'weighted']}
+            options={['priority', 'round_robin', 'weighted', 'auction']}
+            hint="auction: every partner is pinged, the lead goes to the highest bid"
           />
           <TextInput
             {...common}
@@ -183,6 +205,25 @@ function RouteForm({ route, onSaved }: { route?: Route; onSaved: (r: Route) => v
             label="Buyers per lead"
             type="number"
           />
+          {draft.strategy === 'auction' && (
+            <>
+              <TextInput
+                {...common}
+                pointer={pointer('/auction/timeoutMs')}
+                name="auctionTimeoutMs"
+                label="Auction deadline (ms)"
+                type="number"
+                hint="later answers are no bids; empty: 800"
+              />
+              <TextInput
+                {...common}
+                pointer={pointer('/auction/floor')}
+                name="auctionFloor"
+                label="Floor"
+                hint="bids below it are no bids; empty: 0"
+              />
+            </>
+          )}
         </div>
         <CheckInput {...common} pointer={pointer('/active')} name="active" label="Active" />
         <JsonInput
