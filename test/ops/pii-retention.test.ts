@@ -206,6 +206,7 @@ describe('the retention’s and the duplicate check’s plans', () => {
     const values: StatementParams<typeof ACCEPT> = {
       ...{ n: 0, sourceId: source, name: 'n', phone: '+14155550100', email: 'x@example.com', geo: null },
       ...{ subSource: null, fields: {}, consent: null, key: null, requestHash: null, windowHours: 24 },
+      ...{ id: null, ping: null, detail: null },
     };
     const accept = await explain(client, inlineSql(ACCEPT, orderedValues(ACCEPT, values)));
     expect(accept).not.toMatch(/Seq Scan on erased_contacts/);
