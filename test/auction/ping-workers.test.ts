@@ -100,5 +100,19 @@ describe('three worker processes answering pings', () => {
         .map((a) => `B3-${a.body.pingId as string}`)
         .sort(),
     );
+
+    // The stats: each buyer's pings, bids, best bids and average bid; the source's pings, bids and posts.
+    const stats = (await stack.admin('GET', '/stats')).body;
+    const byName = Object.fromEntries(
+      (stats.partners as { name: string; pings: unknown }[]).map((p) => [p.name, p.pings]),
+    );
+    const names = await stack.db.partner.findMany({ orderBy: { createdAt: 'asc' }, select: { name: true } });
+    expect(names.map((n) => byName[n.name])).toEqual([
+      { pings: PINGS, bids: PINGS, wins: 0, winRate: 0, averageBid: '11.0000' },
+      { pings: PINGS, bids: PINGS, wins: 0, winRate: 0, averageBid: '12.0000' },
+      { pings: PINGS, bids: PINGS, wins: PINGS, winRate: 1, averageBid: '13.0000' },
+    ]);
+    const own = (stats.sources as { sourceId: string; pings: unknown }[]).find((s) => s.sourceId === source.id);
+    expect(own?.pings).toEqual({ pings: PINGS, bids: PINGS, posted: 3, winRate: 0.1, averageBid: '4.2500' });
   });
 });

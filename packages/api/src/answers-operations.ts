@@ -280,6 +280,33 @@ const moneyStats = (whose: string) => ({
   reversalRate: rate('reversals / conversions: a warning sign of “shaving”'),
 });
 
+const averageBid = (of: string) =>
+  Type.Union([MoneyText(of), Type.Null()], { description: `${of}; null without a bid` });
+
+/** A partner's auctions since then (sources' pings and leads' own auctions; ADR 0032). */
+const partnerPings = Closed(
+  {
+    pings: Type.Integer({ minimum: 0, description: 'pings sent to it' }),
+    bids: Type.Integer({ minimum: 0, description: 'bids it answered (a fixed price counts as its bid)' }),
+    wins: Type.Integer({ minimum: 0, description: 'auctions its bid was the best of' }),
+    winRate: rate('wins / bids'),
+    averageBid: averageBid('its average bid, to 4 places'),
+  },
+  { description: 'its auctions since then' },
+);
+
+/** A source's pings since then (POST /v1/pings). */
+const sourcePings = Closed(
+  {
+    pings: Type.Integer({ minimum: 0, description: 'pings it sent' }),
+    bids: Type.Integer({ minimum: 0, description: 'pings answered with a bid' }),
+    posted: Type.Integer({ minimum: 0, description: 'leads it posted against a ping' }),
+    winRate: rate('posted / bids'),
+    averageBid: averageBid('the average bid it was answered (its payout on the best bid), to 4 places'),
+  },
+  { description: 'its pings since then' },
+);
+
 export const Stats = component(
   'Stats',
   Closed({
@@ -297,6 +324,7 @@ export const Stats = component(
         leads: byLeadStatus(),
         received: count,
         rejections: counts('rejections by reason'),
+        pings: sourcePings,
         ...moneyStats('for this source’s leads'),
       }),
     ),
@@ -318,9 +346,10 @@ export const Stats = component(
           { description: 'deliveries (lead × partner) created since then, by current status' },
         ),
         attempts: Type.Integer({ minimum: 0, description: 'requests sent for them, retries included' }),
+        pings: partnerPings,
         ...moneyStats('this partner'),
       }),
-      { description: 'partners with deliveries created since then, by name' },
+      { description: 'partners with deliveries created, money or pings since then, by name' },
     ),
   }),
 );

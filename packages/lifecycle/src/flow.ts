@@ -2,6 +2,7 @@ import type { Db, PartnerRow } from '@leadrouter/db';
 import type { AttemptResult, ExchangeResult, OutgoingRequest } from '@leadrouter/delivery';
 import type { WorkerMetrics } from '@leadrouter/metrics';
 import type { DeliverJob, PostbackJob, Queues, SharedCaches } from '@leadrouter/queue';
+import type { PingEntry } from '@leadrouter/core';
 
 /** The log lines the lead's use cases write (a pino logger, a child per job in the worker). */
 export interface FlowLog {
@@ -40,6 +41,26 @@ export interface LeadFlowDeps {
   send(request: OutgoingRequest): Promise<AttemptResult>;
   /** Sends one ping (packages/delivery's `exchange` with the process's outbound agents, its answer read up to `PING_READ_LIMIT_BYTES`). */
   ping(request: OutgoingRequest): Promise<ExchangeResult>;
+  /** Where every ping's answers are recorded for stats (in bulk, ADR 0032); none: not recorded. */
+  pingLog?: AuctionLog;
+}
+
+/** One auction as the stats record it (ADR 0032): a source's ping, or the auction of a lead posted without one. */
+export interface LoggedAuction {
+  /** The source's ping's id, or the lead's for its own auction. */
+  pingId: string;
+  sourceId: string;
+  routeId: string | null;
+  pings: PingEntry[];
+  ranked: { partnerId: string; bid: string }[];
+  /** What the source was told it would be paid (a source's ping with a bid only). */
+  sourceBid?: string | undefined;
+}
+
+/** Where auctions are recorded for stats (packages/lifecycle's `PingLog`, in bulk). */
+export interface AuctionLog {
+  /** `sourcePing`: a source's ping (its own row besides its buyers' answers). */
+  add(auction: LoggedAuction, at: Date, sourcePing: boolean): void;
 }
 
 /** What to enqueue once the transaction that decided it has committed. */

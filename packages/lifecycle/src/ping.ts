@@ -12,7 +12,7 @@ import { amount, formatAmount, payoutFromColumns, sourcePayout, ZERO, type Payou
 import { keptUntil, type PingBindings, type PingJob } from '@leadrouter/queue';
 import { decideRoute, selectRoute } from '@leadrouter/routing';
 import { runAuction, type AuctionOutcome } from './auction.js';
-import type { FlowLog, LeadFlowDeps } from './flow.js';
+import type { AuctionLog, FlowLog, LeadFlowDeps, LoggedAuction as Logged } from './flow.js';
 import { routingRules } from './route-lead.js';
 
 /**
@@ -30,13 +30,9 @@ export interface PingBinding extends AuctionOutcome {
 }
 
 /** What answering a ping needs besides the lead flow's ports. */
-export interface PingDeps extends Pick<
-  LeadFlowDeps,
-  'db' | 'queues' | 'log' | 'random' | 'caches' | 'metrics' | 'ping'
-> {
+export interface PingDeps
+  extends Pick<LeadFlowDeps, 'db' | 'queues' | 'log' | 'random' | 'caches' | 'metrics' | 'ping' | 'pingLog'> {
   bindings: PingBindings<PingBinding>;
-  /** Where pings are recorded for stats (in bulk, off the answer's path); none: not recorded. */
-  pingLog?: PingLog;
 }
 
 /**
@@ -77,7 +73,7 @@ export async function answerPing(deps: PingDeps, job: PingJob): Promise<PingBind
   const bound = await deps.bindings.settle(job.pingId, job.sourceId, state, keptUntil(job.receivedAt, job.expiresAt));
   if (bound) deps.queues.announceOutcomes([job.pingId]);
   else deps.log.info({ pingId: job.pingId }, 'ping answered after the ingest’s deadline: the source was told no bid');
-  deps.pingLog?.add(bound ? binding : { ...binding, ranked: [], sourceBid: undefined }, new Date(job.receivedAt));
+  deps.pingLog?.add(bound ? binding : { ...binding, ranked: [], sourceBid: undefined }, new Date(job.receivedAt), true);
   return binding;
 }
 
@@ -107,13 +103,15 @@ export const PING_LOG_FLUSH_MS = 1_000;
 /** Pings kept for the next write at most (PostgreSQL away): past that the oldest are dropped, and counted. */
 const PING_LOG_MAX = 50_000;
 
+
 /**
- * Sources' pings for stats and reports (tables `pings`, `ping_bids`), written in bulk every second (two
- * statements for all the pings since), never on the answer's path (ADR 0032). Pings are not durable data:
- * while PostgreSQL is away they are kept up to a bound, then dropped (logged).
+ * Auctions for stats and reports, written in bulk every second (two statements for all since), never on the
+ * answer's path (ADR 0032): each buyer's answer (`ping_bids`; the ping's id is the lead's for a lead's own
+ * auction), and each source's ping (`pings`). Not durable data: while PostgreSQL is away they are kept up to a
+ * bound, then dropped (logged).
  */
-export class PingLog {
-  private rows: { binding: PingBinding; at: Date }[] = [];
+export class PingLog implements AuctionLog {
+  private rows: { binding: Logged; at: Date; sourcePing: boolean }[] = [];
   private readonly pool: SqlPool;
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
@@ -129,8 +127,9 @@ export class PingLog {
     this.timer.unref();
   }
 
-  add(binding: PingBinding, at: Date): void {
-    this.rows.push({ binding, at });
+  /** Records an auction: a source's ping (`sourcePing`), or the auction of a lead posted without one. */
+  add(binding: Logged, at: Date, sourcePing: boolean): void {
+    this.rows.push({ binding, at, sourcePing });
     if (this.rows.length > PING_LOG_MAX) this.dropped += this.rows.splice(0, this.rows.length - PING_LOG_MAX).length;
   }
 

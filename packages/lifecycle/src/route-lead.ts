@@ -37,7 +37,9 @@ import { routingRecordOf } from './record.js';
 export async function routeLead(deps: LeadFlowDeps, leadId: string, auction?: AuctionOutcome): Promise<void> {
   const { routes, partners } = await routingRules(deps);
   let decision: RouteDecision | undefined;
-  let auctionDue: { lead: PublicLead; candidates: AuctionCandidate[]; settings: Auction | null } | undefined;
+  let auctionDue:
+    | { lead: PublicLead; sourceId: string; routeId: string; candidates: AuctionCandidate[]; settings: Auction | null }
+    | undefined;
   let resumed: { job: DeliverJob; delayMs: number }[] = [];
   let routed: PublicLead | undefined;
   let pings: RoutingRecord['pings'];
@@ -85,6 +87,8 @@ export async function routeLead(deps: LeadFlowDeps, leadId: string, auction?: Au
         // routed again with its outcome, under its lock, from the state it is in then (ADR 0032).
         auctionDue = {
           lead: routed,
+          sourceId: lead.sourceId,
+          routeId: route.id,
           candidates: decision.candidates.map((id) => partners.get(id)!),
           settings: route.auction ?? null,
         };
@@ -104,6 +108,8 @@ export async function routeLead(deps: LeadFlowDeps, leadId: string, auction?: Au
   });
   if (auctionDue) {
     const outcome = await runAuction(deps, auctionDue.lead, leadId, auctionDue.candidates, auctionDue.settings);
+    const { sourceId, routeId } = auctionDue;
+    deps.pingLog?.add({ pingId: leadId, sourceId, routeId, ...outcome }, deps.now(), false);
     return routeLead(deps, leadId, outcome);
   }
   if (decision) {

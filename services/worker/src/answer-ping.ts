@@ -15,5 +15,5 @@ export function pingRuntime(deps: WorkerDeps): PingRuntime {
 
 /** The `ping` job: packages/lifecycle's `answerPing` (the auction, the binding, the answer's announcement). */
 export async function answerPing(deps: WorkerDeps, runtime: PingRuntime, job: PingJob): Promise<void> {
-  await answer({ ...leadFlowDeps(deps), bindings: runtime.bindings, pingLog: runtime.log }, job);
+  await answer({ ...leadFlowDeps(deps), bindings: runtime.bindings }, job);
 }

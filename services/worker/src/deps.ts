@@ -1,5 +1,6 @@
 import type { Logger, WorkerConfig } from '@leadrouter/config';
 import type { Db } from '@leadrouter/db';
+import type { PingLog } from '@leadrouter/lifecycle';
 import type { DeliveryAgents } from '@leadrouter/delivery';
 import type { WorkerMetrics } from '@leadrouter/metrics';
 import type { Queues, SharedCaches } from '@leadrouter/queue';
@@ -21,4 +22,6 @@ export interface WorkerDeps {
   metrics?: WorkerMetrics;
   /** The routing rules cache, dropped on every worker when a route or partner changes (ADR 0009); without it every lead reads PostgreSQL. */
   caches?: SharedCaches;
+  /** Where auctions are recorded for stats (ADR 0032): made by `startWorker`. */
+  pingLog?: PingLog;
 }

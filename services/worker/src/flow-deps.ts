@@ -20,6 +20,7 @@ export function leadFlowDeps(deps: WorkerDeps): LeadFlowDeps {
     random,
     ...(caches ? { caches } : {}),
     ...(metrics ? { metrics } : {}),
+    ...(deps.pingLog ? { pingLog: deps.pingLog } : {}),
     // Round-robin position per route, shared by every worker through one Redis counter.
     nextRotation: async (routeId) => (await redis.incr(redisKeys(prefix).rotation(routeId))) - 1,
     acquirePartnerSlot: (partnerId, limit, timeoutMs) =>

@@ -50,7 +50,10 @@ const CLOSE_GRACE_MS = 2_000;
 /** How often, in sweeper intervals, a worker looks for jobs left in sub-queues of another layout. */
 const DRAIN_CHECK_SWEEPS = 6;
 
-export function startWorker(deps: WorkerDeps): RunningWorker {
+export function startWorker(given: WorkerDeps): RunningWorker {
+  // Every auction of this process (sources' pings and leads') is recorded for stats by one bulk writer.
+  const pings = pingRuntime(given);
+  const deps: WorkerDeps = { ...given, pingLog: pings.log };
   const { config, log } = deps;
   const connection = createRedis({ target: redisTarget(config), role: 'worker' });
   const common = { connection, prefix: config.QUEUE_PREFIX, ...LOCK };
@@ -66,7 +69,6 @@ export function startWorker(deps: WorkerDeps): RunningWorker {
       }
     };
 
-  const pings = pingRuntime(deps);
   const processors: Record<QueueName, (job: Job, token?: string) => Promise<unknown>> = {
     route: counted(async (job: Job<RouteJob>) => routeLead(forJob(deps, QUEUES.route, job), job.data.leadId)),
     deliver: counted(async (job: Job<DeliverJob>, token?: string) => {

@@ -24,9 +24,30 @@ export interface MoneyStats {
   reversalRate: number | null;
 }
 
+/** A partner's auctions (ADR 0032): pings, bids, best bids; `averageBid` exact text to 4 places. */
+export interface PartnerPings {
+  pings: number;
+  bids: number;
+  wins: number;
+  winRate: number | null;
+  averageBid: string | null;
+}
+
+/** A source's pings: answered with a bid, leads posted against them; `averageBid` its payout on the best bid. */
+export interface SourcePings {
+  pings: number;
+  bids: number;
+  posted: number;
+  winRate: number | null;
+  averageBid: string | null;
+}
+
+const rate = (part: number, whole: number) => (whole === 0 ? null : Math.round((part / whole) * 10_000) / 10_000);
+
 export interface PartnerStats extends MoneyStats {
   partnerId: string;
   name: string;
+  pings: PartnerPings;
   /** Deliveries (lead × partner) created since, by current status; `accepted` are the leads the partner bought. */
   deliveries: Record<DeliveryStatus, number>;
   /** Requests sent for those deliveries (every attempt, retries included). */
@@ -52,7 +73,6 @@ class MoneySum {
   }
 
   stats(): MoneyStats {
-    const rate = (part: number, whole: number) => (whole === 0 ? null : Math.round((part / whole) * 10_000) / 10_000);
     return {
       sales: this.sales,
       conversions: this.conversions,
@@ -107,7 +127,7 @@ export function statsRouter({ db }: IngestDeps): Router {
     // `partner_id = ANY(every partner)` selects every delivery; it lets the planner reach them through
     // (partner_id, created_at), so a short window reads only its own rows (a long one: a sequential scan).
     const partnerIds = partners.map((p) => p.id);
-    const [deliveries, money] = await Promise.all([
+    const [deliveries, money, partnerPings, sourcePings, posted] = await Promise.all([
       db.$queryRaw<{ partnerId: string; status: DeliveryStatus; count: number; attempts: number }[]>`
         SELECT partner_id::text AS "partnerId", status::text AS status, count(*)::int AS count,
                sum(attempts)::int AS attempts
@@ -115,6 +135,19 @@ export function statsRouter({ db }: IngestDeps): Router {
         WHERE partner_id = ANY(${partnerIds}::uuid[]) AND created_at >= ${since}
         GROUP BY partner_id, status`,
       runStatement(sqlPool(db), MONEY_SINCE, { since, parties: [...partnerIds, ...sources.map((s) => s.id)] }),
+      // Auctions (ADR 0032): each buyer's answers, each source's pings, and the leads posted against them.
+      db.$queryRaw<{ partnerId: string; pings: number; bids: number; wins: number; averageBid: string | null }[]>`
+        SELECT partner_id::text AS "partnerId", count(*)::int AS pings,
+               count(*) FILTER (WHERE outcome = 'bid')::int AS bids, count(*) FILTER (WHERE rank = 1)::int AS wins,
+               round(avg(bid), 4)::text AS "averageBid"
+        FROM ping_bids WHERE created_at >= ${since} GROUP BY partner_id`,
+      db.$queryRaw<{ sourceId: string; pings: number; bids: number; averageBid: string | null }[]>`
+        SELECT source_id::text AS "sourceId", count(*)::int AS pings,
+               count(*) FILTER (WHERE status = 'bid')::int AS bids, round(avg(source_bid), 4)::text AS "averageBid"
+        FROM pings WHERE created_at >= ${since} GROUP BY source_id`,
+      db.$queryRaw<{ sourceId: string; posted: number }[]>`
+        SELECT source_id::text AS "sourceId", count(*)::int AS posted
+        FROM leads WHERE created_at >= ${since} AND ping IS NOT NULL GROUP BY source_id`,
     ]);
     const total = new MoneySum();
     const moneyBySource = new Map<string, MoneySum>();
@@ -139,6 +172,7 @@ export function statsRouter({ db }: IngestDeps): Router {
         leads: Record<string, number>;
         received: number;
         rejections: Record<string, number>;
+        pings: SourcePings;
       } & MoneyStats
     >();
     const entry = (sourceId: string | null) => {
@@ -151,6 +185,7 @@ export function statsRouter({ db }: IngestDeps): Router {
           leads: {},
           received: 0,
           rejections: {},
+          pings: { pings: 0, bids: 0, posted: 0, winRate: null, averageBid: null },
           ...new MoneySum().stats(),
         };
         perSource.set(key, e);
@@ -164,6 +199,9 @@ export function statsRouter({ db }: IngestDeps): Router {
     }
     for (const row of rejectionsBySource) entry(row.sourceId).rejections[row.reason] = row._sum.count ?? 0;
     for (const [sourceId, sum] of moneyBySource) Object.assign(entry(sourceId), sum.stats());
+    for (const { sourceId, ...row } of sourcePings) Object.assign(entry(sourceId).pings, row);
+    for (const row of posted) entry(row.sourceId).pings.posted = row.posted;
+    for (const { pings } of perSource.values()) pings.winRate = rate(pings.posted, pings.bids);
 
     const perPartner = new Map<string, PartnerStats>();
     const partnerEntry = (partnerId: string) => {
@@ -174,6 +212,7 @@ export function statsRouter({ db }: IngestDeps): Router {
           name: '',
           deliveries: { pending: 0, accepted: 0, rejected: 0, dead_lettered: 0, superseded: 0 },
           attempts: 0,
+          pings: { pings: 0, bids: 0, wins: 0, winRate: null, averageBid: null },
           ...(moneyByPartner.get(partnerId) ?? new MoneySum()).stats(),
         };
         perPartner.set(partnerId, p);
@@ -187,6 +226,8 @@ export function statsRouter({ db }: IngestDeps): Router {
     }
     // A partner with money but no delivery created in the window (feedback on older sales) is listed too.
     for (const partnerId of moneyByPartner.keys()) partnerEntry(partnerId);
+    for (const { partnerId, ...row } of partnerPings)
+      partnerEntry(partnerId).pings = { ...row, winRate: rate(row.wins, row.bids) };
     const partnerStats = partners.flatMap((p) => {
       const stats = perPartner.get(p.id);
       return stats ? [{ ...stats, name: p.name }] : [];
