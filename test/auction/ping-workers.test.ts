@@ -36,7 +36,8 @@ describe('three worker processes answering pings', () => {
       name: 'workers-auction',
       priority: 10,
       strategy: 'auction',
-      auction: { timeoutMs: 3000 },
+      // Long: a worker process's first jobs load its code (tsx, a busy machine); the deadline is not under test here.
+      auction: { timeoutMs: 10_000 },
       partners: ids.map((partnerId) => ({ partnerId })),
     });
     // Two pings at a time each: thirty pings have to be shared among the three.

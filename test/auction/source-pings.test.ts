@@ -160,6 +160,9 @@ describe('pings from sources', () => {
     const posts = () => Object.fromEntries(Object.entries(buyers).map(([k, b]) => [k, postsOf(b).length]));
     const normal = (req: { path: string }): PartnerReply =>
       req.path.endsWith('/ping') ? { status: 200, body: { bid: 12.5, ref: 'MID-1' } } : { status: 200 };
+    // The hanging buyer says no at once here: each auction ends with its last answer, not at the deadline, so
+    // a busy machine's pauses do not turn these posts' pings into no bids.
+    beforeAll(() => buyers.hanging!.respondWith(() => ({ status: 204 })));
     afterEach(async () => {
       buyers.high!.respondWith((req) =>
         req.path.endsWith('/ping') ? { status: 200, body: { bid: '20', ref: 'HIGH-1' } } : { status: 200 },
