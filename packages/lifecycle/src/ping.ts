@@ -30,8 +30,10 @@ export interface PingBinding extends AuctionOutcome {
 }
 
 /** What answering a ping needs besides the lead flow's ports. */
-export interface PingDeps
-  extends Pick<LeadFlowDeps, 'db' | 'queues' | 'log' | 'random' | 'caches' | 'metrics' | 'ping' | 'pingLog'> {
+export interface PingDeps extends Pick<
+  LeadFlowDeps,
+  'db' | 'queues' | 'log' | 'random' | 'caches' | 'metrics' | 'ping' | 'pingLog'
+> {
   bindings: PingBindings<PingBinding>;
 }
 
@@ -102,7 +104,6 @@ async function payoutOf(deps: Pick<PingDeps, 'db' | 'caches'>, sourceId: string)
 export const PING_LOG_FLUSH_MS = 1_000;
 /** Pings kept for the next write at most (PostgreSQL away): past that the oldest are dropped, and counted. */
 const PING_LOG_MAX = 50_000;
-
 
 /**
  * Auctions for stats and reports, written in bulk every second (two statements for all since), never on the
