@@ -170,6 +170,29 @@ describe('leadrouter report', () => {
       groupBy: ['source'],
       items: [{ source: { id: source.id, name: 'Leads, Inc.' }, leads: 4, sold: 2, converted: 1, revenue: '65.0000' }],
     });
+    // In Honolulu (-10 h) the lead of 2026-11-03T08:00Z arrived on November 2, with the three others.
+    const honolulu = await cli([
+      'report',
+      '--since',
+      '2026-11-01',
+      '--until',
+      '2026-11-05',
+      '--tz',
+      'Pacific/Honolulu',
+      '--json',
+    ]);
+    expect(JSON.parse(honolulu.stdout)).toMatchObject({
+      since: '2026-11-01T10:00:00.000Z',
+      tz: 'Pacific/Honolulu',
+      items: [{ day: '2026-11-02', leads: 4 }],
+    });
+    const utc = await cli(['report', '--since', '2026-11-01', '--until', '2026-11-05', '--json']);
+    expect(
+      (JSON.parse(utc.stdout) as { items: { day: string; leads: number }[] }).items.map((i) => [i.day, i.leads]),
+    ).toEqual([
+      ['2026-11-02', 3],
+      ['2026-11-03', 1],
+    ]);
     const file = path.join(dir, 'report.csv');
     const toFile = await cli([
       'report',

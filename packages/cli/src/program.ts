@@ -404,8 +404,9 @@ same command again to discard what is left.
       'from this UTC day (2026-11-01) or whole hour (ISO 8601); default: 30 days before --until',
     )
     .option('--until <time>', 'up to (not including) this UTC day or hour; default: the end of today')
+    .option('--tz <zone>', 'days of this time zone (IANA name, e.g. America/New_York) instead of UTC days')
     .option('--csv <file>', 'write every column as CSV to this file (- for standard output) instead of the table')
-    .option('--json', 'print {since, until, groupBy, items} as JSON, as GET /v1/admin/reports answers')
+    .option('--json', 'print {since, until, tz, groupBy, items} as JSON, as GET /v1/admin/reports answers')
     .addHelpText(
       'after',
       `
@@ -413,31 +414,35 @@ The same report as GET /v1/admin/reports, from the report rollups (never a scan 
 the leads). Lead figures count leads by their arrival, in the outcome they have now;
 conversions, returns, reversals and money count when they happened. The table leaves
 out pings, bids and win rate (0 until ping/post); --csv and --json have every column.
-Days and hours are UTC; at most 400 days (by hour: 31), at most 20,000 groups.
+Days are UTC days, or with --tz the days of that zone, made of UTC hours (then no geo or
+channel, at most 31 days); dates in --since and --until are its midnights. Hours are UTC
+hours. At most 400 days (by hour: 31), at most 20,000 groups.
 ${ENVIRONMENT_HELP}`,
     )
-    .action(async (opts: { groupBy: string; since?: string; until?: string; csv?: string; json?: boolean }) => {
-      if (opts.csv !== undefined && opts.json) throw new UsageError('give --csv or --json, not both');
-      const q = parseReport(
-        defined({ groupBy: opts.groupBy, since: opts.since, until: opts.until }),
-        'admin',
-        new Date(),
-      );
-      const items = await adminReport(ctx.db(), q);
-      if (opts.json)
-        return void io.stdout.write(
-          json({ since: q.since.toISOString(), until: q.until.toISOString(), groupBy: q.keys, items }),
+    .action(
+      async (opts: { groupBy: string; since?: string; until?: string; tz?: string; csv?: string; json?: boolean }) => {
+        if (opts.csv !== undefined && opts.json) throw new UsageError('give --csv or --json, not both');
+        const q = parseReport(
+          defined({ groupBy: opts.groupBy, since: opts.since, until: opts.until, tz: opts.tz }),
+          'admin',
+          new Date(),
         );
-      if (opts.csv !== undefined) {
-        const csv = reportCsv(q, items);
-        if (opts.csv === '-') return void io.stdout.write(csv);
-        await writeFile(opts.csv, csv);
-        return void io.stdout.write(`wrote ${plural(items.length, 'row')} and a header to ${opts.csv}\n`);
-      }
-      const range = `${q.since.toISOString()} – ${q.until.toISOString()} (UTC)`;
-      if (items.length === 0) return void io.stdout.write(`nothing reported ${range}\n`);
-      io.stdout.write(reportTable(q.keys, items));
-    });
+        const items = await adminReport(ctx.db(), q);
+        if (opts.json)
+          return void io.stdout.write(
+            json({ since: q.since.toISOString(), until: q.until.toISOString(), tz: q.tz, groupBy: q.keys, items }),
+          );
+        if (opts.csv !== undefined) {
+          const csv = reportCsv(q, items);
+          if (opts.csv === '-') return void io.stdout.write(csv);
+          await writeFile(opts.csv, csv);
+          return void io.stdout.write(`wrote ${plural(items.length, 'row')} and a header to ${opts.csv}\n`);
+        }
+        const range = `${q.since.toISOString()} – ${q.until.toISOString()} (UTC)`;
+        if (items.length === 0) return void io.stdout.write(`nothing reported ${range}\n`);
+        io.stdout.write(reportTable(q.keys, items));
+      },
+    );
 
   return program;
 }
