@@ -22,7 +22,14 @@ describe('three worker processes answering pings', () => {
     for (let i = 1; i <= 3; i++) {
       const buyer = await new FakePartner((req) =>
         req.path.endsWith('/ping')
-          ? { status: 200, body: { bid: 10 + i, ref: `B${i}-${String(req.json?.pingId ?? '')}` }, delayMs: 100 }
+          ? {
+              status: 200,
+              body: {
+                bid: 10 + i,
+                ref: `B${i}-${String((req.json as { pingId?: string } | undefined)?.pingId ?? '')}`,
+              },
+              delayMs: 100,
+            }
           : { status: 200 },
       ).start();
       buyers.push(buyer);

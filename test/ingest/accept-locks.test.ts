@@ -42,7 +42,7 @@ describe('accepting a lead, with its email’s advisory lock held elsewhere', ()
     if (!lead.ok) throw new Error(JSON.stringify(lead.errors));
     // The email's key is the one of the two that the phone (different in each post) does not change.
     const [emailKey] = lockKeys({ phone: '+14155550100', email: lead.lead.email }).filter(
-      (k) => !lockKeys({ phone: '+14155550100', email: undefined }).includes(k),
+      (k) => !lockKeys({ phone: '+14155550100', email: null }).includes(k),
     );
     await holder.query('BEGIN');
     await holder.query('SELECT pg_advisory_xact_lock($1::bigint)', [String(emailKey)]);

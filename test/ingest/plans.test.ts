@@ -24,6 +24,7 @@ describe('the accept statement', () => {
         orderedValues(ACCEPT, {
           ...{ n: 0, sourceId: source, name: 'n', phone, email, geo: null, subSource: null, fields: {} },
           ...{ consent: null, key, requestHash: null, windowHours: 24 },
+          ...{ id: null, ping: null, detail: null },
         }),
       );
     // More than the five custom plans after which PostgreSQL may settle on a generic one.

@@ -99,7 +99,7 @@ describe('time partitions', () => {
     // Today's rows go to today's partition, or to the one of the rows from before partitioning (today and
     // tomorrow, the day the test database was migrated).
     await rejections(1, new Date());
-    const [{ part }] = await stack.db.$queryRaw<{ part: string }[]>`
+    const [{ part }] = await stack.db.$queryRaw<[{ part: string }]>`
       SELECT tableoid::regclass::text AS part FROM ingest_rejections WHERE at <= now() ORDER BY at DESC, id DESC LIMIT 1`;
     expect([`ingest_rejections_p${today}`, 'ingest_rejections_before_partitioning']).toContain(part);
   });
