@@ -35,7 +35,12 @@ describe('three worker processes answering pings', () => {
       buyers.push(buyer);
       const partner = await stack.createPartner({
         url: buyer.url,
-        ping: { url: `${buyer.url}/ping`, fieldMap: { pingId: 'id', zip: 'fields.zip' }, referencePath: 'ref' },
+        ping: {
+          url: `${buyer.url}/ping`,
+          fieldMap: { pingId: 'id', zip: 'fields.zip' },
+          referencePath: 'ref',
+          timeoutMs: 5000,
+        },
       });
       ids.push(partner.id);
     }
