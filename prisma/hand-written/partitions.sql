@@ -76,11 +76,13 @@ END;
 $$;
 
 -- Drops the partitions of `parent` whose whole range is before `before` (never the DEFAULT one);
--- returns their names. Under the same lock as create_time_partitions. Dropping a partition takes an
+-- returns their names and how many rows each held (counted before the drop, for the housekeeping's
+-- metric of rows deleted). Under the same lock as create_time_partitions. Dropping a partition takes an
 -- ACCESS EXCLUSIVE lock on the table for a moment, and so does ATTACH on the DEFAULT partition: both
 -- functions wait 5 s at most for a lock (lock_timeout, for the transaction), then fail, and the
 -- housekeeping tries again in its next round.
-CREATE FUNCTION drop_time_partitions(parent regclass, before timestamptz) RETURNS SETOF text
+CREATE FUNCTION drop_time_partitions(parent regclass, before timestamptz)
+RETURNS TABLE (partition text, rows bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
   part regclass;
@@ -90,8 +92,10 @@ BEGIN
     SELECT i.inhrelid::regclass FROM pg_inherits i, time_partition_bounds(i.inhrelid) b
     WHERE i.inhparent = parent AND b.hi <= before ORDER BY b.hi
   LOOP
-    RETURN NEXT part::text;
+    partition := part::text;
+    EXECUTE format('SELECT count(*) FROM %s', part) INTO rows;
     EXECUTE format('DROP TABLE %s', part);
+    RETURN NEXT;
   END LOOP;
 END;
 $$;

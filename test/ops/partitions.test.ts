@@ -2,6 +2,7 @@
 // housekeeping makes them ahead — once, however many workers run it at the same time — moves into a new
 // partition what the DEFAULT partition took for its range, and drops a partition once its whole range is past
 // the table's retention. Times are set in 2031, where nothing else of the test database is.
+import { createWorkerMetrics } from '@leadrouter/metrics';
 import { maintainPartitions, REJECTION_RETENTION_DAYS, TIME_PARTITIONED } from '../../services/worker/src/housekeeping';
 import { TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
@@ -71,7 +72,8 @@ describe('time partitions', () => {
     const before = await partitions();
     expect(before).toMatchObject({ ingest_rejections_p20310402: 5, ingest_rejections_p20310405: 3 });
 
-    const { dropped } = await maintainPartitions({ db: stack.db, now: () => now });
+    const metrics = createWorkerMetrics({ processMetrics: false });
+    const { dropped } = await maintainPartitions({ db: stack.db, now: () => now, metrics });
     // Every partition that ends by 2031-04-05T00:00 (30 days before noon on 2031-05-05 is 2031-04-05T12:00).
     expect(dropped).toEqual(
       expect.arrayContaining([
@@ -86,6 +88,11 @@ describe('time partitions', () => {
     const after = await partitions();
     expect(after.ingest_rejections_p20310402).toBeUndefined();
     expect(after).toMatchObject({ ingest_rejections_p20310405: 3, ingest_rejections_default: expect.any(Number) });
+    // The rows the dropped partitions held count as deleted: the 5 of 2031-04-02.
+    const deleted = (await metrics.housekeepingDeleted.get()).values.find(
+      (v) => v.labels.table === 'ingest_rejections',
+    );
+    expect(deleted?.value).toBe(5);
   });
 
   it('are made by a running worker, without anyone asking', async () => {

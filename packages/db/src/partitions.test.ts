@@ -73,7 +73,10 @@ describe('create_time_partitions and drop_time_partitions by month', () => {
       table: 'month_things',
       before: new Date('2031-03-01T00:00:00Z'),
     });
-    expect(dropped).toEqual([{ partition: 'month_things_p203101' }, { partition: 'month_things_p203102' }]);
+    expect(dropped).toEqual([
+      { partition: 'month_things_p203101', rows: 0 },
+      { partition: 'month_things_p203102', rows: 1 },
+    ]);
     expect((await bounds()).map((b) => b.name)).toEqual([
       'month_things_default',
       'month_things_p203103',

@@ -207,12 +207,14 @@ describe(`migrations ${FIRST} to ${SWITCH}`, () => {
         before: new Date(now.getTime() - 30 * DAY_MS),
       }),
     ).toEqual([]);
+    const { n: left } = await one<{ n: number }>('SELECT count(*)::int AS n FROM ingest_rejections');
     const dayAfterNext = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 2));
     const dropped = await runStatement(pool, DROP_TIME_PARTITIONS, {
       table: 'ingest_rejections',
       before: dayAfterNext,
     });
-    expect(dropped).toEqual([{ partition: 'ingest_rejections_before_partitioning' }]);
+    expect(dropped).toEqual([{ partition: 'ingest_rejections_before_partitioning', rows: left }]);
+    expect(left).toBe(SEEDED + 1 - old);
     // The sequence belongs to the partitioned table: it outlived the partition it was made for.
     await runStatement(pool, INSERT_REJECTION, {
       sourceId: source,

@@ -36,10 +36,11 @@ export const TIME_PARTITIONED: readonly { table: string; unit: 'day' | 'month'; 
 
 /**
  * Creates the partitions ahead and drops those past their retention, for each table of TIME_PARTITIONED
- * (idempotent; several workers at once take turns on a lock per table). Returns the partitions' names.
+ * (idempotent; several workers at once take turns on a lock per table). Returns the partitions' names; the
+ * rows the dropped ones held count in the metric of rows deleted.
  */
 export async function maintainPartitions(
-  deps: Pick<WorkerDeps, 'db' | 'now'>,
+  deps: Pick<WorkerDeps, 'db' | 'now'> & Partial<Pick<WorkerDeps, 'metrics'>>,
 ): Promise<{ created: string[]; dropped: string[] }> {
   const pool = sqlPool(deps.db);
   const at = deps.now();
@@ -51,6 +52,10 @@ export async function maintainPartitions(
     const before = new Date(at.getTime() - keepDays * DAY_MS);
     const gone = await runStatement(pool, DROP_TIME_PARTITIONS, { table, before });
     dropped.push(...gone.map((r) => r.partition));
+    deps.metrics?.housekeepingDeleted.inc(
+      { table },
+      gone.reduce((sum, r) => sum + r.rows, 0),
+    );
   }
   return { created, dropped };
 }

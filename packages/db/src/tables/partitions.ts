@@ -13,11 +13,11 @@ export const CREATE_TIME_PARTITIONS = defineStatement({
   sql: (p) => sql`SELECT create_time_partitions(${p.table}::regclass, ${p.unit}, ${p.ahead}, ${p.at}) AS partition`,
 });
 
-/** Drops the partitions of `table` whose whole range is before `before`; returns their names. */
+/** Drops the partitions of `table` whose whole range is before `before`; returns their names and the rows each held. */
 export const DROP_TIME_PARTITIONS = defineStatement({
   name: 'lr_drop_time_partitions',
   params: { table: 'text', before: 'timestamptz' },
-  row: { partition: 'text' },
+  row: { partition: 'text', rows: 'int' },
   prepared: false,
-  sql: (p) => sql`SELECT drop_time_partitions(${p.table}::regclass, ${p.before}) AS partition`,
+  sql: (p) => sql`SELECT partition, rows::int FROM drop_time_partitions(${p.table}::regclass, ${p.before})`,
 });
