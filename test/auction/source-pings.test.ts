@@ -23,6 +23,9 @@ describe('pings from sources', () => {
 
   const ping = (body: Record<string, unknown>, key = source.apiKey) =>
     stack.request('POST', '/v1/pings', { key, body });
+  /** `leadrouter_ping_answers_total{answer}` of the ingest. */
+  const answered = async (answer: string) =>
+    (await stack.metrics.pingAnswers.get()).values.find((v) => v.labels.answer === answer)?.value ?? 0;
   const pingBody = (fields: Record<string, unknown> = {}) => ({
     geo: 'US',
     source: 'Facebook',
@@ -79,7 +82,9 @@ describe('pings from sources', () => {
   });
 
   it('answers the source’s payout on the best bid, and nothing of the buyers', async () => {
+    const bids = await answered('bid');
     const res = await ping(pingBody());
+    expect(await answered('bid')).toBe(bids + 1);
     expect(res.status).toBe(200);
     // Revshare 50 % of the best bid (20), exact; never the bid itself, nor who made it.
     expect(res.body).toEqual({ status: 'bid', pingId: expect.any(String), bid: 10, expiresAt: expect.any(String) });
@@ -129,9 +134,11 @@ describe('pings from sources', () => {
 
   it('answers no_bid when no auction route matches', async () => {
     const other = await stack.createSource({ payout: { model: 'cpl', amount: 3 } });
+    const noBids = await answered('no_bid');
     const res = await ping(pingBody(), other.apiKey);
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ status: 'no_bid', pingId: expect.any(String) });
+    expect(await answered('no_bid')).toBe(noBids + 1);
   });
 
   it('records every ping and each buyer’s answer for the stats, in bulk', async () => {

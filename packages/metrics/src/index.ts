@@ -48,6 +48,15 @@ export function createIngestMetrics(opts: { processMetrics?: boolean } = {}) {
       }),
       [{ answer: 'unauthorized' }, { answer: 'throttled' }],
     ),
+    pingAnswers: withZeros(
+      new Counter({
+        name: 'leadrouter_ping_answers_total',
+        help: "Sources' pings answered, by answer (bid; no_bid: the worker's auction found none; late: the worker did not answer by the deadline, so no bid)",
+        labelNames: ['answer'] as const,
+        registers: [registry],
+      }),
+      [{ answer: 'bid' }, { answer: 'no_bid' }, { answer: 'late' }],
+    ),
     httpDuration: new Histogram({
       name: 'leadrouter_ingest_http_request_duration_seconds',
       help: 'Ingest HTTP request duration, by route and status class',

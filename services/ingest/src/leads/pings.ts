@@ -63,6 +63,7 @@ export async function answerPing(deps: AppDeps, source: PostingSource, values: P
     : await new Promise<PingState<PingBinding> | undefined>((resolve) =>
         setTimeout(() => void look([pingId]).then((m) => resolve(m.get(pingId))), ms),
       );
+  const late = !state;
   if (!state) {
     // Late: no bid, bound so, unless the worker's answer got there first (then it is the answer).
     const noBid: PingState<PingBinding> = {
@@ -75,7 +76,9 @@ export async function answerPing(deps: AppDeps, source: PostingSource, values: P
     if (bound) deps.log.info({ pingId }, 'no answer from the worker by the ping’s deadline: answered no bid');
   }
   const sourceBid = state.binding.sourceBid;
-  if (state.status !== 'bid' || sourceBid === undefined) return { status: 'no_bid', pingId };
+  const bid = state.status === 'bid' && sourceBid !== undefined;
+  deps.metrics.pingAnswers.inc({ answer: bid ? 'bid' : late ? 'late' : 'no_bid' });
+  if (!bid) return { status: 'no_bid', pingId };
   return {
     status: 'bid',
     pingId,
