@@ -166,7 +166,7 @@ describe('leadrouter on a Redis Cluster', () => {
         headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
       });
       expect(board.status).toBe(200);
-      expect(board.body.queues).toHaveLength(3 * PARTITIONS);
+      expect(board.body.queues).toHaveLength(Object.values(QUEUES).length * PARTITIONS);
       const depths = await stack.admin('GET', '/queues');
       expect(depths.status).toBe(200);
       expect(depths.body.queues.map((q: { name: string }) => q.name)).toEqual(Object.values(QUEUES));

@@ -113,7 +113,12 @@ describe('queue depths', () => {
   it('answers each queue by state, and the dead letters waiting for an operator', async () => {
     const res = await stack.admin('GET', '/queues');
     expect(res.status).toBe(200);
-    expect(res.body.queues.map((q: { name: string }) => q.name).sort()).toEqual(['deliver', 'postback', 'route']);
+    expect(res.body.queues.map((q: { name: string }) => q.name).sort()).toEqual([
+      'deliver',
+      'ping',
+      'postback',
+      'route',
+    ]);
     for (const q of res.body.queues)
       expect(q).toEqual({
         name: q.name,
