@@ -108,7 +108,8 @@ describe('the leadrouter CLI', () => {
         let stderr = '';
         child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
         child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        const timer = setTimeout(() => child.kill('SIGKILL'), 25_000);
+        // A hung command is killed, well inside the tests' budget (PROCESSES_MS) so that its output is shown.
+        const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
         child.on('error', reject);
         child.on('close', (code) => {
           clearTimeout(timer);
