@@ -117,6 +117,7 @@ describe('a Redis Cluster failing over under traffic', () => {
     const health = await startHealthServer(stack.workerDeps!, 0);
     const readiness: { at: number; ingest: number; worker: number }[] = [];
     let traffic = true;
+    let victimDown = false;
     const answers: Awaited<ReturnType<typeof postOne>>[] = [];
     // Two sources of posts and a readiness probe, all the way through.
     const posting = Promise.all(
@@ -138,6 +139,7 @@ describe('a Redis Cluster failing over under traffic', () => {
       await waitFor(() => answers.length >= 40, { what: 'traffic before the kill' });
       const killedAt = Date.now();
       await cluster.kill(victim);
+      victimDown = true;
       const promoted = await waitFor(
         async () => {
           const now = await cluster.masterOfSlot(calculateSlot(subQueueName('route', 0))).catch(() => victim);
@@ -173,10 +175,13 @@ describe('a Redis Cluster failing over under traffic', () => {
       if (process.env.CLUSTER_REPORT) report({ answers, readiness, killedAt, promoted });
       // The old master comes back, as a replica of the new one.
       await cluster.restart(victim);
+      victimDown = false;
     } finally {
       traffic = false;
       await Promise.allSettled([posting, probing]);
       await health.close();
+      // After a failed expectation too: the next tests need the whole cluster.
+      if (victimDown) await cluster.restart(victim).catch(() => undefined);
     }
   }, 180_000);
 
