@@ -12,6 +12,8 @@ import { ADMIN_TOKEN, sampleLead, TestStack } from '../support/stack';
 const ROOT = path.resolve(__dirname, '../..');
 
 /** Runs a service until it exits; its exit code, and what it wrote on stdout (logs) and stderr. */
+const START_GUARD_MS = 75_000;
+
 async function runToExit(service: 'ingest' | 'worker', env: Record<string, string>) {
   const child = spawn(process.execPath, [...TS_NODE_ARGS, `services/${service}/src/main.ts`], {
     cwd: ROOT,
@@ -22,8 +24,9 @@ async function runToExit(service: 'ingest' | 'worker', env: Record<string, strin
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  // A process that started after all is stopped, not left behind (its exit code is then null).
-  const deadline = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  // A process that started after all is stopped, not left behind (its exit code is then null). Starting from the
+  // sources took over 20 s in the full suite on this 2-core machine: the guard is well past that.
+  const deadline = setTimeout(() => child.kill('SIGKILL'), START_GUARD_MS);
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   clearTimeout(deadline);
   return { code, stdout, stderr };
@@ -44,32 +47,36 @@ describe('leadrouter on a Redis Cluster', () => {
   afterAll(() => cluster.destroy());
 
   describe('REDIS_URL naming a node of the cluster', () => {
-    it('stops the ingest and the worker at start with one line saying to use REDIS_CLUSTER_NODES', async () => {
-      const [master, replica] = [
-        await cluster.masterOfSlot(0),
-        (await cluster.topology()).find((n) => n.role === 'replica')!.port,
-      ];
-      const cases = [
-        { service: 'ingest', url: `redis://127.0.0.1:${master}`, shown: `redis://127.0.0.1:${master}` },
-        // A password (the node takes none and ignores it) is never printed.
-        {
-          service: 'worker',
-          url: `redis://:s3cret-pw@127.0.0.1:${replica}`,
-          shown: `redis://:***@127.0.0.1:${replica}`,
-        },
-      ] as const;
-      const runs = await Promise.all(cases.map(({ service, url }) => runToExit(service, { REDIS_URL: url })));
-      runs.forEach(({ code, stdout, stderr }, i) => {
-        const { service, shown } = cases[i]!;
-        expect({ service, code }).toEqual({ service, code: 1 });
-        expect(stderr.trimEnd().split('\n')).toEqual([
-          `leadrouter ${service}: REDIS_URL=${JSON.stringify(shown)} is a node of a Redis Cluster: set REDIS_CLUSTER_NODES=host:port,host:port,… to the cluster's nodes instead (REDIS_URL is for one Redis server)`,
-        ]);
-        expect(stdout + stderr).not.toContain('s3cret-pw');
-        // Refused before it started anything: no line says it listens.
-        expect(stdout).not.toMatch(/listening|worker started/);
-      });
-    });
+    it(
+      'stops the ingest and the worker at start with one line saying to use REDIS_CLUSTER_NODES',
+      async () => {
+        const [master, replica] = [
+          await cluster.masterOfSlot(0),
+          (await cluster.topology()).find((n) => n.role === 'replica')!.port,
+        ];
+        const cases = [
+          { service: 'ingest', url: `redis://127.0.0.1:${master}`, shown: `redis://127.0.0.1:${master}` },
+          // A password (the node takes none and ignores it) is never printed.
+          {
+            service: 'worker',
+            url: `redis://:s3cret-pw@127.0.0.1:${replica}`,
+            shown: `redis://:***@127.0.0.1:${replica}`,
+          },
+        ] as const;
+        const runs = await Promise.all(cases.map(({ service, url }) => runToExit(service, { REDIS_URL: url })));
+        runs.forEach(({ code, stdout, stderr }, i) => {
+          const { service, shown } = cases[i]!;
+          expect({ service, code }).toEqual({ service, code: 1 });
+          expect(stderr.trimEnd().split('\n')).toEqual([
+            `leadrouter ${service}: REDIS_URL=${JSON.stringify(shown)} is a node of a Redis Cluster: set REDIS_CLUSTER_NODES=host:port,host:port,… to the cluster's nodes instead (REDIS_URL is for one Redis server)`,
+          ]);
+          expect(stdout + stderr).not.toContain('s3cret-pw');
+          // Refused before it started anything: no line says it listens.
+          expect(stdout).not.toMatch(/listening|worker started/);
+        });
+      },
+      START_GUARD_MS + 15_000,
+    );
 
     it('stops the CLI with one line, before it enqueues anything', async () => {
       const stdout = new Capture();
