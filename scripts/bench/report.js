@@ -3,7 +3,10 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-/** The targets of issue 7 (docs/performance.md), checked against a run's figures. */
+/**
+ * The targets (issue 7, tightened or relaxed by issue 17 where it restates them; docs/performance.md),
+ * checked against a run's figures.
+ */
 function targets(r) {
   const rows = [];
   const add = (what, value, target, ok) => rows.push({ what, value, target, ok });
@@ -11,8 +14,8 @@ function targets(r) {
     add(
       'ingest req/s vs bare Express',
       `${r.ingest.ingest.requestsPerSecond} (${r.ingest.ingest.ratioToBare} ×)`,
-      '≥ 0.7 ×',
-      r.ingest.ingest.ratioToBare >= 0.7,
+      '≥ 0.5 ×',
+      r.ingest.ingest.ratioToBare >= 0.5,
     );
     const same = r.ingest.identicalContacts;
     if (same) {
@@ -36,8 +39,8 @@ function targets(r) {
     add(
       'end to end, instant partner',
       `${t.deliveredPerSecond} leads/s`,
-      '≥ 1,500 leads/s',
-      t.deliveredPerSecond >= 1500,
+      '≥ 2,000 leads/s',
+      t.deliveredPerSecond >= 2000,
     );
     if (t.perLead)
       add(
@@ -47,7 +50,7 @@ function targets(r) {
         t.perLead.cpuMs.total <= 1,
       );
     const l = r.endToEnd.lag;
-    add(`lag p99 at ${l.rate} leads/s`, `${l.p99} ms (p50 ${l.p50})`, '≤ 250 ms', l.p99 !== null && l.p99 <= 250);
+    add(`lag p99 at ${l.rate} leads/s`, `${l.p99} ms (p50 ${l.p50})`, '≤ 100 ms', l.p99 !== null && l.p99 <= 100);
   }
   if (r.isolation) {
     const i = r.isolation;
