@@ -1,10 +1,13 @@
 import {
   COUNT_DEAD_LETTERS,
+  DEAD_LETTER_COUNT,
+  DEAD_LETTER_PAGE,
   inlineSql,
   orderedValues,
   OVERDUE_DELIVERIES,
   UNPARK_RETRIES,
   UNPARKED_DELIVERIES,
+  type StatementParams,
 } from '@leadrouter/db';
 import { useDatabaseClient } from '../support/database';
 
@@ -40,6 +43,12 @@ describe('the deliveries’ look-ups by state', () => {
        ANALYZE leads; ANALYZE deliveries`,
     );
     const before = new Date();
+    const scope = { dead: true, superseded: false, partnerId: null, until: before };
+    const page = (given: Partial<StatementParams<typeof DEAD_LETTER_PAGE>>) =>
+      inlineSql(
+        DEAD_LETTER_PAGE,
+        orderedValues(DEAD_LETTER_PAGE, { ...scope, until: null, afterAt: null, afterId: null, limit: 51, ...given }),
+      );
     const lookUps = [
       ['overdue', inlineSql(OVERDUE_DELIVERIES, orderedValues(OVERDUE_DELIVERIES, { before, limit: 100 })), 20],
       ['parked', inlineSql(UNPARKED_DELIVERIES, orderedValues(UNPARKED_DELIVERIES, { before, limit: 100 })), 20],
@@ -49,23 +58,21 @@ describe('the deliveries’ look-ups by state', () => {
         20,
       ],
       ['dead letters counted', inlineSql(COUNT_DEAD_LETTERS, []), 1],
-      // As the dead letters' list asks (packages/lifecycle/src/dead-letters.ts), with and without a partner.
+      // The statements the dead letters' list and the bulk actions send (packages/lifecycle/src/dead-letters.ts),
+      // with their values as they run them: with and without a partner, after a cursor, both statuses.
+      ['dead letters listed', page({}), 20],
+      ['a partner’s dead letters listed', page({ partnerId: partner }), 20],
+      // Dead-lettered 2, 1002, … minutes ago: ten of them in the last 10,000 minutes.
       [
-        'dead letters listed',
-        `SELECT id FROM deliveries WHERE status = 'dead_lettered' ORDER BY dead_lettered_at, id LIMIT 51`,
-        20,
+        'dead letters listed after a cursor',
+        page({ afterAt: new Date(Date.now() - 10_000.5 * 60_000), afterId: partner }),
+        10,
       ],
+      ['dead and superseded listed', page({ superseded: true }), 40],
       [
-        'a partner’s dead letters listed',
-        `SELECT id FROM deliveries WHERE status = 'dead_lettered' AND partner_id = '${partner}'
-         ORDER BY dead_lettered_at, id LIMIT 51`,
-        20,
-      ],
-      [
-        'dead and superseded listed',
-        `SELECT id FROM deliveries WHERE (status = 'dead_lettered' OR status = 'superseded')
-         ORDER BY dead_lettered_at, id LIMIT 51`,
-        40,
+        'dead letters of a bulk retry counted',
+        inlineSql(DEAD_LETTER_COUNT, orderedValues(DEAD_LETTER_COUNT, scope)),
+        1,
       ],
     ] as const;
     for (const [what, text, rows] of lookUps) {

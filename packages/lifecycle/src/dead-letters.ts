@@ -10,6 +10,8 @@ import {
 } from '@leadrouter/core';
 import {
   ADD_LEAD_EVENTS,
+  DEAD_LETTER_COUNT,
+  DEAD_LETTER_PAGE,
   DISCARD_DEAD_LETTERS,
   LEADS_OF_DELIVERIES,
   LEADS_WITH_DEAD_LETTERS,
@@ -17,11 +19,11 @@ import {
   LOCK_LEADS,
   REOPEN_LEADS,
   REQUEUE_DEAD_LETTERS,
+  runStatement,
   SALES_OF_LEADS,
   sqlPool,
   sqlTransaction,
   type Db,
-  type Prisma,
   type SqlTx,
   type StatementRow,
 } from '@leadrouter/db';
@@ -112,26 +114,11 @@ export async function parseDeadLetterQuery(db: Db, raw: RawParams): Promise<Dead
  * Superseded ones only when asked for (`statuses`).
  */
 export async function listDeadLetters(db: Db, q: DeadLetterQuery): Promise<Page<DeadLetterView>> {
-  const rows = await db.delivery.findMany({
-    where: {
-      // One equality per status, each read through its partial index (ADR 0035): `IN` could use neither.
-      OR: q.statuses.map((status) => ({ status })),
-      ...(q.partner ? { partnerId: q.partner.id } : {}),
-      ...(q.cursor ? afterCursor(q.cursor) : {}),
-    },
-    orderBy: [{ deadLetteredAt: 'asc' }, { id: 'asc' }],
-    take: q.limit + 1,
-    select: {
-      id: true,
-      leadId: true,
-      partnerId: true,
-      status: true,
-      attempts: true,
-      retries: true,
-      lastError: true,
-      deadLetteredAt: true,
-      partner: { select: { name: true } },
-    },
+  const rows = await runStatement(sqlPool(db), DEAD_LETTER_PAGE, {
+    ...scopeOf(q.statuses, q.partner, null),
+    afterAt: q.cursor?.at ?? null,
+    afterId: q.cursor?.id ?? null,
+    limit: q.limit + 1,
   });
   const more = rows.length > q.limit;
   const items = more ? rows.slice(0, q.limit) : rows;
@@ -140,7 +127,7 @@ export async function listDeadLetters(db: Db, q: DeadLetterQuery): Promise<Page<
     items: items.map((d) => ({
       id: d.id,
       leadId: d.leadId,
-      partner: d.partner.name,
+      partner: d.partner,
       partnerId: d.partnerId,
       status: d.status as DeadLetterStatus,
       attempts: d.attempts,
@@ -152,9 +139,14 @@ export async function listDeadLetters(db: Db, q: DeadLetterQuery): Promise<Page<
   };
 }
 
-/** Rows after `(at, id)` in (deadLetteredAt, id) order; the `gte` bound lets the index start at the cursor. */
-function afterCursor(c: Cursor): Prisma.DeliveryWhereInput {
-  return { AND: [{ deadLetteredAt: { gte: c.at } }, { OR: [{ deadLetteredAt: { gt: c.at } }, { id: { gt: c.id } }] }] };
+/** The statuses, partner and time bound of DEAD_LETTER_PAGE and DEAD_LETTER_COUNT. */
+function scopeOf(statuses: readonly DeadLetterStatus[], partner: Named | undefined, until: Date | null) {
+  return {
+    dead: statuses.includes('dead_lettered'),
+    superseded: statuses.includes('superseded'),
+    partnerId: partner?.id ?? null,
+    until,
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -236,22 +228,18 @@ async function inBatches(
   batch: (ids: string[]) => Promise<void>,
   onProgress: (p: BulkProgress) => void,
 ): Promise<void> {
-  const { db } = deps;
-  const scope: Prisma.DeliveryWhereInput = {
-    status: 'dead_lettered',
-    deadLetteredAt: { lte: now(deps) },
-    ...(selection.partner ? { partnerId: selection.partner.id } : {}),
-  };
-  const total = await db.delivery.count({ where: scope });
+  const pool = sqlPool(deps.db);
+  const scope = scopeOf(['dead_lettered'], selection.partner, now(deps));
+  const [{ total = 0 } = {}] = await runStatement(pool, DEAD_LETTER_COUNT, scope);
   let done = 0;
   let cursor: Cursor | undefined;
   onProgress({ done, total });
   for (;;) {
-    const page = await db.delivery.findMany({
-      where: cursor ? { AND: [scope, afterCursor(cursor)] } : scope,
-      orderBy: [{ deadLetteredAt: 'asc' }, { id: 'asc' }],
-      take: batchSize,
-      select: { id: true, deadLetteredAt: true },
+    const page = await runStatement(pool, DEAD_LETTER_PAGE, {
+      ...scope,
+      afterAt: cursor?.at ?? null,
+      afterId: cursor?.id ?? null,
+      limit: batchSize,
     });
     if (page.length === 0) break;
     await batch(page.map((d) => d.id));

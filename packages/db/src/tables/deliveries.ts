@@ -140,6 +140,62 @@ export const PARK_DELIVERY = defineStatement({
 });
 
 // ---------------------------------------------------------------------------
+// The dead letters' list and the bulk actions' pages (ADR 0035 Decision 6): each status is written into the text
+// as a literal, so the plan can read its partial index. A parameter (Prisma sends `status = CAST($1::text AS
+// "DeliveryStatus")`, which PostgreSQL does not fold) matches no partial index's predicate: every dead-letter
+// list then scanned all deliveries (315 ms at a million, bench phase bigdb). Planned for their values each time
+// (`prepared: false`): the constants fold, and the statuses not asked for drop out of the OR.
+
+/** The filters both statements share: the statuses asked for, a partner, dead-lettered no later than `until`. */
+const DEAD_LETTER_SCOPE = (p: Record<'dead' | 'superseded' | 'partnerId' | 'until', Parameters<typeof sql>[1]>) =>
+  sql`((${p.dead} AND d.status = 'dead_lettered') OR (${p.superseded} AND d.status = 'superseded'))
+     AND (${p.partnerId}::uuid IS NULL OR d.partner_id = ${p.partnerId})
+     AND (${p.until}::timestamptz IS NULL OR d.dead_lettered_at <= ${p.until})`;
+
+/** A page of dead letters, oldest first, after the keyset cursor `(afterAt, afterId)` when given. */
+export const DEAD_LETTER_PAGE = defineStatement({
+  name: 'lr_dead_letter_page',
+  params: {
+    dead: 'boolean',
+    superseded: 'boolean',
+    partnerId: 'uuid | null',
+    until: 'timestamptz | null',
+    afterAt: 'timestamptz | null',
+    afterId: 'uuid | null',
+    limit: 'int',
+  },
+  row: {
+    id: 'text',
+    leadId: 'text',
+    partnerId: 'text',
+    partner: 'text',
+    status: '"DeliveryStatus"',
+    attempts: 'int',
+    retries: 'int',
+    lastError: 'text | null',
+    deadLetteredAt: 'timestamptz | null',
+  },
+  prepared: false,
+  sql: (p) => sql`SELECT d.id::text, d.lead_id::text AS "leadId", d.partner_id::text AS "partnerId",
+          p.name::text AS partner, d.status, d.attempts, d.retries, d.last_error::text AS "lastError",
+          d.dead_lettered_at AS "deadLetteredAt"
+   FROM deliveries d JOIN partners p ON p.id = d.partner_id
+   WHERE ${DEAD_LETTER_SCOPE(p)}
+     AND (${p.afterAt}::timestamptz IS NULL OR (d.dead_lettered_at, d.id) > (${p.afterAt}, ${p.afterId}::uuid))
+   ORDER BY d.dead_lettered_at, d.id
+   LIMIT ${p.limit}`,
+});
+
+/** How many dead letters the same filters select. */
+export const DEAD_LETTER_COUNT = defineStatement({
+  name: 'lr_dead_letter_count',
+  params: { dead: 'boolean', superseded: 'boolean', partnerId: 'uuid | null', until: 'timestamptz | null' },
+  row: { total: 'int' },
+  prepared: false,
+  sql: (p) => sql`SELECT count(*)::int AS total FROM deliveries d WHERE ${DEAD_LETTER_SCOPE(p)}`,
+});
+
+// ---------------------------------------------------------------------------
 // The operations' retries and discards of dead letters (ADR 0007): occasional, many rows at once, planned for
 // their values each time (`prepared: false`), in the worker's lock order — leads, then deliveries, each by id.
 
