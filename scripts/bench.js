@@ -5,7 +5,7 @@
 //   npm run bench -- --quick      a smoke run, a few seconds per phase
 //   npm run bench -- --soak 600   the soak alone: 600 s at a steady rate
 //
-// Other options: --only ingest,e2e,isolation,concurrency,feedback,pings,reports,cluster (a subset of the
+// Other options: --only ingest,e2e,isolation,concurrency,feedback,pings,reports,cluster,bigdb (a subset of the
 // phases), --duration S (seconds per measured phase), --rate N (the soak's
 // leads/s, default 50: about half of what one worker delivers on a 2-core machine), --profile (write V8 CPU profiles of ingest and worker to
 // bench/profiles/; summarise one with scripts/bench/profile-summary.js).
@@ -58,6 +58,8 @@ function settings(args) {
     lagRate: 500,
     sweep: quick ? [16, 64] : [16, 64, 256],
     sweepSeconds: quick ? 2 : 5,
+    bigdbLeads: quick ? 1000 : 5000,
+    bigdbCalls: quick ? 5 : 30,
     soakSeconds: args.soak,
     soakRate: args.soakRate,
     nodeArgs: [],
@@ -106,8 +108,10 @@ async function main() {
   try {
     await stack.start();
     const ctx = { stack, opts, pool, log };
+    // The soak and the big database (which seeds 10 million leads: about half an hour here) run only when asked.
+    const onRequest = ['soak', 'bigdb'];
     const wanted = (name) =>
-      args.soak ? name === 'soak' : name !== 'soak' && (!args.only || args.only.includes(name));
+      args.soak ? name === 'soak' : args.only ? args.only.includes(name) : !onRequest.includes(name);
     if (wanted('ingest')) result.ingest = await phases.ingestThroughput(ctx);
     if (wanted('e2e')) result.endToEnd = await phases.endToEnd(ctx);
     const measured = result.endToEnd?.throughput.deliveredPerSecond;
@@ -116,6 +120,7 @@ async function main() {
     if (wanted('feedback')) result.feedback = await require('./bench/feedback').feedbackRate(ctx);
     if (wanted('pings')) result.pings = await require('./bench/pings').pingRate(ctx);
     if (wanted('reports')) result.reports = await require('./bench/reports').reportTimes(ctx);
+    if (wanted('bigdb')) result.bigdb = await require('./bench/bigdb').bigDatabase(ctx);
     if (wanted('cluster')) result.cluster = await require('./bench/cluster').clusterPhase(ctx);
     if (wanted('soak')) result.soak = await phases.soak(ctx);
   } finally {

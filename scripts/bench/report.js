@@ -101,6 +101,23 @@ function targets(r) {
       worst.p99 <= 1000,
     );
   }
+  if (r.bigdb) {
+    const { empty, big, ratios } = r.bigdb;
+    add(
+      `${big.label}: ingest and end to end vs an empty database (issue 16)`,
+      `${ratios.ingest} × / ${ratios.endToEnd} ×`,
+      '≥ 0.9 × each',
+      ratios.ingest >= 0.9 && ratios.endToEnd >= 0.9,
+    );
+    const slowest = (row) =>
+      Math.max(row.deadLetters.p99, row.deadLettersOfPartner.p99, row.leadSearch.p99, row.leadsOfSource.p99);
+    add(
+      `${big.label}: dead-letter and lead searches, slowest p99`,
+      `${slowest(big)} ms (empty: ${slowest(empty)} ms)`,
+      '≤ 100 ms',
+      slowest(big) <= 100,
+    );
+  }
   if (r.cluster) {
     const one = r.cluster.shards.find((x) => x.masters === 1);
     const three = r.cluster.shards.find((x) => x.masters === 3);
@@ -413,6 +430,39 @@ function print(r) {
     );
     out += `\n${processTable('Processes (reports)', x.processes)}`;
   }
+  if (r.bigdb) {
+    const b = r.bigdb;
+    out += `\nThe hot paths on an empty database, then on ${b.seeded.leads} seeded leads (leads ${b.seeded.sizes.leads}, `;
+    out += `deliveries ${b.seeded.sizes.deliveries}; seeded in ${b.seeded.seconds} s); the partner has a daily cap, the `;
+    out += `source a duplicate window\n`;
+    const p = (x) => `${x.p50} / ${x.p99}`;
+    out += table(
+      [
+        'database',
+        'ingest req/s',
+        'p99 ms',
+        'delivered/s',
+        'lost',
+        'CPU ms/lead (ingest, worker, PG)',
+        'dead letters p50/p99',
+        'of a partner',
+        'leads by status',
+        'leads of a source',
+      ],
+      [b.empty, b.big].map((x) => [
+        x.label,
+        x.ingestRequestsPerSecond,
+        x.ingestP99,
+        x.deliveredPerSecond,
+        x.lost,
+        Object.values(x.cpuMsPerLead).join(', '),
+        p(x.deadLetters),
+        p(x.deadLettersOfPartner),
+        p(x.leadSearch),
+        p(x.leadsOfSource),
+      ]),
+    );
+  }
   if (r.cluster) {
     const c = r.cluster;
     out += `\nOn a Redis Cluster of the bench's own (a replica per master, cluster-node-timeout ${c.nodeTimeoutMs} ms), instant partner\n`;
@@ -435,7 +485,7 @@ function print(r) {
       out += `\n${processTable(`Processes (${x.masters ? `cluster, ${x.masters} shard(s)` : 'one redis-server'})`, x.processes)}`;
   }
   const t = targets(r);
-  out += `\nTargets (issue 7)\n${table(
+  out += `\nTargets\n${table(
     ['measure', 'this run', 'target', ''],
     t.map((x) => [x.what, x.value, x.target, x.ok ? 'met' : 'NOT MET']),
   )}\n`;
