@@ -26,7 +26,7 @@ FOR EACH STATEMENT EXECUTE FUNCTION ledger_entries_refuse_change();
 -- transactions adding to the same rows lock them in one order and cannot deadlock on them.
 CREATE FUNCTION report_rollup_add(deltas jsonb) RETURNS void
 LANGUAGE sql AS $$
-  INSERT INTO report_daily AS r (day, source_id, partner_id, geo, channel, leads, accepted, duplicates, sold, unsold, unmatched, dead_lettered, converted, returned, reversed, pings, bids, wins, revenue, cost)
+  INSERT INTO report_daily AS r (day, source_id, partner_id, geo, channel, leads, accepted, duplicates, sold, unsold, unmatched, dead_lettered, converted, returned, reversed, pings, bids, wins, bid_total, revenue, cost)
   SELECT
     (d.at AT TIME ZONE 'UTC')::date,
     d.source_id,
@@ -46,6 +46,7 @@ LANGUAGE sql AS $$
     coalesce(sum(d.pings), 0),
     coalesce(sum(d.bids), 0),
     coalesce(sum(d.wins), 0),
+    coalesce(sum(d.bid_total), 0),
     coalesce(sum(d.revenue), 0),
     coalesce(sum(d.cost), 0)
   FROM jsonb_to_recordset(deltas) AS d (
@@ -63,6 +64,7 @@ LANGUAGE sql AS $$
     pings integer,
     bids integer,
     wins integer,
+    bid_total numeric,
     revenue numeric,
     cost numeric
   )
@@ -82,10 +84,11 @@ LANGUAGE sql AS $$
     pings = r.pings + excluded.pings,
     bids = r.bids + excluded.bids,
     wins = r.wins + excluded.wins,
+    bid_total = r.bid_total + excluded.bid_total,
     revenue = r.revenue + excluded.revenue,
     cost = r.cost + excluded.cost;
 
-  INSERT INTO report_hourly AS r (hour, source_id, partner_id, leads, accepted, duplicates, sold, unsold, unmatched, dead_lettered, converted, returned, reversed, pings, bids, wins, revenue, cost)
+  INSERT INTO report_hourly AS r (hour, source_id, partner_id, leads, accepted, duplicates, sold, unsold, unmatched, dead_lettered, converted, returned, reversed, pings, bids, wins, bid_total, revenue, cost)
   SELECT
     date_trunc('hour', d.at, 'UTC'),
     d.source_id,
@@ -103,6 +106,7 @@ LANGUAGE sql AS $$
     coalesce(sum(d.pings), 0),
     coalesce(sum(d.bids), 0),
     coalesce(sum(d.wins), 0),
+    coalesce(sum(d.bid_total), 0),
     coalesce(sum(d.revenue), 0),
     coalesce(sum(d.cost), 0)
   FROM jsonb_to_recordset(deltas) AS d (
@@ -120,6 +124,7 @@ LANGUAGE sql AS $$
     pings integer,
     bids integer,
     wins integer,
+    bid_total numeric,
     revenue numeric,
     cost numeric
   )
@@ -139,6 +144,7 @@ LANGUAGE sql AS $$
     pings = r.pings + excluded.pings,
     bids = r.bids + excluded.bids,
     wins = r.wins + excluded.wins,
+    bid_total = r.bid_total + excluded.bid_total,
     revenue = r.revenue + excluded.revenue,
     cost = r.cost + excluded.cost;
 $$;

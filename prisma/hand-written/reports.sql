@@ -21,17 +21,19 @@ $$;
 
 -- A lead counts on the row of the hour it arrived (its source, geo and channel): one lead, accepted,
 -- and one in its outcome once it has one. A lead is inserted `queued`; the outcome is counted here too
--- so a lead inserted in another status (a restore, a test) is counted as it is.
+-- so a lead inserted in another status (a restore, a test) is counted as it is. A lead posted against
+-- a source's ping (`ping` set) is one `wins` of that row: the source's pings that were posted (ADR 0032).
 CREATE FUNCTION leads_report_insert() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO report_deltas (at, source_id, geo, channel, leads, accepted, sold, unsold, unmatched, dead_lettered)
+  INSERT INTO report_deltas (at, source_id, geo, channel, leads, accepted, sold, unsold, unmatched, dead_lettered, wins)
   SELECT date_trunc('hour', n.created_at, 'UTC'), n.source_id, coalesce(n.geo, ''), coalesce(n.sub_source, ''),
          count(*), count(*),
          count(*) FILTER (WHERE report_lead_outcome(n.status) = 'sold'),
          count(*) FILTER (WHERE report_lead_outcome(n.status) = 'unsold'),
          count(*) FILTER (WHERE report_lead_outcome(n.status) = 'unmatched'),
-         count(*) FILTER (WHERE report_lead_outcome(n.status) = 'dead_lettered')
+         count(*) FILTER (WHERE report_lead_outcome(n.status) = 'dead_lettered'),
+         count(*) FILTER (WHERE n.ping IS NOT NULL)
   FROM new_leads AS n
   GROUP BY 1, 2, 3, 4;
   RETURN NULL;
@@ -118,7 +120,8 @@ BEGIN
            sum(leads) AS leads, sum(accepted) AS accepted, sum(duplicates) AS duplicates, sum(sold) AS sold,
            sum(unsold) AS unsold, sum(unmatched) AS unmatched, sum(dead_lettered) AS dead_lettered,
            sum(converted) AS converted, sum(returned) AS returned, sum(reversed) AS reversed,
-           sum(pings) AS pings, sum(bids) AS bids, sum(wins) AS wins, sum(revenue) AS revenue, sum(cost) AS cost
+           sum(pings) AS pings, sum(bids) AS bids, sum(wins) AS wins, sum(bid_total) AS bid_total,
+           sum(revenue) AS revenue, sum(cost) AS cost
     FROM moved
     GROUP BY at, source_id, partner_id, geo, channel
   )

@@ -127,5 +127,33 @@ describe('three worker processes answering pings', () => {
     ]);
     const own = (stats.sources as { sourceId: string; pings: unknown }[]).find((s) => s.sourceId === source.id);
     expect(own?.pings).toEqual({ pings: PINGS, bids: PINGS, posted: 3, winRate: 0.1, averageBid: '4.2500' });
+
+    // The reports say the same (ADR 0028): each buyer's group its auctions, the no-partner group the source's
+    // pings and the leads posted against them — each ping counted once though three workers wrote them in bulk.
+    const day = new Date().toISOString().slice(0, 10);
+    const next = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    type Item = Record<string, unknown> & { partner?: { name: string } | null };
+    const auctions = ({ pings, bids, wins, posted, winRate, averageBid }: Item) =>
+      posted === undefined ? { pings, bids, wins, winRate, averageBid } : { pings, bids, posted, winRate, averageBid };
+    const byPartner = (await stack.admin('GET', `/reports?groupBy=partner&since=${day}&until=${next}`)).body
+      .items as Item[];
+    expect(byPartner[0]?.partner).toBeNull();
+    expect(auctions(byPartner[0]!)).toEqual({ pings: PINGS, bids: PINGS, wins: 3, winRate: 0.1, averageBid: '4.2500' });
+    expect(Object.fromEntries(byPartner.slice(1).map((i) => [i.partner?.name, auctions(i)]))).toEqual(byName);
+    // By geo (the ping's), not grouped by partner: the source's pings, not its buyers' answers.
+    const byGeo = (await stack.admin('GET', `/reports?groupBy=geo&since=${day}&until=${next}`)).body.items as Item[];
+    expect(byGeo.map((i) => [i.geo, auctions(i)])).toEqual([
+      ['US', { pings: PINGS, bids: PINGS, wins: 3, winRate: 0.1, averageBid: '4.2500' }],
+    ]);
+    // The source's own report: its pings, bids, posts and its payout on the best bids, nothing of a buyer.
+    const ownReport = await stack.request('GET', `/v1/reports?groupBy=day&since=${day}&until=${next}`, {
+      key: source.apiKey,
+    });
+    expect(ownReport.status).toBe(200);
+    expect((ownReport.body.items as Item[]).map(auctions)).toEqual([
+      { pings: PINGS, bids: PINGS, posted: 3, winRate: 0.1, averageBid: '4.2500' },
+    ]);
+    for (const secret of ['13.0000', ...names.map((n) => n.name)])
+      expect(JSON.stringify(ownReport.body)).not.toContain(secret);
   });
 });

@@ -91,6 +91,10 @@ describe('leadrouter report', () => {
       'MARGIN',
       'CONV%',
       'RET%',
+      'PINGS',
+      'BIDS',
+      'WIN%',
+      'AVG BID',
     ]);
     expect(lines.slice(1).map((l) => l.split(/\s{2,}/))).toEqual([
       [
@@ -111,6 +115,10 @@ describe('leadrouter report', () => {
         '0.0000',
         '0.0%',
         '0.0%',
+        '0',
+        '0',
+        '-',
+        '-',
       ],
       [
         '2026-11-02',
@@ -130,6 +138,10 @@ describe('leadrouter report', () => {
         '57.0000',
         '50.0%',
         '0.0%',
+        '0',
+        '0',
+        '-',
+        '-',
       ],
       [
         '2026-11-03',
@@ -147,6 +159,10 @@ describe('leadrouter report', () => {
         '0.0000',
         '0.0000',
         '0.0000',
+        '-',
+        '-',
+        '0',
+        '0',
         '-',
         '-',
       ],
@@ -208,8 +224,8 @@ describe('leadrouter report', () => {
     expect(toFile).toEqual({ code: 0, stdout: `wrote 1 row and a header to ${file}\n`, stderr: '' });
     const csv = await readFile(file, 'utf8');
     expect(csv).toBe(
-      'source.id,source.name,leads,accepted,duplicates,sold,unsold,unmatched,deadLettered,converted,returned,reversed,revenue,cost,margin,conversionRate,returnRate,pings,bids,winRate\r\n' +
-        `${source.id},"Leads, Inc.",4,4,0,2,1,1,0,1,0,0,65.0000,8.0000,57.0000,0.5,0,0,0,\r\n`,
+      'source.id,source.name,leads,accepted,duplicates,sold,unsold,unmatched,deadLettered,converted,returned,reversed,revenue,cost,margin,conversionRate,returnRate,pings,bids,wins,winRate,averageBid\r\n' +
+        `${source.id},"Leads, Inc.",4,4,0,2,1,1,0,1,0,0,65.0000,8.0000,57.0000,0.5,0,0,0,0,,\r\n`,
     );
     const toStdout = await cli([
       'report',

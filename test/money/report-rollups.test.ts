@@ -101,6 +101,7 @@ const zero = {
   pings: 0,
   bids: 0,
   wins: 0,
+  bidTotal: 0,
   revenue: '0',
   cost: '0',
   margin: '0',

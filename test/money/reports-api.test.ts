@@ -100,7 +100,7 @@ describe('reports', () => {
   });
 
   const zero = { leads: 0, accepted: 0, duplicates: 0, sold: 0, unsold: 0, unmatched: 0, deadLettered: 0 };
-  const noAuction = { pings: 0, bids: 0, winRate: null };
+  const noAuction = { pings: 0, bids: 0, wins: 0, winRate: null, averageBid: null };
 
   it('by partner: each partner its sales, events and money; no partner: the leads’ own figures', async () => {
     const res = await report(`groupBy=partner&since=${today}&until=${tomorrow}`);
@@ -349,14 +349,14 @@ describe('reports', () => {
     expect(text.endsWith('\r\n')).toBe(true);
     const lines = text.split('\r\n').slice(0, -1);
     expect(lines[0]).toBe(
-      'source.id,source.name,channel,leads,accepted,duplicates,sold,unsold,unmatched,deadLettered,converted,returned,reversed,revenue,cost,margin,conversionRate,returnRate,pings,bids,winRate',
+      'source.id,source.name,channel,leads,accepted,duplicates,sold,unsold,unmatched,deadLettered,converted,returned,reversed,revenue,cost,margin,conversionRate,returnRate,pings,bids,wins,winRate,averageBid',
     );
     expect(lines.slice(1)).toEqual([
-      `${a.id},"Leads, Inc.",,2,1,0,0,0,1,0,0,0,0,0.0000,0.0000,0.0000,,,0,0,`,
+      `${a.id},"Leads, Inc.",,2,1,0,0,0,1,0,0,0,0,0.0000,0.0000,0.0000,,,0,0,0,,`,
       // A channel a spreadsheet would run as a formula is written as text.
-      `${a.id},"Leads, Inc.",'=cmd|calc,1,1,0,1,0,0,0,1,0,1,10.0000,4.0000,6.0000,1,0,0,0,`,
-      `${a.id},"Leads, Inc.",Facebook,3,2,1,2,0,0,0,1,1,0,50.0000,4.0000,46.0000,0.5,0.5,0,0,`,
-      `${b.id},beta-affiliate,Google,3,3,0,2,1,0,0,1,0,0,34.5000,17.2500,17.2500,0.5,0,0,0,`,
+      `${a.id},"Leads, Inc.",'=cmd|calc,1,1,0,1,0,0,0,1,0,1,10.0000,4.0000,6.0000,1,0,0,0,0,,`,
+      `${a.id},"Leads, Inc.",Facebook,3,2,1,2,0,0,0,1,1,0,50.0000,4.0000,46.0000,0.5,0.5,0,0,0,,`,
+      `${b.id},beta-affiliate,Google,3,3,0,2,1,0,0,1,0,0,34.5000,17.2500,17.2500,0.5,0,0,0,0,,`,
     ]);
   });
 
@@ -528,6 +528,11 @@ describe('reports', () => {
           payout: '8.0000',
           conversionRate: 0.6667,
           returnRate: 0.3333,
+          pings: 0,
+          bids: 0,
+          posted: 0,
+          winRate: null,
+          averageBid: null,
         },
       ],
     });
@@ -541,7 +546,7 @@ describe('reports', () => {
       expect(text).not.toContain(secret);
     const csv = await ownReport(`groupBy=channel&since=${today}&until=${tomorrow}&format=csv`, b.apiKey);
     expect((csv.body as string).split('\r\n')[0]).toBe(
-      'channel,leads,accepted,duplicates,sold,unsold,unmatched,deadLettered,converted,returned,reversed,payout,conversionRate,returnRate',
+      'channel,leads,accepted,duplicates,sold,unsold,unmatched,deadLettered,converted,returned,reversed,payout,conversionRate,returnRate,pings,bids,posted,winRate,averageBid',
     );
     const byPartner = await ownReport('groupBy=partner,source', a.apiKey);
     expect(byPartner.status).toBe(422);

@@ -17,6 +17,8 @@ export const MoneyText = (description: string) =>
     example: '1250.5000',
   });
 const rate = (description: string) => Nullable(Type.Number({ minimum: 0, description }));
+const averageBid = (of: string) =>
+  Type.Union([MoneyText(of), Type.Null()], { description: `${of}; null without a bid` });
 
 export const ReportParty = component(
   'ReportParty',
@@ -75,9 +77,15 @@ export const ReportItem = component(
     cost: MoneyText('what sources are paid: payouts, less clawbacks and reversals, and adjustments'),
     margin: MoneyText('revenue − cost'),
     ...rates,
-    pings: count('pings sent to partners (ping/post; 0 until it exists)'),
-    bids: count('bids partners answered to pings'),
-    winRate: rate('auctions won / bids'),
+    pings: count(
+      'a partner’s group: pings it was sent (a fixed-price partner: auctions it bid its price in); otherwise the sources’ pings (POST /v1/pings), at the ping’s hour',
+    ),
+    bids: count('a partner’s group: bids it answered; otherwise the sources’ pings answered with a bid'),
+    wins: count('a partner’s group: auctions its bid was the best of; otherwise the leads posted against a ping'),
+    winRate: rate('wins / bids'),
+    averageBid: averageBid(
+      'a partner’s group: its average bid; otherwise the average bid the sources were answered (their payout on the best bid)',
+    ),
   }),
 );
 
@@ -102,6 +110,11 @@ export const SourceReportItem = component(
     ...leadFigures,
     payout: MoneyText('what you are paid for these leads, less clawbacks and reversals'),
     ...rates,
+    pings: count('your pings (POST /v1/pings), at their hour'),
+    bids: count('your pings answered with a bid'),
+    posted: count('leads you posted against a ping, at their arrival'),
+    winRate: rate('posted / bids'),
+    averageBid: averageBid('the average bid you were answered (your payout on the best bid)'),
   }),
 );
 
@@ -141,12 +154,14 @@ export const REPORT_EXAMPLE = {
       margin: '532.5000',
       conversionRate: 0.075,
       returnRate: 0.025,
-      pings: 0,
-      bids: 0,
-      winRate: null,
+      pings: 400,
+      bids: 310,
+      wins: 120,
+      winRate: 0.3871,
+      averageBid: '13.4500',
     },
   ],
 };
 export const REPORT_CSV_EXAMPLE =
-  'day,source.id,source.name,leads,accepted,duplicates,sold,unsold,unmatched,deadLettered,converted,returned,reversed,revenue,cost,margin,conversionRate,returnRate,pings,bids,winRate\r\n' +
-  `2026-12-01,${EXAMPLE_SOURCE_ID},"Leads, Inc.",130,124,6,120,2,1,1,9,3,1,1612.5000,1080.0000,532.5000,0.075,0.025,0,0,\r\n`;
+  'day,source.id,source.name,leads,accepted,duplicates,sold,unsold,unmatched,deadLettered,converted,returned,reversed,revenue,cost,margin,conversionRate,returnRate,pings,bids,wins,winRate,averageBid\r\n' +
+  `2026-12-01,${EXAMPLE_SOURCE_ID},"Leads, Inc.",130,124,6,120,2,1,1,9,3,1,1612.5000,1080.0000,532.5000,0.075,0.025,0,0,0,,\r\n`;

@@ -412,8 +412,10 @@ same command again to discard what is left.
       `
 The same report as GET /v1/admin/reports, from the report rollups (never a scan of
 the leads). Lead figures count leads by their arrival, in the outcome they have now;
-conversions, returns, reversals and money count when they happened. The table leaves
-out pings, bids and win rate (0 until ping/post); --csv and --json have every column.
+conversions, returns, reversals and money count when they happened. Pings, bids and
+wins are a partner's auctions in its group, the sources' pings otherwise (wins: the leads
+posted against them), at the ping's hour. The table leaves out wins; --csv and --json
+have every column.
 Days are UTC days, or with --tz the days of that zone, made of UTC hours (then no geo or
 channel, at most 31 days); dates in --since and --until are its midnights. Hours are UTC
 hours. At most 400 days (by hour: 31), at most 20,000 groups.
@@ -447,7 +449,7 @@ ${ENVIRONMENT_HELP}`,
   return program;
 }
 
-/** An operator's report as a table: the keys, then every figure but the auction's, rates as percentages. */
+/** An operator's report as a table: the keys, then every figure but `wins`, rates as percentages. */
 function reportTable(keys: readonly ReportKey[], items: AdminReportItem[]): string {
   const key = (item: AdminReportItem, k: ReportKey): string | null => {
     if (k === 'source' || k === 'partner') {
@@ -475,6 +477,10 @@ function reportTable(keys: readonly ReportKey[], items: AdminReportItem[]): stri
       'MARGIN',
       'CONV%',
       'RET%',
+      'PINGS',
+      'BIDS',
+      'WIN%',
+      'AVG BID',
     ],
     items.map((i) => [
       ...keys.map((k) => key(i, k)),
@@ -493,6 +499,10 @@ function reportTable(keys: readonly ReportKey[], items: AdminReportItem[]): stri
       i.margin,
       percent(i.conversionRate),
       percent(i.returnRate),
+      i.pings,
+      i.bids,
+      percent(i.winRate),
+      i.averageBid,
     ]),
   );
 }

@@ -40,7 +40,22 @@ export const ADMIN_REPORT_FIGURES = [
   'returnRate',
   'pings',
   'bids',
+  'wins',
   'winRate',
+  'averageBid',
 ] as const;
-/** The figures of a source's report: its leads and what it is paid; nothing of a partner. */
-export const SOURCE_REPORT_FIGURES = [...LEAD_REPORT_FIGURES, 'payout', 'conversionRate', 'returnRate'] as const;
+/**
+ * The figures of a source's report: its leads, what it is paid, and its pings (ADR 0032: its bids are its payout
+ * on the best bid); nothing of a partner.
+ */
+export const SOURCE_REPORT_FIGURES = [
+  ...LEAD_REPORT_FIGURES,
+  'payout',
+  'conversionRate',
+  'returnRate',
+  'pings',
+  'bids',
+  'posted',
+  'winRate',
+  'averageBid',
+] as const;

@@ -55,6 +55,8 @@ export interface LoggedAuction {
   ranked: { partnerId: string; bid: string }[];
   /** What the source was told it would be paid (a source's ping with a bid only). */
   sourceBid?: string | undefined;
+  /** The ping's (or the lead's) geo and channel, for the reports' groupings; absent: none. */
+  values?: { geo?: string | null | undefined; source?: string | null | undefined };
 }
 
 /** Where auctions are recorded for stats (packages/lifecycle's `PingLog`, in bulk). */

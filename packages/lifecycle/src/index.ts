@@ -29,6 +29,7 @@ export {
   type FlowLog,
   type Followups,
   type LeadFlowDeps,
+  type LoggedAuction,
 } from './flow.js';
 export { advanceAndCommit, settleUnreadable, type AdvanceOptions, type DeliveryState } from './advance.js';
 export { answerPing, bidToSource, PingLog, type PingBinding, type PingDeps } from './ping.js';

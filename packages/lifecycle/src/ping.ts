@@ -150,26 +150,34 @@ export class PingLog implements AuctionLog {
     this.rows = [];
     const bids = rows.flatMap(({ binding: b, at }) => {
       const rank = new Map(b.ranked.map((r, i) => [r.partnerId, i + 1]));
-      return b.pings.map((p) => ({ pingId: b.pingId, p, rank: rank.get(p.partnerId) ?? null, at }));
+      return b.pings.map((p) => ({ b, p, rank: rank.get(p.partnerId) ?? null, at }));
     });
+    // A lead's own auction is no source's ping: its buyers' answers only.
+    const pings = rows.filter((r) => r.sourcePing);
     try {
+      // Each statement adds the report figures of the rows it inserted only: retried, it counts nothing twice.
       await runStatement(this.pool, RECORD_PINGS, {
-        ids: rows.map((r) => r.binding.pingId),
-        sourceIds: rows.map((r) => r.binding.sourceId),
-        routeIds: rows.map((r) => r.binding.routeId),
-        statuses: rows.map((r) => (r.binding.sourceBid === undefined ? 'no_bid' : 'bid')),
-        bestBids: rows.map((r) => r.binding.ranked[0]?.bid ?? null),
-        sourceBids: rows.map((r) => r.binding.sourceBid ?? null),
-        at: rows.map((r) => r.at),
+        ids: pings.map((r) => r.binding.pingId),
+        sourceIds: pings.map((r) => r.binding.sourceId),
+        routeIds: pings.map((r) => r.binding.routeId),
+        statuses: pings.map((r) => (r.binding.sourceBid === undefined ? 'no_bid' : 'bid')),
+        bestBids: pings.map((r) => r.binding.ranked[0]?.bid ?? null),
+        sourceBids: pings.map((r) => r.binding.sourceBid ?? null),
+        geos: pings.map((r) => r.binding.values?.geo ?? null),
+        channels: pings.map((r) => r.binding.values?.source ?? null),
+        at: pings.map((r) => r.at),
       });
       await runStatement(this.pool, RECORD_PING_BIDS, {
-        pingIds: bids.map((b) => b.pingId),
-        partnerIds: bids.map((b) => b.p.partnerId),
-        outcomes: bids.map((b) => b.p.outcome),
-        bids: bids.map((b) => b.p.bid ?? null),
-        ranks: bids.map((b) => b.rank),
-        durations: bids.map((b) => b.p.durationMs),
-        at: bids.map((b) => b.at),
+        pingIds: bids.map(({ b }) => b.pingId),
+        partnerIds: bids.map(({ p }) => p.partnerId),
+        outcomes: bids.map(({ p }) => p.outcome),
+        bids: bids.map(({ p }) => p.bid ?? null),
+        ranks: bids.map(({ rank }) => rank),
+        durations: bids.map(({ p }) => p.durationMs),
+        at: bids.map(({ at }) => at),
+        sourceIds: bids.map(({ b }) => b.sourceId),
+        geos: bids.map(({ b }) => b.values?.geo ?? null),
+        channels: bids.map(({ b }) => b.values?.source ?? null),
       });
     } catch (err) {
       this.log.warn({ pings: rows.length, err: { message: (err as Error).message } }, 'could not record pings; kept');

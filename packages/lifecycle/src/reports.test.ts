@@ -154,10 +154,15 @@ describe('reportCsv', () => {
       payout: '0.0000',
       conversionRate: null,
       returnRate: null,
+      pings: 3,
+      bids: 2,
+      posted: 1,
+      winRate: 0.5,
+      averageBid: '4.2500',
     };
     expect(reportCsv(q, [item])).toBe(
-      'geo,leads,accepted,duplicates,sold,unsold,unmatched,deadLettered,converted,returned,reversed,payout,conversionRate,returnRate\r\n' +
-        ',1,1,0,0,1,0,0,0,0,0,0.0000,,\r\n',
+      'geo,leads,accepted,duplicates,sold,unsold,unmatched,deadLettered,converted,returned,reversed,payout,conversionRate,returnRate,pings,bids,posted,winRate,averageBid\r\n' +
+        ',1,1,0,0,1,0,0,0,0,0,0.0000,,,3,2,1,0.5,4.2500\r\n',
     );
   });
 });

@@ -321,17 +321,50 @@ export type AdminReportItem = ReportKeys &
     revenue: string;
     cost: string;
     margin: string;
+    /**
+     * A partner's group: pings it was asked (or bid its fixed price in), bids, auctions its bid was the best of.
+     * The no-partner group, and a report not grouped by partner: the sources' pings, those answered with a bid,
+     * and the leads posted against them (ADR 0032).
+     */
     pings: number;
     bids: number;
+    wins: number;
     /** wins / bids, to 4 places; null without bids. */
     winRate: number | null;
+    /** The bids' average, exact text to 4 places (a source's: its payout on the best bid); null without bids. */
+    averageBid: string | null;
   };
 
-/** A group of a source's own report: no partner, no revenue, no margin; `payout` is what it is paid. */
-export type SourceReportItem = Omit<ReportKeys, 'source' | 'partner'> & LeadFigures & { payout: string };
+/**
+ * A group of a source's own report: no partner, no revenue, no margin; `payout` is what it is paid. Its pings,
+ * those answered with a bid, the leads it posted against them, posted / bids, and the average of its bids (its
+ * payout on the best bid; never a buyer's).
+ */
+export type SourceReportItem = Omit<ReportKeys, 'source' | 'partner'> &
+  LeadFigures & {
+    payout: string;
+    pings: number;
+    bids: number;
+    posted: number;
+    winRate: number | null;
+    averageBid: string | null;
+  };
 
 const rate = (part: number, whole: number) => (whole === 0 ? null : Math.round((part / whole) * 10_000) / 10_000);
 const money = (text: string) => formatAmount(amount(text));
+
+/** A group's ping figures: counts, wins / bids, and the bids' average (exact, to 4 places). */
+function pingFigures(row: ReportRow): {
+  pings: number;
+  bids: number;
+  wins: number;
+  winRate: number | null;
+  averageBid: string | null;
+} {
+  const [pings, bids, wins] = [Number(row.pings), Number(row.bids), Number(row.wins)];
+  const averageBid = bids === 0 ? null : formatAmount(amount(row.bidTotal).div(amount(String(bids))));
+  return { pings, bids, wins, winRate: rate(wins, bids), averageBid };
+}
 
 function keysOf(q: ReportQuery, row: ReportRow): ReportKeys {
   const out: ReportKeys = {};
@@ -393,7 +426,6 @@ async function rowsOf(db: Db, q: ReportQuery, sourceId: string | null): Promise<
 export async function adminReport(db: Db, q: ReportQuery): Promise<AdminReportItem[]> {
   return (await rowsOf(db, q, null)).map((row) => {
     const f = leadFigures(row);
-    const [pings, bids, wins] = [Number(row.pings), Number(row.bids), Number(row.wins)];
     return {
       ...keysOf(q, row),
       ...f,
@@ -402,9 +434,7 @@ export async function adminReport(db: Db, q: ReportQuery): Promise<AdminReportIt
       margin: money(row.margin),
       conversionRate: rate(f.converted, f.sold),
       returnRate: rate(f.returned, f.sold),
-      pings,
-      bids,
-      winRate: rate(wins, bids),
+      ...pingFigures(row),
     };
   });
 }
@@ -419,8 +449,14 @@ export async function sourceReport(db: Db, q: ReportQuery, sourceId: string): Pr
       payout: money(row.cost),
       conversionRate: rate(f.converted, f.sold),
       returnRate: rate(f.returned, f.sold),
+      ...sourcePings(pingFigures(row)),
     };
   });
+}
+
+/** A source's own ping figures: its rows' `wins` are the leads it posted against its pings. */
+function sourcePings({ wins, ...f }: ReturnType<typeof pingFigures>) {
+  return { pings: f.pings, bids: f.bids, posted: wins, winRate: f.winRate, averageBid: f.averageBid };
 }
 
 /** The columns of a report's CSV: the keys (a party as its id and name), then the figures, as in the JSON. */

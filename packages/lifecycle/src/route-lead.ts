@@ -109,7 +109,8 @@ export async function routeLead(deps: LeadFlowDeps, leadId: string, auction?: Au
   if (auctionDue) {
     const outcome = await runAuction(deps, auctionDue.lead, leadId, auctionDue.candidates, auctionDue.settings);
     const { sourceId, routeId } = auctionDue;
-    deps.pingLog?.add({ pingId: leadId, sourceId, routeId, ...outcome }, deps.now(), false);
+    const values = { geo: auctionDue.lead.geo, source: auctionDue.lead.source };
+    deps.pingLog?.add({ pingId: leadId, sourceId, routeId, values, ...outcome }, deps.now(), false);
     return routeLead(deps, leadId, outcome);
   }
   if (decision) {

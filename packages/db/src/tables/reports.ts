@@ -57,6 +57,7 @@ const row = {
   pings: 'bigint',
   bids: 'bigint',
   wins: 'bigint',
+  bidTotal: 'numeric',
   revenue: 'numeric',
   cost: 'numeric',
   margin: 'numeric',
@@ -77,11 +78,14 @@ function reportStatementOf(table: ReportTable, keys: readonly ReportKey[]) {
   const rollup = table === 'daily' ? 'report_daily' : 'report_hourly';
   const time = table === 'daily' ? 'day' : 'hour, day';
   const geo = table === 'daily' ? 'geo, channel, ' : '';
-  const figures = COUNTS.map(([, c]) => c).join(', ');
-  const deltaFigures = COUNTS.map(([, c]) => `d.${c}`).join(', ');
-  // The no-partner rows count leads (a lead sold to two partners is one sold), the partners' rows their
-  // sales: grouped by partner, each group has its own; otherwise `sold` is the leads'.
-  const sold = has('partner') ? 'sum(r.sold)' : `sum(r.sold) FILTER (WHERE r.partner_id = '${NO_PARTNER}')`;
+  const figures = [...COUNTS.map(([, c]) => c), 'bid_total'].join(', ');
+  const deltaFigures = [...COUNTS.map(([, c]) => `d.${c}`), 'd.bid_total'].join(', ');
+  // The no-partner rows count leads (a lead sold to two partners is one sold) and the sources' pings (a ping
+  // to three buyers is one), the partners' rows their sales and their answers to pings: grouped by partner,
+  // each group has its own; otherwise `sold`, `pings`, `bids`, `wins` and `bid_total` are the no-partner rows'.
+  const ownRows = new Set(['sold', 'pings', 'bids', 'wins', 'bid_total']);
+  const sum = (c: string) =>
+    has('partner') || !ownRows.has(c) ? `sum(r.${c})` : `sum(r.${c}) FILTER (WHERE r.partner_id = '${NO_PARTNER}')`;
   const groupBy = (['day', 'hour', 'source', 'partner', 'geo', 'channel'] as const)
     .filter(has)
     .map((k) => `r.${k === 'source' || k === 'partner' ? `${k}_id` : k}`);
@@ -95,7 +99,8 @@ function reportStatementOf(table: ReportTable, keys: readonly ReportKey[]) {
   ].filter((o) => o !== null);
   const sums = [
     ...groupBy,
-    ...COUNTS.map(([name, c]) => `coalesce(${c === 'sold' ? sold : `sum(r.${c})`}, 0) AS "${name}"`),
+    ...COUNTS.map(([name, c]) => `coalesce(${sum(c)}, 0) AS "${name}"`),
+    `coalesce(${sum('bid_total')}, 0) AS bid_total`,
     'coalesce(sum(r.revenue), 0) AS revenue',
     'coalesce(sum(r.cost), 0) AS cost',
   ];
@@ -138,7 +143,7 @@ function reportStatementOf(table: ReportTable, keys: readonly ReportKey[]) {
           ${pick('geo', 'g.geo::text', 'NULL::text')} AS geo,
           ${pick('channel', 'g.channel::text', 'NULL::text')} AS channel,
           ${text(COUNTS.map(([name]) => `g."${name}"::bigint AS "${name}"`).join(', '))},
-          g.revenue::numeric AS revenue, g.cost::numeric AS cost, (g.revenue - g.cost)::numeric AS margin
+          g.bid_total::numeric AS "bidTotal", g.revenue::numeric AS revenue, g.cost::numeric AS cost, (g.revenue - g.cost)::numeric AS margin
    FROM g
    ${pick('source', 'LEFT JOIN sources AS s ON s.id = g.source_id', '')}
    ${pick('partner', 'LEFT JOIN partners AS pa ON pa.id = g.partner_id', '')}
