@@ -14,7 +14,7 @@ import {
 import { closeDb, createDb, type Db } from '@leadrouter/db';
 import { createAgents, destroyAgents } from '@leadrouter/delivery';
 import { createIngestMetrics, createWorkerMetrics } from '@leadrouter/metrics';
-import { createRedis, OutcomeWaiters, PingBindings, Queues, SharedCaches } from '@leadrouter/queue';
+import { createRedis, OutcomeWaiters, PingBindings, PingReplies, Queues, SharedCaches } from '@leadrouter/queue';
 import { createApp } from '../../services/ingest/src/app';
 import { SourceRateLimits } from '../../services/ingest/src/http/rate-limit';
 import { SignInThrottle } from '../../services/ingest/src/http/sign-in-throttle';
@@ -118,6 +118,9 @@ export class TestStack {
     // Waiting for leads' outcomes (`Prefer: wait`, ADR 0033), as the ingest does.
     const outcomes = new OutcomeWaiters(target, this.prefix);
     this.closers.push(() => outcomes.close());
+    // Its pings' answers on its own channel (ADR 0032), as the ingest gets them.
+    const pingReplies = new PingReplies(target, this.prefix);
+    this.closers.push(() => pingReplies.close());
     this.rejections = new RejectionLog(this.db, log, { flushIntervalMs: this.opts.rejectionFlushMs });
     const rejections = this.rejections;
     this.closers.push(() => rejections.close());
@@ -125,6 +128,7 @@ export class TestStack {
       caches,
       outcomes,
       pings: new PingBindings(producer, this.prefix),
+      pingReplies,
       config: this.ingestConfig,
       db: this.db,
       queues,

@@ -9,7 +9,7 @@ import {
   type SqlPool,
 } from '@leadrouter/db';
 import { amount, formatAmount, payoutFromColumns, sourcePayout, ZERO, type Payout } from '@leadrouter/money';
-import { keptUntil, type PingBindings, type PingJob } from '@leadrouter/queue';
+import { keptUntil, type PingBindings, type PingJob, type PingState } from '@leadrouter/queue';
 import { decideRoute, selectRoute } from '@leadrouter/routing';
 import { runAuction, type AuctionOutcome } from './auction.js';
 import type { AuctionLog, FlowLog, LeadFlowDeps, LoggedAuction as Logged } from './flow.js';
@@ -73,10 +73,20 @@ export async function answerPing(deps: PingDeps, job: PingJob): Promise<PingBind
   };
   const state = { status: best ? ('bid' as const) : ('no_bid' as const), expiresAt: job.expiresAt, binding };
   const bound = await deps.bindings.settle(job.pingId, job.sourceId, state, keptUntil(job.receivedAt, job.expiresAt));
-  if (bound) deps.queues.announceOutcomes([job.pingId]);
+  if (bound) reply(deps, job, state);
   else deps.log.info({ pingId: job.pingId }, 'ping answered after the ingest’s deadline: the source was told no bid');
   deps.pingLog?.add(bound ? binding : { ...binding, ranked: [], sourceBid: undefined }, new Date(job.receivedAt), true);
   return binding;
+}
+
+/**
+ * Tells the ingest waiting for the ping its answer: on that ingest's own channel with the answer itself
+ * (`replyTo`), or — a job of an ingest that names none — the ping's id on the outcomes channel every ingest hears.
+ */
+function reply(deps: Pick<PingDeps, 'queues'>, job: PingJob, { status, expiresAt, binding }: PingState<PingBinding>) {
+  if (!job.replyTo) return deps.queues.announceOutcomes([job.pingId]);
+  const sourceBid = binding.sourceBid;
+  deps.queues.replyToPing(job.replyTo, job.pingId, { status, expiresAt, ...(sourceBid ? { sourceBid } : {}) });
 }
 
 /**

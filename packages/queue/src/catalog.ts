@@ -56,6 +56,11 @@ export interface PingJob {
   receivedAt: number;
   /** Epoch ms after which a post against it is refused (`ping_expired`). */
   expiresAt: number;
+  /**
+   * The channel of the ingest waiting for the answer (`PingReplies`), which the worker replies on; absent (a job
+   * of an older ingest): the answer is announced on the outcomes channel.
+   */
+  replyTo?: string;
   /** packages/core's `PingValues` (this package does not depend on core). */
   values: {
     geo: string | null;

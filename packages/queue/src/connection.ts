@@ -11,6 +11,7 @@ import {
   type QueueName,
   type RouteJob,
 } from './catalog.js';
+import { sendPingReply, type PingReply } from './ping-replies.js';
 import { redisKeys, subQueueName } from './layout.js';
 import { PartitionedQueue } from './partitioned.js';
 
@@ -240,6 +241,14 @@ export class Queues {
   announceOutcomes(leadIds: readonly string[]): void {
     const channel = redisKeys(this.prefix).outcomes;
     for (const id of leadIds) this.connection.publish(channel, id).catch(() => undefined);
+  }
+
+  /**
+   * Tells the ingest waiting for ping `pingId` its answer, on that ingest's own channel (`PingJob.replyTo`,
+   * `PingReplies`); sent, not awaited, like `announceOutcomes`.
+   */
+  replyToPing(channel: string, pingId: string, reply: PingReply): void {
+    sendPingReply(this.connection, channel, pingId, reply);
   }
 
   /** A source's ping, for the worker's auction (ADR 0032); its job id is the ping's. */

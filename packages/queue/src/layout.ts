@@ -93,8 +93,10 @@ export function redisKeys(prefix: string) {
     housekeepingLock: `${prefix}:housekeeping-lock`,
     /** Pub/sub: a message on any node of a cluster reaches every node. */
     invalidation: `${prefix}:invalidate`,
-    /** Pub/sub: a lead reached its final status, or a ping its answer (its id); every ingest listens (ADR 0033). */
+    /** Pub/sub: a lead reached its final status (its id); every ingest listens (ADR 0033). */
     outcomes: `${prefix}:outcomes`,
+    /** Pub/sub: the answers to one ingest process's pings, each on that ingest's own channel (ADR 0032). */
+    pingReplies: (ingestId: string) => `${prefix}:ping-replies:${ingestId}`,
     /** A ping's binding (ADR 0032): its answer, bids and expiry, and the lead posted against it; it expires by itself. */
     ping: (pingId: string) => `${prefix}:ping:${hashTag(pingId)}`,
   };

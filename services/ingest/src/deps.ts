@@ -3,7 +3,7 @@ import type { Db } from '@leadrouter/db';
 import type { DeliveryAgents } from '@leadrouter/delivery';
 import type { IngestMetrics } from '@leadrouter/metrics';
 import type { PingBinding } from '@leadrouter/lifecycle';
-import type { OutcomeWaiters, PingBindings, Queues, SharedCaches } from '@leadrouter/queue';
+import type { OutcomeWaiters, PingBindings, PingReplies, Queues, SharedCaches } from '@leadrouter/queue';
 import type { AuthFailureLimits } from './http/auth-failures.js';
 import type { SourceRateLimits } from './http/rate-limit.js';
 import type { SignInThrottle } from './http/sign-in-throttle.js';
@@ -30,6 +30,8 @@ export interface IngestDeps {
   outcomes?: OutcomeWaiters;
   /** Sources' pings' bindings in Redis (ADR 0032); without them `POST /v1/pings` and posts with a `pingId` are a 503. */
   pings?: PingBindings<PingBinding>;
+  /** This process's channel for its pings' answers (ADR 0032); without it a ping's binding is looked at at its deadline. */
+  pingReplies?: PingReplies;
   /** Failed console sign-ins per client address, shared through Redis (main.ts); in this process's memory when absent. */
   signInThrottle?: SignInThrottle;
   /** Where rejections are written (ADR 0014); createApp makes one when none is given (its sums are then written every minute, and lost at exit). */

@@ -9,7 +9,15 @@ import {
 } from '@leadrouter/config';
 import { closeDb, createDb } from '@leadrouter/db';
 import type { DeliveryAgents } from '@leadrouter/delivery';
-import { createRedis, OutcomeWaiters, PingBindings, Queues, refuseClusterNode, SharedCaches } from '@leadrouter/queue';
+import {
+  createRedis,
+  OutcomeWaiters,
+  PingBindings,
+  PingReplies,
+  Queues,
+  refuseClusterNode,
+  SharedCaches,
+} from '@leadrouter/queue';
 import { createIngestMetrics } from '@leadrouter/metrics';
 import { createApp } from './app.js';
 import { SourceRateLimits } from './http/rate-limit.js';
@@ -56,7 +64,7 @@ async function main(): Promise<void> {
   });
   const queues = new Queues(redis, config.QUEUE_PREFIX, { partitions: config.QUEUE_PARTITIONS });
   const rateLimits = new SourceRateLimits(redis, config.QUEUE_PREFIX);
-  // Only partner tests send anything: the delivery package (got and all) is loaded by the first one (ADR 0009).
+  // Only partner tests send anything: the delivery package is loaded by the first one (ADR 0009).
   let outbound: Promise<DeliveryAgents> | undefined;
   const agents = () =>
     (outbound ??= import('@leadrouter/delivery').then((d) =>
@@ -67,6 +75,9 @@ async function main(): Promise<void> {
   );
   const outcomes = new OutcomeWaiters(target, config.QUEUE_PREFIX, (err) =>
     log.warn({ err: { message: err.message } }, 'lead outcomes subscription'),
+  );
+  const pingReplies = new PingReplies(target, config.QUEUE_PREFIX, (err) =>
+    log.warn({ err: { message: err.message } }, 'ping replies subscription'),
   );
   const rejections = new RejectionLog(db, log);
   const authFailures = new AuthFailureLimits(redis, config.QUEUE_PREFIX, config.AUTH_FAILURES_PER_MINUTE);
@@ -80,6 +91,7 @@ async function main(): Promise<void> {
     caches,
     outcomes,
     pings: new PingBindings(redis, config.QUEUE_PREFIX),
+    pingReplies,
     signInThrottle: new SignInThrottle(redis, config.QUEUE_PREFIX),
     metrics: createIngestMetrics(),
     rejections,
@@ -107,6 +119,7 @@ async function main(): Promise<void> {
     server.prependListener('request', (_req, res) => res.setHeader('connection', 'close'));
     // Requests waiting for an outcome (`Prefer: wait`) answer now, with what they know.
     outcomes.close();
+    pingReplies.close();
     const closeIdle = setInterval(() => server.closeIdleConnections(), 100);
     await new Promise<void>((resolve) => server.close(() => resolve()));
     clearInterval(closeIdle);

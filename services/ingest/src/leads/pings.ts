@@ -13,7 +13,7 @@ import {
 import { LONGEST_AUCTION, runStatement, sqlPool } from '@leadrouter/db';
 import { newLeadId, type PingBinding, type PingedLead } from '@leadrouter/lifecycle';
 import { amount, amountNumber } from '@leadrouter/money';
-import { keptUntil, type PingState } from '@leadrouter/queue';
+import { keptUntil, type ExpectedReply, type PingReply, type PingState } from '@leadrouter/queue';
 import type { AppDeps } from '../deps.js';
 import type { PostingSource } from '../http/auth.js';
 
@@ -31,14 +31,16 @@ export function checkPing(body: unknown): PingValues {
   return v.values;
 }
 
+/** While this process's reply subscription is down (Redis away), how often a waiting ping looks at its binding. */
+const POLL_WHILE_DOWN_MS = 100;
+
 /**
  * Answers a source's ping (`POST /v1/pings`, ADR 0032). The ingest stays thin: it hands the ping to the worker's
- * `ping` queue (the auction runs there, its deadline counted from now), then waits for the worker's answer on
- * the outcomes channel it already listens to (`Prefer: wait`, ADR 0033) and reads it from the ping's binding.
- * It waits up to the longest auction deadline of the active auction routes plus ANSWER_SLACK_MS (the ingest
- * cannot know the route without routing the lead); the worker of a route with a shorter deadline answers
- * sooner. No answer by then: the ingest binds `no_bid` itself (only if the worker has not just bound its
- * answer: the first binding wins) and answers it.
+ * `ping` queue (the auction runs there, its deadline counted from now), naming its own reply channel
+ * (`PingReplies`), on which the worker sends the answer it bound. It waits up to the longest auction deadline of
+ * the active auction routes plus ANSWER_SLACK_MS (the ingest cannot know the route without routing the lead); the
+ * worker of a route with a shorter deadline answers sooner. No answer by then: the ingest binds `no_bid` itself
+ * (only if the worker has not just bound its answer: the first binding wins) and answers it.
  */
 export async function answerPing(deps: AppDeps, source: PostingSource, values: PingValues): Promise<PingAnswer> {
   const bindings = deps.pings;
@@ -47,44 +49,90 @@ export async function answerPing(deps: AppDeps, source: PostingSource, values: P
   const pingId = randomUUID();
   const expiresAt = receivedAt + deps.config.PING_EXPIRY_SECONDS * 1000;
   const deadline = receivedAt + (await longestAuction(deps)) + ANSWER_SLACK_MS - OWN_MARGIN_MS;
+  const replies = deps.pingReplies;
+  // Expected before it is enqueued: a reply however quick finds its request.
+  const expected = replies?.expect(pingId);
   try {
-    await deps.queues.enqueuePing({ pingId, sourceId: source.id, receivedAt, expiresAt, values });
-  } catch (err) {
-    deps.log.warn({ err: { message: (err as Error).message } }, 'could not enqueue a ping');
-    throw unavailable('the ping could not be auctioned right now; retry shortly', 1, err);
-  }
-  const look = async (ids: string[]) => {
-    const state = ids.length > 0 ? await bindings.read(pingId) : undefined;
-    return new Map(state ? [[pingId, state]] : []);
-  };
-  const ms = Math.max(0, deadline - Date.now());
-  let state = deps.outcomes
-    ? (await deps.outcomes.wait([pingId], ms, look)).get(pingId)
-    : await new Promise<PingState<PingBinding> | undefined>((resolve) =>
-        setTimeout(() => void look([pingId]).then((m) => resolve(m.get(pingId))), ms),
-      );
-  const late = !state;
-  if (!state) {
-    // Late: no bid, bound so, unless the worker's answer got there first (then it is the answer).
-    const noBid: PingState<PingBinding> = {
-      status: 'no_bid',
-      expiresAt,
-      binding: { pingId, sourceId: source.id, routeId: null, values, pings: [], ranked: [], lost: [] },
+    try {
+      await deps.queues.enqueuePing({
+        pingId,
+        sourceId: source.id,
+        receivedAt,
+        expiresAt,
+        values,
+        ...(replies ? { replyTo: replies.channel } : {}),
+      });
+    } catch (err) {
+      deps.log.warn({ err: { message: (err as Error).message } }, 'could not enqueue a ping');
+      throw unavailable('the ping could not be auctioned right now; retry shortly', 1, err);
+    }
+    let answer = await awaitAnswer(deps, pingId, expected, deadline);
+    const late = !answer;
+    if (!answer) {
+      // Late: no bid, bound so, unless the worker's answer got there first (then it is the answer).
+      const noBid: PingState<PingBinding> = {
+        status: 'no_bid',
+        expiresAt,
+        binding: { pingId, sourceId: source.id, routeId: null, values, pings: [], ranked: [], lost: [] },
+      };
+      const bound = await bindings.settle(pingId, source.id, noBid, keptUntil(receivedAt, expiresAt)).catch(() => true);
+      const state = bound ? noBid : ((await bindings.read(pingId).catch(() => undefined)) ?? noBid);
+      answer = replyOf(state);
+      if (bound) deps.log.info({ pingId }, 'no answer from the worker by the ping’s deadline: answered no bid');
+    }
+    const { sourceBid } = answer;
+    const bid = answer.status === 'bid' && sourceBid !== undefined;
+    deps.metrics.pingAnswers.inc({ answer: bid ? 'bid' : late ? 'late' : 'no_bid' });
+    if (!bid) return { status: 'no_bid', pingId };
+    return {
+      status: 'bid',
+      pingId,
+      bid: amountNumber(amount(sourceBid)),
+      expiresAt: new Date(answer.expiresAt).toISOString(),
     };
-    const bound = await bindings.settle(pingId, source.id, noBid, keptUntil(receivedAt, expiresAt)).catch(() => true);
-    state = bound ? noBid : ((await bindings.read(pingId).catch(() => undefined)) ?? noBid);
-    if (bound) deps.log.info({ pingId }, 'no answer from the worker by the ping’s deadline: answered no bid');
+  } finally {
+    expected?.done();
   }
-  const sourceBid = state.binding.sourceBid;
-  const bid = state.status === 'bid' && sourceBid !== undefined;
-  deps.metrics.pingAnswers.inc({ answer: bid ? 'bid' : late ? 'late' : 'no_bid' });
-  if (!bid) return { status: 'no_bid', pingId };
-  return {
-    status: 'bid',
-    pingId,
-    bid: amountNumber(amount(sourceBid)),
-    expiresAt: new Date(state.expiresAt).toISOString(),
+}
+
+/** What a binding tells the source. */
+const replyOf = ({ status, expiresAt, binding }: PingState<PingBinding>): PingReply => ({
+  status,
+  expiresAt,
+  ...(binding.sourceBid !== undefined ? { sourceBid: binding.sourceBid } : {}),
+});
+
+/**
+ * The worker's answer by the deadline, or undefined. It comes on this process's reply channel; while that
+ * subscription is down (and once when it is back: a reply may have been missed) the ping's binding is looked at
+ * instead. Without a reply channel (a process built without one) the binding is looked at once, at the deadline.
+ */
+async function awaitAnswer(
+  deps: AppDeps,
+  pingId: string,
+  expected: ExpectedReply | undefined,
+  deadline: number,
+): Promise<PingReply | undefined> {
+  const look = async () => {
+    const state = await deps.pings!.read(pingId).catch(() => undefined);
+    return state && replyOf(state);
   };
+  if (!expected) {
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())));
+    return look();
+  }
+  for (;;) {
+    const left = deadline - Date.now();
+    if (left <= 0) return undefined;
+    const replies = deps.pingReplies!;
+    const reply = await expected.within(replies.live ? left : Math.min(left, POLL_WHILE_DOWN_MS));
+    if (reply) return reply;
+    // A stopping ingest answers at once with what it knows.
+    if (replies.closed) return look();
+    if (Date.now() >= deadline) return undefined;
+    const found = await look();
+    if (found) return found;
+  }
 }
 
 /** The longest auction deadline of the active auction routes (ms), cached per process like the routing rules. */
