@@ -506,4 +506,6 @@ module.exports = {
   sampler,
   settle,
   trackPostgres,
+  counters,
+  perLead,
 };

@@ -6,7 +6,7 @@
 'use strict';
 const { paced } = require('./clients');
 const { postAll } = require('./feedback');
-const { sampler, settle } = require('./phases');
+const { counters, perLead, sampler, settle } = require('./phases');
 
 /** What the three buyers bid; the source is paid 70 % of the best one. */
 const BIDS = [10, 12.5, 15];
@@ -66,6 +66,7 @@ async function pingRate({ stack, opts, pool, log }) {
   // Warm-up, then as fast as they are answered.
   await postAll({ url: ingest.url, path: '/v1/pings', key: apiKey, bodies: bodies(500), connections: 50 });
   let s = sampler(stack, own);
+  const before = await counters(stack);
   const fast = await postAll({
     url: ingest.url,
     path: '/v1/pings',
@@ -74,9 +75,13 @@ async function pingRate({ stack, opts, pool, log }) {
     connections: 50,
   });
   const fastProcs = s.stop();
+  const perPing = perLead(fastProcs, before, await counters(stack), fast.requests);
   const pingsPerSecond = Math.round(fast.requests / fast.seconds);
   log(
     `pings: ${pingsPerSecond}/s (${fast.requests} in ${fast.seconds.toFixed(1)} s), answers ${JSON.stringify(fast.statusCodes)}`,
+  );
+  log(
+    `per ping: ${perPing.cpuMs.total} ms CPU (${JSON.stringify(perPing.cpuMs)}), ${perPing.pgCommits} PostgreSQL commits, ${perPing.redisCommands} Redis commands (${JSON.stringify(perPing.redisByCommand)})`,
   );
 
   // The answer's overhead: every buyer takes BUYER_MS, pings at a rate well below the fast figure.
@@ -125,6 +130,7 @@ async function pingRate({ stack, opts, pool, log }) {
   await stack.stopChildren();
   return {
     pingsPerSecond,
+    perPing,
     fast: { ...fast, seconds: Math.round(fast.seconds * 10) / 10 },
     overhead,
     post,
