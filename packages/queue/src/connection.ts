@@ -11,7 +11,7 @@ import {
   type QueueName,
   type RouteJob,
 } from './catalog.js';
-import { sendPingReply, type PingReply } from './ping-replies.js';
+import { sendPingReply, type PingReply } from './ping-reply.js';
 import { redisKeys, subQueueName } from './layout.js';
 import { PartitionedQueue } from './partitioned.js';
 

@@ -19,7 +19,8 @@ export {
 } from './connection.js';
 export { SharedCaches, invalidationChannel, type CacheTopic } from './invalidation.js';
 export { OutcomeWaiters, outcomesChannel } from './outcomes.js';
-export { PingReplies, sendPingReply, type ExpectedReply, type PingReply } from './ping-replies.js';
+export { PingReplies, type ExpectedReply } from './ping-replies.js';
+export { sendPingReply, type PingReply } from './ping-reply.js';
 export { ChannelSubscriber, type ChannelListener } from './subscriber.js';
 export { hashTag, partitionOf, redisKeys, subQueueName } from './layout.js';
 export { PartitionedQueue } from './partitioned.js';
