@@ -156,9 +156,15 @@ describe('a Redis Cluster failing over under traffic', () => {
       traffic = false;
       await Promise.all([posting, probing]);
 
-      // Every post answered 202 within a few seconds, during the failover too.
+      // Every post answered 202, during the failover too, and the failover made no answer wait much longer than the
+      // slowest before it: an enqueue to the failed shard fails within about 1.6 s (16 redirections 100 ms apart,
+      // docs/scaling.md), and the lead is answered from its commit. Measured against the same run's answers before
+      // the kill, so the machine's own load (a busy CI box adds seconds to any answer) is not counted as the
+      // failover's.
       expect(answers.filter((a) => a.status !== 202)).toEqual([]);
-      expect(Math.max(...answers.map((a) => a.ms))).toBeLessThan(3_000);
+      const slowest = (some: typeof answers) => Math.max(...some.map((a) => a.ms));
+      const before = answers.filter((a) => a.sent < killedAt);
+      expect(slowest(answers) - slowest(before)).toBeLessThan(2_500);
       const during = answers.filter((a) => a.sent >= killedAt && a.sent <= promoted);
       expect(during.length).toBeGreaterThan(0);
       // Readiness failed while the shard had no master, and came back by itself.

@@ -60,7 +60,8 @@ export interface AcceptDeps {
  *
  * The answer depends only on the PostgreSQL commit: if Redis is away the
  * lead stays `queued` and the worker's sweeper enqueues it when Redis
- * returns.
+ * returns, and an enqueue that takes longer than ENQUEUE_WAIT_MS (a failover)
+ * goes on after the answer.
  */
 export class LeadRecorder {
   private readonly pool: SqlPool;
@@ -71,6 +72,8 @@ export class LeadRecorder {
   static readonly MAX_IN_FLIGHT = 4;
   /** Leads in one transaction at most. */
   static readonly MAX_GROUP = 64;
+  /** How long an answer waits for its lead's enqueue after the commit (a healthy Redis takes a millisecond or two). */
+  static readonly ENQUEUE_WAIT_MS = 1000;
 
   constructor(private readonly deps: AcceptDeps) {
     this.pool = sqlPool(deps.db);
@@ -133,19 +136,31 @@ export class LeadRecorder {
     const created = outcomes.flatMap((o) =>
       o instanceof AppError || !o.created || o.outcome.status !== 'accepted' ? [] : [o.outcome.id],
     );
-    try {
-      await this.deps.queues.enqueueRoute(created);
-    } catch (err) {
-      this.deps.log.warn(
-        { leads: created.length, err: { message: (err as Error).message } },
-        'enqueue failed; the sweeper will enqueue the leads',
-      );
-    }
+    const enqueued = this.deps.queues.enqueueRoute(created).then(
+      () => undefined,
+      (err: unknown) => {
+        this.deps.log.warn(
+          { leads: created.length, err: { message: (err as Error).message } },
+          'enqueue failed; the sweeper will enqueue the leads',
+        );
+      },
+    );
+    // The answers wait for the enqueue only so long: each lead is durable from its commit, and the sweeper
+    // enqueues what Redis did not take. A shard being failed over, or a Redis that does not answer, would
+    // otherwise hold every answer for the commands' timeouts and redirections (seconds). The group's slot stays
+    // taken until Redis has answered, so a slow Redis still slows the intake rather than piling up enqueues.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      enqueued,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, LeadRecorder.ENQUEUE_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
     group.forEach((p, i) => {
       const o = outcomes[i]!;
       if (o instanceof AppError) p.reject(o);
       else p.resolve(o.outcome);
     });
+    await enqueued;
   }
 
   /** What a lead recorded alone failed with, as the answer it gets. */
