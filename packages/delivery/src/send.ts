@@ -56,11 +56,7 @@ export function exchange(
   return new Promise((resolve) => {
     let settled = false;
     let request: http.ClientRequest | undefined;
-    // One timer over the whole exchange (connect, send, answer, body): no answer in time is ETIMEDOUT.
-    const timer = setTimeout(() => {
-      fail('ETIMEDOUT', `Timeout awaiting the answer for ${req.timeoutMs}ms`);
-      request?.destroy();
-    }, req.timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
     const finish = (r: ExchangeResult) => {
       if (settled) return;
       settled = true;
@@ -94,6 +90,11 @@ export function exchange(
         overLimit,
         durationMs: elapsed(),
       });
+    // One timer over the whole exchange (connect, send, answer, body): no answer in time is ETIMEDOUT.
+    timer = setTimeout(() => {
+      fail('ETIMEDOUT', `Timeout awaiting the answer for ${req.timeoutMs}ms`);
+      request?.destroy();
+    }, req.timeoutMs);
     try {
       request = client.request(url, {
         method: req.method,
