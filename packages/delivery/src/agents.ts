@@ -14,7 +14,7 @@ export interface DeliveryAgents {
 export interface AgentsOptions extends DestinationPolicy {
   /**
    * The resolver (default `dns.lookup`). Tests inject one to make a host name
-   * resolve to a chosen address; a request's own `lookup`
+   * resolve to a chosen address; a request's own `lookup` (got's `dnsLookup`)
    * takes precedence. Whatever resolves, the policy judges its answer.
    */
   lookup?: LookupFunction;
@@ -35,7 +35,7 @@ export function createAgents(options: AgentsOptions): DeliveryAgents {
     keepAlive: true,
     scheduling: 'lifo' as const,
     // Node applies this to idle pooled sockets only (and shortens it further
-    // to a server's `Keep-Alive: timeout=` hint); request timeouts are `exchange`'s.
+    // to a server's `Keep-Alive: timeout=` hint); request timeouts are got's.
     timeout: options.idleSocketMs ?? 4000,
   };
   return {
@@ -100,7 +100,7 @@ class GuardedHttpsAgent extends https.Agent {
 
 /**
  * A host that is an IP address is connected to without any lookup, so it is
- * judged here. (Node hands the agent the URL's host with IPv6 brackets removed,
+ * judged here. (got hands the agent the URL's host with IPv6 brackets removed,
  * and the URL parser has already normalised `2130706433`, `0x7f.1`… to
  * dotted quads; anything else goes through the guarded lookup.)
  */

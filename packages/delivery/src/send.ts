@@ -1,7 +1,4 @@
-import http from 'node:http';
-import https from 'node:https';
-import type { Readable, Transform } from 'node:stream';
-import zlib from 'node:zlib';
+import got from 'got';
 import { createAgents, type DeliveryAgents } from './agents.js';
 import type { AttemptResult } from './classify.js';
 
@@ -55,101 +52,48 @@ export function exchange(
   const elapsed = () => Math.round(performance.now() - started);
   return new Promise((resolve) => {
     let settled = false;
-    let request: http.ClientRequest | undefined;
-    let timer: NodeJS.Timeout | undefined;
     const finish = (r: ExchangeResult) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
       resolve(r);
     };
-    const fail = (code: string, message: string) =>
-      finish({ kind: 'error', code, message: message.slice(0, 500), durationMs: elapsed() });
-    let url: URL;
-    try {
-      url = new URL(req.url);
-    } catch {
-      return fail('ERR_INVALID_URL', `Invalid URL: ${req.url}`);
-    }
-    const client = url.protocol === 'https:' ? https : url.protocol === 'http:' ? http : undefined;
-    if (!client) return fail('ERR_UNSUPPORTED_PROTOCOL', `Unsupported protocol "${url.protocol}"`);
-    const body = req.body !== undefined ? Buffer.from(req.body) : undefined;
-    const headers: Record<string, string> = { 'accept-encoding': 'gzip, deflate, br', ...req.headers };
-    if (body) headers['content-length'] = String(body.length);
-
+    const stream = got.stream(req.url, {
+      method: req.method as 'POST',
+      headers: req.headers,
+      ...(req.body !== undefined ? { body: req.body } : {}),
+      followRedirect: false,
+      throwHttpErrors: false,
+      retry: { limit: 0 },
+      timeout: { request: req.timeoutMs },
+      decompress: true,
+      agent: { http: agent.http, https: agent.https },
+    });
     let status = 0;
-    let answerHeaders: Record<string, string | string[] | undefined> = {};
+    let headers: Record<string, string | string[] | undefined> = {};
     const chunks: Buffer[] = [];
     let size = 0;
     const done = (overLimit: boolean) =>
-      finish({
-        kind: 'response',
-        status,
-        headers: answerHeaders,
-        bytes: Buffer.concat(chunks),
-        overLimit,
-        durationMs: elapsed(),
-      });
-    // One timer over the whole exchange (connect, send, answer, body): no answer in time is ETIMEDOUT.
-    timer = setTimeout(() => {
-      fail('ETIMEDOUT', `Timeout awaiting the answer for ${req.timeoutMs}ms`);
-      request?.destroy();
-    }, req.timeoutMs);
-    try {
-      request = client.request(url, {
-        method: req.method,
-        headers,
-        agent: client === https ? agent.https : agent.http,
-      });
-    } catch (err) {
-      // A header value Node refuses (ERR_INVALID_CHAR…): nothing was sent.
-      return fail((err as { code?: string }).code ?? 'ERROR', (err as Error).message);
-    }
-    request.on('error', (err: Error & { code?: string }) => {
-      // Cut after the status came: the answer is what came (as a cut body is judged by the caller).
-      if (status !== 0) return done(false);
-      fail(err.code ?? 'ERROR', err.message);
+      finish({ kind: 'response', status, headers, bytes: Buffer.concat(chunks), overLimit, durationMs: elapsed() });
+    stream.on('response', (res: { statusCode: number; headers: Record<string, string | string[] | undefined> }) => {
+      status = res.statusCode;
+      headers = res.headers;
     });
-    request.on('response', (res: http.IncomingMessage) => {
-      status = res.statusCode ?? 0;
-      answerHeaders = res.headers;
-      const decoded = decoder(res.headers['content-encoding']);
-      const stream: Readable = decoded ? res.pipe(decoded) : res;
-      if (decoded) res.on('error', () => done(false));
-      // The connection ended before the body did: the answer is what came.
-      res.on('close', () => {
-        if (!res.complete) done(false);
-      });
-      stream.on('data', (chunk: Buffer) => {
-        if (settled) return;
-        const kept = chunk.subarray(0, limitBytes - size);
-        chunks.push(kept);
-        size += kept.length;
-        if (size >= limitBytes) {
-          done(kept.length < chunk.length);
-          request?.destroy();
-        }
-      });
-      stream.on('end', () => done(false));
-      stream.on('error', () => done(false));
+    stream.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      const kept = chunk.subarray(0, limitBytes - size);
+      chunks.push(kept);
+      size += kept.length;
+      if (size >= limitBytes) {
+        done(kept.length < chunk.length);
+        stream.destroy();
+      }
     });
-    request.end(body);
+    stream.on('end', () => done(false));
+    stream.on('error', (err: Error & { code?: string }) => {
+      if (status !== 0 && settled === false && err.code !== 'ETIMEDOUT') return done(false);
+      finish({ kind: 'error', code: err.code ?? 'ERROR', message: err.message.slice(0, 500), durationMs: elapsed() });
+    });
   });
-}
-
-/** A decompressing stream for the answer's `Content-Encoding` (gzip, deflate, br), or none (read as it comes). */
-function decoder(encoding: string | undefined): Transform | undefined {
-  switch (encoding?.trim().toLowerCase()) {
-    case 'gzip':
-    case 'x-gzip':
-      return zlib.createGunzip();
-    case 'deflate':
-      return zlib.createInflate();
-    case 'br':
-      return zlib.createBrotliDecompress();
-    default:
-      return undefined;
-  }
 }
 
 /**
