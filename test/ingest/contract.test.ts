@@ -120,7 +120,10 @@ describe('POST /v1/leads: the source-facing contract', () => {
       expect(first.status).toBe(202);
       expect(again.status).toBe(202);
       expect(again.body).toEqual(first.body);
-      expect(await stack.db.lead.count({ where: { idempotencyKey: 'order-1' } })).toBe(1);
+      expect(await stack.db.lead.count({ where: { sourceId, email: body.email } })).toBe(1);
+      expect(await stack.db.idempotencyKey.findMany({ where: { key: 'order-1' } })).toEqual([
+        expect.objectContaining({ sourceId, leadId: first.body.id }),
+      ]);
     });
 
     it('creates exactly one lead for concurrent requests with one key', async () => {
@@ -128,7 +131,8 @@ describe('POST /v1/leads: the source-facing contract', () => {
       const answers = await Promise.all(Array.from({ length: 10 }, () => post(body, { 'idempotency-key': 'race-1' })));
       expect(answers.map((a) => a.status)).toEqual(Array(10).fill(202));
       expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
-      expect(await stack.db.lead.count({ where: { sourceId, idempotencyKey: 'race-1' } })).toBe(1);
+      expect(await stack.db.lead.count({ where: { sourceId, email: body.email } })).toBe(1);
+      expect(await stack.db.idempotencyKey.count({ where: { sourceId, key: 'race-1' } })).toBe(1);
     });
 
     it('refuses a key reused for a different lead, and frees keys after 24 h', async () => {
@@ -137,9 +141,11 @@ describe('POST /v1/leads: the source-facing contract', () => {
       expect(other.status).toBe(422);
       expect(other.body.errors[0].field).toBe('Idempotency-Key');
 
-      await stack.db.lead.update({
-        where: { id: first.body.id },
-        data: { createdAt: new Date(Date.now() - 25 * 3600_000) },
+      const dayAgo = new Date(Date.now() - 25 * 3600_000);
+      await stack.db.lead.update({ where: { id: first.body.id }, data: { createdAt: dayAgo } });
+      await stack.db.idempotencyKey.update({
+        where: { sourceId_key: { sourceId, key: 'order-2' } },
+        data: { leadCreatedAt: dayAgo },
       });
       const later = await post(fresh(), { 'idempotency-key': 'order-2' });
       expect(later.status).toBe(202);

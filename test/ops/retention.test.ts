@@ -1,6 +1,8 @@
 // The worker's housekeeping: ingest rejections are kept 30 days (README "Posting leads (for sources)"; ADR 0014),
-// cap counters two months after their period started (ADR 0030); rejections are deleted in small batches, by
-// whichever worker takes the round.
+// Idempotency-Keys for their 24 h window (ADR 0035 Decision 5), cap counters two months after their period
+// started (ADR 0030); rejections and keys are deleted in small batches, by whichever worker takes the round.
+import { randomUUID } from 'node:crypto';
+import { pruneIdempotencyKeys } from '@leadrouter/lifecycle';
 import {
   CAP_COUNTER_RETENTION_DAYS,
   pruneCapCounters,
@@ -55,6 +57,36 @@ describe('ingest rejections', () => {
     await stack.startWorker();
     await waitFor(async () => (await left()).old === 0, { timeoutMs: 30_000, what: 'the old rejections deleted' });
     expect(await left()).toEqual({ old: 0, recent: 3 });
+  });
+});
+
+describe('Idempotency-Keys', () => {
+  const stack = new TestStack({ worker: false });
+  beforeAll(() => stack.start(), 60_000);
+  afterAll(() => stack.stop());
+
+  it('are deleted once their lead is past the 24 h replay window, in batches, the others kept', async () => {
+    const now = new Date('2031-06-01T12:00:00Z');
+    const sourceId = randomUUID();
+    /** Keys `key<from>`… of `count` leads created `hoursAgo` hours before `now` (no foreign key: the lead need not exist). */
+    const keys = (from: number, count: number, hoursAgo: number) =>
+      stack.db.$executeRaw`INSERT INTO idempotency_keys (source_id, key, lead_id, lead_created_at, request_hash)
+        SELECT ${sourceId}::uuid, 'key' || g, gen_random_uuid(),
+               ${new Date(now.getTime() - hoursAgo * 3600_000)}::timestamptz, repeat('f', 64)
+        FROM generate_series(${from}::int, ${from + count - 1}::int) AS g`;
+    await keys(0, 13, 24.01);
+    await keys(100, 4, 23.99);
+    expect(await pruneIdempotencyKeys({ db: stack.db, now: () => now }, { batch: 5 })).toBe(13);
+    const left = await stack.db.idempotencyKey.findMany({ where: { sourceId }, orderBy: { key: 'asc' } });
+    expect(left.map((k) => k.key)).toEqual(['key100', 'key101', 'key102', 'key103']);
+    // A stop between batches ends the round early; the next round finishes it.
+    await keys(200, 7, 30);
+    let calls = 0;
+    expect(
+      await pruneIdempotencyKeys({ db: stack.db, now: () => now }, { batch: 5, stopping: () => calls++ >= 1 }),
+    ).toBe(5);
+    expect(await pruneIdempotencyKeys({ db: stack.db, now: () => now }, { batch: 5 })).toBe(2);
+    expect(await stack.db.idempotencyKey.count({ where: { sourceId } })).toBe(4);
   });
 });
 

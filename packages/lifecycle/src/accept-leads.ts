@@ -5,6 +5,7 @@ import { AppError, invalid, unavailable, type NormalisedLead } from '@leadrouter
 import {
   ACCEPT,
   acceptValues,
+  DELETE_OLD_IDEMPOTENCY_KEYS,
   sqlTransaction,
   isDatabaseUnavailable,
   LEAD_BY_KEY,
@@ -256,6 +257,28 @@ const keyReused = () =>
       message: `was already used in the last ${IDEMPOTENCY_WINDOW_HOURS} h for a different lead; use a new key for a new lead`,
     },
   ]);
+
+/**
+ * Deletes the Idempotency-Keys whose lead is older than the replay window (IDEMPOTENCY_WINDOW_HOURS; ADR 0035
+ * Decision 5): the worker's housekeeping, in batches of `batch` rows (each its own short transaction), at most
+ * `maxBatches`; a key reused before this ran is released by the accept itself (RELEASE_KEY). Stops early when
+ * `stopping()` says so. Returns how many it deleted.
+ */
+export async function pruneIdempotencyKeys(
+  deps: { db: Db; now: () => Date },
+  opts: { batch?: number; maxBatches?: number; stopping?: () => boolean } = {},
+): Promise<number> {
+  const pool = sqlPool(deps.db);
+  const batch = opts.batch ?? 5_000;
+  const before = new Date(deps.now().getTime() - IDEMPOTENCY_WINDOW_HOURS * 60 * 60_000);
+  let deleted = 0;
+  for (let i = 0; i < (opts.maxBatches ?? 200) && !opts.stopping?.(); i++) {
+    const [{ deleted: n = 0 } = {}] = await runStatement(pool, DELETE_OLD_IDEMPOTENCY_KEYS, { before, limit: batch });
+    deleted += n;
+    if (n < batch) break;
+  }
+  return deleted;
+}
 
 /** A new lead's id, as PostgreSQL would make it (UUIDv7, ADR 0035): for a lead whose id is needed before it is recorded. */
 export function newLeadId(): string {

@@ -52,6 +52,7 @@ export {
   LeadRecorder,
   lockKeys,
   newLeadId,
+  pruneIdempotencyKeys,
   type AcceptDeps,
   type AcceptingSource,
   type AcceptOutcome,

@@ -6,7 +6,7 @@ import {
   runStatement,
   sqlPool,
 } from '@leadrouter/db';
-import { eraseExpiredPersonalData, pruneErasedContacts } from '@leadrouter/lifecycle';
+import { eraseExpiredPersonalData, pruneErasedContacts, pruneIdempotencyKeys } from '@leadrouter/lifecycle';
 import { redisKeys } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
 
@@ -116,7 +116,7 @@ export async function erasePersonalDataRound(
  * lock first (the lock lasts the interval, so one run per interval across
  * all workers), and once at start: the partitions made ahead and dropped
  * after their retention (`maintainPartitions`), the retention of ingest
- * rejections, of cap counters, and of personal data (`erasePersonalDataRound`).
+ * rejections, of Idempotency-Keys, of cap counters, and of personal data (`erasePersonalDataRound`).
  */
 export function startHousekeeping(deps: WorkerDeps, intervalMs = HOUSEKEEPING_INTERVAL_MS): { stop(): Promise<void> } {
   const lockKey = redisKeys(deps.config.QUEUE_PREFIX).housekeepingLock;
@@ -137,10 +137,14 @@ export function startHousekeeping(deps: WorkerDeps, intervalMs = HOUSEKEEPING_IN
           deps.log.info(partitions, 'housekeeping: partitions created ahead, partitions past their retention dropped');
         const rejections = await pruneRejections(deps, { stopping: () => stopping });
         deps.metrics?.housekeepingDeleted.inc({ table: 'ingest_rejections' }, rejections);
+        const idempotencyKeys = stopping
+          ? 0
+          : await pruneIdempotencyKeys(deps, { batch: DELETE_BATCH, stopping: () => stopping });
+        deps.metrics?.housekeepingDeleted.inc({ table: 'idempotency_keys' }, idempotencyKeys);
         const capCounters = stopping ? 0 : await pruneCapCounters(deps);
         deps.metrics?.housekeepingDeleted.inc({ table: 'cap_counters' }, capCounters);
-        if (rejections > 0 || capCounters > 0)
-          deps.log.info({ rejections, capCounters }, 'housekeeping deleted old rows');
+        if (rejections > 0 || idempotencyKeys > 0 || capCounters > 0)
+          deps.log.info({ rejections, idempotencyKeys, capCounters }, 'housekeeping deleted old rows');
         if (!stopping) await erasePersonalDataRound(deps, { stopping: () => stopping });
       } catch (err) {
         deps.log.warn({ err: { message: (err as Error).message } }, 'housekeeping failed; will try again');

@@ -128,21 +128,42 @@ export const LOCK_KEYS = defineStatement({
   sql: (p) => sql`SELECT pg_advisory_xact_lock(k) AS locked FROM unnest(${p.keys}) AS k`,
 });
 
-/** Releases a source's Idempotency-Key when its holder is older than the window. */
+/**
+ * Releases a source's Idempotency-Key when its lead is older than the window (`idempotency_keys`, ADR 0035
+ * Decision 5): the housekeeping deletes such keys each round, this releases one reused before that.
+ */
 export const RELEASE_KEY = defineStatement({
   name: 'lr_release_key',
   params: { sourceId: 'uuid', key: 'text', windowHours: 'int' },
-  sql: (p) => sql`UPDATE leads SET idempotency_key = NULL, updated_at = now()
-   WHERE source_id = ${p.sourceId} AND idempotency_key = ${p.key}
-     AND created_at < now() - make_interval(hours => ${p.windowHours})`,
+  sql: (p) => sql`DELETE FROM idempotency_keys
+   WHERE source_id = ${p.sourceId} AND key = ${p.key}
+     AND lead_created_at < now() - make_interval(hours => ${p.windowHours})`,
 });
 
 /**
- * Lead number `n` of a group: the holder of its Idempotency-Key (a replay),
+ * Deletes up to `limit` Idempotency-Keys whose lead was created before `before` (past the replay window),
+ * oldest first, through the index on `lead_created_at` (the housekeeping's, ADR 0035 Decision 5); returns how many.
+ */
+export const DELETE_OLD_IDEMPOTENCY_KEYS = defineStatement({
+  name: 'lr_delete_old_idempotency_keys',
+  params: { before: 'timestamptz', limit: 'int' },
+  row: { deleted: 'int' },
+  prepared: false,
+  sql: (p) => sql`WITH gone AS (
+     DELETE FROM idempotency_keys WHERE (source_id, key) IN (
+       SELECT source_id, key FROM idempotency_keys WHERE lead_created_at < ${p.before}
+       ORDER BY lead_created_at LIMIT ${p.limit})
+     RETURNING 1)
+   SELECT count(*)::int AS deleted FROM gone`,
+});
+
+/**
+ * Lead number `n` of a group: the holder of its Idempotency-Key (`idempotency_keys`: a replay),
  * else a lead with its phone or email in the source's duplicate window
  * (`windowHours`, 0: no check) — also one whose personal data was erased,
  * by the digests kept of it (`erased_contacts`, ADR 0031) — with whether it
- * is the source's own, else the lead inserted with its `queued` event. The
+ * is the source's own, else the lead inserted with its `queued` event and
+ * its key (a key committed meanwhile elsewhere: a unique violation). The
  * duplicate look-up is one branch per index, so no plan can walk
  * `created_at` instead.
  */
@@ -176,7 +197,7 @@ export const ACCEPT = defineStatement({
     sameSource: 'boolean',
   },
   sql: (p) => sql`WITH
-   replay AS (SELECT id, request_hash FROM leads WHERE source_id = ${p.sourceId} AND idempotency_key = ${p.key}),
+   replay AS (SELECT lead_id AS id, request_hash FROM idempotency_keys WHERE source_id = ${p.sourceId} AND key = ${p.key}),
    duplicate AS (
      SELECT id, source_id FROM (
        SELECT id, source_id, created_at FROM leads
@@ -192,12 +213,14 @@ export const ACCEPT = defineStatement({
      WHERE ${p.windowHours} > 0 AND NOT EXISTS (SELECT 1 FROM replay)
      ORDER BY created_at LIMIT 1),
    created AS (
-     INSERT INTO leads (id, source_id, name, phone, email, geo, sub_source, fields, consent,
-                        idempotency_key, request_hash, ping, updated_at)
+     INSERT INTO leads (id, source_id, name, phone, email, geo, sub_source, fields, consent, ping, updated_at)
      SELECT coalesce(${p.id}, uuidv7()), ${p.sourceId}, ${p.name}, ${p.phone}, ${p.email}, ${p.geo}, ${p.subSource},
-            ${p.fields}, ${p.consent}, ${p.key}, ${p.requestHash}, ${p.ping}, now()
+            ${p.fields}, ${p.consent}, ${p.ping}, now()
      WHERE NOT EXISTS (SELECT 1 FROM replay) AND NOT EXISTS (SELECT 1 FROM duplicate)
-     RETURNING id),
+     RETURNING id, created_at),
+   keyed AS (
+     INSERT INTO idempotency_keys (source_id, key, lead_id, lead_created_at, request_hash)
+     SELECT ${p.sourceId}, ${p.key}, id, created_at, ${p.requestHash} FROM created WHERE ${p.key}::text IS NOT NULL),
    event AS (INSERT INTO lead_events (lead_id, status, detail) SELECT id, 'queued'::"LeadStatus", ${p.detail} FROM created)
    SELECT ${p.n} AS n, 'replay' AS outcome, id::text AS id, request_hash::text AS "requestHash", TRUE AS "sameSource"
    FROM replay
@@ -232,8 +255,8 @@ export const LEAD_BY_KEY = defineStatement({
   params: { sourceId: 'uuid', key: 'text' },
   row: { id: 'text', requestHash: 'text | null' },
   prepared: false,
-  sql: (p) => sql`SELECT id::text, request_hash::text AS "requestHash" FROM leads
-   WHERE source_id = ${p.sourceId} AND idempotency_key = ${p.key}`,
+  sql: (p) => sql`SELECT lead_id::text AS id, request_hash::text AS "requestHash" FROM idempotency_keys
+   WHERE source_id = ${p.sourceId} AND key = ${p.key}`,
 });
 
 // ---------------------------------------------------------------------------
@@ -508,7 +531,8 @@ export const LEADS_PAST_RETENTION = defineStatement({
  *
  * - the lead's name, phone, email, custom fields, consent, and its
  *   Idempotency-Key and request fingerprint (a source's key may hold an
- *   email); `personal_data_erased_at` set to `at`;
+ *   email: its row of `idempotency_keys` deleted, and the columns of `leads`
+ *   that held them before ADR 0035 Decision 5); `personal_data_erased_at` set to `at`;
  * - its phone and email as keyed digests (`erased_contacts`) while the
  *   longest duplicate window of any source still reaches the lead, so the
  *   duplicate check keeps finding it;
@@ -565,6 +589,7 @@ export const ERASE_PERSONAL_DATA = defineStatement({
      UPDATE postbacks b SET reason = left(erase_text(b.reason, t.needles), 500),
        last_error = left(erase_text(b.last_error, t.needles), 1000)
      FROM target t WHERE b.lead_id = t.id AND (b.reason IS NOT NULL OR b.last_error IS NOT NULL)),
+   forgotten_keys AS (DELETE FROM idempotency_keys k USING target t WHERE k.lead_id = t.id),
    erased AS (
      UPDATE leads l SET name = NULL, phone = NULL, email = NULL, fields = '{}', consent = NULL,
        idempotency_key = NULL, request_hash = NULL,
