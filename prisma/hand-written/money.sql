@@ -4,11 +4,32 @@
 -- same schema, so a migration that changes one of them changes this file too.
 
 -- The ledger is append-only: a correction is a new entry, never an edit. Any UPDATE,
--- DELETE or TRUNCATE statement on it fails, whatever rows it would touch.
+-- DELETE or TRUNCATE statement on it fails, whatever rows it would touch, with one narrow
+-- exception (docs/decisions/0035-postgresql-growth.md, Decision 5): the backfill of
+-- `lead_created_at` in the entries written before that column existed. Its statements set
+-- `leadrouter.ledger_backfill` to `lead_created_at` for their transaction, and each row they
+-- update may only go from no `lead_created_at` to its lead's created_at, every other column
+-- unchanged (`ledger_entries_backfill_only`); an entry's money is never touched.
 CREATE FUNCTION ledger_entries_refuse_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
+  IF TG_OP = 'UPDATE' AND current_setting('leadrouter.ledger_backfill', true) = 'lead_created_at' THEN
+    RETURN NULL;
+  END IF;
   RAISE EXCEPTION 'ledger entries are immutable: % refused (record a new entry instead)', TG_OP
+    USING ERRCODE = 'restrict_violation';
+END;
+$$;
+
+CREATE FUNCTION ledger_entries_backfill_only() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF OLD.lead_created_at IS NULL
+     AND NEW.lead_created_at = (SELECT l.created_at FROM leads l WHERE l.id = NEW.lead_id)
+     AND to_jsonb(NEW) - 'lead_created_at' = to_jsonb(OLD) - 'lead_created_at' THEN
+    RETURN NEW;
+  END IF;
+  RAISE EXCEPTION 'ledger entries are immutable: UPDATE refused (record a new entry instead)'
     USING ERRCODE = 'restrict_violation';
 END;
 $$;
@@ -16,6 +37,10 @@ $$;
 CREATE TRIGGER ledger_entries_immutable
 BEFORE UPDATE OR DELETE OR TRUNCATE ON ledger_entries
 FOR EACH STATEMENT EXECUTE FUNCTION ledger_entries_refuse_change();
+
+CREATE TRIGGER ledger_entries_backfill_only
+BEFORE UPDATE ON ledger_entries
+FOR EACH ROW EXECUTE FUNCTION ledger_entries_backfill_only();
 
 -- Adds deltas to the report rollups: each to its UTC day's row (source, partner, geo,
 -- channel) and its UTC hour's row (source, partner). `deltas` is a JSON array of

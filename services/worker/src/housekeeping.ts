@@ -1,4 +1,5 @@
 import {
+  BACKFILL_LEAD_CREATED_AT,
   CREATE_TIME_PARTITIONS,
   DELETE_OLD_CAP_COUNTERS,
   DELETE_OLD_REJECTIONS,
@@ -60,6 +61,50 @@ export async function maintainPartitions(
   return { created, dropped };
 }
 
+/** The tables that belong to a lead and hold its `lead_created_at` (ADR 0035 Decision 5). */
+export const LEAD_CHILD_TABLES = [
+  'lead_events',
+  'deliveries',
+  'delivery_attempts',
+  'ledger_entries',
+  'feedback_events',
+  'returns',
+  'postbacks',
+] as const;
+
+/** Where this process's backfill walk is in each table: the last id walked, and whether it reached the end. */
+const backfillWalk = new Map<string, { after: string | null; done: boolean }>();
+
+/**
+ * Fills `lead_created_at` in the child rows written before the column existed (ADR 0035 Decision 5), walking
+ * each of LEAD_CHILD_TABLES by primary key in batches of DELETE_BATCH rows, each its own short transaction,
+ * at most MAX_BATCHES a round; the next round goes on where this one stopped. New rows always have it, so a
+ * table walked to its end is done for good in this process; a restarted worker walks it again, reading only.
+ * Returns how many rows it filled, per table.
+ */
+export async function backfillLeadCreatedAt(
+  deps: Pick<WorkerDeps, 'db'>,
+  opts: { batch?: number; stopping?: () => boolean; walk?: Map<string, { after: string | null; done: boolean }> } = {},
+): Promise<Record<string, number>> {
+  const pool = sqlPool(deps.db);
+  const batch = opts.batch ?? DELETE_BATCH;
+  const walk = opts.walk ?? backfillWalk;
+  const filled: Record<string, number> = {};
+  let batches = 0;
+  for (const table of LEAD_CHILD_TABLES) {
+    const at = walk.get(table) ?? { after: null, done: false };
+    walk.set(table, at);
+    while (!at.done && batches < MAX_BATCHES && !opts.stopping?.()) {
+      batches++;
+      const [row] = await runStatement(pool, BACKFILL_LEAD_CREATED_AT, { table, after: at.after, limit: batch });
+      if (row?.filled) filled[table] = (filled[table] ?? 0) + row.filled;
+      at.done = row?.last == null;
+      at.after = row?.last ?? null;
+    }
+  }
+  return filled;
+}
+
 /**
  * Deletes ingest rejections older than REJECTION_RETENTION_DAYS that no day's partition holds, in batches
  * of DELETE_BATCH rows (ADR 0014). Stops early when `stopping()` says so.
@@ -116,7 +161,8 @@ export async function erasePersonalDataRound(
  * lock first (the lock lasts the interval, so one run per interval across
  * all workers), and once at start: the partitions made ahead and dropped
  * after their retention (`maintainPartitions`), the retention of ingest
- * rejections, of Idempotency-Keys, of cap counters, and of personal data (`erasePersonalDataRound`).
+ * rejections, of Idempotency-Keys, of cap counters, the backfill of the
+ * child rows' `lead_created_at` (`backfillLeadCreatedAt`), and of personal data (`erasePersonalDataRound`).
  */
 export function startHousekeeping(deps: WorkerDeps, intervalMs = HOUSEKEEPING_INTERVAL_MS): { stop(): Promise<void> } {
   const lockKey = redisKeys(deps.config.QUEUE_PREFIX).housekeepingLock;
@@ -145,6 +191,9 @@ export function startHousekeeping(deps: WorkerDeps, intervalMs = HOUSEKEEPING_IN
         deps.metrics?.housekeepingDeleted.inc({ table: 'cap_counters' }, capCounters);
         if (rejections > 0 || idempotencyKeys > 0 || capCounters > 0)
           deps.log.info({ rejections, idempotencyKeys, capCounters }, 'housekeeping deleted old rows');
+        const backfilled = stopping ? {} : await backfillLeadCreatedAt(deps, { stopping: () => stopping });
+        if (Object.keys(backfilled).length > 0)
+          deps.log.info({ filled: backfilled }, 'housekeeping: the lead_created_at of older rows filled');
         if (!stopping) await erasePersonalDataRound(deps, { stopping: () => stopping });
       } catch (err) {
         deps.log.warn({ err: { message: (err as Error).message } }, 'housekeeping failed; will try again');

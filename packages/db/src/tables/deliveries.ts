@@ -102,10 +102,13 @@ export const RECORD_ATTEMPT = defineStatement({
        reason = coalesce(${p.reason}, reason), updated_at = now()
      WHERE id = ${p.deliveryId} AND attempts = ${p.attempts}
        AND status::text = 'pending' -- as text: no plan may pick a (status, …) index over the key
-     RETURNING id, partner_id, status, attempts, next_attempt_at),
+     RETURNING id, partner_id, status, attempts, next_attempt_at, lead_created_at),
    attempt AS (
-     INSERT INTO delivery_attempts (delivery_id, attempt, outcome, http_status, duration_ms, error, response_excerpt)
-     SELECT id, ${p.attempts} + 1, ${p.outcome}, ${p.httpStatus}, ${p.durationMs}, ${p.error}, ${p.excerpt} FROM moved)
+     INSERT INTO delivery_attempts (delivery_id, lead_created_at, attempt, outcome, http_status, duration_ms, error,
+                                    response_excerpt)
+     SELECT id, lead_created_at, ${p.attempts} + 1, ${p.outcome}, ${p.httpStatus}, ${p.durationMs}, ${p.error},
+            ${p.excerpt}
+     FROM moved)
    SELECT id::text, partner_id::text AS "partnerId", status, attempts, next_attempt_at AS "nextAttemptAt", TRUE AS moved
    FROM moved
    UNION ALL

@@ -135,10 +135,12 @@ export const INSERT_FEEDBACK = defineStatement({
     at: 'timestamptz',
   },
   row: { id: 'text' },
-  sql: (p) => sql`INSERT INTO feedback_events (partner_id, lead_id, delivery_id, event, status, outcome, amount, reason,
-                               event_id, via, at)
-   VALUES (${p.partnerId}, ${p.leadId}, ${p.deliveryId}, ${p.event}, ${p.status}, ${p.outcome}, ${p.amount},
-           ${p.reason}, ${p.eventId}, ${p.via}, ${p.at})
+  sql: (
+    p,
+  ) => sql`INSERT INTO feedback_events (partner_id, lead_id, lead_created_at, delivery_id, event, status, outcome,
+                               amount, reason, event_id, via, at)
+   VALUES (${p.partnerId}, ${p.leadId}, (SELECT created_at FROM leads WHERE id = ${p.leadId}), ${p.deliveryId},
+           ${p.event}, ${p.status}, ${p.outcome}, ${p.amount}, ${p.reason}, ${p.eventId}, ${p.via}, ${p.at})
    ON CONFLICT (partner_id, event_id) DO NOTHING
    RETURNING id::text`,
 });
@@ -177,10 +179,11 @@ export const FILE_RETURN = defineStatement({
   row: { id: 'text' },
   sql: (
     p,
-  ) => sql`INSERT INTO returns (lead_id, delivery_id, partner_id, status, reason, filed_via, decided_by, decided_at,
-                       created_at)
-   VALUES (${p.leadId}, ${p.deliveryId}, ${p.partnerId}, ${p.status}, ${p.reason}, ${p.via}, ${p.decidedBy},
-           CASE WHEN ${p.status} = 'pending' THEN NULL ELSE ${p.at} END, ${p.at})
+  ) => sql`INSERT INTO returns (lead_id, lead_created_at, delivery_id, partner_id, status, reason, filed_via, decided_by,
+                       decided_at, created_at)
+   VALUES (${p.leadId}, (SELECT created_at FROM leads WHERE id = ${p.leadId}), ${p.deliveryId}, ${p.partnerId},
+           ${p.status}, ${p.reason}, ${p.via}, ${p.decidedBy}, CASE WHEN ${p.status} = 'pending' THEN NULL ELSE ${p.at} END,
+           ${p.at})
    ON CONFLICT (delivery_id) DO NOTHING
    RETURNING id::text`,
 });

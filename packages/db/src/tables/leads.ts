@@ -70,23 +70,24 @@ export const ADVANCE = defineStatement({
   },
   row: { id: 'text' },
   sql: (p) => sql`WITH
-   offered AS (
-     INSERT INTO deliveries (id, lead_id, partner_id, cap_amount, next_attempt_at, created_at, updated_at)
-     SELECT o.id, ${p.leadId}, o.partner_id, o.cap_amount, ${p.dueAt}, ${p.dueAt}, now()
-     FROM unnest(${p.deliveryIds}, ${p.partnerIds}, ${p.capAmounts}) AS o (id, partner_id, cap_amount)),
    lead AS (
      UPDATE leads SET routing = coalesce(${p.routing}, routing), status = coalesce(${p.status}, status),
        updated_at = now()
-     WHERE id = ${p.leadId}),
+     WHERE id = ${p.leadId}
+     RETURNING created_at),
+   offered AS (
+     INSERT INTO deliveries (id, lead_id, lead_created_at, partner_id, cap_amount, next_attempt_at, created_at, updated_at)
+     SELECT o.id, ${p.leadId}, (SELECT created_at FROM lead), o.partner_id, o.cap_amount, ${p.dueAt}, ${p.dueAt}, now()
+     FROM unnest(${p.deliveryIds}, ${p.partnerIds}, ${p.capAmounts}) AS o (id, partner_id, cap_amount)),
    events AS (
-     INSERT INTO lead_events (lead_id, status, partner_id, detail)
-     SELECT ${p.leadId}, e.status, e.partner_id, e.detail
+     INSERT INTO lead_events (lead_id, lead_created_at, status, partner_id, detail)
+     SELECT ${p.leadId}, (SELECT created_at FROM lead), e.status, e.partner_id, e.detail
      FROM unnest(${p.eventStatuses}, ${p.eventPartners}, ${p.eventDetails}) WITH ORDINALITY
        AS e (status, partner_id, detail, n)
      ORDER BY e.n),
    postback AS (
-     INSERT INTO postbacks (id, lead_id, source_id, lead_status, next_attempt_at, updated_at)
-     SELECT uuidv7(), l.id, l.source_id, ${p.postbackStatus}, now(), now()
+     INSERT INTO postbacks (id, lead_id, lead_created_at, source_id, lead_status, next_attempt_at, updated_at)
+     SELECT uuidv7(), l.id, l.created_at, l.source_id, ${p.postbackStatus}, now(), now()
      FROM leads l JOIN sources s ON s.id = l.source_id
      WHERE ${p.postbackStatus} IS NOT NULL AND l.id = ${p.leadId} AND s.postback_url IS NOT NULL
      ON CONFLICT (lead_id, lead_status) DO NOTHING
@@ -112,9 +113,10 @@ export const SET_MONEY_STATUS = defineStatement({
     at: 'timestamptz',
   },
   sql: (p) => sql`WITH moved AS (
-     UPDATE leads SET status = ${p.to}, updated_at = now() WHERE id = ${p.leadId} AND status = ${p.from} RETURNING id)
-   INSERT INTO lead_events (lead_id, status, partner_id, detail, at)
-   SELECT id, ${p.to}, ${p.partnerId}, ${p.detail}, ${p.at} FROM moved`,
+     UPDATE leads SET status = ${p.to}, updated_at = now() WHERE id = ${p.leadId} AND status = ${p.from}
+     RETURNING id, created_at)
+   INSERT INTO lead_events (lead_id, lead_created_at, status, partner_id, detail, at)
+   SELECT id, created_at, ${p.to}, ${p.partnerId}, ${p.detail}, ${p.at} FROM moved`,
 });
 
 // ---------------------------------------------------------------------------
@@ -221,7 +223,9 @@ export const ACCEPT = defineStatement({
    keyed AS (
      INSERT INTO idempotency_keys (source_id, key, lead_id, lead_created_at, request_hash)
      SELECT ${p.sourceId}, ${p.key}, id, created_at, ${p.requestHash} FROM created WHERE ${p.key}::text IS NOT NULL),
-   event AS (INSERT INTO lead_events (lead_id, status, detail) SELECT id, 'queued'::"LeadStatus", ${p.detail} FROM created)
+   event AS (
+     INSERT INTO lead_events (lead_id, lead_created_at, status, detail)
+     SELECT id, created_at, 'queued'::"LeadStatus", ${p.detail} FROM created)
    SELECT ${p.n} AS n, 'replay' AS outcome, id::text AS id, request_hash::text AS "requestHash", TRUE AS "sameSource"
    FROM replay
    UNION ALL SELECT ${p.n}, 'duplicate', id::text, NULL, source_id = ${p.sourceId} FROM duplicate
@@ -285,8 +289,9 @@ export const ADD_LEAD_EVENTS = defineStatement({
   name: 'lr_add_lead_events',
   params: { leadIds: 'uuid[]', status: '"LeadStatus"', partnerIds: 'uuid[]', details: 'jsonb[]', at: 'timestamptz' },
   prepared: false,
-  sql: (p) => sql`INSERT INTO lead_events (lead_id, status, partner_id, detail, at)
-   SELECT e.lead_id, ${p.status}, e.partner_id, e.detail, ${p.at}
+  sql: (p) => sql`INSERT INTO lead_events (lead_id, lead_created_at, status, partner_id, detail, at)
+   SELECT e.lead_id, (SELECT l.created_at FROM leads l WHERE l.id = e.lead_id), ${p.status}, e.partner_id, e.detail,
+          ${p.at}
    FROM unnest(${p.leadIds}, ${p.partnerIds}, ${p.details}) WITH ORDINALITY AS e (lead_id, partner_id, detail, n)
    ORDER BY e.n`,
 });
@@ -595,9 +600,9 @@ export const ERASE_PERSONAL_DATA = defineStatement({
        idempotency_key = NULL, request_hash = NULL,
        routing = erase_jsonb(l.routing, t.needles), personal_data_erased_at = ${p.at}
      FROM target t WHERE l.id = t.id
-     RETURNING l.id, l.status)
-   INSERT INTO lead_events (lead_id, status, detail, at)
-   SELECT id, status, ${p.detail}, ${p.at} FROM erased
+     RETURNING l.id, l.status, l.created_at)
+   INSERT INTO lead_events (lead_id, lead_created_at, status, detail, at)
+   SELECT id, created_at, status, ${p.detail}, ${p.at} FROM erased
    RETURNING lead_id::text AS id`,
 });
 

@@ -76,8 +76,9 @@ export const INSERT_ENTRIES = defineStatement({
   },
   row: { id: 'text', kind: '"LedgerKind"', eventId: 'text', party: '"LedgerParty"' },
   sql: (p) => sql`INSERT INTO ledger_entries
-     (id, lead_id, kind, event_id, party, party_id, delivery_id, amount, note, at)
-   SELECT uuidv7(), ${p.leadId}, e.kind, e.event_id, e.party, e.party_id, e.delivery_id, e.amount, e.note, ${p.at}
+     (id, lead_id, lead_created_at, kind, event_id, party, party_id, delivery_id, amount, note, at)
+   SELECT uuidv7(), ${p.leadId}, (SELECT created_at FROM leads WHERE id = ${p.leadId}), e.kind, e.event_id, e.party,
+          e.party_id, e.delivery_id, e.amount, e.note, ${p.at}
    FROM unnest(${p.kinds}, ${p.eventIds}, ${p.parties}, ${p.partyIds}, ${p.deliveryIds}, ${p.amounts}, ${p.notes})
      WITH ORDINALITY AS e (kind, event_id, party, party_id, delivery_id, amount, note, n)
    ORDER BY e.n

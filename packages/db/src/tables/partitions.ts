@@ -21,3 +21,16 @@ export const DROP_TIME_PARTITIONS = defineStatement({
   prepared: false,
   sql: (p) => sql`SELECT partition, rows::int FROM drop_time_partitions(${p.table}::regclass, ${p.before})`,
 });
+
+/**
+ * One batch of the backfill of `lead_created_at` (prisma/hand-written/lead-created-at.sql; ADR 0035 Decision 5):
+ * the next `limit` rows of `table` by primary key after `after` (an id as text; null: from the start), those
+ * without it given their lead's created_at. Returns how many it filled and the last id walked (null: the end).
+ */
+export const BACKFILL_LEAD_CREATED_AT = defineStatement({
+  name: 'lr_backfill_lead_created_at',
+  params: { table: 'text', after: 'text | null', limit: 'int' },
+  row: { filled: 'int', last: 'text | null' },
+  prepared: false,
+  sql: (p) => sql`SELECT filled, last FROM backfill_lead_created_at(${p.table}::regclass, ${p.after}, ${p.limit})`,
+});

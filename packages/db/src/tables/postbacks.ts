@@ -51,9 +51,9 @@ export const INSERT_EVENT_POSTBACK = defineStatement({
     at: 'timestamptz',
   },
   row: { id: 'text' },
-  sql: (p) => sql`INSERT INTO postbacks (id, lead_id, source_id, event, event_key, payout, reason, event_at,
-                         next_attempt_at, updated_at)
-   SELECT uuidv7(), l.id, l.source_id, ${p.event}, ${p.eventKey}, ${p.payout}, ${p.reason}, ${p.at},
+  sql: (p) => sql`INSERT INTO postbacks (id, lead_id, lead_created_at, source_id, event, event_key, payout, reason,
+                         event_at, next_attempt_at, updated_at)
+   SELECT uuidv7(), l.id, l.created_at, l.source_id, ${p.event}, ${p.eventKey}, ${p.payout}, ${p.reason}, ${p.at},
           now(), now()
    FROM leads l JOIN sources s ON s.id = l.source_id
    WHERE l.id = ${p.leadId} AND s.postback_url IS NOT NULL
