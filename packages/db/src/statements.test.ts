@@ -92,6 +92,14 @@ describe.each([
       ),
     ).rejects.toThrow(/division by zero/);
     expect(await runStatement(pool, COUNT, { ids: [id] })).toEqual([{ n: 0 }]);
+    // Also when the statement that fails is sent with the COMMIT, after others: the transaction is rolled back.
+    await expect(
+      sqlTransaction(pool, async (tx) => {
+        await tx.query(INSERT, { id, tags: [], doc: null, n: 1, at: null });
+        await tx.commit(['SELECT 1/0']);
+      }),
+    ).rejects.toThrow(/division by zero/);
+    expect(await runStatement(pool, COUNT, { ids: [id] })).toEqual([{ n: 0 }]);
   });
 });
 

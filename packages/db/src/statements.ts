@@ -97,7 +97,15 @@ export class SqlTx {
     // Nothing ran before: the statements alone are the transaction (one message is one implicit transaction).
     if (!this.begun || !this.transactional)
       return (statements.length > 0 ? await this.send(statements) : []) as RowsOfEach<Q>;
-    const rows = await this.send([...statements, 'COMMIT']);
+    let rows: Record<string, unknown>[][];
+    try {
+      rows = await this.send([...statements, 'COMMIT']);
+    } catch (err) {
+      // A statement before the COMMIT failed: the transaction is open and aborted, and must still be rolled back
+      // before its connection goes back to the pool.
+      this.ended = false;
+      throw err;
+    }
     return rows.slice(0, statements.length) as RowsOfEach<Q>;
   }
 
