@@ -45,6 +45,8 @@ export {
   type Typed,
 } from './sql.js';
 export { SqlTx, executeSql, inlineSql, prepareSql, runStatement, sqlTransaction, type SqlCall } from './statements.js';
+export { SqlTransactionGroups, type GroupLimits } from './groups.js';
+export type { SqlTransactionOptions } from './statements.js';
 export { CREATE_SESSION, DELETE_SESSION, FIND_SESSION } from './tables/admin-sessions.js';
 export { CAP_ADD, CAP_USAGE, DELETE_OLD_CAP_COUNTERS, LAST_SALE_PRICES, RESET_CAP_COUNTERS } from './tables/caps.js';
 export {

@@ -64,6 +64,14 @@ export class SqlTx {
     private readonly transactional = true,
   ) {}
 
+  /**
+   * Says the work is about to take locks that stand for these keys (a capped partner's advisory lock), which
+   * only one transaction may hold at a time. Nothing to do on a transaction of its own; a transaction sharing
+   * its connection with others (`SqlTransactionGroups`) cannot let two of them hold one (PostgreSQL's locks are
+   * the session's), and has them run again alone instead.
+   */
+  exclusive(_keys: readonly string[]): void {}
+
   /** The statement called with these values, as SQL to pass to `run` or `commit`. */
   call<P, R>(stmt: Statement<P, R>, values: P): SqlCall<R> {
     const args = orderedValues(stmt, values);
@@ -184,8 +192,13 @@ export async function sqlTransaction<T>(
 /** pg-pool's error when no connection of the pool became free within `connectionTimeoutMillis`. */
 const POOL_WAIT_TIMEOUT = 'timeout exceeded when trying to connect';
 
+/** Whether the pool runs its statements prepared (`setPreparedStatements`). */
+export function preparesStatements(pool: pg.Pool): boolean {
+  return !inlineMode.has(pool);
+}
+
 /** A connection of the pool, waiting for one until `patientUntil` (epoch ms) when all are busy. */
-async function connect(pool: pg.Pool, patientUntil: number): Promise<pg.PoolClient> {
+export async function connect(pool: pg.Pool, patientUntil: number): Promise<pg.PoolClient> {
   for (;;) {
     try {
       return await pool.connect();

@@ -19,7 +19,6 @@ import {
   RECORD_ATTEMPT,
   runStatement,
   sqlPool,
-  sqlTransaction,
   SUPERSEDE,
   type PartnerRow,
   type SqlTx,
@@ -33,7 +32,14 @@ import { decideBreaker, type BreakerDecision } from './decide/breaker.js';
 import { decideSupersede } from './decide/superseded.js';
 import { counterCalls, released, saleCorrection, type CapHold, type CounterChange } from './caps.js';
 import { saleCalls } from './money.js';
-import { enqueueDeliveries, enqueueFollowups, NOTHING, type Followups, type LeadFlowDeps } from './flow.js';
+import {
+  enqueueDeliveries,
+  enqueueFollowups,
+  leadTransaction,
+  NOTHING,
+  type Followups,
+  type LeadFlowDeps,
+} from './flow.js';
 
 export type DeliveryStepResult = 'stale' | 'accepted' | 'rejected' | 'retry' | 'dead_lettered' | 'paused' | 'busy';
 
@@ -300,8 +306,9 @@ async function recordAttempt(
   // Exact: the answer's price (`responseMap.price`, read by readAnswerAmount), else its bid in the lead's
   // auction (ADR 0032), else the partner's fixed price.
   const price = answer.price !== undefined ? formatAmount(answer.price) : (delivery.ping?.bid ?? partner.price);
-  return sqlTransaction(
-    sqlPool(deps.db),
+  return leadTransaction(
+    deps,
+    lead.id,
     async (tx): Promise<Recorded> => {
       const health = breakerStatement(tx, partner, breaker, now);
       // The lead's lock; the attempt recorded (if no other worker recorded it first) with the lead's

@@ -50,6 +50,15 @@ export function capLockKey(partnerId: string): bigint {
   return createHash('sha256').update(`cap:${partnerId}`).digest().readBigInt64BE(0);
 }
 
+/**
+ * What a transaction touching cap counters (`checkCapped`, `counterCalls`) announces (`SqlTx.exclusive`): a
+ * transaction shared by several leads' (ADR 0038) holds one lead's cap work at most. Two leads' in one would
+ * not exclude each other (a partner's advisory lock is the session's: both would read the same counters and
+ * take the last slot), and their locks and counter rows, taken lead after lead, would not be in one order
+ * across transactions (deadlocks); one lead's are (its locks sorted, its changes one `lr_cap_add`), as alone.
+ */
+const CAP_WORK = 'cap counters';
+
 /** The partners' lock keys in ascending order: every transaction takes them so, and two never deadlock. */
 function capLockKeys(partnerIds: readonly string[]): bigint[] {
   return partnerIds.map(capLockKey).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -109,6 +118,7 @@ export async function checkCapped(
   const lastPriceOf = wanted
     .filter((w) => w.partner.price === null && (w.caps.dailyBudget !== null || w.caps.monthlyBudget !== null))
     .map((w) => w.partner.id);
+  tx.exclusive([CAP_WORK]);
   const [, usageRows, lastPrices = []] = await tx.run([
     tx.call(LOCK_KEYS, { keys: capLockKeys(partners.map((p) => p.id)) }),
     tx.call(CAP_USAGE, {
@@ -177,6 +187,7 @@ export function counterCalls(tx: SqlTx, changes: readonly CounterChange[]): stri
     );
   }
   if (rows.size === 0) return [];
+  tx.exclusive([CAP_WORK]);
   const all = [...rows.values()];
   return [
     tx.call(CAP_ADD, {

@@ -1,4 +1,11 @@
-import type { Db, PartnerRow } from '@leadrouter/db';
+import {
+  sqlPool,
+  sqlTransaction,
+  type Db,
+  type PartnerRow,
+  type SqlTransactionOptions,
+  type SqlTx,
+} from '@leadrouter/db';
 import type { AttemptResult, ExchangeResult, OutgoingRequest } from '@leadrouter/delivery';
 import type { WorkerMetrics } from '@leadrouter/metrics';
 import type { DeliverJob, PostbackJob, Queues, SharedCaches } from '@leadrouter/queue';
@@ -43,6 +50,32 @@ export interface LeadFlowDeps {
   ping(request: OutgoingRequest): Promise<ExchangeResult>;
   /** Where every ping's answers are recorded for stats (in bulk, ADR 0032); none: not recorded. */
   pingLog?: AuctionLog;
+  /**
+   * Runs the transactions of a lead's routing and of its attempts' records, sharing one PostgreSQL transaction
+   * and commit with other leads' that run at the same time (`SqlTransactionGroups`, ADR 0038); none: each alone.
+   */
+  transactions?: LeadTransactions;
+}
+
+/** Group commit of leads' transactions (packages/db's `SqlTransactionGroups`). */
+export interface LeadTransactions {
+  run<T>(key: string, work: (tx: SqlTx) => Promise<T>, options?: SqlTransactionOptions): Promise<T>;
+}
+
+/**
+ * A transaction of one lead's (its row lock taken first): shared with other leads' when the deps group them
+ * (`transactions`), else alone. `work` may run more than once (a shared transaction abandoned): it must leave
+ * nothing outside PostgreSQL behind that a second run would get wrong.
+ */
+export function leadTransaction<T>(
+  deps: Pick<LeadFlowDeps, 'db' | 'transactions'>,
+  leadId: string,
+  work: (tx: SqlTx) => Promise<T>,
+  options?: SqlTransactionOptions,
+): Promise<T> {
+  return deps.transactions
+    ? deps.transactions.run(leadId, work, options)
+    : sqlTransaction(sqlPool(deps.db), work, options);
 }
 
 /** One auction as the stats record it (ADR 0032): a source's ping, or the auction of a lead posted without one. */

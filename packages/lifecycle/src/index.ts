@@ -25,10 +25,12 @@ export { routingRecordOf, skippedEntries } from './record.js';
 export {
   enqueueDeliveries,
   enqueueFollowups,
+  leadTransaction,
   NOTHING,
   type FlowLog,
   type Followups,
   type LeadFlowDeps,
+  type LeadTransactions,
   type LoggedAuction,
 } from './flow.js';
 export { advanceAndCommit, settleUnreadable, type AdvanceOptions, type DeliveryState } from './advance.js';

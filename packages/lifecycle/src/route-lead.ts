@@ -6,20 +6,19 @@ import {
   type RoutingRoute,
 } from '@leadrouter/routing';
 import { readRoutingRecord, regexErrors, type Auction, type PublicLead, type RoutingRecord } from '@leadrouter/core';
-import {
-  LEAD_DELIVERIES,
-  LOCK_LEAD,
-  ROUTING_PARTNERS,
-  ROUTING_ROUTES,
-  runStatement,
-  sqlPool,
-  sqlTransaction,
-} from '@leadrouter/db';
+import { LEAD_DELIVERIES, LOCK_LEAD, ROUTING_PARTNERS, ROUTING_ROUTES, runStatement, sqlPool } from '@leadrouter/db';
 import type { DeliverJob } from '@leadrouter/queue';
 import { advanceAndCommit, settleUnreadable } from './advance.js';
 import { runAuction, type AuctionCandidate, type AuctionOutcome } from './auction.js';
 import { deliverNow } from './attempt-delivery.js';
-import { announceSettled, enqueueDeliveries, NOTHING, type Followups, type LeadFlowDeps } from './flow.js';
+import {
+  announceSettled,
+  enqueueDeliveries,
+  leadTransaction,
+  NOTHING,
+  type Followups,
+  type LeadFlowDeps,
+} from './flow.js';
 import { routingRecordOf } from './record.js';
 
 /**
@@ -43,7 +42,10 @@ export async function routeLead(deps: LeadFlowDeps, leadId: string, auction?: Au
   let resumed: { job: DeliverJob; delayMs: number }[] = [];
   let routed: PublicLead | undefined;
   let pings: RoutingRecord['pings'];
-  const next = await sqlTransaction(sqlPool(deps.db), async (tx): Promise<Followups> => {
+  const next = await leadTransaction(deps, leadId, async (tx): Promise<Followups> => {
+    // What a run sets, afresh: a shared transaction abandoned runs this again (leadTransaction).
+    decision = auctionDue = routed = pings = undefined;
+    resumed = [];
     const [[lead], deliveries] = await tx.run([tx.call(LOCK_LEAD, { leadId }), tx.call(LEAD_DELIVERIES, { leadId })]);
     const now = deps.now();
     if (lead?.status === 'routing') {

@@ -1,6 +1,6 @@
 import type { Logger, WorkerConfig } from '@leadrouter/config';
 import type { Db } from '@leadrouter/db';
-import type { PingLog } from '@leadrouter/lifecycle';
+import type { LeadTransactions, PingLog } from '@leadrouter/lifecycle';
 import type { DeliveryAgents } from '@leadrouter/delivery';
 import type { WorkerMetrics } from '@leadrouter/metrics';
 import type { Queues, SharedCaches } from '@leadrouter/queue';
@@ -24,4 +24,6 @@ export interface WorkerDeps {
   caches?: SharedCaches;
   /** Where auctions are recorded for stats (ADR 0032): made by `startWorker`. */
   pingLog?: PingLog;
+  /** Group commit of the leads' transactions (routing, attempts' records; ADR 0038): made by `startWorker`. */
+  transactions?: LeadTransactions;
 }

@@ -21,6 +21,7 @@ export function leadFlowDeps(deps: WorkerDeps): LeadFlowDeps {
     ...(caches ? { caches } : {}),
     ...(metrics ? { metrics } : {}),
     ...(deps.pingLog ? { pingLog: deps.pingLog } : {}),
+    ...(deps.transactions ? { transactions: deps.transactions } : {}),
     // Round-robin position per route, shared by every worker through one Redis counter.
     nextRotation: async (routeId) => (await redis.incr(redisKeys(prefix).rotation(routeId))) - 1,
     acquirePartnerSlot: (partnerId, limit, timeoutMs) =>

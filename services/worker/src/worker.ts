@@ -1,5 +1,6 @@
 import { DelayedError, RedisQueueBackend, Worker, type Job } from 'bullmq';
 import { redisTarget } from '@leadrouter/config';
+import { sqlPool, SqlTransactionGroups } from '@leadrouter/db';
 import {
   createRedis,
   QUEUES,
@@ -53,7 +54,9 @@ const DRAIN_CHECK_SWEEPS = 6;
 export function startWorker(given: WorkerDeps): RunningWorker {
   // Every auction of this process (sources' pings and leads') is recorded for stats by one bulk writer.
   const pings = pingRuntime(given);
-  const deps: WorkerDeps = { ...given, pingLog: pings.log };
+  // The leads' transactions of every job of this process share commits when they run at once (ADR 0038).
+  const transactions = given.transactions ?? new SqlTransactionGroups(sqlPool(given.db));
+  const deps: WorkerDeps = { ...given, pingLog: pings.log, transactions };
   const { config, log } = deps;
   const connection = createRedis({ target: redisTarget(config), role: 'worker' });
   const common = { connection, prefix: config.QUEUE_PREFIX, ...LOCK };
