@@ -31,7 +31,7 @@ import { decideAttempt, type AttemptDecision } from './decide/attempt.js';
 import { decideBreaker, type BreakerDecision } from './decide/breaker.js';
 import { decideSupersede } from './decide/superseded.js';
 import { counterCalls, released, saleCorrection, type CapHold, type CounterChange } from './caps.js';
-import { saleCalls } from './money.js';
+import { lockCalls, saleCalls, type SaleRead } from './money.js';
 import {
   enqueueDeliveries,
   enqueueFollowups,
@@ -311,28 +311,43 @@ async function recordAttempt(
     lead.id,
     async (tx): Promise<Recorded> => {
       const health = breakerStatement(tx, partner, breaker, now);
+      const lock = tx.call(LOCK_LEAD, { leadId: lead.id });
+      const record = tx.call(RECORD_ATTEMPT, {
+        deliveryId: delivery.id,
+        attempts: job.attempt - 1,
+        status: step === 'retry' ? 'pending' : step,
+        nextAttemptAt: step === 'retry' ? new Date(now.getTime() + retryInMs) : null,
+        error,
+        deadLetteredAt: step === 'dead_lettered' ? now : null,
+        price,
+        reference: answer.reference ?? null,
+        reason: answer.reason ?? null,
+        outcome: step === 'dead_lettered' ? 'failed' : step,
+        httpStatus,
+        durationMs,
+        excerpt: kept,
+        leadId: lead.id,
+      });
       // The lead's lock; the attempt recorded (if no other worker recorded it first) with the lead's
-      // deliveries as they are now; the partner's health: one round trip.
-      const [locked, deliveries, healthRows = []] = await tx.run([
-        tx.call(LOCK_LEAD, { leadId: lead.id }),
-        tx.call(RECORD_ATTEMPT, {
-          deliveryId: delivery.id,
-          attempts: job.attempt - 1,
-          status: step === 'retry' ? 'pending' : step,
-          nextAttemptAt: step === 'retry' ? new Date(now.getTime() + retryInMs) : null,
-          error,
-          deadLetteredAt: step === 'dead_lettered' ? now : null,
-          price,
-          reference: answer.reference ?? null,
-          reason: answer.reason ?? null,
-          outcome: step === 'dead_lettered' ? 'failed' : step,
-          httpStatus,
-          durationMs,
-          excerpt: kept,
-          leadId: lead.id,
-        }),
-        ...(health ? [health] : []),
-      ]);
+      // deliveries as they are now; the partner's health; for a sale, the lead's money terms and ledger
+      // (`saleCalls`): one round trip.
+      const healthCalls = health ? [health] : [];
+      let money: SaleRead | undefined;
+      let first: [StatementRow<typeof LOCK_LEAD>[], StatementRow<typeof RECORD_ATTEMPT>[], HealthRow[]];
+      if (step === 'accepted') {
+        const [locked, moved, moneyLead, entries, healthRows = []] = await tx.run([
+          lock,
+          record,
+          ...lockCalls(tx, lead.id),
+          ...healthCalls,
+        ]);
+        money = { lead: moneyLead[0], entries };
+        first = [locked, moved, healthRows];
+      } else {
+        const [locked, moved, healthRows = []] = await tx.run([lock, record, ...healthCalls]);
+        first = [locked, moved, healthRows];
+      }
+      const [locked, deliveries, healthRows] = first;
       if (!deliveries.some((d) => d.moved)) {
         await tx.rollback(); // another worker recorded this attempt first
         return null;
@@ -347,7 +362,7 @@ async function recordAttempt(
           };
         case 'accepted': {
           const hold = { partner, createdAt: delivery.createdAt, capAmount: delivery.capAmount };
-          const accepted = { leadId: lead.id, deliveryId: delivery.id, partnerId: partner.id, price, hold };
+          const accepted = { leadId: lead.id, deliveryId: delivery.id, partnerId: partner.id, price, hold, money };
           const followups = await commitDeliveryAccepted(deps, tx, accepted, { lead: locked[0], deliveries, now });
           return { followups, delayMs: 0, health: changed };
         }
@@ -379,6 +394,8 @@ export interface AcceptedDelivery {
   price: string | null;
   /** Its hold on the partner's cap counters, whose reservation the sale's price replaces (ADR 0030). */
   hold?: CapHold;
+  /** The lead's money terms and ledger, read under its lock with the attempt (else read here: `saleCalls`). */
+  money?: SaleRead | undefined;
 }
 
 /**
@@ -402,7 +419,7 @@ export async function commitDeliveryAccepted(
   // (the partner's price, the source's cpl or revshare; ADR 0026), and its price in place of what the offer
   // reserved of the partner's budgets (ADR 0030).
   const price = accepted.price === null ? null : amount(accepted.price);
-  const withSale = await saleCalls(tx, { ...accepted, price }, settled.now);
+  const withSale = await saleCalls(tx, { ...accepted, price }, settled.now, accepted.money);
   const counters = accepted.hold ? saleCorrection(accepted.hold, accepted.price) : [];
   const outcome = { partnerId: accepted.partnerId, decision: 'accepted', at: settled.now.toISOString() } as const;
   const moved = await moveLeadOn(deps, tx, outcome, settled, { commitWith: withSale, counters });
