@@ -133,3 +133,44 @@ BEGIN
 END;
 $$;
 CREATE TABLE "ingest_rejections_default" PARTITION OF "ingest_rejections" DEFAULT;
+
+-- pings and ping_bids (ADR 0032): one partition per UTC day on created_at, dropped once the whole day is older
+-- than PING_RETENTION_DAYS (services/worker/src/housekeeping.ts). The same conversion as the migrations'
+-- (20261202220000_ping_partitions_prepare to 20261202220400_ping_partitions): the rows before partitioning stay
+-- in <table>_before_partitioning, the partition of everything before the start of the day after next.
+ALTER TABLE "pings" RENAME TO "pings_before_partitioning";
+ALTER INDEX "pings_pkey" RENAME TO "pings_before_partitioning_pkey";
+ALTER INDEX "pings_created_at_idx" RENAME TO "pings_before_partitioning_created_at_idx";
+ALTER INDEX "pings_source_id_created_at_idx" RENAME TO "pings_before_partitioning_source_id_created_at_idx";
+ALTER TABLE "ping_bids" RENAME TO "ping_bids_before_partitioning";
+ALTER INDEX "ping_bids_pkey" RENAME TO "ping_bids_before_partitioning_pkey";
+ALTER INDEX "ping_bids_partner_id_created_at_idx" RENAME TO "ping_bids_before_partitioning_partner_id_created_at_idx";
+ALTER INDEX "ping_bids_created_at_idx" RENAME TO "ping_bids_before_partitioning_created_at_idx";
+DO $$
+BEGIN
+  EXECUTE format('ALTER TABLE "pings_before_partitioning" ADD CONSTRAINT "pings_before_partitioning_created_at_check" CHECK ("created_at" < %L)',
+                 time_partition_start('day', now(), 2));
+  EXECUTE format('ALTER TABLE "ping_bids_before_partitioning" ADD CONSTRAINT "ping_bids_before_partitioning_created_at_check" CHECK ("created_at" < %L)',
+                 time_partition_start('day', now(), 2));
+END;
+$$;
+CREATE TABLE "pings" (LIKE "pings_before_partitioning" INCLUDING DEFAULTS) PARTITION BY RANGE ("created_at");
+ALTER TABLE "pings" ADD CONSTRAINT "pings_pkey" PRIMARY KEY ("id", "created_at");
+CREATE INDEX "pings_created_at_idx" ON "pings" ("created_at");
+CREATE INDEX "pings_source_id_created_at_idx" ON "pings" ("source_id", "created_at");
+CREATE TABLE "ping_bids" (LIKE "ping_bids_before_partitioning" INCLUDING DEFAULTS) PARTITION BY RANGE ("created_at");
+ALTER TABLE "ping_bids" ADD CONSTRAINT "ping_bids_pkey" PRIMARY KEY ("ping_id", "partner_id", "created_at");
+CREATE INDEX "ping_bids_partner_id_created_at_idx" ON "ping_bids" ("partner_id", "created_at");
+CREATE INDEX "ping_bids_created_at_idx" ON "ping_bids" ("created_at");
+DO $$
+BEGIN
+  EXECUTE format('ALTER TABLE "pings" ATTACH PARTITION "pings_before_partitioning" FOR VALUES FROM (MINVALUE) TO (%L)',
+                 (SELECT substring(pg_get_constraintdef(oid) FROM '''(.+)''')::timestamptz FROM pg_constraint
+                  WHERE conname = 'pings_before_partitioning_created_at_check'));
+  EXECUTE format('ALTER TABLE "ping_bids" ATTACH PARTITION "ping_bids_before_partitioning" FOR VALUES FROM (MINVALUE) TO (%L)',
+                 (SELECT substring(pg_get_constraintdef(oid) FROM '''(.+)''')::timestamptz FROM pg_constraint
+                  WHERE conname = 'ping_bids_before_partitioning_created_at_check'));
+END;
+$$;
+CREATE TABLE "pings_default" PARTITION OF "pings" DEFAULT;
+CREATE TABLE "ping_bids_default" PARTITION OF "ping_bids" DEFAULT;

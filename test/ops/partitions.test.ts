@@ -28,9 +28,17 @@ describe('time partitions', () => {
     stack.db.$executeRaw`INSERT INTO ingest_rejections (source_id, http_status, reason, geo, channel, at)
       SELECT ${sourceId}::uuid, 409, 'duplicate', 'US', 'search', ${at}::timestamptz FROM generate_series(1, ${count}::int)`;
 
-  it('ingest_rejections: a day per partition, seven days ahead, rejections kept 30 days', () => {
-    expect(TIME_PARTITIONED).toEqual([
+  it('ingest_rejections: a day per partition, seven days ahead, rejections kept 30 days; pings PING_RETENTION_DAYS', () => {
+    const config = { PING_RETENTION_DAYS: 12 };
+    expect(
+      TIME_PARTITIONED.map(({ keepDays, ...t }) => ({
+        ...t,
+        keepDays: typeof keepDays === 'number' ? keepDays : keepDays(config),
+      })),
+    ).toEqual([
       { table: 'ingest_rejections', unit: 'day', ahead: 7, keepDays: REJECTION_RETENTION_DAYS },
+      { table: 'pings', unit: 'day', ahead: 7, keepDays: 12 },
+      { table: 'ping_bids', unit: 'day', ahead: 7, keepDays: 12 },
     ]);
     expect(REJECTION_RETENTION_DAYS).toBe(30);
   });
@@ -41,7 +49,13 @@ describe('time partitions', () => {
       Array.from({ length: 4 }, () => maintainPartitions({ db: stack.db, now: () => now })),
     );
     const days = ['10', '11', '12', '13', '14', '15', '16', '17'].map((d) => `ingest_rejections_p203103${d}`);
-    expect(rounds.flatMap((r) => r.created).sort()).toEqual(days);
+    expect(rounds.flatMap((r) => r.created).sort()).toEqual(
+      [
+        ...days,
+        ...days.map((d) => d.replace('ingest_rejections', 'pings')),
+        ...days.map((d) => d.replace('ingest_rejections', 'ping_bids')),
+      ].sort(),
+    );
     expect(Object.keys(await partitions())).toEqual(expect.arrayContaining(days));
     // Again: nothing more.
     expect(await maintainPartitions({ db: stack.db, now: () => now })).toEqual({ created: [], dropped: [] });
@@ -60,7 +74,7 @@ describe('time partitions', () => {
     expect((await partitions()).ingest_rejections_default).toBe(7);
 
     const { created } = await maintainPartitions({ db: stack.db, now: () => new Date('2031-04-01T08:00:00Z') });
-    expect(created).toHaveLength(8);
+    expect(created).toHaveLength(8 * TIME_PARTITIONED.length);
     const after = await partitions();
     expect(after).toMatchObject({ ingest_rejections_p20310402: 5, ingest_rejections_default: 2 });
     expect(await duplicates()).toBe(7);
@@ -93,6 +107,28 @@ describe('time partitions', () => {
       (v) => v.labels.table === 'ingest_rejections',
     );
     expect(deleted?.value).toBe(5);
+  });
+
+  it('pings and their answers are dropped after PING_RETENTION_DAYS, and kept for ever with 0', async () => {
+    const pingDays = async (table: string) =>
+      (
+        await stack.db.$queryRaw<{ name: string }[]>`
+          SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+          WHERE i.inhparent = ${table}::regclass AND c.relname LIKE '%\_p2031%' ORDER BY 1`
+      ).map((r) => r.name);
+    expect(await pingDays('pings')).toEqual(expect.arrayContaining(['pings_p20310310', 'pings_p20310405']));
+    const now = () => new Date('2031-04-10T12:00:00Z');
+    const kept = await maintainPartitions({ db: stack.db, now, config: { PING_RETENTION_DAYS: 0 } });
+    expect(kept.dropped.filter((p) => p.startsWith('ping'))).toEqual([]);
+    // Five days: every day that ends by 2031-04-05T12:00.
+    const { dropped } = await maintainPartitions({ db: stack.db, now, config: { PING_RETENTION_DAYS: 5 } });
+    for (const table of ['pings', 'ping_bids']) {
+      expect(dropped).toEqual(expect.arrayContaining([`${table}_p20310310`, `${table}_p20310404`]));
+      expect(dropped).not.toContain(`${table}_p20310405`);
+      expect(dropped).not.toContain(`${table}_default`);
+      const left = await pingDays(table);
+      expect(left[0]).toBe(`${table}_p20310405`);
+    }
   });
 
   it('are made by a running worker, without anyone asking', async () => {

@@ -8,6 +8,8 @@ const port = { type: 'integer', minimum: 0, maximum: 65535 };
 /** The most sub-queues a queue may be split into (QUEUE_PARTITIONS); workers look this far for jobs to drain. */
 export const MAX_QUEUE_PARTITIONS = 32;
 
+/** How long sources' pings and their buyers' answers are kept by default (PING_RETENTION_DAYS; ADR 0032). */
+export const DEFAULT_PING_RETENTION_DAYS = 90;
 /** The longest PII_RETENTION_DAYS (a century): a larger value is a typo, not a policy. */
 export const MAX_PII_RETENTION_DAYS = 36_500;
 
@@ -197,6 +199,12 @@ export const workerEnv = {
     description:
       "days a lead's personal data (name, phone, email, fields, consent) is kept; the worker's housekeeping erases it from older leads, keeping their money, statuses and ids; 0 keeps it for ever",
   },
+  PING_RETENTION_DAYS: {
+    schema: { type: 'integer', minimum: 0, maximum: MAX_PII_RETENTION_DAYS },
+    default: String(DEFAULT_PING_RETENTION_DAYS),
+    description:
+      "days sources' pings and their buyers' answers (the pings and ping_bids tables, for the stats) are kept: the worker's housekeeping drops each day's partition once the whole day is older; the reports keep their figures; 0 keeps them for ever",
+  },
 } satisfies EnvSpec;
 
 /** The `leadrouter` CLI: the same database and queues as the services, read the same way. */
@@ -237,6 +245,8 @@ export interface WorkerConfig extends CommonConfig {
   SWEEP_INTERVAL_MS: number;
   /** 0: personal data is kept for ever. */
   PII_RETENTION_DAYS: number;
+  /** Days pings and ping_bids are kept (by day partitions); 0: for ever. */
+  PING_RETENTION_DAYS: number;
 }
 
 /**

@@ -1,31 +1,20 @@
-import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.js';
+import { migrationsBefore } from '../../../test/support/migrations.js';
 import { waitFor } from '../../../test/support/wait.js';
 import { applyMigrations } from './migrate.js';
 import { runStatement } from './statements.js';
 import { DELETE_OLD_REJECTIONS, INSERT_REJECTION } from './tables/ingest-rejections.js';
 import { CREATE_TIME_PARTITIONS, DROP_TIME_PARTITIONS } from './tables/partitions.js';
 
-const MIGRATIONS = path.resolve(__dirname, '../../../prisma/migrations');
 const FIRST = '20261202160000_rejection_partitions_prepare';
 const SWITCH = '20261202160300_rejection_partitions';
 const SEEDED = 120_000;
 const DAY_MS = 24 * 60 * 60_000;
 /** The application_name of this test's own pool: every other connection is one whose statistics it waits for. */
 const TEST_CONNECTIONS = 'partition-migration-test';
-
-/** A copy of prisma/migrations holding only the migrations before `name`. */
-function migrationsBefore(name: string): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'migrations-'));
-  for (const entry of readdirSync(MIGRATIONS))
-    if (entry.localeCompare(name) < 0 || entry === 'migration_lock.toml')
-      cpSync(path.join(MIGRATIONS, entry), path.join(dir, entry), { recursive: true });
-  return dir;
-}
 
 /**
  * The conversion of an existing ingest_rejections into a table partitioned by day (ADR 0035): on a database

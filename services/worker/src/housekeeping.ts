@@ -7,6 +7,7 @@ import {
   runStatement,
   sqlPool,
 } from '@leadrouter/db';
+import { DEFAULT_PING_RETENTION_DAYS, type WorkerConfig } from '@leadrouter/config';
 import { eraseExpiredPersonalData, pruneErasedContacts, pruneIdempotencyKeys } from '@leadrouter/lifecycle';
 import { redisKeys } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
@@ -27,12 +28,25 @@ const MAX_BATCHES = 200;
 
 const DAY_MS = 24 * 60 * 60_000;
 
+/** The settings a table's retention may come from. */
+type RetentionConfig = Pick<WorkerConfig, 'PING_RETENTION_DAYS'>;
+/** How long sources' pings and their buyers' answers are kept (ADR 0032): PING_RETENTION_DAYS. */
+const pingRetentionDays = (config: RetentionConfig) => config.PING_RETENTION_DAYS;
+
 /**
  * The tables partitioned by time (prisma/hand-written/partitions.sql; ADR 0035): the partitions made ahead
- * (the current day or month and `ahead` more), and how long a partition is kept once its whole range is past.
+ * (the current day or month and `ahead` more), and how long a partition is kept once its whole range is past:
+ * days, or a setting's days (0: for ever, nothing dropped).
  */
-export const TIME_PARTITIONED: readonly { table: string; unit: 'day' | 'month'; ahead: number; keepDays: number }[] = [
+export const TIME_PARTITIONED: readonly {
+  table: string;
+  unit: 'day' | 'month';
+  ahead: number;
+  keepDays: number | ((config: RetentionConfig) => number);
+}[] = [
   { table: 'ingest_rejections', unit: 'day', ahead: 7, keepDays: REJECTION_RETENTION_DAYS },
+  { table: 'pings', unit: 'day', ahead: 7, keepDays: pingRetentionDays },
+  { table: 'ping_bids', unit: 'day', ahead: 7, keepDays: pingRetentionDays },
 ];
 
 /**
@@ -41,16 +55,19 @@ export const TIME_PARTITIONED: readonly { table: string; unit: 'day' | 'month'; 
  * rows the dropped ones held count in the metric of rows deleted.
  */
 export async function maintainPartitions(
-  deps: Pick<WorkerDeps, 'db' | 'now'> & Partial<Pick<WorkerDeps, 'metrics'>>,
+  deps: Pick<WorkerDeps, 'db' | 'now'> & Partial<Pick<WorkerDeps, 'metrics'>> & { config?: RetentionConfig },
 ): Promise<{ created: string[]; dropped: string[] }> {
   const pool = sqlPool(deps.db);
   const at = deps.now();
+  const config = deps.config ?? { PING_RETENTION_DAYS: DEFAULT_PING_RETENTION_DAYS };
   const created: string[] = [];
   const dropped: string[] = [];
   for (const { table, unit, ahead, keepDays } of TIME_PARTITIONED) {
     const made = await runStatement(pool, CREATE_TIME_PARTITIONS, { table, unit, ahead, at });
     created.push(...made.map((r) => r.partition));
-    const before = new Date(at.getTime() - keepDays * DAY_MS);
+    const days = typeof keepDays === 'number' ? keepDays : keepDays(config);
+    if (days === 0) continue;
+    const before = new Date(at.getTime() - days * DAY_MS);
     const gone = await runStatement(pool, DROP_TIME_PARTITIONS, { table, before });
     dropped.push(...gone.map((r) => r.partition));
     deps.metrics?.housekeepingDeleted.inc(
