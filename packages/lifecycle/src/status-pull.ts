@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { conflict, notFound, STATUS_PULL_DEFAULTS, statusPullSettings, statusPullWindow } from '@leadrouter/core';
+import {
+  conflict,
+  isUuid,
+  notFound,
+  STATUS_PULL_DEFAULTS,
+  statusPullSettings,
+  statusPullWindow,
+} from '@leadrouter/core';
 import {
   CLAIM_STATUS_PULLS,
   FINISH_STATUS_PULL,
@@ -213,9 +220,12 @@ async function applyItems(
     }
   }
   if (readable.length === 0) return;
+  const references = [...new Set(readable.map((i) => i.reference))];
   const rows = await runStatement(sqlPool(deps.db), SALES_FOR_PULL, {
     partnerId: partner.id,
-    references: [...new Set(readable.map((i) => i.reference))],
+    references,
+    // A reference that is no UUID names no lead of ours (and would not cast to uuid).
+    leadIds: references.map((ref) => (isUuid(ref) ? ref : null)),
   });
   // The sale's status as this page leaves it: a later item about the same lead compares with it.
   const sales = new Map(rows.map((row) => [row.reference, { ...row }]));

@@ -57,10 +57,13 @@ export const SALE_BY_LEAD = defineStatement({
  * reference that names one: by the partner's own reference (`byReference`: how many of its accepted deliveries
  * have it; more than one and the item cannot say which), else by our lead id. With the sale's last raw status,
  * so an unchanged status is passed over without taking the lead's lock.
+ *
+ * `leadIds[i]` is the lead id `references[i]` is, or null when it is no UUID: the caller decides that with
+ * packages/core's `isUuid`, the one definition of an id's form, so no pattern is restated here.
  */
 export const SALES_FOR_PULL = defineStatement({
   name: 'lr_sales_for_pull',
-  params: { partnerId: 'uuid', references: 'text[]' },
+  params: { partnerId: 'uuid', references: 'text[]', leadIds: 'uuid[]' },
   row: {
     reference: 'text',
     deliveryId: 'text',
@@ -73,7 +76,7 @@ export const SALES_FOR_PULL = defineStatement({
           COALESCE(r.lead_id, l.lead_id)::text AS "leadId",
           CASE WHEN r.id IS NOT NULL THEN r.partner_status ELSE l.partner_status END AS "partnerStatus",
           COALESCE(r.n, 0)::int AS "byReference"
-   FROM (SELECT DISTINCT unnest(${p.references}::text[]) AS ref) i
+   FROM (SELECT DISTINCT ref, lead_id FROM unnest(${p.references}::text[], ${p.leadIds}::uuid[]) AS u(ref, lead_id)) i
    LEFT JOIN LATERAL (
      SELECT d.id, d.lead_id, d.partner_status, count(*) OVER () AS n FROM deliveries d
      WHERE d.partner_id = ${p.partnerId} AND d.reference = i.ref AND d.status = 'accepted'
@@ -81,8 +84,7 @@ export const SALES_FOR_PULL = defineStatement({
    LEFT JOIN LATERAL (
      SELECT d.id, d.lead_id, d.partner_status FROM deliveries d
      WHERE r.id IS NULL AND d.partner_id = ${p.partnerId} AND d.status = 'accepted'
-       AND d.lead_id = (CASE WHEN i.ref ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-                             THEN i.ref::uuid END)) l ON TRUE
+       AND d.lead_id = i.lead_id) l ON TRUE
    WHERE r.id IS NOT NULL OR l.id IS NOT NULL`,
 });
 
