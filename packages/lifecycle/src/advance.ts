@@ -9,6 +9,7 @@ import {
 import { describeLocalTime, hasCaps, isWithinSchedule } from '@leadrouter/routing';
 import {
   ADVANCE,
+  LEAD_ENTRIES,
   PARTNER_ROWS,
   SUPERSEDE,
   type PartnerRow,
@@ -17,6 +18,7 @@ import {
   type StatementRow,
 } from '@leadrouter/db';
 import { decideFinalStatus, decideOffers, decideUnreadableRecord } from './decide/advance.js';
+import { settledMoney, type SettledMoney, type SettlingLine } from './decide/feedback.js';
 import { decideSupersede } from './decide/superseded.js';
 import { capsOf, checkCapped, counterCalls, type CapReservation, type CounterChange } from './caps.js';
 import { NOTHING, type FlowLog, type Followups } from './flow.js';
@@ -48,6 +50,12 @@ export interface AdvanceOptions {
    * takes, in one statement (ADR 0030).
    */
   counters?: readonly CounterChange[];
+  /**
+   * The lead's ledger as it will be once `commitWith` is written, when the
+   * caller read it under the lock (a sale's commit: `saleCalls`); else it is
+   * read here, only when the lead settles `delivered` (`settlingMoney`).
+   */
+  entries?: readonly SettlingLine[];
 }
 
 /**
@@ -67,7 +75,7 @@ export async function advanceAndCommit(
   leadId: string,
   record: RoutingRecord,
   now: Date,
-  { outcome, entering, deliveries, postback, commitWith = [], counters = [] }: AdvanceOptions,
+  { outcome, entering, deliveries, postback, commitWith = [], counters = [], entries }: AdvanceOptions,
 ): Promise<Followups> {
   const routing: RoutingRecord = { ...record, decisions: [...record.decisions] };
   if (outcome) setDecision(routing, outcome);
@@ -87,6 +95,9 @@ export async function advanceAndCommit(
   if (entering)
     events.push({ status: entering.status, partnerId: null, detail: JSON.stringify(entering.detail ?? null) });
   let final: TerminalStatus | undefined;
+  /** The status the lead settles in: `final`, or what its money made of a sale meanwhile. */
+  let status: LeadStatus | undefined;
+  let postbackAt: Date | null = null;
   let superseded: string[] = [];
   const settled = decideFinalStatus(deliveries, offered.length);
   switch (settled.outcome) {
@@ -95,6 +106,10 @@ export async function advanceAndCommit(
     case 'delivered': {
       final = settled.outcome;
       events.push({ status: final, partnerId: settled.partnerId, detail: null });
+      const money = await settlingMoney(tx, leadId, entries);
+      status = money.status;
+      postbackAt = money.postbackAt;
+      if (money.status !== 'delivered') events.push({ status: money.status, partnerId: money.partnerId, detail: null });
       const supersede = decideSupersede(deliveries, routing.maxDeliveries);
       switch (supersede.outcome) {
         case 'keep':
@@ -108,7 +123,7 @@ export async function advanceAndCommit(
     case 'dead_lettered':
     case 'unsold':
     case 'unmatched':
-      final = settled.outcome;
+      final = status = settled.outcome;
       events.push({ status: final, partnerId: null, detail: null });
       break;
   }
@@ -116,7 +131,7 @@ export async function advanceAndCommit(
     tx.call(ADVANCE, {
       leadId,
       routing,
-      status: final ?? entering?.status ?? null,
+      status: status ?? entering?.status ?? null,
       deliveryIds: offered.map((o) => o.deliveryId),
       partnerIds: offered.map((o) => o.partnerId),
       capAmounts: offered.map((o) => o.reservation?.reserved ?? null),
@@ -124,7 +139,10 @@ export async function advanceAndCommit(
       eventStatuses: events.map((e) => e.status),
       eventPartners: events.map((e) => e.partnerId),
       eventDetails: events.map((e) => e.detail),
+      // The source is told the lead was sold (`delivered`, with its sale's payout); a conversion or return that
+      // came while it was routing was told with its own postback then.
       postbackStatus: final !== undefined && postback ? final : null,
+      postbackAt,
     }),
     ...(superseded.length > 0 ? [tx.call(SUPERSEDE, { leadId, ids: superseded })] : []),
     // The slots the new deliveries take, in the message that creates them (the partners' locks are held), with
@@ -160,7 +178,13 @@ export async function settleUnreadable(
   leadId: string,
   reason: string,
   now: Date,
-  { deliveries, postback, commitWith: given = [], counters = [] }: Omit<AdvanceOptions, 'outcome' | 'entering'>,
+  {
+    deliveries,
+    postback,
+    commitWith: given = [],
+    counters = [],
+    entries,
+  }: Omit<AdvanceOptions, 'outcome' | 'entering'>,
 ): Promise<{ settled?: TerminalStatus; followups: Followups }> {
   const commitWith = [...given, ...counterCalls(tx, counters)];
   const decision = decideUnreadableRecord(deliveries);
@@ -171,19 +195,33 @@ export async function settleUnreadable(
   }
   const status = decision.outcome;
   log.error({ leadId, reason, status }, `the lead’s routing record cannot be read: settled ${status}`);
+  const detail = JSON.stringify({ error: storableText(`the routing record cannot be read: ${reason}`) });
+  const events: { status: LeadStatus; partnerId: string | null; detail: string | null }[] = [];
+  let money: SettledMoney | undefined;
+  switch (decision.outcome) {
+    case 'delivered':
+      events.push({ status, partnerId: decision.partnerId, detail });
+      money = await settlingMoney(tx, leadId, entries);
+      if (money.status !== 'delivered') events.push({ status: money.status, partnerId: money.partnerId, detail: null });
+      break;
+    case 'dead_lettered':
+      events.push({ status, partnerId: null, detail });
+      break;
+  }
   const [created] = await tx.commit([
     tx.call(ADVANCE, {
       leadId,
       routing: null,
-      status,
+      status: money?.status ?? status,
       deliveryIds: [],
       partnerIds: [],
       capAmounts: [],
       dueAt: now,
-      eventStatuses: [status],
-      eventPartners: [decision.outcome === 'delivered' ? decision.partnerId : null],
-      eventDetails: [JSON.stringify({ error: storableText(`the routing record cannot be read: ${reason}`) })],
+      eventStatuses: events.map((e) => e.status),
+      eventPartners: events.map((e) => e.partnerId),
+      eventDetails: events.map((e) => e.detail),
       postbackStatus: postback ? status : null,
+      postbackAt: money?.postbackAt ?? null,
     }),
     ...commitWith,
   ]);
@@ -191,6 +229,18 @@ export async function settleUnreadable(
     settled: status,
     followups: { ...NOTHING, postbacks: created.map((r) => ({ postbackId: r.id, attempt: 1 })), settled: leadId },
   };
+}
+
+/**
+ * What a lead settling `delivered` settles in, by its ledger (`settledMoney`): read under its lock here unless
+ * the caller has it. Feedback about its sales may have come while it was routing (a shared route).
+ */
+async function settlingMoney(
+  tx: SqlTx,
+  leadId: string,
+  entries: readonly SettlingLine[] | undefined,
+): Promise<SettledMoney> {
+  return settledMoney(entries ?? (await tx.query(LEAD_ENTRIES, { leadId })));
 }
 
 function setDecision(routing: RoutingRecord, given: PartnerDecisionEntry): void {

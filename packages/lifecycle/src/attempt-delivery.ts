@@ -26,11 +26,11 @@ import {
 } from '@leadrouter/db';
 import type { DeliverJob } from '@leadrouter/queue';
 import { amount, formatAmount } from '@leadrouter/money';
-import { advanceAndCommit, settleUnreadable, type DeliveryState } from './advance.js';
+import { advanceAndCommit, settleUnreadable, type AdvanceOptions, type DeliveryState } from './advance.js';
 import { decideAttempt, type AttemptDecision } from './decide/attempt.js';
 import { decideBreaker, type BreakerDecision } from './decide/breaker.js';
 import { decideSupersede } from './decide/superseded.js';
-import { counterCalls, released, saleCorrection, type CapHold, type CounterChange } from './caps.js';
+import { counterCalls, released, saleCorrection, type CapHold } from './caps.js';
 import { lockCalls, saleCalls, type SaleRead } from './money.js';
 import {
   enqueueDeliveries,
@@ -419,10 +419,11 @@ export async function commitDeliveryAccepted(
   // (the partner's price, the source's cpl or revshare; ADR 0026), and its price in place of what the offer
   // reserved of the partner's budgets (ADR 0030).
   const price = accepted.price === null ? null : amount(accepted.price);
-  const withSale = await saleCalls(tx, { ...accepted, price }, settled.now, accepted.money);
+  const sale = await saleCalls(tx, { ...accepted, price }, settled.now, accepted.money);
+  const withSale = sale.calls;
   const counters = accepted.hold ? saleCorrection(accepted.hold, accepted.price) : [];
   const outcome = { partnerId: accepted.partnerId, decision: 'accepted', at: settled.now.toISOString() } as const;
-  const moved = await moveLeadOn(deps, tx, outcome, settled, { commitWith: withSale, counters });
+  const moved = await moveLeadOn(deps, tx, outcome, settled, { commitWith: withSale, counters, entries: sale.entries });
   if (moved) return moved;
   // A lead no longer routing: a dead letter an operator retried on a lead already sold (a shared route with room
   // left). The sale that fills the share supersedes the lead's other dead letters, as advanceAndCommit does.
@@ -489,11 +490,11 @@ async function moveLeadOn(
   tx: SqlTx,
   outcome: PartnerDecisionEntry,
   { lead, deliveries, now }: SettledLead,
-  { commitWith = [], counters = [] }: { commitWith?: readonly string[]; counters?: readonly CounterChange[] },
+  { commitWith = [], counters = [], entries }: Pick<AdvanceOptions, 'commitWith' | 'counters' | 'entries'>,
 ): Promise<Followups | null> {
   if (lead?.status !== 'routing') return null;
   const stored = readRoutingRecord(lead.routing);
-  const given = { deliveries, postback: lead.postback, commitWith, counters };
+  const given = { deliveries, postback: lead.postback, commitWith, counters, ...(entries ? { entries } : {}) };
   switch (stored.kind) {
     case 'none':
       return null;

@@ -29,7 +29,7 @@ import {
   type LedgerLine,
 } from '@leadrouter/money';
 import type { PostbackJob } from '@leadrouter/queue';
-import { moneyStatus } from './decide/feedback.js';
+import { moneyStatus, type SettlingLine } from './decide/feedback.js';
 
 // The ledger's use cases (docs/decisions/0023-money-model.md, 0026): each money event is written in the
 // transaction of the event itself, under its lead's lock — lock, read the lead's entries, decide the lines
@@ -142,7 +142,8 @@ export function statusAfter(
  * The statements of a sale's ledger lines (`ledgerLines`): the partner's line at `price` (`salePrice`: the
  * answer's, else its fixed price, else 0) and the source's cpl (once per lead) or revshare — for the commit of
  * the accepted delivery, whose transaction holds the lead's lock already (the lock here only reads the lead's
- * money terms). None when the sale is in the ledger already (a retried job, a replayed attempt).
+ * money terms). None when the sale is in the ledger already (a retried job, a replayed attempt). With them,
+ * the lead's ledger as it will be once they are written (`entries`: what the lead settles by, `settledMoney`).
  */
 export async function saleCalls(
   tx: SqlTx,
@@ -150,20 +151,23 @@ export async function saleCalls(
   at: Date,
   /** What `lockCalls` read, when the caller sent them with its own statements (one round trip fewer). */
   read?: SaleRead,
-): Promise<SqlCall<unknown>[]> {
+): Promise<{ calls: SqlCall<unknown>[]; entries: SettlingLine[] }> {
   const { lead, entries: rows } = read ?? (await readSale(tx, sale.leadId));
-  if (!lead) return [];
+  if (!lead) return { calls: [], entries: [] };
   const entries = storedLines(rows);
   const decision = ledgerLines(
     { kind: 'sale', deliveryId: sale.deliveryId, partnerId: sale.partnerId, price: salePrice({ fixed: sale.price }) },
     leadMoneyOf(lead, entries),
   );
-  if (decision.outcome !== 'record') return [];
+  if (decision.outcome !== 'record') return { calls: [], entries };
   // A sale of a lead sold before (a retried dead letter of a shared lead) may take it out of `returned`.
-  return [
-    insertLines(tx, lead.id, decision.lines, at),
-    ...statusAfter(tx, lead, [...entries, ...decision.lines], at, sale.partnerId),
-  ];
+  return {
+    calls: [
+      insertLines(tx, lead.id, decision.lines, at),
+      ...statusAfter(tx, lead, [...entries, ...decision.lines], at, sale.partnerId),
+    ],
+    entries: [...entries, ...decision.lines.map((l) => ({ ...l, at }))],
+  };
 }
 
 /** What a sale's lines depend on, read under the lead's lock (`lockCalls`): the lead (absent: deleted), its entries. */

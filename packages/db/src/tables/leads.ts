@@ -67,6 +67,8 @@ export const ADVANCE = defineStatement({
     eventPartners: 'uuid[]',
     eventDetails: 'jsonb[]',
     postbackStatus: '"LeadStatus" | null',
+    /** The postback's time when it is not its writing's (`settledMoney`'s `postbackAt`); null: when written. */
+    postbackAt: 'timestamptz | null',
   },
   row: { id: 'text' },
   sql: (p) => sql`WITH
@@ -86,8 +88,8 @@ export const ADVANCE = defineStatement({
        AS e (status, partner_id, detail, n)
      ORDER BY e.n),
    postback AS (
-     INSERT INTO postbacks (id, lead_id, lead_created_at, source_id, lead_status, next_attempt_at, updated_at)
-     SELECT uuidv7(), l.id, l.created_at, l.source_id, ${p.postbackStatus}, now(), now()
+     INSERT INTO postbacks (id, lead_id, lead_created_at, source_id, lead_status, event_at, next_attempt_at, updated_at)
+     SELECT uuidv7(), l.id, l.created_at, l.source_id, ${p.postbackStatus}, ${p.postbackAt}, now(), now()
      FROM leads l JOIN sources s ON s.id = l.source_id
      WHERE ${p.postbackStatus} IS NOT NULL AND l.id = ${p.leadId} AND s.postback_url IS NOT NULL
      ON CONFLICT (lead_id, lead_status) DO NOTHING

@@ -1,5 +1,13 @@
 import { parseStatusMap, type LedgerLine } from '@leadrouter/money';
-import { decideFeedback, feedbackTime, moneyStatus, type FeedbackFacts, type SaleFacts } from './feedback';
+import {
+  decideFeedback,
+  feedbackTime,
+  moneyStatus,
+  settledMoney,
+  type FeedbackFacts,
+  type SaleFacts,
+  type SettlingLine,
+} from './feedback';
 
 const now = new Date('2026-03-01T12:00:00Z');
 const daysAgo = (n: number) => new Date(now.getTime() - n * 86_400_000);
@@ -152,6 +160,57 @@ describe('moneyStatus', () => {
   it('leaves a lead that is not sold as it is', () => {
     expect(moneyStatus('routing', [line('sale', 'a'), line('conversion', 'a')])).toBeNull();
     expect(moneyStatus('delivered', [])).toBeNull();
+  });
+});
+
+describe('settledMoney', () => {
+  const at = (s: number) => new Date(Date.UTC(2026, 11, 1, 12, 0, s));
+  const line = (kind: LedgerLine['kind'], deliveryId: string, s: number, party: LedgerLine['party'] = 'partner') =>
+    ({ kind, party, partyId: `p-${deliveryId}`, deliveryId, at: at(s) }) satisfies SettlingLine;
+
+  it('a lead sold and nothing more settles delivered, its postback dated when it is written', () => {
+    expect(settledMoney([line('sale', 'a', 1), line('sale', 'a', 1, 'source')])).toEqual({
+      status: 'delivered',
+      postbackAt: null,
+    });
+    expect(settledMoney([line('sale', 'a', 1), line('sale', 'b', 5)])).toEqual({
+      status: 'delivered',
+      postbackAt: null,
+    });
+    // A sale without lines (nothing the ledger knows of): delivered all the same.
+    expect(settledMoney([])).toEqual({ status: 'delivered', postbackAt: null });
+  });
+
+  it('a conversion while routing settles it converted, with the converting buyer; the sale’s postback first', () => {
+    const entries = [line('sale', 'a', 1), line('conversion', 'a', 3), line('sale', 'b', 5)];
+    expect(settledMoney(entries)).toEqual({ status: 'converted', partnerId: 'p-a', postbackAt: at(1) });
+    // The first conversion that stands decides: a's was reversed, b's stands.
+    const again = [...entries, line('reversal', 'a', 6), line('conversion', 'b', 7)];
+    expect(settledMoney(again)).toEqual({ status: 'converted', partnerId: 'p-b', postbackAt: at(1) });
+  });
+
+  it('returned only when every buyer’s return is approved (its return line written)', () => {
+    const one = [line('sale', 'a', 1), line('return', 'a', 3)];
+    expect(settledMoney(one)).toEqual({ status: 'returned', partnerId: 'p-a', postbackAt: at(1) });
+    // The other buyer keeps it: delivered — still dated at the first sale, the return's postback went out.
+    const kept = [line('sale', 'a', 1), line('return', 'a', 3), line('sale', 'b', 5)];
+    expect(settledMoney(kept)).toEqual({ status: 'delivered', postbackAt: at(1) });
+    expect(settledMoney([...kept, line('return', 'b', 8)])).toEqual({
+      status: 'returned',
+      partnerId: 'p-b',
+      postbackAt: at(1),
+    });
+    // A conversion of a sale since returned does not make the lead converted.
+    expect(
+      settledMoney([line('sale', 'a', 1), line('conversion', 'a', 2), line('sale', 'b', 4), line('return', 'a', 5)]),
+    ).toEqual({ status: 'delivered', postbackAt: at(1) });
+  });
+
+  it('a reversed conversion settles delivered', () => {
+    expect(settledMoney([line('sale', 'a', 2), line('conversion', 'a', 3), line('reversal', 'a', 4)])).toEqual({
+      status: 'delivered',
+      postbackAt: at(2),
+    });
   });
 });
 

@@ -167,6 +167,45 @@ export function moneyStatus(
   return 'delivered';
 }
 
+/** A ledger entry as the settling of a routing lead reads it. */
+export type SettlingLine = Pick<LedgerLine, 'kind' | 'party' | 'partyId' | 'deliveryId'> & { at: Date };
+
+/**
+ * The status a lead settles in when its routing ends with a sale, and what goes with it (issue 13). Feedback
+ * about a sale can arrive while the lead is still `routing` (a shared route: one buyer accepted and converted
+ * while another delivery is still tried); its money is recorded then, its status is not (`moneyStatus` leaves
+ * a lead that is not sold as it is). So the lead settles in what its ledger makes of a sold lead: `delivered`,
+ * `converted` or `returned` (`moneyStatus`), the latter two with the partner whose event decided it — the
+ * buyer of the first conversion that stands, the partner of the last return. `postbackAt` dates the
+ * `delivered` postback at the lead's first sale when feedback came before it settled: the events' own
+ * postbacks went out then, dated when they happened, and a source that orders its postbacks by `at` must see
+ * the sale first. Null: nothing came before (the postback is dated when it is written, as always).
+ */
+export type SettledMoney =
+  | { status: 'delivered'; postbackAt: Date | null }
+  | { status: 'converted' | 'returned'; partnerId: string; postbackAt: Date };
+
+export function settledMoney(entries: readonly SettlingLine[]): SettledMoney {
+  const partnerLines = entries.filter((e) => e.party === 'partner');
+  const sales = partnerLines.filter((e) => e.kind === 'sale');
+  const fed = partnerLines.some((e) => e.kind === 'conversion' || e.kind === 'return' || e.kind === 'reversal');
+  const firstSale = sales.reduce<Date | null>((t, e) => (t === null || e.at < t ? e.at : t), null);
+  const postbackAt = fed ? firstSale : null;
+  const status = moneyStatus('delivered', entries);
+  if (postbackAt === null || (status !== 'converted' && status !== 'returned'))
+    return { status: 'delivered', postbackAt };
+  const gone = (kind: LedgerLine['kind']) =>
+    new Set(partnerLines.filter((e) => e.kind === kind).map((e) => e.deliveryId));
+  const returned = gone('return');
+  const reversed = gone('reversal');
+  const decider =
+    status === 'converted'
+      ? partnerLines.find((e) => e.kind === 'conversion' && !returned.has(e.deliveryId) && !reversed.has(e.deliveryId))
+      : partnerLines.filter((e) => e.kind === 'return').at(-1);
+  if (!decider) throw new Error(`settledMoney: ${status} without the line that made it so`);
+  return { status, partnerId: decider.partyId, postbackAt };
+}
+
 /** The entries' `at` for a feedback event: when the partner says it happened, but not before the sale nor after now. */
 export function feedbackTime(at: Date, saleAt: Date, now: Date): Date {
   const t = Math.min(Math.max(at.getTime(), saleAt.getTime()), now.getTime());
