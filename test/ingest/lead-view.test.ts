@@ -10,6 +10,8 @@ const XRAY = '0b000000-0000-4000-8000-000000000004';
 const GONE = '0b000000-0000-4000-8000-000000000099';
 const LEAD = '0c000000-0000-4000-8000-000000000001';
 const BARE = '0c000000-0000-4000-8000-000000000002';
+/** A lead whose routing record this version cannot read (a newer version's). */
+const NEWER = '0c000000-0000-4000-8000-000000000004';
 const DELIVERY_ALPHA = '0d000000-0000-4000-8000-000000000001';
 const DELIVERY_BRAVO = '0d000000-0000-4000-8000-000000000002';
 const ENTRY_SALE = '0e000000-0000-4000-8000-000000000001';
@@ -42,6 +44,7 @@ describe('GET /v1/leads/:id', () => {
     const routing = {
       routeName: 'main',
       strategy: 'priority',
+      maxDeliveries: 1,
       candidates: [GONE, ALPHA, BRAVO, CHARLIE],
       decisions: [
         { partnerId: GONE, decision: 'skipped', reason: 'partner is paused', at: at('100') },
@@ -54,7 +57,8 @@ describe('GET /v1/leads/:id', () => {
                           updated_at)
        VALUES ($1, $2, 'delivered', 'Jane Roe', '+14155550123', 'jane.roe@example.com', 'US', 'Facebook', $3, $4, $5,
                now()),
-              ($6, $2, 'queued', 'Bare', '+14155550124', NULL, NULL, NULL, '{}', NULL, $5, now())`,
+              ($6, $2, 'queued', 'Bare', '+14155550124', NULL, NULL, NULL, '{}', NULL, $5, now()),
+              ($7, $2, 'routing', 'Newer', '+14155550125', NULL, NULL, NULL, '{}', $8, $5, now())`,
       [
         LEAD,
         source.id,
@@ -62,6 +66,8 @@ describe('GET /v1/leads/:id', () => {
         JSON.stringify(routing),
         at('000'),
         BARE,
+        NEWER,
+        JSON.stringify({ ...routing, version: 2 }),
       ],
     );
     // Recorded in this order: the last one is older than the one before it.
@@ -245,6 +251,18 @@ describe('GET /v1/leads/:id', () => {
         deliveries: [],
         money: { revenue: 0, cost: 0, margin: 0, entries: [] },
       }),
+    });
+  });
+
+  it('shows a routing record it cannot read as no route and the reason (readRoutingRecord, ADR 0021)', async () => {
+    const res = await get(NEWER, ADMIN_TOKEN);
+    expect(res.status).toBe(200);
+    expect((JSON.parse(res.text) as { routing: unknown }).routing).toEqual({
+      route: null,
+      strategy: null,
+      reason:
+        'the routing record cannot be read: the routing record is version 2, newer than this leadrouter reads (1)',
+      partners: [],
     });
   });
 

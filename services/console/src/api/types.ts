@@ -23,7 +23,14 @@ import type {
   Stats as StatsSchema,
   Timeline as TimelineSchema,
 } from '@leadrouter/api';
-import type { LeadStatus, PayoutModel, PingEntry, ReportKey, Static } from '@leadrouter/core';
+import type {
+  LeadStatus,
+  PayoutModel,
+  PingEntry,
+  ReportKey,
+  RoutingRecord as StoredRoutingRecord,
+  Static,
+} from '@leadrouter/core';
 
 export type { Page } from '@leadrouter/api';
 export type { LeadStatus, ReportKey };
@@ -59,18 +66,12 @@ export type Route = Static<typeof RouteSchema>;
 export type DryRunAnswer = Static<typeof DryRun>;
 export type LeadListItem = Static<typeof LeadListItemSchema>;
 
-/** What the console reads of a lead's routing record (the API answers it as the worker stored it). */
-export interface RoutingRecord {
-  routeId?: string;
-  routeName?: string;
-  strategy?: string;
-  maxDeliveries?: number;
-  candidates?: string[];
-  reason?: string;
-  decisions?: { partnerId: string; decision: string; reason?: string; at?: string }[];
-  /** An auction route's pings, in the route's order (ADR 0032); `candidates` are then the bids taken, highest first. */
-  pings?: AuctionPing[];
-}
+/**
+ * A lead's routing record as the console reads it: packages/core's one definition (a type-only import), every
+ * field possibly absent, because the API answers the record as stored, readable or not (ADR 0021) — one of a
+ * newer version may lack what this version writes.
+ */
+export type RoutingRecord = Partial<StoredRoutingRecord>;
 /** One ping of an auction as the routing record keeps it (its bid exact decimal text). */
 export type AuctionPing = PingEntry;
 export type LeadDetail = Omit<Static<typeof LeadDetailSchema>, 'routing'> & { routing: RoutingRecord | null };

@@ -22,7 +22,8 @@ export function auctionVerdict(routing: RoutingRecord, name: (partnerId: string)
   if (ranked.length === 0)
     return `No bid was taken: ${routing.reason ?? 'no buyer bid at or above the floor'}, so no buyer was offered the lead.`;
   if (won.length === 0) {
-    const offered = ranked.filter((id) => fate(id)?.decision !== 'not_offered');
+    // A bid not offered the lead has no decision in the record (`not_offered` is only the API's view of it).
+    const offered = ranked.filter((id) => fate(id) !== undefined);
     return offered.length === 0
       ? 'No buyer has been offered the lead yet.'
       : `No buyer took the lead: ${offered.map((id) => `${name(id)} (${lost(fate(id))})`).join(', ')}.`;

@@ -1,5 +1,14 @@
 import type { LeadSourceView as SourceLeadViewSchema, LeadView as LeadViewSchema } from '@leadrouter/api';
-import { isUuid, maskEmail, maskPhone, notFound, type PingEntry, type Static } from '@leadrouter/core';
+import {
+  isUuid,
+  maskEmail,
+  maskPhone,
+  notFound,
+  readRoutingRecord,
+  type RoutingRecord,
+  type RoutingRecordRead,
+  type Static,
+} from '@leadrouter/core';
 import { LEAD_VIEW, runStatement, SOURCE_LEAD_VIEW, sqlPool, type Db, type StatementRow } from '@leadrouter/db';
 import { moneyView, payoutView, storedLines } from '@leadrouter/lifecycle';
 import { amount, amountNumber } from '@leadrouter/money';
@@ -44,8 +53,8 @@ export async function showLeadToAdmin(db: Db, id: string): Promise<LeadView> {
   if (!isUuid(id)) throw notFound('lead');
   const [lead] = await runStatement(sqlPool(db), LEAD_VIEW, { id });
   if (!lead) throw notFound('lead');
-  // Shown as stored, readable or not (ADR 0021): the view reads what it finds of the record.
-  const record = lead.routing as RoutingRecord | null;
+  // Read through core's reader (ADR 0021); one this version cannot read is shown by why, as `leads show` does.
+  const record = readRoutingRecord(lead.routing);
   const names = new Map(Object.entries(lead.partners));
   // A partner the deliveries and the routing record do not mention, or one since deleted, is shown by its id.
   const partnerName = (partnerId: string) => names.get(partnerId) ?? partnerId;
@@ -61,7 +70,7 @@ export async function showLeadToAdmin(db: Db, id: string): Promise<LeadView> {
       status: e.status,
       ...(e.partnerId ? { partner: partnerName(e.partnerId) } : {}),
     })),
-    routing: record ? routingView(record, partnerName) : null,
+    routing: routingOf(record, partnerName),
     deliveries: lead.attempts.map((a) => ({
       partner: a.partner,
       attempt: a.attempt,
@@ -86,15 +95,22 @@ function leadData(lead: LeadRow, { mask }: { mask: boolean }): LeadData {
   };
 }
 
-/** The subset of the worker's `leads.routing` record that the view reads. */
-interface RoutingRecord {
-  routeName?: string;
-  strategy?: string;
-  candidates?: string[];
-  reason?: string;
-  decisions?: { partnerId: string; decision: string; reason?: string; at: string }[];
-  filterErrors?: string[];
-  pings?: PingEntry[];
+type RoutingView = NonNullable<LeadView['routing']>;
+
+/**
+ * The lead's routing as the view shows it: null before it is routed; a record this version cannot read (a
+ * newer version, or not one leadrouter wrote) as no route and the reason, the stored record itself being in
+ * `GET /v1/admin/leads/:id`.
+ */
+function routingOf(read: RoutingRecordRead, name: (id: string) => string): RoutingView | null {
+  switch (read.kind) {
+    case 'none':
+      return null;
+    case 'unreadable':
+      return { route: null, strategy: null, reason: `the routing record cannot be read: ${read.reason}`, partners: [] };
+    case 'record':
+      return routingView(read.record, name);
+  }
 }
 
 /**
@@ -102,8 +118,8 @@ interface RoutingRecord {
  * were made, then candidates never offered the lead because it was already
  * placed.
  */
-function routingView(record: RoutingRecord, name: (id: string) => string): NonNullable<LeadView['routing']> {
-  const decided = new Set((record.decisions ?? []).map((d) => d.partnerId));
+function routingView(record: RoutingRecord, name: (id: string) => string): RoutingView {
+  const decided = new Set(record.decisions.map((d) => d.partnerId));
   return {
     route: record.routeName ?? null,
     strategy: record.strategy ?? null,
@@ -123,13 +139,13 @@ function routingView(record: RoutingRecord, name: (id: string) => string): NonNu
         }
       : {}),
     partners: [
-      ...(record.decisions ?? []).map((d) => ({
+      ...record.decisions.map((d) => ({
         partner: name(d.partnerId),
         decision: d.decision,
         ...(d.reason ? { reason: d.reason } : {}),
         at: d.at,
       })),
-      ...(record.candidates ?? [])
+      ...record.candidates
         .filter((id) => !decided.has(id))
         .map((id) => ({ partner: name(id), decision: 'not_offered', reason: 'the lead was placed before its turn' })),
     ],
