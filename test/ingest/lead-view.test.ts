@@ -182,6 +182,7 @@ describe('GET /v1/leads/:id', () => {
       entries: [
         {
           id: ENTRY_SALE,
+          leadId: LEAD,
           party: 'partner',
           partyId: BRAVO,
           kind: 'sale',
@@ -191,6 +192,7 @@ describe('GET /v1/leads/:id', () => {
         },
         {
           id: ENTRY_CPL,
+          leadId: LEAD,
           party: 'source',
           partyId: source.id,
           kind: 'sale',
@@ -200,6 +202,7 @@ describe('GET /v1/leads/:id', () => {
         },
         {
           id: ENTRY_ADJUSTMENT,
+          leadId: LEAD,
           party: 'source',
           partyId: source.id,
           kind: 'adjustment',

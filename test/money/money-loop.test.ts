@@ -14,6 +14,7 @@ import { waitFor } from '../support/wait';
 // operator-filed), reversals, adjustments, the postbacks each event sends, and who sees what.
 
 interface Entry {
+  leadId: string;
   party: 'partner' | 'source';
   partyId: string;
   kind: string;
@@ -198,12 +199,24 @@ describe('a lead’s money', () => {
       body: { party: 'source', partyId: source.id, amount: '1.5', note: 'goodwill' },
     });
     expect(adjustment.status).toBe(201);
+    // The entry as SPEC "Money" shapes it: {id, leadId, party, partyId, kind, amount, at} (and its sale, its note).
+    expect(adjustment.body).toEqual({
+      id: expect.any(String),
+      leadId: id,
+      party: 'source',
+      partyId: source.id,
+      kind: 'adjustment',
+      amount: 1.5,
+      deliveryId: null,
+      note: 'goodwill',
+      at: expect.any(String),
+    });
     const replayed = await stack.request('POST', `/v1/admin/leads/${id}/adjustments`, {
       key: ADMIN_TOKEN,
       headers: { 'idempotency-key': `adj-${id}` },
       body: { party: 'source', partyId: source.id, amount: '1.5', note: 'goodwill' },
     });
-    expect(replayed).toMatchObject({ status: 200, body: { id: adjustment.body.id } });
+    expect(replayed).toMatchObject({ status: 200, body: { id: adjustment.body.id, leadId: id } });
 
     ledger = await entries(id);
     expect(ledger.map((e) => [e.party, e.kind, e.amount])).toEqual([
@@ -217,6 +230,7 @@ describe('a lead’s money', () => {
       ['source', 'reversal', -20],
       ['source', 'adjustment', 1.5],
     ]);
+    expect(new Set(ledger.map((e) => e.leadId))).toEqual(new Set([id]));
     const view = await adminView(id);
     const sum = (party: string) =>
       sumAmounts(ledger.filter((e) => e.party === party).map((e) => amount(String(e.amount)))).toString();

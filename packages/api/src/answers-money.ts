@@ -135,6 +135,7 @@ export const LedgerEntry = component(
   'LedgerEntry',
   Closed({
     id: Uuid(),
+    leadId: Uuid({ description: 'the lead it belongs to' }),
     party: OneOf(LEDGER_PARTIES, { description: '`partner`: revenue; `source`: cost' }),
     partyId: Uuid(),
     kind: OneOf(LEDGER_KINDS),

@@ -347,6 +347,7 @@ export const getLead = route({
               entries: [
                 {
                   id: '1d2c3b4a-5e6f-4a0b-8c1d-2e3f4a5b6c7d',
+                  leadId: EXAMPLE_ID,
                   party: 'partner',
                   partyId: EXAMPLE_PARTNER_ID,
                   kind: 'sale',
@@ -356,6 +357,7 @@ export const getLead = route({
                 },
                 {
                   id: '2e3d4c5b-6f7a-4b1c-9d2e-3f4a5b6c7d8e',
+                  leadId: EXAMPLE_ID,
                   party: 'source',
                   partyId: EXAMPLE_SOURCE_ID,
                   kind: 'sale',

@@ -16,7 +16,7 @@ import {
 } from './answers-money.js';
 import { PartnerFeedbackKeyRotated, StatusPullView } from './answers.js';
 import { AdjustmentCreate, ReturnFile, ReturnReject } from './bodies.js';
-import { EXAMPLE_ID, EXAMPLE_PARTNER_ID, EXAMPLE_SOURCE_ID } from './examples.js';
+import { EXAMPLE_ID, EXAMPLE_LEAD_ID, EXAMPLE_PARTNER_ID, EXAMPLE_SOURCE_ID } from './examples.js';
 import { ref } from './components.js';
 import { pageParameters } from './pagination.js';
 import { route } from './table.js';
@@ -217,6 +217,7 @@ export const addAdjustment = route({
       schema: LedgerEntry,
       example: {
         id: EXAMPLE_ID,
+        leadId: EXAMPLE_LEAD_ID,
         party: 'source',
         partyId: EXAMPLE_SOURCE_ID,
         kind: 'adjustment',

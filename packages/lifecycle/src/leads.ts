@@ -334,5 +334,5 @@ export async function leadDetail(db: Db, id: string): Promise<LeadDetail> {
 
 /** A lead's money, from its ledger (typed statements, as every writer reads it). */
 async function leadMoneyOf(db: Db, leadId: string): Promise<MoneyView> {
-  return moneyView(storedLines(await runStatement(sqlPool(db), LEAD_ENTRIES, { leadId })));
+  return moneyView(leadId, storedLines(await runStatement(sqlPool(db), LEAD_ENTRIES, { leadId })));
 }

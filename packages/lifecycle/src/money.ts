@@ -194,6 +194,7 @@ export function postbackJobs(rows: readonly (readonly { id?: unknown }[])[]): Po
 /** A ledger entry as the admin API shows it (amounts as exact JSON numbers). */
 export interface LedgerEntryView {
   id: string;
+  leadId: string;
   party: LedgerParty;
   partyId: string;
   kind: LedgerKind;
@@ -211,9 +212,11 @@ export interface MoneyView {
   entries: LedgerEntryView[];
 }
 
-export function entryView(e: StoredLine): LedgerEntryView {
+/** One entry of the lead `leadId` (the rows read per lead do not repeat it). */
+export function entryView(leadId: string, e: StoredLine): LedgerEntryView {
   return {
     id: e.id,
+    leadId,
     party: e.party,
     partyId: e.partyId,
     kind: e.kind,
@@ -224,13 +227,13 @@ export function entryView(e: StoredLine): LedgerEntryView {
   };
 }
 
-export function moneyView(entries: readonly StoredLine[]): MoneyView {
+export function moneyView(leadId: string, entries: readonly StoredLine[]): MoneyView {
   const m = leadMoney(entries);
   return {
     revenue: amountNumber(m.revenue),
     cost: amountNumber(m.cost),
     margin: amountNumber(m.margin),
-    entries: entries.map(entryView),
+    entries: entries.map((e) => entryView(leadId, e)),
   };
 }
 
@@ -296,14 +299,14 @@ export async function addAdjustment(
       case 'refused': {
         const found = existing();
         if (!found) throw new Error('addAdjustment: a duplicate without its entry');
-        return { entry: entryView(found), created: false };
+        return { entry: entryView(lead.id, found), created: false };
       }
       case 'record': {
         const [inserted] = await tx.commit([insertLines(tx, lead.id, decision.lines, now)]);
         const line = decision.lines[0]!;
         const row = inserted[0];
         if (!row) throw new Error('addAdjustment: the entry was not inserted');
-        return { entry: entryView({ ...line, id: row.id, at: now }), created: true };
+        return { entry: entryView(lead.id, { ...line, id: row.id, at: now }), created: true };
       }
     }
   });

@@ -80,7 +80,7 @@ export async function showLeadToAdmin(db: Db, id: string): Promise<LeadView> {
       error: a.error,
       at: new Date(a.at).toISOString(),
     })),
-    money: moneyView(storedLines(lead.entries.map((e) => ({ ...e, at: new Date(e.at) })))),
+    money: moneyView(lead.id, storedLines(lead.entries.map((e) => ({ ...e, at: new Date(e.at) })))),
   };
 }
 
