@@ -184,8 +184,16 @@ $$;
 -- rollups), as the leads' figures are: adding to report_daily/report_hourly here made
 -- every sale and feedback event of a partner wait for the one before it to commit, on
 -- the same two rollup rows (docs/performance.md, "Partner feedback").
+-- Its join has no parameters, so PL/pgSQL plans it once per connection and keeps the plan
+-- until the tables' statistics change: planned while leads and deliveries were near empty
+-- it would scan both on every later insert, at any size (docs/performance.md, "Where
+-- PostgreSQL's time goes"). Without sequential scans and hash or merge joins the plan is
+-- the key look-ups per inserted entry that are right at every size
+-- (test/money/trigger-plans.test.ts).
 CREATE FUNCTION ledger_entries_rollup() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off
+AS $$
 BEGIN
   INSERT INTO report_deltas (at, source_id, partner_id, geo, channel, sold, converted, returned, reversed, revenue, cost)
   SELECT date_trunc('hour', e.at, 'UTC'),
