@@ -1,4 +1,3 @@
-import type pg from 'pg';
 import { useDatabaseClient } from '../support/database';
 
 /**
@@ -18,7 +17,7 @@ describe('the plans the money triggers keep for a connection', () => {
   const SOURCE = '00000000-0000-4000-8000-000000000001';
   const PARTNER = '00000000-0000-4000-9000-000000000001';
 
-  const collect = (msg: pg.NoticeMessage) => {
+  const collect = (msg: { message?: string }) => {
     if (msg.message?.startsWith('duration:')) plans.push(msg.message);
   };
 
