@@ -324,6 +324,8 @@ describe('the leadrouter CLI', () => {
     const partner = await fx.partner({ name: 'show-buyer' });
     const lead = await fx.lead({ sourceId: source.id, status: 'delivered' });
     const delivery = await fx.delivery({ leadId: lead.id, partnerId: partner.id, status: 'accepted', attempts: 2 });
+    // The partner's own reference for the lead, from its accepting answer (responseMap.reference).
+    await db.delivery.update({ where: { id: delivery.id }, data: { reference: 'SB-20931' } });
     await db.deliveryAttempt.createMany({
       data: [
         { deliveryId: delivery.id, attempt: 1, outcome: 'retry', httpStatus: 503, durationMs: 12, error: 'HTTP 503' },
@@ -346,7 +348,7 @@ describe('the leadrouter CLI', () => {
     expect(text.stdout).toContain(`source   cli-source (${source.id})`);
     expect(text.stdout).toContain(lead.phone); // operators see the whole lead
     expect(text.stdout).toMatch(
-      /\nDELIVERIES\nID\s+PARTNER\s+STATUS\s+ATTEMPTS\s+RETRIES\s+LAST ERROR\n\S+\s+show-buyer\s+accepted\s+2\s+0\s+-\n/,
+      /\nDELIVERIES\nID\s+PARTNER\s+STATUS\s+REFERENCE\s+ATTEMPTS\s+RETRIES\s+LAST ERROR\n\S+\s+show-buyer\s+accepted\s+SB-20931\s+2\s+0\s+-\n/,
     );
     expect(text.stdout).toMatch(
       /\nATTEMPTS\n.*\n\S+\s+show-buyer\s+1\s+retry\s+503\s+12\s+HTTP 503\n\S+\s+show-buyer\s+2\s+accepted\s+200\s+9\s+-\n$/,
@@ -359,7 +361,13 @@ describe('the leadrouter CLI', () => {
       lead: { name: 'Jane Fixture', phone: lead.phone },
       events: [{ status: 'queued' }, { status: 'delivered', partner: 'show-buyer' }],
       deliveries: [
-        { id: delivery.id, partner: 'show-buyer', status: 'accepted', attemptLog: [{ attempt: 1 }, { attempt: 2 }] },
+        {
+          id: delivery.id,
+          partner: 'show-buyer',
+          status: 'accepted',
+          reference: 'SB-20931',
+          attemptLog: [{ attempt: 1 }, { attempt: 2 }],
+        },
       ],
     });
   });

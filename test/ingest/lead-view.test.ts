@@ -77,8 +77,8 @@ describe('GET /v1/leads/:id', () => {
       [LEAD, BRAVO, at('000'), at('120'), at('300'), XRAY, at('250')],
     );
     await pool.query(
-      `INSERT INTO deliveries (id, lead_id, partner_id, status, attempts, updated_at)
-       VALUES ($1, $3, $4, 'rejected', 2, now()), ($2, $3, $5, 'accepted', 1, now())`,
+      `INSERT INTO deliveries (id, lead_id, partner_id, status, attempts, reference, updated_at)
+       VALUES ($1, $3, $4, 'rejected', 2, NULL, now()), ($2, $3, $5, 'accepted', 1, 'BRAVO-7731', now())`,
       [DELIVERY_ALPHA, DELIVERY_BRAVO, LEAD, ALPHA, BRAVO],
     );
     // bravo's attempt is recorded before alpha's second one, in the same millisecond.
@@ -173,7 +173,16 @@ describe('GET /v1/leads/:id', () => {
         error: 'HTTP 400',
         at: at('200'),
       },
-      { partner: 'bravo', attempt: 1, outcome: 'accepted', httpStatus: 200, durationMs: 4, error: null, at: at('200') },
+      {
+        partner: 'bravo',
+        attempt: 1,
+        outcome: 'accepted',
+        httpStatus: 200,
+        durationMs: 4,
+        error: null,
+        reference: 'BRAVO-7731',
+        at: at('200'),
+      },
     ],
     money: {
       revenue: 12.5,
@@ -216,10 +225,9 @@ describe('GET /v1/leads/:id', () => {
   });
 
   it('shows the lead to its source, phone and email masked, with its statuses and nothing of its partners', async () => {
-    expect(await get(LEAD, source.apiKey)).toEqual({
-      status: 200,
-      text: JSON.stringify(sourceView()),
-    });
+    const shown = await get(LEAD, source.apiKey);
+    expect(shown).toEqual({ status: 200, text: JSON.stringify(sourceView()) });
+    expect(shown.text).not.toContain('BRAVO-7731'); // a partner's reference is the admin's to see
   });
 
   it('shows it to the admin token unmasked, with partners, routing and attempts', async () => {

@@ -239,6 +239,8 @@ describe('a lead’s money', () => {
       cost: sum('source'),
     });
     expect(view.money).toMatchObject({ revenue: 0, cost: 1.5, margin: -1.5 });
+    // The partner's own reference (from its answer) is on the accepted attempt of the admin's view and its story.
+    expect(view.deliveries).toEqual([expect.objectContaining({ outcome: 'accepted', reference })]);
     // The operators' story of the lead has the same money, its feedback as received and its return.
     const story = (await stack.admin('GET', `/leads/${id}`)).body;
     expect(story.money).toEqual(view.money);
@@ -247,6 +249,7 @@ describe('a lead’s money', () => {
       ['returned', 'return_pending'],
       ['reversed', 'reversed'],
     ]);
+    expect(story.deliveries).toEqual([expect.objectContaining({ status: 'accepted', reference })]);
     expect(story.returns).toEqual([expect.objectContaining({ id: pending.id, status: 'approved' })]);
     // The rollups (the ledger's trigger appends deltas, the worker's fold adds them) agree with the ledger.
     await stack.db.$queryRaw`SELECT report_fold(1000000)`;

@@ -296,6 +296,12 @@ export const LeadView = component(
           httpStatus: Nullable(Type.Integer({ description: 'null when no answer came (timeout, connection error)' })),
           durationMs: Type.Integer({ minimum: 0 }),
           error: nullableString,
+          reference: Type.Optional(
+            Type.String({
+              description:
+                'on the accepted attempt: the partner’s own reference for the lead, read from its answer (`responseMap.reference`); the partner names the lead by it in its feedback. Absent when its answer gave none',
+            }),
+          ),
           at: DateTime(),
         }),
         { description: 'every delivery attempt to every partner, oldest first' },

@@ -227,6 +227,12 @@ export const LeadDetail = component(
         lastError: nullableString,
         reason: nullableString,
         price: Nullable(Type.Number()),
+        reference: Nullable(
+          Type.String({
+            description:
+              'the partner’s own reference for the lead, from its accepting answer (`responseMap.reference`): what it names the lead by in its feedback; null without one',
+          }),
+        ),
         deadLetteredAt: Nullable(Type.String({ format: 'date-time' })),
         createdAt: DateTime(),
         attemptLog: Type.Array(

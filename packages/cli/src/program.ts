@@ -546,11 +546,12 @@ function showLead(lead: LeadDetail): string {
   out += '\nDELIVERIES\n';
   out += lead.deliveries.length
     ? table(
-        ['ID', 'PARTNER', 'STATUS', 'ATTEMPTS', 'RETRIES', 'LAST ERROR'],
+        ['ID', 'PARTNER', 'STATUS', 'REFERENCE', 'ATTEMPTS', 'RETRIES', 'LAST ERROR'],
         lead.deliveries.map((d) => [
           d.id,
           d.partner,
           d.reason && d.status === 'rejected' ? `${d.status} (${d.reason})` : d.status,
+          d.reference,
           d.attempts,
           d.retries,
           truncate(d.lastError, 50),

@@ -216,6 +216,8 @@ export interface LeadDetail {
     lastError: string | null;
     reason: string | null;
     price: number | null;
+    /** The partner's own reference for the lead, from its accepting answer (`responseMap.reference`). */
+    reference: string | null;
     deadLetteredAt: string | null;
     createdAt: string;
     attemptLog: {
@@ -303,6 +305,7 @@ export async function leadDetail(db: Db, id: string): Promise<LeadDetail> {
       lastError: d.lastError,
       reason: d.reason,
       price: d.price === null ? null : Number(d.price),
+      reference: d.reference,
       deadLetteredAt: d.deadLetteredAt?.toISOString() ?? null,
       createdAt: d.createdAt.toISOString(),
       attemptLog: d.attemptLog.map((a) => ({

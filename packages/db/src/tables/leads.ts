@@ -388,6 +388,8 @@ interface LeadViewAttempt {
   httpStatus: number | null;
   durationMs: number;
   error: string | null;
+  /** The partner's own reference for the lead (`responseMap.reference`), on an accepted attempt that stored one; else null. */
+  reference: string | null;
   /** Epoch milliseconds. */
   at: number;
 }
@@ -458,7 +460,8 @@ export const LEAD_VIEW = defineStatement({
               ORDER BY e.id), '[]')
        FROM lead_events e WHERE ${statusEvents}) AS events,
     (SELECT coalesce(json_agg(json_build_object('partner', p.name, 'attempt', a.attempt, 'outcome', a.outcome,
-              'httpStatus', a.http_status, 'durationMs', a.duration_ms, 'error', a.error, 'at', ${epochMs(sql`a.at`)})
+              'httpStatus', a.http_status, 'durationMs', a.duration_ms, 'error', a.error,
+              'reference', CASE WHEN a.outcome = 'accepted' THEN d.reference END, 'at', ${epochMs(sql`a.at`)})
               ORDER BY a.at, d.partner_id, a.attempt), '[]')
        FROM deliveries d JOIN delivery_attempts a ON a.delivery_id = d.id JOIN partners p ON p.id = d.partner_id
        WHERE d.lead_id = l.id) AS attempts,

@@ -78,6 +78,7 @@ export async function showLeadToAdmin(db: Db, id: string): Promise<LeadView> {
       httpStatus: a.httpStatus,
       durationMs: a.durationMs,
       error: a.error,
+      ...(a.reference !== null ? { reference: a.reference } : {}),
       at: new Date(a.at).toISOString(),
     })),
     money: moneyView(lead.id, storedLines(lead.entries.map((e) => ({ ...e, at: new Date(e.at) })))),
