@@ -399,6 +399,15 @@ module.exports = defineConfig(
           message:
             "A lead is written by packages/lifecycle through packages/db's statements, not through Prisma (ADR 0022).",
         },
+        ...[
+          'TaggedTemplateExpression[tag.property.name=/^\\$(queryRaw|executeRaw)/]',
+          'CallExpression[callee.property.name=/^\\$(queryRaw|executeRaw)/]',
+          "MemberExpression[object.name='Prisma'][property.name=/^(sql|raw|join|empty)$/]",
+        ].map((selector) => ({
+          selector,
+          message:
+            "SQL is a typed statement of packages/db's table modules (defineStatement), which the schema test describes against the migrated schema; Prisma's raw SQL is neither typed nor described (ADR 0020).",
+        })),
         {
           selector: 'ExportAllDeclaration',
           message:

@@ -13,7 +13,7 @@ import {
   type DraftRoute,
   type DryRunBody,
 } from '@leadrouter/api';
-import type { Db } from '@leadrouter/db';
+import { LATEST_KEPT_LEADS, runStatement, sqlPool, type Db, type StatementRow } from '@leadrouter/db';
 import {
   REPLAY_LIMITS,
   replayedRouteOf,
@@ -100,17 +100,7 @@ export interface DryRunAnswer {
   sample: DryRunLead[];
 }
 
-interface LeadRow {
-  id: string;
-  source_id: string;
-  name: string;
-  phone: string;
-  email: string | null;
-  geo: string | null;
-  source: string | null;
-  fields: Record<string, string | number | boolean> | null;
-  created_at: Date;
-}
+type LeadRow = StatementRow<typeof LATEST_KEPT_LEADS>;
 
 /**
  * `POST /v1/admin/routes/dry-run`: the last `limit` stored leads routed by the
@@ -124,9 +114,7 @@ export async function dryRun(db: Db, req: DryRunRequest): Promise<DryRunAnswer> 
     db.partner.findMany({
       select: { id: true, name: true, active: true, pausedAt: true, filters: true, schedule: true },
     }),
-    db.$queryRaw<LeadRow[]>`
-      SELECT id::text, source_id::text, name, phone, email, geo, sub_source AS source, fields, created_at
-      FROM leads WHERE personal_data_erased_at IS NULL ORDER BY created_at DESC, id DESC LIMIT ${req.limit}`,
+    runStatement(sqlPool(db), LATEST_KEPT_LEADS, { limit: req.limit }),
   ]);
   const deliveries = await db.delivery.findMany({
     where: { leadId: { in: leadRows.map((l) => l.id) } },
@@ -177,7 +165,7 @@ export async function dryRun(db: Db, req: DryRunRequest): Promise<DryRunAnswer> 
     const route = replayedRouteOf(lead, rules);
     const position = route ? (rotations[which].get(route.id) ?? 0) : 0;
     if (route?.strategy === 'round_robin') rotations[which].set(route.id, position + 1);
-    return replayRoute(lead, row.created_at, rules, position, seededRandom(row.id));
+    return replayRoute(lead, row.createdAt, rules, position, seededRandom(row.id));
   };
 
   let changed = 0;
@@ -185,13 +173,13 @@ export async function dryRun(db: Db, req: DryRunRequest): Promise<DryRunAnswer> 
   // Oldest first, so round-robin positions advance in the order the leads arrived; the sample keeps the newest.
   for (const row of [...leadRows].reverse()) {
     const lead: RoutingLead = {
-      sourceId: row.source_id,
+      sourceId: row.sourceId,
       name: row.name,
       phone: row.phone,
       email: row.email,
       geo: row.geo,
       source: row.source,
-      fields: row.fields ?? {},
+      fields: row.fields,
     };
     const d = replay('draft', lead, row, draft);
     const c = replay('current', lead, row, current);
@@ -207,7 +195,7 @@ export async function dryRun(db: Db, req: DryRunRequest): Promise<DryRunAnswer> 
       const { skipped: _ignored, ...currentView } = c;
       sample.unshift({
         leadId: row.id,
-        createdAt: row.created_at.toISOString(),
+        createdAt: row.createdAt.toISOString(),
         draft: d,
         current: currentView,
         actual: { offered: a },
@@ -218,8 +206,8 @@ export async function dryRun(db: Db, req: DryRunRequest): Promise<DryRunAnswer> 
 
   return {
     leads: leadRows.length,
-    from: leadRows.at(-1)?.created_at.toISOString() ?? null,
-    to: leadRows[0]?.created_at.toISOString() ?? null,
+    from: leadRows.at(-1)?.createdAt.toISOString() ?? null,
+    to: leadRows[0]?.createdAt.toISOString() ?? null,
     notReplayed: REPLAY_LIMITS,
     partners: [...counts.entries()]
       .map(([partnerId, c]) => ({ partnerId, name: partners.get(partnerId)?.name ?? partnerId, ...c }))

@@ -114,6 +114,7 @@ export {
 } from './leads.js';
 export { dryRun, parseDryRun, type DryRunAnswer, type DryRunLead, type DryRunRequest } from './dry-run.js';
 export { partnerHealth, type PartnerHealth } from './partner-health.js';
+export { adminStats, parseStatsSince, type StatsView } from './stats.js';
 export {
   capLockKey,
   capsInUseViews,

@@ -9,7 +9,15 @@ import {
   notFound,
   UUID_RE,
 } from '@leadrouter/core';
-import { LEAD_ENTRIES, Prisma, runStatement, sqlPool, type Db } from '@leadrouter/db';
+import {
+  LEAD_ENTRIES,
+  LEAD_SEARCH,
+  LEAD_SEARCH_BY_PARTNER,
+  runStatement,
+  sqlPool,
+  type Db,
+  type StatementParams,
+} from '@leadrouter/db';
 import { amount, amountNumber } from '@leadrouter/money';
 import { moneyView, storedLines, type MoneyView } from './money.js';
 import { leadReturns, type ReturnView } from './returns.js';
@@ -112,59 +120,37 @@ export async function parseLeadSearch(db: Db, raw: RawParams): Promise<LeadSearc
 }
 
 /**
- * The search as one SQL statement, newest first by (created_at, id), written
- * so each filter can use its index: leads(created_at) (a status filter reads it
- * newest first; the rare states queued, routing and dead_lettered have partial indexes, ADR 0035),
- * leads(source_id, created_at), leads(phone, created_at), leads(email, created_at),
- * leads(created_at) and, for a partner,
- * deliveries(partner_id, created_at) — a delivery is never older than its
- * lead, so `since` bounds the deliveries scanned too.
+ * The search's values for packages/db's LEAD_SEARCH (LEAD_SEARCH_BY_PARTNER adds the partner): a filter not
+ * asked for is null, which the statement's planning folds away, so each filter uses its index as if the
+ * statement held only the filters asked for — leads(created_at) (a status filter reads it newest first; the
+ * rare states queued, routing and dead_lettered have partial indexes, ADR 0035), leads(source_id, created_at),
+ * leads(phone, created_at), leads(email, created_at) and, for a partner, deliveries(partner_id, created_at) —
+ * a delivery is never older than its lead, so `since` bounds the deliveries scanned too
+ * (test/operations/lead-search-plans.test.ts).
  */
-export function leadSearchSql(q: LeadSearch): Prisma.Sql {
-  const where: Prisma.Sql[] = [];
-  const statuses = q.statuses ?? [];
-  if (statuses.length === 1) where.push(Prisma.sql`l.status = ${statuses[0]}::"LeadStatus"`);
-  else if (statuses.length > 1) where.push(Prisma.sql`l.status = ANY(${statuses}::"LeadStatus"[])`);
-  if (q.source) where.push(Prisma.sql`l.source_id = ${q.source.id}::uuid`);
-  if (q.phone) where.push(Prisma.sql`l.phone = ${q.phone}`);
-  if (q.email) where.push(Prisma.sql`l.email = ${q.email}`);
-  if (q.since) where.push(Prisma.sql`l.created_at >= ${q.since}::timestamptz`);
-  if (q.until) where.push(Prisma.sql`l.created_at < ${q.until}::timestamptz`);
-  if (q.partner) {
-    where.push(
-      Prisma.sql`l.id IN (SELECT d.lead_id FROM deliveries d WHERE d.partner_id = ${q.partner.id}::uuid${
-        q.since ? Prisma.sql` AND d.created_at >= ${q.since}::timestamptz` : Prisma.empty
-      })`,
-    );
-  }
-  if (q.cursor) {
-    // The `<=` bound lets an index scan start at the cursor; the OR breaks ties on id.
-    where.push(
-      Prisma.sql`l.created_at <= ${q.cursor.at}::timestamptz AND (l.created_at < ${q.cursor.at}::timestamptz OR l.id < ${q.cursor.id}::uuid)`,
-    );
-  }
-  return Prisma.sql`
-    SELECT l.id::text, l.status::text AS status, l.source_id::text, l.geo, l.created_at, l.updated_at
-    FROM leads l
-    ${where.length > 0 ? Prisma.sql`WHERE ${Prisma.join(where, ' AND ')}` : Prisma.empty}
-    ORDER BY l.created_at DESC, l.id DESC
-    LIMIT ${q.limit + 1}`;
+export function leadSearchValues(q: LeadSearch): StatementParams<typeof LEAD_SEARCH> {
+  return {
+    statuses: q.statuses?.length ? q.statuses : null,
+    sourceId: q.source?.id ?? null,
+    phone: q.phone ?? null,
+    email: q.email ?? null,
+    since: q.since ?? null,
+    until: q.until ?? null,
+    cursorAt: q.cursor?.at ?? null,
+    cursorId: q.cursor?.id ?? null,
+    limit: q.limit + 1,
+  };
 }
 
 export async function searchLeads(db: Db, q: LeadSearch): Promise<Page<LeadListItem>> {
-  const rows = await db.$queryRaw<
-    {
-      id: string;
-      status: LeadStatus;
-      source_id: string;
-      geo: string | null;
-      created_at: Date;
-      updated_at: Date;
-    }[]
-  >(leadSearchSql(q));
+  const pool = sqlPool(db);
+  const values = leadSearchValues(q);
+  const rows = q.partner
+    ? await runStatement(pool, LEAD_SEARCH_BY_PARTNER, { ...values, partnerId: q.partner.id })
+    : await runStatement(pool, LEAD_SEARCH, values);
   const more = rows.length > q.limit;
   const items = more ? rows.slice(0, q.limit) : rows;
-  const sourceIds = [...new Set(items.map((r) => r.source_id))];
+  const sourceIds = [...new Set(items.map((r) => r.sourceId))];
   const sources = await db.source.findMany({ where: { id: { in: sourceIds } }, select: { id: true, name: true } });
   const names = new Map(sources.map((s) => [s.id, s.name]));
   const last = items[items.length - 1];
@@ -172,13 +158,13 @@ export async function searchLeads(db: Db, q: LeadSearch): Promise<Page<LeadListI
     items: items.map((r) => ({
       id: r.id,
       status: r.status,
-      sourceId: r.source_id,
-      sourceName: names.get(r.source_id) ?? null,
+      sourceId: r.sourceId,
+      sourceName: names.get(r.sourceId) ?? null,
       geo: r.geo,
-      createdAt: r.created_at.toISOString(),
-      updatedAt: r.updated_at.toISOString(),
+      createdAt: r.createdAt.toISOString(),
+      updatedAt: r.updatedAt.toISOString(),
     })),
-    nextCursor: more && last ? encodeCursor({ at: last.created_at, id: last.id }) : null,
+    nextCursor: more && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null,
   };
 }
 

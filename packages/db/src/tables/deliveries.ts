@@ -340,6 +340,26 @@ export const COUNT_DEAD_LETTERS = defineStatement({
 });
 
 // ---------------------------------------------------------------------------
+// The stats (GET /v1/admin/stats).
+
+/**
+ * Deliveries created since `since`, by partner and status, with the attempts made for them. `partnerIds` is
+ * every partner: it selects every delivery, and lets the planner reach them through (partner_id, created_at),
+ * so a short window reads only its own rows (a long one: a sequential scan).
+ */
+export const DELIVERIES_SINCE = defineStatement({
+  name: 'lr_deliveries_since',
+  params: { partnerIds: 'uuid[]', since: 'timestamptz' },
+  row: { partnerId: 'text', status: '"DeliveryStatus"', count: 'int', attempts: 'int' },
+  prepared: false,
+  sql: (p) => sql`SELECT partner_id::text AS "partnerId", status, count(*)::int AS count,
+          sum(attempts)::int AS attempts
+   FROM deliveries
+   WHERE partner_id = ANY(${p.partnerIds}::uuid[]) AND created_at >= ${p.since}
+   GROUP BY partner_id, status`,
+});
+
+// ---------------------------------------------------------------------------
 // A partner's health report (GET /v1/admin/partners/:id/health): indexed reads of deliveries(partner_id,
 // created_at), planned for their values each time.
 

@@ -339,6 +339,123 @@ export const LEAD_TIMELINE = defineStatement({
    GROUP BY 1`,
 });
 
+/** Leads received since `since` that were posted against a ping (ADR 0032), per source (the stats). */
+export const POSTED_SINCE = defineStatement({
+  name: 'lr_posted_since',
+  params: { since: 'timestamptz' },
+  row: { sourceId: 'text', posted: 'int' },
+  prepared: false,
+  sql: (p) => sql`SELECT source_id::text AS "sourceId", count(*)::int AS posted
+   FROM leads WHERE created_at >= ${p.since} AND ping IS NOT NULL GROUP BY source_id`,
+});
+
+/**
+ * The last `limit` leads whose personal data is kept, newest first (the dry run replays them), as the routing
+ * reads a lead: name and phone are never NULL before the erasure. Through leads_personal_data_kept_idx.
+ */
+export const LATEST_KEPT_LEADS = defineStatement({
+  name: 'lr_latest_kept_leads',
+  params: { limit: 'int' },
+  row: {
+    id: 'text',
+    sourceId: 'text',
+    name: 'varchar',
+    phone: 'varchar',
+    email: 'varchar | null',
+    geo: 'bpchar | null',
+    source: 'varchar | null',
+    fields: json<LeadFields['fields']>('jsonb'),
+    createdAt: 'timestamptz',
+  },
+  prepared: false,
+  sql: (p) => sql`SELECT id::text, source_id::text AS "sourceId", name, phone, email, geo, sub_source AS source, fields,
+          created_at AS "createdAt"
+   FROM leads WHERE personal_data_erased_at IS NULL ORDER BY created_at DESC, id DESC LIMIT ${p.limit}`,
+});
+
+// ---------------------------------------------------------------------------
+// The lead search (GET /v1/admin/leads, `leadrouter leads search`): two fixed statements, planned for their
+// values each time (inline). A filter not asked for is a NULL parameter, and `(NULL IS NULL OR …)` is folded
+// away by the planner before it picks an index, so each search is planned as if written with only its filters:
+// leads(created_at) newest first (the partial indexes of the rare states for a status filter, ADR 0035),
+// leads(source_id, created_at), (phone, created_at), (email, created_at). The partner's filter is a statement
+// of its own: a sub-select under an OR is not turned into a join, so it must stand in the WHERE on its own.
+
+/** Every filter of the search but the partner's; null: not filtered on. */
+const LEAD_SEARCH_PARAMS = {
+  statuses: '"LeadStatus"[] | null',
+  sourceId: 'uuid | null',
+  phone: 'varchar | null',
+  email: 'varchar | null',
+  since: 'timestamptz | null',
+  until: 'timestamptz | null',
+  /** The keyset cursor: the last line's created_at and id (both or neither). */
+  cursorAt: 'timestamptz | null',
+  cursorId: 'uuid | null',
+  /** The page's size and one more, to know whether there is a next page. */
+  limit: 'int',
+} as const;
+
+const LEAD_SEARCH_ROW = {
+  id: 'text',
+  status: '"LeadStatus"',
+  sourceId: 'text',
+  geo: 'bpchar | null',
+  createdAt: 'timestamptz',
+  updatedAt: 'timestamptz',
+} as const;
+
+type SqlPart = Parameters<typeof sql>[1];
+
+/** The search, newest first by (created_at, id), with `also` (the partner's filter) among its conditions. */
+function leadSearchText(p: { readonly [K in keyof typeof LEAD_SEARCH_PARAMS]: SqlPart }, also: SqlFragment) {
+  return sql`SELECT l.id::text, l.status, l.source_id::text AS "sourceId", l.geo, l.created_at AS "createdAt",
+          l.updated_at AS "updatedAt"
+   FROM leads l
+   WHERE (${p.statuses} IS NULL OR l.status = ANY(${p.statuses}))
+     AND (${p.sourceId} IS NULL OR l.source_id = ${p.sourceId})
+     AND (${p.phone} IS NULL OR l.phone = ${p.phone})
+     AND (${p.email} IS NULL OR l.email = ${p.email})
+     AND (${p.since} IS NULL OR l.created_at >= ${p.since})
+     AND (${p.until} IS NULL OR l.created_at < ${p.until})
+     AND (${p.cursorAt} IS NULL
+          OR (l.created_at <= ${p.cursorAt} AND (l.created_at < ${p.cursorAt} OR l.id < ${p.cursorId})))${also}
+   ORDER BY l.created_at DESC, l.id DESC
+   LIMIT ${p.limit}`;
+}
+
+/**
+ * Leads by status, source, phone, email and time, a page at a time. The cursor's `<=` bound lets an index scan
+ * start at the cursor; the OR breaks ties on id.
+ */
+export const LEAD_SEARCH = defineStatement({
+  name: 'lr_lead_search',
+  params: LEAD_SEARCH_PARAMS,
+  row: LEAD_SEARCH_ROW,
+  prepared: false,
+  sql: (p) => leadSearchText(p, sql``),
+});
+
+/**
+ * The same, of the leads offered to a partner (a delivery of any outcome), through
+ * deliveries(partner_id, created_at): a delivery is never older than its lead, so `since` bounds the
+ * deliveries read too. Without `since`, the planner walks leads newest first and probes
+ * deliveries(lead_id, partner_id) (ADR 0007).
+ */
+export const LEAD_SEARCH_BY_PARTNER = defineStatement({
+  name: 'lr_lead_search_by_partner',
+  params: { ...LEAD_SEARCH_PARAMS, partnerId: 'uuid' },
+  row: LEAD_SEARCH_ROW,
+  prepared: false,
+  sql: (p) =>
+    leadSearchText(
+      p,
+      sql`
+     AND l.id IN (SELECT d.lead_id FROM deliveries d
+                  WHERE d.partner_id = ${p.partnerId} AND (${p.since} IS NULL OR d.created_at >= ${p.since}))`,
+    ),
+});
+
 // ---------------------------------------------------------------------------
 // The lead API's views (`GET /v1/leads/:id`): each party its own (ADR 0015), each in one round trip.
 

@@ -77,3 +77,29 @@ export const RECORD_PING_BIDS = defineStatement({
    FROM recorded AS r JOIN given AS g USING (ping_id, partner_id, created_at)
    GROUP BY 1, 2, 3, 4, 5`,
 });
+
+// ---------------------------------------------------------------------------
+// The stats' (GET /v1/admin/stats): aggregates since a time, over created_at's indexes.
+
+/** Each buyer's answers to pings since `since`: how many, how many bids, how many best bids, its average bid. */
+export const PARTNER_PINGS_SINCE = defineStatement({
+  name: 'lr_partner_pings_since',
+  params: { since: 'timestamptz' },
+  row: { partnerId: 'text', pings: 'int', bids: 'int', wins: 'int', averageBid: 'text | null' },
+  prepared: false,
+  sql: (p) => sql`SELECT partner_id::text AS "partnerId", count(*)::int AS pings,
+          count(*) FILTER (WHERE outcome = 'bid')::int AS bids, count(*) FILTER (WHERE rank = 1)::int AS wins,
+          round(avg(bid), 4)::text AS "averageBid"
+   FROM ping_bids WHERE created_at >= ${p.since} GROUP BY partner_id`,
+});
+
+/** Each source's pings since `since`: how many, how many answered with a bid, its average payout on them. */
+export const SOURCE_PINGS_SINCE = defineStatement({
+  name: 'lr_source_pings_since',
+  params: { since: 'timestamptz' },
+  row: { sourceId: 'text', pings: 'int', bids: 'int', averageBid: 'text | null' },
+  prepared: false,
+  sql: (p) => sql`SELECT source_id::text AS "sourceId", count(*)::int AS pings,
+          count(*) FILTER (WHERE status = 'bid')::int AS bids, round(avg(source_bid), 4)::text AS "averageBid"
+   FROM pings WHERE created_at >= ${p.since} GROUP BY source_id`,
+});
