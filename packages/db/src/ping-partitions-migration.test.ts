@@ -4,9 +4,10 @@ import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.js';
 import { migrationsBefore } from '../../../test/support/migrations.js';
 import { applyMigrations } from './migrate.js';
-import { runStatement } from './statements.js';
+import { orderedValues } from './sql.js';
+import { inlineSql, runStatement } from './statements.js';
 import { CREATE_TIME_PARTITIONS, DROP_TIME_PARTITIONS } from './tables/partitions.js';
-import { RECORD_PING_BIDS, RECORD_PINGS } from './tables/pings.js';
+import { PARTNER_PINGS_SINCE, RECORD_PING_BIDS, RECORD_PINGS, SOURCE_PINGS_SINCE } from './tables/pings.js';
 
 const FIRST = '20261202220000_ping_partitions_prepare';
 const SWITCH = '20261202220400_ping_partitions';
@@ -137,19 +138,20 @@ describe(`migrations ${FIRST} to ${SWITCH}`, () => {
       ),
     ).toEqual({ pings: 2, bids: 2, wins: 1, total: '16.2500' });
 
-    // The stats' statements (services/ingest/src/admin/stats.ts) over the last day: that day's partitions only
-    // (and the DEFAULT one, which takes what no day does), never the old table or the days before.
+    // The stats' statements (PARTNER_PINGS_SINCE, SOURCE_PINGS_SINCE) over the last day: that day's partitions
+    // only (and the DEFAULT one, which takes what no day does), never the old table or the days before.
     const since = new Date(at.getTime() - 2 * 3_600_000);
     const days = [0, 1, 2].map((n) =>
       new Date(at.getTime() + n * DAY_MS).toISOString().slice(0, 10).replaceAll('-', ''),
     );
-    for (const [table, key] of [
-      ['ping_bids', 'partner_id'],
-      ['pings', 'source_id'],
+    for (const [table, stmt] of [
+      ['ping_bids', PARTNER_PINGS_SINCE],
+      ['pings', SOURCE_PINGS_SINCE],
     ] as const)
-      expect(
-        await scanned(`SELECT ${key}, count(*) FROM ${table} WHERE created_at >= $1 GROUP BY ${key}`, [since]),
-      ).toEqual([`${table}_default`, ...days.map((d) => `${table}_p${d}`)]);
+      expect(await scanned(inlineSql(stmt, orderedValues(stmt, { since })), [])).toEqual([
+        `${table}_default`,
+        ...days.map((d) => `${table}_p${d}`),
+      ]);
     // A window starting two days later: not even the first of those days.
     expect(
       await scanned(`SELECT count(*) FROM pings WHERE created_at >= $1`, [new Date(at.getTime() + 2 * DAY_MS)]),
