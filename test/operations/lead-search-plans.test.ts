@@ -1,5 +1,4 @@
-import { inlineSql, LEAD_SEARCH, LEAD_SEARCH_BY_PARTNER, orderedValues } from '@leadrouter/db';
-import { leadSearchValues, type LeadSearch } from '../../packages/lifecycle/src/leads';
+import { inlineSql, LEAD_SEARCH, LEAD_SEARCH_BY_PARTNER, orderedValues, type StatementParams } from '@leadrouter/db';
 import { useDatabaseClient } from '../support/database';
 
 /**
@@ -15,10 +14,16 @@ describe('the lead search’s plans', () => {
   const RARE = '00000000-0000-4000-8000-000000000002';
   const PARTNER = '00000000-0000-4000-8000-0000000000a1';
 
-  const plan = async (q: LeadSearch) => {
-    const values = leadSearchValues(q);
-    const text = q.partner
-      ? inlineSql(LEAD_SEARCH_BY_PARTNER, orderedValues(LEAD_SEARCH_BY_PARTNER, { ...values, partnerId: q.partner.id }))
+  /** The filters asked for; the others NULL, as packages/lifecycle's `leadSearchValues` passes them. */
+  type Search = Partial<StatementParams<typeof LEAD_SEARCH>> & { partnerId?: string };
+  const plan = async ({ partnerId, ...filters }: Search) => {
+    const values: StatementParams<typeof LEAD_SEARCH> = {
+      ...{ statuses: null, sourceId: null, phone: null, email: null, since: null, until: null },
+      ...{ cursorAt: null, cursorId: null, limit: 51 },
+      ...filters,
+    };
+    const text = partnerId
+      ? inlineSql(LEAD_SEARCH_BY_PARTNER, orderedValues(LEAD_SEARCH_BY_PARTNER, { ...values, partnerId }))
       : inlineSql(LEAD_SEARCH, orderedValues(LEAD_SEARCH, values));
     const rows = (await db().query<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`)).rows;
     return rows.map((r) => r['QUERY PLAN']).join('\n');
@@ -47,34 +52,29 @@ describe('the lead search’s plans', () => {
   });
 
   const day = () => new Date(Date.now() - 24 * 3600_000);
-  const cursor = () => ({ at: new Date(Date.now() - 3 * 24 * 3600_000), id: '00000000-0000-4000-8000-000000000000' });
-  const partner = { id: PARTNER, name: 'p1' };
-  const cases: [string, () => LeadSearch, RegExp[]][] = [
-    ['no filter', () => ({ limit: 50 }), [/Index Scan Backward using leads_created_at_idx on leads/]],
-    ['a settled status', () => ({ limit: 50, statuses: ['unsold'] }), [/using leads_created_at_idx on leads/]],
-    [
-      'dead_lettered',
-      () => ({ limit: 50, statuses: ['dead_lettered'] }),
-      [/using leads_dead_lettered_created_at_idx on leads/],
-    ],
-    ['queued', () => ({ limit: 50, statuses: ['queued'] }), [/using leads_queued_created_at_idx on leads/]],
-    ['a source', () => ({ limit: 50, source: { id: RARE, name: 'r' } }), [/leads_source_id_created_at_idx/]],
-    ['a phone', () => ({ limit: 50, phone: '+14150001234' }), [/using leads_phone_created_at_idx on leads/]],
-    ['an email', () => ({ limit: 50, email: 'lead1234@example.com' }), [/using leads_email_created_at_idx on leads/]],
+  const cursor = () => ({ cursorAt: new Date(Date.now() - 3 * 24 * 3600_000), cursorId: PARTNER });
+  const cases: [string, () => Search, RegExp[]][] = [
+    ['no filter', () => ({}), [/Index Scan Backward using leads_created_at_idx on leads/]],
+    ['a settled status', () => ({ statuses: ['unsold'] }), [/using leads_created_at_idx on leads/]],
+    ['dead_lettered', () => ({ statuses: ['dead_lettered'] }), [/using leads_dead_lettered_created_at_idx on leads/]],
+    ['queued', () => ({ statuses: ['queued'] }), [/using leads_queued_created_at_idx on leads/]],
+    ['a source', () => ({ sourceId: RARE }), [/leads_source_id_created_at_idx/]],
+    ['a phone', () => ({ phone: '+14150001234' }), [/using leads_phone_created_at_idx on leads/]],
+    ['an email', () => ({ email: 'lead1234@example.com' }), [/using leads_email_created_at_idx on leads/]],
     [
       'since and until',
-      () => ({ limit: 50, since: new Date(Date.now() - 48 * 3600_000), until: day() }),
+      () => ({ since: new Date(Date.now() - 48 * 3600_000), until: day() }),
       [/Index Cond: \(\(created_at >= .*\) AND \(created_at < .*\)\)/],
     ],
-    ['a cursor', () => ({ limit: 50, cursor: cursor() }), [/Index Cond: \(created_at <= /]],
+    ['a cursor', () => cursor(), [/Index Cond: \(created_at <= /]],
     [
       'a partner',
-      () => ({ limit: 50, partner }),
+      () => ({ partnerId: PARTNER }),
       [/using leads_created_at_idx on leads/, /using deliveries_lead_id_partner_id_key on deliveries/],
     ],
     [
       'a partner since',
-      () => ({ limit: 50, partner, since: day() }),
+      () => ({ partnerId: PARTNER, since: day() }),
       [/deliveries_partner_id_created_at_idx/, /Index Cond: \(created_at >= /],
     ],
   ];
