@@ -36,6 +36,7 @@ describe('what each party sees', () => {
   let buyer: FakePartner;
   let affiliate: FakePartner;
   let source: { id: string; apiKey: string; name: string };
+  let buyerId = '';
   const partnerIds: string[] = [];
   const routeIds: string[] = [];
   /** The leads of this file, by the route they take: `fields.kind`. */
@@ -57,6 +58,7 @@ describe('what each party sees', () => {
       buyer: await stack.createPartner({ name: names.buyer, url: buyer.url, responseMap: { price: 'bid' } }),
     };
     partnerIds.push(...Object.values(p).map((x) => x.id));
+    buyerId = p.buyer.id;
     const route = (name: string, kind: string, partners: { id: string }[]) =>
       stack.createRoute({
         name,
@@ -181,6 +183,71 @@ describe('what each party sees', () => {
         [names.flaky, 'dead_lettered'],
         [names.buyer, 'accepted'],
       ]);
+    });
+  });
+
+  describe('a source, when a buyer returns its lead', () => {
+    const RETURN_REASON = `disconnected number ${tag}`;
+    const returnRoute = `return-route-${tag}`;
+    let id = '';
+
+    beforeAll(async () => {
+      const route = await stack.createRoute({
+        name: returnRoute,
+        priority: 10,
+        filters: { sourceIds: [source.id], fields: [{ field: 'fields.kind', op: 'eq', value: 'returned' }] },
+        partners: [{ partnerId: buyerId }],
+        strategy: 'priority',
+        maxDeliveries: 1,
+      });
+      routeIds.push(route.id);
+      const res = await stack.request('POST', '/v1/leads', {
+        key: source.apiKey,
+        body: sampleLead({
+          phone: '+1 415 555 0230',
+          email: 'party-returned@example.com',
+          fields: { kind: 'returned' },
+        }),
+      });
+      id = res.body.id;
+      expect(await stack.finalStatus(id)).toBe('delivered');
+      // An operator files the buyer's return (approved at once), with the reason the buyer gave.
+      const filed = await stack.admin('POST', `/leads/${id}/returns`, { partnerId: buyerId, reason: RETURN_REASON });
+      expect(filed.body).toMatchObject({ status: 'approved' });
+    });
+
+    it('is told why in its lead view — the return’s reason — and nothing of the buyer', async () => {
+      const res = await stack.request('GET', `/v1/leads/${id}`, { key: source.apiKey });
+      expect(res.body).toMatchObject({ status: 'returned', reason: RETURN_REASON });
+      expect(res.body.events.at(-1)).toEqual({ at: expect.any(String), status: 'returned' });
+      expect({
+        leaked: leaked(JSON.stringify(res.body)),
+        route: JSON.stringify(res.body).includes(returnRoute),
+      }).toEqual({
+        leaked: [],
+        route: false,
+      });
+      expect(viewsOf(res.body)).toEqual(['source']);
+      // The same reason as its postback's.
+      const postback = await waitFor(
+        () =>
+          affiliate.requests.find(
+            (r) =>
+              (r.json as { id?: string; status?: string }).id === id &&
+              (r.json as { status?: string }).status === 'returned',
+          ),
+        { what: 'the returned postback' },
+      );
+      expect(postback.json).toMatchObject({ status: 'returned', reason: RETURN_REASON });
+      expect(leaked(postback.body)).toEqual([]);
+    });
+
+    it('while the admin token sees the buyer, and the source’s view of another status has no reason', async () => {
+      const admin = await stack.request('GET', `/v1/leads/${id}`, { key: ADMIN_TOKEN });
+      expect(viewsOf(admin.body)).toEqual(['admin']);
+      expect(JSON.stringify(admin.body)).toContain(names.buyer);
+      const delivered = await stack.request('GET', `/v1/leads/${leads.waterfall}`, { key: source.apiKey });
+      expect(delivered.body).not.toHaveProperty('reason');
     });
   });
 

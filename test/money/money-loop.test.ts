@@ -260,6 +260,8 @@ describe('a lead’s money', () => {
     // The source sees what it earns, and nothing of the partner.
     const sourceView = await stack.request('GET', `/v1/leads/${id}`, { key: source.apiKey });
     expect(sourceView.body.payout).toBe(1.5);
+    // Why it came back, in its terms: the return's reason (not the reversal's, nor anything of the buyer).
+    expect(sourceView.body).toMatchObject({ status: 'returned', reason: 'disconnected number' });
     expect(sourceView.body).not.toHaveProperty('money');
     const text = JSON.stringify(sourceView.body);
     for (const secret of [partner.name, partner.id, reference, '12.5', '"40', 'chargeback'])

@@ -217,6 +217,12 @@ export const LeadSourceView = component(
     {
       id: Uuid(),
       status: LeadStatusSchema,
+      reason: Type.Optional(
+        Type.String({
+          description:
+            'why a `returned` lead came back, in your terms: the reason its buyer gave for the return (several returns: each reason once, separated by `; `), the same `reason` its `returned` postback carried. Absent for any other status (the status is its own reason: `unsold`, `unmatched`, …). Never who returned it or what it paid',
+        }),
+      ),
       createdAt: DateTime(),
       sourceId: Uuid({ description: 'your source’s id' }),
       personalDataErasedAt: PersonalDataErasedAt,
@@ -226,7 +232,7 @@ export const LeadSourceView = component(
     },
     {
       description:
-        'A lead as its source sees it: its data (phone and email partly masked), its status and when each status was reached, and what you earn on it. Never a partner’s name, a partner’s answer, a price or a route.',
+        'A lead as its source sees it: its data (phone and email partly masked), its status and when each status was reached, why it was returned (the return’s reason), and what you earn on it. Never a partner’s name, a partner’s answer, a price or a route.',
     },
   ),
 );

@@ -279,7 +279,7 @@ export const getLead = route({
   description: [
     'Each party sees its own view of the lead:',
     '',
-    '- **the owning source’s key** (`LeadSourceView`): the lead’s data with phone and email partly masked, its status and when each status was reached, and its `payout`: what the source earns on it (its own ledger entries’ sum). Nothing of its routing or deliveries: no partner’s name, answer or price, no route.',
+    '- **the owning source’s key** (`LeadSourceView`): the lead’s data with phone and email partly masked, its status and when each status was reached, for a `returned` lead the `reason` its buyer gave (the same as its `returned` postback’s), and its `payout`: what the source earns on it (its own ledger entries’ sum). Nothing of its routing or deliveries: no partner’s name, answer or price, no route.',
     '- **the admin token** (`LeadView`): everything, unmasked — which partner took it, the routing decision with every partner’s fate, every delivery attempt with the partner’s answer (and, on the accepted one, the partner’s own `reference` for the lead), and `money`: revenue, cost, margin and every ledger entry.',
     '',
     'Another source’s lead is a `404`, as is an id that is not a UUID.',

@@ -524,12 +524,23 @@ export const SOURCE_LEAD_VIEW = defineStatement({
     events: json<{ at: number; status: LeadStatus }[]>(),
     /** What the source earns on the lead: its own ledger entries' sum (numeric text: exact). */
     payout: 'text',
+    /**
+     * Why a `returned` lead came back: the reasons of its approved returns as given (by the partner, or the
+     * operator who filed it), each once, in the order approved; null for any other status. Only the reason
+     * text: nothing of who returned it or what it had paid.
+     */
+    reason: 'text | null',
   },
   sql: (p) => sql`SELECT ${leadViewColumns},
     (SELECT coalesce(json_agg(json_build_object('at', ${epochMs(sql`e.at`)}, 'status', e.status) ORDER BY e.id), '[]')
        FROM lead_events e WHERE ${statusEvents}) AS events,
     (SELECT coalesce(sum(m.amount), 0)::text FROM ledger_entries m
-       WHERE m.lead_id = l.id AND m.party = 'source') AS payout
+       WHERE m.lead_id = l.id AND m.party = 'source') AS payout,
+    CASE WHEN l.status = 'returned' THEN
+      (SELECT string_agg(r.reason, '; ' ORDER BY r.first) FROM
+         (SELECT reason, min(coalesce(decided_at, created_at)) AS first FROM returns
+           WHERE lead_id = l.id AND status = 'approved' GROUP BY reason) r)
+    END AS reason
   FROM leads l
   WHERE l.id = ${p.id} AND l.source_id = ${p.sourceId}`,
 });

@@ -39,6 +39,7 @@ export async function showLeadToSource(db: Db, id: string, sourceId: string): Pr
   return {
     id: lead.id,
     status: lead.status,
+    ...(lead.reason !== null ? { reason: lead.reason } : {}),
     createdAt: lead.createdAt.toISOString(),
     sourceId: lead.sourceId,
     personalDataErasedAt: lead.erasedAt?.toISOString() ?? null,
