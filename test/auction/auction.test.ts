@@ -1,7 +1,7 @@
 import { FakePartner, type PartnerReply, type ReceivedRequest } from '../support/partner';
 import { ADMIN_TOKEN, sampleLead, TestStack } from '../support/stack';
 
-// Ping/post (SPEC "Ping/post", ADR 0032): the admin API's partner `ping` and auction routes; auctions in the
+// Ping/post (README "Ping/post", ADR 0032): the admin API's partner `ping` and auction routes; auctions in the
 // worker against loopback buyers that bid, bid late (hang), fail, refuse the post, or bid their fixed price.
 
 /** A buyer answering its pings (path /ping) with `ping` and its posts with `post`. */

@@ -2,7 +2,7 @@ import { FakePartner, type PartnerReply } from '../support/partner';
 import { sampleLead, TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
-// Ping/post for sources (SPEC "Ping/post", ADR 0032): POST /v1/pings answered by the worker's auction through
+// Ping/post for sources (README "Ping then post (for sources)", ADR 0032): POST /v1/pings answered by the worker's auction through
 // the ping's binding in Redis, then POST /v1/leads with the pingId. Loopback buyers bid, hang, refuse.
 
 const EXPIRY_SECONDS = 3;

@@ -4,7 +4,7 @@ import { ServiceProcess } from '../support/process';
 import { sampleLead, TestStack } from '../support/stack';
 import { gate, waitFor } from '../support/wait';
 
-/** `Prefer: wait=N` on POST /v1/leads (SPEC "Waiting for the outcome", ADR 0033), with a real worker and partners. */
+/** `Prefer: wait=N` on POST /v1/leads (ADR 0033), with a real worker and partners. */
 describe('a source waiting for its lead’s outcome', () => {
   const stack = new TestStack();
   const partners: FakePartner[] = [];

@@ -8,7 +8,7 @@ import { ServiceProcess } from '../support/process';
 import { ADMIN_TOKEN, sampleLead, TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
-// The money loop of a lead (SPEC "Money", "Feedback from partners", "Postbacks to sources"; ADR 0026), on real
+// The money loop of a lead (README "Money", "Feedback from partners", "Postbacks (for sources)"; ADR 0026), on real
 // PostgreSQL, Redis and loopback partners: the sale written with the accepted delivery, feedback pushed by the
 // partner (single, batch, twice, at once through two ingest processes, out of order), returns (queue, window,
 // operator-filed), reversals, adjustments, the postbacks each event sends, and who sees what.
@@ -199,7 +199,7 @@ describe('a lead’s money', () => {
       body: { party: 'source', partyId: source.id, amount: '1.5', note: 'goodwill' },
     });
     expect(adjustment.status).toBe(201);
-    // The entry as SPEC "Money" shapes it: {id, leadId, party, partyId, kind, amount, at} (and its sale, its note).
+    // The entry as README "The ledger" shapes it: {id, leadId, party, partyId, kind, amount, at} (and its sale, its note).
     expect(adjustment.body).toEqual({
       id: expect.any(String),
       leadId: id,

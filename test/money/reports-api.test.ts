@@ -3,7 +3,7 @@ import { FakePartner } from '../support/partner';
 import { ADMIN_TOKEN, sampleLead, TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
-// Reports (SPEC "Reports"; ADR 0028) over a known set of leads made through the real API and worker: sales,
+// Reports (README "Reports"; ADR 0028) over a known set of leads made through the real API and worker: sales,
 // a duplicate, an invalid post, an unmatched and an unsold lead, conversions, an approved return, a reversal.
 // The figures, each grouping, the CSV, the limits, and what a source sees of its own.
 

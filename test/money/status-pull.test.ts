@@ -4,7 +4,7 @@ import { RawPartner } from '../support/raw-partner';
 import { ADMIN_TOKEN, sampleLead, TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
-// Status pulls (SPEC "Feedback from partners", ADR 0029) against a fake partner CRM on loopback, paged, whose
+// Status pulls (README "Feedback from partners", ADR 0029) against a fake partner CRM on loopback, paged, whose
 // statuses change over time: conversions, returns and a reversal arriving by pull alone, each written once
 // however often the same statuses are pulled; hostile answers failing a run with a clear error, never the
 // worker; "pull now"; the partner's view of its last run; pausing stopping a pull.

@@ -5,7 +5,7 @@ import { Fixtures } from '../support/fixtures';
 import { FakePartner } from '../support/partner';
 import { waitFor } from '../support/wait';
 
-// The right to erasure (SPEC "Scale"; ADR 0031): `DELETE /v1/admin/leads/:id/personal-data` erases one lead's
+// The right to erasure (README "Personal data"; ADR 0031): `DELETE /v1/admin/leads/:id/personal-data` erases one lead's
 // personal data at once — wherever it was, also where its partners echoed it — and keeps its money and history.
 
 /** The lead's strings, and how they could appear anywhere else (formatted, lower-cased, as digits). */

@@ -7,7 +7,7 @@ import { Fixtures } from '../support/fixtures';
 import { TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
-// PII_RETENTION_DAYS (SPEC "Scale"; ADR 0031): the worker's housekeeping erases the personal data of older
+// PII_RETENTION_DAYS (README "Personal data"; ADR 0031): the worker's housekeeping erases the personal data of older
 // leads, in batches of short transactions, skipping those erased or still being delivered, safely from several
 // workers at once; the duplicate check still finds them while a source's window reaches them.
 

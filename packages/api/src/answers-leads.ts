@@ -56,13 +56,13 @@ export const LeadAccepted = component(
     { description: 'The lead is stored in PostgreSQL and will be routed.' },
   ),
 );
-/** The source-side reason of each final status but `delivered`, in the source's own terms (SPEC "What each party sees"). */
+/** The source-side reason of each final status but `delivered`, in the source's own terms (README "What each party sees"). */
 export const OUTCOME_REASONS = {
   unsold: 'unsold',
   unmatched: 'unmatched',
   dead_lettered: 'delivery_failed',
 } as const;
-/** Longest `Prefer: wait` honoured, in seconds (SPEC "Waiting for the outcome"). */
+/** Longest `Prefer: wait` honoured, in seconds (ADR 0033). */
 export const MAX_WAIT_SECONDS = 30;
 export const LeadOutcome = component(
   'LeadOutcome',
@@ -90,7 +90,7 @@ export const LeadOutcome = component(
     },
   ),
 );
-/** What a source is answered to a ping (SPEC "Ping/post"): never a buyer's name or price. */
+/** What a source is answered to a ping (README "Ping then post (for sources)"): never a buyer's name or price. */
 export const PingBid = component(
   'PingBid',
   Closed(

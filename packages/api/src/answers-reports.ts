@@ -1,5 +1,5 @@
 /**
- * Reports (SPEC "Reports"; ADR 0028): an operator's report and a source's own, per group of day, hour, source,
+ * Reports (README "Reports"; ADR 0028): an operator's report and a source's own, per group of day, hour, source,
  * partner, geo or channel. Money is exact decimal text (`"1250.5000"`): sums over a year of sales can have more
  * significant digits than a JSON number keeps. Rates are numbers to 4 places, null when there is nothing to
  * divide by.

@@ -33,7 +33,7 @@ import {
 
 /** The lead and the filters, named in the document. */
 export const Lead = component('Lead', LeadSchema);
-/** A ping: the lead without its contact data (SPEC "Ping/post"). */
+/** A ping: the lead without its contact data (README "Ping then post (for sources)"). */
 export const LeadPing = component('LeadPing', LeadPingSchema);
 component('Filters', FiltersSchema);
 

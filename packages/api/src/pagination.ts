@@ -1,6 +1,6 @@
 /**
  * The one pagination scheme of every list the API answers (ADR 0019): `?limit=&cursor=` in, `{items,
- * nextCursor}` out (SPEC "lists are {items, nextCursor}"), `nextCursor` null on the last page.
+ * nextCursor}` out (ADR 0019), `nextCursor` null on the last page.
  *
  * Cursors are keyset positions: the `(time, id)` of the last row of a page, in the list's own order (creation
  * for sources, partners and routes; dead-lettering for dead letters; newest first for the lead search).

@@ -1,5 +1,5 @@
 /**
- * The route table's admin CRUD: sources, partners and routes (SPEC "Routing model"). Each entry is an
+ * The route table's admin CRUD: sources, partners and routes (README "Setting up sources, partners and routes"). Each entry is an
  * operation: the ingest binds a handler to it, the OpenAPI document describes it.
  */
 import { EXAMPLE_LEAD, Type, Uuid } from '@leadrouter/core';

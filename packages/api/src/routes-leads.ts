@@ -28,7 +28,7 @@ import { route } from './table.js';
 
 const retryAfter = { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } };
 
-/** `Prefer: wait=N` (RFC 7240), on a lead or a batch (SPEC "Waiting for the outcome", ADR 0033). */
+/** `Prefer: wait=N` (RFC 7240), on a lead or a batch (ADR 0033). */
 const prefer = (what: string) => ({
   name: 'Prefer',
   in: 'header',

@@ -1,5 +1,5 @@
 /**
- * The route table's money operations (SPEC "Money", "Feedback from partners"; ADR 0026): partner feedback,
+ * The route table's money operations (README "Money", "Feedback from partners"; ADR 0026): partner feedback,
  * the returns queue, operator-filed returns, adjustments, and feedback keys.
  */
 import { Type, Uuid, type Static } from '@leadrouter/core';

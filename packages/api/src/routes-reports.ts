@@ -1,5 +1,5 @@
 /**
- * The route table's reports (SPEC "Reports"; ADR 0028): an operator's, and a source's own. Read from the
+ * The route table's reports (README "Reports"; ADR 0028): an operator's, and a source's own. Read from the
  * rollups, never the lead tables; the logic is @leadrouter/lifecycle's (parseReport, adminReport,
  * sourceReport), shared with `leadrouter report`.
  */

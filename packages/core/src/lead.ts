@@ -31,11 +31,11 @@ export const EXAMPLE_LEAD: LeadInput = {
 /** A lead after validation. */
 export interface NormalisedLead extends LeadFields {
   consent: { tcpa?: boolean; certificateUrl?: string } | null;
-  /** The ping it is posted against (SPEC "Ping/post"), when it is. */
+  /** The ping it is posted against (README "Ping then post (for sources)"), when it is. */
   pingId?: string;
 }
 
-/** What a ping carries of a lead (SPEC "Ping/post"): everything but its contact data. */
+/** What a ping carries of a lead (README "Ping then post (for sources)"): everything but its contact data. */
 export type PingValues = Pick<NormalisedLead, 'geo' | 'source' | 'fields' | 'consent'>;
 
 /** The lead as partners see it: its id and public fields. */
@@ -120,7 +120,7 @@ const validatePingShape = compile<LeadPingInput>(LeadPingSchema);
 export type PingValidation = { ok: true; values: PingValues } | { ok: false; errors: FieldError[] };
 
 /**
- * Validates a ping (SPEC "Ping/post"): contact data (`name`, `phone`, `email`) present is an error for each,
+ * Validates a ping (README "Ping then post (for sources)"): contact data (`name`, `phone`, `email`) present is an error for each,
  * and the rest is checked as a lead's is; every problem is listed.
  */
 export function validatePing(input: unknown): PingValidation {

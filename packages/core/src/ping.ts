@@ -1,5 +1,5 @@
 /**
- * Ping/post (SPEC "Ping/post", ADR 0032): a partner's `ping` — where and how it is asked for a bid on a lead
+ * Ping/post (README "Ping/post", ADR 0032): a partner's `ping` — where and how it is asked for a bid on a lead
  * without its contact data, and where the bid and its reference are in the answer — and an auction route's
  * `auction` settings. The admin API takes them with these schemas and `pingProblems`/`auctionProblems`;
  * packages/db stores them as given; the worker reads them through `pingSettings`/`auctionSettings`.
@@ -8,7 +8,7 @@ import type { FieldError } from './errors.js';
 import { AcceptWhenSchema, FieldMapSchema, partnerHeaderProblems, PartnerHeadersSchema } from './rules.js';
 import { Closed, OneOf, Type, type Static } from './schema.js';
 
-/** The lead's contact data: never in a ping, nor in a source's ping (SPEC "Ping/post"). */
+/** The lead's contact data: never in a ping, nor in a source's ping (README "Ping/post"). */
 export const CONTACT_FIELDS = ['name', 'phone', 'email'] as const;
 
 /** What a stored `ping` without these fields means. */

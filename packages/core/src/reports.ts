@@ -1,4 +1,4 @@
-// The shape of a report (SPEC "Reports"; ADR 0028), shared by the rollups' statements (packages/db), the
+// The shape of a report (README "Reports"; ADR 0028), shared by the rollups' statements (packages/db), the
 // use case (packages/lifecycle) and the API's schemas (packages/api).
 
 /** What a report can be grouped by. */

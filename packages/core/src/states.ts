@@ -52,7 +52,7 @@ export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
 export const POSTBACK_STATUSES = ['pending', 'delivered', 'failed'] as const;
 export type PostbackStatus = (typeof POSTBACK_STATUSES)[number];
 
-/** The feedback events a postback reports, besides a lead's final status (SPEC "Postbacks to sources"). */
+/** The feedback events a postback reports, besides a lead's final status (README "Postbacks (for sources)"). */
 export const POSTBACK_EVENTS = ['converted', 'returned', 'reversed'] as const;
 export type PostbackEvent = (typeof POSTBACK_EVENTS)[number];
 

@@ -1,5 +1,5 @@
 /**
- * A partner's `statusPull` (SPEC "Feedback from partners", ADR 0029): where and how often leadrouter asks the
+ * A partner's `statusPull` (README "Feedback from partners", ADR 0029): where and how often leadrouter asks the
  * partner's API for the statuses of the leads it bought, and where each item's reference, status, amount and
  * time are in its JSON answer. The admin API takes it with this schema and `statusPullProblems`; packages/db
  * stores it as given; the worker reads it through `statusPullSettings` (defaults filled in).

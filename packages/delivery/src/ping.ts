@@ -10,7 +10,7 @@ import { readAnswerAmount, ZERO, type Amount } from '@leadrouter/money';
 import { readJsonPath } from './classify.js';
 import type { ExchangeResult, OutgoingRequest } from './send.js';
 
-// A partner's ping (SPEC "Ping/post", ADR 0032): the request asking it for a bid on a lead without its contact
+// A partner's ping (README "Ping/post", ADR 0032): the request asking it for a bid on a lead without its contact
 // data, and what its answer says — pure, so every answer is a plain test case. Sent with `exchange` and the
 // process's agents: the SSRF rules of deliveries.
 

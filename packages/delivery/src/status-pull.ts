@@ -9,7 +9,7 @@ import { parseStatusPullItem, statusPullItems, type StatusPullItemParse } from '
 import { DESTINATION_REFUSED } from './destination.js';
 import type { BodilessRequest, ExchangeResult, OutgoingRequest } from './send.js';
 
-// A partner's status API (SPEC "Feedback from partners", ADR 0029): the request for one page of a status pull,
+// A partner's status API (README "Feedback from partners", ADR 0029): the request for one page of a status pull,
 // and what its answer says — pure, so every hostile answer is a plain test case.
 
 /** The largest page answer read: past it the pull fails rather than read on (or parse half a page). */

@@ -27,7 +27,7 @@ export interface AuctionOutcome extends AuctionDecision {
 }
 
 /**
- * Runs an auction (SPEC "Ping/post", ADR 0032): pings every candidate with a `ping` in parallel, without the
+ * Runs an auction (README "Ping/post", ADR 0032): pings every candidate with a `ping` in parallel, without the
  * lead's contact data, each within the sooner of its own timeout and the auction's deadline (which holds even
  * if a request outlives its timeout: it then counts as a timeout); a candidate without `ping` bids its fixed
  * `price` (none: no bid). The bids are ranked by `rankBids`. Never throws for a partner's sake.

@@ -56,7 +56,7 @@ import {
   type StoredLine,
 } from './money.js';
 
-// Partner feedback (SPEC "Feedback from partners", ADR 0026): one event at a time, each in one transaction
+// Partner feedback (README "Feedback from partners", ADR 0026): one event at a time, each in one transaction
 // under its lead's lock — the event as received, what it does to the sale's money, the sale's return, the
 // lead's status and the source's postback, committed together.
 
@@ -211,7 +211,7 @@ function saleFacts(
 }
 
 /**
- * Records one feedback event of `partner` (SPEC "Feedback from partners"): finds the sale (by the partner's
+ * Records one feedback event of `partner` (README "Feedback from partners"): finds the sale (by the partner's
  * reference, or by lead id), then records the event about it (`recordSaleFeedback`): a repeated `eventId`,
  * also one sent at the same moment to another ingest, inserts nothing and is answered as a duplicate.
  */

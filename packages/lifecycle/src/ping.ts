@@ -38,7 +38,7 @@ export interface PingDeps extends Pick<
 }
 
 /**
- * Answers a source's ping (the worker's `ping` job; SPEC "Ping/post", ADR 0032): the route the lead would
+ * Answers a source's ping (the worker's `ping` job; README "Ping then post (for sources)", ADR 0032): the route the lead would
  * match, its auction if it is an auction route — with its deadline counted from when the ingest received the
  * ping — and the best bid with the source's payout on it, bound to the ping in Redis; then the ingest waiting
  * for it is told (`<prefix>:outcomes`). Any other route, none, or no bid at or above the floor: no bid.

@@ -17,7 +17,7 @@ import { reportStatement, runStatement, sqlPool, type Db, type ReportRow, type R
 import { amount, formatAmount } from '@leadrouter/money';
 import { ParamReader, type RawParams } from './params.js';
 
-// Reports (SPEC "Reports"; ADR 0028): figures per day, hour, source, partner, geo and channel, read from the
+// Reports (README "Reports"; ADR 0028): figures per day, hour, source, partner, geo and channel, read from the
 // rollups (report_daily, report_hourly and the lead figures on their way, report_deltas), for the admin API,
 // the source's own `GET /v1/reports` and `leadrouter report`. Days are UTC days, or the days of the zone `tz`
 // names, made of UTC hours.

@@ -31,7 +31,7 @@ import {
 import { ParamReader, type RawParams } from './params.js';
 import { findPartner } from './refs.js';
 
-// Returns (SPEC "Feedback from partners", ADR 0026): one per sale, filed by the partner's feedback
+// Returns (README "Feedback from partners", ADR 0026): one per sale, filed by the partner's feedback
 // (feedback.ts) or by an operator for it, approved at once (the partner's autoApprove, an operator's filing) or
 // from the queue. Approving writes the return's ledger lines, the lead's status and the source's postback in
 // the transaction that decides it, under the lead's lock.

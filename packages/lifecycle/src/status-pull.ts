@@ -31,7 +31,7 @@ import { feedbackPartnerOf, recordSaleFeedback, type FeedbackPartner } from './f
 import type { FlowLog } from './flow.js';
 import type { MoneyDeps } from './money.js';
 
-// Status pulls (SPEC "Feedback from partners", docs/decisions/0029-status-pull.md): a partner with a
+// Status pulls (README "Feedback from partners", docs/decisions/0029-status-pull.md): a partner with a
 // `statusPull` is asked for the statuses of its leads every `intervalSeconds`, page after page over its
 // look-back window, and each item that changes a sale's status is recorded as a pulled `status` event through
 // the same path as pushed feedback (`recordSaleFeedback`: the lead's lock, `decideFeedback`, once-keys). One

@@ -2,7 +2,7 @@ import type { FieldError, PayoutModel } from '@leadrouter/core';
 import { type Amount, amount, formatAmount, parseAmount, percentOf, ZERO } from './amount.js';
 
 /**
- * What a source is paid (SPEC "Money"): per lead sold (`cpl`), per
+ * What a source is paid (README "What sources earn"): per lead sold (`cpl`), per
  * conversion (`cpa`), or a share of what the partners pay for its lead, on
  * each sale and conversion (`revshare`). `geo` overrides `amount` by the
  * lead's geo (cpl and cpa only: a revshare has no amount to override).

@@ -46,7 +46,7 @@ export interface PostbackJob {
 }
 
 /**
- * A source's ping (SPEC "Ping/post"): the lead's values without contact data (never a name, phone or email),
+ * A source's ping (README "Ping then post (for sources)"): the lead's values without contact data (never a name, phone or email),
  * who sent it, and the times that bound its answer.
  */
 export interface PingJob {

@@ -45,7 +45,7 @@ const RELEASE = `if redis.call('HGET', KEYS[1], 'lead') == ARGV[1] then return r
 return 0`;
 
 /**
- * Pings' bindings in Redis (SPEC "Ping/post", ADR 0032): what a ping was answered, its bids and its expiry,
+ * Pings' bindings in Redis (README "Ping/post", ADR 0032): what a ping was answered, its bids and its expiry,
  * kept where it expires by itself (no durable row per ping: pings may be 10–100 times the leads). The worker
  * settles it, the ingest reads it for the answer and claims it for the post; every step is one atomic script on
  * the ping's own key, so it holds across ingest replicas and on a Redis Cluster.

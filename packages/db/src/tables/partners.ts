@@ -128,7 +128,7 @@ export const PARTNER_ROWS = defineStatement({
 });
 
 // ---------------------------------------------------------------------------
-// The circuit breaker (README "Partner health"), run with the attempt it follows. Each returns a row when it
+// The circuit breaker (README "Pausing and resuming partners"), run with the attempt it follows. Each returns a row when it
 // changed the partner: whether it paused it just now, its failures in a row, and why.
 
 /** An answer that pauses the partner at once (a 410 Gone): `reason` cut to the column, `fullReason` reported. */

@@ -1,7 +1,7 @@
 import { storableText } from '@leadrouter/core';
 import { backoffDelay, type Classification } from '@leadrouter/delivery/requests';
 
-/** A partner's retry settings (SPEC "Delivery"). */
+/** A partner's retry settings (README "What a partner receives"). */
 export interface RetryPolicy {
   maxAttempts: number;
   backoffDelayMs: number;

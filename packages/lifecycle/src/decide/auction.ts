@@ -19,7 +19,7 @@ export interface AuctionDecision {
 }
 
 /**
- * Ranks an auction's bids (SPEC "Ping/post", ADR 0032): bids below `floor` are no bids; the rest highest first,
+ * Ranks an auction's bids (README "Ping/post", ADR 0032): bids below `floor` are no bids; the rest highest first,
  * ties in the route's list order (the order `outcomes` is given in). Exact: amounts compared as decimals.
  */
 export function rankBids(outcomes: readonly PingOutcome[], floor: string): AuctionDecision {

@@ -64,8 +64,8 @@ export type FeedbackDecision =
 const DAY_MS = 86_400_000;
 
 /**
- * What a partner's feedback does to one of its sales (SPEC "Feedback from
- * partners", ADR 0026). Explicit events that happened already are
+ * What a partner's feedback does to one of its sales (README "Feedback
+ * from partners", ADR 0026). Explicit events that happened already are
  * duplicates; a status event never is — it is recorded with what it came to
  * (`unchanged`, `unmapped`, `stale` when older than the status last reported,
  * …). A reversal before its conversion waits for it. A return needs the

@@ -69,7 +69,7 @@ function batchResult(answer: FeedbackAnswer) {
 }
 
 /**
- * `POST /v1/feedback` (SPEC "Feedback from partners"): one event, or a batch answered event by event in order.
+ * `POST /v1/feedback` (README "Feedback from partners"): one event, or a batch answered event by event in order.
  * Each event is recorded in a transaction of its own (packages/lifecycle's `recordFeedback`), postbacks
  * included; their jobs are enqueued after it, and the worker's sweeper sends any Redis did not take. SQL on
  * node-postgres only, like the lead API (ADR 0009).

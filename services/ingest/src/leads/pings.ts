@@ -17,7 +17,7 @@ import { keptUntil, type ExpectedReply, type PingReply, type PingState } from '@
 import type { AppDeps } from '../deps.js';
 import type { PostingSource } from '../http/auth.js';
 
-/** What the answer may take beyond the route's auction deadline (SPEC "Ping/post"). */
+/** What the answer may take beyond the route's auction deadline (README "Ping then post (for sources)"). */
 export const ANSWER_SLACK_MS = 100;
 /** Of that slack, what is kept for the ingest's own no-bid binding and the answer, when the worker is late. */
 const OWN_MARGIN_MS = 20;
@@ -154,7 +154,7 @@ export interface ClaimedPing {
 }
 
 /**
- * Claims the ping a lead is posted against (`pingId`, SPEC "Ping/post", ADR 0032) for a new lead id, atomically
+ * Claims the ping a lead is posted against (`pingId`, README "Ping then post (for sources)", ADR 0032) for a new lead id, atomically
  * on its binding (one lead per ping, across ingest replicas), or throws the answer: another source's or an
  * unknown ping 404, a second post is a duplicate of the first lead (returned), one after `expiresAt` 410 `ping_expired`, a ping
  * without a bid 422 `no_bid`. The ping's values replace the posted ones (geo, source, fields: what the buyers

@@ -5,7 +5,7 @@ import { LEAD_OUTCOMES, runStatement, sqlPool, type StatementRow } from '@leadro
 import { amount, amountNumber } from '@leadrouter/money';
 import type { AppDeps } from '../deps.js';
 
-/** What a source that waited is told of its lead (SPEC "Waiting for the outcome"): in its own terms only. */
+/** What a source that waited is told of its lead (ADR 0033): in its own terms only. */
 export type Outcome = Static<typeof LeadOutcome>;
 
 /**
