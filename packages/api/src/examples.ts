@@ -10,4 +10,4 @@ export const EXAMPLE_AT = '2026-01-31T12:00:00.000Z';
 
 /** A `since` query parameter: an ISO 8601 date-time with a zone, by default `what`. */
 export const since = (what: string) =>
-  DateTime({ description: `ISO 8601 date-time with a zone; default: ${what}`, example: EXAMPLE_AT });
+  DateTime({ maxLength: 40, description: `ISO 8601 date-time with a zone; default: ${what}`, example: EXAMPLE_AT });

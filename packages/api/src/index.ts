@@ -1,4 +1,12 @@
-export { type Answer, type Input, type Party, type Reply, type RouteSpec, type TextReply } from './table.js';
+export {
+  type Answer,
+  type Input,
+  type Party,
+  type QueryOf,
+  type Reply,
+  type RouteSpec,
+  type TextReply,
+} from './table.js';
 export { componentSchemas } from './components.js';
 export {
   DEFAULT_LIMIT,

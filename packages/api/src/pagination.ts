@@ -31,7 +31,7 @@ export const pageParameters = {
     Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT, description: 'items per page' }),
   ),
   cursor: Type.Optional(
-    Type.String({ maxLength: MAX_CURSOR, description: 'the `nextCursor` of the previous page (opaque)' }),
+    Type.String({ minLength: 1, maxLength: MAX_CURSOR, description: 'the `nextCursor` of the previous page (opaque)' }),
   ),
 };
 export const PageQuery = Type.Object(pageParameters);

@@ -2,7 +2,7 @@
  * The route table's money operations (README "Money", "Feedback from partners"; ADR 0026): partner feedback,
  * the returns queue, operator-filed returns, adjustments, and feedback keys.
  */
-import { Type, Uuid, type Static } from '@leadrouter/core';
+import { List, RETURN_STATUSES, Type, Uuid, type Static } from '@leadrouter/core';
 import {
   FeedbackBatch,
   FeedbackBatchResults,
@@ -117,9 +117,8 @@ export const listReturns = route({
     'Returns oldest first, `pending` ones by default (`status=pending,approved,rejected` for others), optionally of one partner. Unknown parameters are a `422`.',
   query: Type.Object({
     status: Type.Optional(
-      Type.String({
-        maxLength: 100,
-        description: 'one or more of pending, approved, rejected, comma-separated',
+      List(RETURN_STATUSES, {
+        description: 'one or more of pending, approved, rejected, comma-separated (default `pending`)',
         example: 'pending',
       }),
     ),

@@ -2,13 +2,14 @@
  * The route table's operator endpoints: dead letters, the lead search and a lead's whole story, the
  * statistics, the queues and the routing dry run (README "Operating it (runbook)").
  */
-import { DateTime, MAX_REPORT_DAYS, OneOf, Type, Uuid } from '@leadrouter/core';
+import { DateTime, LEAD_STATUSES, List, MAX_REPORT_DAYS, OneOf, Type, Uuid } from '@leadrouter/core';
 import { DRY_RUN_DEFAULT_LEADS, DRY_RUN_MAX_LEADS, DryRunRequest, PersonalDataErasureRequest } from './bodies.js';
 import {
   BulkDiscardResult,
   BulkRetryResult,
   DeadLetterConflict,
   DeadLetterPage,
+  DEAD_LETTER_STATUSES,
   DeadLetterSelection,
   DryRun,
   LeadDetail,
@@ -46,8 +47,7 @@ export const listDeadLetters = route({
   query: Type.Object({
     partner: partnerRef('only this partner’s (an id or a name)'),
     status: Type.Optional(
-      Type.String({
-        maxLength: 100,
+      List(DEAD_LETTER_STATUSES, {
         description:
           '`dead_lettered` (default: the dead letters an operator can act on), `superseded`, or both, comma-separated',
         example: 'superseded',
@@ -129,8 +129,7 @@ export const searchLeads = route({
   description: `Leads, newest first, without personal data (get one by its id for the rest). All given filters must match. ${unknownParams}`,
   query: Type.Object({
     status: Type.Optional(
-      Type.String({
-        maxLength: 500,
+      List(LEAD_STATUSES, {
         description: 'one or more lead statuses, comma-separated',
         example: 'unsold,dead_lettered',
       }),
@@ -152,6 +151,7 @@ export const searchLeads = route({
     since: Type.Optional(
       Type.String({
         format: 'date-time',
+        maxLength: 40,
         description: 'created at or after: ISO 8601 date-time with a zone',
         example: EXAMPLE_AT,
       }),
@@ -159,6 +159,7 @@ export const searchLeads = route({
     until: Type.Optional(
       Type.String({
         format: 'date-time',
+        maxLength: 40,
         description: 'created before: ISO 8601 date-time with a zone, later than `since`',
       }),
     ),
@@ -212,7 +213,8 @@ export const getStats = route({
   query: Type.Object({
     since: Type.Optional(
       DateTime({
-        description: `ISO 8601 date-time, at most ${MAX_REPORT_DAYS} days ago (as the reports); default: 24 hours ago`,
+        maxLength: 40,
+        description: `ISO 8601 date-time with a zone, at most ${MAX_REPORT_DAYS} days ago (as the reports); default: 24 hours ago`,
         example: EXAMPLE_AT,
       }),
     ),
@@ -247,7 +249,9 @@ export const getLeadTimeline = route({
     'Leads received in each step of a window, and how many of them are delivered by now, for charts. Steps are whole minutes or hours (UTC), with zeros where nothing arrived; at most 1,500 steps.',
   query: Type.Object({
     since: Type.Optional(since('an hour ago')),
-    until: Type.Optional(DateTime({ description: 'ISO 8601 date-time with a zone, later than `since`; default: now' })),
+    until: Type.Optional(
+      DateTime({ maxLength: 40, description: 'ISO 8601 date-time with a zone, later than `since`; default: now' }),
+    ),
     step: Type.Optional(OneOf(TIMELINE_STEPS, { default: 'minute' })),
   }),
   answers: { 200: { description: 'The points.', schema: Timeline }, 422: 'Invalid' },

@@ -18,7 +18,7 @@ import { route } from './table.js';
 const timeParam = (what: string, fallback: string) =>
   Type.Optional(
     Type.String({
-      minLength: 10,
+      minLength: 1,
       maxLength: 40,
       description: `${what}: a date (\`2026-12-01\`, its midnight in \`tz\`: UTC unless given) or an ISO 8601 date-time with a zone, on a whole UTC hour (a whole day when grouping by day, geo or channel); default: ${fallback}`,
     }),
@@ -28,6 +28,7 @@ const query = (keys: string, example: string) =>
   Type.Object({
     groupBy: Type.Optional(
       Type.String({
+        minLength: 1,
         maxLength: 100,
         description: `one or ${MAX_REPORT_KEYS} of ${keys}, comma-separated, e.g. \`${example}\` (default \`day\`); hour goes with neither day, geo nor channel`,
         example,
@@ -35,14 +36,15 @@ const query = (keys: string, example: string) =>
     ),
     since: timeParam('the first instant covered', '30 days before `until` (by hour: 2 days)'),
     until: timeParam('the instant after the last covered', 'the end of today (in `tz`)'),
+    format: Type.Optional(OneOf(REPORT_FORMATS, { default: 'json', description: '`csv`: the same columns as CSV' })),
     tz: Type.Optional(
       Type.String({
+        minLength: 1,
         maxLength: 64,
         description: `an IANA time zone name (\`America/New_York\`): the days are its days, made of the UTC hours of each local date (a day its clocks change has 23 or 25), and dates in \`since\`/\`until\` are its midnights. A zone off UTC in the range takes neither geo nor channel (kept per UTC day) nor a zone off by part of an hour (\`Asia/Kolkata\`), and covers at most ${MAX_HOURLY_REPORT_DAYS} days; default UTC`,
         example: 'America/New_York',
       }),
     ),
-    format: Type.Optional(OneOf(REPORT_FORMATS, { default: 'json', description: '`csv`: the same columns as CSV' })),
   });
 
 const contentDisposition = {

@@ -85,7 +85,11 @@ export interface RouteSpec {
   params?: TSchema & { properties: Record<string, TSchema> };
   /** What a 404 calls the resource the path names. */
   resource?: string;
-  /** The query parameters, one property each (documentation and the names a handler reads). */
+  /**
+   * The query parameters, one property each, each optional: what the document lists and what the query is
+   * validated with (coerced from text where a parameter is a number; a parameter not named here is a problem).
+   * What no schema states (a cursor, a name to look up, `since` before `until`) is its handler's reader's.
+   */
   query?: TSchema & { properties: Record<string, TSchema> };
   /** Header parameters, as OpenAPI parameter objects. */
   headers?: Record<string, unknown>[];
@@ -100,9 +104,14 @@ export function route<const S extends RouteSpec>(spec: S): S {
 
 type SchemaOf<T> = T extends { schema: infer S extends TSchema } ? S : never;
 
+/** The validated query of `S`. */
+export type QueryOf<S extends RouteSpec> = S['query'] extends TSchema ? Static<S['query']> : Record<string, never>;
+
 /** What a handler of `S` receives, validated. */
 export interface Input<S extends RouteSpec> {
   params: S['params'] extends TSchema ? Static<S['params']> : Record<string, never>;
+  /** The query's parameters that were given, coerced to their schemas' types. */
+  query: QueryOf<S>;
   body: S['body'] extends BodySpec
     ? S['body']['unchecked'] extends true
       ? unknown

@@ -1,5 +1,6 @@
 export { AppError, conflict, invalid, notFound, unauthorized, unavailable, type FieldError } from './errors.js';
 export { ajv, compile, toFieldErrors, unstorableStrings } from './validation.js';
+export { checkQuery, queryValidator, type QueryReading, type QuerySchema } from './query.js';
 export { storableText, type TextLimit } from './storable.js';
 export {
   EXAMPLE_LEAD,
@@ -61,6 +62,7 @@ export {
   DateTime,
   Dict,
   Json,
+  List,
   Nullable,
   OneOf,
   Scalar,

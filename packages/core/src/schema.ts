@@ -69,3 +69,20 @@ export function Uuid(options: Record<string, unknown> = {}) {
 export function DateTime(options: Record<string, unknown> = {}) {
   return Type.String({ format: 'date-time', ...options });
 }
+
+/**
+ * One or more of `values`, comma-separated, each once or more (`unsold,dead_lettered`): a query parameter's list.
+ * A `pattern` states it (spaces around a value are taken); `x-list` names the values, for the message that lists
+ * them (query.ts) and for the reader of the document.
+ */
+export function List<const V extends readonly string[]>(values: V, options: Record<string, unknown> = {}) {
+  const one = `(?:${values.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`;
+  return Type.Unsafe<string>({
+    type: 'string',
+    minLength: 1,
+    maxLength: 500,
+    ...options,
+    pattern: `^\\s*${one}\\s*(?:,\\s*${one}\\s*)*$`,
+    'x-list': [...values],
+  });
+}

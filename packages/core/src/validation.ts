@@ -1,18 +1,25 @@
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import Ajv, { type ErrorObject, type Options, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FieldError } from './errors.js';
 import { UNSTORABLE } from './storable.js';
 import { UUID_RE } from './ids.js';
 
 /**
- * One Ajv instance for every request schema: all errors, no coercion, no
- * defaults injected into input. Strings are bounded in every schema so a
+ * One Ajv instance for every request body's schema: all errors, no coercion,
+ * no defaults injected into input (query strings: query.ts, the same options
+ * and formats with coercion). Strings are bounded in every schema so a
  * pattern or format cannot be made slow (Ajv's security notes).
  */
-export const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-addFormats(ajv, ['email', 'uri', 'date-time', 'regex']);
-// ajv-formats' own `uuid` also takes a `urn:uuid:` prefix: the API takes one form of id (ids.ts).
-ajv.addFormat('uuid', UUID_RE);
+export const AJV_OPTIONS = { allErrors: true, strict: true, allowUnionTypes: true } as const satisfies Options;
+export const ajv = new Ajv(AJV_OPTIONS);
+addRequestFormats(ajv);
+
+/** The formats the requests' schemas use (the query strings' Ajv has the same; query.ts). */
+export function addRequestFormats(instance: Ajv): void {
+  addFormats(instance, ['email', 'uri', 'date-time', 'regex']);
+  // ajv-formats' own `uuid` also takes a `urn:uuid:` prefix: the API takes one form of id (ids.ts).
+  instance.addFormat('uuid', UUID_RE);
+}
 
 /** Ajv errors as `{field, message}` with JSON pointers a client can act on. */
 export function toFieldErrors(errors: ErrorObject[] | null | undefined): FieldError[] {

@@ -1,4 +1,5 @@
 import {
+  checkQuery,
   conflict,
   invalid,
   notFound,
@@ -30,9 +31,9 @@ import {
 import { counterCalls, retaken } from './caps.js';
 import { decideRequeues, type RequeueSkipReason } from './decide/requeue.js';
 import type { DeliverJob, Queues } from '@leadrouter/queue';
-import { DEAD_LETTER_STATUSES, SKIP_REASONS as API_SKIP_REASONS } from '@leadrouter/api';
+import { DEAD_LETTER_STATUSES, operations, SKIP_REASONS as API_SKIP_REASONS, type QueryOf } from '@leadrouter/api';
 import { encodeCursor, type Cursor, type Page } from './cursor.js';
-import { ParamReader, type RawParams } from './params.js';
+import { cursorOf, DEFAULT_LIMIT, listOf, readParams, type RawParams } from './params.js';
 import { findPartner, type Named } from './refs.js';
 
 /** What the operations need: the database, and the queue to put retried deliveries back on. */
@@ -90,21 +91,39 @@ export interface DeadLetterView {
   at: string | null;
 }
 
+/** The dead-letter list's parameters, as its route's schema accepted them. */
+export type DeadLetterParams = QueryOf<typeof operations.listDeadLetters>;
+
 /**
- * `partner` (id or name), `status` (comma-separated), `limit`, `cursor`:
- * every problem in one 422; an unknown partner is one of them.
+ * `partner` (id or name), `status` (comma-separated; default `dead_lettered`), `limit`, `cursor`, accepted by the
+ * schema: the partner looked up and the cursor read, their problems added to `problems` (an unknown partner is
+ * one).
  */
+export async function readDeadLetterQuery(
+  db: Db,
+  params: DeadLetterParams,
+  problems: FieldError[],
+): Promise<DeadLetterQuery> {
+  const statuses = listOf<DeadLetterStatus>(params.status) ?? ['dead_lettered'];
+  const cursor = cursorOf(params.cursor, problems);
+  const partner = params.partner === undefined ? undefined : await findPartner(db, params.partner);
+  if (params.partner !== undefined && !partner)
+    problems.push({ field: 'partner', message: 'no partner has this id or name' });
+  return {
+    statuses,
+    limit: params.limit ?? DEFAULT_LIMIT,
+    ...(partner ? { partner } : {}),
+    ...(cursor ? { cursor } : {}),
+  };
+}
+
+/** The CLI's options as the API's query: every problem in one 422. */
 export async function parseDeadLetterQuery(db: Db, raw: RawParams): Promise<DeadLetterQuery> {
-  const r = new ParamReader(raw, ['partner', 'status', 'limit', 'cursor']);
-  const partnerRef = r.string('partner');
-  const statuses = r.enumList('status', DEAD_LETTER_STATUSES) ?? ['dead_lettered'];
-  const limit = r.limit();
-  const cursor = r.cursor();
-  const partner = partnerRef === undefined ? undefined : await findPartner(db, partnerRef);
-  if (partnerRef !== undefined && !partner)
-    r.errors.push({ field: 'partner', message: 'no partner has this id or name' });
-  r.check();
-  return { statuses, limit, ...(partner ? { partner } : {}), ...(cursor ? { cursor } : {}) };
+  const schema = operations.listDeadLetters.query;
+  const { value, problems } = readParams<DeadLetterParams>(schema, raw);
+  const query = await readDeadLetterQuery(db, value, problems);
+  checkQuery(schema, problems);
+  return query;
 }
 
 /**

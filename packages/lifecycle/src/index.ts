@@ -78,7 +78,7 @@ export { rotateSourceKey } from './sources.js';
 // Operator actions shared by the admin API and the CLI: dead letters, lead search, dry runs, partner health.
 export type { Page } from './cursor.js';
 export type { RawParams } from './params.js';
-export { ParamReader } from './params.js';
+export { cursorOf, instantOf, listOf, readParams } from './params.js';
 export { findPartner, findSource, type Named } from './refs.js';
 export {
   DEAD_LETTER_STATUSES,
@@ -86,6 +86,8 @@ export {
   discardDeadLetters,
   listDeadLetters,
   parseDeadLetterQuery,
+  readDeadLetterQuery,
+  type DeadLetterParams,
   parseDiscardSelection,
   parseRetrySelection,
   retryDeadLetter,
@@ -107,6 +109,8 @@ export {
 export {
   leadDetail,
   parseLeadSearch,
+  readLeadSearch,
+  type LeadSearchParams,
   searchLeads,
   type LeadDetail,
   type LeadListItem,
@@ -114,7 +118,7 @@ export {
 } from './leads.js';
 export { dryRun, parseDryRun, type DryRunAnswer, type DryRunLead, type DryRunRequest } from './dry-run.js';
 export { partnerHealth, type PartnerHealth } from './partner-health.js';
-export { adminStats, parseStatsSince, type StatsView } from './stats.js';
+export { adminStats, readStatsSince, type StatsView } from './stats.js';
 export {
   capLockKey,
   capsInUseViews,
@@ -168,6 +172,8 @@ export {
   fileReturn,
   listReturns,
   parseReturnQuery,
+  readReturnQuery,
+  type ReturnParams,
   rejectReturn,
   type ReturnQuery,
   type ReturnResult,
@@ -180,6 +186,8 @@ export {
   csvField,
   DEFAULT_REPORT_DAYS,
   parseReport,
+  readReport,
+  type ReportParams,
   reportColumns,
   reportCsv,
   reportFileName,

@@ -1,14 +1,16 @@
 import {
+  checkQuery,
   type AttemptOutcome,
   type DeliveryStatus,
+  type FieldError,
   type FeedbackEventKind,
   type FeedbackVia,
-  LEAD_STATUSES,
   type LeadStatus,
   normalisePhone,
   notFound,
   UUID_RE,
 } from '@leadrouter/core';
+import { operations, type QueryOf } from '@leadrouter/api';
 import {
   LEAD_ENTRIES,
   LEAD_SEARCH,
@@ -22,7 +24,7 @@ import { amount, amountNumber } from '@leadrouter/money';
 import { moneyView, storedLines, type MoneyView } from './money.js';
 import { leadReturns, type ReturnView } from './returns.js';
 import { encodeCursor, type Cursor, type Page } from './cursor.js';
-import { ParamReader, type RawParams } from './params.js';
+import { cursorOf, DEFAULT_LIMIT, instantOf, listOf, readParams, type RawParams } from './params.js';
 import { findPartner, findSource, type Named } from './refs.js';
 
 export interface LeadSearch {
@@ -66,48 +68,37 @@ export function searchPhone(raw: string): string | null {
   return normalisePhone(raw, null) ?? (/^[\d\s().-]+$/.test(raw) ? normalisePhone(`+${raw}`, null) : null);
 }
 
+/** The lead search's parameters, as its route's schema accepted them. */
+export type LeadSearchParams = QueryOf<typeof operations.searchLeads>;
+
 /**
  * `status` (comma-separated), `source`, `partner` (id or name), `phone`, `email`, `since`, `until`, `limit`,
- * `cursor`: every problem in one 422.
+ * `cursor`, accepted by the schema: the phone normalised, the source and partner looked up, the cursor read and
+ * `since` before `until`, their problems added to `problems`.
  */
-export async function parseLeadSearch(db: Db, raw: RawParams): Promise<LeadSearch> {
-  const r = new ParamReader(raw, [
-    'status',
-    'source',
-    'partner',
-    'phone',
-    'email',
-    'since',
-    'until',
-    'limit',
-    'cursor',
-  ]);
-  const statuses = r.enumList('status', LEAD_STATUSES);
-  const phoneRaw = r.string('phone', 40);
-  const phone = phoneRaw === undefined ? undefined : searchPhone(phoneRaw);
-  if (phoneRaw !== undefined && !phone)
-    r.errors.push({
+export async function readLeadSearch(db: Db, params: LeadSearchParams, problems: FieldError[]): Promise<LeadSearch> {
+  const statuses = listOf<LeadStatus>(params.status);
+  const phone = params.phone === undefined ? undefined : searchPhone(params.phone);
+  if (params.phone !== undefined && !phone)
+    problems.push({
       field: 'phone',
       message: 'is not a phone number: give it with its country code, e.g. +1 415 555 0100',
     });
-  const email = r.string('email', 320)?.trim().toLowerCase();
-  const sourceRef = r.string('source');
-  const partnerRef = r.string('partner');
-  const since = r.dateTime('since');
-  const until = r.dateTime('until');
-  const limit = r.limit();
-  const cursor = r.cursor();
-  if (since && until && since >= until) r.errors.push({ field: 'until', message: 'must be later than since' });
+  const email = params.email?.trim().toLowerCase();
+  const since = instantOf(params.since, problems, 'since');
+  const until = instantOf(params.until, problems, 'until');
+  const cursor = cursorOf(params.cursor, problems);
+  if (since && until && since >= until) problems.push({ field: 'until', message: 'must be later than since' });
   const [source, partner] = await Promise.all([
-    sourceRef === undefined ? undefined : findSource(db, sourceRef),
-    partnerRef === undefined ? undefined : findPartner(db, partnerRef),
+    params.source === undefined ? undefined : findSource(db, params.source),
+    params.partner === undefined ? undefined : findPartner(db, params.partner),
   ]);
-  if (sourceRef !== undefined && !source) r.errors.push({ field: 'source', message: 'no source has this id or name' });
-  if (partnerRef !== undefined && !partner)
-    r.errors.push({ field: 'partner', message: 'no partner has this id or name' });
-  r.check();
+  if (params.source !== undefined && !source)
+    problems.push({ field: 'source', message: 'no source has this id or name' });
+  if (params.partner !== undefined && !partner)
+    problems.push({ field: 'partner', message: 'no partner has this id or name' });
   return {
-    limit,
+    limit: params.limit ?? DEFAULT_LIMIT,
     ...(statuses ? { statuses } : {}),
     ...(phone ? { phone } : {}),
     ...(email ? { email } : {}),
@@ -117,6 +108,15 @@ export async function parseLeadSearch(db: Db, raw: RawParams): Promise<LeadSearc
     ...(until ? { until } : {}),
     ...(cursor ? { cursor } : {}),
   };
+}
+
+/** Parameters as given (text, the CLI's options): validated by the API's schema, then read; one 422. */
+export async function parseLeadSearch(db: Db, raw: RawParams): Promise<LeadSearch> {
+  const schema = operations.searchLeads.query;
+  const { value, problems } = readParams<LeadSearchParams>(schema, raw);
+  const search = await readLeadSearch(db, value, problems);
+  checkQuery(schema, problems);
+  return search;
 }
 
 /**

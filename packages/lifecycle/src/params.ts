@@ -1,97 +1,48 @@
-import { invalid, type FieldError } from '@leadrouter/core';
-import { decodeCursor, DEFAULT_LIMIT, MAX_CURSOR, MAX_LIMIT, type Cursor } from '@leadrouter/api';
+import { queryValidator, type FieldError, type QueryReading, type QuerySchema } from '@leadrouter/core';
+import { decodeCursor, DEFAULT_LIMIT, MAX_LIMIT, type Cursor } from '@leadrouter/api';
 
 /** Query parameters or CLI options as given: strings (an array when a parameter is repeated), or absent. */
 export type RawParams = Record<string, unknown>;
 
 export { DEFAULT_LIMIT, MAX_LIMIT };
 
-/**
- * Reads request parameters and collects every problem, so one 422 lists them
- * all. Unknown parameters are problems too: a misspelt filter would otherwise
- * silently widen the search.
+/*
+ * Parameters are validated by the query schema of the route that takes them (@leadrouter/api's table; ADR 0019):
+ * the ingest's `bind` does it for a request, `readParams` below for the CLI, which takes the same parameters as
+ * options. A reader (`readDeadLetterQuery`, …) then does what no JSON Schema states — a cursor, a name to look
+ * up, `since` before `until` — adding its problems to the schema's, so one 422 lists them all.
  */
-export class ParamReader {
-  readonly errors: FieldError[] = [];
 
-  constructor(
-    private readonly raw: RawParams,
-    allowed: readonly string[],
-  ) {
-    for (const name of Object.keys(raw)) {
-      if (!allowed.includes(name))
-        this.errors.push({ field: name, message: `is not a parameter here (use ${allowed.join(', ')})` });
-    }
-  }
+const validators = new WeakMap<QuerySchema, (raw: RawParams) => QueryReading<unknown>>();
 
-  /** A non-empty string of at most `max` characters. */
-  string(name: string, max = 200): string | undefined {
-    const v = this.raw[name];
-    if (v === undefined) return undefined;
-    if (typeof v !== 'string') {
-      this.errors.push({ field: name, message: 'must be given once' });
-      return undefined;
-    }
-    if (v.length === 0 || v.length > max) {
-      this.errors.push({ field: name, message: `must be 1 to ${max} characters` });
-      return undefined;
-    }
-    return v;
-  }
+/** `raw` validated by `schema` (compiled once): the parameters that passed, and every problem. */
+export function readParams<T>(schema: QuerySchema, raw: RawParams): QueryReading<T> {
+  let validate = validators.get(schema);
+  if (!validate) validators.set(schema, (validate = queryValidator(schema)));
+  return validate(raw) as QueryReading<T>;
+}
 
-  /** `limit`: an integer from 1 to MAX_LIMIT. */
-  limit(name = 'limit'): number {
-    const v = this.string(name, 10);
-    if (v === undefined) return DEFAULT_LIMIT;
-    const n = Number(v);
-    if (!/^\d+$/.test(v) || n < 1 || n > MAX_LIMIT) {
-      this.errors.push({ field: name, message: `must be an integer from 1 to ${MAX_LIMIT}` });
-      return DEFAULT_LIMIT;
-    }
-    return n;
-  }
+/** The values of a comma-separated list its schema accepted (`List`), each once. */
+export function listOf<T extends string>(v: string | undefined): T[] | undefined {
+  return v === undefined ? undefined : ([...new Set(v.split(',').map((s) => s.trim()))] as T[]);
+}
 
-  /** An ISO 8601 date-time with a time zone (a bare date would depend on the server's zone). */
-  dateTime(name: string): Date | undefined {
-    const v = this.string(name, 40);
-    if (v === undefined) return undefined;
-    const ms = Date.parse(v);
-    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(v) || Number.isNaN(ms)) {
-      this.errors.push({
-        field: name,
-        message: 'must be an ISO 8601 date-time with a zone, e.g. 2026-01-31T00:00:00Z',
-      });
-      return undefined;
-    }
-    return new Date(ms);
-  }
+/** A page's `cursor`: the `nextCursor` of a previous page, or a problem. */
+export function cursorOf(v: string | undefined, problems: FieldError[], field = 'cursor'): Cursor | undefined {
+  if (v === undefined) return undefined;
+  const c = decodeCursor(v);
+  if (!c) problems.push({ field, message: 'must be the nextCursor of a previous page' });
+  return c ?? undefined;
+}
 
-  cursor(name = 'cursor'): Cursor | undefined {
-    const v = this.string(name, MAX_CURSOR);
-    if (v === undefined) return undefined;
-    const c = decodeCursor(v);
-    if (!c) this.errors.push({ field: name, message: 'must be the nextCursor of a previous page' });
-    return c ?? undefined;
+/** A date-time its schema accepted (`format: "date-time"`), as an instant; a problem if it names none. */
+export function instantOf(v: string | undefined, problems: FieldError[], field: string): Date | undefined {
+  if (v === undefined) return undefined;
+  const ms = Date.parse(v);
+  if (Number.isNaN(ms)) {
+    // RFC 3339 takes a leap second (23:59:60), which names no instant here.
+    problems.push({ field, message: 'must be an ISO 8601 date-time with a zone, e.g. 2026-01-31T00:00:00Z' });
+    return undefined;
   }
-
-  /** One or more of `allowed`, comma-separated. */
-  enumList<T extends string>(name: string, allowed: readonly T[]): T[] | undefined {
-    const v = this.string(name, 500);
-    if (v === undefined) return undefined;
-    const parts = [...new Set(v.split(',').map((s) => s.trim()))];
-    const bad = parts.filter((p) => !allowed.includes(p as T));
-    if (bad.length > 0 || parts.length === 0) {
-      this.errors.push({
-        field: name,
-        message: `must be one or more (comma-separated) of ${allowed.join(', ')}; got ${bad.map((b) => JSON.stringify(b)).join(', ')}`,
-      });
-      return undefined;
-    }
-    return parts as T[];
-  }
-
-  /** Throws a 422 listing every problem found so far. */
-  check(): void {
-    if (this.errors.length > 0) throw invalid(this.errors);
-  }
+  return new Date(ms);
 }

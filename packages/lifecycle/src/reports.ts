@@ -8,6 +8,7 @@ import {
   REPORT_KEYS,
   SOURCE_REPORT_FIGURES,
   SOURCE_REPORT_KEYS,
+  checkQuery,
   invalid,
   type FieldError,
   type ReportFormat,
@@ -15,7 +16,8 @@ import {
 } from '@leadrouter/core';
 import { reportStatement, runStatement, sqlPool, type Db, type ReportRow, type ReportTable } from '@leadrouter/db';
 import { amount, formatAmount } from '@leadrouter/money';
-import { ParamReader, type RawParams } from './params.js';
+import { reports, type QueryOf } from '@leadrouter/api';
+import { readParams, type RawParams } from './params.js';
 
 // Reports (README "Reports"; ADR 0028): figures per day, hour, source, partner, geo and channel, read from the
 // rollups (report_daily, report_hourly and the lead figures on their way, report_deltas), for the admin API,
@@ -118,8 +120,7 @@ export class ReportZone {
 }
 
 /** A report's time bound: a date (its midnight in the report's zone) or a date-time with a zone. */
-function readTime(r: ParamReader, name: string, zone: ReportZone): Date | undefined {
-  const v = r.string(name, 40);
+function readTime(v: string | undefined, name: string, zone: ReportZone, problems: FieldError[]): Date | undefined {
   if (v === undefined) return undefined;
   const ms =
     DATE_ONLY.test(v) && !Number.isNaN(Date.parse(`${v}T00:00:00Z`))
@@ -128,7 +129,7 @@ function readTime(r: ParamReader, name: string, zone: ReportZone): Date | undefi
         ? Date.parse(v)
         : NaN;
   if (Number.isNaN(ms)) {
-    r.errors.push({
+    problems.push({
       field: name,
       message: `must be a date (2026-01-31, a ${zone === ReportZone.UTC ? 'UTC day' : `day in ${zone.name}`}) or an ISO 8601 date-time with a zone (2026-01-31T10:00:00Z)`,
     });
@@ -138,12 +139,11 @@ function readTime(r: ParamReader, name: string, zone: ReportZone): Date | undefi
 }
 
 /** `tz`: an IANA time zone name; UTC when not given. */
-function readZone(r: ParamReader): ReportZone {
-  const v = r.string('tz', 64);
+function readZone(v: string | undefined, problems: FieldError[]): ReportZone {
   if (v === undefined) return ReportZone.UTC;
   const zone = ReportZone.of(v);
   if (!zone)
-    r.errors.push({ field: 'tz', message: 'must be an IANA time zone name, e.g. America/New_York or Europe/Paris' });
+    problems.push({ field: 'tz', message: 'must be an IANA time zone name, e.g. America/New_York or Europe/Paris' });
   return zone ?? ReportZone.UTC;
 }
 
@@ -164,48 +164,50 @@ function zoneOverRange(zone: ReportZone, since: number, until: number): { offUtc
 }
 
 /** `groupBy`: one or two keys, each once, that a rollup holds together; every problem found. */
-function readKeys(r: ParamReader, view: ReportView): ReportKey[] | undefined {
-  const v = r.string('groupBy', 100);
+function readKeys(v: string | undefined, view: ReportView, problems: FieldError[]): ReportKey[] | undefined {
   if (v === undefined) return v;
   const allowed: readonly ReportKey[] = view === 'admin' ? REPORT_KEYS : SOURCE_REPORT_KEYS;
   const parts = v.split(',').map((s) => s.trim());
-  const problems: string[] = [];
+  const found: string[] = [];
   const unknown = parts.filter((p) => !allowed.includes(p as ReportKey));
   if (unknown.length > 0) {
     const partyKeys: string[] = view === 'source' ? unknown.filter((p) => p === 'source' || p === 'partner') : [];
-    if (partyKeys.length > 0) problems.push('a source’s report holds its own figures only: no source or partner');
+    if (partyKeys.length > 0) found.push('a source’s report holds its own figures only: no source or partner');
     const others = unknown.filter((p) => !partyKeys.includes(p));
     if (others.length > 0)
-      problems.push(`${others.map((o) => JSON.stringify(o)).join(', ')} is not a grouping (use ${allowed.join(', ')})`);
+      found.push(`${others.map((o) => JSON.stringify(o)).join(', ')} is not a grouping (use ${allowed.join(', ')})`);
   }
   const keys = parts.filter((p): p is ReportKey => allowed.includes(p as ReportKey));
-  if (new Set(keys).size < keys.length) problems.push('names a key twice');
-  if (parts.length > MAX_REPORT_KEYS) problems.push(`takes at most ${MAX_REPORT_KEYS} keys, e.g. day,partner`);
-  if (keys.includes('day') && keys.includes('hour'))
-    problems.push('takes day or hour, not both (an hour names its day)');
+  if (new Set(keys).size < keys.length) found.push('names a key twice');
+  if (parts.length > MAX_REPORT_KEYS) found.push(`takes at most ${MAX_REPORT_KEYS} keys, e.g. day,partner`);
+  if (keys.includes('day') && keys.includes('hour')) found.push('takes day or hour, not both (an hour names its day)');
   if (keys.includes('hour') && (keys.includes('geo') || keys.includes('channel')))
-    problems.push('cannot put hour with geo or channel: hourly figures are kept per source and partner only');
-  for (const message of problems) r.errors.push({ field: 'groupBy', message });
-  return problems.length > 0 ? undefined : [...new Set(keys)];
+    found.push('cannot put hour with geo or channel: hourly figures are kept per source and partner only');
+  for (const message of found) problems.push({ field: 'groupBy', message });
+  return found.length > 0 ? undefined : [...new Set(keys)];
 }
+
+/** A report's parameters, as its route's schema accepted them (an operator's and a source's are alike). */
+export type ReportParams = QueryOf<typeof reports.getReport>;
 
 /**
  * A report's parameters: `groupBy` (default `day`), `since` and `until` (dates, or date-times with a zone; by
  * default the 30 UTC days up to the end of today, by hour the 2; at most MAX_REPORT_DAYS apart, by hour
- * MAX_HOURLY_REPORT_DAYS), `format` (`json`, `csv`).
- * Every problem in one 422. The range is of whole UTC hours, and of whole UTC days when grouped by day, geo or
- * channel (the rollups' own units).
+ * MAX_HOURLY_REPORT_DAYS), `format` (`json`, `csv`), `tz`, as their schema accepted them; what it cannot state
+ * (the keys that go together, the zone, the range and its units) is checked here, each problem added to
+ * `problems`. The range is of whole UTC hours, and of whole UTC days when grouped by day, geo or channel (the
+ * rollups' own units).
  */
-export function parseReport(raw: RawParams, view: ReportView, now: Date): ReportQuery {
-  const r = new ParamReader(raw, ['groupBy', 'since', 'until', 'format', 'tz']);
-  const keys = readKeys(r, view);
-  const zone = readZone(r);
-  const sinceGiven = readTime(r, 'since', zone);
-  const untilGiven = readTime(r, 'until', zone);
-  const format = r.enumList('format', REPORT_FORMATS);
-  if (format && format.length > 1) r.errors.push({ field: 'format', message: 'must be one of json, csv' });
+export function readReport(params: ReportParams, view: ReportView, now: Date, problems: FieldError[]): ReportQuery {
+  const keys = readKeys(params.groupBy, view, problems);
+  // A `groupBy` the schema refused (too long) says nothing of the keys, as one the reader refused.
+  const keysGiven = params.groupBy !== undefined || problems.some((p) => p.field === 'groupBy');
+  const zone = readZone(params.tz, problems);
+  const sinceGiven = readTime(params.since, 'since', zone, problems);
+  const untilGiven = readTime(params.until, 'until', zone, problems);
+  const format = params.format ?? 'json';
   const until = untilGiven ?? new Date(zone.midnight(zone.date(now.getTime()) + DAY_MS));
-  const hourly = raw.groupBy !== undefined && keys?.includes('hour') === true;
+  const hourly = keys?.includes('hour') === true;
   const since =
     sinceGiven ??
     new Date(
@@ -215,18 +217,18 @@ export function parseReport(raw: RawParams, view: ReportView, now: Date): Report
     );
   const grouped = keys ?? ['day'];
   // Keys with problems of their own say nothing of the range's unit: only whole hours are checked then.
-  const keysOk = raw.groupBy === undefined || keys !== undefined;
+  const keysOk = !keysGiven || keys !== undefined;
   // A zone off UTC in the range: its days are made of the hourly rollup's UTC hours (ADR 0028).
   const { offUtc, partHour } =
     since.getTime() < until.getTime() ? zoneOverRange(zone, since.getTime(), until.getTime()) : { offUtc: false };
   const placeKeys = grouped.filter((k) => k === 'geo' || k === 'channel');
   if (partHour !== undefined)
-    r.errors.push({
+    problems.push({
       field: 'tz',
       message: `is ${formatOffset(zone.offset(partHour))} off UTC on ${new Date(zone.date(partHour)).toISOString().slice(0, 10)}, not whole hours: reports are kept per UTC hour, so its days cannot be made of them (leave tz out for UTC days)`,
     });
   else if (offUtc && keysOk && placeKeys.length > 0)
-    r.errors.push({
+    problems.push({
       field: 'tz',
       message: `cannot go with ${placeKeys.join(' or ')}: the days of a zone off UTC are made of hourly figures, kept per source and partner only (leave tz out for UTC days)`,
     });
@@ -249,29 +251,37 @@ export function parseReport(raw: RawParams, view: ReportView, now: Date): Report
     return [];
   };
   // A zone's part of an hour makes its midnights parts of UTC hours: the zone's error says what is wrong.
-  if (partHour === undefined) r.errors.push(...bound('since', since, sinceGiven), ...bound('until', until, untilGiven));
+  if (partHour === undefined) problems.push(...bound('since', since, sinceGiven), ...bound('until', until, untilGiven));
   const byHour = keysOk && grouped.includes('hour');
   const maxDays = byHour || offUtc ? MAX_HOURLY_REPORT_DAYS : MAX_REPORT_DAYS;
   // Days as the zone counts them: a day a clock changes is one day, of 23 or 25 hours.
   const days =
     (until.getTime() + zone.offset(until.getTime()) - since.getTime() - zone.offset(since.getTime())) / DAY_MS;
-  if (since.getTime() >= until.getTime()) r.errors.push({ field: 'until', message: 'must be later than since' });
+  if (since.getTime() >= until.getTime()) problems.push({ field: 'until', message: 'must be later than since' });
   else if (days > maxDays)
-    r.errors.push({
+    problems.push({
       field: 'since',
       message: `a report ${byHour ? 'by hour ' : offUtc ? `in ${zone.name} ` : ''}covers at most ${maxDays} days; since to until is ${Math.ceil(days)}`,
     });
-  r.check();
   return {
     view,
     keys: grouped,
     table: offUtc || grouped.includes('hour') || (!byDay && !wholeDays) ? 'hourly' : 'daily',
     since,
     until,
-    format: format?.[0] ?? 'json',
+    format,
     tz: zone.name,
     dayZone: offUtc ? zone.name : 'UTC',
   };
+}
+
+/** A report's parameters as given (text: a query, the CLI's options), validated by its route's schema, then read. */
+export function parseReport(raw: RawParams, view: ReportView, now: Date): ReportQuery {
+  const schema = view === 'admin' ? reports.getReport.query : reports.getSourceReport.query;
+  const { value, problems } = readParams<ReportParams>(schema, raw);
+  const query = readReport(value, view, now, problems);
+  checkQuery(schema, problems);
+  return query;
 }
 
 /** `+05:30`, `-03:30`: an offset in hours and minutes. */

@@ -1,4 +1,14 @@
-import { conflict, invalid, isUuid, notFound, RETURN_STATUSES, type ReturnStatus } from '@leadrouter/core';
+import {
+  checkQuery,
+  conflict,
+  invalid,
+  isUuid,
+  notFound,
+  RETURN_STATUSES,
+  type FieldError,
+  type ReturnStatus,
+} from '@leadrouter/core';
+import { money, type QueryOf } from '@leadrouter/api';
 import {
   DECIDE_RETURN,
   FEEDBACK_PARTNER_BY_ID,
@@ -28,7 +38,7 @@ import {
   type MoneyLead,
   type StoredLine,
 } from './money.js';
-import { ParamReader, type RawParams } from './params.js';
+import { cursorOf, DEFAULT_LIMIT, listOf, readParams, type RawParams } from './params.js';
 import { findPartner } from './refs.js';
 
 // Returns (README "Feedback from partners", ADR 0026): one per sale, filed by the partner's feedback
@@ -92,18 +102,34 @@ export interface ReturnQuery {
   cursor?: { at: Date; id: string };
 }
 
-/** `status` (comma-separated; default `pending`), `partner` (id or name), `limit`, `cursor`: every problem in one 422. */
+/** The returns queue's parameters, as its route's schema accepted them. */
+export type ReturnParams = QueryOf<typeof money.listReturns>;
+
+/**
+ * `status` (comma-separated; default `pending`), `partner` (id or name), `limit`, `cursor`, accepted by the schema:
+ * the partner looked up and the cursor read, their problems added to `problems`.
+ */
+export async function readReturnQuery(db: Db, params: ReturnParams, problems: FieldError[]): Promise<ReturnQuery> {
+  const statuses = listOf<ReturnStatus>(params.status) ?? ['pending'];
+  const cursor = cursorOf(params.cursor, problems);
+  const partner = params.partner === undefined ? undefined : await findPartner(db, params.partner);
+  if (params.partner !== undefined && !partner)
+    problems.push({ field: 'partner', message: 'no partner has this id or name' });
+  return {
+    statuses,
+    limit: params.limit ?? DEFAULT_LIMIT,
+    ...(partner ? { partnerId: partner.id } : {}),
+    ...(cursor ? { cursor } : {}),
+  };
+}
+
+/** Parameters as given (text): validated by the API's schema, then read; every problem in one 422. */
 export async function parseReturnQuery(db: Db, raw: RawParams): Promise<ReturnQuery> {
-  const r = new ParamReader(raw, ['status', 'partner', 'limit', 'cursor']);
-  const statuses = r.enumList('status', RETURN_STATUSES) ?? ['pending'];
-  const partnerRef = r.string('partner');
-  const limit = r.limit();
-  const cursor = r.cursor();
-  const partner = partnerRef === undefined ? undefined : await findPartner(db, partnerRef);
-  if (partnerRef !== undefined && !partner)
-    r.errors.push({ field: 'partner', message: 'no partner has this id or name' });
-  r.check();
-  return { statuses, limit, ...(partner ? { partnerId: partner.id } : {}), ...(cursor ? { cursor } : {}) };
+  const schema = money.listReturns.query;
+  const { value, problems } = readParams<ReturnParams>(schema, raw);
+  const query = await readReturnQuery(db, value, problems);
+  checkQuery(schema, problems);
+  return query;
 }
 
 /** The returns queue: oldest first. */

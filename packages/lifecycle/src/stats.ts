@@ -1,5 +1,5 @@
 import type { Stats } from '@leadrouter/api';
-import { invalid, MAX_REPORT_DAYS, type DeliveryStatus, type Static } from '@leadrouter/core';
+import { MAX_REPORT_DAYS, type DeliveryStatus, type FieldError, type Static } from '@leadrouter/core';
 import {
   DELIVERIES_SINCE,
   MONEY_SINCE,
@@ -11,6 +11,7 @@ import {
   type Db,
 } from '@leadrouter/db';
 import { amount, formatAmount, ZERO, type Amount } from '@leadrouter/money';
+import { instantOf } from './params.js';
 
 /** The money since a time and the partners' events behind it (the ledger's, through the rollups; ADR 0028). */
 export interface MoneyStats {
@@ -237,20 +238,16 @@ export async function adminStats(db: Db, since: Date): Promise<StatsView> {
 }
 
 /**
- * `since`, at most MAX_REPORT_DAYS (400) back — as far as the reports reach —, so no question of the stats
- * reads years of leads and rejections.
+ * The stats' `since` (a date-time, as the schema accepted it; default: 24 hours ago), at most MAX_REPORT_DAYS
+ * (400) back — as far as the reports reach —, so no question of the stats reads years of leads and rejections.
  */
-export function parseStatsSince(raw: unknown, now = new Date()): Date {
-  if (raw === undefined) return new Date(now.getTime() - 24 * 3600_000);
-  const at = typeof raw === 'string' ? Date.parse(raw) : NaN;
-  if (Number.isNaN(at))
-    throw invalid([{ field: 'since', message: 'must be an ISO 8601 date-time, e.g. 2026-01-31T00:00:00Z' }]);
-  if (now.getTime() - at > MAX_REPORT_DAYS * 24 * 3600_000)
-    throw invalid([
-      {
-        field: 'since',
-        message: `must be at most ${MAX_REPORT_DAYS} days ago; for longer periods use GET /v1/admin/reports, a window at a time`,
-      },
-    ]);
-  return new Date(at);
+export function readStatsSince(query: { since?: string }, problems: FieldError[], now = new Date()): Date {
+  const at = instantOf(query.since, problems, 'since');
+  if (!at) return new Date(now.getTime() - 24 * 3600_000);
+  if (now.getTime() - at.getTime() > MAX_REPORT_DAYS * 24 * 3600_000)
+    problems.push({
+      field: 'since',
+      message: `must be at most ${MAX_REPORT_DAYS} days ago; for longer periods use GET /v1/admin/reports, a window at a time`,
+    });
+  return at;
 }

@@ -1,8 +1,7 @@
-import { pageOf as pageOfRows, pageParameters, type Cursor } from '@leadrouter/api';
-import { AppError, conflict, notFound } from '@leadrouter/core';
-import { ParamReader } from '@leadrouter/lifecycle';
+import { DEFAULT_LIMIT, pageOf as pageOfRows, type Cursor } from '@leadrouter/api';
+import { AppError, conflict, notFound, type FieldError } from '@leadrouter/core';
+import { cursorOf } from '@leadrouter/lifecycle';
 import { Prisma } from '@leadrouter/db';
-import type { Request } from 'express';
 
 /** A page of a list ordered by creation (sources, partners, routes): `limit` and the cursor after the last row. */
 export interface PageRequest {
@@ -11,15 +10,12 @@ export interface PageRequest {
 }
 
 /**
- * `limit` and `cursor` of the query (the one pagination scheme, ADR 0019). Any other parameter is a problem too,
- * as in every list: one 422 lists them all.
+ * A page's `limit` (default 50) and `cursor`, as the list's schema accepted them (the one pagination scheme, ADR
+ * 0019): the cursor read, a problem if it is no `nextCursor` of ours (listed with the schema's problems).
  */
-export function pageParams(req: Request): PageRequest {
-  const r = new ParamReader(req.query, Object.keys(pageParameters));
-  const limit = r.limit();
-  const cursor = r.cursor();
-  r.check();
-  return { limit, ...(cursor ? { cursor } : {}) };
+export function readPage(query: { limit?: number; cursor?: string }, problems: FieldError[]): PageRequest {
+  const cursor = cursorOf(query.cursor, problems);
+  return { limit: query.limit ?? DEFAULT_LIMIT, ...(cursor ? { cursor } : {}) };
 }
 
 /** Prisma's arguments for the page: in creation order (then id), after the cursor, one row more than the limit. */

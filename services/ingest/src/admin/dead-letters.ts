@@ -4,12 +4,14 @@ import {
   discardDeadLetter,
   discardDeadLetters,
   listDeadLetters,
-  parseDeadLetterQuery,
+  readDeadLetterQuery,
+  type DeadLetterParams,
   parseDiscardSelection,
   parseRetrySelection,
   retryDeadLetter,
   retryDeadLetters,
 } from '@leadrouter/lifecycle';
+import type { FieldError } from '@leadrouter/core';
 import type { IngestDeps } from '../deps.js';
 import { tableRouter } from '../http/bind.js';
 
@@ -21,10 +23,9 @@ export function deadLettersRouter({ db, queues }: IngestDeps): Router {
   const { router, bind } = tableRouter('/v1/admin/dead-letters');
   const ops = { db, queues };
 
-  bind(table.listDeadLetters, async (_input, req) => ({
-    status: 200,
-    body: await listDeadLetters(db, await parseDeadLetterQuery(db, req.query)),
-  }));
+  bind(table.listDeadLetters, async ({ query }) => ({ status: 200, body: await listDeadLetters(db, query) }), {
+    query: (params: DeadLetterParams, problems: FieldError[]) => readDeadLetterQuery(db, params, problems),
+  });
 
   // `{partner}` or `{all: true}`: every matching dead letter, in batches (see retryDeadLetters).
   bind(table.retryDeadLetters, async ({ body }) => ({

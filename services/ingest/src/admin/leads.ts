@@ -1,12 +1,13 @@
 import type { Router } from 'express';
 import { money, operations as table } from '@leadrouter/api';
-import { invalid } from '@leadrouter/core';
+import { invalid, type FieldError } from '@leadrouter/core';
 import {
   addAdjustment,
   erasePersonalData,
   fileReturn,
   leadDetail,
-  parseLeadSearch,
+  readLeadSearch,
+  type LeadSearchParams,
   searchLeads,
 } from '@leadrouter/lifecycle';
 import { parseAmount, ZERO } from '@leadrouter/money';
@@ -32,10 +33,9 @@ function adjustmentProblems(body: unknown) {
 export function leadSearchRouter(deps: IngestDeps): Router {
   const { db } = deps;
   const { router, bind } = tableRouter('/v1/admin/leads');
-  bind(table.searchLeads, async (_input, req) => ({
-    status: 200,
-    body: await searchLeads(db, await parseLeadSearch(db, req.query)),
-  }));
+  bind(table.searchLeads, async ({ query }) => ({ status: 200, body: await searchLeads(db, query) }), {
+    query: (params: LeadSearchParams, problems: FieldError[]) => readLeadSearch(db, params, problems),
+  });
   bind(table.getLeadStory, async ({ params }) => ({ status: 200, body: await leadDetail(db, params.id) }));
   bind(table.erasePersonalData, async ({ params, body }) => ({
     status: 200,

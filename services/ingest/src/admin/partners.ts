@@ -20,7 +20,7 @@ import { admin, money, type Partner as PartnerView, type PartnerInput, type Stat
 import { Prisma, type Db, type Partner } from '@leadrouter/db';
 import {
   capsInUseViews,
-  ParamReader,
+  instantOf,
   partnerHealth,
   partnerStatus,
   pausePartner,
@@ -34,7 +34,7 @@ import {
 } from '@leadrouter/lifecycle';
 import type { IngestDeps } from '../deps.js';
 import { tableRouter } from '../http/bind.js';
-import { mapDbError, pageOf, pageParams, pageQuery } from './common.js';
+import { mapDbError, pageOf, readPage, pageQuery } from './common.js';
 import { amountAnswer, amountColumn, partnerMoneyProblems } from './money-terms.js';
 
 /**
@@ -230,12 +230,15 @@ export function partnersRouter({ db, agents, queues, caches }: IngestDeps): Rout
     { check: partnerProblems },
   );
 
-  bind(table.listPartners, async (_input, req) => {
-    const page = pageParams(req);
-    const partners = await db.partner.findMany(pageQuery(page));
-    const views = new Map((await partnerViews(db, partners)).map((v) => [v.id, v]));
-    return { status: 200, body: pageOf(partners, page, (p) => views.get(p.id)!) };
-  });
+  bind(
+    table.listPartners,
+    async ({ query: page }) => {
+      const partners = await db.partner.findMany(pageQuery(page));
+      const views = new Map((await partnerViews(db, partners)).map((v) => [v.id, v]));
+      return { status: 200, body: pageOf(partners, page, (p) => views.get(p.id)!) };
+    },
+    { query: readPage },
+  );
 
   bind(table.getPartner, async ({ params }) => {
     const partner = await db.partner
@@ -300,12 +303,11 @@ export function partnersRouter({ db, agents, queues, caches }: IngestDeps): Rout
   });
 
   // `?since=` (default: the last 24 h): outcomes, success rate, last error, and the caps in use now.
-  bind(table.getPartnerHealth, async ({ params }, req) => {
-    const r = new ParamReader(req.query, Object.keys(table.getPartnerHealth.query.properties));
-    const since = r.dateTime('since') ?? new Date(Date.now() - 24 * 3600_000);
-    r.check();
-    return { status: 200, body: await partnerHealth(db, params.id, since) };
-  });
+  bind(
+    table.getPartnerHealth,
+    async ({ params, query: since }) => ({ status: 200, body: await partnerHealth(db, params.id, since) }),
+    { query: readSince },
+  );
 
   bind(table.resumePartner, async ({ params }, req) => {
     // The retries that waited while it was paused are due now (unless it is inactive).
@@ -331,4 +333,9 @@ export function partnersRouter({ db, agents, queues, caches }: IngestDeps): Rout
   });
 
   return router;
+}
+
+/** A partner's health's `since` (a date-time, as the schema accepted it); default: 24 hours ago. */
+function readSince(query: { since?: string }, problems: FieldError[]): Date {
+  return instantOf(query.since, problems, 'since') ?? new Date(Date.now() - 24 * 3600_000);
 }

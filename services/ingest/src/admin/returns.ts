@@ -1,7 +1,15 @@
 import type { Request, Router } from 'express';
 import { money as table } from '@leadrouter/api';
-import { approveReturn, listReturns, parseReturnQuery, rejectReturn, type ReturnResult } from '@leadrouter/lifecycle';
+import {
+  approveReturn,
+  listReturns,
+  readReturnQuery,
+  rejectReturn,
+  type ReturnParams,
+  type ReturnResult,
+} from '@leadrouter/lifecycle';
 import type { PostbackJob } from '@leadrouter/queue';
+import type { FieldError } from '@leadrouter/core';
 import type { IngestDeps } from '../deps.js';
 import { tableRouter } from '../http/bind.js';
 
@@ -21,10 +29,9 @@ export function returnsRouter(deps: IngestDeps): Router {
     await enqueuePostbacks(deps, req, result.postbacks);
     return { status: 200 as const, body: result.view };
   };
-  bind(table.listReturns, async (_input, req) => ({
-    status: 200,
-    body: await listReturns(deps.db, await parseReturnQuery(deps.db, req.query)),
-  }));
+  bind(table.listReturns, async ({ query }) => ({ status: 200, body: await listReturns(deps.db, query) }), {
+    query: (params: ReturnParams, problems: FieldError[]) => readReturnQuery(deps.db, params, problems),
+  });
   bind(table.approveReturn, async ({ params }, req) => decided(req, await approveReturn(deps, params.id)));
   bind(table.rejectReturn, async ({ params, body }, req) =>
     decided(req, await rejectReturn(deps, params.id, body.reason)),

@@ -6,7 +6,7 @@ import { dryRun, parseDryRun } from '@leadrouter/lifecycle';
 import { amount, amountNumber, parseAmount } from '@leadrouter/money';
 import type { IngestDeps } from '../deps.js';
 import { tableRouter } from '../http/bind.js';
-import { mapDbError, pageOf, pageParams, pageQuery } from './common.js';
+import { mapDbError, pageOf, readPage, pageQuery } from './common.js';
 
 /**
  * Regex filters must compile (RE2, ADR 0013); an `auction` is for auction routes only, its floor an amount
@@ -123,13 +123,14 @@ export function routesRouter({ db, caches }: IngestDeps): Router {
     body: await dryRun(db, await parseDryRun(db, body)),
   }));
 
-  bind(table.listRoutes, async (_input, req) => {
-    const page = pageParams(req);
-    return {
+  bind(
+    table.listRoutes,
+    async ({ query: page }) => ({
       status: 200,
       body: pageOf(await db.route.findMany({ ...pageQuery(page), include }), page, routeView),
-    };
-  });
+    }),
+    { query: readPage },
+  );
 
   bind(table.getRoute, async ({ params }) => {
     const route = await db.route

@@ -5,7 +5,7 @@ import { rotateSourceKey } from '@leadrouter/lifecycle';
 import type { Source } from '@leadrouter/db';
 import type { IngestDeps } from '../deps.js';
 import { tableRouter } from '../http/bind.js';
-import { mapDbError, pageOf, pageParams, pageQuery } from './common.js';
+import { mapDbError, pageOf, readPage, pageQuery } from './common.js';
 import { payoutAnswer, sourceMoneyData, sourceMoneyProblems } from './money-terms.js';
 
 /** A source as the admin API shows it: never its key or postback secret (those are shown once). */
@@ -56,10 +56,14 @@ export function sourcesRouter({ db, caches }: IngestDeps): Router {
     { check: sourceMoneyProblems },
   );
 
-  bind(table.listSources, async (_input, req) => {
-    const page = pageParams(req);
-    return { status: 200, body: pageOf(await db.source.findMany(pageQuery(page)), page, sourceView) };
-  });
+  bind(
+    table.listSources,
+    async ({ query: page }) => ({
+      status: 200,
+      body: pageOf(await db.source.findMany(pageQuery(page)), page, sourceView),
+    }),
+    { query: readPage },
+  );
 
   bind(table.getSource, async ({ params }) => {
     const source = await db.source

@@ -1,9 +1,9 @@
 import type { Router } from 'express';
 import { operations as table } from '@leadrouter/api';
-import { adminStats, parseStatsSince } from '@leadrouter/lifecycle';
+import { adminStats, readStatsSince } from '@leadrouter/lifecycle';
 import type { IngestDeps } from '../deps.js';
 import { tableRouter } from '../http/bind.js';
-import { leadTimeline, parseTimeline } from './timeline.js';
+import { leadTimeline, readTimeline } from './timeline.js';
 
 /**
  * `GET /v1/admin/stats?since=` (the figures since a time: packages/lifecycle's `adminStats`) and
@@ -11,13 +11,11 @@ import { leadTimeline, parseTimeline } from './timeline.js';
  */
 export function statsRouter({ db }: IngestDeps): Router {
   const { router, bind } = tableRouter('/v1/admin/stats');
-  bind(table.getLeadTimeline, async (_input, req) => ({
-    status: 200,
-    body: await leadTimeline(db, parseTimeline(req.query)),
-  }));
-  bind(table.getStats, async (_input, req) => ({
-    status: 200,
-    body: await adminStats(db, parseStatsSince(req.query.since)),
-  }));
+  bind(table.getLeadTimeline, async ({ query }) => ({ status: 200, body: await leadTimeline(db, query) }), {
+    query: readTimeline,
+  });
+  bind(table.getStats, async ({ query: since }) => ({ status: 200, body: await adminStats(db, since) }), {
+    query: readStatsSince,
+  });
   return router;
 }

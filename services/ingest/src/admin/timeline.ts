@@ -1,4 +1,6 @@
-import { ParamReader, type RawParams } from '@leadrouter/lifecycle';
+import type { operations, QueryOf } from '@leadrouter/api';
+import type { FieldError } from '@leadrouter/core';
+import { instantOf } from '@leadrouter/lifecycle';
 import { LEAD_TIMELINE, runStatement, sqlPool, type Db } from '@leadrouter/db';
 
 export const TIMELINE_STEPS = { minute: 60_000, hour: 3600_000 } as const;
@@ -20,22 +22,25 @@ export interface Timeline {
   points: { at: string; received: number; delivered: number }[];
 }
 
-/** `since` (default: an hour ago), `until` (default: now), `step` (`minute`, the default, or `hour`). */
-export function parseTimeline(raw: RawParams, now = new Date()): TimelineQuery {
-  const r = new ParamReader(raw, ['since', 'until', 'step']);
-  const since = r.dateTime('since') ?? new Date(now.getTime() - 3600_000);
-  const until = r.dateTime('until') ?? now;
-  const stepRaw = r.enumList('step', Object.keys(TIMELINE_STEPS) as TimelineStep[]);
-  const step = stepRaw?.[0] ?? 'minute';
-  if (stepRaw && stepRaw.length > 1) r.errors.push({ field: 'step', message: 'must be one of minute, hour' });
-  if (since >= until) r.errors.push({ field: 'until', message: 'must be later than since' });
+/**
+ * `since` (default: an hour ago), `until` (default: now), `step` (`minute`, the default, or `hour`), as the schema
+ * accepted them: `since` before `until`, and at most MAX_POINTS steps between them, added to `problems`.
+ */
+export function readTimeline(
+  query: QueryOf<typeof operations.getLeadTimeline>,
+  problems: FieldError[],
+  now = new Date(),
+): TimelineQuery {
+  const since = instantOf(query.since, problems, 'since') ?? new Date(now.getTime() - 3600_000);
+  const until = instantOf(query.until, problems, 'until') ?? now;
+  const step = query.step ?? 'minute';
+  if (since >= until) problems.push({ field: 'until', message: 'must be later than since' });
   else if ((until.getTime() - since.getTime()) / TIMELINE_STEPS[step] > MAX_POINTS) {
-    r.errors.push({
+    problems.push({
       field: 'since',
       message: `the window is more than ${MAX_POINTS} ${step}s; shorten it or use a longer step`,
     });
   }
-  r.check();
   return { since, until, step };
 }
 

@@ -2,13 +2,15 @@ import type { Router } from 'express';
 import { reports as table, type TextReply } from '@leadrouter/api';
 import {
   adminReport,
-  parseReport,
+  readReport,
   reportCsv,
   reportFileName,
   sourceReport,
+  type ReportParams,
   type ReportQuery,
   type ReportView,
 } from '@leadrouter/lifecycle';
+import type { FieldError } from '@leadrouter/core';
 import type { AppDeps } from '../deps.js';
 import { sourceAuth } from '../http/auth.js';
 import { tableRouter } from '../http/bind.js';
@@ -22,20 +24,25 @@ function csvReply(q: ReportQuery, items: Parameters<typeof reportCsv>[1]): TextR
   };
 }
 
-const parse = (query: unknown, view: ReportView) => parseReport(query as Record<string, unknown>, view, new Date());
+/** The report's query, as its schema accepted it, read for what the schema cannot state (@leadrouter/lifecycle). */
+const read = (view: ReportView) => (query: ReportParams, problems: FieldError[]) =>
+  readReport(query, view, new Date(), problems);
 
 /** `GET /v1/admin/reports` (ADR 0028): an operator's report, as JSON or CSV, from the rollups. */
 export function adminReportsRouter(deps: AppDeps): Router {
   const { router, bind } = tableRouter('/v1/admin/reports');
-  bind(table.getReport, async (_input, req) => {
-    const q = parse(req.query, 'admin');
-    const items = await adminReport(deps.db, q);
-    if (q.format === 'csv') return csvReply(q, items);
-    return {
-      status: 200,
-      body: { since: q.since.toISOString(), until: q.until.toISOString(), tz: q.tz, groupBy: q.keys, items },
-    };
-  });
+  bind(
+    table.getReport,
+    async ({ query: q }) => {
+      const items = await adminReport(deps.db, q);
+      if (q.format === 'csv') return csvReply(q, items);
+      return {
+        status: 200,
+        body: { since: q.since.toISOString(), until: q.until.toISOString(), tz: q.tz, groupBy: q.keys, items },
+      };
+    },
+    { query: read('admin') },
+  );
   return router;
 }
 
@@ -50,20 +57,23 @@ export function sourceReportsRouter(deps: AppDeps): Router {
       }),
     ],
   });
-  bind(table.getSourceReport, async (_input, req) => {
-    const q = parse(req.query, 'source');
-    const items = await sourceReport(deps.db, q, req.source!.id);
-    if (q.format === 'csv') return csvReply(q, items);
-    return {
-      status: 200,
-      body: {
-        since: q.since.toISOString(),
-        until: q.until.toISOString(),
-        tz: q.tz,
-        groupBy: q.keys as ('day' | 'hour' | 'geo' | 'channel')[],
-        items,
-      },
-    };
-  });
+  bind(
+    table.getSourceReport,
+    async ({ query: q }, req) => {
+      const items = await sourceReport(deps.db, q, req.source!.id);
+      if (q.format === 'csv') return csvReply(q, items);
+      return {
+        status: 200,
+        body: {
+          since: q.since.toISOString(),
+          until: q.until.toISOString(),
+          tz: q.tz,
+          groupBy: q.keys as ('day' | 'hour' | 'geo' | 'channel')[],
+          items,
+        },
+      };
+    },
+    { query: read('source') },
+  );
   return router;
 }
