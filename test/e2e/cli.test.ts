@@ -184,7 +184,7 @@ describe('the leadrouter CLI', () => {
 
     expectFailure(
       await cli(['dlq', 'list', '--limit', 'lots', '--partner', 'nobody']),
-      /--limit: must be an integer.*; --partner: no partner/,
+      /--partner: no partner has this id or name; --limit: must be an integer from 1 to 500/,
     );
     await db.delivery.updateMany({ where: { status: 'dead_lettered' }, data: { status: 'rejected' } });
   });

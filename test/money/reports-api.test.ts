@@ -384,11 +384,11 @@ describe('reports', () => {
         field: 'since',
         message: 'must be a date (2026-01-31, a UTC day) or an ISO 8601 date-time with a zone (2026-01-31T10:00:00Z)',
       },
-      { field: 'format', message: 'must be one or more (comma-separated) of json, csv; got "xml"' },
       {
         field: 'until',
         message: 'must be a whole UTC hour (the reports are kept per hour), e.g. 2026-01-31T10:00:00Z',
       },
+      { field: 'format', message: 'must be one of json, csv; got "xml"' },
     ]);
     const hoursOfAYear = await report('groupBy=hour,partner&since=2026-01-01&until=2026-02-02');
     expect(hoursOfAYear.body.errors).toEqual([

@@ -205,7 +205,7 @@ describe('GET /v1/admin/stats', () => {
       },
     ]);
     expect((await stats('last year')).body.errors).toEqual([
-      { field: 'since', message: 'must be an ISO 8601 date-time, e.g. 2026-01-31T00:00:00Z' },
+      { field: 'since', message: 'must be an ISO 8601 date-time with a zone, e.g. 2026-01-31T00:00:00Z' },
     ]);
     // 400 days less a minute: answered.
     const oldest = await stats(new Date(Date.now() - 400 * day + 60_000).toISOString());

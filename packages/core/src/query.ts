@@ -12,11 +12,18 @@ import { AJV_OPTIONS, addRequestFormats } from './validation.js';
  * integer from 1 to 500`, `is not a parameter here (use limit, cursor)`), where Ajv's own would say `must be <=
  * 500`. A value given twice (`?status=a&status=b`) is `must be given once`.
  */
-const queryAjv = new Ajv({ ...AJV_OPTIONS, coerceTypes: true });
-addRequestFormats(queryAjv);
-// Annotations of the document (`example`), and the values of a comma-separated list (`x-list`, see `List`).
-queryAjv.addKeyword('example');
-queryAjv.addKeyword('x-list');
+let queryAjv: Ajv | undefined;
+
+/** Made on first use: a process that validates no query (the worker) does not build it (ADR 0009). */
+function getQueryAjv(): Ajv {
+  if (queryAjv) return queryAjv;
+  queryAjv = new Ajv({ ...AJV_OPTIONS, coerceTypes: true });
+  addRequestFormats(queryAjv);
+  // Annotations of the document (`example`), and the values of a comma-separated list (`x-list`, see `List`).
+  queryAjv.addKeyword('example');
+  queryAjv.addKeyword('x-list');
+  return queryAjv;
+}
 
 /** A query's schema: an object whose properties are its parameters. */
 export type QuerySchema = { properties: Record<string, object> };
@@ -45,7 +52,7 @@ export function queryValidator<T>(schema: QuerySchema): (raw: Record<string, unk
   const numbers = names.filter((name) =>
     ['integer', 'number'].includes((schema.properties[name] as ParamSchema).type ?? ''),
   );
-  const validate = queryAjv.compile({ ...schema, additionalProperties: false });
+  const validate = getQueryAjv().compile({ ...schema, additionalProperties: false });
   return (raw) => {
     // A copy: Ajv coerces in place, and the raw query stays as it came.
     const value: Record<string, unknown> = { ...raw };
@@ -57,7 +64,7 @@ export function queryValidator<T>(schema: QuerySchema): (raw: Record<string, unk
       if (typeof v === 'string' && !digits.test(v)) {
         problems.push({
           field: name,
-          message: messageOf(NOT_A_NUMBER, schema.properties[name] as ParamSchema, v, names),
+          message: messageOf(NOT_A_NUMBER, schema.properties[name], v, names),
         });
         delete value[name];
       }
@@ -68,11 +75,11 @@ export function queryValidator<T>(schema: QuerySchema): (raw: Record<string, unk
       if (problems.some((p) => p.field === field)) continue; // one problem a parameter, its first
       problems.push({
         field,
-        message: messageOf(e, schema.properties[field] as ParamSchema | undefined, raw[field], names),
+        message: messageOf(e, schema.properties[field], raw[field], names),
       });
       delete value[field];
     }
-    return { value: value as T, problems };
+    return { value, problems };
   };
 }
 
