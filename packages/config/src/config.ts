@@ -13,6 +13,13 @@ export const DEFAULT_PING_RETENTION_DAYS = 90;
 /** The longest PII_RETENTION_DAYS (a century): a larger value is a typo, not a policy. */
 export const MAX_PII_RETENTION_DAYS = 36_500;
 
+/**
+ * How long the ingest keeps an idle kept-alive connection by default (KEEP_ALIVE_TIMEOUT_SECONDS; ADR 0040):
+ * above the 60 s that AWS' load balancers and nginx keep theirs, so the ingest is never the side that closes a
+ * connection a client or balancer is about to reuse.
+ */
+export const DEFAULT_KEEP_ALIVE_TIMEOUT_SECONDS = 65;
+
 /** The shortest bearer token accepted (ADMIN_TOKEN, METRICS_TOKEN): 32 random hex digits are 128 bits. */
 export const MIN_TOKEN_LENGTH = 32;
 /** Fewer different characters than this is a placeholder, not a secret (32 random hex digits have 9 or more). */
@@ -171,6 +178,12 @@ export const ingestEnv = {
     description:
       "seconds after a source's ping (POST /v1/pings) within which the lead may be posted against it (expiresAt); a later post is answered 410 ping_expired",
   },
+  KEEP_ALIVE_TIMEOUT_SECONDS: {
+    schema: { type: 'integer', minimum: 1, maximum: 3600 },
+    default: String(DEFAULT_KEEP_ALIVE_TIMEOUT_SECONDS),
+    description:
+      'seconds the ingest keeps an idle kept-alive client connection open; keep it above the idle timeout of every client and load balancer in front of it (ADR 0040)',
+  },
 } satisfies EnvSpec;
 
 export const workerEnv = {
@@ -236,6 +249,7 @@ export interface IngestConfig extends CommonConfig {
   TRUST_PROXY: string;
   AUTH_FAILURES_PER_MINUTE: number;
   PING_EXPIRY_SECONDS: number;
+  KEEP_ALIVE_TIMEOUT_SECONDS: number;
 }
 
 export interface WorkerConfig extends CommonConfig {

@@ -1,5 +1,6 @@
 export { ConfigError, withoutCredentials, type EnvVar } from './env.js';
 export {
+  DEFAULT_KEEP_ALIVE_TIMEOUT_SECONDS,
   DEFAULT_PING_RETENTION_DAYS,
   DEV_ADMIN_TOKEN,
   MAX_QUEUE_PARTITIONS,

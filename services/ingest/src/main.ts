@@ -24,6 +24,7 @@ import { SourceRateLimits } from './http/rate-limit.js';
 import { SignInThrottle } from './http/sign-in-throttle.js';
 import { AuthFailureLimits } from './http/auth-failures.js';
 import { RejectionLog } from './leads/rejections.js';
+import { keepConnections } from './http/keep-alive.js';
 
 const SHUTDOWN_DEADLINE_MS = 25_000;
 
@@ -104,6 +105,7 @@ async function main(): Promise<void> {
     console.error(`leadrouter ingest: cannot listen on port ${config.PORT}: ${err.message}`);
     process.exit(1);
   });
+  keepConnections(server, config.KEEP_ALIVE_TIMEOUT_SECONDS);
   log.info({ port: config.PORT }, 'ingest listening');
 
   let stopping = false;
