@@ -63,12 +63,30 @@ async function hammer({ url, apiKey, bodies, connections = 50, durationS, amount
   };
 }
 
+/** How many times a post whose kept-alive connection was reset is sent again (with its Idempotency-Key). */
+const RESET_RETRIES = 2;
+
 /**
  * Posts leads at `rate` per second for `durationS` seconds (each at its
  * scheduled time). Resolves when every answer is in, with each accepted lead's
  * id and scheduled send time.
+ *
+ * With `idempotencyKeys`, each post carries an Idempotency-Key and, like a
+ * real client, is sent again with the same key when the connection it reused
+ * was reset before any answer (ECONNRESET: the server closed it as the post
+ * was written; ADR 0040). `resets` counts every reset, `retried` the posts
+ * sent again; `statuses` has each post's last outcome.
  */
-async function paced({ url, apiKey, bodies, rate, durationS, maxSockets = 64, path = '/v1/leads' }) {
+async function paced({
+  url,
+  apiKey,
+  bodies,
+  rate,
+  durationS,
+  maxSockets = 64,
+  path = '/v1/leads',
+  idempotencyKeys = false,
+}) {
   const agent = new http.Agent({ keepAlive: true, maxSockets });
   const target = new URL(path, url);
   const next = cycler(bodies);
@@ -82,9 +100,12 @@ async function paced({ url, apiKey, bodies, rate, durationS, maxSockets = 64, pa
   let sent = 0;
   const inFlight = [];
 
-  const post = (scheduledAt) =>
+  const run = `bench-${process.pid}-${Math.round(now())}`;
+  let resets = 0;
+  let retried = 0;
+
+  const post = (scheduledAt, n, body = next(), retries = 0) =>
     new Promise((resolve) => {
-      const body = next();
       const req = http.request(
         target,
         {
@@ -94,6 +115,7 @@ async function paced({ url, apiKey, bodies, rate, durationS, maxSockets = 64, pa
             'content-type': 'application/json',
             'content-length': Buffer.byteLength(body),
             authorization: `Bearer ${apiKey}`,
+            ...(idempotencyKeys ? { 'idempotency-key': `${run}-${n}` } : {}),
           },
         },
         (res) => {
@@ -115,6 +137,11 @@ async function paced({ url, apiKey, bodies, rate, durationS, maxSockets = 64, pa
         },
       );
       req.on('error', (err) => {
+        if (err.code === 'ECONNRESET') resets++;
+        if (idempotencyKeys && err.code === 'ECONNRESET' && req.reusedSocket && retries < RESET_RETRIES) {
+          retried++;
+          return resolve(post(scheduledAt, n, body, retries + 1));
+        }
         statuses[err.code ?? 'error'] = (statuses[err.code ?? 'error'] ?? 0) + 1;
         resolve();
       });
@@ -124,7 +151,10 @@ async function paced({ url, apiKey, bodies, rate, durationS, maxSockets = 64, pa
   await new Promise((resolve) => {
     const tick = () => {
       const due = Math.min(total, Math.floor(((now() - started) / 1000) * rate) + 1);
-      while (sent < due) inFlight.push(post(started + (sent++ * 1000) / rate));
+      while (sent < due) {
+        const n = sent++;
+        inFlight.push(post(started + (n * 1000) / rate, n));
+      }
       if (sent >= total) return resolve();
       setTimeout(tick, 2);
     };
@@ -132,7 +162,7 @@ async function paced({ url, apiKey, bodies, rate, durationS, maxSockets = 64, pa
   });
   await Promise.all(inFlight);
   agent.destroy();
-  return { sent, accepted, statuses, outcomes, answerLatency: percentiles(latencies) };
+  return { sent, accepted, statuses, outcomes, resets, retried, answerLatency: percentiles(latencies) };
 }
 
 /** p50/p99/max of a list of numbers (ms), rounded to 0.1 ms. */

@@ -452,7 +452,14 @@ async function soak({ stack, opts, pool, log }) {
     },
     (opts.soakSeconds * 1000) / 2,
   );
-  const run = await paced({ url: ingest.url, apiKey, bodies: pool, rate: opts.soakRate, durationS: opts.soakSeconds });
+  const run = await paced({
+    url: ingest.url,
+    apiKey,
+    bodies: pool,
+    rate: opts.soakRate,
+    durationS: opts.soakSeconds,
+    idempotencyKeys: true,
+  });
   clearInterval(timer);
   clearTimeout(restartTimer);
   await restart;
@@ -473,6 +480,9 @@ async function soak({ stack, opts, pool, log }) {
     sent: run.sent,
     accepted: run.accepted.length,
     statuses: run.statuses,
+    // Connections reset before an answer, and the posts sent again for it with their Idempotency-Key (ADR 0040).
+    resets: run.resets,
+    retried: run.retried,
     partnerRequests: settled.requests,
     partnerFailures: settled.failedAnswers,
     lost: settled.lost,

@@ -332,6 +332,9 @@ function print(r) {
       ['measure', 'value'],
       [
         ['sent / accepted', `${s.sent} / ${s.accepted}`],
+        ...(s.resets === undefined
+          ? []
+          : [['connections reset / posts sent again (same Idempotency-Key)', `${s.resets} / ${s.retried}`]]),
         ['partner requests / failures answered', `${s.partnerRequests} / ${s.partnerFailures}`],
         ['lost (202 but not delivered)', s.lost],
         ['lag p50 / p99 / max', `${s.lagP50} / ${s.lagP99} / ${s.lagMax} ms`],
