@@ -224,9 +224,9 @@ describe('config', () => {
 
   it('keeps idle client connections KEEP_ALIVE_TIMEOUT_SECONDS, longer than 60 s balancers unless told', () => {
     expect(loadIngestConfig({ ADMIN_TOKEN: GOOD_TOKEN }).KEEP_ALIVE_TIMEOUT_SECONDS).toBe(65);
-    expect(loadIngestConfig({ ADMIN_TOKEN: GOOD_TOKEN, KEEP_ALIVE_TIMEOUT_SECONDS: '620' }).KEEP_ALIVE_TIMEOUT_SECONDS).toBe(
-      620,
-    );
+    expect(
+      loadIngestConfig({ ADMIN_TOKEN: GOOD_TOKEN, KEEP_ALIVE_TIMEOUT_SECONDS: '620' }).KEEP_ALIVE_TIMEOUT_SECONDS,
+    ).toBe(620);
     for (const bad of ['0', '3601', 'a minute', '1.5'])
       expect(failure(() => loadIngestConfig({ ADMIN_TOKEN: GOOD_TOKEN, KEEP_ALIVE_TIMEOUT_SECONDS: bad }))).toMatch(
         /^KEEP_ALIVE_TIMEOUT_SECONDS=".*" is invalid/,
