@@ -3,12 +3,12 @@ import { ServiceProcess } from '../support/process';
 import { TestStack } from '../support/stack';
 
 /** One GET /healthz on `agent`: its status, Keep-Alive header, and whether it went on a reused connection. */
-function get(url: string, agent: http.Agent): Promise<{ status: number; keepAlive?: string; reused: boolean }> {
+function get(url: string, agent: http.Agent): Promise<{ status: number; keepAlive: string; reused: boolean }> {
   return new Promise((resolve, reject) => {
     const req = http.get(`${url}/healthz`, { agent }, (res) => {
       res.resume();
       res.on('end', () =>
-        resolve({ status: res.statusCode!, keepAlive: res.headers['keep-alive'], reused: req.reusedSocket }),
+        resolve({ status: res.statusCode!, keepAlive: String(res.headers['keep-alive']), reused: req.reusedSocket }),
       );
     });
     req.on('error', reject);
