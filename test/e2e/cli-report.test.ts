@@ -33,7 +33,7 @@ describe('leadrouter report', () => {
     const code = await leadrouter(['node', 'leadrouter', ...args], {
       stdout,
       stderr,
-      env: { ...process.env, DATABASE_URL: database.url },
+      env: { ...process.env, DATABASE_URL: database.url, CURRENCY: 'EUR' },
     });
     return { code, stdout: stdout.text, stderr: stderr.text };
   };
@@ -96,7 +96,9 @@ describe('leadrouter report', () => {
       'WIN%',
       'AVG BID',
     ]);
-    expect(lines.slice(1).map((l) => l.split(/\s{2,}/))).toEqual([
+    // The currency of every amount (CURRENCY) under the table.
+    expect(lines.at(-1)).toBe('amounts in EUR');
+    expect(lines.slice(1, -1).map((l) => l.split(/\s{2,}/))).toEqual([
       [
         '2026-11-02',
         '(no partner)',
@@ -200,6 +202,7 @@ describe('leadrouter report', () => {
     expect(JSON.parse(honolulu.stdout)).toMatchObject({
       since: '2026-11-01T10:00:00.000Z',
       tz: 'Pacific/Honolulu',
+      currency: 'EUR',
       items: [{ day: '2026-11-02', leads: 4 }],
     });
     const utc = await cli(['report', '--since', '2026-11-01', '--until', '2026-11-05', '--json']);
@@ -224,8 +227,8 @@ describe('leadrouter report', () => {
     expect(toFile).toEqual({ code: 0, stdout: `wrote 1 row and a header to ${file}\n`, stderr: '' });
     const csv = await readFile(file, 'utf8');
     expect(csv).toBe(
-      'source.id,source.name,leads,accepted,duplicates,sold,unsold,unmatched,deadLettered,converted,returned,reversed,revenue,cost,margin,conversionRate,returnRate,pings,bids,wins,winRate,averageBid\r\n' +
-        `${source.id},"Leads, Inc.",4,4,0,2,1,1,0,1,0,0,65.0000,8.0000,57.0000,0.5,0,0,0,0,,\r\n`,
+      'source.id,source.name,leads,accepted,duplicates,sold,unsold,unmatched,deadLettered,converted,returned,reversed,revenue,cost,margin,conversionRate,returnRate,pings,bids,wins,winRate,averageBid,currency\r\n' +
+        `${source.id},"Leads, Inc.",4,4,0,2,1,1,0,1,0,0,65.0000,8.0000,57.0000,0.5,0,0,0,0,,,EUR\r\n`,
     );
     const toStdout = await cli([
       'report',

@@ -174,7 +174,7 @@ describe('dead letters with a real worker', () => {
     expect((await stack.admin('DELETE', `/dead-letters/${dead.id}`)).status).toBe(409);
 
     // The lead's history keeps it: the delivery, its attempts, and the sale.
-    const detail = await leadDetail(stack.db, id);
+    const detail = await leadDetail(stack.db, id, 'USD');
     expect(detail.status).toBe('delivered');
     expect(detail.deliveries.map((d) => [d.partner, d.status, d.attemptLog.length])).toEqual([
       [failing.name, 'superseded', 2],

@@ -130,6 +130,7 @@ describe('what each party sees', () => {
         expect({ kind, leaked: leaked(text) }).toEqual({ kind, leaked: [] });
         expect(Object.keys(res.body).sort()).toEqual([
           'createdAt',
+          'currency',
           'events',
           'id',
           'lead',

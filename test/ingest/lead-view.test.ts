@@ -26,7 +26,8 @@ const at = (ms: string) => `2026-01-31T12:00:00.${ms}Z`;
  * `showLead` (ADR 0009: the lead API runs no Prisma query).
  */
 describe('GET /v1/leads/:id', () => {
-  const stack = new TestStack({ worker: false });
+  // CURRENCY names every amount's currency; this installation's is EUR.
+  const stack = new TestStack({ worker: false, env: { CURRENCY: 'EUR' } });
   let source: { id: string; apiKey: string };
   let other: { apiKey: string };
 
@@ -129,6 +130,7 @@ describe('GET /v1/leads/:id', () => {
       { at: at('250'), status: 'delivered' },
     ],
     payout: 9.75,
+    currency: 'EUR',
   });
 
   const adminView = () => ({
@@ -188,6 +190,7 @@ describe('GET /v1/leads/:id', () => {
       revenue: 12.5,
       cost: 9.75,
       margin: 2.75,
+      currency: 'EUR',
       entries: [
         {
           id: ENTRY_SALE,
@@ -246,6 +249,7 @@ describe('GET /v1/leads/:id', () => {
         lead: { name: 'Bare', phone: '+1415*****24', email: null, geo: null, source: null, fields: {} },
         events: [],
         payout: 0,
+        currency: 'EUR',
       }),
     });
     expect(await get(BARE, ADMIN_TOKEN)).toEqual({
@@ -260,7 +264,7 @@ describe('GET /v1/leads/:id', () => {
         events: [],
         routing: null,
         deliveries: [],
-        money: { revenue: 0, cost: 0, margin: 0, entries: [] },
+        money: { revenue: 0, cost: 0, margin: 0, currency: 'EUR', entries: [] },
       }),
     });
   });

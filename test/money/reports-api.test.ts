@@ -109,6 +109,7 @@ describe('reports', () => {
       since: `${today}T00:00:00.000Z`,
       until: `${tomorrow}T00:00:00.000Z`,
       tz: 'UTC',
+      currency: 'USD',
       groupBy: ['partner'],
       items: [
         {
@@ -349,14 +350,14 @@ describe('reports', () => {
     expect(text.endsWith('\r\n')).toBe(true);
     const lines = text.split('\r\n').slice(0, -1);
     expect(lines[0]).toBe(
-      'source.id,source.name,channel,leads,accepted,duplicates,sold,unsold,unmatched,deadLettered,converted,returned,reversed,revenue,cost,margin,conversionRate,returnRate,pings,bids,wins,winRate,averageBid',
+      'source.id,source.name,channel,leads,accepted,duplicates,sold,unsold,unmatched,deadLettered,converted,returned,reversed,revenue,cost,margin,conversionRate,returnRate,pings,bids,wins,winRate,averageBid,currency',
     );
     expect(lines.slice(1)).toEqual([
-      `${a.id},"Leads, Inc.",,2,1,0,0,0,1,0,0,0,0,0.0000,0.0000,0.0000,,,0,0,0,,`,
+      `${a.id},"Leads, Inc.",,2,1,0,0,0,1,0,0,0,0,0.0000,0.0000,0.0000,,,0,0,0,,,USD`,
       // A channel a spreadsheet would run as a formula is written as text.
-      `${a.id},"Leads, Inc.",'=cmd|calc,1,1,0,1,0,0,0,1,0,1,10.0000,4.0000,6.0000,1,0,0,0,0,,`,
-      `${a.id},"Leads, Inc.",Facebook,3,2,1,2,0,0,0,1,1,0,50.0000,4.0000,46.0000,0.5,0.5,0,0,0,,`,
-      `${b.id},beta-affiliate,Google,3,3,0,2,1,0,0,1,0,0,34.5000,17.2500,17.2500,0.5,0,0,0,0,,`,
+      `${a.id},"Leads, Inc.",'=cmd|calc,1,1,0,1,0,0,0,1,0,1,10.0000,4.0000,6.0000,1,0,0,0,0,,,USD`,
+      `${a.id},"Leads, Inc.",Facebook,3,2,1,2,0,0,0,1,1,0,50.0000,4.0000,46.0000,0.5,0.5,0,0,0,,,USD`,
+      `${b.id},beta-affiliate,Google,3,3,0,2,1,0,0,1,0,0,34.5000,17.2500,17.2500,0.5,0,0,0,0,,,USD`,
     ]);
   });
 
@@ -442,6 +443,7 @@ describe('reports', () => {
     const json = await report(`groupBy=source,day&${range}&tz=America/New_York`);
     expect(json.body).toMatchObject({ since: '2020-03-07T05:00:00.000Z', until: '2020-03-10T04:00:00.000Z' });
     expect(json.body.tz).toBe('America/New_York');
+    expect(json.body.currency).toBe('USD'); // CURRENCY: every amount's currency
     expect(json.body.items.map((i: { source: { name: string } }) => i.source.name)).toEqual(
       Array(3).fill('beta-affiliate'),
     );
@@ -511,6 +513,7 @@ describe('reports', () => {
       since: `${today}T00:00:00.000Z`,
       until: `${tomorrow}T00:00:00.000Z`,
       tz: 'UTC',
+      currency: 'USD',
       groupBy: ['day'],
       items: [
         {
@@ -546,9 +549,10 @@ describe('reports', () => {
       expect(text).not.toContain(secret);
     const csv = await ownReport(`groupBy=channel&since=${today}&until=${tomorrow}&format=csv`, b.apiKey);
     expect((csv.body as string).split('\r\n')[0]).toBe(
-      'channel,leads,accepted,duplicates,sold,unsold,unmatched,deadLettered,converted,returned,reversed,payout,conversionRate,returnRate,pings,bids,posted,winRate,averageBid',
+      'channel,leads,accepted,duplicates,sold,unsold,unmatched,deadLettered,converted,returned,reversed,payout,conversionRate,returnRate,pings,bids,posted,winRate,averageBid,currency',
     );
     const byPartner = await ownReport('groupBy=partner,source', a.apiKey);
+    expect((await ownReport(`groupBy=channel&since=${today}&until=${tomorrow}`, b.apiKey)).body.currency).toBe('USD');
     expect(byPartner.status).toBe(422);
     expect(byPartner.body.errors).toEqual([
       { field: 'groupBy', message: 'a source’s report holds its own figures only: no source or partner' },

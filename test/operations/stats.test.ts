@@ -109,6 +109,7 @@ describe('GET /v1/admin/stats', () => {
     // 3 × (12.5 + 7.25), exact, with the events behind it.
     expect(stats.body).toMatchObject({
       ...noMoney,
+      currency: 'USD', // CURRENCY: every amount's currency
       sales: 6,
       revenue: '59.2500',
       margin: '59.2500',

@@ -25,6 +25,10 @@ export function AmountAnswer(description: string) {
   return Type.Number({ description: `${description}; in CURRENCY (exact: at most 4 decimal places)` });
 }
 
+/** The currency the amounts beside it are in: the installation's CURRENCY (amounts are never converted). */
+export const CurrencyAnswer = (description = 'the ISO 4217 code of the amounts here: the installation’s `CURRENCY`') =>
+  Type.String({ pattern: '^[A-Z]{3}$', description, example: 'USD' });
+
 /** The shape of a source's `payout` (its amounts are checked beside it: `parsePayout`). */
 export const PayoutInput = Nullable(
   Type.Object(

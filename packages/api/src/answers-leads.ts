@@ -19,7 +19,7 @@ import {
   type PostbackBody,
   type Static,
 } from '@leadrouter/core';
-import { AmountAnswer } from './amounts.js';
+import { AmountAnswer, CurrencyAnswer } from './amounts.js';
 import { FieldErrors } from './answers.js';
 import { LeadMoney } from './answers-money.js';
 import { LeadStatusSchema, PersonalDataErasedAt } from './answers-operations.js';
@@ -229,6 +229,7 @@ export const LeadSourceView = component(
       lead: leadData(true),
       events: events({ at: DateTime(), status: LeadStatusSchema }),
       payout: AmountAnswer('what you earn on the lead so far: your payouts, less what returns and reversals took back'),
+      currency: CurrencyAnswer('the ISO 4217 code of `payout`: the installation’s `CURRENCY`'),
     },
     {
       description:

@@ -16,7 +16,7 @@ import {
   Uuid,
   type Static,
 } from '@leadrouter/core';
-import { AmountAnswer, AmountInput } from './amounts.js';
+import { AmountAnswer, AmountInput, CurrencyAnswer } from './amounts.js';
 import { PageOf } from './answers.js';
 import { component, ref } from './components.js';
 
@@ -153,6 +153,7 @@ export const LeadMoney = component(
       revenue: AmountAnswer('what partners paid (their entries’ sum)'),
       cost: AmountAnswer('what the source is paid (its entries’ sum)'),
       margin: AmountAnswer('revenue − cost'),
+      currency: CurrencyAnswer(),
       entries: Type.Array(ref(LedgerEntry), { description: 'the ledger, oldest first' }),
     },
     { description: 'The lead’s money (admin only).' },

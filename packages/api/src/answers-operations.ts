@@ -20,6 +20,7 @@ import {
   Uuid,
   type DeliveryStatus,
 } from '@leadrouter/core';
+import { CurrencyAnswer } from './amounts.js';
 import { FieldErrors, PageOf } from './answers.js';
 import { LeadMoney, Return } from './answers-money.js';
 import { MoneyText } from './answers-reports.js';
@@ -317,6 +318,9 @@ export const Stats = component(
   'Stats',
   Closed({
     since: DateTime(),
+    currency: CurrencyAnswer(
+      'the ISO 4217 code of every amount here (`revenue`, `cost`, `margin`, `averageBid`, exact decimal text): the installation’s `CURRENCY`',
+    ),
     leads: Closed({ received: count, byStatus: byLeadStatus() }),
     rejections: Closed({
       total: count,

@@ -1,10 +1,12 @@
 /**
  * Reports (README "Reports"; ADR 0028): an operator's report and a source's own, per group of day, hour, source,
- * partner, geo or channel. Money is exact decimal text (`"1250.5000"`): sums over a year of sales can have more
- * significant digits than a JSON number keeps. Rates are numbers to 4 places, null when there is nothing to
+ * partner, geo or channel. Money is exact decimal text (`"1250.5000"`), a string where the SPEC says "a decimal
+ * number": sums over a year of sales can have more significant digits than a JSON number keeps. Its currency is
+ * the report's `currency` (CSV: a last column). Rates are numbers to 4 places, null when there is nothing to
  * divide by.
  */
 import { Closed, DateTime, Nullable, OneOf, REPORT_KEYS, SOURCE_REPORT_KEYS, Type, Uuid } from '@leadrouter/core';
+import { CurrencyAnswer } from './amounts.js';
 import { component, ref } from './components.js';
 import { EXAMPLE_PARTNER_ID, EXAMPLE_SOURCE_ID } from './examples.js';
 
@@ -13,7 +15,7 @@ const count = (description: string) => Type.Integer({ minimum: 0, description })
 export const MoneyText = (description: string) =>
   Type.String({
     pattern: '^-?\\d+\\.\\d{4}$',
-    description: `${description}; exact decimal text with 4 places, in CURRENCY`,
+    description: `${description}; the exact decimal number as a JSON string with 4 places (a JSON number could round a year's sums), in the answer's \`currency\``,
     example: '1250.5000',
   });
 const rate = (description: string) => Nullable(Type.Number({ minimum: 0, description }));
@@ -96,6 +98,7 @@ export const Report = component(
     until: DateTime({ description: 'the instant after the last covered (UTC)' }),
     tz: Type.String({ description: 'the time zone whose days the report’s days are (`UTC` unless `tz` was given)' }),
     groupBy: Type.Array(OneOf(REPORT_KEYS), { description: 'the group keys, in the order of each item’s keys' }),
+    currency: CurrencyAnswer('the ISO 4217 code of every amount of the items: the installation’s `CURRENCY`'),
     items: Type.Array(ref(ReportItem), {
       description: 'one per group that has figures, ordered by its keys (time, then name)',
     }),
@@ -125,6 +128,7 @@ export const SourceReport = component(
     until: DateTime(),
     tz: Type.String({ description: 'the time zone whose days the report’s days are (`UTC` unless `tz` was given)' }),
     groupBy: Type.Array(OneOf(SOURCE_REPORT_KEYS)),
+    currency: CurrencyAnswer('the ISO 4217 code of every amount of the items: the installation’s `CURRENCY`'),
     items: Type.Array(ref(SourceReportItem)),
   }),
 );
@@ -135,6 +139,7 @@ export const REPORT_EXAMPLE = {
   until: '2026-12-02T00:00:00.000Z',
   tz: 'UTC',
   groupBy: ['day', 'partner'],
+  currency: 'USD',
   items: [
     {
       day: '2026-12-01',
@@ -163,5 +168,5 @@ export const REPORT_EXAMPLE = {
   ],
 };
 export const REPORT_CSV_EXAMPLE =
-  'day,source.id,source.name,leads,accepted,duplicates,sold,unsold,unmatched,deadLettered,converted,returned,reversed,revenue,cost,margin,conversionRate,returnRate,pings,bids,wins,winRate,averageBid\r\n' +
-  `2026-12-01,${EXAMPLE_SOURCE_ID},"Leads, Inc.",130,124,6,120,2,1,1,9,3,1,1612.5000,1080.0000,532.5000,0.075,0.025,0,0,0,,\r\n`;
+  'day,source.id,source.name,leads,accepted,duplicates,sold,unsold,unmatched,deadLettered,converted,returned,reversed,revenue,cost,margin,conversionRate,returnRate,pings,bids,wins,winRate,averageBid,currency\r\n' +
+  `2026-12-01,${EXAMPLE_SOURCE_ID},"Leads, Inc.",130,124,6,120,2,1,1,9,3,1,1612.5000,1080.0000,532.5000,0.075,0.025,0,0,0,,,USD\r\n`;

@@ -308,6 +308,7 @@ export const getLead = route({
               { at: DELIVERED_AT, status: 'delivered' },
             ],
             payout: 10,
+            currency: 'USD',
           },
         },
         admin: {
@@ -345,6 +346,7 @@ export const getLead = route({
               revenue: 12.5,
               cost: 10,
               margin: 2.5,
+              currency: 'USD',
               entries: [
                 {
                   id: '1d2c3b4a-5e6f-4a0b-8c1d-2e3f4a5b6c7d',

@@ -209,7 +209,7 @@ export const getStats = route({
   tag: 'Operations',
   summary: 'Counts of leads, rejections and deliveries, and money',
   description:
-    'Leads received since a time, by current status and by source; the answers that did not accept a lead, by reason and by source — to see why a source’s leads fail; the deliveries created since then by partner (pending, accepted, rejected, dead-lettered, superseded, attempts); and the money recorded since then with the events behind it — sales, conversions, returns, reversals, revenue, cost, margin (exact decimal text) and the conversion, return and reversal rates — in total, by partner and by source.',
+    'Leads received since a time, by current status and by source; the answers that did not accept a lead, by reason and by source — to see why a source’s leads fail; the deliveries created since then by partner (pending, accepted, rejected, dead-lettered, superseded, attempts); and the money recorded since then with the events behind it — sales, conversions, returns, reversals, revenue, cost, margin (the exact decimal number as a JSON string, in the answer’s `currency`) and the conversion, return and reversal rates — in total, by partner and by source.',
   query: Type.Object({
     since: Type.Optional(
       DateTime({

@@ -36,7 +36,9 @@ const query = (keys: string, example: string) =>
     ),
     since: timeParam('the first instant covered', '30 days before `until` (by hour: 2 days)'),
     until: timeParam('the instant after the last covered', 'the end of today (in `tz`)'),
-    format: Type.Optional(OneOf(REPORT_FORMATS, { default: 'json', description: '`csv`: the same columns as CSV' })),
+    format: Type.Optional(
+      OneOf(REPORT_FORMATS, { default: 'json', description: '`csv`: the same columns as CSV, then `currency`' }),
+    ),
     tz: Type.Optional(
       Type.String({
         minLength: 1,

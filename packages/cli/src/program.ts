@@ -64,6 +64,7 @@ Environment (read as the services read it):
   REDIS_CLUSTER_NODES  host:port,… of a Redis Cluster, instead of REDIS_URL
   QUEUE_PREFIX         the start of every Redis key (default leadrouter)
   QUEUE_PARTITIONS     sub-queues of each queue, as the services have them (default 1)
+  CURRENCY             ISO 4217 code of every amount, as the ingest names it (default USD)
 
 Exit codes: 0 done, 1 failed or refused (one line on stderr says why), 2 bad command line.
 `;
@@ -269,7 +270,7 @@ same command again to discard what is left.
     .argument('<id>', 'the lead id')
     .option('--json', 'print the lead as JSON')
     .action(async (id: string, opts: { json?: boolean }) => {
-      const lead = await leadDetail(ctx.db(), id);
+      const lead = await leadDetail(ctx.db(), id, ctx.config().CURRENCY);
       io.stdout.write(opts.json ? json(lead) : showLead(lead));
     });
 
@@ -406,7 +407,7 @@ same command again to discard what is left.
     .option('--until <time>', 'up to (not including) this UTC day or hour; default: the end of today')
     .option('--tz <zone>', 'days of this time zone (IANA name, e.g. America/New_York) instead of UTC days')
     .option('--csv <file>', 'write every column as CSV to this file (- for standard output) instead of the table')
-    .option('--json', 'print {since, until, tz, groupBy, items} as JSON, as GET /v1/admin/reports answers')
+    .option('--json', 'print {since, until, tz, groupBy, currency, items} as JSON, as GET /v1/admin/reports answers')
     .addHelpText(
       'after',
       `
@@ -430,19 +431,27 @@ ${ENVIRONMENT_HELP}`,
           new Date(),
         );
         const items = await adminReport(ctx.db(), q);
+        const { CURRENCY: currency } = ctx.config();
         if (opts.json)
           return void io.stdout.write(
-            json({ since: q.since.toISOString(), until: q.until.toISOString(), tz: q.tz, groupBy: q.keys, items }),
+            json({
+              since: q.since.toISOString(),
+              until: q.until.toISOString(),
+              tz: q.tz,
+              groupBy: q.keys,
+              currency,
+              items,
+            }),
           );
         if (opts.csv !== undefined) {
-          const csv = reportCsv(q, items);
+          const csv = reportCsv(q, items, currency);
           if (opts.csv === '-') return void io.stdout.write(csv);
           await writeFile(opts.csv, csv);
           return void io.stdout.write(`wrote ${plural(items.length, 'row')} and a header to ${opts.csv}\n`);
         }
         const range = `${q.since.toISOString()} – ${q.until.toISOString()} (UTC)`;
         if (items.length === 0) return void io.stdout.write(`nothing reported ${range}\n`);
-        io.stdout.write(reportTable(q.keys, items));
+        io.stdout.write(`${reportTable(q.keys, items)}amounts in ${currency}\n`);
       },
     );
 

@@ -44,6 +44,23 @@ describe('config', () => {
       );
   });
 
+  it('names every amount’s currency: CURRENCY, an ISO 4217 code, USD unless told', () => {
+    expect(loadIngestConfig({ ADMIN_TOKEN: GOOD_TOKEN }).CURRENCY).toBe('USD');
+    expect(loadIngestConfig({ ADMIN_TOKEN: GOOD_TOKEN, CURRENCY: 'EUR' }).CURRENCY).toBe('EUR');
+    expect(loadCliConfig({ CURRENCY: 'GBP' }).CURRENCY).toBe('GBP');
+    for (const bad of ['usd', 'US', 'USDT', '€', 'U$D', ' USD'])
+      for (const load of [
+        () => loadIngestConfig({ ADMIN_TOKEN: GOOD_TOKEN, CURRENCY: bad }),
+        () => loadCliConfig({ CURRENCY: bad }),
+      ]) {
+        const message = failure(load);
+        expect(message).toBe(
+          `CURRENCY=${JSON.stringify(bad)} is invalid: it must be an ISO 4217 currency code: three uppercase letters, such as USD, EUR or GBP (${'ISO 4217 code of every amount in this installation (prices, payouts, the ledger, reports, stats), named as `currency` where amounts are shown; amounts are never converted'})`,
+        );
+        expect(message.split('\n')).toHaveLength(1);
+      }
+  });
+
   it('coerces numbers and booleans', () => {
     const c = loadIngestConfig({ PORT: '8080', ALLOW_PRIVATE_DESTINATIONS: 'true', ADMIN_TOKEN: GOOD_TOKEN });
     expect(c.PORT).toBe(8080);
@@ -152,6 +169,7 @@ describe('config', () => {
       REDIS_URL: 'redis://127.0.0.1:6379',
       QUEUE_PREFIX: 'leadrouter',
       QUEUE_PARTITIONS: 1,
+      CURRENCY: 'USD',
     });
     expect(loadCliConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000', QUEUE_PARTITIONS: '6' })).toEqual(
       expect.objectContaining({ REDIS_CLUSTER_NODES: '10.0.0.1:7000', QUEUE_PARTITIONS: 6 }),

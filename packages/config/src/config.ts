@@ -41,6 +41,22 @@ export function tokenProblem(value: string): string | undefined {
   return undefined;
 }
 
+/** Why CURRENCY is refused, or nothing: an ISO 4217 code is three uppercase letters (`USD`, `EUR`, `GBP`). */
+export function currencyProblem(value: string): string | undefined {
+  return /^[A-Z]{3}$/.test(value)
+    ? undefined
+    : 'it must be an ISO 4217 currency code: three uppercase letters, such as USD, EUR or GBP';
+}
+
+/** The currency of every amount (SPEC "Money"): named in the answers that show amounts, never converted. */
+const currency = {
+  schema: { type: 'string', maxLength: 100 },
+  default: 'USD',
+  description:
+    'ISO 4217 code of every amount in this installation (prices, payouts, the ledger, reports, stats), named as `currency` where amounts are shown; amounts are never converted',
+  check: currencyProblem,
+} as const;
+
 const token = { schema: { type: 'string', maxLength: 500 }, sensitive: 'secret', check: tokenProblem } as const;
 
 /** What `TRUST_PROXY` asks of Express' `trust proxy`: nothing, a number of proxies in front, or their addresses. */
@@ -184,6 +200,7 @@ export const ingestEnv = {
     description:
       'seconds the ingest keeps an idle kept-alive client connection open; keep it above the idle timeout of every client and load balancer in front of it (ADR 0040)',
   },
+  CURRENCY: currency,
 } satisfies EnvSpec;
 
 export const workerEnv = {
@@ -227,6 +244,7 @@ export const cliEnv = {
   REDIS_CLUSTER_NODES: commonEnv.REDIS_CLUSTER_NODES,
   QUEUE_PREFIX: commonEnv.QUEUE_PREFIX,
   QUEUE_PARTITIONS: commonEnv.QUEUE_PARTITIONS,
+  CURRENCY: currency,
 } satisfies EnvSpec;
 
 export interface CommonConfig {
@@ -250,6 +268,8 @@ export interface IngestConfig extends CommonConfig {
   AUTH_FAILURES_PER_MINUTE: number;
   PING_EXPIRY_SECONDS: number;
   KEEP_ALIVE_TIMEOUT_SECONDS: number;
+  /** ISO 4217 code of every amount (three uppercase letters). */
+  CURRENCY: string;
 }
 
 export interface WorkerConfig extends CommonConfig {
@@ -280,7 +300,8 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
 export type CliConfig = Pick<
   CommonConfig,
   'DATABASE_URL' | 'REDIS_URL' | 'REDIS_CLUSTER_NODES' | 'QUEUE_PREFIX' | 'QUEUE_PARTITIONS'
->;
+> &
+  Pick<IngestConfig, 'CURRENCY'>;
 
 export function loadCliConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
   return checkRedis(parseEnv<CliConfig>(cliEnv, env));

@@ -236,7 +236,8 @@ export interface LeadDetail {
   returns: ReturnView[];
 }
 
-export async function leadDetail(db: Db, id: string): Promise<LeadDetail> {
+/** One lead's whole story; `currency`: the installation's CURRENCY, which its money is in. */
+export async function leadDetail(db: Db, id: string, currency: string): Promise<LeadDetail> {
   if (!UUID_RE.test(id)) throw notFound('lead');
   const lead = await db.lead.findUnique({
     where: { id: id.toLowerCase() },
@@ -257,7 +258,7 @@ export async function leadDetail(db: Db, id: string): Promise<LeadDetail> {
   const partnerIds = [...new Set(lead.events.flatMap((e) => (e.partnerId ? [e.partnerId] : [])))];
   const partners = await db.partner.findMany({ where: { id: { in: partnerIds } }, select: { id: true, name: true } });
   const partnerNames = new Map(partners.map((p) => [p.id, p.name]));
-  const [money, returns] = await Promise.all([leadMoneyOf(db, lead.id), leadReturns(db, lead.id)]);
+  const [money, returns] = await Promise.all([leadMoneyOf(db, lead.id, currency), leadReturns(db, lead.id)]);
   return {
     id: lead.id,
     status: lead.status,
@@ -322,6 +323,6 @@ export async function leadDetail(db: Db, id: string): Promise<LeadDetail> {
 }
 
 /** A lead's money, from its ledger (typed statements, as every writer reads it). */
-async function leadMoneyOf(db: Db, leadId: string): Promise<MoneyView> {
-  return moneyView(leadId, storedLines(await runStatement(sqlPool(db), LEAD_ENTRIES, { leadId })));
+async function leadMoneyOf(db: Db, leadId: string, currency: string): Promise<MoneyView> {
+  return moneyView(leadId, storedLines(await runStatement(sqlPool(db), LEAD_ENTRIES, { leadId })), currency);
 }

@@ -209,6 +209,8 @@ export interface MoneyView {
   revenue: number;
   cost: number;
   margin: number;
+  /** The ISO 4217 code of the amounts: the installation's CURRENCY. */
+  currency: string;
   entries: LedgerEntryView[];
 }
 
@@ -227,12 +229,13 @@ export function entryView(leadId: string, e: StoredLine): LedgerEntryView {
   };
 }
 
-export function moneyView(leadId: string, entries: readonly StoredLine[]): MoneyView {
+export function moneyView(leadId: string, entries: readonly StoredLine[], currency: string): MoneyView {
   const m = leadMoney(entries);
   return {
     revenue: amountNumber(m.revenue),
     cost: amountNumber(m.cost),
     margin: amountNumber(m.margin),
+    currency,
     entries: entries.map((e) => entryView(leadId, e)),
   };
 }

@@ -160,9 +160,9 @@ describe('reportCsv', () => {
       winRate: 0.5,
       averageBid: '4.2500',
     };
-    expect(reportCsv(q, [item])).toBe(
-      'geo,leads,accepted,duplicates,sold,unsold,unmatched,deadLettered,converted,returned,reversed,payout,conversionRate,returnRate,pings,bids,posted,winRate,averageBid\r\n' +
-        ',1,1,0,0,1,0,0,0,0,0,0.0000,,,3,2,1,0.5,4.2500\r\n',
+    expect(reportCsv(q, [item], 'EUR')).toBe(
+      'geo,leads,accepted,duplicates,sold,unsold,unmatched,deadLettered,converted,returned,reversed,payout,conversionRate,returnRate,pings,bids,posted,winRate,averageBid,currency\r\n' +
+        ',1,1,0,0,1,0,0,0,0,0,0.0000,,,3,2,1,0.5,4.2500,EUR\r\n',
     );
   });
 });

@@ -489,10 +489,17 @@ export function csvField(value: string | number | null | undefined, text: boolea
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** A report as CSV: one header row, then a row per group, lines ended by CRLF (RFC 4180). */
-export function reportCsv(q: ReportQuery, items: readonly (AdminReportItem | SourceReportItem)[]): string {
+/**
+ * A report as CSV: one header row, then a row per group, lines ended by CRLF (RFC 4180). The columns are the
+ * JSON items', then `currency` (the JSON's is the report's, beside its items; a CSV has no place but a column).
+ */
+export function reportCsv(
+  q: ReportQuery,
+  items: readonly (AdminReportItem | SourceReportItem)[],
+  currency: string,
+): string {
   const columns = reportColumns(q);
-  const lines = [columns.join(',')];
+  const lines = [[...columns, 'currency'].join(',')];
   for (const item of items) {
     const cells = columns.map((c) => {
       const [key, part] = c.split('.') as [string, 'id' | 'name' | undefined];
@@ -500,7 +507,7 @@ export function reportCsv(q: ReportQuery, items: readonly (AdminReportItem | Sou
       if (part) return csvField(v === null || v === undefined ? null : (v as ReportParty)[part], true);
       return csvField(v as string | number | null | undefined, key === 'geo' || key === 'channel');
     });
-    lines.push(cells.join(','));
+    lines.push([...cells, currency].join(','));
   }
   return lines.map((l) => `${l}\r\n`).join('');
 }

@@ -95,7 +95,8 @@ class MoneySum {
 }
 
 /** `GET /v1/admin/stats`'s answer (packages/api's schema). */
-export type StatsView = Static<typeof Stats>;
+/** The stats' figures; the ingest adds the installation's `currency` to its answer. */
+export type StatsView = Omit<Static<typeof Stats>, 'currency'>;
 
 /**
  * `GET /v1/admin/stats?since=` — figures since a time (default: the last

@@ -36,7 +36,10 @@ export function leadSearchRouter(deps: IngestDeps): Router {
   bind(table.searchLeads, async ({ query }) => ({ status: 200, body: await searchLeads(db, query) }), {
     query: (params: LeadSearchParams, problems: FieldError[]) => readLeadSearch(db, params, problems),
   });
-  bind(table.getLeadStory, async ({ params }) => ({ status: 200, body: await leadDetail(db, params.id) }));
+  bind(table.getLeadStory, async ({ params }) => ({
+    status: 200,
+    body: await leadDetail(db, params.id, deps.config.CURRENCY),
+  }));
   bind(table.erasePersonalData, async ({ params, body }) => ({
     status: 200,
     body: await erasePersonalData(deps, params.id, { via: 'api', ...(body?.reason ? { reason: body.reason } : {}) }),

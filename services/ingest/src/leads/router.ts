@@ -92,8 +92,9 @@ export function leadsRouter(deps: AppDeps): Router {
 
   bind(table.getLead, async ({ params: { id } }, req) => {
     // Each party its own view (README "What each party sees"; ADR 0015).
-    if (req.isAdmin) return { status: 200, body: await showLeadToAdmin(deps.db, id) };
-    if (req.source) return { status: 200, body: await showLeadToSource(deps.db, id, req.source.id) };
+    if (req.isAdmin) return { status: 200, body: await showLeadToAdmin(deps.db, id, deps.config.CURRENCY) };
+    if (req.source)
+      return { status: 200, body: await showLeadToSource(deps.db, id, req.source.id, deps.config.CURRENCY) };
     throw unauthorized('missing API key');
   });
 

@@ -32,7 +32,12 @@ type LeadRow = StatementRow<typeof SOURCE_LEAD_VIEW> | StatementRow<typeof LEAD_
  * A typed statement on node-postgres (packages/db's `SOURCE_LEAD_VIEW`), not Prisma: sources poll this, and a Prisma query
  * would load Prisma's query compiler into the ingest (ADR 0009).
  */
-export async function showLeadToSource(db: Db, id: string, sourceId: string): Promise<SourceLeadView> {
+export async function showLeadToSource(
+  db: Db,
+  id: string,
+  sourceId: string,
+  currency: string,
+): Promise<SourceLeadView> {
   if (!isUuid(id)) throw notFound('lead');
   const [lead] = await runStatement(sqlPool(db), SOURCE_LEAD_VIEW, { id, sourceId });
   if (!lead) throw notFound('lead');
@@ -46,11 +51,12 @@ export async function showLeadToSource(db: Db, id: string, sourceId: string): Pr
     lead: leadData(lead, { mask: true }),
     events: lead.events.map((e) => ({ at: new Date(e.at).toISOString(), status: e.status })),
     payout: payoutView([{ party: 'source', amount: amount(lead.payout) }]),
+    currency,
   };
 }
 
 /** A lead as the admin token sees it: unmasked, with partners, routing and every delivery attempt. */
-export async function showLeadToAdmin(db: Db, id: string): Promise<LeadView> {
+export async function showLeadToAdmin(db: Db, id: string, currency: string): Promise<LeadView> {
   if (!isUuid(id)) throw notFound('lead');
   const [lead] = await runStatement(sqlPool(db), LEAD_VIEW, { id });
   if (!lead) throw notFound('lead');
@@ -82,7 +88,7 @@ export async function showLeadToAdmin(db: Db, id: string): Promise<LeadView> {
       ...(a.reference !== null ? { reference: a.reference } : {}),
       at: new Date(a.at).toISOString(),
     })),
-    money: moneyView(lead.id, storedLines(lead.entries.map((e) => ({ ...e, at: new Date(e.at) })))),
+    money: moneyView(lead.id, storedLines(lead.entries.map((e) => ({ ...e, at: new Date(e.at) }))), currency),
   };
 }
 

@@ -16,10 +16,10 @@ import { sourceAuth } from '../http/auth.js';
 import { tableRouter } from '../http/bind.js';
 
 /** The report as CSV, as a download named after its range and grouping. */
-function csvReply(q: ReportQuery, items: Parameters<typeof reportCsv>[1]): TextReply<200> {
+function csvReply(q: ReportQuery, items: Parameters<typeof reportCsv>[1], currency: string): TextReply<200> {
   return {
     status: 200,
-    text: reportCsv(q, items),
+    text: reportCsv(q, items, currency),
     headers: { 'Content-Disposition': `attachment; filename="${reportFileName(q)}"` },
   };
 }
@@ -35,10 +35,17 @@ export function adminReportsRouter(deps: AppDeps): Router {
     table.getReport,
     async ({ query: q }) => {
       const items = await adminReport(deps.db, q);
-      if (q.format === 'csv') return csvReply(q, items);
+      if (q.format === 'csv') return csvReply(q, items, deps.config.CURRENCY);
       return {
         status: 200,
-        body: { since: q.since.toISOString(), until: q.until.toISOString(), tz: q.tz, groupBy: q.keys, items },
+        body: {
+          since: q.since.toISOString(),
+          until: q.until.toISOString(),
+          tz: q.tz,
+          groupBy: q.keys,
+          currency: deps.config.CURRENCY,
+          items,
+        },
       };
     },
     { query: read('admin') },
@@ -61,7 +68,7 @@ export function sourceReportsRouter(deps: AppDeps): Router {
     table.getSourceReport,
     async ({ query: q }, req) => {
       const items = await sourceReport(deps.db, q, req.source!.id);
-      if (q.format === 'csv') return csvReply(q, items);
+      if (q.format === 'csv') return csvReply(q, items, deps.config.CURRENCY);
       return {
         status: 200,
         body: {
@@ -69,6 +76,7 @@ export function sourceReportsRouter(deps: AppDeps): Router {
           until: q.until.toISOString(),
           tz: q.tz,
           groupBy: q.keys as ('day' | 'hour' | 'geo' | 'channel')[],
+          currency: deps.config.CURRENCY,
           items,
         },
       };
