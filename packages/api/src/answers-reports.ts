@@ -1,9 +1,8 @@
 /**
  * Reports (README "Reports"; ADR 0028): an operator's report and a source's own, per group of day, hour, source,
- * partner, geo or channel. Money is exact decimal text (`"1250.5000"`), a string where the SPEC says "a decimal
- * number": sums over a year of sales can have more significant digits than a JSON number keeps. Its currency is
- * the report's `currency` (CSV: a last column). Rates are numbers to 4 places, null when there is nothing to
- * divide by.
+ * partner, geo or channel. Money is exact decimal text (`"1250.5000"`), a string rather than a JSON number: sums
+ * over a year of sales can have more significant digits than a JSON number keeps. Its currency is the report's
+ * `currency` (CSV: a last column). Rates are numbers to 4 places, null when there is nothing to divide by.
  */
 import { Closed, DateTime, Nullable, OneOf, REPORT_KEYS, SOURCE_REPORT_KEYS, Type, Uuid } from '@leadrouter/core';
 import { CurrencyAnswer } from './amounts.js';

@@ -50,7 +50,7 @@ export function currencyProblem(value: string): string | undefined {
     : 'it must be an ISO 4217 currency code: three uppercase letters, such as USD, EUR or GBP';
 }
 
-/** The currency of every amount (SPEC "Money"): named in the answers that show amounts, never converted. */
+/** The currency of every amount (README "Money: prices, payouts, feedback and returns"): named in the answers that show amounts, never converted. */
 const currency = {
   schema: { type: 'string', maxLength: 100 },
   default: 'USD',
