@@ -2,10 +2,43 @@
 -- The migrations create these objects; the drift test (packages/db/src/migrations.test.ts) applies
 -- every prisma/hand-written/*.sql after schema.prisma's own SQL and expects the same schema.
 --
--- Every table that belongs to a lead holds the lead's created_at, the key of its monthly partition
--- (switch-lead-partitions.sql). Every statement writes it; until the switch, fill triggers filled it in rows
--- a statement left it out of (a partitioned table routes a row by its key before any trigger of a partition
--- runs, so they went with the switch).
+-- Every table that belongs to a lead holds the lead's created_at, the key its monthly partition will be
+-- chosen by. The hot statements (the accept's `queued` event, the worker's advance step) write it; a
+-- statement that leaves it out gets it here, from the lead (an attempt: from its delivery's lead), before
+-- the row is written. Only while the tables are not partitioned: a partitioned table routes a row by its
+-- key before any trigger of the partition runs, so before the switch every statement writes it itself.
+
+CREATE FUNCTION fill_lead_created_at() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  SELECT l.created_at INTO NEW.lead_created_at FROM leads l WHERE l.id = NEW.lead_id;
+  RETURN NEW;
+END;
+$$;
+
+CREATE FUNCTION fill_attempt_lead_created_at() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  SELECT l.created_at INTO NEW.lead_created_at
+  FROM deliveries d JOIN leads l ON l.id = d.lead_id WHERE d.id = NEW.delivery_id;
+  RETURN NEW;
+END;
+$$;
+
+CREATE TRIGGER lead_events_lead_created_at BEFORE INSERT ON lead_events
+FOR EACH ROW WHEN (NEW.lead_created_at IS NULL) EXECUTE FUNCTION fill_lead_created_at();
+CREATE TRIGGER deliveries_lead_created_at BEFORE INSERT ON deliveries
+FOR EACH ROW WHEN (NEW.lead_created_at IS NULL) EXECUTE FUNCTION fill_lead_created_at();
+CREATE TRIGGER delivery_attempts_lead_created_at BEFORE INSERT ON delivery_attempts
+FOR EACH ROW WHEN (NEW.lead_created_at IS NULL) EXECUTE FUNCTION fill_attempt_lead_created_at();
+CREATE TRIGGER postbacks_lead_created_at BEFORE INSERT ON postbacks
+FOR EACH ROW WHEN (NEW.lead_created_at IS NULL) EXECUTE FUNCTION fill_lead_created_at();
+CREATE TRIGGER ledger_entries_lead_created_at BEFORE INSERT ON ledger_entries
+FOR EACH ROW WHEN (NEW.lead_created_at IS NULL) EXECUTE FUNCTION fill_lead_created_at();
+CREATE TRIGGER feedback_events_lead_created_at BEFORE INSERT ON feedback_events
+FOR EACH ROW WHEN (NEW.lead_created_at IS NULL) EXECUTE FUNCTION fill_lead_created_at();
+CREATE TRIGGER returns_lead_created_at BEFORE INSERT ON returns
+FOR EACH ROW WHEN (NEW.lead_created_at IS NULL) EXECUTE FUNCTION fill_lead_created_at();
 
 -- The backfill of the rows written before the column existed, one batch: the next `batch` rows of
 -- `child` by primary key after `after` (its id as text; NULL: from the start), those of them without
@@ -21,12 +54,6 @@ DECLARE
                   THEN 'deliveries d, leads l WHERE d.id = c.delivery_id AND l.id = d.lead_id'
                   ELSE 'leads l WHERE l.id = c.lead_id' END;
 BEGIN
-  -- Once the table is partitioned by it, the column is NOT NULL: nothing to fill, the walk is done.
-  IF (SELECT a.attnotnull FROM pg_attribute a WHERE a.attrelid = child AND a.attname = 'lead_created_at') THEN
-    filled := 0;
-    last := NULL;
-    RETURN;
-  END IF;
   IF child = 'ledger_entries'::regclass THEN
     PERFORM set_config('leadrouter.ledger_backfill', 'lead_created_at', true);
   END IF;

@@ -28,9 +28,7 @@ $$;
 -- of those it created. Idempotent, and safe from several workers at once (a transaction-level lock
 -- per table). A new partition is made beside the table and attached (ATTACH takes only a SHARE UPDATE
 -- EXCLUSIVE lock on the table, which reads and writes do not wait for): the rows the DEFAULT partition
--- took meanwhile for its range (a worker down for days) are moved into it first, except where rows cannot be
--- moved (a table other tables' foreign keys reference: a delete would cascade; the ledger refuses deletes): then
--- that range's partition is not made, with a warning, and its rows stay in the DEFAULT partition. Named
+-- took meanwhile for its range (a worker down for days) are moved into it first. Named
 -- <table>_p<yyyymmdd> or <table>_p<yyyymm>.
 CREATE FUNCTION create_time_partitions(parent regclass, unit text, ahead int, at timestamptz DEFAULT now())
 RETURNS SETOF text
@@ -43,16 +41,11 @@ DECLARE
   part text;
   from_at timestamptz;
   to_at timestamptz;
-  unmovable boolean;
-  held boolean;
 BEGIN
   IF unit NOT IN ('day', 'month') THEN
     RAISE EXCEPTION 'create_time_partitions: unit must be day or month, not %', unit;
   END IF;
-  PERFORM pg_advisory_xact_lock(hashtext('time_partitions:' || parent::oid::text));
-  -- Shorter than deadlock_timeout (1 s): a partition's ATTACH or DETACH waits for locks that the leads' writers hold
-  -- (their tables' foreign keys), and gives up before a deadlock with one of them could cost the writer its work.
-  PERFORM set_config('lock_timeout', '500ms', true);
+  PERFORM set_config('lock_timeout', '5s', true), pg_advisory_xact_lock(hashtext('time_partitions:' || parent::oid::text));
   SELECT a.attname, NULLIF(p.partdefid, 0)::regclass, n.nspname, c.relname
     INTO key_column, default_part, schema_name, table_name
   FROM pg_partitioned_table p
@@ -63,8 +56,6 @@ BEGIN
   IF key_column IS NULL THEN
     RAISE EXCEPTION 'create_time_partitions: % is not partitioned by range', parent;
   END IF;
-  unmovable := EXISTS (SELECT 1 FROM pg_constraint WHERE confrelid = parent AND contype = 'f')
-               OR EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = parent AND NOT tgisinternal AND (tgtype & 8) <> 0);
   FOR step IN 0..ahead LOOP
     from_at := time_partition_start(unit, at, step);
     to_at := time_partition_start(unit, at, step + 1);
@@ -72,19 +63,7 @@ BEGIN
       SELECT 1 FROM pg_inherits i, time_partition_bounds(i.inhrelid) b
       WHERE i.inhparent = parent AND b.lo < to_at AND b.hi > from_at);
     part := table_name || '_p' || to_char(from_at AT TIME ZONE 'UTC', CASE unit WHEN 'day' THEN 'YYYYMMDD' ELSE 'YYYYMM' END);
-    IF unmovable AND default_part IS NOT NULL THEN
-      EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE %I >= $1 AND %I < $2)', default_part, key_column, key_column)
-        INTO held USING from_at, to_at;
-      IF held THEN
-        RAISE WARNING 'create_time_partitions: % holds rows from % to %, which cannot be moved: the range stays there',
-          default_part, from_at, to_at;
-        CONTINUE;
-      END IF;
-    END IF;
-    -- The storage parameters of the DEFAULT partition (a partitioned table has none of its own: leads' fillfactor).
-    EXECUTE format('CREATE TABLE %I.%I (LIKE %s INCLUDING DEFAULTS)%s', schema_name, part, parent,
-                   coalesce((SELECT ' WITH (' || array_to_string(reloptions, ', ') || ')' FROM pg_class
-                             WHERE oid = default_part AND reloptions IS NOT NULL), ''));
+    EXECUTE format('CREATE TABLE %I.%I (LIKE %s INCLUDING DEFAULTS)', schema_name, part, parent);
     IF default_part IS NOT NULL THEN
       EXECUTE format('WITH moved AS (DELETE FROM %s WHERE %I >= $1 AND %I < $2 RETURNING *) INSERT INTO %I.%I SELECT * FROM moved',
                      default_part, key_column, key_column, schema_name, part)
@@ -98,131 +77,26 @@ $$;
 
 -- Drops the partitions of `parent` whose whole range is before `before` (never the DEFAULT one);
 -- returns their names and how many rows each held (counted before the drop, for the housekeeping's
--- metric of rows deleted). Under the same lock as create_time_partitions. A partition is detached before
--- it is dropped: a partition of a table other tables' foreign keys reference (leads, deliveries) cannot be
--- dropped while attached, and detaching it fails while a row of another table still references one of its
--- rows (a lead month whose ledger month is kept). Detaching and dropping take an ACCESS EXCLUSIVE lock on
--- the table for a moment, and so does ATTACH on the DEFAULT partition: both
--- functions wait 500 ms at most for a lock (lock_timeout, for the transaction), then fail, and the
--- housekeeping tries again (a few times, then in its next round).
+-- metric of rows deleted). Under the same lock as create_time_partitions. Dropping a partition takes an
+-- ACCESS EXCLUSIVE lock on the table for a moment, and so does ATTACH on the DEFAULT partition: both
+-- functions wait 5 s at most for a lock (lock_timeout, for the transaction), then fail, and the
+-- housekeeping tries again in its next round.
 CREATE FUNCTION drop_time_partitions(parent regclass, before timestamptz)
 RETURNS TABLE (partition text, rows bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
   part regclass;
 BEGIN
-  PERFORM pg_advisory_xact_lock(hashtext('time_partitions:' || parent::oid::text));
-  -- Shorter than deadlock_timeout (1 s): a partition's ATTACH or DETACH waits for locks that the leads' writers hold
-  -- (their tables' foreign keys), and gives up before a deadlock with one of them could cost the writer its work.
-  PERFORM set_config('lock_timeout', '500ms', true);
+  PERFORM set_config('lock_timeout', '5s', true), pg_advisory_xact_lock(hashtext('time_partitions:' || parent::oid::text));
   FOR part IN
     SELECT i.inhrelid::regclass FROM pg_inherits i, time_partition_bounds(i.inhrelid) b
     WHERE i.inhparent = parent AND b.hi <= before ORDER BY b.hi
   LOOP
     partition := part::text;
     EXECUTE format('SELECT count(*) FROM %s', part) INTO rows;
-    EXECUTE format('ALTER TABLE %s DETACH PARTITION %s', parent, part);
     EXECUTE format('DROP TABLE %s', part);
     RETURN NEXT;
   END LOOP;
-END;
-$$;
-
--- The start of the earliest partition of `parent` whose whole range is before `before` and which holds a row (the
--- DEFAULT partition aside): -infinity for one from MINVALUE; NULL when none does. A month of leads is dropped only
--- before the ledger's first month kept with entries, whose foreign keys reference it (ADR 0035, Decision 5).
-CREATE FUNCTION first_time_partition_with_rows(parent regclass, before timestamptz) RETURNS timestamptz
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-  part record;
-  held boolean;
-BEGIN
-  FOR part IN
-    SELECT i.inhrelid::regclass AS rel, b.lo FROM pg_inherits i, time_partition_bounds(i.inhrelid) b
-    WHERE i.inhparent = parent AND b.hi <= before ORDER BY b.lo
-  LOOP
-    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s)', part.rel) INTO held;
-    IF held THEN
-      RETURN part.lo;
-    END IF;
-  END LOOP;
-  RETURN NULL;
-END;
-$$;
-
--- Converts table `tbl` into a table partitioned by RANGE on `key_column` in place, catalog changes only
--- (ADR 0035, Decision 5): the table and its indexes and foreign keys are renamed <table>_before_partitioning...,
--- a partitioned table is made with the old names, defaults (sequences included), primary key, indexes, foreign
--- keys and triggers, and the old table is attached as the partition of everything before the bound its CHECK
--- `bound_check` proves (validated: ATTACH reads no row; its indexes and foreign keys match and are attached, not
--- rebuilt), with a DEFAULT partition of its storage parameters. What it asks of the table: its primary key and
--- unique indexes hold `key_column`, its unique indexes that do not are dropped beforehand, no other table's
--- foreign key references it (those are made again against the partitioned table), `key_column` is NOT NULL or
--- a validated CHECK proves it is, and no row trigger of the table must not be on the partitioned one.
-CREATE FUNCTION switch_to_time_partitions(tbl regclass, key_column name, bound_check name) RETURNS void
-LANGUAGE plpgsql AS $$
-DECLARE
-  table_name name := (SELECT relname FROM pg_class WHERE oid = tbl);
-  old_name name := left(table_name || '_before_partitioning', 63);
-  bound timestamptz;
-  primary_key text;
-  indexes text[];
-  foreign_keys text[];
-  triggers text[];
-  r record;
-  statement text;
-BEGIN
-  SELECT substring(pg_get_constraintdef(oid) FROM '''(.+)''')::timestamptz INTO bound
-  FROM pg_constraint WHERE conrelid = tbl AND conname = bound_check AND contype = 'c' AND convalidated;
-  IF bound IS NULL THEN
-    RAISE EXCEPTION 'switch_to_time_partitions: % has no validated CHECK %', tbl, bound_check;
-  END IF;
-  IF EXISTS (SELECT 1 FROM pg_constraint WHERE confrelid = tbl AND contype = 'f' AND conrelid <> tbl) THEN
-    RAISE EXCEPTION 'switch_to_time_partitions: other tables'' foreign keys reference %', tbl;
-  END IF;
-  SELECT format('ALTER TABLE %I ADD CONSTRAINT %I %s', table_name, conname, pg_get_constraintdef(oid)) INTO primary_key
-  FROM pg_constraint WHERE conrelid = tbl AND contype = 'p';
-  SELECT array_agg(pg_get_indexdef(i.indexrelid) ORDER BY c.relname) INTO indexes
-  FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = tbl AND NOT i.indisprimary;
-  SELECT array_agg(format('ALTER TABLE %I ADD CONSTRAINT %I %s', table_name, conname, pg_get_constraintdef(oid)) ORDER BY conname)
-    INTO foreign_keys FROM pg_constraint WHERE conrelid = tbl AND contype = 'f' AND conparentid = 0;
-  SELECT array_agg(pg_get_triggerdef(oid) ORDER BY tgname) INTO triggers
-  FROM pg_trigger WHERE tgrelid = tbl AND NOT tgisinternal;
-
-  FOR r IN SELECT tgname FROM pg_trigger WHERE tgrelid = tbl AND NOT tgisinternal LOOP
-    EXECUTE format('DROP TRIGGER %I ON %s', r.tgname, tbl);
-  END LOOP;
-  FOR r IN SELECT conname FROM pg_constraint WHERE conrelid = tbl AND contype = 'f' AND conparentid = 0 LOOP
-    EXECUTE format('ALTER TABLE %s RENAME CONSTRAINT %I TO %I', tbl, r.conname,
-                   left(old_name || substr(r.conname, length(table_name) + 1), 63));
-  END LOOP;
-  FOR r IN SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = tbl LOOP
-    EXECUTE format('ALTER INDEX %I RENAME TO %I', r.relname, left(old_name || substr(r.relname, length(table_name) + 1), 63));
-  END LOOP;
-  EXECUTE format('ALTER TABLE %s RENAME TO %I', tbl, old_name);
-  EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET NOT NULL', tbl, key_column);
-
-  EXECUTE format('CREATE TABLE %I (LIKE %s INCLUDING DEFAULTS) PARTITION BY RANGE (%I)', table_name, tbl, key_column);
-  EXECUTE primary_key;
-  FOREACH statement IN ARRAY coalesce(indexes, '{}') LOOP
-    EXECUTE statement;
-  END LOOP;
-  FOREACH statement IN ARRAY coalesce(foreign_keys, '{}') LOOP
-    EXECUTE statement;
-  END LOOP;
-  FOREACH statement IN ARRAY coalesce(triggers, '{}') LOOP
-    EXECUTE statement;
-  END LOOP;
-  FOR r IN SELECT s.oid::regclass AS seq, a.attname FROM pg_depend d
-           JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
-           JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
-           WHERE d.classid = 'pg_class'::regclass AND d.refobjid = tbl AND d.deptype = 'a' LOOP
-    EXECUTE format('ALTER SEQUENCE %s OWNED BY %I.%I', r.seq, table_name, r.attname);
-  END LOOP;
-  EXECUTE format('ALTER TABLE %I ATTACH PARTITION %s FOR VALUES FROM (MINVALUE) TO (%L)', table_name, tbl, bound);
-  EXECUTE format('CREATE TABLE %I PARTITION OF %I DEFAULT%s', left(table_name || '_default', 63), table_name,
-                 coalesce((SELECT ' WITH (' || array_to_string(reloptions, ', ') || ')' FROM pg_class
-                           WHERE oid = tbl AND reloptions IS NOT NULL), ''));
 END;
 $$;
 

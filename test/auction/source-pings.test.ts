@@ -219,7 +219,7 @@ describe('pings from sources', () => {
       expect(res.status).toBe(202);
       expect(await stack.finalStatus(res.body.id)).toBe('delivered');
       expect(postsOf(buyers.high!).at(-1)!.json).toMatchObject({ zip: '94107' });
-      const lead = await stack.db.lead.findFirstOrThrow({ where: { id: res.body.id } });
+      const lead = await stack.db.lead.findUniqueOrThrow({ where: { id: res.body.id } });
       expect(lead).toMatchObject({ subSource: 'Facebook', geo: 'US', fields: { zip: '94107', age: 42 } });
       const queued = await stack.db.leadEvent.findFirstOrThrow({ where: { leadId: res.body.id, status: 'queued' } });
       expect(queued.detail).toEqual({

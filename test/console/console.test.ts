@@ -479,7 +479,7 @@ describeInBrowser('the operator console', () => {
     // A dead letter of a paused partner: a bulk retry leaves it where it is, and the page counts it.
     const paused = await stack.createPartner({ name: 'Paused Buyer', url: buyer.url });
     await stack.db.partner.update({ where: { id: paused.id }, data: { pausedAt: new Date(), pauseReason: 'test' } });
-    const { sourceId } = await stack.db.lead.findFirstOrThrow({ where: { id: leadId } });
+    const { sourceId } = await stack.db.lead.findUniqueOrThrow({ where: { id: leadId } });
     const lead = await stack.db.lead.create({
       data: {
         sourceId,
@@ -490,14 +490,7 @@ describeInBrowser('the operator console', () => {
       },
     });
     await stack.db.delivery.create({
-      data: {
-        leadId: lead.id,
-        leadCreatedAt: lead.createdAt,
-        partnerId: paused.id,
-        status: 'dead_lettered',
-        attempts: 2,
-        deadLetteredAt: new Date(),
-      },
+      data: { leadId: lead.id, partnerId: paused.id, status: 'dead_lettered', attempts: 2, deadLetteredAt: new Date() },
     });
     await nav('Overview');
     await nav('Dead letters');

@@ -86,12 +86,12 @@ describe('the circuit breaker', () => {
     // Several sweeps later, still nothing sent to the paused partner.
     await waitFor(
       async () =>
-        (await stack.db.delivery.findFirstOrThrow({ where: { id: delivery.id } })).updatedAt.getTime() <
+        (await stack.db.delivery.findUniqueOrThrow({ where: { id: delivery.id } })).updatedAt.getTime() <
         Date.now() - 2 * stack.workerConfig.SWEEP_INTERVAL_MS,
       { what: 'two sweeps to pass' },
     );
     expect(failing.fake.requests).toHaveLength(3);
-    expect(await stack.db.delivery.findFirstOrThrow({ where: { id: delivery.id } })).toMatchObject({
+    expect(await stack.db.delivery.findUniqueOrThrow({ where: { id: delivery.id } })).toMatchObject({
       status: 'pending',
       attempts: 3,
       nextAttemptAt: null,

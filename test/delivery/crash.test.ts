@@ -117,7 +117,7 @@ describe('a worker killed mid-delivery', () => {
           data: { sourceId: source.id, status: 'routing', name: 'Jane', phone: '+14155550199' },
         });
         const delivery = await stack.db.delivery.create({
-          data: { leadId: lead.id, leadCreatedAt: lead.createdAt, partnerId: p.id, nextAttemptAt: new Date() },
+          data: { leadId: lead.id, partnerId: p.id, nextAttemptAt: new Date() },
         });
         expect(await deliverAttempt(direct, { deliveryId: delivery.id, attempt: 1 })).toBe('retry');
         expect(retrying.requests).toHaveLength(1);
@@ -125,7 +125,7 @@ describe('a worker killed mid-delivery', () => {
         // The same job again, as BullMQ would run it after its worker died before completing it.
         expect(await deliverAttempt(direct, { deliveryId: delivery.id, attempt: 1 })).toBe('stale');
         expect(retrying.requests).toHaveLength(1);
-        expect(await stack.db.delivery.findFirstOrThrow({ where: { id: delivery.id } })).toMatchObject({
+        expect(await stack.db.delivery.findUniqueOrThrow({ where: { id: delivery.id } })).toMatchObject({
           status: 'pending',
           attempts: 1,
         });

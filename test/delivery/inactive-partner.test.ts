@@ -74,7 +74,7 @@ describe('an inactive partner', () => {
     expect(swept.deliveries).toBe(0);
     await queueIdle();
     expect(fake.requests).toHaveLength(sent);
-    expect(await stack.db.delivery.findFirstOrThrow({ where: { id: deliveryId } })).toMatchObject({
+    expect(await stack.db.delivery.findUniqueOrThrow({ where: { id: deliveryId } })).toMatchObject({
       status: 'pending',
       nextAttemptAt: null,
     });

@@ -54,13 +54,7 @@ describe('the routing record read back by the worker', () => {
     });
     if (opts.delivery === 'none') return { leadId: lead.id, deliveryId: '' };
     const delivery = await stack.db.delivery.create({
-      data: {
-        leadId: lead.id,
-        leadCreatedAt: lead.createdAt,
-        partnerId,
-        nextAttemptAt: new Date(),
-        status: opts.delivery ?? 'pending',
-      },
+      data: { leadId: lead.id, partnerId, nextAttemptAt: new Date(), status: opts.delivery ?? 'pending' },
     });
     return { leadId: lead.id, deliveryId: delivery.id };
   }
@@ -81,7 +75,7 @@ describe('the routing record read back by the worker', () => {
   it('reads a record without a version as version 1, and writes it back with one', async () => {
     const { leadId, deliveryId } = await routingLead(record());
     expect(await deliverAttempt(direct, { deliveryId, attempt: 1 })).toBe('accepted');
-    const lead = await stack.db.lead.findFirstOrThrow({ where: { id: leadId } });
+    const lead = await stack.db.lead.findUniqueOrThrow({ where: { id: leadId } });
     expect(lead.status).toBe('delivered');
     expect(lead.routing).toMatchObject({
       version: 1,
@@ -96,10 +90,10 @@ describe('the routing record read back by the worker', () => {
     // A repeat of its route job: the pending delivery is put back on the queue; the lead waits for it.
     await expect(routeLead(direct, leadId)).resolves.toBeUndefined();
     expect(await direct.queues.deliver.getJob(jobIds.deliver(deliveryId, 1))).toBeDefined();
-    expect(await stack.db.lead.findFirstOrThrow({ where: { id: leadId } })).toMatchObject({ status: 'routing' });
+    expect(await stack.db.lead.findUniqueOrThrow({ where: { id: leadId } })).toMatchObject({ status: 'routing' });
     // The partner buys it: the lead is sold, whatever the record says, and the record stays as stored.
     expect(await deliverAttempt(direct, { deliveryId, attempt: 1 })).toBe('accepted');
-    const lead = await stack.db.lead.findFirstOrThrow({ where: { id: leadId } });
+    const lead = await stack.db.lead.findUniqueOrThrow({ where: { id: leadId } });
     expect(lead).toMatchObject({ status: 'delivered', routing: newer });
     expect(await eventsOf(leadId)).toEqual([
       { status: 'delivered', detail: { error: `the routing record cannot be read: ${NEWER}` } },
@@ -123,7 +117,7 @@ describe('the routing record read back by the worker', () => {
     const none = await routingLead(newer, { delivery: 'none' });
     for (const { leadId } of [rejected, none]) {
       await expect(routeLead(direct, leadId)).resolves.toBeUndefined();
-      expect(await stack.db.lead.findFirstOrThrow({ where: { id: leadId } })).toMatchObject({
+      expect(await stack.db.lead.findUniqueOrThrow({ where: { id: leadId } })).toMatchObject({
         status: 'dead_lettered',
         routing: newer,
       });
@@ -148,7 +142,7 @@ describe('the routing record read back by the worker', () => {
     try {
       const { leadId, deliveryId } = await routingLead({ ...record(), version: 2 });
       expect(await deliverAttempt(direct, { deliveryId, attempt: 1 })).toBe('rejected');
-      expect(await stack.db.lead.findFirstOrThrow({ where: { id: leadId } })).toMatchObject({
+      expect(await stack.db.lead.findUniqueOrThrow({ where: { id: leadId } })).toMatchObject({
         status: 'dead_lettered',
       });
     } finally {

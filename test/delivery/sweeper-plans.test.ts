@@ -35,9 +35,7 @@ describe('the sweeper’s look-ups', () => {
       const plan = (await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE) ${text}`)).rows
         .map((r) => r['QUERY PLAN'])
         .join('\n');
-      // Each partition's copy of the index (ADR 0035, Decision 5: leads_before_partitioning_…, leads_p<month>_…).
-      const used = new RegExp(`Index Scan( Backward)? using ${index.replace(/^leads_/, 'leads_\\w*')} on leads`);
-      expect({ what, index: used.test(plan), seqScan: /Seq Scan on leads(?!_default)/.test(plan) }).toEqual({
+      expect({ what, index: plan.includes(index), seqScan: /Seq Scan on leads/.test(plan) }).toEqual({
         what,
         index: true,
         seqScan: false,

@@ -106,16 +106,7 @@ describe('the sweeper', () => {
       status: 'pending' | 'delivered',
       attempts: number,
     ) =>
-      stack.db.postback.create({
-        data: {
-          leadId: settledLead.id,
-          leadCreatedAt: settledLead.createdAt,
-          sourceId: source.id,
-          leadStatus,
-          status,
-          attempts,
-        },
-      });
+      stack.db.postback.create({ data: { leadId: settledLead.id, sourceId: source.id, leadStatus, status, attempts } });
     const postbackOverdue = await postback('delivered', 'pending', 1);
     await at('postbacks', postbackOverdue.id, 'next_attempt_at', ago(PENDING_GRACE_MS + 1));
     const postbackDue = await postback('unsold', 'pending', 0);

@@ -225,7 +225,7 @@ describe('admin API', () => {
           },
         });
         await stack.db.delivery.create({
-          data: { leadId: lead.id, leadCreatedAt: lead.createdAt, partnerId: p.id, status, price, capAmount: reserved },
+          data: { leadId: lead.id, partnerId: p.id, status, price, capAmount: reserved },
         });
       };
       await delivered('accepted', '12.5', '10');

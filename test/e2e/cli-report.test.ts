@@ -55,12 +55,12 @@ describe('leadrouter report', () => {
     await fx.lead({ sourceId: source.id, status: 'unmatched', createdAt: new Date('2026-11-03T08:00:00Z') });
     for (const [i, lead] of sold.entries()) {
       const delivery = await fx.delivery({ leadId: lead.id, partnerId: acme.id, status: 'accepted' });
-      await db.$executeRaw`INSERT INTO ledger_entries (lead_id, lead_created_at, party, party_id, kind, amount, delivery_id, event_id, at)
-        VALUES (${lead.id}::uuid, ${lead.createdAt}, 'partner', ${acme.id}::uuid, 'sale', 12.5, ${delivery.id}::uuid, ${delivery.id}::uuid, ${at}),
-               (${lead.id}::uuid, ${lead.createdAt}, 'source', ${source.id}::uuid, 'sale', 4, ${delivery.id}::uuid, ${lead.id}::uuid, ${at})`;
+      await db.$executeRaw`INSERT INTO ledger_entries (lead_id, party, party_id, kind, amount, delivery_id, event_id, at)
+        VALUES (${lead.id}::uuid, 'partner', ${acme.id}::uuid, 'sale', 12.5, ${delivery.id}::uuid, ${delivery.id}::uuid, ${at}),
+               (${lead.id}::uuid, 'source', ${source.id}::uuid, 'sale', 4, ${delivery.id}::uuid, ${lead.id}::uuid, ${at})`;
       if (i === 0)
-        await db.$executeRaw`INSERT INTO ledger_entries (lead_id, lead_created_at, party, party_id, kind, amount, delivery_id, event_id, at)
-          VALUES (${lead.id}::uuid, ${lead.createdAt}, 'partner', ${acme.id}::uuid, 'conversion', 40, ${delivery.id}::uuid, ${delivery.id}::uuid, ${at})`;
+        await db.$executeRaw`INSERT INTO ledger_entries (lead_id, party, party_id, kind, amount, delivery_id, event_id, at)
+          VALUES (${lead.id}::uuid, 'partner', ${acme.id}::uuid, 'conversion', 40, ${delivery.id}::uuid, ${delivery.id}::uuid, ${at})`;
     }
   });
   afterAll(async () => {

@@ -199,12 +199,12 @@ describe('the leadrouter CLI', () => {
       deliveryId: delivery.id,
       attempt: 3,
     });
-    expect(await db.delivery.findFirstOrThrow({ where: { id: delivery.id } })).toMatchObject({
+    expect(await db.delivery.findUniqueOrThrow({ where: { id: delivery.id } })).toMatchObject({
       status: 'pending',
       attemptsBase: 2,
       retries: 1,
     });
-    expect((await db.lead.findFirstOrThrow({ where: { id: lead.id } })).status).toBe('routing');
+    expect((await db.lead.findUniqueOrThrow({ where: { id: lead.id } })).status).toBe('routing');
 
     expectFailure(await cli(['dlq', 'retry', delivery.id]), /not retried: the delivery is not dead-lettered any more/);
   });
@@ -239,7 +239,7 @@ describe('the leadrouter CLI', () => {
         personal_data_erased: 0,
       },
     });
-    await db.delivery.updateMany({ where: { id: sold.delivery.id }, data: { status: 'rejected' } });
+    await db.delivery.update({ where: { id: sold.delivery.id }, data: { status: 'rejected' } });
   });
 
   it('draws a progress bar on a terminal for bulk work', async () => {
@@ -263,7 +263,7 @@ describe('the leadrouter CLI', () => {
       stdout: `discarded dead letter ${delivery.id}; lead ${lead.id} is being settled again by the worker\n`,
       stderr: '',
     });
-    expect(await db.delivery.findFirstOrThrow({ where: { id: delivery.id } })).toMatchObject({
+    expect(await db.delivery.findUniqueOrThrow({ where: { id: delivery.id } })).toMatchObject({
       status: 'rejected',
       reason: 'discarded by operator',
     });
@@ -292,18 +292,18 @@ describe('the leadrouter CLI', () => {
       stderr: '… 3/3 dead letters looked at, 3 discarded\n', // not a terminal: a line per batch
     });
     for (const { delivery, lead } of ofPartner) {
-      expect(await db.delivery.findFirstOrThrow({ where: { id: delivery.id } })).toMatchObject({
+      expect(await db.delivery.findUniqueOrThrow({ where: { id: delivery.id } })).toMatchObject({
         status: 'rejected',
         reason: 'discarded by operator',
       });
-      expect((await db.lead.findFirstOrThrow({ where: { id: lead.id } })).status).toBe('routing');
+      expect((await db.lead.findUniqueOrThrow({ where: { id: lead.id } })).status).toBe('routing');
     }
     const all = await cli(['dlq', 'discard', '--all', '--json']);
     expect(all.code).toBe(0);
     expect(JSON.parse(all.stdout)).toEqual({ discarded: 1, skipped: { not_dead_lettered: 0 }, settling: 1 });
     expect(all.stderr).toBe('');
-    expect((await db.delivery.findFirstOrThrow({ where: { id: ofOther.delivery.id } })).status).toBe('rejected');
-    expect((await db.delivery.findFirstOrThrow({ where: { id: superseded.id } })).status).toBe('superseded');
+    expect((await db.delivery.findUniqueOrThrow({ where: { id: ofOther.delivery.id } })).status).toBe('rejected');
+    expect((await db.delivery.findUniqueOrThrow({ where: { id: superseded.id } })).status).toBe('superseded');
     expect((await cli(['dlq', 'list', '--status', 'superseded', '--partner', 'discard-buyer', '--json'])).stdout).toBe(
       (await cli(['dlq', 'list', '--status', 'superseded', '--partner', partner.id, '--json'])).stdout,
     );
@@ -317,7 +317,7 @@ describe('the leadrouter CLI', () => {
         code: 2,
         stderr: 'leadrouter: give one dead letter id, or --partner <id|name>, or --all\n',
       });
-    await db.delivery.updateMany({ where: { id: superseded.id }, data: { status: 'rejected' } });
+    await db.delivery.update({ where: { id: superseded.id }, data: { status: 'rejected' } });
   });
 
   it('shows a lead with its deliveries and attempts, as text or JSON', async () => {
@@ -325,32 +325,17 @@ describe('the leadrouter CLI', () => {
     const lead = await fx.lead({ sourceId: source.id, status: 'delivered' });
     const delivery = await fx.delivery({ leadId: lead.id, partnerId: partner.id, status: 'accepted', attempts: 2 });
     // The partner's own reference for the lead, from its accepting answer (responseMap.reference).
-    await db.delivery.updateMany({ where: { id: delivery.id }, data: { reference: 'SB-20931' } });
+    await db.delivery.update({ where: { id: delivery.id }, data: { reference: 'SB-20931' } });
     await db.deliveryAttempt.createMany({
       data: [
-        {
-          deliveryId: delivery.id,
-          leadCreatedAt: lead.createdAt,
-          attempt: 1,
-          outcome: 'retry',
-          httpStatus: 503,
-          durationMs: 12,
-          error: 'HTTP 503',
-        },
-        {
-          deliveryId: delivery.id,
-          leadCreatedAt: lead.createdAt,
-          attempt: 2,
-          outcome: 'accepted',
-          httpStatus: 200,
-          durationMs: 9,
-        },
+        { deliveryId: delivery.id, attempt: 1, outcome: 'retry', httpStatus: 503, durationMs: 12, error: 'HTTP 503' },
+        { deliveryId: delivery.id, attempt: 2, outcome: 'accepted', httpStatus: 200, durationMs: 9 },
       ],
     });
     await db.leadEvent.createMany({
       data: [
-        { leadId: lead.id, leadCreatedAt: lead.createdAt, status: 'queued' },
-        { leadId: lead.id, leadCreatedAt: lead.createdAt, status: 'delivered', partnerId: partner.id },
+        { leadId: lead.id, status: 'queued' },
+        { leadId: lead.id, status: 'delivered', partnerId: partner.id },
       ],
     });
 
@@ -389,11 +374,11 @@ describe('the leadrouter CLI', () => {
 
   it('erases a lead’s personal data, once, saying so; a lead still being delivered waits', async () => {
     const lead = await fx.lead({ sourceId: source.id, status: 'unsold' });
-    await db.leadEvent.create({ data: { leadId: lead.id, leadCreatedAt: lead.createdAt, status: 'unsold' } });
+    await db.leadEvent.create({ data: { leadId: lead.id, status: 'unsold' } });
     const erased = await cli(['leads', 'erase', lead.id, '--reason', 'ticket 4711']);
     expect(erased).toMatchObject({ code: 0, stderr: '' });
     expect(erased.stdout).toMatch(new RegExp(`^lead ${lead.id}: personal data erased at \\d{4}-\\d\\d-\\d\\dT.*Z\\n$`));
-    const row = await db.lead.findFirstOrThrow({ where: { id: lead.id } });
+    const row = await db.lead.findUniqueOrThrow({ where: { id: lead.id } });
     expect(row).toMatchObject({ name: null, phone: null, email: null, status: 'unsold' });
     expect(
       (await db.leadEvent.findMany({ where: { leadId: lead.id }, orderBy: { id: 'asc' } })).at(-1)?.detail,
@@ -438,7 +423,7 @@ describe('the leadrouter CLI', () => {
         pauseReason: 'their API is down',
       });
       // Its retry waits, parked, as the worker leaves it while the partner is paused.
-      await db.delivery.updateMany({ where: { id: parked.id }, data: { nextAttemptAt: null } });
+      await db.delivery.update({ where: { id: parked.id }, data: { nextAttemptAt: null } });
       await db.partner.update({ where: { id: partner.id }, data: { consecutiveFailures: 3 } });
 
       const list = await cli(['partners', 'list']);
@@ -464,7 +449,7 @@ describe('the leadrouter CLI', () => {
         consecutiveFailures: 0,
       });
       expect((await deliver.getJob(jobIds.deliver(parked.id, 2)))?.data).toEqual({ deliveryId: parked.id, attempt: 2 });
-      expect((await db.delivery.findFirstOrThrow({ where: { id: parked.id } })).nextAttemptAt).not.toBeNull();
+      expect((await db.delivery.findUniqueOrThrow({ where: { id: parked.id } })).nextAttemptAt).not.toBeNull();
       expect(await cli(['partners', 'resume', 'pausable-buyer'])).toMatchObject({
         code: 0,
         stdout: expect.stringContaining('requeued 0 waiting retries'),
@@ -480,7 +465,7 @@ describe('the leadrouter CLI', () => {
       expect((await db.partner.findUniqueOrThrow({ where: { id: partner.id } })).pausedAt).toBeNull();
     } finally {
       subscriber.disconnect();
-      await db.delivery.updateMany({ where: { id: parked.id }, data: { status: 'rejected' } });
+      await db.delivery.update({ where: { id: parked.id }, data: { status: 'rejected' } });
     }
   });
 

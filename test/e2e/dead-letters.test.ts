@@ -95,7 +95,7 @@ describe('dead letters with a real worker', () => {
     ]);
     expect(partner.requests).toHaveLength(4);
     expect(new Set(partner.requests.map((r) => r.headers['idempotency-key'])).size).toBe(1);
-    const delivery = await stack.db.delivery.findFirstOrThrow({ where: { id: deliveryId } });
+    const delivery = await stack.db.delivery.findUniqueOrThrow({ where: { id: deliveryId } });
     expect(delivery).toMatchObject({ status: 'accepted', attempts: 4, attemptsBase: 2, retries: 1 });
     expect((await stack.admin('GET', '/dead-letters')).body.items).toEqual([]);
     // Retrying what is no longer a dead letter changes nothing.
@@ -139,7 +139,7 @@ describe('dead letters with a real worker', () => {
     return stack.createPartner({ url: fake.url, maxAttempts: 2, backoff: { delayMs: 20, maxDelayMs: 100 } });
   }
   const deliveryOf = (leadId: string, partnerId: string) =>
-    stack.db.delivery.findFirstOrThrow({ where: { leadId, partnerId } });
+    stack.db.delivery.findUniqueOrThrow({ where: { leadId_partnerId: { leadId, partnerId } } });
 
   it('a dead letter of a lead sold exclusively through the next partner is superseded: out of the list, kept in the history, never retried', async () => {
     const failing = await partnerOf(new FakePartner(() => ({ status: 502 })));
@@ -243,7 +243,7 @@ describe('dead letters with a real worker', () => {
       'unsold',
     ]);
     expect(view.body.deliveries).toHaveLength(2); // both attempts are still there
-    const delivery = await stack.db.delivery.findFirstOrThrow({ where: { id: dead.id } });
+    const delivery = await stack.db.delivery.findUniqueOrThrow({ where: { id: dead.id } });
     expect(delivery).toMatchObject({ status: 'rejected', reason: 'discarded by operator' });
   });
 });

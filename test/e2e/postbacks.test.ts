@@ -103,25 +103,15 @@ describe('postbacks to sources', () => {
     const accepted = async (name: string, price: number | null, updatedAt: Date) => {
       const partner = await fixtures.partner({ name });
       await stack.db.delivery.create({
-        data: {
-          leadId: shared.id,
-          leadCreatedAt: shared.createdAt,
-          partnerId: partner.id,
-          status: 'accepted',
-          attempts: 1,
-          price,
-          updatedAt,
-        },
+        data: { leadId: shared.id, partnerId: partner.id, status: 'accepted', attempts: 1, price, updatedAt },
       });
     };
     await accepted('second-buyer', null, new Date(Date.now() - 1000));
     await accepted('first-buyer', 2.5, new Date(Date.now() - 2000));
     await accepted('third-buyer', 1.25, new Date(Date.now() - 500));
     // Pending rows the worker's sweeper does not see (no due time): only these calls send them.
-    const postback = async (leadId: string, leadStatus: 'delivered' | 'unsold', sourceId = source.id) => {
-      const { createdAt: leadCreatedAt } = await stack.db.lead.findFirstOrThrow({ where: { id: leadId } });
-      return stack.db.postback.create({ data: { leadId, leadCreatedAt, sourceId, leadStatus } });
-    };
+    const postback = (leadId: string, leadStatus: 'delivered' | 'unsold', sourceId = source.id) =>
+      stack.db.postback.create({ data: { leadId, sourceId, leadStatus } });
     const sold = await postback(shared.id, 'delivered');
 
     expect(await sendPostback(deps, { postbackId: sold.id, attempt: 2 })).toBe('stale');
@@ -131,7 +121,7 @@ describe('postbacks to sources', () => {
       [{ id: shared.id, status: 'delivered', at: sold.createdAt.toISOString() }, shared.id, undefined],
     ]);
     expect(affiliate.requests[0]!.body).not.toMatch(/buyer|2\.5|1\.25|3\.75/);
-    expect(await stack.db.postback.findFirstOrThrow({ where: { id: sold.id } })).toMatchObject({
+    expect(await stack.db.postback.findUniqueOrThrow({ where: { id: sold.id } })).toMatchObject({
       status: 'delivered',
       attempts: 1,
       httpStatus: 204,
@@ -148,7 +138,7 @@ describe('postbacks to sources', () => {
       status: 'unsold',
       at: unsold.createdAt.toISOString(),
     });
-    expect(await stack.db.postback.findFirstOrThrow({ where: { id: unsold.id } })).toMatchObject({
+    expect(await stack.db.postback.findUniqueOrThrow({ where: { id: unsold.id } })).toMatchObject({
       status: 'failed',
       attempts: 1,
       httpStatus: 422,
@@ -160,7 +150,7 @@ describe('postbacks to sources', () => {
     const gone = await fixtures.source();
     const orphan = await postback((await fixtures.lead({ sourceId: gone.id, status: 'unsold' })).id, 'unsold', gone.id);
     expect(await sendPostback(deps, { postbackId: orphan.id, attempt: 1 })).toBe('failed');
-    expect(await stack.db.postback.findFirstOrThrow({ where: { id: orphan.id } })).toMatchObject({
+    expect(await stack.db.postback.findUniqueOrThrow({ where: { id: orphan.id } })).toMatchObject({
       status: 'failed',
       attempts: 0,
       lastError: 'the source has no postbackUrl any more',

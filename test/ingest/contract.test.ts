@@ -142,7 +142,7 @@ describe('POST /v1/leads: the source-facing contract', () => {
       expect(other.body.errors[0].field).toBe('Idempotency-Key');
 
       const dayAgo = new Date(Date.now() - 25 * 3600_000);
-      await stack.db.lead.updateMany({ where: { id: first.body.id }, data: { createdAt: dayAgo } });
+      await stack.db.lead.update({ where: { id: first.body.id }, data: { createdAt: dayAgo } });
       await stack.db.idempotencyKey.update({
         where: { sourceId_key: { sourceId, key: 'order-2' } },
         data: { leadCreatedAt: dayAgo },
@@ -192,7 +192,7 @@ describe('POST /v1/leads: the source-facing contract', () => {
         status: 409,
         body: { status: 'duplicate' },
       });
-      await stack.db.lead.updateMany({
+      await stack.db.lead.update({
         where: { id: fromOther.body.id },
         data: { createdAt: new Date(Date.now() - 25 * 3600_000) },
       });

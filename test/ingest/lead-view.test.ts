@@ -73,40 +73,29 @@ describe('GET /v1/leads/:id', () => {
     );
     // Recorded in this order: the last one is older than the one before it.
     await pool.query(
-      `INSERT INTO lead_events (lead_id, lead_created_at, status, partner_id, at)
-       SELECT $1, (SELECT created_at FROM leads WHERE id = $1), e.* FROM (VALUES
-       ('queued'::"LeadStatus", NULL::uuid, $3::timestamptz), ('routing', NULL, $4), ('delivered', $2, $5), ('delivered', $6, $7)) AS e`,
+      `INSERT INTO lead_events (lead_id, status, partner_id, at) VALUES
+       ($1, 'queued', NULL, $3), ($1, 'routing', NULL, $4), ($1, 'delivered', $2, $5), ($1, 'delivered', $6, $7)`,
       [LEAD, BRAVO, at('000'), at('120'), at('300'), XRAY, at('250')],
     );
     await pool.query(
-      `INSERT INTO deliveries (id, lead_id, lead_created_at, partner_id, status, attempts, reference, updated_at)
-       SELECT d.*, now() FROM (VALUES ($1::uuid, $3::uuid, (SELECT created_at FROM leads WHERE id = $3), $4::uuid,
-                                       'rejected'::"DeliveryStatus", 2, NULL::text),
-                                      ($2, $3, (SELECT created_at FROM leads WHERE id = $3), $5, 'accepted', 1,
-                                       'BRAVO-7731')) AS d`,
+      `INSERT INTO deliveries (id, lead_id, partner_id, status, attempts, reference, updated_at)
+       VALUES ($1, $3, $4, 'rejected', 2, NULL, now()), ($2, $3, $5, 'accepted', 1, 'BRAVO-7731', now())`,
       [DELIVERY_ALPHA, DELIVERY_BRAVO, LEAD, ALPHA, BRAVO],
     );
     // bravo's attempt is recorded before alpha's second one, in the same millisecond.
     await pool.query(
-      `INSERT INTO delivery_attempts (delivery_id, lead_created_at, attempt, outcome, http_status, duration_ms, error, at)
-       SELECT a.delivery_id, (SELECT lead_created_at FROM deliveries WHERE id = a.delivery_id), a.attempt, a.outcome,
-              a.http_status, a.duration_ms, a.error, a.at
-       FROM (VALUES
-       ($1::uuid, 1, 'retry'::"AttemptOutcome", NULL::int, 10000, 'timeout after 10000 ms', $3::timestamptz),
+      `INSERT INTO delivery_attempts (delivery_id, attempt, outcome, http_status, duration_ms, error, at) VALUES
+       ($1, 1, 'retry', NULL, 10000, 'timeout after 10000 ms', $3),
        ($2, 1, 'accepted', 200, 4, NULL, $4),
-       ($1, 2, 'rejected', 400, 5, 'HTTP 400', $4)) AS a (delivery_id, attempt, outcome, http_status, duration_ms, error, at)`,
+       ($1, 2, 'rejected', 400, 5, 'HTTP 400', $4)`,
       [DELIVERY_ALPHA, DELIVERY_BRAVO, at('150'), at('200')],
     );
     // Its money: bravo's sale, the source's cpl (keyed by the lead), and an operator's correction.
     await pool.query(
-      `INSERT INTO ledger_entries (id, lead_id, lead_created_at, party, party_id, kind, amount, delivery_id, event_id, note, at)
-       SELECT e.id, e.lead_id, (SELECT created_at FROM leads WHERE id = $4), e.party, e.party_id, e.kind, e.amount,
-              e.delivery_id, e.event_id, e.note, e.at
-       FROM (VALUES
-       ($1::uuid, $4::uuid, 'partner'::"LedgerParty", $5::uuid, 'sale'::"LedgerKind", 12.5::numeric, $6::uuid, $6::uuid, NULL::text, $8::timestamptz),
+      `INSERT INTO ledger_entries (id, lead_id, party, party_id, kind, amount, delivery_id, event_id, note, at) VALUES
+       ($1, $4, 'partner', $5, 'sale', 12.5, $6, $6, NULL, $8),
        ($2, $4, 'source', $7, 'sale', 10, $6, $4, NULL, $8),
-       ($3, $4, 'source', $7, 'adjustment', -0.25, NULL, $3, 'rounding', $9))
-         AS e (id, lead_id, party, party_id, kind, amount, delivery_id, event_id, note, at)`,
+       ($3, $4, 'source', $7, 'adjustment', -0.25, NULL, $3, 'rounding', $9)`,
       [ENTRY_SALE, ENTRY_CPL, ENTRY_ADJUSTMENT, LEAD, BRAVO, DELIVERY_BRAVO, source.id, at('290'), at('400')],
     );
   });

@@ -58,12 +58,11 @@ async function writeLines(client: pg.ClientBase, leadId: string, lines: LedgerLi
     note: l.note ?? null,
   }));
   const result = await client.query(
-    `INSERT INTO ledger_entries (lead_id, lead_created_at, kind, event_id, party, party_id, delivery_id, amount, note, at)
-     SELECT $1, (SELECT created_at FROM leads WHERE id = $1), l.kind::"LedgerKind", l.event_id, l.party::"LedgerParty",
-            l.party_id, l.delivery_id, l.amount, l.note, $3
+    `INSERT INTO ledger_entries (lead_id, kind, event_id, party, party_id, delivery_id, amount, note, at)
+     SELECT $1, l.kind::"LedgerKind", l.event_id, l.party::"LedgerParty", l.party_id, l.delivery_id, l.amount, l.note, $3
      FROM jsonb_to_recordset($2::jsonb)
        AS l (kind text, event_id uuid, party text, party_id uuid, delivery_id uuid, amount numeric, note text)
-     ON CONFLICT (kind, event_id, party, lead_created_at) DO NOTHING`,
+     ON CONFLICT (kind, event_id, party) DO NOTHING`,
     [leadId, JSON.stringify(rows), at],
   );
   return result.rowCount ?? 0;
@@ -119,8 +118,7 @@ async function world(opts: {
     ]);
     const deliveryId = randomUUID();
     await db.query(
-      `INSERT INTO deliveries (id, lead_id, lead_created_at, partner_id, status, updated_at)
-       VALUES ($1, $2, (SELECT created_at FROM leads WHERE id = $2), $3, 'accepted', now())`,
+      `INSERT INTO deliveries (id, lead_id, partner_id, status, updated_at) VALUES ($1, $2, $3, 'accepted', now())`,
       [deliveryId, leadId, partnerId],
     );
     sales.push({ deliveryId, partnerId });
@@ -191,15 +189,11 @@ describe('the ledger', () => {
     // A plain INSERT of a repeat is refused by the once-key.
     await expect(
       db.query(
-        `INSERT INTO ledger_entries (lead_id, lead_created_at, kind, event_id, party, party_id, delivery_id, amount)
-         VALUES ($1, (SELECT created_at FROM leads WHERE id = $1), 'sale', $2, 'partner', $3, $2, 1)`,
+        `INSERT INTO ledger_entries (lead_id, kind, event_id, party, party_id, delivery_id, amount)
+         VALUES ($1, 'sale', $2, 'partner', $3, $2, 1)`,
         [w.leadId, w.sales[0]!.deliveryId, w.sales[0]!.partnerId],
       ),
-    ).rejects.toMatchObject({
-      code: '23505',
-      // The unique key of the lead's month's partition (ADR 0035, Decision 5).
-      constraint: expect.stringMatching(/^ledger_entries_\w*kind_event_id_party_lead_cre/),
-    });
+    ).rejects.toMatchObject({ code: '23505', constraint: 'ledger_entries_kind_event_id_party_key' });
 
     const entries = await entriesOf(db, w.leadId);
     expect(entries.map((e) => `${e.kind} ${e.party} ${formatAmount(e.amount)}`)).toEqual([

@@ -26,9 +26,8 @@ describe('the worker’s money gauges', () => {
       const d = await fx.delivery({ leadId: lead.id, partnerId, status: 'accepted' });
       for (const l of lines)
         await stack.db.$executeRawUnsafe(
-          `INSERT INTO ledger_entries (lead_id, lead_created_at, party, party_id, kind, amount, delivery_id, event_id, at)
-           VALUES ($1::uuid, (SELECT created_at FROM leads WHERE id = $1::uuid), $2::"LedgerParty", $3::uuid, $4::"LedgerKind",
-                   $5::numeric, $6::uuid, gen_random_uuid(), $7)`,
+          `INSERT INTO ledger_entries (lead_id, party, party_id, kind, amount, delivery_id, event_id, at)
+           VALUES ($1::uuid, $2::"LedgerParty", $3::uuid, $4::"LedgerKind", $5::numeric, $6::uuid, gen_random_uuid(), $7)`,
           lead.id,
           l.party,
           l.party === 'partner' ? partnerId : source.id,

@@ -478,18 +478,11 @@ describe('a lead’s money', () => {
       data: { sourceId: source.id, name: 'Old', phone: '+14155550999', status: 'delivered', geo: 'US' },
     });
     const sale = await stack.db.delivery.create({
-      data: {
-        leadId: old.id,
-        leadCreatedAt: old.createdAt,
-        partnerId: partner.id,
-        status: 'accepted',
-        attempts: 1,
-        price: 9,
-      },
+      data: { leadId: old.id, partnerId: partner.id, status: 'accepted', attempts: 1, price: 9 },
     });
     await stack.db
-      .$executeRaw`INSERT INTO ledger_entries (lead_id, lead_created_at, party, party_id, kind, amount, delivery_id, event_id, at)
-      VALUES (${old.id}::uuid, ${old.createdAt}, 'partner', ${partner.id}::uuid, 'sale', 9, ${sale.id}::uuid, ${sale.id}::uuid,
+      .$executeRaw`INSERT INTO ledger_entries (lead_id, party, party_id, kind, amount, delivery_id, event_id, at)
+      VALUES (${old.id}::uuid, 'partner', ${partner.id}::uuid, 'sale', 9, ${sale.id}::uuid, ${sale.id}::uuid,
               now() - interval '31 days')`;
     const late = await feedback(partner.feedbackKey, { leadId: old.id, event: 'returned', reason: 'too late' });
     expect(late.status).toBe(422);
@@ -582,10 +575,12 @@ describe('a lead’s money', () => {
       at: null,
     });
     expect(result.postbacks).toHaveLength(1);
-    expect(await stack.db.postback.findFirstOrThrow({ where: { id: result.postbacks[0]!.postbackId } })).toMatchObject({
-      status: 'pending',
-      event: 'converted',
-    });
+    expect(await stack.db.postback.findUniqueOrThrow({ where: { id: result.postbacks[0]!.postbackId } })).toMatchObject(
+      {
+        status: 'pending',
+        event: 'converted',
+      },
+    );
     // The worker's sweeper, once the postback is overdue, puts it on the queue; the worker sends it.
     const later = new Date(Date.now() + 60_000);
     await sweep({ ...stack.directWorkerDeps({ now: () => later }) });

@@ -151,7 +151,7 @@ describe('dead letters: admin API', () => {
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ requeued: 1 });
 
-      const after = await stack.db.delivery.findFirstOrThrow({ where: { id: delivery.id } });
+      const after = await stack.db.delivery.findUniqueOrThrow({ where: { id: delivery.id } });
       expect(after).toMatchObject({
         status: 'pending',
         attempts: 2,
@@ -188,7 +188,7 @@ describe('dead letters: admin API', () => {
           deliveryStatus: 'pending',
         });
       }
-      const after = await stack.db.delivery.findFirstOrThrow({ where: { id: delivery.id } });
+      const after = await stack.db.delivery.findUniqueOrThrow({ where: { id: delivery.id } });
       expect(after.retries).toBe(1);
       expect(await stack.db.delivery.count({ where: { leadId: lead.id } })).toBe(deliveriesBefore);
       const jobs = (await deliver.getJobs(['waiting', 'delayed', 'active', 'prioritized'])).filter(
@@ -213,7 +213,7 @@ describe('dead letters: admin API', () => {
       expect(res.status).toBe(409);
       expect(res.body).toMatchObject({ status: 'rejected', reason: 'sold' });
       expect(res.body.message).toMatch(/sold/);
-      const after = await stack.db.delivery.findFirstOrThrow({ where: { id: delivery.id } });
+      const after = await stack.db.delivery.findUniqueOrThrow({ where: { id: delivery.id } });
       expect(after.status).toBe('dead_lettered');
       expect(await stack.leadStatus(lead.id)).toBe('delivered');
       expect(await deliver.getJob(jobIds.deliver(delivery.id, 3))).toBeUndefined();
@@ -227,7 +227,7 @@ describe('dead letters: admin API', () => {
       const res = await stack.admin('POST', `/dead-letters/${superseded.id}/retry`);
       expect(res.status).toBe(409);
       expect(res.body).toMatchObject({ reason: 'sold', deliveryStatus: 'superseded' });
-      expect((await stack.db.delivery.findFirstOrThrow({ where: { id: superseded.id } })).status).toBe('superseded');
+      expect((await stack.db.delivery.findUniqueOrThrow({ where: { id: superseded.id } })).status).toBe('superseded');
       expect(await deliver.getJob(jobIds.deliver(superseded.id, 3))).toBeUndefined();
       const discard = await stack.admin('DELETE', `/dead-letters/${superseded.id}`);
       expect(discard.status).toBe(409);
@@ -378,13 +378,13 @@ describe('dead letters: admin API', () => {
         await db.$disconnect();
       }
       for (const id of ids)
-        expect((await stack.db.delivery.findFirstOrThrow({ where: { id } })).status).toBe('pending');
+        expect((await stack.db.delivery.findUniqueOrThrow({ where: { id } })).status).toBe('pending');
       const statuses = await stack.db.delivery.findMany({
         where: { leadId: twice.lead.id },
         orderBy: { deadLetteredAt: 'asc' },
       });
       expect(statuses.map((d) => d.status).sort()).toEqual(['dead_lettered', 'pending']);
-      expect((await stack.db.delivery.findFirstOrThrow({ where: { id: future.delivery.id } })).status).toBe(
+      expect((await stack.db.delivery.findUniqueOrThrow({ where: { id: future.delivery.id } })).status).toBe(
         'dead_lettered',
       );
     });
@@ -397,7 +397,7 @@ describe('dead letters: admin API', () => {
 
       const res = await stack.admin('DELETE', `/dead-letters/${delivery.id}`);
       expect(res.status).toBe(204);
-      const after = await stack.db.delivery.findFirstOrThrow({ where: { id: delivery.id } });
+      const after = await stack.db.delivery.findUniqueOrThrow({ where: { id: delivery.id } });
       expect(after).toMatchObject({
         status: 'rejected',
         reason: 'discarded by operator',
@@ -465,7 +465,7 @@ describe('dead letters: admin API', () => {
       expect(byPartner.status).toBe(200);
       expect(byPartner.body).toEqual({ discarded: 3, skipped: { not_dead_lettered: 0 }, settling: 2 });
       for (const { delivery } of ofA) {
-        expect(await stack.db.delivery.findFirstOrThrow({ where: { id: delivery.id } })).toMatchObject({
+        expect(await stack.db.delivery.findUniqueOrThrow({ where: { id: delivery.id } })).toMatchObject({
           status: 'rejected',
           reason: 'discarded by operator',
           attempts: 2,
@@ -482,7 +482,7 @@ describe('dead letters: admin API', () => {
         ]);
       }
       expect(await route.getJob(jobIds.route(ofA[0]!.lead.id))).toBeUndefined();
-      expect((await stack.db.delivery.findFirstOrThrow({ where: { id: superseded.id } })).status).toBe('superseded');
+      expect((await stack.db.delivery.findUniqueOrThrow({ where: { id: superseded.id } })).status).toBe('superseded');
 
       const all = await stack.admin('POST', '/dead-letters/discard', { all: true });
       expect(all.body).toEqual({ discarded: 3, skipped: { not_dead_lettered: 0 }, settling: 2 });
@@ -524,8 +524,8 @@ describe('dead letters: admin API', () => {
         await db.$disconnect();
       }
       for (const id of ids)
-        expect((await stack.db.delivery.findFirstOrThrow({ where: { id } })).status).toBe('rejected');
-      expect((await stack.db.delivery.findFirstOrThrow({ where: { id: future.delivery.id } })).status).toBe(
+        expect((await stack.db.delivery.findUniqueOrThrow({ where: { id } })).status).toBe('rejected');
+      expect((await stack.db.delivery.findUniqueOrThrow({ where: { id: future.delivery.id } })).status).toBe(
         'dead_lettered',
       );
     });

@@ -43,8 +43,8 @@ describe('the lead search’s plans', () => {
                 'n', '+1415' || lpad(g::text, 7, '0'), 'lead' || g || '@example.com',
                 now() - make_interval(mins => g), now()
          FROM generate_series(1, 20000) AS g;
-       INSERT INTO deliveries (id, lead_id, lead_created_at, partner_id, status, created_at, updated_at)
-         SELECT uuidv7(), l.id, l.created_at, ('00000000-0000-4000-8000-0000000000a' || (1 + (row_number() OVER ()) % 9))::uuid,
+       INSERT INTO deliveries (id, lead_id, partner_id, status, created_at, updated_at)
+         SELECT uuidv7(), l.id, ('00000000-0000-4000-8000-0000000000a' || (1 + (row_number() OVER ()) % 9))::uuid,
                 'accepted', l.created_at, now()
          FROM leads l;
        ANALYZE leads; ANALYZE deliveries`,
@@ -54,17 +54,13 @@ describe('the lead search’s plans', () => {
   const day = () => new Date(Date.now() - 24 * 3600_000);
   const cursor = () => ({ cursorAt: new Date(Date.now() - 3 * 24 * 3600_000), cursorId: PARTNER });
   const cases: [string, () => Search, RegExp[]][] = [
-    ['no filter', () => ({}), [/Index Scan Backward using leads_\w*created_at_idx on leads/]],
-    ['a settled status', () => ({ statuses: ['unsold'] }), [/using leads_\w*created_at_idx on leads/]],
-    [
-      'dead_lettered',
-      () => ({ statuses: ['dead_lettered'] }),
-      [/using leads_\w*dead_lettered_created_at_idx on leads/],
-    ],
-    ['queued', () => ({ statuses: ['queued'] }), [/using leads_\w*queued_created_at_idx on leads/]],
-    ['a source', () => ({ sourceId: RARE }), [/leads_\w*source_id_created_at_idx/]],
-    ['a phone', () => ({ phone: '+14150001234' }), [/using leads_\w*phone_created_at_idx on leads/]],
-    ['an email', () => ({ email: 'lead1234@example.com' }), [/using leads_\w*email_created_at_idx on leads/]],
+    ['no filter', () => ({}), [/Index Scan Backward using leads_created_at_idx on leads/]],
+    ['a settled status', () => ({ statuses: ['unsold'] }), [/using leads_created_at_idx on leads/]],
+    ['dead_lettered', () => ({ statuses: ['dead_lettered'] }), [/using leads_dead_lettered_created_at_idx on leads/]],
+    ['queued', () => ({ statuses: ['queued'] }), [/using leads_queued_created_at_idx on leads/]],
+    ['a source', () => ({ sourceId: RARE }), [/leads_source_id_created_at_idx/]],
+    ['a phone', () => ({ phone: '+14150001234' }), [/using leads_phone_created_at_idx on leads/]],
+    ['an email', () => ({ email: 'lead1234@example.com' }), [/using leads_email_created_at_idx on leads/]],
     [
       'since and until',
       () => ({ since: new Date(Date.now() - 48 * 3600_000), until: day() }),
@@ -74,20 +70,19 @@ describe('the lead search’s plans', () => {
     [
       'a partner',
       () => ({ partnerId: PARTNER }),
-      [/using leads_\w*created_at_idx on leads/, /using deliveries_\w*lead_id_partner_id_\w* on deliveries/],
+      [/using leads_created_at_idx on leads/, /using deliveries_lead_id_partner_id_key on deliveries/],
     ],
     [
       'a partner since',
       () => ({ partnerId: PARTNER, since: day() }),
-      [/deliveries_\w*partner_id_created_at_idx/, /Index Cond: \(created_at >= /],
+      [/deliveries_partner_id_created_at_idx/, /Index Cond: \(created_at >= /],
     ],
   ];
 
   it.each(cases)('%s: reads its index, with no NULL filter left and no sequential scan', async (_what, q, expected) => {
     const text = await plan(q());
     for (const re of expected) expect(text).toMatch(re);
-    // Each month's copy of an index (ADR 0035, Decision 5); the empty DEFAULT partitions may be read whole.
-    expect(text).not.toMatch(/Seq Scan on (?!\w+_default\b)/);
+    expect(text).not.toMatch(/Seq Scan/);
     expect(text).not.toMatch(/IS NULL/);
     // The partner's filter is a join, never a sub-plan run as a filter.
     expect(text).not.toMatch(/SubPlan/);

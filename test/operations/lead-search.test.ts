@@ -95,7 +95,7 @@ describe('lead search: admin API', () => {
     }
     expect(seen).toEqual([...twins(), ids.b4, ids.a3, ids.b2, ids.a1, ids.a0]);
     expect(idsOf(await search('limit=1'))).toEqual([fresh.id]);
-    await stack.db.lead.deleteMany({ where: { id: fresh.id } });
+    await stack.db.lead.delete({ where: { id: fresh.id } });
   });
 
   it('answers 422 listing every bad parameter', async () => {

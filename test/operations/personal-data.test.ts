@@ -257,7 +257,7 @@ describe('erasing a lead’s personal data', () => {
     expect(bySource.status).toBe(401);
     expect((await erase(lead.id, { reason: '' })).status).toBe(422);
     expect((await erase(lead.id, { why: 'x' })).status).toBe(422);
-    expect((await stack.db.lead.findFirstOrThrow({ where: { id: lead.id } })).personalDataErasedAt).toBeNull();
+    expect((await stack.db.lead.findUniqueOrThrow({ where: { id: lead.id } })).personalDataErasedAt).toBeNull();
   });
 
   it('waits while the lead is being delivered, and never sends an erased lead again', async () => {
@@ -270,7 +270,7 @@ describe('erasing a lead’s personal data', () => {
     const sold = await fx.lead({ sourceId: source.id, status: 'delivered', maxDeliveries: 2 });
     await fx.delivery({ leadId: sold.id, partnerId: partner.id, status: 'pending' });
     expect((await erase(sold.id)).status).toBe(409);
-    expect((await stack.db.lead.findFirstOrThrow({ where: { id: sold.id } })).phone).not.toBeNull();
+    expect((await stack.db.lead.findUniqueOrThrow({ where: { id: sold.id } })).phone).not.toBeNull();
 
     // A dead letter of an erased lead cannot be retried: there is nothing left to send.
     const { lead, delivery } = await fx.deadLetter({ sourceId: source.id, partnerId: partner.id });

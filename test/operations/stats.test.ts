@@ -85,7 +85,6 @@ describe('GET /v1/admin/stats', () => {
     const oldSale = await stack.db.delivery.create({
       data: {
         leadId: old.id,
-        leadCreatedAt: old.createdAt,
         partnerId: listed.id,
         status: 'accepted',
         attempts: 1,
@@ -94,19 +93,12 @@ describe('GET /v1/admin/stats', () => {
       },
     });
     await stack.db
-      .$executeRaw`INSERT INTO ledger_entries (lead_id, lead_created_at, party, party_id, kind, amount, delivery_id, event_id, at)
-      VALUES (${old.id}::uuid, ${old.createdAt}, 'partner', ${listed.id}::uuid, 'sale', 100, ${oldSale.id}::uuid, ${oldSale.id}::uuid, ${twoDaysAgo})`;
+      .$executeRaw`INSERT INTO ledger_entries (lead_id, party, party_id, kind, amount, delivery_id, event_id, at)
+      VALUES (${old.id}::uuid, 'partner', ${listed.id}::uuid, 'sale', 100, ${oldSale.id}::uuid, ${oldSale.id}::uuid, ${twoDaysAgo})`;
 
     // A dead letter superseded by a sale elsewhere (offered in the window, on that old lead): its own figure.
     await stack.db.delivery.create({
-      data: {
-        leadId: old.id,
-        leadCreatedAt: old.createdAt,
-        partnerId: refusing.id,
-        status: 'superseded',
-        attempts: 2,
-        deadLetteredAt: new Date(),
-      },
+      data: { leadId: old.id, partnerId: refusing.id, status: 'superseded', attempts: 2, deadLetteredAt: new Date() },
     });
 
     const stats = await stack.admin('GET', '/stats');

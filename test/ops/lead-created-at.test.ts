@@ -1,11 +1,19 @@
-// Every row that belongs to a lead holds the lead's created_at (ADR 0035 Decision 5), the key of its month's partition:
-// written by the statements themselves (a partitioned table routes a row by it before any trigger runs; the column is
-// NOT NULL). The housekeeping's backfill of the rows written before the column existed, and the switch that needs it,
-// are tested on a seeded database: packages/db/src/lead-partitions-migration.test.ts.
+// Every row that belongs to a lead holds the lead's created_at (ADR 0035 Decision 5): written by the statements
+// themselves (a partitioned table will route a row by it before any trigger runs), and filled in the rows written
+// before the column existed by the housekeeping's backfill — the ledger's through its one narrow exception.
 import { backfillLeadCreatedAt, LEAD_CHILD_TABLES } from '../../services/worker/src/housekeeping';
+import { Fixtures } from '../support/fixtures';
 import { FakePartner } from '../support/partner';
 import { ADMIN_TOKEN, sampleLead, TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
+
+/** The triggers that fill `lead_created_at` when a statement leaves it out (prisma/hand-written/lead-created-at.sql). */
+const setFillTriggers = (stack: TestStack, on: boolean) =>
+  Promise.all(
+    LEAD_CHILD_TABLES.map((table) =>
+      stack.db.$executeRawUnsafe(`ALTER TABLE ${table} ${on ? 'ENABLE' : 'DISABLE'} TRIGGER ${table}_lead_created_at`),
+    ),
+  );
 
 /** Per table, the rows of these leads: how many, how many without `lead_created_at`, how many with another than the lead's. */
 async function childRows(stack: TestStack, leadIds: string[]) {
@@ -37,13 +45,15 @@ describe('lead_created_at', () => {
     affiliate = await new FakePartner(() => ({ status: 204 })).start();
   });
   afterAll(async () => {
+    await setFillTriggers(stack, true);
     await buyer.stop();
     await affiliate.stop();
     await stack.stop();
   });
 
   it('is written by every statement of a lead’s life, with no trigger to fill it', async () => {
-    {
+    await setFillTriggers(stack, false);
+    try {
       const source = await stack.createSource({
         postbackUrl: affiliate.url,
         payout: { model: 'revshare', percent: 50 },
@@ -93,18 +103,61 @@ describe('lead_created_at', () => {
         });
       for (const table of LEAD_CHILD_TABLES)
         expect({ table, some: rows[table]!.rows > 0 }).toEqual({ table, some: true });
-      const fill = await stack.db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_trigger
-        WHERE NOT tgisinternal AND tgname LIKE '%lead_created_at'`;
-      expect(fill).toEqual([{ n: 0 }]);
+    } finally {
+      await setFillTriggers(stack, true);
     }
   });
 
-  it('needs no backfill once partitioned; the ledger’s backfill exception lets nothing through', async () => {
+  it('is filled in the rows of before by the housekeeping, in batches, the ledger’s money untouched', async () => {
+    const fx = new Fixtures(stack.db);
+    const source = await fx.source();
+    const partner = await fx.partner();
+    const createdAt = new Date('2025-03-14T09:26:53.589Z');
+    const leads = await Promise.all(
+      [1, 2, 3].map(() => fx.lead({ sourceId: source.id, status: 'delivered', createdAt })),
+    );
+    const ids = leads.map((l) => l.id);
+    // Rows as the previous version wrote them: no lead_created_at.
+    await setFillTriggers(stack, false);
+    try {
+      for (const lead of leads) {
+        const d = await fx.delivery({ leadId: lead.id, partnerId: partner.id, status: 'accepted' });
+        await stack.db.$executeRaw`INSERT INTO lead_events (lead_id, status) VALUES (${lead.id}::uuid, 'delivered')`;
+        await stack.db.$executeRaw`INSERT INTO delivery_attempts (delivery_id, attempt, outcome, duration_ms)
+          VALUES (${d.id}::uuid, 1, 'accepted', 12)`;
+        await stack.db
+          .$executeRaw`INSERT INTO ledger_entries (id, lead_id, party, party_id, kind, amount, delivery_id, event_id)
+          VALUES (gen_random_uuid(), ${lead.id}::uuid, 'partner', ${partner.id}::uuid, 'sale', 12.5, ${d.id}::uuid, ${d.id}::uuid),
+                 (gen_random_uuid(), ${lead.id}::uuid, 'source', ${source.id}::uuid, 'sale', -6.25, ${d.id}::uuid, ${d.id}::uuid)`;
+        await stack.db.$executeRaw`INSERT INTO feedback_events (partner_id, lead_id, delivery_id, event, outcome, at)
+          VALUES (${partner.id}::uuid, ${lead.id}::uuid, ${d.id}::uuid, 'converted', 'converted', now())`;
+        await stack.db.$executeRaw`INSERT INTO returns (lead_id, delivery_id, partner_id, reason, filed_via)
+          VALUES (${lead.id}::uuid, ${d.id}::uuid, ${partner.id}::uuid, 'x', 'push')`;
+        await stack.db.$executeRaw`INSERT INTO postbacks (id, lead_id, source_id, lead_status, updated_at)
+          VALUES (gen_random_uuid(), ${lead.id}::uuid, ${source.id}::uuid, 'delivered', now())`;
+      }
+    } finally {
+      await setFillTriggers(stack, true);
+    }
+    const before = await childRows(stack, ids);
+    for (const table of LEAD_CHILD_TABLES) expect(before[table]!.missing).toBe(before[table]!.rows);
+    const ledger = () =>
+      stack.db.$queryRaw<{ digest: string }[]>`SELECT md5(string_agg(row_to_json(e)::text, ',' ORDER BY id)) AS digest
+        FROM (SELECT id, lead_id, party, party_id, kind, amount, delivery_id, event_id, note, at, recorded_at
+              FROM ledger_entries WHERE lead_id = ANY (${ids}::uuid[])) e`;
+    const money = await ledger();
+
     const walk = new Map<string, { after: string | null; done: boolean }>();
+    const filled = await backfillLeadCreatedAt({ db: stack.db }, { batch: 2, walk });
+    const after = await childRows(stack, ids);
+    for (const table of LEAD_CHILD_TABLES) {
+      expect({ table, ...after[table] }).toEqual({ table, rows: before[table]!.rows, missing: 0, wrong: 0 });
+      expect({ table, filled: (filled[table] ?? 0) >= before[table]!.rows }).toEqual({ table, filled: true });
+      expect(walk.get(table)).toEqual({ after: null, done: true });
+    }
+    expect(await ledger()).toEqual(money);
+    // Walked to the end: the next round reads nothing more.
     expect(await backfillLeadCreatedAt({ db: stack.db }, { batch: 2, walk })).toEqual({});
-    for (const table of LEAD_CHILD_TABLES) expect(walk.get(table)).toEqual({ after: null, done: true });
-    const [lead] = await stack.db.$queryRaw<{ id: string }[]>`SELECT lead_id::text AS id FROM ledger_entries LIMIT 1`;
-    const ids = [lead!.id];
 
     // The exception is that narrow: another column, or lead_created_at once set, is refused, flag or not.
     for (const sql of [

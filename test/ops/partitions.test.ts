@@ -3,13 +3,7 @@
 // partition what the DEFAULT partition took for its range, and drops a partition once its whole range is past
 // the table's retention. Times are set in 2031, where nothing else of the test database is.
 import { createWorkerMetrics } from '@leadrouter/metrics';
-import {
-  LEAD_MONTHS_AHEAD,
-  LEAD_PARTITIONED,
-  maintainPartitions,
-  REJECTION_RETENTION_DAYS,
-  TIME_PARTITIONED,
-} from '../../services/worker/src/housekeeping';
+import { maintainPartitions, REJECTION_RETENTION_DAYS, TIME_PARTITIONED } from '../../services/worker/src/housekeeping';
 import { TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
@@ -35,7 +29,7 @@ describe('time partitions', () => {
       SELECT ${sourceId}::uuid, 409, 'duplicate', 'US', 'search', ${at}::timestamptz FROM generate_series(1, ${count}::int)`;
 
   it('ingest_rejections: a day per partition, seven days ahead, rejections kept 30 days; pings PING_RETENTION_DAYS', () => {
-    const config = { PING_RETENTION_DAYS: 12, LEAD_RETENTION_MONTHS: 0 };
+    const config = { PING_RETENTION_DAYS: 12 };
     expect(
       TIME_PARTITIONED.map(({ keepDays, ...t }) => ({
         ...t,
@@ -55,15 +49,11 @@ describe('time partitions', () => {
       Array.from({ length: 4 }, () => maintainPartitions({ db: stack.db, now: () => now })),
     );
     const days = ['10', '11', '12', '13', '14', '15', '16', '17'].map((d) => `ingest_rejections_p203103${d}`);
-    // The leads' tables: the month and LEAD_MONTHS_AHEAD more (ADR 0035, Decision 5).
-    const months = ['203103', '203104', '203105', '203106'];
-    expect(LEAD_MONTHS_AHEAD).toBe(months.length - 1);
     expect(rounds.flatMap((r) => r.created).sort()).toEqual(
       [
         ...days,
         ...days.map((d) => d.replace('ingest_rejections', 'pings')),
         ...days.map((d) => d.replace('ingest_rejections', 'ping_bids')),
-        ...LEAD_PARTITIONED.flatMap((table) => months.map((m) => `${table}_p${m}`)),
       ].sort(),
     );
     expect(Object.keys(await partitions())).toEqual(expect.arrayContaining(days));
@@ -84,8 +74,7 @@ describe('time partitions', () => {
     expect((await partitions()).ingest_rejections_default).toBe(7);
 
     const { created } = await maintainPartitions({ db: stack.db, now: () => new Date('2031-04-01T08:00:00Z') });
-    // Eight days of each table by day; a month more (2031-07) of each of the leads' tables.
-    expect(created).toHaveLength(8 * TIME_PARTITIONED.length + LEAD_PARTITIONED.length);
+    expect(created).toHaveLength(8 * TIME_PARTITIONED.length);
     const after = await partitions();
     expect(after).toMatchObject({ ingest_rejections_p20310402: 5, ingest_rejections_default: 2 });
     expect(await duplicates()).toBe(7);

@@ -69,14 +69,14 @@ describe('the personal-data retention', () => {
     await fx.delivery({ leadId: retried.id, partnerId: partner.id, status: 'pending' });
     const erasedBefore = await oldLead(stack.db, source.id, 50);
     await stack.admin('DELETE', `/leads/${erasedBefore.id}/personal-data`);
-    const firstErasure = (await stack.db.lead.findFirstOrThrow({ where: { id: erasedBefore.id } }))
+    const firstErasure = (await stack.db.lead.findUniqueOrThrow({ where: { id: erasedBefore.id } }))
       .personalDataErasedAt;
 
     const round = await eraseExpiredPersonalData({ db: stack.db, now }, 30, { batch: 3 });
     expect(round).toEqual({ erased: 7, batches: 3 });
 
     for (const lead of old) {
-      const row = await stack.db.lead.findFirstOrThrow({ where: { id: lead.id } });
+      const row = await stack.db.lead.findUniqueOrThrow({ where: { id: lead.id } });
       expect(row).toMatchObject({ name: null, phone: null, email: null, fields: {}, status: lead.status });
       expect(row.personalDataErasedAt).not.toBeNull();
       expect((await erasures(lead.id)).map((e) => e.detail)).toEqual([
@@ -84,10 +84,10 @@ describe('the personal-data retention', () => {
       ]);
     }
     for (const lead of [...recent, routing, queued, retried]) {
-      const row = await stack.db.lead.findFirstOrThrow({ where: { id: lead.id } });
+      const row = await stack.db.lead.findUniqueOrThrow({ where: { id: lead.id } });
       expect(row).toMatchObject({ phone: lead.phone, personalDataErasedAt: null });
     }
-    expect((await stack.db.lead.findFirstOrThrow({ where: { id: erasedBefore.id } })).personalDataErasedAt).toEqual(
+    expect((await stack.db.lead.findUniqueOrThrow({ where: { id: erasedBefore.id } })).personalDataErasedAt).toEqual(
       firstErasure,
     );
     expect(await erasures(erasedBefore.id)).toHaveLength(1);
@@ -148,7 +148,7 @@ describe('the personal-data retention', () => {
         0,
       { timeoutMs: 30_000, what: 'the old leads erased by the housekeeping' },
     );
-    expect((await stack.db.lead.findFirstOrThrow({ where: { id: kept.id } })).phone).toBe(kept.phone);
+    expect((await stack.db.lead.findUniqueOrThrow({ where: { id: kept.id } })).phone).toBe(kept.phone);
     const line = await waitFor(() => stack.logLines.find((l) => l.includes('personal data')), {
       what: 'the housekeeping’s log line',
     });
@@ -199,8 +199,8 @@ describe('the retention’s and the duplicate check’s plans', () => {
       orderedValues(LEADS_PAST_RETENTION, { before: daysAgo(30), limit: 500 }),
     );
     const plan = await explain(client, batch);
-    expect(plan).toMatch(/Index Scan using leads_\w*personal_data_kept_idx on leads/);
-    expect(plan).not.toMatch(/Seq Scan on leads(?!_default)/);
+    expect(plan).toMatch(/Index Scan using leads_personal_data_kept_idx on leads/);
+    expect(plan).not.toMatch(/Seq Scan on leads/);
     expect(plan).not.toMatch(/Rows Removed by Filter: \d{3,}/);
 
     const values: StatementParams<typeof ACCEPT> = {

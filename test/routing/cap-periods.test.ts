@@ -57,7 +57,7 @@ describe('caps over their periods', () => {
     expect(res.status).toBe(202);
     clock = new Date(at);
     await routeLead(direct, res.body.id);
-    const lead = await stack.db.lead.findFirstOrThrow({ where: { id: res.body.id } });
+    const lead = await stack.db.lead.findUniqueOrThrow({ where: { id: res.body.id } });
     const decisions = (lead.routing as { decisions: { decision: string; reason?: string }[] }).decisions;
     const skipped = decisions.find((d) => d.decision === 'skipped');
     return { status: lead.status, ...(skipped?.reason ? { reason: skipped.reason } : {}) };

@@ -44,13 +44,13 @@ describe('the cap counters’ statements', () => {
     await db().query(
       `INSERT INTO leads (id, source_id, name, phone, updated_at)
          SELECT gen_random_uuid(), '${source}', 'n', '+14155550100', now() FROM generate_series(1, 6000);
-       INSERT INTO deliveries (id, lead_id, lead_created_at, partner_id, status, price, cap_amount, created_at, updated_at)
-         SELECT gen_random_uuid(), id, lead_created_at,
+       INSERT INTO deliveries (id, lead_id, partner_id, status, price, cap_amount, created_at, updated_at)
+         SELECT gen_random_uuid(), id,
                 CASE WHEN n % 2 = 0 THEN '${capped}'::uuid ELSE '${other}'::uuid END,
                 (CASE WHEN n % 3 = 0 THEN 'accepted' ELSE 'rejected' END)::"DeliveryStatus",
                 CASE WHEN n % 3 = 0 THEN 7 END, 7,
                 '2024-01-01'::timestamptz + n * interval '2 hours', now()
-         FROM (SELECT id, created_at AS lead_created_at, row_number() OVER () AS n FROM leads) l;
+         FROM (SELECT id, row_number() OVER () AS n FROM leads) l;
        UPDATE deliveries SET created_at = '${dayStart.toISOString()}'::timestamptz + interval '1 minute',
                              status = 'pending'
          WHERE id IN (SELECT id FROM deliveries WHERE partner_id = '${capped}' ORDER BY created_at DESC LIMIT 3);
@@ -77,7 +77,7 @@ describe('the cap counters’ statements', () => {
       fill,
     );
     expect(shown).toMatch(/Index Scan using cap_counters_pkey on cap_counters/);
-    expect(shown).toMatch(/Index Scan using deliveries_\w*partner_id_created_at_idx on deliveries/);
+    expect(shown).toMatch(/Index Scan using deliveries_partner_id_created_at_idx on deliveries/);
     expect(shown).not.toMatch(/deliveries_partner_id_status_idx|Seq Scan on deliveries/);
     // The seed reads the day's few deliveries, and nothing for the month, whose counter exists.
     expect(shown).not.toMatch(/Rows Removed by Filter: \d{2,}/);
@@ -100,7 +100,7 @@ describe('the cap counters’ statements', () => {
 
   it('reads the last sale’s price from the partner’s latest deliveries', async () => {
     const shown = await plan(LAST_SALE_PRICES, { partnerIds: [capped] }, fill);
-    expect(shown).toMatch(/Index Scan Backward using deliveries_\w*partner_id_created_at_idx on deliveries/);
+    expect(shown).toMatch(/Index Scan Backward using deliveries_partner_id_created_at_idx on deliveries/);
     expect(shown).not.toMatch(/Rows Removed by Filter: \d{2,}/);
   });
 

@@ -38,7 +38,7 @@ export class Fixtures {
     });
   }
 
-  async delivery(opts: {
+  delivery(opts: {
     leadId: string;
     partnerId: string;
     status: DeliveryStatus;
@@ -47,15 +47,9 @@ export class Fixtures {
     lastError?: string;
   }) {
     const dead = opts.status === 'dead_lettered' || opts.status === 'superseded';
-    // Its lead's month: the key of its partition (ADR 0035, Decision 5).
-    const { createdAt: leadCreatedAt } = await this.db.lead.findFirstOrThrow({
-      where: { id: opts.leadId },
-      select: { createdAt: true },
-    });
     return this.db.delivery.create({
       data: {
         leadId: opts.leadId,
-        leadCreatedAt,
         partnerId: opts.partnerId,
         status: opts.status,
         attempts: opts.attempts ?? (dead ? 2 : 1),

@@ -15,29 +15,3 @@ export function migrationsBefore(name: string): string {
       cpSync(path.join(MIGRATIONS, entry), path.join(dir, entry), { recursive: true });
   return dir;
 }
-
-/** The first migration of the leads' tables' switch to partitions (ADR 0035, Decision 5, step 3). */
-export const LEAD_PARTITIONS = '20261203010000_lead_partitions_functions';
-
-/** The tables that belong to a lead, whose rows carry its `created_at` (ADR 0035, Decision 5). */
-export const LEAD_CHILD_TABLES = [
-  'lead_events',
-  'deliveries',
-  'delivery_attempts',
-  'ledger_entries',
-  'feedback_events',
-  'returns',
-  'postbacks',
-] as const;
-
-/**
- * Fills `lead_created_at` in every row that lacks it, as the worker's housekeeping does before the leads' tables
- * can be switched to partitions (the switch's migrations refuse while a row lacks it): for a test's database
- * seeded in an older schema and migrated up to before LEAD_PARTITIONS.
- */
-export async function backfillLeadCreatedAt(db: {
-  query(sql: string, params: unknown[]): Promise<unknown>;
-}): Promise<void> {
-  for (const table of LEAD_CHILD_TABLES)
-    await db.query('SELECT * FROM backfill_lead_created_at($1::regclass, NULL, 1000000)', [table]);
-}

@@ -277,7 +277,7 @@ export class TestStack {
   }
 
   async leadStatus(id: string): Promise<string | undefined> {
-    return (await this.db.lead.findFirst({ where: { id }, select: { status: true } }))?.status;
+    return (await this.db.lead.findUnique({ where: { id }, select: { status: true } }))?.status;
   }
 
   /** Waits until the lead has settled (neither queued nor routing); returns its final status. */

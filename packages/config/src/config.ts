@@ -8,8 +8,6 @@ const port = { type: 'integer', minimum: 0, maximum: 65535 };
 /** The most sub-queues a queue may be split into (QUEUE_PARTITIONS); workers look this far for jobs to drain. */
 export const MAX_QUEUE_PARTITIONS = 32;
 
-/** The longest LEAD_RETENTION_MONTHS (a century). */
-export const MAX_LEAD_RETENTION_MONTHS = 1_200;
 /** How long sources' pings and their buyers' answers are kept by default (PING_RETENTION_DAYS; ADR 0032). */
 export const DEFAULT_PING_RETENTION_DAYS = 90;
 /** The longest PII_RETENTION_DAYS (a century): a larger value is a typo, not a policy. */
@@ -231,12 +229,6 @@ export const workerEnv = {
     description:
       "days a lead's personal data (name, phone, email, fields, consent) is kept; the worker's housekeeping erases it from older leads, keeping their money, statuses and ids; 0 keeps it for ever",
   },
-  LEAD_RETENTION_MONTHS: {
-    schema: { type: 'integer', minimum: 0, maximum: MAX_LEAD_RETENTION_MONTHS },
-    default: '0',
-    description:
-      "months a lead's rows are kept after the month it arrived in: the worker's housekeeping drops each month of its history (events, attempts, postbacks, feedback, returns) once the whole month is older, and of its leads and deliveries too unless the ledger holds money of that month (the ledger and the reports are kept); 0 keeps them for ever",
-  },
   PING_RETENTION_DAYS: {
     schema: { type: 'integer', minimum: 0, maximum: MAX_PII_RETENTION_DAYS },
     default: String(DEFAULT_PING_RETENTION_DAYS),
@@ -289,8 +281,6 @@ export interface WorkerConfig extends CommonConfig {
   PII_RETENTION_DAYS: number;
   /** Days pings and ping_bids are kept (by day partitions); 0: for ever. */
   PING_RETENTION_DAYS: number;
-  /** Months the leads' tables keep a month (by month partitions; the ledger's months are kept); 0: for ever. */
-  LEAD_RETENTION_MONTHS: number;
 }
 
 /**

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.js';
-import { LEAD_PARTITIONS, backfillLeadCreatedAt, migrationsBefore } from '../../../test/support/migrations.js';
 import { applyMigrations } from './migrate.js';
 import { runStatement } from './statements.js';
 import { reportStatement } from './tables/reports.js';
@@ -79,16 +78,7 @@ describe(`migration ${REPORTS}`, () => {
         [source, reason],
       );
 
-    // Up to the leads' partitions, then the housekeeping's backfill of lead_created_at, which their switch needs.
-    const upToPartitions = migrationsBefore(LEAD_PARTITIONS);
-    const result = await applyMigrations({
-      databaseUrl: database.url,
-      migrationsDir: upToPartitions,
-      log: () => undefined,
-    });
-    rmSync(upToPartitions, { recursive: true, force: true });
-    await backfillLeadCreatedAt(pool);
-    await applyMigrations({ databaseUrl: database.url, log: () => undefined });
+    const result = await applyMigrations({ databaseUrl: database.url, log: () => undefined });
     expect(result.applied[0]).toBe(REPORTS);
 
     const after = await pool.query(

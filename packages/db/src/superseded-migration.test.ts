@@ -4,7 +4,6 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.js';
-import { LEAD_PARTITIONS, backfillLeadCreatedAt, migrationsBefore } from '../../../test/support/migrations.js';
 import { applyMigrations } from './migrate.js';
 
 const MIGRATIONS = path.resolve(__dirname, '../../../prisma/migrations');
@@ -85,16 +84,7 @@ describe(`migration ${BACKFILL}`, () => {
       maxMissing: await deadLetterOf('delivered', null, 1),
     };
 
-    // Up to the leads' partitions, then the housekeeping's backfill of lead_created_at, which their switch needs.
-    const upToPartitions = migrationsBefore(LEAD_PARTITIONS);
-    const result = await applyMigrations({
-      databaseUrl: database.url,
-      migrationsDir: upToPartitions,
-      log: () => undefined,
-    });
-    rmSync(upToPartitions, { recursive: true, force: true });
-    await backfillLeadCreatedAt(db);
-    await applyMigrations({ databaseUrl: database.url, log: () => undefined });
+    const result = await applyMigrations({ databaseUrl: database.url, log: () => undefined });
     // The backfill first, then the migrations written after it.
     expect(result.applied[0]).toBe(BACKFILL);
 

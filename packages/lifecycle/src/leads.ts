@@ -239,7 +239,7 @@ export interface LeadDetail {
 /** One lead's whole story; `currency`: the installation's CURRENCY, which its money is in. */
 export async function leadDetail(db: Db, id: string, currency: string): Promise<LeadDetail> {
   if (!UUID_RE.test(id)) throw notFound('lead');
-  const lead = await db.lead.findFirst({
+  const lead = await db.lead.findUnique({
     where: { id: id.toLowerCase() },
     include: {
       source: { select: { id: true, name: true } },

@@ -4,7 +4,6 @@ import {
   DELETE_OLD_CAP_COUNTERS,
   DELETE_OLD_REJECTIONS,
   DROP_TIME_PARTITIONS,
-  DROP_TIME_PARTITIONS_BEFORE_KEPT,
   runStatement,
   sqlPool,
 } from '@leadrouter/db';
@@ -30,7 +29,7 @@ const MAX_BATCHES = 200;
 const DAY_MS = 24 * 60 * 60_000;
 
 /** The settings a table's retention may come from. */
-type RetentionConfig = Pick<WorkerConfig, 'PING_RETENTION_DAYS' | 'LEAD_RETENTION_MONTHS'>;
+type RetentionConfig = Pick<WorkerConfig, 'PING_RETENTION_DAYS'>;
 /** How long sources' pings and their buyers' answers are kept (ADR 0032): PING_RETENTION_DAYS. */
 const pingRetentionDays = (config: RetentionConfig) => config.PING_RETENTION_DAYS;
 
@@ -50,114 +49,26 @@ export const TIME_PARTITIONED: readonly {
   { table: 'ping_bids', unit: 'day', ahead: 7, keepDays: pingRetentionDays },
 ];
 
-/** Tries of a partition's creation or drop that a lock not granted in time fails (partitions.sql: 500 ms each). */
-const PARTITION_LOCK_TRIES = 10;
-
 /**
- * Runs a partition's creation or drop, again after a pause when it gave up waiting for a lock (55P03, or 40P01: the writers
- * of the leads' tables hold locks its ATTACH or DETACH needs, and it gives way to them rather than deadlock).
- */
-async function givingWay<T>(run: () => Promise<T>): Promise<T> {
-  for (let tried = 1; ; tried++) {
-    try {
-      return await run();
-    } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      if ((code !== '55P03' && code !== '40P01') || tried >= PARTITION_LOCK_TRIES) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 100 * tried));
-    }
-  }
-}
-
-/**
- * Creates the partitions ahead and drops those past their retention, for each table of TIME_PARTITIONED and of
- * LEAD_PARTITIONED (`maintainLeadPartitions`)
+ * Creates the partitions ahead and drops those past their retention, for each table of TIME_PARTITIONED
  * (idempotent; several workers at once take turns on a lock per table). Returns the partitions' names; the
  * rows the dropped ones held count in the metric of rows deleted.
  */
 export async function maintainPartitions(
-  deps: Pick<WorkerDeps, 'db' | 'now'> & Partial<Pick<WorkerDeps, 'metrics'>> & { config?: Partial<RetentionConfig> },
+  deps: Pick<WorkerDeps, 'db' | 'now'> & Partial<Pick<WorkerDeps, 'metrics'>> & { config?: RetentionConfig },
 ): Promise<{ created: string[]; dropped: string[] }> {
   const pool = sqlPool(deps.db);
   const at = deps.now();
-  const config: RetentionConfig = {
-    PING_RETENTION_DAYS: deps.config?.PING_RETENTION_DAYS ?? DEFAULT_PING_RETENTION_DAYS,
-    LEAD_RETENTION_MONTHS: deps.config?.LEAD_RETENTION_MONTHS ?? 0,
-  };
+  const config = deps.config ?? { PING_RETENTION_DAYS: DEFAULT_PING_RETENTION_DAYS };
   const created: string[] = [];
   const dropped: string[] = [];
   for (const { table, unit, ahead, keepDays } of TIME_PARTITIONED) {
-    const made = await givingWay(() => runStatement(pool, CREATE_TIME_PARTITIONS, { table, unit, ahead, at }));
+    const made = await runStatement(pool, CREATE_TIME_PARTITIONS, { table, unit, ahead, at });
     created.push(...made.map((r) => r.partition));
     const days = typeof keepDays === 'number' ? keepDays : keepDays(config);
     if (days === 0) continue;
     const before = new Date(at.getTime() - days * DAY_MS);
-    const gone = await givingWay(() => runStatement(pool, DROP_TIME_PARTITIONS, { table, before }));
-    dropped.push(...gone.map((r) => r.partition));
-    deps.metrics?.housekeepingDeleted.inc(
-      { table },
-      gone.reduce((sum, r) => sum + r.rows, 0),
-    );
-  }
-  const leads = await maintainLeadPartitions(deps, config);
-  return { created: [...created, ...leads.created], dropped: [...dropped, ...leads.dropped] };
-}
-
-/** Months of the leads' tables made ahead of the current one (ADR 0035 Decision 5). */
-export const LEAD_MONTHS_AHEAD = 3;
-
-/**
- * The leads' tables, partitioned by the lead's creation month (ADR 0035 Decision 5: leads by `created_at`, the rest
- * by `lead_created_at`), in the order a month is dropped: the tables no foreign key references first, then
- * deliveries and leads, which go only with no ledger entry of their month left (its foreign keys reference them).
- * The ledger's months are kept: money is never dropped (the reports' rollups are tables of their own).
- */
-export const LEAD_PARTITIONED = [
-  'lead_events',
-  'delivery_attempts',
-  'postbacks',
-  'feedback_events',
-  'returns',
-  'deliveries',
-  'leads',
-  'ledger_entries',
-] as const;
-/** Referenced by the ledger's foreign keys: a month goes only before the ledger's first month with entries. */
-const REFERENCED_BY_LEDGER: ReadonlySet<string> = new Set(['deliveries', 'leads']);
-
-/** The start of the UTC month `months` months before the one `at` is in. */
-const monthStart = (at: Date, months: number) => new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() - months, 1));
-
-/**
- * Makes LEAD_MONTHS_AHEAD months of the leads' tables ahead, and with LEAD_RETENTION_MONTHS (0: kept for ever) drops
- * each month of them once the whole month is that many months past the current one's start: in LEAD_PARTITIONED's
- * order, children first, never the ledger's, and a month of deliveries and leads only before the ledger's first month
- * that holds entries. The rows of the dropped partitions count in the metric of rows deleted.
- */
-export async function maintainLeadPartitions(
-  deps: Pick<WorkerDeps, 'db' | 'now'> & Partial<Pick<WorkerDeps, 'metrics'>>,
-  config: Pick<RetentionConfig, 'LEAD_RETENTION_MONTHS'>,
-): Promise<{ created: string[]; dropped: string[] }> {
-  const pool = sqlPool(deps.db);
-  const at = deps.now();
-  const created: string[] = [];
-  const dropped: string[] = [];
-  for (const table of LEAD_PARTITIONED) {
-    const made = await givingWay(() =>
-      runStatement(pool, CREATE_TIME_PARTITIONS, { table, unit: 'month', ahead: LEAD_MONTHS_AHEAD, at }),
-    );
-    created.push(...made.map((r) => r.partition));
-  }
-  const months = config.LEAD_RETENTION_MONTHS;
-  if (months === 0) return { created, dropped };
-  const before = monthStart(at, months);
-  for (const table of LEAD_PARTITIONED) {
-    if (table === 'ledger_entries') continue;
-    const gone = await givingWay(() =>
-      REFERENCED_BY_LEDGER.has(table)
-        ? runStatement(pool, DROP_TIME_PARTITIONS_BEFORE_KEPT, { table, before, kept: 'ledger_entries' })
-        : runStatement(pool, DROP_TIME_PARTITIONS, { table, before }),
-    );
+    const gone = await runStatement(pool, DROP_TIME_PARTITIONS, { table, before });
     dropped.push(...gone.map((r) => r.partition));
     deps.metrics?.housekeepingDeleted.inc(
       { table },

@@ -143,7 +143,7 @@ export const INSERT_FEEDBACK = defineStatement({
                                amount, reason, event_id, via, at)
    VALUES (${p.partnerId}, ${p.leadId}, (SELECT created_at FROM leads WHERE id = ${p.leadId}), ${p.deliveryId},
            ${p.event}, ${p.status}, ${p.outcome}, ${p.amount}, ${p.reason}, ${p.eventId}, ${p.via}, ${p.at})
-   ON CONFLICT (partner_id, event_id, lead_created_at) DO NOTHING
+   ON CONFLICT (partner_id, event_id) DO NOTHING
    RETURNING id::text`,
 });
 
@@ -186,7 +186,7 @@ export const FILE_RETURN = defineStatement({
    VALUES (${p.leadId}, (SELECT created_at FROM leads WHERE id = ${p.leadId}), ${p.deliveryId}, ${p.partnerId},
            ${p.status}, ${p.reason}, ${p.via}, ${p.decidedBy}, CASE WHEN ${p.status} = 'pending' THEN NULL ELSE ${p.at} END,
            ${p.at})
-   ON CONFLICT (delivery_id, lead_created_at) DO NOTHING
+   ON CONFLICT (delivery_id) DO NOTHING
    RETURNING id::text`,
 });
 

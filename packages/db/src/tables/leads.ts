@@ -92,7 +92,7 @@ export const ADVANCE = defineStatement({
      SELECT uuidv7(), l.id, l.created_at, l.source_id, ${p.postbackStatus}, ${p.postbackAt}, now(), now()
      FROM leads l JOIN sources s ON s.id = l.source_id
      WHERE ${p.postbackStatus} IS NOT NULL AND l.id = ${p.leadId} AND s.postback_url IS NOT NULL
-     ON CONFLICT (lead_id, lead_status, lead_created_at) DO NOTHING
+     ON CONFLICT (lead_id, lead_status) DO NOTHING
      RETURNING id)
    SELECT id::text FROM postback`,
 });
@@ -669,8 +669,8 @@ export const LEADS_PAST_RETENTION = defineStatement({
  *
  * - the lead's name, phone, email, custom fields, consent, and its
  *   Idempotency-Key and request fingerprint (a source's key may hold an
- *   email: its row of `idempotency_keys` deleted; the columns of `leads` that held them
- *   before ADR 0035 Decision 5 are dropped); `personal_data_erased_at` set to `at`;
+ *   email: its row of `idempotency_keys` deleted, and the columns of `leads`
+ *   that held them before ADR 0035 Decision 5); `personal_data_erased_at` set to `at`;
  * - its phone and email as keyed digests (`erased_contacts`) while the
  *   longest duplicate window of any source still reaches the lead, so the
  *   duplicate check keeps finding it;
@@ -730,6 +730,7 @@ export const ERASE_PERSONAL_DATA = defineStatement({
    forgotten_keys AS (DELETE FROM idempotency_keys k USING target t WHERE k.lead_id = t.id),
    erased AS (
      UPDATE leads l SET name = NULL, phone = NULL, email = NULL, fields = '{}', consent = NULL,
+       idempotency_key = NULL, request_hash = NULL,
        routing = erase_jsonb(l.routing, t.needles), personal_data_erased_at = ${p.at}
      FROM target t WHERE l.id = t.id
      RETURNING l.id, l.status, l.created_at)

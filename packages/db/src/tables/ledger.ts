@@ -82,6 +82,6 @@ export const INSERT_ENTRIES = defineStatement({
    FROM unnest(${p.kinds}, ${p.eventIds}, ${p.parties}, ${p.partyIds}, ${p.deliveryIds}, ${p.amounts}, ${p.notes})
      WITH ORDINALITY AS e (kind, event_id, party, party_id, delivery_id, amount, note, n)
    ORDER BY e.n
-   ON CONFLICT (kind, event_id, party, lead_created_at) DO NOTHING
+   ON CONFLICT (kind, event_id, party) DO NOTHING
    RETURNING id::text, kind, event_id::text AS "eventId", party`,
 });

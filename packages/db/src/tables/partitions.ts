@@ -23,20 +23,6 @@ export const DROP_TIME_PARTITIONS = defineStatement({
 });
 
 /**
- * Drops the partitions of `table` whose whole range is before `before` and before the first partition of `kept` that
- * holds a row (the ledger's months, whose foreign keys reference the leads' and deliveries' months: ADR 0035
- * Decision 5); returns their names and the rows each held.
- */
-export const DROP_TIME_PARTITIONS_BEFORE_KEPT = defineStatement({
-  name: 'lr_drop_time_partitions_before_kept',
-  params: { table: 'text', before: 'timestamptz', kept: 'text' },
-  row: { partition: 'text', rows: 'int' },
-  prepared: false,
-  sql: (p) => sql`SELECT partition, rows::int FROM drop_time_partitions(${p.table}::regclass,
-     least(${p.before}, coalesce(first_time_partition_with_rows(${p.kept}::regclass, ${p.before}), ${p.before})))`,
-});
-
-/**
  * One batch of the backfill of `lead_created_at` (prisma/hand-written/lead-created-at.sql; ADR 0035 Decision 5):
  * the next `limit` rows of `table` by primary key after `after` (an id as text; null: from the start), those
  * without it given their lead's created_at. Returns how many it filled and the last id walked (null: the end).

@@ -57,7 +57,7 @@ export const INSERT_EVENT_POSTBACK = defineStatement({
           now(), now()
    FROM leads l JOIN sources s ON s.id = l.source_id
    WHERE l.id = ${p.leadId} AND s.postback_url IS NOT NULL
-   ON CONFLICT (event, event_key, lead_created_at) DO NOTHING
+   ON CONFLICT (event, event_key) DO NOTHING
    RETURNING id::text`,
 });
 
