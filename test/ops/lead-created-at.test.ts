@@ -147,6 +147,8 @@ describe('lead_created_at', () => {
               FROM ledger_entries WHERE lead_id = ANY (${ids}::uuid[])) e`;
     const money = await ledger();
 
+    // As just after the upgrade's migration: no walk has finished yet (the first test's worker finished its own).
+    await stack.db.$executeRaw`DELETE FROM housekeeping_marks`;
     const walk = new Map<string, { after: string | null; done: boolean }>();
     const filled = await backfillLeadCreatedAt({ db: stack.db }, { batch: 2, walk });
     const after = await childRows(stack, ids);
@@ -158,6 +160,21 @@ describe('lead_created_at', () => {
     expect(await ledger()).toEqual(money);
     // Walked to the end: the next round reads nothing more.
     expect(await backfillLeadCreatedAt({ db: stack.db }, { batch: 2, walk })).toEqual({});
+    // Nor does a restarted worker: each walk's end is marked in the database. (A row without the column, which
+    // only a version from before the fill triggers could write, shows that no table is walked again.)
+    const marks = await stack.db.$queryRaw<{ name: string }[]>`SELECT name FROM housekeeping_marks ORDER BY name`;
+    expect(marks.map((m) => m.name)).toEqual(LEAD_CHILD_TABLES.map((t) => `backfill:${t}`).sort());
+    await setFillTriggers(stack, false);
+    try {
+      await stack.db.$executeRaw`INSERT INTO lead_events (lead_id, status) VALUES (${ids[0]}::uuid, 'delivered')`;
+    } finally {
+      await setFillTriggers(stack, true);
+    }
+    const restarted = new Map<string, { after: string | null; done: boolean }>();
+    expect(await backfillLeadCreatedAt({ db: stack.db }, { batch: 2, walk: restarted })).toEqual({});
+    for (const table of LEAD_CHILD_TABLES) expect(restarted.get(table)).toEqual({ after: null, done: true });
+    expect((await childRows(stack, ids)).lead_events!.missing).toBe(1);
+    await stack.db.$executeRaw`DELETE FROM lead_events WHERE lead_created_at IS NULL`;
 
     // The exception is that narrow: another column, or lead_created_at once set, is refused, flag or not.
     for (const sql of [

@@ -93,7 +93,13 @@ export {
   type RejectionErrors,
 } from './tables/ingest-rejections.js';
 export { INSERT_ENTRIES, LEAD_ENTRIES, LOCK_LEAD_MONEY } from './tables/ledger.js';
-export { BACKFILL_LEAD_CREATED_AT, CREATE_TIME_PARTITIONS, DROP_TIME_PARTITIONS } from './tables/partitions.js';
+export {
+  BACKFILL_LEAD_CREATED_AT,
+  CREATE_TIME_PARTITIONS,
+  DROP_TIME_PARTITIONS,
+  HOUSEKEEPING_MARKS,
+  MARK_HOUSEKEEPING_DONE,
+} from './tables/partitions.js';
 export {
   ACCEPT,
   ADD_LEAD_EVENTS,

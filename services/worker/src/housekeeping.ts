@@ -4,6 +4,8 @@ import {
   DELETE_OLD_CAP_COUNTERS,
   DELETE_OLD_REJECTIONS,
   DROP_TIME_PARTITIONS,
+  HOUSEKEEPING_MARKS,
+  MARK_HOUSEKEEPING_DONE,
   runStatement,
   sqlPool,
 } from '@leadrouter/db';
@@ -92,12 +94,17 @@ export const LEAD_CHILD_TABLES = [
 /** Where this process's backfill walk is in each table: the last id walked, and whether it reached the end. */
 const backfillWalk = new Map<string, { after: string | null; done: boolean }>();
 
+/** The `housekeeping_marks` name of a table's finished backfill walk. */
+const backfillMark = (table: string): string => `backfill:${table}`;
+
 /**
  * Fills `lead_created_at` in the child rows written before the column existed (ADR 0035 Decision 5), walking
  * each of LEAD_CHILD_TABLES by primary key in batches of DELETE_BATCH rows, each its own short transaction,
- * at most MAX_BATCHES a round; the next round goes on where this one stopped. New rows always have it, so a
- * table walked to its end is done for good in this process; a restarted worker walks it again, reading only.
- * Returns how many rows it filled, per table.
+ * at most MAX_BATCHES a round; the next round goes on where this one stopped. New rows always have it (the
+ * migration's fill triggers came first), so a table walked to its end is done for good: the walk's end is
+ * written to `housekeeping_marks`, and no worker walks that table again — a restarted worker would otherwise
+ * read every row of every child table once more (tens of millions on a big database, measured in the
+ * big-database bench). Returns how many rows it filled, per table.
  */
 export async function backfillLeadCreatedAt(
   deps: Pick<WorkerDeps, 'db'>,
@@ -107,6 +114,11 @@ export async function backfillLeadCreatedAt(
   const batch = opts.batch ?? DELETE_BATCH;
   const walk = opts.walk ?? backfillWalk;
   const filled: Record<string, number> = {};
+  if (LEAD_CHILD_TABLES.some((table) => !walk.get(table)?.done)) {
+    const marked = new Set((await runStatement(pool, HOUSEKEEPING_MARKS, {})).map((r) => r.name));
+    for (const table of LEAD_CHILD_TABLES)
+      if (marked.has(backfillMark(table))) walk.set(table, { after: null, done: true });
+  }
   let batches = 0;
   for (const table of LEAD_CHILD_TABLES) {
     const at = walk.get(table) ?? { after: null, done: false };
@@ -117,6 +129,7 @@ export async function backfillLeadCreatedAt(
       if (row?.filled) filled[table] = (filled[table] ?? 0) + row.filled;
       at.done = row?.last == null;
       at.after = row?.last ?? null;
+      if (at.done) await runStatement(pool, MARK_HOUSEKEEPING_DONE, { name: backfillMark(table) });
     }
   }
   return filled;

@@ -34,3 +34,23 @@ export const BACKFILL_LEAD_CREATED_AT = defineStatement({
   prepared: false,
   sql: (p) => sql`SELECT filled, last FROM backfill_lead_created_at(${p.table}::regclass, ${p.after}, ${p.limit})`,
 });
+
+/** The housekeeping walks finished for good (`housekeeping_marks`), by name (e.g. `backfill:deliveries`). */
+export const HOUSEKEEPING_MARKS = defineStatement({
+  name: 'lr_housekeeping_marks',
+  params: {},
+  row: { name: 'text' },
+  prepared: false,
+  sql: () => sql`SELECT name FROM housekeeping_marks`,
+});
+
+/** Marks a housekeeping walk finished for good; marking it again changes nothing. */
+export const MARK_HOUSEKEEPING_DONE = defineStatement({
+  name: 'lr_mark_housekeeping_done',
+  params: { name: 'text' },
+  row: { marked: 'int' },
+  prepared: false,
+  sql: (p) => sql`WITH marked AS (
+      INSERT INTO housekeeping_marks (name) VALUES (${p.name}) ON CONFLICT (name) DO NOTHING RETURNING 1)
+    SELECT count(*)::int AS marked FROM marked`,
+});
