@@ -48,38 +48,48 @@ FOR EACH STATEMENT EXECUTE FUNCTION leads_report_insert();
 -- A lead whose outcome changed (routing -> sold, dead_lettered -> routing when an operator retries it,
 -- ...) or whose row keys changed moves: its old contribution is taken off its old row and its new one
 -- added to its new row, so the rollups always count each lead once, in its outcome of now, at its
--- arrival. Updates that change neither (the routing record, converted <-> delivered) add nothing.
+-- arrival. Updates that change neither (routing -> its offer's record, queued -> routing, converted <->
+-- delivered) add nothing and return at once. A row trigger without transition tables and without a
+-- WHEN (docs/performance.md, "The reports' trigger on leads' updates"): the worker updates one lead
+-- per statement, twice a lead, and only the second changes its outcome. A statement trigger built its
+-- transition tables and an aggregate over their join on both, inserting nothing on the first; a WHEN
+-- is parsed and planned again for every statement, which cost more than the call it saves.
 CREATE FUNCTION leads_report_update() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+  was text := report_lead_outcome(OLD.status);
+  is_now text := report_lead_outcome(NEW.status);
 BEGIN
-  INSERT INTO report_deltas (at, source_id, geo, channel, leads, accepted, sold, unsold, unmatched, dead_lettered)
-  SELECT at, source_id, geo, channel, sum(one), sum(one),
-         coalesce(sum(one) FILTER (WHERE outcome = 'sold'), 0),
-         coalesce(sum(one) FILTER (WHERE outcome = 'unsold'), 0),
-         coalesce(sum(one) FILTER (WHERE outcome = 'unmatched'), 0),
-         coalesce(sum(one) FILTER (WHERE outcome = 'dead_lettered'), 0)
-  FROM (
-    SELECT date_trunc('hour', o.created_at, 'UTC') AS at, o.source_id, coalesce(o.geo, '') AS geo,
-           coalesce(o.sub_source, '') AS channel, report_lead_outcome(o.status) AS outcome, -1 AS one
-    FROM old_leads AS o JOIN new_leads AS n ON n.id = o.id
-    WHERE report_lead_outcome(o.status) IS DISTINCT FROM report_lead_outcome(n.status)
-       OR (o.created_at, o.source_id, o.geo, o.sub_source) IS DISTINCT FROM (n.created_at, n.source_id, n.geo, n.sub_source)
-    UNION ALL
-    SELECT date_trunc('hour', n.created_at, 'UTC'), n.source_id, coalesce(n.geo, ''),
-           coalesce(n.sub_source, ''), report_lead_outcome(n.status), 1
-    FROM old_leads AS o JOIN new_leads AS n ON n.id = o.id
-    WHERE report_lead_outcome(o.status) IS DISTINCT FROM report_lead_outcome(n.status)
-       OR (o.created_at, o.source_id, o.geo, o.sub_source) IS DISTINCT FROM (n.created_at, n.source_id, n.geo, n.sub_source)
-  ) AS moved
-  GROUP BY at, source_id, geo, channel;
+  IF (OLD.created_at, OLD.source_id, OLD.geo, OLD.sub_source)
+     IS NOT DISTINCT FROM (NEW.created_at, NEW.source_id, NEW.geo, NEW.sub_source) THEN
+    IF was IS NOT DISTINCT FROM is_now THEN
+      RETURN NULL;
+    END IF;
+    INSERT INTO report_deltas (at, source_id, geo, channel, leads, accepted, sold, unsold, unmatched, dead_lettered)
+    VALUES (date_trunc('hour', NEW.created_at, 'UTC'), NEW.source_id, coalesce(NEW.geo, ''), coalesce(NEW.sub_source, ''),
+            0, 0,
+            (is_now IS NOT DISTINCT FROM 'sold')::int - (was IS NOT DISTINCT FROM 'sold')::int,
+            (is_now IS NOT DISTINCT FROM 'unsold')::int - (was IS NOT DISTINCT FROM 'unsold')::int,
+            (is_now IS NOT DISTINCT FROM 'unmatched')::int - (was IS NOT DISTINCT FROM 'unmatched')::int,
+            (is_now IS NOT DISTINCT FROM 'dead_lettered')::int - (was IS NOT DISTINCT FROM 'dead_lettered')::int);
+  ELSE
+    INSERT INTO report_deltas (at, source_id, geo, channel, leads, accepted, sold, unsold, unmatched, dead_lettered)
+    VALUES (date_trunc('hour', OLD.created_at, 'UTC'), OLD.source_id, coalesce(OLD.geo, ''), coalesce(OLD.sub_source, ''),
+            -1, -1,
+            -(was IS NOT DISTINCT FROM 'sold')::int, -(was IS NOT DISTINCT FROM 'unsold')::int,
+            -(was IS NOT DISTINCT FROM 'unmatched')::int, -(was IS NOT DISTINCT FROM 'dead_lettered')::int),
+           (date_trunc('hour', NEW.created_at, 'UTC'), NEW.source_id, coalesce(NEW.geo, ''), coalesce(NEW.sub_source, ''),
+            1, 1,
+            (is_now IS NOT DISTINCT FROM 'sold')::int, (is_now IS NOT DISTINCT FROM 'unsold')::int,
+            (is_now IS NOT DISTINCT FROM 'unmatched')::int, (is_now IS NOT DISTINCT FROM 'dead_lettered')::int);
+  END IF;
   RETURN NULL;
 END;
 $$;
 
 CREATE TRIGGER leads_report_update
 AFTER UPDATE ON leads
-REFERENCING OLD TABLE AS old_leads NEW TABLE AS new_leads
-FOR EACH STATEMENT EXECUTE FUNCTION leads_report_update();
+FOR EACH ROW EXECUTE FUNCTION leads_report_update();
 
 -- A source's post that was not accepted counts as a lead when it was one: a duplicate (409) or a lead
 -- that failed validation (422 `invalid`); a duplicate also in `duplicates`, with the posted lead's geo
