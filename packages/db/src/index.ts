@@ -50,6 +50,7 @@ export type { SqlTransactionOptions } from './statements.js';
 export { CREATE_SESSION, DELETE_SESSION, FIND_SESSION } from './tables/admin-sessions.js';
 export { CAP_ADD, CAP_USAGE, DELETE_OLD_CAP_COUNTERS, LAST_SALE_PRICES, RESET_CAP_COUNTERS } from './tables/caps.js';
 export {
+  CLAIM_ATTEMPT,
   COUNT_DEAD_LETTERS,
   DEAD_LETTER_COUNT,
   DEAD_LETTER_PAGE,
@@ -65,6 +66,7 @@ export {
   PARTNER_LAST_FAILURE,
   PARTNER_OUTCOMES,
   RECORD_ATTEMPT,
+  RELEASE_ATTEMPT,
   REQUEUE_DEAD_LETTERS,
   SALES_OF_LEADS,
   SUPERSEDE,

@@ -21,6 +21,7 @@ import { decideFinalStatus, decideOffers, decideUnreadableRecord } from './decid
 import { settledMoney, type SettledMoney, type SettlingLine } from './decide/feedback.js';
 import { decideSupersede } from './decide/superseded.js';
 import { capsOf, checkCapped, counterCalls, type CapReservation, type CounterChange } from './caps.js';
+import { attemptLeaseUntil } from './attempt-lease.js';
 import { NOTHING, type FlowLog, type Followups } from './flow.js';
 
 /** One of the lead's deliveries, as the advance step counts them. */
@@ -56,6 +57,11 @@ export interface AdvanceOptions {
    * read here, only when the lead settles `delivered` (`settlingMoney`).
    */
   entries?: readonly SettlingLine[];
+  /**
+   * The caller makes the new deliveries' first attempts at once (`deliverNow`): each is created leased to it
+   * (`attemptLeaseUntil`), so no other job sends it meanwhile.
+   */
+  attemptAtOnce?: boolean;
 }
 
 /**
@@ -75,7 +81,7 @@ export async function advanceAndCommit(
   leadId: string,
   record: RoutingRecord,
   now: Date,
-  { outcome, entering, deliveries, postback, commitWith = [], counters = [], entries }: AdvanceOptions,
+  { outcome, entering, deliveries, postback, commitWith = [], counters = [], entries, attemptAtOnce }: AdvanceOptions,
 ): Promise<Followups> {
   const routing: RoutingRecord = { ...record, decisions: [...record.decisions] };
   if (outcome) setDecision(routing, outcome);
@@ -90,6 +96,9 @@ export async function advanceAndCommit(
       break;
   }
   const jobs = offered.map((o) => ({ deliveryId: o.deliveryId, attempt: 1 }));
+  const leases = new Map(
+    attemptAtOnce ? offered.map((o) => [o.deliveryId, attemptLeaseUntil(o.partner, now)] as const) : [],
+  );
 
   const events: { status: LeadStatus; partnerId: string | null; detail: string | null }[] = [];
   if (entering)
@@ -135,6 +144,7 @@ export async function advanceAndCommit(
       deliveryIds: offered.map((o) => o.deliveryId),
       partnerIds: offered.map((o) => o.partnerId),
       capAmounts: offered.map((o) => o.reservation?.reserved ?? null),
+      leasedUntil: offered.map((o) => leases.get(o.deliveryId) ?? null),
       dueAt: now,
       eventStatuses: events.map((e) => e.status),
       eventPartners: events.map((e) => e.partnerId),
@@ -157,7 +167,12 @@ export async function advanceAndCommit(
     offers: new Map(
       offered.map((o) => [
         o.deliveryId,
-        { partner: o.partner, createdAt: now, capAmount: o.reservation?.reserved ?? null },
+        {
+          partner: o.partner,
+          createdAt: now,
+          capAmount: o.reservation?.reserved ?? null,
+          leasedUntil: leases.get(o.deliveryId) ?? null,
+        },
       ]),
     ),
   };
@@ -216,6 +231,7 @@ export async function settleUnreadable(
       deliveryIds: [],
       partnerIds: [],
       capAmounts: [],
+      leasedUntil: [],
       dueAt: now,
       eventStatuses: events.map((e) => e.status),
       eventPartners: events.map((e) => e.partnerId),

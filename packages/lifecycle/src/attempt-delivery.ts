@@ -9,6 +9,7 @@ import {
   type PublicLead,
 } from '@leadrouter/delivery/requests';
 import {
+  CLAIM_ATTEMPT,
   CLEAR_FAILURES,
   COUNT_FAILURE,
   isDataError,
@@ -17,6 +18,7 @@ import {
   PARK_DELIVERY,
   PAUSE_PARTNER,
   RECORD_ATTEMPT,
+  RELEASE_ATTEMPT,
   runStatement,
   sqlPool,
   SUPERSEDE,
@@ -27,6 +29,7 @@ import {
 import type { DeliverJob } from '@leadrouter/queue';
 import { amount, formatAmount } from '@leadrouter/money';
 import { advanceAndCommit, settleUnreadable, type AdvanceOptions, type DeliveryState } from './advance.js';
+import { ATTEMPT_LEASE_MIN_LEFT_MS, attemptLeaseUntil, inFlightInThisProcess, whileInFlight } from './attempt-lease.js';
 import { decideAttempt, type AttemptDecision } from './decide/attempt.js';
 import { decideBreaker, type BreakerDecision } from './decide/breaker.js';
 import { decideSupersede } from './decide/superseded.js';
@@ -41,7 +44,21 @@ import {
   type LeadFlowDeps,
 } from './flow.js';
 
-export type DeliveryStepResult = 'stale' | 'accepted' | 'rejected' | 'retry' | 'dead_lettered' | 'paused' | 'busy';
+export type DeliveryStepResult =
+  'stale' | 'accepted' | 'rejected' | 'retry' | 'dead_lettered' | 'paused' | 'busy' | InFlight;
+
+/**
+ * The attempt is being made by another job, here or in another worker (its lease, `attemptLeaseUntil`, runs
+ * until `until`), or is not due before then: the job is to look again at `until`, when either the answer is
+ * recorded (the job is then stale) or the lease ran out (its worker died: the attempt is made again).
+ */
+export interface InFlight {
+  step: 'in_flight';
+  until: Date;
+}
+
+/** How soon a job looks again at an attempt whose lease ended but which this process is still making. */
+export const IN_FLIGHT_RECHECK_MS = 1_000;
 
 /** The shortest and the longest wait of a delivery whose partner has no free slot. */
 export const BUSY_DELAY_MS = 500;
@@ -85,14 +102,27 @@ export async function deliverNow(
         status: 'pending',
         attempts: 0,
         attemptsBase: 0,
+        // Its first attempt's lease, this job's since the commit that created it (`attemptAtOnce`).
+        nextAttemptAt: offer.leasedUntil,
         createdAt: offer.createdAt,
         capAmount: offer.capAmount,
         partner: offer.partner,
         lead,
         ping: auctionBid(pings, offer.partner.id),
       };
-      if ((await attemptDelivery(deps, job, known)) === 'busy')
-        await enqueueDeliveries(deps, [{ ...job, busySince: Date.now() }], busyDelayMs(deps.random));
+      const step = await attemptDelivery(deps, job, known);
+      // Another job took the attempt (this one's lease ran out before it was sent): looked at again after theirs.
+      if (typeof step === 'object') await enqueueDeliveries(deps, [job], step.until.getTime() - Date.now());
+      if (step !== 'busy') return;
+      // The deliver job makes the attempt, and leases it then: the lease taken with the offer is given back.
+      if (offer?.leasedUntil)
+        await runStatement(sqlPool(deps.db), RELEASE_ATTEMPT, {
+          deliveryId: job.deliveryId,
+          attempts: 0,
+          until: offer.leasedUntil,
+          now: deps.now(),
+        });
+      await enqueueDeliveries(deps, [{ ...job, busySince: Date.now() }], busyDelayMs(deps.random));
     }),
   );
 }
@@ -102,17 +132,27 @@ export async function deliverNow(
  * the delivery moved on in one transaction under the lead's lock; a retry is
  * a new delayed job, so no worker slot is held while waiting. A job for an
  * attempt already made (a repeat after a crash) does nothing.
+ *
+ * The partner is sent the lead only under the attempt's lease (`attemptLeaseUntil`: its partner's timeout plus
+ * a margin, held in the delivery's due time): a job that runs while another one's attempt is in flight — a
+ * job BullMQ took for stalled (its lock expired: an event loop blocked, Redis unreachable), a route job's
+ * repeat, a retry after an error — waits until that lease ends (`InFlight`) instead of sending the lead a
+ * second time. After a crash the lease runs out and the attempt is made again, with the same Idempotency-Key.
  */
 export async function attemptDelivery(
   deps: LeadFlowDeps,
   job: DeliverJob,
-  /** The delivery as its creator knows it (`deliverNow`): one read fewer. */
+  /** The delivery as its creator knows it (`deliverNow`), with its first attempt's lease: one read fewer. */
   known?: LoadedDelivery,
 ): Promise<DeliveryStepResult> {
   const { log } = deps;
   const delivery = known ?? (await loadDelivery(deps, job.deliveryId));
   if (!delivery || delivery.status !== 'pending' || delivery.attempts !== job.attempt - 1) return 'stale';
   const { partner, lead } = delivery;
+  if (!known) {
+    const busyUntil = inFlight(deps, delivery);
+    if (busyUntil) return waitFor(deps, job, busyUntil);
+  }
 
   if (partner.paused || !partner.active) {
     // A paused or inactive (deactivated, deleted) partner gets nothing more: its retries wait in PostgreSQL
@@ -133,10 +173,61 @@ export async function attemptDelivery(
       log.warn({ err, partner: partner.name }, 'could not release a partner slot'),
     ));
   try {
-    return await attempt(deps, job, delivery, releaseSlot);
+    // The creator's lease, taken with the offer, when enough of it is left; else one taken now.
+    const held = known?.nextAttemptAt ?? null;
+    if (!held || held.getTime() - deps.now().getTime() < partner.timeoutMs + ATTEMPT_LEASE_MIN_LEFT_MS) {
+      const claim = await claimAttempt(deps, job, delivery, held);
+      if (claim !== 'claimed') return claim === 'stale' ? claim : waitFor(deps, job, claim);
+    }
+    return await whileInFlight(delivery.id, () => attempt(deps, job, delivery, releaseSlot));
   } finally {
     await releaseSlot();
   }
+}
+
+/**
+ * Until when the delivery's attempt is another job's (its lease, or its attempt's due time when it is not due
+ * yet; or a moment when this process is still making it past its lease), or undefined when it is free.
+ */
+function inFlight(deps: Pick<LeadFlowDeps, 'now'>, delivery: LoadedDelivery): Date | undefined {
+  const now = deps.now();
+  const due = delivery.nextAttemptAt;
+  if (due && due > now) return due;
+  if (inFlightInThisProcess(delivery.id)) return new Date(now.getTime() + IN_FLIGHT_RECHECK_MS);
+  return undefined;
+}
+
+function waitFor(deps: LeadFlowDeps, job: DeliverJob, until: Date): InFlight {
+  deps.log.info(
+    { deliveryId: job.deliveryId, attempt: job.attempt, until: until.toISOString() },
+    'the attempt is another job’s (its lease runs): this one looks again when the lease ends',
+  );
+  return { step: 'in_flight', until };
+}
+
+/**
+ * Takes the attempt's lease (CLAIM_ATTEMPT), or renews `held`, this job's own: 'claimed', or 'stale' (the
+ * attempt was recorded meanwhile), or until when another job holds it.
+ */
+async function claimAttempt(
+  deps: LeadFlowDeps,
+  job: DeliverJob,
+  delivery: LoadedDelivery,
+  held: Date | null,
+): Promise<'claimed' | 'stale' | Date> {
+  const now = deps.now();
+  const [row] = await runStatement(sqlPool(deps.db), CLAIM_ATTEMPT, {
+    deliveryId: delivery.id,
+    attempts: job.attempt - 1,
+    now: held ?? now,
+    until: attemptLeaseUntil(delivery.partner, now),
+  });
+  if (row?.claimed) return 'claimed';
+  if (!row || row.status !== 'pending' || row.attempts !== job.attempt - 1) return 'stale';
+  // Taken by another job as this one asked: its lease is not in the row this statement read.
+  return row.nextAttemptAt && row.nextAttemptAt > now
+    ? row.nextAttemptAt
+    : new Date(now.getTime() + IN_FLIGHT_RECHECK_MS);
 }
 
 /** A partner's bid in the lead's auction, with its ping reference (as LOAD_DELIVERY reads it); null: none. */

@@ -108,11 +108,15 @@ export interface Followups {
   settled?: string;
 }
 
-/** A delivery just created: its partner as the offer read it, its creation time, its reservation (text, or null). */
+/**
+ * A delivery just created: its partner as the offer read it, its creation time, its reservation (text, or
+ * null), and until when its first attempt is leased to its creator (null: not leased, `attemptAtOnce`).
+ */
 export interface OfferedDelivery {
   partner: PartnerRow;
   createdAt: Date;
   capAmount: string | null;
+  leasedUntil: Date | null;
 }
 
 export const NOTHING: Followups = { deliveries: [], postbacks: [] };

@@ -43,10 +43,13 @@ export {
   busyDelayMs,
   commitDeliveryAccepted,
   deliverNow,
+  IN_FLIGHT_RECHECK_MS,
   type AcceptedDelivery,
   type DeliveryStepResult,
+  type InFlight,
   type LoadedDelivery,
 } from './attempt-delivery.js';
+export { ATTEMPT_LEASE_MARGIN_MS, attemptLeaseUntil } from './attempt-lease.js';
 export { sendPostback, type PostbackStepResult } from './postback.js';
 
 // Accepting leads, used by the ingest's lead API: the durable write and the group commit.

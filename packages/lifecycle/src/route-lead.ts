@@ -106,6 +106,8 @@ export async function routeLead(deps: LeadFlowDeps, leadId: string, auction?: Au
       // A queued lead has no deliveries yet: they are created with its move to `routing`.
       deliveries: [],
       postback: lead.postback,
+      // Their first attempts are made by this job (`deliverNow`): leased to it, in the commit that creates them.
+      attemptAtOnce: true,
     });
   });
   if (auctionDue) {

@@ -36,7 +36,9 @@ export interface RunningWorker {
  * 5–15 s after the kill, at most lockDuration + 2 × stalledInterval (20 s)
  * when the dead worker had run the last check (ADR 0001). Deliveries record
  * their attempt only after the partner answered, so a taken-over job re-sends
- * with the same Idempotency-Key (at-least-once).
+ * with the same Idempotency-Key (at-least-once) — once the attempt's lease has
+ * ended: a job taken from a live worker (its event loop blocked, Redis away
+ * longer than the lock) finds the attempt leased and waits instead of sending.
  */
 export const LOCK = { lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 5 };
 
@@ -76,6 +78,11 @@ export function startWorker(given: WorkerDeps): RunningWorker {
     route: counted(async (job: Job<RouteJob>) => routeLead(forJob(deps, QUEUES.route, job), job.data.leadId)),
     deliver: counted(async (job: Job<DeliverJob>, token?: string) => {
       const step = await deliverAttempt(forJob(deps, QUEUES.deliver, job), job.data);
+      if (typeof step === 'object') {
+        // Another job's attempt of this delivery is in flight (its lease runs): look again when the lease ends.
+        await job.moveToDelayed(Math.max(step.until.getTime(), Date.now()) + 100, token);
+        throw new DelayedError();
+      }
       if (step !== 'busy') return step;
       // The partner is at its concurrency limit: give the slot back to other
       // partners' deliveries and try this one again, later the longer it waits.

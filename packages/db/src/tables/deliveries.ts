@@ -35,6 +35,8 @@ export const LOAD_DELIVERY = defineStatement({
     status: '"DeliveryStatus"',
     attempts: 'int',
     attemptsBase: 'int',
+    /** When its next attempt is due, or, while an attempt is in flight, until when that attempt is leased. */
+    nextAttemptAt: 'timestamptz | null',
     createdAt: 'timestamptz',
     /** numeric, as text: exact */
     capAmount: 'text | null',
@@ -43,9 +45,8 @@ export const LOAD_DELIVERY = defineStatement({
     ping: json<{ bid: string; reference: string | null } | null>('jsonb | null'),
     lead: json<PublicLead>(),
   },
-  sql: (
-    p,
-  ) => sql`SELECT d.id::text, d.status, d.attempts, d.attempts_base AS "attemptsBase", d.created_at AS "createdAt",
+  sql: (p) => sql`SELECT d.id::text, d.status, d.attempts, d.attempts_base AS "attemptsBase",
+          d.next_attempt_at AS "nextAttemptAt", d.created_at AS "createdAt",
           d.cap_amount::text AS "capAmount", ${PARTNER_ROW_JSON} AS partner,
           (SELECT jsonb_build_object('bid', e->>'bid', 'reference', e->>'reference')
              FROM jsonb_array_elements(CASE WHEN jsonb_typeof(l.routing->'pings') = 'array'
@@ -56,6 +57,40 @@ export const LOAD_DELIVERY = defineStatement({
             'source', l.sub_source, 'fields', l.fields) AS lead
    FROM deliveries d JOIN partners p ON p.id = d.partner_id JOIN leads l ON l.id = d.lead_id
    WHERE d.id = ${p.deliveryId}`,
+});
+
+/**
+ * Leases attempt `attempts + 1` of a pending delivery to the caller until `until` (its due time is moved
+ * there): only if it is due at `now` (or parked) — no other worker holds a lease on it — and still after
+ * `attempts`. `claimed` says whether this call took it; the row is the delivery as the statement began
+ * (another worker's lease, or the attempt recorded, when not claimed). Nothing when the delivery is gone.
+ */
+export const CLAIM_ATTEMPT = defineStatement({
+  name: 'lr_claim_attempt',
+  params: { deliveryId: 'uuid', attempts: 'int', now: 'timestamptz', until: 'timestamptz' },
+  row: { claimed: 'boolean', status: '"DeliveryStatus"', attempts: 'int', nextAttemptAt: 'timestamptz | null' },
+  sql: (p) => sql`WITH
+   claimed AS (
+     UPDATE deliveries SET next_attempt_at = ${p.until}
+     WHERE id = ${p.deliveryId} AND attempts = ${p.attempts}
+       AND status::text = 'pending' -- as text: no plan may pick a (status, …) index over the key
+       AND (next_attempt_at IS NULL OR next_attempt_at <= ${p.now})
+     RETURNING id)
+   SELECT EXISTS (SELECT 1 FROM claimed) AS claimed, d.status, d.attempts, d.next_attempt_at AS "nextAttemptAt"
+   FROM deliveries d WHERE d.id = ${p.deliveryId}`,
+});
+
+/**
+ * Gives back the lease of attempt `attempts + 1` taken until `until` (the attempt was not made: its partner
+ * had no free slot): the delivery is due at `now` again. Nothing when the lease is no longer that one.
+ */
+export const RELEASE_ATTEMPT = defineStatement({
+  name: 'lr_release_attempt',
+  params: { deliveryId: 'uuid', attempts: 'int', until: 'timestamptz', now: 'timestamptz' },
+  prepared: false,
+  sql: (p) => sql`UPDATE deliveries SET next_attempt_at = ${p.now}
+   WHERE id = ${p.deliveryId} AND attempts = ${p.attempts} AND next_attempt_at = ${p.until}
+     AND status::text = 'pending' -- as text: no plan may pick a (status, …) index over the key`,
 });
 
 /**

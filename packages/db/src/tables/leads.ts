@@ -44,7 +44,8 @@ export const LOCK_LEAD = defineStatement({
 /**
  * Everything an advance step writes, in one statement sent with the commit:
  * the new deliveries (`deliveryIds` to `partnerIds`, each with what it reserved
- * of its partner's budgets, `capAmounts`; created and due at `dueAt`), the
+ * of its partner's budgets, `capAmounts`; created and due at `dueAt`, or, when
+ * its first attempt is made at once, leased to its creator until its `leasedUntil`: CLAIM_ATTEMPT), the
  * routing record and the status (each unchanged when null) in one update, the
  * events in order (`eventStatuses`, `eventPartners`, `eventDetails`: JSON
  * texts), and the postback for a final status (`postbackStatus`) when the
@@ -62,6 +63,8 @@ export const ADVANCE = defineStatement({
     deliveryIds: 'uuid[]',
     partnerIds: 'uuid[]',
     capAmounts: 'numeric[]',
+    /** Per delivery: null, due at `dueAt`; a time, its first attempt leased until then. */
+    leasedUntil: 'timestamptz[]',
     dueAt: 'timestamptz',
     eventStatuses: '"LeadStatus"[]',
     eventPartners: 'uuid[]',
@@ -79,8 +82,10 @@ export const ADVANCE = defineStatement({
      RETURNING created_at),
    offered AS (
      INSERT INTO deliveries (id, lead_id, lead_created_at, partner_id, cap_amount, next_attempt_at, created_at, updated_at)
-     SELECT o.id, ${p.leadId}, (SELECT created_at FROM lead), o.partner_id, o.cap_amount, ${p.dueAt}, ${p.dueAt}, now()
-     FROM unnest(${p.deliveryIds}, ${p.partnerIds}, ${p.capAmounts}) AS o (id, partner_id, cap_amount)),
+     SELECT o.id, ${p.leadId}, (SELECT created_at FROM lead), o.partner_id, o.cap_amount,
+            coalesce(o.leased_until, ${p.dueAt}), ${p.dueAt}, now()
+     FROM unnest(${p.deliveryIds}, ${p.partnerIds}, ${p.capAmounts}, ${p.leasedUntil})
+       AS o (id, partner_id, cap_amount, leased_until)),
    events AS (
      INSERT INTO lead_events (lead_id, lead_created_at, status, partner_id, detail)
      SELECT ${p.leadId}, (SELECT created_at FROM lead), e.status, e.partner_id, e.detail
