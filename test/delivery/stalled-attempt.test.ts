@@ -2,6 +2,7 @@ import { jobIds } from '@leadrouter/queue';
 import { sweep, type InFlight } from '@leadrouter/lifecycle';
 import { deliverAttempt } from '../../services/worker/src/deliver';
 import type { WorkerDeps } from '../../services/worker/src/deps';
+import { PartnerSlots } from '../../services/worker/src/partner-slots';
 import { FakePartner, type PartnerReply } from '../support/partner';
 import { ServiceProcess } from '../support/process';
 import { sampleLead, TestStack } from '../support/stack';
@@ -104,6 +105,44 @@ describe('an attempt in flight while its job is run again', () => {
       ['source', 'sale', '4'],
     ]);
   }, 180_000);
+
+  it('is given back by a first attempt whose partner has no free slot: its deliver job sends it once there is one', async () => {
+    // The workers of the first test run on. The partner's one slot is taken here, as another request would.
+    const timeoutMs = 60_000;
+    const ready = await new FakePartner(() => ({ status: 200, body: { accepted: true } })).start();
+    try {
+      const p = await stack.createPartner({ url: ready.url, timeoutMs, concurrency: 1, price: 11 });
+      await stack.createRoute({ priority: 1, filters: { geo: ['CA'] }, partners: [{ partnerId: p.id }] });
+      const release = await new PartnerSlots(direct.redis, stack.prefix).tryAcquire(p.id, 1, timeoutMs);
+      expect(release).not.toBeNull();
+      const res = await stack.request('POST', '/v1/leads', {
+        key,
+        body: sampleLead({ geo: 'CA', phone: '+1 415 555 0177', email: 'busy@example.com' }),
+      });
+      expect(res.status).toBe(202);
+      const leadId: string = res.body.id;
+      const delivery = await waitFor(() => stack.db.delivery.findFirst({ where: { leadId } }), {
+        what: 'the lead to be routed',
+      });
+      // The route job found no slot: its deliver job is queued (after a busy delay), and the lease taken with
+      // the offer was given back — the delivery is due, not leased for the partner's 60 s.
+      await waitFor(() => direct.queues.deliver.getJob(jobIds.deliver(delivery.id, 1)), {
+        what: 'the busy delivery to be queued',
+      });
+      const busy = await stack.db.delivery.findUniqueOrThrow({ where: { id: delivery.id } });
+      expect(busy).toMatchObject({ status: 'pending', attempts: 0 });
+      expect(busy.nextAttemptAt!.getTime()).toBeLessThanOrEqual(Date.now());
+      expect(ready.requests).toHaveLength(0);
+
+      await release!();
+      await waitFor(async () => (await stack.leadStatus(leadId)) === 'delivered', {
+        what: 'the deliver job to send the lead once the slot is free',
+      });
+      expect(ready.requests).toHaveLength(1);
+    } finally {
+      await ready.stop();
+    }
+  });
 
   it('is not sent again by a job of the same process, even once its lease has passed (its answer is not recorded yet)', async () => {
     const slow = await new FakePartner(() => new Promise<PartnerReply>((resolve) => (answerHeld = resolve))).start();
