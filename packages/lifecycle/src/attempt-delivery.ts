@@ -114,14 +114,7 @@ export async function deliverNow(
       // Another job took the attempt (this one's lease ran out before it was sent): looked at again after theirs.
       if (typeof step === 'object') await enqueueDeliveries(deps, [job], step.until.getTime() - Date.now());
       if (step !== 'busy') return;
-      // The deliver job makes the attempt, and leases it then: the lease taken with the offer is given back.
-      if (offer?.leasedUntil)
-        await runStatement(sqlPool(deps.db), RELEASE_ATTEMPT, {
-          deliveryId: job.deliveryId,
-          attempts: 0,
-          until: offer.leasedUntil,
-          now: deps.now(),
-        });
+      // The deliver job makes the attempt, and leases it then (`attemptDelivery` gave the offer's lease back).
       await enqueueDeliveries(deps, [{ ...job, busySince: Date.now() }], busyDelayMs(deps.random));
     }),
   );
@@ -164,8 +157,26 @@ export async function attemptDelivery(
     );
     return 'paused';
   }
+  // The attempt's lease, taken before the partner's slot, so that no slot is held while PostgreSQL is waited for:
+  // the creator's, taken with the offer, when enough of it is left; else one taken now.
+  let leased = known?.nextAttemptAt ?? null;
+  if (!leased || leased.getTime() - deps.now().getTime() < partner.timeoutMs + ATTEMPT_LEASE_MIN_LEFT_MS) {
+    const claim = await claimAttempt(deps, job, delivery, leased);
+    if (claim.outcome === 'stale') return 'stale';
+    if (claim.outcome === 'taken') return waitFor(deps, job, claim.until);
+    leased = claim.until;
+  }
   const release = await deps.acquirePartnerSlot(partner.id, partner.concurrency, partner.timeoutMs);
-  if (!release) return 'busy';
+  if (!release) {
+    // Not made: the lease is given back, and the delivery is due again for the job that asks next.
+    await runStatement(sqlPool(deps.db), RELEASE_ATTEMPT, {
+      deliveryId: delivery.id,
+      attempts: job.attempt - 1,
+      until: leased,
+      now: deps.now(),
+    });
+    return 'busy';
+  }
   // The slot is the partner's: it is given back as soon as the partner has answered, not after the bookkeeping.
   let releasing: Promise<void> | undefined;
   const releaseSlot = () =>
@@ -173,12 +184,6 @@ export async function attemptDelivery(
       log.warn({ err, partner: partner.name }, 'could not release a partner slot'),
     ));
   try {
-    // The creator's lease, taken with the offer, when enough of it is left; else one taken now.
-    const held = known?.nextAttemptAt ?? null;
-    if (!held || held.getTime() - deps.now().getTime() < partner.timeoutMs + ATTEMPT_LEASE_MIN_LEFT_MS) {
-      const claim = await claimAttempt(deps, job, delivery, held);
-      if (claim !== 'claimed') return claim === 'stale' ? claim : waitFor(deps, job, claim);
-    }
     return await whileInFlight(delivery.id, () => attempt(deps, job, delivery, releaseSlot));
   } finally {
     await releaseSlot();
@@ -206,28 +211,28 @@ function waitFor(deps: LeadFlowDeps, job: DeliverJob, until: Date): InFlight {
 }
 
 /**
- * Takes the attempt's lease (CLAIM_ATTEMPT), or renews `held`, this job's own: 'claimed', or 'stale' (the
- * attempt was recorded meanwhile), or until when another job holds it.
+ * Takes the attempt's lease (CLAIM_ATTEMPT), or renews `held`, this job's own: claimed until when, or stale (the
+ * attempt was recorded meanwhile), or taken by another job until when.
  */
 async function claimAttempt(
   deps: LeadFlowDeps,
   job: DeliverJob,
   delivery: LoadedDelivery,
   held: Date | null,
-): Promise<'claimed' | 'stale' | Date> {
+): Promise<{ outcome: 'claimed' | 'taken'; until: Date } | { outcome: 'stale' }> {
   const now = deps.now();
+  const until = attemptLeaseUntil(delivery.partner, now);
   const [row] = await runStatement(sqlPool(deps.db), CLAIM_ATTEMPT, {
     deliveryId: delivery.id,
     attempts: job.attempt - 1,
     now: held ?? now,
-    until: attemptLeaseUntil(delivery.partner, now),
+    until,
   });
-  if (row?.claimed) return 'claimed';
-  if (!row || row.status !== 'pending' || row.attempts !== job.attempt - 1) return 'stale';
+  if (row?.claimed) return { outcome: 'claimed', until };
+  if (!row || row.status !== 'pending' || row.attempts !== job.attempt - 1) return { outcome: 'stale' };
   // Taken by another job as this one asked: its lease is not in the row this statement read.
-  return row.nextAttemptAt && row.nextAttemptAt > now
-    ? row.nextAttemptAt
-    : new Date(now.getTime() + IN_FLIGHT_RECHECK_MS);
+  const theirs = row.nextAttemptAt && row.nextAttemptAt > now ? row.nextAttemptAt : null;
+  return { outcome: 'taken', until: theirs ?? new Date(now.getTime() + IN_FLIGHT_RECHECK_MS) };
 }
 
 /** A partner's bid in the lead's auction, with its ping reference (as LOAD_DELIVERY reads it); null: none. */
