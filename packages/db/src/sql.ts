@@ -145,6 +145,9 @@ class Param {
   ) {}
 }
 
+/** A parameter as a statement's `sql` callback gets it, for helpers that write a part of several statements. */
+export type SqlParam = Param;
+
 /** A piece of statement text, with parameters in it (the `sql` tag); pieces nest. */
 export class SqlFragment {
   constructor(readonly parts: readonly (string | Param)[]) {}

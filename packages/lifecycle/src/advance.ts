@@ -8,13 +8,15 @@ import {
 } from '@leadrouter/core';
 import { describeLocalTime, hasCaps, isWithinSchedule } from '@leadrouter/routing';
 import {
-  ADVANCE,
+  advanceStatement,
   LEAD_ENTRIES,
   PARTNER_ROWS,
   SUPERSEDE,
   type PartnerRow,
   type LEAD_DELIVERIES,
+  type ADVANCE,
   type SqlTx,
+  type StatementParams,
   type StatementRow,
 } from '@leadrouter/db';
 import { decideFinalStatus, decideOffers, decideUnreadableRecord } from './decide/advance.js';
@@ -136,24 +138,25 @@ export async function advanceAndCommit(
       events.push({ status: final, partnerId: null, detail: null });
       break;
   }
+  const advance: StatementParams<typeof ADVANCE> = {
+    leadId,
+    routing,
+    status: status ?? entering?.status ?? null,
+    deliveryIds: offered.map((o) => o.deliveryId),
+    partnerIds: offered.map((o) => o.partnerId),
+    capAmounts: offered.map((o) => o.reservation?.reserved ?? null),
+    leasedUntil: offered.map((o) => leases.get(o.deliveryId) ?? null),
+    dueAt: now,
+    eventStatuses: events.map((e) => e.status),
+    eventPartners: events.map((e) => e.partnerId),
+    eventDetails: events.map((e) => e.detail),
+    // The source is told the lead was sold (`delivered`, with its sale's payout); a conversion or return that
+    // came while it was routing was told with its own postback then.
+    postbackStatus: final !== undefined && postback ? final : null,
+    postbackAt,
+  };
   const [created] = await tx.commit([
-    tx.call(ADVANCE, {
-      leadId,
-      routing,
-      status: status ?? entering?.status ?? null,
-      deliveryIds: offered.map((o) => o.deliveryId),
-      partnerIds: offered.map((o) => o.partnerId),
-      capAmounts: offered.map((o) => o.reservation?.reserved ?? null),
-      leasedUntil: offered.map((o) => leases.get(o.deliveryId) ?? null),
-      dueAt: now,
-      eventStatuses: events.map((e) => e.status),
-      eventPartners: events.map((e) => e.partnerId),
-      eventDetails: events.map((e) => e.detail),
-      // The source is told the lead was sold (`delivered`, with its sale's payout); a conversion or return that
-      // came while it was routing was told with its own postback then.
-      postbackStatus: final !== undefined && postback ? final : null,
-      postbackAt,
-    }),
+    tx.call(advanceStatement(advance), advance),
     ...(superseded.length > 0 ? [tx.call(SUPERSEDE, { leadId, ids: superseded })] : []),
     // The slots the new deliveries take, in the message that creates them (the partners' locks are held), with
     // what the event that caused the advance gives back or corrects: one statement, rows in key order.
@@ -223,24 +226,22 @@ export async function settleUnreadable(
       events.push({ status, partnerId: null, detail });
       break;
   }
-  const [created] = await tx.commit([
-    tx.call(ADVANCE, {
-      leadId,
-      routing: null,
-      status: money?.status ?? status,
-      deliveryIds: [],
-      partnerIds: [],
-      capAmounts: [],
-      leasedUntil: [],
-      dueAt: now,
-      eventStatuses: events.map((e) => e.status),
-      eventPartners: events.map((e) => e.partnerId),
-      eventDetails: events.map((e) => e.detail),
-      postbackStatus: postback ? status : null,
-      postbackAt: money?.postbackAt ?? null,
-    }),
-    ...commitWith,
-  ]);
+  const advance: StatementParams<typeof ADVANCE> = {
+    leadId,
+    routing: null,
+    status: money?.status ?? status,
+    deliveryIds: [],
+    partnerIds: [],
+    capAmounts: [],
+    leasedUntil: [],
+    dueAt: now,
+    eventStatuses: events.map((e) => e.status),
+    eventPartners: events.map((e) => e.partnerId),
+    eventDetails: events.map((e) => e.detail),
+    postbackStatus: postback ? status : null,
+    postbackAt: money?.postbackAt ?? null,
+  };
+  const [created] = await tx.commit([tx.call(advanceStatement(advance), advance), ...commitWith]);
   return {
     settled: status,
     followups: { ...NOTHING, postbacks: created.map((r) => ({ postbackId: r.id, attempt: 1 })), settled: leadId },

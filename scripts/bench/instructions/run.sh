@@ -11,7 +11,8 @@
 # applies prisma/migrations (then each variant.sql, if given: a change to try) and runs the lead script
 # with pgbench (prepared statements, as the worker) for 100 and for 600 leads, each on a new connection to
 # a fresh copy of the database. The difference over 500 leads is the instructions per lead, without the
-# connection's start. Needs valgrind, pgbench and PostgreSQL 15's binaries; run as root (the server runs
+# connection's start. LEAD_SCRIPT=lead-split.pgbench runs the advance statements as the worker sends them
+# since the split by the step's shape (lr_advance_offer, then lr_advance_settle). Needs valgrind, pgbench and PostgreSQL 15's binaries; run as root (the server runs
 # as the postgres user) or as the postgres user.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -45,7 +46,7 @@ run() { # leads -> instructions of the backend that ran them
   local n=$1 pid file
   $PSQL -d postgres -c "DROP DATABASE IF EXISTS lr_run" -c "CREATE DATABASE lr_run TEMPLATE lr_instructions" >/dev/null
   PGAPPNAME=lr_instructions pgbench -h 127.0.0.1 -p "$PORT" -U postgres -n -c1 -t "$n" -M prepared \
-    -f "$HERE/lead.pgbench" lr_run >"$DIR/pgbench.log" 2>&1 &
+    -f "$HERE/${LEAD_SCRIPT:-lead.pgbench}" lr_run >"$DIR/pgbench.log" 2>&1 &
   local bench=$!
   pid=""
   while [ -z "$pid" ]; do

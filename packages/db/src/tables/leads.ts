@@ -7,7 +7,7 @@ import type {
   NormalisedLead,
   RoutingRecord,
 } from '@leadrouter/core';
-import { defineStatement, json, sql, typed, type SqlFragment, type StatementParams } from '../sql.js';
+import { defineStatement, json, sql, typed, type SqlFragment, type SqlParam, type StatementParams } from '../sql.js';
 
 // The leads table (with its events): the ingest's accept, the worker's lock and advance step (ADR 0010, group
 // commit in docs/performance.md), the operations', the sweeper's and the console's statements, and the lead API's views.
@@ -41,6 +41,66 @@ export const LOCK_LEAD = defineStatement({
    FROM leads l JOIN sources s ON s.id = l.source_id WHERE l.id = ${p.leadId} FOR UPDATE OF l`,
 });
 
+/** What every advance step writes: the lead's routing record and status (each unchanged when null), its events. */
+const STEP_PARAMS = {
+  leadId: 'uuid',
+  routing: json<RoutingRecord | null>('jsonb | null'),
+  status: '"LeadStatus" | null',
+  eventStatuses: '"LeadStatus"[]',
+  eventPartners: 'uuid[]',
+  eventDetails: 'jsonb[]',
+} as const;
+/** A step's new deliveries. */
+const OFFER_PARAMS = {
+  deliveryIds: 'uuid[]',
+  partnerIds: 'uuid[]',
+  capAmounts: 'numeric[]',
+  /** Per delivery: null, due at `dueAt`; a time, its first attempt leased until then. */
+  leasedUntil: 'timestamptz[]',
+  dueAt: 'timestamptz',
+} as const;
+/** A step's postback. */
+const POSTBACK_PARAMS = {
+  postbackStatus: '"LeadStatus" | null',
+  /** The postback's time when it is not its writing's (`settledMoney`'s `postbackAt`); null: when written. */
+  postbackAt: 'timestamptz | null',
+} as const;
+
+type Refs<T> = { readonly [K in keyof T]: SqlParam };
+
+const stepLead = (p: Refs<typeof STEP_PARAMS>) => sql`
+   lead AS (
+     UPDATE leads SET routing = coalesce(${p.routing}, routing), status = coalesce(${p.status}, status),
+       updated_at = now()
+     WHERE id = ${p.leadId}
+     RETURNING created_at),`;
+const stepOffers = (p: Refs<typeof STEP_PARAMS & typeof OFFER_PARAMS>) => sql`
+   offered AS (
+     INSERT INTO deliveries (id, lead_id, lead_created_at, partner_id, cap_amount, next_attempt_at, created_at, updated_at)
+     SELECT o.id, ${p.leadId}, (SELECT created_at FROM lead), o.partner_id, o.cap_amount,
+            coalesce(o.leased_until, ${p.dueAt}), ${p.dueAt}, now()
+     FROM unnest(${p.deliveryIds}, ${p.partnerIds}, ${p.capAmounts}, ${p.leasedUntil})
+       AS o (id, partner_id, cap_amount, leased_until)),`;
+const stepEvents = (p: Refs<typeof STEP_PARAMS>) => sql`
+   events AS (
+     INSERT INTO lead_events (lead_id, lead_created_at, status, partner_id, detail)
+     SELECT ${p.leadId}, (SELECT created_at FROM lead), e.status, e.partner_id, e.detail
+     FROM unnest(${p.eventStatuses}, ${p.eventPartners}, ${p.eventDetails}) WITH ORDINALITY
+       AS e (status, partner_id, detail, n)
+     ORDER BY e.n)`;
+const stepPostback = (p: Refs<typeof STEP_PARAMS & typeof POSTBACK_PARAMS>) => sql`,
+   postback AS (
+     INSERT INTO postbacks (id, lead_id, lead_created_at, source_id, lead_status, event_at, next_attempt_at, updated_at)
+     SELECT uuidv7(), l.id, l.created_at, l.source_id, ${p.postbackStatus}, ${p.postbackAt}, now(), now()
+     FROM leads l JOIN sources s ON s.id = l.source_id
+     WHERE ${p.postbackStatus} IS NOT NULL AND l.id = ${p.leadId} AND s.postback_url IS NOT NULL
+     ON CONFLICT (lead_id, lead_status) DO NOTHING
+     RETURNING id)
+   SELECT id::text FROM postback`;
+/** The final part of a step without a postback: no row, as the postback's when none is made. */
+const NO_POSTBACK = sql`
+   SELECT NULL::text AS id WHERE false`;
+
 /**
  * Everything an advance step writes, in one statement sent with the commit:
  * the new deliveries (`deliveryIds` to `partnerIds`, each with what it reserved
@@ -53,54 +113,50 @@ export const LOCK_LEAD = defineStatement({
  * to `delivered` reports again, a repeat of the same status does not.
  * Data-modifying parts of a WITH all run to completion, whether or not the
  * final SELECT reads them. Returns the postback created, if any.
+ *
+ * A step without new deliveries or without a postback sends one of the statements below, which leave that
+ * part out (`advanceStatement`): PostgreSQL opens a data-modifying part's table and indexes and builds its
+ * plan's state on every run, rows or none (docs/performance.md, "The reports' trigger on leads' updates").
  */
 export const ADVANCE = defineStatement({
   name: 'lr_advance',
-  params: {
-    leadId: 'uuid',
-    routing: json<RoutingRecord | null>('jsonb | null'),
-    status: '"LeadStatus" | null',
-    deliveryIds: 'uuid[]',
-    partnerIds: 'uuid[]',
-    capAmounts: 'numeric[]',
-    /** Per delivery: null, due at `dueAt`; a time, its first attempt leased until then. */
-    leasedUntil: 'timestamptz[]',
-    dueAt: 'timestamptz',
-    eventStatuses: '"LeadStatus"[]',
-    eventPartners: 'uuid[]',
-    eventDetails: 'jsonb[]',
-    postbackStatus: '"LeadStatus" | null',
-    /** The postback's time when it is not its writing's (`settledMoney`'s `postbackAt`); null: when written. */
-    postbackAt: 'timestamptz | null',
-  },
+  params: { ...STEP_PARAMS, ...OFFER_PARAMS, ...POSTBACK_PARAMS },
   row: { id: 'text' },
-  sql: (p) => sql`WITH
-   lead AS (
-     UPDATE leads SET routing = coalesce(${p.routing}, routing), status = coalesce(${p.status}, status),
-       updated_at = now()
-     WHERE id = ${p.leadId}
-     RETURNING created_at),
-   offered AS (
-     INSERT INTO deliveries (id, lead_id, lead_created_at, partner_id, cap_amount, next_attempt_at, created_at, updated_at)
-     SELECT o.id, ${p.leadId}, (SELECT created_at FROM lead), o.partner_id, o.cap_amount,
-            coalesce(o.leased_until, ${p.dueAt}), ${p.dueAt}, now()
-     FROM unnest(${p.deliveryIds}, ${p.partnerIds}, ${p.capAmounts}, ${p.leasedUntil})
-       AS o (id, partner_id, cap_amount, leased_until)),
-   events AS (
-     INSERT INTO lead_events (lead_id, lead_created_at, status, partner_id, detail)
-     SELECT ${p.leadId}, (SELECT created_at FROM lead), e.status, e.partner_id, e.detail
-     FROM unnest(${p.eventStatuses}, ${p.eventPartners}, ${p.eventDetails}) WITH ORDINALITY
-       AS e (status, partner_id, detail, n)
-     ORDER BY e.n),
-   postback AS (
-     INSERT INTO postbacks (id, lead_id, lead_created_at, source_id, lead_status, event_at, next_attempt_at, updated_at)
-     SELECT uuidv7(), l.id, l.created_at, l.source_id, ${p.postbackStatus}, ${p.postbackAt}, now(), now()
-     FROM leads l JOIN sources s ON s.id = l.source_id
-     WHERE ${p.postbackStatus} IS NOT NULL AND l.id = ${p.leadId} AND s.postback_url IS NOT NULL
-     ON CONFLICT (lead_id, lead_status) DO NOTHING
-     RETURNING id)
-   SELECT id::text FROM postback`,
+  sql: (p) => sql`WITH${stepLead(p)}${stepOffers(p)}${stepEvents(p)}${stepPostback(p)}`,
 });
+
+/** `ADVANCE` for a step that offers the lead to partners and makes no postback (the route step). */
+export const ADVANCE_OFFER = defineStatement({
+  name: 'lr_advance_offer',
+  params: { ...STEP_PARAMS, ...OFFER_PARAMS },
+  row: { id: 'text' },
+  sql: (p) => sql`WITH${stepLead(p)}${stepOffers(p)}${stepEvents(p)}${NO_POSTBACK}`,
+});
+
+/** `ADVANCE` for a step without new deliveries that may make a postback (a lead settling). */
+export const ADVANCE_SETTLE = defineStatement({
+  name: 'lr_advance_settle',
+  params: { ...STEP_PARAMS, ...POSTBACK_PARAMS },
+  row: { id: 'text' },
+  sql: (p) => sql`WITH${stepLead(p)}${stepEvents(p)}${stepPostback(p)}`,
+});
+
+/** `ADVANCE` for a step with neither (its routing record, status and events only). */
+export const ADVANCE_STEP = defineStatement({
+  name: 'lr_advance_step',
+  params: STEP_PARAMS,
+  row: { id: 'text' },
+  sql: (p) => sql`WITH${stepLead(p)}${stepEvents(p)}${NO_POSTBACK}`,
+});
+
+/** The advance statement for a step's values: the one without the parts the step does not write. */
+export function advanceStatement(values: StatementParams<typeof ADVANCE>): typeof ADVANCE {
+  const offers = values.deliveryIds.length > 0;
+  const postback = values.postbackStatus !== null;
+  // Each variant takes a subset of ADVANCE's values (the call passes them all; only its own are sent).
+  if (offers) return postback ? ADVANCE : (ADVANCE_OFFER as unknown as typeof ADVANCE);
+  return (postback ? ADVANCE_SETTLE : ADVANCE_STEP) as unknown as typeof ADVANCE;
+}
 
 // ---------------------------------------------------------------------------
 // Money's (ADR 0026): a sold lead's status follows its ledger, under its lock (LOCK_LEAD_MONEY, ledger.ts).
