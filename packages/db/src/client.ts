@@ -71,6 +71,11 @@ export function createDb(opts: DbOptions): Db {
   // which also reach it, and only the first error of a connection is reported.
   const reported = new WeakSet<pg.PoolClient>();
   pool.on('connect', (client) => {
+    // No JIT compilation (ADR 0041): these are short statements, and PostgreSQL compiles a statement whenever its
+    // plan's estimated cost passes jit_above_cost, which a generic plan touching a big table can do on every call
+    // (the cap check cost 16 ms of compilation a lead on the bench's 10 M-lead database). Queued ahead of
+    // everything the pool's caller sends on this connection; a failure is the connection's, reported below.
+    client.query('SET jit = off').catch(() => undefined);
     client.on('error', (err) => {
       if (reported.has(client)) return;
       reported.add(client);
