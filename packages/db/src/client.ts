@@ -62,6 +62,15 @@ export function createDb(opts: DbOptions): Db {
     connectionTimeoutMillis: opts.connectionTimeoutMs ?? 5000,
     idleTimeoutMillis: 30000,
     ...(opts.queryTimeoutMs ? { query_timeout: opts.queryTimeoutMs } : {}),
+    // No JIT compilation (ADR 0041): these are short statements, and PostgreSQL compiles a statement whenever its
+    // plan's estimated cost passes jit_above_cost, which a generic plan touching a big table can do on every call
+    // (the cap check cost 16 ms of compilation a lead on the bench's 10 M-lead database). The pool awaits this
+    // before it hands the new connection out; if it fails, the connection is closed and its caller gets the error.
+    // pg-pool (3.14) awaits the hook's promise; @types/pg declares it as returning void.
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises
+    onConnect: async (client: pg.ClientBase) => {
+      await client.query('SET jit = off');
+    },
   });
   // node-postgres emits a connection's failure as an 'error' event, which ends the process if no one listens.
   // The pool listens on its idle connections only (and Prisma's adapter only once Prisma has connected, which
@@ -71,11 +80,6 @@ export function createDb(opts: DbOptions): Db {
   // which also reach it, and only the first error of a connection is reported.
   const reported = new WeakSet<pg.PoolClient>();
   pool.on('connect', (client) => {
-    // No JIT compilation (ADR 0041): these are short statements, and PostgreSQL compiles a statement whenever its
-    // plan's estimated cost passes jit_above_cost, which a generic plan touching a big table can do on every call
-    // (the cap check cost 16 ms of compilation a lead on the bench's 10 M-lead database). Queued ahead of
-    // everything the pool's caller sends on this connection; a failure is the connection's, reported below.
-    client.query('SET jit = off').catch(() => undefined);
     client.on('error', (err) => {
       if (reported.has(client)) return;
       reported.add(client);
