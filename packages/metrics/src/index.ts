@@ -147,6 +147,12 @@ export function createWorkerMetrics(opts: { processMetrics?: boolean } = {}) {
       help: 'Sweeper rounds run by this process',
       registers: [registry],
     }),
+    queueWorkersReplaced: new Counter({
+      name: 'leadrouter_queue_workers_replaced_total',
+      help: 'Sub-queue workers this process replaced because they took no job while jobs were due (a stuck Redis connection), by queue',
+      labelNames: ['queue'] as const,
+      registers: [registry],
+    }),
   };
 }
 

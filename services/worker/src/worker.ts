@@ -22,6 +22,7 @@ import { startHousekeeping } from './housekeeping.js';
 import { startReportFold } from './report-fold.js';
 import { startStatusPulls } from './status-pulls.js';
 import { startDraining } from './drain.js';
+import { startQueueWatchdog } from './queue-watchdog.js';
 
 export interface RunningWorker {
   /** Stops taking jobs, lets in-flight ones finish (or hands them back), then closes. */
@@ -63,14 +64,21 @@ export function startWorker(given: WorkerDeps): RunningWorker {
   const connection = createRedis({ target: redisTarget(config), role: 'worker' });
   const common = { connection, prefix: config.QUEUE_PREFIX, ...LOCK };
   let running = 0;
+  // Per sub-queue, for the watchdog: jobs started so far, and running now.
+  const started = new Map<string, number>();
+  const runningIn = new Map<string, number>();
+  const add = (counts: Map<string, number>, name: string, n: number) => counts.set(name, (counts.get(name) ?? 0) + n);
   const counted =
     <T, R>(processor: (job: Job<T>, token?: string) => Promise<R>) =>
     async (job: Job<T>, token?: string): Promise<R> => {
       running++;
+      add(started, job.queueName, 1);
+      add(runningIn, job.queueName, 1);
       try {
         return await processor(job, token);
       } finally {
         running--;
+        add(runningIn, job.queueName, -1);
       }
     };
 
@@ -115,9 +123,35 @@ export function startWorker(given: WorkerDeps): RunningWorker {
     workers.add(w);
     return w;
   };
+  let stopped = false;
   // Every sub-queue of every queue (ADR 0024).
+  const layout = new Map<string, { queue: QueueName; worker: Worker }>();
   for (const queue of Object.values(QUEUES))
-    for (const name of subQueueNames(queue, config.QUEUE_PARTITIONS)) consume(queue, name);
+    for (const name of subQueueNames(queue, config.QUEUE_PARTITIONS))
+      layout.set(name, { queue, worker: consume(queue, name) });
+  // A sub-queue's worker that stops taking due jobs (its blocking connection stuck after a failover) is replaced.
+  const watchdog = startQueueWatchdog({
+    connection,
+    prefix: config.QUEUE_PREFIX,
+    log,
+    watched: () =>
+      [...layout].map(([name, { worker }]) => ({
+        name,
+        worker,
+        started: started.get(name) ?? 0,
+        running: runningIn.get(name) ?? 0,
+      })),
+    replace(name, stuck) {
+      const entry = layout.get(name);
+      if (entry?.worker !== stuck || stopped) return;
+      workers.delete(stuck);
+      layout.set(name, { queue: entry.queue, worker: consume(entry.queue, name) });
+      deps.metrics?.queueWorkersReplaced.inc({ queue: entry.queue });
+      // It runs no job: what its close() cannot end (the stuck connection) is let go after the grace.
+      void stuck.close().catch(() => undefined);
+      setTimeout(() => releaseStuckClose(stuck), CLOSE_GRACE_MS).unref();
+    },
+  });
   const housekeeping = startHousekeeping(deps);
   const reportFold = startReportFold(deps);
   const statusPulls = startStatusPulls(deps);
@@ -136,7 +170,6 @@ export function startWorker(given: WorkerDeps): RunningWorker {
   );
   // The sweeper starts once the jobs left in other layouts' sub-queues are known, so it finds them there
   // instead of adding them a second time.
-  let stopped = false;
   let sweeper: { stop(): Promise<void> } | undefined;
   const sweeping = draining.ready.then(() => {
     if (!stopped) sweeper = startSweeper(deps, config.SWEEP_INTERVAL_MS);
@@ -150,6 +183,7 @@ export function startWorker(given: WorkerDeps): RunningWorker {
       const closeWorkers = () => Promise.allSettled([...workers].map((w) => w.close()));
       void Promise.allSettled([
         sweeping.then(() => sweeper?.stop()),
+        watchdog.stop(),
         housekeeping.stop(),
         reportFold.stop(),
         statusPulls.stop(),
