@@ -5,10 +5,12 @@
 //   npm run bench -- --quick      a smoke run, a few seconds per phase
 //   npm run bench -- --soak 600   the soak alone: 600 s at a steady rate
 //
-// Other options: --only ingest,e2e,isolation,concurrency,feedback,pings,reports,cluster,bigdb (a subset of the
-// phases), --duration S (seconds per measured phase), --rate N (the soak's
+// Other options: --only ingest,e2e,isolation,concurrency,feedback,pings,reports,cluster,failover,bigdb (a subset
+// of the phases; failover is the cluster phase's master kill alone), --duration S (seconds per measured phase), --rate N (the soak's
 // leads/s, default 50: about half of what one worker delivers on a 2-core machine), --profile (write V8 CPU profiles of ingest and worker to
 // bench/profiles/; summarise one with scripts/bench/profile-summary.js).
+//
+// BENCH_CHILD_LOGS=<dir> keeps the whole output of every process it starts in <dir> (for a post-mortem).
 //
 // It builds what it needs (tsc -b), starts its own stack (a fresh
 // leadrouter_bench_<ts> database, its own redis-server, the production
@@ -122,6 +124,8 @@ async function main() {
     if (wanted('reports')) result.reports = await require('./bench/reports').reportTimes(ctx);
     if (wanted('bigdb')) result.bigdb = await require('./bench/bigdb').bigDatabase(ctx);
     if (wanted('cluster')) result.cluster = await require('./bench/cluster').clusterPhase(ctx);
+    else if (args.only?.includes('failover'))
+      result.cluster = { failover: await require('./bench/cluster').failover(ctx) };
     if (wanted('soak')) result.soak = await phases.soak(ctx);
   } finally {
     await cleanUp();

@@ -238,6 +238,8 @@ async function settled(stack, partner, ids, settle, worker) {
   // Each lead goes to one partner: a lead it received more than once was delivered twice.
   if (t.sentAgain > 0 && worker)
     stack.log(`${t.sentAgain} leads sent twice; the worker's last lines:\n${worker.output.slice(-3000)}`);
+  if (t.lost > 0 && worker)
+    stack.log(`${t.lost} leads not delivered; the worker's last lines:\n${worker.output.slice(-6000)}`);
   return { ...t, duplicates: t.sentAgain };
 }
 
@@ -366,6 +368,8 @@ async function failover({ stack, opts, pool, log }) {
     const promotedAt = await promoted;
     const ids = ran.accepted.map(([id]) => id);
     const t = await settled(stack, partner, ids, settle, worker);
+    if (t.lost > 0)
+      await showWhatIsLeft(stack, cluster, ids, 3 * 2).catch((err) => log(`left: not shown (${err.message})`));
     const times = [...t.seen.values()];
     const result = {
       rate,
@@ -391,4 +395,55 @@ async function failover({ stack, opts, pool, log }) {
   }
 }
 
-module.exports = { clusterPhase, longestGap };
+/**
+ * What a failover left undelivered, for the post-mortem (docs/scaling.md): a few of those leads as PostgreSQL has
+ * them (status, deliveries, events) and their jobs in Redis (in which state of which sub-queue, with its lock),
+ * then the counts of every sub-queue. Only what the bench's own stack wrote: names, no contact data.
+ */
+async function showWhatIsLeft(stack, cluster, ids, partitions) {
+  const { rows } = await stack.pg.query(
+    `SELECT l.id, l.status, l.updated_at, now() AS now,
+       (SELECT json_agg(json_build_object('id', d.id, 'status', d.status, 'attempts', d.attempts, 'due', d.next_attempt_at))
+          FROM deliveries d WHERE d.lead_id = l.id) AS deliveries,
+       (SELECT json_agg(json_build_object('status', e.status, 'at', e.at) ORDER BY e.id)
+          FROM lead_events e WHERE e.lead_id = l.id) AS events
+     FROM leads l WHERE l.id = ANY($1::uuid[]) AND l.status <> 'delivered' ORDER BY l.id LIMIT 5`,
+    [ids],
+  );
+  const { Cluster } = require('ioredis');
+  const { subQueueNames } = require('../../packages/queue/dist/index.js');
+  const redis = new Cluster(cluster.live().map((n) => ({ host: '127.0.0.1', port: n.port })));
+  const prefix = stack.env().QUEUE_PREFIX;
+  const subQueues = ['route', 'deliver', 'postback'].flatMap((q) => subQueueNames(q, partitions));
+  try {
+    for (const lead of rows) {
+      stack.log(`left: lead ${JSON.stringify(lead)}`);
+      const jobIds = [lead.id, ...(lead.deliveries ?? []).map((d) => `${d.id}-a${d.attempts + 1}`)];
+      for (const jobId of jobIds)
+        for (const name of subQueues) {
+          const key = `${prefix}:${name}:${jobId}`;
+          const job = await redis.hgetall(key);
+          if (Object.keys(job).length === 0) continue;
+          const states = [];
+          for (const list of ['wait', 'active', 'paused'])
+            if ((await redis.lpos(`${prefix}:${name}:${list}`, jobId)) !== null) states.push(list);
+          for (const set of ['delayed', 'completed', 'failed', 'prioritized'])
+            if ((await redis.zscore(`${prefix}:${name}:${set}`, jobId)) !== null) states.push(set);
+          const lock = await redis.get(`${key}:lock`);
+          delete job.opts; // the job's data stays: ids and times only
+          stack.log(`left:   job ${key} in [${states}] lock ${lock ? 'held' : 'none'} ${JSON.stringify(job)}`);
+        }
+    }
+    for (const name of subQueues) {
+      const counts = [];
+      for (const list of ['wait', 'active']) counts.push(`${list} ${await redis.llen(`${prefix}:${name}:${list}`)}`);
+      for (const set of ['delayed', 'prioritized', 'failed'])
+        counts.push(`${set} ${await redis.zcard(`${prefix}:${name}:${set}`)}`);
+      stack.log(`left: sub-queue ${name}: ${counts.join(', ')}`);
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
+
+module.exports = { clusterPhase, failover, longestGap };

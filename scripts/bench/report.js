@@ -119,8 +119,8 @@ function targets(r) {
     );
   }
   if (r.cluster) {
-    const one = r.cluster.shards.find((x) => x.masters === 1);
-    const three = r.cluster.shards.find((x) => x.masters === 3);
+    const one = (r.cluster.shards ?? []).find((x) => x.masters === 1);
+    const three = (r.cluster.shards ?? []).find((x) => x.masters === 3);
     if (one && three)
       add(
         'cluster: delivered/s with 3 shards vs 1 (issue 16)',
@@ -468,23 +468,26 @@ function print(r) {
   }
   if (r.cluster) {
     const c = r.cluster;
-    out += `\nOn a Redis Cluster of the bench's own (a replica per master, cluster-node-timeout ${c.nodeTimeoutMs} ms), instant partner\n`;
-    out += table(
-      ['masters', 'QUEUE_PARTITIONS', 'delivered/s', 'lost', 'twice', 'Redis commands per lead, by master'],
-      c.shards.map((x) => [
-        x.masters || 'one server (REDIS_URL)',
-        x.queuePartitions,
-        x.deliveredPerSecond,
-        x.lost,
-        x.duplicates,
-        `${x.commandsPerLead} (${Object.values(x.commandsPerLeadByMaster).join(' + ')})`,
-      ]),
-    );
+    out += `\nOn a Redis Cluster of the bench's own (a replica per master, cluster-node-timeout ${c.nodeTimeoutMs ?? 5000} ms), instant partner\n`;
+    // --only failover runs the master kill alone.
+    const shards = c.shards ?? [];
+    if (shards.length > 0)
+      out += table(
+        ['masters', 'QUEUE_PARTITIONS', 'delivered/s', 'lost', 'twice', 'Redis commands per lead, by master'],
+        shards.map((x) => [
+          x.masters || 'one server (REDIS_URL)',
+          x.queuePartitions,
+          x.deliveredPerSecond,
+          x.lost,
+          x.duplicates,
+          `${x.commandsPerLead} (${Object.values(x.commandsPerLeadByMaster).join(' + ')})`,
+        ]),
+      );
     const f = c.failover;
     out += `\nFailover: ${f.rate} leads/s for ${f.seconds} s on 3 shards, the busiest master killed a third of the way in: `;
     out += `replica serving after ${f.replicaPromotedAfterMs} ms, longest gap in deliveries ${f.longestDeliveryGapMs} ms, `;
     out += `${f.accepted} accepted of ${f.sent} (answers ${JSON.stringify(f.statuses)}), lost ${f.lost}, delivered twice ${f.duplicates}\n`;
-    for (const x of c.shards)
+    for (const x of shards)
       out += `\n${processTable(`Processes (${x.masters ? `cluster, ${x.masters} shard(s)` : 'one redis-server'})`, x.processes)}`;
   }
   const t = targets(r);

@@ -59,7 +59,13 @@ class Child {
     this.label = label;
     this.proc = proc;
     this.output = '';
-    const keep = (d) => (this.output = (this.output + d.toString()).slice(-20_000));
+    // BENCH_CHILD_LOGS=<dir>: each child's whole output is also written there (<label>-<pid>.log), for a post-mortem.
+    const dir = process.env.BENCH_CHILD_LOGS;
+    const file = dir ? fs.createWriteStream(path.join(dir, `${label.replace(/\W/g, '_')}-${proc.pid}.log`)) : null;
+    const keep = (d) => {
+      file?.write(d);
+      this.output = (this.output + d.toString()).slice(-20_000);
+    };
     proc.stdout?.on('data', keep);
     proc.stderr?.on('data', keep);
     this.exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
@@ -117,7 +123,8 @@ class Helper extends Child {
 class BenchStack {
   constructor({ log }) {
     this.log = log;
-    this.stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
+    // With the pid: two benches started in the same second (other engineers' runs) must not share a database.
+    this.stamp = `${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}_${process.pid}`;
     this.children = new Set();
   }
 
