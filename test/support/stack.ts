@@ -15,6 +15,7 @@ import { closeDb, createDb, type Db } from '@leadrouter/db';
 import { createAgents, destroyAgents } from '@leadrouter/delivery';
 import { createIngestMetrics, createWorkerMetrics } from '@leadrouter/metrics';
 import { createRedis, OutcomeWaiters, PingBindings, PingReplies, Queues, SharedCaches } from '@leadrouter/queue';
+import { routingRules, RULES_CACHE_TTL_MS } from '@leadrouter/lifecycle';
 import { createApp } from '../../services/ingest/src/app';
 import { SourceRateLimits } from '../../services/ingest/src/http/rate-limit';
 import { SignInThrottle } from '../../services/ingest/src/http/sign-in-throttle';
@@ -273,6 +274,21 @@ export class TestStack {
       ...input,
     });
     if (res.status !== 201) throw new Error(`createRoute: ${res.status} ${JSON.stringify(res.body)}`);
+    // The in-process worker learns of the route by the admin API's invalidation (ADR 0009), which travels
+    // through Redis on its own (on a cluster, over the cluster's bus): a lead posted at once could otherwise be
+    // routed by the rules of before (a flake seen under load). Tests post right after: they wait for the worker
+    // to see the route.
+    const deps = this.workerDeps;
+    const created = res.body as { id: string; active?: boolean };
+    if (deps && created.active !== false) {
+      const { id } = created;
+      await waitFor(async () => (await routingRules(deps)).routes.some((r) => r.id === id), {
+        what: `the worker to see route ${id}`,
+      });
+      // Loaded for the look only: a test that then writes routes straight into PostgreSQL (no invalidation)
+      // must not find them cached.
+      deps.caches?.cache('rules', RULES_CACHE_TTL_MS).clear();
+    }
     return res.body;
   }
 
