@@ -92,12 +92,19 @@ export function startQueueWatchdog(options: {
         continue;
       }
       let waiting: number;
+      let timer: NodeJS.Timeout | undefined;
       try {
-        waiting = await due(w.name, now);
+        // Bounded: while Redis is away a command waits for its return, and stopping must not wait for that.
+        const late = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('Redis did not answer in time')), intervalMs);
+        });
+        waiting = await Promise.race([due(w.name, now), late]);
       } catch (err) {
         // Redis is away or failing over: nothing can be told about the worker now.
         log.debug({ err, subQueue: w.name }, 'the queue watchdog could not count due jobs');
         continue;
+      } finally {
+        clearTimeout(timer);
       }
       if (waiting === 0) {
         before.stuckSince = undefined;
