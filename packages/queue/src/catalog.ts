@@ -18,14 +18,20 @@ export const QUEUES = {
   deliver: 'deliver',
   /** One attempt of one postback (a lead's final status, to its source). */
   postback: 'postback',
-  /**
-   * Answer a source's ping: the auction of the route the lead would match (ADR 0032). Its own queue and
-   * workers, so pings are never behind leads' routing and deliveries: the source is waiting for the answer.
-   */
-  ping: 'ping',
 } as const;
 
+/** A BullMQ queue of the catalog. */
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+/**
+ * Sources' pings to answer: the auction of the route the lead would match (ADR 0032). Not a BullMQ queue: a plain
+ * Redis list per sub-queue (`PingLists`, ADR 0032 "Pings off BullMQ"), split and hash-tagged like the queues
+ * (ADR 0024), with workers of its own, so pings are never behind leads' routing and deliveries.
+ */
+export const PING_QUEUE = 'ping';
+
+/** What is split into hash-tagged sub-queues (ADR 0024): the BullMQ queues and the pings' lists. */
+export type PartitionedName = QueueName | typeof PING_QUEUE;
 
 export interface RouteJob {
   leadId: string;
@@ -57,8 +63,13 @@ export interface PingJob {
   /** Epoch ms after which a post against it is refused (`ping_expired`). */
   expiresAt: number;
   /**
-   * The channel of the ingest waiting for the answer (`PingReplies`), which the worker replies on; absent (a job
-   * of an older ingest): the answer is announced on the outcomes channel.
+   * Epoch ms after which the ingest no longer waits for the worker's answer (it answers no bid itself): a ping
+   * taken from its list at or after it is dropped, not auctioned.
+   */
+  answerBy: number;
+  /**
+   * The channel of the ingest waiting for the answer (`PingReplies`), which the worker replies on; absent (an
+   * ingest built without one): the answer is announced on the outcomes channel.
    */
   replyTo?: string;
   /** packages/core's `PingValues` (this package does not depend on core). */
@@ -74,7 +85,6 @@ export interface JobPayloads {
   route: RouteJob;
   deliver: DeliverJob;
   postback: PostbackJob;
-  ping: PingJob;
 }
 
 /** Job ids make enqueueing idempotent: adding a job whose id exists is a no-op. */
@@ -82,7 +92,6 @@ export const jobIds = {
   route: (leadId: string): string => leadId,
   deliver: (deliveryId: string, attempt: number): string => `${deliveryId}-a${attempt}`,
   postback: (postbackId: string, attempt: number): string => `${postbackId}-p${attempt}`,
-  ping: (pingId: string): string => pingId,
 };
 
 const keepFailed = { age: 7 * 24 * 3600, count: 5000 };
@@ -114,12 +123,5 @@ export const jobOptions: Record<QueueName, JobsOptions> = {
     backoff: { type: 'exponential', delay: 2000 },
     removeOnComplete: true,
     removeOnFail: keepFailed,
-  },
-  ping: {
-    // Answered within a second or not at all: a failed ping is a no bid (the ingest answers so at its deadline),
-    // never retried, and not kept.
-    attempts: 1,
-    removeOnComplete: true,
-    removeOnFail: true,
   },
 };

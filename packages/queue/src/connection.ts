@@ -1,4 +1,4 @@
-import { Queue, type QueueOptions } from 'bullmq';
+import { Queue, type JobType, type QueueOptions } from 'bullmq';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { withoutCredentials, type RedisTarget } from '@leadrouter/config';
 import {
@@ -11,6 +11,7 @@ import {
   type QueueName,
   type RouteJob,
 } from './catalog.js';
+import { PingLists } from './ping-lists.js';
 import { sendPingReply, type PingReply } from './ping-reply.js';
 import { redisKeys, subQueueName } from './layout.js';
 import { PartitionedQueue } from './partitioned.js';
@@ -153,7 +154,8 @@ export class Queues {
   readonly route: PartitionedQueue<RouteJob>;
   readonly deliver: PartitionedQueue<DeliverJob>;
   readonly postback: PartitionedQueue<PostbackJob>;
-  readonly pings: PartitionedQueue<PingJob>;
+  /** Sources' pings: plain lists, not BullMQ (ADR 0032, "Pings off BullMQ"). */
+  readonly pings: PingLists;
   readonly partitions: number;
 
   constructor(
@@ -175,12 +177,17 @@ export class Queues {
     this.route = queue<RouteJob>(QUEUES.route);
     this.deliver = queue<DeliverJob>(QUEUES.deliver);
     this.postback = queue<PostbackJob>(QUEUES.postback);
-    this.pings = queue<PingJob>(QUEUES.ping);
+    this.pings = new PingLists(connection, prefix, partitions);
   }
 
-  /** The catalog's queues (each counted over its sub-queues). */
+  /** The catalog's BullMQ queues (each counted over its sub-queues). */
   all(): PartitionedQueue<unknown>[] {
-    return [this.route, this.deliver, this.postback, this.pings] as PartitionedQueue<unknown>[];
+    return [this.route, this.deliver, this.postback] as PartitionedQueue<unknown>[];
+  }
+
+  /** What the queue depths count (the admin API, the worker's gauge): the BullMQ queues and the pings' lists. */
+  counted(): { name: string; getJobCounts(...types: JobType[]): Promise<Record<string, number>> }[] {
+    return [...this.all(), this.pings];
   }
 
   /** The catalog's queue of that name. */
@@ -251,10 +258,10 @@ export class Queues {
     sendPingReply(this.connection, channel, pingId, reply);
   }
 
-  /** A source's ping, for the worker's auction (ADR 0032); its job id is the ping's. */
+  /** A source's ping, for the worker's auction (ADR 0032): one `LPUSH` onto a list of the pings' sub-queues. */
   async enqueuePing(job: PingJob): Promise<void> {
     this.ensureConnected();
-    await this.pings.add(QUEUES.ping, job, { jobId: jobIds.ping(job.pingId) });
+    await this.pings.push(job);
   }
 
   async enqueuePostback(job: PostbackJob, delayMs = 0): Promise<void> {
@@ -276,6 +283,7 @@ export class Queues {
     await Promise.all([
       pingEveryShard(this.connection),
       ...this.subQueues().map((q) => this.connection.exists(`${this.prefix}:${q.name}:meta`)),
+      ...this.pings.keys.map((key) => this.connection.exists(key)),
     ]);
   }
 

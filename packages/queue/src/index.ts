@@ -1,7 +1,9 @@
 export {
+  PING_QUEUE,
   QUEUES,
   jobIds,
   type DeliverJob,
+  type PartitionedName,
   type PingJob,
   type PostbackJob,
   type QueueName,
@@ -19,6 +21,7 @@ export {
 } from './connection.js';
 export { SharedCaches, invalidationChannel, type CacheTopic } from './invalidation.js';
 export { OutcomeWaiters, outcomesChannel } from './outcomes.js';
+export { PingConsumer, PingLists, pingListKey, type PingConsumerOptions } from './ping-lists.js';
 export { PingReplies, type ExpectedReply } from './ping-replies.js';
 export { sendPingReply, type PingReply } from './ping-reply.js';
 export { ChannelSubscriber, type ChannelListener } from './subscriber.js';

@@ -1,8 +1,9 @@
 import calculateSlot from 'cluster-key-slot';
-import { QUEUES, type QueueName } from './catalog.js';
+import { PING_QUEUE, QUEUES, type PartitionedName } from './catalog.js';
 import { hashTag, partitionOf, redisKeys, subQueueName } from './layout.js';
 
-const queues = Object.values(QUEUES) as QueueName[];
+// The pings' lists are under the `ping` sub-queues' tags (ADR 0032, "Pings off BullMQ").
+const queues: PartitionedName[] = [...Object.values(QUEUES), PING_QUEUE];
 
 /** The master of `slot` when `masters` masters hold equal ranges, as `redis-cli --cluster create` splits them. */
 function masterOf(slot: number, masters: number): number {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import calculateSlot from 'cluster-key-slot';
-import type { QueueName } from './catalog.js';
+import type { PartitionedName } from './catalog.js';
 
 /**
  * Where leadrouter's keys live in Redis (ADR 0024). Every key starts with
@@ -30,7 +30,7 @@ const SLOT_WINDOW = 64;
  * three thirds of the slot space, and, shifted by a little more than a third,
  * their later sub-queues in different thirds from one another's.
  */
-const OFFSET: Record<QueueName, number> = { route: 0, deliver: 7 / 18, postback: 7 / 9, ping: 1 / 6 };
+const OFFSET: Record<PartitionedName, number> = { route: 0, deliver: 7 / 18, postback: 7 / 9, ping: 1 / 6 };
 
 /** 0, 1/3, 2/3, 1/9, 4/9, 7/9, 2/9, …: the digits of `index` in base 3, mirrored after the point. */
 function vanDerCorput(index: number): number {
@@ -51,7 +51,7 @@ const names = new Map<string, string>();
  * masters with at most one above an even share. The name depends only on the
  * queue and the index, never on the number of sub-queues.
  */
-export function subQueueName(queue: QueueName, index: number): string {
+export function subQueueName(queue: PartitionedName, index: number): string {
   const key = `${queue}-${index}`;
   let name = names.get(key);
   if (name === undefined) {

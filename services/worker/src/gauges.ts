@@ -35,7 +35,7 @@ export function registerWorkerGauges(deps: WorkerDeps, metrics: WorkerMetrics): 
     (await runStatement(pool, stmt, values))[0]!.n;
   // Without an answer from Redis in time, the scrape goes on without the queue depths (their series are absent).
   scrapeGauge(registry, 'leadrouter_queue_jobs', 'Jobs in each queue, by state', ['queue', 'state'], async () => {
-    const queues = deps.queues.all();
+    const queues = deps.queues.counted();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<undefined>((resolve) => {
       timer = setTimeout(() => resolve(undefined), QUEUE_DEPTH_DEADLINE_MS);

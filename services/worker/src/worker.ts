@@ -6,14 +6,13 @@ import {
   QUEUES,
   subQueueNames,
   type DeliverJob,
-  type PingJob,
   type PostbackJob,
   type QueueName,
   type RouteJob,
 } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
 import { busyDelayMs } from '@leadrouter/lifecycle';
-import { answerPing, pingRuntime } from './answer-ping.js';
+import { pingRuntime, startAnsweringPings } from './answer-ping.js';
 import { deliverAttempt } from './deliver.js';
 import { sendPostback } from './postback.js';
 import { routeLead } from './route-lead.js';
@@ -61,6 +60,8 @@ export function startWorker(given: WorkerDeps): RunningWorker {
   const transactions = given.transactions ?? new SqlTransactionGroups(sqlPool(given.db));
   const deps: WorkerDeps = { ...given, pingLog: pings.log, transactions };
   const { config, log } = deps;
+  // Sources' pings: plain lists, not BullMQ (ADR 0032), PING_CONCURRENCY at once per list.
+  const answering = startAnsweringPings(deps, pings);
   const connection = createRedis({ target: redisTarget(config), role: 'worker' });
   const common = { connection, prefix: config.QUEUE_PREFIX, ...LOCK };
   let running = 0;
@@ -100,7 +101,6 @@ export function startWorker(given: WorkerDeps): RunningWorker {
       throw new DelayedError();
     }),
     postback: counted(async (job: Job<PostbackJob>) => sendPostback(forJob(deps, QUEUES.postback, job), job.data)),
-    ping: counted(async (job: Job<PingJob>) => answerPing(forJob(deps, QUEUES.ping, job), pings, job.data)),
   };
   // Per sub-queue. Route jobs make the lead's first attempts themselves (`deliverNow`): as many in flight as
   // deliver jobs. Not divided among the sub-queues: a slow partner filling a share of one would hold up the others.
@@ -108,8 +108,6 @@ export function startWorker(given: WorkerDeps): RunningWorker {
     route: config.WORKER_CONCURRENCY,
     deliver: config.WORKER_CONCURRENCY,
     postback: Math.max(4, Math.ceil(config.WORKER_CONCURRENCY / 4)),
-    // A ping mostly waits for its buyers' bids (its route's auction deadline at most): many at once.
-    ping: config.PING_CONCURRENCY,
   };
   const workers = new Set<Worker>();
   const consume = (queue: QueueName, name: string): Worker => {
@@ -187,17 +185,18 @@ export function startWorker(given: WorkerDeps): RunningWorker {
         housekeeping.stop(),
         reportFold.stop(),
         statusPulls.stop(),
-        closeWorkers().then(() => pings.log.close()),
+        Promise.allSettled([closeWorkers(), answering.stop()]).then(() => pings.log.close()),
         // Again once the drain check has stopped (it waits for its Redis command, for ever while Redis is
         // away), so a worker it started meanwhile is not left out; close() is idempotent.
         draining.stop().then(closeWorkers),
       ]).then(() => (closed = true));
       const pause = () => new Promise((resolve) => setTimeout(resolve, 50));
-      while (!closed && running > 0) await pause(); // in-flight jobs finish
+      while (!closed && running + answering.running > 0) await pause(); // in-flight jobs and pings finish
       for (const end = Date.now() + CLOSE_GRACE_MS; !closed && Date.now() < end;) await pause();
       if (!closed) log.warn('the queue workers did not close (a Redis connection is reconnecting); stopping anyway');
       // Also when close() returned: it swallows a quit() that failed on a reconnecting connection and says closed.
       for (const w of workers) releaseStuckClose(w);
+      answering.disconnect();
       connection.disconnect();
     },
   };

@@ -27,7 +27,7 @@ export function queuesRouter({ db, queues }: IngestDeps): Router {
     if (!queues.connected) throw redisUnavailable();
     const [depths, dead] = await Promise.all([
       Promise.all(
-        queues.all().map(async (q) => {
+        queues.counted().map(async (q) => {
           const counts = await q.getJobCounts(...JOB_STATES);
           const n = (state: (typeof JOB_STATES)[number]) => counts[state] ?? 0;
           return {

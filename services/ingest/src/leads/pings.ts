@@ -35,8 +35,9 @@ export function checkPing(body: unknown): PingValues {
 const POLL_WHILE_DOWN_MS = 100;
 
 /**
- * Answers a source's ping (`POST /v1/pings`, ADR 0032). The ingest stays thin: it hands the ping to the worker's
- * `ping` queue (the auction runs there, its deadline counted from now), naming its own reply channel
+ * Answers a source's ping (`POST /v1/pings`, ADR 0032). The ingest stays thin: it pushes the ping onto one of the
+ * worker's pings' lists (one `LPUSH`; the auction runs there, its deadline counted from now; a ping the worker takes
+ * after `answerBy`, this request's own deadline, is dropped), naming its own reply channel
  * (`PingReplies`), on which the worker sends the answer it bound. It waits up to the longest auction deadline of
  * the active auction routes plus ANSWER_SLACK_MS (the ingest cannot know the route without routing the lead); the
  * worker of a route with a shorter deadline answers sooner. No answer by then: the ingest binds `no_bid` itself
@@ -59,6 +60,7 @@ export async function answerPing(deps: AppDeps, source: PostingSource, values: P
         sourceId: source.id,
         receivedAt,
         expiresAt,
+        answerBy: deadline,
         values,
         ...(replies ? { replyTo: replies.channel } : {}),
       });
