@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { run as leadrouter } from '@leadrouter/cli';
-import { subQueueNames, QUEUES } from '@leadrouter/queue';
+import calculateSlot from 'cluster-key-slot';
+import { pingListKey, subQueueNames, PING_QUEUE, QUEUES } from '@leadrouter/queue';
 import { startHealthServer } from '../../services/worker/src/health';
 import { FakePartner } from '../support/partner';
 import { TS_NODE_ARGS } from '../support/process';
@@ -176,7 +177,48 @@ describe('leadrouter on a Redis Cluster', () => {
       expect(board.body.queues).toHaveLength(Object.values(QUEUES).length * PARTITIONS);
       const depths = await stack.admin('GET', '/queues');
       expect(depths.status).toBe(200);
-      expect(depths.body.queues.map((q: { name: string }) => q.name)).toEqual(Object.values(QUEUES));
+      // The pings' lists are counted too (ADR 0032), not shown in Bull Board: they are not BullMQ queues.
+      expect(depths.body.queues.map((q: { name: string }) => q.name)).toEqual([...Object.values(QUEUES), PING_QUEUE]);
+    });
+
+    it('answers pings from the three lists, each list on a master of its own', async () => {
+      const PINGS = 12;
+      const buyer = await new FakePartner((req) =>
+        req.path.endsWith('/ping') ? { status: 200, body: { bid: 7 } } : { status: 200 },
+      ).start();
+      try {
+        const pinging = await stack.createSource({ payout: { model: 'cpl', amount: '2' } });
+        const created = await stack.createPartner({
+          url: buyer.url,
+          ping: { url: `${buyer.url}/ping`, timeoutMs: 5000 },
+        });
+        await stack.createRoute({
+          priority: 20,
+          strategy: 'auction',
+          auction: { timeoutMs: 5_000 },
+          filters: { sourceIds: [pinging.id] },
+          partners: [{ partnerId: created.id }],
+        });
+        const lists = Array.from({ length: PARTITIONS }, (_, i) => pingListKey(stack.prefix, i));
+        const masters = await Promise.all(lists.map((key) => cluster.masterOfSlot(calculateSlot(key))));
+        expect(new Set(masters).size).toBe(PARTITIONS);
+        const before = await cluster.commandsByMaster();
+        const answers = await Promise.all(
+          Array.from({ length: PINGS }, () =>
+            stack.request('POST', '/v1/pings', { key: pinging.apiKey, body: { geo: 'US' } }),
+          ),
+        );
+        expect(answers.map((a) => [a.status, a.body.status, a.body.bid])).toEqual(Array(PINGS).fill([200, 'bid', 2]));
+        // Each ping auctioned once, and each list (one in turn per ping) took its share on its master.
+        expect(buyer.requests.filter((r) => r.path.endsWith('/ping'))).toHaveLength(PINGS);
+        const after = await cluster.commandsByMaster();
+        for (const port of masters) {
+          const pushed = (after.get(port)?.lpush ?? 0) - (before.get(port)?.lpush ?? 0);
+          expect({ port, pushed: pushed >= PINGS / PARTITIONS }).toEqual({ port, pushed: true });
+        }
+      } finally {
+        await buyer.stop();
+      }
     });
 
     it("counts a source's rate limit across the cluster", async () => {
