@@ -172,8 +172,13 @@ export class PingConsumer {
       return;
     }
     this.inFlight[index]!++;
-    this.options
-      .handle(job, list)
+    let answering: Promise<unknown>;
+    try {
+      answering = this.options.handle(job, list);
+    } catch (err) {
+      answering = Promise.reject(err);
+    }
+    answering
       .catch((err: unknown) => this.options.log.error({ err, pingId: job.pingId, list }, 'ping failed'))
       .finally(() => {
         this.inFlight[index]!--;
