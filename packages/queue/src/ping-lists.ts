@@ -176,7 +176,7 @@ export class PingConsumer {
     try {
       answering = this.options.handle(job, list);
     } catch (err) {
-      answering = Promise.reject(err);
+      answering = Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     answering
       .catch((err: unknown) => this.options.log.error({ err, pingId: job.pingId, list }, 'ping failed'))
