@@ -21,7 +21,8 @@ export {
 } from './connection.js';
 export { SharedCaches, invalidationChannel, type CacheTopic } from './invalidation.js';
 export { OutcomeWaiters, outcomesChannel } from './outcomes.js';
-export { PingConsumer, PingLists, pingListKey, type PingConsumerOptions } from './ping-lists.js';
+export { PingConsumer, type PingConsumerOptions } from './ping-consumer.js';
+export { PingLists, pingListKey } from './ping-lists.js';
 export { PingReplies, type ExpectedReply } from './ping-replies.js';
 export { sendPingReply, type PingReply } from './ping-reply.js';
 export { ChannelSubscriber, type ChannelListener } from './subscriber.js';
