@@ -10,6 +10,7 @@ import {
 } from '@leadrouter/queue';
 import { FakePartner } from '../support/partner';
 import { ServiceProcess } from '../support/process';
+import { OwnRedisCluster } from '../support/redis-cluster';
 import { OwnRedis } from '../support/redis-server';
 import { TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
@@ -130,6 +131,41 @@ describe('the pings’ lists and their consumers', () => {
     expect(started).toHaveLength(3);
   });
 
+  it('takes pings on a new connection when its own was closed for good', async () => {
+    const log = recordingLog();
+    const taken: string[] = [];
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    // One at a time: while the first ping is answered the consumer waits for a free slot, not on Redis.
+    const c = consumer({
+      partitions: 1,
+      concurrency: 1,
+      log,
+      handle: async (job) => {
+        taken.push(job.pingId);
+        if (taken.length === 1) await gate;
+      },
+    });
+    const lists = new PingLists(producer, prefix, 1);
+    const first = pingJob();
+    await lists.push(first);
+    await waitFor(() => taken.length === 1, { what: 'a ping taken' });
+    // Closed for good under it (status `end`): every pop on it is refused at once.
+    const old = blockingClient(c);
+    old.disconnect();
+    await waitFor(() => old.status === 'end', { what: 'the connection ended' });
+    const second = pingJob();
+    await lists.push(second);
+    open();
+    await waitFor(() => taken.length === 2, { what: 'a ping taken on a new connection' });
+    expect(taken).toEqual([first.pingId, second.pingId]);
+    expect(blockingClient(c)).not.toBe(old);
+    expect(log.lines.map((l) => [l.msg, (l.obj as { err?: { message: string } }).err?.message])).toEqual([
+      ['could not take pings from their list', 'Connection is closed.'],
+      ['taking pings from their list again', undefined],
+    ]);
+  });
+
   it('drops what is not a ping, saying so, and goes on', async () => {
     const log = recordingLog();
     const taken: string[] = [];
@@ -141,6 +177,74 @@ describe('the pings’ lists and their consumers', () => {
     expect(taken).toEqual([job.pingId]);
     expect(log.lines.map((l) => l.msg)).toEqual(['a ping in its list is not JSON: dropped']);
   });
+});
+
+/** A consumer's blocking connection of list 0 (private: a test reaches it to break it). */
+const blockingClient = (c: PingConsumer) => (c as unknown as { clients: RedisClient[] }).clients[0]!;
+
+describe('a list’s blocking connection on a Redis Cluster, left as a failover can leave it', () => {
+  const cluster = new OwnRedisCluster();
+  beforeAll(() => cluster.start(), 120_000);
+  afterAll(() => cluster.destroy(), 60_000);
+
+  it('is given up on after its pop’s time and a new one takes the pings', async () => {
+    const target = {
+      kind: 'cluster' as const,
+      nodes: cluster.ports.map((port) => ({ host: '127.0.0.1', port })),
+    };
+    const prefix = 'lrtest-pl-wedge';
+    const log = recordingLog();
+    const taken: string[] = [];
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    // One at a time: while the first ping is answered the consumer waits for a free slot, with no pop in flight.
+    const c = new PingConsumer({
+      target,
+      prefix,
+      partitions: 1,
+      concurrency: 1,
+      log,
+      handle: async (job) => {
+        taken.push(job.pingId);
+        if (taken.length === 1) await gate;
+      },
+    });
+    const producer = createRedis({ target, role: 'worker' });
+    try {
+      const lists = new PingLists(producer, prefix, 1);
+      const first = pingJob();
+      await lists.push(first);
+      await waitFor(() => taken.length === 1, { timeoutMs: 20_000, what: 'a ping taken' });
+      // As the failover bench left a BullMQ worker's blocking connection (ADR 0024, "A worker that stops taking
+      // jobs is replaced"): the Cluster client `disconnecting`, with a node in its pool that never connects, so
+      // that it neither closes nor reconnects, and a command on it waits for ever without an error.
+      const wedged = blockingClient(c) as unknown as {
+        nodes(): { options: { host: string; port: number } }[];
+        disconnect(): void;
+        connectionPool: { findOrCreate(node: { host: string; port: number }): unknown };
+      };
+      const node = wedged.nodes()[0]!.options;
+      wedged.disconnect();
+      wedged.connectionPool.findOrCreate({ host: node.host, port: node.port });
+      const second = pingJob();
+      await lists.push(second);
+      open();
+      // Its pop's second and the 5 s after it, then a new connection: well within 15 s.
+      await waitFor(() => taken.length === 2, { timeoutMs: 15_000, what: 'the ping taken on a new connection' });
+      expect(taken).toEqual([first.pingId, second.pingId]);
+      expect(blockingClient(c)).not.toBe(wedged);
+      expect(log.lines.map((l) => [l.msg, (l.obj as { err?: { message: string } }).err?.message])).toEqual([
+        [
+          'could not take pings from their list',
+          `the blocking pop of ${pingListKey(prefix, 0)} did not return in time: connecting again`,
+        ],
+        ['taking pings from their list again', undefined],
+      ]);
+    } finally {
+      c.disconnect();
+      producer.disconnect();
+    }
+  }, 60_000);
 });
 
 describe('a worker’s pings while Redis goes away', () => {

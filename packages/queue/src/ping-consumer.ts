@@ -41,8 +41,9 @@ const WARN_EVERY_MS = 30_000;
  * A pop is atomic, so with several workers on the same lists each ping is taken, and answered, once. A worker
  * that dies with pings taken loses them: they are answered no bid by the ingest at its deadline, which is all a
  * retry after the deadline could have done. While Redis is away a pop waits (the connection reconnects by
- * itself); one that neither returns nor fails in time (a cluster client whose pool emptied, bullmq#4138's shape)
- * is given up on and the connection made anew.
+ * itself); one that neither returns nor fails in time (a cluster client whose pool emptied, or left
+ * `disconnecting` after a failover: bullmq#4138's shapes, ADR 0024) is given up on and the connection made anew, as
+ * is one closed for good.
  */
 export class PingConsumer {
   private stopping = false;
@@ -87,8 +88,13 @@ export class PingConsumer {
         popped = await this.pop(client, key, Math.min(free, BATCH));
       } catch (err) {
         if (this.stopping) break;
-        if (err instanceof PopStuck) {
-          client.disconnect();
+        // Stuck, or closed for good (it would refuse every pop): a new connection.
+        if (err instanceof PopStuck || client.status === 'end') {
+          try {
+            client.disconnect();
+          } catch {
+            // A client in a state its own disconnect() fails in is let go all the same.
+          }
           client = this.connect(index);
         }
         if (Date.now() - lastWarning >= WARN_EVERY_MS) {
