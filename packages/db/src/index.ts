@@ -85,6 +85,7 @@ export {
   SALES_FOR_PULL,
   SALE_BY_LEAD,
   SALE_STATE,
+  SALE_STATE_OF_LEAD,
   SET_FEEDBACK_OUTCOME,
   SET_PARTNER_STATUS,
 } from './tables/feedback.js';

@@ -11,15 +11,14 @@ import {
 } from '@leadrouter/core';
 import {
   INSERT_FEEDBACK,
-  SALE_BY_LEAD,
   SALE_STATE,
+  SALE_STATE_OF_LEAD,
   SALES_BY_REFERENCE,
   SET_FEEDBACK_OUTCOME,
   SET_PARTNER_STATUS,
   FILE_RETURN,
   runStatement,
   sqlPool,
-  sqlTransaction,
   type SqlCall,
   type StatementRow,
   type PARTNER_BY_FEEDBACK_KEY,
@@ -44,6 +43,7 @@ import {
   type FeedbackTerms,
   type SaleFacts,
 } from './decide/feedback.js';
+import { leadTransaction } from './flow.js';
 import {
   eventPostback,
   insertLines,
@@ -210,6 +210,39 @@ function saleFacts(
   };
 }
 
+/** The sale an event names: its lead, and its delivery when known already (null: read under the lock). */
+interface SaleRef {
+  leadId: string;
+  deliveryId: string | null;
+}
+
+/**
+ * The sale an event names. By lead id: nothing to read before the lock (the partner's delivery of the lead is
+ * read under it, in the lock's own message). By the partner's reference: its accepted deliveries with it
+ * (none: 404; two: 422, "send the leadId").
+ */
+async function findSale(
+  deps: MoneyDeps,
+  partner: FeedbackPartner,
+  input: FeedbackInput,
+): Promise<SaleRef | FeedbackResult> {
+  if ('leadId' in input.lead) return { leadId: input.lead.leadId, deliveryId: null };
+  const found = await runStatement(sqlPool(deps.db), SALES_BY_REFERENCE, {
+    partnerId: partner.id,
+    reference: input.lead.reference,
+  });
+  if (found.length > 1)
+    return {
+      answer: {
+        httpStatus: 422,
+        error: invalid([{ field: '/reference', message: 'names more than one of your leads: send the `leadId`' }]),
+      },
+      postbacks: [],
+    };
+  const [sale] = found;
+  return sale ? { leadId: sale.leadId, deliveryId: sale.id } : NOT_BOUGHT();
+}
+
 /**
  * Records one feedback event of `partner` (README "Feedback from partners"): finds the sale (by the partner's
  * reference, or by lead id), then records the event about it (`recordSaleFeedback`): a repeated `eventId`,
@@ -221,28 +254,41 @@ export async function recordFeedback(
   input: FeedbackInput,
   via: FeedbackVia = 'push',
 ): Promise<FeedbackResult> {
-  const pool = sqlPool(deps.db);
-  let sale: { id: string; leadId: string } | undefined;
-  if ('reference' in input.lead) {
-    const found = await runStatement(pool, SALES_BY_REFERENCE, {
-      partnerId: partner.id,
-      reference: input.lead.reference,
-    });
-    if (found.length > 1)
-      return {
-        answer: {
-          httpStatus: 422,
-          error: invalid([{ field: '/reference', message: 'names more than one of your leads: send the `leadId`' }]),
-        },
-        postbacks: [],
-      };
-    sale = found[0];
-  } else {
-    const [found] = await runStatement(pool, SALE_BY_LEAD, { partnerId: partner.id, leadId: input.lead.leadId });
-    sale = found?.status === 'accepted' ? found : undefined;
-  }
-  if (!sale) return NOT_BOUGHT();
-  return recordSaleFeedback(deps, partner, { deliveryId: sale.id, leadId: sale.leadId }, input, via);
+  const [result] = await recordFeedbackEvents(deps, partner, [input], via);
+  return result!;
+}
+
+/**
+ * Records a batch of feedback events of `partner`, each as `recordFeedback` does, in its own transaction (shared
+ * with others' when `deps.transactions` groups them: ADR 0026 "Group commit"), answered in order. Events of
+ * different leads are recorded at the same time; those of one lead one after another, in the batch's order
+ * (its sales found first, so a lead named by its id and by a reference is one lead). An event that throws (not
+ * a refusal: PostgreSQL unavailable) fails the batch once every event has settled; the later events of its
+ * lead are not recorded, the others' are (the partner's retry is answered `duplicate` for those with an
+ * `eventId`).
+ */
+export async function recordFeedbackEvents(
+  deps: MoneyDeps,
+  partner: FeedbackPartner,
+  inputs: readonly FeedbackInput[],
+  via: FeedbackVia = 'push',
+): Promise<FeedbackResult[]> {
+  const sales = await Promise.all(inputs.map((input) => findSale(deps, partner, input)));
+  const previous = new Map<string, Promise<FeedbackResult>>();
+  const recorded = inputs.map((input, i) => {
+    const sale = sales[i]!;
+    if ('answer' in sale) return Promise.resolve(sale);
+    const before = previous.get(sale.leadId);
+    const mine = before
+      ? before.then(() => recordOnSale(deps, partner, sale, input, via))
+      : recordOnSale(deps, partner, sale, input, via);
+    previous.set(sale.leadId, mine);
+    return mine;
+  });
+  const settled = await Promise.allSettled(recorded);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<FeedbackResult>).value);
 }
 
 /**
@@ -252,22 +298,43 @@ export async function recordFeedback(
  * lead's status and the source's postback. A pulled status (`via: 'pull'`) that is unchanged, or older than
  * the one stored, writes nothing at all (it is asked for again on every pull): answered as a duplicate.
  */
-export async function recordSaleFeedback(
+export function recordSaleFeedback(
   deps: MoneyDeps,
   partner: FeedbackPartner,
   sale: { deliveryId: string; leadId: string },
   input: FeedbackInput,
   via: FeedbackVia,
 ): Promise<FeedbackResult> {
-  const pool = sqlPool(deps.db);
-  const now = (deps.now ?? (() => new Date()))();
-  const { deliveryId, leadId } = sale;
+  return recordOnSale(deps, partner, sale, input, via);
+}
 
-  return sqlTransaction(pool, async (tx) => {
-    const [locked, rows, states] = await tx.run([...lockCalls(tx, leadId), tx.call(SALE_STATE, { deliveryId })]);
+/**
+ * `recordSaleFeedback` of a sale named by its delivery, or by its lead (`deliveryId` null: the partner's
+ * delivery of the lead, read under the lock). The transaction is the lead's (`leadTransaction`): shared with
+ * other leads' events when `deps.transactions` groups them; it may then run twice (the shared one abandoned,
+ * then alone), and does nothing outside PostgreSQL.
+ */
+async function recordOnSale(
+  deps: MoneyDeps,
+  partner: FeedbackPartner,
+  sale: SaleRef,
+  input: FeedbackInput,
+  via: FeedbackVia,
+): Promise<FeedbackResult> {
+  const now = (deps.now ?? (() => new Date()))();
+  const { leadId } = sale;
+
+  return leadTransaction(deps, leadId, async (tx) => {
+    const [locked, rows, states] = await tx.run([
+      ...lockCalls(tx, leadId),
+      sale.deliveryId === null
+        ? tx.call(SALE_STATE_OF_LEAD, { partnerId: partner.id, leadId })
+        : tx.call(SALE_STATE, { deliveryId: sale.deliveryId }),
+    ]);
     const lead = locked[0];
     const state = states[0];
     if (!lead || state?.status !== 'accepted') return NOT_BOUGHT();
+    const deliveryId = state.id;
     const entries = storedLines(rows);
     const facts: FeedbackFacts = {
       event: input.event,
@@ -310,7 +377,8 @@ export async function recordSaleFeedback(
       }),
     ]);
     if (inserted.length === 0) {
-      await tx.rollback();
+      // Nothing written yet: committing ends the transaction as a rollback would, without abandoning a group.
+      await tx.commit();
       return DUPLICATE;
     }
 

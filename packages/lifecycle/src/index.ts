@@ -162,6 +162,7 @@ export {
   parseFeedback,
   parseFeedbackEvent,
   recordFeedback,
+  recordFeedbackEvents,
   recordSaleFeedback,
   type FeedbackAnswer,
   type FeedbackInput,

@@ -30,6 +30,7 @@ import {
 } from '@leadrouter/money';
 import type { PostbackJob } from '@leadrouter/queue';
 import { moneyStatus, type SettlingLine } from './decide/feedback.js';
+import type { LeadTransactions } from './flow.js';
 
 // The ledger's use cases (docs/decisions/0023-money-model.md, 0026): each money event is written in the
 // transaction of the event itself, under its lead's lock — lock, read the lead's entries, decide the lines
@@ -40,6 +41,11 @@ import { moneyStatus, type SettlingLine } from './decide/feedback.js';
 export interface MoneyDeps {
   db: Db;
   now?: () => Date;
+  /**
+   * Group commit of feedback events recorded at the same time (`SqlTransactionGroups`, ADR 0026 "Group commit");
+   * none: each event in a transaction of its own.
+   */
+  transactions?: LeadTransactions;
 }
 
 /** The lead as a money event reads it under its lock. */

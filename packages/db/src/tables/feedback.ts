@@ -88,6 +88,19 @@ export const SALES_FOR_PULL = defineStatement({
    WHERE r.id IS NOT NULL OR l.id IS NOT NULL`,
 });
 
+/** What SALE_STATE and SALE_STATE_OF_LEAD read of a sale. */
+const SALE_STATE_ROW = {
+  id: 'text',
+  status: '"DeliveryStatus"',
+  partnerStatus: 'varchar | null',
+  partnerStatusAt: 'timestamptz | null',
+  returnId: 'text | null',
+  returnStatus: '"ReturnStatus" | null',
+  waitingId: 'text | null',
+  waitingAt: 'timestamptz | null',
+  waitingReason: 'varchar | null',
+} as const;
+
 /**
  * A sale as feedback about it needs it, read under its lead's lock: the delivery's status and the partner's
  * last raw status, its return, and the earliest reversal that waits for its conversion.
@@ -95,18 +108,9 @@ export const SALES_FOR_PULL = defineStatement({
 export const SALE_STATE = defineStatement({
   name: 'lr_sale_state',
   params: { deliveryId: 'uuid' },
-  row: {
-    status: '"DeliveryStatus"',
-    partnerStatus: 'varchar | null',
-    partnerStatusAt: 'timestamptz | null',
-    returnId: 'text | null',
-    returnStatus: '"ReturnStatus" | null',
-    waitingId: 'text | null',
-    waitingAt: 'timestamptz | null',
-    waitingReason: 'varchar | null',
-  },
-  sql: (p) => sql`SELECT d.status, d.partner_status AS "partnerStatus", d.partner_status_at AS "partnerStatusAt",
-          r.id::text AS "returnId", r.status AS "returnStatus",
+  row: SALE_STATE_ROW,
+  sql: (p) => sql`SELECT d.id::text, d.status, d.partner_status AS "partnerStatus",
+          d.partner_status_at AS "partnerStatusAt", r.id::text AS "returnId", r.status AS "returnStatus",
           w.id::text AS "waitingId", w.at AS "waitingAt", w.reason AS "waitingReason"
    FROM deliveries d
    LEFT JOIN returns r ON r.delivery_id = d.id
@@ -115,6 +119,26 @@ export const SALE_STATE = defineStatement({
      WHERE f.delivery_id = d.id AND f.outcome = 'awaiting_conversion'
      ORDER BY f.received_at, f.id LIMIT 1) w ON TRUE
    WHERE d.id = ${p.deliveryId}`,
+});
+
+/**
+ * SALE_STATE of the partner's delivery of this lead (one at most: `(lead_id, partner_id)` is unique), for an
+ * event naming the lead by its id: read under the lock in the lock's own message, with no lookup before it.
+ */
+export const SALE_STATE_OF_LEAD = defineStatement({
+  name: 'lr_sale_state_of_lead',
+  params: { partnerId: 'uuid', leadId: 'uuid' },
+  row: SALE_STATE_ROW,
+  sql: (p) => sql`SELECT d.id::text, d.status, d.partner_status AS "partnerStatus",
+          d.partner_status_at AS "partnerStatusAt", r.id::text AS "returnId", r.status AS "returnStatus",
+          w.id::text AS "waitingId", w.at AS "waitingAt", w.reason AS "waitingReason"
+   FROM deliveries d
+   LEFT JOIN returns r ON r.delivery_id = d.id
+   LEFT JOIN LATERAL (
+     SELECT f.id, f.at, f.reason FROM feedback_events f
+     WHERE f.delivery_id = d.id AND f.outcome = 'awaiting_conversion'
+     ORDER BY f.received_at, f.id LIMIT 1) w ON TRUE
+   WHERE d.partner_id = ${p.partnerId} AND d.lead_id = ${p.leadId}`,
 });
 
 /**

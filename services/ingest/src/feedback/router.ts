@@ -1,12 +1,13 @@
 import type { NextFunction, Request, Response, Router } from 'express';
 import { money as table } from '@leadrouter/api';
 import { AppError, hashApiKey, unauthorized } from '@leadrouter/core';
-import { PARTNER_BY_FEEDBACK_KEY, runStatement, sqlPool } from '@leadrouter/db';
+import { PARTNER_BY_FEEDBACK_KEY, runStatement, sqlPool, SqlTransactionGroups } from '@leadrouter/db';
 import {
   feedbackPartnerOf,
   parseFeedback,
-  recordFeedback,
+  recordFeedbackEvents,
   type FeedbackAnswer,
+  type FeedbackInput,
   type FeedbackPartner,
 } from '@leadrouter/lifecycle';
 import type { AppDeps } from '../deps.js';
@@ -70,29 +71,32 @@ function batchResult(answer: FeedbackAnswer) {
 
 /**
  * `POST /v1/feedback` (README "Feedback from partners"): one event, or a batch answered event by event in order.
- * Each event is recorded in a transaction of its own (packages/lifecycle's `recordFeedback`), postbacks
- * included; their jobs are enqueued after it, and the worker's sweeper sends any Redis did not take. SQL on
- * node-postgres only, like the lead API (ADR 0009).
+ * Each event is recorded in a transaction of its own (packages/lifecycle's `recordFeedbackEvents`), postbacks
+ * included; their jobs are enqueued after it, and the worker's sweeper sends any Redis did not take. Events
+ * recorded at the same time — a batch's, and other requests' — share one PostgreSQL transaction and commit
+ * (`SqlTransactionGroups`, one per process: ADR 0026 "Group commit"). SQL on node-postgres only, like the lead
+ * API (ADR 0009).
  */
 export function feedbackRouter(deps: AppDeps): Router {
   const { router, bind } = tableRouter('/v1/feedback', { partner: [partnerAuth(deps)] });
+  const transactions = new SqlTransactionGroups(sqlPool(deps.db));
   bind(table.sendFeedback, async ({ body }, req) => {
     const partner = req.partner!;
     const now = new Date();
     const parsed = parseFeedback(body, now);
-    const answers: FeedbackAnswer[] = [];
-    for (const event of parsed.events) {
-      if (!event.ok) {
-        answers.push({
-          httpStatus: 422,
-          error: new AppError('invalid', 'the event is invalid', 422, { errors: event.errors }),
-        });
-        continue;
-      }
-      const result = await recordFeedback({ db: deps.db }, partner, event.input);
-      await enqueuePostbacks(deps, req, result.postbacks);
-      answers.push(result.answer);
-    }
+    const valid: FeedbackInput[] = [];
+    for (const event of parsed.events) if (event.ok) valid.push(event.input);
+    const results = await recordFeedbackEvents({ db: deps.db, transactions }, partner, valid);
+    for (const result of results) await enqueuePostbacks(deps, req, result.postbacks);
+    let next = 0;
+    const answers: FeedbackAnswer[] = parsed.events.map((event) =>
+      event.ok
+        ? results[next++]!.answer
+        : {
+            httpStatus: 422,
+            error: new AppError('invalid', 'the event is invalid', 422, { errors: event.errors }),
+          },
+    );
     if (parsed.batch) return { status: 207, body: { results: answers.map(batchResult) } };
     const [answer] = answers;
     if (!answer) throw new Error('feedback: no answer');
