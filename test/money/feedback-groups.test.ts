@@ -172,4 +172,36 @@ describe('feedback recorded in groups', () => {
     );
     for (const id of ids) expect(await stack.leadStatus(id)).toBe('delivered');
   });
+
+  it('references of a batch are found in one statement: one sale each, a reference two sales share is a 422, none a 404', async () => {
+    const [a, b, c] = (await sold(3)) as [string, string, string];
+    await stack.db.delivery.updateMany({ where: { leadId: { in: [b, c] } }, data: { reference: 'shared-ref' } });
+    const refA = (await stack.db.delivery.findFirstOrThrow({ where: { leadId: a } })).reference!;
+    const { status, body } = await stack.request('POST', '/v1/feedback', {
+      key: partner.feedbackKey,
+      body: {
+        events: [
+          { reference: 'shared-ref', event: 'converted' },
+          { reference: refA, event: 'converted' },
+          { reference: 'nobody-has-it', event: 'converted' },
+        ],
+      },
+    });
+    expect(status).toBe(207);
+    expect(body.results).toEqual([
+      expect.objectContaining({
+        status: 'rejected',
+        httpStatus: 422,
+        errors: [{ field: '/reference', message: 'names more than one of your leads: send the `leadId`' }],
+      }),
+      { status: 'recorded', outcome: 'converted' },
+      expect.objectContaining({ status: 'rejected', httpStatus: 404 }),
+    ]);
+    const single = await stack.request('POST', '/v1/feedback', {
+      key: partner.feedbackKey,
+      body: { reference: 'shared-ref', event: 'converted' },
+    });
+    expect(single.status).toBe(422);
+    expect(await moneyLines([a, b, c])).toEqual(converted([a]));
+  });
 });

@@ -13,7 +13,7 @@ import {
   INSERT_FEEDBACK,
   SALE_STATE,
   SALE_STATE_OF_LEAD,
-  SALES_BY_REFERENCE,
+  SALES_BY_REFERENCES,
   SET_FEEDBACK_OUTCOME,
   SET_PARTNER_STATUS,
   FILE_RETURN,
@@ -56,9 +56,10 @@ import {
   type StoredLine,
 } from './money.js';
 
-// Partner feedback (README "Feedback from partners", ADR 0026): one event at a time, each in one transaction
-// under its lead's lock — the event as received, what it does to the sale's money, the sale's return, the
-// lead's status and the source's postback, committed together.
+// Partner feedback (README "Feedback from partners", ADR 0026): each event in one transaction under its lead's
+// lock — the event as received, what it does to the sale's money, the sale's return, the lead's status and the
+// source's postback, committed together. Events of different leads recorded at the same time may share one
+// PostgreSQL transaction and commit (ADR 0026 "Group commit"); one lead's run one after another.
 
 /** A partner as its feedback is read: who it is and what it agreed to. */
 export interface FeedbackPartner {
@@ -217,30 +218,33 @@ interface SaleRef {
 }
 
 /**
- * The sale an event names. By lead id: nothing to read before the lock (the partner's delivery of the lead is
- * read under it, in the lock's own message). By the partner's reference: its accepted deliveries with it
- * (none: 404; two: 422, "send the leadId").
+ * The sale each event names. By lead id: nothing to read before the lock (the partner's delivery of the lead is
+ * read under it, in the lock's own message). By the partner's reference: its accepted deliveries with it, for
+ * every reference of the batch in one statement (none: 404; two: 422, "send the leadId").
  */
-async function findSale(
+async function findSales(
   deps: MoneyDeps,
   partner: FeedbackPartner,
-  input: FeedbackInput,
-): Promise<SaleRef | FeedbackResult> {
-  if ('leadId' in input.lead) return { leadId: input.lead.leadId, deliveryId: null };
-  const found = await runStatement(sqlPool(deps.db), SALES_BY_REFERENCE, {
-    partnerId: partner.id,
-    reference: input.lead.reference,
+  inputs: readonly FeedbackInput[],
+): Promise<(SaleRef | FeedbackResult)[]> {
+  const references = inputs.flatMap((input) => ('reference' in input.lead ? [input.lead.reference] : []));
+  const found = new Map<string, SaleRef[]>();
+  if (references.length > 0)
+    for (const row of await runStatement(sqlPool(deps.db), SALES_BY_REFERENCES, { partnerId: partner.id, references }))
+      found.set(row.reference, [...(found.get(row.reference) ?? []), { leadId: row.leadId, deliveryId: row.id }]);
+  return inputs.map((input): SaleRef | FeedbackResult => {
+    if ('leadId' in input.lead) return { leadId: input.lead.leadId, deliveryId: null };
+    const sales = found.get(input.lead.reference) ?? [];
+    if (sales.length > 1)
+      return {
+        answer: {
+          httpStatus: 422,
+          error: invalid([{ field: '/reference', message: 'names more than one of your leads: send the `leadId`' }]),
+        },
+        postbacks: [],
+      };
+    return sales[0] ?? NOT_BOUGHT();
   });
-  if (found.length > 1)
-    return {
-      answer: {
-        httpStatus: 422,
-        error: invalid([{ field: '/reference', message: 'names more than one of your leads: send the `leadId`' }]),
-      },
-      postbacks: [],
-    };
-  const [sale] = found;
-  return sale ? { leadId: sale.leadId, deliveryId: sale.id } : NOT_BOUGHT();
 }
 
 /**
@@ -273,7 +277,7 @@ export async function recordFeedbackEvents(
   inputs: readonly FeedbackInput[],
   via: FeedbackVia = 'push',
 ): Promise<FeedbackResult[]> {
-  const sales = await Promise.all(inputs.map((input) => findSale(deps, partner, input)));
+  const sales = await findSales(deps, partner, inputs);
   const previous = new Map<string, Promise<FeedbackResult>>();
   const recorded = inputs.map((input, i) => {
     const sale = sales[i]!;

@@ -33,14 +33,18 @@ export const FEEDBACK_PARTNER_BY_ID = defineStatement({
   sql: (p) => sql`SELECT ${partnerColumns(FEEDBACK_PARTNER)} FROM partners p WHERE p.id = ${p.id}`,
 });
 
-/** The partner's accepted deliveries with this reference of its own (from its answer, `responseMap.reference`). */
-export const SALES_BY_REFERENCE = defineStatement({
-  name: 'lr_sales_by_reference',
-  params: { partnerId: 'uuid', reference: 'text' },
-  row: { id: 'text', leadId: 'text' },
-  sql: (p) => sql`SELECT id::text, lead_id::text AS "leadId" FROM deliveries
-   WHERE partner_id = ${p.partnerId} AND reference = ${p.reference} AND status = 'accepted'
-   ORDER BY created_at LIMIT 2`,
+/**
+ * The partner's accepted deliveries with these references of its own (from its answers, `responseMap.reference`),
+ * for every event of a batch naming its lead so, oldest first: two for one reference, and it cannot say which.
+ */
+export const SALES_BY_REFERENCES = defineStatement({
+  name: 'lr_sales_by_references',
+  params: { partnerId: 'uuid', references: 'text[]' },
+  row: { reference: 'text', id: 'text', leadId: 'text' },
+  sql: (p) => sql`SELECT i.ref AS reference, d.id::text, d.lead_id::text AS "leadId"
+   FROM (SELECT DISTINCT unnest(${p.references}::text[]) AS ref) i
+   JOIN deliveries d ON d.partner_id = ${p.partnerId} AND d.reference = i.ref AND d.status = 'accepted'
+   ORDER BY d.created_at, d.id`,
 });
 
 /** The partner's delivery of this lead, if it was offered it. */
