@@ -264,8 +264,10 @@ describe('a lead’s money', () => {
     expect(sourceView.body).toMatchObject({ status: 'returned', reason: 'disconnected number' });
     expect(sourceView.body).not.toHaveProperty('money');
     const text = JSON.stringify(sourceView.body);
-    for (const secret of [partner.name, partner.id, reference, '12.5', '"40', 'chargeback'])
-      expect(text).not.toContain(secret);
+    for (const secret of [partner.name, partner.id, reference, '"40', 'chargeback']) expect(text).not.toContain(secret);
+    // The partner's price as any value of the view (a number, or an exact decimal string): not a substring, which a
+    // timestamp's seconds (…:12.566Z) would match.
+    expect(leafValues(sourceView.body).filter((v) => Number(v) === 12.5)).toEqual([]);
 
     // The postbacks, in the source's terms: its own payout, signed; a return's reason; no partner, no price.
     await waitFor(() => postbacksOf(id).length === 4, { what: 'four postbacks' });
@@ -588,3 +590,10 @@ describe('a lead’s money', () => {
     expect(postbacksOf(body.id).find((p) => p.status === 'converted')).toMatchObject({ payout: 12 });
   });
 });
+
+/** Every number and string in a JSON value, at any depth. */
+function leafValues(value: unknown): (string | number)[] {
+  if (typeof value === 'string' || typeof value === 'number') return [value];
+  if (value && typeof value === 'object') return Object.values(value).flatMap(leafValues);
+  return [];
+}

@@ -335,10 +335,13 @@ describe('status pull', () => {
     const target = await stack.createPartner({ url: buyer.url, statusPull: pullSettings() });
     await waitFor(async () => (await view(target.id)).lastRunAt !== null, { what: 'the first pull, at once' });
     const release = crm.hold();
+    const before = crm.requests.length;
     const asked = await stack.admin('POST', `/partners/${target.id}/status-pull`);
     expect(asked.status).toBe(202);
     expect(asked.body).toMatchObject({ running: false, intervalSeconds: 3600 });
     await waitFor(async () => (await view(target.id)).running, { what: 'the pull to start' });
+    // Page 1 is asked for (and held): counted from there, not from the moment the pull shows as running.
+    await waitFor(() => crm.requests.length > before, { what: 'page 1 to be asked for' });
     const requests = crm.requests.length;
     const again = await stack.admin('POST', `/partners/${target.id}/status-pull`);
     expect(again).toMatchObject({ status: 409, body: { message: expect.stringContaining('running') } });
