@@ -105,6 +105,17 @@ const SALE_STATE_ROW = {
   waitingReason: 'varchar | null',
 } as const;
 
+/** What SALE_STATE and SALE_STATE_OF_LEAD read of a sale, up to their WHERE. */
+const SALE_STATE_SELECT = sql`SELECT d.id::text, d.status, d.partner_status AS "partnerStatus",
+          d.partner_status_at AS "partnerStatusAt", r.id::text AS "returnId", r.status AS "returnStatus",
+          w.id::text AS "waitingId", w.at AS "waitingAt", w.reason AS "waitingReason"
+   FROM deliveries d
+   LEFT JOIN returns r ON r.delivery_id = d.id
+   LEFT JOIN LATERAL (
+     SELECT f.id, f.at, f.reason FROM feedback_events f
+     WHERE f.delivery_id = d.id AND f.outcome = 'awaiting_conversion'
+     ORDER BY f.received_at, f.id LIMIT 1) w ON TRUE`;
+
 /**
  * A sale as feedback about it needs it, read under its lead's lock: the delivery's status and the partner's
  * last raw status, its return, and the earliest reversal that waits for its conversion.
@@ -113,16 +124,7 @@ export const SALE_STATE = defineStatement({
   name: 'lr_sale_state',
   params: { deliveryId: 'uuid' },
   row: SALE_STATE_ROW,
-  sql: (p) => sql`SELECT d.id::text, d.status, d.partner_status AS "partnerStatus",
-          d.partner_status_at AS "partnerStatusAt", r.id::text AS "returnId", r.status AS "returnStatus",
-          w.id::text AS "waitingId", w.at AS "waitingAt", w.reason AS "waitingReason"
-   FROM deliveries d
-   LEFT JOIN returns r ON r.delivery_id = d.id
-   LEFT JOIN LATERAL (
-     SELECT f.id, f.at, f.reason FROM feedback_events f
-     WHERE f.delivery_id = d.id AND f.outcome = 'awaiting_conversion'
-     ORDER BY f.received_at, f.id LIMIT 1) w ON TRUE
-   WHERE d.id = ${p.deliveryId}`,
+  sql: (p) => sql`${SALE_STATE_SELECT} WHERE d.id = ${p.deliveryId}`,
 });
 
 /**
@@ -133,16 +135,7 @@ export const SALE_STATE_OF_LEAD = defineStatement({
   name: 'lr_sale_state_of_lead',
   params: { partnerId: 'uuid', leadId: 'uuid' },
   row: SALE_STATE_ROW,
-  sql: (p) => sql`SELECT d.id::text, d.status, d.partner_status AS "partnerStatus",
-          d.partner_status_at AS "partnerStatusAt", r.id::text AS "returnId", r.status AS "returnStatus",
-          w.id::text AS "waitingId", w.at AS "waitingAt", w.reason AS "waitingReason"
-   FROM deliveries d
-   LEFT JOIN returns r ON r.delivery_id = d.id
-   LEFT JOIN LATERAL (
-     SELECT f.id, f.at, f.reason FROM feedback_events f
-     WHERE f.delivery_id = d.id AND f.outcome = 'awaiting_conversion'
-     ORDER BY f.received_at, f.id LIMIT 1) w ON TRUE
-   WHERE d.partner_id = ${p.partnerId} AND d.lead_id = ${p.leadId}`,
+  sql: (p) => sql`${SALE_STATE_SELECT} WHERE d.partner_id = ${p.partnerId} AND d.lead_id = ${p.leadId}`,
 });
 
 /**
