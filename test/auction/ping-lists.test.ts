@@ -13,7 +13,7 @@ import { ServiceProcess } from '../support/process';
 import { OwnRedisCluster } from '../support/redis-cluster';
 import { OwnRedis } from '../support/redis-server';
 import { TestStack } from '../support/stack';
-import { waitFor } from '../support/wait';
+import { gate, waitFor } from '../support/wait';
 
 // Sources' pings off BullMQ (ADR 0032, "Pings off BullMQ"): a plain Redis list per sub-queue, pushed by the ingest
 // and popped in batches by the workers. What the lists must keep of the guarantees pings had.
@@ -98,8 +98,7 @@ describe('the pings’ lists and their consumers', () => {
 
   it('stops taking pings when stopped, and finishes those it took first', async () => {
     const lists = new PingLists(producer, prefix, 1);
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => (open = resolve));
+    const { opened, open } = gate();
     const started: string[] = [];
     const finished: string[] = [];
     // Three at once: with all three taken, the consumer waits for a free slot, not on Redis.
@@ -109,7 +108,7 @@ describe('the pings’ lists and their consumers', () => {
       log: recordingLog(),
       handle: async (job) => {
         started.push(job.pingId);
-        await gate;
+        await opened;
         finished.push(job.pingId);
       },
     });
@@ -134,8 +133,7 @@ describe('the pings’ lists and their consumers', () => {
   it('takes pings on a new connection when its own was closed for good', async () => {
     const log = recordingLog();
     const taken: string[] = [];
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => (open = resolve));
+    const { opened, open } = gate();
     // One at a time: while the first ping is answered the consumer waits for a free slot, not on Redis.
     const c = consumer({
       partitions: 1,
@@ -143,7 +141,7 @@ describe('the pings’ lists and their consumers', () => {
       log,
       handle: async (job) => {
         taken.push(job.pingId);
-        if (taken.length === 1) await gate;
+        if (taken.length === 1) await opened;
       },
     });
     const lists = new PingLists(producer, prefix, 1);
@@ -195,8 +193,7 @@ describe('a list’s blocking connection on a Redis Cluster, left as a failover 
     const prefix = 'lrtest-pl-wedge';
     const log = recordingLog();
     const taken: string[] = [];
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => (open = resolve));
+    const { opened, open } = gate();
     // One at a time: while the first ping is answered the consumer waits for a free slot, with no pop in flight.
     const c = new PingConsumer({
       target,
@@ -206,7 +203,7 @@ describe('a list’s blocking connection on a Redis Cluster, left as a failover 
       log,
       handle: async (job) => {
         taken.push(job.pingId);
-        if (taken.length === 1) await gate;
+        if (taken.length === 1) await opened;
       },
     });
     const producer = createRedis({ target, role: 'worker' });
