@@ -7,6 +7,7 @@
 -- statement that leaves it out gets it here, from the lead (an attempt: from its delivery's lead), before
 -- the row is written. Only while the tables are not partitioned: a partitioned table routes a row by its
 -- key before any trigger of the partition runs, so before the switch every statement writes it itself.
+-- lead_events and delivery_attempts are partitioned (partitions.sql; ADR 0035 Decision 7): no trigger fills theirs.
 
 CREATE FUNCTION fill_lead_created_at() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -16,21 +17,8 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION fill_attempt_lead_created_at() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-  SELECT l.created_at INTO NEW.lead_created_at
-  FROM deliveries d JOIN leads l ON l.id = d.lead_id WHERE d.id = NEW.delivery_id;
-  RETURN NEW;
-END;
-$$;
-
-CREATE TRIGGER lead_events_lead_created_at BEFORE INSERT ON lead_events
-FOR EACH ROW WHEN (NEW.lead_created_at IS NULL) EXECUTE FUNCTION fill_lead_created_at();
 CREATE TRIGGER deliveries_lead_created_at BEFORE INSERT ON deliveries
 FOR EACH ROW WHEN (NEW.lead_created_at IS NULL) EXECUTE FUNCTION fill_lead_created_at();
-CREATE TRIGGER delivery_attempts_lead_created_at BEFORE INSERT ON delivery_attempts
-FOR EACH ROW WHEN (NEW.lead_created_at IS NULL) EXECUTE FUNCTION fill_attempt_lead_created_at();
 CREATE TRIGGER postbacks_lead_created_at BEFORE INSERT ON postbacks
 FOR EACH ROW WHEN (NEW.lead_created_at IS NULL) EXECUTE FUNCTION fill_lead_created_at();
 CREATE TRIGGER ledger_entries_lead_created_at BEFORE INSERT ON ledger_entries

@@ -480,13 +480,20 @@ describeInBrowser('the operator console', () => {
     const paused = await stack.createPartner({ name: 'Paused Buyer', url: buyer.url });
     await stack.db.partner.update({ where: { id: paused.id }, data: { pausedAt: new Date(), pauseReason: 'test' } });
     const { sourceId } = await stack.db.lead.findUniqueOrThrow({ where: { id: leadId } });
+    const createdAt = new Date();
     const lead = await stack.db.lead.create({
       data: {
         sourceId,
         name: 'Dead Letter',
         phone: '+14155550199',
         status: 'dead_lettered',
-        events: { create: [{ status: 'queued' }, { status: 'dead_lettered', partnerId: paused.id }] },
+        createdAt,
+        events: {
+          create: [
+            { status: 'queued', leadCreatedAt: createdAt },
+            { status: 'dead_lettered', partnerId: paused.id, leadCreatedAt: createdAt },
+          ],
+        },
       },
     });
     await stack.db.delivery.create({

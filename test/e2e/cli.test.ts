@@ -328,15 +328,22 @@ describe('the leadrouter CLI', () => {
     await db.delivery.update({ where: { id: delivery.id }, data: { reference: 'SB-20931' } });
     await db.deliveryAttempt.createMany({
       data: [
-        { deliveryId: delivery.id, attempt: 1, outcome: 'retry', httpStatus: 503, durationMs: 12, error: 'HTTP 503' },
-        { deliveryId: delivery.id, attempt: 2, outcome: 'accepted', httpStatus: 200, durationMs: 9 },
-      ],
+        {
+          deliveryId: delivery.id,
+          attempt: 1,
+          outcome: 'retry' as const,
+          httpStatus: 503,
+          durationMs: 12,
+          error: 'HTTP 503',
+        },
+        { deliveryId: delivery.id, attempt: 2, outcome: 'accepted' as const, httpStatus: 200, durationMs: 9 },
+      ].map((attempt) => ({ ...attempt, leadCreatedAt: lead.createdAt })),
     });
     await db.leadEvent.createMany({
       data: [
-        { leadId: lead.id, status: 'queued' },
-        { leadId: lead.id, status: 'delivered', partnerId: partner.id },
-      ],
+        { leadId: lead.id, status: 'queued' as const },
+        { leadId: lead.id, status: 'delivered' as const, partnerId: partner.id },
+      ].map((event) => ({ ...event, leadCreatedAt: lead.createdAt })),
     });
 
     const [text, asJson] = await Promise.all([
@@ -374,7 +381,7 @@ describe('the leadrouter CLI', () => {
 
   it('erases a lead’s personal data, once, saying so; a lead still being delivered waits', async () => {
     const lead = await fx.lead({ sourceId: source.id, status: 'unsold' });
-    await db.leadEvent.create({ data: { leadId: lead.id, status: 'unsold' } });
+    await db.leadEvent.create({ data: { leadId: lead.id, status: 'unsold', leadCreatedAt: lead.createdAt } });
     const erased = await cli(['leads', 'erase', lead.id, '--reason', 'ticket 4711']);
     expect(erased).toMatchObject({ code: 0, stderr: '' });
     expect(erased.stdout).toMatch(new RegExp(`^lead ${lead.id}: personal data erased at \\d{4}-\\d\\d-\\d\\dT.*Z\\n$`));

@@ -73,8 +73,11 @@ describe('GET /v1/leads/:id', () => {
     );
     // Recorded in this order: the last one is older than the one before it.
     await pool.query(
-      `INSERT INTO lead_events (lead_id, status, partner_id, at) VALUES
-       ($1, 'queued', NULL, $3), ($1, 'routing', NULL, $4), ($1, 'delivered', $2, $5), ($1, 'delivered', $6, $7)`,
+      `INSERT INTO lead_events (lead_id, status, partner_id, at, lead_created_at)
+       SELECT l.id, e.status::"LeadStatus", e.partner_id::uuid, e.at::timestamptz, l.created_at
+       FROM (VALUES (1, 'queued', NULL, $3), (2, 'routing', NULL, $4), (3, 'delivered', $2, $5), (4, 'delivered', $6, $7))
+         AS e (n, status, partner_id, at), leads l
+       WHERE l.id = $1 ORDER BY e.n`,
       [LEAD, BRAVO, at('000'), at('120'), at('300'), XRAY, at('250')],
     );
     await pool.query(
@@ -84,10 +87,14 @@ describe('GET /v1/leads/:id', () => {
     );
     // bravo's attempt is recorded before alpha's second one, in the same millisecond.
     await pool.query(
-      `INSERT INTO delivery_attempts (delivery_id, attempt, outcome, http_status, duration_ms, error, at) VALUES
-       ($1, 1, 'retry', NULL, 10000, 'timeout after 10000 ms', $3),
-       ($2, 1, 'accepted', 200, 4, NULL, $4),
-       ($1, 2, 'rejected', 400, 5, 'HTTP 400', $4)`,
+      `INSERT INTO delivery_attempts (delivery_id, attempt, outcome, http_status, duration_ms, error, at, lead_created_at)
+       SELECT d.id, a.attempt, a.outcome::"AttemptOutcome", a.http_status, a.duration_ms, a.error, a.at::timestamptz,
+              d.lead_created_at
+       FROM (VALUES (1, $1::uuid, 1, 'retry', NULL::int, 10000, 'timeout after 10000 ms', $3),
+                    (2, $2::uuid, 1, 'accepted', 200, 4, NULL, $4),
+                    (3, $1::uuid, 2, 'rejected', 400, 5, 'HTTP 400', $4))
+         AS a (n, delivery_id, attempt, outcome, http_status, duration_ms, error, at)
+       JOIN deliveries d ON d.id = a.delivery_id ORDER BY a.n`,
       [DELIVERY_ALPHA, DELIVERY_BRAVO, at('150'), at('200')],
     );
     // Its money: bravo's sale, the source's cpl (keyed by the lead), and an operator's correction.

@@ -3,8 +3,14 @@
 // partition what the DEFAULT partition took for its range, and drops a partition once its whole range is past
 // the table's retention. Times are set in 2031, where nothing else of the test database is.
 import { createWorkerMetrics } from '@leadrouter/metrics';
-import { maintainPartitions, REJECTION_RETENTION_DAYS, TIME_PARTITIONED } from '../../services/worker/src/housekeeping';
-import { TestStack } from '../support/stack';
+import {
+  maintainPartitions,
+  REJECTION_RETENTION_DAYS,
+  retentionBound,
+  TIME_PARTITIONED,
+} from '../../services/worker/src/housekeeping';
+import { Fixtures } from '../support/fixtures';
+import { ADMIN_TOKEN, TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
 const DAY = 24 * 60 * 60_000;
@@ -28,19 +34,22 @@ describe('time partitions', () => {
     stack.db.$executeRaw`INSERT INTO ingest_rejections (source_id, http_status, reason, geo, channel, at)
       SELECT ${sourceId}::uuid, 409, 'duplicate', 'US', 'search', ${at}::timestamptz FROM generate_series(1, ${count}::int)`;
 
-  it('ingest_rejections: a day per partition, seven days ahead, rejections kept 30 days; pings PING_RETENTION_DAYS', () => {
-    const config = { PING_RETENTION_DAYS: 12 };
+  it('ingest_rejections: a day per partition, seven days ahead, kept 30 days; pings PING_RETENTION_DAYS; history by month', () => {
+    const config = { PING_RETENTION_DAYS: 12, LEAD_HISTORY_RETENTION_MONTHS: 5 };
     expect(
-      TIME_PARTITIONED.map(({ keepDays, ...t }) => ({
-        ...t,
-        keepDays: typeof keepDays === 'number' ? keepDays : keepDays(config),
-      })),
+      TIME_PARTITIONED.map(({ keep, ...t }) => ({ ...t, keep: typeof keep === 'number' ? keep : keep(config) })),
     ).toEqual([
-      { table: 'ingest_rejections', unit: 'day', ahead: 7, keepDays: REJECTION_RETENTION_DAYS },
-      { table: 'pings', unit: 'day', ahead: 7, keepDays: 12 },
-      { table: 'ping_bids', unit: 'day', ahead: 7, keepDays: 12 },
+      { table: 'ingest_rejections', unit: 'day', ahead: 7, keep: REJECTION_RETENTION_DAYS },
+      { table: 'pings', unit: 'day', ahead: 7, keep: 12 },
+      { table: 'ping_bids', unit: 'day', ahead: 7, keep: 12 },
+      { table: 'lead_events', unit: 'month', ahead: 2, keep: 5 },
+      { table: 'delivery_attempts', unit: 'month', ahead: 2, keep: 5 },
     ]);
     expect(REJECTION_RETENTION_DAYS).toBe(30);
+    // A month goes once that many whole months have passed since it ended.
+    expect(retentionBound('month', 3, new Date('2031-05-10T12:00:00Z'))).toEqual(new Date('2031-02-01T00:00:00Z'));
+    expect(retentionBound('month', 1, new Date('2031-01-01T00:00:00Z'))).toEqual(new Date('2030-12-01T00:00:00Z'));
+    expect(retentionBound('day', 30, new Date('2031-05-05T12:00:00Z'))).toEqual(new Date('2031-04-05T12:00:00Z'));
   });
 
   it('are made ahead once when several workers make them at the same time', async () => {
@@ -49,11 +58,14 @@ describe('time partitions', () => {
       Array.from({ length: 4 }, () => maintainPartitions({ db: stack.db, now: () => now })),
     );
     const days = ['10', '11', '12', '13', '14', '15', '16', '17'].map((d) => `ingest_rejections_p203103${d}`);
+    const months = ['03', '04', '05'].map((m) => `2031${m}`);
     expect(rounds.flatMap((r) => r.created).sort()).toEqual(
       [
         ...days,
         ...days.map((d) => d.replace('ingest_rejections', 'pings')),
         ...days.map((d) => d.replace('ingest_rejections', 'ping_bids')),
+        ...months.map((m) => `lead_events_p${m}`),
+        ...months.map((m) => `delivery_attempts_p${m}`),
       ].sort(),
     );
     expect(Object.keys(await partitions())).toEqual(expect.arrayContaining(days));
@@ -74,7 +86,8 @@ describe('time partitions', () => {
     expect((await partitions()).ingest_rejections_default).toBe(7);
 
     const { created } = await maintainPartitions({ db: stack.db, now: () => new Date('2031-04-01T08:00:00Z') });
-    expect(created).toHaveLength(8 * TIME_PARTITIONED.length);
+    // Eight days of each table by day (the month tables have April and May already; June is new).
+    expect(created).toHaveLength(8 * 3 + 2);
     const after = await partitions();
     expect(after).toMatchObject({ ingest_rejections_p20310402: 5, ingest_rejections_default: 2 });
     expect(await duplicates()).toBe(7);
@@ -129,6 +142,93 @@ describe('time partitions', () => {
       const left = await pingDays(table);
       expect(left[0]).toBe(`${table}_p20310405`);
     }
+  });
+
+  it('drop a month of leads’ history after LEAD_HISTORY_RETENTION_MONTHS, keeping the leads and their money', async () => {
+    const fx = new Fixtures(stack.db);
+    const source = await fx.source();
+    const partner = await fx.partner();
+    const leads: Record<string, { id: string; deliveryId: string }> = {};
+    for (const month of ['03', '04', '05']) {
+      const lead = await fx.lead({
+        sourceId: source.id,
+        status: 'delivered',
+        createdAt: new Date(`2031-${month}-15T10:00:00Z`),
+      });
+      const delivery = await fx.delivery({ leadId: lead.id, partnerId: partner.id, status: 'accepted' });
+      await stack.db.delivery.update({ where: { id: delivery.id }, data: { price: '12.5' } });
+      await stack.db
+        .$executeRaw`INSERT INTO ledger_entries (id, lead_id, party, party_id, kind, amount, delivery_id, event_id)
+        VALUES (gen_random_uuid(), ${lead.id}::uuid, 'partner', ${partner.id}::uuid, 'sale', 12.5, ${delivery.id}::uuid,
+                ${delivery.id}::uuid)`;
+      await stack.db.leadEvent.create({
+        data: { leadId: lead.id, status: 'delivered', leadCreatedAt: lead.createdAt },
+      });
+      await stack.db.deliveryAttempt.create({
+        data: {
+          deliveryId: delivery.id,
+          attempt: 1,
+          outcome: 'accepted',
+          durationMs: 9,
+          leadCreatedAt: lead.createdAt,
+        },
+      });
+      leads[month] = { id: lead.id, deliveryId: delivery.id };
+    }
+    const where = (table: 'lead_events' | 'delivery_attempts', month: string) =>
+      table === 'lead_events'
+        ? stack.db.$queryRawUnsafe<{ part: string }[]>(
+            `SELECT tableoid::regclass::text AS part FROM lead_events WHERE lead_id = $1::uuid`,
+            leads[month]!.id,
+          )
+        : stack.db.$queryRawUnsafe<{ part: string }[]>(
+            `SELECT tableoid::regclass::text AS part FROM delivery_attempts WHERE delivery_id = $1::uuid`,
+            leads[month]!.deliveryId,
+          );
+    for (const table of ['lead_events', 'delivery_attempts'] as const)
+      for (const month of ['03', '04', '05'])
+        expect(await where(table, month)).toEqual([{ part: `${table}_p2031${month}` }]);
+
+    const now = () => new Date('2031-07-10T12:00:00Z');
+    const kept = await maintainPartitions({ db: stack.db, now, config: { LEAD_HISTORY_RETENTION_MONTHS: 0 } });
+    expect(kept.dropped.filter((p) => /^(lead_events|delivery_attempts)_/.test(p))).toEqual([]);
+    const metrics = createWorkerMetrics({ processMetrics: false });
+    // Three whole months since it ended: March goes (April ended on 1 May: two months and ten days ago).
+    const { dropped } = await maintainPartitions({
+      db: stack.db,
+      now,
+      metrics,
+      config: { LEAD_HISTORY_RETENTION_MONTHS: 3 },
+    });
+    // (And the partition of the rows from before partitioning, all of whose range is older still.)
+    expect(dropped.filter((p) => /^(lead_events|delivery_attempts)_/.test(p)).sort()).toEqual([
+      'delivery_attempts_before_partitioning',
+      'delivery_attempts_p203103',
+      'lead_events_before_partitioning',
+      'lead_events_p203103',
+    ]);
+    for (const table of ['lead_events', 'delivery_attempts'] as const) {
+      expect(await where(table, '03')).toEqual([]);
+      expect(await where(table, '04')).toEqual([{ part: `${table}_p203104` }]);
+      const deleted = (await metrics.housekeepingDeleted.get()).values.find((v) => v.labels.table === table);
+      expect(deleted?.value).toBeGreaterThanOrEqual(1);
+    }
+    // The lead, its delivery's outcome and its money are kept; its view shows them without the history.
+    const view = await stack.request('GET', `/v1/leads/${leads['03']!.id}`, { key: ADMIN_TOKEN });
+    expect(view.status).toBe(200);
+    expect(view.body).toMatchObject({
+      id: leads['03']!.id,
+      status: 'delivered',
+      events: [],
+      deliveries: [],
+      money: { revenue: 12.5, entries: [{ kind: 'sale', amount: 12.5 }] },
+    });
+    expect(
+      await stack.db.delivery.findUniqueOrThrow({
+        where: { id: leads['03']!.deliveryId },
+        select: { status: true, attempts: true },
+      }),
+    ).toEqual({ status: 'accepted', attempts: 1 });
   });
 
   it('are made by a running worker, without anyone asking', async () => {

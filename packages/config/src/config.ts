@@ -12,6 +12,8 @@ export const MAX_QUEUE_PARTITIONS = 32;
 export const DEFAULT_PING_RETENTION_DAYS = 90;
 /** The longest PII_RETENTION_DAYS (a century): a larger value is a typo, not a policy. */
 export const MAX_PII_RETENTION_DAYS = 36_500;
+/** The longest LEAD_HISTORY_RETENTION_MONTHS (a century). */
+export const MAX_HISTORY_RETENTION_MONTHS = 1_200;
 
 /**
  * How long the ingest keeps an idle kept-alive connection by default (KEEP_ALIVE_TIMEOUT_SECONDS; ADR 0040):
@@ -235,6 +237,12 @@ export const workerEnv = {
     description:
       "days sources' pings and their buyers' answers (the pings and ping_bids tables, for the stats) are kept: the worker's housekeeping drops each day's partition once the whole day is older; the reports keep their figures; 0 keeps them for ever",
   },
+  LEAD_HISTORY_RETENTION_MONTHS: {
+    schema: { type: 'integer', minimum: 0, maximum: MAX_HISTORY_RETENTION_MONTHS },
+    default: '0',
+    description:
+      "months leads' history (their status events and their deliveries' attempts with the partners' answers) is kept after the month the lead arrived in: the worker's housekeeping drops a month's partition of both once that many whole months have passed since it ended; the leads, their deliveries' outcomes, their money and the reports are kept; 0 keeps it for ever",
+  },
 } satisfies EnvSpec;
 
 /** The `leadrouter` CLI: the same database and queues as the services, read the same way. */
@@ -281,6 +289,8 @@ export interface WorkerConfig extends CommonConfig {
   PII_RETENTION_DAYS: number;
   /** Days pings and ping_bids are kept (by day partitions); 0: for ever. */
   PING_RETENTION_DAYS: number;
+  /** Whole months lead_events and delivery_attempts keep a month after it ended (by month partitions); 0: for ever. */
+  LEAD_HISTORY_RETENTION_MONTHS: number;
 }
 
 /**

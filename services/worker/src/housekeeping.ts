@@ -31,25 +31,62 @@ const MAX_BATCHES = 200;
 const DAY_MS = 24 * 60 * 60_000;
 
 /** The settings a table's retention may come from. */
-type RetentionConfig = Pick<WorkerConfig, 'PING_RETENTION_DAYS'>;
+type RetentionConfig = Pick<WorkerConfig, 'PING_RETENTION_DAYS' | 'LEAD_HISTORY_RETENTION_MONTHS'>;
 /** How long sources' pings and their buyers' answers are kept (ADR 0032): PING_RETENTION_DAYS. */
 const pingRetentionDays = (config: RetentionConfig) => config.PING_RETENTION_DAYS;
+/** How long a month of leads' history is kept (ADR 0035 Decision 7): LEAD_HISTORY_RETENTION_MONTHS. */
+const historyRetentionMonths = (config: RetentionConfig) => config.LEAD_HISTORY_RETENTION_MONTHS;
 
 /**
  * The tables partitioned by time (prisma/hand-written/partitions.sql; ADR 0035): the partitions made ahead
- * (the current day or month and `ahead` more), and how long a partition is kept once its whole range is past:
- * days, or a setting's days (0: for ever, nothing dropped).
+ * (the current day or month and `ahead` more), and how long a partition is kept once its whole range is past,
+ * in the table's unit: days, or whole months after the current one's start; a number or a setting's (0: for
+ * ever, nothing dropped).
  */
 export const TIME_PARTITIONED: readonly {
   table: string;
   unit: 'day' | 'month';
   ahead: number;
-  keepDays: number | ((config: RetentionConfig) => number);
+  keep: number | ((config: RetentionConfig) => number);
 }[] = [
-  { table: 'ingest_rejections', unit: 'day', ahead: 7, keepDays: REJECTION_RETENTION_DAYS },
-  { table: 'pings', unit: 'day', ahead: 7, keepDays: pingRetentionDays },
-  { table: 'ping_bids', unit: 'day', ahead: 7, keepDays: pingRetentionDays },
+  { table: 'ingest_rejections', unit: 'day', ahead: 7, keep: REJECTION_RETENTION_DAYS },
+  { table: 'pings', unit: 'day', ahead: 7, keep: pingRetentionDays },
+  { table: 'ping_bids', unit: 'day', ahead: 7, keep: pingRetentionDays },
+  { table: 'lead_events', unit: 'month', ahead: 2, keep: historyRetentionMonths },
+  { table: 'delivery_attempts', unit: 'month', ahead: 2, keep: historyRetentionMonths },
 ];
+
+/** Tries of a partition's creation or drop that a lock not granted in time fails (partitions.sql: 500 ms each). */
+const PARTITION_LOCK_TRIES = 10;
+
+/**
+ * Runs a partition's creation or drop, again after a pause when it gave up waiting for a lock (55P03, or 40P01):
+ * attaching a partition of lead_events or delivery_attempts adds its foreign key to leads or deliveries, whose
+ * writers hold locks that step needs; it gives way to them (lock_timeout below deadlock_timeout) rather than
+ * make PostgreSQL choose a victim among the leads' transactions.
+ */
+async function givingWay<T>(run: () => Promise<T>): Promise<T> {
+  for (let tried = 1; ; tried++) {
+    try {
+      return await run();
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if ((code !== '55P03' && code !== '40P01') || tried >= PARTITION_LOCK_TRIES) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100 * tried));
+    }
+  }
+}
+
+/**
+ * The bound of a table's retention at `at`: its partitions whose whole range is before it are dropped. Days: `keep`
+ * days before `at`. Months: the start of the UTC month `keep` months before the one `at` is in, so a month goes once
+ * `keep` whole months have passed since it ended (3 on 2031-05-10: every month up to January; February is kept).
+ */
+export function retentionBound(unit: 'day' | 'month', keep: number, at: Date): Date {
+  return unit === 'day'
+    ? new Date(at.getTime() - keep * DAY_MS)
+    : new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() - keep, 1));
+}
 
 /**
  * Creates the partitions ahead and drops those past their retention, for each table of TIME_PARTITIONED
@@ -57,20 +94,23 @@ export const TIME_PARTITIONED: readonly {
  * rows the dropped ones held count in the metric of rows deleted.
  */
 export async function maintainPartitions(
-  deps: Pick<WorkerDeps, 'db' | 'now'> & Partial<Pick<WorkerDeps, 'metrics'>> & { config?: RetentionConfig },
+  deps: Pick<WorkerDeps, 'db' | 'now'> & Partial<Pick<WorkerDeps, 'metrics'>> & { config?: Partial<RetentionConfig> },
 ): Promise<{ created: string[]; dropped: string[] }> {
   const pool = sqlPool(deps.db);
   const at = deps.now();
-  const config = deps.config ?? { PING_RETENTION_DAYS: DEFAULT_PING_RETENTION_DAYS };
+  const config: RetentionConfig = {
+    PING_RETENTION_DAYS: deps.config?.PING_RETENTION_DAYS ?? DEFAULT_PING_RETENTION_DAYS,
+    LEAD_HISTORY_RETENTION_MONTHS: deps.config?.LEAD_HISTORY_RETENTION_MONTHS ?? 0,
+  };
   const created: string[] = [];
   const dropped: string[] = [];
-  for (const { table, unit, ahead, keepDays } of TIME_PARTITIONED) {
-    const made = await runStatement(pool, CREATE_TIME_PARTITIONS, { table, unit, ahead, at });
+  for (const { table, unit, ahead, keep } of TIME_PARTITIONED) {
+    const made = await givingWay(() => runStatement(pool, CREATE_TIME_PARTITIONS, { table, unit, ahead, at }));
     created.push(...made.map((r) => r.partition));
-    const days = typeof keepDays === 'number' ? keepDays : keepDays(config);
-    if (days === 0) continue;
-    const before = new Date(at.getTime() - days * DAY_MS);
-    const gone = await runStatement(pool, DROP_TIME_PARTITIONS, { table, before });
+    const units = typeof keep === 'number' ? keep : keep(config);
+    if (units === 0) continue;
+    const before = retentionBound(unit, units, at);
+    const gone = await givingWay(() => runStatement(pool, DROP_TIME_PARTITIONS, { table, before }));
     dropped.push(...gone.map((r) => r.partition));
     deps.metrics?.housekeepingDeleted.inc(
       { table },
@@ -90,6 +130,15 @@ export const LEAD_CHILD_TABLES = [
   'returns',
   'postbacks',
 ] as const;
+/**
+ * Those partitioned by it (ADR 0035 Decision 7): the column is NOT NULL there and every statement writes it; their
+ * partitioning migration needed every row filled, so the backfill has nothing left to do in them.
+ */
+export const LEAD_HISTORY_TABLES = ['lead_events', 'delivery_attempts'] as const;
+/** The tables whose rows of before the backfill fills (and a trigger fills until they are partitioned). */
+export const BACKFILLED_TABLES: readonly (typeof LEAD_CHILD_TABLES)[number][] = LEAD_CHILD_TABLES.filter(
+  (table) => !(LEAD_HISTORY_TABLES as readonly string[]).includes(table),
+);
 
 /** Where this process's backfill walk is in each table: the last id walked, and whether it reached the end. */
 const backfillWalk = new Map<string, { after: string | null; done: boolean }>();
@@ -99,7 +148,7 @@ const backfillMark = (table: string): string => `backfill:${table}`;
 
 /**
  * Fills `lead_created_at` in the child rows written before the column existed (ADR 0035 Decision 5), walking
- * each of LEAD_CHILD_TABLES by primary key in batches of DELETE_BATCH rows, each its own short transaction,
+ * each of BACKFILLED_TABLES by primary key in batches of DELETE_BATCH rows, each its own short transaction,
  * at most MAX_BATCHES a round; the next round goes on where this one stopped. New rows always have it (the
  * migration's fill triggers came first), so a table walked to its end is done for good: the walk's end is
  * written to `housekeeping_marks`, and no worker walks that table again — a restarted worker would otherwise
@@ -114,13 +163,13 @@ export async function backfillLeadCreatedAt(
   const batch = opts.batch ?? DELETE_BATCH;
   const walk = opts.walk ?? backfillWalk;
   const filled: Record<string, number> = {};
-  if (LEAD_CHILD_TABLES.some((table) => !walk.get(table)?.done)) {
+  if (BACKFILLED_TABLES.some((table) => !walk.get(table)?.done)) {
     const marked = new Set((await runStatement(pool, HOUSEKEEPING_MARKS, {})).map((r) => r.name));
-    for (const table of LEAD_CHILD_TABLES)
+    for (const table of BACKFILLED_TABLES)
       if (marked.has(backfillMark(table))) walk.set(table, { after: null, done: true });
   }
   let batches = 0;
-  for (const table of LEAD_CHILD_TABLES) {
+  for (const table of BACKFILLED_TABLES) {
     const at = walk.get(table) ?? { after: null, done: false };
     walk.set(table, at);
     while (!at.done && batches < MAX_BATCHES && !opts.stopping?.()) {
