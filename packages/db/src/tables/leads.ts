@@ -541,7 +541,8 @@ const LEAD_VIEW_ROW = {
 const leadViewColumns = sql`l.id, l.source_id AS "sourceId", l.status, l.name, l.phone, l.email, l.geo,
           l.sub_source AS "subSource", l.fields, l.created_at AS "createdAt", l.personal_data_erased_at AS "erasedAt"`;
 /** The lead's status changes: every event but its erasure's (which the views show as `personalDataErasedAt`). */
-const statusEvents = sql`e.lead_id = l.id AND (e.detail IS NULL OR e.detail->>'event' IS DISTINCT FROM 'personal_data_erased')`;
+const statusEvents = sql`e.lead_id = l.id AND e.lead_created_at = l.created_at
+  AND (e.detail IS NULL OR e.detail->>'event' IS DISTINCT FROM 'personal_data_erased')`;
 
 /** One attempt of one of the lead's deliveries, as the admin's view lists them. */
 export /** One ledger entry as the admin's lead view reads it (LEAD_VIEW). */
@@ -652,7 +653,8 @@ export const LEAD_VIEW = defineStatement({
               'httpStatus', a.http_status, 'durationMs', a.duration_ms, 'error', a.error,
               'reference', CASE WHEN a.outcome = 'accepted' THEN d.reference END, 'at', ${epochMs(sql`a.at`)})
               ORDER BY a.at, d.partner_id, a.attempt), '[]')
-       FROM deliveries d JOIN delivery_attempts a ON a.delivery_id = d.id JOIN partners p ON p.id = d.partner_id
+       FROM deliveries d JOIN delivery_attempts a ON a.delivery_id = d.id AND a.lead_created_at = l.created_at
+         JOIN partners p ON p.id = d.partner_id
        WHERE d.lead_id = l.id) AS attempts,
     (SELECT coalesce(json_object_agg(p.id, p.name), '{}')
        FROM partners p
@@ -765,7 +767,7 @@ export const ERASE_PERSONAL_DATA = defineStatement({
      ON CONFLICT DO NOTHING),
    scrubbed_events AS (
      UPDATE lead_events e SET detail = erase_jsonb(e.detail, t.needles)
-     FROM target t WHERE e.lead_id = t.id AND e.detail IS NOT NULL),
+     FROM target t WHERE e.lead_id = t.id AND e.lead_created_at = t.created_at AND e.detail IS NOT NULL),
    scrubbed_deliveries AS (
      UPDATE deliveries d SET last_error = left(erase_text(d.last_error, t.needles), 1000),
        reason = left(erase_text(d.reason, t.needles), 500),
@@ -775,7 +777,8 @@ export const ERASE_PERSONAL_DATA = defineStatement({
    scrubbed_attempts AS (
      UPDATE delivery_attempts a SET response_excerpt = NULL, error = left(erase_text(a.error, t.needles), 1000)
      FROM deliveries d JOIN target t ON t.id = d.lead_id
-     WHERE a.delivery_id = d.id AND (a.response_excerpt IS NOT NULL OR a.error IS NOT NULL)),
+     WHERE a.delivery_id = d.id AND a.lead_created_at = t.created_at
+       AND (a.response_excerpt IS NOT NULL OR a.error IS NOT NULL)),
    scrubbed_feedback AS (
      UPDATE feedback_events f SET status = left(erase_text(f.status, t.needles), 200),
        reason = left(erase_text(f.reason, t.needles), 500)
