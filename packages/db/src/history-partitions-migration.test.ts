@@ -5,8 +5,9 @@ import { createTestDatabase, type TestDatabase } from '../../../test/support/dat
 import { migrationsBefore } from '../../../test/support/migrations.js';
 import { waitFor } from '../../../test/support/wait.js';
 import { applyMigrations } from './migrate.js';
-import { runStatement } from './statements.js';
-import { ADD_LEAD_EVENTS } from './tables/leads.js';
+import { orderedValues } from './sql.js';
+import { inlineSql, runStatement } from './statements.js';
+import { ADD_LEAD_EVENTS, LEAD_VIEW } from './tables/leads.js';
 import { CREATE_TIME_PARTITIONS, DROP_TIME_PARTITIONS } from './tables/partitions.js';
 
 const FIRST = '20261203120000_history_partitions_prepare';
@@ -228,6 +229,24 @@ describe(`migrations ${FIRST} to ${SWITCH}`, () => {
         [newLead, max],
       ),
     ).toEqual({ part: `lead_events_p${month}`, after: true });
+
+    await pool.query(
+      `WITH d AS (
+         INSERT INTO deliveries (id, lead_id, partner_id, status, attempts, updated_at)
+         VALUES (uuidv7(), $1, $2, 'accepted', 1, now()) RETURNING id)
+       INSERT INTO delivery_attempts (delivery_id, attempt, outcome, duration_ms, lead_created_at)
+       SELECT d.id, 1, 'accepted', 7, l.created_at FROM d, leads l WHERE l.id = $1`,
+      [newLead, partner],
+    );
+    // The admin's lead view reads the lead's month of its events and attempts, no other (run-time pruning on the
+    // lead's created_at): the other partitions' scans are never executed.
+    const { rows: plan } = await pool.query<{ 'QUERY PLAN': string }>(
+      `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ${inlineSql(LEAD_VIEW, orderedValues(LEAD_VIEW, { id: newLead }))}`,
+    );
+    const read = plan
+      .map((r) => / on ((?:lead_events|delivery_attempts)_\w+) \w+ \(actual/.exec(r['QUERY PLAN'])?.[1])
+      .filter((name): name is string => name !== undefined);
+    expect(read.sort()).toEqual([`delivery_attempts_p${month}`, `lead_events_p${month}`]);
 
     // The foreign keys: a delivery of an unknown lead's attempt is refused; a lead deleted takes its history along.
     await expect(
