@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.js';
 import { migrationsBefore } from '../../../test/support/migrations.js';
-import { waitFor } from '../../../test/support/wait.js';
+import { rowsScanned } from '../../../test/support/seq-scans.js';
 import { applyMigrations } from './migrate.js';
 import { orderedValues } from './sql.js';
 import { inlineSql, runStatement } from './statements.js';
@@ -57,28 +57,6 @@ describe(`migrations ${FIRST} to ${SWITCH}`, () => {
               ORDER BY id)) AS digest FROM delivery_attempts`,
     ),
   });
-  /** Rows sequential scans have read of these tables (by oid: they are renamed), once every other connection ended. */
-  const rowsScanned = async (oids: number[]): Promise<number> => {
-    await waitFor(
-      async () =>
-        (
-          await one<{ n: number }>(
-            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name <> $1`,
-            [TEST_CONNECTIONS],
-          )
-        ).n === 0,
-      { what: 'the other connections to end' },
-    );
-    await pool.query('SELECT pg_stat_force_next_flush()');
-    await pool.query('SELECT pg_stat_clear_snapshot()');
-    return Number(
-      (
-        await one<{ n: string }>('SELECT sum(seq_tup_read) AS n FROM pg_stat_user_tables WHERE relid = ANY ($1)', [
-          oids,
-        ])
-      ).n,
-    );
-  };
   const partitions = async (table: string) =>
     (
       await pool.query<{ name: string; bound: string }>(
@@ -158,16 +136,16 @@ describe(`migrations ${FIRST} to ${SWITCH}`, () => {
       `SELECT 'lead_events'::regclass::oid::int AS events, 'delivery_attempts'::regclass::oid::int AS attempts`,
     );
     // The statistics see a scan (the measure can fail): a count, on a connection of its own.
-    const readBefore = await rowsScanned([eventsOid, attemptsOid]);
+    const readBefore = await rowsScanned(pool, TEST_CONNECTIONS, [eventsOid, attemptsOid]);
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
     await client.query('SELECT count(*) FROM delivery_attempts');
     await client.end();
-    expect(await rowsScanned([eventsOid, attemptsOid])).toBe(readBefore + 2 * LEADS);
+    expect(await rowsScanned(pool, TEST_CONNECTIONS, [eventsOid, attemptsOid])).toBe(readBefore + 2 * LEADS);
 
     const switched = await applyMigrations({ databaseUrl: database.url, log: () => undefined });
     expect(switched.applied[0]).toBe(SWITCH);
-    expect(await rowsScanned([eventsOid, attemptsOid])).toBe(readBefore + 2 * LEADS);
+    expect(await rowsScanned(pool, TEST_CONNECTIONS, [eventsOid, attemptsOid])).toBe(readBefore + 2 * LEADS);
     expect(await digests()).toEqual(seeded);
     for (const [table, oid] of [
       ['lead_events', eventsOid],

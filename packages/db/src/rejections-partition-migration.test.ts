@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.js';
 import { migrationsBefore } from '../../../test/support/migrations.js';
-import { waitFor } from '../../../test/support/wait.js';
+import { rowsScanned } from '../../../test/support/seq-scans.js';
 import { applyMigrations } from './migrate.js';
 import { runStatement } from './statements.js';
 import { DELETE_OLD_REJECTIONS, INSERT_REJECTION } from './tables/ingest-rejections.js';
@@ -52,28 +52,6 @@ describe(`migrations ${FIRST} to ${SWITCH}`, () => {
                                        extract(epoch FROM at)), ',' ORDER BY id)) AS digest
        FROM ingest_rejections`,
     );
-  /**
-   * The rows sequential scans have read of the table (by oid: it is renamed), once every other connection
-   * has ended (a backend writes its statistics before it leaves pg_stat_activity), and this test's own
-   * connection (one) has written its own.
-   */
-  const rowsScanned = async (oid: number): Promise<number> => {
-    await waitFor(
-      async () =>
-        (
-          await one<{ n: number }>(
-            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name <> $1`,
-            [TEST_CONNECTIONS],
-          )
-        ).n === 0,
-      { what: 'the other connections to end' },
-    );
-    await pool.query('SELECT pg_stat_force_next_flush()');
-    await pool.query('SELECT pg_stat_clear_snapshot()');
-    return Number(
-      (await one<{ n: string }>('SELECT seq_tup_read AS n FROM pg_stat_user_tables WHERE relid = $1', [oid])).n,
-    );
-  };
 
   it('keeps every row, reads none of them under the switch, and leaves a table that works', async () => {
     const source = randomUUID();
@@ -109,17 +87,17 @@ describe(`migrations ${FIRST} to ${SWITCH}`, () => {
       '20261202160200_rejection_partitions_validate',
     ]);
     // The statistics see a scan (the measure can fail): a count, on a connection of its own.
-    const readBefore = await rowsScanned(oid);
+    const readBefore = await rowsScanned(pool, TEST_CONNECTIONS, [oid]);
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
     await client.query('SELECT count(*) FROM ingest_rejections');
     await client.end();
-    expect(await rowsScanned(oid)).toBe(readBefore + SEEDED);
+    expect(await rowsScanned(pool, TEST_CONNECTIONS, [oid])).toBe(readBefore + SEEDED);
 
     const switched = await applyMigrations({ databaseUrl: database.url, log: () => undefined });
     expect(switched.applied[0]).toBe(SWITCH);
     // The switch read no row of the old table.
-    expect(await rowsScanned(oid)).toBe(readBefore + SEEDED);
+    expect(await rowsScanned(pool, TEST_CONNECTIONS, [oid])).toBe(readBefore + SEEDED);
 
     const partitions = await pool.query<{ name: string; bound: string }>(
       `SELECT c.relname AS name, pg_get_expr(c.relpartbound, c.oid) AS bound
