@@ -46,10 +46,11 @@ BEGIN
     RAISE EXCEPTION 'create_time_partitions: unit must be day or month, not %', unit;
   END IF;
   PERFORM pg_advisory_xact_lock(hashtext('time_partitions:' || parent::oid::text));
-  -- Shorter than deadlock_timeout (1 s): attaching a partition of lead_events or delivery_attempts adds its foreign key
-  -- to leads or deliveries, which waits for their writers; it gives way (the housekeeping tries again) rather than
-  -- deadlock with one of them and cost it its work.
-  PERFORM set_config('lock_timeout', '500ms', true);
+  -- Attaching a partition of lead_events or delivery_attempts adds its foreign key, which takes a SHARE ROW EXCLUSIVE
+  -- lock on leads or deliveries: it waits for their writers, and every writer that comes after waits behind it. So it
+  -- waits 100 ms at most (well below deadlock_timeout: it never deadlocks with a lead's transaction either) and the
+  -- housekeeping tries again; a stall of the leads' writes is bounded by that.
+  PERFORM set_config('lock_timeout', '100ms', true);
   SELECT a.attname, NULLIF(p.partdefid, 0)::regclass, n.nspname, c.relname
     INTO key_column, default_part, schema_name, table_name
   FROM pg_partitioned_table p
@@ -83,7 +84,7 @@ $$;
 -- returns their names and how many rows each held (counted before the drop, for the housekeeping's
 -- metric of rows deleted). Under the same lock as create_time_partitions. Dropping a partition takes an
 -- ACCESS EXCLUSIVE lock on the table for a moment, and so does ATTACH on the DEFAULT partition: both
--- functions wait 500 ms at most for a lock (lock_timeout, for the transaction), then fail, and the
+-- functions wait 100 ms at most for a lock (lock_timeout, for the transaction), then fail, and the
 -- housekeeping tries again (a few times, then in its next round).
 CREATE FUNCTION drop_time_partitions(parent regclass, before timestamptz)
 RETURNS TABLE (partition text, rows bigint)
@@ -92,10 +93,11 @@ DECLARE
   part regclass;
 BEGIN
   PERFORM pg_advisory_xact_lock(hashtext('time_partitions:' || parent::oid::text));
-  -- Shorter than deadlock_timeout (1 s): attaching a partition of lead_events or delivery_attempts adds its foreign key
-  -- to leads or deliveries, which waits for their writers; it gives way (the housekeeping tries again) rather than
-  -- deadlock with one of them and cost it its work.
-  PERFORM set_config('lock_timeout', '500ms', true);
+  -- Attaching a partition of lead_events or delivery_attempts adds its foreign key, which takes a SHARE ROW EXCLUSIVE
+  -- lock on leads or deliveries: it waits for their writers, and every writer that comes after waits behind it. So it
+  -- waits 100 ms at most (well below deadlock_timeout: it never deadlocks with a lead's transaction either) and the
+  -- housekeeping tries again; a stall of the leads' writes is bounded by that.
+  PERFORM set_config('lock_timeout', '100ms', true);
   FOR part IN
     SELECT i.inhrelid::regclass FROM pg_inherits i, time_partition_bounds(i.inhrelid) b
     WHERE i.inhparent = parent AND b.hi <= before ORDER BY b.hi

@@ -2,6 +2,7 @@
 // housekeeping makes them ahead — once, however many workers run it at the same time — moves into a new
 // partition what the DEFAULT partition took for its range, and drops a partition once its whole range is past
 // the table's retention. Times are set in 2031, where nothing else of the test database is.
+import pg from 'pg';
 import { createWorkerMetrics } from '@leadrouter/metrics';
 import {
   maintainPartitions,
@@ -229,6 +230,42 @@ describe('time partitions', () => {
         select: { status: true, attempts: true },
       }),
     ).toEqual({ status: 'accepted', attempts: 1 });
+  });
+
+  it('give way to the leads’ writers: a month’s foreign key never holds up a lead’s write for long', async () => {
+    // A lead's transaction in progress holds leads against the SHARE ROW EXCLUSIVE lock that attaching a month of
+    // lead_events takes (its foreign key); every write after the attach's request queues behind it.
+    const fx = new Fixtures(stack.db);
+    const source = await fx.source();
+    const held = await fx.lead({ sourceId: source.id, status: 'routing' });
+    const writer = new pg.Client({ connectionString: stack.database.url });
+    const later = new pg.Client({ connectionString: stack.database.url });
+    await Promise.all([writer.connect(), later.connect()]);
+    try {
+      await writer.query('BEGIN');
+      await writer.query(`UPDATE leads SET updated_at = now() WHERE id = $1`, [held.id]);
+      const made = maintainPartitions({ db: stack.db, now: () => new Date('2032-01-10T12:00:00Z') });
+      await waitFor(
+        async () =>
+          (
+            await stack.db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_locks
+              WHERE relation = 'leads'::regclass AND mode = 'ShareRowExclusiveLock' AND NOT granted`
+          )[0]!.n > 0,
+        { intervalMs: 5, what: 'the attach waiting for the lock on leads' },
+      );
+      // Another lead's write, while the attach waits: it goes through (the attach gives up within 100 ms) instead of
+      // waiting for the transaction in progress to end — which here it never would by itself.
+      await later.query(`SET statement_timeout = '2s'`);
+      await later.query(`UPDATE leads SET updated_at = now() WHERE source_id = $1 AND id <> $2`, [source.id, held.id]);
+      await writer.query('COMMIT');
+      // And once the transaction ended, the attach got its turn: the month is made.
+      expect((await made).created).toEqual(
+        expect.arrayContaining(['lead_events_p203201', 'delivery_attempts_p203201']),
+      );
+    } finally {
+      await writer.query('ROLLBACK').catch(() => undefined);
+      await Promise.all([writer.end(), later.end()]);
+    }
   });
 
   it('are made by a running worker, without anyone asking', async () => {

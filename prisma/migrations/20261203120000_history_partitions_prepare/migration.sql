@@ -3,7 +3,7 @@
 -- LEAD_HISTORY_RETENTION_MONTHS. Converted without a long lock as ingest_rejections was (Decision 4): a CHECK that
 -- every row is before the start of the month after next and one that lead_created_at is set, both NOT VALID (no
 -- scan; new rows are checked), validated by a later migration. Also the in-place switch the last one uses.
--- Partition DDL gives way to the leads' writers: a lock not granted in 500 ms (below deadlock_timeout) fails it, and
+-- Partition DDL gives way to the leads' writers: a lock not granted in 100 ms (below deadlock_timeout) fails it, and
 -- the housekeeping tries again.
 CREATE OR REPLACE FUNCTION create_time_partitions(parent regclass, unit text, ahead int, at timestamptz DEFAULT now())
 RETURNS SETOF text
@@ -21,10 +21,11 @@ BEGIN
     RAISE EXCEPTION 'create_time_partitions: unit must be day or month, not %', unit;
   END IF;
   PERFORM pg_advisory_xact_lock(hashtext('time_partitions:' || parent::oid::text));
-  -- Shorter than deadlock_timeout (1 s): attaching a partition of lead_events or delivery_attempts adds its foreign key
-  -- to leads or deliveries, which waits for their writers; it gives way (the housekeeping tries again) rather than
-  -- deadlock with one of them and cost it its work.
-  PERFORM set_config('lock_timeout', '500ms', true);
+  -- Attaching a partition of lead_events or delivery_attempts adds its foreign key, which takes a SHARE ROW EXCLUSIVE
+  -- lock on leads or deliveries: it waits for their writers, and every writer that comes after waits behind it. So it
+  -- waits 100 ms at most (well below deadlock_timeout: it never deadlocks with a lead's transaction either) and the
+  -- housekeeping tries again; a stall of the leads' writes is bounded by that.
+  PERFORM set_config('lock_timeout', '100ms', true);
   SELECT a.attname, NULLIF(p.partdefid, 0)::regclass, n.nspname, c.relname
     INTO key_column, default_part, schema_name, table_name
   FROM pg_partitioned_table p
@@ -61,10 +62,11 @@ DECLARE
   part regclass;
 BEGIN
   PERFORM pg_advisory_xact_lock(hashtext('time_partitions:' || parent::oid::text));
-  -- Shorter than deadlock_timeout (1 s): attaching a partition of lead_events or delivery_attempts adds its foreign key
-  -- to leads or deliveries, which waits for their writers; it gives way (the housekeeping tries again) rather than
-  -- deadlock with one of them and cost it its work.
-  PERFORM set_config('lock_timeout', '500ms', true);
+  -- Attaching a partition of lead_events or delivery_attempts adds its foreign key, which takes a SHARE ROW EXCLUSIVE
+  -- lock on leads or deliveries: it waits for their writers, and every writer that comes after waits behind it. So it
+  -- waits 100 ms at most (well below deadlock_timeout: it never deadlocks with a lead's transaction either) and the
+  -- housekeeping tries again; a stall of the leads' writes is bounded by that.
+  PERFORM set_config('lock_timeout', '100ms', true);
   FOR part IN
     SELECT i.inhrelid::regclass FROM pg_inherits i, time_partition_bounds(i.inhrelid) b
     WHERE i.inhparent = parent AND b.hi <= before ORDER BY b.hi

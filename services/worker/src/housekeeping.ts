@@ -56,14 +56,14 @@ export const TIME_PARTITIONED: readonly {
   { table: 'delivery_attempts', unit: 'month', ahead: 2, keep: historyRetentionMonths },
 ];
 
-/** Tries of a partition's creation or drop that a lock not granted in time fails (partitions.sql: 500 ms each). */
-const PARTITION_LOCK_TRIES = 10;
+/** Tries of a partition's creation or drop that a lock not granted in time fails (partitions.sql: 100 ms each). */
+const PARTITION_LOCK_TRIES = 20;
 
 /**
  * Runs a partition's creation or drop, again after a pause when it gave up waiting for a lock (55P03, or 40P01):
- * attaching a partition of lead_events or delivery_attempts adds its foreign key to leads or deliveries, whose
- * writers hold locks that step needs; it gives way to them (lock_timeout below deadlock_timeout) rather than
- * make PostgreSQL choose a victim among the leads' transactions.
+ * attaching a partition of lead_events or delivery_attempts adds its foreign key, which locks leads or deliveries
+ * against writes (SHARE ROW EXCLUSIVE): waiting for that lock, it would hold up every write after it, so it waits
+ * 100 ms at most and gives way (and never becomes a deadlock's victim-maker among the leads' transactions).
  */
 async function givingWay<T>(run: () => Promise<T>): Promise<T> {
   for (let tried = 1; ; tried++) {
@@ -72,7 +72,7 @@ async function givingWay<T>(run: () => Promise<T>): Promise<T> {
     } catch (err) {
       const code = (err as { code?: unknown }).code;
       if ((code !== '55P03' && code !== '40P01') || tried >= PARTITION_LOCK_TRIES) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 100 * tried));
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100 * tried, 1_000)));
     }
   }
 }
