@@ -1,7 +1,9 @@
 import pg from 'pg';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.js';
 import { waitFor } from '../../../test/support/wait.js';
-import { closeDb, createDb, isDatabaseUnavailable, sqlPool, type Db } from './client.js';
+import { closeDb, createDb, isDatabaseUnavailable, PrismaClient, prismaMade, sqlPool, type Db } from './client.js';
 import { defineStatement, sql } from './sql.js';
 import { runStatement, sqlTransaction } from './statements.js';
 
@@ -75,5 +77,77 @@ describe('createDb: a connection ended while it is checked out', () => {
     await terminate(sleeper);
     expect(isDatabaseUnavailable(await sleeping)).toBe(true);
     expect((await runStatement(pool, BACKEND, { plus: 0 }))[0]!.pid).not.toBe(sleeper);
+  });
+});
+
+/**
+ * `createDb` makes its PrismaClient on first use: making one deserializes Prisma's graph of the whole schema
+ * (about 5 MB of heap for the process' life), which the worker and an ingest serving sources never use, and V8
+ * lets a heap grow to about four times what it keeps before a full collection (docs/performance.md, "The
+ * worker's peak RSS").
+ */
+describe('createDb: the PrismaClient is made on first use', () => {
+  let database: TestDatabase;
+  const opened: Db[] = [];
+  const open = () => {
+    const db = createDb({ databaseUrl: database.url, poolMax: 2 });
+    opened.push(db);
+    return db;
+  };
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    for (const db of opened) await closeDb(db);
+    await database?.drop();
+  });
+
+  it('costs no heap until then', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    open(); // anything loaded once per process is loaded before the measure
+    const heap = () => {
+      gc();
+      gc();
+      return process.memoryUsage().heapUsed;
+    };
+    const before = heap();
+    const clients = [open(), open(), open(), open()];
+    const perClient = (heap() - before) / clients.length;
+    // A made PrismaClient holds about 5 MB (4.9 measured); the stand-in and its pool a few kilobytes.
+    expect(perClient).toBeLessThan(500_000);
+    expect(clients.map(prismaMade)).toEqual([false, false, false, false]);
+  });
+
+  it('is not made by SQL on the pool, is made by a model, a transaction or a raw query, and works', async () => {
+    const db = open();
+    await sqlPool(db).query('SELECT 1');
+    expect(prismaMade(db)).toBe(false);
+    expect(db instanceof PrismaClient).toBe(true);
+    expect(prismaMade(db)).toBe(false);
+
+    expect(await db.source.count()).toBe(0);
+    expect(prismaMade(db)).toBe(true);
+    // Its methods are bound to it once: the same function each time, called without `db` as `this` too.
+    expect(db.$transaction).toBe(db.$transaction);
+    const { $transaction, $queryRaw } = db;
+    expect(await $transaction(async (tx) => tx.partner.count())).toBe(0);
+    expect(await $transaction([db.source.count(), db.route.count()])).toEqual([0, 0]);
+    expect(await $queryRaw<{ n: number }[]>`SELECT 2::int AS n`).toEqual([{ n: 2 }]);
+    expect('source' in db).toBe(true);
+
+    const other = open();
+    expect(await other.$queryRaw<{ n: number }[]>`SELECT 3::int AS n`).toEqual([{ n: 3 }]);
+    expect(prismaMade(other)).toBe(true);
+  });
+
+  it('closeDb ends the pool of a client whose PrismaClient was never made, without making it', async () => {
+    const db = createDb({ databaseUrl: database.url, poolMax: 1 });
+    const pool = sqlPool(db);
+    await pool.query('SELECT 1');
+    await closeDb(db);
+    expect(prismaMade(db)).toBe(false);
+    expect((pool as { ended?: boolean }).ended).toBe(true);
   });
 });

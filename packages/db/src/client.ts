@@ -88,9 +88,62 @@ export function createDb(opts: DbOptions): Db {
   });
   pool.on('error', () => undefined);
   setPreparedStatements(pool, opts.preparedStatements ?? true);
-  const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  const { db, made } = lazyPrisma(
+    () => new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) }),
+  );
   pools.set(db, pool);
+  prismas.set(db, made);
   return db;
+}
+
+const prismas = new WeakMap<Db, () => PrismaClient | undefined>();
+
+/**
+ * Whether the PrismaClient of a client made by `createDb` has been made: it is made on the client's first use
+ * (a model, `$transaction`, `$queryRaw`…), not by `createDb`. Tests look at it; `closeDb` disconnects only a
+ * client that was made.
+ */
+export function prismaMade(db: Db): boolean {
+  return prismas.get(db)?.() !== undefined;
+}
+
+/**
+ * A stand-in for a PrismaClient that makes the client on first use. Making one deserializes Prisma's
+ * parameterization graph of the whole schema: about 5 MB of heap that stays for the process' life, which the
+ * worker's hot paths and an ingest serving sources never use (they run their SQL on the pool; ADRs 0009, 0010).
+ * V8 lets a process' heap grow to about four times what it keeps alive before a full collection: 10–17 MB of the
+ * worker's peak RSS, 12–19 MB of an ingest's (docs/performance.md, "The worker's peak RSS").
+ *
+ * Everything is forwarded to the client (made at that moment): properties, `in`, assignments, and its methods
+ * bound to it, each bound once so `db.$transaction === db.$transaction`. Its prototype is PrismaClient's without
+ * making it, so `instanceof PrismaClient` holds either way.
+ */
+function lazyPrisma(make: () => PrismaClient): { db: Db; made: () => PrismaClient | undefined } {
+  let client: PrismaClient | undefined;
+  const real = () => (client ??= make());
+  const bound = new Map<PropertyKey, { method: (...args: unknown[]) => unknown; bound: unknown }>();
+  const target = Object.create(PrismaClient.prototype as object) as Db;
+  const db = new Proxy(target, {
+    get(_target, key) {
+      const c = real();
+      const value: unknown = Reflect.get(c, key, c);
+      if (typeof value !== 'function') return value;
+      const method = value as (...args: unknown[]) => unknown;
+      let entry = bound.get(key);
+      if (entry?.method !== method) bound.set(key, (entry = { method, bound: method.bind(c) }));
+      return entry.bound;
+    },
+    set: (_target, key, value) => Reflect.set(real(), key, value),
+    has: (_target, key) => Reflect.has(real(), key),
+    deleteProperty: (_target, key) => Reflect.deleteProperty(real(), key),
+    ownKeys: () => Reflect.ownKeys(real()),
+    getOwnPropertyDescriptor(_target, key) {
+      const descriptor = Reflect.getOwnPropertyDescriptor(real(), key);
+      // The stand-in's own target has none of these properties: a proxy may report them only as configurable.
+      return descriptor === undefined ? undefined : { ...descriptor, configurable: true };
+    },
+  });
+  return { db, made: () => client };
 }
 
 /**
@@ -107,12 +160,12 @@ export function sqlPool(db: Db): SqlPool {
 }
 
 /**
- * Closes a client made by `createDb`: Prisma, and the pool under it, which
- * `$disconnect` alone leaves open when Prisma never ran a query (the hot
- * paths use the pool directly; ADR 0010).
+ * Closes a client made by `createDb`: Prisma if it was made, and the pool
+ * under it, which `$disconnect` alone leaves open when Prisma never ran a
+ * query (the hot paths use the pool directly; ADR 0010).
  */
 export async function closeDb(db: Db): Promise<void> {
-  await db.$disconnect();
+  if (prismaMade(db)) await db.$disconnect();
   const pool = pools.get(db);
   if (pool && !(pool as { ended?: boolean }).ended) await pool.end();
 }

@@ -4,6 +4,7 @@ export {
   createDb,
   isDataError,
   isDatabaseUnavailable,
+  prismaMade,
   sqlPool,
   type Db,
   type Partner,
