@@ -95,8 +95,28 @@ export async function createTestDatabase(opts: { empty?: boolean } = {}): Promis
   return { name, url: serverUrl(name), drop: () => dropDatabase(name) };
 }
 
+/** How long a drop waits for the database's connections to end by themselves before it ends them. */
+const CONNECTIONS_GRACE_MS = 2_000;
+
+/**
+ * Drops a test database. Its connections get a moment to end by themselves first: a pool's `end()` resolves once
+ * it has asked its idle clients to close, not once they have, and a connection the drop's FORCE ends meanwhile
+ * reaches that client as an error (57P01) its pool then throws, with no listener left — an unhandled error in
+ * whichever test runs then. Those still there after CONNECTIONS_GRACE_MS (a test that forgot one) are ended.
+ */
 export async function dropDatabase(name: string): Promise<void> {
-  await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`));
+  await withAdminClient(async (client) => {
+    const deadline = Date.now() + CONNECTIONS_GRACE_MS;
+    for (;;) {
+      const { rows } = await client.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1',
+        [name],
+      );
+      if (rows[0]!.n === 0 || Date.now() >= deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+  });
 }
 
 /** A migrated test database of its own and one client on it, for the tests of the `describe` block that calls it. */
