@@ -1,8 +1,6 @@
-import { rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/database.js';
-import { migrationsBefore } from '../../../test/support/migrations.js';
+import { useDatabaseMigratedBefore } from '../../../test/support/migrations.js';
 import { rowsScanned } from '../../../test/support/seq-scans.js';
 import { applyMigrations } from './migrate.js';
 import { orderedValues } from './sql.js';
@@ -26,25 +24,9 @@ const TEST_CONNECTIONS = 'history-partitions-migration-test';
  * sequences work, whose rows go to their lead's month, and whose old partition the housekeeping drops whole.
  */
 describe(`migrations ${FIRST} to ${SWITCH}`, () => {
-  let database: TestDatabase;
-  let pool: pg.Pool;
-  const dirs: string[] = [];
+  const m = useDatabaseMigratedBefore(FIRST, { applicationName: TEST_CONNECTIONS });
+  const { one } = m;
 
-  beforeAll(async () => {
-    database = await createTestDatabase({ empty: true });
-    const before = migrationsBefore(FIRST);
-    dirs.push(before);
-    await applyMigrations({ databaseUrl: database.url, migrationsDir: before, log: () => undefined });
-    pool = new pg.Pool({ connectionString: database.url, max: 1, application_name: TEST_CONNECTIONS });
-  }, 60_000);
-  afterAll(async () => {
-    await pool?.end();
-    await database?.drop();
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  });
-
-  const one = async <R extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<R> =>
-    (await pool.query<R>(sql, values)).rows[0]!;
   /** Every row of both tables, in id order, as digests. */
   const digests = async () => ({
     events: await one(
@@ -59,7 +41,7 @@ describe(`migrations ${FIRST} to ${SWITCH}`, () => {
   });
   const partitions = async (table: string) =>
     (
-      await pool.query<{ name: string; bound: string }>(
+      await m.pool.query<{ name: string; bound: string }>(
         `SELECT c.relname AS name, pg_get_expr(c.relpartbound, c.oid) AS bound
          FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = $1::regclass ORDER BY c.relname`,
         [table],
@@ -69,15 +51,15 @@ describe(`migrations ${FIRST} to ${SWITCH}`, () => {
   it('waits for the backfill, then keeps every row, reads none under the switch, and leaves tables that work', async () => {
     const source = randomUUID();
     const partner = randomUUID();
-    await pool.query(
+    await m.pool.query(
       `INSERT INTO sources (id, name, api_key_hash, api_key_prefix, updated_at) VALUES ($1, $2, $3, 'lr_test', now())`,
       [source, `source-${source}`, randomUUID().replaceAll('-', '').padEnd(64, '0')],
     );
-    await pool.query(
+    await m.pool.query(
       `INSERT INTO partners (id, name, url, updated_at) VALUES ($1, 'acme', 'http://127.0.0.1:9/leads', now())`,
       [partner],
     );
-    await pool.query(
+    await m.pool.query(
       `INSERT INTO leads (id, source_id, status, name, phone, created_at, updated_at)
        SELECT uuidv7(), $1, 'delivered', 'Jane Fixture', '+14155550100',
               now() - make_interval(secs => i * (40 * 86400.0 / $2)), now()
@@ -85,33 +67,32 @@ describe(`migrations ${FIRST} to ${SWITCH}`, () => {
       [source, LEADS],
     );
     // As the version before wrote them: without lead_created_at (the fill triggers of that schema give it).
-    await pool.query(
+    await m.pool.query(
       `INSERT INTO lead_events (lead_id, status, partner_id, detail, at)
        SELECT l.id, s.status::"LeadStatus", CASE WHEN s.n = 3 THEN $1::uuid END,
               CASE WHEN s.n = 2 THEN '{"route": "all"}'::jsonb END, l.created_at + s.n * interval '1 second'
        FROM leads l, (VALUES (1, 'queued'), (2, 'routing'), (3, 'delivered')) AS s (n, status) ORDER BY l.created_at, s.n`,
       [partner],
     );
-    await pool.query(
+    await m.pool.query(
       `INSERT INTO deliveries (id, lead_id, partner_id, status, attempts, price, updated_at)
        SELECT uuidv7(), id, $1, 'accepted', 2, 12.5, now() FROM leads`,
       [partner],
     );
-    await pool.query(
+    await m.pool.query(
       `INSERT INTO delivery_attempts (delivery_id, attempt, outcome, http_status, duration_ms, error, response_excerpt, at)
        SELECT d.id, a.n, a.outcome::"AttemptOutcome", a.http, 10 * a.n, a.error, a.excerpt, d.updated_at
        FROM deliveries d, (VALUES (1, 'retry', 503, 'HTTP 503', NULL), (2, 'accepted', 200, NULL, '{"ok":true}'))
          AS a (n, outcome, http, error, excerpt) ORDER BY d.id, a.n`,
     );
     // One event the backfill has not reached yet (its trigger off, as a version before the column wrote it).
-    await pool.query('ALTER TABLE lead_events DISABLE TRIGGER lead_events_lead_created_at');
-    await pool.query(`INSERT INTO lead_events (lead_id, status) SELECT id, 'delivered' FROM leads LIMIT 1`);
-    await pool.query('ALTER TABLE lead_events ENABLE TRIGGER lead_events_lead_created_at');
+    await m.pool.query('ALTER TABLE lead_events DISABLE TRIGGER lead_events_lead_created_at');
+    await m.pool.query(`INSERT INTO lead_events (lead_id, status) SELECT id, 'delivered' FROM leads LIMIT 1`);
+    await m.pool.query('ALTER TABLE lead_events ENABLE TRIGGER lead_events_lead_created_at');
 
-    const upToSwitch = migrationsBefore(SWITCH);
-    dirs.push(upToSwitch);
+    const upToSwitch = m.migrationsBefore(SWITCH);
     await expect(
-      applyMigrations({ databaseUrl: database.url, migrationsDir: upToSwitch, log: () => undefined }),
+      applyMigrations({ databaseUrl: m.database.url, migrationsDir: upToSwitch, log: () => undefined }),
     ).rejects.toThrow(
       /lead_events has rows without lead_created_at: run the worker until its housekeeping has finished/,
     );
@@ -119,12 +100,12 @@ describe(`migrations ${FIRST} to ${SWITCH}`, () => {
       kind: 'r',
     });
     // The backfill's work (here by hand), and the failed attempt marked rolled back, as the runner's message says.
-    await pool.query(
+    await m.pool.query(
       `UPDATE lead_events e SET lead_created_at = l.created_at FROM leads l WHERE l.id = e.lead_id AND e.lead_created_at IS NULL`,
     );
-    await pool.query(`UPDATE _prisma_migrations SET rolled_back_at = now() WHERE migration_name = $1`, [VALIDATE]);
+    await m.pool.query(`UPDATE _prisma_migrations SET rolled_back_at = now() WHERE migration_name = $1`, [VALIDATE]);
     const prepared = await applyMigrations({
-      databaseUrl: database.url,
+      databaseUrl: m.database.url,
       migrationsDir: upToSwitch,
       log: () => undefined,
     });
@@ -136,16 +117,16 @@ describe(`migrations ${FIRST} to ${SWITCH}`, () => {
       `SELECT 'lead_events'::regclass::oid::int AS events, 'delivery_attempts'::regclass::oid::int AS attempts`,
     );
     // The statistics see a scan (the measure can fail): a count, on a connection of its own.
-    const readBefore = await rowsScanned(pool, TEST_CONNECTIONS, [eventsOid, attemptsOid]);
-    const client = new pg.Client({ connectionString: database.url });
+    const readBefore = await rowsScanned(m.pool, TEST_CONNECTIONS, [eventsOid, attemptsOid]);
+    const client = new pg.Client({ connectionString: m.database.url });
     await client.connect();
     await client.query('SELECT count(*) FROM delivery_attempts');
     await client.end();
-    expect(await rowsScanned(pool, TEST_CONNECTIONS, [eventsOid, attemptsOid])).toBe(readBefore + 2 * LEADS);
+    expect(await rowsScanned(m.pool, TEST_CONNECTIONS, [eventsOid, attemptsOid])).toBe(readBefore + 2 * LEADS);
 
-    const switched = await applyMigrations({ databaseUrl: database.url, log: () => undefined });
+    const switched = await applyMigrations({ databaseUrl: m.database.url, log: () => undefined });
     expect(switched.applied[0]).toBe(SWITCH);
-    expect(await rowsScanned(pool, TEST_CONNECTIONS, [eventsOid, attemptsOid])).toBe(readBefore + 2 * LEADS);
+    expect(await rowsScanned(m.pool, TEST_CONNECTIONS, [eventsOid, attemptsOid])).toBe(readBefore + 2 * LEADS);
     expect(await digests()).toEqual(seeded);
     for (const [table, oid] of [
       ['lead_events', eventsOid],
@@ -166,11 +147,11 @@ describe(`migrations ${FIRST} to ${SWITCH}`, () => {
     }
     // A row without the lead's month is refused, not routed to a partition by chance.
     await expect(
-      pool.query(`INSERT INTO lead_events (lead_id, status) SELECT id, 'delivered' FROM leads LIMIT 1`),
+      m.pool.query(`INSERT INTO lead_events (lead_id, status) SELECT id, 'delivered' FROM leads LIMIT 1`),
     ).rejects.toMatchObject({ code: '23502' });
     // A delivery's attempt numbers stay unique.
     await expect(
-      pool.query(
+      m.pool.query(
         `INSERT INTO delivery_attempts (delivery_id, attempt, outcome, duration_ms, lead_created_at)
          SELECT delivery_id, attempt, outcome, 1, lead_created_at FROM delivery_attempts LIMIT 1`,
       ),
@@ -182,19 +163,21 @@ describe(`migrations ${FIRST} to ${SWITCH}`, () => {
       await one<{ hi: Date }>(`SELECT hi FROM time_partition_bounds('lead_events_before_partitioning'::regclass)`)
     ).hi;
     for (const table of ['lead_events', 'delivery_attempts'])
-      expect(await runStatement(pool, CREATE_TIME_PARTITIONS, { table, unit: 'month', ahead: 1, at: bound })).toEqual([
-        { partition: `${table}_p${bound.toISOString().slice(0, 7).replace('-', '')}` },
-        { partition: expect.stringMatching(new RegExp(`^${table}_p\\d{6}$`)) },
-      ]);
+      expect(await runStatement(m.pool, CREATE_TIME_PARTITIONS, { table, unit: 'month', ahead: 1, at: bound })).toEqual(
+        [
+          { partition: `${table}_p${bound.toISOString().slice(0, 7).replace('-', '')}` },
+          { partition: expect.stringMatching(new RegExp(`^${table}_p\\d{6}$`)) },
+        ],
+      );
     const month = bound.toISOString().slice(0, 7).replace('-', '');
     const { max } = await one<{ max: string }>('SELECT max(id)::text AS max FROM lead_events');
     const newLead = randomUUID();
-    await pool.query(
+    await m.pool.query(
       `INSERT INTO leads (id, source_id, status, name, phone, created_at, updated_at)
        VALUES ($1, $2, 'routing', 'Jane Later', '+14155550101', $3, now())`,
       [newLead, source, new Date(bound.getTime() + 3_600_000)],
     );
-    await runStatement(pool, ADD_LEAD_EVENTS, {
+    await runStatement(m.pool, ADD_LEAD_EVENTS, {
       leadIds: [newLead],
       status: 'routing',
       partnerIds: [null],
@@ -208,7 +191,7 @@ describe(`migrations ${FIRST} to ${SWITCH}`, () => {
       ),
     ).toEqual({ part: `lead_events_p${month}`, after: true });
 
-    await pool.query(
+    await m.pool.query(
       `WITH d AS (
          INSERT INTO deliveries (id, lead_id, partner_id, status, attempts, updated_at)
          VALUES (uuidv7(), $1, $2, 'accepted', 1, now()) RETURNING id)
@@ -218,7 +201,7 @@ describe(`migrations ${FIRST} to ${SWITCH}`, () => {
     );
     // The admin's lead view reads the lead's month of its events and attempts, no other (run-time pruning on the
     // lead's created_at): the other partitions' scans are never executed.
-    const { rows: plan } = await pool.query<{ 'QUERY PLAN': string }>(
+    const { rows: plan } = await m.pool.query<{ 'QUERY PLAN': string }>(
       `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ${inlineSql(LEAD_VIEW, orderedValues(LEAD_VIEW, { id: newLead }))}`,
     );
     const read = plan
@@ -228,13 +211,13 @@ describe(`migrations ${FIRST} to ${SWITCH}`, () => {
 
     // The foreign keys: a delivery of an unknown lead's attempt is refused; a lead deleted takes its history along.
     await expect(
-      pool.query(
+      m.pool.query(
         `INSERT INTO delivery_attempts (delivery_id, attempt, outcome, duration_ms, lead_created_at)
          VALUES ($1, 1, 'accepted', 1, now())`,
         [randomUUID()],
       ),
     ).rejects.toMatchObject({ code: '23503' });
-    await pool.query('DELETE FROM leads WHERE id = $1', [newLead]);
+    await m.pool.query('DELETE FROM leads WHERE id = $1', [newLead]);
     expect(await one(`SELECT count(*)::int AS n FROM lead_events WHERE lead_id = $1`, [newLead])).toEqual({ n: 0 });
 
     // The housekeeping drops the old partition whole once all of its range is past the retention, never before.
@@ -242,10 +225,10 @@ describe(`migrations ${FIRST} to ${SWITCH}`, () => {
       ['lead_events', 3 * LEADS + 1],
       ['delivery_attempts', 2 * LEADS],
     ] as const) {
-      expect(await runStatement(pool, DROP_TIME_PARTITIONS, { table, before: new Date(bound.getTime() - 1) })).toEqual(
-        [],
-      );
-      expect(await runStatement(pool, DROP_TIME_PARTITIONS, { table, before: bound })).toEqual([
+      expect(
+        await runStatement(m.pool, DROP_TIME_PARTITIONS, { table, before: new Date(bound.getTime() - 1) }),
+      ).toEqual([]);
+      expect(await runStatement(m.pool, DROP_TIME_PARTITIONS, { table, before: bound })).toEqual([
         { partition: `${table}_before_partitioning`, rows },
       ]);
     }

@@ -1,8 +1,5 @@
-import { rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/database.js';
-import { migrationsBefore } from '../../../test/support/migrations.js';
+import { useDatabaseMigratedBefore } from '../../../test/support/migrations.js';
 import { applyMigrations } from './migrate.js';
 import { orderedValues } from './sql.js';
 import { inlineSql, runStatement } from './statements.js';
@@ -23,25 +20,9 @@ const DAY_MS = 24 * 60 * 60_000;
  * partition once all of it is past the retention.
  */
 describe(`migrations ${FIRST} to ${SWITCH}`, () => {
-  let database: TestDatabase;
-  let pool: pg.Pool;
-  const dirs: string[] = [];
+  const m = useDatabaseMigratedBefore(FIRST);
+  const { one } = m;
 
-  beforeAll(async () => {
-    database = await createTestDatabase({ empty: true });
-    const before = migrationsBefore(FIRST);
-    dirs.push(before);
-    await applyMigrations({ databaseUrl: database.url, migrationsDir: before, log: () => undefined });
-    pool = new pg.Pool({ connectionString: database.url, max: 1 });
-  }, 60_000);
-  afterAll(async () => {
-    await pool?.end();
-    await database?.drop();
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  });
-
-  const one = async <R extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<R> =>
-    (await pool.query<R>(sql, values)).rows[0]!;
   /** Every row of both tables, in key order, as digests. */
   const digests = async () => ({
     pings: await one(
@@ -57,14 +38,14 @@ describe(`migrations ${FIRST} to ${SWITCH}`, () => {
     (await one<{ part: string }>(`SELECT tableoid::regclass::text AS part FROM ${table} WHERE ${where} LIMIT 1`)).part;
   /** The partitions a statement's plan reads (its scans' relation names). */
   const scanned = async (sql: string, values: unknown[]) => {
-    const { rows } = await pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, values);
+    const { rows } = await m.pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, values);
     return [...new Set(rows.flatMap((r) => [...r['QUERY PLAN'].matchAll(/ on (\w+)/g)].map((m) => m[1]!)))].sort();
   };
 
   it('keep every ping and answer, record new ones once in their day, and read only the days a window asks', async () => {
     const sources = [randomUUID(), randomUUID()];
     const partners = [randomUUID(), randomUUID(), randomUUID()];
-    await pool.query(
+    await m.pool.query(
       `INSERT INTO pings (id, source_id, route_id, status, best_bid, source_bid, geo, channel, created_at)
        SELECT gen_random_uuid(), ($1::uuid[])[1 + i % 2], NULL, CASE WHEN i % 5 = 0 THEN 'no_bid' ELSE 'bid' END,
               CASE WHEN i % 5 = 0 THEN NULL ELSE 10 + i % 7 END, CASE WHEN i % 5 = 0 THEN NULL ELSE 4.25 END,
@@ -72,7 +53,7 @@ describe(`migrations ${FIRST} to ${SWITCH}`, () => {
        FROM generate_series(1, $2::int) AS i`,
       [sources, PINGS],
     );
-    await pool.query(
+    await m.pool.query(
       `INSERT INTO ping_bids (ping_id, partner_id, outcome, bid, rank, duration_ms, created_at)
        SELECT p.id, pa, 'bid', 10 + n, 4 - n, 40 + n, p.created_at
        FROM pings AS p, unnest($1::uuid[]) WITH ORDINALITY AS x (pa, n)`,
@@ -82,7 +63,7 @@ describe(`migrations ${FIRST} to ${SWITCH}`, () => {
     expect(before.pings.rows).toBe(PINGS);
     expect(before.bids.rows).toBe(PINGS * 3);
 
-    const applied = await applyMigrations({ databaseUrl: database.url, log: () => undefined });
+    const applied = await applyMigrations({ databaseUrl: m.database.url, log: () => undefined });
     expect(applied.applied[0]).toBe(FIRST);
     expect(applied.applied).toContain(SWITCH);
     expect(await digests()).toEqual(before);
@@ -101,10 +82,10 @@ describe(`migrations ${FIRST} to ${SWITCH}`, () => {
     ).hi;
     const at = new Date(bound.getTime() + 10 * DAY_MS + 3_600_000);
     for (const table of ['pings', 'ping_bids'])
-      expect(await runStatement(pool, CREATE_TIME_PARTITIONS, { table, unit: 'day', ahead: 2, at })).toHaveLength(3);
+      expect(await runStatement(m.pool, CREATE_TIME_PARTITIONS, { table, unit: 'day', ahead: 2, at })).toHaveLength(3);
     const pingId = randomUUID();
     for (let i = 0; i < 2; i++) {
-      await runStatement(pool, RECORD_PINGS, {
+      await runStatement(m.pool, RECORD_PINGS, {
         ids: [pingId],
         sourceIds: [sources[0]!],
         routeIds: [null],
@@ -115,7 +96,7 @@ describe(`migrations ${FIRST} to ${SWITCH}`, () => {
         channels: ['search'],
         at: [at],
       });
-      await runStatement(pool, RECORD_PING_BIDS, {
+      await runStatement(m.pool, RECORD_PING_BIDS, {
         pingIds: [pingId],
         partnerIds: [partners[0]!],
         outcomes: ['bid'],
@@ -160,10 +141,10 @@ describe(`migrations ${FIRST} to ${SWITCH}`, () => {
     // The housekeeping: the old table's partition stays while part of it is within the retention, and is dropped
     // with all its rows once the whole of it is past.
     for (const table of ['pings', 'ping_bids']) {
-      expect(await runStatement(pool, DROP_TIME_PARTITIONS, { table, before: new Date(bound.getTime() - 1) })).toEqual(
-        [],
-      );
-      expect(await runStatement(pool, DROP_TIME_PARTITIONS, { table, before: bound })).toEqual([
+      expect(
+        await runStatement(m.pool, DROP_TIME_PARTITIONS, { table, before: new Date(bound.getTime() - 1) }),
+      ).toEqual([]);
+      expect(await runStatement(m.pool, DROP_TIME_PARTITIONS, { table, before: bound })).toEqual([
         { partition: `${table}_before_partitioning`, rows: table === 'pings' ? PINGS : PINGS * 3 },
       ]);
     }

@@ -1,8 +1,6 @@
-import { rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/database.js';
-import { migrationsBefore } from '../../../test/support/migrations.js';
+import { useDatabaseMigratedBefore } from '../../../test/support/migrations.js';
 import { rowsScanned } from '../../../test/support/seq-scans.js';
 import { applyMigrations } from './migrate.js';
 import { runStatement } from './statements.js';
@@ -25,25 +23,9 @@ const TEST_CONNECTIONS = 'partition-migration-test';
  * statements create days ahead, drop the old partition, and delete its rows past 30 days meanwhile.
  */
 describe(`migrations ${FIRST} to ${SWITCH}`, () => {
-  let database: TestDatabase;
-  let pool: pg.Pool;
-  const dirs: string[] = [];
+  const m = useDatabaseMigratedBefore(FIRST, { applicationName: TEST_CONNECTIONS });
+  const { one } = m;
 
-  beforeAll(async () => {
-    database = await createTestDatabase({ empty: true });
-    const before = migrationsBefore(FIRST);
-    dirs.push(before);
-    await applyMigrations({ databaseUrl: database.url, migrationsDir: before, log: () => undefined });
-    pool = new pg.Pool({ connectionString: database.url, max: 1, application_name: TEST_CONNECTIONS });
-  }, 60_000);
-  afterAll(async () => {
-    await pool?.end();
-    await database?.drop();
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  });
-
-  const one = async <R extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<R> =>
-    (await pool.query<R>(sql, values)).rows[0]!;
   /** Every row, in id order, as one digest. */
   const digest = () =>
     one<{ rows: number; digest: string }>(
@@ -55,11 +37,11 @@ describe(`migrations ${FIRST} to ${SWITCH}`, () => {
 
   it('keeps every row, reads none of them under the switch, and leaves a table that works', async () => {
     const source = randomUUID();
-    await pool.query(
+    await m.pool.query(
       `INSERT INTO sources (id, name, api_key_hash, api_key_prefix, updated_at) VALUES ($1, $2, $3, 'lr_test', now())`,
       [source, `source-${source}`, randomUUID().replaceAll('-', '').padEnd(64, '0')],
     );
-    await pool.query(
+    await m.pool.query(
       `INSERT INTO ingest_rejections (source_id, http_status, reason, errors, lead_id, geo, channel, count, at)
        SELECT CASE WHEN i % 3 = 0 THEN NULL ELSE $1::uuid END, CASE WHEN i % 2 = 0 THEN 422 ELSE 409 END,
               CASE WHEN i % 2 = 0 THEN 'invalid' ELSE 'duplicate' END,
@@ -74,10 +56,9 @@ describe(`migrations ${FIRST} to ${SWITCH}`, () => {
     const { oid } = await one<{ oid: number }>(`SELECT 'ingest_rejections'::regclass::oid::int AS oid`);
 
     // The CHECK (NOT VALID), the index CONCURRENTLY, the CHECK validated: the scans happen here, without a long lock.
-    const upToSwitch = migrationsBefore(SWITCH);
-    dirs.push(upToSwitch);
+    const upToSwitch = m.migrationsBefore(SWITCH);
     const prepared = await applyMigrations({
-      databaseUrl: database.url,
+      databaseUrl: m.database.url,
       migrationsDir: upToSwitch,
       log: () => undefined,
     });
@@ -87,19 +68,19 @@ describe(`migrations ${FIRST} to ${SWITCH}`, () => {
       '20261202160200_rejection_partitions_validate',
     ]);
     // The statistics see a scan (the measure can fail): a count, on a connection of its own.
-    const readBefore = await rowsScanned(pool, TEST_CONNECTIONS, [oid]);
-    const client = new pg.Client({ connectionString: database.url });
+    const readBefore = await rowsScanned(m.pool, TEST_CONNECTIONS, [oid]);
+    const client = new pg.Client({ connectionString: m.database.url });
     await client.connect();
     await client.query('SELECT count(*) FROM ingest_rejections');
     await client.end();
-    expect(await rowsScanned(pool, TEST_CONNECTIONS, [oid])).toBe(readBefore + SEEDED);
+    expect(await rowsScanned(m.pool, TEST_CONNECTIONS, [oid])).toBe(readBefore + SEEDED);
 
-    const switched = await applyMigrations({ databaseUrl: database.url, log: () => undefined });
+    const switched = await applyMigrations({ databaseUrl: m.database.url, log: () => undefined });
     expect(switched.applied[0]).toBe(SWITCH);
     // The switch read no row of the old table.
-    expect(await rowsScanned(pool, TEST_CONNECTIONS, [oid])).toBe(readBefore + SEEDED);
+    expect(await rowsScanned(m.pool, TEST_CONNECTIONS, [oid])).toBe(readBefore + SEEDED);
 
-    const partitions = await pool.query<{ name: string; bound: string }>(
+    const partitions = await m.pool.query<{ name: string; bound: string }>(
       `SELECT c.relname AS name, pg_get_expr(c.relpartbound, c.oid) AS bound
        FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
        WHERE i.inhparent = 'ingest_rejections'::regclass ORDER BY c.relname`,
@@ -121,7 +102,7 @@ describe(`migrations ${FIRST} to ${SWITCH}`, () => {
     const { max } = await one<{ max: string }>('SELECT max(id)::text AS max FROM ingest_rejections');
     const deltas = () => one<{ n: number }>(`SELECT coalesce(sum(duplicates), 0)::int AS n FROM report_deltas`);
     const duplicatesBefore = (await deltas()).n;
-    await runStatement(pool, INSERT_REJECTION, {
+    await runStatement(m.pool, INSERT_REJECTION, {
       sourceId: source,
       httpStatus: 409,
       reason: 'duplicate',
@@ -138,7 +119,7 @@ describe(`migrations ${FIRST} to ${SWITCH}`, () => {
     expect((await deltas()).n).toBe(duplicatesBefore + 1);
     // The primary key holds on the partitioned table.
     await expect(
-      pool.query(
+      m.pool.query(
         `INSERT INTO ingest_rejections (id, http_status, reason, at) SELECT id, 401, 'x', at FROM ingest_rejections LIMIT 1`,
       ),
     ).rejects.toMatchObject({ code: '23505' });
@@ -146,7 +127,7 @@ describe(`migrations ${FIRST} to ${SWITCH}`, () => {
     // The housekeeping's round, 40 days on: days made ahead, the old rows past 30 days deleted in batches, then
     // (32 days after the switch's day) the old partition dropped whole.
     const now = new Date();
-    const ahead = await runStatement(pool, CREATE_TIME_PARTITIONS, {
+    const ahead = await runStatement(m.pool, CREATE_TIME_PARTITIONS, {
       table: 'ingest_rejections',
       unit: 'day',
       ahead: 7,
@@ -160,7 +141,7 @@ describe(`migrations ${FIRST} to ${SWITCH}`, () => {
     expect(old).toBeGreaterThan(SEEDED / 5);
     let deleted = 0;
     for (;;) {
-      const [{ deleted: n = 0 } = {}] = await runStatement(pool, DELETE_OLD_REJECTIONS, {
+      const [{ deleted: n = 0 } = {}] = await runStatement(m.pool, DELETE_OLD_REJECTIONS, {
         before: new Date(now.getTime() - 30 * DAY_MS),
         limit: 10_000,
       });
@@ -169,21 +150,21 @@ describe(`migrations ${FIRST} to ${SWITCH}`, () => {
     }
     expect(deleted).toBe(old);
     expect(
-      await runStatement(pool, DROP_TIME_PARTITIONS, {
+      await runStatement(m.pool, DROP_TIME_PARTITIONS, {
         table: 'ingest_rejections',
         before: new Date(now.getTime() - 30 * DAY_MS),
       }),
     ).toEqual([]);
     const { n: left } = await one<{ n: number }>('SELECT count(*)::int AS n FROM ingest_rejections');
     const dayAfterNext = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 2));
-    const dropped = await runStatement(pool, DROP_TIME_PARTITIONS, {
+    const dropped = await runStatement(m.pool, DROP_TIME_PARTITIONS, {
       table: 'ingest_rejections',
       before: dayAfterNext,
     });
     expect(dropped).toEqual([{ partition: 'ingest_rejections_before_partitioning', rows: left }]);
     expect(left).toBe(SEEDED + 1 - old);
     // The sequence belongs to the partitioned table: it outlived the partition it was made for.
-    await runStatement(pool, INSERT_REJECTION, {
+    await runStatement(m.pool, INSERT_REJECTION, {
       sourceId: source,
       httpStatus: 422,
       reason: 'invalid',
@@ -199,7 +180,7 @@ describe(`migrations ${FIRST} to ${SWITCH}`, () => {
       },
     );
     // The foreign key to sources: a source deleted takes its rejections along.
-    await pool.query('DELETE FROM sources WHERE id = $1', [source]);
+    await m.pool.query('DELETE FROM sources WHERE id = $1', [source]);
     expect(await one(`SELECT count(*)::int AS n FROM ingest_rejections`)).toEqual({ n: 0 });
   }, 120_000);
 });
