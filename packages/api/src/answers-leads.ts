@@ -204,7 +204,10 @@ const leadData = (masked: boolean) =>
   });
 
 const events = <S extends Parameters<typeof Closed>[0]>(event: S) =>
-  Type.Array(Closed(event), { description: 'status changes, oldest first' });
+  Type.Array(Closed(event), {
+    description:
+      'status changes, oldest first; empty once the lead’s month is past the installation’s LEAD_HISTORY_RETENTION_MONTHS (the status and money stay)',
+  });
 
 /**
  * A lead as its source sees it (README "What each party sees"): its data, its status and when each status was
@@ -311,7 +314,10 @@ export const LeadView = component(
           ),
           at: DateTime(),
         }),
-        { description: 'every delivery attempt to every partner, oldest first' },
+        {
+          description:
+            'every delivery attempt to every partner, oldest first; empty once the lead’s month is past the installation’s LEAD_HISTORY_RETENTION_MONTHS',
+        },
       ),
       money: ref(LeadMoney),
     },
