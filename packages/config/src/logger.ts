@@ -1,5 +1,5 @@
 import pino, { type Logger } from 'pino';
-import { prettyFactory } from 'pino-pretty';
+import type * as PinoPretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -81,6 +81,11 @@ export function createLogger(opts: LoggerOptions, destination?: pino.Destination
   if (destination) return pino(base, destination);
   const stdout = pino.destination({ dest: 1, sync: true });
   if (!opts.pretty) return pino(base, stdout);
+  // Loaded here, not at import: production logs JSON, and pino-pretty with its dependencies would stay in every
+  // process's heap for nothing (about 0.5 MB; V8 lets a heap grow to about four times what it keeps, so about
+  // 2 MB of the worker's peak RSS: docs/performance.md, "The worker's peak RSS").
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when readable logs are asked for only
+  const { prettyFactory } = require('pino-pretty') as typeof PinoPretty;
   const prettify = prettyFactory({
     colorize: opts.colour ?? colourWanted(),
     singleLine: true,

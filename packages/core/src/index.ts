@@ -6,6 +6,7 @@ export {
   EXAMPLE_LEAD,
   LeadPingSchema,
   LeadSchema,
+  loadPhoneNumbers,
   normalisePhone,
   readLeadPath,
   validateLead,

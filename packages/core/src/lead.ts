@@ -1,4 +1,4 @@
-import { parsePhoneNumberFromString, isSupportedCountry } from 'libphonenumber-js/max';
+import type * as PhoneNumbers from 'libphonenumber-js/max';
 import { ISO_COUNTRIES } from './countries.js';
 import type { FieldError } from './errors.js';
 import { Dict, Scalar, Type, Uuid, type Static } from './schema.js';
@@ -194,8 +194,23 @@ export function validateLead(input: unknown): LeadValidation {
   };
 }
 
+let phoneNumbers: typeof PhoneNumbers | undefined;
+
+/**
+ * libphonenumber-js with its full metadata, loaded by the first phone number
+ * parsed (or by `loadPhoneNumbers`), not at import: it holds about 1.7 MB of
+ * heap, and the worker, which imports this package, parses no phone number
+ * (V8 lets a heap grow to about four times what it keeps: docs/performance.md,
+ * "The worker's peak RSS").
+ */
+export function loadPhoneNumbers(): typeof PhoneNumbers {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
+  return (phoneNumbers ??= require('libphonenumber-js/max') as typeof PhoneNumbers);
+}
+
 /** E.164, or null when the number is not valid (with `region` as the default country). */
 export function normalisePhone(raw: string, region: string | null): string | null {
+  const { isSupportedCountry, parsePhoneNumberFromString } = loadPhoneNumbers();
   const defaultCountry = region && isSupportedCountry(region) ? region : undefined;
   const parsed = parsePhoneNumberFromString(raw, defaultCountry ? { defaultCountry } : undefined);
   return parsed && parsed.isValid() ? parsed.number : null;

@@ -1,6 +1,10 @@
 import { MAX_IDEMPOTENCY_KEY } from '@leadrouter/api';
-import { invalid, validateLead, type FieldError, type NormalisedLead } from '@leadrouter/core';
+import { invalid, loadPhoneNumbers, validateLead, type FieldError, type NormalisedLead } from '@leadrouter/core';
 import type { AcceptOutcome } from '@leadrouter/lifecycle';
+
+// Every lead's phone number is parsed: libphonenumber is loaded with this module, at start, rather than by the
+// first lead (core loads it on first use, for the processes that never parse one: the worker).
+loadPhoneNumbers();
 
 // Accepting a lead is packages/lifecycle's use case (`LeadRecorder`: the durable write and the group commit);
 // this file holds what the HTTP side adds to it: the request's checks and the answer the source gets.
