@@ -77,6 +77,27 @@ describe('two ingest processes', () => {
     expect((await post(1, source.apiKey, lead())).status).toBe(401);
     expect((await post(1, rotated.apiKey, lead())).status).toBe(202);
   });
+
+  // The ingest caches partners by feedback key (ADR 0026 "Group commit"); the rotation drops them everywhere.
+  it('stop taking a rotated feedback key at once, on every replica', async () => {
+    const partner = await stack.createPartner({ url: 'http://127.0.0.1:9/leads' });
+    const feedback = (replica: number, key: string) =>
+      fetch(`${replicas[replica]!.url}/v1/feedback`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ leadId: '00000000-0000-4000-8000-000000000000', event: 'converted' }),
+      }).then((r) => r.status);
+    // A known key, twice (the second from the cache): past the key, the lead is not one the partner bought.
+    expect(await feedback(1, partner.feedbackKey)).toBe(404);
+    expect(await feedback(1, partner.feedbackKey)).toBe(404);
+    const rotated = await fetch(`${replicas[0]!.url}/v1/admin/partners/${partner.id}/rotate-feedback-key`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    }).then((r) => r.json() as Promise<{ feedbackKey: string }>);
+    expect(await feedback(1, partner.feedbackKey)).toBe(401);
+    expect(await feedback(0, partner.feedbackKey)).toBe(401);
+    expect(await feedback(1, rotated.feedbackKey)).toBe(404);
+  });
 });
 
 describe('configuration errors', () => {

@@ -99,6 +99,23 @@ describe('SharedCaches', () => {
     expect(await rules.get('r', async () => 'r2')).toBe('r1');
   });
 
+  it('drop every named cache of a topic, each kept apart from the others', async () => {
+    await until(() => replicas.every((r) => r.live));
+    const rules = replicas[1]!.cache<string, string>('rules', 60_000);
+    const partners = replicas[1]!.cache<string, string>('rules', 60_000, 'feedback-partners');
+    expect(replicas[1]!.cache<string, string>('rules', 60_000, 'feedback-partners')).toBe(partners);
+    expect(await rules.get('k', async () => 'rule')).toBe('rule');
+    expect(await partners.get('k', async () => 'partner')).toBe('partner');
+    await replicas[0]!.invalidate('rules');
+    let seen: string[] = [];
+    await until(() => {
+      void Promise.all([rules.get('k', async () => 'rule2'), partners.get('k', async () => 'partner2')]).then(
+        (v) => (seen = v),
+      );
+      return seen[0] === 'rule2' && seen[1] === 'partner2';
+    });
+  });
+
   it('stop caching once closed (as when the subscription is lost)', async () => {
     const own = new SharedCaches(publisher, REDIS_URL, prefix);
     await until(() => own.live);

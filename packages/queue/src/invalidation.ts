@@ -5,7 +5,7 @@ import { ChannelSubscriber } from './subscriber.js';
 
 const PUBLISH_TIMEOUT_MS = 2_000;
 
-/** What changed: source keys and settings, or the routing rules (routes and partners). */
+/** What changed: source keys and settings, or the routing rules (routes and partners, their feedback keys too). */
 export type CacheTopic = 'sources' | 'rules';
 
 /** The Redis channel on which a write tells every process to drop its cache of a topic. */
@@ -31,7 +31,8 @@ export const invalidationChannel = (prefix: string): string => redisKeys(prefix)
 export class SharedCaches {
   private readonly channel: string;
   private readonly subscription: ChannelSubscriber;
-  private readonly caches = new Map<CacheTopic, LocalCache<unknown, unknown>>();
+  /** Each topic's caches, by name (a topic may have several: the ingest's partners by feedback key, and the rules). */
+  private readonly caches = new Map<CacheTopic, Map<string, LocalCache<unknown, unknown>>>();
 
   constructor(
     private readonly publisher: RedisClient,
@@ -45,7 +46,7 @@ export class SharedCaches {
       redis,
       this.channel,
       {
-        message: (topic) => this.caches.get(topic as CacheTopic)?.clear(),
+        message: (topic) => this.clearTopic(topic as CacheTopic),
         up: () => this.clearAll(),
         down: () => this.clearAll(),
       },
@@ -63,12 +64,17 @@ export class SharedCaches {
     return this.subscription.live;
   }
 
-  /** The cache for `topic` (one per topic and process). */
-  cache<K, V>(topic: CacheTopic, ttlMs: number): LocalCache<K, V> {
-    let cache = this.caches.get(topic);
+  /**
+   * The cache `name` of `topic` (one per topic, name and process; the name defaults to the topic's), dropped with
+   * every other cache of its topic.
+   */
+  cache<K, V>(topic: CacheTopic, ttlMs: number, name: string = topic): LocalCache<K, V> {
+    let named = this.caches.get(topic);
+    if (!named) this.caches.set(topic, (named = new Map<string, LocalCache<unknown, unknown>>()));
+    let cache = named.get(name);
     if (!cache) {
       cache = new LocalCache<unknown, unknown>(() => this.live, ttlMs);
-      this.caches.set(topic, cache);
+      named.set(name, cache);
     }
     return cache as LocalCache<K, V>;
   }
@@ -80,7 +86,7 @@ export class SharedCaches {
    * has lost Redis too, which turns its caches off.
    */
   async invalidate(topic: CacheTopic): Promise<void> {
-    this.caches.get(topic)?.clear();
+    this.clearTopic(topic);
     let timer: NodeJS.Timeout | undefined;
     // A connection that queues commands while Redis is away would wait for it: give up after a while.
     const timeout = new Promise<never>((_, reject) => {
@@ -95,8 +101,12 @@ export class SharedCaches {
     }
   }
 
+  private clearTopic(topic: CacheTopic): void {
+    for (const cache of this.caches.get(topic)?.values() ?? []) cache.clear();
+  }
+
   private clearAll(): void {
-    for (const cache of this.caches.values()) cache.clear();
+    for (const topic of this.caches.keys()) this.clearTopic(topic);
   }
 
   close(): void {

@@ -329,6 +329,8 @@ export function partnersRouter({ db, agents, queues, caches }: IngestDeps): Rout
 
   bind(table.rotatePartnerFeedbackKey, async ({ params }) => {
     const { partner, feedbackKey } = await rotatePartnerFeedbackKey(db, params.id);
+    // The old key stops at once on every replica (the ingest caches partners by feedback key).
+    await changed();
     return { status: 200, body: { ...(await viewOf(db, partner)), feedbackKey } };
   });
 
