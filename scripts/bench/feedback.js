@@ -6,7 +6,7 @@
 'use strict';
 const autocannon = require('autocannon');
 const { hammer } = require('./clients');
-const { sampler, settle } = require('./phases');
+const { counters, sampler, settle } = require('./phases');
 
 const BATCH = 100;
 
@@ -38,6 +38,26 @@ async function postAll({ url, path, key, bodies, connections }) {
   };
 }
 
+/**
+ * What one event cost in a phase: CPU (ms, user + system) of each process of the stack and in all, and
+ * PostgreSQL commits (`pg_stat_database.xact_commit` of the bench's database: read-only ones too).
+ */
+function perEvent(procs, commits, events) {
+  const ms = (name) => (procs[name]?.cpuMs ?? 0) / events;
+  const cpuMs = {
+    ingest: ms('ingest'),
+    postgres: ms('postgres (bench database)'),
+    worker: ms('worker'),
+    redis: ms('redis-server'),
+  };
+  const round = (x) => Math.round(x * 1000) / 1000;
+  const total = cpuMs.ingest + cpuMs.postgres + cpuMs.worker + cpuMs.redis;
+  return {
+    cpuMs: { total: round(total), ...Object.fromEntries(Object.entries(cpuMs).map(([k, v]) => [k, round(v)])) },
+    pgCommits: round(commits / events),
+  };
+}
+
 async function feedbackRate({ stack, opts, pool, log }) {
   await stack.reset();
   const partner = await stack.startHelper('partner (instant)', 'partner.js');
@@ -57,6 +77,7 @@ async function feedbackRate({ stack, opts, pool, log }) {
 
   // One event per request: a conversion for each sold lead.
   const own = { ingest: () => ingest, worker: () => worker };
+  let before = await counters(stack);
   let s = sampler(stack, own);
   const single = await postAll({
     url: ingest.url,
@@ -66,6 +87,7 @@ async function feedbackRate({ stack, opts, pool, log }) {
     bodies: ids.map((id) => JSON.stringify({ leadId: id, event: 'converted', eventId: `c-${id}`, amount: 40 })),
   });
   const singleProcs = s.stop();
+  const singleCommits = (await counters(stack)).pgCommits - before.pgCommits;
 
   // Batches of 100: a reversal of each conversion.
   const batches = [];
@@ -75,9 +97,11 @@ async function feedbackRate({ stack, opts, pool, log }) {
         events: ids.slice(at, at + BATCH).map((id) => ({ leadId: id, event: 'reversed', eventId: `r-${id}` })),
       }),
     );
+  before = await counters(stack);
   s = sampler(stack, own);
   const batched = await postAll({ url: ingest.url, path: '/v1/feedback', key, connections: 8, bodies: batches });
   const batchProcs = s.stop();
+  const batchCommits = (await counters(stack)).pgCommits - before.pgCommits;
 
   // Exactly once: one partner conversion and one partner reversal per lead, whatever the answers said.
   const { rows } = await stack.pg.query(
@@ -100,6 +124,10 @@ async function feedbackRate({ stack, opts, pool, log }) {
       expected: ids.length,
     },
     processes: { single: singleProcs, batched: batchProcs },
+    perEvent: {
+      single: perEvent(singleProcs, singleCommits, ids.length),
+      batched: perEvent(batchProcs, batchCommits, ids.length),
+    },
   };
   log(
     `feedback: ${result.single.eventsPerSecond} events/s one per request (p99 ${single.p99} ms), ` +

@@ -419,6 +419,21 @@ function print(r) {
         ],
       ],
     );
+    if (f.perEvent) {
+      const row = (name, e) => [
+        name,
+        e.cpuMs.total.toFixed(2),
+        e.cpuMs.ingest.toFixed(2),
+        e.cpuMs.postgres.toFixed(2),
+        e.cpuMs.worker.toFixed(2),
+        e.cpuMs.redis.toFixed(2),
+        e.pgCommits.toFixed(2),
+      ];
+      out += `\nPer event\n${table(
+        ['events', 'CPU ms', 'ingest', 'PostgreSQL', 'worker', 'Redis', 'PostgreSQL commits'],
+        [row('one per request', f.perEvent.single), row(`${f.batched.batchSize} per request`, f.perEvent.batched)],
+      )}`;
+    }
     out += `\n${processTable('Processes (feedback, one event per request)', f.processes.single)}`;
     out += processTable('Processes (feedback in batches)', f.processes.batched);
   }
