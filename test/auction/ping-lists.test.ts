@@ -35,6 +35,14 @@ const pingJob = (over: Partial<PingJob> = {}): PingJob => {
 };
 
 /** A consumer's log lines, kept. */
+/** A ping handler that records each ping's id and answers the first only once `opened` resolves. */
+const holdingTheFirst =
+  (taken: string[], opened: Promise<unknown>) =>
+  async (job: PingJob): Promise<void> => {
+    taken.push(job.pingId);
+    if (taken.length === 1) await opened;
+  };
+
 const recordingLog = () => {
   const lines: { level: string; msg: string; obj: object }[] = [];
   return {
@@ -139,10 +147,7 @@ describe('the pings’ lists and their consumers', () => {
       partitions: 1,
       concurrency: 1,
       log,
-      handle: async (job) => {
-        taken.push(job.pingId);
-        if (taken.length === 1) await opened;
-      },
+      handle: holdingTheFirst(taken, opened),
     });
     const lists = new PingLists(producer, prefix, 1);
     const first = pingJob();
@@ -201,10 +206,7 @@ describe('a list’s blocking connection on a Redis Cluster, left as a failover 
       partitions: 1,
       concurrency: 1,
       log,
-      handle: async (job) => {
-        taken.push(job.pingId);
-        if (taken.length === 1) await opened;
-      },
+      handle: holdingTheFirst(taken, opened),
     });
     const producer = createRedis({ target, role: 'worker' });
     try {
