@@ -405,6 +405,19 @@ async function concurrencySweep({ stack, opts, pool, log }) {
  * with the worker killed (SIGKILL) and restarted half-way. Nothing may be
  * lost, and Redis memory must stay flat.
  */
+/**
+ * The length of BullMQ's event streams by queue, summed over its sub-queues (`bench:{route-0.17}:events`…): each grows
+ * up to its cap (10,000 entries by default), then stays there.
+ */
+async function eventStreamLengths(redis) {
+  const lengths = { route: 0, deliver: 0, postback: 0 };
+  for (const key of await redis.keys('bench:*:events')) {
+    const queue = /^bench:\{?(route|deliver|postback)[-:}]/.exec(key)?.[1];
+    if (queue) lengths[queue] += await redis.xlen(key);
+  }
+  return lengths;
+}
+
 async function soak({ stack, opts, pool, log }) {
   await stack.reset();
   const partner = await stack.startHelper('partner (5 % failures)', 'partner.js', { FAIL_RATE: '0.05' });
@@ -426,11 +439,7 @@ async function soak({ stack, opts, pool, log }) {
       label,
       redisUsedMemoryMB: Math.round((usedMemory / 1048576) * 100) / 100,
       // BullMQ's event streams grow up to their cap (10,000 entries each by default), then stay there.
-      eventStreams: Object.fromEntries(
-        await Promise.all(
-          ['route', 'deliver', 'postback'].map(async (q) => [q, await stack.redis.xlen(`bench:${q}:events`)]),
-        ),
-      ),
+      eventStreams: await eventStreamLengths(stack.redis),
       keys: await stack.redis.dbsize(),
       ingestRssMB: mb(ingest.pid),
       workerRssMB: mb(worker.pid),
