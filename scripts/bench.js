@@ -7,7 +7,8 @@
 //
 // Other options: --only ingest,e2e,isolation,concurrency,feedback,pings,reports,cluster,failover,bigdb (a subset
 // of the phases; failover is the cluster phase's master kill alone), --duration S (seconds per measured phase), --rate N (the soak's
-// leads/s, default 50: about half of what one worker delivers on a 2-core machine), --profile (write V8 CPU profiles of ingest and worker to
+// leads/s, default 50: about half of what one worker delivers on a 2-core machine), --lag-rate N (the end-to-end
+// phase's paced rate for the lag, default 500: the target's; lower shows the latency below saturation), --profile (write V8 CPU profiles of ingest and worker to
 // bench/profiles/; summarise one with scripts/bench/profile-summary.js).
 //
 // BENCH_CHILD_LOGS=<dir> keeps the whole output of every process it starts in <dir> (for a post-mortem).
@@ -23,7 +24,7 @@ const path = require('node:path');
 const { BenchStack, build, ROOT } = require('./bench/stack');
 
 function parseArgs(argv) {
-  const opts = { quick: false, soak: 0, only: null, profile: false, durationS: null, soakRate: 50 };
+  const opts = { quick: false, soak: 0, only: null, profile: false, durationS: null, soakRate: 50, lagRate: 500 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -36,6 +37,7 @@ function parseArgs(argv) {
     else if (a === '--only') opts.only = value().split(',');
     else if (a === '--duration') opts.durationS = positive(a, value());
     else if (a === '--rate') opts.soakRate = positive(a, value());
+    else if (a === '--lag-rate') opts.lagRate = positive(a, value());
     else if (a === '--profile') opts.profile = true;
     else throw new Error(`unknown option ${a} (see the top of scripts/bench.js)`);
   }
@@ -57,7 +59,7 @@ function settings(args) {
     durationS,
     warmupS: quick ? 1 : 3,
     e2eLeads: quick ? 1500 : 10_000,
-    lagRate: 500,
+    lagRate: args.lagRate,
     sweep: quick ? [16, 64] : [16, 64, 256],
     sweepSeconds: quick ? 2 : 5,
     bigdbLeads: quick ? 1000 : 5000,

@@ -50,7 +50,13 @@ function targets(r) {
         t.perLead.cpuMs.total <= 1,
       );
     const l = r.endToEnd.lag;
-    add(`lag p99 at ${l.rate} leads/s`, `${l.p99} ms (p50 ${l.p50})`, '≤ 100 ms', l.p99 !== null && l.p99 <= 100);
+    // The target is at 500 leads/s offered: a lower --lag-rate shows the path's latency below saturation, never "met".
+    add(
+      `lag p99 at ${l.rate} leads/s`,
+      `${l.p99} ms (p50 ${l.p50})`,
+      '≤ 100 ms at 500 leads/s',
+      l.p99 !== null && l.p99 <= 100 && l.rate >= 500,
+    );
   }
   if (r.isolation) {
     const i = r.isolation;
