@@ -32,8 +32,6 @@ export const MAX_BATCH = 500;
 export const BATCH_BODY_LIMIT = '8mb';
 /** An Idempotency-Key's length at most (a batch's is 4 shorter: `#<index>` is added per lead). */
 export const MAX_IDEMPOTENCY_KEY = 200;
-/** How long an Idempotency-Key holds (24 h, README "Posting leads (for sources)"); an older key is released when it is used again. */
-export const IDEMPOTENCY_WINDOW_HOURS = 24;
 
 const BATCH_DESCRIPTION =
   'Each lead is validated on its own: an invalid lead gets a `rejected` result, the others are still accepted.';

@@ -53,7 +53,6 @@ export {
   Timeline,
 } from './answers-operations.js';
 export {
-  IDEMPOTENCY_WINDOW_HOURS,
   LeadOutcome,
   PingAnswer,
   LeadSourceView,

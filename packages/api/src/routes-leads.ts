@@ -2,14 +2,13 @@
  * The route table's lead API, for sources (README "Posting leads (for sources)"): post a lead, post a batch,
  * follow a lead. The ingest binds them with their own middleware (the rate limit before the body; ADR 0019).
  */
-import { EXAMPLE_LEAD, Type, Uuid, type Static } from '@leadrouter/core';
+import { EXAMPLE_LEAD, IDEMPOTENCY_WINDOW_HOURS, Type, Uuid, type Static } from '@leadrouter/core';
 import { EXAMPLE_AT, EXAMPLE_ID, EXAMPLE_PARTNER_ID, EXAMPLE_SOURCE_ID } from './examples.js';
 
 const EXAMPLE_DELIVERY_ID = '6e7f8091-a2b3-4c4d-9e5f-60718293a4b5';
 import {
   BATCH_BODY_LIMIT,
   BatchResults,
-  IDEMPOTENCY_WINDOW_HOURS,
   LeadAccepted,
   LeadBatch,
   LeadBatchEnvelope,

@@ -1,24 +1,70 @@
-export { AppError, conflict, invalid, notFound, unauthorized, unavailable, type FieldError } from './errors.js';
-export { ajv, compile, toFieldErrors, unstorableStrings } from './validation.js';
+// What routing and delivering a lead use, from modules without schemas: `@leadrouter/core/runtime` (runtime.ts).
+export {
+  AppError,
+  auctionSettings,
+  CAP_PERIODS,
+  compile,
+  compileRegex,
+  conflict,
+  IDEMPOTENCY_WINDOW_HOURS,
+  invalid,
+  isContactPath,
+  isUuid,
+  notFound,
+  pingSettings,
+  postbackBody,
+  readLeadPath,
+  readRoutingRecord,
+  regexErrors,
+  RESERVED_HEADERS,
+  ROUTING_RECORD_VERSION,
+  STATUS_PULL_DEFAULTS,
+  statusPullSettings,
+  statusPullUrl,
+  statusPullWindow,
+  storableText,
+  toFieldErrors,
+  unavailable,
+  UUID_RE,
+  type Auction,
+  type AuctionSettings,
+  type CapPeriod,
+  type FeedbackEventKind,
+  type FeedbackVia,
+  type FieldError,
+  type LeadFields,
+  type LeadStatus,
+  type LedgerKind,
+  type LedgerParty,
+  type NormalisedLead,
+  type PartnerDecisionEntry,
+  type PingEntry,
+  type PingSettings,
+  type PingValues,
+  type PostbackEvent,
+  type PublicLead,
+  type RouteStrategy,
+  type RoutingRecord,
+  type StatusPullSettings,
+  type StatusPullWindow,
+  type TerminalStatus,
+} from './runtime.js';
+export { unauthorized } from './errors.js';
+export { ajv, unstorableStrings } from './validation.js';
 export { checkQuery, queryValidator, type QueryReading, type QuerySchema } from './query.js';
-export { storableText, type TextLimit } from './storable.js';
+export { type TextLimit } from './storable.js';
 export {
   EXAMPLE_LEAD,
   LeadPingSchema,
   LeadSchema,
   loadPhoneNumbers,
   normalisePhone,
-  readLeadPath,
   validateLead,
   validatePing,
-  type LeadFields,
   type LeadInput,
   type LeadPingInput,
   type LeadValidation,
-  type NormalisedLead,
   type PingValidation,
-  type PingValues,
-  type PublicLead,
 } from './lead.js';
 export {
   ATTEMPT_OUTCOMES,
@@ -36,27 +82,17 @@ export {
   FEEDBACK_EVENT_KINDS,
   FEEDBACK_VIA,
   RETURN_STATUSES,
-  CAP_PERIODS,
   type PayoutModel,
-  type LedgerParty,
-  type LedgerKind,
-  type FeedbackEventKind,
-  type FeedbackVia,
   type ReturnStatus,
-  type CapPeriod,
   type AttemptOutcome,
   type DeliveryStatus,
-  type LeadStatus,
   type PartnerDecision,
-  type PostbackEvent,
   type PostbackStatus,
   type RouteOutcome,
-  type RouteStrategy,
-  type TerminalStatus,
 } from './states.js';
 export { maskEmail, maskPhone } from './mask.js';
 export { apiKeyPrefix, generateApiKey, generateFeedbackKey, generateSigningSecret, hashApiKey } from './keys.js';
-export { isUuid, UUID_PATTERN, UUID_RE } from './ids.js';
+export { UUID_PATTERN } from './ids.js';
 export {
   Closed,
   Const,
@@ -81,9 +117,7 @@ export {
   FiltersSchema,
   isValidTimezone,
   NullableFilters,
-  partnerHeaderProblems,
   PartnerHeadersSchema,
-  RESERVED_HEADERS,
   ResponseMapSchema,
   ScheduleSchema,
   type AcceptWhen,
@@ -94,45 +128,14 @@ export {
   type ResponseMap,
   type Schedule,
 } from './rules.js';
-export {
-  STATUS_PULL_DEFAULTS,
-  STATUS_PULL_METHODS,
-  STATUS_PULL_PLACEHOLDERS,
-  statusPullProblems,
-  StatusPullSchema,
-  statusPullSettings,
-  statusPullUrl,
-  statusPullWindow,
-  type StatusPull,
-  type StatusPullSettings,
-  type StatusPullWindow,
-} from './status-pull.js';
-export {
-  AUCTION_DEFAULTS,
-  auctionProblems,
-  auctionSettings,
-  CONTACT_FIELDS,
-  isContactPath,
-  PING_DEFAULTS,
-  pingProblems,
-  PingSchema,
-  pingSettings,
-  type Auction,
-  type AuctionSettings,
-  type Ping,
-  type PingSettings,
-} from './ping.js';
-export { postbackBody, type PostbackBody } from './postback.js';
-export {
-  readRoutingRecord,
-  ROUTING_RECORD_VERSION,
-  routingRecordSchema,
-  type PartnerDecisionEntry,
-  type PingEntry,
-  type RoutingRecord,
-  type RoutingRecordRead,
-} from './routing-record.js';
-export { compileRegex, REGEX_MAX_LENGTH, REGEX_MAX_PROGRAM, regexErrors, type CompiledRegex } from './regex.js';
+export { partnerHeaderProblems } from './headers.js';
+export { STATUS_PULL_PLACEHOLDERS, statusPullProblems } from './status-pull.js';
+export { STATUS_PULL_METHODS, StatusPullSchema, type StatusPull } from './status-pull-schema.js';
+export { AUCTION_DEFAULTS, auctionProblems, CONTACT_FIELDS, PING_DEFAULTS, pingProblems } from './ping.js';
+export { PingSchema, type Ping } from './ping-schema.js';
+export { type PostbackBody } from './postback.js';
+export { routingRecordSchema, type RoutingRecordRead } from './routing-record.js';
+export { REGEX_MAX_LENGTH, REGEX_MAX_PROGRAM, type CompiledRegex } from './regex.js';
 export {
   ADMIN_REPORT_FIGURES,
   MAX_HOURLY_REPORT_DAYS,

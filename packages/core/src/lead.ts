@@ -43,31 +43,6 @@ export interface PublicLead extends LeadFields {
   id: string;
 }
 
-/**
- * A lead path as fieldMap and filters use it: `id`, `name`, `phone`, `email`,
- * `geo`, `source`, or `fields.<name>`; undefined for anything else.
- */
-export function readLeadPath(
-  lead: LeadFields & { id?: string },
-  path: string,
-): string | number | boolean | null | undefined {
-  if (path.startsWith('fields.')) {
-    const name = path.slice('fields.'.length);
-    return Object.hasOwn(lead.fields, name) ? lead.fields[name] : undefined;
-  }
-  switch (path) {
-    case 'id':
-    case 'name':
-    case 'phone':
-    case 'email':
-    case 'geo':
-    case 'source':
-      return lead[path];
-    default:
-      return undefined;
-  }
-}
-
 /** A lead as posted by a source (README "Posting leads (for sources)"). */
 export const LeadSchema = Type.Object(
   {

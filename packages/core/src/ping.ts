@@ -1,12 +1,14 @@
 /**
  * Ping/post (README "Ping/post", ADR 0032): a partner's `ping` — where and how it is asked for a bid on a lead
  * without its contact data, and where the bid and its reference are in the answer — and an auction route's
- * `auction` settings. The admin API takes them with these schemas and `pingProblems`/`auctionProblems`;
- * packages/db stores them as given; the worker reads them through `pingSettings`/`auctionSettings`.
+ * `auction` settings. The admin API takes them with their schemas (ping-schema.ts; the auction's is
+ * @leadrouter/api's) and `pingProblems`/`auctionProblems`; packages/db stores them as given; the worker reads them
+ * through `pingSettings`/`auctionSettings`. No schema here: the worker loads this module (through
+ * `@leadrouter/core/runtime`) without typebox.
  */
 import type { FieldError } from './errors.js';
-import { AcceptWhenSchema, FieldMapSchema, partnerHeaderProblems, PartnerHeadersSchema } from './rules.js';
-import { Closed, OneOf, Type, type Static } from './schema.js';
+import { partnerHeaderProblems } from './headers.js';
+import type { Ping } from './ping-schema.js';
 
 /** The lead's contact data: never in a ping, nor in a source's ping (README "Ping/post"). */
 export const CONTACT_FIELDS = ['name', 'phone', 'email'] as const;
@@ -15,43 +17,6 @@ export const CONTACT_FIELDS = ['name', 'phone', 'email'] as const;
 export const PING_DEFAULTS = { method: 'POST', timeoutMs: 500, bidPath: 'bid' } as const;
 /** What a stored `auction` without these fields means. */
 export const AUCTION_DEFAULTS = { timeoutMs: 800, floor: '0' } as const;
-
-const jsonPath = (description: string) =>
-  Type.String({ minLength: 1, maxLength: 200, pattern: '^[^.]+(\\.[^.]+)*$', description });
-
-export const PingSchema = Closed(
-  {
-    url: Type.String({ minLength: 1, maxLength: 2048, pattern: '^https?://', description: 'where pings go' }),
-    method: Type.Optional(OneOf(['POST', 'PUT', 'PATCH'], { description: 'default `POST`' })),
-    headers: Type.Optional(PartnerHeadersSchema),
-    fieldMap: Type.Optional(
-      Type.Unsafe<Record<string, string>>({
-        ...FieldMapSchema,
-        description:
-          'the ping’s body: partner field → lead path, as a delivery’s `fieldMap`, but never `name`, `phone` or `email` (422); no map: the lead’s `id`, `geo`, `source` and `fields`',
-      }),
-    ),
-    timeoutMs: Type.Optional(
-      Type.Integer({
-        minimum: 50,
-        maximum: 30000,
-        description: 'how long a ping may take (default 500); the auction’s deadline holds whatever this says',
-      }),
-    ),
-    bidPath: Type.Optional(jsonPath('where the bid is in the JSON answer (default `bid`); no number there: no bid')),
-    acceptWhen: Type.Optional(AcceptWhenSchema),
-    referencePath: Type.Optional(
-      jsonPath(
-        'where the partner’s reference for this ping is in its answer: sent back with the post as `X-Ping-Reference` and the field-map path `ping.reference`',
-      ),
-    ),
-  },
-  {
-    description:
-      'Ask the partner for a bid before the lead is posted to it, without contact data. Requests go out under the rules of deliveries (no private destinations).',
-  },
-);
-export type Ping = Static<typeof PingSchema>;
 
 /** A stored `ping` with its defaults filled in: what a ping does. */
 export type PingSettings = Ping & {

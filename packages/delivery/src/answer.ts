@@ -1,4 +1,4 @@
-import { storableText } from '@leadrouter/core';
+import { storableText } from '@leadrouter/core/runtime';
 import { readAnswerAmount, type Amount } from '@leadrouter/money';
 import { readJsonPath } from './classify.js';
 

@@ -1,4 +1,4 @@
-import { readLeadPath, type PublicLead } from '@leadrouter/core';
+import { readLeadPath, type PublicLead } from '@leadrouter/core/runtime';
 
 export type { PublicLead };
 

@@ -5,7 +5,7 @@ import {
   storableText,
   type PingSettings,
   type PublicLead,
-} from '@leadrouter/core';
+} from '@leadrouter/core/runtime';
 import { readAnswerAmount, ZERO, type Amount } from '@leadrouter/money';
 import { readJsonPath } from './classify.js';
 import type { ExchangeResult, OutgoingRequest } from './send.js';

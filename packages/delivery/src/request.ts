@@ -1,4 +1,4 @@
-import { RESERVED_HEADERS } from '@leadrouter/core';
+import { RESERVED_HEADERS } from '@leadrouter/core/runtime';
 import { buildPayload, type PublicLead } from './payload.js';
 import type { OutgoingRequest } from './send.js';
 import { signatureHeaders } from './signing.js';

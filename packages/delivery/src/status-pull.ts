@@ -4,7 +4,7 @@ import {
   statusPullUrl,
   type StatusPullSettings,
   type StatusPullWindow,
-} from '@leadrouter/core';
+} from '@leadrouter/core/runtime';
 import { parseStatusPullItem, statusPullItems, type StatusPullItemParse } from '@leadrouter/money';
 import { DESTINATION_REFUSED } from './destination.js';
 import type { BodilessRequest, ExchangeResult, OutgoingRequest } from './send.js';

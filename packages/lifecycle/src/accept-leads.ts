@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import { uuidv7 } from 'uuidv7';
-import { IDEMPOTENCY_WINDOW_HOURS } from '@leadrouter/api';
-import { AppError, invalid, unavailable, type NormalisedLead } from '@leadrouter/core';
+import {
+  AppError,
+  IDEMPOTENCY_WINDOW_HOURS,
+  invalid,
+  unavailable,
+  type NormalisedLead,
+} from '@leadrouter/core/runtime';
 import {
   ACCEPT,
   acceptValues,

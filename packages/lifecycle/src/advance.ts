@@ -5,7 +5,7 @@ import {
   type PartnerDecisionEntry,
   type RoutingRecord,
   type TerminalStatus,
-} from '@leadrouter/core';
+} from '@leadrouter/core/runtime';
 import { describeLocalTime, hasCaps, isWithinSchedule } from '@leadrouter/routing';
 import {
   advanceStatement,

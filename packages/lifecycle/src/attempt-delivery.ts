@@ -1,4 +1,4 @@
-import { readRoutingRecord, type PartnerDecisionEntry, type PingEntry } from '@leadrouter/core';
+import { readRoutingRecord, type PartnerDecisionEntry, type PingEntry } from '@leadrouter/core/runtime';
 import {
   buildRequest,
   classify,

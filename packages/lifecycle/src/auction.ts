@@ -3,10 +3,10 @@ import {
   pingSettings,
   storableText,
   type Auction,
-  type Ping,
   type PingEntry,
   type PublicLead,
-} from '@leadrouter/core';
+} from '@leadrouter/core/runtime';
+import type { Ping } from '@leadrouter/core';
 import { pingLead, pingRequest, readPingAnswer, type PingAnswer } from '@leadrouter/delivery/requests';
 import { formatAmount } from '@leadrouter/money';
 import { rankBids, type AuctionDecision } from './decide/auction.js';

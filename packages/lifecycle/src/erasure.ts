@@ -1,4 +1,4 @@
-import { conflict, notFound, UUID_RE } from '@leadrouter/core';
+import { conflict, notFound, UUID_RE } from '@leadrouter/core/runtime';
 import {
   ERASE_PERSONAL_DATA,
   LEADS_PAST_RETENTION,

@@ -159,18 +159,16 @@ export {
 } from './money.js';
 export {
   feedbackPartnerOf,
-  parseFeedback,
-  parseFeedbackEvent,
   recordFeedback,
   recordFeedbackEvents,
   recordSaleFeedback,
   type FeedbackAnswer,
   type FeedbackInput,
-  type FeedbackParse,
   type FeedbackPartner,
   type FeedbackPartnerRow,
   type FeedbackResult,
 } from './feedback.js';
+export { parseFeedback, parseFeedbackEvent, type FeedbackParse } from './feedback-body.js';
 export {
   approveReturn,
   fileReturn,

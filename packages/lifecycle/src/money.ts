@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import { uuidv7 } from 'uuidv7';
-import { invalid, isUuid, notFound, type LedgerKind, type LedgerParty, type PostbackEvent } from '@leadrouter/core';
+import {
+  invalid,
+  isUuid,
+  notFound,
+  type LedgerKind,
+  type LedgerParty,
+  type PostbackEvent,
+} from '@leadrouter/core/runtime';
 import {
   INSERT_ENTRIES,
   INSERT_EVENT_POSTBACK,

@@ -1,4 +1,4 @@
-import { auctionSettings, type PingValues } from '@leadrouter/core';
+import { auctionSettings, type PingValues } from '@leadrouter/core/runtime';
 import {
   RECORD_PING_BIDS,
   RECORD_PINGS,

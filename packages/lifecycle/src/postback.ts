@@ -1,4 +1,4 @@
-import { postbackBody } from '@leadrouter/core';
+import { postbackBody } from '@leadrouter/core/runtime';
 import {
   FAIL_POSTBACK_WITHOUT_URL,
   LOAD_POSTBACK,

@@ -3,7 +3,7 @@ import {
   type PartnerDecisionEntry,
   type RouteStrategy,
   type RoutingRecord,
-} from '@leadrouter/core';
+} from '@leadrouter/core/runtime';
 import type { CandidateSkipReason, RouteDecision, Skipped } from '@leadrouter/routing';
 
 const SKIP_TEXT: Record<CandidateSkipReason, string> = {

@@ -5,7 +5,13 @@ import {
   type RoutingPartner,
   type RoutingRoute,
 } from '@leadrouter/routing';
-import { readRoutingRecord, regexErrors, type Auction, type PublicLead, type RoutingRecord } from '@leadrouter/core';
+import {
+  readRoutingRecord,
+  regexErrors,
+  type Auction,
+  type PublicLead,
+  type RoutingRecord,
+} from '@leadrouter/core/runtime';
 import { LEAD_DELIVERIES, LOCK_LEAD, ROUTING_PARTNERS, ROUTING_ROUTES, runStatement, sqlPool } from '@leadrouter/db';
 import type { DeliverJob } from '@leadrouter/queue';
 import { advanceAndCommit, settleUnreadable } from './advance.js';

@@ -6,7 +6,7 @@ import {
   STATUS_PULL_DEFAULTS,
   statusPullSettings,
   statusPullWindow,
-} from '@leadrouter/core';
+} from '@leadrouter/core/runtime';
 import {
   CLAIM_STATUS_PULLS,
   FINISH_STATUS_PULL,

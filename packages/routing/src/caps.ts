@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { CAP_PERIODS, type CapPeriod } from '@leadrouter/core';
+import { CAP_PERIODS, type CapPeriod } from '@leadrouter/core/runtime';
 import { formatAmount, ZERO, type Amount } from '@leadrouter/money';
 
 // A partner's caps (docs/decisions/0008-routing.md, 0030-cap-counters.md): leads per hour, day, week and month,

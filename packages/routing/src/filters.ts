@@ -1,4 +1,5 @@
-import { compileRegex, readLeadPath, type FieldCondition, type Filters, type LeadFields } from '@leadrouter/core';
+import { compileRegex, readLeadPath, type LeadFields } from '@leadrouter/core/runtime';
+import type { FieldCondition, Filters } from '@leadrouter/core';
 
 /** What filters look at: the lead's public fields and who posted it. */
 export interface RoutingLead extends LeadFields {

@@ -1,5 +1,5 @@
 import { redisTarget } from '@leadrouter/config';
-import { answerPing as answer, PingLog, type PingBinding } from '@leadrouter/lifecycle';
+import { answerPing as answer, PingLog, type PingBinding } from '@leadrouter/lifecycle/worker';
 import { PingBindings, PingConsumer, PING_QUEUE, type PingJob } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
 import { leadFlowDeps } from './flow-deps.js';

@@ -1,4 +1,4 @@
-import { attemptDelivery, type DeliveryStepResult } from '@leadrouter/lifecycle';
+import { attemptDelivery, type DeliveryStepResult } from '@leadrouter/lifecycle/worker';
 import type { DeliverJob } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
 import { leadFlowDeps } from './flow-deps.js';

@@ -1,6 +1,6 @@
 import type { Logger, WorkerConfig } from '@leadrouter/config';
 import type { Db } from '@leadrouter/db';
-import type { LeadTransactions, PingLog } from '@leadrouter/lifecycle';
+import type { LeadTransactions, PingLog } from '@leadrouter/lifecycle/worker';
 import type { DeliveryAgents } from '@leadrouter/delivery';
 import type { WorkerMetrics } from '@leadrouter/metrics';
 import type { Queues, SharedCaches } from '@leadrouter/queue';

@@ -1,5 +1,5 @@
 import { exchange, PING_READ_LIMIT_BYTES, send } from '@leadrouter/delivery';
-import type { LeadFlowDeps } from '@leadrouter/lifecycle';
+import type { LeadFlowDeps } from '@leadrouter/lifecycle/worker';
 import { redisKeys } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
 import { PartnerSlots } from './partner-slots.js';

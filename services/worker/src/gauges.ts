@@ -1,6 +1,6 @@
 import { scrapeGauge, type WorkerMetrics } from '@leadrouter/metrics';
 import { amountNumber, type Amount } from '@leadrouter/money';
-import { readCapUsage } from '@leadrouter/lifecycle';
+import { readCapUsage } from '@leadrouter/lifecycle/worker';
 import { capsInUse, type CapLimit } from '@leadrouter/routing';
 import {
   CAPPED_PARTNERS,

@@ -10,7 +10,7 @@ import {
   sqlPool,
 } from '@leadrouter/db';
 import { DEFAULT_PING_RETENTION_DAYS, type WorkerConfig } from '@leadrouter/config';
-import { eraseExpiredPersonalData, pruneErasedContacts, pruneIdempotencyKeys } from '@leadrouter/lifecycle';
+import { eraseExpiredPersonalData, pruneErasedContacts, pruneIdempotencyKeys } from '@leadrouter/lifecycle/worker';
 import { redisKeys } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
 

@@ -1,4 +1,4 @@
-import { sendPostback as send, type PostbackStepResult } from '@leadrouter/lifecycle';
+import { sendPostback as send, type PostbackStepResult } from '@leadrouter/lifecycle/worker';
 import type { PostbackJob } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
 import { leadFlowDeps } from './flow-deps.js';

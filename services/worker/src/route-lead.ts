@@ -1,4 +1,4 @@
-import { routeLead as route } from '@leadrouter/lifecycle';
+import { routeLead as route } from '@leadrouter/lifecycle/worker';
 import type { WorkerDeps } from './deps.js';
 import { leadFlowDeps } from './flow-deps.js';
 

@@ -1,4 +1,4 @@
-import { claimStatusPulls, runStatusPull, type ClaimedPull, type StatusPullDeps } from '@leadrouter/lifecycle';
+import { claimStatusPulls, runStatusPull, type ClaimedPull, type StatusPullDeps } from '@leadrouter/lifecycle/worker';
 import { exchange } from '@leadrouter/delivery';
 import type { WorkerDeps } from './deps.js';
 import { every } from './every.js';

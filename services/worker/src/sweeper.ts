@@ -1,4 +1,4 @@
-import { sweep } from '@leadrouter/lifecycle';
+import { sweep } from '@leadrouter/lifecycle/worker';
 import { redisKeys } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
 import { every } from './every.js';

@@ -11,7 +11,7 @@ import {
   type RouteJob,
 } from '@leadrouter/queue';
 import type { WorkerDeps } from './deps.js';
-import { busyDelayMs } from '@leadrouter/lifecycle';
+import { busyDelayMs } from '@leadrouter/lifecycle/worker';
 import { pingRuntime, startAnsweringPings } from './answer-ping.js';
 import { deliverAttempt } from './deliver.js';
 import { sendPostback } from './postback.js';

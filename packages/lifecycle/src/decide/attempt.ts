@@ -1,4 +1,4 @@
-import { storableText } from '@leadrouter/core';
+import { storableText } from '@leadrouter/core/runtime';
 import { backoffDelay, type Classification } from '@leadrouter/delivery/requests';
 
 /** A partner's retry settings (README "What a partner receives"). */

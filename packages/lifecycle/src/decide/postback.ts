@@ -1,4 +1,4 @@
-import { storableText } from '@leadrouter/core';
+import { storableText } from '@leadrouter/core/runtime';
 import { backoffDelay, type Classification } from '@leadrouter/delivery/requests';
 
 /** Postbacks retry like a partner with the default policy (README "Postbacks (for sources)"). */
