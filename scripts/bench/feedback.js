@@ -40,9 +40,10 @@ async function postAll({ url, path, key, bodies, connections }) {
 
 /**
  * What one event cost in a phase: CPU (ms, user + system) of each process of the stack and in all, and
- * PostgreSQL commits (`pg_stat_database.xact_commit` of the bench's database: read-only ones too).
+ * PostgreSQL commits (`pg_stat_database.xact_commit` of the bench's database: read-only ones too), and the
+ * ledger's INSERT statements (each one call of its rollup trigger).
  */
-function perEvent(procs, commits, events) {
+function perEvent(procs, commits, events, ledgerInserts = 0) {
   const ms = (name) => (procs[name]?.cpuMs ?? 0) / events;
   const cpuMs = {
     ingest: ms('ingest'),
@@ -55,6 +56,7 @@ function perEvent(procs, commits, events) {
   return {
     cpuMs: { total: round(total), ...Object.fromEntries(Object.entries(cpuMs).map(([k, v]) => [k, round(v)])) },
     pgCommits: round(commits / events),
+    ledgerInserts: round(ledgerInserts / events),
   };
 }
 
@@ -109,6 +111,15 @@ async function feedbackRate({ stack, opts, pool, log }) {
     [ids],
   );
   const entries = Object.fromEntries(rows.map((r) => [r.kind, r.n]));
+  // How many INSERT statements wrote the ledger's lines of each phase (conversions one per request, reversals in
+  // batches): rows one statement inserted share its transaction and command id (xmin, cmin), and the ledger's
+  // rollup trigger, a statement trigger, ran once per such statement.
+  const { rows: inserts } = await stack.pg.query(
+    `SELECT kind, count(DISTINCT (xmin::text, cmin::text))::int AS n FROM ledger_entries
+     WHERE lead_id = ANY($1::uuid[]) AND kind IN ('conversion', 'reversal') GROUP BY kind`,
+    [ids],
+  );
+  const ledgerInserts = Object.fromEntries(inserts.map((r) => [r.kind, r.n]));
   await stack.stopChildren();
   const result = {
     leads: ids.length,
@@ -125,14 +136,15 @@ async function feedbackRate({ stack, opts, pool, log }) {
     },
     processes: { single: singleProcs, batched: batchProcs },
     perEvent: {
-      single: perEvent(singleProcs, singleCommits, ids.length),
-      batched: perEvent(batchProcs, batchCommits, ids.length),
+      single: perEvent(singleProcs, singleCommits, ids.length, ledgerInserts.conversion),
+      batched: perEvent(batchProcs, batchCommits, ids.length, ledgerInserts.reversal),
     },
   };
   log(
     `feedback: ${result.single.eventsPerSecond} events/s one per request (p99 ${single.p99} ms), ` +
       `${result.batched.eventsPerSecond} events/s in batches of ${BATCH}; ledger ${result.ledger.conversions} conversions, ` +
-      `${result.ledger.reversals} reversals of ${ids.length}`,
+      `${result.ledger.reversals} reversals of ${ids.length}; ledger INSERTs an event ` +
+      `${result.perEvent.single.ledgerInserts} one per request, ${result.perEvent.batched.ledgerInserts} in batches`,
   );
   return result;
 }
