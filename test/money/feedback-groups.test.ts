@@ -1,6 +1,7 @@
 import { hashApiKey } from '@leadrouter/core';
 import { PARTNER_BY_FEEDBACK_KEY, runStatement, sqlPool, SqlTransactionGroups } from '@leadrouter/db';
 import { feedbackPartnerOf, recordFeedback, type FeedbackInput, type FeedbackPartner } from '@leadrouter/lifecycle';
+import { amount } from '@leadrouter/money';
 import { FakePartner } from '../support/partner';
 import { sampleLead, TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
@@ -19,12 +20,12 @@ describe('feedback recorded in groups', () => {
   let phones = 0;
   let refs = 0;
 
-  /** Leads sold to the buyer (delivered, with their sale's line). */
-  const sold = async (n: number): Promise<string[]> => {
+  /** Leads sold to the buyer (delivered, with their sale's line), of `from` (default: the test's source). */
+  const sold = async (n: number, from: { apiKey: string } = source): Promise<string[]> => {
     const ids: string[] = [];
     for (let i = 0; i < n; i++) {
       const { body } = await stack.request('POST', '/v1/leads', {
-        key: source.apiKey,
+        key: from.apiKey,
         body: sampleLead({
           phone: `+1 415 556 ${String(1000 + ++phones).padStart(4, '0')}`,
           email: `groups${phones}@example.com`,
@@ -57,6 +58,17 @@ describe('feedback recorded in groups', () => {
       .sort();
   const converted = (ids: string[]) =>
     ids.flatMap((id) => [`${id} partner conversion 40`, `${id} source conversion 30`]).sort();
+  /**
+   * How many statements wrote the leads' lines other than their sales: rows one statement inserted share its
+   * transaction (xmin) and its command id in it (cmin; a ledger row is never updated or deleted). The ledger's
+   * rollup trigger is a statement trigger: it ran as many times.
+   */
+  const ledgerInserts = async (ids: string[]) => {
+    const [row] = await stack.db.$queryRaw<{ n: number }[]>`
+      SELECT count(DISTINCT (xmin::text, cmin::text))::int AS n FROM ledger_entries
+      WHERE lead_id = ANY(${ids}::uuid[]) AND kind <> 'sale'`;
+    return row!.n;
+  };
   /** How many transactions committed the events with these ids (rows one transaction wrote share its xmin). */
   const commitsOf = async (eventIds: string[]) => {
     const [row] = await stack.db.$queryRaw<{ n: number }[]>`
@@ -96,9 +108,76 @@ describe('feedback recorded in groups', () => {
     const answers = (await Promise.all(all)).map((r) => r.answer.httpStatus);
     expect(answers).toEqual([...ids.map(() => 202), ...ids.map(() => 200)]);
     expect(await commitsOf(ids.map((id) => `once-${id}`))).toBe(2);
+    // The first event's lines, then the nine others' in one INSERT: the rollup trigger ran twice, not ten times.
+    expect(await ledgerInserts(ids)).toBe(2);
     expect(await moneyLines(ids)).toEqual(converted(ids));
     expect(await stack.db.feedbackEvent.count({ where: { leadId: { in: ids } } })).toBe(10);
     for (const id of ids) expect(await stack.leadStatus(id)).toBe('converted');
+  });
+
+  it('a group’s lines make exactly the rollups its events make one by one', async () => {
+    // Two sources with the same terms and the same events: one's recorded in groups (conversions of odd amounts,
+    // and a conversion with the reversal that was waiting for it, two entries' times in one event), the other's
+    // one at a time. Their report figures — the ledger's trigger's deltas, folded — are the same, and the ledger's.
+    const payout = { payout: { model: 'revshare', percent: 33.3333 } };
+    const grouped = await stack.createSource(payout);
+    const alone = await stack.createSource(payout);
+    const n = 8;
+    const [groupedIds, aloneIds] = [await sold(n, grouped), await sold(n, alone)];
+    const events = (ids: string[], tag: string): FeedbackInput[][] => [
+      ids.map((id, i) => ({
+        ...conversion(id, `${tag}-c-${i}`),
+        ...(i % 2 === 0 ? { event: 'reversed' as const, eventId: `${tag}-r-${i}` } : {}),
+      })),
+      ids.map((id, i) => ({
+        ...conversion(id, `${tag}-c2-${i}`),
+        amount: amount(
+          `${17 + i}.${String(1234 * (i + 1))
+            .padStart(4, '0')
+            .slice(-4)}`,
+        ),
+      })),
+    ];
+    const transactions = new SqlTransactionGroups(sqlPool(stack.db), { maxInFlight: 1, maxMembers: 32 });
+    for (const step of events(groupedIds, 'grouped'))
+      await Promise.all(step.map((e) => recordFeedback({ db: stack.db, transactions }, feedbackPartner, e)));
+    for (const step of events(aloneIds, 'alone'))
+      for (const e of step) await recordFeedback({ db: stack.db }, feedbackPartner, e);
+    // Alone, one INSERT an event that writes lines (a conversion and its waiting reversal together); in groups,
+    // the first event of each step alone (the group waits for it) and the others' in one.
+    expect(await ledgerInserts(aloneIds)).toBe(n);
+    expect(await ledgerInserts(groupedIds)).toBe(3);
+
+    await stack.db.$queryRaw`SELECT report_fold(1000000)`;
+    const figures = async (sourceId: string) => {
+      const of = async (table: 'report_daily' | 'report_hourly') =>
+        (
+          await stack.db.$queryRawUnsafe<Record<string, string>[]>(
+            `SELECT sum(sold)::text AS sold, sum(converted)::text AS converted, sum(reversed)::text AS reversed,
+                    sum(revenue)::text AS revenue, sum(cost)::text AS cost
+             FROM ${table} WHERE source_id = $1::uuid AND partner_id = $2::uuid`,
+            sourceId,
+            partner.id,
+          )
+        )[0];
+      return { daily: await of('report_daily'), hourly: await of('report_hourly') };
+    };
+    const ledger = async (ids: string[]) =>
+      (
+        await stack.db.$queryRaw<Record<string, string>[]>`
+          SELECT coalesce(sum(amount) FILTER (WHERE party = 'partner'), 0)::numeric(18, 4)::text AS revenue,
+                 coalesce(sum(amount) FILTER (WHERE party = 'source'), 0)::numeric(18, 4)::text AS cost
+          FROM ledger_entries WHERE lead_id = ANY(${ids}::uuid[])`
+      )[0];
+    const byGroups = await figures(grouped.id);
+    expect(byGroups).toEqual(await figures(alone.id));
+    expect(byGroups.daily).toEqual({
+      sold: `${n}`,
+      converted: `${n}`,
+      reversed: `${n / 2}`,
+      ...(await ledger(groupedIds)),
+    });
+    expect(await ledger(groupedIds)).toEqual(await ledger(aloneIds));
   });
 
   it('an event whose statement fails abandons its group: the others are recorded once each, alone', async () => {

@@ -1,7 +1,8 @@
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.js';
 import { SqlTransactionGroups } from './groups.js';
-import type { SqlTx } from './statements.js';
+import { defineStatement, sql } from './sql.js';
+import { sqlTransaction, type SqlTx } from './statements.js';
 
 let database: TestDatabase;
 let pool: pg.Pool;
@@ -137,5 +138,56 @@ describe('SqlTransactionGroups', () => {
     ]);
     expect(new Set(xacts).size).toBe(4);
     expect([...(await committed()).keys()].sort()).toEqual(['a', 'b', 'c', 'first']);
+  });
+
+  describe('combinable statements', () => {
+    /** Rows of `done`, combinable: one element of each array per row. */
+    const APPEND_DONE = defineStatement({
+      name: 'test_append_done',
+      combinable: true,
+      params: { keys: 'text[]', xacts: 'text[]' },
+      sql: (p) => sql`INSERT INTO done (key, xact) SELECT * FROM unnest(${p.keys}, ${p.xacts})`,
+    });
+    /** The members' rows, and which statement of its transaction wrote each (`cmin`: its command id). */
+    const written = async () =>
+      new Map(
+        (
+          await pool.query<{ key: string; at: string }>(`SELECT key, xmin::text || '/' || cmin::text AS at FROM done`)
+        ).rows.map((r) => [r.key, r.at]),
+      );
+    const appending = (key: string) => async (tx: SqlTx) => {
+      const [[row]] = await tx.run(['SELECT txid_current()::text AS xact']);
+      const [mine, stamped] = await tx.commit([
+        `SELECT '${key}' AS key`,
+        tx.call(APPEND_DONE, { keys: [`${key}1`], xacts: [String(row!.xact)] }),
+      ]);
+      expect(stamped).toEqual([]); // a combinable call returns no rows
+      return mine;
+    };
+
+    it('sends the calls of a group’s members as one statement after the others, each member getting its rows', async () => {
+      const groups = oneAtATime();
+      const rows = await Promise.all(['first', 'a', 'b', 'c'].map((k) => groups.run(k, appending(k))));
+      expect(rows).toEqual(['first', 'a', 'b', 'c'].map((key) => [{ key }]));
+      const at = await written();
+      expect(at.get('a1')).toBe(at.get('b1'));
+      expect(at.get('b1')).toBe(at.get('c1'));
+      expect(at.get('first1')).not.toBe(at.get('a1'));
+    });
+
+    it('sends one transaction’s calls of one message as one statement, and refuses a statement after them', async () => {
+      await sqlTransaction(pool, async (tx) => {
+        await tx.run(['SELECT 1']);
+        await tx.commit([
+          tx.call(APPEND_DONE, { keys: ['x', 'y'], xacts: ['1', '1'] }),
+          tx.call(APPEND_DONE, { keys: ['z'], xacts: ['1'] }),
+        ]);
+      });
+      const at = await written();
+      expect(new Set([at.get('x'), at.get('y'), at.get('z')]).size).toBe(1);
+      await expect(
+        sqlTransaction(pool, (tx) => tx.commit([tx.call(APPEND_DONE, { keys: ['w'], xacts: ['1'] }), 'SELECT 1'])),
+      ).rejects.toThrow('a combinable call must come after the other statements of its message');
+    });
   });
 });

@@ -2,7 +2,9 @@ import type pg from 'pg';
 import { isDatabaseUnavailable } from './errors.js';
 import type { Statement } from './sql.js';
 import {
+  combinedLast,
   connect,
+  isCombined,
   preparesStatements,
   sqlTransaction,
   SqlTx,
@@ -270,11 +272,16 @@ class SharedTransaction {
   private async flush(): Promise<void> {
     const requests = [...this.pending.entries()].sort(([a], [b]) => a - b).map(([, r]) => r);
     this.pending.clear();
-    const statements = requests.flatMap((r) => r.statements);
+    // Each member's combinable calls come last in its message (`combinedLast`); the message sends them all as
+    // one call per statement after every member's other statements, each member's still in member order.
+    const all = requests.flatMap((r) => r.statements);
+    const statements = [...all.filter((s) => !isCombined(s)), ...all.filter(isCombined)];
     const final = this.open === 0;
     let rows: Record<string, unknown>[][];
     try {
-      rows = final ? await this.physical.commit(statements) : await this.physical.run(statements);
+      const sent = final ? await this.physical.commit(statements) : await this.physical.run(statements);
+      let plain = 0;
+      rows = all.map((s) => (isCombined(s) ? [] : sent[plain++]!));
     } catch (err) {
       this.busy = false;
       this.end(isDatabaseUnavailable(err) ? { kind: 'unavailable', err } : { kind: 'abandoned' });
@@ -324,6 +331,7 @@ class MemberTx extends SqlTx {
 
   override async run<const Q extends readonly string[]>(statements: Q): Promise<RowsOfEach<Q>> {
     if (this.done) throw new Error('SqlTx: the transaction has ended');
+    combinedLast(statements);
     return (await this.shared.request(this.index, 'run', statements)) as RowsOfEach<Q>;
   }
 
@@ -332,6 +340,7 @@ class MemberTx extends SqlTx {
       if (statements.length > 0) throw new Error('SqlTx: the transaction has ended');
       return [] as unknown as RowsOfEach<Q>;
     }
+    combinedLast(statements);
     this.done = true;
     return (await this.shared.request(this.index, 'commit', statements)) as RowsOfEach<Q>;
   }

@@ -96,7 +96,7 @@ export {
   INSERT_REJECTION_COUNTS,
   type RejectionErrors,
 } from './tables/ingest-rejections.js';
-export { INSERT_ENTRIES, LEAD_ENTRIES, LOCK_LEAD_MONEY } from './tables/ledger.js';
+export { APPEND_ENTRIES, INSERT_ENTRIES, LEAD_ENTRIES, LOCK_LEAD_MONEY } from './tables/ledger.js';
 export {
   BACKFILL_LEAD_CREATED_AT,
   CREATE_TIME_PARTITIONS,

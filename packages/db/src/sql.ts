@@ -196,6 +196,13 @@ export interface Statement<P = Record<string, unknown>, R = Record<string, unkno
    * the operations', whose best plan depends on the values).
    */
   readonly prepared: boolean;
+  /**
+   * Whether the calls of one message may be sent as one call (`SqlTx`): every parameter is an array with one
+   * element per row written, and it returns no rows, so several calls are one call of the arrays concatenated.
+   * A transaction sends them after the message's other statements, just before its COMMIT when it has one: the
+   * ledger's lines of a group of feedback events are one INSERT, and its rollup trigger runs once for them.
+   */
+  readonly combinable: boolean;
   readonly [declared]?: { params: P; row: R };
 }
 
@@ -223,6 +230,7 @@ export function defineStatement<
   params?: PS;
   row?: RS;
   prepared?: boolean;
+  combinable?: boolean;
   sql: (p: { readonly [K in keyof PS]: Param }) => SqlFragment;
 }): Statement<ParamsOf<PS>, RowOf<RS>> {
   const { name } = def;
@@ -247,6 +255,12 @@ export function defineStatement<
     .join('');
   const unused = declaredParams.filter(([key]) => !used.has(key)).map(([key]) => key);
   if (unused.length > 0) throw new Error(`statement ${name}: parameters not used: ${unused.join(', ')}`);
+  const combinable = def.combinable ?? false;
+  if (
+    combinable &&
+    (Object.keys(def.row ?? {}).length > 0 || declaredParams.some(([, t]) => !sqlTypeOf(t).endsWith('[]')))
+  )
+    throw new Error(`statement ${name}: a combinable statement takes only arrays and returns no rows`);
   const stmt: Statement<ParamsOf<PS>, RowOf<RS>> = {
     name,
     types: declaredParams.map(([, type]) => sqlTypeOf(type)),
@@ -254,6 +268,7 @@ export function defineStatement<
     text,
     columns: Object.fromEntries(Object.entries(def.row ?? {}).map(([key, type]) => [key, sqlTypeOf(type)])),
     prepared: def.prepared ?? true,
+    combinable,
   };
   defined.set(name, stmt);
   return stmt;

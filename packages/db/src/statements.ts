@@ -43,6 +43,28 @@ export function inlineSql(stmt: StatementText, values: readonly unknown[]): stri
   );
 }
 
+/** How a combinable call's placeholder begins (`SqlTx.call`): an SQL comment, never a statement of its own. */
+const COMBINED = '/* combined call ';
+let combinedCalls = 0;
+
+/** Whether the statement is a combinable call's placeholder. */
+export function isCombined(statement: string): boolean {
+  return statement.startsWith(COMBINED);
+}
+
+/**
+ * Refuses a message with a statement after a combinable call (`Statement.combinable`): the combinable calls are
+ * sent after the message's other statements, so one of those after them would run before them, and not see
+ * what they wrote.
+ */
+export function combinedLast(statements: readonly string[]): void {
+  let combined = false;
+  for (const s of statements) {
+    if (isCombined(s)) combined = true;
+    else if (combined) throw new Error('SqlTx: a combinable call must come after the other statements of its message');
+  }
+}
+
 /**
  * One transaction on one connection, sent in as few messages as possible:
  * each `run` sends its statements as one simple-protocol message (the first
@@ -57,6 +79,8 @@ export class SqlTx {
   private begun = false;
   private ended = false;
   private readonly needed = new Map<string, StatementText>();
+  /** The combinable calls not sent yet, by their placeholder. */
+  private readonly combined = new Map<string, { stmt: Statement<unknown, unknown>; args: readonly unknown[] }>();
 
   constructor(
     private readonly client: SqlClient,
@@ -72,17 +96,29 @@ export class SqlTx {
    */
   exclusive(_keys: readonly string[]): void {}
 
-  /** The statement called with these values, as SQL to pass to `run` or `commit`. */
+  /**
+   * The statement called with these values, as SQL to pass to `run` or `commit`. A combinable statement's call
+   * (`Statement.combinable`) is a placeholder: the message it is sent in sends all of them as one call per
+   * statement, after its other statements (which is why they must come last in it: `combinedLast`).
+   */
   call<P, R>(stmt: Statement<P, R>, values: P): SqlCall<R> {
     const args = orderedValues(stmt, values);
-    if (!this.prepared || !stmt.prepared) return inlineSql(stmt, args) as SqlCall<R>;
+    if (!stmt.combinable) return this.sql(stmt, args) as SqlCall<R>;
+    const placeholder = `${COMBINED}${++combinedCalls} ${stmt.name} */`;
+    this.combined.set(placeholder, { stmt, args });
+    return placeholder as SqlCall<R>;
+  }
+
+  private sql(stmt: Statement<unknown, unknown>, args: readonly unknown[]): string {
+    if (!this.prepared || !stmt.prepared) return inlineSql(stmt, args);
     this.needed.set(stmt.name, stmt);
-    return executeSql(stmt, args) as SqlCall<R>;
+    return executeSql(stmt, args);
   }
 
   /** Runs the statements in the transaction; returns each one's rows, in order. */
   async run<const Q extends readonly string[]>(statements: Q): Promise<RowsOfEach<Q>> {
     if (this.ended) throw new Error('SqlTx: the transaction has ended');
+    combinedLast(statements);
     const head = this.begun || !this.transactional ? [] : ['BEGIN'];
     this.begun = true;
     const rows = await this.send([...head, ...statements]);
@@ -101,20 +137,19 @@ export class SqlTx {
       if (statements.length > 0) throw new Error('SqlTx: the transaction has ended');
       return [] as unknown as RowsOfEach<Q>;
     }
+    combinedLast(statements);
     this.ended = true;
     // Nothing ran before: the statements alone are the transaction (one message is one implicit transaction).
     if (!this.begun || !this.transactional)
       return (statements.length > 0 ? await this.send(statements) : []) as RowsOfEach<Q>;
-    let rows: Record<string, unknown>[][];
     try {
-      rows = await this.send([...statements, 'COMMIT']);
+      return (await this.send(statements, ['COMMIT'])) as RowsOfEach<Q>;
     } catch (err) {
       // A statement before the COMMIT failed: the transaction is open and aborted, and must still be rolled back
       // before its connection goes back to the pool.
       this.ended = false;
       throw err;
     }
-    return rows.slice(0, statements.length) as RowsOfEach<Q>;
   }
 
   async rollback(): Promise<void> {
@@ -123,10 +158,39 @@ export class SqlTx {
     if (this.begun && this.transactional) await this.client.query('ROLLBACK');
   }
 
-  private async send(statements: readonly string[]): Promise<Record<string, unknown>[][]> {
+  /**
+   * Sends the statements as one message, the combinable calls among them as one call per statement after the
+   * others, then `tail` (the COMMIT); returns the rows of each of `statements` (none for a combinable call).
+   */
+  private async send(
+    statements: readonly string[],
+    tail: readonly string[] = [],
+  ): Promise<Record<string, unknown>[][]> {
+    const plain: string[] = [];
+    const combined = new Map<Statement<unknown, unknown>, (readonly unknown[])[]>();
+    for (const s of statements) {
+      const call = this.combined.get(s);
+      if (!call) {
+        plain.push(s);
+        continue;
+      }
+      this.combined.delete(s);
+      const calls = combined.get(call.stmt);
+      if (calls) calls.push(call.args);
+      else combined.set(call.stmt, [call.args]);
+    }
+    const merged = [...combined].map(([stmt, calls]) =>
+      this.sql(
+        stmt,
+        stmt.params.map((_, i) => calls.flatMap((args) => args[i] as readonly unknown[])),
+      ),
+    );
     await this.prepare();
-    const result = (await this.client.query(statements.join(';\n'))) as unknown as pg.QueryResult | pg.QueryResult[];
-    return (Array.isArray(result) ? result : [result]).map((r) => r.rows as Record<string, unknown>[]);
+    const message = [...plain, ...merged, ...tail];
+    const result = (await this.client.query(message.join(';\n'))) as unknown as pg.QueryResult | pg.QueryResult[];
+    const rows = (Array.isArray(result) ? result : [result]).map((r) => r.rows as Record<string, unknown>[]);
+    let at = 0;
+    return statements.map((s) => (isCombined(s) ? [] : rows[at++]!));
   }
 
   /**

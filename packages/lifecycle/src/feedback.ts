@@ -34,8 +34,8 @@ import {
 } from './decide/feedback.js';
 import { leadTransaction } from './flow.js';
 import {
+  appendLines,
   eventPostback,
-  insertLines,
   leadMoneyOf,
   lockCalls,
   postbackJobs,
@@ -309,6 +309,8 @@ async function recordOnSale(
     const money = leadMoneyOf(lead, entries);
     let all: LedgerLine[] = [...entries];
     const postbacks: SqlCall<{ id: string }>[] = [];
+    /** The ledger's lines: last in the commit, one INSERT with the other events' of a group (`appendLines`). */
+    const ledger: SqlCall<unknown>[] = [];
     /** Writes an event's lines (and its postback), with what follows from them seen by the next. */
     const apply = (
       event: MoneyEvent,
@@ -318,7 +320,7 @@ async function recordOnSale(
     ) => {
       const lines = ledgerLines(event, { ...money, entries: all });
       if (lines.outcome !== 'record') return;
-      calls.push(insertLines(tx, lead.id, lines.lines, at));
+      ledger.push(appendLines(tx, lead.id, lines.lines, at));
       all = [...all, ...lines.lines];
       if (postback) postbacks.push(eventPostback(tx, lead, postback, deliveryId, lines.lines, reason, at));
     };
@@ -364,10 +366,10 @@ async function recordOnSale(
         ? { event: 'reversed' }
         : null;
     calls.push(...statusAfter(tx, lead, all, entryAt, partner.id, detail));
-    const results = await tx.commit([...calls, ...postbacks]);
+    const results = await tx.commit([...calls, ...postbacks, ...ledger]);
     return {
       answer: { httpStatus: 202, body: { status: 'recorded', outcome: decision.result } },
-      postbacks: postbackJobs(results.slice(calls.length) as { id: string }[][]),
+      postbacks: postbackJobs(results.slice(calls.length, calls.length + postbacks.length) as { id: string }[][]),
     };
   });
 }

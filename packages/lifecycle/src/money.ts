@@ -9,6 +9,7 @@ import {
   type PostbackEvent,
 } from '@leadrouter/core/runtime';
 import {
+  APPEND_ENTRIES,
   INSERT_ENTRIES,
   INSERT_EVENT_POSTBACK,
   LEAD_DELIVERIES,
@@ -92,10 +93,9 @@ export function lockCalls(tx: SqlTx, leadId: string) {
   return [tx.call(LOCK_LEAD_MONEY, { leadId }), tx.call(LEAD_ENTRIES, { leadId })] as const;
 }
 
-/** The statement writing these lines of the lead at `at` (each once: its once-key). */
-export function insertLines(tx: SqlTx, leadId: string, lines: readonly LedgerLine[], at: Date) {
-  return tx.call(INSERT_ENTRIES, {
-    leadId,
+/** The lines as the ledger's inserts take them: one array per column. */
+function lineColumns(lines: readonly LedgerLine[]) {
+  return {
     kinds: lines.map((l) => l.kind),
     eventIds: lines.map((l) => l.eventId),
     parties: lines.map((l) => l.party),
@@ -103,7 +103,23 @@ export function insertLines(tx: SqlTx, leadId: string, lines: readonly LedgerLin
     deliveryIds: lines.map((l) => l.deliveryId),
     amounts: lines.map((l) => formatAmount(l.amount)),
     notes: lines.map((l) => l.note ?? null),
-    at,
+  };
+}
+
+/** The statement writing these lines of the lead at `at` (each once: its once-key), returning those inserted. */
+export function insertLines(tx: SqlTx, leadId: string, lines: readonly LedgerLine[], at: Date) {
+  return tx.call(INSERT_ENTRIES, { leadId, ...lineColumns(lines), at });
+}
+
+/**
+ * As `insertLines`, returning nothing, and combinable (`APPEND_ENTRIES`): it must come last in its message, and
+ * the lines of every such call of the message — of a group's events too — are written by one INSERT.
+ */
+export function appendLines(tx: SqlTx, leadId: string, lines: readonly LedgerLine[], at: Date) {
+  return tx.call(APPEND_ENTRIES, {
+    leadIds: lines.map(() => leadId),
+    ...lineColumns(lines),
+    ats: lines.map(() => at),
   });
 }
 

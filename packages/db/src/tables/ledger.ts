@@ -2,7 +2,8 @@ import { defineStatement, json, sql } from '../sql.js';
 
 // The ledger (docs/decisions/0023-money-model.md): append-only entries, each with its once-key
 // (kind, event_id, party). Every writer locks the lead first (LOCK_LEAD_MONEY), reads its entries, decides the
-// lines (`ledgerLines`, @leadrouter/money) and inserts them with INSERT_ENTRIES in the event's own transaction.
+// lines (`ledgerLines`, @leadrouter/money) and inserts them with INSERT_ENTRIES (feedback: APPEND_ENTRIES) in the
+// event's own transaction.
 
 /**
  * Takes the lead's row lock for a money event and reads what its ledger lines depend on: its status, source,
@@ -55,6 +56,17 @@ export const LEAD_ENTRIES = defineStatement({
    FROM ledger_entries WHERE lead_id = ${p.leadId} ORDER BY at, recorded_at, kind, party, id`,
 });
 
+/** A line's columns as the ledger's inserts take them: one array each, one element per line (amounts as text). */
+const LINE_COLUMNS = {
+  kinds: '"LedgerKind"[]',
+  eventIds: 'uuid[]',
+  parties: '"LedgerParty"[]',
+  partyIds: 'uuid[]',
+  deliveryIds: 'uuid[]',
+  amounts: 'numeric[]',
+  notes: 'text[]',
+} as const;
+
 /**
  * Inserts a lead's lines (arrays of one length, amounts as decimal text), each once: a line whose once-key
  * (kind, event_id, party) is in the ledger already is skipped — a retried job, a replayed event, the same
@@ -65,13 +77,7 @@ export const INSERT_ENTRIES = defineStatement({
   name: 'lr_insert_entries',
   params: {
     leadId: 'uuid',
-    kinds: '"LedgerKind"[]',
-    eventIds: 'uuid[]',
-    parties: '"LedgerParty"[]',
-    partyIds: 'uuid[]',
-    deliveryIds: 'uuid[]',
-    amounts: 'numeric[]',
-    notes: 'text[]',
+    ...LINE_COLUMNS,
     at: 'timestamptz',
   },
   row: { id: 'text', kind: '"LedgerKind"', eventId: 'text', party: '"LedgerParty"' },
@@ -84,4 +90,29 @@ export const INSERT_ENTRIES = defineStatement({
    ORDER BY e.n
    ON CONFLICT (kind, event_id, party) DO NOTHING
    RETURNING id::text, kind, event_id::text AS "eventId", party`,
+});
+
+/**
+ * Inserts lines of any leads (arrays of one length, one element per line), each once, as INSERT_ENTRIES does;
+ * returns nothing. Combinable (`Statement.combinable`): the lines of every event of a message are one INSERT —
+ * a group of feedback events' (ADR 0026 "Group commit") too — so the ledger's rollup trigger, a statement
+ * trigger, runs once for them all rather than once per event (docs/performance.md, "One ledger INSERT a group").
+ */
+export const APPEND_ENTRIES = defineStatement({
+  name: 'lr_append_entries',
+  combinable: true,
+  params: {
+    leadIds: 'uuid[]',
+    ...LINE_COLUMNS,
+    ats: 'timestamptz[]',
+  },
+  sql: (p) => sql`INSERT INTO ledger_entries
+     (id, lead_id, lead_created_at, kind, event_id, party, party_id, delivery_id, amount, note, at)
+   SELECT uuidv7(), e.lead_id, (SELECT l.created_at FROM leads l WHERE l.id = e.lead_id), e.kind, e.event_id,
+          e.party, e.party_id, e.delivery_id, e.amount, e.note, e.at
+   FROM unnest(${p.leadIds}, ${p.kinds}, ${p.eventIds}, ${p.parties}, ${p.partyIds}, ${p.deliveryIds}, ${p.amounts},
+               ${p.notes}, ${p.ats})
+     WITH ORDINALITY AS e (lead_id, kind, event_id, party, party_id, delivery_id, amount, note, at, n)
+   ORDER BY e.n
+   ON CONFLICT (kind, event_id, party) DO NOTHING`,
 });
