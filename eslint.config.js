@@ -215,6 +215,61 @@ const noCrossWorkspaceRelative = {
   },
 };
 
+/**
+ * The worker loads no typebox (ADR 0022, docs/performance.md "typebox out of the worker"): what it imports by value
+ * takes core's values from `@leadrouter/core/runtime` and lifecycle's use cases from `@leadrouter/lifecycle/worker`,
+ * never from their entries, which load the API's schemas, nor from @leadrouter/api. Types may come from anywhere.
+ */
+const WORKER_ENTRY = 'services/worker/src/main.ts';
+const WORKER_FORBIDDEN = [
+  { name: '@leadrouter/core', instead: "core's values from '@leadrouter/core/runtime' (export them there if missing)" },
+  { name: '@leadrouter/lifecycle', instead: "the worker's use cases from '@leadrouter/lifecycle/worker'" },
+  {
+    name: '@leadrouter/api',
+    instead: 'its types only (`import type`); run-time values shared with the worker belong in core/runtime',
+  },
+].map(({ name, instead }) => ({
+  name,
+  allowTypeImports: true,
+  message: `The worker loads no typebox (ADR 0022), which ${name}'s entry does: import ${instead}.`,
+}));
+
+/**
+ * The sources the worker loads, found from its entry by their value imports (not `import type`, nor imports whose
+ * names are all `type`): relative ones and @leadrouter/* entries, resolved to src/ by the `@leadrouter/source`
+ * condition. The walk stops at the entries WORKER_FORBIDDEN restricts; the files that import them are in the set.
+ */
+function workerSources() {
+  const ts = require('typescript');
+  const forbidden = new Set(WORKER_FORBIDDEN.map((p) => p.name));
+  const resolve = (from, spec) => {
+    if (spec.startsWith('.')) return path.resolve(path.dirname(from), spec).replace(/\.js$/, '.ts');
+    const m = /^(@leadrouter\/[^/]+)(\/.+)?$/.exec(spec);
+    const ws = m && !forbidden.has(spec) && workspaces.find((w) => w.name === m[1]);
+    if (!ws) return null;
+    const { exports } = JSON.parse(fs.readFileSync(path.join(ROOT, ws.dir, 'package.json'), 'utf8'));
+    const target = exports[`.${m[2] ?? ''}`]['@leadrouter/source'];
+    return path.join(ROOT, ws.dir, target);
+  };
+  const seen = new Set();
+  const visit = (file) => {
+    if (!file || seen.has(file)) return;
+    seen.add(file);
+    const source = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.Latest);
+    for (const st of source.statements) {
+      if (!st.moduleSpecifier) continue;
+      const clause = ts.isImportDeclaration(st) ? st.importClause : st;
+      const bindings = ts.isImportDeclaration(st) ? clause?.namedBindings : st.exportClause;
+      const typeOnly =
+        clause?.isTypeOnly ||
+        (!clause?.name && bindings?.elements?.length > 0 && bindings.elements.every((e) => e.isTypeOnly));
+      if (!typeOnly) visit(resolve(file, st.moduleSpecifier.text));
+    }
+  };
+  visit(path.join(ROOT, WORKER_ENTRY));
+  return [...seen].map((f) => path.relative(ROOT, f).split(path.sep).join('/'));
+}
+
 const TS_SOURCES = ['packages/*/src/**/*.ts', 'services/*/src/**/*.ts', 'test/**/*.ts'];
 /** The operator console: browser code (DOM, JSX) with a program of its own (ADR 0018). */
 const CONSOLE_SOURCES = ['services/console/src/**/*.{ts,tsx}'];
@@ -378,6 +433,12 @@ module.exports = defineConfig(
           ]
         : []),
     ]),
+
+  // The worker's sources import no schemas by value (WORKER_FORBIDDEN).
+  {
+    files: workerSources(),
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', { paths: WORKER_FORBIDDEN }] },
+  },
 
   // No lead is written outside packages/db's table module: no SQL that inserts
   // or updates `leads`, no Prisma write of a lead (ADR 0022). Tests set up rows.
