@@ -1,8 +1,9 @@
-// The big-database phase (issue 16): the hot paths on an empty database, then again after a year of 10
-// million leads (with their deliveries) is seeded in SQL, in the same run and the same processes' settings:
+// The big-database phase (issue 16): the hot paths on an empty database and on one seeded in SQL with a year of
+// 10 million leads (with their deliveries), alternated, in the same run and the same processes' settings:
 // the ingest alone, the whole path to an instant partner whose daily cap is checked on every lead (a day's
 // cap check), a source's duplicate check, the dead-letter search and the lead search of the admin API. The
-// target: as fast on the big database as on the empty one.
+// target: as fast on the big database as on the empty one. Where the server loads pg_stat_statements, each round
+// also says what its hot statements cost a call (time and buffers): the figures the machine's load moves least.
 'use strict';
 const { hammer, percentiles } = require('./clients');
 const { sampler, settle } = require('./phases');
@@ -33,6 +34,65 @@ async function wireWithWindow(stack, name, partnerUrl, partnerOptions) {
 }
 
 /**
+ * This database's statements from pg_stat_statements by their text (ids differ between databases), or null when the
+ * server does not load it (`shared_preload_libraries`): calls, execution ms and buffers (hit + read, and read).
+ */
+async function statementStats(stack) {
+  try {
+    await stack.pg.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    const { rows } = await stack.pg.query(
+      `SELECT query, sum(calls)::float8 AS calls, sum(total_exec_time) AS ms, sum(total_plan_time) AS "planMs",
+              sum(shared_blks_hit + shared_blks_read)::float8 AS blocks, sum(shared_blks_read)::float8 AS reads
+       FROM pg_stat_statements
+       WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+       GROUP BY query`,
+    );
+    return new Map(rows.map((r) => [r.query.replace(/\s+/g, ' '), r]));
+  } catch {
+    return null;
+  }
+}
+
+/** The server's WAL so far: records, full-page images, bytes (pg_stat_wal). */
+async function walStats(stack) {
+  const { rows } = await stack.pg.query(
+    'SELECT wal_records::float8 AS records, wal_fpi::float8 AS "fullPages", wal_bytes::float8 AS bytes FROM pg_stat_wal',
+  );
+  return rows[0];
+}
+
+/**
+ * What statements cost a call between two snapshots, by total time: those called at least `minCalls` times (the
+ * hot path's) and any other taking 1 % of the time or more (a rare statement that grows with the tables).
+ */
+function statementsBetween(before, after, minCalls) {
+  if (!before || !after) return null;
+  const out = [];
+  let total = 0;
+  // Time spent waiting for an advisory lock (the caps' and duplicates' queues) is not work: left out of the share.
+  for (const [query, a] of after)
+    if (!query.includes('pg_advisory_xact_lock'))
+      total += a.ms + a.planMs - (before.get(query)?.ms ?? 0) - (before.get(query)?.planMs ?? 0);
+  for (const [query, a] of after) {
+    const b = before.get(query) ?? { calls: 0, ms: 0, planMs: 0, blocks: 0, reads: 0 };
+    const calls = a.calls - b.calls;
+    const ms = a.ms + a.planMs - b.ms - b.planMs;
+    if (calls === 0 || (calls < minCalls && ms < total / 100) || /^(BEGIN|COMMIT|ROLLBACK)/.test(query)) continue;
+    const per = (x) => Math.round((x / calls) * 1000) / 1000;
+    out.push({
+      query,
+      calls,
+      ms: a.ms - b.ms,
+      msPerCall: per(a.ms - b.ms),
+      planMsPerCall: per(a.planMs - b.planMs),
+      blocksPerCall: per(a.blocks - b.blocks),
+      readsPerCall: per(a.reads - b.reads),
+    });
+  }
+  return out.sort((x, y) => y.ms - x.ms);
+}
+
+/**
  * One round of measures: the ingest alone, the whole path to a partner with a daily cap, and the admin searches.
  * Each round posts the same bodies from sources of its own; the leads a round leaves lose their phone and email
  * (the ingest-alone ones are deleted), so the next round's posts are no duplicates of them.
@@ -48,10 +108,14 @@ async function measure({ stack, opts, pool, log }, label) {
   const partner = await stack.startHelper('partner (instant)', 'partner.js');
   const wiring = await wireWithWindow(stack, `bench-bigdb-${label}`, partner.url, { caps: { daily: 100_000_000 } });
   const worker = await stack.startService('worker');
+  const statementsBefore = await statementStats(stack);
+  const walBefore = await walStats(stack);
   const s = sampler(stack, { ingest: () => ingest, worker: () => worker });
   const posted = await hammer({ url: ingest.url, apiKey: wiring.apiKey, bodies: pool, amount: opts.bigdbLeads });
   const t = await settle(stack, partner, posted.ids);
   const procs = s.stop();
+  const statements = statementsBetween(statementsBefore, await statementStats(stack), opts.bigdbLeads / 2);
+  const walAfter = await walStats(stack);
   const times = [...t.seen.values()].sort((a, b) => a - b);
   const seconds = (times[times.length - 1] - posted.firstSentAt) / 1000;
 
@@ -85,6 +149,14 @@ async function measure({ stack, opts, pool, log }, label) {
     deadLettersOfPartner,
     leadSearch,
     leadsOfSource,
+    // The whole server's WAL a delivered lead (other databases' writes count too: the bench's own server is clean).
+    walPerLead: Object.fromEntries(
+      Object.keys(walAfter).map((k) => [
+        k,
+        Math.round(((walAfter[k] - walBefore[k]) / Math.max(1, t.seen.size)) * 10) / 10,
+      ]),
+    ),
+    statements,
   };
   log(
     `${label}: ingest ${row.ingestRequestsPerSecond} req/s (p99 ${row.ingestP99} ms), end to end with a daily cap ` +
@@ -184,27 +256,36 @@ async function seed(stack, total, log) {
   return { leads: total, seconds: Math.round((performance.now() - started) / 1000), sizes: rows[0] };
 }
 
-/** Empty, then seeded: the same measures, and their ratio. */
+/**
+ * The same measures on an empty database and on a seeded one, alternated — empty, big, empty, big — after the
+ * seeding: this machine's load moves a run's rates by more than the database's size does, and a drift in the load
+ * then weighs on both sides alike. The ratios are of the rounds' sums.
+ */
 async function bigDatabase(ctx) {
   const { stack, opts, log } = ctx;
   await stack.reset();
-  const empty = await measure(ctx, 'empty database');
+  const bigUrl = stack.databaseUrl;
+  const emptyUrl = await stack.createDatabase('empty');
   const total = opts.quick ? 1_000_000 : YEAR_OF_LEADS;
   const seeded = await seed(stack, total, log);
   log(
     `bigdb: ${total} leads seeded in ${seeded.seconds} s (leads ${seeded.sizes.leads}, deliveries ${seeded.sizes.deliveries})`,
   );
-  const big = await measure(ctx, `${(total / 1e6).toFixed(0)} M leads`);
+  const rounds = [];
+  for (let round = 1; round <= 2; round++) {
+    await stack.useDatabase(emptyUrl);
+    const empty = await measure(ctx, `empty database, round ${round}`);
+    await stack.useDatabase(bigUrl);
+    const big = await measure(ctx, `${(total / 1e6).toFixed(0)} M leads, round ${round}`);
+    rounds.push({ empty, big });
+  }
   await stack.stopChildren();
-  const ratio = (a, b) => Math.round((a / b) * 100) / 100;
+  const sum = (side, key) => rounds.reduce((n, r) => n + r[side][key], 0);
+  const ratio = (key) => Math.round((sum('big', key) / Math.max(1, sum('empty', key))) * 100) / 100;
   return {
     seeded,
-    empty,
-    big,
-    ratios: {
-      ingest: ratio(big.ingestRequestsPerSecond, empty.ingestRequestsPerSecond),
-      endToEnd: ratio(big.deliveredPerSecond, empty.deliveredPerSecond),
-    },
+    rounds,
+    ratios: { ingest: ratio('ingestRequestsPerSecond'), endToEnd: ratio('deliveredPerSecond') },
   };
 }
 

@@ -137,12 +137,37 @@ class BenchStack {
     await ensureDatabase(this.databaseUrl);
     await applyMigrations({ databaseUrl: this.databaseUrl, log: () => undefined });
     this.log(`database ${this.databaseName} created and migrated`);
+    this.databases = [this.databaseName];
 
     await this.startRedis();
     const pg = require('pg');
     this.pg = new pg.Pool({ connectionString: this.databaseUrl, max: 2 });
     const { Redis } = require('ioredis');
     this.redis = new Redis(this.redisUrl, { maxRetriesPerRequest: 1 });
+  }
+
+  /** Another database of this run (`<name>_<suffix>`), created and migrated, dropped with the run's; its URL. */
+  async createDatabase(suffix) {
+    const url = new URL(this.databaseUrl);
+    const name = `${this.databaseName}_${suffix}`;
+    url.pathname = `/${name}`;
+    const { ensureDatabase, applyMigrations } = require('@leadrouter/db');
+    await ensureDatabase(url.toString());
+    await applyMigrations({ databaseUrl: url.toString(), log: () => undefined });
+    this.databases.push(name);
+    this.log(`database ${name} created and migrated`);
+    return url.toString();
+  }
+
+  /** Points what starts from now on (services, the operator's ingest, `this.pg`) at the database `url`. */
+  async useDatabase(url) {
+    if (url === this.databaseUrl) return;
+    await this.operator?.stop();
+    this.operator = undefined;
+    await this.pg.end();
+    this.databaseUrl = url;
+    const pg = require('pg');
+    this.pg = new pg.Pool({ connectionString: url, max: 2 });
   }
 
   async startRedis() {
@@ -291,9 +316,11 @@ class BenchStack {
       admin.pathname = '/postgres';
       const client = new pg.Client({ connectionString: admin.toString() });
       await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(this.databaseName)} WITH (FORCE)`);
+      for (const name of this.databases) {
+        await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+        this.log(`database ${name} dropped`);
+      }
       await client.end();
-      this.log(`database ${this.databaseName} dropped`);
     }
   }
 }
