@@ -518,7 +518,7 @@ function print(r) {
           ];
         }),
       );
-      out += `¹ 0 unless the server sets pg_stat_statements.track_planning\n`;
+      out += `\n¹ 0 unless the server sets pg_stat_statements.track_planning\n`;
     }
   }
   if (r.cluster) {
