@@ -77,7 +77,12 @@ function statementsBetween(before, after, minCalls) {
     const b = before.get(query) ?? { calls: 0, ms: 0, planMs: 0, blocks: 0, reads: 0 };
     const calls = a.calls - b.calls;
     const ms = a.ms + a.planMs - b.ms - b.planMs;
-    if (calls === 0 || (calls < minCalls && ms < total / 100) || /^(BEGIN|COMMIT|ROLLBACK)/.test(query)) continue;
+    if (
+      calls === 0 ||
+      (calls < minCalls && ms < total / 100) ||
+      /^(BEGIN|COMMIT|ROLLBACK)|pg_stat_statements/.test(query)
+    )
+      continue;
     const per = (x) => Math.round((x / calls) * 1000) / 1000;
     out.push({
       query,
