@@ -1,6 +1,4 @@
 import express, { type Express } from 'express';
-import { pinoHttp } from 'pino-http';
-import { randomUUID } from 'node:crypto';
 import { AppError } from '@leadrouter/core';
 import { READY, runStatement, sqlPool } from '@leadrouter/db';
 import { trustProxySetting } from '@leadrouter/config';
@@ -10,6 +8,7 @@ import { adminAuth } from './http/auth.js';
 import { AuthFailureLimits } from './http/auth-failures.js';
 import { RejectionLog } from './leads/rejections.js';
 import { errorHandler, sendError } from './http/errors.js';
+import { requestLog } from './http/request-log.js';
 import { leadsRouter } from './leads/router.js';
 import { openapiRouter } from './openapi/router.js';
 import { partnersRouter } from './admin/partners.js';
@@ -28,11 +27,6 @@ import { CONSOLE_PATH, consoleRouter } from './console/router.js';
 import { SessionStore } from './http/session.js';
 import { SignInThrottle } from './http/sign-in-throttle.js';
 
-/** The path asked for (Express rewrites `req.url` inside routers). */
-function urlOf(req: { url?: string; originalUrl?: string }): string {
-  return req.originalUrl ?? req.url ?? '';
-}
-
 /** The ingest HTTP app: source-facing lead API, admin API, health. */
 export function createApp(given: IngestDeps): Express {
   const deps: AppDeps = {
@@ -49,30 +43,7 @@ export function createApp(given: IngestDeps): Express {
   app.set('trust proxy', trustProxySetting(deps.config.TRUST_PROXY));
   app.set('query parser', 'simple');
 
-  app.use(
-    pinoHttp({
-      logger: deps.log,
-      genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
-      // One line per request, which says it all in development (where req and res are left out, logger.ts);
-      // `req.log` carries the request id only.
-      customSuccessMessage: (req, res, ms) => `${req.method} ${urlOf(req)} ${res.statusCode} ${ms} ms`,
-      customErrorMessage: (req, res) => `${req.method} ${urlOf(req)} ${res.statusCode} failed`,
-      quietReqLogger: true,
-      // Health probes every few seconds would drown the log.
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' },
-      // Bodies and credentials are never logged (see REDACT_PATHS too).
-      serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
+  app.use(requestLog(deps.log));
 
   // Request durations by route pattern (never the raw URL: ids would make labels unbounded).
   app.use((req, res, next) => {
