@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -61,4 +62,22 @@ export function useDatabaseMigratedBefore(first: string, opts: { applicationName
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
   return m;
+}
+
+/**
+ * A source and a partner ("acme") written in SQL, as a migration's test seeds the schema of before: columns every
+ * version of the schema has. Their ids.
+ */
+export async function insertSourceAndPartner(pool: pg.Pool): Promise<{ source: string; partner: string }> {
+  const source = randomUUID();
+  const partner = randomUUID();
+  await pool.query(
+    `INSERT INTO sources (id, name, api_key_hash, api_key_prefix, updated_at) VALUES ($1, $2, $3, 'lr_test', now())`,
+    [source, `source-${source}`, randomUUID().replaceAll('-', '').padEnd(64, '0')],
+  );
+  await pool.query(
+    `INSERT INTO partners (id, name, url, updated_at) VALUES ($1, 'acme', 'http://127.0.0.1:9/leads', now())`,
+    [partner],
+  );
+  return { source, partner };
 }

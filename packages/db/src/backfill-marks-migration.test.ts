@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { useDatabaseMigratedBefore } from '../../../test/support/migrations.js';
+import { insertSourceAndPartner, useDatabaseMigratedBefore } from '../../../test/support/migrations.js';
 import { applyMigrations } from './migrate.js';
 
 const MIGRATION = '20261203160000_backfill_marks_of_empty_tables';
@@ -12,16 +11,7 @@ describe(`migration ${MIGRATION}`, () => {
   const m = useDatabaseMigratedBefore(MIGRATION);
 
   it('marks the empty tables walked and leaves a table with rows to the backfill', async () => {
-    const source = randomUUID();
-    const partner = randomUUID();
-    await m.pool.query(
-      `INSERT INTO sources (id, name, api_key_hash, api_key_prefix, updated_at) VALUES ($1, $2, $3, 'lr_test', now())`,
-      [source, `source-${source}`, randomUUID().replaceAll('-', '').padEnd(64, '0')],
-    );
-    await m.pool.query(
-      `INSERT INTO partners (id, name, url, updated_at) VALUES ($1, 'acme', 'http://127.0.0.1:9/leads', now())`,
-      [partner],
-    );
+    const { source, partner } = await insertSourceAndPartner(m.pool);
     const { id: lead } = await m.one<{ id: string }>(
       `INSERT INTO leads (id, source_id, status, name, phone, updated_at)
        VALUES (uuidv7(), $1, 'delivered', 'Jane Fixture', '+14155550100', now()) RETURNING id`,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { useDatabaseMigratedBefore } from '../../../test/support/migrations.js';
+import { insertSourceAndPartner, useDatabaseMigratedBefore } from '../../../test/support/migrations.js';
 import { rowsScanned } from '../../../test/support/seq-scans.js';
 import { applyMigrations } from './migrate.js';
 import { orderedValues } from './sql.js';
@@ -49,16 +49,7 @@ describe(`migrations ${FIRST} to ${SWITCH}`, () => {
     ).rows;
 
   it('waits for the backfill, then keeps every row, reads none under the switch, and leaves tables that work', async () => {
-    const source = randomUUID();
-    const partner = randomUUID();
-    await m.pool.query(
-      `INSERT INTO sources (id, name, api_key_hash, api_key_prefix, updated_at) VALUES ($1, $2, $3, 'lr_test', now())`,
-      [source, `source-${source}`, randomUUID().replaceAll('-', '').padEnd(64, '0')],
-    );
-    await m.pool.query(
-      `INSERT INTO partners (id, name, url, updated_at) VALUES ($1, 'acme', 'http://127.0.0.1:9/leads', now())`,
-      [partner],
-    );
+    const { source, partner } = await insertSourceAndPartner(m.pool);
     await m.pool.query(
       `INSERT INTO leads (id, source_id, status, name, phone, created_at, updated_at)
        SELECT uuidv7(), $1, 'delivered', 'Jane Fixture', '+14155550100',

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.js';
+import { insertSourceAndPartner } from '../../../test/support/migrations.js';
 import { applyMigrations } from './migrate.js';
 import { runStatement } from './statements.js';
 import { reportStatement } from './tables/reports.js';
@@ -44,14 +45,7 @@ describe(`migration ${REPORTS}`, () => {
       await pool.query(sql, [id, ...values]);
       return id;
     };
-    const source = await insert(
-      `INSERT INTO sources (id, name, api_key_hash, api_key_prefix, updated_at) VALUES ($1, $2, $3, 'lr_test', now())`,
-      [`source-${randomUUID()}`, randomUUID().replaceAll('-', '').padEnd(64, '0')],
-    );
-    const partner = await insert(
-      `INSERT INTO partners (id, name, url, updated_at) VALUES ($1, 'acme', 'http://127.0.0.1:9/leads', now())`,
-      [],
-    );
+    const { source, partner } = await insertSourceAndPartner(pool);
     const lead = (status: string, at: string, geo: string | null) =>
       insert(
         `INSERT INTO leads (id, source_id, status, name, phone, geo, created_at, updated_at)
