@@ -196,6 +196,14 @@ async function endToEnd({ stack, opts, pool, log }) {
   const t = await settle(stack, partner, posted.ids);
   const throughputProcs = s.stop();
   const costs = perLead(throughputProcs, before, await counters(stack), t.seen.size);
+  // How many INSERT statements wrote the sales' ledger lines: rows one statement inserted share its transaction
+  // and command id (xmin, cmin), and the ledger's rollup trigger, a statement trigger, ran once per such statement.
+  const { rows: inserts } = await stack.pg.query(
+    `SELECT count(DISTINCT (xmin::text, cmin::text))::int AS n FROM ledger_entries
+     WHERE lead_id = ANY($1::uuid[]) AND kind = 'sale'`,
+    [posted.ids],
+  );
+  costs.ledgerInserts = Math.round((inserts[0].n / t.seen.size) * 100) / 100;
   const times = [...t.seen.values()].sort((a, b) => a - b);
   const seconds = (times[times.length - 1] - posted.firstSentAt) / 1000;
   const throughput = {
@@ -213,7 +221,7 @@ async function endToEnd({ stack, opts, pool, log }) {
     `end to end: ${throughput.deliveredPerSecond} delivered/s (${t.seen.size} leads in ${throughput.seconds} s), lost ${t.lost}`,
   );
   log(
-    `per lead: ${costs.cpuMs.total} ms CPU (${JSON.stringify(costs.cpuMs)}), ${costs.pgCommits} PostgreSQL commits, ${costs.redisCommands} Redis commands (${JSON.stringify(costs.redisByCommand)})`,
+    `per lead: ${costs.cpuMs.total} ms CPU (${JSON.stringify(costs.cpuMs)}), ${costs.pgCommits} PostgreSQL commits, ${costs.ledgerInserts} ledger INSERTs, ${costs.redisCommands} Redis commands (${JSON.stringify(costs.redisByCommand)})`,
   );
 
   await partner.ask('reset');
