@@ -43,8 +43,9 @@ export interface AdvanceOptions {
   /** A status the lead moves into first (with its event), written in the same update as the routing record. */
   entering?: { status: LeadStatus; detail?: Record<string, unknown> };
   /**
-   * Statements committed in the same message, after the advance's own: what
-   * the event that caused the advance writes with it (`commitDeliveryAccepted`).
+   * Statements committed in the same message, last, after the advance's own: what
+   * the event that caused the advance writes with it (`commitDeliveryAccepted`: a sale's lines, a combinable
+   * call that must end the message).
    */
   commitWith?: readonly string[];
   /**
@@ -204,7 +205,7 @@ export async function settleUnreadable(
     entries,
   }: Omit<AdvanceOptions, 'outcome' | 'entering'>,
 ): Promise<{ settled?: TerminalStatus; followups: Followups }> {
-  const commitWith = [...given, ...counterCalls(tx, counters)];
+  const commitWith = [...counterCalls(tx, counters), ...given]; // `given` last: it may end in a combinable call
   const decision = decideUnreadableRecord(deliveries);
   if (decision.outcome === 'open') {
     log.error({ leadId, reason }, 'the lead’s routing record cannot be read: it settles once no delivery is pending');

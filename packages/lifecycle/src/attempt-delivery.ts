@@ -513,7 +513,8 @@ export async function commitDeliveryAccepted(
 ): Promise<Followups> {
   // What the sale writes besides the attempt, committed in the same message as the lead's move: its ledger lines
   // (the partner's price, the source's cpl or revshare; ADR 0026), and its price in place of what the offer
-  // reserved of the partner's budgets (ADR 0030).
+  // reserved of the partner's budgets (ADR 0030). `withSale` comes last in that message on every path: its lines
+  // are a combinable call, one INSERT with the other sales of a group (ADR 0038).
   const price = accepted.price === null ? null : amount(accepted.price);
   const sale = await saleCalls(tx, { ...accepted, price }, settled.now, accepted.money);
   const withSale = sale.calls;
@@ -535,8 +536,8 @@ export async function commitDeliveryAccepted(
     ...(supersede?.outcome === 'supersede'
       ? [tx.call(SUPERSEDE, { leadId: accepted.leadId, ids: supersede.deliveryIds })]
       : []),
-    ...withSale,
     ...counterCalls(tx, counters),
+    ...withSale, // last: its ledger lines are a combinable call (`saleCalls`)
   ]);
   return NOTHING;
 }

@@ -173,6 +173,9 @@ export function statusAfter(
  * the accepted delivery, whose transaction holds the lead's lock already (the lock here only reads the lead's
  * money terms). None when the sale is in the ledger already (a retried job, a replayed attempt). With them,
  * the lead's ledger as it will be once they are written (`entries`: what the lead settles by, `settledMoney`).
+ * The lines are written by a combinable call (`appendLines`), the last of `calls`, which must come last in the
+ * commit's message: a group of sales' lines (ADR 0038) are one INSERT, and the ledger's rollup trigger runs once
+ * for them (docs/performance.md, "One ledger INSERT a group of sales").
  */
 export async function saleCalls(
   tx: SqlTx,
@@ -192,8 +195,8 @@ export async function saleCalls(
   // A sale of a lead sold before (a retried dead letter of a shared lead) may take it out of `returned`.
   return {
     calls: [
-      insertLines(tx, lead.id, decision.lines, at),
       ...statusAfter(tx, lead, [...entries, ...decision.lines], at, sale.partnerId),
+      appendLines(tx, lead.id, decision.lines, at),
     ],
     entries: [...entries, ...decision.lines.map((l) => ({ ...l, at }))],
   };

@@ -2,8 +2,8 @@ import { defineStatement, json, sql } from '../sql.js';
 
 // The ledger (docs/decisions/0023-money-model.md): append-only entries, each with its once-key
 // (kind, event_id, party). Every writer locks the lead first (LOCK_LEAD_MONEY), reads its entries, decides the
-// lines (`ledgerLines`, @leadrouter/money) and inserts them with INSERT_ENTRIES (feedback: APPEND_ENTRIES) in the
-// event's own transaction.
+// lines (`ledgerLines`, @leadrouter/money) and inserts them with INSERT_ENTRIES (feedback and the worker's sales:
+// APPEND_ENTRIES) in the event's own transaction.
 
 /**
  * Takes the lead's row lock for a money event and reads what its ledger lines depend on: its status, source,
@@ -95,8 +95,9 @@ export const INSERT_ENTRIES = defineStatement({
 /**
  * Inserts lines of any leads (arrays of one length, one element per line), each once, as INSERT_ENTRIES does;
  * returns nothing. Combinable (`Statement.combinable`): the lines of every event of a message are one INSERT —
- * a group of feedback events' (ADR 0026 "Group commit") too — so the ledger's rollup trigger, a statement
- * trigger, runs once for them all rather than once per event (docs/performance.md, "One ledger INSERT a group").
+ * a group of feedback events' (ADR 0026 "Group commit") and of the worker's sales (ADR 0038) too — so the
+ * ledger's rollup trigger, a statement trigger, runs once for them all rather than once per event
+ * (docs/performance.md, "One ledger INSERT a group").
  */
 export const APPEND_ENTRIES = defineStatement({
   name: 'lr_append_entries',
