@@ -3,6 +3,7 @@ import { PARTNER_BY_FEEDBACK_KEY, runStatement, sqlPool, SqlTransactionGroups } 
 import { feedbackPartnerOf, recordFeedback, type FeedbackInput, type FeedbackPartner } from '@leadrouter/lifecycle';
 import { amount } from '@leadrouter/money';
 import { FakePartner } from '../support/partner';
+import { ledgerSums, rollupFigures } from '../support/rollups';
 import { sampleLead, TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
@@ -149,26 +150,9 @@ describe('feedback recorded in groups', () => {
     expect(await ledgerInserts(groupedIds)).toBe(3);
 
     await stack.db.$queryRaw`SELECT report_fold(1000000)`;
-    const figures = async (sourceId: string) => {
-      const of = async (table: 'report_daily' | 'report_hourly') =>
-        (
-          await stack.db.$queryRawUnsafe<Record<string, string>[]>(
-            `SELECT sum(sold)::text AS sold, sum(converted)::text AS converted, sum(reversed)::text AS reversed,
-                    sum(revenue)::text AS revenue, sum(cost)::text AS cost
-             FROM ${table} WHERE source_id = $1::uuid AND partner_id = $2::uuid`,
-            sourceId,
-            partner.id,
-          )
-        )[0];
-      return { daily: await of('report_daily'), hourly: await of('report_hourly') };
-    };
-    const ledger = async (ids: string[]) =>
-      (
-        await stack.db.$queryRaw<Record<string, string>[]>`
-          SELECT coalesce(sum(amount) FILTER (WHERE party = 'partner'), 0)::numeric(18, 4)::text AS revenue,
-                 coalesce(sum(amount) FILTER (WHERE party = 'source'), 0)::numeric(18, 4)::text AS cost
-          FROM ledger_entries WHERE lead_id = ANY(${ids}::uuid[])`
-      )[0];
+    const figures = (sourceId: string) =>
+      rollupFigures(stack.db, sourceId, partner.id, ['sold', 'converted', 'reversed', 'revenue', 'cost']);
+    const ledger = (ids: string[]) => ledgerSums(stack.db, ids);
     const byGroups = await figures(grouped.id);
     expect(byGroups).toEqual(await figures(alone.id));
     expect(byGroups.daily).toEqual({
