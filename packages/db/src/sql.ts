@@ -200,7 +200,8 @@ export interface Statement<P = Record<string, unknown>, R = Record<string, unkno
    * Whether the calls of one message may be sent as one call (`SqlTx`): every parameter is an array with one
    * element per row written, and it returns no rows, so several calls are one call of the arrays concatenated.
    * A transaction sends them after the message's other statements, just before its COMMIT when it has one: the
-   * ledger's lines of a group of feedback events are one INSERT, and its rollup trigger runs once for them.
+   * ledger's lines of a group of feedback events or of the worker's sales are one INSERT, and its rollup trigger
+   * runs once for them.
    */
   readonly combinable: boolean;
   readonly [declared]?: { params: P; row: R };
