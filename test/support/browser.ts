@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { describeWhen } from './requirements';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CONSOLE = path.join(ROOT, 'services/console');
@@ -17,27 +18,10 @@ export const VIEWPORTS = {
   phone: { width: 390, height: 844 },
 } as const;
 
-/**
- * `describe` when Chromium is there. Without it, under CI=true the block
- * fails (CI must run these tests: .ci/run installs Debian's chromium); on a
- * developer's machine it is skipped, saying why.
- */
+/** `describe` when Chromium is there (`describeWhen`: fails under CI=true without it, else skipped). */
 export function describeInBrowser(name: string, fn: () => void): void {
-  if (existsSync(CHROMIUM)) {
-    describe(name, fn);
-    return;
-  }
   const reason = `Chromium is not at ${CHROMIUM}: install Debian's package (apt-get install -y chromium) or set CHROMIUM_PATH`;
-  if (process.env.CI === 'true') {
-    describe(name, () => {
-      it('runs in Chromium', () => {
-        throw new Error(reason);
-      });
-    });
-    return;
-  }
-  console.warn(`skipping "${name}": ${reason}`);
-  describe.skip(name, fn);
+  describeWhen(existsSync(CHROMIUM), reason, name, fn);
 }
 
 export function launchChromium(): Promise<Browser> {
