@@ -19,7 +19,7 @@ export {
   subQueueNames,
   type RedisClient,
 } from './connection.js';
-export { SharedCaches, invalidationChannel, type CacheTopic } from './invalidation.js';
+export { SharedCaches, invalidationChannel, type CacheTopic, type LocalCache } from './invalidation.js';
 export { OutcomeWaiters, outcomesChannel } from './outcomes.js';
 export { PingConsumer, type PingConsumerOptions } from './ping-consumer.js';
 export { PingLists, pingListKey } from './ping-lists.js';

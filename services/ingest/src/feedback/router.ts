@@ -13,7 +13,7 @@ import {
 import type { AppDeps } from '../deps.js';
 import { enqueuePostbacks } from '../admin/returns.js';
 import { clientKey } from '../http/auth-failures.js';
-import { presentedKey } from '../http/auth.js';
+import { findByKeyHash, presentedKey } from '../http/auth.js';
 import { tableRouter } from '../http/bind.js';
 import { errorBody } from '../http/errors.js';
 
@@ -67,13 +67,7 @@ function partnerAuth(deps: AppDeps) {
     let partner: FeedbackPartner | null = null;
     if (throttledMs === 0 && key.length <= 200) {
       const hash = hashApiKey(key);
-      partner = cache
-        ? await cache.get(
-            hash,
-            () => find(hash),
-            (p) => p !== null,
-          )
-        : await find(hash);
+      partner = await findByKeyHash(cache, hash, find);
     }
     if (!partner) throw await refuse('unknown or revoked feedback key');
     req.partner = partner;

@@ -2,7 +2,7 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import { AppError, hashApiKey, unauthorized } from '@leadrouter/core';
 import { ACTIVE_KEY_HASHES, runStatement, SOURCE_BY_KEY_HASH, sqlPool, type Db } from '@leadrouter/db';
 import type { IngestMetrics } from '@leadrouter/metrics';
-import type { SharedCaches } from '@leadrouter/queue';
+import type { LocalCache, SharedCaches } from '@leadrouter/queue';
 import type { NextFunction, Request, Response } from 'express';
 import { CSRF_HEADER, sameToken, sessionCookie, type Session, type SessionStore } from './session.js';
 import { clientKey, type AuthFailureLimits } from './auth-failures.js';
@@ -14,6 +14,24 @@ declare module 'express-serve-static-core' {
     /** The console session the request was authenticated by (not set for the bearer token). */
     session?: Session;
   }
+}
+
+/**
+ * The holder of a key, by the key's hash: from `cache` when there is one (a holder found is kept, an unknown key
+ * never: a flood of made-up keys must not fill memory), else straight from `find`.
+ */
+export async function findByKeyHash<V>(
+  cache: LocalCache<string, V | null> | undefined,
+  hash: string,
+  find: (hash: string) => Promise<V | null>,
+): Promise<V | null> {
+  return cache
+    ? cache.get(
+        hash,
+        () => find(hash),
+        (v) => v !== null,
+      )
+    : find(hash);
 }
 
 /** What the lead API needs of the source whose key was presented (a `sources` row, in part). */
@@ -110,14 +128,7 @@ export function sourceAuth(db: Db, adminToken: string, opts: SourceAuthOptions) 
     let source: PostingSource | null = null;
     const hash = key.length <= 200 ? hashApiKey(key) : undefined;
     if (hash !== undefined && (throttledMs === 0 || (await failures.mayBeSourceKey(hash, activeKeyHashes)))) {
-      // Unknown keys are not cached: a flood of made-up keys must not fill memory.
-      source = cache
-        ? await cache.get(
-            hash,
-            () => find(hash),
-            (s) => s !== null,
-          )
-        : await find(hash);
+      source = await findByKeyHash(cache, hash, find);
     }
     if (!source || !source.active) throw await refuse(address, throttledMs, 'unknown or revoked API key');
     req.source = source;
